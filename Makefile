@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# jitd: one entry point for build, tests, VM tests, benchmark, demo and install.
+# `make V=1` shows the commands.
+
+OUTPUT ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+ARCH ?= x86
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS := libbpf jansson libsystemd
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	  -D_GNU_SOURCE -MMD -MP -Iinclude -Iagent -I$(OUTPUT)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd) -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
+	      -Wno-unused-parameter -Iinclude -Ivmlinux/$(ARCH) -I$(OUTPUT)
+ifeq ($(DEBUG),1)
+BPF_CFLAGS += -DJITD_DEBUG
+endif
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+# Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
+COMMON_SRCS := agent/util.c agent/policy.c
+AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c agent/state.c
+CLI_SRCS := cli/jitctl.c
+COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
+AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
+CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench
+
+.PHONY: all clean deps check unit vmcheck bench demo vmlinux install format kernels
+all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
+
+$(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/cli $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/jitd_abi.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj/agent $(OUTPUT)/obj/cli
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# Objects that include a skeleton must wait for it.
+$(AGENT_OBJS): $(SKELS)
+
+$(OUTPUT)/jitd: $(AGENT_OBJS) $(COMMON_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/jitctl: $(CLI_OBJS) $(COMMON_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(COMMON_OBJS) $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/probe: tests/vm/probe.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+
+$(OUTPUT)/tests/nop: tests/vm/nop.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+
+$(OUTPUT)/tests/bench: tests/bench/bench.c $(SKELS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+# Debian packages needed to build and test (run as root on Debian 12).
+deps:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
+		libjansson-dev libsystemd-dev libssl-dev pkg-config \
+		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates
+
+unit: $(UNIT_BINS)
+	$(Q)tests/unit/run.sh $(UNIT_BINS)
+
+# Debian cloud kernels (6.1 and 6.12) for the VM tests, downloaded once into $(OUTPUT)/kernels.
+kernels:
+	$(Q)tests/vm/kernels.sh $(OUTPUT)/kernels
+
+vmcheck: all $(VM_PROGS) kernels
+	$(Q)tests/vm/run.sh $(OUTPUT) tests
+
+# Unit tests on the host, VM tests on both Debian kernels; ends with "N passed, N failed".
+check: all $(UNIT_BINS) $(VM_PROGS) kernels
+	$(Q)tests/check.sh $(OUTPUT)
+
+bench: all $(VM_PROGS) kernels
+	$(Q)tests/vm/run.sh $(OUTPUT) bench
+
+demo: all $(VM_PROGS) kernels
+	$(Q)tests/vm/run.sh $(OUTPUT) demo
+
+# Regenerate the committed vmlinux.h from the Debian 6.1 cloud kernel's BTF (the oldest supported).
+vmlinux: kernels
+	$(Q)tests/vm/kernels.sh $(OUTPUT)/kernels btf > vmlinux/$(ARCH)/vmlinux.h.tmp
+	$(Q)mv vmlinux/$(ARCH)/vmlinux.h.tmp vmlinux/$(ARCH)/vmlinux.h
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/jitd/policy.d
+	install -m 0755 $(OUTPUT)/jitd $(DESTDIR)$(PREFIX)/sbin/jitd
+	install -m 0755 $(OUTPUT)/jitctl $(DESTDIR)$(PREFIX)/bin/jitctl
+
+format:
+	clang-format -i $(wildcard bpf/*.c agent/*.c agent/*.h cli/*.c include/*.h tests/*/*.c)
+
+clean:
+	rm -rf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/*.o $(OUTPUT)/*.skel.h $(OUTPUT)/jitd $(OUTPUT)/jitctl
+
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d)

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Small pure helpers shared by jitd, jitctl and the unit tests. */
+#ifndef JITD_UTIL_H
+#define JITD_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define JITD_DEFAULT_SOCKET "/run/jitd/jitd.sock"
+#define JITD_DEFAULT_STATE_DIR "/var/lib/jitd"
+#define JITD_PIN_DIR "/sys/fs/bpf/jitd"
+#define JITD_CTL_MAX_LINE 65536 /* longest request or reply line, newline included */
+#define JITD_MAX_DURATION_S (366LL * 24 * 3600)
+
+/* Parse "90s", "15m", "1h30m", "2d", "1h 30m" into seconds (> 0, <= JITD_MAX_DURATION_S).
+ * A bare number is seconds. Returns 0 or -EINVAL / -ERANGE. */
+int util_parse_duration(const char *s, int64_t *out_s);
+
+/* Format seconds as "1h30m5s" ("0s" for 0) into buf. Returns buf. */
+char *util_format_duration(int64_t s, char *buf, size_t len);
+
+/* Format a CLOCK_REALTIME time in ns as RFC 3339 UTC with milliseconds,
+ * "2026-11-23T08:47:19.123Z". Returns buf (len >= 32). */
+char *util_format_time(int64_t realtime_ns, char *buf, size_t len);
+
+/* Parse RFC 3339 UTC ("2026-12-01T02:00:00Z", optional fraction, "Z" or +hh:mm)
+ * into ns since the epoch. Returns 0 or -EINVAL. */
+int util_parse_time(const char *s, int64_t *out_ns);
+
+/* Current time of a clock in ns (CLOCK_REALTIME, CLOCK_BOOTTIME...). */
+int64_t util_now_ns(clockid_t clk);
+
+/* Kernel s_dev encoding (major << 20 | minor) of a userspace st_dev. */
+uint64_t util_kdev(dev_t st_dev);
+/* Userspace dev_t of a kernel s_dev. */
+dev_t util_udev(uint64_t kdev);
+
+/* Stable 32-bit id of a resource name (FNV-1a); never 0 or 0xffffffff. */
+uint32_t util_resource_id(const char *name);
+
+/* Write data to path atomically: temp file in the same directory, fsync, rename,
+ * fsync of the directory. Returns 0 or negative errno. */
+int util_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Read a whole file (NUL-terminated) into *out (malloc'd). Returns 0 or negative errno.
+ * Refuses files larger than max bytes with -EFBIG. */
+int util_read_file(const char *path, size_t max, char **out, size_t *len);
+
+#endif

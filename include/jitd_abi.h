@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ABI shared by the BPF programs (bpf/) and userspace (agent/, tests/):
+ * map keys and values, ring-buffer records, enums and limits. Every struct has
+ * fixed-size fields, explicit padding and a _Static_assert on its size.
+ */
+#ifndef JITD_ABI_H
+#define JITD_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Limits. */
+#define JITD_MAX_INODES 65536	 /* protected (dev, ino) entries */
+#define JITD_MAX_NETS 16384	 /* protected {port, prefix} entries */
+#define JITD_MAX_GRANTS 65536	 /* kernel grant keys */
+#define JITD_MAX_EXEMPT 1024	 /* exempt uids and exempt cgroups, each */
+#define JITD_RINGBUF_BYTES (1 << 20)
+#define JITD_DPARENT_DEPTH 32	 /* d_parent levels walked above an opened file */
+#define JITD_CGROUP_DEPTH 16	 /* cgroup ancestor levels checked */
+#define JITD_COMM_LEN 16
+
+/* Resource id reserved for the agent's enforcement self-test (exempt subjects too). */
+#define JITD_RES_SELFTEST 0xffffffffu
+/* Grant key uid meaning "any uid" (a pure cgroup grant). */
+#define JITD_ANY_UID 0xffffffffu
+/* task->loginuid when unset. */
+#define JITD_NO_LOGINUID 0xffffffffu
+
+/* Flags of a protected inode. */
+enum jitd_inode_flags {
+	JITD_INODE_SUBTREE = 1u << 0, /* a directory: covers everything below it */
+	JITD_INODE_EXEC = 1u << 1,    /* from an "exec" entry (informational) */
+	JITD_INODE_NOEXEMPT = 1u << 2 /* exempt subjects are not exempt (self-test) */
+};
+
+enum jitd_op {
+	JITD_OP_EXEC = 1,
+	JITD_OP_OPEN = 2,
+	JITD_OP_CONNECT = 3,
+	JITD_OP_SENDMSG = 4,
+	JITD_OP_LINK = 5,
+	JITD_OP_RENAME = 6
+};
+
+enum jitd_decision {
+	JITD_DENY = 0,
+	JITD_ALLOW = 1
+};
+
+/* Per-CPU counters, index into the jitd_stats array. */
+enum jitd_stat {
+	JITD_STAT_ALLOW = 0,
+	JITD_STAT_DENY = 1,
+	JITD_STAT_DROPS = 2, /* ring-buffer reserve failures */
+	JITD_STAT_MAX = 4
+};
+
+/*
+ * jitd_inodes: key. dev is the kernel's s_dev encoding, major << 20 | minor;
+ * userspace converts st_dev with major()/minor() (jitd_kdev()).
+ */
+struct jitd_inode_key {
+	__u64 dev; /* major << 20 | minor */
+	__u64 ino;
+};
+_Static_assert(sizeof(struct jitd_inode_key) == 16, "jitd_inode_key size");
+
+struct jitd_inode_val {
+	__u32 resource;
+	__u32 flags; /* enum jitd_inode_flags */
+};
+_Static_assert(sizeof(struct jitd_inode_val) == 8, "jitd_inode_val size");
+
+/*
+ * jitd_nets: LPM trie key. data = port (network order, 0 = any port) then the
+ * address as 16 bytes (IPv4 as ::ffff:a.b.c.d). prefixlen counts from the port:
+ * an exact port with a /24 IPv4 network is 16 + 96 + 24.
+ */
+struct jitd_net_key {
+	__u32 prefixlen;
+	__u16 port;
+	__u8 addr[16];
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct jitd_net_key) == 24, "jitd_net_key size");
+
+struct jitd_net_val {
+	__u32 resource;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct jitd_net_val) == 8, "jitd_net_val size");
+
+/*
+ * jitd_grants: key. uid == JITD_ANY_UID: any subject inside cgroup (and its
+ * descendants); cgroup == 0: the uid anywhere; both set: the uid inside cgroup.
+ */
+struct jitd_grant_key {
+	__u32 resource;
+	__u32 uid;
+	__u64 cgroup;
+};
+_Static_assert(sizeof(struct jitd_grant_key) == 16, "jitd_grant_key size");
+
+/* Active while starts_ns <= now < expires_ns, both on the boot clock. */
+struct jitd_grant_val {
+	__u64 grant_id;
+	__u64 starts_ns;
+	__u64 expires_ns;
+};
+_Static_assert(sizeof(struct jitd_grant_val) == 24, "jitd_grant_val size");
+
+/* One ring-buffer record per decision (allow by grant, or deny). */
+struct jitd_event {
+	__u64 ts_ns; /* boot clock */
+	__u64 cgroup;
+	__u64 grant_id; /* 0 when denied */
+	__u64 dev;	/* files: kernel s_dev of the object */
+	__u64 ino;
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__u32 loginuid;
+	__u32 subject_uid; /* loginuid if set, else uid */
+	__u32 resource;
+	__u8 op;       /* enum jitd_op */
+	__u8 decision; /* enum jitd_decision */
+	__u8 family;   /* AF_INET / AF_INET6 for network ops, else 0 */
+	__u8 pad0;
+	__u16 port; /* host order */
+	__u8 pad1[2];
+	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+	char comm[JITD_COMM_LEN];
+};
+_Static_assert(sizeof(struct jitd_event) == 112, "jitd_event size");
+
+#endif /* JITD_ABI_H */
