@@ -133,6 +133,6 @@ struct jitd_event {
 	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
 	char comm[JITD_COMM_LEN];
 };
-_Static_assert(sizeof(struct jitd_event) == 112, "jitd_event size");
+_Static_assert(sizeof(struct jitd_event) == 104, "jitd_event size");
 
 #endif /* JITD_ABI_H */

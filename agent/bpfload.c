@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The kernel side of jitd: probe BPF LSM, load the programs, reuse pinned maps,
+ * attach and pin links under JITD_PIN_DIR, keep the protected-object and exempt
+ * maps equal to the policy, and prove enforcement with a self-test.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "jitd.h"
+#include "util.h"
+#include "jitd.skel.h"
+
+struct inode_path {
+	uint64_t dev, ino;
+	char *path;
+};
+
+struct kern {
+	struct jitd_bpf *skel;
+	struct bpf_link *links[8];
+	const char *link_names[8];
+	size_t n_links;
+	struct inode_path *paths; /* policy paths, for audit records */
+	size_t n_paths;
+};
+
+/* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
+int kern_lsm_active(char *lsm, size_t len)
+{
+	FILE *f = fopen("/sys/kernel/security/lsm", "re");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(lsm, 1, len - 1, f);
+	fclose(f);
+	lsm[n] = 0;
+	lsm[strcspn(lsm, "\n")] = 0;
+	for (char *tok = lsm, *end; *tok; tok = end + (*end ? 1 : 0)) {
+		end = tok + strcspn(tok, ",");
+		if (end - tok == 3 && !strncmp(tok, "bpf", 3))
+			return 1;
+	}
+	return 0;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !getenv("JITD_DEBUG_LIBBPF"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void pin_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", JITD_PIN_DIR, name);
+}
+
+/* Load programs (reusing pinned maps), attach, and pin the links replacing any
+ * previous instance's pins: the old links stay attached until the new ones are. */
+int kern_open(struct kern **out)
+{
+	struct kern *k = calloc(1, sizeof(*k));
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char path[256];
+	int err;
+
+	if (!k)
+		return -ENOMEM;
+	libbpf_set_print(libbpf_log);
+	if (mkdir(JITD_PIN_DIR, 0700) && errno != EEXIST) {
+		err = -errno;
+		log_err("cannot create %s: %s (is bpffs mounted on /sys/fs/bpf?)", JITD_PIN_DIR,
+			strerror(errno));
+		goto fail;
+	}
+	k->skel = jitd_bpf__open();
+	if (!k->skel) {
+		err = -errno;
+		log_err("cannot open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	bpf_object__for_each_map(map, k->skel->obj)
+	{
+		pin_path(path, sizeof(path), bpf_map__name(map));
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			goto fail;
+	}
+	err = jitd_bpf__load(k->skel);
+	if (err) {
+		log_err("cannot load BPF programs: %s (pinned maps from an incompatible version? "
+			"run 'jitd --unload' first)",
+			strerror(-err));
+		goto fail;
+	}
+	bpf_object__for_each_program(prog, k->skel->obj)
+	{
+		struct bpf_link *link = bpf_program__attach(prog);
+		const char *name = bpf_program__name(prog);
+
+		if (!link) {
+			err = -errno;
+			log_err("cannot attach %s: %s", name, strerror(errno));
+			goto fail;
+		}
+		if (k->n_links == sizeof(k->links) / sizeof(k->links[0])) {
+			bpf_link__destroy(link);
+			err = -E2BIG;
+			goto fail;
+		}
+		k->links[k->n_links] = link;
+		k->link_names[k->n_links++] = name;
+	}
+	/* All new links are attached: now swap the pins. */
+	for (size_t i = 0; i < k->n_links; i++) {
+		snprintf(path, sizeof(path), "%s/link_%s", JITD_PIN_DIR, k->link_names[i]);
+		if (unlink(path) && errno != ENOENT)
+			log_warn("cannot remove old pin %s: %s", path, strerror(errno));
+		err = bpf_link__pin(k->links[i], path);
+		if (err) {
+			log_err("cannot pin %s: %s", path, strerror(-err));
+			goto fail;
+		}
+	}
+	*out = k;
+	return 0;
+fail:
+	kern_close(k);
+	return err ? err : -EIO;
+}
+
+/* Close our handles; pinned links and maps keep enforcing (fail closed). */
+void kern_close(struct kern *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->n_links; i++)
+		bpf_link__destroy(k->links[i]); /* pinned: stays attached */
+	jitd_bpf__destroy(k->skel);
+	for (size_t i = 0; i < k->n_paths; i++)
+		free(k->paths[i].path);
+	free(k->paths);
+	free(k);
+}
+
+/* Remove every pin under JITD_PIN_DIR: links first (ends enforcement), then maps. */
+int kern_unload(void)
+{
+	DIR *d = opendir(JITD_PIN_DIR);
+	struct dirent *de;
+	char path[512];
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	for (int pass = 0; pass < 2; pass++) {
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			bool is_link = !strncmp(de->d_name, "link_", 5);
+
+			if (de->d_name[0] == '.' || is_link != (pass == 0))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", JITD_PIN_DIR, de->d_name);
+			if (unlink(path)) {
+				err = -errno;
+				log_err("cannot remove %s: %s", path, strerror(errno));
+			}
+		}
+	}
+	closedir(d);
+	if (!err && rmdir(JITD_PIN_DIR) && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+int kern_ringbuf_fd(struct kern *k)
+{
+	return bpf_map__fd(k->skel->maps.events);
+}
+
+bool kern_enforcing(struct kern *k)
+{
+	return k && k->n_links > 0;
+}
+
+/* Desired entries of a hash map, as parallel key/value arrays. */
+struct entries {
+	void *keys, *vals;
+	size_t n, cap, ksz, vsz;
+};
+
+static int entries_add(struct entries *e, const void *key, const void *val)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 64;
+		void *nk = realloc(e->keys, cap * e->ksz);
+
+		if (!nk)
+			return -ENOMEM;
+		e->keys = nk;
+		void *nv = realloc(e->vals, cap * e->vsz);
+
+		if (!nv)
+			return -ENOMEM;
+		e->vals = nv;
+		e->cap = cap;
+	}
+	memcpy((char *)e->keys + e->n * e->ksz, key, e->ksz);
+	memcpy((char *)e->vals + e->n * e->vsz, val, e->vsz);
+	e->n++;
+	return 0;
+}
+
+static bool entries_has(const struct entries *e, const void *key)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (!memcmp((char *)e->keys + i * e->ksz, key, e->ksz))
+			return true;
+	return false;
+}
+
+static void entries_free(struct entries *e)
+{
+	free(e->keys);
+	free(e->vals);
+}
+
+/* Make a map hold exactly the entries: write all, then delete the others. */
+static int map_reconcile(int fd, const struct entries *e)
+{
+	char key[64], next[64];
+	void *prev = NULL;
+
+	for (size_t i = 0; i < e->n; i++)
+		if (bpf_map_update_elem(fd, (char *)e->keys + i * e->ksz,
+					(char *)e->vals + i * e->vsz, BPF_ANY))
+			return -errno;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (!entries_has(e, next)) {
+			if (bpf_map_delete_elem(fd, next) && errno != ENOENT)
+				return -errno;
+			/* Restart: deleting can reorder a hash map walk. */
+			prev = NULL;
+			continue;
+		}
+		memcpy(key, next, e->ksz);
+		prev = key;
+	}
+	return 0;
+}
+
+static int add_path(struct kern *k, struct entries *inodes, struct entries *devs,
+		    const struct policy_resource *r, const struct policy_entry *pe)
+{
+	struct jitd_inode_key key = {};
+	struct jitd_inode_val val = { .resource = r->id };
+	struct inode_path *np;
+	uint32_t one = 1;
+	struct stat st;
+	int err;
+
+	if (stat(pe->path, &st)) {
+		log_warn("resource %s: %s: %s; not protected until it exists (reload to retry)",
+			 r->name, pe->path, strerror(errno));
+		return 0;
+	}
+	key.dev = util_kdev(st.st_dev);
+	key.ino = st.st_ino;
+	if (S_ISDIR(st.st_mode))
+		val.flags |= JITD_INODE_SUBTREE;
+	if (pe->kind == POLICY_EXEC)
+		val.flags |= JITD_INODE_EXEC;
+	if (entries_has(inodes, &key)) {
+		log_err("resource %s: %s is the same file as another protected path", r->name,
+			pe->path);
+		return -EINVAL;
+	}
+	err = entries_add(inodes, &key, &val);
+	if (!err && !entries_has(devs, &key.dev))
+		err = entries_add(devs, &key.dev, &one);
+	if (err)
+		return err;
+	np = realloc(k->paths, (k->n_paths + 1) * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	k->paths = np;
+	np[k->n_paths].dev = key.dev;
+	np[k->n_paths].ino = key.ino;
+	np[k->n_paths].path = strdup(pe->path);
+	k->n_paths++;
+	return 0;
+}
+
+static int add_net(struct entries *nets, const struct policy_resource *r,
+		   const struct policy_entry *pe)
+{
+	struct jitd_net_key key = {};
+	struct jitd_net_val val = { .resource = r->id };
+
+	key.prefixlen = 16 + pe->prefix;
+	key.port = htons(pe->port);
+	memcpy(key.addr, pe->addr, 16);
+	return entries_add(nets, &key, &val);
+}
+
+/* Resolve a cgroup path to its cgroup v2 id (the directory's inode number). */
+static int cgroup_id(const char *root, const char *path, uint64_t *id)
+{
+	char full[4096];
+	struct stat st;
+
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	if (stat(full, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = st.st_ino;
+	return 0;
+}
+
+/* Make the protected-object and exempt maps equal to the policy. Devices are
+ * written before the inodes they hold and removed after them. */
+int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root)
+{
+	struct entries inodes = { .ksz = sizeof(struct jitd_inode_key),
+				  .vsz = sizeof(struct jitd_inode_val) };
+	struct entries devs = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
+	struct entries nets = { .ksz = sizeof(struct jitd_net_key),
+				.vsz = sizeof(struct jitd_net_val) };
+	struct entries exu = { .ksz = sizeof(uint32_t), .vsz = sizeof(uint32_t) };
+	struct entries exc = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
+	uint32_t one = 1;
+	int err = 0;
+
+	for (size_t i = 0; i < k->n_paths; i++)
+		free(k->paths[i].path);
+	k->n_paths = 0;
+	for (size_t i = 0; i < p->n_resources && !err; i++) {
+		const struct policy_resource *r = &p->resources[i];
+
+		for (size_t j = 0; j < r->n_entries && !err; j++) {
+			const struct policy_entry *pe = &r->entries[j];
+
+			err = pe->kind == POLICY_CONNECT ? add_net(&nets, r, pe)
+							 : add_path(k, &inodes, &devs, r, pe);
+		}
+	}
+	for (size_t i = 0; i < p->n_exempt_uids && !err; i++)
+		err = entries_add(&exu, &p->exempt_uids[i], &one);
+	for (size_t i = 0; i < p->n_exempt_cgroups && !err; i++) {
+		uint64_t id;
+
+		if (cgroup_id(cgroup_root, p->exempt_cgroups[i], &id)) {
+			log_warn("exempt cgroup %s does not exist; ignored", p->exempt_cgroups[i]);
+			continue;
+		}
+		err = entries_add(&exc, &id, &one);
+	}
+	/* Order matters for the gap: exemptions and devices first, stale devices last. */
+	if (!err)
+		err = map_reconcile(bpf_map__fd(k->skel->maps.ex_uids), &exu);
+	if (!err)
+		err = map_reconcile(bpf_map__fd(k->skel->maps.ex_cgroups), &exc);
+	for (size_t i = 0; i < devs.n && !err; i++)
+		if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.devs), (char *)devs.keys + i * 8,
+					&one, BPF_ANY))
+			err = -errno;
+	if (!err)
+		err = map_reconcile(bpf_map__fd(k->skel->maps.inodes), &inodes);
+	if (!err)
+		err = map_reconcile(bpf_map__fd(k->skel->maps.nets), &nets);
+	if (!err)
+		err = map_reconcile(bpf_map__fd(k->skel->maps.devs), &devs);
+	if (err)
+		log_err("cannot update kernel maps: %s", strerror(-err));
+	entries_free(&inodes);
+	entries_free(&devs);
+	entries_free(&nets);
+	entries_free(&exu);
+	entries_free(&exc);
+	return err;
+}
+
+const char *kern_path_of(struct kern *k, uint64_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < k->n_paths; i++)
+		if (k->paths[i].dev == dev && k->paths[i].ino == ino)
+			return k->paths[i].path;
+	return NULL;
+}
+
+int kern_put_grant(struct kern *k, const struct jitd_grant_key *key,
+		   const struct jitd_grant_val *val)
+{
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.grants), key, val, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int kern_del_grant(struct kern *k, const struct jitd_grant_key *key)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(k->skel->maps.grants), key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Delete every kernel grant key that keep() rejects. */
+int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *, void *),
+		      void *arg)
+{
+	int fd = bpf_map__fd(k->skel->maps.grants);
+	struct jitd_grant_key key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!keep(&next, arg)) {
+			if (bpf_map_delete_elem(fd, &next) && errno != ENOENT)
+				return -errno;
+			prev = NULL;
+			continue;
+		}
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+/*
+ * Prove enforcement before serving anyone: protect a fresh file for everyone
+ * (exempt subjects included) and check that a child's open of it fails with
+ * EPERM. Returns 0 when enforcement works, -EPERM-free errors otherwise.
+ */
+int kern_selftest(struct kern *k, const char *dir)
+{
+	struct jitd_inode_key key = {};
+	struct jitd_inode_val val = { .resource = JITD_RES_SELFTEST,
+				      .flags = JITD_INODE_NOEXEMPT };
+	int inodes = bpf_map__fd(k->skel->maps.inodes);
+	int devs = bpf_map__fd(k->skel->maps.devs);
+	bool dev_added = false;
+	uint32_t one = 1, tmp;
+	char path[4096];
+	struct stat st;
+	int fd, status, err = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/.selftest", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	close(fd);
+	key.dev = util_kdev(st.st_dev);
+	key.ino = st.st_ino;
+	if (bpf_map_lookup_elem(devs, &key.dev, &tmp)) {
+		if (bpf_map_update_elem(devs, &key.dev, &one, BPF_ANY))
+			return -errno;
+		dev_added = true;
+	}
+	if (bpf_map_update_elem(inodes, &key, &val, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int r = open(path, O_RDONLY | O_CLOEXEC);
+
+		_exit(r < 0 && errno == EPERM ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		err = -errno;
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		err = -ENOTRECOVERABLE;
+	bpf_map_delete_elem(inodes, &key);
+out:
+	if (dev_added)
+		bpf_map_delete_elem(devs, &key.dev);
+	unlink(path);
+	return err;
+}
+
+/* Sum the per-CPU counters. */
+int kern_counters(struct kern *k, uint64_t *allow, uint64_t *deny, uint64_t *drops)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(k->skel->maps.stats);
+	uint64_t *vals, sums[JITD_STAT_MAX] = {};
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < JITD_STAT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			sums[i] += vals[c];
+	}
+	free(vals);
+	*allow = sums[JITD_STAT_ALLOW];
+	*deny = sums[JITD_STAT_DENY];
+	*drops = sums[JITD_STAT_DROPS];
+	return 0;
+}
+
+/* [{"name","hook","attached","prog_id"}] for `jitctl status`. */
+json_t *kern_programs_json(struct kern *k)
+{
+	json_t *arr = json_array();
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, k->skel->obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		const char *sec = bpf_program__section_name(prog);
+		bool attached = false;
+
+		for (size_t i = 0; i < k->n_links; i++)
+			if (!strcmp(k->link_names[i], bpf_program__name(prog)))
+				attached = true;
+		bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len);
+		json_array_append_new(
+			arr, json_pack("{s:s,s:s,s:b,s:I}", "name", bpf_program__name(prog), "hook",
+				       strncmp(sec, "lsm/", 4) ? sec : sec + 4, "attached",
+				       attached, "prog_id", (json_int_t)info.id));
+	}
+	return arr;
+}

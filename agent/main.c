@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * jitd: keeps the kernel's grant maps in step with the policy and the grants,
+ * expires grants on timers, serves the control socket and writes the audit
+ * stream. Runs in the foreground until SIGTERM; enforcement stays after it exits.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
+
+#include "jitd.h"
+#include "util.h"
+
+#define DROPS_CHECK_USEC (1000000ULL)
+
+static const char usage_text[] =
+	"Usage: jitd --policy FILE|DIR [--socket PATH] [--state-dir DIR] [--audit-file PATH|-]\n"
+	"       jitd --unload\n"
+	"\n"
+	"The jitd agent: loads the BPF LSM programs that deny protected exec, open and\n"
+	"connect unless a time-bound grant allows them, keeps the kernel maps in step with\n"
+	"the policy and the grants, expires grants, serves the control socket used by\n"
+	"jitctl and writes one JSON audit line per decision. Runs in the foreground until\n"
+	"SIGTERM; SIGHUP reloads the policy and reopens the audit file.\n"
+	"\n"
+	"Stopping jitd leaves enforcement in place (fail closed): the programs and maps stay\n"
+	"pinned under " JITD_PIN_DIR " and grants still expire in the kernel. A restarted\n"
+	"jitd adopts them. 'jitd --unload' removes enforcement deliberately.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --policy FILE|DIR   policy file, or directory of *.json files (required)\n"
+	"  -s, --socket PATH       control socket (default " JITD_DEFAULT_SOCKET ")\n"
+	"  -d, --state-dir DIR     where grants are kept (default " JITD_DEFAULT_STATE_DIR ")\n"
+	"  -a, --audit-file PATH   audit JSON lines file, '-' for stdout\n"
+	"                          (default /var/log/jitd/audit.jsonl)\n"
+	"      --cgroup-root DIR   cgroup v2 mount (default /sys/fs/cgroup)\n"
+	"      --check-policy      parse the policy, print errors, exit (no kernel access)\n"
+	"      --unload            remove the pinned programs and maps, then exit\n"
+	"  -h, --help              this text\n"
+	"\n"
+	"Requires a kernel with BPF LSM active: boot with lsm=...,bpf (for example\n"
+	"lsm=lockdown,capability,landlock,yama,apparmor,bpf). Exit status: 0 after SIGTERM,\n"
+	"1 on a start-up failure (the reason is logged), 2 on bad arguments.\n";
+
+static struct agent agent;
+static struct ring_buffer *ringbuf;
+static uint64_t drops_seen;
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	if (len < sizeof(struct jitd_event))
+		return 0;
+	audit_decision(ctx, data);
+	return 0;
+}
+
+static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	ring_buffer__consume(ringbuf);
+	return 0;
+}
+
+static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct agent *a = userdata;
+
+	grant_expire_due(a);
+	agent_rearm_expiry(a);
+	return 0;
+}
+
+/* Arm the one expiry timer at the earliest active grant's boot-clock expiry. */
+void agent_rearm_expiry(struct agent *a)
+{
+	int64_t next = grant_next_expiry_boot(a);
+
+	if (!a->expiry_timer)
+		return;
+	if (next < 0) {
+		sd_event_source_set_enabled(a->expiry_timer, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time(a->expiry_timer, next / 1000);
+	sd_event_source_set_enabled(a->expiry_timer, SD_EVENT_ONESHOT);
+}
+
+/* Kernel ring-buffer losses become audit records. */
+static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct agent *a = userdata;
+	uint64_t allow, deny, drops;
+
+	if (!kern_counters(a->kern, &allow, &deny, &drops) && drops > drops_seen) {
+		audit_agent_event("records_dropped",
+				  json_pack("{s:I,s:I}", "count", (json_int_t)(drops - drops_seen),
+					    "total", (json_int_t)drops));
+		drops_seen = drops;
+	}
+	sd_event_source_set_time_relative(s, DROPS_CHECK_USEC);
+	return 0;
+}
+
+static int reload_policy(struct agent *a)
+{
+	char err[1024];
+	struct policy *p = NULL;
+	int r = policy_load(a->policy_path, &p, err, sizeof(err));
+
+	if (r) {
+		log_err("policy not reloaded: %s", err);
+		audit_agent_event("policy_refused", json_pack("{s:s}", "error", err));
+		return r;
+	}
+	if (p->serial < a->policy->serial) {
+		log_err("policy not reloaded: serial %lld is older than the active %lld",
+			(long long)p->serial, (long long)a->policy->serial);
+		policy_free(p);
+		return -ESTALE;
+	}
+	struct policy *old = a->policy;
+
+	a->policy = p;
+	r = kern_sync_policy(a->kern, p, a->cgroup_root);
+	if (!r)
+		r = grant_sync_all(a);
+	if (r) {
+		log_err("policy reload failed halfway; restoring serial %lld",
+			(long long)old->serial);
+		a->policy = old;
+		kern_sync_policy(a->kern, old, a->cgroup_root);
+		grant_sync_all(a);
+		policy_free(p);
+		return r;
+	}
+	policy_free(old);
+	audit_agent_event("policy_applied",
+			  json_pack("{s:I,s:s}", "serial", (json_int_t)p->serial, "source",
+				    a->policy_path));
+	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	audit_reopen();
+	reload_policy(userdata);
+	return 0;
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int make_dirs(const char *path, mode_t mode)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int setup_loop(struct agent *a)
+{
+	sd_event_source *src;
+	int r;
+
+	r = sd_event_default(&a->event);
+	if (r < 0)
+		return r;
+	sigset_t ss;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = sd_event_add_signal(a->event, NULL, SIGTERM, on_sigterm, a)) < 0 ||
+	    (r = sd_event_add_signal(a->event, NULL, SIGINT, on_sigterm, a)) < 0 ||
+	    (r = sd_event_add_signal(a->event, NULL, SIGHUP, on_sighup, a)) < 0)
+		return r;
+	ringbuf = ring_buffer__new(kern_ringbuf_fd(a->kern), handle_event, a, NULL);
+	if (!ringbuf)
+		return -errno;
+	r = sd_event_add_io(a->event, &src, ring_buffer__epoll_fd(ringbuf), EPOLLIN, on_ringbuf, a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_description(src, "ringbuf");
+	r = sd_event_add_time(a->event, &a->expiry_timer, CLOCK_BOOTTIME, UINT64_MAX, 0, on_expiry,
+			      a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_description(a->expiry_timer, "grant-expiry");
+	r = sd_event_add_time_relative(a->event, &src, CLOCK_MONOTONIC, DROPS_CHECK_USEC, 0,
+				       on_drops_check, a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_enabled(src, SD_EVENT_ON);
+	sd_event_source_set_description(src, "drops-check");
+	return sd_event_set_watchdog(a->event, true);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "audit-file", required_argument, NULL, 'a' },
+		{ "cgroup-root", required_argument, NULL, 'C' },
+		{ "check-policy", no_argument, NULL, 'c' },
+		{ "unload", no_argument, NULL, 'U' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *audit_path = "/var/log/jitd/audit.jsonl";
+	bool unload = false, check_only = false;
+	struct agent *a = &agent;
+	char err[1024], lsm[256] = "";
+	int c, r;
+
+	a->socket_path = JITD_DEFAULT_SOCKET;
+	a->state_dir = JITD_DEFAULT_STATE_DIR;
+	a->cgroup_root = "/sys/fs/cgroup";
+	while ((c = getopt_long(argc, argv, "p:s:d:a:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			a->policy_path = optarg;
+			break;
+		case 's':
+			a->socket_path = optarg;
+			break;
+		case 'd':
+			a->state_dir = optarg;
+			break;
+		case 'a':
+			audit_path = optarg;
+			break;
+		case 'C':
+			a->cgroup_root = optarg;
+			break;
+		case 'c':
+			check_only = true;
+			break;
+		case 'U':
+			unload = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fputs("Try 'jitd --help'.\n", stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "jitd: unexpected argument '%s'\nTry 'jitd --help'.\n", argv[optind]);
+		return 2;
+	}
+	if (unload) {
+		r = kern_unload();
+		if (r) {
+			log_err("unload incomplete: %s", strerror(-r));
+			return 1;
+		}
+		log_info("enforcement removed: %s unpinned", JITD_PIN_DIR);
+		return 0;
+	}
+	if (!a->policy_path) {
+		fputs("jitd: --policy FILE is required\nTry 'jitd --help'.\n", stderr);
+		return 2;
+	}
+	r = policy_load(a->policy_path, &a->policy, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check_only)
+		return 0;
+	r = kern_lsm_active(lsm, sizeof(lsm));
+	if (r <= 0) {
+		log_err("BPF LSM is not active (%s): boot the kernel with 'lsm=' listing bpf, e.g. "
+			"lsm=lockdown,capability,landlock,yama,apparmor,bpf",
+			r < 0 ? "cannot read /sys/kernel/security/lsm" : lsm);
+		return 1;
+	}
+	a->started_ns = util_now_ns(CLOCK_REALTIME);
+	if ((r = make_dirs(a->state_dir, 0700)) < 0) {
+		log_err("cannot create state directory %s: %s", a->state_dir, strerror(-r));
+		return 1;
+	}
+	if (strcmp(audit_path, "-") && strrchr(audit_path, '/')) {
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(audit_path, '/') - audit_path),
+			 audit_path);
+		if (*dir)
+			make_dirs(dir, 0750);
+	}
+	if (audit_open(audit_path)) {
+		log_err("cannot open audit file %s: %s", audit_path, strerror(errno));
+		return 1;
+	}
+	r = grant_store_load(&a->grants, a->state_dir);
+	if (r) {
+		log_err("cannot load grants from %s; refusing to start with a partial view",
+			a->state_dir);
+		return 1;
+	}
+	r = kern_open(&a->kern);
+	if (r)
+		return 1;
+	r = kern_sync_policy(a->kern, a->policy, a->cgroup_root);
+	if (!r) {
+		grant_expire_due(a);
+		r = grant_sync_all(a);
+	}
+	if (r) {
+		log_err("cannot fill the kernel maps: %s", strerror(-r));
+		return 1;
+	}
+	r = setup_loop(a);
+	if (r < 0) {
+		log_err("cannot set up the event loop: %s", strerror(-r));
+		return 1;
+	}
+	r = kern_selftest(a->kern, a->state_dir);
+	a->selftest_ok = r == 0;
+	ring_buffer__consume(ringbuf); /* the self-test's own record */
+	audit_agent_event("selftest", json_pack("{s:s}", "result", r ? "failed" : "passed"));
+	if (r) {
+		log_err("enforcement self-test failed (%s): a protected open was not denied",
+			strerror(-r));
+		return 1;
+	}
+	r = ctl_start(a);
+	if (r < 0) {
+		log_err("cannot listen on %s: %s", a->socket_path, strerror(-r));
+		return 1;
+	}
+	agent_rearm_expiry(a);
+	audit_agent_event("started", json_pack("{s:i,s:I,s:s}", "pid", getpid(), "policy_serial",
+					       (json_int_t)a->policy->serial, "lsm", lsm));
+	log_info("enforcing: policy %s serial %lld, %zu resources, %zu active grants",
+		 a->policy_path, (long long)a->policy->serial, a->policy->n_resources,
+		 grant_count_active(&a->grants));
+	sd_notify(0, "READY=1\nSTATUS=enforcing");
+
+	r = sd_event_loop(a->event);
+
+	sd_notify(0, "STOPPING=1");
+	ctl_stop();
+	ring_buffer__consume(ringbuf);
+	audit_agent_event("stopped", json_pack("{s:s}", "enforcement", "kept (pinned)"));
+	ring_buffer__free(ringbuf);
+	kern_close(a->kern);
+	audit_close();
+	grant_store_free(&a->grants);
+	policy_free(a->policy);
+	sd_event_unref(a->event);
+	return r < 0 ? 1 : 0;
+}
