@@ -45,6 +45,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench
 
+.SECONDARY: $(BPF_OBJS)
 .PHONY: all clean deps check unit vmcheck bench demo vmlinux install format kernels
 all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
