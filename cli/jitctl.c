@@ -1,0 +1,1193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * jitctl: command-line client of jitd's control socket.
+ *
+ * One request per run: connect to the Unix socket, send one JSON line, read one reply line
+ * (docs/protocol.md), print it for people or, with --json, for scripts. Exit codes are those
+ * of docs/protocol.md ("jitctl exit codes"). Helpers return negative errno; the verbs return
+ * exit codes and print each error once, where it is handled.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef JITCTL_VERSION
+#define JITCTL_VERSION "0.1.0"
+#endif
+
+/* Exit codes, docs/protocol.md. */
+enum {
+	EXIT_OK = 0,
+	EXIT_REFUSED = 1,	/* jitd refused or failed the request (or a local failure) */
+	EXIT_USAGE = 2,		/* bad arguments, bad duration */
+	EXIT_UNREACHABLE = 3,	/* socket missing, connection refused, timeout, bad reply */
+	EXIT_NOT_ENFORCING = 4, /* status: jitd answers but is not enforcing */
+};
+
+#define REASON_MAX	  1024 /* bytes, docs/protocol.md */
+#define DEFAULT_TIMEOUT_S 10
+#define MAX_TIMEOUT_S	  86400
+#define SUBJECT_MAX	  4400 /* a cgroup path (PATH_MAX) plus a user name */
+#define NSEC_PER_SEC	  1000000000LL
+
+/* Long-only options get values above any short option character. */
+enum {
+	OPT_JSON = 0x100,
+	OPT_SOCKET,
+	OPT_TIMEOUT,
+	OPT_VERSION,
+	OPT_USER,
+	OPT_UID,
+	OPT_CGROUP,
+	OPT_FOR,
+	OPT_REASON,
+	OPT_ALL,
+};
+
+/* Accepted globally and by every verb. */
+// clang-format off
+#define COMMON_OPTIONS							\
+	{ "json", no_argument, NULL, OPT_JSON },			\
+	{ "socket", required_argument, NULL, OPT_SOCKET },		\
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },		\
+	{ "help", no_argument, NULL, 'h' }
+// clang-format on
+
+struct ctl {
+	const char *socket; /* control socket path */
+	int timeout_s;	    /* for the whole exchange: connect, send, reply */
+	bool json;	    /* print JSON instead of text */
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Help texts                                                                                */
+
+#define DURATION_FORMS "90s, 15m, 1h30m, 2d or \"1h 30m\"; a bare number is seconds"
+
+#define COMMON_HELP                                                                                \
+	"  --json             print JSON for scripts instead of text\n"                            \
+	"  --socket PATH      jitd's control socket (default: $JITD_SOCKET, else\n"                \
+	"                     " JITD_DEFAULT_SOCKET ")\n"                                          \
+	"  --timeout SECONDS  give up when jitd has not answered within SECONDS (default 10)\n"    \
+	"  -h, --help         show this help\n"
+
+static const char help_main[] =
+    "Usage: jitctl [--socket PATH] [--json] [--timeout SECONDS] VERB [ARGS...]\n"
+    "       jitctl VERB --help\n"
+    "       jitctl --help | --version\n"
+    "\n"
+    "Talk to jitd, the just-in-time access daemon, through its control socket.\n"
+    "Protected resources (executables, files, network endpoints) can be used only while\n"
+    "a time-bound grant allows it; the kernel enforces grants and their expiry.\n"
+    "\n"
+    "Verbs:\n"
+    "  grant RESOURCE SUBJECT --for DURATION  give a user or cgroup temporary access\n"
+    "  revoke ID                              end a grant now\n"
+    "  list [--all]                           show active grants (--all: ended ones too)\n"
+    "  status                                 show whether jitd is enforcing, and why not\n"
+    "  help [VERB]                            show this help, or a verb's help\n"
+    "\n"
+    "Options (also accepted after the verb, before or after its arguments):\n" COMMON_HELP
+    "  --version          show jitctl's version\n"
+    "\n"
+    "Durations: " DURATION_FORMS ";\n"
+    "from 1s to 366d.\n"
+    "\n"
+    "Exit status:\n"
+    "  0  success (for status: jitd is enforcing)\n"
+    "  1  jitd refused or failed the request (the error is printed)\n"
+    "  2  usage error (bad arguments, bad duration)\n"
+    "  3  cannot reach jitd (socket missing, connection refused, timeout, bad reply)\n"
+    "  4  status: jitd answers but is not enforcing\n"
+    "\n"
+    "Environment:\n"
+    "  JITD_SOCKET        control socket used when --socket is not given\n"
+    "\n"
+    "Examples:\n"
+    "  jitctl status\n"
+    "  id=$(jitctl grant psql --user alice --for 1h --reason INC-42)\n"
+    "  jitctl list --all\n"
+    "  jitctl revoke \"$id\"\n";
+
+static const char help_grant[] =
+    "Usage: jitctl grant RESOURCE --user NAME   --for DURATION [--reason TEXT] [--json]\n"
+    "       jitctl grant RESOURCE --uid N       --for DURATION [--reason TEXT] [--json]\n"
+    "       jitctl grant RESOURCE --cgroup PATH --for DURATION [--reason TEXT] [--json]\n"
+    "       jitctl grant RESOURCE (--user NAME | --uid N) --cgroup PATH --for DURATION ...\n"
+    "\n"
+    "Give a subject access to the protected RESOURCE (a name from jitd's policy) for\n"
+    "DURATION, starting now. When the grant expires the kernel denies access again,\n"
+    "even if jitd is not running. Only root may grant, for now.\n"
+    "\n"
+    "Prints the new grant's id alone on a line, so that  id=$(jitctl grant ...)  works;\n"
+    "with --json prints the grant object instead.\n"
+    "\n"
+    "Subject (one of --user and --uid, and/or --cgroup):\n"
+    "  --user NAME        a user, by login name\n"
+    "  --uid N            a user, by numeric uid (also for uids without a name)\n"
+    "  --cgroup PATH      every process in cgroup v2 PATH and below it; PATH is relative to\n"
+    "                     the cgroupfs root: /jtest, /system.slice/foo.service\n"
+    "  A user together with a cgroup means that user's processes within that cgroup only.\n"
+    "\n"
+    "Options:\n"
+    "  --for DURATION     how long the grant lasts (required), from 1s to 366d:\n"
+    "                     " DURATION_FORMS "\n"
+    "  --reason TEXT      why: a ticket or incident, at most 1024 bytes; it is "
+    "audited\n" COMMON_HELP "\n"
+    "Examples:\n"
+    "  jitctl grant psql --user alice --for 1h --reason INC-42\n"
+    "  id=$(jitctl grant prod-db --uid 1001 --for 15m)\n"
+    "  jitctl grant secrets --cgroup /system.slice/backup.service --for 2h\n"
+    "  jitctl grant psql --user alice --cgroup /jtest --for 1h30m\n"
+    "\n"
+    "Exit status: 0 granted, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
+
+static const char help_revoke[] =
+    "Usage: jitctl revoke ID [--json]\n"
+    "\n"
+    "End grant ID now: the kernel denies the access from this moment. The grant stays\n"
+    "visible in 'jitctl list --all' as revoked. Only root may revoke, for now.\n"
+    "\n"
+    "Prints \"revoked grant ID (RESOURCE, SUBJECT)\"; with --json prints the grant object.\n"
+    "\n"
+    "Options:\n" COMMON_HELP "\n"
+    "Examples:\n"
+    "  jitctl revoke 7\n"
+    "  jitctl revoke \"$(jitctl grant psql --user alice --for 1h)\"\n"
+    "\n"
+    "Exit status: 0 revoked, 1 refused by jitd (for example no such grant), 2 usage error,\n"
+    "3 cannot reach jitd.\n";
+
+static const char help_list[] =
+    "Usage: jitctl list [--all] [--json]\n"
+    "\n"
+    "Show the active grants as a table with the columns ID, RESOURCE, SUBJECT, STATE,\n"
+    "EXPIRES (UTC), REMAINING and REASON, or \"no active grants\". With --json prints\n"
+    "the array of grant objects. Every user may list.\n"
+    "\n"
+    "Options:\n"
+    "  --all              also show grants that expired or were revoked\n" COMMON_HELP "\n"
+    "Examples:\n"
+    "  jitctl list\n"
+    "  jitctl list --all --json | jq '.[] | select(.state == \"revoked\")'\n"
+    "\n"
+    "Exit status: 0 listed, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
+
+static const char help_status[] =
+    "Usage: jitctl status [--json]\n"
+    "\n"
+    "Show whether jitd is enforcing: its BPF programs with their hooks and whether they\n"
+    "are attached, decision counters, the policy in force (source, serial, resources),\n"
+    "active grants, the enforcement self-test, jitd's pid and start time. jitd enforces\n"
+    "only when every program is attached and the self-test passed. With --json prints\n"
+    "jitd's status object. Every user may ask.\n"
+    "\n"
+    "Options:\n" COMMON_HELP "\n"
+    "Examples:\n"
+    "  jitctl status\n"
+    "  jitctl status --json | jq '.programs[] | select(.attached | not)'\n"
+    "  jitctl status >/dev/null || echo 'jitd is down or not enforcing'\n"
+    "\n"
+    "Exit status: 0 jitd is enforcing, 4 jitd answers but is not enforcing,\n"
+    "2 usage error, 3 cannot reach jitd.\n";
+
+/* ---------------------------------------------------------------------------------------- */
+/* Messages and argument parsing                                                             */
+
+static void try_help(const char *verb)
+{
+	fprintf(stderr, "Try 'jitctl%s%s --help'.\n", verb ? " " : "", verb ? verb : "");
+}
+
+/* Print "jitctl: [VERB: ]what is wrong" and the help hint; returns EXIT_USAGE. */
+static int __attribute__((format(printf, 2, 3))) usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "jitctl: ");
+	if (verb)
+		fprintf(stderr, "%s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	try_help(verb);
+	return EXIT_USAGE;
+}
+
+/* Parse a decimal number with nothing around it, in [min, max]. Returns 0 or -EINVAL. */
+static int parse_uint(const char *s, unsigned long long min, unsigned long long max,
+		      unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Handle an option every verb accepts. Returns EXIT_OK or EXIT_USAGE (after saying why). */
+static int common_option(struct ctl *c, int opt, const char *arg, const char *verb)
+{
+	unsigned long long v;
+
+	switch (opt) {
+	case OPT_JSON:
+		c->json = true;
+		break;
+	case OPT_SOCKET:
+		if (!*arg)
+			return usage_error(verb, "--socket: empty path");
+		if (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return usage_error(verb, "--socket: path too long: '%s'", arg);
+		c->socket = arg;
+		break;
+	case OPT_TIMEOUT:
+		if (parse_uint(arg, 1, MAX_TIMEOUT_S, &v))
+			return usage_error(
+			    verb, "--timeout: invalid value '%s': expected seconds, 1 to %d", arg,
+			    MAX_TIMEOUT_S);
+		c->timeout_s = (int)v;
+		break;
+	}
+	return EXIT_OK;
+}
+
+/* Replace control characters by '?' so that text from jitd cannot drive the terminal. */
+static char *sanitize(char *s)
+{
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
+/* Display width of a UTF-8 string, counted in code points (good enough for a table). */
+static int text_width(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Talking to jitd                                                                           */
+
+/* Milliseconds left until deadline (CLOCK_MONOTONIC ns), rounded up; 0 once it passed. */
+static int ms_left(int64_t deadline)
+{
+	int64_t left = deadline - util_now_ns(CLOCK_MONOTONIC);
+
+	return left > 0 ? (int)((left + 999999) / 1000000) : 0;
+}
+
+/* Connect to the Unix socket at path, waiting at most until deadline. Returns a
+ * non-blocking fd or negative errno. */
+static int ctl_connect(const char *path, int64_t deadline)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int ms = ms_left(deadline);
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000};
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A Unix connect() waits for room in the listen backlog for at most SO_SNDTIMEO. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		goto err;
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		if (errno != EINTR)
+			goto err;
+	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		goto err;
+	return fd;
+err:
+	err = errno == EAGAIN ? -ETIMEDOUT : -errno;
+	close(fd);
+	return err;
+}
+
+/* Wait until fd is ready for events or deadline passes. Returns 0 or negative errno. */
+static int ctl_wait(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = {.fd = fd, .events = events};
+	int r;
+
+	for (;;) {
+		r = poll(&pfd, 1, ms_left(deadline));
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Send all of buf before deadline. Returns 0 or negative errno. */
+static int ctl_send(int fd, const char *buf, size_t len, int64_t deadline)
+{
+	ssize_t n;
+	int err;
+
+	while (len) {
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -errno;
+			err = ctl_wait(fd, POLLOUT, deadline);
+			if (err)
+				return err;
+			continue;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read one reply line (at most JITD_CTL_MAX_LINE bytes, newline included) into buf before
+ * deadline. Returns its length without the newline, -ETIMEDOUT, -ECONNRESET when jitd
+ * closed the connection first, -EMSGSIZE when the line is too long, or negative errno. */
+static ssize_t ctl_recv_line(int fd, char *buf, int64_t deadline)
+{
+	size_t len = 0;
+	char *nl;
+	ssize_t n;
+	int err;
+
+	while (len < JITD_CTL_MAX_LINE) {
+		n = read(fd, buf + len, JITD_CTL_MAX_LINE - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -errno;
+			err = ctl_wait(fd, POLLIN, deadline);
+			if (err)
+				return err;
+			continue;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		nl = memchr(buf + len, '\n', n);
+		if (nl)
+			return nl - buf;
+		len += n;
+	}
+	return -EMSGSIZE;
+}
+
+/* Print why jitd cannot be reached; returns EXIT_UNREACHABLE. */
+static int unreachable(const struct ctl *c, const char *what, int err)
+{
+	if (err == -ETIMEDOUT)
+		fprintf(stderr, "jitctl: %s jitd at %s: timed out after %d s\n", what, c->socket,
+			c->timeout_s);
+	else if (err == -ECONNRESET || err == -EPIPE)
+		fprintf(stderr, "jitctl: %s jitd at %s: jitd closed the connection\n", what,
+			c->socket);
+	else
+		fprintf(stderr, "jitctl: %s jitd at %s: %s\n", what, c->socket, strerror(-err));
+	fprintf(stderr, "jitctl: is jitd running? (systemctl status jitd)\n");
+	return EXIT_UNREACHABLE;
+}
+
+/* Print that jitd's reply is malformed; returns EXIT_UNREACHABLE. */
+static int bad_reply(const struct ctl *c, const char *why)
+{
+	fprintf(stderr, "jitctl: bad reply from jitd at %s: %s\n", c->socket, why);
+	return EXIT_UNREACHABLE;
+}
+
+/*
+ * Send request req (borrowed) for verb and read the reply. Returns EXIT_OK with *out set to
+ * the reply (an object with "ok": true, to json_decref), or an exit code after printing the
+ * error: EXIT_REFUSED with jitd's error, EXIT_UNREACHABLE, or EXIT_USAGE (request too long).
+ */
+static int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t **out)
+{
+	int64_t deadline = util_now_ns(CLOCK_MONOTONIC) + c->timeout_s * NSEC_PER_SEC;
+	char *line, *buf = NULL;
+	json_t *reply = NULL, *ok;
+	json_error_t jerr;
+	const char *msg;
+	int fd = -1, ret;
+	ssize_t n;
+	size_t len;
+
+	*out = NULL;
+	line = json_dumps(req, JSON_COMPACT);
+	if (!line) {
+		fprintf(stderr, "jitctl: %s: cannot encode the request\n", verb);
+		return EXIT_REFUSED;
+	}
+	len = strlen(line);
+	if (len + 1 > JITD_CTL_MAX_LINE) {
+		ret = usage_error(verb, "request too long (%zu bytes, at most %d)", len + 1,
+				  JITD_CTL_MAX_LINE);
+		goto out;
+	}
+	line[len] = '\n'; /* replaces the NUL: line is sent by length from here on */
+
+	buf = malloc(JITD_CTL_MAX_LINE);
+	if (!buf) {
+		fprintf(stderr, "jitctl: %s: out of memory\n", verb);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	fd = ctl_connect(c->socket, deadline);
+	if (fd < 0) {
+		ret = unreachable(c, "cannot connect to", fd);
+		goto out;
+	}
+	ret = ctl_send(fd, line, len + 1, deadline);
+	if (ret < 0) {
+		ret = unreachable(c, "cannot send the request to", ret);
+		goto out;
+	}
+	n = ctl_recv_line(fd, buf, deadline);
+	if (n == -EMSGSIZE) {
+		fprintf(stderr, "jitctl: bad reply from jitd at %s: longer than %d bytes\n",
+			c->socket, JITD_CTL_MAX_LINE);
+		ret = EXIT_UNREACHABLE;
+		goto out;
+	}
+	if (n < 0) {
+		ret = unreachable(c, "no reply from", (int)n);
+		goto out;
+	}
+
+	reply = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (!reply) {
+		fprintf(stderr, "jitctl: bad reply from jitd at %s: not JSON (%s)\n", c->socket,
+			jerr.text);
+		ret = EXIT_UNREACHABLE;
+		goto out;
+	}
+	ok = json_object_get(reply, "ok");
+	if (!json_is_object(reply) || !json_is_boolean(ok)) {
+		ret = bad_reply(c, "not an object with a boolean \"ok\"");
+		goto out;
+	}
+	if (json_is_false(ok)) {
+		msg = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "jitctl: %s: %s\n", verb, msg ? msg : "jitd refused the request");
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	*out = reply;
+	reply = NULL;
+	ret = EXIT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(reply);
+	free(buf);
+	free(line);
+	return ret;
+}
+
+/* Print a JSON value for scripts. Returns EXIT_OK or EXIT_REFUSED. */
+static int print_json(const json_t *j)
+{
+	if (json_dumpf(j, stdout, JSON_INDENT(2)) < 0 || putchar('\n') == EOF) {
+		fprintf(stderr, "jitctl: cannot write the output\n");
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Grant objects                                                                             */
+
+/* Human form of a grant subject into buf: "alice", "uid 1234", "cgroup /jtest",
+ * "alice in /jtest", "uid 1234 in /jtest". Returns buf. */
+static char *format_subject(const json_t *subject, char *buf, size_t len)
+{
+	const char *user = json_string_value(json_object_get(subject, "user"));
+	const char *cgroup = json_string_value(json_object_get(subject, "cgroup"));
+	json_t *uid = json_object_get(subject, "uid");
+	char who[64] = "";
+
+	if (user)
+		snprintf(who, sizeof(who), "%s", user);
+	else if (json_is_integer(uid))
+		snprintf(who, sizeof(who), "uid %" JSON_INTEGER_FORMAT, json_integer_value(uid));
+
+	if (*who && cgroup)
+		snprintf(buf, len, "%s in %s", who, cgroup);
+	else if (*who)
+		snprintf(buf, len, "%s", who);
+	else if (cgroup)
+		snprintf(buf, len, "cgroup %s", cgroup);
+	else
+		snprintf(buf, len, "?");
+	return sanitize(buf);
+}
+
+/* The grant object in reply member "grant", or NULL after reporting a bad reply. */
+static json_t *reply_grant(const struct ctl *c, json_t *reply)
+{
+	json_t *g = json_object_get(reply, "grant");
+
+	if (!json_is_object(g) || !json_is_integer(json_object_get(g, "id"))) {
+		bad_reply(c, "no \"grant\" object with an integer \"id\"");
+		return NULL;
+	}
+	return g;
+}
+
+static json_int_t grant_id(const json_t *g)
+{
+	return json_integer_value(json_object_get(g, "id"));
+}
+
+/* String member key of grant g, or def when absent. */
+static const char *grant_str(const json_t *g, const char *key, const char *def)
+{
+	const char *s = json_string_value(json_object_get(g, key));
+
+	return s && *s ? s : def;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Verbs                                                                                     */
+
+/* Set string member key of req; returns -EINVAL when value is not valid UTF-8. */
+static int req_set_str(json_t *req, const char *key, const char *value)
+{
+	return json_object_set_new(req, key, json_string(value)) ? -EINVAL : 0;
+}
+
+static int cmd_grant(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    COMMON_OPTIONS,
+	    {"user", required_argument, NULL, OPT_USER},
+	    {"uid", required_argument, NULL, OPT_UID},
+	    {"cgroup", required_argument, NULL, OPT_CGROUP},
+	    {"for", required_argument, NULL, OPT_FOR},
+	    {"reason", required_argument, NULL, OPT_REASON},
+	    {},
+	};
+	const char *user = NULL, *uid_arg = NULL, *cgroup = NULL, *dur_arg = NULL;
+	const char *reason = NULL, *resource;
+	json_t *req = NULL, *reply = NULL, *g;
+	unsigned long long uid = 0;
+	char maxbuf[32];
+	int64_t duration;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(help_grant, stdout);
+			return EXIT_OK;
+		case OPT_USER:
+			user = optarg;
+			break;
+		case OPT_UID:
+			uid_arg = optarg;
+			break;
+		case OPT_CGROUP:
+			cgroup = optarg;
+			break;
+		case OPT_FOR:
+			dur_arg = optarg;
+			break;
+		case OPT_REASON:
+			reason = optarg;
+			break;
+		case '?':
+			try_help("grant");
+			return EXIT_USAGE;
+		default:
+			ret = common_option(c, opt, optarg, "grant");
+			if (ret)
+				return ret;
+		}
+	}
+
+	if (optind >= argc)
+		return usage_error("grant", "missing RESOURCE");
+	if (argc - optind > 1)
+		return usage_error("grant", "unexpected argument '%s'", argv[optind + 1]);
+	resource = argv[optind];
+	if (!*resource)
+		return usage_error("grant", "empty RESOURCE");
+	if (user && uid_arg)
+		return usage_error("grant", "--user and --uid cannot be combined");
+	if (!user && !uid_arg && !cgroup)
+		return usage_error("grant",
+				   "missing subject: --user NAME, --uid N or --cgroup PATH");
+	if (user && !*user)
+		return usage_error("grant", "--user: empty name");
+	if (uid_arg && parse_uint(uid_arg, 0, UINT32_MAX - 1, &uid))
+		return usage_error("grant", "--uid: invalid uid '%s': expected 0 to %u", uid_arg,
+				   UINT32_MAX - 1);
+	if (cgroup && cgroup[0] != '/')
+		return usage_error("grant",
+				   "--cgroup: '%s' must start with '/' (relative to the cgroupfs "
+				   "root, like /jtest)",
+				   cgroup);
+	if (!dur_arg)
+		return usage_error("grant", "missing --for DURATION");
+	ret = util_parse_duration(dur_arg, &duration);
+	if (ret == -ERANGE)
+		return usage_error(
+		    "grant", "--for: duration '%s' out of range: 1s to %s", dur_arg,
+		    util_format_duration(JITD_MAX_DURATION_S, maxbuf, sizeof(maxbuf)));
+	if (ret)
+		return usage_error("grant",
+				   "--for: invalid duration '%s': expected seconds or a form like "
+				   "90s, 15m, 1h30m, 2d",
+				   dur_arg);
+	if (reason && strlen(reason) > REASON_MAX)
+		return usage_error("grant", "--reason: too long (%zu bytes, at most %d)",
+				   strlen(reason), REASON_MAX);
+
+	req = json_object();
+	if (!req || req_set_str(req, "op", "grant"))
+		goto nomem;
+	if (req_set_str(req, "resource", resource)) {
+		ret = usage_error("grant", "RESOURCE is not valid UTF-8");
+		goto out;
+	}
+	if (user && req_set_str(req, "user", user)) {
+		ret = usage_error("grant", "--user: not valid UTF-8");
+		goto out;
+	}
+	if (uid_arg && json_object_set_new(req, "uid", json_integer((json_int_t)uid)))
+		goto nomem;
+	if (cgroup && req_set_str(req, "cgroup", cgroup)) {
+		ret = usage_error("grant", "--cgroup: not valid UTF-8");
+		goto out;
+	}
+	if (json_object_set_new(req, "duration_s", json_integer(duration)))
+		goto nomem;
+	if (reason && req_set_str(req, "reason", reason)) {
+		ret = usage_error("grant", "--reason: not valid UTF-8");
+		goto out;
+	}
+
+	ret = ctl_call(c, "grant", req, &reply);
+	if (ret)
+		goto out;
+	g = reply_grant(c, reply);
+	if (!g)
+		ret = EXIT_UNREACHABLE;
+	else if (c->json)
+		ret = print_json(g);
+	else
+		printf("%" JSON_INTEGER_FORMAT "\n", grant_id(g));
+	goto out;
+nomem:
+	fprintf(stderr, "jitctl: grant: out of memory\n");
+	ret = EXIT_REFUSED;
+out:
+	json_decref(reply);
+	json_decref(req);
+	return ret;
+}
+
+static int cmd_revoke(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTIONS, {}};
+	json_t *req, *reply = NULL, *g;
+	char subject[SUBJECT_MAX], *resource;
+	unsigned long long id;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(help_revoke, stdout);
+			return EXIT_OK;
+		case '?':
+			try_help("revoke");
+			return EXIT_USAGE;
+		default:
+			ret = common_option(c, opt, optarg, "revoke");
+			if (ret)
+				return ret;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("revoke", "missing grant ID");
+	if (argc - optind > 1)
+		return usage_error("revoke", "unexpected argument '%s'", argv[optind + 1]);
+	if (parse_uint(argv[optind], 1, INT64_MAX, &id))
+		return usage_error("revoke", "invalid grant ID '%s': expected a positive integer",
+				   argv[optind]);
+
+	req = json_pack("{s:s, s:I}", "op", "revoke", "id", (json_int_t)id);
+	if (!req) {
+		fprintf(stderr, "jitctl: revoke: out of memory\n");
+		return EXIT_REFUSED;
+	}
+	ret = ctl_call(c, "revoke", req, &reply);
+	json_decref(req);
+	if (ret)
+		return ret;
+
+	g = reply_grant(c, reply);
+	if (!g) {
+		ret = EXIT_UNREACHABLE;
+	} else if (c->json) {
+		ret = print_json(g);
+	} else {
+		resource = strdup(grant_str(g, "resource", "?"));
+		if (!resource) {
+			fprintf(stderr, "jitctl: revoke: out of memory\n");
+			ret = EXIT_REFUSED;
+		} else {
+			printf("revoked grant %" JSON_INTEGER_FORMAT " (%s, %s)\n", grant_id(g),
+			       sanitize(resource),
+			       format_subject(json_object_get(g, "subject"), subject,
+					      sizeof(subject)));
+			free(resource);
+		}
+	}
+	json_decref(reply);
+	return ret;
+}
+
+enum {
+	COL_ID,
+	COL_RESOURCE,
+	COL_SUBJECT,
+	COL_STATE,
+	COL_EXPIRES,
+	COL_REMAINING,
+	COL_REASON,
+	NCOLS
+};
+
+/* Fill the table cells (malloc'd, sanitized) of one grant. Returns 0 or -ENOMEM. */
+static int list_row(const json_t *g, char **cells)
+{
+	const char *state = grant_str(g, "state", "?");
+	json_t *remaining = json_object_get(g, "remaining_s");
+	char buf[SUBJECT_MAX];
+
+	if (asprintf(&cells[COL_ID], "%" JSON_INTEGER_FORMAT, grant_id(g)) < 0) {
+		cells[COL_ID] = NULL;
+		return -ENOMEM;
+	}
+	cells[COL_RESOURCE] = strdup(grant_str(g, "resource", "?"));
+	cells[COL_SUBJECT] =
+	    strdup(format_subject(json_object_get(g, "subject"), buf, sizeof(buf)));
+	cells[COL_STATE] = strdup(state);
+	cells[COL_EXPIRES] = strdup(grant_str(g, "expires", "-"));
+	if (!strcmp(state, "active") && json_is_integer(remaining))
+		util_format_duration(json_integer_value(remaining), buf, sizeof(buf));
+	else
+		strcpy(buf, "-");
+	cells[COL_REMAINING] = strdup(buf);
+	cells[COL_REASON] = strdup(grant_str(g, "reason", "-"));
+	for (int i = 0; i < NCOLS; i++) {
+		if (!cells[i])
+			return -ENOMEM;
+		sanitize(cells[i]);
+	}
+	return 0;
+}
+
+/* Print grants as a table, columns separated by two spaces. Returns EXIT_OK or
+ * EXIT_REFUSED (out of memory). */
+static int list_print_table(const json_t *grants)
+{
+	static const char *const headers[NCOLS] = {"ID",      "RESOURCE",  "SUBJECT", "STATE",
+						   "EXPIRES", "REMAINING", "REASON"};
+	size_t rows = json_array_size(grants), ncells = rows * NCOLS;
+	int width[NCOLS], ret = EXIT_OK;
+	char **cells;
+	size_t r, i;
+
+	cells = calloc(ncells ? ncells : 1, sizeof(*cells));
+	if (!cells)
+		goto nomem;
+	for (i = 0; i < NCOLS; i++)
+		width[i] = text_width(headers[i]);
+	for (r = 0; r < rows; r++) {
+		if (list_row(json_array_get(grants, r), cells + r * NCOLS))
+			goto nomem;
+		for (i = 0; i < NCOLS; i++)
+			if (text_width(cells[r * NCOLS + i]) > width[i])
+				width[i] = text_width(cells[r * NCOLS + i]);
+	}
+
+	for (i = 0; i + 1 < NCOLS; i++)
+		printf("%-*s  ", width[i], headers[i]);
+	printf("%s\n", headers[i]);
+	for (r = 0; r < rows; r++) {
+		for (i = 0; i + 1 < NCOLS; i++) {
+			const char *cell = cells[r * NCOLS + i];
+
+			/* %-*s pads bytes, not characters: pad by hand for UTF-8 text. */
+			printf("%s%*s  ", cell, width[i] - text_width(cell), "");
+		}
+		printf("%s\n", cells[r * NCOLS + i]);
+	}
+	goto out;
+nomem:
+	fprintf(stderr, "jitctl: list: out of memory\n");
+	ret = EXIT_REFUSED;
+out:
+	for (i = 0; cells && i < ncells; i++)
+		free(cells[i]);
+	free(cells);
+	return ret;
+}
+
+static int cmd_list(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    COMMON_OPTIONS,
+	    {"all", no_argument, NULL, OPT_ALL},
+	    {},
+	};
+	json_t *req, *reply = NULL, *grants, *g;
+	bool all = false;
+	int opt, ret;
+	size_t i;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(help_list, stdout);
+			return EXIT_OK;
+		case OPT_ALL:
+			all = true;
+			break;
+		case '?':
+			try_help("list");
+			return EXIT_USAGE;
+		default:
+			ret = common_option(c, opt, optarg, "list");
+			if (ret)
+				return ret;
+		}
+	}
+	if (optind < argc)
+		return usage_error("list", "unexpected argument '%s'", argv[optind]);
+
+	req = all ? json_pack("{s:s, s:b}", "op", "list", "all", 1)
+		  : json_pack("{s:s}", "op", "list");
+	if (!req) {
+		fprintf(stderr, "jitctl: list: out of memory\n");
+		return EXIT_REFUSED;
+	}
+	ret = ctl_call(c, "list", req, &reply);
+	json_decref(req);
+	if (ret)
+		return ret;
+
+	grants = json_object_get(reply, "grants");
+	if (!json_is_array(grants)) {
+		ret = bad_reply(c, "no \"grants\" array");
+		goto out;
+	}
+	json_array_foreach(grants, i, g)
+	{
+		if (!json_is_object(g) || !json_is_integer(json_object_get(g, "id"))) {
+			ret = bad_reply(c, "a grant is not an object with an integer \"id\"");
+			goto out;
+		}
+	}
+	if (c->json)
+		ret = print_json(grants);
+	else if (!json_array_size(grants))
+		puts(all ? "no grants" : "no active grants");
+	else
+		ret = list_print_table(grants);
+out:
+	json_decref(reply);
+	return ret;
+}
+
+/* Print one "label: value" line of the status view, values aligned. */
+static void __attribute__((format(printf, 2, 3)))
+status_line(const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%-11s", label);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* String member key of object o, sanitized into buf, or def. Returns buf or def. */
+static const char *status_str(const json_t *o, const char *key, const char *def, char *buf,
+			      size_t len)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (!s || !*s)
+		return def;
+	snprintf(buf, len, "%s", s);
+	return sanitize(buf);
+}
+
+/* Integer member key of object o as text into buf, or "?". Returns buf. */
+static const char *status_int(const json_t *o, const char *key, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static void status_print(const json_t *st)
+{
+	json_t *enforcing = json_object_get(st, "enforcing");
+	json_t *programs = json_object_get(st, "programs");
+	json_t *counters = json_object_get(st, "counters");
+	json_t *policy = json_object_get(st, "policy");
+	json_t *prog, *v;
+	char a[512], b[512], n1[32], n2[32];
+	int wname = 0, whook = 0;
+	const char *key;
+	size_t i, off;
+
+	status_line("enforcing:", "%s",
+		    json_is_true(enforcing)    ? "yes"
+		    : json_is_false(enforcing) ? "no"
+					       : "unknown");
+
+	if (!json_array_size(programs)) {
+		status_line("programs:", "none");
+	} else {
+		status_line("programs:", "%zu", json_array_size(programs));
+		json_array_foreach(programs, i, prog)
+		{
+			if (text_width(status_str(prog, "name", "?", a, sizeof(a))) > wname)
+				wname = text_width(a);
+			if (text_width(status_str(prog, "hook", "?", a, sizeof(a))) > whook)
+				whook = text_width(a);
+		}
+		json_array_foreach(programs, i, prog)
+		{
+			const char *name = status_str(prog, "name", "?", a, sizeof(a));
+			const char *hook = status_str(prog, "hook", "?", b, sizeof(b));
+
+			printf("  %s%*s  %s%*s  ", name, wname - text_width(name), "", hook,
+			       whook - text_width(hook), "");
+			if (!json_is_true(json_object_get(prog, "attached")))
+				printf("NOT attached\n");
+			else if (json_is_integer(json_object_get(prog, "prog_id")))
+				printf("attached (prog id %s)\n",
+				       status_int(prog, "prog_id", n1, sizeof(n1)));
+			else
+				printf("attached\n");
+		}
+	}
+
+	off = 0;
+	a[0] = '\0';
+	json_object_foreach(counters, key, v)
+	{
+		if (!json_is_integer(v) || off >= sizeof(a))
+			continue;
+		off += snprintf(a + off, sizeof(a) - off, "%s%s %" JSON_INTEGER_FORMAT,
+				off ? ", " : "", key, json_integer_value(v));
+	}
+	status_line("counters:", "%s", a[0] ? sanitize(a) : "none");
+
+	if (json_is_object(policy))
+		status_line("policy:", "%s (serial %s, %s resources)",
+			    status_str(policy, "source", "?", a, sizeof(a)),
+			    status_int(policy, "serial", n1, sizeof(n1)),
+			    status_int(policy, "resources", n2, sizeof(n2)));
+	else
+		status_line("policy:", "none");
+	status_line("grants:", "%s active",
+		    status_int(json_object_get(st, "grants"), "active", n1, sizeof(n1)));
+	status_line("self-test:", "%s", status_str(st, "selftest", "unknown", a, sizeof(a)));
+	status_line("lsm:", "%s", status_str(st, "lsm", "unknown", a, sizeof(a)));
+	status_line("pid:", "%s", status_int(st, "pid", n1, sizeof(n1)));
+	status_line("started:", "%s", status_str(st, "started", "unknown", a, sizeof(a)));
+}
+
+static int cmd_status(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {COMMON_OPTIONS, {}};
+	json_t *req, *reply = NULL;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(help_status, stdout);
+			return EXIT_OK;
+		case '?':
+			try_help("status");
+			return EXIT_USAGE;
+		default:
+			ret = common_option(c, opt, optarg, "status");
+			if (ret)
+				return ret;
+		}
+	}
+	if (optind < argc)
+		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+
+	req = json_pack("{s:s}", "op", "status");
+	if (!req) {
+		fprintf(stderr, "jitctl: status: out of memory\n");
+		return EXIT_REFUSED;
+	}
+	ret = ctl_call(c, "status", req, &reply);
+	json_decref(req);
+	if (ret)
+		return ret;
+
+	if (c->json) {
+		json_object_del(reply, "ok"); /* print jitd's status, not the envelope */
+		ret = print_json(reply);
+	} else {
+		status_print(reply);
+	}
+	if (!ret && !json_is_true(json_object_get(reply, "enforcing")))
+		ret = EXIT_NOT_ENFORCING;
+	json_decref(reply);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+struct verb {
+	const char *name;
+	int (*run)(struct ctl *c, int argc, char **argv);
+	const char *help;
+};
+
+static const struct verb verbs[] = {
+    {"grant", cmd_grant, help_grant},
+    {"revoke", cmd_revoke, help_revoke},
+    {"list", cmd_list, help_list},
+    {"status", cmd_status, help_status},
+};
+
+static const struct verb *find_verb(const char *name)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verbs[i].name, name))
+			return &verbs[i];
+	return NULL;
+}
+
+/* "jitctl help [VERB]". */
+static int cmd_help(int argc, char **argv)
+{
+	const struct verb *v;
+
+	if (argc < 2) {
+		fputs(help_main, stdout);
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		return usage_error("help", "unexpected argument '%s'", argv[2]);
+	v = find_verb(argv[1]);
+	if (!v)
+		return usage_error(NULL, "unknown verb '%s'", argv[1]);
+	fputs(v->help, stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    COMMON_OPTIONS,
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {},
+	};
+	const char *env = getenv("JITD_SOCKET");
+	struct ctl c = {
+	    .socket = env && *env ? env : JITD_DEFAULT_SOCKET,
+	    .timeout_s = DEFAULT_TIMEOUT_S,
+	};
+	const struct verb *v;
+	char prog[64];
+	int opt, ret;
+
+	argv[0] = "jitctl"; /* for getopt's messages */
+	/* "+": stop at the verb; what follows belongs to the verb's own parser. */
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(help_main, stdout);
+			return EXIT_OK;
+		case OPT_VERSION:
+			printf("jitctl %s\n", JITCTL_VERSION);
+			return EXIT_OK;
+		case '?':
+			try_help(NULL);
+			return EXIT_USAGE;
+		default:
+			ret = common_option(&c, opt, optarg, NULL);
+			if (ret)
+				return ret;
+		}
+	}
+	if (optind >= argc)
+		return usage_error(NULL, "missing verb");
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(argv[0], "help"))
+		return cmd_help(argc, argv);
+	v = find_verb(argv[0]);
+	if (!v)
+		return usage_error(NULL, "unknown verb '%s'", argv[0]);
+
+	/* getopt prefixes its messages with argv[0]: make them read "jitctl: VERB: ...". */
+	snprintf(prog, sizeof(prog), "jitctl: %s", v->name);
+	argv[0] = prog;
+	optind = 0; /* glibc: start a fresh scan (and permute again) */
+	ret = v->run(&c, argc, argv);
+
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "jitctl: cannot write the output: %s\n", strerror(errno));
+		if (!ret)
+			ret = EXIT_REFUSED;
+	}
+	return ret;
+}
