@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the test VM (busybox). Mounts what jitd needs, prints the boot marker and the
+# active LSMs, runs /tests/$(cat /tests/mode).sh, prints the end marker with its exit
+# status, and powers off. tests/vm/run.sh reads the markers from the serial console.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/tests
+export HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# Everything below, the test scripts included, writes to the serial console.
+exec </dev/console >/dev/console 2>&1
+
+mount -t securityfs securityfs /sys/kernel/security
+mount -t bpf bpf /sys/fs/bpf
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts 2>/dev/null
+ip link set lo up
+hostname jitd-vm
+chown 1001:1001 /home/alice
+chown 1002:1002 /home/bob
+chown 1003:1003 /home/carol
+
+mode=$(cat /tests/mode 2>/dev/null)
+echo "JITD-VM-BOOT kernel=$(uname -r) mode=$mode"
+echo "lsm: $(cat /sys/kernel/security/lsm 2>&1)"
+
+if [ -f "/tests/$mode.sh" ]; then
+	sh "/tests/$mode.sh"
+	rc=$?
+else
+	echo "init: no /tests/$mode.sh"
+	rc=127
+fi
+
+echo "JITD-VM-DONE rc=$rc"
+sync
+poweroff -f
+# poweroff should not return; if it does, exiting PID 1 panics and panic=-1 reboots,
+# which -no-reboot turns into a qemu exit.
+sleep 5
+exit "$rc"

@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Helpers for the scripts that run inside the test VM (busybox sh). Source it:
+#	. /tests/lib.sh
+#
+# Results are lines "PASS name", "FAIL name: why", "SKIP name: why" on the console;
+# tests/vm/run.sh tags them with the kernel version.
+
+PROBE=/tests/probe
+JITD_SOCK=/run/jitd/jitd.sock
+JITD_STATE=/var/lib/jitd
+JITD_LOGDIR=/var/log/jitd
+JITD_LOG=$JITD_LOGDIR/jitd.log
+AUDIT=$JITD_LOGDIR/audit.jsonl
+JITD_POLICY=${JITD_POLICY:-/tests/policy.json}
+JITD_PID=""
+N_PASS=0
+N_FAIL=0
+N_SKIP=0
+
+pass() {
+	N_PASS=$((N_PASS + 1))
+	echo "PASS $1"
+}
+
+# fail NAME WHY
+fail() {
+	N_FAIL=$((N_FAIL + 1))
+	echo "FAIL $1: $2"
+}
+
+# skip NAME WHY
+skip() {
+	N_SKIP=$((N_SKIP + 1))
+	echo "SKIP $1: $2"
+}
+
+# check NAME WHY-IF-FALSE CONDITION...: pass if the command succeeds.
+check() {
+	_name=$1
+	_why=$2
+	shift 2
+	if "$@"; then
+		pass "$_name"
+	else
+		fail "$_name" "$_why"
+	fi
+}
+
+# The uptime in seconds with two decimals (boot clock, like the grants' expiry).
+now() {
+	read -r _up _idle </proc/uptime
+	echo "$_up"
+}
+
+# fsub A B: A - B, two decimals.
+fsub() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'
+}
+
+# fcmp A OP B: true when A OP B holds (OP: lt le gt ge).
+fcmp() {
+	awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
+		if (op == "lt") exit !(a < b); if (op == "le") exit !(a <= b)
+		if (op == "gt") exit !(a > b); exit !(a >= b) }'
+}
+
+# result CMD...: run a probe command line; print its last output line ("ok", "EPERM", ...).
+result() {
+	"$@" >/tmp/.probe.out 2>/tmp/.probe.err
+	_rc=$?
+	_out=$(tail -n 1 /tmp/.probe.out)
+	[ -n "$_out" ] || _out="(no output, exit $_rc)"
+	echo "$_out"
+}
+
+# expect NAME EXPECTED CMD...: run CMD (a probe command line) and compare its answer.
+expect() {
+	_ename=$1
+	_want=$2
+	shift 2
+	_got=$(result "$@")
+	if [ "$_got" = "$_want" ]; then
+		pass "$_ename"
+	else
+		fail "$_ename" "expected $_want, got $_got from: $* $(head -c 300 /tmp/.probe.err | tr '\n' ' ')"
+	fi
+}
+
+# as UID CMD...: run CMD as that uid (gid = uid, no supplementary groups).
+as() {
+	_uid=$1
+	shift
+	"$PROBE" as "$_uid" "$@"
+}
+
+# Print the tail of jitd's log (after a failure), indented.
+show_jitd_log() {
+	echo "---- $JITD_LOG (last ${1:-40} lines) ----"
+	tail -n "${1:-40}" "$JITD_LOG" 2>/dev/null | sed 's/^/    /'
+	echo "----"
+}
+
+# start_jitd [NAME]: start jitd in the background and wait until `jitctl status` says it
+# enforces (up to 60 s: TCG is slow). Reports NAME (default jitd-start) as PASS or FAIL.
+start_jitd() {
+	_sname=${1:-jitd-start}
+	mkdir -p /run/jitd "$JITD_STATE" "$JITD_LOGDIR"
+	jitd --policy "$JITD_POLICY" --socket "$JITD_SOCK" --state-dir "$JITD_STATE" \
+		--audit-file "$AUDIT" >>"$JITD_LOG" 2>&1 &
+	JITD_PID=$!
+	_t0=$(now)
+	_i=0
+	while [ $_i -lt 300 ]; do
+		if jitctl status >/tmp/.status.out 2>&1; then
+			pass "$_sname"
+			echo "jitd pid $JITD_PID enforcing after $(fsub "$(now)" "$_t0")s"
+			return 0
+		fi
+		if ! kill -0 "$JITD_PID" 2>/dev/null; then
+			wait "$JITD_PID"
+			fail "$_sname" "jitd exited with status $? before it was ready"
+			show_jitd_log
+			JITD_PID=""
+			return 1
+		fi
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	fail "$_sname" "jitctl status not 0 after 60 s: $(tr '\n' ' ' </tmp/.status.out | head -c 300)"
+	show_jitd_log
+	return 1
+}
+
+# stop_jitd: SIGTERM, wait for it to exit (10 s), else SIGKILL.
+stop_jitd() {
+	[ -n "$JITD_PID" ] || return 0
+	kill "$JITD_PID" 2>/dev/null
+	_i=0
+	while kill -0 "$JITD_PID" 2>/dev/null && [ $_i -lt 50 ]; do
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	kill -9 "$JITD_PID" 2>/dev/null
+	wait "$JITD_PID" 2>/dev/null
+	JITD_PID=""
+}
+
+# kill9_jitd: kill -9 and reap it, as a crash would.
+kill9_jitd() {
+	[ -n "$JITD_PID" ] || return 0
+	kill -9 "$JITD_PID" 2>/dev/null
+	wait "$JITD_PID" 2>/dev/null
+	JITD_PID=""
+}
+
+# grant ARGS...: `jitctl grant ARGS` as root; prints the new grant id (nothing on failure,
+# with jitctl's output on stderr).
+grant() {
+	_gout=$(jitctl grant "$@" 2>&1)
+	_grc=$?
+	_gid=""
+	if [ $_grc = 0 ]; then
+		case "$_gout" in
+		*[!0-9]* | '')
+			_gid=$(echo "$_gout" | grep -o '"id" *: *[0-9][0-9]*' | head -n 1 | grep -o '[0-9]*$')
+			[ -n "$_gid" ] || _gid=$(echo "$_gout" | grep -o '[0-9][0-9]*' | head -n 1)
+			;;
+		*) _gid=$_gout ;;
+		esac
+	fi
+	if [ -z "$_gid" ]; then
+		echo "jitctl grant $* failed (exit $_grc): $_gout" >&2
+		return 1
+	fi
+	echo "$_gid"
+}
+
+# revoke ID: `jitctl revoke ID`; output only on failure.
+revoke() {
+	_rout=$(jitctl revoke "$1" 2>&1) || {
+		echo "jitctl revoke $1 failed: $_rout" >&2
+		return 1
+	}
+}
+
+# ---- audit file helpers (JSON lines; jitd may or may not put spaces after ':' and ',')
+
+# audit_lines PATTERN...: the decision lines of the audit file matching every
+# extended regex given (each may use '": ?' for optional spaces).
+audit_lines() {
+	_al=$(grep -E '"type": ?"decision"' "$AUDIT" 2>/dev/null)
+	for _p in "$@"; do
+		_al=$(echo "$_al" | grep -E -- "$_p")
+	done
+	[ -n "$_al" ] && echo "$_al"
+}
+
+# wait_audit SECONDS PATTERN...: wait until audit_lines PATTERN... finds something.
+wait_audit() {
+	_w=$(($1 * 5))
+	shift
+	while [ $_w -gt 0 ]; do
+		audit_lines "$@" >/dev/null && return 0
+		sleep 0.2
+		_w=$((_w - 1))
+	done
+	audit_lines "$@" >/dev/null
+}
+
+# jkey KEY: a regex for "KEY": with optional space.
+jkey() {
+	echo "\"$1\": ?"
+}

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * probe: try one access the way a user would and say what the kernel answered.
+ *
+ * Every access subcommand prints "ok" or the errno name ("EPERM") on stdout and exits
+ * 0 on success, 10 on EPERM, 11 on any other error (2 on usage errors). The wrapper
+ * subcommands (as, loginuid, cgexec, suroot) change who or where the process is and
+ * execvp the rest of the command line, so they chain:
+ *
+ *	probe loginuid 1001 probe as 1001 probe open /srv/secret.txt
+ *
+ * Built static so it runs in the VM's initramfs with nothing else around it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXIT_EPERM 10
+#define EXIT_OTHER 11
+
+extern char **environ;
+
+static const char *errname(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name ? name : "EUNKNOWN";
+}
+
+/* Report the outcome of an access: "ok" or the errno name, and the matching exit code. */
+static int report(int err)
+{
+	if (!err) {
+		printf("ok\n");
+		fflush(stdout);
+		return 0;
+	}
+	printf("%s\n", errname(err));
+	fflush(stdout);
+	return err == EPERM ? EXIT_EPERM : EXIT_OTHER;
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: probe open PATH | exec PATH [ARGS] | execveat PATH | fexecve PATH |\n"
+		"             reopen PATH | copyexec SRC DST | link SRC DST | symlink-open SRC DST |\n"
+		"             rename A B | connect ADDR PORT | sendto ADDR PORT |\n"
+		"             as UID[:GID] CMD... | loginuid N CMD... | cgexec CGPATH CMD... |\n"
+		"             suroot CMD...\n");
+	return 2;
+}
+
+/*
+ * Run do_exec(arg) in a child and return 0 if the exec succeeded, else the errno of the
+ * failed exec (passed back through a close-on-exec pipe). The child's exit status, when
+ * the exec worked, goes to stderr only: what we report is whether the kernel let it run.
+ */
+static int run_child(int (*do_exec)(void *), void *arg)
+{
+	int pfd[2], status, err = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return errno;
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		do_exec(arg);
+		err = errno;
+		if (write(pfd[1], &err, sizeof(err)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], &err, sizeof(err));
+	close(pfd[0]);
+	if (n != sizeof(err))
+		err = 0; /* pipe closed by a successful exec */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!err && WIFEXITED(status) && WEXITSTATUS(status))
+		fprintf(stderr, "probe: child exited %d\n", WEXITSTATUS(status));
+	if (!err && WIFSIGNALED(status))
+		fprintf(stderr, "probe: child killed by signal %d\n", WTERMSIG(status));
+	return err;
+}
+
+struct exec_args {
+	const char *path;
+	int fd;
+	char **argv;
+};
+
+static int exec_path(void *p)
+{
+	struct exec_args *a = p;
+
+	return execv(a->path, a->argv);
+}
+
+static int exec_at(void *p)
+{
+	struct exec_args *a = p;
+
+	return syscall(SYS_execveat, a->fd, "", a->argv, environ, AT_EMPTY_PATH);
+}
+
+static int exec_fd(void *p)
+{
+	struct exec_args *a = p;
+
+	return fexecve(a->fd, a->argv, environ);
+}
+
+static int cmd_open(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	struct exec_args a = { .path = argv[0], .fd = -1, .argv = argv };
+
+	(void)argc;
+	return report(run_child(exec_path, &a));
+}
+
+static int cmd_execveat(const char *path)
+{
+	char *argv[] = { (char *)path, NULL };
+	struct exec_args a = { .path = path, .argv = argv };
+	int err;
+
+	a.fd = open(path, O_PATH | O_CLOEXEC);
+	if (a.fd < 0)
+		return report(errno);
+	err = run_child(exec_at, &a);
+	close(a.fd);
+	return report(err);
+}
+
+static int cmd_fexecve(const char *path)
+{
+	char *argv[] = { (char *)path, NULL };
+	struct exec_args a = { .path = path, .argv = argv };
+	int err;
+
+	/* Not O_CLOEXEC: fexecve of a close-on-exec fd fails with ENOENT for scripts. */
+	a.fd = open(path, O_RDONLY);
+	if (a.fd < 0)
+		return report(errno);
+	err = run_child(exec_fd, &a);
+	close(a.fd);
+	return report(err);
+}
+
+static int cmd_reopen(const char *path)
+{
+	char proc[64];
+	int pfd, fd;
+
+	pfd = open(path, O_PATH);
+	if (pfd < 0)
+		return report(errno);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY);
+	if (fd < 0) {
+		int err = errno;
+
+		close(pfd);
+		return report(err);
+	}
+	close(fd);
+	close(pfd);
+	return report(0);
+}
+
+static int cmd_copyexec(const char *src, const char *dst)
+{
+	char buf[65536], *argv[] = { (char *)dst, NULL };
+	struct exec_args a = { .path = dst, .fd = -1, .argv = argv };
+	int in, out, err = 0;
+	ssize_t n;
+
+	in = open(src, O_RDONLY);
+	if (in < 0)
+		return report(errno);
+	unlink(dst);
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (out < 0) {
+		err = errno;
+		close(in);
+		return report(err);
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		if (write(out, buf, n) != n) {
+			err = errno ? errno : EIO;
+			break;
+		}
+	}
+	if (n < 0)
+		err = errno;
+	close(in);
+	if (close(out) < 0 && !err)
+		err = errno;
+	if (!err && chmod(dst, 0755) < 0)
+		err = errno;
+	if (err)
+		return report(err);
+	return report(run_child(exec_path, &a));
+}
+
+static int parse_addr(const char *addr, const char *port, struct sockaddr_storage *ss,
+		      socklen_t *len)
+{
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+	char buf[INET6_ADDRSTRLEN + 2];
+	char *end;
+	long p;
+
+	p = strtol(port, &end, 10);
+	if (*port == '\0' || *end || p < 0 || p > 65535)
+		return -EINVAL;
+	/* Accept "[::1]" as well as "::1". */
+	snprintf(buf, sizeof(buf), "%s", addr[0] == '[' ? addr + 1 : addr);
+	if (buf[0] && buf[strlen(buf) - 1] == ']')
+		buf[strlen(buf) - 1] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, buf, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons(p);
+		*len = sizeof(*in4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(p);
+		*len = sizeof(*in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int cmd_connect(const char *addr, const char *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, err = 0;
+
+	if (parse_addr(addr, port, &ss, &len) < 0) {
+		fprintf(stderr, "probe: bad address %s port %s\n", addr, port);
+		return 2;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	alarm(20); /* loopback answers at once; never hang the test run */
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	alarm(0);
+	close(fd);
+	/* Refused means the LSM let the connect through to the network stack. */
+	if (err == ECONNREFUSED)
+		err = 0;
+	return report(err);
+}
+
+static int cmd_sendto(const char *addr, const char *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, err = 0;
+
+	if (parse_addr(addr, port, &ss, &len) < 0) {
+		fprintf(stderr, "probe: bad address %s port %s\n", addr, port);
+		return 2;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (sendto(fd, "probe", 5, 0, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	close(fd);
+	if (err == ECONNREFUSED)
+		err = 0;
+	return report(err);
+}
+
+/* execvp the wrapped command; only returns (with a report) when that fails. */
+static int run_cmd(char **argv)
+{
+	execvp(argv[0], argv);
+	fprintf(stderr, "probe: exec %s: %s\n", argv[0], strerror(errno));
+	return report(errno);
+}
+
+static int parse_id(const char *s, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return (*s && !*end && !errno) ? 0 : -EINVAL;
+}
+
+static int cmd_as(const char *ids, char **argv)
+{
+	unsigned long uid, gid;
+	char buf[64], *colon;
+
+	snprintf(buf, sizeof(buf), "%s", ids);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (parse_id(buf, &uid) < 0 || (colon && parse_id(colon, &gid) < 0))
+		return usage();
+	if (!colon)
+		gid = uid;
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+		fprintf(stderr, "probe: as %s: %s\n", ids, strerror(errno));
+		return report(errno);
+	}
+	return run_cmd(argv);
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd, err = 0;
+	ssize_t n;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0)
+		err = errno;
+	else if ((size_t)n != strlen(text))
+		err = EIO;
+	close(fd);
+	return err;
+}
+
+static int cmd_loginuid(const char *n, char **argv)
+{
+	unsigned long id;
+	int err;
+
+	if (parse_id(n, &id) < 0)
+		return usage();
+	err = write_file("/proc/self/loginuid", n);
+	if (err) {
+		fprintf(stderr, "probe: set loginuid %s: %s\n", n, strerror(err));
+		return report(err);
+	}
+	return run_cmd(argv);
+}
+
+static int cmd_cgexec(const char *cg, char **argv)
+{
+	char path[4096], pid[32];
+	int err;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cgroup.procs", cg[0] == '/' ? cg + 1 : cg);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	err = write_file(path, pid);
+	if (err) {
+		fprintf(stderr, "probe: join %s: %s\n", path, strerror(err));
+		return report(err);
+	}
+	return run_cmd(argv);
+}
+
+static int cmd_suroot(char **argv)
+{
+	if (setresuid(0, 0, 0) < 0 || setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0) {
+		fprintf(stderr, "probe: suroot: %s\n", strerror(errno));
+		return report(errno);
+	}
+	return run_cmd(argv);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		return usage();
+	cmd = argv[1];
+	argc -= 2;
+	argv += 2;
+
+	if (!strcmp(cmd, "open") && argc == 1)
+		return cmd_open(argv[0]);
+	if (!strcmp(cmd, "exec") && argc >= 1)
+		return cmd_exec(argc, argv);
+	if (!strcmp(cmd, "execveat") && argc == 1)
+		return cmd_execveat(argv[0]);
+	if (!strcmp(cmd, "fexecve") && argc == 1)
+		return cmd_fexecve(argv[0]);
+	if (!strcmp(cmd, "reopen") && argc == 1)
+		return cmd_reopen(argv[0]);
+	if (!strcmp(cmd, "copyexec") && argc == 2)
+		return cmd_copyexec(argv[0], argv[1]);
+	if (!strcmp(cmd, "link") && argc == 2)
+		return report(link(argv[0], argv[1]) < 0 ? errno : 0);
+	if (!strcmp(cmd, "symlink-open") && argc == 2) {
+		if (symlink(argv[0], argv[1]) < 0)
+			return report(errno);
+		return cmd_open(argv[1]);
+	}
+	if (!strcmp(cmd, "rename") && argc == 2)
+		return report(rename(argv[0], argv[1]) < 0 ? errno : 0);
+	if (!strcmp(cmd, "connect") && argc == 2)
+		return cmd_connect(argv[0], argv[1]);
+	if (!strcmp(cmd, "sendto") && argc == 2)
+		return cmd_sendto(argv[0], argv[1]);
+	if (!strcmp(cmd, "as") && argc >= 2)
+		return cmd_as(argv[0], argv + 1);
+	if (!strcmp(cmd, "loginuid") && argc >= 2)
+		return cmd_loginuid(argv[0], argv + 1);
+	if (!strcmp(cmd, "cgexec") && argc >= 2)
+		return cmd_cgexec(argv[0], argv + 1);
+	if (!strcmp(cmd, "suroot") && argc >= 1)
+		return cmd_suroot(argv);
+	return usage();
+}

@@ -1,0 +1,227 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# run.sh BUILD_DIR MODE      (MODE: tests | bench | demo)
+#
+# Build an initramfs (busybox-static, jitd, jitctl, the test programs and the shared
+# libraries they need) and boot the Debian kernels of BUILD_DIR/kernels/list under qemu
+# (TCG), where /init runs /tests/MODE.sh. The serial console streams to the terminal and
+# to BUILD_DIR/vm/<kernel>-<mode>.log.
+#
+# tests: every "PASS name" / "FAIL name: why" / "SKIP name" line of the VM comes out as
+# "PASS [6.1.0-56] name"; a VM that does not boot or does not finish is a FAIL, never a
+# silent skip. Exit status is non-zero when anything failed.
+#
+# Environment: VM_TIMEOUT (seconds per boot, default 900), VM_MEM (MiB, default 1024),
+# VM_SMP (default 1), BENCH_KERNEL (substring of the kernel version for bench; default 6.12),
+# VM_KERNEL (only boot kernels whose version contains this).
+set -uo pipefail
+
+die() {
+	echo "run.sh: error: $*" >&2
+	exit 1
+}
+
+[ $# -eq 2 ] || die "usage: run.sh BUILD_DIR tests|bench|demo"
+BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
+MODE=$2
+case "$MODE" in
+tests | bench | demo) ;;
+*) die "unknown mode '$MODE' (tests, bench or demo)" ;;
+esac
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+VMDIR="$BUILD/vm"
+ROOT="$VMDIR/root"
+INITRD="$VMDIR/initramfs-$MODE.cpio.gz"
+TIMEOUT=${VM_TIMEOUT:-900}
+MEM=${VM_MEM:-1024}
+SMP=${VM_SMP:-1}
+
+for tool in qemu-system-x86_64 cpio gzip ldd timeout; do
+	command -v "$tool" >/dev/null || die "'$tool' not found (run 'make deps')"
+done
+BUSYBOX=""
+for b in /bin/busybox /usr/bin/busybox; do
+	if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then
+		BUSYBOX=$b
+		break
+	fi
+done
+[ -n "$BUSYBOX" ] || die "no static busybox (apt-get install busybox-static, or 'make deps')"
+[ -s "$BUILD/kernels/list" ] || die "no $BUILD/kernels/list (run 'make kernels')"
+
+need=("$BUILD/tests/probe" "$BUILD/tests/nop" "$BUILD/jitd" "$BUILD/jitctl")
+[ "$MODE" = bench ] && need+=("$BUILD/tests/bench")
+for f in "${need[@]}"; do
+	[ -x "$f" ] || die "$f is missing (run 'make')"
+done
+
+# The script /init runs: ours (tests/vm/MODE.sh) or the benchmark's own.
+MODE_SCRIPT=""
+for s in "$SRC/tests/vm/$MODE.sh" "$SRC/tests/$MODE/$MODE.sh"; do
+	if [ -f "$s" ]; then
+		MODE_SCRIPT=$s
+		break
+	fi
+done
+[ -n "$MODE_SCRIPT" ] || die "no script for mode $MODE (tests/vm/$MODE.sh or tests/$MODE/$MODE.sh)"
+
+# ---------------------------------------------------------------- initramfs
+build_initramfs() {
+	rm -rf "$ROOT"
+	mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests,srv,opt/bin}
+	mkdir -p "$ROOT"/{var/lib/jitd,var/log/jitd,home/alice,home/bob,home/carol}
+	chmod 1777 "$ROOT/tmp"
+
+	cp "$BUSYBOX" "$ROOT/bin/busybox"
+	local applet
+	for applet in $("$BUSYBOX" --list-full); do
+		[ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
+	done
+	[ -e "$ROOT/bin/sh" ] || ln -s /bin/busybox "$ROOT/bin/sh"
+
+	install -m 0755 "$BUILD/jitd" "$ROOT/usr/sbin/jitd"
+	install -m 0755 "$BUILD/jitctl" "$ROOT/usr/bin/jitctl"
+	install -m 0755 "$BUILD/tests/probe" "$ROOT/tests/probe"
+	install -m 0755 "$BUILD/tests/nop" "$ROOT/tests/nop"
+	local dyn=("$BUILD/jitd" "$BUILD/jitctl")
+	if [ -x "$BUILD/tests/bench" ]; then
+		install -m 0755 "$BUILD/tests/bench" "$ROOT/tests/bench"
+		dyn+=("$BUILD/tests/bench")
+	fi
+
+	# Shared libraries at the exact paths ldd resolves them to, plus the loader.
+	local lib
+	for lib in $(ldd "${dyn[@]}" 2>/dev/null | awk '
+		$2 == "=>" && $3 ~ /^\// { print $3 }
+		$1 ~ /^\// && $2 ~ /^\(/ { print $1 }' | sort -u); do
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib" || die "cannot copy $lib"
+	done
+	if ldd "${dyn[@]}" 2>/dev/null | grep -q 'not found'; then
+		die "missing shared libraries: $(ldd "${dyn[@]}" | grep 'not found' | sort -u | tr '\n' ' ')"
+	fi
+
+	cat >"$ROOT/etc/passwd" <<-'EOF'
+		root:x:0:0:root:/root:/bin/sh
+		alice:x:1001:1001:Alice:/home/alice:/bin/sh
+		bob:x:1002:1002:Bob:/home/bob:/bin/sh
+		carol:x:1003:1003:Carol:/home/carol:/bin/sh
+		nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+	EOF
+	cat >"$ROOT/etc/group" <<-'EOF'
+		root:x:0:
+		alice:x:1001:
+		bob:x:1002:
+		carol:x:1003:
+		nogroup:x:65534:
+	EOF
+	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$ROOT/etc/nsswitch.conf"
+	printf '127.0.0.1 localhost\n::1 localhost\n' >"$ROOT/etc/hosts"
+
+	local s
+	for s in "$SRC"/tests/vm/*.sh; do
+		case "$(basename "$s")" in
+		kernels.sh | run.sh | init.sh) ;;
+		*) install -m 0755 "$s" "$ROOT/tests/$(basename "$s")" ;;
+		esac
+	done
+	install -m 0755 "$MODE_SCRIPT" "$ROOT/tests/$MODE.sh"
+	install -m 0644 "$SRC/tests/vm/policy.json" "$ROOT/tests/policy.json"
+	install -m 0755 "$SRC/tests/vm/init.sh" "$ROOT/init"
+	echo "$MODE" >"$ROOT/tests/mode"
+
+	# The kernel opens /dev/console for /init before anything is mounted.
+	mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
+	mknod -m 666 "$ROOT/dev/null" c 1 3 2>/dev/null || true
+
+	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) \
+		>"$INITRD.tmp" || die "cpio/gzip of $ROOT failed"
+	# -R 0:0 makes every file root's; /init hands the homes to their users.
+	mv "$INITRD.tmp" "$INITRD"
+}
+
+mkdir -p "$VMDIR"
+build_initramfs
+
+# ---------------------------------------------------------------- boot
+short_ver() { # 6.1.0-56-cloud-amd64 -> 6.1.0-56, 6.12.117+deb12-cloud-amd64 -> 6.12.117
+	local v=${1%-cloud-amd64}
+	echo "${v%%+*}"
+}
+
+# Kernels to boot for this mode.
+kernels=()
+while read -r ver path; do
+	[ -n "$ver" ] || continue
+	if [ "$MODE" = bench ]; then
+		case "$ver" in *"${BENCH_KERNEL:-6.12}"*) ;; *) continue ;; esac
+	fi
+	if [ -n "${VM_KERNEL:-}" ]; then
+		case "$ver" in *"$VM_KERNEL"*) ;; *) continue ;; esac
+	fi
+	[ -s "$path" ] || die "kernel $path (from $BUILD/kernels/list) is missing; run 'make kernels'"
+	kernels+=("$ver $path")
+done <"$BUILD/kernels/list"
+[ ${#kernels[@]} -gt 0 ] || die "no kernel in $BUILD/kernels/list matches mode $MODE"
+
+failed=0
+for k in "${kernels[@]}"; do
+	ver=${k%% *}
+	path=${k#* }
+	tag=$(short_ver "$ver")
+	log="$VMDIR/$ver-$MODE.log"
+	start=$(date +%s)
+	[ "$MODE" = tests ] || echo "=== $MODE on $ver ==="
+
+	# qemu's exit status says little (poweroff is 0, panic reboots are 0 with -no-reboot);
+	# the markers in the log say whether the VM booted and finished.
+	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+		-kernel "$path" -initrd "$INITRD" \
+		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet" \
+		-nodefaults -vga none -serial stdio -display none -no-reboot \
+		-m "$MEM" -smp "$SMP" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
+		if [ "$MODE" = tests ]; then
+			awk -v tag="[$tag]" '
+				/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
+				{ print tag, $0; fflush() }'
+		else
+			cat
+		fi
+	qrc=${PIPESTATUS[0]}
+	secs=$(($(date +%s) - start))
+
+	why=""
+	if ! grep -q '^JITD-VM-BOOT' "$log"; then
+		why="no boot marker (qemu exit $qrc)"
+	elif ! grep -q '^JITD-VM-DONE' "$log"; then
+		if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+			why="timed out after ${TIMEOUT}s before the end marker"
+		else
+			why="VM stopped before the end marker (qemu exit $qrc)"
+		fi
+	fi
+	if [ -n "$why" ]; then
+		echo "FAIL [$tag] vm-boot: $why; last lines of $log:"
+		tail -n 15 "$log" | sed "s/^/    [$tag] /"
+		failed=1
+	else
+		rc=$(sed -n 's/^JITD-VM-DONE rc=\([0-9]*\).*/\1/p' "$log" | tail -n1)
+		if [ "$MODE" = tests ]; then
+			if ! grep -qE '^(PASS|FAIL|SKIP) ' "$log"; then
+				echo "FAIL [$tag] vm-tests-ran: the VM printed no test results (see $log)"
+				failed=1
+			elif [ "${rc:-1}" != 0 ] && ! grep -q '^FAIL ' "$log"; then
+				echo "FAIL [$tag] vm-script: /tests/$MODE.sh exited $rc without a FAIL line (see $log)"
+				failed=1
+			fi
+			grep -q '^FAIL ' "$log" && failed=1
+		elif [ "${rc:-1}" != 0 ]; then
+			echo "run.sh: /tests/$MODE.sh exited $rc on $ver (see $log)" >&2
+			failed=1
+		fi
+	fi
+	echo "[$tag] VM $MODE run took ${secs}s (log: $log)"
+done
+exit $failed
