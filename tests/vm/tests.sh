@@ -1,0 +1,415 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# End-to-end tests of jitd on a real kernel (run inside the VM by /init, see run.sh).
+# Every access is a real syscall by /tests/probe as a real uid; the answer must come from
+# the BPF LSM. The "baseline" cases run first, without jitd, and prove the same accesses
+# work when nothing enforces, so that an EPERM later is jitd's doing.
+#
+# Users: alice 1001, bob 1002, carol 1003 (used once, for audit counting); root is exempt.
+# Resources (tests/vm/policy.json): secrets (open /srv/secret.txt), vault (open /srv/vault,
+# a subtree), tool (exec /opt/bin/tool), db (connect 127.0.0.2:5432, [::1]:5432),
+# labnet (connect 127.0.9.0/24, any port). Exempt: uid 0, cgroup /exempt.
+. /tests/lib.sh
+
+P=$PROBE
+SUID=/usr/local/bin/probe-suid # a setuid-root copy of probe: what `su` looks like
+
+# ------------------------------------------------------------------ helpers
+
+# accesses PREFIX EXPECT WRAPPER...: every kind of protected access, each its own test,
+# run through WRAPPER (for example "$P as 1001").
+accesses() {
+	_pre=$1
+	_exp=$2
+	shift 2
+	expect "$_pre-exec-tool" "$_exp" "$@" $P exec /opt/bin/tool
+	expect "$_pre-open-secret" "$_exp" "$@" $P open /srv/secret.txt
+	expect "$_pre-open-vault-subtree-file" "$_exp" "$@" $P open /srv/vault/a/b/c/deep.txt
+	expect "$_pre-connect-db-ipv4" "$_exp" "$@" $P connect 127.0.0.2 5432
+	expect "$_pre-connect-db-ipv6" "$_exp" "$@" $P connect ::1 5432
+	expect "$_pre-sendto-db-udp" "$_exp" "$@" $P sendto 127.0.0.2 5432
+	expect "$_pre-sendto-labnet-cidr-any-port" "$_exp" "$@" $P sendto 127.0.9.7 53
+	expect "$_pre-connect-labnet-cidr-any-port" "$_exp" "$@" $P connect 127.0.9.7 8080
+}
+
+# unprotected PREFIX WRAPPER...: accesses no resource covers; always allowed.
+unprotected() {
+	_pre=$1
+	shift
+	expect "$_pre-open-unprotected-file-ok" ok "$@" $P open /srv/public.txt
+	expect "$_pre-exec-unprotected-binary-ok" ok "$@" $P exec /tests/nop
+	expect "$_pre-connect-unprotected-port-ok" ok "$@" $P connect 127.0.0.2 5433
+	expect "$_pre-sendto-unprotected-port-ok" ok "$@" $P sendto 127.0.0.2 5433
+	expect "$_pre-connect-outside-cidr-ok" ok "$@" $P connect 127.0.8.7 8080
+}
+
+# wait_eperm UID SECONDS CMD...: poll CMD as UID every 0.2 s until it answers EPERM or
+# SECONDS pass. Sets T_LAST_OK_BEFORE (uptime before the last "ok" probe),
+# T_EPERM_BEFORE/T_EPERM_AFTER (uptime around the first EPERM probe; empty if none)
+# and W_OTHER (an unexpected answer, if any).
+wait_eperm() {
+	_wuid=$1
+	_wend=$(awk -v a="$(now)" -v b="$2" 'BEGIN { printf "%.2f", a + b }')
+	shift 2
+	T_LAST_OK_BEFORE=""
+	T_EPERM_BEFORE=""
+	T_EPERM_AFTER=""
+	W_OTHER=""
+	while fcmp "$(now)" lt "$_wend"; do
+		_tb=$(now)
+		_r=$(result $P as "$_wuid" "$@")
+		_ta=$(now)
+		case "$_r" in
+		ok) T_LAST_OK_BEFORE=$_tb ;;
+		EPERM)
+			T_EPERM_BEFORE=$_tb
+			T_EPERM_AFTER=$_ta
+			return 0
+			;;
+		*)
+			W_OTHER=$_r
+			return 1
+			;;
+		esac
+		sleep 0.2
+	done
+	return 1
+}
+
+# check_expiry NAME T_START T_END SECONDS: after wait_eperm, check that the first EPERM
+# came no earlier than SECONDS after the grant could have been made (T_START, before the
+# grant command) and no later than SECONDS+1 after the grant command returned (T_END).
+check_expiry() {
+	_n=$1
+	_ts=$2
+	_te=$3
+	_len=$4
+	if [ -n "$W_OTHER" ]; then
+		fail "$_n" "probe answered $W_OTHER while waiting for the expiry"
+		return
+	fi
+	if [ -z "$T_EPERM_BEFORE" ]; then
+		fail "$_n" "still allowed $(fsub "$(now)" "$_te")s after a ${_len}s grant"
+		return
+	fi
+	_first=$(fsub "$T_EPERM_BEFORE" "$_te")
+	_took=$(fsub "$_te" "$_ts")
+	echo "$_n: first EPERM ${_first}s after the ${_len}s grant returned (grant command took ${_took}s, last ok at +$(fsub "${T_LAST_OK_BEFORE:-$_te}" "$_te")s)"
+	if fcmp "$(fsub "$T_EPERM_AFTER" "$_ts")" lt "$_len"; then
+		fail "$_n" "expired early: EPERM ${_first}s after the grant returned, $(fsub "$T_EPERM_AFTER" "$_ts")s after it was requested (< ${_len}s)"
+	elif fcmp "$_first" gt "$((_len + 1))"; then
+		fail "$_n" "expired late: first EPERM ${_first}s after the grant returned (> $((_len + 1))s)"
+	else
+		pass "$_n"
+	fi
+}
+
+# grant_or_fail NAME ARGS...: make a grant, report NAME, print its id.
+grant_or_fail() {
+	_gn=$1
+	shift
+	if _id=$(grant "$@" 2>/tmp/.grant.err); then
+		pass "$_gn" >&2
+		echo "$_id"
+	else
+		fail "$_gn" "$(tr '\n' ' ' </tmp/.grant.err)" >&2
+		return 1
+	fi
+}
+
+# contains TEXT REGEX: TEXT matches the extended REGEX.
+contains() {
+	echo "$1" | grep -qE -- "$2"
+}
+
+# ------------------------------------------------------------------ setup
+
+setup_files() {
+	# The kernel's own hardlink/symlink protections would answer EPERM too; turn them off
+	# so that an EPERM in the bypass tests can only come from jitd.
+	echo 0 >/proc/sys/fs/protected_hardlinks
+	echo 0 >/proc/sys/fs/protected_symlinks
+	mkdir -p /srv/vault/a/b/c /opt/bin /usr/local/bin /srv/scratch
+	echo "top secret" >/srv/secret.txt
+	echo "deep in the vault" >/srv/vault/a/b/c/deep.txt
+	echo "hello" >/srv/public.txt
+	cp /tests/nop /opt/bin/tool
+	chmod 0755 /srv /srv/vault /srv/vault/a /srv/vault/a/b /srv/vault/a/b/c /opt /opt/bin
+	chmod 0644 /srv/secret.txt /srv/vault/a/b/c/deep.txt /srv/public.txt
+	chmod 0755 /opt/bin/tool
+	chmod 1777 /srv/scratch # same filesystem as /srv/secret.txt: hardlinks are possible
+	cp /tests/probe "$SUID"
+	chown 0:0 "$SUID"
+	chmod 4755 "$SUID"
+	mkdir -p /sys/fs/cgroup/exempt /sys/fs/cgroup/jtest/sub
+}
+
+setup_files
+
+# ------------------------------------------------------------------ rig (no jitd)
+
+check rig-bpf-lsm-active "lsm list is '$(cat /sys/kernel/security/lsm)'" \
+	grep -qw bpf /sys/kernel/security/lsm
+check rig-bpffs-mounted "no bpf filesystem on /sys/fs/bpf" \
+	grep -q ' /sys/fs/bpf bpf ' /proc/mounts
+check rig-cgroup2-mounted "no cgroup2 on /sys/fs/cgroup" \
+	grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts
+check rig-suid-copy-becomes-root "the setuid copy of probe did not give uid 0" \
+	test "$($P as 1001 $SUID suroot id -u 2>&1)" = 0
+check rig-loginuid-settable "cannot set /proc/self/loginuid" \
+	test "$($P loginuid 1001 cat /proc/self/loginuid 2>&1)" = 1001
+$P cgexec /jtest/sub cat /proc/self/cgroup >/tmp/.cg 2>&1
+check rig-cgexec-lands-in-cgroup "in $(cat /tmp/.cg)" grep -q '^0::/jtest/sub$' /tmp/.cg
+
+# The same accesses with nothing enforcing: all allowed.
+accesses baseline-no-jitd-alice ok $P as 1001
+unprotected baseline-no-jitd-alice $P as 1001
+expect baseline-no-jitd-alice-symlink-open ok $P as 1001 $P symlink-open /srv/secret.txt /tmp/base-sym
+expect baseline-no-jitd-alice-hardlink ok $P as 1001 $P link /srv/secret.txt /srv/scratch/base-hl
+expect baseline-no-jitd-alice-open-hardlink ok $P as 1001 $P open /srv/scratch/base-hl
+expect baseline-no-jitd-alice-proc-fd-reopen ok $P as 1001 $P reopen /srv/secret.txt
+expect baseline-no-jitd-alice-execveat ok $P as 1001 $P execveat /opt/bin/tool
+expect baseline-no-jitd-alice-fexecve ok $P as 1001 $P fexecve /opt/bin/tool
+expect baseline-no-jitd-alice-copyexec ok $P as 1001 $P copyexec /opt/bin/tool /tmp/base-copy
+rm -f /tmp/base-sym /srv/scratch/base-hl /tmp/base-copy
+
+# ------------------------------------------------------------------ jitd up
+
+if ! command -v jitd >/dev/null || ! command -v jitctl >/dev/null; then
+	fail jitd-installed "jitd or jitctl missing from the initramfs"
+	exit 1
+fi
+if ! start_jitd jitd-start-and-enforce; then
+	fail jitd-dependent-tests "not run: jitd did not start"
+	exit 1
+fi
+check jitd-pins-under-sys-fs-bpf "nothing under /sys/fs/bpf/jitd" \
+	test -n "$(ls /sys/fs/bpf/jitd 2>/dev/null)"
+
+# ------------------------------------------------------------------ no grant
+
+accesses nogrant-alice-denied EPERM $P as 1001
+accesses nogrant-bob-denied EPERM $P as 1002
+unprotected nogrant-alice $P as 1001
+accesses exempt-root-uid0-allowed ok $P as 0
+accesses exempt-cgroup-alice-in-exempt-allowed ok $P cgexec /exempt $P as 1001
+expect exempt-cgroup-does-not-cover-sibling-jtest EPERM $P cgexec /jtest $P as 1001 $P open /srv/secret.txt
+
+# ------------------------------------------------------------------ user grants
+
+G_SECRETS=$(grant_or_fail grant-alice-secrets-60s secrets --user alice --for 60s)
+expect grant-alice-secrets-alice-open-secret-ok ok $P as 1001 $P open /srv/secret.txt
+expect grant-alice-secrets-bob-still-denied EPERM $P as 1002 $P open /srv/secret.txt
+expect grant-alice-secrets-other-resource-vault-still-denied EPERM $P as 1001 $P open /srv/vault/a/b/c/deep.txt
+expect grant-alice-secrets-other-resource-tool-still-denied EPERM $P as 1001 $P exec /opt/bin/tool
+# sudo: root with alice's login uid is alice; su: alice's login uid survives becoming root.
+expect grant-alice-sudo-root-with-loginuid-alice-ok ok $P loginuid 1001 $P as 0 $P open /srv/secret.txt
+expect grant-alice-su-path-ok ok $P loginuid 1001 $P as 1001 $SUID suroot $P open /srv/secret.txt
+expect grant-alice-sudo-root-with-loginuid-bob-denied EPERM $P loginuid 1002 $P as 0 $P open /srv/secret.txt
+
+G_VAULT=$(grant_or_fail grant-alice-vault-60s vault --user alice --for 60s)
+G_TOOL=$(grant_or_fail grant-alice-tool-60s tool --user alice --for 60s)
+G_DB=$(grant_or_fail grant-alice-db-60s db --user alice --for 60s)
+G_LAB=$(grant_or_fail grant-alice-labnet-60s labnet --user alice --for 60s)
+accesses granted-alice-allowed ok $P as 1001
+accesses granted-alice-bob-still-denied EPERM $P as 1002
+
+for g in $G_SECRETS $G_VAULT $G_TOOL $G_DB $G_LAB; do
+	revoke "$g" || fail "revoke-grant-$g" "jitctl revoke $g failed"
+done
+accesses revoked-alice-denied-again EPERM $P as 1001
+
+# No grant: sudo and su do not make alice someone else.
+expect nogrant-sudo-root-with-loginuid-alice-open-denied EPERM $P loginuid 1001 $P as 0 $P open /srv/secret.txt
+expect nogrant-sudo-root-with-loginuid-alice-exec-denied EPERM $P loginuid 1001 $P as 0 $P exec /opt/bin/tool
+expect nogrant-sudo-root-with-loginuid-alice-connect-denied EPERM $P loginuid 1001 $P as 0 $P connect 127.0.0.2 5432
+expect nogrant-su-path-loginuid-alice-open-denied EPERM $P loginuid 1001 $P as 1001 $SUID suroot $P open /srv/secret.txt
+expect nogrant-su-path-loginuid-alice-exec-denied EPERM $P loginuid 1001 $P as 1001 $SUID suroot $P exec /opt/bin/tool
+
+# ------------------------------------------------------------------ cgroup grants
+
+G_CG=$(grant_or_fail grant-cgroup-jtest-secrets-60s secrets --cgroup /jtest --for 60s)
+expect cgroup-grant-bob-in-jtest-ok ok $P cgexec /jtest $P as 1002 $P open /srv/secret.txt
+expect cgroup-grant-bob-in-jtest-sub-ok ok $P cgexec /jtest/sub $P as 1002 $P open /srv/secret.txt
+expect cgroup-grant-bob-outside-denied EPERM $P as 1002 $P open /srv/secret.txt
+expect cgroup-grant-other-resource-in-jtest-denied EPERM $P cgexec /jtest $P as 1002 $P open /srv/vault/a/b/c/deep.txt
+[ -n "$G_CG" ] && { revoke "$G_CG" || fail revoke-cgroup-grant "jitctl revoke $G_CG failed"; }
+expect cgroup-grant-revoked-bob-in-jtest-denied EPERM $P cgexec /jtest $P as 1002 $P open /srv/secret.txt
+
+G_UC=$(grant_or_fail grant-alice-within-jtest-secrets-60s secrets --user alice --cgroup /jtest --for 60s)
+expect user-in-cgroup-grant-alice-in-jtest-ok ok $P cgexec /jtest $P as 1001 $P open /srv/secret.txt
+expect user-in-cgroup-grant-alice-in-jtest-sub-ok ok $P cgexec /jtest/sub $P as 1001 $P open /srv/secret.txt
+expect user-in-cgroup-grant-alice-outside-denied EPERM $P as 1001 $P open /srv/secret.txt
+expect user-in-cgroup-grant-bob-in-jtest-denied EPERM $P cgexec /jtest $P as 1002 $P open /srv/secret.txt
+[ -n "$G_UC" ] && { revoke "$G_UC" || fail revoke-user-in-cgroup-grant "jitctl revoke $G_UC failed"; }
+
+# ------------------------------------------------------------------ expiry and revoke
+
+T_START=$(now)
+G_EXP=$(grant_or_fail grant-alice-secrets-3s secrets --user alice --for 3s)
+T_END=$(now)
+expect expiry-3s-grant-allowed-right-after-grant ok $P as 1001 $P open /srv/secret.txt
+wait_eperm 1001 10 $P open /srv/secret.txt
+check_expiry expiry-3s-grant-denied-between-3s-and-4s "$T_START" "$T_END" 3
+expect expiry-3s-grant-bob-never-allowed EPERM $P as 1002 $P open /srv/secret.txt
+
+G_REV=$(grant_or_fail grant-alice-secrets-for-revoke secrets --user alice --for 60s)
+expect revoke-before-allowed ok $P as 1001 $P open /srv/secret.txt
+if [ -n "$G_REV" ] && revoke "$G_REV"; then
+	expect revoke-denied-at-once EPERM $P as 1001 $P open /srv/secret.txt
+	if jitctl list --json 2>/dev/null | grep -qE "$(jkey id)$G_REV[^0-9]"; then
+		fail revoke-grant-gone-from-list "revoked grant $G_REV still in jitctl list --json"
+	else
+		pass revoke-grant-gone-from-list
+	fi
+else
+	fail revoke-denied-at-once "jitctl revoke ${G_REV:-'(no grant)'} failed"
+fi
+
+# ------------------------------------------------------------------ jitd killed
+
+T_KSTART=$(now)
+G_SHORT=$(grant_or_fail grant-alice-vault-6s-before-kill vault --user alice --for 6s)
+T_KEND=$(now)
+G_LONG=$(grant_or_fail grant-alice-tool-600s-before-kill tool --user alice --for 600s)
+kill9_jitd
+sleep 0.2
+if pidof jitd >/dev/null; then
+	fail jitd-killed "jitd still running after kill -9"
+else
+	pass jitd-killed-with-sigkill
+fi
+expect jitd-dead-bob-open-secret-still-denied EPERM $P as 1002 $P open /srv/secret.txt
+expect jitd-dead-alice-open-secret-still-denied EPERM $P as 1001 $P open /srv/secret.txt
+expect jitd-dead-bob-connect-db-still-denied EPERM $P as 1002 $P connect 127.0.0.2 5432
+expect jitd-dead-600s-grant-alice-exec-tool-ok ok $P as 1001 $P exec /opt/bin/tool
+expect jitd-dead-6s-grant-alice-vault-ok-before-expiry ok $P as 1001 $P open /srv/vault/a/b/c/deep.txt
+wait_eperm 1001 15 $P open /srv/vault/a/b/c/deep.txt
+check_expiry jitd-dead-6s-grant-expires-on-time "$T_KSTART" "$T_KEND" 6
+
+if start_jitd jitd-restart-adopts-state; then
+	jitctl list --json >/tmp/.list 2>&1
+	ids=$(grep -oE "$(jkey id)[0-9]+" /tmp/.list | grep -oE '[0-9]+$' | tr '\n' ' ')
+	echo "after restart: active grant ids: $ids"
+	case " $ids " in
+	*" $G_LONG "*) pass restart-list-keeps-600s-grant-id ;;
+	*) fail restart-list-keeps-600s-grant-id "grant $G_LONG not in: $(head -c 400 /tmp/.list)" ;;
+	esac
+	case " $ids " in
+	*" $G_SHORT "*) fail restart-list-drops-expired-6s-grant "expired grant $G_SHORT still listed as active" ;;
+	*) pass restart-list-drops-expired-6s-grant ;;
+	esac
+	expect restart-600s-grant-alice-exec-tool-ok ok $P as 1001 $P exec /opt/bin/tool
+	expect restart-alice-vault-still-denied EPERM $P as 1001 $P open /srv/vault/a/b/c/deep.txt
+	expect restart-bob-exec-tool-denied EPERM $P as 1002 $P exec /opt/bin/tool
+	[ -n "$G_LONG" ] && { revoke "$G_LONG" || fail revoke-after-restart "jitctl revoke $G_LONG failed"; }
+	expect restart-revoked-600s-grant-denied EPERM $P as 1001 $P exec /opt/bin/tool
+else
+	fail jitd-restart-dependent-tests "not run: jitd did not restart"
+fi
+
+# ------------------------------------------------------------------ bypasses (no grant)
+
+expect bypass-symlink-to-secret-denied EPERM $P as 1001 $P symlink-open /srv/secret.txt /tmp/b-sym
+expect bypass-symlink-to-vault-file-denied EPERM $P as 1001 $P symlink-open /srv/vault/a/b/c/deep.txt /tmp/b-sym2
+ln -s /opt/bin/tool /tmp/b-toolsym
+expect bypass-exec-tool-via-symlink-denied EPERM $P as 1001 $P exec /tmp/b-toolsym
+
+# hardlink: refused at link time, or the link opens to EPERM; never "ok" on the link.
+hardlink_case() { # NAME SRC DST
+	_r=$(result $P as 1001 $P link "$2" "$3")
+	case "$_r" in
+	EPERM) pass "$1" && echo "$1: link itself refused" ;;
+	ok) expect "$1" EPERM $P as 1001 $P open "$3" ;;
+	*) fail "$1" "link $2 $3 answered $_r (expected EPERM or ok)" ;;
+	esac
+}
+hardlink_case bypass-hardlink-to-secret-denied /srv/secret.txt /srv/scratch/b-hl
+hardlink_case bypass-hardlink-out-of-vault-subtree-denied /srv/vault/a/b/c/deep.txt /srv/scratch/b-hl2
+expect bypass-proc-self-fd-reopen-denied EPERM $P as 1001 $P reopen /srv/secret.txt
+expect bypass-proc-self-fd-reopen-vault-denied EPERM $P as 1001 $P reopen /srv/vault/a/b/c/deep.txt
+expect bypass-execveat-empty-path-tool-denied EPERM $P as 1001 $P execveat /opt/bin/tool
+expect bypass-fexecve-tool-denied EPERM $P as 1001 $P fexecve /opt/bin/tool
+expect bypass-copy-and-exec-tool-denied EPERM $P as 1001 $P copyexec /opt/bin/tool /tmp/b-toolcopy
+expect bypass-rename-in-vault-by-root-owner-ok ok $P rename /srv/vault/a/b/c/deep.txt /srv/vault/a/moved.txt
+expect bypass-renamed-vault-file-still-denied EPERM $P as 1001 $P open /srv/vault/a/moved.txt
+expect bypass-renamed-vault-file-root-ok ok $P open /srv/vault/a/moved.txt
+
+# ------------------------------------------------------------------ audit
+
+# Wait for the audit pipeline to catch up with the decisions above.
+wait_audit 10 "$(jkey uid)1001[,}]" "$(jkey resource)\"tool\"" "$(jkey op)\"exec\"" >/dev/null
+
+DENY_OPEN=$(audit_lines "$(jkey decision)\"deny\"" "$(jkey op)\"open\"" "$(jkey uid)1001[,}]" \
+	"$(jkey resource)\"secrets\"" | head -n 1)
+if [ -n "$DENY_OPEN" ]; then
+	pass audit-deny-line-for-alice-open-secret
+	echo "audit: $DENY_OPEN"
+	for f in time loginuid subject_uid pid tid comm cgroup_id grant_id object dev ino path; do
+		if echo "$DENY_OPEN" | grep -qE "$(jkey $f)"; then
+			pass "audit-open-deny-has-$f"
+		else
+			fail "audit-open-deny-has-$f" "no \"$f\" in: $DENY_OPEN"
+		fi
+	done
+	check audit-open-deny-grant-id-null "grant_id not null in: $DENY_OPEN" \
+		contains "$DENY_OPEN" "$(jkey grant_id)null"
+	check audit-open-deny-path-is-secret "no /srv/secret.txt path in: $DENY_OPEN" \
+		contains "$DENY_OPEN" "$(jkey path)\"/srv/secret.txt\""
+	check audit-no-loginuid-is-null "loginuid not null for a task without one: $DENY_OPEN" \
+		contains "$DENY_OPEN" "$(jkey loginuid)null"
+else
+	fail audit-deny-line-for-alice-open-secret "no decision/deny/open/uid 1001/secrets line in $AUDIT; last lines: $(tail -n 3 "$AUDIT" 2>/dev/null)"
+fi
+
+check audit-connect-deny-ipv4-has-addr-port "no connect deny line for 127.0.0.2:5432" \
+	audit_lines "$(jkey decision)\"deny\"" "$(jkey op)\"connect\"" "$(jkey resource)\"db\"" \
+	"$(jkey addr)\"127.0.0.2\"" "$(jkey port)5432[,}]" "$(jkey family)\"ipv4\""
+check audit-connect-deny-ipv6-has-addr-port "no connect deny line for [::1]:5432" \
+	audit_lines "$(jkey decision)\"deny\"" "$(jkey op)\"connect\"" "$(jkey resource)\"db\"" \
+	"$(jkey addr)\"::1\"" "$(jkey port)5432[,}]" "$(jkey family)\"ipv6\""
+check audit-sendmsg-deny-labnet "no sendmsg deny line for labnet 127.0.9.7:53" \
+	audit_lines "$(jkey decision)\"deny\"" "$(jkey op)\"sendmsg\"" "$(jkey resource)\"labnet\"" \
+	"$(jkey addr)\"127.0.9.7\"" "$(jkey port)53[,}]"
+check audit-exec-deny-tool "no exec deny line for tool by uid 1001" \
+	audit_lines "$(jkey decision)\"deny\"" "$(jkey op)\"exec\"" "$(jkey resource)\"tool\"" \
+	"$(jkey uid)1001[,}]"
+check audit-sudo-deny-records-uid0-loginuid-and-subject "no deny line with uid 0, loginuid 1001, subject_uid 1001" \
+	audit_lines "$(jkey decision)\"deny\"" "$(jkey uid)0[,}]" "$(jkey loginuid)1001[,}]" \
+	"$(jkey subject_uid)1001[,}]"
+if [ -n "$G_SECRETS" ]; then
+	check audit-allow-line-has-grant-id "no allow line for secrets with grant_id $G_SECRETS" \
+		audit_lines "$(jkey decision)\"allow\"" "$(jkey resource)\"secrets\"" \
+		"$(jkey grant_id)$G_SECRETS[,}]" "$(jkey uid)1001[,}]"
+else
+	fail audit-allow-line-has-grant-id "no grant id to look for (grant failed)"
+fi
+check audit-no-line-for-unprotected-access "a decision line mentions /srv/public.txt" \
+	test -z "$(audit_lines 'public\.txt')"
+
+# One line per decision: carol has not touched anything yet; one denied open, one denied
+# connect, then exactly one line each.
+$P as 1003 $P open /srv/secret.txt >/dev/null 2>&1
+$P as 1003 $P connect 127.0.0.2 5432 >/dev/null 2>&1
+wait_audit 10 "$(jkey uid)1003[,}]" "$(jkey op)\"connect\"" >/dev/null
+sleep 1
+n_open=$(audit_lines "$(jkey uid)1003[,}]" "$(jkey op)\"open\"" | wc -l)
+n_conn=$(audit_lines "$(jkey uid)1003[,}]" "$(jkey op)\"connect\"" | wc -l)
+check audit-one-line-per-open-decision "carol's one denied open gave $n_open lines" test "$n_open" = 1
+check audit-one-line-per-connect-decision "carol's one denied connect gave $n_conn lines" test "$n_conn" = 1
+bad=$(grep -cvE '^\{.*\}$' "$AUDIT" 2>/dev/null)
+check audit-every-line-is-one-json-object "$bad lines of $AUDIT are not {...}" test "${bad:-0}" = 0
+
+# ------------------------------------------------------------------ done
+
+jitctl status >/dev/null 2>&1
+check jitd-still-enforcing-at-end "jitctl status exit $?" jitctl status
+stop_jitd
+if [ "$N_FAIL" -gt 0 ]; then
+	show_jitd_log 60
+	echo "---- $AUDIT (last 10 lines) ----"
+	tail -n 10 "$AUDIT" 2>/dev/null
+fi
+echo "tests.sh: $N_PASS passed, $N_FAIL failed, $N_SKIP skipped"
+[ "$N_FAIL" = 0 ]
