@@ -20,7 +20,7 @@
 
 #define CTL_MAX_CLIENTS 64
 #define CTL_IDLE_USEC (30ULL * 1000000)
-#define CTL_MAX_OUT (64u << 20)
+#define CTL_MAX_OUT (2 * JITD_CTL_MAX_REPLY)
 
 struct client {
 	struct agent *a;

@@ -12,6 +12,7 @@
 #define JITD_DEFAULT_STATE_DIR "/var/lib/jitd"
 #define JITD_PIN_DIR "/sys/fs/bpf/jitd"
 #define JITD_CTL_MAX_LINE 65536 /* longest request or reply line, newline included */
+#define JITD_CTL_MAX_REPLY (64u << 20) /* longest reply line: a list of many grants */
 #define JITD_MAX_DURATION_S (366LL * 24 * 3600)
 
 /* Parse "90s", "15m", "1h30m", "2d", "1h 30m" into seconds (> 0, <= JITD_MAX_DURATION_S).

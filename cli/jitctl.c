@@ -378,7 +378,7 @@ static int ctl_send(int fd, const char *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
-/* Read one reply line (at most JITD_CTL_MAX_LINE bytes, newline included) into buf before
+/* Read one reply line (at most JITD_CTL_MAX_REPLY bytes, newline included) into buf before
  * deadline. Returns its length without the newline, -ETIMEDOUT, -ECONNRESET when jitd
  * closed the connection first, -EMSGSIZE when the line is too long, or negative errno. */
 static ssize_t ctl_recv_line(int fd, char *buf, int64_t deadline)
@@ -388,8 +388,8 @@ static ssize_t ctl_recv_line(int fd, char *buf, int64_t deadline)
 	ssize_t n;
 	int err;
 
-	while (len < JITD_CTL_MAX_LINE) {
-		n = read(fd, buf + len, JITD_CTL_MAX_LINE - len);
+	while (len < JITD_CTL_MAX_REPLY) {
+		n = read(fd, buf + len, JITD_CTL_MAX_REPLY - len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -462,7 +462,7 @@ static int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t *
 	}
 	line[len] = '\n'; /* replaces the NUL: line is sent by length from here on */
 
-	buf = malloc(JITD_CTL_MAX_LINE);
+	buf = malloc(JITD_CTL_MAX_REPLY);
 	if (!buf) {
 		fprintf(stderr, "jitctl: %s: out of memory\n", verb);
 		ret = EXIT_REFUSED;
@@ -480,8 +480,8 @@ static int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t *
 	}
 	n = ctl_recv_line(fd, buf, deadline);
 	if (n == -EMSGSIZE) {
-		fprintf(stderr, "jitctl: bad reply from jitd at %s: longer than %d bytes\n",
-			c->socket, JITD_CTL_MAX_LINE);
+		fprintf(stderr, "jitctl: bad reply from jitd at %s: longer than %u bytes\n",
+			c->socket, JITD_CTL_MAX_REPLY);
 		ret = EXIT_UNREACHABLE;
 		goto out;
 	}
