@@ -13,8 +13,8 @@
 # silent skip. Exit status is non-zero when anything failed.
 #
 # Environment: VM_TIMEOUT (seconds per boot, default 900), VM_MEM (MiB, default 1024),
-# VM_SMP (default 1), BENCH_KERNEL (substring of the kernel version for bench; default 6.12),
-# VM_KERNEL (only boot kernels whose version contains this).
+# VM_SMP (default 1), BENCH_KERNEL (start of the kernel version to benchmark on; default
+# "6.12."), VM_KERNEL (only boot kernels whose version starts with this, e.g. "6.1.").
 set -uo pipefail
 
 die() {
@@ -156,10 +156,10 @@ kernels=()
 while read -r ver path; do
 	[ -n "$ver" ] || continue
 	if [ "$MODE" = bench ]; then
-		case "$ver" in *"${BENCH_KERNEL:-6.12}"*) ;; *) continue ;; esac
+		case "$ver" in "${BENCH_KERNEL:-6.12.}"*) ;; *) continue ;; esac
 	fi
 	if [ -n "${VM_KERNEL:-}" ]; then
-		case "$ver" in *"$VM_KERNEL"*) ;; *) continue ;; esac
+		case "$ver" in "$VM_KERNEL"*) ;; *) continue ;; esac
 	fi
 	[ -s "$path" ] || die "kernel $path (from $BUILD/kernels/list) is missing; run 'make kernels'"
 	kernels+=("$ver $path")
@@ -194,7 +194,11 @@ for k in "${kernels[@]}"; do
 
 	why=""
 	if ! grep -q '^JITD-VM-BOOT' "$log"; then
-		why="no boot marker (qemu exit $qrc)"
+		if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+			why="no boot marker, timed out after ${TIMEOUT}s"
+		else
+			why="no boot marker (qemu exit $qrc)"
+		fi
 	elif ! grep -q '^JITD-VM-DONE' "$log"; then
 		if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 			why="timed out after ${TIMEOUT}s before the end marker"

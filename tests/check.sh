@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# check.sh BUILD_DIR: everything `make check` runs. Unit tests on the host, then the VM
+# tests on both Debian kernels; every PASS/FAIL/SKIP line is counted and the last line is
+# exactly "N passed, N failed" (", N skipped" when some were skipped). Exits non-zero if
+# anything failed, a runner failed without saying which test, or nothing ran at all.
+set -uo pipefail
+
+[ $# -eq 1 ] || {
+	echo "usage: tests/check.sh BUILD_DIR" >&2
+	exit 2
+}
+BUILD=$1
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# run NAME CMD...: stream CMD's output and keep it for counting; a runner that fails
+# without a FAIL line of its own gets one, so the failure is counted.
+run() {
+	local name=$1 before rc
+	shift
+	before=$(grep -c '^FAIL ' "$out")
+	"$@" 2>&1 | tee -a "$out"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" != 0 ] && [ "$(grep -c '^FAIL ' "$out")" = "$before" ]; then
+		echo "FAIL $name: exited with status $rc without reporting a failed test" | tee -a "$out"
+	fi
+}
+
+shopt -s nullglob
+units=("$BUILD"/tests/test_*)
+shopt -u nullglob
+# Only the test binaries, not their dependency files.
+bins=()
+for u in "${units[@]}"; do
+	case "$u" in *.d | *.o) ;; *) bins+=("$u") ;; esac
+done
+if [ ${#bins[@]} -eq 0 ]; then
+	echo "FAIL unit-tests-built: no $BUILD/tests/test_* binaries" | tee -a "$out"
+else
+	run unit-tests "$SRC/tests/unit/run.sh" "${bins[@]}"
+fi
+
+run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
+
+passed=$(grep -c '^PASS ' "$out")
+failed=$(grep -c '^FAIL ' "$out")
+skipped=$(grep -c '^SKIP ' "$out")
+if [ "$passed" = 0 ] && [ "$failed" = 0 ]; then
+	echo "FAIL check: no test ran"
+	failed=1
+fi
+summary="$passed passed, $failed failed"
+[ "$skipped" = 0 ] || summary="$summary, $skipped skipped"
+echo "$summary"
+[ "$failed" = 0 ]
