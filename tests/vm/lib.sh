@@ -94,8 +94,12 @@ as() {
 	"$PROBE" as "$_uid" "$@"
 }
 
-# Print the tail of jitd's log (after a failure), indented.
+# Print jitd's error lines and the tail of its log (after a failure), indented. The
+# verifier's log can be long: the lines that say what went wrong come first.
 show_jitd_log() {
+	echo "---- $JITD_LOG: error lines ----"
+	grep -iE 'error|fail|invalid|denied|refus|cannot|unknown|R[0-9]+ .*(!|expected)|not allowed|-E[A-Z]+' \
+		"$JITD_LOG" 2>/dev/null | grep -v '^[0-9]*: (' | head -n 25 | sed 's/^/    /'
 	echo "---- $JITD_LOG (last ${1:-40} lines) ----"
 	tail -n "${1:-40}" "$JITD_LOG" 2>/dev/null | sed 's/^/    /'
 	echo "----"
