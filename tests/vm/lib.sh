@@ -35,12 +35,12 @@ skip() {
 	echo "SKIP $1: $2"
 }
 
-# check NAME WHY-IF-FALSE CONDITION...: pass if the command succeeds.
+# check NAME WHY-IF-FALSE CONDITION...: pass if the command succeeds (its output is dropped).
 check() {
 	_name=$1
 	_why=$2
 	shift 2
-	if "$@"; then
+	if "$@" >/dev/null 2>&1; then
 		pass "$_name"
 	else
 		fail "$_name" "$_why"
