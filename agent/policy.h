@@ -10,6 +10,8 @@
 
 #define POLICY_MAX_RESOURCES 4096
 #define POLICY_MAX_NAME 64 /* resource names: [A-Za-z0-9._-]{1,63} */
+#define POLICY_MAX_ENTRIES 256 /* entries (exec + open + connect) per resource */
+#define POLICY_MAX_FILE_SIZE (4u << 20) /* bytes per policy file */
 
 enum policy_entry_kind { POLICY_EXEC = 1, POLICY_OPEN = 2, POLICY_CONNECT = 3 };
 
@@ -58,6 +60,10 @@ int policy_parse(const char *name, const char *text, size_t len, struct policy *
 
 /* Find a resource by name, or NULL. */
 const struct policy_resource *policy_find(const struct policy *p, const char *name);
+
+/* Format an entry as it would be written in a policy ("/usr/bin/psql", "10.0.5.0/24:5432",
+ * "[fd00:5::/64]", any port shown without ":*"). Returns buf. */
+char *policy_entry_format(const struct policy_entry *e, char *buf, size_t len);
 
 /* Free a policy (NULL is fine). */
 void policy_free(struct policy *p);

@@ -1,0 +1,1419 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Policy: parse and validate a JSON policy file or directory (DESIGN.md, "Policy").
+ *
+ * jansson parses; jansson keeps no positions for values, so errors about a value are
+ * located by a small scanner (locate()) that walks the original text along the path
+ * of keys and indices that led to the value. Every error is one line,
+ * "FILE:LINE:COLUMN: PATH: what is wrong (what is expected)".
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "util.h"
+
+#define MAX_DEPTH 8   /* deepest path we report: resources.NAME.connect[i] */
+#define QMAX	  128 /* longest user string quoted in a message */
+#define MAX_UID	  4294967294LL
+
+struct seg {
+	const char *key; /* NULL: array index */
+	size_t idx;
+};
+
+/* One source file, kept until the cross-file checks are done. */
+struct src {
+	char *name;
+	char *text;
+	size_t len;
+};
+
+/* Validation state of one file: where we are, for error positions. */
+struct pctx {
+	const struct src *src;
+	struct seg path[MAX_DEPTH];
+	int depth;
+	char *err;
+	size_t errlen;
+};
+
+/* A set of sources being merged into one policy. */
+struct loader {
+	struct src *srcs;
+	size_t n_srcs;
+	size_t *res_src; /* per merged resource: index in srcs */
+	char *err;
+	size_t errlen;
+};
+
+static const char *const kind_key[] = {
+	[POLICY_EXEC] = "exec",
+	[POLICY_OPEN] = "open",
+	[POLICY_CONNECT] = "connect",
+};
+
+/* ---- position scanner ---- */
+
+struct scan {
+	const char *s;
+	size_t len, pos;
+};
+
+static int sc_peek(const struct scan *sc)
+{
+	return sc->pos < sc->len ? (unsigned char)sc->s[sc->pos] : -1;
+}
+
+static void sc_ws(struct scan *sc)
+{
+	for (int c = sc_peek(sc); c == ' ' || c == '\t' || c == '\r' || c == '\n'; c = sc_peek(sc))
+		sc->pos++;
+}
+
+/* Skip a string starting at '"'. */
+static bool sc_string(struct scan *sc)
+{
+	sc->pos++;
+	while (sc->pos < sc->len) {
+		char c = sc->s[sc->pos++];
+
+		if (c == '\\')
+			sc->pos++;
+		else if (c == '"')
+			return true;
+	}
+	return false;
+}
+
+/* Skip one value of any type. */
+static bool sc_value(struct scan *sc)
+{
+	size_t depth = 0;
+	int c = sc_peek(sc);
+
+	if (c == '"')
+		return sc_string(sc);
+	if (c != '{' && c != '[') {
+		for (; c > 0 && !strchr(",]} \t\r\n", c); c = sc_peek(sc))
+			sc->pos++;
+		return true;
+	}
+	do {
+		c = sc_peek(sc);
+		if (c < 0)
+			return false;
+		if (c == '"') {
+			if (!sc_string(sc))
+				return false;
+			continue;
+		}
+		if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']')
+			depth--;
+		sc->pos++;
+	} while (depth);
+	return true;
+}
+
+/* Does the JSON string token tok (quotes included) decode to key? */
+static bool key_equal(const char *tok, size_t len, const char *key)
+{
+	json_t *j;
+	bool eq;
+
+	if (!memchr(tok, '\\', len))
+		return len - 2 == strlen(key) && !memcmp(tok + 1, key, len - 2);
+	j = json_loadb(tok, len, JSON_DECODE_ANY, NULL);
+	eq = json_is_string(j) && json_string_length(j) == strlen(key) &&
+	     !memcmp(json_string_value(j), key, json_string_length(j));
+	json_decref(j);
+	return eq;
+}
+
+/*
+ * Byte offset in text of the value at path (or of the key naming it when at_key).
+ * On a mismatch (cannot happen for text jansson accepted) returns the deepest
+ * position found so far.
+ */
+static size_t locate(const char *text, size_t len, const struct seg *path, int depth, bool at_key)
+{
+	struct scan sc = {.s = text, .len = len};
+	size_t found;
+
+	sc_ws(&sc);
+	found = sc.pos;
+	for (int i = 0; i < depth; i++) {
+		const struct seg *sg = &path[i];
+		size_t n = 0;
+
+		if (sc_peek(&sc) != (sg->key ? '{' : '['))
+			return found;
+		sc.pos++;
+		for (;;) {
+			size_t kpos = 0;
+			bool match;
+
+			sc_ws(&sc);
+			if (sg->key) {
+				if (sc_peek(&sc) != '"')
+					return found;
+				kpos = sc.pos;
+				if (!sc_string(&sc))
+					return found;
+				match = key_equal(text + kpos, sc.pos - kpos, sg->key);
+				sc_ws(&sc);
+				if (sc_peek(&sc) != ':')
+					return found;
+				sc.pos++;
+				sc_ws(&sc);
+			} else {
+				match = n == sg->idx;
+			}
+			if (match) {
+				found = at_key && sg->key && i == depth - 1 ? kpos : sc.pos;
+				break;
+			}
+			if (!sc_value(&sc))
+				return found;
+			sc_ws(&sc);
+			if (sc_peek(&sc) != ',')
+				return found;
+			sc.pos++;
+			n++;
+		}
+	}
+	return found;
+}
+
+/* 1-based line and column (in UTF-8 characters, as jansson counts) of a byte offset. */
+static void line_col(const char *text, size_t len, size_t off, int *line, int *col)
+{
+	int l = 1, c = 1;
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		unsigned char ch = text[i];
+
+		if (ch == '\n') {
+			l++;
+			c = 1;
+		} else if ((ch & 0xc0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+/* ---- error reporting ---- */
+
+static void path_str(const struct seg *path, int depth, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < depth; i++) {
+		int n;
+
+		if (path[i].key)
+			n = snprintf(buf + off, len - off, "%s%.*s", i ? "." : "", QMAX,
+				     path[i].key);
+		else
+			n = snprintf(buf + off, len - off, "[%zu]", path[i].idx);
+		if (n < 0 || (size_t)n >= len - off)
+			break;
+		off += n;
+	}
+}
+
+/* Keep the message on one line whatever the user wrote. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* "FILE:LINE:COLUMN" of a path in a source. */
+static void where(const struct src *src, const struct seg *path, int depth, bool at_key, char *buf,
+		  size_t len)
+{
+	int line, col;
+
+	line_col(src->text, src->len, locate(src->text, src->len, path, depth, at_key), &line,
+		 &col);
+	snprintf(buf, len, "%s:%d:%d", src->name, line, col);
+}
+
+static int verr(char *err, size_t errlen, const struct src *src, const struct seg *path, int depth,
+		bool at_key, int errnum, const char *fmt, va_list ap)
+{
+	char loc[PATH_MAX + 32], pstr[512];
+	int n;
+
+	if (!err || !errlen)
+		return -errnum;
+	if (depth > MAX_DEPTH)
+		depth = MAX_DEPTH;
+	where(src, path, depth, at_key, loc, sizeof(loc));
+	/* a complaint about a key names the object holding it; the message names the key */
+	path_str(path, at_key ? depth - 1 : depth, pstr, sizeof(pstr));
+	n = snprintf(err, errlen, "%s: %s%s", loc, pstr, *pstr ? ": " : "");
+	if (n >= 0 && (size_t)n < errlen)
+		vsnprintf(err + n, errlen - n, fmt, ap);
+	one_line(err);
+	return -errnum;
+}
+
+/* Complain about the value (or, at_key, the key) at the current path: -EINVAL. */
+__attribute__((format(printf, 3, 4))) static int perr(struct pctx *c, bool at_key, const char *fmt,
+						      ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = verr(c->err, c->errlen, c->src, c->path, c->depth, at_key, EINVAL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* An error about a whole file or directory, without a position of its own: "NAME:1:1: ...". */
+__attribute__((format(printf, 4, 5))) static int ferr(char *err, size_t errlen, int errnum,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return -errnum;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	one_line(err);
+	return -errnum;
+}
+
+static void push_key(struct pctx *c, const char *key)
+{
+	if (c->depth < MAX_DEPTH)
+		c->path[c->depth] = (struct seg){.key = key};
+	c->depth++;
+}
+
+static void push_idx(struct pctx *c, size_t idx)
+{
+	if (c->depth < MAX_DEPTH)
+		c->path[c->depth] = (struct seg){.idx = idx};
+	c->depth++;
+}
+
+static void pop(struct pctx *c)
+{
+	c->depth--;
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	default:
+		return "null";
+	}
+}
+
+/* Refuse keys of obj not in allowed (NULL-terminated). */
+static int check_keys(struct pctx *c, json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		char list[256] = "";
+		size_t i;
+		int r;
+
+		for (i = 0; allowed[i]; i++)
+			if (!strcmp(key, allowed[i]))
+				break;
+		if (allowed[i])
+			continue;
+		for (i = 0; allowed[i]; i++) {
+			strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+			strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
+		}
+		push_key(c, key);
+		r = perr(c, true, "unknown key '%.*s' (allowed: %s)", QMAX, key, list);
+		pop(c);
+		return r;
+	}
+	return 0;
+}
+
+/* ---- values ---- */
+
+/* Parse a decimal number in [min, max] made of digits only. */
+static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		if (s[n] < '0' || s[n] > '9' || n >= 10)
+			return false;
+		v = v * 10 + (s[n] - '0');
+	}
+	if (!n || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Check an absolute path and store it without a trailing '/' (except "/"). */
+static int norm_path(struct pctx *c, const char *s, const char *what, char **out)
+{
+	size_t len = strlen(s);
+	const char *p, *end;
+	char *copy;
+
+	if (!len)
+		return perr(c, false, "empty %s (expected an absolute path)", what);
+	if (s[0] != '/')
+		return perr(c, false,
+			    "relative %s '%.*s' (expected an absolute path starting with '/')",
+			    what, QMAX, s);
+	if (len >= PATH_MAX)
+		return perr(c, false, "%s is %zu bytes long (max %d)", what, len, PATH_MAX - 1);
+	if (len > 1 && s[len - 1] == '/')
+		len--;
+	for (p = s + 1; p < s + len; p = end + 1) {
+		size_t n;
+
+		end = memchr(p, '/', s + len - p);
+		if (!end)
+			end = s + len;
+		n = end - p;
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return perr(c, false,
+				    "'.' or '..' component in %s '%.*s' (expected a normalised "
+				    "absolute path)",
+				    what, QMAX, s);
+		if (!n && len > 1)
+			return perr(c, false,
+				    "empty component in %s '%.*s' (expected single '/' separators)",
+				    what, QMAX, s);
+		if (n > NAME_MAX)
+			return perr(c, false, "component of %s '%.*s' longer than %d bytes", what,
+				    QMAX, s, NAME_MAX);
+	}
+	copy = strndup(s, len);
+	if (!copy)
+		return -ENOMEM;
+	*out = copy;
+	return 0;
+}
+
+/* Format an entry as it would be written in a policy. */
+char *policy_entry_format(const struct policy_entry *e, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN], plen[8] = "", port[8] = "";
+	unsigned full = e->ipv4 ? 32 : 128, prefix = e->ipv4 ? e->prefix - 96 : e->prefix;
+
+	if (!len)
+		return buf;
+	if (e->kind != POLICY_CONNECT) {
+		snprintf(buf, len, "%s", e->path ? e->path : "");
+		return buf;
+	}
+	if (!inet_ntop(e->ipv4 ? AF_INET : AF_INET6, e->ipv4 ? e->addr + 12 : e->addr, a,
+		       sizeof(a)))
+		a[0] = '\0';
+	if (prefix != full)
+		snprintf(plen, sizeof(plen), "/%u", prefix);
+	if (e->port)
+		snprintf(port, sizeof(port), ":%u", e->port);
+	if (e->ipv4)
+		snprintf(buf, len, "%s%s%s", a, plen, port);
+	else
+		snprintf(buf, len, "[%s%s]%s", a, plen, port);
+	return buf;
+}
+
+#define NET_SYNTAX "A.B.C.D[/N][:PORT|:*] or [IPV6[/N]][:PORT|:*]"
+
+/* Parse a connect entry: "A.B.C.D[/N][:PORT|:*]" or "[IPV6[/N]][:PORT|:*]". */
+static int parse_net(struct pctx *c, const char *s, struct policy_entry *e)
+{
+	char buf[128], *addr, *plen = NULL, *port = NULL, *slash;
+	unsigned long prefix, v;
+	bool v6 = s[0] == '[';
+	size_t colons = 0;
+
+	if (!*s)
+		return perr(c, false, "empty address (expected " NET_SYNTAX ")");
+	if (strlen(s) >= sizeof(buf))
+		return perr(c, false, "address '%.*s...' is too long (expected " NET_SYNTAX ")", 32,
+			    s);
+	strcpy(buf, s);
+	if (v6) {
+		char *close = strchr(buf, ']');
+
+		if (!close)
+			return perr(c, false, "missing ']' in '%s' (expected [IPV6[/N]][:PORT|:*])",
+				    s);
+		*close = '\0';
+		addr = buf + 1;
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1])
+			return perr(c, false,
+				    "unexpected '%s' after ']' in '%s' (expected :PORT or :* or "
+				    "nothing)",
+				    close + 1, s);
+	} else {
+		for (const char *p = buf; *p; p++)
+			colons += *p == ':';
+		if (colons > 1 && !memchr(buf, '.', strcspn(buf, ":")))
+			return perr(c, false,
+				    "IPv6 address '%s' must be in brackets (expected "
+				    "[IPV6[/N]][:PORT|:*], "
+				    "e.g. '[fd00::/64]:443')",
+				    s);
+		if (colons > 1)
+			return perr(c, false, "bad address '%s' (expected " NET_SYNTAX ")", s);
+		addr = buf;
+		port = strchr(buf, ':');
+		if (port)
+			*port++ = '\0';
+	}
+	slash = strchr(addr, '/');
+	if (slash) {
+		*slash = '\0';
+		plen = slash + 1;
+	}
+
+	memset(e, 0, sizeof(*e));
+	e->kind = POLICY_CONNECT;
+	e->ipv4 = !v6;
+	if (v6) {
+		if (inet_pton(AF_INET6, addr, e->addr) != 1)
+			return perr(c, false,
+				    "bad IPv6 address '%s' in '%s' (expected [IPV6[/N]][:PORT|:*])",
+				    addr, s);
+	} else {
+		if (inet_pton(AF_INET, addr, e->addr + 12) != 1)
+			return perr(
+				c, false,
+				"bad IPv4 address '%s' in '%s' (expected A.B.C.D[/N][:PORT|:*])",
+				addr, s);
+		e->addr[10] = e->addr[11] = 0xff;
+	}
+	if (plen) {
+		if (!parse_uint(plen, 0, v6 ? 128 : 32, &prefix))
+			return perr(c, false, "bad prefix length '/%s' in '%s' (expected /0../%d)",
+				    plen, s, v6 ? 128 : 32);
+	} else {
+		prefix = v6 ? 128 : 32;
+	}
+	e->prefix = v6 ? prefix : prefix + 96;
+	if (port && strcmp(port, "*")) {
+		if (!parse_uint(port, 1, 65535, &v))
+			return perr(c, false, "bad port '%s' (expected 1..65535 or *)", port);
+		e->port = v;
+	}
+
+	for (unsigned bit = e->prefix; bit < 128; bit++) {
+		struct policy_entry fixed;
+		char sugg[128];
+
+		if (!(e->addr[bit / 8] & (0x80 >> (bit % 8))))
+			continue;
+		fixed = *e;
+		for (unsigned b = e->prefix; b < 128; b++)
+			fixed.addr[b / 8] &= ~(0x80 >> (b % 8));
+		policy_entry_format(&fixed, sugg, sizeof(sugg));
+		return perr(c, false, "host bits set in '%s'; did you mean %s?", s, sugg);
+	}
+	return 0;
+}
+
+/* Look up a user name; "user:NAME" or "NAME". */
+static int resolve_user(struct pctx *c, const char *s, uid_t *uid)
+{
+	const char *name = s;
+	struct passwd pw, *res = NULL;
+	size_t blen = 4096;
+	char *buf = NULL;
+	int r;
+
+	if (!strncmp(s, "user:", 5))
+		name = s + 5;
+	else if (strchr(s, ':'))
+		return perr(c, false, "bad user '%.*s' (expected a uid, \"user:NAME\" or \"NAME\")",
+			    QMAX, s);
+	if (!*name)
+		return perr(c, false,
+			    "empty user name (expected a uid, \"user:NAME\" or \"NAME\")");
+	for (;;) {
+		char *nbuf = realloc(buf, blen);
+
+		if (!nbuf) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = nbuf;
+		r = getpwnam_r(name, &pw, buf, blen, &res);
+		if (r != ERANGE || blen >= (1u << 20))
+			break;
+		blen *= 2;
+	}
+	if (res)
+		*uid = res->pw_uid;
+	free(buf);
+	if (res)
+		return 0;
+	if (r && r != ENOENT && r != ESRCH && r != EBADF && r != EPERM)
+		return perr(c, false, "cannot look up user '%.*s': %s", QMAX, name, strerror(r));
+	return perr(c, false, "unknown user '%.*s'", QMAX, name);
+}
+
+/* ---- sections ---- */
+
+static int check_version(struct pctx *c, json_t *root, struct policy *p)
+{
+	json_t *v = json_object_get(root, "version");
+	int r = 0;
+
+	if (!v)
+		return perr(c, false, "missing key 'version' (expected \"version\": 1)");
+	push_key(c, "version");
+	if (!json_is_integer(v))
+		r = perr(c, false, "expected the integer 1, got %s", type_name(v));
+	else if (json_integer_value(v) != 1)
+		r = perr(c, false, "unsupported version %lld (expected 1)",
+			 (long long)json_integer_value(v));
+	pop(c);
+	p->version = 1;
+	return r;
+}
+
+static int check_serial(struct pctx *c, json_t *root, struct policy *p)
+{
+	json_t *v = json_object_get(root, "serial");
+	int r = 0;
+
+	if (!v)
+		return perr(c, false, "missing key 'serial' (expected an integer >= 0)");
+	push_key(c, "serial");
+	if (!json_is_integer(v))
+		r = perr(c, false, "expected an integer >= 0, got %s", type_name(v));
+	else if (json_integer_value(v) < 0)
+		r = perr(c, false, "negative serial %lld (expected an integer >= 0)",
+			 (long long)json_integer_value(v));
+	else
+		p->serial = json_integer_value(v);
+	pop(c);
+	return r;
+}
+
+static bool good_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= POLICY_MAX_NAME)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static int check_entries(struct pctx *c, const char *kname, json_t *arr,
+			 enum policy_entry_kind kind, struct policy_resource *res)
+{
+	size_t i;
+	json_t *v;
+	int r;
+
+	if (!json_is_array(arr))
+		return perr(c, false, "expected a non-empty array of strings, got %s",
+			    type_name(arr));
+	if (!json_array_size(arr))
+		return perr(c, false,
+			    "empty '%s' list (expected at least one entry; remove the key "
+			    "if there is none)",
+			    kname);
+	json_array_foreach(arr, i, v) {
+		struct policy_entry *e = &res->entries[res->n_entries];
+
+		push_idx(c, i);
+		if (res->n_entries >= POLICY_MAX_ENTRIES) {
+			r = perr(c, false, "too many entries in resource '%s' (max %d)", res->name,
+				 POLICY_MAX_ENTRIES);
+			goto out;
+		}
+		if (!json_is_string(v)) {
+			r = perr(c, false, "expected a string, got %s", type_name(v));
+			goto out;
+		}
+		memset(e, 0, sizeof(*e));
+		if (kind == POLICY_CONNECT) {
+			r = parse_net(c, json_string_value(v), e);
+		} else {
+			e->kind = kind;
+			r = norm_path(c, json_string_value(v), "path", &e->path);
+		}
+		if (r)
+			goto out;
+		res->n_entries++;
+		pop(c);
+	}
+	return 0;
+out:
+	pop(c);
+	return r;
+}
+
+static int check_resource(struct pctx *c, const char *name, json_t *obj,
+			  struct policy_resource *res)
+{
+	static const char *const allowed[] = {"exec", "open", "connect", NULL};
+	size_t total = 0;
+	const char *key;
+	json_t *v;
+	int r;
+
+	if (!json_is_object(obj))
+		return perr(c, false,
+			    "expected an object with exec, open and/or connect lists, got %s",
+			    type_name(obj));
+	r = check_keys(c, obj, allowed);
+	if (r)
+		return r;
+	if (!json_object_size(obj))
+		return perr(c, false,
+			    "resource '%s' has no entries (expected at least one of exec, open, "
+			    "connect)",
+			    name);
+	json_object_foreach(obj, key, v) {
+		if (json_is_array(v))
+			total += json_array_size(v);
+	}
+	res->entries = calloc(total < POLICY_MAX_ENTRIES ? total + 1 : POLICY_MAX_ENTRIES,
+			      sizeof(*res->entries));
+	if (!res->entries)
+		return -ENOMEM;
+	json_object_foreach(obj, key, v) {
+		enum policy_entry_kind kind = !strcmp(key, "exec")   ? POLICY_EXEC
+					      : !strcmp(key, "open") ? POLICY_OPEN
+								     : POLICY_CONNECT;
+
+		push_key(c, key);
+		r = check_entries(c, key, v, kind, res);
+		pop(c);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int check_resources(struct pctx *c, json_t *root, struct policy *p)
+{
+	json_t *obj = json_object_get(root, "resources"), *v;
+	const char *name;
+	int r = 0;
+
+	if (!obj)
+		return perr(c, false, "missing key 'resources' (expected an object, may be empty)");
+	push_key(c, "resources");
+	if (!json_is_object(obj)) {
+		r = perr(c, false, "expected an object mapping resource names to resources, got %s",
+			 type_name(obj));
+		goto out;
+	}
+	if (json_object_size(obj) > POLICY_MAX_RESOURCES) {
+		r = perr(c, false, "too many resources (%zu, max %d)", json_object_size(obj),
+			 POLICY_MAX_RESOURCES);
+		goto out;
+	}
+	p->resources = calloc(json_object_size(obj) + 1, sizeof(*p->resources));
+	if (!p->resources) {
+		r = -ENOMEM;
+		goto out;
+	}
+	json_object_foreach(obj, name, v) {
+		struct policy_resource *res = &p->resources[p->n_resources];
+
+		push_key(c, name);
+		if (!good_name(name)) {
+			r = perr(c, true,
+				 "bad resource name '%.*s' (expected 1 to %d characters of A-Z a-z "
+				 "0-9 "
+				 ". _ -)",
+				 QMAX, name, POLICY_MAX_NAME - 1);
+			pop(c);
+			goto out;
+		}
+		strcpy(res->name, name);
+		res->id = util_resource_id(name);
+		p->n_resources++; /* owned now, freed by policy_free */
+		r = check_resource(c, name, v, res);
+		pop(c);
+		if (r)
+			goto out;
+	}
+out:
+	pop(c);
+	return r;
+}
+
+static int check_uids(struct pctx *c, json_t *arr, struct policy *p)
+{
+	size_t i;
+	json_t *v;
+	int r = 0;
+
+	if (!json_is_array(arr))
+		return perr(c, false, "expected an array of uids or user names, got %s",
+			    type_name(arr));
+	p->exempt_uids = calloc(json_array_size(arr) + 1, sizeof(*p->exempt_uids));
+	if (!p->exempt_uids)
+		return -ENOMEM;
+	json_array_foreach(arr, i, v) {
+		uid_t uid = 0;
+
+		push_idx(c, i);
+		if (json_is_integer(v)) {
+			json_int_t n = json_integer_value(v);
+
+			if (n < 0 || n > MAX_UID)
+				r = perr(c, false, "uid %lld out of range (expected 0..%lld)",
+					 (long long)n, MAX_UID);
+			uid = (uid_t)n;
+		} else if (json_is_string(v)) {
+			r = resolve_user(c, json_string_value(v), &uid);
+		} else {
+			r = perr(c, false, "expected a uid or a user name, got %s", type_name(v));
+		}
+		pop(c);
+		if (r)
+			return r;
+		p->exempt_uids[p->n_exempt_uids++] = uid;
+	}
+	return 0;
+}
+
+static int check_cgroups(struct pctx *c, json_t *arr, struct policy *p)
+{
+	size_t i;
+	json_t *v;
+	int r = 0;
+
+	if (!json_is_array(arr))
+		return perr(c, false, "expected an array of cgroup paths, got %s", type_name(arr));
+	p->exempt_cgroups = calloc(json_array_size(arr) + 1, sizeof(*p->exempt_cgroups));
+	if (!p->exempt_cgroups)
+		return -ENOMEM;
+	json_array_foreach(arr, i, v) {
+		char *path = NULL;
+
+		push_idx(c, i);
+		if (!json_is_string(v))
+			r = perr(c, false, "expected a cgroup path like \"/system.slice\", got %s",
+				 type_name(v));
+		else
+			r = norm_path(c, json_string_value(v), "cgroup path", &path);
+		if (!r && !strcmp(path, "/"))
+			r = perr(c, false,
+				 "cgroup '/' would exempt every process (expected a cgroup below "
+				 "the "
+				 "root, e.g. \"/system.slice\")");
+		pop(c);
+		if (r) {
+			free(path);
+			return r;
+		}
+		p->exempt_cgroups[p->n_exempt_cgroups++] = path;
+	}
+	return 0;
+}
+
+static int check_exempt(struct pctx *c, json_t *root, struct policy *p)
+{
+	static const char *const allowed[] = {"uids", "cgroups", NULL};
+	json_t *obj = json_object_get(root, "exempt"), *v;
+	int r = 0;
+
+	if (!obj)
+		return 0;
+	push_key(c, "exempt");
+	if (!json_is_object(obj)) {
+		r = perr(c, false, "expected an object with \"uids\" and/or \"cgroups\", got %s",
+			 type_name(obj));
+		goto out;
+	}
+	r = check_keys(c, obj, allowed);
+	if (r)
+		goto out;
+	v = json_object_get(obj, "uids");
+	if (v) {
+		push_key(c, "uids");
+		r = check_uids(c, v, p);
+		pop(c);
+		if (r)
+			goto out;
+	}
+	v = json_object_get(obj, "cgroups");
+	if (v) {
+		push_key(c, "cgroups");
+		r = check_cgroups(c, v, p);
+		pop(c);
+	}
+out:
+	pop(c);
+	return r;
+}
+
+/* "admins", "rules", "grants": only their shape is checked here. */
+static int check_list(struct pctx *c, json_t *root, const char *key, json_type elem,
+		      const char *what)
+{
+	json_t *arr = json_object_get(root, key), *v;
+	size_t i;
+	int r = 0;
+
+	if (!arr)
+		return 0;
+	push_key(c, key);
+	if (!json_is_array(arr)) {
+		r = perr(c, false, "expected an array of %s, got %s", what, type_name(arr));
+		goto out;
+	}
+	json_array_foreach(arr, i, v) {
+		if (json_typeof(v) == elem)
+			continue;
+		push_idx(c, i);
+		r = perr(c, false, "expected %s, got %s",
+			 elem == JSON_STRING ? "a string" : "an object", type_name(v));
+		pop(c);
+		break;
+	}
+out:
+	pop(c);
+	return r;
+}
+
+/* Parse and validate one source into p (which the caller frees). */
+static int parse_src(const struct src *src, struct policy *p, char *err, size_t errlen)
+{
+	static const char *const allowed[] = {"version", "serial", "resources", "exempt",
+					      "admins",	 "rules",  "grants",	NULL};
+	struct pctx c = {.src = src, .err = err, .errlen = errlen};
+	json_error_t je;
+	json_t *root;
+	int r;
+
+	if (src->len > POLICY_MAX_FILE_SIZE)
+		return ferr(err, errlen, EFBIG, "%s:1:1: policy file is %zu bytes (max %u, 4 MiB)",
+			    src->name, src->len, POLICY_MAX_FILE_SIZE);
+	root = json_loadb(src->text, src->len, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return ferr(err, errlen, EINVAL, "%s:%d:%d: invalid JSON: %s", src->name,
+			    je.line > 0 ? je.line : 1, je.column > 0 ? je.column : 1, je.text);
+	if (!json_is_object(root)) {
+		r = perr(&c, false, "expected an object at the top level, got %s", type_name(root));
+		goto out;
+	}
+	r = check_keys(&c, root, allowed);
+	if (!r)
+		r = check_version(&c, root, p);
+	if (!r)
+		r = check_serial(&c, root, p);
+	if (!r)
+		r = check_resources(&c, root, p);
+	if (!r)
+		r = check_exempt(&c, root, p);
+	if (!r)
+		r = check_list(&c, root, "admins", JSON_STRING, "strings");
+	if (!r)
+		r = check_list(&c, root, "rules", JSON_OBJECT, "objects");
+	if (!r)
+		r = check_list(&c, root, "grants", JSON_OBJECT, "objects");
+out:
+	json_decref(root);
+	return r;
+}
+
+/* ---- merging and cross checks ---- */
+
+/* "FILE:LINE:COLUMN" of entry ent of merged resource res. */
+static void entry_where(const struct loader *ld, const struct policy *p, size_t res, size_t ent,
+			struct seg path[4], bool at_key, char *buf, size_t len)
+{
+	const struct policy_resource *r = &p->resources[res];
+	size_t idx = 0;
+
+	for (size_t i = 0; i < ent; i++)
+		idx += r->entries[i].kind == r->entries[ent].kind;
+	path[0] = (struct seg){.key = "resources"};
+	path[1] = (struct seg){.key = r->name};
+	path[2] = (struct seg){.key = kind_key[r->entries[ent].kind]};
+	path[3] = (struct seg){.idx = idx};
+	if (buf)
+		where(&ld->srcs[ld->res_src[res]], path, 4, at_key, buf, len);
+}
+
+__attribute__((format(printf, 6, 7))) static int lerr(const struct loader *ld, size_t src,
+						      const struct seg *path, int depth,
+						      bool at_key, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = verr(ld->err, ld->errlen, &ld->srcs[src], path, depth, at_key, EINVAL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+struct ref {
+	const struct policy_entry *e;
+	size_t res, ent;
+};
+
+static int ref_key_cmp(const struct ref *x, const struct ref *y)
+{
+	bool xn = x->e->kind == POLICY_CONNECT, yn = y->e->kind == POLICY_CONNECT;
+	int r;
+
+	if (xn != yn)
+		return xn - yn;
+	if (!xn)
+		return strcmp(x->e->path, y->e->path);
+	r = memcmp(x->e->addr, y->e->addr, sizeof(x->e->addr));
+	if (!r)
+		r = (x->e->prefix > y->e->prefix) - (x->e->prefix < y->e->prefix);
+	if (!r)
+		r = (x->e->port > y->e->port) - (x->e->port < y->e->port);
+	return r;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	int r = ref_key_cmp(x, y);
+
+	if (r)
+		return r;
+	if (x->res != y->res)
+		return x->res < y->res ? -1 : 1;
+	return (x->ent > y->ent) - (x->ent < y->ent);
+}
+
+/* An object (path or network+port) may belong to one resource only. */
+static int check_duplicates(const struct loader *ld, const struct policy *p)
+{
+	const struct ref *bad = NULL, *first = NULL;
+	struct ref *refs;
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_resources; i++)
+		n += p->resources[i].n_entries;
+	refs = calloc(n + 1, sizeof(*refs));
+	if (!refs)
+		return -ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < p->n_resources; i++)
+		for (size_t j = 0; j < p->resources[i].n_entries; j++)
+			refs[n++] = (struct ref){&p->resources[i].entries[j], i, j};
+	qsort(refs, n, sizeof(*refs), ref_cmp);
+
+	/* report the duplicate that comes first in the merged policy */
+	for (size_t i = 1, f = 0; i < n; i++) {
+		const struct ref *x, *y = &refs[i];
+
+		if (ref_key_cmp(&refs[f], y)) {
+			f = i;
+			continue;
+		}
+		/*
+		 * Sorted by resource then entry, and a resource's entries of one kind are
+		 * contiguous: a different resource shows at the start of the group, a repeat
+		 * in the same list just before y. exec and open of one path in one resource
+		 * is fine.
+		 */
+		if (refs[f].res != y->res)
+			x = &refs[f];
+		else if (refs[i - 1].e->kind == y->e->kind)
+			x = &refs[i - 1];
+		else
+			continue;
+		if (!bad || y->res < bad->res || (y->res == bad->res && y->ent < bad->ent)) {
+			bad = y;
+			first = x;
+		}
+	}
+	if (bad) {
+		const struct policy_resource *a = &p->resources[first->res],
+					     *b = &p->resources[bad->res];
+		char loc[PATH_MAX + 32], what[128];
+		struct seg path[4], other[4];
+		int r;
+
+		entry_where(ld, p, first->res, first->ent, other, false, loc, sizeof(loc));
+		entry_where(ld, p, bad->res, bad->ent, path, false, NULL, 0);
+		policy_entry_format(bad->e, what, sizeof(what));
+		if (a == b)
+			r = lerr(ld, ld->res_src[bad->res], path, 4, false,
+				 "%s '%.*s' is listed twice in resource '%s' (first at %s)",
+				 bad->e->kind == POLICY_CONNECT ? "network" : "path", QMAX, what,
+				 b->name, loc);
+		else
+			r = lerr(ld, ld->res_src[bad->res], path, 4, false,
+				 "%s '%.*s' is listed by both resource '%s' (%s) and resource '%s' "
+				 "(expected each path or network+port in one resource only)",
+				 bad->e->kind == POLICY_CONNECT ? "network" : "path", QMAX, what,
+				 a->name, loc, b->name);
+		free(refs);
+		return r;
+	}
+	free(refs);
+	return 0;
+}
+
+/* Resource ids are 32-bit hashes: refuse the (unlikely) collision rather than mix them up. */
+static int check_ids(const struct loader *ld, const struct policy *p)
+{
+	for (size_t i = 1; i < p->n_resources; i++) {
+		for (size_t j = 0; j < i; j++) {
+			struct seg path[2] = {{.key = "resources"}, {.key = p->resources[i].name}};
+			struct seg opath[2] = {{.key = "resources"}, {.key = p->resources[j].name}};
+			char loc[PATH_MAX + 32];
+
+			if (p->resources[i].id != p->resources[j].id)
+				continue;
+			where(&ld->srcs[ld->res_src[j]], opath, 2, true, loc, sizeof(loc));
+			return lerr(ld, ld->res_src[i], path, 2, true,
+				    "resource '%s' has the same id 0x%08x as '%s' (%s); rename one",
+				    p->resources[i].name, p->resources[i].id, p->resources[j].name,
+				    loc);
+		}
+	}
+	return 0;
+}
+
+/* Move the content of file number si (parsed into from) into the merged policy to. */
+static int merge(struct loader *ld, struct policy *to, struct policy *from, size_t si)
+{
+	size_t n = to->n_resources + from->n_resources;
+	struct policy_resource *res;
+	size_t *rs;
+
+	if (si == 0) {
+		to->version = from->version;
+		to->serial = from->serial;
+	} else if (from->version != to->version) {
+		struct seg path[1] = {{.key = "version"}};
+
+		return lerr(ld, si, path, 1, false, "version %lld differs from %s (version %lld)",
+			    (long long)from->version, ld->srcs[0].name, (long long)to->version);
+	} else if (from->serial > to->serial) {
+		to->serial = from->serial;
+	}
+
+	for (size_t i = 0; i < from->n_resources; i++) {
+		struct seg path[2] = {{.key = "resources"}, {.key = from->resources[i].name}};
+		char loc[PATH_MAX + 32];
+
+		if (to->n_resources + i >= POLICY_MAX_RESOURCES)
+			return lerr(ld, si, path, 2, true,
+				    "too many resources in the policy directory (max %d)",
+				    POLICY_MAX_RESOURCES);
+		for (size_t j = 0; j < to->n_resources; j++) {
+			if (strcmp(to->resources[j].name, from->resources[i].name))
+				continue;
+			where(&ld->srcs[ld->res_src[j]], path, 2, true, loc, sizeof(loc));
+			return lerr(
+				ld, si, path, 2, true,
+				"resource '%s' is already defined in %s (expected each resource "
+				"in one file only)",
+				from->resources[i].name, loc);
+		}
+	}
+
+	res = realloc(to->resources, (n + 1) * sizeof(*res));
+	if (!res)
+		return -ENOMEM;
+	to->resources = res;
+	rs = realloc(ld->res_src, (n + 1) * sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	ld->res_src = rs;
+	for (size_t i = 0; i < from->n_resources; i++) {
+		ld->res_src[to->n_resources] = si;
+		to->resources[to->n_resources++] = from->resources[i];
+	}
+	from->n_resources = 0;
+
+	if (from->n_exempt_uids) {
+		uid_t *u = realloc(to->exempt_uids,
+				   (to->n_exempt_uids + from->n_exempt_uids) * sizeof(*u));
+
+		if (!u)
+			return -ENOMEM;
+		memcpy(u + to->n_exempt_uids, from->exempt_uids, from->n_exempt_uids * sizeof(*u));
+		to->exempt_uids = u;
+		to->n_exempt_uids += from->n_exempt_uids;
+	}
+	if (from->n_exempt_cgroups) {
+		char **cg = realloc(to->exempt_cgroups,
+				    (to->n_exempt_cgroups + from->n_exempt_cgroups) * sizeof(*cg));
+
+		if (!cg)
+			return -ENOMEM;
+		memcpy(cg + to->n_exempt_cgroups, from->exempt_cgroups,
+		       from->n_exempt_cgroups * sizeof(*cg));
+		to->exempt_cgroups = cg;
+		to->n_exempt_cgroups += from->n_exempt_cgroups;
+		from->n_exempt_cgroups = 0;
+	}
+	return 0;
+}
+
+/* Parse every source of ld, merge them in order and run the cross checks. */
+static int load_sources(struct loader *ld, const char *source, struct policy **out)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	int r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < ld->n_srcs && !r; i++) {
+		struct policy *one = calloc(1, sizeof(*one));
+
+		if (!one) {
+			r = -ENOMEM;
+			break;
+		}
+		r = parse_src(&ld->srcs[i], one, ld->err, ld->errlen);
+		if (!r)
+			r = merge(ld, p, one, i);
+		policy_free(one);
+	}
+	if (!r)
+		r = check_duplicates(ld, p);
+	if (!r)
+		r = check_ids(ld, p);
+	if (!r) {
+		p->source = strdup(source);
+		if (!p->source)
+			r = -ENOMEM;
+	}
+	if (r) {
+		if (r == -ENOMEM && ld->err && ld->errlen && !ld->err[0])
+			ferr(ld->err, ld->errlen, ENOMEM, "%s:1:1: out of memory", source);
+		policy_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+static void loader_free(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->n_srcs; i++) {
+		free(ld->srcs[i].name);
+		free(ld->srcs[i].text);
+	}
+	free(ld->srcs);
+	free(ld->res_src);
+}
+
+/* Parse from a buffer; name is used in error messages. */
+int policy_parse(const char *name, const char *text, size_t len, struct policy **out, char *err,
+		 size_t errlen)
+{
+	struct src src = {.name = (char *)name, .text = (char *)text, .len = len};
+	struct loader ld = {.srcs = &src, .n_srcs = 1, .err = err, .errlen = errlen};
+	int r;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	r = load_sources(&ld, name, out);
+	free(ld.res_src);
+	return r;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int read_src(struct src *s, char *err, size_t errlen)
+{
+	int r = util_read_file(s->name, POLICY_MAX_FILE_SIZE, &s->text, &s->len);
+
+	if (r == -EFBIG)
+		return ferr(err, errlen, EFBIG,
+			    "%s:1:1: policy file is larger than %u bytes (4 MiB)", s->name,
+			    POLICY_MAX_FILE_SIZE);
+	if (r)
+		return ferr(err, errlen, -r, "%s:1:1: cannot read policy: %s", s->name,
+			    strerror(-r));
+	return 0;
+}
+
+/* List dir's *.json regular files (not hidden), sorted by name, into ld. */
+static int list_dir(struct loader *ld, const char *dir)
+{
+	const char *sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	d = opendir(dir);
+	if (!d)
+		return ferr(ld->err, ld->errlen, errno, "%s:1:1: cannot read policy directory: %s",
+			    dir, strerror(errno));
+	while ((errno = 0, de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+		char *full;
+
+		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json"))
+			continue;
+		if (asprintf(&full, "%s%s%s", dir, sep, de->d_name) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		/* follow symlinks; skip directories and other non-files named *.json */
+		if (stat(full, &st) || !S_ISREG(st.st_mode)) {
+			free(full);
+			continue;
+		}
+		if (n == cap) {
+			char **nn = realloc(names, (cap ? cap * 2 : 16) * sizeof(*nn));
+
+			if (!nn) {
+				free(full);
+				r = -ENOMEM;
+				break;
+			}
+			names = nn;
+			cap = cap ? cap * 2 : 16;
+		}
+		names[n++] = full;
+	}
+	if (!r && errno)
+		r = ferr(ld->err, ld->errlen, errno, "%s:1:1: cannot read policy directory: %s",
+			 dir, strerror(errno));
+	closedir(d);
+	if (!r && !n)
+		r = ferr(ld->err, ld->errlen, ENOENT,
+			 "%s:1:1: no policy files in directory (expected at least one *.json)",
+			 dir);
+	if (!r) {
+		qsort(names, n, sizeof(*names), name_cmp);
+		ld->srcs = calloc(n, sizeof(*ld->srcs));
+		if (!ld->srcs)
+			r = -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (r) {
+			free(names[i]);
+			continue;
+		}
+		ld->srcs[ld->n_srcs++].name = names[i];
+	}
+	free(names);
+	return r;
+}
+
+/* Parse and validate one policy file, or a directory of *.json files merged in name order. */
+int policy_load(const char *path, struct policy **out, char *err, size_t errlen)
+{
+	struct loader ld = {.err = err, .errlen = errlen};
+	struct stat st;
+	int r;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	if (stat(path, &st))
+		return ferr(err, errlen, errno, "%s:1:1: cannot read policy: %s", path,
+			    strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		r = list_dir(&ld, path);
+	} else {
+		ld.srcs = calloc(1, sizeof(*ld.srcs));
+		r = ld.srcs ? 0 : -ENOMEM;
+		if (!r) {
+			ld.srcs[0].name = strdup(path);
+			r = ld.srcs[0].name ? 0 : -ENOMEM;
+			ld.n_srcs = 1;
+		}
+	}
+	for (size_t i = 0; i < ld.n_srcs && !r; i++)
+		r = read_src(&ld.srcs[i], err, errlen);
+	if (!r)
+		r = load_sources(&ld, path, out);
+	if (r == -ENOMEM && err && errlen && !err[0])
+		ferr(err, errlen, ENOMEM, "%s:1:1: out of memory", path);
+	loader_free(&ld);
+	return r;
+}
+
+/* Find a resource by name, or NULL. */
+const struct policy_resource *policy_find(const struct policy *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->n_resources; i++)
+		if (!strcmp(p->resources[i].name, name))
+			return &p->resources[i];
+	return NULL;
+}
+
+/* Free a policy (NULL is fine). */
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_resources; i++) {
+		for (size_t j = 0; j < p->resources[i].n_entries; j++)
+			free(p->resources[i].entries[j].path);
+		free(p->resources[i].entries);
+	}
+	free(p->resources);
+	free(p->exempt_uids);
+	for (size_t i = 0; i < p->n_exempt_cgroups; i++)
+		free(p->exempt_cgroups[i]);
+	free(p->exempt_cgroups);
+	free(p->source);
+	free(p);
+}
