@@ -32,7 +32,7 @@ esac
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR="$BUILD/vm"
-ROOT="$VMDIR/root"
+ROOT="$VMDIR/root-$MODE" # per mode: a demo and a test run may build side by side
 INITRD="$VMDIR/initramfs-$MODE.cpio.gz"
 # A tests boot takes about 20 s under TCG here; the bound only has to stop a hung VM.
 case "$MODE" in
