@@ -55,7 +55,8 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: probe open PATH | exec PATH [ARGS] | execveat PATH | fexecve PATH |\n"
-		"             reopen PATH | copyexec SRC DST | link SRC DST | symlink-open SRC DST |\n"
+		"             reopen PATH | copyexec SRC DST | link SRC DST | symlink-open SRC DST "
+		"|\n"
 		"             rename A B | connect ADDR PORT | sendto ADDR PORT |\n"
 		"             as UID[:GID] CMD... | loginuid N CMD... | cgexec CGPATH CMD... |\n"
 		"             suroot CMD...\n");
@@ -143,7 +144,7 @@ static int cmd_open(const char *path)
 
 static int cmd_exec(int argc, char **argv)
 {
-	struct exec_args a = { .path = argv[0], .fd = -1, .argv = argv };
+	struct exec_args a = {.path = argv[0], .fd = -1, .argv = argv};
 
 	(void)argc;
 	return report(run_child(exec_path, &a));
@@ -151,8 +152,8 @@ static int cmd_exec(int argc, char **argv)
 
 static int cmd_execveat(const char *path)
 {
-	char *argv[] = { (char *)path, NULL };
-	struct exec_args a = { .path = path, .argv = argv };
+	char *argv[] = {(char *)path, NULL};
+	struct exec_args a = {.path = path, .argv = argv};
 	int err;
 
 	a.fd = open(path, O_PATH | O_CLOEXEC);
@@ -165,8 +166,8 @@ static int cmd_execveat(const char *path)
 
 static int cmd_fexecve(const char *path)
 {
-	char *argv[] = { (char *)path, NULL };
-	struct exec_args a = { .path = path, .argv = argv };
+	char *argv[] = {(char *)path, NULL};
+	struct exec_args a = {.path = path, .argv = argv};
 	int err;
 
 	/* Not O_CLOEXEC: fexecve of a close-on-exec fd fails with ENOENT for scripts. */
@@ -201,8 +202,8 @@ static int cmd_reopen(const char *path)
 
 static int cmd_copyexec(const char *src, const char *dst)
 {
-	char buf[65536], *argv[] = { (char *)dst, NULL };
-	struct exec_args a = { .path = dst, .fd = -1, .argv = argv };
+	char buf[65536], *argv[] = {(char *)dst, NULL};
+	struct exec_args a = {.path = dst, .fd = -1, .argv = argv};
 	int in, out, err = 0;
 	ssize_t n;
 
@@ -341,7 +342,8 @@ static int cmd_as(const char *ids, char **argv)
 		return usage();
 	if (!colon)
 		gid = uid;
-	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0) {
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0) {
 		fprintf(stderr, "probe: as %s: %s\n", ids, strerror(errno));
 		return report(errno);
 	}
