@@ -31,7 +31,8 @@
 #define EPERM 1
 #define AF_INET 2
 #define AF_INET6 10
-#define FMODE_EXEC 0x20
+#define __FMODE_EXEC 0x20 /* in f_flags of exec opens; open(2) cannot set it */
+#define MAX_ERRNO 4095
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -103,6 +104,23 @@ struct object {
 	__u16 port;
 	__u8 addr[16];
 };
+
+/* An earlier LSM's denial, passed on unchanged; anything but an errno (never seen)
+ * becomes -EPERM so the verifier sees a bounded return. */
+static __always_inline int prior(int ret)
+{
+	return ret < 0 && ret >= -MAX_ERRNO ? ret : -EPERM;
+}
+
+/* 0 or -EPERM. The barrier keeps the constant: the 6.12 verifier cannot bound a
+ * -EPERM the compiler computes from a bool. */
+static __always_inline int verdict(bool allow)
+{
+	if (allow)
+		return 0;
+	asm volatile("" ::: "memory");
+	return -EPERM;
+}
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -201,7 +219,7 @@ static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct objec
 	if (!e) {
 		/* No audit space: count the loss, decide anyway. */
 		stat_inc(JITD_STAT_DROPS);
-		return allow ? 0 : -EPERM;
+		return verdict(allow);
 	}
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
@@ -226,7 +244,7 @@ static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct objec
 	__builtin_memcpy(e->addr, obj->addr, sizeof(e->addr));
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
-	return allow ? 0 : -EPERM;
+	return verdict(allow);
 }
 
 /*
@@ -294,7 +312,7 @@ SEC("lsm/bprm_check_security")
 int BPF_PROG(jitd_exec, struct linux_binprm *bprm, int ret)
 {
 	if (ret)
-		return ret;
+		return prior(ret);
 	return check_file(BPF_CORE_READ(bprm, file), JITD_OP_EXEC, true);
 }
 
@@ -304,10 +322,10 @@ int BPF_PROG(jitd_open, struct file *file, int ret)
 	bool exec;
 
 	if (ret)
-		return ret;
+		return prior(ret);
 	/* The open of an execve/execveat/ELF interpreter: deny it here too (an
 	 * interpreter gets no bprm check of its own), record only denials. */
-	exec = BPF_CORE_READ(file, f_mode) & FMODE_EXEC;
+	exec = BPF_CORE_READ(file, f_flags) & __FMODE_EXEC;
 	return check_file(file, exec ? JITD_OP_EXEC : JITD_OP_OPEN, !exec);
 }
 
@@ -347,7 +365,7 @@ int BPF_PROG(jitd_link, struct dentry *old_dentry, struct inode *dir, struct den
 	     int ret)
 {
 	if (ret)
-		return ret;
+		return prior(ret);
 	return check_move(old_dentry, BPF_CORE_READ(new_dentry, d_parent), JITD_OP_LINK);
 }
 
@@ -356,7 +374,7 @@ int BPF_PROG(jitd_rename, struct inode *old_dir, struct dentry *old_dentry, stru
 	     struct dentry *new_dentry, int ret)
 {
 	if (ret)
-		return ret;
+		return prior(ret);
 	return check_move(old_dentry, BPF_CORE_READ(new_dentry, d_parent), JITD_OP_RENAME);
 }
 
@@ -413,7 +431,7 @@ SEC("lsm/socket_connect")
 int BPF_PROG(jitd_connect, struct socket *sock, struct sockaddr *address, int addrlen, int ret)
 {
 	if (ret)
-		return ret;
+		return prior(ret);
 	return check_sockaddr(address, addrlen, JITD_OP_CONNECT);
 }
 
@@ -423,7 +441,7 @@ int BPF_PROG(jitd_sendmsg, struct socket *sock, struct msghdr *msg, int size, in
 	void *name;
 
 	if (ret)
-		return ret;
+		return prior(ret);
 	/* Connected sends carry no address: their connect was checked. */
 	name = BPF_CORE_READ(msg, msg_name);
 	if (!name)
