@@ -14,6 +14,10 @@
  *  - socket_connect: TCP connect, connected UDP, io_uring connect.
  *  - socket_sendmsg: unconnected sendto/sendmsg/sendmmsg (UDP, TCP Fast Open).
  *
+ * Kernel structures are read by direct BTF loads (CO-RE relocated by
+ * vmlinux.h's preserve_access_index): a faulting load reads 0, never crashes,
+ * and costs far less than a bpf_probe_read_kernel() call on the hot path.
+ *
  * Every hook first returns an earlier LSM's verdict unchanged and returns only
  * 0 or -EPERM. Failure paths: a map lookup miss on the protected-object maps
  * means "not protected" (allow, nothing recorded); once an object is protected,
@@ -136,7 +140,7 @@ static __always_inline __u32 current_loginuid(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
-	return BPF_CORE_READ(task, loginuid.val);
+	return task->loginuid.val;
 }
 
 static __always_inline bool subject_exempt(__u32 subj)
@@ -258,18 +262,18 @@ static __always_inline struct jitd_inode_val *dentry_resource(struct dentry *d, 
 	struct jitd_inode_key key = { .dev = dev };
 	struct jitd_inode_val *v;
 
-	key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+	key.ino = d->d_inode->i_ino;
 	v = bpf_map_lookup_elem(&inodes, &key);
 	*via_parent = false;
 	if (v)
 		return v;
 	for (int i = 0; i < JITD_DPARENT_DEPTH; i++) {
-		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		struct dentry *parent = d->d_parent;
 
 		if (!parent || parent == d)
 			break;
 		d = parent;
-		key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		key.ino = d->d_inode->i_ino;
 		v = bpf_map_lookup_elem(&inodes, &key);
 		if (v && (v->flags & JITD_INODE_SUBTREE)) {
 			*via_parent = true;
@@ -282,14 +286,14 @@ static __always_inline struct jitd_inode_val *dentry_resource(struct dentry *d, 
 /* Kernel s_dev of a dentry's superblock if it holds protected inodes, else 0. */
 static __always_inline __u64 protected_dev(struct dentry *d)
 {
-	__u64 dev = BPF_CORE_READ(d, d_sb, s_dev);
+	__u64 dev = d->d_sb->s_dev;
 
 	return bpf_map_lookup_elem(&devs, &dev) ? dev : 0;
 }
 
 static __always_inline int check_file(struct file *file, __u8 op, bool record_allow)
 {
-	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	struct dentry *d = file->f_path.dentry;
 	struct object obj = {};
 	struct jitd_inode_val *v;
 	bool via_parent;
@@ -304,7 +308,7 @@ static __always_inline int check_file(struct file *file, __u8 op, bool record_al
 	if (!v)
 		return 0;
 	obj.dev = dev;
-	obj.ino = BPF_CORE_READ(d, d_inode, i_ino);
+	obj.ino = d->d_inode->i_ino;
 	return decide(v->resource, v->flags, op, &obj, record_allow, true);
 }
 
@@ -313,7 +317,7 @@ int BPF_PROG(jitd_exec, struct linux_binprm *bprm, int ret)
 {
 	if (ret)
 		return prior(ret);
-	return check_file(BPF_CORE_READ(bprm, file), JITD_OP_EXEC, true);
+	return check_file(bprm->file, JITD_OP_EXEC, true);
 }
 
 SEC("lsm/file_open")
@@ -325,7 +329,7 @@ int BPF_PROG(jitd_open, struct file *file, int ret)
 		return prior(ret);
 	/* The open of an execve/execveat/ELF interpreter: deny it here too (an
 	 * interpreter gets no bprm check of its own), record only denials. */
-	exec = BPF_CORE_READ(file, f_flags) & __FMODE_EXEC;
+	exec = file->f_flags & __FMODE_EXEC;
 	return check_file(file, exec ? JITD_OP_EXEC : JITD_OP_OPEN, !exec);
 }
 
@@ -355,7 +359,7 @@ static __always_inline int check_move(struct dentry *old, struct dentry *new_par
 			return 0;
 	}
 	obj.dev = dev;
-	obj.ino = BPF_CORE_READ(old, d_inode, i_ino);
+	obj.ino = old->d_inode->i_ino;
 	/* No grant makes moving protected data out of its subtree legal. */
 	return decide(v->resource, v->flags, op, &obj, true, false);
 }
@@ -366,7 +370,7 @@ int BPF_PROG(jitd_link, struct dentry *old_dentry, struct inode *dir, struct den
 {
 	if (ret)
 		return prior(ret);
-	return check_move(old_dentry, BPF_CORE_READ(new_dentry, d_parent), JITD_OP_LINK);
+	return check_move(old_dentry, new_dentry->d_parent, JITD_OP_LINK);
 }
 
 SEC("lsm/inode_rename")
@@ -375,7 +379,7 @@ int BPF_PROG(jitd_rename, struct inode *old_dir, struct dentry *old_dentry, stru
 {
 	if (ret)
 		return prior(ret);
-	return check_move(old_dentry, BPF_CORE_READ(new_dentry, d_parent), JITD_OP_RENAME);
+	return check_move(old_dentry, new_dentry->d_parent, JITD_OP_RENAME);
 }
 
 /*
@@ -443,8 +447,8 @@ int BPF_PROG(jitd_sendmsg, struct socket *sock, struct msghdr *msg, int size, in
 	if (ret)
 		return prior(ret);
 	/* Connected sends carry no address: their connect was checked. */
-	name = BPF_CORE_READ(msg, msg_name);
+	name = msg->msg_name;
 	if (!name)
 		return 0;
-	return check_sockaddr(name, BPF_CORE_READ(msg, msg_namelen), JITD_OP_SENDMSG);
+	return check_sockaddr(name, msg->msg_namelen, JITD_OP_SENDMSG);
 }

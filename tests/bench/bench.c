@@ -31,7 +31,7 @@
 #include "jitd.skel.h"
 #include "bench_min.skel.h"
 
-#define ROUNDS 15
+#define ROUNDS 31
 #define N_RESOURCES 1000
 #define N_GRANTS 10000
 #define DIR "/tmp/bench"
@@ -157,10 +157,10 @@ static int drain(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static double run_batch(enum op op, enum target t)
+static double run_batch(enum op op, enum target t, int n)
 {
 	double start;
-	int n = batch[op];
+
 
 	start = now_ns();
 	for (int i = 0; i < n; i++) {
@@ -336,16 +336,21 @@ int main(int argc, char **argv)
 	/* Warm up caches and the page cache once per operation. */
 	for (int op = 0; op < N_OP; op++)
 		for (int t = 0; t < N_T; t++)
-			run_batch(op, t);
+			run_batch(op, t, batch[op]);
 
 	for (int r = 0; r < ROUNDS; r++) {
 		for (int i = 0; i < N_CFG; i++) {
 			enum cfg c = (r + i) % N_CFG; /* rotate the order each round */
 
 			attach(c);
+			/* Untimed: TCG translates the freshly JITed programs on first use. */
+			for (int op = 0; op < N_OP; op++)
+				for (int t = 0; t < N_T; t++)
+					run_batch(op, t, 4);
+			ring_buffer__consume(rb);
 			for (int op = 0; op < N_OP; op++)
 				for (int t = 0; t < N_T; t++) {
-					samples[c][op][t][r] = run_batch(op, t);
+					samples[c][op][t][r] = run_batch(op, t, batch[op]);
 					ring_buffer__consume(rb); /* not timed */
 				}
 			detach();
