@@ -401,11 +401,66 @@ check audit-one-line-per-connect-decision "carol's one denied connect gave $n_co
 bad=$(grep -cvE '^\{.*\}$' "$AUDIT" 2>/dev/null)
 check audit-every-line-is-one-json-object "$bad lines of $AUDIT are not {...}" test "${bad:-0}" = 0
 
+# ------------------------------------------------------------------ moving data out
+
+# alice owns a directory inside the vault: she may rename within it, but not move a
+# file out of the protected subtree (nor hard-link it out, see the bypass cases).
+mkdir -p /srv/vault/alice && chown 1001:1001 /srv/vault/alice && chmod 755 /srv/vault/alice
+echo x >/srv/vault/alice/f.txt && chown 1001:1001 /srv/vault/alice/f.txt
+expect move-rename-within-vault-by-alice-ok ok $P as 1001 $P rename /srv/vault/alice/f.txt /srv/vault/alice/g.txt
+expect move-rename-out-of-vault-by-alice-denied EPERM $P as 1001 $P rename /srv/vault/alice/g.txt /srv/scratch/g.txt
+expect move-renamed-within-vault-still-denied EPERM $P as 1001 $P open /srv/vault/alice/g.txt
+
+# ------------------------------------------------------------------ policy reload
+
+serial_of() { jitctl status --json 2>/dev/null | grep -o '"serial" *: *[0-9]*' | grep -o '[0-9]*$'; }
+cp /tests/policy.json /tmp/policy.orig.json
+printf '{ "version": 1, "serial": 5,\n  "resources": { "x": { "open": ["relative/path"] } } }\n' >/tmp/bad.json
+out=$(jitd --check-policy --policy /tmp/bad.json 2>&1)
+check policy-bad-names-file-line-column "got: $out" contains "$out" "^/tmp/bad.json:2:"
+cp /tmp/bad.json "$JITD_POLICY"
+kill -HUP "$JITD_PID"
+sleep 2
+check policy-bad-reload-keeps-serial "serial is $(serial_of)" test "$(serial_of)" = 1
+expect policy-bad-reload-secret-still-denied EPERM $P as 1001 $P open /srv/secret.txt
+echo public2 >/srv/public2.txt && chmod 644 /srv/public2.txt
+sed -e 's/"serial": 1/"serial": 2/' -e 's|"/srv/secret.txt"|"/srv/secret.txt", "/srv/public2.txt"|' \
+	/tmp/policy.orig.json >"$JITD_POLICY"
+kill -HUP "$JITD_PID"
+sleep 2
+check policy-good-reload-new-serial "serial is $(serial_of)" test "$(serial_of)" = 2
+expect policy-good-reload-new-file-protected EPERM $P as 1001 $P open /srv/public2.txt
+sed -e 's/"serial": 1/"serial": 1/' /tmp/policy.orig.json >"$JITD_POLICY"
+kill -HUP "$JITD_PID"
+sleep 2
+check policy-older-serial-refused "serial is $(serial_of)" test "$(serial_of)" = 2
+expect policy-older-serial-file-still-protected EPERM $P as 1001 $P open /srv/public2.txt
+cp /tmp/policy.orig.json "$JITD_POLICY"
+
 # ------------------------------------------------------------------ done
 
 jitctl status >/dev/null 2>&1
 check jitd-still-enforcing-at-end "jitctl status exit $?" jitctl status
 stop_jitd
+
+# SIGTERM is not an off switch: enforcement stays until `jitd --unload`.
+expect sigterm-enforcement-kept-secret-denied EPERM $P as 1001 $P open /srv/secret.txt
+check sigterm-pins-kept "nothing under /sys/fs/bpf/jitd" test -e /sys/fs/bpf/jitd/link_jitd_open
+out=$(jitd --unload 2>&1)
+check unload-exits-0 "jitd --unload: $out" test $? = 0
+expect unload-secret-open-allowed ok $P as 1001 $P open /srv/secret.txt
+expect unload-db-connect-allowed ok $P as 1001 $P connect 127.0.0.2 5432
+check unload-pins-removed "/sys/fs/bpf/jitd still exists" test ! -e /sys/fs/bpf/jitd
+
+# Without bpf in the active LSM list jitd refuses to start and names lsm=.
+echo "lockdown,capability,landlock" >/tmp/fake-lsm
+mount --bind /tmp/fake-lsm /sys/kernel/security/lsm
+out=$(jitd --policy /tests/policy.json --socket /tmp/x.sock --state-dir /tmp/xstate --audit-file - 2>&1)
+rc=$?
+umount /sys/kernel/security/lsm
+check no-bpf-lsm-jitd-exits-1 "exit $rc: $out" test "$rc" = 1
+check no-bpf-lsm-error-names-lsm-parameter "got: $out" contains "$out" "lsm="
+check no-bpf-lsm-nothing-loaded "/sys/fs/bpf/jitd exists" test ! -e /sys/fs/bpf/jitd
 if [ "$N_FAIL" -gt 0 ]; then
 	show_jitd_log 60
 	echo "---- $AUDIT (last 10 lines) ----"
