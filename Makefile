@@ -128,6 +128,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/jitd/policy.d
 	install -m 0755 $(OUTPUT)/jitd $(DESTDIR)$(PREFIX)/sbin/jitd
 	install -m 0755 $(OUTPUT)/jitctl $(DESTDIR)$(PREFIX)/bin/jitctl
+	install -d $(DESTDIR)/lib/systemd/system
+	sed 's|/usr/local/|$(PREFIX)/|g' dist/jitd.service > $(DESTDIR)/lib/systemd/system/jitd.service
 
 format:
 	clang-format -i $(wildcard bpf/*.c agent/*.c agent/*.h cli/*.c include/*.h tests/*/*.c)
