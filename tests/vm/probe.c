@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -406,6 +408,29 @@ static int cmd_suroot(char **argv)
 	return run_cmd(argv);
 }
 
+/* Send stdin as-is to a Unix stream socket, print what comes back (2 s of quiet ends it).
+ * For hostile-client tests of jitd's control socket. */
+static int cmd_sock(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 2 };
+	static char buf[1 << 20];
+	ssize_t n;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return report(errno);
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, n) != n)
+			return report(errno);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, n, stdout);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -437,6 +462,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "rename") && argc == 2)
 		return report(rename(argv[0], argv[1]) < 0 ? errno : 0);
+	if (!strcmp(cmd, "sock") && argc == 1)
+		return cmd_sock(argv[0]);
 	if (!strcmp(cmd, "connect") && argc == 2)
 		return cmd_connect(argv[0], argv[1]);
 	if (!strcmp(cmd, "sendto") && argc == 2)

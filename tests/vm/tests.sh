@@ -401,6 +401,31 @@ check audit-one-line-per-connect-decision "carol's one denied connect gave $n_co
 bad=$(grep -cvE '^\{.*\}$' "$AUDIT" 2>/dev/null)
 check audit-every-line-is-one-json-object "$bad lines of $AUDIT are not {...}" test "${bad:-0}" = 0
 
+# ------------------------------------------------------------------ control socket
+
+# Authorization from SO_PEERCRED; bad input gets an error and changes nothing.
+n_before=$(jitctl list --json | grep -o '"id"' | wc -l)
+out=$($P as 1001 jitctl grant secrets --user alice --for 60s 2>&1)
+check ctl-alice-cannot-grant-exit-1 "exit $?: $out" test $? = 1
+check ctl-alice-cannot-grant-says-root "got: $out" contains "$out" "only root"
+out=$(jitctl grant nosuch --user alice --for 60s 2>&1)
+check ctl-unknown-resource-refused "exit $?: $out" contains "$out" "unknown resource"
+out=$(jitctl grant secrets --user nosuchuser --for 60s 2>&1)
+check ctl-unknown-user-refused "got: $out" contains "$out" "unknown user"
+out=$(jitctl grant secrets --user alice --for 0s 2>&1)
+check ctl-zero-duration-usage-error "exit $?: $out" test $? = 2
+out=$(printf '{not json\n' | $P sock $JITD_SOCK)
+check ctl-malformed-json-error-reply "got: $out" contains "$out" '"ok": ?false'
+out=$(printf '{"op":"grant","resource":"secrets","user":"alice","duration_s":"soon"}\n' | $P as 1001 $P sock $JITD_SOCK)
+check ctl-forged-request-from-alice-refused "got: $out" contains "$out" 'EPERM'
+out=$( (head -c 70000 /dev/zero | tr '\0' a; printf '\n{"op":"status"}\n') | $P sock $JITD_SOCK)
+check ctl-oversized-request-e2big "got: $(echo "$out" | head -c 200)" contains "$out" 'E2BIG'
+check ctl-oversized-then-next-request-served "got: $(echo "$out" | head -c 300)" contains "$out" '"enforcing"'
+n_after=$(jitctl list --json | grep -o '"id"' | wc -l)
+check ctl-bad-input-changed-nothing "grants before $n_before, after $n_after" test "$n_before" = "$n_after"
+expect ctl-after-bad-input-alice-still-denied EPERM $P as 1001 $P open /srv/secret.txt
+check ctl-still-enforcing-after-hostile-input "jitctl status failed" jitctl status
+
 # ------------------------------------------------------------------ moving data out
 
 # alice owns a directory inside the vault: she may rename within it, but not move a
