@@ -35,7 +35,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := agent/util.c agent/policy.c
-AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c
+AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c agent/pathwatch.c
 CLI_SRCS := cli/jitctl.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))

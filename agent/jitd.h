@@ -107,6 +107,10 @@ int audit_decision(struct agent *a, const struct jitd_event *e);
 void audit_agent_event(const char *event, json_t *fields);
 int64_t audit_boot_to_real(uint64_t boot_ns);
 
+/* pathwatch.c: re-resolve policy paths that appear or are replaced. */
+int pathwatch_update(struct agent *a);
+void pathwatch_kick(struct agent *a);
+
 /* main.c */
 void agent_rearm_expiry(struct agent *a);
 

@@ -141,6 +141,7 @@ static int reload_policy(struct agent *a)
 		return r;
 	}
 	policy_free(old);
+	pathwatch_update(a);
 	audit_agent_event("policy_applied",
 			  json_pack("{s:I,s:s}", "serial", (json_int_t)p->serial, "source",
 				    a->policy_path));
@@ -357,6 +358,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	agent_rearm_expiry(a);
+	/* Paths may have changed between the first sync and the watches: resync once. */
+	if (pathwatch_update(a) < 0)
+		log_warn("cannot watch policy paths: replaced files stay unprotected until SIGHUP");
+	pathwatch_kick(a);
 	audit_agent_event("started", json_pack("{s:i,s:I,s:s}", "pid", getpid(), "policy_serial",
 					       (json_int_t)a->policy->serial, "lsm", lsm));
 	log_info("enforcing: policy %s serial %lld, %zu resources, %zu active grants",

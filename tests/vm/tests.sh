@@ -426,6 +426,19 @@ check ctl-bad-input-changed-nothing "grants before $n_before, after $n_after" te
 expect ctl-after-bad-input-alice-still-denied EPERM $P as 1001 $P open /srv/secret.txt
 check ctl-still-enforcing-after-hostile-input "jitctl status failed" jitctl status
 
+# ------------------------------------------------------------------ paths that change
+
+# A protected path created after jitd started, and a protected binary replaced by a new
+# inode (as a package upgrade does), are protected again within about a second.
+mkdir -p /srv/later && chmod 755 /srv/later
+echo later >/srv/later/file.txt && chmod 644 /srv/later/file.txt
+sleep 1
+expect path-created-later-protected EPERM $P as 1001 $P open /srv/later/file.txt
+cp /tests/nop /opt/bin/tool.new && chmod 755 /opt/bin/tool.new && mv /opt/bin/tool.new /opt/bin/tool
+sleep 1
+expect path-replaced-binary-protected EPERM $P as 1001 $P exec /opt/bin/tool
+expect path-replaced-binary-read-protected EPERM $P as 1001 $P open /opt/bin/tool
+
 # ------------------------------------------------------------------ moving data out
 
 # alice owns a directory inside the vault: she may rename within it, but not move a
