@@ -395,9 +395,19 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 	}
 	store_trim(&a->grants);
 	r = grant_store_save(&a->grants);
-	if (!r)
+	if (!r) {
 		r = sync_key(a, &key);
-	if (r) {
+		if (r) {
+			/* Kernel map full or failing: the grant must not exist anywhere. */
+			grant_clear(&a->grants.v[--a->grants.n]);
+			grant_store_save(&a->grants);
+			sync_key(a, &key);
+			snprintf(err, errlen, "cannot write the grant to the kernel: %s%s",
+				 strerror(-r), r == -E2BIG || r == -ENOSPC ? " (grant map full)" : "");
+			return r;
+		}
+	} else {
+		grant_clear(&a->grants.v[--a->grants.n]);
 		snprintf(err, errlen, "cannot record the grant: %s", strerror(-r));
 		return r;
 	}
