@@ -156,6 +156,32 @@ void kern_close(struct kern *k)
 	free(k);
 }
 
+/*
+ * How many LSM programs named jitd_* still exist. A program outlives its link
+ * until the trampoline no longer calls it (an RCU-tasks grace period after the
+ * link is released, seconds under emulation), so this, not the link list, tells
+ * when enforcement is really gone.
+ */
+static int count_jitd_progs(void)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_PROG_TYPE_LSM &&
+		    !strncmp(info.name, "jitd_", 5))
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
 /* Remove every pin under JITD_PIN_DIR: links first (ends enforcement), then maps. */
 int kern_unload(void)
 {
@@ -183,6 +209,16 @@ int kern_unload(void)
 	closedir(d);
 	if (!err && rmdir(JITD_PIN_DIR) && errno != ENOENT)
 		err = -errno;
+	/* Links are released from deferred work: return once the programs are gone. */
+	for (int i = 0; !err && count_jitd_progs() > 0; i++) {
+		if (i == 300) {
+			log_err("jitd programs still loaded 30 s after unpinning: is a jitd still "
+				"running? stop it first");
+			err = -EBUSY;
+			break;
+		}
+		usleep(100000);
+	}
 	return err;
 }
 
@@ -262,13 +298,12 @@ static int map_reconcile(int fd, const struct entries *e)
 	return 0;
 }
 
-static int add_path(struct kern *k, struct entries *inodes, struct entries *devs,
-		    const struct policy_resource *r, const struct policy_entry *pe)
+static int add_path(struct kern *k, struct entries *inodes, const struct policy_resource *r,
+		    const struct policy_entry *pe)
 {
 	struct jitd_inode_key key = {};
 	struct jitd_inode_val val = { .resource = r->id };
 	struct inode_path *np;
-	uint32_t one = 1;
 	struct stat st;
 	int err;
 
@@ -289,8 +324,6 @@ static int add_path(struct kern *k, struct entries *inodes, struct entries *devs
 		return -EINVAL;
 	}
 	err = entries_add(inodes, &key, &val);
-	if (!err && !entries_has(devs, &key.dev))
-		err = entries_add(devs, &key.dev, &one);
 	if (err)
 		return err;
 	np = realloc(k->paths, (k->n_paths + 1) * sizeof(*np));
@@ -331,19 +364,40 @@ static int cgroup_id(const char *root, const char *path, uint64_t *id)
 	return 0;
 }
 
-/* Make the protected-object and exempt maps equal to the policy. Devices are
- * written before the inodes they hold and removed after them. */
+/* Write the filter: exactly want, or (union) the kernel's current bits plus want. */
+static int filter_write(struct kern *k, const struct jitd_filter *want, bool keep_old)
+{
+	int fd = bpf_map__fd(k->skel->maps.filter);
+	struct jitd_filter *f = malloc(sizeof(*f));
+	uint32_t zero = 0;
+	int err = 0;
+
+	if (!f)
+		return -ENOMEM;
+	if (!keep_old || bpf_map_lookup_elem(fd, &zero, f))
+		memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < JITD_FILTER_WORDS; i++)
+		f->bits[i] |= want->bits[i];
+	if (bpf_map_update_elem(fd, &zero, f, BPF_ANY))
+		err = -errno;
+	free(f);
+	return err;
+}
+
+/* Make the protected-object and exempt maps equal to the policy. The filter
+ * gains new inodes' bits before their entries appear and loses stale bits only
+ * after the stale entries are gone, so it never hides a protected inode. */
 int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root)
 {
 	struct entries inodes = { .ksz = sizeof(struct jitd_inode_key),
 				  .vsz = sizeof(struct jitd_inode_val) };
-	struct entries devs = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
 	struct entries nets = { .ksz = sizeof(struct jitd_net_key),
 				.vsz = sizeof(struct jitd_net_val) };
 	struct entries exu = { .ksz = sizeof(uint32_t), .vsz = sizeof(uint32_t) };
 	struct entries exc = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
+	struct jitd_filter *filter = calloc(1, sizeof(*filter));
 	uint32_t one = 1;
-	int err = 0;
+	int err = filter ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < k->n_paths; i++)
 		free(k->paths[i].path);
@@ -355,7 +409,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 			const struct policy_entry *pe = &r->entries[j];
 
 			err = pe->kind == POLICY_CONNECT ? add_net(&nets, r, pe)
-							 : add_path(k, &inodes, &devs, r, pe);
+							 : add_path(k, &inodes, r, pe);
 		}
 	}
 	for (size_t i = 0; i < p->n_exempt_uids && !err; i++)
@@ -374,20 +428,24 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 		err = map_reconcile(bpf_map__fd(k->skel->maps.ex_uids), &exu);
 	if (!err)
 		err = map_reconcile(bpf_map__fd(k->skel->maps.ex_cgroups), &exc);
-	for (size_t i = 0; i < devs.n && !err; i++)
-		if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.devs), (char *)devs.keys + i * 8,
-					&one, BPF_ANY))
-			err = -errno;
+	for (size_t i = 0; i < inodes.n && filter; i++) {
+		const struct jitd_inode_key *ik =
+			(const void *)((char *)inodes.keys + i * inodes.ksz);
+
+		jitd_filter_set(filter, ik->dev, ik->ino);
+	}
+	if (!err)
+		err = filter_write(k, filter, true);
 	if (!err)
 		err = map_reconcile(bpf_map__fd(k->skel->maps.inodes), &inodes);
 	if (!err)
 		err = map_reconcile(bpf_map__fd(k->skel->maps.nets), &nets);
 	if (!err)
-		err = map_reconcile(bpf_map__fd(k->skel->maps.devs), &devs);
+		err = filter_write(k, filter, false);
 	if (err)
 		log_err("cannot update kernel maps: %s", strerror(-err));
 	entries_free(&inodes);
-	entries_free(&devs);
+	free(filter);
 	entries_free(&nets);
 	entries_free(&exu);
 	entries_free(&exc);
@@ -449,9 +507,7 @@ int kern_selftest(struct kern *k, const char *dir)
 	struct jitd_inode_val val = { .resource = JITD_RES_SELFTEST,
 				      .flags = JITD_INODE_NOEXEMPT };
 	int inodes = bpf_map__fd(k->skel->maps.inodes);
-	int devs = bpf_map__fd(k->skel->maps.devs);
-	bool dev_added = false;
-	uint32_t one = 1, tmp;
+	struct jitd_filter *bit;
 	char path[4096];
 	struct stat st;
 	int fd, status, err = 0;
@@ -469,11 +525,15 @@ int kern_selftest(struct kern *k, const char *dir)
 	close(fd);
 	key.dev = util_kdev(st.st_dev);
 	key.ino = st.st_ino;
-	if (bpf_map_lookup_elem(devs, &key.dev, &tmp)) {
-		if (bpf_map_update_elem(devs, &key.dev, &one, BPF_ANY))
-			return -errno;
-		dev_added = true;
-	}
+	/* Its filter bit stays set afterwards: a false positive costs one lookup. */
+	bit = calloc(1, sizeof(*bit));
+	if (!bit)
+		return -ENOMEM;
+	jitd_filter_set(bit, key.dev, key.ino);
+	err = filter_write(k, bit, true);
+	free(bit);
+	if (err)
+		return err;
 	if (bpf_map_update_elem(inodes, &key, &val, BPF_ANY)) {
 		err = -errno;
 		goto out;
@@ -490,8 +550,6 @@ int kern_selftest(struct kern *k, const char *dir)
 		err = -ENOTRECOVERABLE;
 	bpf_map_delete_elem(inodes, &key);
 out:
-	if (dev_added)
-		bpf_map_delete_elem(devs, &key.dev);
 	unlink(path);
 	return err;
 }

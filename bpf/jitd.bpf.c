@@ -48,14 +48,13 @@ struct {
 	__type(value, struct jitd_inode_val);
 } inodes SEC(".maps");
 
-/* Superblocks (kernel s_dev) holding at least one protected inode: the cheap
- * first test of every open. The agent adds a device before its inodes. */
+/* Pre-filter over jitd_inodes (see jitd_abi.h); one element, index 0. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, __u32);
-} devs SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct jitd_filter);
+} filter SEC(".maps");
 
 /* Protected networks: {port, address} longest-prefix match. */
 struct {
@@ -251,19 +250,43 @@ static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct objec
 	return verdict(allow);
 }
 
+static __always_inline bool maybe_protected(const struct jitd_filter *f, __u64 dev, __u64 ino)
+{
+	__u32 bit = jitd_filter_bit(dev, ino);
+
+	return f->bits[(bit >> 6) & (JITD_FILTER_WORDS - 1)] & (1ULL << (bit & 63));
+}
+
+/* The filter. An array's index 0 always exists; NULL would mean a broken map,
+ * and then the caller treats everything as possibly protected. */
+static __always_inline const struct jitd_filter *get_filter(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&filter, &zero);
+}
+
+static __always_inline struct jitd_inode_val *lookup_inode(const struct jitd_filter *f,
+							   struct jitd_inode_key *key)
+{
+	if (f && !maybe_protected(f, key->dev, key->ino))
+		return NULL; /* the filter never misses a protected inode */
+	return bpf_map_lookup_elem(&inodes, key);
+}
+
 /*
  * The resource protecting a dentry: its own inode (any entry), else the nearest
  * protected directory among its first JITD_DPARENT_DEPTH ancestors. *via_parent
  * tells which. A miss means "not protected". The walk stays on one superblock.
  */
-static __always_inline struct jitd_inode_val *dentry_resource(struct dentry *d, __u64 dev,
-							      bool *via_parent)
+static __always_inline struct jitd_inode_val *dentry_resource(struct dentry *d, bool *via_parent)
 {
-	struct jitd_inode_key key = { .dev = dev };
+	const struct jitd_filter *f = get_filter();
+	struct jitd_inode_key key = { .dev = d->d_sb->s_dev };
 	struct jitd_inode_val *v;
 
 	key.ino = d->d_inode->i_ino;
-	v = bpf_map_lookup_elem(&inodes, &key);
+	v = lookup_inode(f, &key);
 	*via_parent = false;
 	if (v)
 		return v;
@@ -274,7 +297,7 @@ static __always_inline struct jitd_inode_val *dentry_resource(struct dentry *d, 
 			break;
 		d = parent;
 		key.ino = d->d_inode->i_ino;
-		v = bpf_map_lookup_elem(&inodes, &key);
+		v = lookup_inode(f, &key);
 		if (v && (v->flags & JITD_INODE_SUBTREE)) {
 			*via_parent = true;
 			return v;
@@ -283,31 +306,19 @@ static __always_inline struct jitd_inode_val *dentry_resource(struct dentry *d, 
 	return NULL;
 }
 
-/* Kernel s_dev of a dentry's superblock if it holds protected inodes, else 0. */
-static __always_inline __u64 protected_dev(struct dentry *d)
-{
-	__u64 dev = d->d_sb->s_dev;
-
-	return bpf_map_lookup_elem(&devs, &dev) ? dev : 0;
-}
-
 static __always_inline int check_file(struct file *file, __u8 op, bool record_allow)
 {
 	struct dentry *d = file->f_path.dentry;
 	struct object obj = {};
 	struct jitd_inode_val *v;
 	bool via_parent;
-	__u64 dev;
 
 	if (!d)
 		return 0;
-	dev = protected_dev(d);
-	if (!dev)
-		return 0;
-	v = dentry_resource(d, dev, &via_parent);
+	v = dentry_resource(d, &via_parent);
 	if (!v)
 		return 0;
-	obj.dev = dev;
+	obj.dev = d->d_sb->s_dev;
 	obj.ino = d->d_inode->i_ino;
 	return decide(v->resource, v->flags, op, &obj, record_allow, true);
 }
@@ -343,22 +354,18 @@ static __always_inline int check_move(struct dentry *old, struct dentry *new_par
 	struct jitd_inode_val *v, *nv;
 	struct object obj = {};
 	bool via_parent, nvia;
-	__u64 dev;
 
 	if (!old)
 		return 0;
-	dev = protected_dev(old);
-	if (!dev)
-		return 0;
-	v = dentry_resource(old, dev, &via_parent);
+	v = dentry_resource(old, &via_parent);
 	if (!v || !via_parent)
 		return 0;
 	if (new_parent) {
-		nv = dentry_resource(new_parent, dev, &nvia);
+		nv = dentry_resource(new_parent, &nvia);
 		if (nv && nv->resource == v->resource)
 			return 0;
 	}
-	obj.dev = dev;
+	obj.dev = old->d_sb->s_dev;
 	obj.ino = old->d_inode->i_ino;
 	/* No grant makes moving protected data out of its subtree legal. */
 	return decide(v->resource, v->flags, op, &obj, true, false);

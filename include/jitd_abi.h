@@ -28,6 +28,36 @@
 /* task->loginuid when unset. */
 #define JITD_NO_LOGINUID 0xffffffffu
 
+/*
+ * jitd_filter: a one-word-per-lookup pre-filter over every protected (dev, ino),
+ * so the d_parent walk of an unprotected open costs array loads, not hash
+ * lookups. A set bit may be a false positive (then the jitd_inodes lookup
+ * decides); a protected inode's bit is always set before its jitd_inodes entry.
+ */
+#define JITD_FILTER_SHIFT 16 /* 65536 bits, 8 KiB */
+#define JITD_FILTER_WORDS ((1u << JITD_FILTER_SHIFT) / 64)
+
+struct jitd_filter {
+	__u64 bits[JITD_FILTER_WORDS];
+};
+_Static_assert(sizeof(struct jitd_filter) == 8192, "jitd_filter size");
+
+/* Bit index of a (kernel s_dev, ino) in jitd_filter: a multiplicative hash. */
+static inline __u32 jitd_filter_bit(__u64 dev, __u64 ino)
+{
+	__u64 h = (ino ^ (dev * 0x9E3779B97F4A7C15ULL)) * 0xC2B2AE3D27D4EB4FULL;
+
+	return (__u32)(h >> (64 - JITD_FILTER_SHIFT));
+}
+
+/* Set the bit of a (kernel s_dev, ino) (userspace builds the filter). */
+static inline void jitd_filter_set(struct jitd_filter *f, __u64 dev, __u64 ino)
+{
+	__u32 bit = jitd_filter_bit(dev, ino);
+
+	f->bits[bit >> 6] |= 1ULL << (bit & 63);
+}
+
 /* Flags of a protected inode. */
 enum jitd_inode_flags {
 	JITD_INODE_SUBTREE = 1u << 0, /* a directory: covers everything below it */

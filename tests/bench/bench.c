@@ -189,11 +189,13 @@ static uint64_t kdev_of(const char *path, uint64_t *ino)
 	return ((uint64_t)major(st.st_dev) << 20) | minor(st.st_dev);
 }
 
+static struct jitd_filter filt;
+
 /* jitd's maps as jitd fills them: 1,000 resources (files, a directory, networks)
  * and 10,000 grants, among them the caller's grants on the protected objects. */
 static void fill_jitd_maps(void)
 {
-	int inodes = bpf_map__fd(jskel->maps.inodes), devs = bpf_map__fd(jskel->maps.devs);
+	int inodes = bpf_map__fd(jskel->maps.inodes);
 	int nets = bpf_map__fd(jskel->maps.nets), grants = bpf_map__fd(jskel->maps.grants);
 	struct jitd_inode_key ik;
 	struct jitd_inode_val iv = {};
@@ -201,7 +203,7 @@ static void fill_jitd_maps(void)
 	struct jitd_net_val nv = {};
 	struct jitd_grant_key gk = {};
 	struct jitd_grant_val gv = { .starts_ns = 0, .expires_ns = UINT64_MAX / 2 };
-	uint32_t one = 1, res = 1;
+	uint32_t zero = 0, res = 1;
 	uint64_t ino;
 	char path[256];
 
@@ -209,13 +211,13 @@ static void fill_jitd_maps(void)
 	ik.dev = kdev_of(PROT_FILE, &ino);
 	ik.ino = ino;
 	iv.resource = 1;
-	bpf_map_update_elem(devs, &ik.dev, &one, BPF_ANY);
+	jitd_filter_set(&filt, ik.dev, ik.ino);
 	bpf_map_update_elem(inodes, &ik, &iv, BPF_ANY);
 	ik.dev = kdev_of(PROT_BIN, &ino);
 	ik.ino = ino;
 	iv.resource = 2;
 	iv.flags = JITD_INODE_EXEC;
-	bpf_map_update_elem(devs, &ik.dev, &one, BPF_ANY);
+	jitd_filter_set(&filt, ik.dev, ik.ino);
 	bpf_map_update_elem(inodes, &ik, &iv, BPF_ANY);
 	nk.prefixlen = 16 + 128;
 	nk.port = htons(PORT);
@@ -236,6 +238,7 @@ static void fill_jitd_maps(void)
 			ik.ino = ino;
 			iv.resource = res;
 			iv.flags = res % 3 == 1 ? JITD_INODE_SUBTREE : 0;
+			jitd_filter_set(&filt, ik.dev, ik.ino);
 			if (bpf_map_update_elem(inodes, &ik, &iv, BPF_ANY))
 				die("inodes");
 		} else {
@@ -249,6 +252,8 @@ static void fill_jitd_maps(void)
 				die("nets");
 		}
 	}
+	if (bpf_map_update_elem(bpf_map__fd(jskel->maps.filter), &zero, &filt, BPF_ANY))
+		die("filter");
 	/* The caller (root, no loginuid) holds grants on resources 1..3. */
 	for (uint32_t r = 1; r <= 3; r++) {
 		gk = (struct jitd_grant_key){ .resource = r, .uid = 0, .cgroup = 0 };
