@@ -288,7 +288,21 @@ expect jitd-dead-6s-grant-alice-vault-ok-before-expiry ok $P as 1001 $P open /sr
 wait_eperm 1001 15 $P open /srv/vault/a/b/c/deep.txt
 check_expiry jitd-dead-6s-grant-expires-on-time "$T_KSTART" "$T_KEND" 6
 
+# No unenforced gap while a new jitd loads, attaches and swaps the pins: bob opens the
+# secret in a loop across the whole restart and must never get through.
+rm -f /tmp/.gap.stop /tmp/.gap.out
+(while [ ! -e /tmp/.gap.stop ]; do $P as 1002 $P open /srv/secret.txt; done >/tmp/.gap.out 2>&1) &
+GAP_PID=$!
+sleep 0.5
 if start_jitd jitd-restart-adopts-state; then
+	sleep 0.5
+	touch /tmp/.gap.stop
+	wait "$GAP_PID"
+	n_tries=$(wc -l </tmp/.gap.out)
+	n_ok=$(grep -c '^ok' /tmp/.gap.out)
+	echo "restart gap probe: $n_tries opens, $n_ok allowed"
+	check restart-no-unenforced-gap "$n_ok of $n_tries opens by bob got through during the restart" \
+		test "$n_ok" = 0 -a "$n_tries" -gt 5
 	jitctl list --json >/tmp/.list 2>&1
 	ids=$(grep -oE "$(jkey id)[0-9]+" /tmp/.list | grep -oE '[0-9]+$' | tr '\n' ' ')
 	echo "after restart: active grant ids: $ids"
@@ -306,6 +320,7 @@ if start_jitd jitd-restart-adopts-state; then
 	[ -n "$G_LONG" ] && { revoke "$G_LONG" || fail revoke-after-restart "jitctl revoke $G_LONG failed"; }
 	expect restart-revoked-600s-grant-denied EPERM $P as 1001 $P exec /opt/bin/tool
 else
+	touch /tmp/.gap.stop
 	fail jitd-restart-dependent-tests "not run: jitd did not restart"
 fi
 
