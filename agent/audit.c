@@ -100,7 +100,8 @@ static const char *op_name(uint8_t op)
 {
 	static const char *names[] = { [JITD_OP_EXEC] = "exec",	    [JITD_OP_OPEN] = "open",
 				       [JITD_OP_CONNECT] = "connect", [JITD_OP_SENDMSG] = "sendmsg",
-				       [JITD_OP_LINK] = "link",	    [JITD_OP_RENAME] = "rename" };
+				       [JITD_OP_LINK] = "link",	    [JITD_OP_RENAME] = "rename",
+				       [JITD_OP_PTRACE] = "ptrace" };
 
 	return op < sizeof(names) / sizeof(names[0]) && names[op] ? names[op] : "unknown";
 }
@@ -119,6 +120,9 @@ static json_t *object_json(struct agent *a, const struct jitd_event *e)
 		return json_pack("{s:s,s:s,s:i}", "family", v4 ? "ipv4" : "ipv6", "addr", buf,
 				 "port", e->port);
 	}
+	if (e->op == JITD_OP_PTRACE)
+		return json_pack("{s:I,s:I}", "pid", (json_int_t)e->ino, "cgroup_id",
+				 (json_int_t)e->dev);
 	dev_t d = util_udev(e->dev);
 
 	snprintf(buf, sizeof(buf), "%u:%u", major(d), minor(d));
@@ -133,6 +137,8 @@ static const char *resource_name(struct agent *a, uint32_t id, char *buf, size_t
 {
 	if (id == JITD_RES_SELFTEST)
 		return "(self-test)";
+	if (id == JITD_RES_NONE)
+		return "(grant's cgroup)";
 	for (size_t i = 0; a->policy && i < a->policy->n_resources; i++)
 		if (a->policy->resources[i].id == id)
 			return a->policy->resources[i].name;

@@ -28,8 +28,8 @@ struct inode_path {
 
 struct kern {
 	struct jitd_bpf *skel;
-	struct bpf_link *links[8];
-	const char *link_names[8];
+	struct bpf_link *links[16];
+	const char *link_names[16];
 	size_t n_links;
 	struct inode_path *paths; /* policy paths, for audit records */
 	size_t n_paths;
@@ -449,6 +449,23 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	entries_free(&nets);
 	entries_free(&exu);
 	entries_free(&exc);
+	return err;
+}
+
+/* The cgroups holding an active cgroup grant: ptrace into their trees from
+ * outside is denied (bpf/jitd.bpf.c, check_ptrace). */
+int kern_set_granted_cgroups(struct kern *k, const uint64_t *ids, size_t n)
+{
+	struct entries e = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
+	uint32_t one = 1;
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++)
+		if (!entries_has(&e, &ids[i]))
+			err = entries_add(&e, &ids[i], &one);
+	if (!err)
+		err = map_reconcile(bpf_map__fd(k->skel->maps.granted_cgroups), &e);
+	entries_free(&e);
 	return err;
 }
 

@@ -298,6 +298,22 @@ static bool grant_key(const struct agent *a, const struct grant *g, struct jitd_
 	return true;
 }
 
+/* The set of cgroups with an active cgroup grant, for the kernel's ptrace guard. */
+static void sync_granted_cgroups(struct agent *a)
+{
+	uint64_t *ids = calloc(a->grants.n + 1, sizeof(*ids));
+	size_t n = 0;
+
+	if (!ids)
+		return;
+	for (size_t i = 0; i < a->grants.n; i++)
+		if (a->grants.v[i].state == GRANT_ACTIVE && a->grants.v[i].cgroup)
+			ids[n++] = a->grants.v[i].cgroup_id;
+	if (kern_set_granted_cgroups(a->kern, ids, n))
+		log_err("cannot update the granted-cgroups map");
+	free(ids);
+}
+
 /* Write the kernel value for one key: the active grant that ends last, or none. */
 static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 {
@@ -312,6 +328,8 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 		if (!best || g->expires_boot > best->expires_boot)
 			best = g;
 	}
+	if (key->cgroup)
+		sync_granted_cgroups(a);
 	if (!best)
 		return kern_del_grant(a->kern, key);
 	struct jitd_grant_val val = { .grant_id = best->id,
@@ -345,6 +363,7 @@ int grant_sync_all(struct agent *a)
 		if (err)
 			return err;
 	}
+	sync_granted_cgroups(a);
 	return kern_prune_grants(a->kern, key_wanted, a);
 }
 

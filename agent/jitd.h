@@ -77,6 +77,7 @@ int kern_del_grant(struct kern *k, const struct jitd_grant_key *key);
 int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *, void *),
 		      void *arg);
 int kern_selftest(struct kern *k, const char *dir);
+int kern_set_granted_cgroups(struct kern *k, const uint64_t *ids, size_t n);
 int kern_counters(struct kern *k, uint64_t *allow, uint64_t *deny, uint64_t *drops);
 json_t *kern_programs_json(struct kern *k);
 bool kern_enforcing(struct kern *k);

@@ -62,3 +62,15 @@ int BPF_PROG(min_sendmsg, struct socket *sock, struct msghdr *msg, int size, int
 {
 	return touch(ret);
 }
+
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(min_ptrace, struct task_struct *child, unsigned int mode, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/ptrace_traceme")
+int BPF_PROG(min_traceme, struct task_struct *parent, int ret)
+{
+	return touch(ret);
+}

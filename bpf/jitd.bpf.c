@@ -13,6 +13,10 @@
  *    protected directory must not be linked or moved out of that subtree.
  *  - socket_connect: TCP connect, connected UDP, io_uring connect.
  *  - socket_sendmsg: unconnected sendto/sendmsg/sendmmsg (UDP, TCP Fast Open).
+ *  - ptrace_access_check / ptrace_traceme: a process tree holding a cgroup grant
+ *    (jitctl exec) cannot be driven from outside that cgroup by ptrace,
+ *    /proc/PID/mem, process_vm_writev or pidfd_getfd, which would hand its access
+ *    to the same user's other processes.
  *
  * Kernel structures are read by direct BTF loads (CO-RE relocated by
  * vmlinux.h's preserve_access_index): a faulting load reads 0, never crashes,
@@ -86,6 +90,14 @@ struct {
 	__type(key, __u64);
 	__type(value, __u32);
 } ex_cgroups SEC(".maps");
+
+/* cgroup ids that hold at least one active cgroup grant (kept by the agent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JITD_MAX_EXEMPT);
+	__type(key, __u64);
+	__type(value, __u32);
+} granted_cgroups SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -458,4 +470,70 @@ int BPF_PROG(jitd_sendmsg, struct socket *sock, struct msghdr *msg, int size, in
 	if (!name)
 		return 0;
 	return check_sockaddr(name, msg->msg_namelen, JITD_OP_SENDMSG);
+}
+
+/* The nearest cgroup of task t (its own or an ancestor) that holds a cgroup grant, or 0. */
+static __always_inline __u64 granted_cgroup_of(struct task_struct *t)
+{
+	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+
+	/* Probe reads: the verifier would keep the css type across the cast below. */
+	for (int i = 0; i < JITD_CGROUP_DEPTH && cg; i++) {
+		__u64 id = BPF_CORE_READ(cg, kn, id);
+
+		if (bpf_map_lookup_elem(&granted_cgroups, &id))
+			return id;
+		/* struct cgroup starts with its css, whose parent is the parent cgroup's. */
+		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
+	}
+	return 0;
+}
+
+/* Is task t inside cgroup id (itself or below it)? */
+static __always_inline bool task_in_cgroup(struct task_struct *t, __u64 id)
+{
+	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+
+	for (int i = 0; i < JITD_CGROUP_DEPTH && cg; i++) {
+		if (BPF_CORE_READ(cg, kn, id) == id)
+			return true;
+		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
+	}
+	return false;
+}
+
+/*
+ * tracer wants to control tracee. Denied when the tracee's tree holds a cgroup
+ * grant and the tracer is outside that tree (exempt subjects excepted): no
+ * grant makes this legal, so the decision ignores grants.
+ */
+static __always_inline int check_ptrace(struct task_struct *tracer, struct task_struct *tracee)
+{
+	struct object obj = {};
+	__u64 cg;
+
+	if (!tracer || !tracee)
+		return 0;
+	cg = granted_cgroup_of(tracee);
+	if (!cg || task_in_cgroup(tracer, cg))
+		return 0;
+	obj.dev = cg;
+	obj.ino = BPF_CORE_READ(tracee, tgid);
+	return decide(JITD_RES_NONE, 0, JITD_OP_PTRACE, &obj, true, false);
+}
+
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(jitd_ptrace, struct task_struct *child, unsigned int mode, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_ptrace(bpf_get_current_task_btf(), child);
+}
+
+SEC("lsm/ptrace_traceme")
+int BPF_PROG(jitd_traceme, struct task_struct *parent, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_ptrace(parent, bpf_get_current_task_btf());
 }

@@ -21,6 +21,8 @@
 #define JITD_CGROUP_DEPTH 16	 /* cgroup ancestor levels checked */
 #define JITD_COMM_LEN 16
 
+/* Resource id of a decision that is about a grant's cgroup, not a resource (ptrace). */
+#define JITD_RES_NONE 0u
 /* Resource id reserved for the agent's enforcement self-test (exempt subjects too). */
 #define JITD_RES_SELFTEST 0xffffffffu
 /* Grant key uid meaning "any uid" (a pure cgroup grant). */
@@ -71,7 +73,8 @@ enum jitd_op {
 	JITD_OP_CONNECT = 3,
 	JITD_OP_SENDMSG = 4,
 	JITD_OP_LINK = 5,
-	JITD_OP_RENAME = 6
+	JITD_OP_RENAME = 6,
+	JITD_OP_PTRACE = 7 /* ptrace, /proc/PID/mem, process_vm_*: object = target pid + cgroup */
 };
 
 enum jitd_decision {

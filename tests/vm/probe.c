@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/time.h>
@@ -408,6 +409,30 @@ static int cmd_suroot(char **argv)
 	return run_cmd(argv);
 }
 
+/* PTRACE_ATTACH to pid (then detach): can this process control that one? */
+static int cmd_ptrace(pid_t pid)
+{
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) < 0)
+		return report(errno);
+	waitpid(pid, NULL, __WALL);
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	return report(0);
+}
+
+/* Open /proc/PID/mem for writing (code injection without ptrace). */
+static int cmd_procmem(const char *pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/mem", pid);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
 /* Send stdin as-is to a Unix stream socket, print what comes back (2 s of quiet ends it).
  * For hostile-client tests of jitd's control socket. */
 static int cmd_sock(const char *path)
@@ -462,6 +487,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "rename") && argc == 2)
 		return report(rename(argv[0], argv[1]) < 0 ? errno : 0);
+	if (!strcmp(cmd, "ptrace") && argc == 1)
+		return cmd_ptrace(atoi(argv[0]));
+	if (!strcmp(cmd, "procmem") && argc == 1)
+		return cmd_procmem(argv[0]);
 	if (!strcmp(cmd, "sock") && argc == 1)
 		return cmd_sock(argv[0]);
 	if (!strcmp(cmd, "connect") && argc == 2)

@@ -441,6 +441,32 @@ check ctl-bad-input-changed-nothing "grants before $n_before, after $n_after" te
 expect ctl-after-bad-input-alice-still-denied EPERM $P as 1001 $P open /srv/secret.txt
 check ctl-still-enforcing-after-hostile-input "jitctl status failed" jitctl status
 
+# ------------------------------------------------------------------ ptrace guard
+
+# A process tree holding a cgroup grant cannot be driven from outside its cgroup by the
+# same user (ptrace, /proc/PID/mem), which would lend its access to other processes.
+mkdir -p /sys/fs/cgroup/ptr
+$P as 1001 sleep 60 &
+OUT_PID=$!
+$P cgexec /ptr $P as 1001 sleep 60 &
+IN_PID=$!
+sleep 0.5
+expect ptrace-baseline-alice-traces-own-process-ok ok $P as 1001 $P ptrace $IN_PID
+expect procmem-baseline-alice-opens-own-process-mem-ok ok $P as 1001 $P procmem $IN_PID
+G_PTR=$(grant_or_fail grant-cgroup-ptr-for-ptrace-guard secrets --cgroup /ptr --for 60s)
+expect ptrace-into-granted-tree-from-outside-denied EPERM $P as 1001 $P ptrace $IN_PID
+# mm_access() reports a refused ptrace check as EACCES.
+expect procmem-into-granted-tree-from-outside-denied EACCES $P as 1001 $P procmem $IN_PID
+expect ptrace-within-granted-tree-ok ok $P cgexec /ptr $P as 1001 $P ptrace $IN_PID
+expect ptrace-ungranted-process-still-ok ok $P as 1001 $P ptrace $OUT_PID
+expect ptrace-granted-tree-still-has-access ok $P cgexec /ptr $P as 1001 $P open /srv/secret.txt
+check audit-ptrace-deny-recorded "no ptrace deny line" \
+	wait_audit 10 "$(jkey op)\"ptrace\"" "$(jkey decision)\"deny\""
+[ -n "$G_PTR" ] && revoke "$G_PTR"
+expect ptrace-after-revoke-ok ok $P as 1001 $P ptrace $IN_PID
+kill "$IN_PID" "$OUT_PID" 2>/dev/null
+wait "$IN_PID" "$OUT_PID" 2>/dev/null
+
 # ------------------------------------------------------------------ paths that change
 
 # A protected path created after jitd started, and a protected binary replaced by a new
