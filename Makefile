@@ -18,11 +18,11 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf jansson libsystemd
+PKGS := libbpf jansson libsystemd libcrypto
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -MMD -MP -Iinclude -Iagent -I$(OUTPUT)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd) -lelf -lz
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd -lcrypto) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Iinclude -Ivmlinux/$(ARCH) -I$(OUTPUT)
 ifeq ($(DEBUG),1)
@@ -34,9 +34,9 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
-COMMON_SRCS := agent/util.c agent/policy.c
-AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c
-CLI_SRCS := cli/jitctl.c
+COMMON_SRCS := agent/util.c agent/policy.c agent/audit_fmt.c agent/audit_log.c
+AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c agent/audit_sub.c
+CLI_SRCS := cli/jitctl.c cli/audit_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
@@ -77,7 +77,7 @@ $(OUTPUT)/jitctl: $(CLI_OBJS) $(COMMON_OBJS)
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(COMMON_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' $< $(COMMON_OBJS) $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/probe: tests/vm/probe.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
