@@ -270,9 +270,9 @@ static void ocsf_checker_rejects_broken_records(void)
 	static const char *const breaks[][2] = {
 		{ "\"device\":{", "\"devicX\":{" },	       /* required object gone */
 		{ "\"activity_id\":14", "\"activity_id\":42" }, /* not in the enum */
-		{ "\"type_id\":0}", "\"type_id\":9}" },	       /* device.type_id enum */
+		{ "\"Unknown\",\"type_id\":0}", "\"Unknow\",\"type_id\":16}" },	       /* device.type_id enum */
 		{ "\"action_id\":2", "\"action_id\":5" },
-		{ "\"name\":\"secret.txt\"", "\"nam\":\"secret.txt\"" }, /* file.name required */
+		{ "\"name\":\"secret.txt\"", "\"desc\":\"secret.txt\"" }, /* file.name required */
 	};
 	struct audit_chain c;
 	struct abuf b = {};
