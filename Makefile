@@ -46,7 +46,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench
 
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps check unit vmcheck bench demo vmlinux install format kernels
+.PHONY: all clean deps check unit vmcheck bench bench-audit demo vmlinux install format kernels
 all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
 $(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/cli $(OUTPUT)/tests:
@@ -115,6 +115,14 @@ check: all $(UNIT_BINS) $(VM_PROGS) kernels
 
 bench: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) bench
+
+# Audit records formatted, hashed and written per second on one core (host, no root).
+$(OUTPUT)/tests/audit_bench: tests/bench/audit_bench.c $(COMMON_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(COMMON_OBJS) $(LDLIBS) -o $@
+
+bench-audit: $(OUTPUT)/tests/audit_bench
+	$(Q)taskset -c 0 $(OUTPUT)/tests/audit_bench 2>/dev/null || $(OUTPUT)/tests/audit_bench
 
 demo: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) demo

@@ -280,10 +280,13 @@ static void report_losses(void)
 		      util_format_time(L.lost_first, a, sizeof(a)), "end",
 		      util_format_time(L.lost_last, b, sizeof(b)));
 	uint64_t lost = L.lost;
+	int64_t first = L.lost_first;
 
 	L.lost = 0;
-	if (audit_log_event("records_dropped", f, util_now_ns(CLOCK_REALTIME)))
-		L.lost += lost; /* still failing: keep counting (the drop record itself too) */
+	if (audit_log_event("records_dropped", f, util_now_ns(CLOCK_REALTIME))) {
+		L.lost = lost; /* still failing: report later (the report itself is no loss) */
+		L.lost_first = first;
+	}
 	json_decref(f);
 	L.reporting = false;
 }
@@ -291,11 +294,12 @@ static void report_losses(void)
 /* Write one decision. Returns 0 or negative errno. */
 int audit_log_decision(const struct audit_decision *d)
 {
-	struct audit_chain c = L.head;
+	struct audit_chain c;
 	struct audit_summary s;
 	int r;
 
 	report_losses();
+	c = L.head;
 	r = audit_fmt_decision(L.fmt, &L.meta, d, &c, &L.buf, &s);
 	if (r)
 		return r;
@@ -305,11 +309,12 @@ int audit_log_decision(const struct audit_decision *d)
 /* Write one agent event (fields borrowed). Returns 0 or negative errno. */
 int audit_log_event(const char *event, const json_t *fields, int64_t time_ns)
 {
-	struct audit_chain c = L.head;
+	struct audit_chain c;
 	struct audit_summary s;
 	int r;
 
 	report_losses();
+	c = L.head;
 	r = audit_fmt_event(L.fmt, &L.meta, event, fields, time_ns, &c, &L.buf, &s);
 	if (r)
 		return r;
