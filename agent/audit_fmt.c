@@ -21,6 +21,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "audit_fmt.h"
@@ -102,15 +103,14 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* A JSON string as jansson writes it; invalid UTF-8 bytes become '?'. */
-static void ab_str(struct abuf *b, const char *s)
+/* A JSON string's text as jansson writes it (no quotes); invalid UTF-8 bytes become '?'. */
+static void ab_esc(struct abuf *b, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0, run = 0;
 
 	if (ab_grow(b, n * 6 + 2))
 		return;
-	b->p[b->len++] = '"';
 	while (i < n) {
 		unsigned char c = u[i];
 		char *o = b->p + b->len;
@@ -171,8 +171,15 @@ static void ab_str(struct abuf *b, const char *s)
 		}
 		i++;
 	}
-	b->p[b->len++] = '"';
 	b->p[b->len] = 0;
+}
+
+/* A JSON string as jansson writes it. */
+static void ab_str(struct abuf *b, const char *s)
+{
+	AB_LIT(b, "\"");
+	ab_esc(b, s);
+	AB_LIT(b, "\"");
 }
 
 /* '"key":' with the comma the position needs. */
@@ -226,15 +233,6 @@ static void kv_int(struct abuf *b, const char *k, int64_t v)
 	ab_i64(b, v);
 }
 
-/* A uid as OCSF's string uid. */
-static void kv_uidstr(struct abuf *b, const char *k, uint32_t v)
-{
-	ab_key(b, k);
-	AB_LIT(b, "\"");
-	ab_u64(b, v);
-	AB_LIT(b, "\"");
-}
-
 static void ab_open(struct abuf *b, const char *k)
 {
 	ab_key(b, k);
@@ -254,12 +252,23 @@ static void hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
+/* SHA-256 with a digest and context fetched once (OpenSSL 3's one-shot SHA256() looks the
+ * algorithm up, under locks, on every call). */
 static void sha256_hex(const char *data, size_t len, char out[AUDIT_HASH_HEX + 1])
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	static EVP_MD *md;
+	static EVP_MD_CTX *ctx;
+	unsigned char dg[SHA256_DIGEST_LENGTH];
+	unsigned int n = 0;
 
-	SHA256((const unsigned char *)data, len, md);
-	hex(md, sizeof(md), out);
+	if (!md)
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!ctx)
+		ctx = EVP_MD_CTX_new();
+	if (!md || !ctx || !EVP_DigestInit_ex2(ctx, md, NULL) ||
+	    !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, dg, &n))
+		SHA256((const unsigned char *)data, len, dg);
+	hex(dg, sizeof(dg), out);
 }
 
 /* Start a new chain: random chain id, no records. */
@@ -429,68 +438,6 @@ static const char *base_name(const char *path)
 
 /* ---- OCSF decision (hand-written, sorted keys) ---- */
 
-static void ocsf_file(struct abuf *b, const char *key, const struct audit_decision *d,
-		      int type_id, const char *type)
-{
-	char name[64], uid[64];
-
-	snprintf(uid, sizeof(uid), "%u:%u:%llu", d->dev_major, d->dev_minor,
-		 (unsigned long long)d->ino);
-	snprintf(name, sizeof(name), "inode %llu", (unsigned long long)d->ino);
-	ab_open(b, key);
-	kv_str(b, "name", d->path ? base_name(d->path) : name);
-	if (d->path)
-		kv_str(b, "path", d->path);
-	kv_str(b, "type", type);
-	kv_int(b, "type_id", type_id);
-	kv_str(b, "uid", uid);
-	AB_LIT(b, "}");
-}
-
-static void ocsf_user(struct abuf *b, const char *key, const char *name, uint32_t uid)
-{
-	ab_open(b, key);
-	if (name)
-		kv_str(b, "name", name);
-	kv_uidstr(b, "uid", uid);
-	AB_LIT(b, "}");
-}
-
-static void ocsf_metadata(struct abuf *b, const struct audit_meta *m, const struct audit_chain *c,
-			  uint64_t seq, uint64_t grant_id)
-{
-	char uid[40];
-
-	record_uid(c, seq, uid);
-	ab_open(b, "metadata");
-	if (grant_id) {
-		ab_key(b, "correlation_uid");
-		AB_LIT(b, "\"");
-		ab_u64(b, grant_id);
-		AB_LIT(b, "\"");
-	}
-	kv_str(b, "log_name", "jitd-audit");
-	ab_open(b, "product");
-	kv_str(b, "name", "jitd");
-	kv_str(b, "vendor_name", "jitd");
-	kv_str(b, "version", m->version);
-	AB_LIT(b, "}");
-	AB_LIT(b, ",\"profiles\":[\"datetime\",\"host\",\"security_control\"]");
-	kv_int(b, "sequence", seq);
-	kv_str(b, "uid", uid);
-	kv_str(b, "version", AUDIT_OCSF_VERSION);
-	AB_LIT(b, "}");
-}
-
-static void ocsf_device(struct abuf *b, const struct audit_meta *m)
-{
-	ab_open(b, "device");
-	kv_str(b, "hostname", m->hostname);
-	kv_str(b, "type", "Unknown");
-	kv_int(b, "type_id", 0);
-	AB_LIT(b, "}");
-}
-
 /* Sanitized comm: printable ASCII only. */
 static void clean_comm(const char *in, char out[JITD_COMM_LEN + 1])
 {
@@ -532,123 +479,312 @@ static void fill_decision_summary(const struct audit_decision *d, uint64_t seq,
 	s->priority = d->allow ? 6 : 4;
 }
 
+/* Summary of a decision (journald, subscribers), computed only when someone needs it. */
+void audit_decision_summary(const struct audit_decision *d, uint64_t seq,
+			    struct audit_summary *s)
+{
+	fill_decision_summary(d, seq, s);
+}
+
+/* The constant parts of a decision record, per (op, allow) and per host, built once. */
+struct frags {
+	struct abuf head[JITD_OP_RENAME + 1][2]; /* "{...,"actor":{"process":{"name": */
+	struct abuf cls[JITD_OP_RENAME + 1];     /* ,"category_name"..."class_uid":N, */
+	struct abuf tail[JITD_OP_RENAME + 1][2]; /* "severity".."status_detail":" */
+	struct abuf type[JITD_OP_RENAME + 1];	  /* "type_name":..,"unmapped":{ */
+	struct abuf device, product;
+	char host[256], version[64];
+	bool built;
+};
+
+static struct frags F;
+
+static void build_frags(const struct audit_meta *m)
+{
+	for (int op = JITD_OP_EXEC; op <= JITD_OP_RENAME; op++) {
+		struct ocsf_class k = decision_class(op);
+		char tn[96];
+
+		for (int allow = 0; allow < 2; allow++) {
+			struct abuf *h = &F.head[op][allow], *t = &F.tail[op][allow];
+			int sev = allow ? 1 : 3;
+
+			h->len = t->len = 0;
+			AB_LIT(h, "{");
+			kv_str(h, "action", allow ? "Allowed" : "Denied");
+			kv_int(h, "action_id", allow ? 1 : 2);
+			kv_int(h, "activity_id", k.activity_id);
+			kv_str(h, "activity_name", k.activity_id == 99 ? "Link" : k.activity);
+			AB_LIT(h, ",\"actor\":{\"process\":{\"name\":");
+			AB_LIT(t, "{");
+			kv_str(t, "severity", severity_name(sev));
+			kv_int(t, "severity_id", sev);
+			kv_str(t, "status", allow ? "Success" : "Failure");
+			AB_LIT(t, ",\"status_detail\":\"");
+			memmove(t->p, t->p + 1, t->len); /* drop the '{' used to start keys */
+			t->len--;
+		}
+		F.cls[op].len = 0;
+		AB_LIT(&F.cls[op], "{");
+		kv_str(&F.cls[op], "category_name", k.category);
+		kv_int(&F.cls[op], "category_uid", k.category_uid);
+		kv_str(&F.cls[op], "class_name", k.class);
+		kv_int(&F.cls[op], "class_uid", k.class_uid);
+		F.cls[op].p[0] = ',';
+		AB_LIT(&F.cls[op], ",");
+		snprintf(tn, sizeof(tn), "%s: %s", k.class, k.activity);
+		F.type[op].len = 0;
+		AB_LIT(&F.type[op], "{");
+		kv_str(&F.type[op], "type_name", tn);
+		kv_int(&F.type[op], "type_uid", (int64_t)k.class_uid * 100 + k.activity_id);
+		AB_LIT(&F.type[op], ",\"unmapped\":{");
+		memmove(F.type[op].p, F.type[op].p + 1, F.type[op].len);
+		F.type[op].len--;
+	}
+	F.device.len = 0;
+	AB_LIT(&F.device, "\"device\":{");
+	kv_str(&F.device, "hostname", m->hostname);
+	kv_int(&F.device, "type_id", 0);
+	AB_LIT(&F.device, "},");
+	F.product.len = 0;
+	AB_LIT(&F.product, "{");
+	kv_str(&F.product, "log_name", "jitd-audit");
+	ab_open(&F.product, "product");
+	kv_str(&F.product, "name", "jitd");
+	kv_str(&F.product, "vendor_name", "jitd");
+	kv_str(&F.product, "version", m->version);
+	AB_LIT(&F.product, "},\"profiles\":[\"datetime\",\"host\",\"security_control\"],"
+			   "\"sequence\":");
+	memmove(F.product.p, F.product.p + 1, F.product.len);
+	F.product.len--;
+	snprintf(F.host, sizeof(F.host), "%s", m->hostname);
+	snprintf(F.version, sizeof(F.version), "%s", m->version);
+	F.built = true;
+}
+
+static void ab_buf(struct abuf *b, const struct abuf *f)
+{
+	ab_raw(b, f->p, f->len);
+}
+
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ", the date and time cached per second. */
+static void ab_time_dt(struct abuf *b, int64_t ns)
+{
+	static int64_t cached_s = -1;
+	static char cached[24];
+	int64_t s = ns / 1000000000, ms = (ns / 1000000) % 1000;
+	char tail[6] = { '.', '0' + ms / 100, '0' + ms / 10 % 10, '0' + ms % 10, 'Z', '"' };
+
+	if (s != cached_s) {
+		struct tm tm;
+		time_t t = s;
+
+		gmtime_r(&t, &tm);
+		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_s = s;
+	}
+	AB_LIT(b, "\"");
+	ab_raw(b, cached, strlen(cached));
+	ab_raw(b, tail, sizeof(tail));
+}
+
+static void ab_hex48(struct abuf *b, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char o[12];
+
+	for (int i = 11; i >= 0; i--, v >>= 4)
+		o[i] = digits[v & 15];
+	ab_raw(b, o, sizeof(o));
+}
+
+/* "name":"x","uid":"N"} of an OCSF user (the key and '{' written by the caller). */
+static void ab_user_body(struct abuf *b, const char *name, uint32_t uid)
+{
+	if (name) {
+		AB_LIT(b, "\"name\":");
+		ab_str(b, name);
+		AB_LIT(b, ",");
+	}
+	AB_LIT(b, "\"uid\":\"");
+	ab_u64(b, uid);
+	AB_LIT(b, "\"}");
+}
+
+/* A file object body: {"name":..,"path":..,"type":..,"type_id":N,"uid":"maj:min:ino"} */
+static void ab_file(struct abuf *b, const struct audit_decision *d, bool exe)
+{
+	AB_LIT(b, "{\"name\":");
+	if (d->path) {
+		ab_str(b, base_name(d->path));
+		AB_LIT(b, ",\"path\":");
+		ab_str(b, d->path);
+	} else {
+		AB_LIT(b, "\"inode ");
+		ab_u64(b, d->ino);
+		AB_LIT(b, "\"");
+	}
+	if (exe)
+		AB_LIT(b, ",\"type_id\":1,\"uid\":\"");
+	else
+		AB_LIT(b, ",\"type_id\":0,\"uid\":\"");
+	ab_u64(b, d->dev_major);
+	AB_LIT(b, ":");
+	ab_u64(b, d->dev_minor);
+	AB_LIT(b, ":");
+	ab_u64(b, d->ino);
+	AB_LIT(b, "\"}");
+}
+
 static int ocsf_decision(const struct audit_meta *m, const struct audit_decision *d,
 			 struct audit_chain *c, struct abuf *b, struct audit_summary *sum)
 {
-	struct ocsf_class k = decision_class(d->op);
 	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
+	uint8_t op = d->op >= JITD_OP_EXEC && d->op <= JITD_OP_RENAME ? d->op : JITD_OP_OPEN;
+	const char *opn = op_name(op);
 	uint64_t seq = c->seq + 1;
-	char comm[JITD_COMM_LEN + 1], tbuf[40], msg[1024], type_name[96];
-	struct audit_summary s;
+	char comm[JITD_COMM_LEN + 1];
 	size_t um;
-	int sev = d->allow ? 1 : 3;
+	int r;
 
-	fill_decision_summary(d, seq, &s);
+	if (!F.built || strcmp(F.host, m->hostname) || strcmp(F.version, m->version))
+		build_frags(m);
 	clean_comm(d->comm, comm);
-	snprintf(msg, sizeof(msg), "%s %s %s by %s (%s): %s", d->allow ? "allowed" : "denied",
-		 s.op, s.object, s.user, d->resource, s.reason);
-	snprintf(type_name, sizeof(type_name), "%s: %s", k.class, k.activity);
 	b->len = 0;
-	AB_LIT(b, "{");
-	kv_str(b, "action", d->allow ? "Allowed" : "Denied");
-	kv_int(b, "action_id", d->allow ? 1 : 2);
-	kv_int(b, "activity_id", k.activity_id);
-	kv_str(b, "activity_name", k.activity_id == 99 ? "Link" : k.activity);
-	ab_open(b, "actor");
-	ab_open(b, "process");
-	kv_str(b, "name", comm);
-	kv_int(b, "pid", d->pid);
-	kv_int(b, "tid", d->tid);
-	ocsf_user(b, "user", d->proc_user, d->uid);
+	ab_buf(b, &F.head[op][d->allow]);
+	ab_str(b, comm);
+	AB_LIT(b, ",\"pid\":");
+	ab_u64(b, d->pid);
+	AB_LIT(b, ",\"tid\":");
+	ab_u64(b, d->tid);
+	AB_LIT(b, ",\"user\":{");
+	ab_user_body(b, d->proc_user, d->uid);
+	AB_LIT(b, "},\"user\":{");
+	ab_user_body(b, d->user, d->subject_uid);
 	AB_LIT(b, "}");
-	ocsf_user(b, "user", d->user, d->subject_uid);
-	AB_LIT(b, "}");
-	kv_str(b, "category_name", k.category);
-	kv_int(b, "category_uid", k.category_uid);
-	kv_str(b, "class_name", k.class);
-	kv_int(b, "class_uid", k.class_uid);
+	ab_buf(b, &F.cls[op]);
 	if (net) {
-		ab_open(b, "connection_info");
-		kv_str(b, "direction", "Outbound");
-		kv_int(b, "direction_id", 2);
-		kv_int(b, "protocol_ver_id", d->v6 ? 6 : 4);
-		AB_LIT(b, "}");
+		if (d->v6)
+			AB_LIT(b, "\"connection_info\":{\"direction\":\"Outbound\",\"direction_id\":2,"
+				  "\"protocol_ver_id\":6},");
+		else
+			AB_LIT(b, "\"connection_info\":{\"direction\":\"Outbound\",\"direction_id\":2,"
+				  "\"protocol_ver_id\":4},");
 	}
-	ocsf_device(b, m);
-	kv_str(b, "disposition", d->allow ? "Allowed" : "Blocked");
-	kv_int(b, "disposition_id", d->allow ? 1 : 2);
-	if (net) {
-		ab_open(b, "dst_endpoint");
-		kv_str(b, "ip", d->addr ? d->addr : "");
-		kv_int(b, "port", d->port);
-		AB_LIT(b, "}");
-	} else if (d->op != JITD_OP_EXEC) {
-		ocsf_file(b, "file", d, 0, "Unknown");
-	}
-	kv_str(b, "message", msg);
-	ocsf_metadata(b, m, c, seq, d->grant_id);
-	ab_open(b, "policy");
-	kv_str(b, "name", d->resource);
-	kv_str(b, "type", "jitd resource");
-	ab_key(b, "version");
-	AB_LIT(b, "\"");
-	ab_i64(b, d->policy_serial);
-	AB_LIT(b, "\"}");
-	if (d->op == JITD_OP_EXEC) {
-		ab_open(b, "process");
-		ocsf_file(b, "file", d, 1, "Regular File");
-		kv_str(b, "name", d->path ? base_name(d->path) : comm);
-		kv_int(b, "pid", d->pid);
-		AB_LIT(b, "}");
-	}
-	kv_str(b, "severity", severity_name(sev));
-	kv_int(b, "severity_id", sev);
-	kv_str(b, "status", d->allow ? "Success" : "Failure");
-	kv_str(b, "status_detail", s.reason);
-	kv_int(b, "status_id", d->allow ? 1 : 2);
-	kv_int(b, "time", d->time_ns / 1000000);
-	kv_str(b, "time_dt", util_format_time(d->time_ns, tbuf, sizeof(tbuf)));
-	kv_str(b, "type_name", type_name);
-	kv_int(b, "type_uid", (int64_t)k.class_uid * 100 + k.activity_id);
-	ab_open(b, "unmapped");
-	um = b->len;
-	ab_open(b, "jitd");
-	kv_int(b, "cgroup_id", (int64_t)d->cgroup_id);
-	kv_str(b, "decision", s.decision);
-	if (!net) {
-		char dev[32];
-
-		snprintf(dev, sizeof(dev), "%u:%u", d->dev_major, d->dev_minor);
-		kv_str(b, "dev", dev);
-	}
-	ab_key(b, "grant_id");
-	if (d->grant_id)
-		ab_u64(b, d->grant_id);
+	ab_buf(b, &F.device);
+	if (d->allow)
+		AB_LIT(b, "\"disposition\":\"Allowed\",\"disposition_id\":1,");
 	else
-		AB_LIT(b, "null");
-	if (!net)
-		kv_int(b, "ino", (int64_t)d->ino);
-	ab_key(b, "loginuid");
+		AB_LIT(b, "\"disposition\":\"Blocked\",\"disposition_id\":2,");
+	if (net) {
+		AB_LIT(b, "\"dst_endpoint\":{\"ip\":");
+		ab_str(b, d->addr ? d->addr : "");
+		AB_LIT(b, ",\"port\":");
+		ab_u64(b, d->port);
+		AB_LIT(b, "},");
+	} else if (op != JITD_OP_EXEC) {
+		AB_LIT(b, "\"file\":");
+		ab_file(b, d, false);
+		AB_LIT(b, ",");
+	}
+	/* message: "denied open /srv/secret.txt by alice (secrets)" */
+	AB_LIT(b, "\"message\":\"");
+	if (d->allow)
+		AB_LIT(b, "allowed ");
+	else
+		AB_LIT(b, "denied ");
+	ab_raw(b, opn, strlen(opn));
+	AB_LIT(b, " ");
+	if (net) {
+		ab_esc(b, d->addr ? d->addr : "");
+		AB_LIT(b, " port ");
+		ab_u64(b, d->port);
+	} else if (d->path) {
+		ab_esc(b, d->path);
+	} else {
+		AB_LIT(b, "inode ");
+		ab_u64(b, d->ino);
+	}
+	AB_LIT(b, " by ");
+	if (d->user)
+		ab_esc(b, d->user);
+	else
+		ab_u64(b, d->subject_uid);
+	AB_LIT(b, " (");
+	ab_esc(b, d->resource);
+	AB_LIT(b, ")\",\"metadata\":{");
+	if (d->grant_id) {
+		AB_LIT(b, "\"correlation_uid\":\"");
+		ab_u64(b, d->grant_id);
+		AB_LIT(b, "\",");
+	}
+	ab_buf(b, &F.product);
+	ab_u64(b, seq);
+	AB_LIT(b, ",\"uid\":\"");
+	ab_raw(b, c->chain_id, 8);
+	AB_LIT(b, "-");
+	ab_raw(b, c->chain_id + 8, 4);
+	AB_LIT(b, "-");
+	ab_raw(b, c->chain_id + 12, 4);
+	AB_LIT(b, "-");
+	ab_raw(b, c->chain_id + 16, 4);
+	AB_LIT(b, "-");
+	ab_hex48(b, seq);
+	AB_LIT(b, "\",\"version\":\"" AUDIT_OCSF_VERSION "\"},\"policy\":{\"name\":");
+	ab_str(b, d->resource);
+	AB_LIT(b, ",\"version\":\"");
+	ab_i64(b, d->policy_serial);
+	AB_LIT(b, "\"},");
+	if (op == JITD_OP_EXEC) {
+		AB_LIT(b, "\"process\":{\"file\":");
+		ab_file(b, d, true);
+		AB_LIT(b, ",\"name\":");
+		ab_str(b, d->path ? base_name(d->path) : comm);
+		AB_LIT(b, ",\"pid\":");
+		ab_u64(b, d->pid);
+		AB_LIT(b, "},");
+	}
+	ab_buf(b, &F.tail[op][d->allow]);
+	if (d->allow) {
+		AB_LIT(b, "grant ");
+		ab_u64(b, d->grant_id);
+	} else {
+		AB_LIT(b, "no active grant for ");
+		ab_esc(b, d->resource);
+	}
+	AB_LIT(b, "\",\"status_id\":");
+	ab_u64(b, d->allow ? 1 : 2);
+	AB_LIT(b, ",\"time\":");
+	ab_i64(b, d->time_ns / 1000000);
+	AB_LIT(b, ",\"time_dt\":");
+	ab_time_dt(b, d->time_ns);
+	AB_LIT(b, ",");
+	ab_buf(b, &F.type[op]);
+	um = b->len;
+	AB_LIT(b, "\"jitd\":{\"cgroup_id\":");
+	ab_u64(b, d->cgroup_id);
+	if (d->allow)
+		AB_LIT(b, ",\"decision\":\"allow\",\"loginuid\":");
+	else
+		AB_LIT(b, ",\"decision\":\"deny\",\"loginuid\":");
 	if (d->loginuid == JITD_NO_LOGINUID)
 		AB_LIT(b, "null");
 	else
 		ab_u64(b, d->loginuid);
-	kv_str(b, "op", s.op);
-	kv_str(b, "resource", d->resource);
-	kv_int(b, "subject_uid", d->subject_uid);
-	kv_int(b, "uid", d->uid);
-	AB_LIT(b, "}");
-	kv_str(b, "prev_hash", c->hash);
-	AB_LIT(b, "}}");
+	AB_LIT(b, ",\"op\":\"");
+	ab_raw(b, opn, strlen(opn));
+	AB_LIT(b, "\"},\"prev_hash\":\"");
+	ab_raw(b, c->hash, AUDIT_HASH_HEX);
+	AB_LIT(b, "\"}}");
 	if (!b->p || b->p[b->len - 1] != '}')
 		return -ENOMEM;
-	int r = seal_insert(b, um, c->hash);
-
+	r = seal_insert(b, um, c->hash);
 	if (r)
 		return r;
 	c->seq = seq;
 	if (sum)
-		*sum = s;
+		fill_decision_summary(d, seq, sum);
 	return 0;
 }
 

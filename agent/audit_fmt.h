@@ -89,6 +89,10 @@ int audit_fmt_decision(enum audit_format fmt, const struct audit_meta *m,
 		       const struct audit_decision *d, struct audit_chain *c, struct abuf *out,
 		       struct audit_summary *sum);
 
+/* Summary of a decision record with sequence seq (for journald and subscribers). */
+void audit_decision_summary(const struct audit_decision *d, uint64_t seq,
+			    struct audit_summary *s);
+
 /* Format one agent event (fields borrowed, see docs) into out, advancing *c. */
 int audit_fmt_event(enum audit_format fmt, const struct audit_meta *m, const char *event,
 		    const json_t *fields, int64_t time_ns, struct audit_chain *c,
