@@ -136,6 +136,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/jitd/policy.d
 	install -m 0755 $(OUTPUT)/jitd $(DESTDIR)$(PREFIX)/sbin/jitd
 	install -m 0755 $(OUTPUT)/jitctl $(DESTDIR)$(PREFIX)/bin/jitctl
+	install -d $(DESTDIR)/etc/logrotate.d
+	install -m 0644 dist/logrotate.d/jitd $(DESTDIR)/etc/logrotate.d/jitd
 
 format:
 	clang-format -i $(wildcard bpf/*.c agent/*.c agent/*.h cli/*.c include/*.h tests/*/*.c)
