@@ -19,9 +19,9 @@
 #include "audit_log.h"
 #include "util.h"
 
-#define NAME_CACHE 256
+#define NAME_CACHE  256
 #define NAME_TTL_NS (60LL * 1000000000)
-#define SEEN_SLOTS 65536 /* first-use set for audit.allow = first */
+#define SEEN_SLOTS  65536 /* first-use set for audit.allow = first */
 
 static struct {
 	enum audit_format fmt;
@@ -52,7 +52,7 @@ void audit_configure(enum audit_format fmt, bool journal, const char *state_dir)
 int audit_open(const char *path)
 {
 	char state[4096];
-	struct audit_log_opts o = { .path = path, .fmt = cfg.fmt, .journal = cfg.journal };
+	struct audit_log_opts o = {.path = path, .fmt = cfg.fmt, .journal = cfg.journal};
 	int r;
 
 	if (gethostname(cfg.hostname, sizeof(cfg.hostname) - 1))
@@ -154,7 +154,7 @@ static bool first_use(const struct jitd_event *e)
 /* One record for one ring-buffer decision. */
 int audit_decision(struct agent *a, const struct jitd_event *e)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	int allow_mode = a->policy ? a->policy->audit_allow : AUDIT_ALLOW_ALL;
 	char comm[JITD_COMM_LEN + 1], rbuf[16], addr[INET6_ADDRSTRLEN];
 	int64_t now = util_now_ns(CLOCK_REALTIME);

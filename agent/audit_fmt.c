@@ -291,8 +291,7 @@ void audit_chain_init(struct audit_chain *c)
 static void record_uid(const struct audit_chain *c, uint64_t seq, char out[40])
 {
 	snprintf(out, 40, "%.8s-%.4s-%.4s-%.4s-%012llx", c->chain_id, c->chain_id + 8,
-		 c->chain_id + 12, c->chain_id + 16,
-		 (unsigned long long)(seq & 0xffffffffffffULL));
+		 c->chain_id + 12, c->chain_id + 16, (unsigned long long)(seq & 0xffffffffffffULL));
 }
 
 /*
@@ -376,20 +375,19 @@ static struct ocsf_class decision_class(uint8_t op)
 {
 	switch (op) {
 	case JITD_OP_EXEC:
-		return (struct ocsf_class){ 1, 1007, 1, CAT_SYSTEM, "Process Activity", "Launch" };
+		return (struct ocsf_class){1, 1007, 1, CAT_SYSTEM, "Process Activity", "Launch"};
 	case JITD_OP_CONNECT:
-		return (struct ocsf_class){ 4, 4001, 1, CAT_NET, "Network Activity", "Open" };
+		return (struct ocsf_class){4, 4001, 1, CAT_NET, "Network Activity", "Open"};
 	case JITD_OP_SENDMSG:
-		return (struct ocsf_class){ 4, 4001, 6, CAT_NET, "Network Activity", "Traffic" };
+		return (struct ocsf_class){4, 4001, 6, CAT_NET, "Network Activity", "Traffic"};
 	case JITD_OP_RENAME:
-		return (struct ocsf_class){ 1, 1001, 5, CAT_SYSTEM, "File System Activity",
-					    "Rename" };
+		return (struct ocsf_class){1,	    1001, 5, CAT_SYSTEM, "File System Activity",
+					   "Rename"};
 	case JITD_OP_LINK:
-		return (struct ocsf_class){ 1, 1001, 99, CAT_SYSTEM, "File System Activity",
-					    "Other" };
+		return (struct ocsf_class){1,	   1001, 99, CAT_SYSTEM, "File System Activity",
+					   "Other"};
 	default:
-		return (struct ocsf_class){ 1, 1001, 14, CAT_SYSTEM, "File System Activity",
-					    "Open" };
+		return (struct ocsf_class){1, 1001, 14, CAT_SYSTEM, "File System Activity", "Open"};
 	}
 }
 
@@ -400,31 +398,30 @@ static struct ocsf_class event_class(const char *ev)
 		const char *ev;
 		struct ocsf_class c;
 	} t[] = {
-		{ "requested", { 3, 3004, 1, CAT_IAM, "Entity Management", "Create" } },
-		{ "approved", { 3, 3004, 3, CAT_IAM, "Entity Management", "Update" } },
-		{ "denied", { 3, 3004, 3, CAT_IAM, "Entity Management", "Update" } },
-		{ "policy_applied", { 3, 3004, 3, CAT_IAM, "Entity Management", "Update" } },
-		{ "policy_refused", { 3, 3004, 3, CAT_IAM, "Entity Management", "Update" } },
-		{ "granted", { 3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges" } },
-		{ "extended",
-		  { 3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges" } },
-		{ "expired", { 3, 3005, 2, CAT_IAM, "User Access Management", "Revoke Privileges" } },
-		{ "revoked", { 3, 3005, 2, CAT_IAM, "User Access Management", "Revoke Privileges" } },
-		{ "started", { 1, 1008, 6, CAT_SYSTEM, "Event Log Activity", "Start" } },
-		{ "stopped", { 1, 1008, 7, CAT_SYSTEM, "Event Log Activity", "Stop" } },
+		{"requested", {3, 3004, 1, CAT_IAM, "Entity Management", "Create"}},
+		{"approved", {3, 3004, 3, CAT_IAM, "Entity Management", "Update"}},
+		{"denied", {3, 3004, 3, CAT_IAM, "Entity Management", "Update"}},
+		{"policy_applied", {3, 3004, 3, CAT_IAM, "Entity Management", "Update"}},
+		{"policy_refused", {3, 3004, 3, CAT_IAM, "Entity Management", "Update"}},
+		{"granted", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
+		{"extended", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
+		{"expired", {3, 3005, 2, CAT_IAM, "User Access Management", "Revoke Privileges"}},
+		{"revoked", {3, 3005, 2, CAT_IAM, "User Access Management", "Revoke Privileges"}},
+		{"started", {1, 1008, 6, CAT_SYSTEM, "Event Log Activity", "Start"}},
+		{"stopped", {1, 1008, 7, CAT_SYSTEM, "Event Log Activity", "Stop"}},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (!strcmp(t[i].ev, ev))
 			return t[i].c;
 	/* records_dropped, selftest and anything new: Event Log Activity, Other. */
-	return (struct ocsf_class){ 1, 1008, 99, CAT_SYSTEM, "Event Log Activity", "Other" };
+	return (struct ocsf_class){1, 1008, 99, CAT_SYSTEM, "Event Log Activity", "Other"};
 }
 
 static const char *severity_name(int id)
 {
-	static const char *const n[] = { "Unknown", "Informational", "Low", "Medium",
-					 "High",    "Critical",	     "Fatal" };
+	static const char *const n[] = {"Unknown", "Informational", "Low",  "Medium",
+					"High",	   "Critical",	    "Fatal"};
 
 	return id >= 0 && id <= 6 ? n[id] : "Other";
 }
@@ -480,8 +477,7 @@ static void fill_decision_summary(const struct audit_decision *d, uint64_t seq,
 }
 
 /* Summary of a decision (journald, subscribers), computed only when someone needs it. */
-void audit_decision_summary(const struct audit_decision *d, uint64_t seq,
-			    struct audit_summary *s)
+void audit_decision_summary(const struct audit_decision *d, uint64_t seq, struct audit_summary *s)
 {
 	fill_decision_summary(d, seq, s);
 }
@@ -489,9 +485,9 @@ void audit_decision_summary(const struct audit_decision *d, uint64_t seq,
 /* The constant parts of a decision record, per (op, allow) and per host, built once. */
 struct frags {
 	struct abuf head[JITD_OP_RENAME + 1][2]; /* "{...,"actor":{"process":{"name": */
-	struct abuf cls[JITD_OP_RENAME + 1];     /* ,"category_name"..."class_uid":N, */
+	struct abuf cls[JITD_OP_RENAME + 1];	 /* ,"category_name"..."class_uid":N, */
 	struct abuf tail[JITD_OP_RENAME + 1][2]; /* "severity".."status_detail":" */
-	struct abuf type[JITD_OP_RENAME + 1];	  /* "type_name":..,"unmapped":{ */
+	struct abuf type[JITD_OP_RENAME + 1];	 /* "type_name":..,"unmapped":{ */
 	struct abuf device, product;
 	char host[256], version[64];
 	bool built;
@@ -567,14 +563,13 @@ static void ab_buf(struct abuf *b, const struct abuf *f)
 	ab_raw(b, f->p, f->len);
 }
 
-
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ", the date and time cached per second. */
 static void ab_time_dt(struct abuf *b, int64_t ns)
 {
 	static int64_t cached_s = -1;
 	static char cached[24];
 	int64_t s = ns / 1000000000, ms = (ns / 1000000) % 1000;
-	char tail[6] = { '.', '0' + ms / 100, '0' + ms / 10 % 10, '0' + ms % 10, 'Z', '"' };
+	char tail[6] = {'.', '0' + ms / 100, '0' + ms / 10 % 10, '0' + ms % 10, 'Z', '"'};
 
 	if (s != cached_s) {
 		struct tm tm;
@@ -666,11 +661,13 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 	ab_buf(b, &F.cls[op]);
 	if (net) {
 		if (d->v6)
-			AB_LIT(b, "\"connection_info\":{\"direction\":\"Outbound\",\"direction_id\":2,"
-				  "\"protocol_ver_id\":6},");
+			AB_LIT(b,
+			       "\"connection_info\":{\"direction\":\"Outbound\",\"direction_id\":2,"
+			       "\"protocol_ver_id\":6},");
 		else
-			AB_LIT(b, "\"connection_info\":{\"direction\":\"Outbound\",\"direction_id\":2,"
-				  "\"protocol_ver_id\":4},");
+			AB_LIT(b,
+			       "\"connection_info\":{\"direction\":\"Outbound\",\"direction_id\":2,"
+			       "\"protocol_ver_id\":4},");
 	}
 	ab_buf(b, &F.device);
 	if (d->allow)
@@ -804,10 +801,9 @@ static json_t *ecs_base(const struct audit_meta *m, int64_t time_ns, const char 
 			 "s:{s:s,s:s,s:s}}",
 			 "@timestamp", util_format_time(time_ns, tbuf, sizeof(tbuf)), "ecs",
 			 "version", AUDIT_ECS_VERSION, "event", "kind", "event", "category",
-			 category, "type", types, "action", action, "outcome", outcome,
-			 "module", "jitd", "dataset", "jitd.audit", "host", "hostname",
-			 m->hostname, "observer", "product", "jitd", "vendor", "jitd", "version",
-			 m->version);
+			 category, "type", types, "action", action, "outcome", outcome, "module",
+			 "jitd", "dataset", "jitd.audit", "host", "hostname", m->hostname,
+			 "observer", "product", "jitd", "vendor", "jitd", "version", m->version);
 }
 
 static int ecs_seal(const struct audit_chain *c, json_t *rec, struct audit_chain *nc,
@@ -859,12 +855,12 @@ static int ecs_decision(const struct audit_meta *m, const struct audit_decision 
 				      "thread", "id", (json_int_t)d->tid, "name", comm, "user",
 				      "id", uid));
 	if (net) {
-		json_object_set_new(rec, "destination",
-				    json_pack("{s:s,s:i}", "ip", d->addr ? d->addr : "", "port",
-					      d->port));
-		json_object_set_new(rec, "network", json_pack("{s:s,s:s}", "type",
-							      d->v6 ? "ipv6" : "ipv4",
-							      "direction", "egress"));
+		json_object_set_new(
+			rec, "destination",
+			json_pack("{s:s,s:i}", "ip", d->addr ? d->addr : "", "port", d->port));
+		json_object_set_new(rec, "network",
+				    json_pack("{s:s,s:s}", "type", d->v6 ? "ipv6" : "ipv4",
+					      "direction", "egress"));
 	} else {
 		char dev[32];
 		json_t *f;
@@ -877,30 +873,28 @@ static int ecs_decision(const struct audit_meta *m, const struct audit_decision 
 			json_object_set_new(f, "name", json_string(base_name(d->path)));
 		}
 		json_object_set_new(rec, d->op == JITD_OP_EXEC ? "process" : "file",
-				    d->op == JITD_OP_EXEC ? json_deep_copy(json_object_get(rec,
-										 "process"))
-							   : f);
+				    d->op == JITD_OP_EXEC
+					    ? json_deep_copy(json_object_get(rec, "process"))
+					    : f);
 		if (d->op == JITD_OP_EXEC) {
 			json_object_set_new(json_object_get(rec, "process"), "executable",
 					    json_string(d->path ? d->path : ""));
 			json_object_set_new(rec, "file", f);
 		}
 	}
-	json_object_set_new(rec, "rule", json_pack("{s:s,s:s}", "name", d->resource, "ruleset",
-						   "jitd"));
-	json_object_set_new(rec, "message", json_sprintf("%s %s %s by %s (%s): %s",
-							 d->allow ? "allowed" : "denied", s.op,
-							 s.object, s.user, d->resource, s.reason));
-	json_object_set_new(rec, "jitd",
-			    json_pack("{s:o,s:o,s:s,s:I,s:I}", "grant_id",
-				      d->grant_id ? json_integer((json_int_t)d->grant_id)
-						  : json_null(),
-				      "loginuid",
-				      d->loginuid == JITD_NO_LOGINUID ? json_null()
-								      : json_integer(d->loginuid),
-				      "resource", d->resource, "cgroup_id",
-				      (json_int_t)d->cgroup_id, "subject_uid",
-				      (json_int_t)d->subject_uid));
+	json_object_set_new(rec, "rule",
+			    json_pack("{s:s,s:s}", "name", d->resource, "ruleset", "jitd"));
+	json_object_set_new(rec, "message",
+			    json_sprintf("%s %s %s by %s (%s): %s", d->allow ? "allowed" : "denied",
+					 s.op, s.object, s.user, d->resource, s.reason));
+	json_object_set_new(
+		rec, "jitd",
+		json_pack("{s:o,s:o,s:s,s:I,s:I}", "grant_id",
+			  d->grant_id ? json_integer((json_int_t)d->grant_id) : json_null(),
+			  "loginuid",
+			  d->loginuid == JITD_NO_LOGINUID ? json_null() : json_integer(d->loginuid),
+			  "resource", d->resource, "cgroup_id", (json_int_t)d->cgroup_id,
+			  "subject_uid", (json_int_t)d->subject_uid));
 	r = ecs_seal(c, rec, &nc, out);
 	json_decref(rec);
 	if (r)
@@ -928,8 +922,8 @@ static const char *fstr(const json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-static void fill_event_summary(const char *event, const json_t *f, int64_t time_ns,
-			       uint64_t seq, struct audit_summary *s)
+static void fill_event_summary(const char *event, const json_t *f, int64_t time_ns, uint64_t seq,
+			       struct audit_summary *s)
 {
 	const json_t *g = json_object_get(f, "grant"), *sub = json_object_get(g, "subject");
 	const json_t *actor = json_object_get(f, "actor");
@@ -992,7 +986,8 @@ static json_t *ocsf_actor(const char *event, const json_t *f)
 	    (!strcmp(event, "granted") || !strcmp(event, "extended")))
 		a = json_object_get(json_object_get(f, "grant"), "granted_by");
 	if (json_is_integer(json_object_get(a, "uid"))) {
-		u = json_pack("{s:o}", "uid", uid_json(json_integer_value(json_object_get(a, "uid"))));
+		u = json_pack("{s:o}", "uid",
+			      uid_json(json_integer_value(json_object_get(a, "uid"))));
 		if (fstr(a, "user"))
 			json_object_set_new(u, "name", json_string(fstr(a, "user")));
 		return json_pack("{s:o}", "user", u);
@@ -1006,16 +1001,18 @@ static json_t *ocsf_subject_user(const json_t *g)
 	json_t *u = json_object();
 
 	if (json_is_integer(json_object_get(sub, "uid")))
-		json_object_set_new(u, "uid", json_sprintf("%lld", (long long)json_integer_value(
-									  json_object_get(sub, "uid"))));
+		json_object_set_new(u, "uid",
+				    json_sprintf("%lld", (long long)json_integer_value(
+								 json_object_get(sub, "uid"))));
 	if (fstr(sub, "user"))
 		json_object_set_new(u, "name", json_string(fstr(sub, "user")));
 	if (fstr(sub, "cgroup")) {
 		if (!json_object_get(u, "name"))
-			json_object_set_new(u, "name", json_sprintf("cgroup:%s", fstr(sub, "cgroup")));
-		json_object_set_new(u, "groups",
-				    json_pack("[{s:s,s:s}]", "name", fstr(sub, "cgroup"), "type",
-					      "cgroup"));
+			json_object_set_new(u, "name",
+					    json_sprintf("cgroup:%s", fstr(sub, "cgroup")));
+		json_object_set_new(
+			u, "groups",
+			json_pack("[{s:s,s:s}]", "name", fstr(sub, "cgroup"), "type", "cgroup"));
 	}
 	if (!json_object_size(u))
 		json_object_set_new(u, "name", json_string("unknown"));
@@ -1050,30 +1047,30 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 	snprintf(type_name, sizeof(type_name), "%s: %s", k.class, k.activity);
 	snprintf(msg, sizeof(msg), "%s%s%s%s%s", event, *s->object ? " " : "", s->object,
 		 *s->reason ? ": " : "", s->reason);
-	rec = json_pack("{s:i,s:s,s:s,s:i,s:s,s:i,s:I,s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:i}",
-			"activity_id", k.activity_id, "activity_name", act, "category_name",
-			k.category, "category_uid", k.category_uid, "class_name", k.class,
-			"class_uid", k.class_uid, "type_uid",
-			(json_int_t)k.class_uid * 100 + k.activity_id, "type_name", type_name,
-			"severity", severity_name(sev), "severity_id", sev, "time",
-			(json_int_t)(time_ns / 1000000), "time_dt",
-			util_format_time(time_ns, tbuf, sizeof(tbuf)), "message", msg, "status",
-			failed ? "Failure" : "Success", "status_id", failed ? 2 : 1);
+	rec = json_pack(
+		"{s:i,s:s,s:s,s:i,s:s,s:i,s:I,s:s,s:s,s:i,s:I,s:s,s:s,s:s,s:i}", "activity_id",
+		k.activity_id, "activity_name", act, "category_name", k.category, "category_uid",
+		k.category_uid, "class_name", k.class, "class_uid", k.class_uid, "type_uid",
+		(json_int_t)k.class_uid * 100 + k.activity_id, "type_name", type_name, "severity",
+		severity_name(sev), "severity_id", sev, "time", (json_int_t)(time_ns / 1000000),
+		"time_dt", util_format_time(time_ns, tbuf, sizeof(tbuf)), "message", msg, "status",
+		failed ? "Failure" : "Success", "status_id", failed ? 2 : 1);
 	if (!rec)
 		return NULL;
 	if (*s->reason)
 		json_object_set_new(rec, "status_detail", json_string(s->reason));
 	json_object_set_new(rec, "metadata",
-			    json_pack("{s:s,s:{s:s,s:s,s:s},s:[s,s],s:s}", "log_name",
-				      "jitd-audit", "product", "name", "jitd", "vendor_name", "jitd",
-				      "version", m->version, "profiles", "datetime", "host",
-				      "version", AUDIT_OCSF_VERSION));
+			    json_pack("{s:s,s:{s:s,s:s,s:s},s:[s,s],s:s}", "log_name", "jitd-audit",
+				      "product", "name", "jitd", "vendor_name", "jitd", "version",
+				      m->version, "profiles", "datetime", "host", "version",
+				      AUDIT_OCSF_VERSION));
 	if (json_is_integer(json_object_get(g, "id")))
 		json_object_set_new(json_object_get(rec, "metadata"), "correlation_uid",
 				    json_sprintf("%lld", (long long)json_integer_value(
 								 json_object_get(g, "id"))));
-	json_object_set_new(rec, "device", json_pack("{s:s,s:s,s:i}", "hostname", m->hostname,
-						     "type", "Unknown", "type_id", 0));
+	json_object_set_new(rec, "device",
+			    json_pack("{s:s,s:s,s:i}", "hostname", m->hostname, "type", "Unknown",
+				      "type_id", 0));
 	json_object_set_new(rec, "actor", ocsf_actor(event, f));
 	if (k.class_uid == 3005) {
 		const char *res = fstr(g, "resource") ?: "unknown";
@@ -1087,8 +1084,8 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 
 		if (g) {
 			e = json_pack("{s:s,s:s}", "type", "jitd grant", "name", s->object);
-			json_object_set_new(e, "uid", json_sprintf("%llu",
-								  (unsigned long long)s->grant_id));
+			json_object_set_new(e, "uid",
+					    json_sprintf("%llu", (unsigned long long)s->grant_id));
 			if (fstr(g, "state"))
 				json_object_set_new(rec, "entity_result",
 						    json_pack("{s:s,s:s,s:O}", "type", "jitd grant",
@@ -1097,9 +1094,11 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 			e = json_pack("{s:s,s:i,s:s}", "type", "Policy", "type_id", 5, "name",
 				      fstr(f, "source") ?: "policy");
 			if (json_is_integer(json_object_get(f, "serial")))
-				json_object_set_new(e, "version",
-						    json_sprintf("%lld", (long long)json_integer_value(
-									 json_object_get(f, "serial"))));
+				json_object_set_new(
+					e, "version",
+					json_sprintf("%lld",
+						     (long long)json_integer_value(
+							     json_object_get(f, "serial"))));
 		}
 		json_object_set_new(rec, "entity", e);
 		if (fstr(f, "reason"))
@@ -1114,9 +1113,9 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 			int64_t st = ms_of(json_object_get(w, "start")),
 				en = ms_of(json_object_get(w, "end"));
 
-			json_object_set_new(rec, "count",
-					    json_integer(json_integer_value(json_object_get(f,
-											"count"))));
+			json_object_set_new(
+				rec, "count",
+				json_integer(json_integer_value(json_object_get(f, "count"))));
 			if (st >= 0)
 				json_object_set_new(rec, "start_time", json_integer(st));
 			if (en >= 0)
@@ -1138,13 +1137,15 @@ static json_t *ecs_event(const struct audit_meta *m, const char *event, const js
 {
 	struct ocsf_class k = event_class(event);
 	bool failed = s->priority <= 3 && strcmp(event, "records_dropped");
-	const char *cat = k.class_uid == 3005 ? "iam" : k.class_uid == 3004 ? "configuration"
-									       : "host";
-	const char *type = k.activity_id == 1 ? "creation" : k.activity_id == 2 ? "deletion"
-						: k.activity_id == 6   ? "start"
-						: k.activity_id == 7   ? "end"
-						: k.class_uid == 3004  ? "change"
-								       : "info";
+	const char *cat = k.class_uid == 3005	? "iam"
+			  : k.class_uid == 3004 ? "configuration"
+						: "host";
+	const char *type = k.activity_id == 1	 ? "creation"
+			   : k.activity_id == 2	 ? "deletion"
+			   : k.activity_id == 6	 ? "start"
+			   : k.activity_id == 7	 ? "end"
+			   : k.class_uid == 3004 ? "change"
+						 : "info";
 	json_t *rec = ecs_base(m, time_ns, event, cat, type, NULL, failed ? "failure" : "success");
 	json_t *j = json_deep_copy(f ? f : json_object());
 
@@ -1167,8 +1168,8 @@ static json_t *ecs_event(const struct audit_meta *m, const char *event, const js
 
 /* Format one agent event (fields borrowed) into out, advancing *c. */
 int audit_fmt_event(enum audit_format fmt, const struct audit_meta *m, const char *event,
-		    const json_t *fields, int64_t time_ns, struct audit_chain *c,
-		    struct abuf *out, struct audit_summary *sum)
+		    const json_t *fields, int64_t time_ns, struct audit_chain *c, struct abuf *out,
+		    struct audit_summary *sum)
 {
 	struct audit_summary s;
 	struct audit_chain nc = *c;
@@ -1355,12 +1356,14 @@ int audit_record_summary(const json_t *rec, struct audit_summary *s)
 			snprintf(s->user, sizeof(s->user), "%s",
 				 fstr(j, "name") ?: fstr(j, "uid") ?: "-");
 			if ((j = json_object_get(rec, "dst_endpoint")))
-				snprintf(s->object, sizeof(s->object), "%s:%lld", fstr(j, "ip") ?: "",
+				snprintf(s->object, sizeof(s->object), "%s:%lld",
+					 fstr(j, "ip") ?: "",
 					 (long long)json_integer_value(json_object_get(j, "port")));
 			else {
 				j = json_object_get(rec, "file");
 				if (!j)
-					j = json_object_get(json_object_get(rec, "process"), "file");
+					j = json_object_get(json_object_get(rec, "process"),
+							    "file");
 				snprintf(s->object, sizeof(s->object), "%s",
 					 fstr(j, "path") ?: fstr(j, "uid") ?: "");
 			}
@@ -1393,13 +1396,13 @@ int audit_record_summary(const json_t *rec, struct audit_summary *s)
 				      ? "allow"
 				      : "deny";
 		str = fstr(ev, "action");
-		s->op = str && !strncmp(str, "open", 4)	      ? "open"
-			: str && !strncmp(str, "exec", 4)     ? "exec"
-			: str && !strncmp(str, "connect", 7)  ? "connect"
-			: str && !strncmp(str, "sendmsg", 7)  ? "sendmsg"
-			: str && !strncmp(str, "rename", 6)   ? "rename"
-			: str && !strncmp(str, "link", 4)     ? "link"
-							      : "unknown";
+		s->op = str && !strncmp(str, "open", 4)	     ? "open"
+			: str && !strncmp(str, "exec", 4)    ? "exec"
+			: str && !strncmp(str, "connect", 7) ? "connect"
+			: str && !strncmp(str, "sendmsg", 7) ? "sendmsg"
+			: str && !strncmp(str, "rename", 6)  ? "rename"
+			: str && !strncmp(str, "link", 4)    ? "link"
+							     : "unknown";
 		s->resource = fstr(um, "resource");
 		s->grant_id = json_integer_value(json_object_get(um, "grant_id"));
 		if ((j = json_object_get(rec, "destination")))
@@ -1421,21 +1424,21 @@ const char *audit_message_id(const char *event, const char *decision)
 	static const struct {
 		const char *ev, *id;
 	} t[] = {
-		{ "allow", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f01" },
-		{ "deny", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f02" },
-		{ "requested", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f10" },
-		{ "approved", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f11" },
-		{ "denied", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f12" },
-		{ "granted", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f13" },
-		{ "extended", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f14" },
-		{ "expired", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f15" },
-		{ "revoked", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f16" },
-		{ "policy_applied", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f20" },
-		{ "policy_refused", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f21" },
-		{ "records_dropped", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f30" },
-		{ "started", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f31" },
-		{ "stopped", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f32" },
-		{ "selftest", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f33" },
+		{"allow", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f01"},
+		{"deny", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f02"},
+		{"requested", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f10"},
+		{"approved", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f11"},
+		{"denied", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f12"},
+		{"granted", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f13"},
+		{"extended", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f14"},
+		{"expired", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f15"},
+		{"revoked", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f16"},
+		{"policy_applied", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f20"},
+		{"policy_refused", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f21"},
+		{"records_dropped", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f30"},
+		{"started", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f31"},
+		{"stopped", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f32"},
+		{"selftest", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f33"},
 	};
 	const char *k = decision ? decision : event;
 
@@ -1446,8 +1449,8 @@ const char *audit_message_id(const char *event, const char *decision)
 }
 
 /* journald fields of a record: "KEY=value" strings (malloc'd, *n of them). */
-int audit_journal_fields(const struct audit_summary *s, const char *line, size_t len,
-			 char ***out, size_t *n)
+int audit_journal_fields(const struct audit_summary *s, const char *line, size_t len, char ***out,
+			 size_t *n)
 {
 	char **f = calloc(16, sizeof(*f));
 	size_t k = 0;
@@ -1460,7 +1463,7 @@ int audit_journal_fields(const struct audit_summary *s, const char *line, size_t
 #define ADD(...)                                                                                   \
 	do {                                                                                       \
 		if (asprintf(&f[k], __VA_ARGS__) < 0)                                              \
-			bad = true, f[k] = NULL;                                                    \
+			bad = true, f[k] = NULL;                                                   \
 		else                                                                               \
 			k++;                                                                       \
 	} while (0)

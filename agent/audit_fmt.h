@@ -13,8 +13,8 @@
 #include <jansson.h>
 
 #define AUDIT_OCSF_VERSION "1.8.0"
-#define AUDIT_ECS_VERSION "9.0.0"
-#define AUDIT_HASH_HEX 64
+#define AUDIT_ECS_VERSION  "9.0.0"
+#define AUDIT_HASH_HEX	   64
 #define AUDIT_CHAIN_ID_HEX 20
 #define AUDIT_GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -59,7 +59,7 @@ struct audit_decision {
 
 /* What a record is about, for journald, filters and the human view. Strings borrowed. */
 struct audit_summary {
-	const char *event; /* "decision" or the agent event name */
+	const char *event;    /* "decision" or the agent event name */
 	const char *decision; /* "allow", "deny" or NULL */
 	const char *op;
 	char user[64];
@@ -90,13 +90,12 @@ int audit_fmt_decision(enum audit_format fmt, const struct audit_meta *m,
 		       struct audit_summary *sum);
 
 /* Summary of a decision record with sequence seq (for journald and subscribers). */
-void audit_decision_summary(const struct audit_decision *d, uint64_t seq,
-			    struct audit_summary *s);
+void audit_decision_summary(const struct audit_decision *d, uint64_t seq, struct audit_summary *s);
 
 /* Format one agent event (fields borrowed, see docs) into out, advancing *c. */
 int audit_fmt_event(enum audit_format fmt, const struct audit_meta *m, const char *event,
-		    const json_t *fields, int64_t time_ns, struct audit_chain *c,
-		    struct abuf *out, struct audit_summary *sum);
+		    const json_t *fields, int64_t time_ns, struct audit_chain *c, struct abuf *out,
+		    struct audit_summary *sum);
 
 /* Verification state across the lines of one or more files. */
 struct audit_verify {
@@ -118,8 +117,8 @@ int audit_record_summary(const json_t *rec, struct audit_summary *s);
 
 /* journald fields of a record: "KEY=value" strings (malloc'd, *n of them) including
  * MESSAGE_ID, PRIORITY, MESSAGE, JITD_* and JITD_RECORD (the full JSON). */
-int audit_journal_fields(const struct audit_summary *s, const char *line, size_t len,
-			 char ***out, size_t *n);
+int audit_journal_fields(const struct audit_summary *s, const char *line, size_t len, char ***out,
+			 size_t *n);
 
 /* The MESSAGE_ID (32 hex) of an event name ("decision-allow", "decision-deny", ...). */
 const char *audit_message_id(const char *event, const char *decision);

@@ -36,10 +36,10 @@ static struct {
 	struct audit_chain head;
 	struct abuf buf;
 	audit_hook_fn hook;
-	uint64_t lost;		      /* records not written, not yet reported */
+	uint64_t lost;		       /* records not written, not yet reported */
 	int64_t lost_first, lost_last; /* their window, CLOCK_REALTIME ns */
 	bool reporting;
-} L = { .fd = -1 };
+} L = {.fd = -1};
 
 static int open_sink(const char *path)
 {
@@ -236,7 +236,7 @@ static void to_journal(const struct audit_summary *s, const char *line, size_t l
 	if (audit_journal_fields(s, line, len, &f, &n))
 		return;
 	for (size_t i = 0; i < n && i < 16; i++)
-		iov[i] = (struct iovec){ .iov_base = f[i], .iov_len = strlen(f[i]) };
+		iov[i] = (struct iovec){.iov_base = f[i], .iov_len = strlen(f[i])};
 	sd_journal_sendv(iov, n < 16 ? n : 16);
 	for (size_t i = 0; i < n; i++)
 		free(f[i]);
@@ -275,9 +275,8 @@ static void report_losses(void)
 	if (!L.lost || L.reporting)
 		return;
 	L.reporting = true;
-	f = json_pack("{s:s,s:I,s:{s:s,s:s}}", "source", "audit write", "count",
-		      (json_int_t)L.lost, "window", "start",
-		      util_format_time(L.lost_first, a, sizeof(a)), "end",
+	f = json_pack("{s:s,s:I,s:{s:s,s:s}}", "source", "audit write", "count", (json_int_t)L.lost,
+		      "window", "start", util_format_time(L.lost_first, a, sizeof(a)), "end",
 		      util_format_time(L.lost_last, b, sizeof(b)));
 	uint64_t lost = L.lost;
 	int64_t first = L.lost_first;

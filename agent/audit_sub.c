@@ -14,7 +14,7 @@
 #include "audit_log.h"
 #include "util.h"
 
-#define MAX_SUBS 16
+#define MAX_SUBS    16
 #define HISTORY_MAX (4u << 20)
 
 struct sub {

@@ -53,7 +53,8 @@ static int verify(int n, char **files)
 		ssize_t len;
 
 		if (!f) {
-			fprintf(stderr, "jitctl: audit verify: %s: %s\n", files[i], strerror(errno));
+			fprintf(stderr, "jitctl: audit verify: %s: %s\n", files[i],
+				strerror(errno));
 			ret = EXIT_REFUSED;
 			break;
 		}
@@ -64,7 +65,8 @@ static int verify(int n, char **files)
 			if (torn || audit_verify_line(&v, line, len, err, sizeof(err))) {
 				if (torn)
 					snprintf(err, sizeof(err),
-						 "truncated record (no newline at the end of the file)");
+						 "truncated record (no newline at the end of the "
+						 "file)");
 				printf("BROKEN %s:%lu: %s\n", files[i], lineno, err);
 				ret = EXIT_REFUSED;
 				break;
@@ -81,7 +83,7 @@ static int verify(int n, char **files)
 
 static int connect_jitd(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -161,7 +163,8 @@ static int stream(struct ctl *c, bool follow, const char *since, const char *fil
 			if (!json_is_true(json_object_get(r, "ok"))) {
 				const char *e = json_string_value(json_object_get(r, "error"));
 
-				fprintf(stderr, "jitctl: audit: %s\n", e ? e : "bad reply from jitd");
+				fprintf(stderr, "jitctl: audit: %s\n",
+					e ? e : "bad reply from jitd");
 				ret = r ? EXIT_REFUSED : EXIT_UNREACHABLE;
 				json_decref(r);
 				break;
@@ -189,12 +192,12 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 {
 	enum { O_FOLLOW = 0x200, O_SINCE, O_FILTER, O_JSON, O_SOCKET };
 	static const struct option opts[] = {
-		{ "follow", no_argument, NULL, O_FOLLOW },
-		{ "since", required_argument, NULL, O_SINCE },
-		{ "filter", required_argument, NULL, O_FILTER },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "socket", required_argument, NULL, O_SOCKET },
-		{ "help", no_argument, NULL, 'h' },
+		{"follow", no_argument, NULL, O_FOLLOW},
+		{"since", required_argument, NULL, O_SINCE},
+		{"filter", required_argument, NULL, O_FILTER},
+		{"json", no_argument, NULL, O_JSON},
+		{"socket", required_argument, NULL, O_SOCKET},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	const char *since = NULL, *filter = NULL;

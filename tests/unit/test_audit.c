@@ -20,20 +20,34 @@
 #endif
 #define SUBSET SRCDIR "/tests/unit/data/ocsf/ocsf-1.8.0-subset.json"
 
-static const struct audit_meta meta = { .hostname = "h", .version = "0.1.0" };
-static const char *const events[] = { "requested", "approved",	     "denied",	       "granted",
-				      "extended",  "expired",	     "revoked",	       "policy_applied",
-				      "policy_refused", "records_dropped", "started", "stopped",
-				      "selftest" };
+static const struct audit_meta meta = {.hostname = "h", .version = "0.1.0"};
+static const char *const events[] = {
+	"requested", "approved", "denied",	   "granted",	     "extended",
+	"expired",   "revoked",	 "policy_applied", "policy_refused", "records_dropped",
+	"started",   "stopped",	 "selftest"};
 
 static struct audit_decision decision(uint8_t op, bool allow)
 {
 	struct audit_decision d = {
-		.time_ns = 1795424462345000000LL, .op = op, .allow = allow, .uid = 0,
-		.loginuid = 1001, .subject_uid = 1001, .pid = 812, .tid = 813, .comm = "cat",
-		.cgroup_id = 77, .resource = "secrets", .grant_id = allow ? 7 : 0,
-		.policy_serial = 3, .user = "alice", .proc_user = "root",
-		.dev_major = 8, .dev_minor = 1, .ino = 1234, .path = "/srv/secret.txt",
+		.time_ns = 1795424462345000000LL,
+		.op = op,
+		.allow = allow,
+		.uid = 0,
+		.loginuid = 1001,
+		.subject_uid = 1001,
+		.pid = 812,
+		.tid = 813,
+		.comm = "cat",
+		.cgroup_id = 77,
+		.resource = "secrets",
+		.grant_id = allow ? 7 : 0,
+		.policy_serial = 3,
+		.user = "alice",
+		.proc_user = "root",
+		.dev_major = 8,
+		.dev_minor = 1,
+		.ino = 1234,
+		.path = "/srv/secret.txt",
 	};
 
 	if (op == JITD_OP_CONNECT || op == JITD_OP_SENDMSG) {
@@ -48,8 +62,8 @@ static struct audit_decision decision(uint8_t op, bool allow)
 static json_t *event_fields(const char *ev)
 {
 	json_t *g = json_pack("{s:i,s:s,s:s,s:{s:i,s:s},s:s,s:s,s:s,s:s,s:{s:i}}", "id", 7,
-			      "resource", "psql", "state", "active", "subject", "uid", 1001,
-			      "user", "alice", "created", "2026-11-23T08:47:19.123Z", "starts",
+			      "resource", "psql", "state", "active", "subject", "uid", 1001, "user",
+			      "alice", "created", "2026-11-23T08:47:19.123Z", "starts",
 			      "2026-11-23T08:47:19.123Z", "expires", "2026-11-23T09:47:19.123Z",
 			      "reason", "INC-42", "granted_by", "uid", 0);
 
@@ -120,14 +134,15 @@ static bool check_attrs(const json_t *s, const json_t *o, const char *where, boo
 			return false;
 		}
 		if (json_object_get(enums, k) &&
-		    (!json_is_integer(v) || !enum_ok(json_object_get(enums, k),
-						      json_integer_value(v)))) {
+		    (!json_is_integer(v) ||
+		     !enum_ok(json_object_get(enums, k), json_integer_value(v)))) {
 			snprintf(why, sizeof(why), "%s: %s = %lld not in the enum", where, k,
 				 (long long)json_integer_value(v));
 			return false;
 		}
 		if ((!strcmp(t, "integer_t") || !strcmp(t, "long_t") || !strcmp(t, "timestamp_t") ||
-		     !strcmp(t, "port_t")) && !json_is_integer(v)) {
+		     !strcmp(t, "port_t")) &&
+		    !json_is_integer(v)) {
 			snprintf(why, sizeof(why), "%s: %s must be an integer", where, k);
 			return false;
 		}
@@ -210,13 +225,16 @@ static bool check_ocsf(const char *line)
 	else if (!json_is_integer(json_object_get(md, "sequence")) ||
 		 !json_is_string(json_object_get(md, "uid")))
 		snprintf(why, sizeof(why), "metadata.sequence/uid missing");
-	else if (act != 99 && !json_object_get(json_object_get(cls, "activities"),
-					       (snprintf(uid, sizeof(uid), "%lld", (long long)act), uid)))
-		snprintf(why, sizeof(why), "activity_id %lld not defined by the class", (long long)act);
 	else if (act != 99 &&
-		 strcmp(json_string_value(json_object_get(rec, "activity_name")) ?: "",
-			json_string_value(json_object_get(json_object_get(cls, "activities"), uid))))
-		snprintf(why, sizeof(why), "activity_name is not the caption of %lld", (long long)act);
+		 !json_object_get(json_object_get(cls, "activities"),
+				  (snprintf(uid, sizeof(uid), "%lld", (long long)act), uid)))
+		snprintf(why, sizeof(why), "activity_id %lld not defined by the class",
+			 (long long)act);
+	else if (act != 99 && strcmp(json_string_value(json_object_get(rec, "activity_name")) ?: "",
+				     json_string_value(json_object_get(
+					     json_object_get(cls, "activities"), uid))))
+		snprintf(why, sizeof(why), "activity_name is not the caption of %lld",
+			 (long long)act);
 	else
 		ok = check_attrs(cls, rec, json_string_value(json_object_get(cls, "name")), true);
 	json_decref(rec);
@@ -225,8 +243,8 @@ static bool check_ocsf(const char *line)
 
 static void ocsf_every_decision_meets_the_schema(void)
 {
-	static const uint8_t ops[] = { JITD_OP_EXEC,    JITD_OP_OPEN, JITD_OP_CONNECT,
-				       JITD_OP_SENDMSG, JITD_OP_LINK, JITD_OP_RENAME };
+	static const uint8_t ops[] = {JITD_OP_EXEC,    JITD_OP_OPEN, JITD_OP_CONNECT,
+				      JITD_OP_SENDMSG, JITD_OP_LINK, JITD_OP_RENAME};
 	struct audit_chain c;
 	struct abuf b = {};
 
@@ -252,8 +270,8 @@ static void ocsf_every_agent_event_meets_the_schema(void)
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
 		json_t *f = event_fields(events[i]);
 
-		CHECK_INT(audit_fmt_event(AUDIT_FMT_OCSF, &meta, events[i], f, 1795424462345000000LL,
-					  &c, &b, NULL),
+		CHECK_INT(audit_fmt_event(AUDIT_FMT_OCSF, &meta, events[i], f,
+					  1795424462345000000LL, &c, &b, NULL),
 			  0);
 		json_decref(f);
 		CHECK(check_ocsf(b.p), "%s: %s", events[i], why);
@@ -268,11 +286,11 @@ static void ocsf_every_agent_event_meets_the_schema(void)
 static void ocsf_checker_rejects_broken_records(void)
 {
 	static const char *const breaks[][2] = {
-		{ "\"device\":{", "\"devicX\":{" },	       /* required object gone */
-		{ "\"activity_id\":14", "\"activity_id\":42" }, /* not in the enum */
-		{ "\"h\",\"type_id\":0}", "\"\",\"type_id\":16}" },	       /* device.type_id enum */
-		{ "\"action_id\":2", "\"action_id\":5" },
-		{ "\"name\":\"secret.txt\"", "\"desc\":\"secret.txt\"" }, /* file.name required */
+		{"\"device\":{", "\"devicX\":{"},		  /* required object gone */
+		{"\"activity_id\":14", "\"activity_id\":42"},	  /* not in the enum */
+		{"\"h\",\"type_id\":0}", "\"\",\"type_id\":16}"}, /* device.type_id enum */
+		{"\"action_id\":2", "\"action_id\":5"},
+		{"\"name\":\"secret.txt\"", "\"desc\":\"secret.txt\""}, /* file.name required */
 	};
 	struct audit_chain c;
 	struct abuf b = {};
@@ -335,8 +353,8 @@ static void ocsf_mapping_classes_and_actions(void)
 /* The hand-written decision line is exactly jansson's canonical dump of itself. */
 static void ocsf_decision_line_is_canonical_json(void)
 {
-	static const char *const paths[] = { "/srv/secret.txt", NULL, "/tmp/a\"b\\c\td\x01\x7f",
-					     "/srv/caf\xc3\xa9/\xe2\x82\xac", "/bad/\xff\xc3(x" };
+	static const char *const paths[] = {"/srv/secret.txt", NULL, "/tmp/a\"b\\c\td\x01\x7f",
+					    "/srv/caf\xc3\xa9/\xe2\x82\xac", "/bad/\xff\xc3(x"};
 	struct audit_chain c;
 	struct abuf b = {};
 
@@ -382,8 +400,8 @@ static void make_chain(enum audit_format fmt, size_t n)
 		if (i % 3 == 2) {
 			json_t *f = event_fields(events[i % 13]);
 
-			audit_fmt_event(fmt, &meta, events[i % 13], f, 1795424462345000000LL, &c, &b,
-					NULL);
+			audit_fmt_event(fmt, &meta, events[i % 13], f, 1795424462345000000LL, &c,
+					&b, NULL);
 			json_decref(f);
 		} else {
 			struct audit_decision d = decision(1 + i % 6, i & 1);
@@ -404,7 +422,8 @@ static size_t verify_lines(char **l, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(l[i]);
 
-		if (!len || l[i][len - 1] != '\n' || audit_verify_line(&v, l[i], len, err, sizeof(err)))
+		if (!len || l[i][len - 1] != '\n' ||
+		    audit_verify_line(&v, l[i], len, err, sizeof(err)))
 			return i + 1;
 	}
 	return 0;
@@ -431,8 +450,8 @@ static void chain_sequence_is_gap_free_and_linked(void)
 		b = json_loads(lines[i], 0, NULL);
 		CHECK(!audit_record_head(a, &ha) && !audit_record_head(b, &h), "no head");
 		CHECK_INT(h.seq, ha.seq + 1);
-		CHECK_STR(json_string_value(json_object_get(json_object_get(b, "unmapped"),
-							    "prev_hash")),
+		CHECK_STR(json_string_value(
+				  json_object_get(json_object_get(b, "unmapped"), "prev_hash")),
 			  ha.hash);
 		CHECK_STR(h.chain_id, ha.chain_id);
 		json_decref(a);
@@ -596,7 +615,8 @@ static void journal_fields_map_the_record(void)
 			CHECK(strcmp(audit_message_id(events[i], NULL),
 				     audit_message_id(events[k], NULL)),
 			      "%s and %s share a MESSAGE_ID", events[i], events[k]);
-		CHECK(strcmp(audit_message_id(events[i], NULL), audit_message_id("decision", "deny")),
+		CHECK(strcmp(audit_message_id(events[i], NULL),
+			     audit_message_id("decision", "deny")),
 		      "%s", events[i]);
 	}
 	json_t *jf = event_fields("records_dropped");

@@ -23,16 +23,23 @@ static char path[256], state[256];
 
 static struct audit_log_opts opts(void)
 {
-	return (struct audit_log_opts){ .path = path, .state_file = state,
-					.meta = { .hostname = "h", .version = "0" } };
+	return (struct audit_log_opts){
+		.path = path, .state_file = state, .meta = {.hostname = "h", .version = "0"}};
 }
 
 static void emit(int i)
 {
-	struct audit_decision d = { .time_ns = util_now_ns(CLOCK_REALTIME), .op = JITD_OP_OPEN,
-				    .uid = 1000 + i % 7, .loginuid = JITD_NO_LOGINUID,
-				    .subject_uid = 1000 + i % 7, .pid = i, .tid = i, .comm = "t",
-				    .resource = "r", .ino = i, .path = "/srv/x" };
+	struct audit_decision d = {.time_ns = util_now_ns(CLOCK_REALTIME),
+				   .op = JITD_OP_OPEN,
+				   .uid = 1000 + i % 7,
+				   .loginuid = JITD_NO_LOGINUID,
+				   .subject_uid = 1000 + i % 7,
+				   .pid = i,
+				   .tid = i,
+				   .comm = "t",
+				   .resource = "r",
+				   .ino = i,
+				   .path = "/srv/x"};
 
 	audit_log_decision(&d);
 }
@@ -54,7 +61,8 @@ static long verify_files(char **files, int n, uint64_t *last_seq)
 			return -1000000;
 		while ((len = getline(&line, &cap, f)) > 0) {
 			no++;
-			if (line[len - 1] != '\n' || audit_verify_line(&v, line, len, err, sizeof(err))) {
+			if (line[len - 1] != '\n' ||
+			    audit_verify_line(&v, line, len, err, sizeof(err))) {
 				printf("    break at %s line %ld: %s\n", files[i], no, err);
 				fclose(f);
 				free(line);
@@ -81,7 +89,7 @@ static void reset(void)
 static void chain_continues_across_restart(void)
 {
 	struct audit_log_opts o = opts();
-	char *files[] = { path };
+	char *files[] = {path};
 	uint64_t seq;
 
 	reset();
@@ -103,7 +111,7 @@ static void chain_continues_across_rotation_and_restart(void)
 {
 	struct audit_log_opts o = opts();
 	char p1[300], p2[300];
-	char *files[] = { p2, p1, path };
+	char *files[] = {p2, p1, path};
 	uint64_t seq;
 
 	reset();
@@ -170,7 +178,7 @@ static void write_failure_becomes_records_dropped(void)
 {
 	struct audit_log_opts o = opts();
 	struct rlimit rl, old;
-	char *files[] = { path }, *text = NULL;
+	char *files[] = {path}, *text = NULL;
 	struct stat st;
 	long n;
 
