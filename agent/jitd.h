@@ -83,6 +83,7 @@ int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *
 		      void *arg);
 int kern_selftest(struct kern *k, const char *dir);
 int kern_counters(struct kern *k, uint64_t *allow, uint64_t *deny, uint64_t *drops);
+int kern_drops_reported(struct kern *k, uint64_t *get, const uint64_t *set);
 json_t *kern_programs_json(struct kern *k);
 bool kern_enforcing(struct kern *k);
 const char *kern_path_of(struct kern *k, uint64_t dev, uint64_t ino);

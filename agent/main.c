@@ -115,6 +115,7 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 							     sizeof(t0)),
 					    "end", util_format_time(now, t1, sizeof(t1))));
 		drops_seen = drops;
+		kern_drops_reported(a->kern, NULL, &drops_seen);
 	}
 	drops_checked_ns = now;
 	sd_event_source_set_time_relative(s, DROPS_CHECK_USEC);
@@ -364,6 +365,7 @@ int main(int argc, char **argv)
 		log_err("cannot fill the kernel maps: %s", strerror(-r));
 		return 1;
 	}
+	kern_drops_reported(a->kern, &drops_seen, NULL); /* what earlier agents reported */
 	r = setup_loop(a);
 	if (r < 0) {
 		log_err("cannot set up the event loop: %s", strerror(-r));

@@ -600,6 +600,30 @@ echo "audit verify after the flood: $out"
 rm -f "$AUDIT.r1" "$AUDIT.r2" "$AUDIT.r3"
 cp /tmp/policy.orig.json "$JITD_POLICY"
 
+# Denials while no agent runs: the ring buffer keeps what fits, the kernel counts the rest;
+# the next jitd writes both (and does not report the drops above a second time).
+stop_jitd
+n0=$(wc -l <"$AUDIT")
+out=$($P as 1002 $P flood 12000 /srv/secret.txt 2>&1)
+check audit-no-agent-flood-every-denial-enforced "flood answered: $out" test "$out" = "eperm=12000 ok=0 other=0"
+if start_jitd audit-restart-after-unread-flood; then
+	i=0
+	while ! tail -c 100000 "$AUDIT" | grep -q "kernel ring buffer" && [ $i -lt 30 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	sleep 1
+	tail -n +$((n0 + 1)) "$AUDIT" >/tmp/flood2.jsonl
+	n_rec=$(grep -E "$(jkey decision)\"deny\"" /tmp/flood2.jsonl | grep -E "$(juid 1002)" | grep -c 'secret\.txt')
+	n_drop=$(grep -E "$(jkey source)\"kernel ring buffer\"" /tmp/flood2.jsonl |
+		awk 'match($0, /"count":[0-9]+/) { s += substr($0, RSTART + 8, RLENGTH - 8) } END { print s + 0 }')
+	echo "flood without an agent: $n_rec records, $n_drop counted as dropped"
+	check audit-no-agent-flood-records-plus-drops-equal-accesses "$n_rec + $n_drop != 12000" \
+		test "$((n_rec + n_drop))" = 12000
+	out=$(jitctl audit verify "$AUDIT" 2>&1)
+	check audit-verify-after-restart-with-backlog "$out" test "$(echo "$out" | cut -c1-2)" = OK
+fi
+
 # ------------------------------------------------------------------ done
 
 jitctl status >/dev/null 2>&1
