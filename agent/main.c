@@ -371,6 +371,7 @@ int main(int argc, char **argv)
 		log_err("cannot set up the event loop: %s", strerror(-r));
 		return 1;
 	}
+	ring_buffer__consume(ringbuf); /* decisions made while no agent ran: room for the test's */
 	r = kern_selftest(a->kern, a->state_dir);
 	a->selftest_ok = r == 0;
 	ring_buffer__consume(ringbuf); /* the self-test's own record */
