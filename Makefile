@@ -18,11 +18,11 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf jansson libsystemd
+PKGS := libbpf jansson libsystemd libcrypto
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
 	  -D_GNU_SOURCE -MMD -MP -Iinclude -Iagent -I$(OUTPUT)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd) -lelf -lz
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd -lcrypto) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Iinclude -Ivmlinux/$(ARCH) -I$(OUTPUT)
 ifeq ($(DEBUG),1)
@@ -34,9 +34,10 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
-COMMON_SRCS := agent/util.c agent/policy.c
-AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c agent/pathwatch.c
-CLI_SRCS := cli/jitctl.c
+COMMON_SRCS := agent/util.c agent/policy.c agent/audit_fmt.c agent/audit_log.c
+AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c agent/audit_sub.c \
+	      agent/pathwatch.c
+CLI_SRCS := cli/jitctl.c cli/audit_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
@@ -46,7 +47,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench
 
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps check unit vmcheck bench demo vmlinux install format kernels
+.PHONY: all clean deps check unit vmcheck bench bench-audit demo vmlinux install format kernels
 all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
 $(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/cli $(OUTPUT)/tests:
@@ -77,7 +78,7 @@ $(OUTPUT)/jitctl: $(CLI_OBJS) $(COMMON_OBJS)
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(COMMON_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' $< $(COMMON_OBJS) $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/probe: tests/vm/probe.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -116,6 +117,14 @@ check: all $(UNIT_BINS) $(VM_PROGS) kernels
 bench: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) bench
 
+# Audit records formatted, hashed and written per second on one core (host, no root).
+$(OUTPUT)/tests/audit_bench: tests/bench/audit_bench.c $(COMMON_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(COMMON_OBJS) $(LDLIBS) -o $@
+
+bench-audit: $(OUTPUT)/tests/audit_bench
+	$(Q)taskset -c 0 $(OUTPUT)/tests/audit_bench 2>/dev/null || $(OUTPUT)/tests/audit_bench
+
 demo: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) demo
 
@@ -130,6 +139,8 @@ install: all
 	install -m 0755 $(OUTPUT)/jitctl $(DESTDIR)$(PREFIX)/bin/jitctl
 	install -d $(DESTDIR)/lib/systemd/system
 	sed 's|/usr/local/|$(PREFIX)/|g' dist/jitd.service > $(DESTDIR)/lib/systemd/system/jitd.service
+	install -d $(DESTDIR)/etc/logrotate.d
+	install -m 0644 dist/logrotate.d/jitd $(DESTDIR)/etc/logrotate.d/jitd
 
 format:
 	clang-format -i $(wildcard bpf/*.c agent/*.c agent/*.h cli/*.c include/*.h tests/*/*.c)

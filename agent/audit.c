@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The audit stream: one JSON line per kernel decision and per agent event,
- * each written with a single write() to an append-only file or stdout.
+ * The agent's side of the audit stream: turns ring-buffer decisions into resolved
+ * audit_decision records (resource and user names, paths), applies the policy's
+ * audit.allow (all, first use per grant and object, none) and hands records to the
+ * pipeline (audit_log.c), which formats, chains and writes them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,50 +16,75 @@
 #include <unistd.h>
 
 #include "jitd.h"
+#include "audit_log.h"
 #include "util.h"
 
-static int audit_fd = -1;
-static char *audit_path;
-static uint64_t write_failures;
+#define NAME_CACHE  256
+#define NAME_TTL_NS (60LL * 1000000000)
+#define SEEN_SLOTS  65536 /* first-use set for audit.allow = first */
 
-static int open_sink(const char *path)
+static struct {
+	enum audit_format fmt;
+	bool journal;
+	const char *state_dir;
+	char hostname[256];
+} cfg;
+
+static struct name_slot {
+	uint32_t uid;
+	bool valid, known;
+	int64_t at;
+	char name[64];
+} names[NAME_CACHE];
+
+static uint64_t *seen; /* open-addressing set of first-use keys (0 = empty) */
+static size_t n_seen;
+
+/* Choose the format, journald and where the chain head is kept; before audit_open(). */
+void audit_configure(enum audit_format fmt, bool journal, const char *state_dir)
 {
-	if (!strcmp(path, "-"))
-		return dup(STDOUT_FILENO);
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	cfg.fmt = fmt;
+	cfg.journal = journal;
+	cfg.state_dir = state_dir;
 }
 
 /* Open the sink: a file path, or "-" for stdout. Returns 0 or negative errno. */
 int audit_open(const char *path)
 {
-	audit_path = strdup(path);
-	audit_fd = open_sink(path);
-	return audit_fd < 0 ? -errno : 0;
+	char state[4096];
+	struct audit_log_opts o = {.path = path, .fmt = cfg.fmt, .journal = cfg.journal};
+	int r;
+
+	if (gethostname(cfg.hostname, sizeof(cfg.hostname) - 1))
+		strcpy(cfg.hostname, "localhost");
+	if (cfg.state_dir) {
+		snprintf(state, sizeof(state), "%s/audit-chain.json", cfg.state_dir);
+		o.state_file = state;
+	}
+	o.meta.hostname = cfg.hostname;
+	o.meta.version = JITD_VERSION;
+	r = audit_log_open(&o);
+	if (r)
+		errno = -r;
+	return r;
 }
 
 /* Reopen after logrotate moved the file (SIGHUP). Keeps the old fd on failure. */
 void audit_reopen(void)
 {
-	int fd;
+	int r = audit_log_reopen();
 
-	if (!audit_path)
-		return;
-	fd = open_sink(audit_path);
-	if (fd < 0) {
-		log_err("cannot reopen audit file %s: %s", audit_path, strerror(errno));
-		return;
-	}
-	close(audit_fd);
-	audit_fd = fd;
+	if (r)
+		log_err("cannot reopen audit file %s: %s", audit_log_path(), strerror(-r));
 }
 
+/* Save the chain head and close the sink. */
 void audit_close(void)
 {
-	if (audit_fd >= 0)
-		close(audit_fd);
-	audit_fd = -1;
-	free(audit_path);
-	audit_path = NULL;
+	audit_log_close();
+	free(seen);
+	seen = NULL;
+	n_seen = 0;
 }
 
 /* Realtime ns of a boot-clock instant. */
@@ -66,79 +93,29 @@ int64_t audit_boot_to_real(uint64_t boot_ns)
 	return util_now_ns(CLOCK_REALTIME) - (util_now_ns(CLOCK_BOOTTIME) - (int64_t)boot_ns);
 }
 
-/* Write one record (takes the reference). One write() per line. */
-static int emit(json_t *rec)
+/* User name of a uid, cached for a minute (NSS lookups are slow). */
+static const char *user_name(uint32_t uid, int64_t now)
 {
-	char *line = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	size_t len;
-	ssize_t n;
+	struct name_slot *s = &names[uid % NAME_CACHE];
 
-	json_decref(rec);
-	if (!line)
-		return -ENOMEM;
-	len = strlen(line);
-	line[len] = '\n';
-	n = audit_fd >= 0 ? write(audit_fd, line, len + 1) : -1;
-	free(line);
-	if (n != (ssize_t)len + 1) {
-		if (write_failures++ == 0)
-			log_err("audit write failed: %s", n < 0 ? strerror(errno) : "short write");
-		return -EIO;
+	if (!s->valid || s->uid != uid || now - s->at > NAME_TTL_NS) {
+		struct passwd pw, *res = NULL;
+		char buf[2048];
+
+		s->valid = true;
+		s->uid = uid;
+		s->at = now;
+		s->known = !getpwuid_r(uid, &pw, buf, sizeof(buf), &res) && res;
+		if (s->known)
+			snprintf(s->name, sizeof(s->name), "%s", pw.pw_name);
 	}
-	return 0;
-}
-
-static json_t *record_head(int64_t real_ns, const char *type)
-{
-	char buf[40];
-
-	return json_pack("{s:s,s:s}", "time", util_format_time(real_ns, buf, sizeof(buf)), "type",
-			 type);
-}
-
-static const char *op_name(uint8_t op)
-{
-	static const char *names[] = { [JITD_OP_EXEC] = "exec",	    [JITD_OP_OPEN] = "open",
-				       [JITD_OP_CONNECT] = "connect", [JITD_OP_SENDMSG] = "sendmsg",
-				       [JITD_OP_LINK] = "link",	    [JITD_OP_RENAME] = "rename",
-				       [JITD_OP_PTRACE] = "ptrace" };
-
-	return op < sizeof(names) / sizeof(names[0]) && names[op] ? names[op] : "unknown";
-}
-
-static json_t *object_json(struct agent *a, const struct jitd_event *e)
-{
-	char buf[INET6_ADDRSTRLEN];
-	const char *path;
-	json_t *o;
-
-	if (e->op == JITD_OP_CONNECT || e->op == JITD_OP_SENDMSG) {
-		static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-		bool v4 = e->family == 2 || !memcmp(e->addr, v4mapped, 12);
-
-		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? e->addr + 12 : e->addr, buf, sizeof(buf));
-		return json_pack("{s:s,s:s,s:i}", "family", v4 ? "ipv4" : "ipv6", "addr", buf,
-				 "port", e->port);
-	}
-	if (e->op == JITD_OP_PTRACE)
-		return json_pack("{s:I,s:I}", "pid", (json_int_t)e->ino, "cgroup_id",
-				 (json_int_t)e->dev);
-	dev_t d = util_udev(e->dev);
-
-	snprintf(buf, sizeof(buf), "%u:%u", major(d), minor(d));
-	o = json_pack("{s:s,s:I}", "dev", buf, "ino", (json_int_t)e->ino);
-	path = a->kern ? kern_path_of(a->kern, e->dev, e->ino) : NULL;
-	if (path)
-		json_object_set_new(o, "path", json_string(path));
-	return o;
+	return s->known ? s->name : NULL;
 }
 
 static const char *resource_name(struct agent *a, uint32_t id, char *buf, size_t len)
 {
 	if (id == JITD_RES_SELFTEST)
 		return "(self-test)";
-	if (id == JITD_RES_NONE)
-		return "(grant's cgroup)";
 	for (size_t i = 0; a->policy && i < a->policy->n_resources; i++)
 		if (a->policy->resources[i].id == id)
 			return a->policy->resources[i].name;
@@ -146,45 +123,83 @@ static const char *resource_name(struct agent *a, uint32_t id, char *buf, size_t
 	return buf;
 }
 
-/* One line for one ring-buffer decision. */
-int audit_decision(struct agent *a, const struct jitd_event *e)
+/* True the first time (grant, object) is seen; a full set starts over (more records,
+ * never fewer). */
+static bool first_use(const struct jitd_event *e)
 {
-	json_t *rec = record_head(audit_boot_to_real(e->ts_ns), "decision");
-	char comm[JITD_COMM_LEN + 1], rbuf[16];
+	uint64_t k = e->grant_id * 0x9e3779b97f4a7c15ULL;
 
-	memcpy(comm, e->comm, JITD_COMM_LEN);
-	comm[JITD_COMM_LEN] = 0;
-	for (char *c = comm; *c; c++) /* a task names itself: keep the JSON valid */
-		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f || *c == '"')
-			*c = '?';
-	json_object_set_new(rec, "decision",
-			    json_string(e->decision == JITD_ALLOW ? "allow" : "deny"));
-	json_object_set_new(rec, "op", json_string(op_name(e->op)));
-	json_object_set_new(rec, "uid", json_integer(e->uid));
-	json_object_set_new(rec, "loginuid", e->loginuid == JITD_NO_LOGINUID
-						     ? json_null()
-						     : json_integer(e->loginuid));
-	json_object_set_new(rec, "subject_uid", json_integer(e->subject_uid));
-	json_object_set_new(rec, "pid", json_integer(e->pid));
-	json_object_set_new(rec, "tid", json_integer(e->tid));
-	json_object_set_new(rec, "comm", json_string(comm));
-	json_object_set_new(rec, "cgroup_id", json_integer((json_int_t)e->cgroup));
-	json_object_set_new(rec, "resource",
-			    json_string(resource_name(a, e->resource, rbuf, sizeof(rbuf))));
-	json_object_set_new(rec, "grant_id",
-			    e->grant_id ? json_integer((json_int_t)e->grant_id) : json_null());
-	json_object_set_new(rec, "object", object_json(a, e));
-	return emit(rec);
+	k ^= (e->dev * 0xc2b2ae3d27d4eb4fULL) ^ (e->ino * 0x165667b19e3779f9ULL) ^ e->op;
+	for (size_t i = 0; i < 16; i++)
+		k = k * 31 + e->addr[i];
+	k = (k ^ e->port) | 1;
+	if (!seen || n_seen > SEEN_SLOTS / 2) {
+		free(seen);
+		seen = calloc(SEEN_SLOTS, sizeof(*seen));
+		n_seen = 0;
+		if (!seen)
+			return true;
+	}
+	for (size_t i = k % SEEN_SLOTS;; i = (i + 1) % SEEN_SLOTS) {
+		if (seen[i] == k)
+			return false;
+		if (!seen[i]) {
+			seen[i] = k;
+			n_seen++;
+			return true;
+		}
+	}
 }
 
-/* One line for an agent event ("started", "granted", ...); takes fields' reference. */
+/* One record for one ring-buffer decision. */
+int audit_decision(struct agent *a, const struct jitd_event *e)
+{
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	int allow_mode = a->policy ? a->policy->audit_allow : AUDIT_ALLOW_ALL;
+	char comm[JITD_COMM_LEN + 1], rbuf[16], addr[INET6_ADDRSTRLEN];
+	int64_t now = util_now_ns(CLOCK_REALTIME);
+	struct audit_decision d = {};
+	dev_t dev = util_udev(e->dev);
+
+	if (e->decision == JITD_ALLOW && e->resource != JITD_RES_SELFTEST &&
+	    (allow_mode == AUDIT_ALLOW_NONE || (allow_mode == AUDIT_ALLOW_FIRST && !first_use(e))))
+		return 0;
+	memcpy(comm, e->comm, JITD_COMM_LEN);
+	comm[JITD_COMM_LEN] = 0;
+	d.time_ns = audit_boot_to_real(e->ts_ns);
+	d.op = e->op;
+	d.allow = e->decision == JITD_ALLOW;
+	d.uid = e->uid;
+	d.loginuid = e->loginuid;
+	d.subject_uid = e->subject_uid;
+	d.pid = e->pid;
+	d.tid = e->tid;
+	d.comm = comm;
+	d.cgroup_id = e->cgroup;
+	d.resource = resource_name(a, e->resource, rbuf, sizeof(rbuf));
+	d.grant_id = e->grant_id;
+	d.policy_serial = a->policy ? a->policy->serial : 0;
+	d.user = user_name(e->subject_uid, now);
+	d.proc_user = user_name(e->uid, now);
+	if (e->op == JITD_OP_CONNECT || e->op == JITD_OP_SENDMSG) {
+		bool v4 = e->family == 2 || !memcmp(e->addr, v4mapped, 12);
+
+		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? e->addr + 12 : e->addr, addr, sizeof(addr));
+		d.v6 = !v4;
+		d.addr = addr;
+		d.port = e->port;
+	} else {
+		d.dev_major = major(dev);
+		d.dev_minor = minor(dev);
+		d.ino = e->ino;
+		d.path = a->kern ? kern_path_of(a->kern, e->dev, e->ino) : NULL;
+	}
+	return audit_log_decision(&d);
+}
+
+/* One record for an agent event ("started", "granted", ...); takes fields' reference. */
 void audit_agent_event(const char *event, json_t *fields)
 {
-	json_t *rec = record_head(util_now_ns(CLOCK_REALTIME), "agent");
-
-	json_object_set_new(rec, "event", json_string(event));
-	if (fields)
-		json_object_update(rec, fields);
+	audit_log_event(event, fields, util_now_ns(CLOCK_REALTIME));
 	json_decref(fields);
-	emit(rec);
 }

@@ -596,6 +596,36 @@ int kern_counters(struct kern *k, uint64_t *allow, uint64_t *deny, uint64_t *dro
 	return 0;
 }
 
+/*
+ * The ring-buffer drops already reported as audit records, kept in the pinned stats map
+ * (slot JITD_STAT_DROPS_REPORTED, CPU 0) so that a restarted agent reports only the new
+ * ones, including those lost while no agent was reading. *get and/or set.
+ */
+int kern_drops_reported(struct kern *k, uint64_t *get, const uint64_t *set)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(k->skel->maps.stats), r = 0;
+	uint32_t idx = JITD_STAT_DROPS_REPORTED;
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &idx, vals))
+		r = -errno;
+	if (!r && get)
+		*get = vals[0];
+	if (!r && set) {
+		memset(vals, 0, ncpu * sizeof(*vals));
+		vals[0] = *set;
+		if (bpf_map_update_elem(fd, &idx, vals, BPF_ANY))
+			r = -errno;
+	}
+	free(vals);
+	return r;
+}
+
 /* [{"name","hook","attached","prog_id"}] for `jitctl status`. */
 json_t *kern_programs_json(struct kern *k)
 {

@@ -42,6 +42,7 @@ static unsigned n_clients;
 
 static void client_free(struct client *c)
 {
+	audit_sub_remove(c);
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->idle);
 	close(c->fd);
@@ -277,6 +278,44 @@ static json_t *do_status(struct client *c, json_t *req)
 	return r;
 }
 
+/* {"op":"audit",...}: become a live audit subscriber (audit_sub.c); root only. */
+static json_t *do_audit(struct client *c, json_t *req)
+{
+	if (c->cred.uid != 0)
+		return error_reply("EPERM", "only root may read the audit stream (you are uid %u)",
+				   c->cred.uid);
+	sd_event_source_set_enabled(c->idle, SD_EVENT_OFF); /* a follower may stay silent */
+	return audit_sub_request(c->a, c, req);
+}
+
+#define CTL_MAX_SUB_OUT (4u << 20)
+
+/* Queue raw lines for a subscriber. A client that does not keep up is dropped (-ENOBUFS)
+ * rather than slowing jitd; close_after closes it once the queue is sent. */
+int ctl_push(void *client, const char *buf, size_t len, bool close_after)
+{
+	struct client *c = client;
+	char *no;
+
+	if (c->closing)
+		return -EPIPE;
+	if (c->out_len + len > CTL_MAX_SUB_OUT) {
+		c->closing = true;
+		c->out_len = c->out_off = 0;
+		shutdown(c->fd, SHUT_RDWR); /* the next wakeup frees it */
+		sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
+		return -ENOBUFS;
+	}
+	no = realloc(c->out, c->out_len + len + 1);
+	if (!no)
+		return -ENOMEM;
+	c->out = no;
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	c->closing = close_after;
+	return sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
+}
+
 static json_t *dispatch(struct client *c, const char *line, size_t len)
 {
 	static const struct {
@@ -285,7 +324,8 @@ static json_t *dispatch(struct client *c, const char *line, size_t len)
 	} verbs[] = { { "grant", do_grant },
 		      { "revoke", do_revoke },
 		      { "list", do_list },
-		      { "status", do_status } };
+		      { "status", do_status },
+		      { "audit", do_audit } };
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *reply = NULL;
 	const char *op;

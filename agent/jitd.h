@@ -11,6 +11,11 @@
 
 #include "jitd_abi.h"
 #include "policy.h"
+#include "audit_fmt.h"
+
+#ifndef JITD_VERSION
+#define JITD_VERSION "0.1.0"
+#endif
 
 #define GRANT_MAX_REASON 1024
 #define GRANT_KEEP_ENDED 1000 /* ended grants kept for `list --all` */
@@ -79,6 +84,7 @@ int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *
 int kern_selftest(struct kern *k, const char *dir);
 int kern_set_granted_cgroups(struct kern *k, const uint64_t *ids, size_t n);
 int kern_counters(struct kern *k, uint64_t *allow, uint64_t *deny, uint64_t *drops);
+int kern_drops_reported(struct kern *k, uint64_t *get, const uint64_t *set);
 json_t *kern_programs_json(struct kern *k);
 bool kern_enforcing(struct kern *k);
 const char *kern_path_of(struct kern *k, uint64_t dev, uint64_t ino);
@@ -99,8 +105,15 @@ json_t *grant_to_json(const struct grant *g);
 /* ctl.c: the control socket. */
 int ctl_start(struct agent *a);
 void ctl_stop(void);
+int ctl_push(void *client, const char *buf, size_t len, bool close_after);
+
+/* audit_sub.c: live audit subscribers on the control socket. */
+json_t *audit_sub_request(struct agent *a, void *client, json_t *req);
+void audit_sub_remove(void *client);
+void audit_sub_init(void);
 
 /* audit.c: the audit stream. */
+void audit_configure(enum audit_format fmt, bool journal, const char *state_dir);
 int audit_open(const char *path);
 void audit_reopen(void);
 void audit_close(void);

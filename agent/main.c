@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"  -d, --state-dir DIR     where grants are kept (default " JITD_DEFAULT_STATE_DIR ")\n"
 	"  -a, --audit-file PATH   audit JSON lines file, '-' for stdout\n"
 	"                          (default /var/log/jitd/audit.jsonl)\n"
+	"      --audit-format F    ocsf (OCSF 1.8.0, default) or ecs (ECS 9.x)\n"
+	"      --journal           also send every audit record to journald\n"
 	"      --cgroup-root DIR   cgroup v2 mount (default /sys/fs/cgroup)\n"
 	"      --check-policy      parse the policy, print errors, exit (no kernel access)\n"
 	"      --unload            remove the pinned programs and maps, then exit\n"
@@ -53,6 +55,7 @@ static const char usage_text[] =
 static struct agent agent;
 static struct ring_buffer *ringbuf;
 static uint64_t drops_seen;
+static int64_t drops_checked_ns;
 
 static int handle_event(void *ctx, void *data, size_t len)
 {
@@ -98,12 +101,23 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 	struct agent *a = userdata;
 	uint64_t allow, deny, drops;
 
+	int64_t now = util_now_ns(CLOCK_REALTIME);
+	char t0[40], t1[40];
+
 	if (!kern_counters(a->kern, &allow, &deny, &drops) && drops > drops_seen) {
+		ring_buffer__consume(ringbuf); /* what did fit comes first */
 		audit_agent_event("records_dropped",
-				  json_pack("{s:I,s:I}", "count", (json_int_t)(drops - drops_seen),
-					    "total", (json_int_t)drops));
+				  json_pack("{s:s,s:I,s:I,s:{s:s,s:s}}", "source",
+					    "kernel ring buffer", "count",
+					    (json_int_t)(drops - drops_seen), "total", (json_int_t)drops,
+					    "window", "start",
+					    util_format_time(drops_checked_ns ?: a->started_ns, t0,
+							     sizeof(t0)),
+					    "end", util_format_time(now, t1, sizeof(t1))));
 		drops_seen = drops;
+		kern_drops_reported(a->kern, NULL, &drops_seen);
 	}
+	drops_checked_ns = now;
 	sd_event_source_set_time_relative(s, DROPS_CHECK_USEC);
 	return 0;
 }
@@ -227,13 +241,16 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "audit-file", required_argument, NULL, 'a' },
 		{ "cgroup-root", required_argument, NULL, 'C' },
+		{ "audit-format", required_argument, NULL, 'F' },
+		{ "journal", no_argument, NULL, 'J' },
 		{ "check-policy", no_argument, NULL, 'c' },
 		{ "unload", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	const char *audit_path = "/var/log/jitd/audit.jsonl";
-	bool unload = false, check_only = false;
+	bool unload = false, check_only = false, journal = false;
+	enum audit_format audit_fmt = AUDIT_FMT_OCSF;
 	struct agent *a = &agent;
 	char err[1024], lsm[256] = "";
 	int c, r;
@@ -260,6 +277,16 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			check_only = true;
+			break;
+		case 'F':
+			if (strcmp(optarg, "ocsf") && strcmp(optarg, "ecs")) {
+				fprintf(stderr, "jitd: --audit-format is ocsf or ecs\n");
+				return 2;
+			}
+			audit_fmt = strcmp(optarg, "ecs") ? AUDIT_FMT_OCSF : AUDIT_FMT_ECS;
+			break;
+		case 'J':
+			journal = true;
 			break;
 		case 'U':
 			unload = true;
@@ -316,6 +343,7 @@ int main(int argc, char **argv)
 		if (*dir)
 			make_dirs(dir, 0750);
 	}
+	audit_configure(audit_fmt, journal, a->state_dir);
 	if (audit_open(audit_path)) {
 		log_err("cannot open audit file %s: %s", audit_path, strerror(errno));
 		return 1;
@@ -338,11 +366,13 @@ int main(int argc, char **argv)
 		log_err("cannot fill the kernel maps: %s", strerror(-r));
 		return 1;
 	}
+	kern_drops_reported(a->kern, &drops_seen, NULL); /* what earlier agents reported */
 	r = setup_loop(a);
 	if (r < 0) {
 		log_err("cannot set up the event loop: %s", strerror(-r));
 		return 1;
 	}
+	ring_buffer__consume(ringbuf); /* decisions made while no agent ran: room for the test's */
 	r = kern_selftest(a->kern, a->state_dir);
 	a->selftest_ok = r == 0;
 	ring_buffer__consume(ringbuf); /* the self-test's own record */
@@ -352,6 +382,7 @@ int main(int argc, char **argv)
 			strerror(-r));
 		return 1;
 	}
+	audit_sub_init();
 	r = ctl_start(a);
 	if (r < 0) {
 		log_err("cannot listen on %s: %s", a->socket_path, strerror(-r));

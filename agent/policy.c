@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "audit_fmt.h"
 #include "util.h"
 
 #define MAX_DEPTH 8   /* deepest path we report: resources.NAME.connect[i] */
@@ -927,11 +928,44 @@ out:
 	return r;
 }
 
+/* "audit": {"allow": "all" | "first" | "none"} (how many allow records to write). */
+static int check_audit(struct pctx *c, json_t *root, struct policy *p)
+{
+	static const char *const allowed[] = {"allow", NULL};
+	json_t *obj = json_object_get(root, "audit"), *v;
+	int r = 0;
+
+	if (!obj)
+		return 0;
+	push_key(c, "audit");
+	if (!json_is_object(obj)) {
+		r = perr(c, false, "expected an object like {\"allow\": \"first\"}, got %s",
+			 type_name(obj));
+		goto out;
+	}
+	r = check_keys(c, obj, allowed);
+	v = json_object_get(obj, "allow");
+	if (!r && v) {
+		enum audit_allow mode;
+
+		push_key(c, "allow");
+		if (!json_is_string(v) || audit_parse_allow(json_string_value(v), &mode))
+			r = perr(c, false, "expected \"all\", \"first\" or \"none\"");
+		else
+			p->audit_allow = mode;
+		p->has_audit = true;
+		pop(c);
+	}
+out:
+	pop(c);
+	return r;
+}
+
 /* Parse and validate one source into p (which the caller frees). */
 static int parse_src(const struct src *src, struct policy *p, char *err, size_t errlen)
 {
 	static const char *const allowed[] = {"version", "serial", "resources", "exempt",
-					      "admins",	 "rules",  "grants",	NULL};
+					      "admins",	 "rules",  "grants",	"audit", NULL};
 	struct pctx c = {.src = src, .err = err, .errlen = errlen};
 	json_error_t je;
 	json_t *root;
@@ -963,6 +997,8 @@ static int parse_src(const struct src *src, struct policy *p, char *err, size_t 
 		r = check_list(&c, root, "rules", JSON_OBJECT, "objects");
 	if (!r)
 		r = check_list(&c, root, "grants", JSON_OBJECT, "objects");
+	if (!r)
+		r = check_audit(&c, root, p);
 out:
 	json_decref(root);
 	return r;
@@ -1179,6 +1215,10 @@ static int merge(struct loader *ld, struct policy *to, struct policy *from, size
 	}
 	from->n_resources = 0;
 
+	if (from->has_audit) {
+		to->audit_allow = from->audit_allow;
+		to->has_audit = true;
+	}
 	if (from->n_exempt_uids) {
 		uid_t *u = realloc(to->exempt_uids,
 				   (to->n_exempt_uids + from->n_exempt_uids) * sizeof(*u));

@@ -42,6 +42,8 @@ struct policy {
 	char **exempt_cgroups; /* cgroup v2 paths relative to the cgroupfs root, "/system.slice" */
 	size_t n_exempt_cgroups;
 	char *source; /* file or directory it was read from */
+	int audit_allow; /* enum audit_allow: "audit": {"allow": "all"|"first"|"none"} */
+	bool has_audit;
 };
 
 /*

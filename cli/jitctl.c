@@ -25,20 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jitctl.h"
 #include "util.h"
 
 #ifndef JITCTL_VERSION
 #define JITCTL_VERSION "0.1.0"
 #endif
-
-/* Exit codes, docs/protocol.md. */
-enum {
-	EXIT_OK = 0,
-	EXIT_REFUSED = 1,	/* jitd refused or failed the request (or a local failure) */
-	EXIT_USAGE = 2,		/* bad arguments, bad duration */
-	EXIT_UNREACHABLE = 3,	/* socket missing, connection refused, timeout, bad reply */
-	EXIT_NOT_ENFORCING = 4, /* status: jitd answers but is not enforcing */
-};
 
 #define REASON_MAX	  1024 /* bytes, docs/protocol.md */
 #define DEFAULT_TIMEOUT_S 10
@@ -69,12 +61,6 @@ enum {
 	{ "help", no_argument, NULL, 'h' }
 // clang-format on
 
-struct ctl {
-	const char *socket; /* control socket path */
-	int timeout_s;	    /* for the whole exchange: connect, send, reply */
-	bool json;	    /* print JSON instead of text */
-};
-
 /* ---------------------------------------------------------------------------------------- */
 /* Help texts                                                                                */
 
@@ -101,6 +87,7 @@ static const char help_main[] =
     "  revoke ID                              end a grant now\n"
     "  list [--all]                           show active grants (--all: ended ones too)\n"
     "  status                                 show whether jitd is enforcing, and why not\n"
+    "  audit (--follow | --since TIME | verify FILE...)  read or check the audit stream\n"
     "  help [VERB]                            show this help, or a verb's help\n"
     "\n"
     "Options (also accepted after the verb, before or after its arguments):\n" COMMON_HELP
@@ -1105,6 +1092,7 @@ static const struct verb verbs[] = {
     {"revoke", cmd_revoke, help_revoke},
     {"list", cmd_list, help_list},
     {"status", cmd_status, help_status},
+    {"audit", cmd_audit, help_audit},
 };
 
 static const struct verb *find_verb(const char *name)

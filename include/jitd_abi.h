@@ -87,6 +87,7 @@ enum jitd_stat {
 	JITD_STAT_ALLOW = 0,
 	JITD_STAT_DENY = 1,
 	JITD_STAT_DROPS = 2, /* ring-buffer reserve failures */
+	JITD_STAT_DROPS_REPORTED = 3, /* userspace only: drops already in the audit stream */
 	JITD_STAT_MAX = 4
 };
 

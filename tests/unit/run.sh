@@ -27,7 +27,7 @@ for bin in "$@"; do
 	elif printf '%s\n' "$out" | grep -q '^FAIL '; then
 		echo "FAIL $name: reported failures but exited with status 0"
 		status=1
-	elif ! printf '%s\n' "$out" | grep -q '^PASS '; then
+	elif ! printf '%s\n' "$out" | grep -qE '^(PASS|SKIP) '; then
 		echo "FAIL $name: ran no tests"
 		status=1
 	fi

@@ -47,7 +47,7 @@ show ls -l /srv/secret.txt
 echo "(the file is world-readable; only jitd's BPF LSM program stands in the way)"
 show $P as 1001 $P open /srv/secret.txt
 show $P as 1001 cat /srv/secret.txt
-last_audit "$(jkey decision)\"deny\"" "$(jkey uid)1001[,}]"
+last_audit "$(jkey decision)\"deny\"" "$(juid 1001)"
 
 step "2. root grants alice 5 seconds on \"secrets\""
 echo "\$ jitctl grant secrets --user alice --for 5s --reason INC-42"
@@ -58,7 +58,7 @@ show jitctl list
 
 step "3. alice, within the 5 seconds: allowed"
 show $P as 1001 cat /srv/secret.txt
-last_audit "$(jkey decision)\"allow\"" "$(jkey uid)1001[,}]"
+last_audit "$(jkey decision)\"allow\"" "$(juid 1001)"
 
 step "4. Wait for the grant to expire (the kernel checks the expiry itself, no agent needed)"
 n=0
@@ -73,7 +73,7 @@ show jitctl list
 step "5. alice again: denied"
 show $P as 1001 $P open /srv/secret.txt
 show $P as 1001 cat /srv/secret.txt
-last_audit "$(jkey decision)\"deny\"" "$(jkey uid)1001[,}]"
+last_audit "$(jkey decision)\"deny\"" "$(juid 1001)"
 
 step "Done"
 stop_jitd

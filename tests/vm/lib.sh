@@ -188,12 +188,12 @@ revoke() {
 	}
 }
 
-# ---- audit file helpers (JSON lines; jitd may or may not put spaces after ':' and ',')
+# ---- audit file helpers (OCSF JSON lines; jitd may or may not put spaces after ':' and ',')
 
-# audit_lines PATTERN...: the decision lines of the audit file matching every
-# extended regex given (each may use '": ?' for optional spaces).
+# audit_lines PATTERN...: the decision lines of the audit file (unmapped.jitd.decision)
+# matching every extended regex given (each may use '": ?' for optional spaces).
 audit_lines() {
-	_al=$(grep -E '"type": ?"decision"' "$AUDIT" 2>/dev/null)
+	_al=$(grep -E '"decision": ?"(allow|deny)"' "$AUDIT" 2>/dev/null)
 	for _p in "$@"; do
 		_al=$(echo "$_al" | grep -E -- "$_p")
 	done
@@ -215,4 +215,14 @@ wait_audit() {
 # jkey KEY: a regex for "KEY": with optional space.
 jkey() {
 	echo "\"$1\": ?"
+}
+
+# juid N: a regex for an OCSF user uid (actor.user or actor.process.user) equal to N.
+juid() {
+	echo "\"uid\": ?\"$1\""
+}
+
+# jres NAME: a regex for the record's resource (OCSF policy.name).
+jres() {
+	echo "\"policy\": ?\\{\"name\": ?\"$1\""
 }

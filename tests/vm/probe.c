@@ -62,7 +62,7 @@ static int usage(void)
 		"|\n"
 		"             rename A B | connect ADDR PORT | sendto ADDR PORT |\n"
 		"             as UID[:GID] CMD... | loginuid N CMD... | cgexec CGPATH CMD... |\n"
-		"             suroot CMD...\n");
+		"             suroot CMD... | flood N PATH\n");
 	return 2;
 }
 
@@ -456,6 +456,27 @@ static int cmd_sock(const char *path)
 	return 0;
 }
 
+/* Open PATH n times as fast as possible; print "eperm=A ok=B other=C" (the audit flood). */
+static int cmd_flood(const char *n_s, const char *path)
+{
+	long n = atol(n_s), eperm = 0, ok = 0, other = 0;
+
+	for (long i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY);
+
+		if (fd >= 0) {
+			close(fd);
+			ok++;
+		} else if (errno == EPERM) {
+			eperm++;
+		} else {
+			other++;
+		}
+	}
+	printf("eperm=%ld ok=%ld other=%ld\n", eperm, ok, other);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -505,5 +526,7 @@ int main(int argc, char **argv)
 		return cmd_cgexec(argv[0], argv + 1);
 	if (!strcmp(cmd, "suroot") && argc >= 1)
 		return cmd_suroot(argv);
+	if (!strcmp(cmd, "flood") && argc == 2)
+		return cmd_flood(argv[0], argv[1]);
 	return usage();
 }
