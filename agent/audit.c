@@ -116,6 +116,8 @@ static const char *resource_name(struct agent *a, uint32_t id, char *buf, size_t
 {
 	if (id == JITD_RES_SELFTEST)
 		return "(self-test)";
+	if (id == JITD_RES_NONE)
+		return "(grant's cgroup)";
 	for (size_t i = 0; a->policy && i < a->policy->n_resources; i++)
 		if (a->policy->resources[i].id == id)
 			return a->policy->resources[i].name;
@@ -188,6 +190,9 @@ int audit_decision(struct agent *a, const struct jitd_event *e)
 		d.v6 = !v4;
 		d.addr = addr;
 		d.port = e->port;
+	} else if (e->op == JITD_OP_PTRACE) {
+		d.target_pid = (uint32_t)e->ino;
+		d.target_cgroup = e->dev;
 	} else {
 		d.dev_major = major(dev);
 		d.dev_minor = minor(dev);

@@ -358,6 +358,8 @@ static const char *op_name(uint8_t op)
 		return "link";
 	case JITD_OP_RENAME:
 		return "rename";
+	case JITD_OP_PTRACE:
+		return "ptrace";
 	}
 	return "unknown";
 }
@@ -386,6 +388,9 @@ static struct ocsf_class decision_class(uint8_t op)
 	case JITD_OP_LINK:
 		return (struct ocsf_class){1,	   1001, 99, CAT_SYSTEM, "File System Activity",
 					   "Other"};
+	case JITD_OP_PTRACE:
+		/* Opening another process for control: ptrace, /proc/PID/mem. */
+		return (struct ocsf_class){1, 1007, 3, CAT_SYSTEM, "Process Activity", "Open"};
 	default:
 		return (struct ocsf_class){1, 1001, 14, CAT_SYSTEM, "File System Activity", "Open"};
 	}
@@ -459,6 +464,9 @@ static void fill_decision_summary(const struct audit_decision *d, uint64_t seq,
 	if (d->addr)
 		snprintf(s->object, sizeof(s->object), d->v6 ? "[%s]:%u" : "%s:%u", d->addr,
 			 d->port);
+	else if (d->op == JITD_OP_PTRACE)
+		snprintf(s->object, sizeof(s->object), "pid %u (cgroup %llu)", d->target_pid,
+			 (unsigned long long)d->target_cgroup);
 	else if (d->path)
 		snprintf(s->object, sizeof(s->object), "%s", d->path);
 	else
@@ -484,10 +492,10 @@ void audit_decision_summary(const struct audit_decision *d, uint64_t seq, struct
 
 /* The constant parts of a decision record, per (op, allow) and per host, built once. */
 struct frags {
-	struct abuf head[JITD_OP_RENAME + 1][2]; /* "{...,"actor":{"process":{"name": */
-	struct abuf cls[JITD_OP_RENAME + 1];	 /* ,"category_name"..."class_uid":N, */
-	struct abuf tail[JITD_OP_RENAME + 1][2]; /* "severity".."status_detail":" */
-	struct abuf type[JITD_OP_RENAME + 1];	 /* "type_name":..,"unmapped":{ */
+	struct abuf head[JITD_OP_PTRACE + 1][2]; /* "{...,"actor":{"process":{"name": */
+	struct abuf cls[JITD_OP_PTRACE + 1];	 /* ,"category_name"..."class_uid":N, */
+	struct abuf tail[JITD_OP_PTRACE + 1][2]; /* "severity".."status_detail":" */
+	struct abuf type[JITD_OP_PTRACE + 1];	 /* "type_name":..,"unmapped":{ */
 	struct abuf device, product;
 	char host[256], version[64];
 	bool built;
@@ -497,7 +505,7 @@ static struct frags F;
 
 static void build_frags(const struct audit_meta *m)
 {
-	for (int op = JITD_OP_EXEC; op <= JITD_OP_RENAME; op++) {
+	for (int op = JITD_OP_EXEC; op <= JITD_OP_PTRACE; op++) {
 		struct ocsf_class k = decision_class(op);
 		char tn[96];
 
@@ -636,7 +644,7 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 			 struct audit_chain *c, struct abuf *b, struct audit_summary *sum)
 {
 	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
-	uint8_t op = d->op >= JITD_OP_EXEC && d->op <= JITD_OP_RENAME ? d->op : JITD_OP_OPEN;
+	uint8_t op = d->op >= JITD_OP_EXEC && d->op <= JITD_OP_PTRACE ? d->op : JITD_OP_OPEN;
 	const char *opn = op_name(op);
 	uint64_t seq = c->seq + 1;
 	char comm[JITD_COMM_LEN + 1];
@@ -680,7 +688,7 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 		AB_LIT(b, ",\"port\":");
 		ab_u64(b, d->port);
 		AB_LIT(b, "},");
-	} else if (op != JITD_OP_EXEC) {
+	} else if (op != JITD_OP_EXEC && op != JITD_OP_PTRACE) {
 		AB_LIT(b, "\"file\":");
 		ab_file(b, d, false);
 		AB_LIT(b, ",");
@@ -697,6 +705,9 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 		ab_esc(b, d->addr ? d->addr : "");
 		AB_LIT(b, " port ");
 		ab_u64(b, d->port);
+	} else if (op == JITD_OP_PTRACE) {
+		AB_LIT(b, "pid ");
+		ab_u64(b, d->target_pid);
 	} else if (d->path) {
 		ab_esc(b, d->path);
 	} else {
@@ -740,6 +751,10 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 		ab_str(b, d->path ? base_name(d->path) : comm);
 		AB_LIT(b, ",\"pid\":");
 		ab_u64(b, d->pid);
+		AB_LIT(b, "},");
+	} else if (op == JITD_OP_PTRACE) {
+		AB_LIT(b, "\"process\":{\"pid\":");
+		ab_u64(b, d->target_pid);
 		AB_LIT(b, "},");
 	}
 	ab_buf(b, &F.tail[op][d->allow]);
@@ -829,7 +844,8 @@ static int ecs_decision(const struct audit_meta *m, const struct audit_decision 
 			struct audit_chain *c, struct abuf *out, struct audit_summary *sum)
 {
 	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
-	const char *cat = d->op == JITD_OP_EXEC ? "process" : net ? "network" : "file";
+	bool proc = d->op == JITD_OP_EXEC || d->op == JITD_OP_PTRACE;
+	const char *cat = proc ? "process" : net ? "network" : "file";
 	const char *t1 = d->op == JITD_OP_EXEC ? "start" : net ? "connection" : "access";
 	char comm[JITD_COMM_LEN + 1], action[32], uid[16];
 	struct audit_summary s;
@@ -861,6 +877,10 @@ static int ecs_decision(const struct audit_meta *m, const struct audit_decision 
 		json_object_set_new(rec, "network",
 				    json_pack("{s:s,s:s}", "type", d->v6 ? "ipv6" : "ipv4",
 					      "direction", "egress"));
+	} else if (d->op == JITD_OP_PTRACE) {
+		json_object_set_new(rec, "target",
+				    json_pack("{s:{s:I}}", "process", "pid",
+					      (json_int_t)d->target_pid));
 	} else {
 		char dev[32];
 		json_t *f;

@@ -51,6 +51,9 @@ struct audit_decision {
 	unsigned dev_major, dev_minor;
 	uint64_t ino;
 	const char *path; /* or NULL when unknown */
+	/* ptrace (op JITD_OP_PTRACE): the target process; cgroup is the granted one */
+	uint32_t target_pid;
+	uint64_t target_cgroup;
 	/* network */
 	bool v6;
 	const char *addr; /* text form */

@@ -56,6 +56,12 @@ static struct audit_decision decision(uint8_t op, bool allow)
 		d.v6 = op == JITD_OP_SENDMSG;
 		d.port = 5432;
 	}
+	if (op == JITD_OP_PTRACE) {
+		d.path = NULL;
+		d.resource = "(grant's cgroup)";
+		d.target_pid = 4242;
+		d.target_cgroup = 99;
+	}
 	return d;
 }
 
@@ -244,7 +250,7 @@ static bool check_ocsf(const char *line)
 static void ocsf_every_decision_meets_the_schema(void)
 {
 	static const uint8_t ops[] = {JITD_OP_EXEC,    JITD_OP_OPEN, JITD_OP_CONNECT,
-				      JITD_OP_SENDMSG, JITD_OP_LINK, JITD_OP_RENAME};
+				      JITD_OP_SENDMSG, JITD_OP_LINK, JITD_OP_RENAME, JITD_OP_PTRACE};
 	struct audit_chain c;
 	struct abuf b = {};
 
@@ -359,7 +365,7 @@ static void ocsf_decision_line_is_canonical_json(void)
 	struct abuf b = {};
 
 	audit_chain_init(&c);
-	for (int op = JITD_OP_EXEC; op <= JITD_OP_RENAME; op++)
+	for (int op = JITD_OP_EXEC; op <= JITD_OP_PTRACE; op++)
 		for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
 			struct audit_decision d = decision(op, p & 1);
 			json_t *j;

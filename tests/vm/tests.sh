@@ -472,7 +472,7 @@ expect ptrace-within-granted-tree-ok ok $P cgexec /ptr $P as 1001 $P ptrace $IN_
 expect ptrace-ungranted-process-still-ok ok $P as 1001 $P ptrace $OUT_PID
 expect ptrace-granted-tree-still-has-access ok $P cgexec /ptr $P as 1001 $P open /srv/secret.txt
 check audit-ptrace-deny-recorded "no ptrace deny line" \
-	wait_audit 10 "$(jkey op)\"ptrace\"" "$(jkey decision)\"deny\""
+	wait_audit 10 "$(jkey op)\"ptrace\"" "$(jkey decision)\"deny\"" "$(jkey class_uid)1007[,}]"
 [ -n "$G_PTR" ] && revoke "$G_PTR"
 expect ptrace-after-revoke-ok ok $P as 1001 $P ptrace $IN_PID
 kill "$IN_PID" "$OUT_PID" 2>/dev/null
