@@ -34,9 +34,9 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
-COMMON_SRCS := agent/util.c agent/policy.c
-AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c
-CLI_SRCS := cli/jitctl.c
+COMMON_SRCS := agent/util.c agent/policy.c agent/request.c
+AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c agent/scope.c
+CLI_SRCS := cli/jitctl.c cli/workflow.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
