@@ -160,6 +160,8 @@ void kern_close(struct kern *k)
 int kern_unload(void)
 {
 	DIR *d = opendir(JITD_PIN_DIR);
+	__u32 ids[64];
+	size_t n_ids = 0;
 	struct dirent *de;
 	char path[512];
 	int err = 0;
@@ -174,6 +176,16 @@ int kern_unload(void)
 			if (de->d_name[0] == '.' || is_link != (pass == 0))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", JITD_PIN_DIR, de->d_name);
+			if (is_link && n_ids < sizeof(ids) / sizeof(ids[0])) {
+				struct bpf_link_info info = {};
+				__u32 len = sizeof(info);
+				int fd = bpf_obj_get(path);
+
+				if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+					ids[n_ids++] = info.prog_id;
+				if (fd >= 0)
+					close(fd);
+			}
 			if (unlink(path)) {
 				err = -errno;
 				log_err("cannot remove %s: %s", path, strerror(errno));
@@ -183,6 +195,26 @@ int kern_unload(void)
 	closedir(d);
 	if (!err && rmdir(JITD_PIN_DIR) && errno != ENOENT)
 		err = -errno;
+	/*
+	 * The kernel detaches an unpinned link only after an RCU grace period and a workqueue
+	 * run (6.12), then drops its program: return once the programs are gone, so that
+	 * "unloaded" means no longer enforced (bounded: 5 s).
+	 */
+	for (int tries = 0; !err && n_ids && tries < 500; tries++) {
+		size_t live = 0;
+
+		for (size_t i = 0; i < n_ids; i++) {
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+			if (fd >= 0) {
+				close(fd);
+				live++;
+			}
+		}
+		if (!live)
+			break;
+		usleep(10000);
+	}
 	return err;
 }
 
