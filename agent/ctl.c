@@ -360,6 +360,10 @@ static json_t *do_request(struct client *c, json_t *req)
 	json_t *e;
 	int r;
 
+	if (json_object_get(req, "user") || json_object_get(req, "uid") ||
+	    json_object_get(req, "cgroup"))
+		return error_reply("EINVAL", "a request is always for the caller: no 'user', 'uid' "
+					     "or 'cgroup' (admins use 'grant')");
 	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)))
 		return e;
 	rule = req_find_rule(a->policy, c->cred.uid, g.res, g.n_res, err, sizeof(err));
@@ -383,7 +387,7 @@ static json_t *do_request(struct client *c, json_t *req)
 	req_history_add(&g, "requested", c->cred.uid, reason, now);
 	if (rule->approvals) {
 		g.state = GRANT_PENDING;
-		g.expires_ns = now + GRANT_PENDING_TTL_S * 1000000000LL;
+		g.expires_ns = now + a->pending_ttl_s * 1000000000LL;
 	} else {
 		g.state = GRANT_ACTIVE;
 		g.starts_ns = now;
@@ -739,7 +743,8 @@ static json_t *do_status(struct client *c, json_t *req)
 						     "deny", (json_int_t)deny, "drops",
 						     (json_int_t)drops));
 	json_object_set_new(r, "policy",
-			    json_pack("{s:s,s:I,s:I}", "source", a->policy_path, "serial",
+			    json_pack("{s:s,s:I,s:I}", "source", a->policy->source ?: a->policy_path,
+				      "serial",
 				      (json_int_t)a->policy->serial, "resources",
 				      (json_int_t)a->policy->n_resources));
 	json_object_set_new(r, "grants", json_pack("{s:I}", "active",

@@ -338,6 +338,8 @@ int grant_store_load(struct grant_store *s, const char *state_dir)
 			log_err("%s: grant #%zu is malformed", s->path, i);
 			break;
 		}
+		g.live = g.state == GRANT_ACTIVE &&
+			 g.starts_boot <= (uint64_t)util_now_ns(CLOCK_BOOTTIME);
 		err = store_append(s, &g);
 		if (err)
 			break;

@@ -21,7 +21,7 @@
 #define log_info(fmt, ...) fprintf(stderr, "<6>jitd: " fmt "\n", ##__VA_ARGS__)
 
 #define GRANT_MAX_RES 16		       /* resources of one request */
-#define GRANT_PENDING_TTL_S 3600	       /* a pending request expires after this */
+#define GRANT_PENDING_TTL_S 3600	       /* default --pending-ttl */
 #define GRANT_EXEC_CGROUP "/jitd.exec"	       /* jitd exec cgroups without systemd */
 
 /* "scheduled" is an active grant whose start is still ahead (docs/protocol.md). */
@@ -92,6 +92,7 @@ struct agent {
 	bool selftest_ok;
 	sd_event_source *expiry_timer;
 	bool use_systemd; /* jitd exec: transient scopes over D-Bus (systemd is PID 1) */
+	int64_t pending_ttl_s; /* a pending request expires after this (--pending-ttl) */
 };
 
 /* bpfload.c: the kernel side. */

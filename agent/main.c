@@ -43,6 +43,7 @@ static const char usage_text[] =
 	"  -a, --audit-file PATH   audit JSON lines file, '-' for stdout\n"
 	"                          (default /var/log/jitd/audit.jsonl)\n"
 	"      --cgroup-root DIR   cgroup v2 mount (default /sys/fs/cgroup)\n"
+	"      --pending-ttl DURATION  a pending request expires after this (default 1h)\n"
 	"      --check-policy      parse the policy, print errors, exit (no kernel access)\n"
 	"      --unload            remove the pinned programs and maps, then exit\n"
 	"  -h, --help              this text\n"
@@ -397,6 +398,7 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "audit-file", required_argument, NULL, 'a' },
 		{ "cgroup-root", required_argument, NULL, 'C' },
+		{ "pending-ttl", required_argument, NULL, 'T' },
 		{ "check-policy", no_argument, NULL, 'c' },
 		{ "unload", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
@@ -411,6 +413,7 @@ int main(int argc, char **argv)
 	a->socket_path = JITD_DEFAULT_SOCKET;
 	a->state_dir = JITD_DEFAULT_STATE_DIR;
 	a->cgroup_root = "/sys/fs/cgroup";
+	a->pending_ttl_s = GRANT_PENDING_TTL_S;
 	while ((c = getopt_long(argc, argv, "p:s:d:a:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -427,6 +430,12 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			a->cgroup_root = optarg;
+			break;
+		case 'T':
+			if (util_parse_duration(optarg, &a->pending_ttl_s)) {
+				fprintf(stderr, "jitd: --pending-ttl: bad duration '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		case 'c':
 			check_only = true;

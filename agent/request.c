@@ -15,7 +15,7 @@
 #include "jitd.h"
 #include "util.h"
 
-#define NS_PER_S 1000000000LL
+#define NS_PER_S   1000000000LL
 #define MAX_GROUPS 1024
 
 /* Does principal ("user:NAME" or "group:NAME") name uid (its primary or any group)? */
@@ -100,13 +100,14 @@ const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
 			return NULL;
 		}
 	if (!any_requester)
-		snprintf(err, errlen, "uid %u may not request access: no rule lists you as a requester",
-			 uid);
+		snprintf(err, errlen,
+			 "uid %u may not request access: no rule lists you as a requester", uid);
 	else if (n == 1)
 		snprintf(err, errlen, "no rule lets uid %u request '%s'", uid, res[0]);
 	else
-		snprintf(err, errlen, "no single rule lets uid %u request all of these resources; "
-				      "request them separately",
+		snprintf(err, errlen,
+			 "no single rule lets uid %u request all of these resources; "
+			 "request them separately",
 			 uid);
 	return NULL;
 }
@@ -222,8 +223,9 @@ int req_approve(struct grant *g, uid_t by, const char *reason, int64_t now_ns, c
 	if (r)
 		return r;
 	if (has_approved(g, by)) {
-		snprintf(err, errlen, "uid %u already approved request %llu; it needs %u different "
-				      "approvers",
+		snprintf(err, errlen,
+			 "uid %u already approved request %llu; it needs %u different "
+			 "approvers",
 			 by, (unsigned long long)g->id, g->approvals_needed);
 		return -EALREADY;
 	}

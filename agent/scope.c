@@ -25,7 +25,7 @@
 struct watch {
 	int wd;
 	uint64_t grant_id;
-	char *dir; /* full path of the cgroup directory */
+	char *dir;  /* full path of the cgroup directory */
 	bool ended; /* the grant ended: remove the cgroup once it is empty */
 };
 
@@ -135,7 +135,7 @@ int scope_watch(struct agent *a, struct grant *g)
 		return r == -ENOENT ? 0 : r;
 	}
 	w = &watches[n_watches++];
-	*w = (struct watch){ .wd = wd, .grant_id = g->id, .dir = strdup(dir) };
+	*w = (struct watch){.wd = wd, .grant_id = g->id, .dir = strdup(dir)};
 	if (!w->dir) {
 		watch_drop(w);
 		return -ENOMEM;
@@ -175,9 +175,9 @@ static int scope_systemd(uint64_t id, pid_t pid, char *path, size_t len)
 	r = sd_bus_open_system(&bus);
 	if (r < 0)
 		return r;
-	r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.systemd1",
-					   "/org/freedesktop/systemd1",
-					   "org.freedesktop.systemd1.Manager", "StartTransientUnit");
+	r = sd_bus_message_new_method_call(
+		bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+		"org.freedesktop.systemd1.Manager", "StartTransientUnit");
 	if (r >= 0)
 		r = sd_bus_message_append(m, "ss", unit, "fail");
 	if (r >= 0)

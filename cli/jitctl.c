@@ -142,7 +142,8 @@ static const char help_revoke[] =
 static const char help_list[] =
     "Usage: jitctl list [--all] [--mine] [--json]\n"
     "\n"
-    "Show the active and scheduled grants and the pending requests as a table with the columns ID, RESOURCE, SUBJECT, STATE,\n"
+    "Show the active and scheduled grants and the pending requests as a table with the\n"
+    "columns ID, RESOURCE, SUBJECT, STATE,\n"
     "EXPIRES (UTC), REMAINING and REASON, or \"no active grants\". With --json prints\n"
     "the array of grant objects. Every user may list.\n"
     "\n"

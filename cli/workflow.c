@@ -18,97 +18,97 @@
 #define WAIT_POLL_S 1
 
 const char help_request[] =
-    "Usage: jitctl request RESOURCE... --for DURATION [--reason TEXT] [--wait] [--json]\n"
-    "\n"
-    "Ask for access to RESOURCE(s) for yourself (you are who the socket says you are).\n"
-    "The policy's rules say who may request what, for how long at most, whether a reason\n"
-    "is required and what it must look like, and how many approvals are needed. With no\n"
-    "approvals needed the grant starts at once; otherwise the request is pending until\n"
-    "approvers ('jitctl approve ID') agree; the grant's clock starts at the last approval.\n"
-    "A pending request expires after 1 hour.\n"
-    "\n"
-    "Prints the id alone on a line (with --json the grant object).\n"
-    "\n"
-    "Options:\n"
-    "  --for DURATION     how long the access should last (" DURATION_FORMS ")\n"
-    "  --reason TEXT      why (a ticket or incident); some rules require it\n"
-    "  --wait             wait until the request is approved, denied or expires\n" COMMON_HELP
-    "\n"
-    "Exit status: 0 granted, 5 pending (without --wait), 1 refused, denied or expired,\n"
-    "2 usage error, 3 cannot reach jitd.\n";
+	"Usage: jitctl request RESOURCE... --for DURATION [--reason TEXT] [--wait] [--json]\n"
+	"\n"
+	"Ask for access to RESOURCE(s) for yourself (you are who the socket says you are).\n"
+	"The policy's rules say who may request what, for how long at most, whether a reason\n"
+	"is required and what it must look like, and how many approvals are needed. With no\n"
+	"approvals needed the grant starts at once; otherwise the request is pending until\n"
+	"approvers ('jitctl approve ID') agree; the grant's clock starts at the last approval.\n"
+	"A pending request expires after 1 hour (jitd --pending-ttl).\n"
+	"\n"
+	"Prints the id alone on a line (with --json the grant object).\n"
+	"\n"
+	"Options:\n"
+	"  --for DURATION     how long the access should last (" DURATION_FORMS ")\n"
+	"  --reason TEXT      why (a ticket or incident); some rules require it\n"
+	"  --wait             wait until the request is approved, denied or expires\n" COMMON_HELP
+	"\n"
+	"Exit status: 0 granted, 5 pending (without --wait), 1 refused, denied or expired,\n"
+	"2 usage error, 3 cannot reach jitd.\n";
 
 const char help_approve[] =
-    "Usage: jitctl approve ID [--reason TEXT] [--json]\n"
-    "\n"
-    "Approve pending request ID. Only the approvers named by the request's rule may, never\n"
-    "the requester; N approvals means N different people. Prints the request's state.\n"
-    "\n"
-    "Options:\n"
-    "  --reason TEXT      a note kept in the request's history\n" COMMON_HELP "\n"
-    "Exit status: 0 approved, 1 refused, 2 usage error, 3 cannot reach jitd.\n";
+	"Usage: jitctl approve ID [--reason TEXT] [--json]\n"
+	"\n"
+	"Approve pending request ID. Only the approvers named by the request's rule may, never\n"
+	"the requester; N approvals means N different people. Prints the request's state.\n"
+	"\n"
+	"Options:\n"
+	"  --reason TEXT      a note kept in the request's history\n" COMMON_HELP "\n"
+	"Exit status: 0 approved, 1 refused, 2 usage error, 3 cannot reach jitd.\n";
 
 const char help_deny[] =
-    "Usage: jitctl deny ID --reason TEXT [--json]\n"
-    "\n"
-    "Deny pending request ID (approvers of its rule only). The reason is required.\n"
-    "\n"
-    "Options:\n"
-    "  --reason TEXT      why (required)\n" COMMON_HELP "\n"
-    "Exit status: 0 denied, 1 refused, 2 usage error, 3 cannot reach jitd.\n";
+	"Usage: jitctl deny ID --reason TEXT [--json]\n"
+	"\n"
+	"Deny pending request ID (approvers of its rule only). The reason is required.\n"
+	"\n"
+	"Options:\n"
+	"  --reason TEXT      why (required)\n" COMMON_HELP "\n"
+	"Exit status: 0 denied, 1 refused, 2 usage error, 3 cannot reach jitd.\n";
 
 const char help_extend[] =
-    "Usage: jitctl extend ID --for DURATION [--json]\n"
-    "\n"
-    "Add DURATION to active grant ID, never past its rule's maximum duration counted from\n"
-    "its start (an extension beyond it stops at the maximum). Root and admins may extend\n"
-    "any grant; approvers a request they may approve; the requester a grant whose rule\n"
-    "needs no approval. Prints the new expiry.\n"
-    "\n"
-    "Options:\n"
-    "  --for DURATION     how much longer (" DURATION_FORMS ")\n" COMMON_HELP "\n"
-    "Exit status: 0 extended, 1 refused (for example already at the maximum), 2 usage\n"
-    "error, 3 cannot reach jitd.\n";
+	"Usage: jitctl extend ID --for DURATION [--json]\n"
+	"\n"
+	"Add DURATION to active grant ID, never past its rule's maximum duration counted from\n"
+	"its start (an extension beyond it stops at the maximum). Root and admins may extend\n"
+	"any grant; approvers a request they may approve; the requester a grant whose rule\n"
+	"needs no approval. Prints the new expiry.\n"
+	"\n"
+	"Options:\n"
+	"  --for DURATION     how much longer (" DURATION_FORMS ")\n" COMMON_HELP "\n"
+	"Exit status: 0 extended, 1 refused (for example already at the maximum), 2 usage\n"
+	"error, 3 cannot reach jitd.\n";
 
 const char help_show[] =
-    "Usage: jitctl show ID [--json]\n"
-    "\n"
-    "Show grant or request ID with its whole history: who asked, who approved or denied,\n"
-    "extended or revoked it, when and why.\n"
-    "\n"
-    "Options:\n" COMMON_HELP "\n"
-    "Exit status: 0 shown, 1 no such grant, 2 usage error, 3 cannot reach jitd.\n";
+	"Usage: jitctl show ID [--json]\n"
+	"\n"
+	"Show grant or request ID with its whole history: who asked, who approved or denied,\n"
+	"extended or revoked it, when and why.\n"
+	"\n"
+	"Options:\n" COMMON_HELP "\n"
+	"Exit status: 0 shown, 1 no such grant, 2 usage error, 3 cannot reach jitd.\n";
 
 const char help_exec[] =
-    "Usage: jitctl exec RESOURCE... --for DURATION [--reason TEXT] -- CMD [ARGS...]\n"
-    "\n"
-    "Run CMD with access to RESOURCE(s) for its process tree only: jitd puts this process\n"
-    "into a new cgroup (a transient systemd scope when systemd runs, else a cgroup under\n"
-    "/sys/fs/cgroup/jitd.exec), grants your user within that cgroup, and jitctl then\n"
-    "becomes CMD. Your other processes stay denied. The grant ends when the last process\n"
-    "of the tree exits or DURATION runs out, whichever comes first. Needs a rule that\n"
-    "grants without approval (or root or an admin).\n"
-    "\n"
-    "Options:\n"
-    "  --for DURATION     the longest the access lasts (" DURATION_FORMS ")\n"
-    "  --reason TEXT      why\n" COMMON_HELP "\n"
-    "Exit status: CMD's exit status; 1 refused, 2 usage error, 3 cannot reach jitd,\n"
-    "127 CMD cannot be run.\n";
+	"Usage: jitctl exec RESOURCE... --for DURATION [--reason TEXT] -- CMD [ARGS...]\n"
+	"\n"
+	"Run CMD with access to RESOURCE(s) for its process tree only: jitd puts this process\n"
+	"into a new cgroup (a transient systemd scope when systemd runs, else a cgroup under\n"
+	"/sys/fs/cgroup/jitd.exec), grants your user within that cgroup, and jitctl then\n"
+	"becomes CMD. Your other processes stay denied. The grant ends when the last process\n"
+	"of the tree exits or DURATION runs out, whichever comes first. Needs a rule that\n"
+	"grants without approval (or root or an admin).\n"
+	"\n"
+	"Options:\n"
+	"  --for DURATION     the longest the access lasts (" DURATION_FORMS ")\n"
+	"  --reason TEXT      why\n" COMMON_HELP "\n"
+	"Exit status: CMD's exit status; 1 refused, 2 usage error, 3 cannot reach jitd,\n"
+	"127 CMD cannot be run.\n";
 
 const char help_policy[] =
-    "Usage: jitctl policy check FILE|DIR\n"
-    "       jitctl policy apply FILE [--json]\n"
-    "       jitctl policy show [--json]\n"
-    "\n"
-    "check: validate a policy file (or directory of *.json) here, without jitd; prints\n"
-    "  FILE:LINE:COLUMN: what is wrong, and exits 1 when it is invalid.\n"
-    "apply: (root, admins) push a policy file to jitd: validated, its serial must be\n"
-    "  higher than the active one, then put in force as a whole or not at all. jitd keeps\n"
-    "  it as STATE_DIR/policy.applied.json, which wins over --policy at restart while its\n"
-    "  serial is higher. At most 60 KiB (the request size limit).\n"
-    "show: print the policy in force (serial, source, resources, admins, rules, grants).\n"
-    "\n"
-    "Options:\n" COMMON_HELP "\n"
-    "Exit status: 0 success, 1 invalid or refused, 2 usage error, 3 cannot reach jitd.\n";
+	"Usage: jitctl policy check FILE|DIR\n"
+	"       jitctl policy apply FILE [--json]\n"
+	"       jitctl policy show [--json]\n"
+	"\n"
+	"check: validate a policy file (or directory of *.json) here, without jitd; prints\n"
+	"  FILE:LINE:COLUMN: what is wrong, and exits 1 when it is invalid.\n"
+	"apply: (root, admins) push a policy file to jitd: validated, its serial must be\n"
+	"  higher than the active one, then put in force as a whole or not at all. jitd keeps\n"
+	"  it as STATE_DIR/policy.applied.json, which wins over --policy at restart while its\n"
+	"  serial is higher. At most 60 KiB (the request size limit).\n"
+	"show: print the policy in force (serial, source, resources, admins, rules, grants).\n"
+	"\n"
+	"Options:\n" COMMON_HELP "\n"
+	"Exit status: 0 success, 1 invalid or refused, 2 usage error, 3 cannot reach jitd.\n";
 
 /* Parse "ID" and the verb's options (--for, --reason, --wait, common). */
 struct args {
@@ -121,11 +121,11 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 		      bool stop_at_dashdash, struct args *a)
 {
 	static const struct option opts[] = {
-	    COMMON_OPTIONS,
-	    {"for", required_argument, NULL, OPT_FOR},
-	    {"reason", required_argument, NULL, OPT_REASON},
-	    {"wait", no_argument, NULL, OPT_WAIT},
-	    {},
+		COMMON_OPTIONS,
+		{"for", required_argument, NULL, OPT_FOR},
+		{"reason", required_argument, NULL, OPT_REASON},
+		{"wait", no_argument, NULL, OPT_WAIT},
+		{},
 	};
 	int opt, ret;
 
@@ -222,10 +222,10 @@ static int call_grant(struct ctl *c, const char *verb, json_t *req, bool print_i
 		       format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
 		if (json_is_object(json_object_get(g, "approvals")))
 			printf(", %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " approvals",
-			       json_integer_value(json_object_get(
-				   json_object_get(g, "approvals"), "given")),
-			       json_integer_value(json_object_get(
-				   json_object_get(g, "approvals"), "needed")));
+			       json_integer_value(
+				       json_object_get(json_object_get(g, "approvals"), "given")),
+			       json_integer_value(
+				       json_object_get(json_object_get(g, "approvals"), "needed")));
 		if (json_object_get(g, "expires") && !strcmp(what, "active")) {
 			snprintf(what, sizeof(what), "%s", grant_str(g, "expires", "?"));
 			printf(", expires %s", sanitize(what));
@@ -324,8 +324,8 @@ int cmd_request(struct ctl *c, int argc, char **argv)
 				fprintf(stderr, "jitctl: request %s is %s\n", idbuf, state);
 			json_decref(reply);
 			return !strcmp(state, "active") || !strcmp(state, "scheduled")
-				   ? EXIT_OK
-				   : EXIT_REFUSED;
+				       ? EXIT_OK
+				       : EXIT_REFUSED;
 		}
 		json_decref(reply);
 	}
@@ -415,8 +415,9 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 		json_decref(reply);
 		return ret;
 	}
-	static const char *const keys[] = {"state", "kind", "resource", "created", "starts",
-					   "expires", "pending_until", "reason", NULL};
+	static const char *const keys[] = {"state",	    "kind",   "resource",
+					   "created",	    "starts", "expires",
+					   "pending_until", "reason", NULL};
 
 	printf("%-10s %" JSON_INTEGER_FORMAT "\n", "id:", grant_id(g));
 	for (i = 0; keys[i]; i++) {
@@ -425,8 +426,8 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 		snprintf(buf, sizeof(buf), "%s", grant_str(g, keys[i], ""));
 		printf("%-10s %s\n", keys[i][0] == 'p' ? "pending:" : keys[i], sanitize(buf));
 	}
-	printf("%-10s %s\n", "subject:",
-	       format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
+	printf("%-10s %s\n",
+	       "subject:", format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
 	h = json_object_get(g, "history");
 	printf("history:\n");
 	json_array_foreach(h, i, e) {

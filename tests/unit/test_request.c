@@ -29,7 +29,8 @@ static const char policy_text[] =
 	"      \"approvals\": 2, \"approvers\": [\"user:daemon\", \"user:bin\"],\n"
 	"      \"reason\": \"required\", \"reason_pattern\": \"^INC-[0-9]+$\" },\n"
 	"    { \"resources\": [\"a\"], \"requesters\": [\"group:root\"], \"max_duration\": 600 },\n"
-	"    { \"resources\": [\"c\"], \"requesters\": [\"user:nobody\"], \"max_duration\": \"1m\" }\n"
+	"    { \"resources\": [\"c\"], \"requesters\": [\"user:nobody\"], \"max_duration\": \"1m\" "
+	"}\n"
 	"  ],\n"
 	"  \"grants\": [ { \"resource\": \"c\", \"uid\": 1234, \"not_before\": "
 	"\"2026-12-01T02:00:00Z\",\n"
@@ -203,8 +204,11 @@ static void deny_needs_reason_and_ends_request(void)
 
 static void extend_stops_at_the_rule_maximum(void)
 {
-	struct grant g = {.id = 3, .state = GRANT_ACTIVE, .starts_ns = 100 * NS,
-			  .expires_ns = 103 * NS, .max_duration_s = 6};
+	struct grant g = {.id = 3,
+			  .state = GRANT_ACTIVE,
+			  .starts_ns = 100 * NS,
+			  .expires_ns = 103 * NS,
+			  .max_duration_s = 6};
 	int64_t exp = 0;
 
 	CHECK_INT(req_extend(&g, 2, &exp, err, sizeof(err)), 0);
@@ -221,12 +225,14 @@ static void extend_stops_at_the_rule_maximum(void)
 	CHECK_INT(req_extend(&g, 1, &exp, err, sizeof(err)), -EINVAL);
 }
 
-#define HEAD "{\n  \"version\": 1,\n  \"serial\": 1,\n  \"resources\": { \"a\": { \"open\": [\"/a\"] } },\n"
+#define HEAD                                                                                       \
+	"{\n  \"version\": 1,\n  \"serial\": 1,\n  \"resources\": { \"a\": { \"open\": [\"/a\"] "  \
+	"} },\n"
 
 #define BAD(text, loc, msg)                                                                        \
 	do {                                                                                       \
 		struct policy *p_ = NULL;                                                          \
-		int r_ = policy_parse("t.json", text, strlen(text), &p_, err, sizeof(err));       \
+		int r_ = policy_parse("t.json", text, strlen(text), &p_, err, sizeof(err));        \
 		CHECK(r_ == -EINVAL && !p_, "returned %d (err \"%s\")", r_, err);                  \
 		CHECK(!strncmp(err, "t.json:" loc ": ", strlen("t.json:" loc ": ")),               \
 		      "error \"%s\" is not at %s", err, loc);                                      \
@@ -265,7 +271,8 @@ static void fleet_grant_errors_are_positioned(void)
 		 "    \"not_before\": \"2026-12-01T03:00:00Z\", \"not_after\": "
 		 "\"2026-12-01T02:00:00Z\" } ]\n}",
 	    "6:56", "not_after is not later than not_before");
-	BAD(HEAD "  \"grants\": [ { \"resource\": \"a\", \"uid\": 5, \"not_after\": \"tomorrow\" } ]\n}",
+	BAD(HEAD
+	    "  \"grants\": [ { \"resource\": \"a\", \"uid\": 5, \"not_after\": \"tomorrow\" } ]\n}",
 	    "5:57", "expected a UTC time");
 	BAD(HEAD "  \"grants\": [ { \"resource\": \"a\", \"not_after\": \"2026-12-01T02:00:00Z\" } "
 		 "]\n}",

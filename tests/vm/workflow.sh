@@ -65,6 +65,7 @@ wait_ok() {
 	return 1
 }
 
+JITD_ARGS="--pending-ttl 40s" # long enough for every step, short enough to see it expire
 if ! start_jitd wf-jitd-start-with-rules-policy; then
 	fail wf-tests "not run: jitd did not start with $JITD_POLICY"
 	return 0 2>/dev/null || exit 1
@@ -89,6 +90,11 @@ n=$(jitctl list --all --json | grep -c '"id"')
 check wf-refused-requests-change-nothing "list --all has $n entries" test "$n" = 0
 
 # ------------------------------------------------------------------ request, approve
+
+# left pending on purpose: it must expire after --pending-ttl (checked at the end)
+asj 1001 request db --for 1m
+PX=$ID
+PX_T0=$(now)
 
 asj 1001 request secrets --for 5s --reason INC-42
 REQ=$ID
@@ -278,6 +284,50 @@ else
 fi
 check wf-policy-show-serial "got: $(jitctl policy show | head -c 200)" contains "$(jitctl policy show)" '"serial": 3'
 
+# a pushed policy replaces the fleet grants as a whole: listed ones start, others end
+NB=$(date -u -d @$(($(date +%s) - 10)) +%Y-%m-%dT%H:%M:%SZ)
+NA=$(date -u -d @$(($(date +%s) + 600)) +%Y-%m-%dT%H:%M:%SZ)
+sed -e 's/"serial": 1,/"serial": 4,/' -e 's|^  "rules": \[|  "grants": [ { "resource": "vault", "user": "bob", "not_before": "'"$NB"'", "not_after": "'"$NA"'" } ], "rules": [|' \
+	/tests/policy-workflow.json >/tmp/wf-p4.json
+sed 's/"serial": 1,/"serial": 5,/' /tests/policy-workflow.json >/tmp/wf-p5.json
+jitctl policy apply /tmp/wf-p4.json >/dev/null
+expect wf-fleet-grant-in-window-active-at-once ok $P as 1002 $P open $VF
+FL=$(jitctl list --json | awk '/"id":/ { gsub(/[^0-9]/, "", $2); id = $2 } /"kind": "fleet"/ { print id; exit }')
+jitctl policy apply /tmp/wf-p5.json >/dev/null
+expect wf-fleet-grant-gone-from-new-policy-ended EPERM $P as 1002 $P open $VF
+check wf-fleet-grant-removed-state-revoked "grant ${FL:-?} is $(jfield "${FL:-0}" state)" test "$(jfield "${FL:-0}" state)" = revoked
+
+# ------------------------------------------------------------------ the socket: identity, bad input
+
+SOCK=/run/jitd/jitd.sock
+n0=$(jitctl list --all --json | grep -c '"id"')
+out=$($P as 1001 $P ctl $SOCK '{"op":"request","resources":["tool"],"duration_s":5,"uid":1003}')
+check wf-request-for-someone-else-refused "got: $out" contains "$out" '"ok": ?false.*always for the caller'
+out=$($P as 1001 $P ctl $SOCK 'this is not json')
+check wf-malformed-request-error-reply "got: $out" contains "$out" '"errno": ?"EINVAL"'
+out=$($P as 1001 $P ctl $SOCK '@big')
+check wf-oversized-request-e2big "got: $(echo "$out" | head -c 200)" contains "$out" '"errno": ?"E2BIG"'
+out=$($P as 1001 $P ctl $SOCK '{"op":"approve","id":"7"}')
+check wf-wrong-type-error-reply "got: $out" contains "$out" '"errno": ?"EINVAL"'
+out=$($P as 1001 $P ctl $SOCK '{"op":"grant","resources":["tool"],"uid":1001,"duration_s":60}')
+check wf-non-admin-raw-grant-eperm "got: $out" contains "$out" '"errno": ?"EPERM"'
+n1=$(jitctl list --all --json | grep -c '"id"')
+check wf-bad-requests-change-nothing "list --all had $n0 entries, now $n1" test "$n0" = "$n1"
+asj 1002 list --mine --all --json
+check wf-list-mine-bob-sees-not-alices "got: $(echo "$OUT" | head -c 300)" test -z "$(echo "$OUT" | grep '"user": "alice"')"
+asj 1001 list --mine --all --json
+check wf-list-mine-alice-sees-hers "got: $(echo "$OUT" | head -c 300)" contains "$OUT" '"user": "alice"'
+
+# ------------------------------------------------------------------ --unit (without systemd: /system.slice/NAME)
+
+mkdir -p /sys/fs/cgroup/system.slice/wf.service
+UG=$(grant_or_fail wf-grant-unit-accepted tool --unit wf.service --for 30s)
+check wf-grant-unit-resolves-cgroup "got: $(jitctl show "${UG:-0}" --json | grep cgroup)" \
+	contains "$(jitctl show "${UG:-0}" --json)" '"cgroup": "/system.slice/wf.service"'
+expect wf-grant-unit-process-in-unit-ok ok $P cgexec /system.slice/wf.service $P as 1002 $P exec /opt/bin/tool
+expect wf-grant-unit-process-outside-denied EPERM $P as 1002 $P exec /opt/bin/tool
+[ -n "$UG" ] && jitctl revoke "$UG" >/dev/null
+
 # ------------------------------------------------------------------ kill -9 keeps state
 
 asj 1001 request secrets --for 10m --reason INC-77
@@ -292,12 +342,19 @@ start_jitd wf-restart-after-kill9
 check wf-kill9-pending-still-pending "state $(jfield "$KP" state)" test "$(jfield "$KP" state)" = pending
 check wf-kill9-active-still-active "state $(jfield "$KA" state)" test "$(jfield "$KA" state)" = active
 check wf-kill9-same-absolute-expiry "before $exp_before, after $(jfield "$KA" expires)" test "$(jfield "$KA" expires)" = "$exp_before"
-check wf-kill9-applied-policy-kept "serial is $(serial_of)" test "$(serial_of)" = 3
+check wf-kill9-applied-policy-kept "serial is $(serial_of)" test "$(serial_of)" = 5
 expect wf-kill9-active-grant-alice-allowed ok $P as 1001 $P open $SECRET
 asj 1003 approve "$KP"
 check wf-kill9-pending-approvable-after-restart "exit $RC: $OUT" test "$RC" = 0
 jitctl revoke "$KA" >/dev/null
 jitctl revoke "$KP" >/dev/null
 expect wf-revoked-after-restart-alice-denied EPERM $P as 1001 $P open $SECRET
+# the request left pending at the start expires after --pending-ttl 40s
+left=$(awk -v t="$(now)" -v s="$PX_T0" 'BEGIN { d = 42 - (t - s); if (d < 0) d = 0; printf "%d", d + 1 }')
+check wf-pending-request-expires-after-ttl "request $PX is $(jfield "$PX" state) $(fsub "$(now)" "$PX_T0")s after it was made" \
+	wait_state "$PX" expired "$left"
+check wf-pending-expiry-recorded-in-history "got: $(jitctl show "$PX" | tail -n 2)" \
+	contains "$(jitctl show "$PX")" 'request_expired'
 stop_jitd
+JITD_ARGS=""
 jitd --unload >/dev/null 2>&1
