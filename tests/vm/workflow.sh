@@ -124,6 +124,33 @@ wait_eperm 1001 8 $P open $SECRET
 check_expiry wf-approved-grant-expires-5s-after-approval "$t0" "$t1" 5
 check wf-expired-state-recorded "state $(jfield "$REQ" state)" wait_state "$REQ" expired 2
 
+# request --wait returns when the request is decided: 0 when approved
+$P as 1001 jitctl request secrets --for 1m --reason INC-5 --wait >/tmp/wf-wait.out 2>&1 &
+WPID=$!
+i=0
+while [ -z "$(head -n 1 /tmp/wf-wait.out 2>/dev/null | grep -E '^[0-9]+$')" ] && [ $i -lt 25 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+WID=$(head -n 1 /tmp/wf-wait.out)
+check wf-request-wait-still-waiting-while-pending "jitctl exited early: $(cat /tmp/wf-wait.out)" kill -0 $WPID
+jitctl revoke "$WID" >/dev/null 2>&1 || true
+wait $WPID
+rc=$?
+check wf-request-wait-cancelled-exits-1 "exit $rc: $(cat /tmp/wf-wait.out)" test "$rc" = 1
+$P as 1001 jitctl request secrets --for 1m --reason INC-6 --wait >/tmp/wf-wait.out 2>&1 &
+WPID=$!
+i=0
+while [ -z "$(head -n 1 /tmp/wf-wait.out 2>/dev/null | grep -E '^[0-9]+$')" ] && [ $i -lt 25 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+asj 1003 approve "$(head -n 1 /tmp/wf-wait.out)"
+wait $WPID
+rc=$?
+check wf-request-wait-approved-exits-0 "exit $rc: $(cat /tmp/wf-wait.out)" test "$rc" = 0
+jitctl revoke "$(head -n 1 /tmp/wf-wait.out)" >/dev/null 2>&1
+
 # ------------------------------------------------------------------ deny
 
 asj 1001 request secrets --for 60s --reason CHG-7
@@ -344,6 +371,14 @@ check wf-kill9-active-still-active "state $(jfield "$KA" state)" test "$(jfield 
 check wf-kill9-same-absolute-expiry "before $exp_before, after $(jfield "$KA" expires)" test "$(jfield "$KA" expires)" = "$exp_before"
 check wf-kill9-applied-policy-kept "serial is $(serial_of)" test "$(serial_of)" = 5
 expect wf-kill9-active-grant-alice-allowed ok $P as 1001 $P open $SECRET
+# a reboot: another boot id in the state file makes jitd re-arm from the wall-clock times
+kill9_jitd
+sed 's/"boot_id":"[^"]*"/"boot_id":"00000000-0000-0000-0000-000000000000"/' \
+	"$JITD_STATE/grants.json" >/tmp/wf-g.json && cat /tmp/wf-g.json >"$JITD_STATE/grants.json"
+start_jitd wf-restart-as-after-reboot
+check wf-reboot-pending-still-pending "state $(jfield "$KP" state)" test "$(jfield "$KP" state)" = pending
+check wf-reboot-same-absolute-expiry "before $exp_before, after $(jfield "$KA" expires)" test "$(jfield "$KA" expires)" = "$exp_before"
+expect wf-reboot-active-grant-alice-allowed ok $P as 1001 $P open $SECRET
 asj 1003 approve "$KP"
 check wf-kill9-pending-approvable-after-restart "exit $RC: $OUT" test "$RC" = 0
 jitctl revoke "$KA" >/dev/null
