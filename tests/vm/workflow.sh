@@ -392,4 +392,28 @@ check wf-pending-expiry-recorded-in-history "got: $(jitctl show "$PX" | tail -n 
 	contains "$(jitctl show "$PX")" 'request_expired'
 stop_jitd
 JITD_ARGS=""
+
+# ------------------------------------------------------------------ a policy directory is watched
+
+mkdir -p /tmp/wf-pdir
+rm -f /tmp/wf-pdir/*
+cp /tests/policy-workflow.json /tmp/wf-pdir/00-base.json
+JITD_POLICY=/tmp/wf-pdir
+JITD_STATE=/var/lib/jitd-wf-dir
+rm -rf "$JITD_STATE"
+echo public3 >/srv/public3.txt && chmod 644 /srv/public3.txt
+if start_jitd wf-jitd-start-with-policy-directory; then
+	expect wf-policy-dir-file-not-yet-protected ok $P as 1001 $P open /srv/public3.txt
+	printf '{ "version": 1, "serial": 7, "resources": { "extra": { "open": ["/srv/public3.txt"] } } }\n' \
+		>/tmp/wf-pdir/.10-extra.tmp
+	mv /tmp/wf-pdir/.10-extra.tmp /tmp/wf-pdir/10-extra.json
+	i=0
+	while [ "$(serial_of)" != 7 ] && [ $i -lt 15 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	check wf-policy-dir-new-file-reloaded "serial is $(serial_of)" test "$(serial_of)" = 7
+	expect wf-policy-dir-new-file-protected EPERM $P as 1001 $P open /srv/public3.txt
+	stop_jitd
+fi
 jitd --unload >/dev/null 2>&1
