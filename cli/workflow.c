@@ -456,11 +456,11 @@ int cmd_exec(struct ctl *c, int argc, char **argv)
 			dd = i;
 			break;
 		}
-	if (dd < 0)
-		return usage_error("exec", "missing '-- CMD [ARGS...]'");
-	ret = parse_args(c, dd, argv, "exec", help_exec, false, &a);
+	ret = parse_args(c, dd < 0 ? argc : dd, argv, "exec", help_exec, false, &a);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
+	if (dd < 0)
+		return usage_error("exec", "missing '-- CMD [ARGS...]'");
 	if (a.first >= dd)
 		return usage_error("exec", "missing RESOURCE");
 	if (dd + 1 >= argc)
