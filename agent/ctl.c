@@ -411,7 +411,7 @@ static json_t *do_request(struct client *c, json_t *req)
 static json_t *do_approve(struct client *c, json_t *req)
 {
 	json_t *jr = json_object_get(req, "reason"), *e = NULL;
-	struct grant *g = get_grant(c, req, &e);
+	struct grant *g = get_grant(c, req, &e), before;
 	char err[512];
 	int r;
 
@@ -421,14 +421,17 @@ static json_t *do_approve(struct client *c, json_t *req)
 	    (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON))
 		return error_reply("EINVAL", "'reason' must be a string of at most %d bytes",
 				   GRANT_MAX_REASON);
+	grant_mark(g, &before);
 	r = req_approve(g, c->cred.uid, json_string_value(jr), util_now_ns(CLOCK_REALTIME), err,
 			sizeof(err));
-	if (r < 0)
+	if (r < 0) {
+		grant_mark_drop(&before);
 		return error_reply(errno_name(r), "%s", err);
+	}
 	if (r > 0)
-		r = grant_activate(c->a, g);
+		r = grant_activate(c->a, g, &before);
 	else
-		r = grant_commit(c->a, g);
+		r = grant_commit(c->a, g, &before);
 	if (r)
 		return error_reply("EIO", "cannot record the approval: %s", strerror(-r));
 	audit_agent_event("approved", json_pack("{s:o,s:i}", "grant", grant_to_json(g), "by_uid",
@@ -439,7 +442,7 @@ static json_t *do_approve(struct client *c, json_t *req)
 static json_t *do_deny(struct client *c, json_t *req)
 {
 	json_t *jr = json_object_get(req, "reason"), *e = NULL;
-	struct grant *g = get_grant(c, req, &e);
+	struct grant *g = get_grant(c, req, &e), before;
 	char err[512];
 	int r;
 
@@ -448,11 +451,14 @@ static json_t *do_deny(struct client *c, json_t *req)
 	if (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON)
 		return error_reply("EINVAL", "'reason' (a string of at most %d bytes) is required",
 				   GRANT_MAX_REASON);
+	grant_mark(g, &before);
 	r = req_deny(g, c->cred.uid, json_string_value(jr), util_now_ns(CLOCK_REALTIME), err,
 		     sizeof(err));
-	if (r)
+	if (r) {
+		grant_mark_drop(&before);
 		return error_reply(errno_name(r), "%s", err);
-	r = grant_commit(c->a, g);
+	}
+	r = grant_commit(c->a, g, &before);
 	if (r)
 		return error_reply("EIO", "cannot record the denial: %s", strerror(-r));
 	return grant_reply("denied", g, c->cred.uid);
@@ -473,7 +479,7 @@ static bool json_has_principal_of(json_t *arr, uid_t uid)
 static json_t *do_extend(struct client *c, json_t *req)
 {
 	json_t *jdur = json_object_get(req, "duration_s"), *e = NULL;
-	struct grant *g = get_grant(c, req, &e);
+	struct grant *g = get_grant(c, req, &e), before;
 	uid_t by = c->cred.uid;
 	int64_t new_exp, old_exp;
 	char err[256], when[40];
@@ -500,13 +506,14 @@ static json_t *do_extend(struct client *c, json_t *req)
 	r = req_extend(g, json_integer_value(jdur), &new_exp, err, sizeof(err));
 	if (r)
 		return error_reply(errno_name(r), "%s", err);
+	grant_mark(g, &before);
 	old_exp = g->expires_ns;
 	g->expires_ns = new_exp;
 	g->expires_boot += new_exp - old_exp;
 	g->duration_s = (g->expires_ns - g->starts_ns) / 1000000000LL;
 	snprintf(err, sizeof(err), "until %s", util_format_time(new_exp, when, sizeof(when)));
 	req_history_add(g, "extended", by, err, util_now_ns(CLOCK_REALTIME));
-	r = grant_commit(c->a, g);
+	r = grant_commit(c->a, g, &before);
 	if (r)
 		return error_reply("EIO", "cannot record the extension: %s", strerror(-r));
 	return grant_reply("extended", g, by);

@@ -548,29 +548,60 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 	}
 	store_trim(&a->grants);
 	r = grant_store_save(&a->grants);
-	if (!r && g->state == GRANT_ACTIVE)
+	if (r) {
+		/* not on disk: not granted (it is the last entry; trimming keeps the order) */
+		grant_clear(&a->grants.v[--a->grants.n]);
+		snprintf(err, errlen, "cannot record the grant: %s", strerror(-r));
+		return r;
+	}
+	if (g->state == GRANT_ACTIVE)
 		r = sync_grant(a, grant_find(&a->grants, g->id));
 	if (r) {
-		snprintf(err, errlen, "cannot record the grant: %s", strerror(-r));
+		snprintf(err, errlen, "recorded, but cannot write the kernel keys: %s", strerror(-r));
 		return r;
 	}
 	agent_rearm_expiry(a);
 	return 0;
 }
 
-/* Persist a changed grant and write its kernel keys (approval, extension, denial...). */
-int grant_commit(struct agent *a, struct grant *g)
+/* Remember g as it is, so that a change that cannot be persisted can be taken back. */
+void grant_mark(const struct grant *g, struct grant *before)
+{
+	*before = *g;
+	before->history = g->history ? json_deep_copy(g->history) : NULL;
+}
+
+/* Forget a mark (the change was refused before anything was written). */
+void grant_mark_drop(struct grant *before)
+{
+	json_decref(before->history);
+}
+
+/*
+ * Persist a changed grant and write its kernel keys (approval, extension, denial...).
+ * When the state file cannot be written, g goes back to before (its mark, consumed
+ * either way): nothing is promised that is not on disk.
+ */
+int grant_commit(struct agent *a, struct grant *g, struct grant *before)
 {
 	int r = grant_store_save(&a->grants);
 
-	if (!r)
-		r = sync_grant(a, g);
+	if (r) {
+		json_decref(g->history);
+		*g = *before;
+		return r;
+	}
+	json_decref(before->history);
+	r = sync_grant(a, g);
+	if (r)
+		log_err("grant %llu: cannot write its kernel keys: %s", (unsigned long long)g->id,
+			strerror(-r));
 	agent_rearm_expiry(a);
 	return r;
 }
 
-/* A pending request got its last approval: its clock starts now. */
-int grant_activate(struct agent *a, struct grant *g)
+/* A pending request got its last approval: its clock starts now (see grant_commit). */
+int grant_activate(struct agent *a, struct grant *g, struct grant *before)
 {
 	int64_t now = util_now_ns(CLOCK_REALTIME);
 
@@ -580,7 +611,7 @@ int grant_activate(struct agent *a, struct grant *g)
 	g->starts_boot = real_to_boot(g->starts_ns);
 	g->expires_boot = g->starts_boot + g->duration_s * 1000000000ULL;
 	g->live = true;
-	return grant_commit(a, g);
+	return grant_commit(a, g, before);
 }
 
 /* End an open grant or request: state, history entry, disk, kernel, exec cgroup. */
@@ -588,13 +619,21 @@ int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char 
 	      const char *reason)
 {
 	bool was_active = g->state == GRANT_ACTIVE;
+	struct grant before;
 	int r;
 
+	grant_mark(g, &before);
 	g->state = st;
 	g->ended_ns = util_now_ns(CLOCK_REALTIME);
 	req_history_add(g, event, by, reason, g->ended_ns);
 	r = grant_store_save(&a->grants);
-	if (!r && was_active)
+	if (r) {
+		json_decref(g->history);
+		*g = before;
+		return r;
+	}
+	grant_mark_drop(&before);
+	if (was_active)
 		r = sync_grant(a, g);
 	if (g->kind == GRANT_EXEC)
 		scope_release(a, g);

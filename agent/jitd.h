@@ -119,8 +119,10 @@ int grant_store_save(const struct grant_store *s);
 void grant_store_free(struct grant_store *s);
 int grant_sync_all(struct agent *a);
 int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen);
-int grant_activate(struct agent *a, struct grant *g);
-int grant_commit(struct agent *a, struct grant *g);
+void grant_mark(const struct grant *g, struct grant *before);
+void grant_mark_drop(struct grant *before);
+int grant_activate(struct agent *a, struct grant *g, struct grant *before);
+int grant_commit(struct agent *a, struct grant *g, struct grant *before);
 int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char *event, uid_t by,
 	      const char *reason);
 int grant_revoke(struct agent *a, uint64_t id, uid_t by, const struct grant **out);

@@ -416,4 +416,34 @@ if start_jitd wf-jitd-start-with-policy-directory; then
 	expect wf-policy-dir-new-file-protected EPERM $P as 1001 $P open /srv/public3.txt
 	stop_jitd
 fi
+
+# ------------------------------------------------------------------ nothing is promised that is not on disk
+
+JITD_POLICY=/tmp/wf-policy.json
+JITD_STATE=/var/lib/jitd-wf-full
+rm -rf "$JITD_STATE" && mkdir -p "$JITD_STATE"
+mount -t tmpfs -o size=64k tmpfs "$JITD_STATE"
+if start_jitd wf-jitd-start-with-small-state-dir; then
+	OK_ID=$(grant tool --user bob --for 1m)
+	asj 1001 request secrets --for 1m --reason INC-3
+	PEND=$ID
+	dd if=/dev/zero of="$JITD_STATE/fill" bs=1k count=128 2>/dev/null
+	asj 1001 request tool --for 5s
+	check wf-disk-full-request-refused "exit $RC: $OUT" test "$RC" = 1
+	expect wf-disk-full-unrecorded-grant-not-in-kernel EPERM $P as 1001 $P exec /opt/bin/tool
+	out=$(jitctl revoke "${OK_ID:-0}" 2>&1)
+	check wf-disk-full-revoke-refused "got: $out" contains "$out" "cannot revoke"
+	check wf-disk-full-refused-revoke-grant-still-active "state $(jfield "${OK_ID:-0}" state)" \
+		test "$(jfield "${OK_ID:-0}" state)" = active
+	expect wf-disk-full-refused-revoke-bob-still-allowed ok $P as 1002 $P exec /opt/bin/tool
+	asj 1003 approve "$PEND"
+	check wf-disk-full-approval-refused "exit $RC: $OUT" test "$RC" = 1
+	check wf-disk-full-approval-not-kept "state $(jfield "$PEND" state)" \
+		test "$(jfield "$PEND" state)" = pending
+	rm -f "$JITD_STATE/fill"
+	asj 1003 approve "$PEND"
+	check wf-disk-space-back-approval-works "exit $RC: $OUT" test "$RC" = 0
+	stop_jitd
+fi
+umount "$JITD_STATE"
 jitd --unload >/dev/null 2>&1
