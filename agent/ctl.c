@@ -767,12 +767,18 @@ static json_t *dispatch(struct client *c, const char *line, size_t len)
 	static const struct {
 		const char *op;
 		json_t *(*fn)(struct client *, json_t *);
-	} verbs[] = { { "grant", do_grant },	   { "request", do_request },
-		      { "approve", do_approve },   { "deny", do_deny },
-		      { "extend", do_extend },	   { "revoke", do_revoke },
-		      { "list", do_list },	   { "show", do_show },
-		      { "exec", do_exec },	   { "policy_apply", do_policy_apply },
-		      { "policy_show", do_policy_show }, { "status", do_status } };
+	} verbs[] = { { "grant", do_grant },
+		      { "request", do_request },
+		      { "approve", do_approve },
+		      { "deny", do_deny },
+		      { "extend", do_extend },
+		      { "show", do_show },
+		      { "exec", do_exec },
+		      { "policy_apply", do_policy_apply },
+		      { "policy_show", do_policy_show },
+		      { "revoke", do_revoke },
+		      { "list", do_list },
+		      { "status", do_status } };
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *reply = NULL;
 	const char *op;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* jitctl: what the verbs share (jitctl.c: talking to jitd, messages, grant objects). */
+/* What jitctl's verbs in other files (workflow.c) share with jitctl.c. */
 #ifndef JITCTL_H
 #define JITCTL_H
 
+#include <stdbool.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +17,12 @@ enum {
 	EXIT_UNREACHABLE = 3,	/* socket missing, connection refused, timeout, bad reply */
 	EXIT_NOT_ENFORCING = 4, /* status: jitd answers but is not enforcing */
 	EXIT_PENDING = 5,	/* request: pending approval (without --wait) */
+};
+
+struct ctl {
+	const char *socket; /* control socket path */
+	int timeout_s;	    /* for the whole exchange: connect, send, reply */
+	bool json;	    /* print JSON instead of text */
 };
 
 #define REASON_MAX	  1024 /* bytes, docs/protocol.md */
@@ -51,12 +57,6 @@ enum {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },		\
 	{ "help", no_argument, NULL, 'h' }
 // clang-format on
-
-struct ctl {
-	const char *socket; /* control socket path */
-	int timeout_s;	    /* for the whole exchange: connect, send, reply */
-	bool json;	    /* print JSON instead of text */
-};
 
 #define DURATION_FORMS "90s, 15m, 1h30m, 2d or \"1h 30m\"; a bare number is seconds"
 

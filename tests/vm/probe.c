@@ -321,6 +321,44 @@ static int run_cmd(char **argv)
 	return report(errno);
 }
 
+/* Send one line to a Unix stream socket and print the one-line reply ("@big": a line of
+ * 70000 bytes). For testing jitd's handling of raw, malformed and oversized requests. */
+static int cmd_ctl(const char *path, const char *text)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	static char buf[1 << 17];
+	size_t len, off = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return report(errno);
+	if (!strcmp(text, "@big")) {
+		memset(buf, 'x', 70000);
+		len = 70000;
+	} else {
+		len = snprintf(buf, sizeof(buf) - 1, "%s", text);
+	}
+	buf[len++] = '\n';
+	while (off < len) {
+		n = write(fd, buf + off, len - off);
+		if (n < 0)
+			return report(errno);
+		off += n;
+	}
+	off = 0;
+	while (off < sizeof(buf) - 1 && (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0) {
+		off += n;
+		if (memchr(buf, '\n', off))
+			break;
+	}
+	buf[off] = 0;
+	printf("%s", buf);
+	return 0;
+}
+
 static int parse_id(const char *s, unsigned long *out)
 {
 	char *end;
@@ -405,44 +443,6 @@ static int cmd_suroot(char **argv)
 		return report(errno);
 	}
 	return run_cmd(argv);
-}
-
-/* Send one line to a Unix stream socket and print the one-line reply ("@big": a line of
- * 70000 bytes). For testing jitd's handling of raw, malformed and oversized requests. */
-static int cmd_ctl(const char *path, const char *text)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	static char buf[1 << 17];
-	size_t len, off = 0;
-	ssize_t n;
-	int fd;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return report(errno);
-	if (!strcmp(text, "@big")) {
-		memset(buf, 'x', 70000);
-		len = 70000;
-	} else {
-		len = snprintf(buf, sizeof(buf) - 1, "%s", text);
-	}
-	buf[len++] = '\n';
-	while (off < len) {
-		n = write(fd, buf + off, len - off);
-		if (n < 0)
-			return report(errno);
-		off += n;
-	}
-	off = 0;
-	while (off < sizeof(buf) - 1 && (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0) {
-		off += n;
-		if (memchr(buf, '\n', off))
-			break;
-	}
-	buf[off] = 0;
-	printf("%s", buf);
-	return 0;
 }
 
 int main(int argc, char **argv)
