@@ -34,10 +34,10 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
-COMMON_SRCS := agent/util.c agent/policy.c agent/audit_fmt.c agent/audit_log.c
+COMMON_SRCS := agent/util.c agent/policy.c agent/audit_fmt.c agent/audit_log.c agent/request.c
 AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c agent/audit_sub.c \
-	      agent/pathwatch.c
-CLI_SRCS := cli/jitctl.c cli/audit_cmd.c
+	      agent/pathwatch.c agent/scope.c
+CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))

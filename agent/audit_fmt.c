@@ -410,6 +410,8 @@ static struct ocsf_class event_class(const char *ev)
 		{"policy_refused", {3, 3004, 3, CAT_IAM, "Entity Management", "Update"}},
 		{"granted", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
 		{"extended", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
+		/* a scheduled or fleet grant reaching its start time */
+		{"activated", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
 		{"expired", {3, 3005, 2, CAT_IAM, "User Access Management", "Revoke Privileges"}},
 		{"revoked", {3, 3005, 2, CAT_IAM, "User Access Management", "Revoke Privileges"}},
 		{"started", {1, 1008, 6, CAT_SYSTEM, "Event Log Activity", "Start"}},

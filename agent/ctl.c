@@ -140,36 +140,149 @@ static int resolve_cgroup(struct agent *a, const char *path, uint64_t *id)
 	return 0;
 }
 
-static json_t *do_grant(struct client *c, json_t *req)
+static const char *errno_name(int r)
 {
-	struct agent *a = c->a;
-	json_t *juser = json_object_get(req, "user"), *juid = json_object_get(req, "uid");
-	json_t *jcg = json_object_get(req, "cgroup"), *jdur = json_object_get(req, "duration_s");
-	json_t *jres = json_object_get(req, "resource"), *jreason = json_object_get(req, "reason");
-	struct grant g = {};
-	char err[256];
-	int64_t now;
-	int r;
+	switch (-r) {
+	case EPERM:
+		return "EPERM";
+	case ENOENT:
+		return "ENOENT";
+	case EINVAL:
+		return "EINVAL";
+	case EALREADY:
+		return "EALREADY";
+	case ERANGE:
+		return "ERANGE";
+	case ENOSPC:
+		return "ENOSPC";
+	case E2BIG:
+		return "E2BIG";
+	default:
+		return "EIO";
+	}
+}
 
-	if (c->cred.uid != 0)
-		return error_reply("EPERM", "only root may grant (you are uid %u)", c->cred.uid);
-	if (!json_is_string(jres))
-		return error_reply("EINVAL", "'resource' must be a string");
-	if (!policy_find(a->policy, json_string_value(jres)))
-		return error_reply("ENOENT", "unknown resource '%s' (see 'jitctl status')",
-				   json_string_value(jres));
+/* Resources of a request: "resource" (string) or "resources" (array). 0 or an error reply. */
+static json_t *get_resources(struct agent *a, json_t *req, struct grant *g)
+{
+	json_t *one = json_object_get(req, "resource"), *arr = json_object_get(req, "resources");
+	json_t *v;
+	size_t i;
+
+	if (one && arr)
+		return error_reply("EINVAL", "give 'resource' or 'resources', not both");
+	if (one) {
+		arr = json_array();
+		json_array_append(arr, one);
+	} else if (!json_is_array(arr) || !json_array_size(arr)) {
+		return error_reply("EINVAL", "'resources' must be a non-empty array of names");
+	} else {
+		json_incref(arr);
+	}
+	if (json_array_size(arr) > GRANT_MAX_RES) {
+		json_decref(arr);
+		return error_reply("E2BIG", "at most %d resources per request", GRANT_MAX_RES);
+	}
+	json_array_foreach(arr, i, v) {
+		const char *s = json_string_value(v);
+
+		if (!s || strlen(s) >= POLICY_MAX_NAME) {
+			json_decref(arr);
+			return error_reply("EINVAL", "resource names are strings of at most %d bytes",
+					   POLICY_MAX_NAME - 1);
+		}
+		if (!policy_find(a->policy, s)) {
+			json_t *e = error_reply("ENOENT", "unknown resource '%s' (see 'jitctl policy "
+							  "show')",
+						s);
+
+			json_decref(arr);
+			return e;
+		}
+		for (unsigned j = 0; j < g->n_res; j++)
+			if (!strcmp(g->res[j], s)) {
+				json_decref(arr);
+				return error_reply("EINVAL", "resource '%s' given twice", s);
+			}
+		strcpy(g->res[g->n_res++], s);
+	}
+	json_decref(arr);
+	return NULL;
+}
+
+/* duration_s and reason of a request. NULL or an error reply. */
+static json_t *get_duration_reason(json_t *req, int64_t *dur, const char **reason)
+{
+	json_t *jdur = json_object_get(req, "duration_s"), *jr = json_object_get(req, "reason");
+
 	if (!json_is_integer(jdur) || json_integer_value(jdur) < 1 ||
 	    json_integer_value(jdur) > JITD_MAX_DURATION_S)
 		return error_reply("EINVAL", "'duration_s' must be an integer 1..%lld",
 				   (long long)JITD_MAX_DURATION_S);
-	if (jreason && !json_is_null(jreason) &&
-	    (!json_is_string(jreason) || json_string_length(jreason) > GRANT_MAX_REASON))
+	if (jr && !json_is_null(jr) &&
+	    (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON ||
+	     strlen(json_string_value(jr)) != json_string_length(jr)))
 		return error_reply("EINVAL", "'reason' must be a string of at most %d bytes",
 				   GRANT_MAX_REASON);
+	*dur = json_integer_value(jdur);
+	*reason = json_string_value(jr);
+	if (*reason && !**reason)
+		*reason = NULL;
+	return NULL;
+}
+
+/* The grant of request field "id", or NULL with *reply set. */
+static struct grant *get_grant(struct client *c, json_t *req, json_t **reply)
+{
+	json_t *jid = json_object_get(req, "id");
+	struct grant *g;
+
+	if (!json_is_integer(jid) || json_integer_value(jid) < 1) {
+		*reply = error_reply("EINVAL", "'id' must be a positive integer");
+		return NULL;
+	}
+	g = grant_find(&c->a->grants, json_integer_value(jid));
+	if (!g)
+		*reply = error_reply("ENOENT", "no grant or request %lld",
+				     (long long)json_integer_value(jid));
+	return g;
+}
+
+static json_t *grant_reply(const char *event, const struct grant *g, uid_t by)
+{
+	json_t *gj = grant_to_json(g);
+
+	if (event)
+		audit_agent_event(event, json_pack("{s:O,s:i}", "grant", gj, "by_uid", (int)by));
+	return ok_reply("grant", gj);
+}
+
+static json_t *do_grant(struct client *c, json_t *req)
+{
+	struct agent *a = c->a;
+	json_t *juser = json_object_get(req, "user"), *juid = json_object_get(req, "uid");
+	json_t *jcg = json_object_get(req, "cgroup"), *junit = json_object_get(req, "unit");
+	json_t *jstart = json_object_get(req, "start"), *e;
+	struct grant g = { .kind = GRANT_DIRECT, .state = GRANT_ACTIVE };
+	const char *reason, *cgpath = NULL;
+	char err[256], *unit_cg = NULL;
+	int64_t now, dur, start;
+	int r;
+
+	if (!req_is_admin(a->policy, c->cred.uid))
+		return error_reply("EPERM",
+				   "only root and admins may grant (you are uid %u; see 'jitctl "
+				   "request')",
+				   c->cred.uid);
+	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)))
+		return e;
 	if (juser && juid)
 		return error_reply("EINVAL", "give 'user' or 'uid', not both");
-	if (!juser && !juid && !jcg)
-		return error_reply("EINVAL", "a grant needs a subject: 'user', 'uid' or 'cgroup'");
+	if (jcg && junit)
+		return error_reply("EINVAL", "give 'cgroup' or 'unit', not both");
+	if (!juser && !juid && !jcg && !junit)
+		return error_reply("EINVAL",
+				   "a grant needs a subject: 'user', 'uid', 'cgroup' or 'unit'");
 	if (juser) {
 		struct passwd pw, *res = NULL;
 		char buf[4096];
@@ -187,66 +300,437 @@ static json_t *do_grant(struct client *c, json_t *req)
 		g.has_uid = true;
 		g.uid = json_integer_value(juid);
 	}
-	if (jcg) {
+	now = util_now_ns(CLOCK_REALTIME);
+	start = now;
+	if (jstart) {
+		if (!json_is_string(jstart) || util_parse_time(json_string_value(jstart), &start))
+			return error_reply("EINVAL", "'start' must be an RFC 3339 UTC time like "
+						     "2026-12-01T02:00:00Z");
+		if (start < now)
+			start = now;
+		if (start - now > JITD_MAX_DURATION_S * 1000000000LL)
+			return error_reply("EINVAL", "'start' is more than 366 days ahead");
+	}
+	if (junit) {
+		if (!json_is_string(junit))
+			return error_reply("EINVAL", "'unit' must be a string");
+		r = scope_unit_cgroup(a, json_string_value(junit), &unit_cg);
+		if (r)
+			return error_reply(errno_name(r), "unit '%s': %s", json_string_value(junit),
+					   r == -EINVAL ? "expected NAME.service" : strerror(-r));
+		cgpath = unit_cg;
+	} else if (jcg) {
 		if (!json_is_string(jcg))
 			return error_reply("EINVAL", "'cgroup' must be a string");
-		r = resolve_cgroup(a, json_string_value(jcg), &g.cgroup_id);
-		if (r)
-			return error_reply(r == -EINVAL ? "EINVAL" : "ENOENT",
-					   "cgroup '%s': %s (a cgroup v2 path like /system.slice)",
-					   json_string_value(jcg), strerror(-r));
-		g.cgroup = strdup(json_string_value(jcg));
+		cgpath = json_string_value(jcg);
 	}
-	snprintf(g.resource, sizeof(g.resource), "%s", json_string_value(jres));
-	now = util_now_ns(CLOCK_REALTIME);
-	g.created_ns = g.starts_ns = now;
-	g.expires_ns = now + json_integer_value(jdur) * 1000000000LL;
-	g.by_uid = c->cred.uid;
-	if (json_is_string(jreason))
-		g.reason = strdup(json_string_value(jreason));
+	if (cgpath) {
+		r = resolve_cgroup(a, cgpath, &g.cgroup_id);
+		if (r) {
+			e = error_reply(r == -EINVAL ? "EINVAL" : "ENOENT",
+					"cgroup '%s': %s (a cgroup v2 path like /system.slice)",
+					cgpath, strerror(-r));
+			free(unit_cg);
+			return e;
+		}
+		g.cgroup = unit_cg ?: strdup(cgpath);
+	}
+	g.created_ns = now;
+	g.starts_ns = start;
+	g.expires_ns = start + dur * 1000000000LL;
+	g.duration_s = dur;
+	g.by_uid = g.requester_uid = c->cred.uid;
+	if (reason)
+		g.reason = strdup(reason);
+	req_history_add(&g, "granted", c->cred.uid, reason, now);
 	r = grant_add(a, &g, err, sizeof(err));
 	if (r)
-		return error_reply(r == -ENOENT ? "ENOENT" : "EIO", "%s", err);
+		return error_reply(errno_name(r), "%s", err);
+	return grant_reply("granted", grant_find(&a->grants, g.id), c->cred.uid);
+}
+
+/* A request by the caller for themselves: granted at once (0 approvals) or pending. */
+static json_t *do_request(struct client *c, json_t *req)
+{
+	struct agent *a = c->a;
+	struct grant g = { .kind = GRANT_REQUEST };
+	const struct policy_rule *rule;
+	const char *reason;
+	char err[512];
+	int64_t now, dur;
+	json_t *e;
+	int r;
+
+	if (json_object_get(req, "user") || json_object_get(req, "uid") ||
+	    json_object_get(req, "cgroup"))
+		return error_reply("EINVAL", "a request is always for the caller: no 'user', 'uid' "
+					     "or 'cgroup' (admins use 'grant')");
+	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)))
+		return e;
+	rule = req_find_rule(a->policy, c->cred.uid, g.res, g.n_res, err, sizeof(err));
+	if (!rule)
+		return error_reply(strncmp(err, "unknown", 7) ? "EPERM" : "ENOENT", "%s", err);
+	r = req_check(rule, dur, reason, err, sizeof(err));
+	if (r)
+		return error_reply("EINVAL", "%s", err);
+	now = util_now_ns(CLOCK_REALTIME);
+	g.has_uid = true;
+	g.uid = g.requester_uid = g.by_uid = c->cred.uid;
+	g.created_ns = now;
+	g.duration_s = dur;
+	g.max_duration_s = rule->max_duration_s;
+	g.approvals_needed = rule->approvals;
+	g.approvers = json_array();
+	for (size_t i = 0; i < rule->n_approvers; i++)
+		json_array_append_new(g.approvers, json_string(rule->approvers[i]));
+	if (reason)
+		g.reason = strdup(reason);
+	req_history_add(&g, "requested", c->cred.uid, reason, now);
+	if (rule->approvals) {
+		g.state = GRANT_PENDING;
+		g.expires_ns = now + a->pending_ttl_s * 1000000000LL;
+	} else {
+		g.state = GRANT_ACTIVE;
+		g.starts_ns = now;
+		g.expires_ns = now + dur * 1000000000LL;
+		req_history_add(&g, "granted", c->cred.uid, "rule needs no approval", now);
+	}
+	r = grant_add(a, &g, err, sizeof(err));
+	if (r)
+		return error_reply(errno_name(r), "%s", err);
 	const struct grant *ng = grant_find(&a->grants, g.id);
 	json_t *gj = grant_to_json(ng);
 
-	audit_agent_event("granted", json_pack("{s:O}", "grant", gj));
+	audit_agent_event("requested", json_pack("{s:O,s:i}", "grant", gj, "by_uid",
+						 (int)c->cred.uid));
+	if (ng->state == GRANT_ACTIVE)
+		audit_agent_event("granted", json_pack("{s:O,s:i}", "grant", gj, "by_uid",
+						       (int)c->cred.uid));
 	return ok_reply("grant", gj);
+}
+
+static json_t *do_approve(struct client *c, json_t *req)
+{
+	json_t *jr = json_object_get(req, "reason"), *e = NULL;
+	struct grant *g = get_grant(c, req, &e), before;
+	char err[512];
+	int r;
+
+	if (!g)
+		return e;
+	if (jr && !json_is_null(jr) &&
+	    (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON))
+		return error_reply("EINVAL", "'reason' must be a string of at most %d bytes",
+				   GRANT_MAX_REASON);
+	grant_mark(g, &before);
+	r = req_approve(g, c->cred.uid, json_string_value(jr), util_now_ns(CLOCK_REALTIME), err,
+			sizeof(err));
+	if (r < 0) {
+		grant_mark_drop(&before);
+		return error_reply(errno_name(r), "%s", err);
+	}
+	if (r > 0)
+		r = grant_activate(c->a, g, &before);
+	else
+		r = grant_commit(c->a, g, &before);
+	if (r)
+		return error_reply("EIO", "cannot record the approval: %s", strerror(-r));
+	audit_agent_event("approved", json_pack("{s:o,s:i}", "grant", grant_to_json(g), "by_uid",
+						(int)c->cred.uid));
+	return grant_reply(g->state == GRANT_ACTIVE ? "granted" : NULL, g, c->cred.uid);
+}
+
+static json_t *do_deny(struct client *c, json_t *req)
+{
+	json_t *jr = json_object_get(req, "reason"), *e = NULL;
+	struct grant *g = get_grant(c, req, &e), before;
+	char err[512];
+	int r;
+
+	if (!g)
+		return e;
+	if (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON)
+		return error_reply("EINVAL", "'reason' (a string of at most %d bytes) is required",
+				   GRANT_MAX_REASON);
+	grant_mark(g, &before);
+	r = req_deny(g, c->cred.uid, json_string_value(jr), util_now_ns(CLOCK_REALTIME), err,
+		     sizeof(err));
+	if (r) {
+		grant_mark_drop(&before);
+		return error_reply(errno_name(r), "%s", err);
+	}
+	r = grant_commit(c->a, g, &before);
+	if (r)
+		return error_reply("EIO", "cannot record the denial: %s", strerror(-r));
+	return grant_reply("denied", g, c->cred.uid);
+}
+
+static bool json_has_principal_of(json_t *arr, uid_t uid)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (json_is_string(v) && req_principal_match(json_string_value(v), uid))
+			return true;
+	}
+	return false;
+}
+
+static json_t *do_extend(struct client *c, json_t *req)
+{
+	json_t *jdur = json_object_get(req, "duration_s"), *e = NULL;
+	struct grant *g = get_grant(c, req, &e), before;
+	uid_t by = c->cred.uid;
+	int64_t new_exp, old_exp;
+	char err[256], when[40];
+	bool may;
+	int r;
+
+	if (!g)
+		return e;
+	if (!json_is_integer(jdur) || json_integer_value(jdur) < 1 ||
+	    json_integer_value(jdur) > JITD_MAX_DURATION_S)
+		return error_reply("EINVAL", "'duration_s' must be an integer 1..%lld",
+				   (long long)JITD_MAX_DURATION_S);
+	may = req_is_admin(c->a->policy, by) ||
+	      ((g->kind == GRANT_REQUEST || g->kind == GRANT_EXEC) && g->requester_uid == by &&
+	       !g->approvals_needed) ||
+	      (g->kind == GRANT_REQUEST && g->requester_uid != by &&
+	       json_has_principal_of(g->approvers, by));
+	if (!may)
+		return error_reply("EPERM", "uid %u may not extend grant %llu", by,
+				   (unsigned long long)g->id);
+	if (g->kind == GRANT_FLEET)
+		return error_reply("EINVAL", "grant %llu comes from the policy; change the policy",
+				   (unsigned long long)g->id);
+	r = req_extend(g, json_integer_value(jdur), &new_exp, err, sizeof(err));
+	if (r)
+		return error_reply(errno_name(r), "%s", err);
+	grant_mark(g, &before);
+	old_exp = g->expires_ns;
+	g->expires_ns = new_exp;
+	g->expires_boot += new_exp - old_exp;
+	g->duration_s = (g->expires_ns - g->starts_ns) / 1000000000LL;
+	snprintf(err, sizeof(err), "until %s", util_format_time(new_exp, when, sizeof(when)));
+	req_history_add(g, "extended", by, err, util_now_ns(CLOCK_REALTIME));
+	r = grant_commit(c->a, g, &before);
+	if (r)
+		return error_reply("EIO", "cannot record the extension: %s", strerror(-r));
+	return grant_reply("extended", g, by);
 }
 
 static json_t *do_revoke(struct client *c, json_t *req)
 {
-	json_t *jid = json_object_get(req, "id");
-	const struct grant *g;
+	json_t *e = NULL;
+	struct grant *g = get_grant(c, req, &e);
+	const struct grant *out;
+	uid_t by = c->cred.uid;
 	int r;
 
-	if (c->cred.uid != 0)
-		return error_reply("EPERM", "only root may revoke (you are uid %u)", c->cred.uid);
-	if (!json_is_integer(jid) || json_integer_value(jid) < 1)
-		return error_reply("EINVAL", "'id' must be a positive integer");
-	r = grant_revoke(c->a, json_integer_value(jid), c->cred.uid, &g);
-	if (r == -ENOENT)
-		return error_reply("ENOENT", "no grant %lld", (long long)json_integer_value(jid));
+	if (!g)
+		return e;
+	if (!req_is_admin(c->a->policy, by) && g->requester_uid != by &&
+	    !(g->has_uid && g->uid == by && g->kind != GRANT_FLEET))
+		return error_reply("EPERM", "uid %u may not revoke grant %llu (root, admins and "
+					    "its own user may)",
+				   by, (unsigned long long)g->id);
+	r = grant_revoke(c->a, g->id, by, &out);
 	if (r == -EALREADY)
-		return error_reply("EINVAL", "grant %lld is not active",
-				   (long long)json_integer_value(jid));
+		return error_reply("EINVAL", "grant %llu is not active or pending",
+				   (unsigned long long)g->id);
 	if (r)
 		return error_reply("EIO", "cannot revoke: %s", strerror(-r));
-	json_t *gj = grant_to_json(g);
-
-	audit_agent_event("revoked", json_pack("{s:O,s:i}", "grant", gj, "by_uid", c->cred.uid));
-	return ok_reply("grant", gj);
+	return grant_reply("revoked", out, by);
 }
 
 static json_t *do_list(struct client *c, json_t *req)
 {
 	bool all = json_is_true(json_object_get(req, "all"));
+	bool mine = json_is_true(json_object_get(req, "mine"));
 	json_t *arr = json_array();
 
-	for (size_t i = 0; i < c->a->grants.n; i++)
-		if (all || c->a->grants.v[i].state == GRANT_ACTIVE)
-			json_array_append_new(arr, grant_to_json(&c->a->grants.v[i]));
+	for (size_t i = 0; i < c->a->grants.n; i++) {
+		const struct grant *g = &c->a->grants.v[i];
+
+		if (!all && g->state != GRANT_ACTIVE && g->state != GRANT_PENDING)
+			continue;
+		if (mine && g->requester_uid != c->cred.uid &&
+		    !(g->has_uid && g->uid == c->cred.uid))
+			continue;
+		json_array_append_new(arr, grant_to_json(g));
+	}
 	return ok_reply("grants", arr);
+}
+
+static json_t *do_show(struct client *c, json_t *req)
+{
+	json_t *e = NULL;
+	struct grant *g = get_grant(c, req, &e);
+
+	return g ? grant_reply(NULL, g, 0) : e;
+}
+
+/* A grant for one process tree: jitd makes a cgroup, moves the caller into it, grants it. */
+static json_t *do_exec(struct client *c, json_t *req)
+{
+	struct agent *a = c->a;
+	struct grant g = { .kind = GRANT_EXEC, .state = GRANT_ACTIVE };
+	const struct policy_rule *rule = NULL;
+	char err[512], proc[64];
+	const char *reason;
+	int64_t now, dur;
+	struct stat st;
+	json_t *e;
+	int r;
+
+	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)))
+		return e;
+	if (!req_is_admin(a->policy, c->cred.uid)) {
+		rule = req_find_rule(a->policy, c->cred.uid, g.res, g.n_res, err, sizeof(err));
+		if (!rule)
+			return error_reply(strncmp(err, "unknown", 7) ? "EPERM" : "ENOENT", "%s",
+					   err);
+		if (rule->approvals)
+			return error_reply("EPERM",
+					   "the rule needs %u approval(s): use 'jitctl request', "
+					   "then run the command once it is granted",
+					   rule->approvals);
+		r = req_check(rule, dur, reason, err, sizeof(err));
+		if (r)
+			return error_reply("EINVAL", "%s", err);
+	}
+	/* the peer must still be the process that connected, owned by the same user */
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)c->cred.pid);
+	if (c->cred.pid <= 1 || stat(proc, &st) || st.st_uid != c->cred.uid)
+		return error_reply("EPERM", "cannot verify the calling process %d",
+				   (int)c->cred.pid);
+	r = scope_create(a, a->grants.next_id, c->cred.pid, &g.cgroup, &g.cgroup_id);
+	if (r)
+		return error_reply("EIO", "cannot create the cgroup: %s", strerror(-r));
+	now = util_now_ns(CLOCK_REALTIME);
+	g.has_uid = true;
+	g.uid = g.requester_uid = g.by_uid = c->cred.uid;
+	g.created_ns = g.starts_ns = now;
+	g.expires_ns = now + dur * 1000000000LL;
+	g.duration_s = dur;
+	g.max_duration_s = rule ? rule->max_duration_s : 0;
+	if (reason)
+		g.reason = strdup(reason);
+	req_history_add(&g, "exec", c->cred.uid, reason, now);
+	r = grant_add(a, &g, err, sizeof(err));
+	if (r)
+		return error_reply(errno_name(r), "%s", err);
+	struct grant *ng = grant_find(&a->grants, g.id);
+	json_t *reply = grant_reply("granted", ng, c->cred.uid);
+
+	r = scope_watch(a, ng);
+	if (r)
+		log_warn("exec grant %llu: cannot watch its cgroup: %s",
+			 (unsigned long long)g.id, strerror(-r));
+	return reply;
+}
+
+static json_t *do_policy_apply(struct client *c, json_t *req)
+{
+	json_t *jt = json_object_get(req, "text");
+	char err[1024];
+	struct policy *p = NULL;
+	int r;
+
+	if (!req_is_admin(c->a->policy, c->cred.uid))
+		return error_reply("EPERM", "only root and admins may apply a policy (you are uid %u)",
+				   c->cred.uid);
+	if (!json_is_string(jt))
+		return error_reply("EINVAL", "'text' must be the policy as a string");
+	r = policy_parse("policy", json_string_value(jt), json_string_length(jt), &p, err,
+			 sizeof(err));
+	if (r)
+		return error_reply("EINVAL", "%s", err);
+	if (p->serial <= c->a->policy->serial) {
+		json_t *e = error_reply("EINVAL",
+					"serial %lld does not increase the active serial %lld",
+					(long long)p->serial, (long long)c->a->policy->serial);
+
+		policy_free(p);
+		return e;
+	}
+	r = agent_apply_policy_text(c->a, p, json_string_value(jt), json_string_length(jt), err,
+				    sizeof(err));
+	if (r)
+		return error_reply(errno_name(r), "%s", err);
+	return json_pack("{s:b,s:I}", "ok", 1, "serial", (json_int_t)c->a->policy->serial);
+}
+
+static json_t *do_policy_show(struct client *c, json_t *req)
+{
+	const struct policy *p = c->a->policy;
+	json_t *o = json_pack("{s:b,s:I,s:s}", "ok", 1, "serial", (json_int_t)p->serial,
+			      "source", p->source ?: "");
+	json_t *res = json_object(), *rules = json_array(), *grants = json_array();
+	json_t *admins = json_array();
+	char buf[256];
+
+	for (size_t i = 0; i < p->n_resources; i++) {
+		json_t *r = json_object();
+
+		for (size_t j = 0; j < p->resources[i].n_entries; j++) {
+			const struct policy_entry *e = &p->resources[i].entries[j];
+			const char *k = e->kind == POLICY_EXEC ? "exec"
+					: e->kind == POLICY_OPEN ? "open"
+								 : "connect";
+
+			if (!json_object_get(r, k))
+				json_object_set_new(r, k, json_array());
+			json_array_append_new(json_object_get(r, k),
+					      json_string(policy_entry_format(e, buf, sizeof(buf))));
+		}
+		json_object_set_new(res, p->resources[i].name, r);
+	}
+	for (size_t i = 0; i < p->n_admins; i++)
+		json_array_append_new(admins, json_string(p->admins[i]));
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *ru = &p->rules[i];
+		json_t *r = json_pack("{s:[],s:[],s:I,s:i,s:[],s:s}", "resources", "requesters",
+				      "max_duration_s", (json_int_t)ru->max_duration_s, "approvals",
+				      (int)ru->approvals, "approvers", "reason",
+				      ru->reason_required ? "required" : "optional");
+
+		for (size_t j = 0; j < ru->n_resources; j++)
+			json_array_append_new(json_object_get(r, "resources"),
+					      json_string(ru->resources[j]));
+		for (size_t j = 0; j < ru->n_requesters; j++)
+			json_array_append_new(json_object_get(r, "requesters"),
+					      json_string(ru->requesters[j]));
+		for (size_t j = 0; j < ru->n_approvers; j++)
+			json_array_append_new(json_object_get(r, "approvers"),
+					      json_string(ru->approvers[j]));
+		if (ru->reason_pattern)
+			json_object_set_new(r, "reason_pattern", json_string(ru->reason_pattern));
+		json_array_append_new(rules, r);
+	}
+	for (size_t i = 0; i < p->n_grants; i++) {
+		const struct policy_grant *g = &p->grants[i];
+		json_t *o2 = json_pack("{s:s}", "resource", g->resource);
+		char t[40];
+
+		if (g->has_uid)
+			json_object_set_new(o2, "uid", json_integer(g->uid));
+		if (g->cgroup)
+			json_object_set_new(o2, "cgroup", json_string(g->cgroup));
+		if (g->not_before_ns)
+			json_object_set_new(o2, "not_before",
+					    json_string(util_format_time(g->not_before_ns, t,
+									 sizeof(t))));
+		json_object_set_new(o2, "not_after",
+				    json_string(util_format_time(g->not_after_ns, t, sizeof(t))));
+		json_array_append_new(grants, o2);
+	}
+	json_object_set_new(o, "resources", res);
+	json_object_set_new(o, "admins", admins);
+	json_object_set_new(o, "rules", rules);
+	json_object_set_new(o, "grants", grants);
+	return o;
 }
 
 static json_t *do_status(struct client *c, json_t *req)
@@ -267,7 +751,8 @@ static json_t *do_status(struct client *c, json_t *req)
 						     "deny", (json_int_t)deny, "drops",
 						     (json_int_t)drops));
 	json_object_set_new(r, "policy",
-			    json_pack("{s:s,s:I,s:I}", "source", a->policy_path, "serial",
+			    json_pack("{s:s,s:I,s:I}", "source", a->policy->source ?: a->policy_path,
+				      "serial",
 				      (json_int_t)a->policy->serial, "resources",
 				      (json_int_t)a->policy->n_resources));
 	json_object_set_new(r, "grants", json_pack("{s:I}", "active",
@@ -322,6 +807,14 @@ static json_t *dispatch(struct client *c, const char *line, size_t len)
 		const char *op;
 		json_t *(*fn)(struct client *, json_t *);
 	} verbs[] = { { "grant", do_grant },
+		      { "request", do_request },
+		      { "approve", do_approve },
+		      { "deny", do_deny },
+		      { "extend", do_extend },
+		      { "show", do_show },
+		      { "exec", do_exec },
+		      { "policy_apply", do_policy_apply },
+		      { "policy_show", do_policy_show },
 		      { "revoke", do_revoke },
 		      { "list", do_list },
 		      { "status", do_status },

@@ -25,12 +25,33 @@
 #define log_warn(fmt, ...) fprintf(stderr, "<4>jitd: " fmt "\n", ##__VA_ARGS__)
 #define log_info(fmt, ...) fprintf(stderr, "<6>jitd: " fmt "\n", ##__VA_ARGS__)
 
-enum grant_state { GRANT_ACTIVE = 1, GRANT_EXPIRED = 2, GRANT_REVOKED = 3 };
+#define GRANT_MAX_RES 16		       /* resources of one request */
+#define GRANT_PENDING_TTL_S 3600	       /* default --pending-ttl */
+#define GRANT_EXEC_CGROUP "/jitd.exec"	       /* jitd exec cgroups without systemd */
 
+/* "scheduled" is an active grant whose start is still ahead (docs/protocol.md). */
+enum grant_state {
+	GRANT_ACTIVE = 1,
+	GRANT_EXPIRED = 2,
+	GRANT_REVOKED = 3,
+	GRANT_PENDING = 4,
+	GRANT_DENIED = 5
+};
+
+/* Where a grant came from. */
+enum grant_kind { GRANT_DIRECT = 0, GRANT_REQUEST = 1, GRANT_EXEC = 2, GRANT_FLEET = 3 };
+
+/*
+ * A grant, or a request on its way to become one. A request is PENDING until enough
+ * approvals (then ACTIVE, its clock starting at the last approval), a denial (DENIED) or
+ * its pending deadline (EXPIRED; expires_ns holds the deadline while PENDING).
+ */
 struct grant {
 	uint64_t id;
-	char resource[POLICY_MAX_NAME];
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	unsigned n_res;
 	enum grant_state state;
+	enum grant_kind kind;
 	bool has_uid;
 	uid_t uid;
 	char *cgroup; /* path relative to the cgroupfs root, or NULL */
@@ -42,7 +63,15 @@ struct grant {
 	uint64_t starts_boot; /* CLOCK_BOOTTIME of this boot (see store boot_id) */
 	uint64_t expires_boot;
 	char *reason;
-	uid_t by_uid;
+	uid_t by_uid;	      /* who granted: the admin, or the last approver */
+	uid_t requester_uid;  /* who asked (requests and exec), else by_uid */
+	int64_t duration_s;   /* asked for; the clock starts at approval */
+	int64_t max_duration_s; /* the rule's maximum (extend never goes past it); 0: none */
+	unsigned approvals_needed;
+	json_t *approvers; /* the rule's approvers when requested (array of principals) */
+	json_t *history;   /* [{"event","uid","at","reason"}] */
+	char *fleet_key;   /* fleet grants: policy_grant_key() */
+	bool live;	   /* runtime: the kernel entry reflects that it started */
 };
 
 struct grant_store {
@@ -67,6 +96,8 @@ struct agent {
 	int64_t started_ns;
 	bool selftest_ok;
 	sd_event_source *expiry_timer;
+	bool use_systemd; /* jitd exec: transient scopes over D-Bus (systemd is PID 1) */
+	int64_t pending_ttl_s; /* a pending request expires after this (--pending-ttl) */
 };
 
 /* bpfload.c: the kernel side. */
@@ -95,12 +126,45 @@ int grant_store_save(const struct grant_store *s);
 void grant_store_free(struct grant_store *s);
 int grant_sync_all(struct agent *a);
 int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen);
+void grant_mark(const struct grant *g, struct grant *before);
+void grant_mark_drop(struct grant *before);
+int grant_activate(struct agent *a, struct grant *g, struct grant *before);
+int grant_commit(struct agent *a, struct grant *g, struct grant *before);
+int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char *event, uid_t by,
+	      const char *reason);
 int grant_revoke(struct agent *a, uint64_t id, uid_t by, const struct grant **out);
+int grant_apply_fleet(struct agent *a);
+const char *grant_state_name(const struct grant *g);
 int grant_expire_due(struct agent *a);
 int64_t grant_next_expiry_boot(const struct agent *a);
 struct grant *grant_find(struct grant_store *s, uint64_t id);
 size_t grant_count_active(const struct grant_store *s);
 json_t *grant_to_json(const struct grant *g);
+
+/* request.c: rules, principals, approvals (pure logic, unit-tested). */
+bool req_principal_match(const char *principal, uid_t uid);
+bool req_is_admin(const struct policy *p, uid_t uid);
+const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
+					char res[][POLICY_MAX_NAME], unsigned n, char *err,
+					size_t errlen);
+int req_check(const struct policy_rule *r, int64_t duration_s, const char *reason, char *err,
+	      size_t errlen);
+void req_history_add(struct grant *g, const char *event, uid_t uid, const char *reason,
+		     int64_t now_ns);
+unsigned req_approval_count(const struct grant *g);
+int req_approve(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char *err,
+		size_t errlen);
+int req_deny(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char *err,
+	     size_t errlen);
+int req_extend(const struct grant *g, int64_t add_s, int64_t *new_expires_ns, char *err,
+	       size_t errlen);
+
+/* scope.c: cgroups for jitd exec. */
+int scope_create(struct agent *a, uint64_t id, pid_t pid, char **cgroup, uint64_t *cgroup_id);
+int scope_watch(struct agent *a, struct grant *g);
+void scope_release(struct agent *a, const struct grant *g);
+int scope_start(struct agent *a);
+int scope_unit_cgroup(struct agent *a, const char *unit, char **out);
 
 /* ctl.c: the control socket. */
 int ctl_start(struct agent *a);
@@ -127,5 +191,8 @@ void pathwatch_kick(struct agent *a);
 
 /* main.c */
 void agent_rearm_expiry(struct agent *a);
+int agent_apply_policy(struct agent *a, struct policy *p);
+int agent_apply_policy_text(struct agent *a, struct policy *p, const char *text, size_t len,
+			    char *err, size_t errlen);
 
 #endif

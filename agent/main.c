@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ static const char usage_text[] =
 	"      --audit-format F    ocsf (OCSF 1.8.0, default) or ecs (ECS 9.x)\n"
 	"      --journal           also send every audit record to journald\n"
 	"      --cgroup-root DIR   cgroup v2 mount (default /sys/fs/cgroup)\n"
+	"      --pending-ttl DURATION  a pending request expires after this (default 1h)\n"
 	"      --check-policy      parse the policy, print errors, exit (no kernel access)\n"
 	"      --unload            remove the pinned programs and maps, then exit\n"
 	"  -h, --help              this text\n"
@@ -122,6 +124,87 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/*
+ * Put policy p in force (taking it over): kernel maps, grant keys, fleet grants. On
+ * failure the previous policy is restored and p freed.
+ */
+int agent_apply_policy(struct agent *a, struct policy *p)
+{
+	struct policy *old = a->policy;
+	int r;
+
+	a->policy = p;
+	r = kern_sync_policy(a->kern, p, a->cgroup_root);
+	if (!r)
+		r = grant_sync_all(a);
+	if (r) {
+		log_err("policy reload failed halfway; restoring serial %lld",
+			(long long)old->serial);
+		a->policy = old;
+		kern_sync_policy(a->kern, old, a->cgroup_root);
+		grant_sync_all(a);
+		policy_free(p);
+		return r;
+	}
+	policy_free(old);
+	pathwatch_update(a);
+	r = grant_apply_fleet(a);
+	if (r)
+		log_err("fleet grants of serial %lld not applied: %s", (long long)p->serial,
+			strerror(-r));
+	return 0;
+}
+
+static char *applied_path(const struct agent *a)
+{
+	char *path;
+
+	return asprintf(&path, "%s/policy.applied.json", a->state_dir) < 0 ? NULL : path;
+}
+
+/*
+ * `jitctl policy apply`: keep the text as STATE_DIR/policy.applied.json (atomic, fsync)
+ * and put p in force; all or nothing (the previous copy is put back on failure).
+ */
+int agent_apply_policy_text(struct agent *a, struct policy *p, const char *text, size_t len,
+			    char *err, size_t errlen)
+{
+	char *path = applied_path(a), *prev = NULL;
+	size_t prev_len = 0;
+	int64_t serial = p->serial;
+	int r;
+
+	if (!path) {
+		policy_free(p);
+		return -ENOMEM;
+	}
+	if (util_read_file(path, POLICY_MAX_FILE_SIZE, &prev, &prev_len))
+		prev = NULL;
+	free(p->source);
+	p->source = strdup(path);
+	r = util_write_atomic(path, text, len, 0600);
+	if (r) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
+		policy_free(p);
+		goto out;
+	}
+	r = agent_apply_policy(a, p);
+	if (r) {
+		snprintf(err, errlen, "cannot put the policy in force: %s", strerror(-r));
+		if (prev)
+			util_write_atomic(path, prev, prev_len, 0600);
+		else
+			unlink(path);
+		goto out;
+	}
+	audit_agent_event("policy_applied", json_pack("{s:I,s:s}", "serial", (json_int_t)serial,
+						      "source", path));
+out:
+	free(prev);
+	free(path);
+	return r;
+}
+
 static int reload_policy(struct agent *a)
 {
 	char err[1024];
@@ -139,27 +222,116 @@ static int reload_policy(struct agent *a)
 		policy_free(p);
 		return -ESTALE;
 	}
-	struct policy *old = a->policy;
-
-	a->policy = p;
-	r = kern_sync_policy(a->kern, p, a->cgroup_root);
-	if (!r)
-		r = grant_sync_all(a);
-	if (r) {
-		log_err("policy reload failed halfway; restoring serial %lld",
-			(long long)old->serial);
-		a->policy = old;
-		kern_sync_policy(a->kern, old, a->cgroup_root);
-		grant_sync_all(a);
-		policy_free(p);
+	r = agent_apply_policy(a, p);
+	if (r)
 		return r;
-	}
-	policy_free(old);
-	pathwatch_update(a);
 	audit_agent_event("policy_applied",
 			  json_pack("{s:I,s:s}", "serial", (json_int_t)p->serial, "source",
 				    a->policy_path));
 	return 0;
+}
+
+/* The policy directory (or file) changed: reload after a short quiet period. */
+static sd_event_source *policy_debounce;
+
+static int on_policy_debounce(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	reload_policy(userdata);
+	return 0;
+}
+
+static int on_policy_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct agent *a = userdata;
+	const char *base = strrchr(a->policy_path, '/');
+	bool relevant = false;
+	struct stat st;
+	ssize_t n;
+
+	base = base ? base + 1 : a->policy_path;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+			size_t len = ev->len ? strlen(ev->name) : 0;
+
+			/* a policy file: the file itself, or *.json in the directory */
+			if (!stat(a->policy_path, &st) && S_ISDIR(st.st_mode))
+				relevant |= len > 5 && ev->name[0] != '.' &&
+					    !strcmp(ev->name + len - 5, ".json");
+			else
+				relevant |= len && !strcmp(ev->name, base);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (relevant) {
+		sd_event_source_set_time_relative(policy_debounce, 300000);
+		sd_event_source_set_enabled(policy_debounce, SD_EVENT_ONESHOT);
+	}
+	return 0;
+}
+
+/* Watch the policy directory (or the file's directory) for new, changed, removed files. */
+static int watch_policy(struct agent *a)
+{
+	char dir[4096];
+	struct stat st;
+	int fd, r;
+
+	snprintf(dir, sizeof(dir), "%s", a->policy_path);
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		char *slash = strrchr(dir, '/');
+
+		if (slash == dir)
+			dir[1] = 0;
+		else if (slash)
+			*slash = 0;
+		else
+			snprintf(dir, sizeof(dir), ".");
+	}
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) <
+	    0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = sd_event_add_io(a->event, NULL, fd, EPOLLIN, on_policy_inotify, a);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	r = sd_event_add_time(a->event, &policy_debounce, CLOCK_MONOTONIC, UINT64_MAX, 0,
+			      on_policy_debounce, a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_description(policy_debounce, "policy-reload");
+	return 0;
+}
+
+/* A policy applied with `jitctl policy apply` wins over --policy while its serial is higher. */
+static void load_applied_policy(struct agent *a)
+{
+	char *path = applied_path(a), err[1024];
+	struct policy *p = NULL;
+
+	if (!path)
+		return;
+	if (!access(path, F_OK)) {
+		if (policy_load(path, &p, err, sizeof(err)))
+			log_err("ignoring the applied policy: %s", err);
+		else if (p->serial > a->policy->serial) {
+			log_info("using the applied policy %s (serial %lld > %lld)", path,
+				 (long long)p->serial, (long long)a->policy->serial);
+			policy_free(a->policy);
+			a->policy = p;
+			p = NULL;
+		}
+	}
+	policy_free(p);
+	free(path);
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -239,6 +411,7 @@ int main(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
+		{ "pending-ttl", required_argument, NULL, 'T' },
 		{ "audit-file", required_argument, NULL, 'a' },
 		{ "cgroup-root", required_argument, NULL, 'C' },
 		{ "audit-format", required_argument, NULL, 'F' },
@@ -258,6 +431,7 @@ int main(int argc, char **argv)
 	a->socket_path = JITD_DEFAULT_SOCKET;
 	a->state_dir = JITD_DEFAULT_STATE_DIR;
 	a->cgroup_root = "/sys/fs/cgroup";
+	a->pending_ttl_s = GRANT_PENDING_TTL_S;
 	while ((c = getopt_long(argc, argv, "p:s:d:a:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -274,6 +448,12 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			a->cgroup_root = optarg;
+			break;
+		case 'T':
+			if (util_parse_duration(optarg, &a->pending_ttl_s)) {
+				fprintf(stderr, "jitd: --pending-ttl: bad duration '%s'\n", optarg);
+				return 2;
+			}
 			break;
 		case 'c':
 			check_only = true;
@@ -348,6 +528,8 @@ int main(int argc, char **argv)
 		log_err("cannot open audit file %s: %s", audit_path, strerror(errno));
 		return 1;
 	}
+	load_applied_policy(a);
+	a->use_systemd = sd_booted() > 0;
 	r = grant_store_load(&a->grants, a->state_dir);
 	if (r) {
 		log_err("cannot load grants from %s; refusing to start with a partial view",
@@ -362,6 +544,8 @@ int main(int argc, char **argv)
 		grant_expire_due(a);
 		r = grant_sync_all(a);
 	}
+	if (!r)
+		r = grant_apply_fleet(a);
 	if (r) {
 		log_err("cannot fill the kernel maps: %s", strerror(-r));
 		return 1;
@@ -388,6 +572,13 @@ int main(int argc, char **argv)
 		log_err("cannot listen on %s: %s", a->socket_path, strerror(-r));
 		return 1;
 	}
+	r = scope_start(a);
+	if (r)
+		log_warn("cannot watch the jitd exec cgroups: %s", strerror(-r));
+	r = watch_policy(a);
+	if (r)
+		log_warn("cannot watch %s for changes (SIGHUP still reloads): %s", a->policy_path,
+			 strerror(-r));
 	agent_rearm_expiry(a);
 	/* Paths may have changed between the first sync and the watches: resync once. */
 	if (pathwatch_update(a) < 0)

@@ -899,29 +899,398 @@ out:
 	return r;
 }
 
-/* "admins", "rules", "grants": only their shape is checked here. */
-static int check_list(struct pctx *c, json_t *root, const char *key, json_type elem,
-		      const char *what)
+/* "user:NAME" or "group:NAME" (resolved through NSS when used, so not here). */
+static int check_principal(struct pctx *c, json_t *v, char **out)
 {
-	json_t *arr = json_object_get(root, key), *v;
+	const char *s = json_string_value(v), *name;
+
+	if (!s)
+		return perr(c, false, "expected a string \"user:NAME\" or \"group:NAME\", got %s",
+			    type_name(v));
+	if (!strncmp(s, "user:", 5))
+		name = s + 5;
+	else if (!strncmp(s, "group:", 6))
+		name = s + 6;
+	else
+		return perr(c, false, "bad principal '%.*s' (expected \"user:NAME\" or \"group:NAME\")",
+			    QMAX, s);
+	if (!*name || strlen(name) > 255 || strpbrk(name, ": \t\n/"))
+		return perr(c, false, "bad name in principal '%.*s' (expected a user or group name)",
+			    QMAX, s);
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* A non-empty (unless may_be_empty) array of principals at the current path. */
+static int check_principals(struct pctx *c, json_t *arr, bool may_be_empty, char ***out,
+			    size_t *n)
+{
+	size_t i;
+	json_t *v;
+	int r;
+
+	if (!json_is_array(arr))
+		return perr(c, false, "expected an array of \"user:NAME\"/\"group:NAME\", got %s",
+			    type_name(arr));
+	if (!may_be_empty && !json_array_size(arr))
+		return perr(c, false, "empty list (expected at least one \"user:NAME\" or "
+				      "\"group:NAME\")");
+	if (json_array_size(arr) > POLICY_MAX_PRINCIPALS)
+		return perr(c, false, "too many entries (%zu, max %d)", json_array_size(arr),
+			    POLICY_MAX_PRINCIPALS);
+	*out = calloc(json_array_size(arr) + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	json_array_foreach(arr, i, v) {
+		push_idx(c, i);
+		r = check_principal(c, v, &(*out)[*n]);
+		pop(c);
+		if (r)
+			return r;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int check_admins(struct pctx *c, json_t *root, struct policy *p)
+{
+	json_t *arr = json_object_get(root, "admins");
+	int r;
+
+	if (!arr)
+		return 0;
+	push_key(c, "admins");
+	if (!json_is_array(arr))
+		r = perr(c, false, "expected an array of strings, got %s", type_name(arr));
+	else
+		r = check_principals(c, arr, true, &p->admins, &p->n_admins);
+	pop(c);
+	return r;
+}
+
+/* A duration: "1h30m" or an integer number of seconds. */
+static int check_duration(struct pctx *c, json_t *v, int64_t *out)
+{
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 1 || json_integer_value(v) > JITD_MAX_DURATION_S)
+			return perr(c, false, "duration %lld s out of range (expected 1 s to 366d)",
+				    (long long)json_integer_value(v));
+		*out = json_integer_value(v);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return perr(c, false, "expected a duration like \"1h\" or \"90m\", got %s",
+			    type_name(v));
+	switch (util_parse_duration(json_string_value(v), out)) {
+	case 0:
+		return 0;
+	case -ERANGE:
+		return perr(c, false, "duration '%.*s' out of range (expected 1s to 366d)", QMAX,
+			    json_string_value(v));
+	default:
+		return perr(c, false, "bad duration '%.*s' (expected a form like 90s, 15m, 1h30m, 2d)",
+			    QMAX, json_string_value(v));
+	}
+}
+
+static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
+{
+	static const char *const allowed[] = {"resources", "requesters", "max_duration",
+					      "approvals", "approvers",	 "reason",
+					      "reason_pattern", NULL};
+	json_t *v;
+	size_t i;
+	int r;
+
+	if (!json_is_object(o))
+		return perr(c, false, "expected an object, got %s", type_name(o));
+	r = check_keys(c, o, allowed);
+	if (r)
+		return r;
+	v = json_object_get(o, "resources");
+	if (!v)
+		return perr(c, false, "missing key 'resources' (expected the resource names it covers)");
+	push_key(c, "resources");
+	if (!json_is_array(v) || !json_array_size(v)) {
+		r = perr(c, false, "expected a non-empty array of resource names, got %s",
+			 json_is_array(v) ? "an empty array" : type_name(v));
+		goto out;
+	}
+	rule->resources = calloc(json_array_size(v) + 1, sizeof(char *));
+	if (!rule->resources) {
+		r = -ENOMEM;
+		goto out;
+	}
+	json_t *e;
+
+	json_array_foreach(v, i, e) {
+		push_idx(c, i);
+		if (!json_is_string(e) || !good_name(json_string_value(e)))
+			r = perr(c, false, "expected a resource name, got %s", type_name(e));
+		else if (!(rule->resources[rule->n_resources] = strdup(json_string_value(e))))
+			r = -ENOMEM;
+		else
+			rule->n_resources++;
+		pop(c);
+		if (r)
+			goto out;
+	}
+	pop(c);
+
+	v = json_object_get(o, "requesters");
+	if (!v)
+		return perr(c, false, "missing key 'requesters' (expected [\"group:NAME\", ...])");
+	push_key(c, "requesters");
+	r = check_principals(c, v, false, &rule->requesters, &rule->n_requesters);
+	if (r)
+		goto out;
+	pop(c);
+
+	v = json_object_get(o, "max_duration");
+	if (!v)
+		return perr(c, false, "missing key 'max_duration' (expected a duration like \"1h\")");
+	push_key(c, "max_duration");
+	r = check_duration(c, v, &rule->max_duration_s);
+	if (r)
+		goto out;
+	pop(c);
+
+	v = json_object_get(o, "approvals");
+	if (v) {
+		push_key(c, "approvals");
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > POLICY_MAX_APPROVALS) {
+			r = perr(c, false, "expected an integer 0..%d, got %s", POLICY_MAX_APPROVALS,
+				 json_is_integer(v) ? "one out of range" : type_name(v));
+			goto out;
+		}
+		rule->approvals = json_integer_value(v);
+		pop(c);
+	}
+	v = json_object_get(o, "approvers");
+	if (v) {
+		push_key(c, "approvers");
+		r = check_principals(c, v, true, &rule->approvers, &rule->n_approvers);
+		if (r)
+			goto out;
+		pop(c);
+	}
+	if (rule->approvals && !rule->n_approvers) {
+		push_key(c, "approvals");
+		r = perr(c, false, "%u approvals but no 'approvers' (expected \"approvers\": "
+				   "[\"group:NAME\", ...])",
+			 rule->approvals);
+		goto out;
+	}
+	v = json_object_get(o, "reason");
+	if (v) {
+		const char *s = json_string_value(v);
+
+		push_key(c, "reason");
+		if (!s || (strcmp(s, "required") && strcmp(s, "optional"))) {
+			r = perr(c, false, "expected \"required\" or \"optional\", got %s%.*s%s",
+				 s ? "'" : type_name(v), QMAX, s ?: "", s ? "'" : "");
+			goto out;
+		}
+		rule->reason_required = !strcmp(s, "required");
+		pop(c);
+	}
+	v = json_object_get(o, "reason_pattern");
+	if (v) {
+		char rerr[256];
+
+		push_key(c, "reason_pattern");
+		if (!json_is_string(v)) {
+			r = perr(c, false, "expected a regular expression string, got %s",
+				 type_name(v));
+			goto out;
+		}
+		r = regcomp(&rule->reason_re, json_string_value(v), REG_EXTENDED | REG_NOSUB);
+		if (r) {
+			regerror(r, &rule->reason_re, rerr, sizeof(rerr));
+			r = perr(c, false, "bad regular expression '%.*s': %s (POSIX extended)",
+				 QMAX, json_string_value(v), rerr);
+			goto out;
+		}
+		rule->reason_pattern = strdup(json_string_value(v));
+		if (!rule->reason_pattern) {
+			regfree(&rule->reason_re);
+			r = -ENOMEM;
+			goto out;
+		}
+		pop(c);
+	}
+	return 0;
+out:
+	pop(c);
+	return r;
+}
+
+static int check_rules(struct pctx *c, json_t *root, struct policy *p)
+{
+	json_t *arr = json_object_get(root, "rules"), *v;
 	size_t i;
 	int r = 0;
 
 	if (!arr)
 		return 0;
-	push_key(c, key);
-	if (!json_is_array(arr)) {
-		r = perr(c, false, "expected an array of %s, got %s", what, type_name(arr));
+	push_key(c, "rules");
+	if (!json_is_array(arr) || json_array_size(arr) > POLICY_MAX_RULES) {
+		r = perr(c, false, "expected an array of at most %d objects, got %s",
+			 POLICY_MAX_RULES, json_is_array(arr) ? "more" : type_name(arr));
+		goto out;
+	}
+	p->rules = calloc(json_array_size(arr) + 1, sizeof(*p->rules));
+	if (!p->rules) {
+		r = -ENOMEM;
 		goto out;
 	}
 	json_array_foreach(arr, i, v) {
-		if (json_typeof(v) == elem)
-			continue;
+		struct policy_rule *rule = &p->rules[p->n_rules++];
+
+		rule->pos = i;
 		push_idx(c, i);
-		r = perr(c, false, "expected %s, got %s",
-			 elem == JSON_STRING ? "a string" : "an object", type_name(v));
+		r = check_rule(c, v, rule);
 		pop(c);
-		break;
+		if (r)
+			break;
+	}
+out:
+	pop(c);
+	return r;
+}
+
+static int check_time(struct pctx *c, json_t *o, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+	int r = 0;
+
+	if (!v)
+		return 0;
+	push_key(c, key);
+	if (!json_is_string(v) || util_parse_time(json_string_value(v), out))
+		r = perr(c, false, "expected a UTC time like \"2026-12-01T02:00:00Z\", got %s%.*s%s",
+			 json_is_string(v) ? "'" : type_name(v), QMAX,
+			 json_string_value(v) ?: "", json_is_string(v) ? "'" : "");
+	pop(c);
+	return r;
+}
+
+static int check_grant(struct pctx *c, json_t *o, struct policy_grant *g)
+{
+	static const char *const allowed[] = {"resource", "user", "uid", "cgroup", "not_before",
+					      "not_after", "reason", NULL};
+	json_t *v;
+	int r;
+
+	if (!json_is_object(o))
+		return perr(c, false, "expected an object, got %s", type_name(o));
+	r = check_keys(c, o, allowed);
+	if (r)
+		return r;
+	v = json_object_get(o, "resource");
+	if (!v)
+		return perr(c, false, "missing key 'resource'");
+	push_key(c, "resource");
+	if (!json_is_string(v) || !good_name(json_string_value(v)))
+		r = perr(c, false, "expected a resource name, got %s", type_name(v));
+	else
+		strcpy(g->resource, json_string_value(v));
+	pop(c);
+	if (r)
+		return r;
+	if (json_object_get(o, "user") && json_object_get(o, "uid")) {
+		push_key(c, "uid");
+		r = perr(c, true, "give 'user' or 'uid', not both");
+		pop(c);
+		return r;
+	}
+	if ((v = json_object_get(o, "user"))) {
+		push_key(c, "user");
+		if (!json_is_string(v))
+			r = perr(c, false, "expected a user name, got %s", type_name(v));
+		else
+			r = resolve_user(c, json_string_value(v), &g->uid);
+		pop(c);
+		if (r)
+			return r;
+		g->has_uid = true;
+	}
+	if ((v = json_object_get(o, "uid"))) {
+		push_key(c, "uid");
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > MAX_UID)
+			r = perr(c, false, "expected a uid 0..%lld", MAX_UID);
+		pop(c);
+		if (r)
+			return r;
+		g->has_uid = true;
+		g->uid = json_integer_value(v);
+	}
+	if ((v = json_object_get(o, "cgroup"))) {
+		push_key(c, "cgroup");
+		if (!json_is_string(v))
+			r = perr(c, false, "expected a cgroup v2 path, got %s", type_name(v));
+		else
+			r = norm_path(c, json_string_value(v), "cgroup", &g->cgroup);
+		pop(c);
+		if (r)
+			return r;
+	}
+	if (!g->has_uid && !g->cgroup)
+		return perr(c, false, "a grant needs a subject: 'user', 'uid' and/or 'cgroup'");
+	r = check_time(c, o, "not_before", &g->not_before_ns);
+	if (!r)
+		r = check_time(c, o, "not_after", &g->not_after_ns);
+	if (r)
+		return r;
+	if (!json_object_get(o, "not_after"))
+		return perr(c, false, "missing key 'not_after' (expected a UTC time)");
+	if (g->not_after_ns <= g->not_before_ns) {
+		push_key(c, "not_after");
+		r = perr(c, false, "not_after is not later than not_before");
+		pop(c);
+		return r;
+	}
+	if ((v = json_object_get(o, "reason"))) {
+		push_key(c, "reason");
+		if (!json_is_string(v) || json_string_length(v) > 1024)
+			r = perr(c, false, "expected a string of at most 1024 bytes");
+		else if (!(g->reason = strdup(json_string_value(v))))
+			r = -ENOMEM;
+		pop(c);
+	}
+	return r;
+}
+
+static int check_grants(struct pctx *c, json_t *root, struct policy *p)
+{
+	json_t *arr = json_object_get(root, "grants"), *v;
+	size_t i;
+	int r = 0;
+
+	if (!arr)
+		return 0;
+	push_key(c, "grants");
+	if (!json_is_array(arr) || json_array_size(arr) > POLICY_MAX_GRANTS) {
+		r = perr(c, false, "expected an array of at most %d objects, got %s",
+			 POLICY_MAX_GRANTS, json_is_array(arr) ? "more" : type_name(arr));
+		goto out;
+	}
+	p->grants = calloc(json_array_size(arr) + 1, sizeof(*p->grants));
+	if (!p->grants) {
+		r = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(arr, i, v) {
+		struct policy_grant *g = &p->grants[p->n_grants++];
+
+		g->pos = i;
+		push_idx(c, i);
+		r = check_grant(c, v, g);
+		pop(c);
+		if (r)
+			break;
 	}
 out:
 	pop(c);
@@ -992,11 +1361,11 @@ static int parse_src(const struct src *src, struct policy *p, char *err, size_t 
 	if (!r)
 		r = check_exempt(&c, root, p);
 	if (!r)
-		r = check_list(&c, root, "admins", JSON_STRING, "strings");
+		r = check_admins(&c, root, p);
 	if (!r)
-		r = check_list(&c, root, "rules", JSON_OBJECT, "objects");
+		r = check_rules(&c, root, p);
 	if (!r)
-		r = check_list(&c, root, "grants", JSON_OBJECT, "objects");
+		r = check_grants(&c, root, p);
 	if (!r)
 		r = check_audit(&c, root, p);
 out:
@@ -1241,6 +1610,72 @@ static int merge(struct loader *ld, struct policy *to, struct policy *from, size
 		to->n_exempt_cgroups += from->n_exempt_cgroups;
 		from->n_exempt_cgroups = 0;
 	}
+	if (from->n_admins) {
+		char **ad = realloc(to->admins, (to->n_admins + from->n_admins) * sizeof(*ad));
+
+		if (!ad)
+			return -ENOMEM;
+		memcpy(ad + to->n_admins, from->admins, from->n_admins * sizeof(*ad));
+		to->admins = ad;
+		to->n_admins += from->n_admins;
+		from->n_admins = 0;
+	}
+	if (from->n_rules) {
+		struct policy_rule *ru =
+			realloc(to->rules, (to->n_rules + from->n_rules) * sizeof(*ru));
+
+		if (!ru)
+			return -ENOMEM;
+		for (size_t i = 0; i < from->n_rules; i++)
+			from->rules[i].src = si;
+		memcpy(ru + to->n_rules, from->rules, from->n_rules * sizeof(*ru));
+		to->rules = ru;
+		to->n_rules += from->n_rules;
+		from->n_rules = 0;
+	}
+	if (from->n_grants) {
+		struct policy_grant *gr =
+			realloc(to->grants, (to->n_grants + from->n_grants) * sizeof(*gr));
+
+		if (!gr)
+			return -ENOMEM;
+		for (size_t i = 0; i < from->n_grants; i++)
+			from->grants[i].src = si;
+		memcpy(gr + to->n_grants, from->grants, from->n_grants * sizeof(*gr));
+		to->grants = gr;
+		to->n_grants += from->n_grants;
+		from->n_grants = 0;
+	}
+	return 0;
+}
+
+/* Rules and fleet grants may only name resources the (merged) policy defines. */
+static int check_refs(const struct loader *ld, const struct policy *p)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *ru = &p->rules[i];
+
+		for (size_t j = 0; j < ru->n_resources; j++) {
+			struct seg path[4] = {{.key = "rules"}, {.idx = ru->pos},
+					      {.key = "resources"}, {.idx = j}};
+
+			if (!policy_find(p, ru->resources[j]))
+				return lerr(ld, ru->src, path, 4, false,
+					    "unknown resource '%s' (expected a name defined under "
+					    "\"resources\")",
+					    ru->resources[j]);
+		}
+	}
+	for (size_t i = 0; i < p->n_grants; i++) {
+		const struct policy_grant *g = &p->grants[i];
+		struct seg path[3] = {{.key = "grants"}, {.idx = g->pos}, {.key = "resource"}};
+
+		if (!policy_find(p, g->resource))
+			return lerr(ld, g->src, path, 3, false,
+				    "unknown resource '%s' (expected a name defined under "
+				    "\"resources\")",
+				    g->resource);
+	}
 	return 0;
 }
 
@@ -1268,6 +1703,8 @@ static int load_sources(struct loader *ld, const char *source, struct policy **o
 		r = check_duplicates(ld, p);
 	if (!r)
 		r = check_ids(ld, p);
+	if (!r)
+		r = check_refs(ld, p);
 	if (!r) {
 		p->source = strdup(source);
 		if (!p->source)
@@ -1439,6 +1876,15 @@ const struct policy_resource *policy_find(const struct policy *p, const char *na
 	return NULL;
 }
 
+/* Identity of a fleet grant across policy versions. */
+char *policy_grant_key(const struct policy_grant *g, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s|%lld|%s|%lld|%lld", g->resource,
+		 g->has_uid ? (long long)g->uid : -1LL, g->cgroup ?: "",
+		 (long long)g->not_before_ns, (long long)g->not_after_ns);
+	return buf;
+}
+
 /* Free a policy (NULL is fine). */
 void policy_free(struct policy *p)
 {
@@ -1454,6 +1900,32 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->n_exempt_cgroups; i++)
 		free(p->exempt_cgroups[i]);
 	free(p->exempt_cgroups);
+	for (size_t i = 0; i < p->n_admins; i++)
+		free(p->admins[i]);
+	free(p->admins);
+	for (size_t i = 0; i < p->n_rules; i++) {
+		struct policy_rule *ru = &p->rules[i];
+
+		for (size_t j = 0; j < ru->n_resources; j++)
+			free(ru->resources[j]);
+		for (size_t j = 0; j < ru->n_requesters; j++)
+			free(ru->requesters[j]);
+		for (size_t j = 0; j < ru->n_approvers; j++)
+			free(ru->approvers[j]);
+		free(ru->resources);
+		free(ru->requesters);
+		free(ru->approvers);
+		if (ru->reason_pattern) {
+			regfree(&ru->reason_re);
+			free(ru->reason_pattern);
+		}
+	}
+	free(p->rules);
+	for (size_t i = 0; i < p->n_grants; i++) {
+		free(p->grants[i].cgroup);
+		free(p->grants[i].reason);
+	}
+	free(p->grants);
 	free(p->source);
 	free(p);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <regex.h>
 #include <sys/types.h>
 
 #define POLICY_MAX_RESOURCES 4096
@@ -32,6 +33,39 @@ struct policy_resource {
 	size_t n_entries;
 };
 
+#define POLICY_MAX_RULES 1024
+#define POLICY_MAX_GRANTS 4096
+#define POLICY_MAX_PRINCIPALS 256 /* per list: admins, requesters, approvers */
+#define POLICY_MAX_APPROVALS 16
+
+/* A rule: who may request which resources, for how long, approved by whom. */
+struct policy_rule {
+	char **resources; /* resource names, all defined in the policy */
+	size_t n_resources;
+	char **requesters; /* principals: "user:NAME", "group:NAME" (resolved via NSS on use) */
+	size_t n_requesters;
+	char **approvers;
+	size_t n_approvers;
+	int64_t max_duration_s;
+	unsigned approvals;   /* 0: granted at once */
+	bool reason_required; /* "reason": "required" (default "optional") */
+	char *reason_pattern; /* POSIX extended regex a reason must match, or NULL */
+	regex_t reason_re;
+	size_t src, pos; /* source file index and index in its "rules" (error positions) */
+};
+
+/* A fleet grant: a standing or scheduled grant pushed with the policy. */
+struct policy_grant {
+	char resource[POLICY_MAX_NAME];
+	bool has_uid;
+	uid_t uid;
+	char *cgroup;	       /* cgroup v2 path, or NULL */
+	int64_t not_before_ns; /* CLOCK_REALTIME; 0: no lower bound */
+	int64_t not_after_ns;  /* CLOCK_REALTIME */
+	char *reason;	       /* or NULL */
+	size_t src, pos;
+};
+
 struct policy {
 	int64_t version;
 	int64_t serial;
@@ -41,6 +75,12 @@ struct policy {
 	size_t n_exempt_uids;
 	char **exempt_cgroups; /* cgroup v2 paths relative to the cgroupfs root, "/system.slice" */
 	size_t n_exempt_cgroups;
+	char **admins; /* principals who grant and revoke directly (root always may) */
+	size_t n_admins;
+	struct policy_rule *rules;
+	size_t n_rules;
+	struct policy_grant *grants;
+	size_t n_grants;
 	char *source; /* file or directory it was read from */
 	int audit_allow; /* enum audit_allow: "audit": {"allow": "all"|"first"|"none"} */
 	bool has_audit;
@@ -51,8 +91,9 @@ struct policy {
  * order (resources/exempt merged; a resource defined twice is an error). On error
  * returns negative errno, leaves *out NULL and writes one line
  * "FILE:LINE:COLUMN: what is wrong" into err (LINE:COLUMN point at the offending
- * value or key). Unknown top-level keys are errors; "admins", "rules" and "grants"
- * are accepted and checked for type only (later issues use them).
+ * value or key). Unknown top-level keys are errors. Principals in "admins" and
+ * rules are checked for form ("user:NAME", "group:NAME") and resolved when used;
+ * users of fleet "grants" are resolved here.
  */
 int policy_load(const char *path, struct policy **out, char *err, size_t errlen);
 
@@ -66,6 +107,10 @@ const struct policy_resource *policy_find(const struct policy *p, const char *na
 /* Format an entry as it would be written in a policy ("/usr/bin/psql", "10.0.5.0/24:5432",
  * "[fd00:5::/64]", any port shown without ":*"). Returns buf. */
 char *policy_entry_format(const struct policy_entry *e, char *buf, size_t len);
+
+/* Format a fleet grant's identity (resource, subject, window) into buf: two equal keys
+ * mean the same standing grant across policy versions. Returns buf. */
+char *policy_grant_key(const struct policy_grant *g, char *buf, size_t len);
 
 /* Free a policy (NULL is fine). */
 void policy_free(struct policy *p);

@@ -32,46 +32,11 @@
 #define JITCTL_VERSION "0.1.0"
 #endif
 
-#define REASON_MAX	  1024 /* bytes, docs/protocol.md */
-#define DEFAULT_TIMEOUT_S 10
-#define MAX_TIMEOUT_S	  86400
-#define SUBJECT_MAX	  4400 /* a cgroup path (PATH_MAX) plus a user name */
-#define NSEC_PER_SEC	  1000000000LL
-
-/* Long-only options get values above any short option character. */
-enum {
-	OPT_JSON = 0x100,
-	OPT_SOCKET,
-	OPT_TIMEOUT,
-	OPT_VERSION,
-	OPT_USER,
-	OPT_UID,
-	OPT_CGROUP,
-	OPT_FOR,
-	OPT_REASON,
-	OPT_ALL,
-};
-
-/* Accepted globally and by every verb. */
-// clang-format off
-#define COMMON_OPTIONS							\
-	{ "json", no_argument, NULL, OPT_JSON },			\
-	{ "socket", required_argument, NULL, OPT_SOCKET },		\
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },		\
-	{ "help", no_argument, NULL, 'h' }
-// clang-format on
+#include "jitctl.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Help texts                                                                                */
 
-#define DURATION_FORMS "90s, 15m, 1h30m, 2d or \"1h 30m\"; a bare number is seconds"
-
-#define COMMON_HELP                                                                                \
-	"  --json             print JSON for scripts instead of text\n"                            \
-	"  --socket PATH      jitd's control socket (default: $JITD_SOCKET, else\n"                \
-	"                     " JITD_DEFAULT_SOCKET ")\n"                                          \
-	"  --timeout SECONDS  give up when jitd has not answered within SECONDS (default 10)\n"    \
-	"  -h, --help         show this help\n"
 
 static const char help_main[] =
     "Usage: jitctl [--socket PATH] [--json] [--timeout SECONDS] VERB [ARGS...]\n"
@@ -83,9 +48,16 @@ static const char help_main[] =
     "a time-bound grant allows it; the kernel enforces grants and their expiry.\n"
     "\n"
     "Verbs:\n"
-    "  grant RESOURCE SUBJECT --for DURATION  give a user or cgroup temporary access\n"
-    "  revoke ID                              end a grant now\n"
-    "  list [--all]                           show active grants (--all: ended ones too)\n"
+    "  request RESOURCE... --for DURATION     ask for access for yourself (--reason, --wait)\n"
+    "  approve ID [--reason TEXT]             approve someone else's pending request\n"
+    "  deny ID --reason TEXT                  deny a pending request\n"
+    "  exec RESOURCE --for DURATION -- CMD    run CMD with access for its process tree only\n"
+    "  grant RESOURCE SUBJECT --for DURATION  (root, admins) give a user, cgroup or unit access\n"
+    "  extend ID --for DURATION               add time, never past the rule's maximum\n"
+    "  revoke ID                              end a grant, or cancel a request, now\n"
+    "  list [--all] [--mine]                  show active grants and pending requests\n"
+    "  show ID                                one grant with its history\n"
+    "  policy check|apply|show                validate, push (admins) or show the policy\n"
     "  status                                 show whether jitd is enforcing, and why not\n"
     "  audit (--follow | --since TIME | verify FILE...)  read or check the audit stream\n"
     "  help [VERB]                            show this help, or a verb's help\n"
@@ -97,11 +69,14 @@ static const char help_main[] =
     "from 1s to 366d.\n"
     "\n"
     "Exit status:\n"
-    "  0  success (for status: jitd is enforcing)\n"
-    "  1  jitd refused or failed the request (the error is printed)\n"
+    "  0  success (for status: jitd is enforcing; for request --wait: granted)\n"
+    "  1  jitd refused or failed the request (the error is printed); request --wait:\n"
+    "     denied or expired; policy check: the policy is invalid\n"
     "  2  usage error (bad arguments, bad duration)\n"
     "  3  cannot reach jitd (socket missing, connection refused, timeout, bad reply)\n"
     "  4  status: jitd answers but is not enforcing\n"
+    "  5  request: pending (approval needed; without --wait)\n"
+    "  N  exec: the exit status of CMD (127: CMD not found or not runnable)\n"
     "\n"
     "Environment:\n"
     "  JITD_SOCKET        control socket used when --socket is not given\n"
@@ -120,7 +95,8 @@ static const char help_grant[] =
     "\n"
     "Give a subject access to the protected RESOURCE (a name from jitd's policy) for\n"
     "DURATION, starting now. When the grant expires the kernel denies access again,\n"
-    "even if jitd is not running. Only root may grant, for now.\n"
+    "even if jitd is not running. Only root and the policy's admins may grant; others\n"
+    "use 'jitctl request'.\n"
     "\n"
     "Prints the new grant's id alone on a line, so that  id=$(jitctl grant ...)  works;\n"
     "with --json prints the grant object instead.\n"
@@ -130,11 +106,14 @@ static const char help_grant[] =
     "  --uid N            a user, by numeric uid (also for uids without a name)\n"
     "  --cgroup PATH      every process in cgroup v2 PATH and below it; PATH is relative to\n"
     "                     the cgroupfs root: /jtest, /system.slice/foo.service\n"
+    "  --unit NAME.service  the cgroup of a systemd service (instead of --cgroup)\n"
     "  A user together with a cgroup means that user's processes within that cgroup only.\n"
     "\n"
     "Options:\n"
     "  --for DURATION     how long the grant lasts (required), from 1s to 366d:\n"
     "                     " DURATION_FORMS "\n"
+    "  --start TIME       start later (a scheduled grant): RFC 3339 UTC like\n"
+    "                     2026-12-01T02:00:00Z, or +DURATION from now\n"
     "  --reason TEXT      why: a ticket or incident, at most 1024 bytes; it is "
     "audited\n" COMMON_HELP "\n"
     "Examples:\n"
@@ -149,7 +128,8 @@ static const char help_revoke[] =
     "Usage: jitctl revoke ID [--json]\n"
     "\n"
     "End grant ID now: the kernel denies the access from this moment. The grant stays\n"
-    "visible in 'jitctl list --all' as revoked. Only root may revoke, for now.\n"
+    "visible in 'jitctl list --all' as revoked. A pending request is cancelled. Root, the\n"
+    "admins, the requester and the grant's own user may revoke.\n"
     "\n"
     "Prints \"revoked grant ID (RESOURCE, SUBJECT)\"; with --json prints the grant object.\n"
     "\n"
@@ -162,14 +142,16 @@ static const char help_revoke[] =
     "3 cannot reach jitd.\n";
 
 static const char help_list[] =
-    "Usage: jitctl list [--all] [--json]\n"
+    "Usage: jitctl list [--all] [--mine] [--json]\n"
     "\n"
-    "Show the active grants as a table with the columns ID, RESOURCE, SUBJECT, STATE,\n"
+    "Show the active and scheduled grants and the pending requests as a table with the\n"
+    "columns ID, RESOURCE, SUBJECT, STATE,\n"
     "EXPIRES (UTC), REMAINING and REASON, or \"no active grants\". With --json prints\n"
     "the array of grant objects. Every user may list.\n"
     "\n"
     "Options:\n"
-    "  --all              also show grants that expired or were revoked\n" COMMON_HELP "\n"
+    "  --all              also show grants that expired or were revoked, denied requests\n"
+    "  --mine             only what you asked for or what is granted to you\n" COMMON_HELP "\n"
     "Examples:\n"
     "  jitctl list\n"
     "  jitctl list --all --json | jq '.[] | select(.state == \"revoked\")'\n"
@@ -197,13 +179,13 @@ static const char help_status[] =
 /* ---------------------------------------------------------------------------------------- */
 /* Messages and argument parsing                                                             */
 
-static void try_help(const char *verb)
+void try_help(const char *verb)
 {
 	fprintf(stderr, "Try 'jitctl%s%s --help'.\n", verb ? " " : "", verb ? verb : "");
 }
 
 /* Print "jitctl: [VERB: ]what is wrong" and the help hint; returns EXIT_USAGE. */
-static int __attribute__((format(printf, 2, 3))) usage_error(const char *verb, const char *fmt, ...)
+int __attribute__((format(printf, 2, 3))) usage_error(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -219,7 +201,7 @@ static int __attribute__((format(printf, 2, 3))) usage_error(const char *verb, c
 }
 
 /* Parse a decimal number with nothing around it, in [min, max]. Returns 0 or -EINVAL. */
-static int parse_uint(const char *s, unsigned long long min, unsigned long long max,
+int parse_uint(const char *s, unsigned long long min, unsigned long long max,
 		      unsigned long long *out)
 {
 	unsigned long long v;
@@ -236,7 +218,7 @@ static int parse_uint(const char *s, unsigned long long min, unsigned long long 
 }
 
 /* Handle an option every verb accepts. Returns EXIT_OK or EXIT_USAGE (after saying why). */
-static int common_option(struct ctl *c, int opt, const char *arg, const char *verb)
+int common_option(struct ctl *c, int opt, const char *arg, const char *verb)
 {
 	unsigned long long v;
 
@@ -263,7 +245,7 @@ static int common_option(struct ctl *c, int opt, const char *arg, const char *ve
 }
 
 /* Replace control characters by '?' so that text from jitd cannot drive the terminal. */
-static char *sanitize(char *s)
+char *sanitize(char *s)
 {
 	for (char *p = s; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -413,7 +395,7 @@ static int unreachable(const struct ctl *c, const char *what, int err)
 }
 
 /* Print that jitd's reply is malformed; returns EXIT_UNREACHABLE. */
-static int bad_reply(const struct ctl *c, const char *why)
+int bad_reply(const struct ctl *c, const char *why)
 {
 	fprintf(stderr, "jitctl: bad reply from jitd at %s: %s\n", c->socket, why);
 	return EXIT_UNREACHABLE;
@@ -424,7 +406,7 @@ static int bad_reply(const struct ctl *c, const char *why)
  * the reply (an object with "ok": true, to json_decref), or an exit code after printing the
  * error: EXIT_REFUSED with jitd's error, EXIT_UNREACHABLE, or EXIT_USAGE (request too long).
  */
-static int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t **out)
+int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t **out)
 {
 	int64_t deadline = util_now_ns(CLOCK_MONOTONIC) + c->timeout_s * NSEC_PER_SEC;
 	char *line, *buf = NULL;
@@ -508,7 +490,7 @@ out:
 }
 
 /* Print a JSON value for scripts. Returns EXIT_OK or EXIT_REFUSED. */
-static int print_json(const json_t *j)
+int print_json(const json_t *j)
 {
 	if (json_dumpf(j, stdout, JSON_INDENT(2)) < 0 || putchar('\n') == EOF) {
 		fprintf(stderr, "jitctl: cannot write the output\n");
@@ -522,7 +504,7 @@ static int print_json(const json_t *j)
 
 /* Human form of a grant subject into buf: "alice", "uid 1234", "cgroup /jtest",
  * "alice in /jtest", "uid 1234 in /jtest". Returns buf. */
-static char *format_subject(const json_t *subject, char *buf, size_t len)
+char *format_subject(const json_t *subject, char *buf, size_t len)
 {
 	const char *user = json_string_value(json_object_get(subject, "user"));
 	const char *cgroup = json_string_value(json_object_get(subject, "cgroup"));
@@ -546,7 +528,7 @@ static char *format_subject(const json_t *subject, char *buf, size_t len)
 }
 
 /* The grant object in reply member "grant", or NULL after reporting a bad reply. */
-static json_t *reply_grant(const struct ctl *c, json_t *reply)
+json_t *reply_grant(const struct ctl *c, json_t *reply)
 {
 	json_t *g = json_object_get(reply, "grant");
 
@@ -557,13 +539,13 @@ static json_t *reply_grant(const struct ctl *c, json_t *reply)
 	return g;
 }
 
-static json_int_t grant_id(const json_t *g)
+json_int_t grant_id(const json_t *g)
 {
 	return json_integer_value(json_object_get(g, "id"));
 }
 
 /* String member key of grant g, or def when absent. */
-static const char *grant_str(const json_t *g, const char *key, const char *def)
+const char *grant_str(const json_t *g, const char *key, const char *def)
 {
 	const char *s = json_string_value(json_object_get(g, key));
 
@@ -574,9 +556,23 @@ static const char *grant_str(const json_t *g, const char *key, const char *def)
 /* Verbs                                                                                     */
 
 /* Set string member key of req; returns -EINVAL when value is not valid UTF-8. */
-static int req_set_str(json_t *req, const char *key, const char *value)
+int req_set_str(json_t *req, const char *key, const char *value)
 {
 	return json_object_set_new(req, key, json_string(value)) ? -EINVAL : 0;
+}
+
+/* "+DURATION" from now, or an RFC 3339 time. Returns 0 or -EINVAL. */
+int parse_start(const char *s, int64_t *out_ns)
+{
+	int64_t d;
+
+	if (*s == '+') {
+		if (util_parse_duration(s + 1, &d))
+			return -EINVAL;
+		*out_ns = util_now_ns(CLOCK_REALTIME) + d * NSEC_PER_SEC;
+		return 0;
+	}
+	return util_parse_time(s, out_ns) ? -EINVAL : 0;
 }
 
 static int cmd_grant(struct ctl *c, int argc, char **argv)
@@ -588,10 +584,13 @@ static int cmd_grant(struct ctl *c, int argc, char **argv)
 	    {"cgroup", required_argument, NULL, OPT_CGROUP},
 	    {"for", required_argument, NULL, OPT_FOR},
 	    {"reason", required_argument, NULL, OPT_REASON},
+	    {"unit", required_argument, NULL, OPT_UNIT},
+	    {"start", required_argument, NULL, OPT_START},
 	    {},
 	};
 	const char *user = NULL, *uid_arg = NULL, *cgroup = NULL, *dur_arg = NULL;
-	const char *reason = NULL, *resource;
+	const char *reason = NULL, *resource, *unit = NULL, *start = NULL;
+	char start_buf[40];
 	json_t *req = NULL, *reply = NULL, *g;
 	unsigned long long uid = 0;
 	char maxbuf[32];
@@ -618,6 +617,12 @@ static int cmd_grant(struct ctl *c, int argc, char **argv)
 		case OPT_REASON:
 			reason = optarg;
 			break;
+		case OPT_UNIT:
+			unit = optarg;
+			break;
+		case OPT_START:
+			start = optarg;
+			break;
 		case '?':
 			try_help("grant");
 			return EXIT_USAGE;
@@ -637,9 +642,21 @@ static int cmd_grant(struct ctl *c, int argc, char **argv)
 		return usage_error("grant", "empty RESOURCE");
 	if (user && uid_arg)
 		return usage_error("grant", "--user and --uid cannot be combined");
-	if (!user && !uid_arg && !cgroup)
-		return usage_error("grant",
-				   "missing subject: --user NAME, --uid N or --cgroup PATH");
+	if (cgroup && unit)
+		return usage_error("grant", "--cgroup and --unit cannot be combined");
+	if (!user && !uid_arg && !cgroup && !unit)
+		return usage_error("grant", "missing subject: --user NAME, --uid N, --cgroup PATH "
+					    "or --unit NAME.service");
+	if (start) {
+		int64_t t;
+
+		if (parse_start(start, &t))
+			return usage_error("grant",
+					   "--start: invalid time '%s': expected RFC 3339 UTC like "
+					   "2026-12-01T02:00:00Z, or +DURATION from now",
+					   start);
+		start = util_format_time(t, start_buf, sizeof(start_buf));
+	}
 	if (user && !*user)
 		return usage_error("grant", "--user: empty name");
 	if (uid_arg && parse_uint(uid_arg, 0, UINT32_MAX - 1, &uid))
@@ -683,6 +700,12 @@ static int cmd_grant(struct ctl *c, int argc, char **argv)
 		ret = usage_error("grant", "--cgroup: not valid UTF-8");
 		goto out;
 	}
+	if (unit && req_set_str(req, "unit", unit)) {
+		ret = usage_error("grant", "--unit: not valid UTF-8");
+		goto out;
+	}
+	if (start && req_set_str(req, "start", start))
+		goto nomem;
 	if (json_object_set_new(req, "duration_s", json_integer(duration)))
 		goto nomem;
 	if (reason && req_set_str(req, "reason", reason)) {
@@ -783,6 +806,23 @@ enum {
 	NCOLS
 };
 
+/* "a,b,c" of a grant's resources (malloc'd). */
+static char *join_resources(const json_t *g)
+{
+	json_t *arr = json_object_get(g, "resources"), *v;
+	char buf[1200] = "";
+	size_t i;
+
+	if (!json_array_size(arr))
+		return strdup(grant_str(g, "resource", "?"));
+	json_array_foreach(arr, i, v) {
+		if (i)
+			strncat(buf, ",", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, json_string_value(v) ?: "?", sizeof(buf) - strlen(buf) - 1);
+	}
+	return strdup(buf);
+}
+
 /* Fill the table cells (malloc'd, sanitized) of one grant. Returns 0 or -ENOMEM. */
 static int list_row(const json_t *g, char **cells)
 {
@@ -794,11 +834,11 @@ static int list_row(const json_t *g, char **cells)
 		cells[COL_ID] = NULL;
 		return -ENOMEM;
 	}
-	cells[COL_RESOURCE] = strdup(grant_str(g, "resource", "?"));
+	cells[COL_RESOURCE] = join_resources(g);
 	cells[COL_SUBJECT] =
 	    strdup(format_subject(json_object_get(g, "subject"), buf, sizeof(buf)));
 	cells[COL_STATE] = strdup(state);
-	cells[COL_EXPIRES] = strdup(grant_str(g, "expires", "-"));
+	cells[COL_EXPIRES] = strdup(grant_str(g, "expires", grant_str(g, "pending_until", "-")));
 	if (!strcmp(state, "active") && json_is_integer(remaining))
 		util_format_duration(json_integer_value(remaining), buf, sizeof(buf));
 	else
@@ -865,10 +905,11 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 	static const struct option opts[] = {
 	    COMMON_OPTIONS,
 	    {"all", no_argument, NULL, OPT_ALL},
+	    {"mine", no_argument, NULL, OPT_MINE},
 	    {},
 	};
 	json_t *req, *reply = NULL, *grants, *g;
-	bool all = false;
+	bool all = false, mine = false;
 	int opt, ret;
 	size_t i;
 
@@ -879,6 +920,9 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 			return EXIT_OK;
 		case OPT_ALL:
 			all = true;
+			break;
+		case OPT_MINE:
+			mine = true;
 			break;
 		case '?':
 			try_help("list");
@@ -892,8 +936,7 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 	if (optind < argc)
 		return usage_error("list", "unexpected argument '%s'", argv[optind]);
 
-	req = all ? json_pack("{s:s, s:b}", "op", "list", "all", 1)
-		  : json_pack("{s:s}", "op", "list");
+	req = json_pack("{s:s, s:b, s:b}", "op", "list", "all", all, "mine", mine);
 	if (!req) {
 		fprintf(stderr, "jitctl: list: out of memory\n");
 		return EXIT_REFUSED;
@@ -918,7 +961,7 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 	if (c->json)
 		ret = print_json(grants);
 	else if (!json_array_size(grants))
-		puts(all ? "no grants" : "no active grants");
+		puts(all ? "no grants" : "no active grants or pending requests");
 	else
 		ret = list_print_table(grants);
 out:
@@ -1092,6 +1135,13 @@ static const struct verb verbs[] = {
     {"revoke", cmd_revoke, help_revoke},
     {"list", cmd_list, help_list},
     {"status", cmd_status, help_status},
+    {"request", cmd_request, help_request},
+    {"approve", cmd_approve, help_approve},
+    {"deny", cmd_deny, help_deny},
+    {"extend", cmd_extend, help_extend},
+    {"show", cmd_show, help_show},
+    {"exec", cmd_exec, help_exec},
+    {"policy", cmd_policy, help_policy},
     {"audit", cmd_audit, help_audit},
 };
 

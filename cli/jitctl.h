@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* What jitctl's verbs in other files (audit_cmd.c) share with jitctl.c. */
+/* What jitctl's verbs in other files (workflow.c, audit_cmd.c) share with jitctl.c. */
 #ifndef JITCTL_H
 #define JITCTL_H
 
 #include <stdbool.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Exit codes, docs/protocol.md. */
 enum {
@@ -12,6 +16,7 @@ enum {
 	EXIT_USAGE = 2,		/* bad arguments, bad duration */
 	EXIT_UNREACHABLE = 3,	/* socket missing, connection refused, timeout, bad reply */
 	EXIT_NOT_ENFORCING = 4, /* status: jitd answers but is not enforcing */
+	EXIT_PENDING = 5,	/* request: pending approval (without --wait) */
 };
 
 struct ctl {
@@ -19,6 +24,89 @@ struct ctl {
 	int timeout_s;	    /* for the whole exchange: connect, send, reply */
 	bool json;	    /* print JSON instead of text */
 };
+
+#define REASON_MAX	  1024 /* bytes, docs/protocol.md */
+#define DEFAULT_TIMEOUT_S 10
+#define MAX_TIMEOUT_S	  86400
+#define SUBJECT_MAX	  4400 /* a cgroup path (PATH_MAX) plus a user name */
+#define NSEC_PER_SEC	  1000000000LL
+
+/* Long-only options get values above any short option character. */
+enum {
+	OPT_JSON = 0x100,
+	OPT_SOCKET,
+	OPT_TIMEOUT,
+	OPT_VERSION,
+	OPT_USER,
+	OPT_UID,
+	OPT_CGROUP,
+	OPT_FOR,
+	OPT_REASON,
+	OPT_ALL,
+	OPT_MINE,
+	OPT_WAIT,
+	OPT_UNIT,
+	OPT_START,
+};
+
+/* Accepted globally and by every verb. */
+// clang-format off
+#define COMMON_OPTIONS							\
+	{ "json", no_argument, NULL, OPT_JSON },			\
+	{ "socket", required_argument, NULL, OPT_SOCKET },		\
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },		\
+	{ "help", no_argument, NULL, 'h' }
+// clang-format on
+
+#define DURATION_FORMS "90s, 15m, 1h30m, 2d or \"1h 30m\"; a bare number is seconds"
+
+#define COMMON_HELP                                                                                \
+	"  --json             print JSON for scripts instead of text\n"                            \
+	"  --socket PATH      jitd's control socket (default: $JITD_SOCKET, else\n"                \
+	"                     " JITD_DEFAULT_SOCKET ")\n"                                          \
+	"  --timeout SECONDS  give up when jitd has not answered within SECONDS (default 10)\n"    \
+	"  -h, --help         show this help\n"
+
+void try_help(const char *verb);
+/* Print "jitctl: [VERB: ]what is wrong" and the help hint; returns EXIT_USAGE. */
+int usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parse a decimal number with nothing around it, in [min, max]. Returns 0 or -EINVAL. */
+int parse_uint(const char *s, unsigned long long min, unsigned long long max,
+	       unsigned long long *out);
+/* Handle an option every verb accepts. Returns EXIT_OK or EXIT_USAGE. */
+int common_option(struct ctl *c, int opt, const char *arg, const char *verb);
+/* Replace control characters by '?'. Returns s. */
+char *sanitize(char *s);
+/* Send req for verb, read the reply (EXIT_OK with *out set, else an exit code, printed). */
+int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t **out);
+/* Print a JSON value for scripts. Returns EXIT_OK or EXIT_REFUSED. */
+int print_json(const json_t *j);
+/* Print that jitd's reply is malformed; returns EXIT_UNREACHABLE. */
+int bad_reply(const struct ctl *c, const char *why);
+/* Human form of a grant subject into buf. Returns buf. */
+char *format_subject(const json_t *subject, char *buf, size_t len);
+/* The grant object in reply member "grant", or NULL after reporting a bad reply. */
+json_t *reply_grant(const struct ctl *c, json_t *reply);
+/* The id of grant object g. */
+json_int_t grant_id(const json_t *g);
+/* String member key of grant g, or def when absent. */
+const char *grant_str(const json_t *g, const char *key, const char *def);
+/* Set string member key of req; returns -EINVAL when value is not valid UTF-8. */
+int req_set_str(json_t *req, const char *key, const char *value);
+
+/* "+DURATION" from now, or an RFC 3339 time, into ns since the epoch. 0 or -EINVAL. */
+int parse_start(const char *s, int64_t *out_ns);
+
+/* workflow.c: request, approve, deny, extend, show, exec, policy. */
+int cmd_request(struct ctl *c, int argc, char **argv);
+int cmd_approve(struct ctl *c, int argc, char **argv);
+int cmd_deny(struct ctl *c, int argc, char **argv);
+int cmd_extend(struct ctl *c, int argc, char **argv);
+int cmd_show(struct ctl *c, int argc, char **argv);
+int cmd_exec(struct ctl *c, int argc, char **argv);
+int cmd_policy(struct ctl *c, int argc, char **argv);
+extern const char help_request[], help_approve[], help_deny[], help_extend[], help_show[],
+	help_exec[], help_policy[];
 
 /* audit_cmd.c: "jitctl audit". */
 extern const char help_audit[];

@@ -24,7 +24,7 @@ static const struct audit_meta meta = {.hostname = "h", .version = "0.1.0"};
 static const char *const events[] = {
 	"requested", "approved", "denied",	   "granted",	     "extended",
 	"expired",   "revoked",	 "policy_applied", "policy_refused", "records_dropped",
-	"started",   "stopped",	 "selftest"};
+	"started",   "stopped",	 "selftest", "activated"};
 
 static struct audit_decision decision(uint8_t op, bool allow)
 {

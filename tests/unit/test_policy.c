@@ -368,8 +368,8 @@ static void admins_rules_grants_types_are_checked(void)
 {
 	BAD(HEAD "  \"resources\": {},\n  \"admins\": \"root\"\n}", "5:13",
 	    "admins: expected an array of strings, got a string");
-	BAD(HEAD "  \"resources\": {},\n  \"rules\": [{}, []]\n}", "5:17",
-	    "rules[1]: expected an object, got an array");
+	BAD(HEAD "  \"resources\": {},\n  \"rules\": [{}, []]\n}", "5:13",
+	    "rules[0]: missing key 'resources'");
 	BAD(HEAD "  \"resources\": {},\n  \"grants\": [\"x\"]\n}", "5:14",
 	    "grants[0]: expected an object, got a string");
 }

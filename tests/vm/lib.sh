@@ -110,8 +110,9 @@ show_jitd_log() {
 start_jitd() {
 	_sname=${1:-jitd-start}
 	mkdir -p /run/jitd "$JITD_STATE" "$JITD_LOGDIR"
+	# shellcheck disable=SC2086 # JITD_ARGS: extra options, split on purpose
 	jitd --policy "$JITD_POLICY" --socket "$JITD_SOCK" --state-dir "$JITD_STATE" \
-		--audit-file "$AUDIT" >>"$JITD_LOG" 2>&1 &
+		--audit-file "$AUDIT" ${JITD_ARGS:-} >>"$JITD_LOG" 2>&1 &
 	JITD_PID=$!
 	_t0=$(now)
 	_i=0

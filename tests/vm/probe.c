@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,7 +61,7 @@ static int usage(void)
 		"usage: probe open PATH | exec PATH [ARGS] | execveat PATH | fexecve PATH |\n"
 		"             reopen PATH | copyexec SRC DST | link SRC DST | symlink-open SRC DST "
 		"|\n"
-		"             rename A B | connect ADDR PORT | sendto ADDR PORT |\n"
+		"             rename A B | connect ADDR PORT | sendto ADDR PORT | ctl SOCKET LINE |\n"
 		"             as UID[:GID] CMD... | loginuid N CMD... | cgexec CGPATH CMD... |\n"
 		"             suroot CMD... | flood N PATH\n");
 	return 2;
@@ -323,6 +324,44 @@ static int run_cmd(char **argv)
 	return report(errno);
 }
 
+/* Send one line to a Unix stream socket and print the one-line reply ("@big": a line of
+ * 70000 bytes). For testing jitd's handling of raw, malformed and oversized requests. */
+static int cmd_ctl(const char *path, const char *text)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	static char buf[1 << 17];
+	size_t len, off = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return report(errno);
+	if (!strcmp(text, "@big")) {
+		memset(buf, 'x', 70000);
+		len = 70000;
+	} else {
+		len = snprintf(buf, sizeof(buf) - 1, "%s", text);
+	}
+	buf[len++] = '\n';
+	while (off < len) {
+		n = write(fd, buf + off, len - off);
+		if (n < 0)
+			return report(errno);
+		off += n;
+	}
+	off = 0;
+	while (off < sizeof(buf) - 1 && (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0) {
+		off += n;
+		if (memchr(buf, '\n', off))
+			break;
+	}
+	buf[off] = 0;
+	printf("%s", buf);
+	return 0;
+}
+
 static int parse_id(const char *s, unsigned long *out)
 {
 	char *end;
@@ -520,6 +559,8 @@ int main(int argc, char **argv)
 		return cmd_sendto(argv[0], argv[1]);
 	if (!strcmp(cmd, "as") && argc >= 2)
 		return cmd_as(argv[0], argv + 1);
+	if (!strcmp(cmd, "ctl") && argc == 2)
+		return cmd_ctl(argv[0], argv[1]);
 	if (!strcmp(cmd, "loginuid") && argc >= 2)
 		return cmd_loginuid(argv[0], argv + 1);
 	if (!strcmp(cmd, "cgexec") && argc >= 2)

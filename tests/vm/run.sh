@@ -119,6 +119,9 @@ build_initramfs() {
 		alice:x:1001:
 		bob:x:1002:
 		carol:x:1003:
+		dba:x:2001:alice
+		sre:x:2002:carol
+		jit-admins:x:2003:carol
 		nogroup:x:65534:
 	EOF
 	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$ROOT/etc/nsswitch.conf"
@@ -132,7 +135,10 @@ build_initramfs() {
 		esac
 	done
 	install -m 0755 "$MODE_SCRIPT" "$ROOT/tests/$MODE.sh"
-	install -m 0644 "$SRC/tests/vm/policy.json" "$ROOT/tests/policy.json"
+	local j
+	for j in "$SRC"/tests/vm/*.json; do
+		install -m 0644 "$j" "$ROOT/tests/$(basename "$j")"
+	done
 	install -m 0755 "$SRC/tests/vm/init.sh" "$ROOT/init"
 	echo "$MODE" >"$ROOT/tests/mode"
 

@@ -740,6 +740,9 @@ umount /sys/kernel/security/lsm
 check no-bpf-lsm-jitd-exits-1 "exit $rc: $out" test "$rc" = 1
 check no-bpf-lsm-error-names-lsm-parameter "got: $out" contains "$out" "lsm="
 check no-bpf-lsm-nothing-loaded "/sys/fs/bpf/jitd exists" test ! -e /sys/fs/bpf/jitd
+# The access workflow: requests, approvals, exec, scheduled and fleet grants (workflow.sh).
+. /tests/workflow.sh
+
 if [ "$N_FAIL" -gt 0 ]; then
 	show_jitd_log 60
 	echo "---- $AUDIT (last 10 lines) ----"

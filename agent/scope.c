@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Cgroups for `jitctl exec`: one new cgroup per exec grant, holding the caller's process
+ * tree. With systemd as PID 1 it is a transient scope (jitd-exec-ID.scope in jitd.slice)
+ * made over D-Bus; otherwise jitd makes it directly, CGROUP_ROOT/jitd.exec/ID. jitd
+ * watches its cgroup.events (inotify) and ends the grant when "populated 0" says the
+ * last process left, then removes the cgroup.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <systemd/sd-bus.h>
+
+#include "jitd.h"
+#include "util.h"
+
+#define SCOPE_MAX_WATCH 4096
+
+struct watch {
+	int wd;
+	uint64_t grant_id;
+	char *dir;  /* full path of the cgroup directory */
+	bool ended; /* the grant ended: remove the cgroup once it is empty */
+};
+
+static int ino_fd = -1;
+static sd_event_source *ino_src;
+static struct watch watches[SCOPE_MAX_WATCH];
+static size_t n_watches;
+
+static int populated(const char *dir)
+{
+	char path[4200], buf[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return !strstr(buf, "populated 0");
+}
+
+static void watch_drop(struct watch *w)
+{
+	inotify_rm_watch(ino_fd, w->wd);
+	free(w->dir);
+	*w = watches[--n_watches];
+}
+
+/* Look at one watched cgroup: end its grant when empty, remove it once ended and empty. */
+static void watch_check(struct agent *a, struct watch *w)
+{
+	int pop = populated(w->dir);
+	struct grant *g;
+
+	if (pop > 0)
+		return;
+	g = grant_find(&a->grants, w->grant_id);
+	if (g && g->state == GRANT_ACTIVE) {
+		w->ended = true; /* before grant_end, which calls scope_release */
+		grant_end(a, g, GRANT_EXPIRED, "process_tree_exited", g->requester_uid, NULL);
+		audit_agent_event("expired", json_pack("{s:o,s:s}", "grant", grant_to_json(g),
+						       "why", "process tree exited"));
+	}
+	if (!a->use_systemd && rmdir(w->dir) && errno != ENOENT && errno != EBUSY)
+		log_warn("cannot remove %s: %s", w->dir, strerror(errno));
+	watch_drop(w);
+}
+
+static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	for (char *p = buf; n > 0 && p < buf + n;) {
+		struct inotify_event *ev = (struct inotify_event *)p;
+
+		for (size_t i = 0; i < n_watches; i++)
+			if (watches[i].wd == ev->wd) {
+				watch_check(userdata, &watches[i]);
+				break;
+			}
+		p += sizeof(*ev) + ev->len;
+	}
+	return 0;
+}
+
+static int ensure_inotify(struct agent *a)
+{
+	int r;
+
+	if (ino_fd >= 0)
+		return 0;
+	ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ino_fd < 0)
+		return -errno;
+	r = sd_event_add_io(a->event, &ino_src, ino_fd, EPOLLIN, on_inotify, a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_description(ino_src, "exec-cgroups");
+	return 0;
+}
+
+/* Watch exec grant g's cgroup; ends g at once when the cgroup is gone or already empty. */
+int scope_watch(struct agent *a, struct grant *g)
+{
+	char dir[4200], ev[4300];
+	struct watch *w;
+	int r, wd;
+
+	snprintf(dir, sizeof(dir), "%s%s", a->cgroup_root, g->cgroup);
+	snprintf(ev, sizeof(ev), "%s/cgroup.events", dir);
+	r = ensure_inotify(a);
+	if (r)
+		return r;
+	if (n_watches == SCOPE_MAX_WATCH)
+		return -ENOSPC;
+	wd = inotify_add_watch(ino_fd, ev, IN_MODIFY);
+	if (wd < 0) {
+		r = -errno;
+		/* the cgroup is gone (a reboot): so is the process tree */
+		grant_end(a, g, GRANT_EXPIRED, "process_tree_exited", g->requester_uid, NULL);
+		return r == -ENOENT ? 0 : r;
+	}
+	w = &watches[n_watches++];
+	*w = (struct watch){.wd = wd, .grant_id = g->id, .dir = strdup(dir)};
+	if (!w->dir) {
+		watch_drop(w);
+		return -ENOMEM;
+	}
+	watch_check(a, w);
+	return 0;
+}
+
+/* Exec grant g ended: remove its cgroup now if empty, else when it empties. */
+void scope_release(struct agent *a, const struct grant *g)
+{
+	for (size_t i = 0; i < n_watches; i++) {
+		if (watches[i].grant_id != g->id)
+			continue;
+		if (watches[i].ended)
+			return; /* watch_check is on it */
+		watches[i].ended = true;
+		if (populated(watches[i].dir) <= 0) {
+			if (!a->use_systemd)
+				rmdir(watches[i].dir);
+			watch_drop(&watches[i]);
+		}
+		return;
+	}
+}
+
+static int scope_systemd(uint64_t id, pid_t pid, char *path, size_t len)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL, *reply = NULL;
+	char unit[64], desc[96];
+	sd_bus *bus = NULL;
+	int r;
+
+	snprintf(unit, sizeof(unit), "jitd-exec-%llu.scope", (unsigned long long)id);
+	snprintf(desc, sizeof(desc), "jitd exec grant %llu", (unsigned long long)id);
+	r = sd_bus_open_system(&bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_new_method_call(
+		bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+		"org.freedesktop.systemd1.Manager", "StartTransientUnit");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "ss", unit, "fail");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "a(sv)", 3, "PIDs", "au", 1, (uint32_t)pid, "Slice",
+					  "s", "jitd.slice", "Description", "s", desc);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "a(sa(sv))", 0);
+	if (r >= 0)
+		r = sd_bus_call(bus, m, 0, &e, &reply);
+	if (r < 0)
+		log_err("StartTransientUnit %s: %s", unit, e.message ?: strerror(-r));
+	sd_bus_error_free(&e);
+	sd_bus_message_unref(m);
+	sd_bus_message_unref(reply);
+	sd_bus_flush_close_unref(bus);
+	if (r < 0)
+		return r;
+	snprintf(path, len, "/jitd.slice/%s", unit);
+	return 0;
+}
+
+/*
+ * Make the cgroup of exec grant id and move pid (the caller, checked by SO_PEERCRED) into
+ * it. Returns 0 with *cgroup (malloc'd, relative to the cgroupfs root) and its id.
+ */
+int scope_create(struct agent *a, uint64_t id, pid_t pid, char **cgroup, uint64_t *cgroup_id)
+{
+	char rel[256], full[4400], procs[4500], num[32];
+	struct stat st;
+	int r, fd;
+
+	if (a->use_systemd) {
+		r = scope_systemd(id, pid, rel, sizeof(rel));
+		if (r)
+			return r;
+		snprintf(full, sizeof(full), "%s%s", a->cgroup_root, rel);
+		/* the job runs asynchronously: wait (bounded) for the cgroup to appear */
+		for (int i = 0; i < 200 && stat(full, &st); i++)
+			usleep(10000);
+	} else {
+		snprintf(full, sizeof(full), "%s%s", a->cgroup_root, GRANT_EXEC_CGROUP);
+		if (mkdir(full, 0755) && errno != EEXIST)
+			return -errno;
+		snprintf(rel, sizeof(rel), "%s/%llu", GRANT_EXEC_CGROUP, (unsigned long long)id);
+		snprintf(full, sizeof(full), "%s%s", a->cgroup_root, rel);
+		if (mkdir(full, 0755))
+			return -errno;
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", full);
+		fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || dprintf(fd, "%d", (int)pid) < 0) {
+			r = -errno;
+			if (fd >= 0)
+				close(fd);
+			rmdir(full);
+			return r;
+		}
+		close(fd);
+	}
+	if (stat(full, &st))
+		return -errno;
+	*cgroup = strdup(rel);
+	if (!*cgroup)
+		return -ENOMEM;
+	*cgroup_id = st.st_ino;
+	snprintf(num, sizeof(num), "%d", (int)pid); /* for the log only */
+	log_info("exec grant %llu: pid %s in cgroup %s", (unsigned long long)id, num, rel);
+	return 0;
+}
+
+/* Watch the cgroups of the active exec grants (start-up, after a restart or reboot). */
+int scope_start(struct agent *a)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < a->grants.n && !r; i++) {
+		struct grant *g = &a->grants.v[i];
+
+		if (g->kind == GRANT_EXEC && g->state == GRANT_ACTIVE && g->cgroup)
+			r = scope_watch(a, g);
+	}
+	return r;
+}
+
+/* The cgroup of systemd unit NAME.service: asked over D-Bus when systemd runs, else the
+ * conventional /system.slice/NAME.service. */
+int scope_unit_cgroup(struct agent *a, const char *unit, char **out)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	char *path = NULL, *cg = NULL;
+	sd_bus *bus = NULL;
+	size_t len = strlen(unit);
+	int r;
+
+	if (len < 9 || len > 200 || strcmp(unit + len - 8, ".service") || strchr(unit, '/'))
+		return -EINVAL;
+	if (!a->use_systemd)
+		return asprintf(out, "/system.slice/%s", unit) < 0 ? -ENOMEM : 0;
+	r = sd_bus_open_system(&bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+	if (r >= 0)
+		r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
+					       "org.freedesktop.systemd1.Service", "ControlGroup",
+					       &e, &cg);
+	sd_bus_error_free(&e);
+	free(path);
+	sd_bus_flush_close_unref(bus);
+	if (r < 0)
+		return r;
+	if (!cg || !*cg) {
+		free(cg);
+		return -ENOENT; /* not running: no cgroup */
+	}
+	*out = cg;
+	return 0;
+}

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of agent/request.c and the rule/grant parts of agent/policy.c: which rule a
+ * request falls under, durations and reasons, approvals by distinct approvers (never the
+ * requester), denials, extensions capped at the rule's maximum, and positioned errors for
+ * rules and fleet grants. Users come from the host's NSS: root (0), daemon (1), bin (2)
+ * and nobody (65534) exist on every Debian system.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "jitd.h"
+#include "testlib.h"
+#include "util.h"
+
+#define NS 1000000000LL
+
+static char err[1024];
+
+static const char policy_text[] =
+	"{\n"
+	"  \"version\": 1, \"serial\": 3,\n"
+	"  \"resources\": { \"a\": { \"open\": [\"/a\"] }, \"b\": { \"open\": [\"/b\"] },\n"
+	"                 \"c\": { \"open\": [\"/c\"] } },\n"
+	"  \"admins\": [\"user:daemon\"],\n"
+	"  \"rules\": [\n"
+	"    { \"resources\": [\"a\", \"b\"], \"requesters\": [\"user:root\"], \"max_duration\": "
+	"\"1h\",\n"
+	"      \"approvals\": 2, \"approvers\": [\"user:daemon\", \"user:bin\"],\n"
+	"      \"reason\": \"required\", \"reason_pattern\": \"^INC-[0-9]+$\" },\n"
+	"    { \"resources\": [\"a\"], \"requesters\": [\"group:root\"], \"max_duration\": 600 },\n"
+	"    { \"resources\": [\"c\"], \"requesters\": [\"user:nobody\"], \"max_duration\": \"1m\" "
+	"}\n"
+	"  ],\n"
+	"  \"grants\": [ { \"resource\": \"c\", \"uid\": 1234, \"not_before\": "
+	"\"2026-12-01T02:00:00Z\",\n"
+	"                \"not_after\": \"2026-12-01T03:00:00Z\" } ]\n"
+	"}\n";
+
+static struct policy *load(void)
+{
+	struct policy *p = NULL;
+
+	err[0] = 0;
+	if (policy_parse("t.json", policy_text, strlen(policy_text), &p, err, sizeof(err)))
+		return NULL;
+	return p;
+}
+
+static void rules_and_grants_are_parsed(void)
+{
+	struct policy *p = load();
+
+	CHECK(p, "policy refused: %s", err);
+	CHECK_INT(p->n_rules, 3);
+	CHECK_INT(p->n_admins, 1);
+	CHECK_INT(p->rules[0].approvals, 2);
+	CHECK_INT(p->rules[0].max_duration_s, 3600);
+	CHECK(p->rules[0].reason_required, "reason not required");
+	CHECK_INT(p->rules[1].max_duration_s, 600);
+	CHECK_INT(p->rules[1].approvals, 0);
+	CHECK_INT(p->n_grants, 1);
+	CHECK_INT(p->grants[0].uid, 1234);
+	CHECK_INT(p->grants[0].not_after_ns - p->grants[0].not_before_ns, 3600 * NS);
+	policy_free(p);
+}
+
+static void principals_resolve_through_nss(void)
+{
+	CHECK(req_principal_match("user:root", 0), "user:root does not match uid 0");
+	CHECK(req_principal_match("group:root", 0), "group:root does not match uid 0");
+	CHECK(!req_principal_match("user:root", 1), "user:root matches uid 1");
+	CHECK(!req_principal_match("group:no-such-group-jitd", 0), "unknown group matches");
+	CHECK(!req_principal_match("user:daemon", 4000000), "a uid without a name matches");
+}
+
+static void admins_are_root_and_listed_principals(void)
+{
+	struct policy *p = load();
+
+	CHECK(p, "policy refused: %s", err);
+	CHECK(req_is_admin(p, 0), "root is not an admin");
+	CHECK(req_is_admin(p, 1), "daemon (listed) is not an admin");
+	CHECK(!req_is_admin(p, 2), "bin (not listed) is an admin");
+	policy_free(p);
+}
+
+static void rule_with_fewest_approvals_wins(void)
+{
+	struct policy *p = load();
+	char res[2][POLICY_MAX_NAME] = {"a", "b"};
+	const struct policy_rule *r;
+
+	CHECK(p, "policy refused: %s", err);
+	r = req_find_rule(p, 0, res, 1, err, sizeof(err));
+	CHECK(r == &p->rules[1], "for 'a' root got rule %td, expected 1", r ? r - p->rules : -1);
+	r = req_find_rule(p, 0, res, 2, err, sizeof(err));
+	CHECK(r == &p->rules[0], "for 'a','b' root got rule %td, expected 0",
+	      r ? r - p->rules : -1);
+	policy_free(p);
+}
+
+static void non_requesters_and_uncovered_resources_are_refused(void)
+{
+	struct policy *p = load();
+	char res[2][POLICY_MAX_NAME] = {"a", "c"}, unk[1][POLICY_MAX_NAME] = {"zz"};
+
+	CHECK(p, "policy refused: %s", err);
+	CHECK(!req_find_rule(p, 2, res, 1, err, sizeof(err)), "bin may request 'a'");
+	CHECK_CONTAINS(err, "no rule lists you as a requester");
+	CHECK(!req_find_rule(p, 0, res, 2, err, sizeof(err)), "root may request 'a' and 'c'");
+	CHECK_CONTAINS(err, "no single rule");
+	CHECK(!req_find_rule(p, 65534, res, 1, err, sizeof(err)), "nobody may request 'a'");
+	CHECK_CONTAINS(err, "no rule lets uid 65534 request 'a'");
+	CHECK(!req_find_rule(p, 0, unk, 1, err, sizeof(err)), "unknown resource accepted");
+	CHECK_CONTAINS(err, "unknown resource 'zz'");
+	policy_free(p);
+}
+
+static void duration_and_reason_are_checked_against_the_rule(void)
+{
+	struct policy *p = load();
+	const struct policy_rule *r;
+
+	CHECK(p, "policy refused: %s", err);
+	r = &p->rules[0];
+	CHECK_INT(req_check(r, 3600, "INC-1", err, sizeof(err)), 0);
+	CHECK_INT(req_check(r, 3601, "INC-1", err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "exceeds the rule's maximum of 1h");
+	CHECK_INT(req_check(r, 60, NULL, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "reason is required");
+	CHECK_INT(req_check(r, 60, "", err, sizeof(err)), -EINVAL);
+	CHECK_INT(req_check(r, 60, "INC-12 and more", err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "does not match the required pattern ^INC-[0-9]+$");
+	CHECK_INT(req_check(&p->rules[1], 60, NULL, err, sizeof(err)), 0);
+	CHECK_INT(req_check(&p->rules[1], 0, NULL, err, sizeof(err)), -EINVAL);
+	policy_free(p);
+}
+
+static void pending(struct grant *g, unsigned needed)
+{
+	memset(g, 0, sizeof(*g));
+	g->id = 7;
+	g->state = GRANT_PENDING;
+	g->kind = GRANT_REQUEST;
+	g->requester_uid = 0;
+	g->approvals_needed = needed;
+	g->approvers = json_pack("[s,s]", "user:daemon", "user:bin");
+	req_history_add(g, "requested", 0, "INC-1", 1 * NS);
+}
+
+static void clear(struct grant *g)
+{
+	json_decref(g->approvers);
+	json_decref(g->history);
+}
+
+static void requester_never_approves_own_request(void)
+{
+	struct grant g;
+
+	pending(&g, 1);
+	json_array_append_new(g.approvers, json_string("user:root"));
+	CHECK_INT(req_approve(&g, 0, NULL, 2 * NS, err, sizeof(err)), -EPERM);
+	CHECK_CONTAINS(err, "own request");
+	CHECK_INT(req_approval_count(&g), 0);
+	clear(&g);
+}
+
+static void n_approvals_need_n_different_approvers(void)
+{
+	struct grant g;
+
+	pending(&g, 2);
+	CHECK_INT(req_approve(&g, 1, "ok", 2 * NS, err, sizeof(err)), 0);
+	CHECK_INT(req_approve(&g, 1, "again", 3 * NS, err, sizeof(err)), -EALREADY);
+	CHECK_INT(req_approve(&g, 65534, NULL, 3 * NS, err, sizeof(err)), -EPERM);
+	CHECK_CONTAINS(err, "not an approver");
+	CHECK_INT(req_approval_count(&g), 1);
+	CHECK_INT(req_approve(&g, 2, NULL, 4 * NS, err, sizeof(err)), 1);
+	CHECK_INT(req_approval_count(&g), 2);
+	CHECK_INT(g.by_uid, 2);
+	CHECK_INT(json_array_size(g.history), 3);
+	clear(&g);
+}
+
+static void deny_needs_reason_and_ends_request(void)
+{
+	struct grant g;
+
+	pending(&g, 1);
+	CHECK_INT(req_deny(&g, 1, NULL, 2 * NS, err, sizeof(err)), -EINVAL);
+	CHECK_INT(g.state, GRANT_PENDING);
+	CHECK_INT(req_deny(&g, 0, "mine", 2 * NS, err, sizeof(err)), -EPERM);
+	CHECK_INT(req_deny(&g, 1, "freeze", 2 * NS, err, sizeof(err)), 0);
+	CHECK_INT(g.state, GRANT_DENIED);
+	CHECK_INT(g.ended_ns, 2 * NS);
+	CHECK_INT(req_approve(&g, 2, NULL, 3 * NS, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "not pending");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(g.history, 1), "reason")),
+		  "freeze");
+	clear(&g);
+}
+
+static void extend_stops_at_the_rule_maximum(void)
+{
+	struct grant g = {.id = 3,
+			  .state = GRANT_ACTIVE,
+			  .starts_ns = 100 * NS,
+			  .expires_ns = 103 * NS,
+			  .max_duration_s = 6};
+	int64_t exp = 0;
+
+	CHECK_INT(req_extend(&g, 2, &exp, err, sizeof(err)), 0);
+	CHECK_INT(exp, 105 * NS);
+	CHECK_INT(req_extend(&g, 60, &exp, err, sizeof(err)), 0);
+	CHECK_INT(exp, 106 * NS);
+	g.expires_ns = 106 * NS;
+	CHECK_INT(req_extend(&g, 1, &exp, err, sizeof(err)), -ERANGE);
+	CHECK_CONTAINS(err, "maximum duration of 6s");
+	g.max_duration_s = 0; /* a direct grant: only the global limit */
+	CHECK_INT(req_extend(&g, 3600, &exp, err, sizeof(err)), 0);
+	CHECK_INT(exp, 3706 * NS);
+	g.state = GRANT_EXPIRED;
+	CHECK_INT(req_extend(&g, 1, &exp, err, sizeof(err)), -EINVAL);
+}
+
+#define HEAD                                                                                       \
+	"{\n  \"version\": 1,\n  \"serial\": 1,\n  \"resources\": { \"a\": { \"open\": [\"/a\"] "  \
+	"} },\n"
+
+#define BAD(text, loc, msg)                                                                        \
+	do {                                                                                       \
+		struct policy *p_ = NULL;                                                          \
+		int r_ = policy_parse("t.json", text, strlen(text), &p_, err, sizeof(err));        \
+		CHECK(r_ == -EINVAL && !p_, "returned %d (err \"%s\")", r_, err);                  \
+		CHECK(!strncmp(err, "t.json:" loc ": ", strlen("t.json:" loc ": ")),               \
+		      "error \"%s\" is not at %s", err, loc);                                      \
+		CHECK_CONTAINS(err, msg);                                                          \
+	} while (0)
+
+static void rule_errors_are_positioned(void)
+{
+	BAD(HEAD "  \"rules\": [ { \"resources\": [\"a\"], \"requesters\": [\"alice\"],\n"
+		 "    \"max_duration\": \"1h\" } ]\n}",
+	    "5:51", "rules[0].requesters[0]: bad principal 'alice'");
+	BAD(HEAD "  \"rules\": [ { \"resources\": [\"zz\"], \"requesters\": [\"user:x\"],\n"
+		 "    \"max_duration\": \"1h\" } ]\n}",
+	    "5:30", "rules[0].resources[0]: unknown resource 'zz'");
+	BAD(HEAD "  \"rules\": [ { \"resources\": [\"a\"], \"requesters\": [\"user:x\"],\n"
+		 "    \"max_duration\": \"1 hour\" } ]\n}",
+	    "6:21", "bad duration '1 hour'");
+	BAD(HEAD "  \"rules\": [ { \"resources\": [\"a\"], \"requesters\": [\"user:x\"],\n"
+		 "    \"max_duration\": \"1h\", \"approvals\": 1 } ]\n}",
+	    "6:40", "1 approvals but no 'approvers'");
+	BAD(HEAD "  \"rules\": [ { \"resources\": [\"a\"], \"requesters\": [\"user:x\"],\n"
+		 "    \"max_duration\": \"1h\", \"reason_pattern\": \"(INC\" } ]\n}",
+	    "6:45", "bad regular expression '(INC'");
+	BAD(HEAD "  \"rules\": [ { \"resources\": [\"a\"], \"requesters\": [\"user:x\"],\n"
+		 "    \"max_duration\": \"1h\", \"reason\": \"maybe\" } ]\n}",
+	    "6:37", "expected \"required\" or \"optional\"");
+	BAD(HEAD "  \"rules\": [ { \"resources\": [\"a\"], \"requesters\": [\"user:x\"] } ]\n}",
+	    "5:14", "missing key 'max_duration'");
+}
+
+static void fleet_grant_errors_are_positioned(void)
+{
+	BAD(HEAD "  \"grants\": [ { \"resource\": \"a\", \"uid\": 5 } ]\n}", "5:15",
+	    "missing key 'not_after'");
+	BAD(HEAD "  \"grants\": [ { \"resource\": \"a\", \"uid\": 5,\n"
+		 "    \"not_before\": \"2026-12-01T03:00:00Z\", \"not_after\": "
+		 "\"2026-12-01T02:00:00Z\" } ]\n}",
+	    "6:56", "not_after is not later than not_before");
+	BAD(HEAD
+	    "  \"grants\": [ { \"resource\": \"a\", \"uid\": 5, \"not_after\": \"tomorrow\" } ]\n}",
+	    "5:57", "expected a UTC time");
+	BAD(HEAD "  \"grants\": [ { \"resource\": \"a\", \"not_after\": \"2026-12-01T02:00:00Z\" } "
+		 "]\n}",
+	    "5:15", "a grant needs a subject");
+	BAD(HEAD "  \"grants\": [ { \"resource\": \"b\", \"uid\": 5, \"not_after\": "
+		 "\"2026-12-01T02:00:00Z\" } ]\n}",
+	    "5:29", "grants[0].resource: unknown resource 'b'");
+	BAD(HEAD "  \"grants\": [ { \"resource\": \"a\", \"user\": \"no-such-user-jitd\", "
+		 "\"not_after\": \"2026-12-01T02:00:00Z\" } ]\n}",
+	    "5:42", "unknown user 'no-such-user-jitd'");
+}
+
+int main(void)
+{
+	RUN(rules_and_grants_are_parsed);
+	RUN(principals_resolve_through_nss);
+	RUN(admins_are_root_and_listed_principals);
+	RUN(rule_with_fewest_approvals_wins);
+	RUN(non_requesters_and_uncovered_resources_are_refused);
+	RUN(duration_and_reason_are_checked_against_the_rule);
+	RUN(requester_never_approves_own_request);
+	RUN(n_approvals_need_n_different_approvers);
+	RUN(deny_needs_reason_and_ends_request);
+	RUN(extend_stops_at_the_rule_maximum);
+	RUN(rule_errors_are_positioned);
+	RUN(fleet_grant_errors_are_positioned);
+	return tl_exit();
+}
