@@ -349,21 +349,6 @@ static int add_net(struct entries *nets, const struct policy_resource *r,
 	return entries_add(nets, &key, &val);
 }
 
-/* Resolve a cgroup path to its cgroup v2 id (the directory's inode number). */
-static int cgroup_id(const char *root, const char *path, uint64_t *id)
-{
-	char full[4096];
-	struct stat st;
-
-	snprintf(full, sizeof(full), "%s%s", root, path);
-	if (stat(full, &st))
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	*id = st.st_ino;
-	return 0;
-}
-
 /* Write the filter: exactly want, or (union) the kernel's current bits plus want. */
 static int filter_write(struct kern *k, const struct jitd_filter *want, bool keep_old)
 {
@@ -417,7 +402,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	for (size_t i = 0; i < p->n_exempt_cgroups && !err; i++) {
 		uint64_t id;
 
-		if (cgroup_id(cgroup_root, p->exempt_cgroups[i], &id)) {
+		if (util_cgroup_id(cgroup_root, p->exempt_cgroups[i], &id)) {
 			log_warn("exempt cgroup %s does not exist; ignored", p->exempt_cgroups[i]);
 			continue;
 		}

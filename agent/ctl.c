@@ -123,23 +123,6 @@ static json_t *ok_reply(const char *key, json_t *val)
 	return r;
 }
 
-/* Resolve a cgroup v2 path (relative to the cgroupfs root) to its id. */
-static int resolve_cgroup(struct agent *a, const char *path, uint64_t *id)
-{
-	char full[4096];
-	struct stat st;
-
-	if (path[0] != '/' || strstr(path, "/..") || strlen(path) > 2048)
-		return -EINVAL;
-	snprintf(full, sizeof(full), "%s%s", a->cgroup_root, path);
-	if (stat(full, &st))
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	*id = st.st_ino;
-	return 0;
-}
-
 static const char *errno_name(int r)
 {
 	switch (-r) {
@@ -325,7 +308,7 @@ static json_t *do_grant(struct client *c, json_t *req)
 		cgpath = json_string_value(jcg);
 	}
 	if (cgpath) {
-		r = resolve_cgroup(a, cgpath, &g.cgroup_id);
+		r = util_cgroup_id(a->cgroup_root, cgpath, &g.cgroup_id);
 		if (r) {
 			e = error_reply(r == -EINVAL ? "EINVAL" : "ENOENT",
 					"cgroup '%s': %s (a cgroup v2 path like /system.slice)",

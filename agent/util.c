@@ -449,3 +449,19 @@ out_close:
 	close(fd);
 	return r;
 }
+
+int util_cgroup_id(const char *root, const char *path, uint64_t *id)
+{
+	char full[4096];
+	struct stat st;
+
+	if (path[0] != '/' || strstr(path, "/..") || strlen(path) > 2048)
+		return -EINVAL;
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	if (stat(full, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = st.st_ino;
+	return 0;
+}

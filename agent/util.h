@@ -38,6 +38,11 @@ uint64_t util_kdev(dev_t st_dev);
 /* Userspace dev_t of a kernel s_dev. */
 dev_t util_udev(uint64_t kdev);
 
+/* The cgroup v2 id (the directory's inode number) of path, relative to the cgroupfs root
+ * (e.g. "/system.slice"). Returns 0, -EINVAL (not absolute, "..", too long), -ENOTDIR or
+ * -errno of stat(). */
+int util_cgroup_id(const char *root, const char *path, uint64_t *id);
+
 /* Stable 32-bit id of a resource name (FNV-1a); never 0 or 0xffffffff. */
 uint32_t util_resource_id(const char *name);
 
