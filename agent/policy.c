@@ -1126,40 +1126,6 @@ out:
 	return r;
 }
 
-static int check_rules(struct pctx *c, json_t *root, struct policy *p)
-{
-	json_t *arr = json_object_get(root, "rules"), *v;
-	size_t i;
-	int r = 0;
-
-	if (!arr)
-		return 0;
-	push_key(c, "rules");
-	if (!json_is_array(arr) || json_array_size(arr) > POLICY_MAX_RULES) {
-		r = perr(c, false, "expected an array of at most %d objects, got %s",
-			 POLICY_MAX_RULES, json_is_array(arr) ? "more" : type_name(arr));
-		goto out;
-	}
-	p->rules = calloc(json_array_size(arr) + 1, sizeof(*p->rules));
-	if (!p->rules) {
-		r = -ENOMEM;
-		goto out;
-	}
-	json_array_foreach(arr, i, v) {
-		struct policy_rule *rule = &p->rules[p->n_rules++];
-
-		rule->pos = i;
-		push_idx(c, i);
-		r = check_rule(c, v, rule);
-		pop(c);
-		if (r)
-			break;
-	}
-out:
-	pop(c);
-	return r;
-}
-
 static int check_time(struct pctx *c, json_t *o, const char *key, int64_t *out)
 {
 	json_t *v = json_object_get(o, key);
@@ -1263,31 +1229,34 @@ static int check_grant(struct pctx *c, json_t *o, struct policy_grant *g)
 	return r;
 }
 
-static int check_grants(struct pctx *c, json_t *root, struct policy *p)
+/*
+ * An optional top-level array of at most max objects, each checked by item()
+ * into a fresh element of size elsize; *out and *n receive the array.
+ */
+static int check_object_array(struct pctx *c, json_t *root, const char *key, size_t max,
+			      size_t elsize, void **out, size_t *n,
+			      int (*item)(struct pctx *, json_t *, void *, size_t))
 {
-	json_t *arr = json_object_get(root, "grants"), *v;
+	json_t *arr = json_object_get(root, key), *v;
 	size_t i;
 	int r = 0;
 
 	if (!arr)
 		return 0;
-	push_key(c, "grants");
-	if (!json_is_array(arr) || json_array_size(arr) > POLICY_MAX_GRANTS) {
-		r = perr(c, false, "expected an array of at most %d objects, got %s",
-			 POLICY_MAX_GRANTS, json_is_array(arr) ? "more" : type_name(arr));
+	push_key(c, key);
+	if (!json_is_array(arr) || json_array_size(arr) > max) {
+		r = perr(c, false, "expected an array of at most %zu objects, got %s", max,
+			 json_is_array(arr) ? "more" : type_name(arr));
 		goto out;
 	}
-	p->grants = calloc(json_array_size(arr) + 1, sizeof(*p->grants));
-	if (!p->grants) {
+	*out = calloc(json_array_size(arr) + 1, elsize);
+	if (!*out) {
 		r = -ENOMEM;
 		goto out;
 	}
 	json_array_foreach(arr, i, v) {
-		struct policy_grant *g = &p->grants[p->n_grants++];
-
-		g->pos = i;
 		push_idx(c, i);
-		r = check_grant(c, v, g);
+		r = item(c, v, (char *)*out + (*n)++ * elsize, i);
 		pop(c);
 		if (r)
 			break;
@@ -1295,6 +1264,34 @@ static int check_grants(struct pctx *c, json_t *root, struct policy *p)
 out:
 	pop(c);
 	return r;
+}
+
+static int rule_item(struct pctx *c, json_t *v, void *el, size_t i)
+{
+	struct policy_rule *rule = el;
+
+	rule->pos = i;
+	return check_rule(c, v, rule);
+}
+
+static int grant_item(struct pctx *c, json_t *v, void *el, size_t i)
+{
+	struct policy_grant *g = el;
+
+	g->pos = i;
+	return check_grant(c, v, g);
+}
+
+static int check_rules(struct pctx *c, json_t *root, struct policy *p)
+{
+	return check_object_array(c, root, "rules", POLICY_MAX_RULES, sizeof(*p->rules),
+				  (void **)&p->rules, &p->n_rules, rule_item);
+}
+
+static int check_grants(struct pctx *c, json_t *root, struct policy *p)
+{
+	return check_object_array(c, root, "grants", POLICY_MAX_GRANTS, sizeof(*p->grants),
+				  (void **)&p->grants, &p->n_grants, grant_item);
 }
 
 /* "audit": {"allow": "all" | "first" | "none"} (how many allow records to write). */
