@@ -24,8 +24,10 @@ last_audit() {
 	sleep 0.5
 	_l=$(audit_lines "$@" | tail -n 1)
 	if [ -n "$_l" ]; then
-		echo "audit record:"
-		echo "  $_l"
+		_f() { echo "$_l" | grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4; }
+		echo "audit record (OCSF $(_f class_name), sequence $(echo "$_l" | grep -o '"sequence":[0-9]*' | cut -d: -f2)):"
+		echo "  $(_f message) -> $(_f disposition); $(_f status_detail)"
+		echo "  full record: $(echo "$_l" | cut -c1-240)..."
 	else
 		echo "audit record: (none found in $AUDIT)"
 	fi
