@@ -1528,6 +1528,25 @@ static int check_ids(const struct loader *ld, const struct policy *p)
 	return 0;
 }
 
+
+/* Move *n_from items of size bytes from `from` to the end of *to (the source keeps its
+ * array but no longer owns the items: *n_from becomes 0). */
+static int move_items(void **to, size_t *n_to, void *from, size_t *n_from, size_t size)
+{
+	void *p;
+
+	if (!*n_from)
+		return 0;
+	p = realloc(*to, (*n_to + *n_from) * size);
+	if (!p)
+		return -ENOMEM;
+	memcpy((char *)p + *n_to * size, from, *n_from * size);
+	*to = p;
+	*n_to += *n_from;
+	*n_from = 0;
+	return 0;
+}
+
 /* Move the content of file number si (parsed into from) into the merged policy to. */
 static int merge(struct loader *ld, struct policy *to, struct policy *from, size_t si)
 {
@@ -1585,64 +1604,21 @@ static int merge(struct loader *ld, struct policy *to, struct policy *from, size
 		to->audit_allow = from->audit_allow;
 		to->has_audit = true;
 	}
-	if (from->n_exempt_uids) {
-		uid_t *u = realloc(to->exempt_uids,
-				   (to->n_exempt_uids + from->n_exempt_uids) * sizeof(*u));
-
-		if (!u)
-			return -ENOMEM;
-		memcpy(u + to->n_exempt_uids, from->exempt_uids, from->n_exempt_uids * sizeof(*u));
-		to->exempt_uids = u;
-		to->n_exempt_uids += from->n_exempt_uids;
-	}
-	if (from->n_exempt_cgroups) {
-		char **cg = realloc(to->exempt_cgroups,
-				    (to->n_exempt_cgroups + from->n_exempt_cgroups) * sizeof(*cg));
-
-		if (!cg)
-			return -ENOMEM;
-		memcpy(cg + to->n_exempt_cgroups, from->exempt_cgroups,
-		       from->n_exempt_cgroups * sizeof(*cg));
-		to->exempt_cgroups = cg;
-		to->n_exempt_cgroups += from->n_exempt_cgroups;
-		from->n_exempt_cgroups = 0;
-	}
-	if (from->n_admins) {
-		char **ad = realloc(to->admins, (to->n_admins + from->n_admins) * sizeof(*ad));
-
-		if (!ad)
-			return -ENOMEM;
-		memcpy(ad + to->n_admins, from->admins, from->n_admins * sizeof(*ad));
-		to->admins = ad;
-		to->n_admins += from->n_admins;
-		from->n_admins = 0;
-	}
-	if (from->n_rules) {
-		struct policy_rule *ru =
-			realloc(to->rules, (to->n_rules + from->n_rules) * sizeof(*ru));
-
-		if (!ru)
-			return -ENOMEM;
-		for (size_t i = 0; i < from->n_rules; i++)
-			from->rules[i].src = si;
-		memcpy(ru + to->n_rules, from->rules, from->n_rules * sizeof(*ru));
-		to->rules = ru;
-		to->n_rules += from->n_rules;
-		from->n_rules = 0;
-	}
-	if (from->n_grants) {
-		struct policy_grant *gr =
-			realloc(to->grants, (to->n_grants + from->n_grants) * sizeof(*gr));
-
-		if (!gr)
-			return -ENOMEM;
-		for (size_t i = 0; i < from->n_grants; i++)
-			from->grants[i].src = si;
-		memcpy(gr + to->n_grants, from->grants, from->n_grants * sizeof(*gr));
-		to->grants = gr;
-		to->n_grants += from->n_grants;
-		from->n_grants = 0;
-	}
+	for (size_t i = 0; i < from->n_rules; i++)
+		from->rules[i].src = si;
+	for (size_t i = 0; i < from->n_grants; i++)
+		from->grants[i].src = si;
+	if (move_items((void **)&to->exempt_uids, &to->n_exempt_uids, from->exempt_uids,
+		       &from->n_exempt_uids, sizeof(*to->exempt_uids)) ||
+	    move_items((void **)&to->exempt_cgroups, &to->n_exempt_cgroups, from->exempt_cgroups,
+		       &from->n_exempt_cgroups, sizeof(*to->exempt_cgroups)) ||
+	    move_items((void **)&to->admins, &to->n_admins, from->admins, &from->n_admins,
+		       sizeof(*to->admins)) ||
+	    move_items((void **)&to->rules, &to->n_rules, from->rules, &from->n_rules,
+		       sizeof(*to->rules)) ||
+	    move_items((void **)&to->grants, &to->n_grants, from->grants, &from->n_grants,
+		       sizeof(*to->grants)))
+		return -ENOMEM;
 	return 0;
 }
 
