@@ -47,7 +47,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench
 
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps check unit vmcheck bench bench-audit demo vmlinux install format kernels
+.PHONY: all clean deps check unit vmcheck bench bench-audit demo vmlinux install format kernels sysroot
 all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
 $(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/cli $(OUTPUT)/tests:
@@ -98,7 +98,7 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 		libjansson-dev libsystemd-dev libssl-dev pkg-config \
-		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates
+		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)
@@ -107,11 +107,16 @@ unit: $(UNIT_BINS)
 kernels:
 	$(Q)tests/vm/kernels.sh $(OUTPUT)/kernels
 
-vmcheck: all $(VM_PROGS) kernels
+# A Debian 12 root with systemd for the VM tests that need systemd as PID 1 (debootstrap, once).
+sysroot:
+	$(Q)tests/vm/sysroot.sh $(OUTPUT)/vm/sysroot
+
+vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
+	$(Q)tests/vm/run.sh $(OUTPUT) systemd
 
 # Unit tests on the host, VM tests on both Debian kernels; ends with "N passed, N failed".
-check: all $(UNIT_BINS) $(VM_PROGS) kernels
+check: all $(UNIT_BINS) $(VM_PROGS) kernels sysroot
 	$(Q)tests/check.sh $(OUTPUT)
 
 bench: all $(VM_PROGS) kernels

@@ -199,6 +199,35 @@ static int scope_systemd(uint64_t id, pid_t pid, char *path, size_t len)
 	return 0;
 }
 
+/* 0 when pid's cgroup v2 is rel, -ETIMEDOUT when not (yet), -errno when pid is gone. */
+static int in_cgroup(pid_t pid, const char *rel)
+{
+	char path[64], buf[4200];
+	size_t len = strlen(rel);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	/* cgroup v2 is the line "0::PATH" */
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (!strncmp(line, "0::", 3) && !strncmp(line + 3, rel, len) &&
+		    (line[3 + len] == '\n' || !line[3 + len]))
+			return 0;
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ETIMEDOUT;
+}
+
 /*
  * Make the cgroup of exec grant id and move pid (the caller, checked by SO_PEERCRED) into
  * it. Returns 0 with *cgroup (malloc'd, relative to the cgroupfs root) and its id.
@@ -214,9 +243,22 @@ int scope_create(struct agent *a, uint64_t id, pid_t pid, char **cgroup, uint64_
 		if (r)
 			return r;
 		snprintf(full, sizeof(full), "%s%s", a->cgroup_root, rel);
-		/* the job runs asynchronously: wait (bounded) for the cgroup to appear */
-		for (int i = 0; i < 200 && stat(full, &st); i++)
-			usleep(10000);
+		/*
+		 * The job runs after the call returns, and systemd makes the cgroup before it
+		 * moves the pid: wait (bounded) until pid is inside, or the new cgroup would
+		 * look empty and its grant would end at once.
+		 */
+		r = -ETIMEDOUT;
+		for (int i = 0; i < 500 && r; i++) {
+			r = in_cgroup(pid, rel);
+			if (r == -ETIMEDOUT)
+				usleep(10000);
+		}
+		if (r) {
+			log_err("exec grant %llu: pid %d not in %s: %s", (unsigned long long)id,
+				(int)pid, rel, strerror(-r));
+			return r;
+		}
 	} else {
 		snprintf(full, sizeof(full), "%s%s", a->cgroup_root, GRANT_EXEC_CGROUP);
 		if (mkdir(full, 0755) && errno != EEXIST)

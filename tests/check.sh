@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # check.sh BUILD_DIR: everything `make check` runs. Unit tests on the host, then the VM
-# tests on both Debian kernels; every PASS/FAIL/SKIP line is counted and the last line is
+# tests on both Debian kernels (busybox, then a Debian root with systemd as PID 1); every PASS/FAIL/SKIP line is counted and the last line is
 # exactly "N passed, N failed" (", N skipped" when some were skipped). Exits non-zero if
 # anything failed, a runner failed without saying which test, or nothing ran at all.
 set -uo pipefail
@@ -44,6 +44,7 @@ else
 fi
 
 run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
+run vm-systemd-tests "$SRC/tests/vm/run.sh" "$BUILD" systemd
 
 passed=$(grep -c '^PASS ' "$out")
 failed=$(grep -c '^FAIL ' "$out")

@@ -227,3 +227,71 @@ juid() {
 jres() {
 	echo "\"policy\": ?\\{\"name\": ?\"$1\""
 }
+
+# ---- grants and requests through jitctl
+
+# grant_or_fail NAME ARGS...: make a grant, report NAME, print its id.
+grant_or_fail() {
+	_gn=$1
+	shift
+	if _id=$(grant "$@" 2>/tmp/.grant.err); then
+		pass "$_gn" >&2
+		echo "$_id"
+	else
+		fail "$_gn" "$(tr '\n' ' ' </tmp/.grant.err)" >&2
+		return 1
+	fi
+}
+
+# contains TEXT REGEX: TEXT matches the extended REGEX.
+contains() {
+	echo "$1" | grep -qE -- "$2"
+}
+
+# asj UID ARGS...: jitctl ARGS as UID; exit in $RC, the first line of stdout (an id) in
+# $ID, stdout then stderr in $OUT.
+asj() {
+	_u=$1
+	shift
+	OUT=$($PROBE as "$_u" jitctl "$@" 2>/tmp/.asj.err)
+	RC=$?
+	ID=$(echo "$OUT" | head -n 1)
+	OUT="$OUT $(cat /tmp/.asj.err)"
+}
+
+# jfield ID KEY: a string field of grant ID as root sees it (jitctl show --json).
+jfield() {
+	jitctl show "$1" --json 2>/dev/null | grep -o "\"$2\": *\"[^\"]*\"" | head -n 1 |
+		sed 's/.*: *"\(.*\)"/\1/'
+}
+
+# wait_state ID STATE SECONDS: poll until grant ID is in STATE.
+wait_state() {
+	_w=$(($3 * 5))
+	while [ $_w -gt 0 ]; do
+		[ "$(jfield "$1" state)" = "$2" ] && return 0
+		sleep 0.2
+		_w=$((_w - 1))
+	done
+	return 1
+}
+
+# wait_ok UID SECONDS CMD...: poll CMD as UID until it answers ok; T_OK_BEFORE/T_OK_AFTER.
+wait_ok() {
+	_wuid=$1
+	_wend=$(awk -v a="$(now)" -v b="$2" 'BEGIN { printf "%.2f", a + b }')
+	shift 2
+	T_OK_BEFORE=""
+	T_OK_AFTER=""
+	while fcmp "$(now)" lt "$_wend"; do
+		_tb=$(now)
+		_r=$(result $PROBE as "$_wuid" "$@")
+		if [ "$_r" = ok ]; then
+			T_OK_BEFORE=$_tb
+			T_OK_AFTER=$(now)
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}

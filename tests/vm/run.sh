@@ -1,14 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# run.sh BUILD_DIR MODE      (MODE: tests | bench | demo)
+# run.sh BUILD_DIR MODE      (MODE: tests | systemd | bench | demo)
 #
 # Build an initramfs (busybox-static, jitd, jitctl, the test programs and the shared
 # libraries they need) and boot the Debian kernels of BUILD_DIR/kernels/list under qemu
 # (TCG), where /init runs /tests/MODE.sh. The serial console streams to the terminal and
 # to BUILD_DIR/vm/<kernel>-<mode>.log.
 #
-# tests: every "PASS name" / "FAIL name: why" / "SKIP name" line of the VM comes out as
+# systemd: the initramfs is instead the Debian root of BUILD_DIR/vm/sysroot (tests/vm/
+# sysroot.sh) with jitd installed by `make install`; systemd is PID 1 and the unit
+# jitd-vmtest.service runs /tests/systemd.sh. Results are read as for tests.
+#
+# tests, systemd: every "PASS name" / "FAIL name: why" / "SKIP name" line of the VM comes out as
 # "PASS [6.1.0-56] name"; a VM that does not boot or does not finish is a FAIL, never a
 # silent skip. Exit status is non-zero when anything failed.
 #
@@ -22,18 +26,18 @@ die() {
 	exit 1
 }
 
-[ $# -eq 2 ] || die "usage: run.sh BUILD_DIR tests|bench|demo"
+[ $# -eq 2 ] || die "usage: run.sh BUILD_DIR tests|systemd|bench|demo"
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
 case "$MODE" in
-tests | bench | demo) ;;
-*) die "unknown mode '$MODE' (tests, bench or demo)" ;;
+tests | systemd | bench | demo) ;;
+*) die "unknown mode '$MODE' (tests, systemd, bench or demo)" ;;
 esac
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR="$BUILD/vm"
 ROOT="$VMDIR/root-$MODE" # per mode: a demo and a test run may build side by side
-INITRD="$VMDIR/initramfs-$MODE.cpio.gz"
+INITRD="$VMDIR/initramfs-$MODE.cpio"
 # A tests boot takes about 20 s under TCG here; the bound only has to stop a hung VM.
 case "$MODE" in
 bench) TIMEOUT=${VM_TIMEOUT:-900} ;;
@@ -42,7 +46,7 @@ esac
 MEM=${VM_MEM:-1024}
 SMP=${VM_SMP:-1}
 
-for tool in qemu-system-x86_64 cpio gzip ldd timeout; do
+for tool in qemu-system-x86_64 cpio gzip zstd ldd timeout; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (run 'make deps')"
 done
 BUSYBOX=""
@@ -72,10 +76,52 @@ done
 [ -n "$MODE_SCRIPT" ] || die "no script for mode $MODE (tests/vm/$MODE.sh or tests/$MODE/$MODE.sh)"
 
 # ---------------------------------------------------------------- initramfs
-build_initramfs() {
+TEST_PASSWD='alice:x:1001:1001:Alice:/home/alice:/bin/sh
+bob:x:1002:1002:Bob:/home/bob:/bin/sh
+carol:x:1003:1003:Carol:/home/carol:/bin/sh'
+TEST_GROUP='alice:x:1001:
+bob:x:1002:
+carol:x:1003:
+dba:x:2001:alice
+sre:x:2002:carol
+jit-admins:x:2003:carol'
+
+# install_tests ROOT: the test programs, scripts, policies and test units under ROOT/tests,
+# the test users' homes, and the mode in ROOT/tests/mode.
+install_tests() {
+	local root=$1 s j
+	mkdir -p "$root"/{tests,srv,opt/bin,home/alice,home/bob,home/carol}
+	install -m 0755 "$BUILD/tests/probe" "$root/tests/probe"
+	install -m 0755 "$BUILD/tests/nop" "$root/tests/nop"
+	for s in "$SRC"/tests/vm/*.sh; do
+		case "$(basename "$s")" in
+		kernels.sh | run.sh | init.sh | sysroot.sh) ;;
+		*) install -m 0755 "$s" "$root/tests/$(basename "$s")" ;;
+		esac
+	done
+	install -m 0755 "$MODE_SCRIPT" "$root/tests/$MODE.sh"
+	for j in "$SRC"/tests/vm/*.json; do
+		install -m 0644 "$j" "$root/tests/$(basename "$j")"
+	done
+	echo "$MODE" >"$root/tests/mode"
+}
+
+# pack ROOT OWNERS COMPRESSOR...: ROOT as a newc cpio through COMPRESSOR into $INITRD.
+# OWNERS: "root" makes every file root's, "keep" keeps the owners of ROOT.
+pack() {
+	local root=$1 owners=()
+	[ "$2" = root ] && owners=(-R 0:0)
+	shift 2
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc "${owners[@]}" --quiet | "$@") \
+		>"$INITRD.tmp" || die "cpio/$1 of $root failed"
+	mv "$INITRD.tmp" "$INITRD"
+}
+
+# The busybox initramfs of the tests, bench and demo modes.
+build_busybox_root() {
 	rm -rf "$ROOT"
-	mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,tests,srv,opt/bin}
-	mkdir -p "$ROOT"/{var/lib/jitd,var/log/jitd,home/alice,home/bob,home/carol}
+	mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root}
+	mkdir -p "$ROOT"/{var/lib/jitd,var/log/jitd}
 	chmod 1777 "$ROOT/tmp"
 
 	cp "$BUSYBOX" "$ROOT/bin/busybox"
@@ -85,10 +131,9 @@ build_initramfs() {
 	done
 	[ -e "$ROOT/bin/sh" ] || ln -s /bin/busybox "$ROOT/bin/sh"
 
+	install_tests "$ROOT"
 	install -m 0755 "$BUILD/jitd" "$ROOT/usr/sbin/jitd"
 	install -m 0755 "$BUILD/jitctl" "$ROOT/usr/bin/jitctl"
-	install -m 0755 "$BUILD/tests/probe" "$ROOT/tests/probe"
-	install -m 0755 "$BUILD/tests/nop" "$ROOT/tests/nop"
 	local dyn=("$BUILD/jitd" "$BUILD/jitctl")
 	if [ -x "$BUILD/tests/bench" ]; then
 		install -m 0755 "$BUILD/tests/bench" "$ROOT/tests/bench"
@@ -107,53 +152,57 @@ build_initramfs() {
 		die "missing shared libraries: $(ldd "${dyn[@]}" | grep 'not found' | sort -u | tr '\n' ' ')"
 	fi
 
-	cat >"$ROOT/etc/passwd" <<-'EOF'
-		root:x:0:0:root:/root:/bin/sh
-		alice:x:1001:1001:Alice:/home/alice:/bin/sh
-		bob:x:1002:1002:Bob:/home/bob:/bin/sh
-		carol:x:1003:1003:Carol:/home/carol:/bin/sh
-		nobody:x:65534:65534:nobody:/nonexistent:/bin/false
-	EOF
-	cat >"$ROOT/etc/group" <<-'EOF'
-		root:x:0:
-		alice:x:1001:
-		bob:x:1002:
-		carol:x:1003:
-		dba:x:2001:alice
-		sre:x:2002:carol
-		jit-admins:x:2003:carol
-		nogroup:x:65534:
-	EOF
+	printf 'root:x:0:0:root:/root:/bin/sh\n%s\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+		"$TEST_PASSWD" >"$ROOT/etc/passwd"
+	printf 'root:x:0:\n%s\nnogroup:x:65534:\n' "$TEST_GROUP" >"$ROOT/etc/group"
 	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$ROOT/etc/nsswitch.conf"
 	printf '127.0.0.1 localhost\n::1 localhost\n' >"$ROOT/etc/hosts"
-
-	local s
-	for s in "$SRC"/tests/vm/*.sh; do
-		case "$(basename "$s")" in
-		kernels.sh | run.sh | init.sh) ;;
-		*) install -m 0755 "$s" "$ROOT/tests/$(basename "$s")" ;;
-		esac
-	done
-	install -m 0755 "$MODE_SCRIPT" "$ROOT/tests/$MODE.sh"
-	local j
-	for j in "$SRC"/tests/vm/*.json; do
-		install -m 0644 "$j" "$ROOT/tests/$(basename "$j")"
-	done
 	install -m 0755 "$SRC/tests/vm/init.sh" "$ROOT/init"
-	echo "$MODE" >"$ROOT/tests/mode"
 
 	# The kernel opens /dev/console for /init before anything is mounted.
 	mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
 	mknod -m 666 "$ROOT/dev/null" c 1 3 2>/dev/null || true
+	# Every file is root's in the archive; /init hands the homes to their users.
+	pack "$ROOT" root gzip -1
+}
 
-	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) \
-		>"$INITRD.tmp" || die "cpio/gzip of $ROOT failed"
-	# -R 0:0 makes every file root's; /init hands the homes to their users.
-	mv "$INITRD.tmp" "$INITRD"
+# The Debian root with systemd (systemd mode): jitd, jitctl, the unit and the logrotate
+# config come from `make install`, as on a real host.
+build_systemd_root() {
+	local sys="$VMDIR/sysroot" u
+	[ -f "$sys/.jitd-sysroot" ] || die "no Debian root in $sys (run 'make sysroot')"
+	rm -rf "$ROOT"
+	cp -a "$sys" "$ROOT" || die "cannot copy $sys"
+	make -s -C "$SRC" install DESTDIR="$ROOT" PREFIX=/usr/local OUTPUT="$BUILD" >&2 ||
+		die "make install DESTDIR=$ROOT failed"
+	if chroot "$ROOT" ldd /usr/local/sbin/jitd /usr/local/bin/jitctl | grep 'not found'; then
+		die "jitd or jitctl lacks shared libraries in $sys (the package list of tests/vm/sysroot.sh)"
+	fi
+	install_tests "$ROOT"
+	printf '%s\n' "$TEST_PASSWD" >>"$ROOT/etc/passwd"
+	printf '%s\n' "$TEST_GROUP" >>"$ROOT/etc/group"
+	printf 'alice:*:20000:0:99999:7:::\nbob:*:20000:0:99999:7:::\ncarol:*:20000:0:99999:7:::\n' \
+		>>"$ROOT/etc/shadow"
+	chown 1001:1001 "$ROOT/home/alice"
+	chown 1002:1002 "$ROOT/home/bob"
+	chown 1003:1003 "$ROOT/home/carol"
+	echo jitd-vm >"$ROOT/etc/hostname"
+	for u in "$SRC"/tests/vm/units/*; do
+		install -m 0644 "$u" "$ROOT/etc/systemd/system/$(basename "$u")"
+	done
+	ln -sf /etc/systemd/system/jitd-vmtest.service \
+		"$ROOT/etc/systemd/system/multi-user.target.wants/jitd-vmtest.service"
+	pack "$ROOT" keep zstd -q -3 -T0
 }
 
 mkdir -p "$VMDIR"
-build_initramfs
+if [ "$MODE" = systemd ]; then
+	build_systemd_root
+	APPEND="rdinit=/lib/systemd/systemd systemd.show_status=error"
+else
+	build_busybox_root
+	APPEND=""
+fi
 
 # ---------------------------------------------------------------- boot
 short_ver() { # 6.1.0-56-cloud-amd64 -> 6.1.0-56, 6.12.117+deb12-cloud-amd64 -> 6.12.117
@@ -183,16 +232,16 @@ for k in "${kernels[@]}"; do
 	tag=$(short_ver "$ver")
 	log="$VMDIR/$ver-$MODE.log"
 	start=$(date +%s)
-	[ "$MODE" = tests ] || echo "=== $MODE on $ver ==="
+	case "$MODE" in tests | systemd) ;; *) echo "=== $MODE on $ver ===" ;; esac
 
 	# qemu's exit status says little (poweroff is 0, panic reboots are 0 with -no-reboot);
 	# the markers in the log say whether the VM booted and finished.
 	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 		-kernel "$path" -initrd "$INITRD" \
-		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet" \
+		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet $APPEND" \
 		-nodefaults -vga none -serial stdio -display none -no-reboot \
 		-m "$MEM" -smp "$SMP" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
-		if [ "$MODE" = tests ]; then
+		if [ "$MODE" = tests ] || [ "$MODE" = systemd ]; then
 			awk -v tag="[$tag]" '
 				/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
 				{ print tag, $0; fflush() }'
@@ -222,7 +271,7 @@ for k in "${kernels[@]}"; do
 		failed=1
 	else
 		rc=$(sed -n 's/^JITD-VM-DONE rc=\([0-9]*\).*/\1/p' "$log" | tail -n1)
-		if [ "$MODE" = tests ]; then
+		if [ "$MODE" = tests ] || [ "$MODE" = systemd ]; then
 			if ! grep -qE '^(PASS|FAIL|SKIP) ' "$log"; then
 				echo "FAIL [$tag] vm-tests-ran: the VM printed no test results (see $log)"
 				failed=1

@@ -105,24 +105,6 @@ check_expiry() {
 	fi
 }
 
-# grant_or_fail NAME ARGS...: make a grant, report NAME, print its id.
-grant_or_fail() {
-	_gn=$1
-	shift
-	if _id=$(grant "$@" 2>/tmp/.grant.err); then
-		pass "$_gn" >&2
-		echo "$_id"
-	else
-		fail "$_gn" "$(tr '\n' ' ' </tmp/.grant.err)" >&2
-		return 1
-	fi
-}
-
-# contains TEXT REGEX: TEXT matches the extended REGEX.
-contains() {
-	echo "$1" | grep -qE -- "$2"
-}
-
 # ------------------------------------------------------------------ setup
 
 setup_files() {

@@ -17,54 +17,6 @@ JITD_STATE=/var/lib/jitd-wf
 cp /tests/policy-workflow.json "$JITD_POLICY"
 rm -rf "$JITD_STATE"
 
-# asj UID ARGS...: jitctl ARGS as UID; exit in $RC, the first line of stdout (an id) in
-# $ID, stdout then stderr in $OUT.
-asj() {
-	_u=$1
-	shift
-	OUT=$($P as "$_u" jitctl "$@" 2>/tmp/.asj.err)
-	RC=$?
-	ID=$(echo "$OUT" | head -n 1)
-	OUT="$OUT $(cat /tmp/.asj.err)"
-}
-
-# jfield ID KEY: a string field of grant ID as root sees it (jitctl show --json).
-jfield() {
-	jitctl show "$1" --json 2>/dev/null | grep -o "\"$2\": *\"[^\"]*\"" | head -n 1 |
-		sed 's/.*: *"\(.*\)"/\1/'
-}
-
-# wait_state ID STATE SECONDS: poll until grant ID is in STATE.
-wait_state() {
-	_w=$(($3 * 5))
-	while [ $_w -gt 0 ]; do
-		[ "$(jfield "$1" state)" = "$2" ] && return 0
-		sleep 0.2
-		_w=$((_w - 1))
-	done
-	return 1
-}
-
-# wait_ok UID SECONDS CMD...: poll CMD as UID until it answers ok; T_OK_BEFORE/T_OK_AFTER.
-wait_ok() {
-	_wuid=$1
-	_wend=$(awk -v a="$(now)" -v b="$2" 'BEGIN { printf "%.2f", a + b }')
-	shift 2
-	T_OK_BEFORE=""
-	T_OK_AFTER=""
-	while fcmp "$(now)" lt "$_wend"; do
-		_tb=$(now)
-		_r=$(result $P as "$_wuid" "$@")
-		if [ "$_r" = ok ]; then
-			T_OK_BEFORE=$_tb
-			T_OK_AFTER=$(now)
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 JITD_ARGS="--pending-ttl 40s" # long enough for every step, short enough to see it expire
 if ! start_jitd wf-jitd-start-with-rules-policy; then
 	fail wf-tests "not run: jitd did not start with $JITD_POLICY"

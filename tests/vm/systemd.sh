@@ -1,0 +1,242 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The tests that need systemd as PID 1 (run.sh's systemd mode: a debootstrap Debian root,
+# jitd from `make install`; run by jitd-vmtest.service):
+#   - jitd.service as shipped: Type=notify start, reload, Restart=always after a crash,
+#     the watchdog, enforcement that stays when the service stops;
+#   - `jitctl exec` in a transient scope made over D-Bus, ended when the tree exits;
+#   - `jitctl grant --unit`: the unit's cgroup asked from systemd over D-Bus;
+#   - audit records in the real journald (--journal) and rotation by the real logrotate.
+# Policy: tests/vm/policy-workflow.json (see workflow.sh). alice (dba) may request vault
+# without approval (at most 6 s); secrets needs an approval.
+. /tests/lib.sh
+
+P=$PROBE
+SECRET=/srv/secret.txt
+VF=/srv/vault/sd/f.txt
+POLICY_DIR=/etc/jitd/policy.d
+DROPIN=/etc/systemd/system/jitd.service.d
+
+mkdir -p /srv/vault/sd /sys/fs/cgroup/exempt
+echo secret >$SECRET
+echo vault >$VF
+chmod 755 /srv /srv/vault /srv/vault/sd
+chmod 644 $SECRET $VF
+
+# unit_prop UNIT PROPERTY: systemctl show's value.
+unit_prop() {
+	systemctl show -p "$2" --value "$1" 2>/dev/null
+}
+
+# wait_file FILE TEXT SECONDS: poll until FILE's last line is TEXT.
+wait_file() {
+	_w=$(($3 * 5))
+	while [ $_w -gt 0 ]; do
+		[ "$(tail -n 1 "$1" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.2
+		_w=$((_w - 1))
+	done
+	return 1
+}
+
+# wait_gone PATH SECONDS: poll until PATH does not exist.
+wait_gone() {
+	_w=$(($2 * 5))
+	while [ $_w -gt 0 ]; do
+		[ -e "$1" ] || return 0
+		sleep 0.2
+		_w=$((_w - 1))
+	done
+	return 1
+}
+
+show_unit_log() {
+	echo "---- journalctl -u $1 ----"
+	journalctl -q -u "$1" -n "${2:-30}" --no-pager 2>&1 | sed 's/^/    /'
+	echo "----"
+}
+
+check sd-pid1-is-systemd "PID 1 is $(cat /proc/1/comm)" test "$(cat /proc/1/comm)" = systemd
+check sd-dbus-system-bus "no system bus at /run/dbus/system_bus_socket" \
+	busctl --system status org.freedesktop.systemd1
+expect sd-baseline-alice-opens-secret-without-jitd ok $P as 1001 $P open $SECRET
+
+# ------------------------------------------------------------------ jitd.service as shipped
+
+cp /tests/policy-workflow.json $POLICY_DIR/50-test.json
+if systemctl start jitd.service; then
+	pass sd-jitd-service-starts
+else
+	fail sd-jitd-service-starts "systemctl start jitd.service failed"
+	show_unit_log jitd.service
+	exit 1
+fi
+# Type=notify: start returned only after READY=1, so the socket already answers.
+check sd-jitd-ready-when-start-returns "jitctl status: $(jitctl status 2>&1 | head -n 3)" jitctl status
+check sd-jitd-service-active "state $(unit_prop jitd.service ActiveState)" \
+	test "$(unit_prop jitd.service ActiveState)" = active
+expect sd-alice-denied-without-grant EPERM $P as 1001 $P open $SECRET
+
+pid0=$(unit_prop jitd.service MainPID)
+sed 's/"serial": 1,/"serial": 2,/' /tests/policy-workflow.json >$POLICY_DIR/50-test.json.new
+mv $POLICY_DIR/50-test.json.new $POLICY_DIR/50-test.json
+check sd-reload-succeeds "systemctl reload jitd.service failed" systemctl reload jitd.service
+_w=25
+while [ $_w -gt 0 ] && ! jitctl status --json 2>/dev/null | grep -q '"serial": *2'; do
+	sleep 0.2
+	_w=$((_w - 1))
+done
+check sd-reload-new-policy-serial "$(jitctl status --json 2>&1 | grep serial)" \
+	contains "$(jitctl status --json 2>&1)" '"serial": *2'
+check sd-reload-same-process "MainPID $pid0 -> $(unit_prop jitd.service MainPID)" \
+	test "$(unit_prop jitd.service MainPID)" = "$pid0"
+
+# ------------------------------------------------------------------ jitctl exec: a transient scope
+
+rm -f /tmp/sd-cg /tmp/sd-in1 /tmp/sd-in2 /tmp/sd-exec.out
+$P as 1001 jitctl exec vault --for 6s -- sh -c \
+	"cat /proc/self/cgroup >/tmp/sd-cg; $P open $VF >/tmp/sd-in1 2>&1; sleep 3; $P open $VF >/tmp/sd-in2 2>&1" \
+	>/tmp/sd-exec.out 2>&1 &
+EXEC_PID=$!
+sleep 1.5
+EX=$(sed -n 's/^exec \([0-9]*\):.*/\1/p' /tmp/sd-exec.out | head -n 1)
+SCOPE=jitd-exec-$EX.scope
+check sd-exec-grant-made "jitctl exec said: $(cat /tmp/sd-exec.out)" test -n "$EX"
+check sd-exec-child-in-transient-scope "child's cgroup: $(cat /tmp/sd-cg 2>&1)" \
+	grep -qx "0::/jitd.slice/$SCOPE" /tmp/sd-cg
+check sd-exec-scope-active-in-systemd "$SCOPE: $(unit_prop "$SCOPE" ActiveState)" \
+	test "$(unit_prop "$SCOPE" ActiveState)" = active
+check sd-exec-grant-bound-to-scope-cgroup "$(jitctl show "${EX:-0}" --json 2>&1 | grep cgroup)" \
+	contains "$(jitctl show "${EX:-0}" --json 2>&1)" "\"cgroup\": \"/jitd.slice/$SCOPE\""
+expect sd-exec-alice-other-process-denied EPERM $P as 1001 $P open $VF
+expect sd-exec-bob-denied EPERM $P as 1002 $P open $VF
+wait $EXEC_PID
+rc=$?
+check sd-exec-returns-cmd-exit-status "exit $rc: $(cat /tmp/sd-exec.out)" test "$rc" = 0
+check sd-exec-child-allowed "got $(cat /tmp/sd-in1 2>&1)" test "$(tail -n 1 /tmp/sd-in1)" = ok
+check sd-exec-grandchild-allowed-later "got $(cat /tmp/sd-in2 2>&1)" test "$(tail -n 1 /tmp/sd-in2)" = ok
+check sd-exec-grant-ends-when-tree-exits "state $(jfield "${EX:-0}" state)" wait_state "${EX:-0}" expired 3
+check sd-exec-scope-gone "/sys/fs/cgroup/jitd.slice/$SCOPE still there" \
+	wait_gone "/sys/fs/cgroup/jitd.slice/$SCOPE" 3
+check sd-exec-scope-inactive "$SCOPE: $(unit_prop "$SCOPE" ActiveState)" \
+	test "$(unit_prop "$SCOPE" ActiveState)" != active
+expect sd-exec-after-exit-alice-denied EPERM $P as 1001 $P open $VF
+
+# The time runs out while the tree still runs: the tree loses access, then its scope ends.
+rm -f /tmp/sd-early /tmp/sd-late /tmp/sd-exec2.out
+$P as 1001 jitctl exec vault --for 2s -- sh -c \
+	"$P open $VF >/tmp/sd-early 2>&1; sleep 3.5; $P open $VF >/tmp/sd-late 2>&1" >/tmp/sd-exec2.out 2>&1
+EX2=$(sed -n 's/^exec \([0-9]*\):.*/\1/p' /tmp/sd-exec2.out | head -n 1)
+check sd-exec-tree-allowed-before-expiry "got $(cat /tmp/sd-early 2>&1)" test "$(tail -n 1 /tmp/sd-early)" = ok
+check sd-exec-tree-denied-after-expiry "got $(cat /tmp/sd-late 2>&1)" test "$(tail -n 1 /tmp/sd-late)" = EPERM
+check sd-exec-expired-scope-gone "/sys/fs/cgroup/jitd.slice/jitd-exec-$EX2.scope still there" \
+	wait_gone "/sys/fs/cgroup/jitd.slice/jitd-exec-$EX2.scope" 3
+
+# ------------------------------------------------------------------ grant --unit: asked over D-Bus
+
+systemctl start jitd-app.service
+check sd-app-denied-before-grant "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
+	wait_file /run/jitd-app/last EPERM 10
+APPCG=$(unit_prop jitd-app.service ControlGroup)
+# The unit runs in app.slice: the /system.slice/NAME fallback would be wrong here.
+check sd-app-in-its-own-slice "ControlGroup $APPCG" test "$APPCG" = /app.slice/jitd-app.service
+UG=$(grant_or_fail sd-grant-unit-accepted secrets --unit jitd-app.service --for 60s)
+check sd-grant-unit-cgroup-from-dbus "$(jitctl show "${UG:-0}" --json 2>&1 | grep cgroup)" \
+	contains "$(jitctl show "${UG:-0}" --json 2>&1)" "\"cgroup\": \"$APPCG\""
+check sd-grant-unit-app-allowed "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
+	wait_file /run/jitd-app/last ok 5
+expect sd-grant-unit-alice-outside-unit-denied EPERM $P as 1001 $P open $SECRET
+
+# ------------------------------------------------------------------ crash, restart, stop
+
+pid1=$(unit_prop jitd.service MainPID)
+systemctl kill -s KILL jitd.service
+_w=50
+while [ $_w -gt 0 ]; do
+	pid2=$(unit_prop jitd.service MainPID)
+	[ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ] && jitctl status >/dev/null 2>&1 && break
+	sleep 0.2
+	_w=$((_w - 1))
+done
+check sd-restart-always-after-kill9 "MainPID $pid1 -> $pid2, NRestarts $(unit_prop jitd.service NRestarts)" \
+	test "$(unit_prop jitd.service NRestarts)" = 1 -a "$pid2" != "$pid1" -a "$pid2" != 0
+check sd-restart-unit-grant-still-active "state $(jfield "${UG:-0}" state)" \
+	test "$(jfield "${UG:-0}" state)" = active
+check sd-restart-app-still-allowed "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
+	wait_file /run/jitd-app/last ok 3
+
+check sd-stop-succeeds "systemctl stop jitd.service failed" systemctl stop jitd.service
+expect sd-stopped-enforcement-stays-alice-denied EPERM $P as 1001 $P open $SECRET
+check sd-stopped-grant-stays-app-allowed "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
+	wait_file /run/jitd-app/last ok 3
+
+# ------------------------------------------------------------------ journald and the watchdog
+
+mkdir -p $DROPIN
+printf '[Service]\nExecStart=\nExecStart=/usr/local/sbin/jitd --policy %s --journal\nWatchdogSec=2s\n' \
+	$POLICY_DIR >$DROPIN/test.conf
+systemctl daemon-reload
+if systemctl start jitd.service; then
+	pass sd-start-with-journal
+else
+	fail sd-start-with-journal "systemctl start jitd.service failed"
+	show_unit_log jitd.service
+fi
+pid3=$(unit_prop jitd.service MainPID)
+restarts=$(unit_prop jitd.service NRestarts)
+check sd-revoke-unit-grant "jitctl revoke ${UG:-0} failed" jitctl revoke "${UG:-0}"
+check sd-revoked-app-denied "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
+	wait_file /run/jitd-app/last EPERM 3
+expect sd-journal-bob-denied EPERM $P as 1002 $P open $SECRET
+_w=25
+jq_deny() {
+	journalctl -q -o json --no-pager _SYSTEMD_UNIT=jitd.service JITD_DECISION=deny JITD_USER=bob 2>/dev/null
+}
+while [ $_w -gt 0 ] && ! jq_deny | grep -q JITD_RECORD; do
+	sleep 0.2
+	_w=$((_w - 1))
+done
+out=$(jq_deny | tail -n 1)
+check sd-journal-deny-record "journalctl found: $(echo "$out" | head -c 300)" contains "$out" '"JITD_RECORD"'
+check sd-journal-deny-priority-4 "got: $(echo "$out" | grep -o '"PRIORITY":"[0-9]"')" \
+	contains "$out" '"PRIORITY":"4"'
+check sd-journal-record-is-ocsf "got: $(echo "$out" | head -c 300)" contains "$out" 'class_uid'
+out=$(journalctl -q -o json --no-pager _SYSTEMD_UNIT=jitd.service JITD_EVENT=revoked 2>/dev/null | tail -n 1)
+check sd-journal-revoke-event "journalctl found: $(echo "$out" | head -c 300)" contains "$out" "JITD_GRANT_ID"
+
+# ------------------------------------------------------------------ logrotate
+
+AUD=/var/log/jitd/audit.jsonl
+before=$(wc -l <$AUD)
+if logrotate -f /etc/logrotate.d/jitd >/tmp/sd-logrotate.out 2>&1; then
+	pass sd-logrotate-runs
+else
+	fail sd-logrotate-runs "$(head -c 300 /tmp/sd-logrotate.out)"
+fi
+check sd-logrotate-moved-file "no $AUD.1 ($(ls /var/log/jitd | tr '\n' ' '))" test -s $AUD.1
+check sd-logrotate-created-new-file "$(ls -l $AUD 2>&1)" test -f $AUD
+check sd-logrotate-new-file-mode "$(stat -c '%a %U:%G' $AUD 2>&1)" test "$(stat -c '%a %U:%G' $AUD)" = "640 root:adm"
+expect sd-logrotate-carol-denied EPERM $P as 1003 $P open $SECRET
+_w=25
+while [ $_w -gt 0 ] && ! grep -q '"decision": *"deny"' $AUD 2>/dev/null; do
+	sleep 0.2
+	_w=$((_w - 1))
+done
+check sd-logrotate-jitd-writes-new-file "$(wc -l <$AUD) lines in $AUD, $before before rotation" \
+	grep -q '"decision": *"deny"' $AUD
+out=$(jitctl audit verify $AUD.1 $AUD 2>&1)
+check sd-logrotate-chain-verifies-across-files "jitctl audit verify: $out" contains "$out" '^OK'
+check sd-logrotate-same-process "MainPID $pid3 -> $(unit_prop jitd.service MainPID)" \
+	test "$(unit_prop jitd.service MainPID)" = "$pid3"
+
+# The watchdog (2 s here) has had its time: jitd pinged it all along.
+sleep 2.5
+check sd-watchdog-no-restart "NRestarts $restarts -> $(unit_prop jitd.service NRestarts), MainPID $pid3 -> $(unit_prop jitd.service MainPID)" \
+	test "$(unit_prop jitd.service NRestarts)" = "$restarts" -a "$(unit_prop jitd.service MainPID)" = "$pid3"
+
+if [ "$N_FAIL" != 0 ]; then
+	show_unit_log jitd.service 40
+fi
+echo "systemd tests: $N_PASS passed, $N_FAIL failed"
+[ "$N_FAIL" = 0 ]
