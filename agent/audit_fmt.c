@@ -412,6 +412,8 @@ static struct ocsf_class event_class(const char *ev)
 		{"extended", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
 		/* a scheduled or fleet grant reaching its start time */
 		{"activated", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
+		/* a cgroup or unit grant bound to the new cgroup of its restarted unit */
+		{"rebound", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
 		{"expired", {3, 3005, 2, CAT_IAM, "User Access Management", "Revoke Privileges"}},
 		{"revoked", {3, 3005, 2, CAT_IAM, "User Access Management", "Revoke Privileges"}},
 		{"started", {1, 1008, 6, CAT_SYSTEM, "Event Log Activity", "Start"}},
@@ -1455,6 +1457,8 @@ const char *audit_message_id(const char *event, const char *decision)
 		{"extended", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f14"},
 		{"expired", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f15"},
 		{"revoked", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f16"},
+		{"activated", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f17"},
+		{"rebound", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f18"},
 		{"policy_applied", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f20"},
 		{"policy_refused", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f21"},
 		{"records_dropped", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f30"},

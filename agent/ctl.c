@@ -140,6 +140,8 @@ static const char *errno_name(int r)
 		return "ENOSPC";
 	case E2BIG:
 		return "E2BIG";
+	case ESRCH:
+		return "ESRCH";
 	default:
 		return "EIO";
 	}
@@ -297,10 +299,10 @@ static json_t *do_grant(struct client *c, json_t *req)
 	if (junit) {
 		if (!json_is_string(junit))
 			return error_reply("EINVAL", "'unit' must be a string");
-		r = scope_unit_cgroup(a, json_string_value(junit), &unit_cg);
+		r = scope_unit_cgroup(a, json_string_value(junit), &unit_cg, err, sizeof(err));
 		if (r)
 			return error_reply(errno_name(r), "unit '%s': %s", json_string_value(junit),
-					   r == -EINVAL ? "expected NAME.service" : strerror(-r));
+					   err);
 		cgpath = unit_cg;
 	} else if (jcg) {
 		if (!json_is_string(jcg))

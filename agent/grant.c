@@ -405,7 +405,16 @@ static bool grant_key(const struct agent *a, const struct grant *g, unsigned i,
 	return true;
 }
 
-/* The set of cgroups with an active cgroup grant, for the kernel's ptrace guard. */
+/* Cgroup and unit grants (not exec grants, whose cgroup is made once for them). */
+static bool follows_path(const struct grant *g)
+{
+	return g->state == GRANT_ACTIVE && g->cgroup && g->kind != GRANT_EXEC;
+}
+
+/*
+ * The set of cgroups with an active cgroup grant, for the kernel's ptrace guard; and the
+ * directories of cgroup-grant paths watched, for grant_rebind_cgroups.
+ */
 static void sync_granted_cgroups(struct agent *a)
 {
 	uint64_t *ids = calloc(a->grants.n + 1, sizeof(*ids));
@@ -413,9 +422,12 @@ static void sync_granted_cgroups(struct agent *a)
 
 	if (!ids)
 		return;
-	for (size_t i = 0; i < a->grants.n; i++)
+	for (size_t i = 0; i < a->grants.n; i++) {
 		if (a->grants.v[i].state == GRANT_ACTIVE && a->grants.v[i].cgroup)
 			ids[n++] = a->grants.v[i].cgroup_id;
+		if (follows_path(&a->grants.v[i]))
+			scope_follow(a, &a->grants.v[i]);
+	}
 	if (kern_set_granted_cgroups(a->kern, ids, n))
 		log_err("cannot update the granted-cgroups map");
 	free(ids);
@@ -514,6 +526,42 @@ int grant_sync_all(struct agent *a)
 	}
 	sync_granted_cgroups(a);
 	return kern_prune_grants(a->kern, key_wanted, a);
+}
+
+/*
+ * A restarted unit (or a cgroup removed and made again) has a new cgroup id at the same
+ * path: bind the active cgroup and unit grants on such a path to the new id.
+ */
+int grant_rebind_cgroups(struct agent *a)
+{
+	int64_t now = util_now_ns(CLOCK_REALTIME);
+	int moved = 0, r;
+
+	for (size_t i = 0; i < a->grants.n; i++) {
+		struct grant *g = &a->grants.v[i];
+		uint64_t id, old = g->cgroup_id;
+
+		if (!follows_path(g) || util_cgroup_id(a->cgroup_root, g->cgroup, &id) ||
+		    id == old)
+			continue;
+		g->cgroup_id = id;
+		req_history_add(g, "rebound", 0, "cgroup made again (unit restarted)", now);
+		log_info("grant %llu: %s is a new cgroup (id %llu, was %llu); the grant follows it",
+			 (unsigned long long)g->id, g->cgroup, (unsigned long long)id,
+			 (unsigned long long)old);
+		audit_agent_event("rebound", json_pack("{s:o,s:I}", "grant", grant_to_json(g),
+						       "old_cgroup_id", (json_int_t)old));
+		moved++;
+	}
+	if (!moved)
+		return 0;
+	r = grant_store_save(&a->grants);
+	if (r)
+		log_err("cannot save the grants: %s", strerror(-r));
+	r = grant_sync_all(a);
+	if (r)
+		log_err("cannot update the kernel's grants: %s", strerror(-r));
+	return r;
 }
 
 /* Drop the oldest ended grants beyond GRANT_KEEP_ENDED. */

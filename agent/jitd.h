@@ -125,6 +125,7 @@ int grant_store_load(struct grant_store *s, const char *state_dir);
 int grant_store_save(const struct grant_store *s);
 void grant_store_free(struct grant_store *s);
 int grant_sync_all(struct agent *a);
+int grant_rebind_cgroups(struct agent *a);
 int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen);
 void grant_mark(const struct grant *g, struct grant *before);
 void grant_mark_drop(struct grant *before);
@@ -163,8 +164,9 @@ int req_extend(const struct grant *g, int64_t add_s, int64_t *new_expires_ns, ch
 int scope_create(struct agent *a, uint64_t id, pid_t pid, char **cgroup, uint64_t *cgroup_id);
 int scope_watch(struct agent *a, struct grant *g);
 void scope_release(struct agent *a, const struct grant *g);
+void scope_follow(struct agent *a, const struct grant *g);
 int scope_start(struct agent *a);
-int scope_unit_cgroup(struct agent *a, const char *unit, char **out);
+int scope_unit_cgroup(struct agent *a, const char *unit, char **out, char *err, size_t errlen);
 
 /* ctl.c: the control socket. */
 int ctl_start(struct agent *a);

@@ -5,6 +5,11 @@
  * made over D-Bus; otherwise jitd makes it directly, CGROUP_ROOT/jitd.exec/ID. jitd
  * watches its cgroup.events (inotify) and ends the grant when "populated 0" says the
  * last process left, then removes the cgroup.
+ *
+ * Cgroup and unit grants name a path, but the kernel matches a cgroup id, and a restarted
+ * service gets a new cgroup (a new id) at the same path. jitd watches the parent
+ * directories of those paths for new directories and rebinds the grants
+ * (grant_rebind_cgroups).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +26,7 @@
 #include "util.h"
 
 #define SCOPE_MAX_WATCH 4096
+#define SCOPE_MAX_PARENTS 256
 
 struct watch {
 	int wd;
@@ -33,6 +39,8 @@ static int ino_fd = -1;
 static sd_event_source *ino_src;
 static struct watch watches[SCOPE_MAX_WATCH];
 static size_t n_watches;
+static int parent_wds[SCOPE_MAX_PARENTS]; /* directories holding cgroup-grant paths */
+static size_t n_parents;
 
 static int populated(const char *dir)
 {
@@ -79,14 +87,25 @@ static void watch_check(struct agent *a, struct watch *w)
 	watch_drop(w);
 }
 
+static bool is_parent_wd(int wd)
+{
+	for (size_t i = 0; i < n_parents; i++)
+		if (parent_wds[i] == wd)
+			return true;
+	return false;
+}
+
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n = read(fd, buf, sizeof(buf));
+	bool created = false;
 
 	for (char *p = buf; n > 0 && p < buf + n;) {
 		struct inotify_event *ev = (struct inotify_event *)p;
 
+		if ((ev->mask & IN_CREATE) && is_parent_wd(ev->wd))
+			created = true;
 		for (size_t i = 0; i < n_watches; i++)
 			if (watches[i].wd == ev->wd) {
 				watch_check(userdata, &watches[i]);
@@ -94,6 +113,8 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 			}
 		p += sizeof(*ev) + ev->len;
 	}
+	if (created)
+		grant_rebind_cgroups(userdata);
 	return 0;
 }
 
@@ -142,6 +163,36 @@ int scope_watch(struct agent *a, struct grant *g)
 	}
 	watch_check(a, w);
 	return 0;
+}
+
+/*
+ * Watch the directory holding cgroup grant g's path, so that a cgroup made again there
+ * (a restarted unit) rebinds the grant. Watches stay until jitd exits: one per directory.
+ */
+void scope_follow(struct agent *a, const struct grant *g)
+{
+	char dir[4200], *slash;
+	int wd;
+
+	snprintf(dir, sizeof(dir), "%s%s", a->cgroup_root, g->cgroup);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir || ensure_inotify(a))
+		return;
+	*slash = 0;
+	wd = inotify_add_watch(ino_fd, dir, IN_CREATE | IN_ONLYDIR);
+	if (wd < 0) {
+		log_warn("cannot watch %s for grant %llu: %s", dir, (unsigned long long)g->id,
+			 strerror(errno));
+		return;
+	}
+	if (is_parent_wd(wd))
+		return;
+	if (n_parents == SCOPE_MAX_PARENTS) {
+		log_warn("watching %d cgroup directories already; grant %llu will not follow a "
+			 "new cgroup at %s", SCOPE_MAX_PARENTS, (unsigned long long)g->id, g->cgroup);
+		return;
+	}
+	parent_wds[n_parents++] = wd;
 }
 
 /* Exec grant g ended: remove its cgroup now if empty, else when it empties. */
@@ -303,36 +354,56 @@ int scope_start(struct agent *a)
 	return r;
 }
 
-/* The cgroup of systemd unit NAME.service: asked over D-Bus when systemd runs, else the
- * conventional /system.slice/NAME.service. */
-int scope_unit_cgroup(struct agent *a, const char *unit, char **out)
+/*
+ * The cgroup of systemd unit NAME.service: asked over D-Bus when systemd runs, else the
+ * conventional /system.slice/NAME.service. On failure, err says why for the caller:
+ * -EINVAL a bad name, -ENOENT no such unit, -ESRCH not running (no cgroup to bind to).
+ */
+int scope_unit_cgroup(struct agent *a, const char *unit, char **out, char *err, size_t errlen)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
-	char *path = NULL, *cg = NULL;
+	char *path = NULL, *cg = NULL, *load = NULL;
 	sd_bus *bus = NULL;
 	size_t len = strlen(unit);
 	int r;
 
-	if (len < 9 || len > 200 || strcmp(unit + len - 8, ".service") || strchr(unit, '/'))
+	if (len < 9 || len > 200 || strcmp(unit + len - 8, ".service") || strchr(unit, '/')) {
+		snprintf(err, errlen, "expected a service name like NAME.service");
 		return -EINVAL;
+	}
 	if (!a->use_systemd)
 		return asprintf(out, "/system.slice/%s", unit) < 0 ? -ENOMEM : 0;
 	r = sd_bus_open_system(&bus);
-	if (r < 0)
+	if (r < 0) {
+		snprintf(err, errlen, "cannot reach systemd over D-Bus: %s", strerror(-r));
 		return r;
+	}
 	r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+	if (r >= 0)
+		r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
+					       "org.freedesktop.systemd1.Unit", "LoadState", &e,
+					       &load);
 	if (r >= 0)
 		r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
 					       "org.freedesktop.systemd1.Service", "ControlGroup",
 					       &e, &cg);
+	if (r < 0)
+		snprintf(err, errlen, "systemd: %s", e.message ?: strerror(-r));
+	else if (!strcmp(load, "not-found")) {
+		snprintf(err, errlen, "no such unit (see systemctl list-units --type=service)");
+		r = -ENOENT;
+	} else if (!cg || !*cg) {
+		snprintf(err, errlen, "not running; a unit grant binds to the running unit's cgroup, "
+				      "so start it first");
+		r = -ESRCH;
+	}
 	sd_bus_error_free(&e);
 	free(path);
+	free(load);
 	sd_bus_flush_close_unref(bus);
-	if (r < 0)
-		return r;
-	if (!cg || !*cg) {
+	if (r < 0) {
 		free(cg);
-		return -ENOENT; /* not running: no cgroup */
+		return r;
 	}
 	*out = cg;
 	return 0;

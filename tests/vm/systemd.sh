@@ -148,6 +148,28 @@ check sd-grant-unit-app-allowed "app's last answer: $(cat /run/jitd-app/last 2>&
 	wait_file /run/jitd-app/last ok 5
 expect sd-grant-unit-alice-outside-unit-denied EPERM $P as 1001 $P open $SECRET
 
+# A restart gives the unit a new cgroup (a new id) at the same path: the grant follows.
+cgid() {
+	jitctl show "${UG:-0}" --json 2>/dev/null | grep -o '"cgroup_id": *[0-9]*' | grep -o '[0-9]*$'
+}
+id1=$(cgid)
+systemctl restart jitd-app.service
+_w=25
+while [ $_w -gt 0 ] && [ "$(cgid)" = "$id1" ]; do
+	sleep 0.2
+	_w=$((_w - 1))
+done
+check sd-unit-restart-grant-rebound "cgroup_id $id1 -> $(cgid), /sys/fs/cgroup$APPCG is $(stat -c %i /sys/fs/cgroup$APPCG)" \
+	test "$(cgid)" != "$id1" -a "$(cgid)" = "$(stat -c %i /sys/fs/cgroup$APPCG)"
+check sd-unit-restart-app-allowed "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
+	wait_file /run/jitd-app/last ok 5
+check sd-unit-restart-in-history "jitctl show: $(jitctl show "${UG:-0}" 2>&1 | tail -n 3)" \
+	contains "$(jitctl show "${UG:-0}" 2>&1)" 'rebound'
+out=$(jitctl grant secrets --unit nosuch.service --for 1m 2>&1)
+check sd-grant-unknown-unit-refused "exit $?: $out" contains "$out" "no such unit"
+out=$(jitctl grant secrets --unit jitd-app --for 1m 2>&1)
+check sd-grant-unit-needs-service-suffix "got: $out" contains "$out" "NAME.service"
+
 # ------------------------------------------------------------------ crash, restart, stop
 
 pid1=$(unit_prop jitd.service MainPID)
@@ -189,6 +211,11 @@ check sd-revoke-unit-grant "jitctl revoke ${UG:-0} failed" jitctl revoke "${UG:-
 check sd-revoked-app-denied "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
 	wait_file /run/jitd-app/last EPERM 3
 expect sd-journal-bob-denied EPERM $P as 1002 $P open $SECRET
+systemctl stop jitd-app.service
+out=$(jitctl grant secrets --unit jitd-app.service --for 1m 2>&1)
+rc=$?
+check sd-grant-stopped-unit-refused "exit $rc: $out" test "$rc" = 1
+check sd-grant-stopped-unit-says-start-it "got: $out" contains "$out" "not running"
 _w=25
 jq_deny() {
 	journalctl -q -o json --no-pager _SYSTEMD_UNIT=jitd.service JITD_DECISION=deny JITD_USER=bob 2>/dev/null
