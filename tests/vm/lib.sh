@@ -295,3 +295,12 @@ wait_ok() {
 	done
 	return 1
 }
+
+# mount_persist: the systemd VM's disk (/dev/nvme0n1, ext4, made by run.sh) on /persist,
+# with jitd's state and log directories on it, so that they survive the reboot test.
+mount_persist() {
+	mkdir -p /persist /var/lib/jitd /var/log/jitd
+	mount /dev/nvme0n1 /persist || return 1
+	mkdir -p /persist/lib /persist/log
+	mount --bind /persist/lib /var/lib/jitd && mount --bind /persist/log /var/log/jitd
+}

@@ -225,22 +225,18 @@ while read -r ver path; do
 done <"$BUILD/kernels/list"
 [ ${#kernels[@]} -gt 0 ] || die "no kernel in $BUILD/kernels/list matches mode $MODE"
 
-failed=0
-for k in "${kernels[@]}"; do
-	ver=${k%% *}
-	path=${k#* }
-	tag=$(short_ver "$ver")
-	log="$VMDIR/$ver-$MODE.log"
+# boot LOG EXTRA_APPEND: boot kernel $path (tag $tag) once with the qemu options of
+# QEMU_EXTRA, stream the console, and judge the markers; failed=1 on any failure.
+boot() {
+	local log=$1 extra=$2 start qrc secs why rc
 	start=$(date +%s)
-	case "$MODE" in tests | systemd) ;; *) echo "=== $MODE on $ver ===" ;; esac
-
 	# qemu's exit status says little (poweroff is 0, panic reboots are 0 with -no-reboot);
 	# the markers in the log say whether the VM booted and finished.
 	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 		-kernel "$path" -initrd "$INITRD" \
-		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet $APPEND" \
+		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet $APPEND $extra" \
 		-nodefaults -vga none -serial stdio -display none -no-reboot \
-		-m "$MEM" -smp "$SMP" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
+		-m "$MEM" -smp "$SMP" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
 		if [ "$MODE" = tests ] || [ "$MODE" = systemd ]; then
 			awk -v tag="[$tag]" '
 				/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
@@ -276,7 +272,7 @@ for k in "${kernels[@]}"; do
 				echo "FAIL [$tag] vm-tests-ran: the VM printed no test results (see $log)"
 				failed=1
 			elif [ "${rc:-1}" != 0 ] && ! grep -q '^FAIL ' "$log"; then
-				echo "FAIL [$tag] vm-script: /tests/$MODE.sh exited $rc without a FAIL line (see $log)"
+				echo "FAIL [$tag] vm-script: the test script exited $rc without a FAIL line (see $log)"
 				failed=1
 			fi
 			grep -q '^FAIL ' "$log" && failed=1
@@ -286,5 +282,34 @@ for k in "${kernels[@]}"; do
 		fi
 	fi
 	echo "[$tag] VM $MODE run took ${secs}s (log: $log)"
+}
+
+failed=0
+for k in "${kernels[@]}"; do
+	ver=${k%% *}
+	path=${k#* }
+	tag=$(short_ver "$ver")
+	case "$MODE" in tests | systemd) ;; *) echo "=== $MODE on $ver ===" ;; esac
+	QEMU_EXTRA=()
+	if [ "$MODE" = systemd ]; then
+		# A fresh disk per kernel (NVMe: built into both kernels) for jitd's state and audit
+		# files, kept across the reboot below.
+		disk="$VMDIR/persist-$tag.img"
+		rm -f "$disk"
+		truncate -s 64M "$disk" && mkfs.ext4 -q -F -L persist "$disk" ||
+			die "cannot make the disk image $disk (mkfs.ext4: e2fsprogs)"
+		QEMU_EXTRA=(-drive "file=$disk,if=none,id=persist,format=raw"
+			-device "nvme,serial=persist,drive=persist")
+	fi
+	boot "$VMDIR/$ver-$MODE.log" ""
+	[ "$MODE" = systemd ] || continue
+	# The first boot ends with a crash (sysrq b) after JITD-VM-REBOOT; the second boot, on
+	# the same disk, checks what survived.
+	if grep -q '^JITD-VM-REBOOT' "$VMDIR/$ver-$MODE.log"; then
+		boot "$VMDIR/$ver-$MODE-2.log" "jitd.boot=2"
+	elif grep -q '^JITD-VM-DONE' "$VMDIR/$ver-$MODE.log"; then
+		echo "FAIL [$tag] vm-reboot: the first boot did not ask for the second (no JITD-VM-REBOOT)"
+		failed=1
+	fi
 done
 exit $failed

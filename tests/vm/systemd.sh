@@ -57,6 +57,7 @@ show_unit_log() {
 	echo "----"
 }
 
+check sd-persist-disk-mounted "cannot mount /dev/nvme0n1 for /var/lib/jitd and /var/log/jitd" mount_persist
 check sd-pid1-is-systemd "PID 1 is $(cat /proc/1/comm)" test "$(cat /proc/1/comm)" = systemd
 check sd-dbus-system-bus "no system bus at /run/dbus/system_bus_socket" \
 	busctl --system status org.freedesktop.systemd1
@@ -261,6 +262,32 @@ check sd-logrotate-same-process "MainPID $pid3 -> $(unit_prop jitd.service MainP
 sleep 2.5
 check sd-watchdog-no-restart "NRestarts $restarts -> $(unit_prop jitd.service NRestarts), MainPID $pid3 -> $(unit_prop jitd.service MainPID)" \
 	test "$(unit_prop jitd.service NRestarts)" = "$restarts" -a "$(unit_prop jitd.service MainPID)" = "$pid3"
+
+# ------------------------------------------------------------------ a real reboot, set up
+
+# Grants and requests whose replies jitctl has seen; then systemd-init.sh crashes the VM
+# (sysrq b, no sync) and systemd-reboot.sh checks them in the second boot.
+RB_G=$(grant_or_fail sd-reboot-setup-grant-bob secrets --user bob --for 10m)
+RB_R=$(grant_or_fail sd-reboot-setup-grant-carol secrets --user carol --for 10m)
+check sd-reboot-setup-revoke-carol "jitctl revoke ${RB_R:-0} failed" jitctl revoke "${RB_R:-0}"
+asj 1001 request secrets --for 10m --reason INC-98
+RB_A=$ID
+asj 1003 approve "$RB_A"
+check sd-reboot-setup-approved "exit $RC: $OUT" test "$RC" = 0
+asj 1001 request secrets --for 10m --reason INC-99
+RB_P=$ID
+check sd-reboot-setup-pending "exit $RC: $OUT" test "$RC" = 5
+cat >/persist/reboot.env <<-EOT
+	BOOT_ID=$(cat /proc/sys/kernel/random/boot_id)
+	RB_G=$RB_G
+	RB_G_EXP=$(jfield "$RB_G" expires)
+	RB_R=$RB_R
+	RB_A=$RB_A
+	RB_A_EXP=$(jfield "$RB_A" expires)
+	RB_P=$RB_P
+EOT
+sync /persist/reboot.env # this file only: jitd's own files must be on disk already
+touch /run/jitd-vm-reboot
 
 if [ "$N_FAIL" != 0 ]; then
 	show_unit_log jitd.service 40
