@@ -27,8 +27,10 @@ struct client {
 	int fd;
 	struct ucred cred;
 	sd_event_source *io, *idle;
-	char in[JITD_CTL_MAX_LINE];
-	size_t in_len;
+	char *in; /* request bytes: in_cap allocated, in_len used */
+	size_t in_len, in_cap;
+	size_t in_scanned; /* leading bytes of in known to hold no newline */
+	size_t in_max;	   /* longest line: more for root and admins (policy apply) */
 	bool discarding; /* inside an over-long line: drop until its newline */
 	char *out;
 	size_t out_len, out_off;
@@ -46,6 +48,7 @@ static void client_free(struct client *c)
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->idle);
 	close(c->fd);
+	free(c->in);
 	free(c->out);
 	free(c);
 	n_clients--;
@@ -829,7 +832,7 @@ static void client_consume(struct client *c)
 {
 	char *nl;
 
-	while ((nl = memchr(c->in, '\n', c->in_len))) {
+	while ((nl = memchr(c->in + c->in_scanned, '\n', c->in_len - c->in_scanned))) {
 		size_t len = nl - c->in;
 
 		if (c->discarding)
@@ -838,15 +841,30 @@ static void client_consume(struct client *c)
 			client_reply(c, dispatch(c, c->in, len));
 		memmove(c->in, nl + 1, c->in_len - len - 1);
 		c->in_len -= len + 1;
+		c->in_scanned = 0;
 	}
-	if (c->in_len == sizeof(c->in)) {
-		/* No newline in a full buffer: refuse the line, skip to its end. */
-		if (!c->discarding)
-			client_reply(c, error_reply("E2BIG", "request longer than %d bytes",
-						    JITD_CTL_MAX_LINE));
-		c->discarding = true;
-		c->in_len = 0;
+	c->in_scanned = c->in_len;
+	if (c->in_len < c->in_cap)
+		return;
+	if (c->in_cap < c->in_max && !c->discarding) {
+		/* a long line from root or an admin: grow, up to in_max */
+		size_t cap = c->in_cap * 2 < c->in_max ? c->in_cap * 2 : c->in_max;
+		char *in = realloc(c->in, cap);
+
+		if (in) {
+			c->in = in;
+			c->in_cap = cap;
+			return;
+		}
 	}
+	/* No newline in a full buffer: refuse the line, skip to its end. */
+	if (!c->discarding)
+		client_reply(c, error_reply("E2BIG", "request longer than %zu bytes%s", c->in_max,
+					    c->in_max < JITD_CTL_MAX_ADMIN_LINE
+						    ? " (root and admins may send up to 16 MiB)"
+						    : ""));
+	c->discarding = true;
+	c->in_len = c->in_scanned = 0;
 }
 
 static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -854,7 +872,7 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	struct client *c = userdata;
 
 	if (revents & EPOLLIN) {
-		ssize_t n = recv(fd, c->in + c->in_len, sizeof(c->in) - c->in_len, MSG_DONTWAIT);
+		ssize_t n = recv(fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			client_free(c);
@@ -902,8 +920,16 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	n_clients++;
 	c->a = a;
 	c->fd = cfd;
-	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) ||
-	    sd_event_add_io(a->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
+	c->in_cap = JITD_CTL_MAX_LINE;
+	c->in = malloc(c->in_cap);
+	if (!c->in || getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len)) {
+		client_free(c);
+		return 0;
+	}
+	/* who may send long lines is fixed at connect time */
+	c->in_max = req_is_admin(a->policy, c->cred.uid) ? JITD_CTL_MAX_ADMIN_LINE
+							 : JITD_CTL_MAX_LINE;
+	if (sd_event_add_io(a->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
 	    sd_event_add_time_relative(a->event, &c->idle, CLOCK_MONOTONIC, CTL_IDLE_USEC, 0,
 				       on_client_idle, c) < 0) {
 		client_free(c);

@@ -12,6 +12,8 @@
 #define JITD_DEFAULT_STATE_DIR "/var/lib/jitd"
 #define JITD_PIN_DIR "/sys/fs/bpf/jitd"
 #define JITD_CTL_MAX_LINE 65536 /* longest request or reply line, newline included */
+/* longest request line from root and admins (policy apply: a 4 MiB policy, escaped) */
+#define JITD_CTL_MAX_ADMIN_LINE (16u << 20)
 #define JITD_CTL_MAX_REPLY (64u << 20) /* longest reply line: a list of many grants */
 #define JITD_MAX_DURATION_S (366LL * 24 * 3600)
 

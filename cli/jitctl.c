@@ -424,9 +424,10 @@ int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t **out)
 		return EXIT_REFUSED;
 	}
 	len = strlen(line);
-	if (len + 1 > JITD_CTL_MAX_LINE) {
-		ret = usage_error(verb, "request too long (%zu bytes, at most %d)", len + 1,
-				  JITD_CTL_MAX_LINE);
+	/* jitd takes up to JITD_CTL_MAX_LINE from anyone, more from root and admins */
+	if (len + 1 > JITD_CTL_MAX_ADMIN_LINE) {
+		ret = usage_error(verb, "request too long (%zu bytes, at most %u)", len + 1,
+				  JITD_CTL_MAX_ADMIN_LINE);
 		goto out;
 	}
 	line[len] = '\n'; /* replaces the NUL: line is sent by length from here on */

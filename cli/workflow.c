@@ -104,7 +104,7 @@ const char help_policy[] =
 	"apply: (root, admins) push a policy file to jitd: validated, its serial must be\n"
 	"  higher than the active one, then put in force as a whole or not at all. jitd keeps\n"
 	"  it as STATE_DIR/policy.applied.json, which wins over --policy at restart while its\n"
-	"  serial is higher. At most 60 KiB (the request size limit).\n"
+	"  serial is higher. At most 4 MiB, as for policy files.\n"
 	"show: print the policy in force (serial, source, resources, admins, rules, grants).\n"
 	"\n"
 	"Options:\n" COMMON_HELP "\n"
@@ -531,10 +531,10 @@ int cmd_policy(struct ctl *c, int argc, char **argv)
 		return EXIT_OK;
 	}
 	policy_free(p);
-	ret = util_read_file(argv[a.first + 1], JITD_CTL_MAX_LINE, &text, &len);
+	ret = util_read_file(argv[a.first + 1], POLICY_MAX_FILE_SIZE, &text, &len);
 	if (ret == -EFBIG || ret == -EISDIR)
-		return usage_error("policy", "apply takes one file of at most %d KiB",
-				   JITD_CTL_MAX_LINE / 1024 - 4);
+		return usage_error("policy", "apply takes one file of at most %u MiB",
+				   POLICY_MAX_FILE_SIZE >> 20);
 	if (ret) {
 		fprintf(stderr, "jitctl: policy: %s: %s\n", argv[a.first + 1], strerror(-ret));
 		return EXIT_REFUSED;

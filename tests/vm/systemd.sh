@@ -93,6 +93,27 @@ check sd-reload-new-policy-serial "$(jitctl status --json 2>&1 | grep serial)" \
 check sd-reload-same-process "MainPID $pid0 -> $(unit_prop jitd.service MainPID)" \
 	test "$(unit_prop jitd.service MainPID)" = "$pid0"
 
+# A pushed policy larger than the 64 KiB request bound of ordinary users: 1,500 more
+# resources (about 150 KB). Admins may send it; others are told the bound.
+mkdir -p /srv/bulk
+BULK7=/srv/bulk/a-file-name-long-enough-to-make-this-policy-large-0007.txt
+echo bulk >$BULK7
+chmod 755 /srv/bulk
+chmod 644 $BULK7
+awk -v n=1500 'BEGIN { for (i = 0; i < n; i++)
+	printf "    \"bulk%04d\": { \"open\": [\"/srv/bulk/a-file-name-long-enough-to-make-this-policy-large-%04d.txt\"] },\n", i, i }' \
+	>/tmp/sd-bulk.txt
+sed -e 's/"serial": 1,/"serial": 3,/' -e '/"resources": {/r /tmp/sd-bulk.txt' /tests/policy-workflow.json >/tmp/sd-big.json
+expect sd-big-policy-baseline-alice-opens-bulk ok $P as 1001 $P open $BULK7
+asj 1001 policy apply /tmp/sd-big.json
+check sd-big-policy-non-admin-refused "exit $RC: $(echo "$OUT" | head -c 300)" test "$RC" = 1
+check sd-big-policy-non-admin-told-bound "got: $(echo "$OUT" | head -c 300)" contains "$OUT" "root and admins"
+asj 1003 policy apply /tmp/sd-big.json
+check sd-big-policy-admin-applies "$(wc -c </tmp/sd-big.json) bytes; exit $RC: $(echo "$OUT" | head -c 300)" test "$RC" = 0
+check sd-big-policy-in-force "$(jitctl status --json 2>&1 | grep serial)" \
+	contains "$(jitctl status --json 2>&1)" '"serial": *3'
+expect sd-big-policy-bulk-resource-enforced EPERM $P as 1001 $P open $BULK7
+
 # ------------------------------------------------------------------ jitctl exec: a transient scope
 
 rm -f /tmp/sd-cg /tmp/sd-in1 /tmp/sd-in2 /tmp/sd-exec.out

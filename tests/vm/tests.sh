@@ -426,9 +426,15 @@ out=$(printf '{not json\n' | $P sock $JITD_SOCK)
 check ctl-malformed-json-error-reply "got: $out" contains "$out" '"ok": ?false'
 out=$(printf '{"op":"grant","resource":"secrets","user":"alice","duration_s":"soon"}\n' | $P as 1001 $P sock $JITD_SOCK)
 check ctl-forged-request-from-alice-refused "got: $out" contains "$out" 'EPERM'
-out=$( (head -c 70000 /dev/zero | tr '\0' a; printf '\n{"op":"status"}\n') | $P sock $JITD_SOCK)
+out=$( (head -c 70000 /dev/zero | tr '\0' a; printf '\n{"op":"status"}\n') | $P as 1001 $P sock $JITD_SOCK)
 check ctl-oversized-request-e2big "got: $(echo "$out" | head -c 200)" contains "$out" 'E2BIG'
 check ctl-oversized-then-next-request-served "got: $(echo "$out" | head -c 300)" contains "$out" '"enforcing"'
+# root may send longer lines (a large policy apply), but not without bound
+out=$( (head -c 70000 /dev/zero | tr '\0' a; printf '\n') | $P sock $JITD_SOCK)
+check ctl-root-70k-line-read-whole "got: $(echo "$out" | head -c 200)" contains "$out" 'EINVAL'
+out=$( (head -c 17000000 /dev/zero | tr '\0' a; printf '\n{"op":"status"}\n') | $P sock $JITD_SOCK)
+check ctl-root-oversized-request-e2big "got: $(echo "$out" | head -c 200)" contains "$out" 'E2BIG'
+check ctl-root-oversized-then-next-request-served "got: $(echo "$out" | head -c 300)" contains "$out" '"enforcing"'
 n_after=$(jitctl list --json | grep -o '"id"' | wc -l)
 check ctl-bad-input-changed-nothing "grants before $n_before, after $n_after" test "$n_before" = "$n_after"
 expect ctl-after-bad-input-alice-still-denied EPERM $P as 1001 $P open /srv/secret.txt
