@@ -42,22 +42,30 @@ static size_t n_watches;
 static int parent_wds[SCOPE_MAX_PARENTS]; /* directories holding cgroup-grant paths */
 static size_t n_parents;
 
-static int populated(const char *dir)
+/* Read the start of a small kernel file (one read) into buf as a string; 0 or -errno. */
+static int read_text(const char *path, char *buf, size_t size)
 {
-	char path[4200], buf[256];
 	ssize_t n;
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n < 0)
 		return -errno;
 	buf[n] = 0;
-	return !strstr(buf, "populated 0");
+	return 0;
+}
+
+static int populated(const char *dir)
+{
+	char path[4200], buf[256];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	r = read_text(path, buf, sizeof(buf));
+	return r ? r : !strstr(buf, "populated 0");
 }
 
 static void watch_drop(struct watch *w)
@@ -255,18 +263,12 @@ static int in_cgroup(pid_t pid, const char *rel)
 {
 	char path[64], buf[4200];
 	size_t len = strlen(rel);
-	ssize_t n;
-	int fd;
+	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
+	r = read_text(path, buf, sizeof(buf));
+	if (r)
+		return r;
 	/* cgroup v2 is the line "0::PATH" */
 	for (char *line = buf; line && *line;) {
 		char *nl = strchr(line, '\n');

@@ -265,15 +265,26 @@ jfield() {
 		sed 's/.*: *"\(.*\)"/\1/'
 }
 
-# wait_state ID STATE SECONDS: poll until grant ID is in STATE.
-wait_state() {
-	_w=$(($3 * 5))
-	while [ $_w -gt 0 ]; do
-		[ "$(jfield "$1" state)" = "$2" ] && return 0
+# wait_for SECONDS CMD...: run CMD every 0.2 s until it succeeds (0) or SECONDS pass (1).
+wait_for() {
+	_wf=$(($1 * 5))
+	shift
+	while [ $_wf -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.2
-		_w=$((_w - 1))
+		_wf=$((_wf - 1))
 	done
 	return 1
+}
+
+# state_is ID STATE: grant ID is in STATE.
+state_is() {
+	[ "$(jfield "$1" state)" = "$2" ]
+}
+
+# wait_state ID STATE SECONDS: poll until grant ID is in STATE.
+wait_state() {
+	wait_for "$3" state_is "$1" "$2"
 }
 
 # wait_ok UID SECONDS CMD...: poll CMD as UID until it answers ok; T_OK_BEFORE/T_OK_AFTER.
@@ -300,7 +311,7 @@ wait_ok() {
 # with jitd's state and log directories on it, so that they survive the reboot test.
 mount_persist() {
 	mkdir -p /persist /var/lib/jitd /var/log/jitd
-	mount /dev/nvme0n1 /persist || return 1
+	timeout 60 mount /dev/nvme0n1 /persist || return 1
 	mkdir -p /persist/lib /persist/log
 	mount --bind /persist/lib /var/lib/jitd && mount --bind /persist/log /var/log/jitd
 }

@@ -9,6 +9,19 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/tests
 export HOME=/root
 ip link set lo up 2>/dev/null
 
+# If the tests hang, say where before run.sh's timeout (300 s) stops the VM.
+(
+	sleep 180
+	echo "---- the tests still run after 180 s; processes (pid, kernel wait channel, command):"
+	for p in /proc/[0-9]*; do
+		echo "${p#/proc/} $(cat "$p/wchan" 2>/dev/null) $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | head -c 150)"
+	done
+	echo "---- dmesg (last 40 lines)"
+	dmesg | tail -n 40
+	echo "---- systemctl list-jobs"
+	systemctl list-jobs --no-pager
+) &
+
 script=/tests/systemd.sh
 grep -qw 'jitd.boot=2' /proc/cmdline && script=/tests/systemd-reboot.sh
 echo "JITD-VM-BOOT kernel=$(uname -r) mode=systemd init=$(cat /proc/1/comm) script=$script"

@@ -29,26 +29,19 @@ unit_prop() {
 	systemctl show -p "$2" --value "$1" 2>/dev/null
 }
 
+# last_is FILE TEXT: FILE's last line is TEXT.
+last_is() {
+	[ "$(tail -n 1 "$1" 2>/dev/null)" = "$2" ]
+}
+
 # wait_file FILE TEXT SECONDS: poll until FILE's last line is TEXT.
 wait_file() {
-	_w=$(($3 * 5))
-	while [ $_w -gt 0 ]; do
-		[ "$(tail -n 1 "$1" 2>/dev/null)" = "$2" ] && return 0
-		sleep 0.2
-		_w=$((_w - 1))
-	done
-	return 1
+	wait_for "$3" last_is "$1" "$2"
 }
 
 # wait_gone PATH SECONDS: poll until PATH does not exist.
 wait_gone() {
-	_w=$(($2 * 5))
-	while [ $_w -gt 0 ]; do
-		[ -e "$1" ] || return 0
-		sleep 0.2
-		_w=$((_w - 1))
-	done
-	return 1
+	wait_for "$2" test ! -e "$1"
 }
 
 show_unit_log() {
@@ -83,11 +76,10 @@ pid0=$(unit_prop jitd.service MainPID)
 sed 's/"serial": 1,/"serial": 2,/' /tests/policy-workflow.json >$POLICY_DIR/50-test.json.new
 mv $POLICY_DIR/50-test.json.new $POLICY_DIR/50-test.json
 check sd-reload-succeeds "systemctl reload jitd.service failed" systemctl reload jitd.service
-_w=25
-while [ $_w -gt 0 ] && ! jitctl status --json 2>/dev/null | grep -q '"serial": *2'; do
-	sleep 0.2
-	_w=$((_w - 1))
-done
+serial_is() {
+	jitctl status --json 2>/dev/null | grep -q "\"serial\": *$1"
+}
+wait_for 5 serial_is 2
 check sd-reload-new-policy-serial "$(jitctl status --json 2>&1 | grep serial)" \
 	contains "$(jitctl status --json 2>&1)" '"serial": *2'
 check sd-reload-same-process "MainPID $pid0 -> $(unit_prop jitd.service MainPID)" \
@@ -174,13 +166,12 @@ expect sd-grant-unit-alice-outside-unit-denied EPERM $P as 1001 $P open $SECRET
 cgid() {
 	jitctl show "${UG:-0}" --json 2>/dev/null | grep -o '"cgroup_id": *[0-9]*' | grep -o '[0-9]*$'
 }
+cgid_is_not() {
+	[ "$(cgid)" != "$1" ]
+}
 id1=$(cgid)
 systemctl restart jitd-app.service
-_w=25
-while [ $_w -gt 0 ] && [ "$(cgid)" = "$id1" ]; do
-	sleep 0.2
-	_w=$((_w - 1))
-done
+wait_for 5 cgid_is_not "$id1"
 check sd-unit-restart-grant-rebound "cgroup_id $id1 -> $(cgid), /sys/fs/cgroup$APPCG is $(stat -c %i /sys/fs/cgroup$APPCG)" \
 	test "$(cgid)" != "$id1" -a "$(cgid)" = "$(stat -c %i /sys/fs/cgroup$APPCG)"
 check sd-unit-restart-app-allowed "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
@@ -196,13 +187,13 @@ check sd-grant-unit-needs-service-suffix "got: $out" contains "$out" "NAME.servi
 
 pid1=$(unit_prop jitd.service MainPID)
 systemctl kill -s KILL jitd.service
-_w=50
-while [ $_w -gt 0 ]; do
-	pid2=$(unit_prop jitd.service MainPID)
-	[ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ] && jitctl status >/dev/null 2>&1 && break
-	sleep 0.2
-	_w=$((_w - 1))
-done
+# restarted: a new main process that answers
+restarted() {
+	_p=$(unit_prop jitd.service MainPID)
+	[ "$_p" != 0 ] && [ "$_p" != "$1" ] && jitctl status
+}
+wait_for 10 restarted "$pid1"
+pid2=$(unit_prop jitd.service MainPID)
 check sd-restart-always-after-kill9 "MainPID $pid1 -> $pid2, NRestarts $(unit_prop jitd.service NRestarts)" \
 	test "$(unit_prop jitd.service NRestarts)" = 1 -a "$pid2" != "$pid1" -a "$pid2" != 0
 check sd-restart-unit-grant-still-active "state $(jfield "${UG:-0}" state)" \
@@ -238,14 +229,13 @@ out=$(jitctl grant secrets --unit jitd-app.service --for 1m 2>&1)
 rc=$?
 check sd-grant-stopped-unit-refused "exit $rc: $out" test "$rc" = 1
 check sd-grant-stopped-unit-says-start-it "got: $out" contains "$out" "not running"
-_w=25
 jq_deny() {
 	journalctl -q -o json --no-pager _SYSTEMD_UNIT=jitd.service JITD_DECISION=deny JITD_USER=bob 2>/dev/null
 }
-while [ $_w -gt 0 ] && ! jq_deny | grep -q JITD_RECORD; do
-	sleep 0.2
-	_w=$((_w - 1))
-done
+journal_has_deny() {
+	jq_deny | grep -q JITD_RECORD
+}
+wait_for 5 journal_has_deny
 out=$(jq_deny | tail -n 1)
 check sd-journal-deny-record "journalctl found: $(echo "$out" | head -c 300)" contains "$out" '"JITD_RECORD"'
 check sd-journal-deny-priority-4 "got: $(echo "$out" | grep -o '"PRIORITY":"[0-9]"')" \
@@ -267,11 +257,7 @@ check sd-logrotate-moved-file "no $AUD.1 ($(ls /var/log/jitd | tr '\n' ' '))" te
 check sd-logrotate-created-new-file "$(ls -l $AUD 2>&1)" test -f $AUD
 check sd-logrotate-new-file-mode "$(stat -c '%a %U:%G' $AUD 2>&1)" test "$(stat -c '%a %U:%G' $AUD)" = "640 root:adm"
 expect sd-logrotate-carol-denied EPERM $P as 1003 $P open $SECRET
-_w=25
-while [ $_w -gt 0 ] && ! grep -q '"decision": *"deny"' $AUD 2>/dev/null; do
-	sleep 0.2
-	_w=$((_w - 1))
-done
+wait_for 5 grep -q '"decision": *"deny"' $AUD
 check sd-logrotate-jitd-writes-new-file "$(wc -l <$AUD) lines in $AUD, $before before rotation" \
 	grep -q '"decision": *"deny"' $AUD
 out=$(jitctl audit verify $AUD.1 $AUD 2>&1)
