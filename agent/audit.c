@@ -202,9 +202,22 @@ int audit_decision(struct agent *a, const struct jitd_event *e)
 	return audit_log_decision(&d);
 }
 
-/* One record for an agent event ("started", "granted", ...); takes fields' reference. */
+/*
+ * One record for an agent event ("started", "granted", ...); takes fields' reference.
+ * Events are rare and say who was given what: each is on disk before jitd goes on.
+ */
 void audit_agent_event(const char *event, json_t *fields)
 {
 	audit_log_event(event, fields, util_now_ns(CLOCK_REALTIME));
 	json_decref(fields);
+	audit_sync();
+}
+
+/* Put the records written so far on disk (each agent event, and once a second). */
+void audit_sync(void)
+{
+	int r = audit_log_sync();
+
+	if (r)
+		log_warn("audit file: fdatasync: %s", strerror(-r));
 }

@@ -39,6 +39,7 @@ static struct {
 	uint64_t lost;		       /* records not written, not yet reported */
 	int64_t lost_first, lost_last; /* their window, CLOCK_REALTIME ns */
 	bool reporting;
+	bool unsynced; /* written since the last fdatasync */
 } L = {.fd = -1};
 
 static int open_sink(const char *path)
@@ -177,6 +178,21 @@ int audit_log_open(const struct audit_log_opts *o)
 	return 0;
 }
 
+/*
+ * Put what was written on disk (fdatasync). Records are written one write() each for
+ * throughput; jitd syncs after every agent event and once a second, so a power loss
+ * costs at most the last second of decisions. A pipe or stdout: nothing to do.
+ */
+int audit_log_sync(void)
+{
+	if (!L.unsynced || L.fd < 0)
+		return 0;
+	L.unsynced = false;
+	if (fdatasync(L.fd) && errno != EINVAL && errno != EROFS)
+		return -errno;
+	return 0;
+}
+
 /* Reopen the file (after logrotate moved it) and save the chain head. */
 int audit_log_reopen(void)
 {
@@ -184,6 +200,7 @@ int audit_log_reopen(void)
 
 	if (!L.path)
 		return -EBADF;
+	audit_log_sync();
 	state_save();
 	fd = open_sink(L.path);
 	if (fd < 0)
@@ -197,6 +214,7 @@ int audit_log_reopen(void)
 /* Save the chain head and close. */
 void audit_log_close(void)
 {
+	audit_log_sync();
 	state_save();
 	if (L.fd >= 0)
 		close(L.fd);
@@ -260,6 +278,7 @@ static int commit(const struct audit_chain *new, const struct audit_summary *s, 
 		return -EIO;
 	}
 	L.head = *new;
+	L.unsynced = true;
 	if (L.journal)
 		to_journal(s, L.buf.p, L.buf.len);
 	if (L.hook)

@@ -19,6 +19,8 @@ typedef void (*audit_hook_fn)(const char *line, size_t len, const struct audit_s
 int audit_log_open(const struct audit_log_opts *o);
 /* Reopen the file (after logrotate moved it) and save the chain head. */
 int audit_log_reopen(void);
+/* fdatasync what was written since the last call. 0 or negative errno. */
+int audit_log_sync(void);
 /* Save the chain head and close. */
 void audit_log_close(void);
 /* Write one decision / agent event (fields borrowed). Returns 0 or negative errno. */

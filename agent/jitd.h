@@ -185,6 +185,7 @@ void audit_reopen(void);
 void audit_close(void);
 int audit_decision(struct agent *a, const struct jitd_event *e);
 void audit_agent_event(const char *event, json_t *fields);
+void audit_sync(void);
 int64_t audit_boot_to_real(uint64_t boot_ns);
 
 /* pathwatch.c: re-resolve policy paths that appear or are replaced. */

@@ -97,7 +97,7 @@ void agent_rearm_expiry(struct agent *a)
 	sd_event_source_set_enabled(a->expiry_timer, SD_EVENT_ONESHOT);
 }
 
-/* Kernel ring-buffer losses become audit records. */
+/* Every second: kernel ring-buffer losses become audit records; the audit file is synced. */
 static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct agent *a = userdata;
@@ -120,6 +120,7 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 		kern_drops_reported(a->kern, NULL, &drops_seen);
 	}
 	drops_checked_ns = now;
+	audit_sync(); /* the decisions of the last second */
 	sd_event_source_set_time_relative(s, DROPS_CHECK_USEC);
 	return 0;
 }

@@ -209,6 +209,31 @@ static void write_failure_becomes_records_dropped(void)
 	free(text);
 }
 
+/* Sync: 0 on a file (and a no-op with nothing new), 0 on a pipe (nothing to sync). */
+static void sync_file_and_pipe(void)
+{
+	struct audit_log_opts o = opts();
+	int p[2], saved = dup(STDOUT_FILENO);
+
+	reset();
+	CHECK_INT(audit_log_open(&o), 0);
+	CHECK_INT(audit_log_sync(), 0);
+	emit(1);
+	CHECK_INT(audit_log_sync(), 0);
+	CHECK_INT(audit_log_sync(), 0);
+	audit_log_close();
+	CHECK(!pipe(p) && dup2(p[1], STDOUT_FILENO) >= 0, "pipe as stdout");
+	o.path = "-";
+	CHECK_INT(audit_log_open(&o), 0);
+	emit(2);
+	CHECK_INT(audit_log_sync(), 0);
+	audit_log_close();
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -221,6 +246,7 @@ int main(void)
 	RUN(chain_continues_across_rotation_and_restart);
 	RUN(rotation_during_flood_loses_nothing);
 	RUN(write_failure_becomes_records_dropped);
+	RUN(sync_file_and_pipe);
 	reset();
 	rmdir(dir);
 	return tl_exit();

@@ -45,6 +45,9 @@ expect reboot-alice-approved-grant-allowed ok $P as 1001 $P open $SECRET
 expect reboot-carol-no-grant-denied EPERM $P as 1003 $P open $SECRET
 asj 1003 approve "$RB_P"
 check reboot-pending-request-approvable "exit $RC: $OUT" test "$RC" = 0
+# Agent events are synced as they are written: the last one before the crash is there.
+check reboot-audit-last-event-before-crash-kept "no 'requested' record for request $RB_P" \
+	grep -qE "\"message\": ?\"requested grant $RB_P[ :\"]" /var/log/jitd/audit.jsonl
 out=$(jitctl audit verify /var/log/jitd/audit.jsonl 2>&1)
 check reboot-audit-chain-verifies "jitctl audit verify: $out" contains "$out" '^OK'
 
