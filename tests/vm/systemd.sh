@@ -113,7 +113,7 @@ $P as 1001 jitctl exec vault --for 6s -- sh -c \
 	"cat /proc/self/cgroup >/tmp/sd-cg; $P open $VF >/tmp/sd-in1 2>&1; sleep 3; $P open $VF >/tmp/sd-in2 2>&1" \
 	>/tmp/sd-exec.out 2>&1 &
 EXEC_PID=$!
-sleep 1.5
+wait_for 10 test -s /tmp/sd-in1 # the child ran its first open; it now sleeps 3 s
 EX=$(sed -n 's/^exec \([0-9]*\):.*/\1/p' /tmp/sd-exec.out | head -n 1)
 SCOPE=jitd-exec-$EX.scope
 check sd-exec-grant-made "jitctl exec said: $(cat /tmp/sd-exec.out)" test -n "$EX"
