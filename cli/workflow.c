@@ -188,26 +188,44 @@ static int parse_id(const char *verb, int argc, char **argv, int first, unsigned
 }
 
 /* Send req (taken over) and print the grant of the reply; *state gets a copy of its state. */
+/*
+ * Send req (consumed; NULL: it could not be built) and return the grant object of the
+ * reply, owned by *reply; or NULL with the exit code in *ret (the error printed).
+ */
+static json_t *call_for_grant(struct ctl *c, const char *verb, json_t *req, json_t **reply,
+			      int *ret)
+{
+	json_t *g;
+
+	*reply = NULL;
+	if (!req) {
+		fprintf(stderr, "jitctl: %s: out of memory or bad UTF-8\n", verb);
+		*ret = EXIT_REFUSED;
+		return NULL;
+	}
+	*ret = ctl_call(c, verb, req, reply);
+	json_decref(req);
+	if (*ret)
+		return NULL;
+	g = reply_grant(c, *reply);
+	if (!g) {
+		json_decref(*reply);
+		*reply = NULL;
+		*ret = EXIT_UNREACHABLE;
+	}
+	return g;
+}
+
 static int call_grant(struct ctl *c, const char *verb, json_t *req, bool print_id, char *state,
 		      size_t len)
 {
-	json_t *reply = NULL, *g;
 	char subject[SUBJECT_MAX];
+	json_t *reply, *g;
 	int ret;
 
-	if (!req) {
-		fprintf(stderr, "jitctl: %s: out of memory or bad UTF-8\n", verb);
-		return EXIT_REFUSED;
-	}
-	ret = ctl_call(c, verb, req, &reply);
-	json_decref(req);
-	if (ret)
+	g = call_for_grant(c, verb, req, &reply, &ret);
+	if (!g)
 		return ret;
-	g = reply_grant(c, reply);
-	if (!g) {
-		json_decref(reply);
-		return EXIT_UNREACHABLE;
-	}
 	if (state)
 		snprintf(state, len, "%s", grant_str(g, "state", "?"));
 	if (c->json) {
@@ -252,13 +270,41 @@ static json_t *resources_req(const char *op, int argc, char **argv, int first, i
 	return req;
 }
 
+/*
+ * The request of `request` and `exec`: RESOURCE... (argv[first..end)), --for and
+ * --reason. Returns EXIT_OK with *out set (NULL when it could not be built; call_for_grant
+ * says so), or a usage error.
+ */
+static int access_req(const char *verb, char **argv, int first, int end, const struct args *a,
+		      json_t **out)
+{
+	int64_t dur;
+	json_t *req;
+	int ret = parse_dur(verb, a->dur, &dur);
+
+	*out = NULL;
+	if (ret)
+		return ret;
+	req = resources_req(verb, end, argv, first, end);
+	if (req && json_object_set_new(req, "duration_s", json_integer(dur))) {
+		json_decref(req);
+		return EXIT_OK;
+	}
+	if (req && a->reason && json_object_set_new(req, "reason", json_string(a->reason))) {
+		json_decref(req);
+		return usage_error(verb, "--reason: not valid UTF-8");
+	}
+	*out = req;
+	return EXIT_OK;
+}
+
 int cmd_request(struct ctl *c, int argc, char **argv)
 {
 	char state[32] = "", idbuf[32];
 	unsigned long long id;
+	json_t *req, *reply, *g;
 	struct args a;
-	int64_t dur;
-	json_t *req;
+	bool json;
 	int ret;
 
 	ret = parse_args(c, argc, argv, "request", help_request, false, &a);
@@ -266,33 +312,14 @@ int cmd_request(struct ctl *c, int argc, char **argv)
 		return ret < 0 ? EXIT_OK : ret;
 	if (a.first >= argc)
 		return usage_error("request", "missing RESOURCE");
-	ret = parse_dur("request", a.dur, &dur);
+	ret = access_req("request", argv, a.first, argc, &a, &req);
 	if (ret)
 		return ret;
-	req = resources_req("request", argc, argv, a.first, argc);
-	if (req && json_object_set_new(req, "duration_s", json_integer(dur)))
-		req = NULL;
-	if (req && a.reason && json_object_set_new(req, "reason", json_string(a.reason))) {
-		json_decref(req);
-		return usage_error("request", "--reason: not valid UTF-8");
-	}
 	/* print the id ourselves: --wait needs it */
-	bool json = c->json;
-	json_t *reply = NULL, *g;
-
-	if (!req) {
-		fprintf(stderr, "jitctl: request: out of memory or bad UTF-8\n");
-		return EXIT_REFUSED;
-	}
-	ret = ctl_call(c, "request", req, &reply);
-	json_decref(req);
-	if (ret)
+	json = c->json;
+	g = call_for_grant(c, "request", req, &reply, &ret);
+	if (!g)
 		return ret;
-	g = reply_grant(c, reply);
-	if (!g) {
-		json_decref(reply);
-		return EXIT_UNREACHABLE;
-	}
 	id = grant_id(g);
 	snprintf(state, sizeof(state), "%s", grant_str(g, "state", "?"));
 	if (json && !a.wait)
@@ -448,7 +475,6 @@ int cmd_exec(struct ctl *c, int argc, char **argv)
 {
 	int dd = -1, ret;
 	struct args a;
-	int64_t dur;
 	json_t *req;
 
 	for (int i = 1; i < argc; i++)
@@ -465,16 +491,9 @@ int cmd_exec(struct ctl *c, int argc, char **argv)
 		return usage_error("exec", "missing RESOURCE");
 	if (dd + 1 >= argc)
 		return usage_error("exec", "missing CMD after '--'");
-	ret = parse_dur("exec", a.dur, &dur);
+	ret = access_req("exec", argv, a.first, dd, &a, &req);
 	if (ret)
 		return ret;
-	req = resources_req("exec", dd, argv, a.first, dd);
-	if (req && json_object_set_new(req, "duration_s", json_integer(dur)))
-		req = NULL;
-	if (req && a.reason && json_object_set_new(req, "reason", json_string(a.reason))) {
-		json_decref(req);
-		return usage_error("exec", "--reason: not valid UTF-8");
-	}
 	c->json = false;
 	ret = call_grant(c, "exec", req, false, NULL, 0);
 	if (ret)
