@@ -103,7 +103,9 @@ deps:
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)
 
-# Debian cloud kernels (6.1 and 6.12) for the VM tests, downloaded once into $(OUTPUT)/kernels.
+# Debian cloud kernels for the VM tests, downloaded once into $(OUTPUT)/kernels: 5.10 (bullseye),
+# 6.1 and 6.12 (bookworm) and 7.2 (sid); suites other than the machine's through a private apt
+# configuration in $(OUTPUT)/kernels/apt, never the machine's sources.
 kernels:
 	$(Q)tests/vm/kernels.sh $(OUTPUT)/kernels
 
@@ -115,7 +117,8 @@ vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
 
-# Unit tests on the host, VM tests on both Debian kernels; ends with "N passed, N failed".
+# Unit tests on the host, VM tests on the Debian kernels (5.10, 6.1, 6.12, 7.2; with systemd on
+# 6.1 and 6.12); ends with "N passed, N failed".
 check: all $(UNIT_BINS) $(VM_PROGS) kernels sysroot
 	$(Q)tests/check.sh $(OUTPUT)
 
@@ -133,7 +136,7 @@ bench-audit: $(OUTPUT)/tests/audit_bench
 demo: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) demo
 
-# Regenerate the committed vmlinux.h from the Debian 6.1 cloud kernel's BTF (the oldest supported).
+# Regenerate the committed vmlinux.h from the BTF of bookworm's 6.1 cloud kernel.
 vmlinux: kernels
 	$(Q)tests/vm/kernels.sh $(OUTPUT)/kernels btf > vmlinux/$(ARCH)/vmlinux.h.tmp
 	$(Q)mv vmlinux/$(ARCH)/vmlinux.h.tmp vmlinux/$(ARCH)/vmlinux.h

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # check.sh BUILD_DIR: everything `make check` runs. Unit tests on the host, then the VM
-# tests on both Debian kernels (busybox, then a Debian root with systemd as PID 1); every PASS/FAIL/SKIP line is counted and the last line is
-# exactly "N passed, N failed" (", N skipped" when some were skipped). Exits non-zero if
-# anything failed, a runner failed without saying which test, or nothing ran at all.
+# tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), then with a Debian
+# root and systemd as PID 1 on 6.1 and 6.12 (tests/vm/run.sh). Every PASS/FAIL/SKIP line is
+# counted and the last line is exactly "N passed, N failed" (", N skipped" when some were
+# skipped). Exits non-zero if anything failed, a runner failed without saying which test,
+# or nothing ran at all.
 set -uo pipefail
 
 [ $# -eq 1 ] || {

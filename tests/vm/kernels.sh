@@ -3,10 +3,22 @@
 #
 # kernels.sh OUTDIR [btf]
 #
-# Fetch the Debian cloud kernels the VM tests boot (6.1, the oldest supported, and 6.12)
-# into OUTDIR once, and write OUTDIR/list with one "VERSION PATH_TO_VMLINUZ" line each.
+# Fetch the Debian cloud kernels the VM tests boot into OUTDIR once: 5.10 (bullseye), 6.1
+# and 6.12 (bookworm) and 7.2 (sid). Write OUTDIR/list with one "VERSION PATH_TO_VMLINUZ"
+# line each, in that order, and OUTDIR/VERSION/package with the .deb it came from.
 # With "btf", also print the 6.1 kernel's vmlinux.h (from its BTF) on stdout; everything
 # else goes to stderr so that stdout stays a clean header.
+#
+# Bookworm's kernels come through the machine's apt. The other suites come through a
+# private apt configuration per suite, OUTDIR/apt/SUITE/ (sources.list, lists/, cache/, an
+# empty dpkg status), on the machine's own Debian mirror; the machine's apt sources are
+# never touched. Their Release files must verify with DEBIAN_KEYRING (default: the
+# machine's debian-archive-keyring); if one needs a newer key, the keyring of Debian
+# stable's debian-archive-keyring package (itself verified with DEBIAN_KEYRING) is tried,
+# and signature checking is never turned off. `rm -rf OUTDIR/apt` starts these over.
+#
+# Of each kernel, the unsigned image is preferred and the signed package of the same
+# version (the same build, with a signature appended) taken when the mirror lacks it.
 set -euo pipefail
 
 die() {
@@ -22,80 +34,234 @@ OUTDIR=$1
 MODE=${2:-}
 [ -z "$MODE" ] || [ "$MODE" = btf ] || die "unknown mode '$MODE' (only 'btf')"
 
-# The meta packages we follow: each depends on the current kernel image of its series.
-METAS="linux-image-cloud-amd64 linux-image-6.12-cloud-amd64"
+# "SUITE META SERIES", in the order of OUTDIR/list: META, a meta package of SUITE, depends on
+# the current linux-image-VERSION of the kernel series SERIES (a version prefix).
+KERNELS=(
+	"bullseye linux-image-cloud-amd64 5.10."
+	"bookworm linux-image-cloud-amd64 6.1."
+	"bookworm linux-image-6.12-cloud-amd64 6.12."
+	"sid linux-image-cloud-amd64 7.2."
+)
+HOST_SUITE=bookworm # the machine's own apt serves this suite
+KEYRING=${DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 
 for tool in apt-cache apt-get dpkg-deb od dd; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (this needs Debian 12; run 'make deps')"
 done
-
-# resolve META: print the linux-image-* package META depends on, or nothing.
-resolve() {
-	apt-cache depends "$1" 2>/dev/null |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
-}
+[ -s "$KEYRING" ] || die "no keyring $KEYRING to verify Debian's Release files (apt-get install debian-archive-keyring, or set DEBIAN_KEYRING)"
 
 mkdir -p "$OUTDIR"
 OUTDIR=$(cd "$OUTDIR" && pwd)
+cleanup=()
+trap 'rm -rf "${cleanup[@]}"' EXIT
 
-pkgs=""
-updated=0
-for meta in $METAS; do
-	pkg=$(resolve "$meta")
-	if [ -z "$pkg" ] && [ $updated = 0 ]; then
-		log "cannot resolve $meta from the apt cache; running apt-get update"
-		apt-get update -q >&2 || die "apt-get update failed"
-		updated=1
-		pkg=$(resolve "$meta")
+declare -A updated=() # suites whose apt lists this run has refreshed
+APT=()                # the apt options of the suite at hand: none for HOST_SUITE
+
+# host_update: apt-get update of the machine's apt, at most once a run.
+host_update() {
+	[ -z "${updated[$HOST_SUITE]:-}" ] || return 0
+	updated[$HOST_SUITE]=1
+	apt-get update -q >&2 || die "apt-get update failed"
+}
+
+# host_mirror SUITE: the URI the machine's apt fetches SUITE from, or nothing.
+host_mirror() {
+	apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 2>/dev/null |
+		awk -v s="$1" '$1 == s { print $2; exit }'
+}
+
+# write_sources SUITE KEYRING: SUITE's private sources.list, on the machine's mirrors (and
+# SUITE-security but for sid and stable), verified with KEYRING.
+MIRROR=""
+write_sources() {
+	local suite=$1 keyring=$2 file="$OUTDIR/apt/$1/sources.list" security
+	if [ -z "$MIRROR" ]; then
+		MIRROR=$(host_mirror "$HOST_SUITE")
+		[ -n "$MIRROR" ] || {
+			host_update
+			MIRROR=$(host_mirror "$HOST_SUITE")
+		}
+		[ -n "$MIRROR" ] || die "the machine's apt has no $HOST_SUITE source to take the Debian mirror from (apt-get indextargets); this needs Debian 12"
 	fi
-	[ -n "$pkg" ] || die "cannot resolve the kernel package behind $meta (apt-cache depends $meta)"
-	pkgs="$pkgs $pkg"
-done
+	security=$(host_mirror "$HOST_SUITE-security")
+	{
+		echo "# tests/vm/kernels.sh: $suite on the machine's Debian mirror"
+		echo "deb [signed-by=$keyring] $MIRROR $suite main"
+		case "$suite" in
+		sid | stable) ;;
+		*) [ -z "$security" ] || echo "deb [signed-by=$keyring] $security $suite-security main" ;;
+		esac
+	} >"$file.tmp"
+	mv "$file.tmp" "$file"
+}
 
-list_tmp="$OUTDIR/list.tmp"
-: >"$list_tmp"
-for pkg in $pkgs; do
-	ver=${pkg#linux-image-}
-	dir="$OUTDIR/$ver"
-	if [ ! -s "$dir/vmlinuz" ]; then
-		log "downloading $pkg"
+# use_suite SUITE: point APT at SUITE's apt, making its private one on first use.
+use_suite() {
+	local suite=$1 dir="$OUTDIR/apt/$1"
+	APT=()
+	[ "$suite" != "$HOST_SUITE" ] || return 0
+	APT=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
+		-o "Dir::State::status=$dir/status" -o "Dir::State::extended_states=$dir/extended_states"
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null)
+	[ ! -s "$dir/sources.list" ] || return 0
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	: >"$dir/status"
+	write_sources "$suite" "$KEYRING"
+}
+
+# bad_signature LOG: whether apt's LOG says a Release file did not verify.
+bad_signature() {
+	grep -qE 'NO_PUBKEY|EXPKEYSIG|KEYEXPIRED|BADSIG|GPG error|is not signed' "$1"
+}
+
+# private_update SUITE: apt-get update of SUITE's private apt (APT); fails when it fails.
+private_update() {
+	local log="$OUTDIR/apt/$1/update.log"
+	log "apt-get update of $1 (private apt in $OUTDIR/apt/$1)"
+	apt-get -q "${APT[@]}" update >"$log" 2>&1 && ! bad_signature "$log"
+}
+
+# stable_keyring: the keyring of Debian stable's debian-archive-keyring package, whose
+# Release verifies with KEYRING; for suites signed with a key newer than KEYRING's.
+stable_keyring() {
+	local dir="$OUTDIR/apt/stable" k tmp deb
+	use_suite stable
+	if [ ! -d "$dir/keyring" ]; then
+		private_update stable || {
+			cat "$dir/update.log" >&2
+			die "Debian stable's Release does not verify with $KEYRING either: install a newer debian-archive-keyring, or set DEBIAN_KEYRING to a keyring with the key that signs it"
+		}
 		tmp=$(mktemp -d "$OUTDIR/.dl.XXXXXX")
-		# apt-get download writes into the current directory; _apt must be able to write it.
+		cleanup+=("$tmp")
 		chmod 0777 "$tmp"
-		if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
-			if [ $updated = 0 ]; then
-				log "download failed; running apt-get update and retrying"
-				apt-get update -q >&2 || die "apt-get update failed"
-				updated=1
-			fi
-			(cd "$tmp" && apt-get download -q "$pkg" >&2) || {
-				rm -rf "$tmp"
-				die "apt-get download $pkg failed"
-			}
+		(cd "$tmp" && apt-get -q "${APT[@]}" download debian-archive-keyring >&2) ||
+			die "apt-get download debian-archive-keyring from Debian stable failed"
+		deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n1)
+		[ -n "$deb" ] && dpkg-deb -x "$deb" "$tmp/x" ||
+			die "cannot unpack debian-archive-keyring from Debian stable"
+		mv "$tmp/x" "$dir/keyring"
+		rm -rf "$tmp" # a command substitution runs this: the EXIT trap is not ours here
+	fi
+	for k in "$dir"/keyring/usr/share/keyrings/debian-archive-keyring.{pgp,gpg}; do
+		if [ -s "$k" ]; then
+			echo "$k"
+			return 0
+		fi
+	done
+	die "Debian stable's debian-archive-keyring has no usr/share/keyrings/debian-archive-keyring.{pgp,gpg}"
+}
+
+# update SUITE: refresh SUITE's apt lists (APT), at most once a run. A private suite whose
+# Release does not verify with KEYRING gets Debian stable's keyring instead, never none.
+update() {
+	local suite=$1 log="$OUTDIR/apt/$1/update.log" newer
+	if [ "$suite" = "$HOST_SUITE" ]; then
+		host_update
+		return 0
+	fi
+	[ -z "${updated[$suite]:-}" ] || return 0
+	updated[$suite]=1
+	private_update "$suite" && return 0
+	if ! bad_signature "$log"; then
+		cat "$log" >&2
+		die "apt-get update of $suite failed (see above; $OUTDIR/apt/$suite/sources.list)"
+	fi
+	grep -F "signed-by=$KEYRING]" "$OUTDIR/apt/$suite/sources.list" >/dev/null || {
+		cat "$log" >&2
+		die "$suite's Release does not verify (see above): install a newer debian-archive-keyring, or set DEBIAN_KEYRING to a keyring with the key that signs it, and rm -rf $OUTDIR/apt/$suite"
+	}
+	log "$suite's Release does not verify with $KEYRING: $(grep -oE 'NO_PUBKEY [0-9A-F]+|EXPKEYSIG [0-9A-F]+' "$log" | sort -u | tr '\n' ' ')"
+	newer=$(stable_keyring)
+	use_suite "$suite"
+	log "trying $suite with Debian stable's keyring $newer"
+	write_sources "$suite" "$newer"
+	private_update "$suite" || {
+		cat "$log" >&2
+		die "$suite's Release does not verify with Debian stable's keyring either: install a newer debian-archive-keyring, or set DEBIAN_KEYRING to a keyring with the key that signs it, and rm -rf $OUTDIR/apt/$suite"
+	}
+}
+
+# resolve META: the linux-image-VERSION package META depends on in the suite at hand, or
+# nothing (apt-cache fails on a package it does not know, as in lists not fetched yet).
+resolve() {
+	{ apt-cache "${APT[@]}" depends "$1" 2>/dev/null || true; } |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+
+# fetch VERSION: OUTDIR/VERSION/vmlinuz from the suite at hand; fails when no package of
+# VERSION could be downloaded. The unsigned image first; sid keeps the image in linux-binary-*
+# (usr/lib/modules/*/vmlinuz*), its linux-image-* only depends on it.
+fetch() {
+	local ver=$1 dir="$OUTDIR/$1" tmp p deb vmlinuz cands=()
+	for p in "linux-image-$ver-unsigned" "linux-binary-unsigned-$ver" "linux-binary-$ver" "linux-image-$ver"; do
+		apt-cache "${APT[@]}" show "$p" >/dev/null 2>&1 && cands+=("$p")
+	done
+	[ ${#cands[@]} -gt 0 ] || return 1
+	tmp=$(mktemp -d "$OUTDIR/.dl.XXXXXX")
+	cleanup+=("$tmp")
+	# apt-get download writes into the current directory; _apt must be able to write it.
+	chmod 0777 "$tmp"
+	for p in "${cands[@]}"; do
+		rm -rf "$tmp/x" "$tmp"/*.deb
+		log "downloading $p"
+		if ! (cd "$tmp" && apt-get -q "${APT[@]}" download "$p") >"$tmp/log" 2>&1; then
+			log "apt-get download $p failed: $(grep -E '^(E|W): ' "$tmp/log" | head -n1)"
+			continue
 		fi
 		deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n1)
-		[ -n "$deb" ] || {
-			rm -rf "$tmp"
-			die "apt-get download $pkg produced no .deb"
-		}
-		mkdir -p "$tmp/x"
-		dpkg-deb -x "$deb" "$tmp/x" || {
-			rm -rf "$tmp"
-			die "dpkg-deb -x $deb failed"
-		}
-		vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* 2>/dev/null | head -n1)
-		[ -n "$vmlinuz" ] || {
-			rm -rf "$tmp"
-			die "$pkg has no boot/vmlinuz-*"
-		}
-		mkdir -p "$dir"
-		cp "$vmlinuz" "$dir/vmlinuz.tmp"
-		cp "$tmp"/x/boot/config-* "$dir/config" 2>/dev/null || true
-		mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
+		[ -n "$deb" ] || die "apt-get download $p produced no .deb"
+		mkdir "$tmp/x"
+		dpkg-deb -x "$deb" "$tmp/x" || die "dpkg-deb -x $deb failed"
+		vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* "$tmp"/x/usr/lib/modules/*/vmlinuz* 2>/dev/null | head -n1)
+		if [ -z "$vmlinuz" ]; then
+			log "$p holds no kernel image (boot/vmlinuz-*, usr/lib/modules/*/vmlinuz*)"
+			continue
+		fi
+		# (set -e is off here: the caller tests the status)
+		mkdir -p "$dir" && cp "$vmlinuz" "$dir/vmlinuz.tmp" || die "cannot copy $vmlinuz to $dir"
+		cp "$(ls "$tmp"/x/boot/config-* "$tmp"/x/usr/lib/modules/*/config 2>/dev/null | head -n1)" \
+			"$dir/config" 2>/dev/null || true
+		basename "$deb" >"$dir/package"
+		mv "$dir/vmlinuz.tmp" "$dir/vmlinuz" || die "cannot move $dir/vmlinuz.tmp into place"
 		rm -rf "$tmp"
-		log "$ver: $dir/vmlinuz"
-	fi
-	echo "$ver $dir/vmlinuz" >>"$list_tmp"
+		log "$ver: $dir/vmlinuz (from $(cat "$dir/package"))"
+		return 0
+	done
+	rm -rf "$tmp"
+	return 1
+}
+
+list_tmp="$OUTDIR/list.tmp"
+cleanup+=("$list_tmp")
+: >"$list_tmp"
+for k in "${KERNELS[@]}"; do
+	read -r suite meta series <<<"$k"
+	use_suite "$suite"
+	# Twice at most: a kernel that cannot be resolved or downloaded with the apt lists at
+	# hand may be after an apt-get update (a new kernel in the suite, the old one gone).
+	for try in 1 2; do
+		pkg=$(resolve "$meta")
+		if [ -z "$pkg" ]; then
+			[ $try = 1 ] || die "cannot resolve the kernel package behind $suite's $meta (apt-cache depends $meta${APT[*]:+ with the options of $OUTDIR/apt/$suite})"
+			log "no $meta in $suite's apt lists (or none yet); running apt-get update"
+			update "$suite"
+			continue
+		fi
+		ver=${pkg#linux-image-}
+		case "$ver" in
+		"$series"*) ;;
+		*) die "$suite's $meta depends on $pkg, not a $series kernel: change KERNELS in tests/vm/kernels.sh (and the kernels that tests/vm/run.sh names)" ;;
+		esac
+		[ ! -s "$OUTDIR/$ver/vmlinuz" ] || break
+		fetch "$ver" && break
+		[ $try = 1 ] && [ -z "${updated[$suite]:-}" ] ||
+			die "cannot download $ver from $suite (tried linux-image-$ver-unsigned, linux-binary-unsigned-$ver, linux-binary-$ver and linux-image-$ver; see above)"
+		log "no package of $ver could be downloaded; running apt-get update of $suite and retrying"
+		update "$suite"
+	done
+	echo "$ver $OUTDIR/$ver/vmlinuz" >>"$list_tmp"
 done
 mv "$list_tmp" "$OUTDIR/list"
 
@@ -103,9 +269,8 @@ mv "$list_tmp" "$OUTDIR/list"
 
 # --- vmlinux.h from the 6.1 kernel's BTF ---
 command -v bpftool >/dev/null || die "'bpftool' not found (run 'make deps')"
-first=$(awk 'NR == 1 { print $2 }' "$OUTDIR/list")
-[ -s "$first" ] || die "no 6.1 kernel in $OUTDIR/list"
-
+first=$(awk '$1 ~ /^6\.1\./ { print $2; exit }' "$OUTDIR/list")
+[ -n "$first" ] && [ -s "$first" ] || die "no 6.1 kernel in $OUTDIR/list (run 'make kernels')"
 # le32 FILE OFFSET: the little-endian 32-bit number at OFFSET.
 le32() {
 	od -An -tu1 -j "$2" -N4 "$1" | awk '{ print $1 + $2 * 256 + $3 * 65536 + $4 * 16777216 }'
@@ -123,7 +288,7 @@ base=$(((setup_sects + 1) * 512))
 [ "$payload_len" -gt 0 ] || die "$first: empty payload in the boot header"
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+cleanup+=("$work")
 dd if="$first" of="$work/payload" bs=1M iflag=skip_bytes,count_bytes \
 	skip=$((base + payload_off)) count="$payload_len" 2>/dev/null ||
 	die "cannot cut the payload out of $first"

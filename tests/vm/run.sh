@@ -4,9 +4,11 @@
 # run.sh BUILD_DIR MODE      (MODE: tests | systemd | bench | demo)
 #
 # Build an initramfs (busybox-static, jitd, jitctl, the test programs and the shared
-# libraries they need) and boot the Debian kernels of BUILD_DIR/kernels/list under qemu
-# (TCG), where /init runs /tests/MODE.sh. The serial console streams to the terminal and
-# to BUILD_DIR/vm/<kernel>-<mode>.log.
+# libraries they need) and boot Debian kernels of BUILD_DIR/kernels/list under qemu (TCG),
+# where /init runs /tests/MODE.sh. The serial console streams to the terminal and to
+# BUILD_DIR/vm/<kernel>-<mode>.log. Which kernels: tests boots all four (5.10, 6.1, 6.12,
+# 7.2); systemd and demo boot bookworm's 6.1 and 6.12 only, the kernels of the Debian 12
+# hosts they stand for (and a systemd boot is slow); bench boots 6.12 (BENCH_KERNEL).
 #
 # systemd: the initramfs is instead the Debian root of BUILD_DIR/vm/sysroot (tests/vm/
 # sysroot.sh) with jitd installed by `make install`; systemd is PID 1 and the unit
@@ -18,7 +20,8 @@
 #
 # Environment: VM_TIMEOUT (seconds per boot; default 300, bench 900), VM_MEM (MiB, default 1024),
 # VM_SMP (default 1), BENCH_KERNEL (start of the kernel version to benchmark on; default
-# "6.12."), VM_KERNEL (only boot kernels whose version starts with this, e.g. "6.1.").
+# "6.12."), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
+# this, e.g. "6.1." or "5.10").
 set -uo pipefail
 
 die() {
@@ -210,25 +213,43 @@ else
 fi
 
 # ---------------------------------------------------------------- boot
-short_ver() { # 6.1.0-56-cloud-amd64 -> 6.1.0-56, 6.12.117+deb12-cloud-amd64 -> 6.12.117
+# short_ver VERSION: the tag of a kernel in results and file names.
+# 5.10.0-46-cloud-amd64 -> 5.10.0-46, 6.1.0-56-cloud-amd64 -> 6.1.0-56,
+# 6.12.117+deb12-cloud-amd64 -> 6.12.117, 7.2.13+deb14-cloud-amd64 -> 7.2.13
+short_ver() {
 	local v=${1%-cloud-amd64}
 	echo "${v%%+*}"
 }
 
-# Kernels to boot for this mode.
+# The version prefixes of the kernels this mode boots; none: all of the list.
+case "$MODE" in
+tests) MODE_KERNELS="" ;;
+systemd | demo) MODE_KERNELS="6.1. 6.12." ;;
+bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
+esac
+
+# in_mode VERSION: whether this mode boots kernel VERSION.
+in_mode() {
+	local p
+	[ -n "$MODE_KERNELS" ] || return 0
+	for p in $MODE_KERNELS; do
+		case "$1" in "$p"*) return 0 ;; esac
+	done
+	return 1
+}
+
 kernels=()
 while read -r ver path; do
 	[ -n "$ver" ] || continue
-	if [ "$MODE" = bench ]; then
-		case "$ver" in "${BENCH_KERNEL:-6.12.}"*) ;; *) continue ;; esac
-	fi
+	in_mode "$ver" || continue
 	if [ -n "${VM_KERNEL:-}" ]; then
 		case "$ver" in "$VM_KERNEL"*) ;; *) continue ;; esac
 	fi
 	[ -s "$path" ] || die "kernel $path (from $BUILD/kernels/list) is missing; run 'make kernels'"
 	kernels+=("$ver $path")
 done <"$BUILD/kernels/list"
-[ ${#kernels[@]} -gt 0 ] || die "no kernel in $BUILD/kernels/list matches mode $MODE"
+[ ${#kernels[@]} -gt 0 ] ||
+	die "no kernel in $BUILD/kernels/list matches mode $MODE${MODE_KERNELS:+ ($MODE_KERNELS)}${VM_KERNEL:+ and VM_KERNEL=$VM_KERNEL} (run 'make kernels', or change VM_KERNEL)"
 
 # boot LOG EXTRA_APPEND: boot kernel $path (tag $tag) once with the qemu options of
 # QEMU_EXTRA, stream the console, and judge the markers; failed=1 on any failure.
@@ -297,7 +318,7 @@ for k in "${kernels[@]}"; do
 	case "$MODE" in tests | systemd) ;; *) echo "=== $MODE on $ver ===" ;; esac
 	QEMU_EXTRA=()
 	if [ "$MODE" = systemd ]; then
-		# A fresh disk per kernel (NVMe: built into both kernels) for jitd's state and audit
+		# A fresh disk per kernel (NVMe: built into 6.1 and 6.12) for jitd's state and audit
 		# files, kept across the reboot below.
 		disk="$VMDIR/persist-$tag.img"
 		rm -f "$disk"
