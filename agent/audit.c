@@ -118,6 +118,8 @@ static const char *resource_name(struct agent *a, uint32_t id, char *buf, size_t
 		return "(self-test)";
 	if (id == JITD_RES_NONE)
 		return "(grant's cgroup)";
+	if (id == JITD_RES_GUARD)
+		return "(jitd guard)";
 	for (size_t i = 0; a->policy && i < a->policy->n_resources; i++)
 		if (a->policy->resources[i].id == id)
 			return a->policy->resources[i].name;

@@ -360,6 +360,16 @@ static const char *op_name(uint8_t op)
 		return "rename";
 	case JITD_OP_PTRACE:
 		return "ptrace";
+	case JITD_OP_SETATTR:
+		return "setattr";
+	case JITD_OP_XATTR:
+		return "xattr";
+	case JITD_OP_UNLINK:
+		return "unlink";
+	case JITD_OP_LOGINUID:
+		return "loginuid";
+	case JITD_OP_SOCKET:
+		return "socket";
 	}
 	return "unknown";
 }
@@ -391,6 +401,19 @@ static struct ocsf_class decision_class(uint8_t op)
 	case JITD_OP_PTRACE:
 		/* Opening another process for control: ptrace, /proc/PID/mem. */
 		return (struct ocsf_class){1, 1007, 3, CAT_SYSTEM, "Process Activity", "Open"};
+	case JITD_OP_SETATTR:
+	case JITD_OP_XATTR:
+		return (struct ocsf_class){1,	    1001, 6, CAT_SYSTEM, "File System Activity",
+					   "Set Attributes"};
+	case JITD_OP_UNLINK:
+		return (struct ocsf_class){1,	    1001, 4, CAT_SYSTEM, "File System Activity",
+					   "Delete"};
+	case JITD_OP_LOGINUID:
+		/* Writing /proc/PID/loginuid: an attempt to change who the process is. */
+		return (struct ocsf_class){1,	    1001, 3, CAT_SYSTEM, "File System Activity",
+					   "Update"};
+	case JITD_OP_SOCKET:
+		return (struct ocsf_class){4, 4001, 1, CAT_NET, "Network Activity", "Open"};
 	default:
 		return (struct ocsf_class){1, 1001, 14, CAT_SYSTEM, "File System Activity", "Open"};
 	}
@@ -496,10 +519,10 @@ void audit_decision_summary(const struct audit_decision *d, uint64_t seq, struct
 
 /* The constant parts of a decision record, per (op, allow) and per host, built once. */
 struct frags {
-	struct abuf head[JITD_OP_PTRACE + 1][2]; /* "{...,"actor":{"process":{"name": */
-	struct abuf cls[JITD_OP_PTRACE + 1];	 /* ,"category_name"..."class_uid":N, */
-	struct abuf tail[JITD_OP_PTRACE + 1][2]; /* "severity".."status_detail":" */
-	struct abuf type[JITD_OP_PTRACE + 1];	 /* "type_name":..,"unmapped":{ */
+	struct abuf head[JITD_OP_MAX + 1][2]; /* "{...,"actor":{"process":{"name": */
+	struct abuf cls[JITD_OP_MAX + 1];	 /* ,"category_name"..."class_uid":N, */
+	struct abuf tail[JITD_OP_MAX + 1][2]; /* "severity".."status_detail":" */
+	struct abuf type[JITD_OP_MAX + 1];	 /* "type_name":..,"unmapped":{ */
 	struct abuf device, product;
 	char host[256], version[64];
 	bool built;
@@ -509,7 +532,7 @@ static struct frags F;
 
 static void build_frags(const struct audit_meta *m)
 {
-	for (int op = JITD_OP_EXEC; op <= JITD_OP_PTRACE; op++) {
+	for (int op = JITD_OP_EXEC; op <= JITD_OP_MAX; op++) {
 		struct ocsf_class k = decision_class(op);
 		char tn[96];
 
@@ -648,7 +671,7 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 			 struct audit_chain *c, struct abuf *b, struct audit_summary *sum)
 {
 	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
-	uint8_t op = d->op >= JITD_OP_EXEC && d->op <= JITD_OP_PTRACE ? d->op : JITD_OP_OPEN;
+	uint8_t op = d->op >= JITD_OP_EXEC && d->op <= JITD_OP_MAX ? d->op : JITD_OP_OPEN;
 	const char *opn = op_name(op);
 	uint64_t seq = c->seq + 1;
 	char comm[JITD_COMM_LEN + 1];

@@ -11,26 +11,37 @@
 #include <string.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "jitd.h"
 #include "util.h"
 #include "jitd.skel.h"
 
+/* A protected inode and the policy path it was found under. */
 struct inode_path {
 	uint64_t dev, ino;
 	char *path;
+	uint32_t resource, flags;
+	bool member; /* a hard-linked file below a protected directory, not a policy path */
 };
+
+#define KERN_KEEP_REPLACED 8 /* earlier inodes kept per policy path (see keep_replaced) */
+#define KERN_MAX_MEMBERS 4096 /* hard-linked files below protected directories */
+
+#define KERN_MAX_LINKS 32
 
 struct kern {
 	struct jitd_bpf *skel;
-	struct bpf_link *links[16];
-	const char *link_names[16];
+	struct bpf_link *links[KERN_MAX_LINKS];
+	const char *link_names[KERN_MAX_LINKS];
 	size_t n_links;
+	json_t *hooks; /* {hook: program or "not in this kernel"} for status */
 	struct inode_path *paths; /* policy paths, for audit records */
 	size_t n_paths;
 };
@@ -55,16 +66,151 @@ int kern_lsm_active(char *lsm, size_t len)
 	return 0;
 }
 
+/* The tail of libbpf's messages (the verifier's log among them), for the load error. */
+static char load_log[4096];
+static size_t load_log_len;
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char line[1024];
+	int n;
+
 	if (level == LIBBPF_DEBUG && !getenv("JITD_DEBUG_LIBBPF"))
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n > 0) {
+		size_t len = strlen(line);
+
+		if (load_log_len + len >= sizeof(load_log)) {
+			/* keep the last half: the verifier's verdict is at the end */
+			memmove(load_log, load_log + sizeof(load_log) / 2, sizeof(load_log) / 2);
+			load_log_len -= sizeof(load_log) / 2;
+		}
+		if (len < sizeof(load_log) - load_log_len) {
+			memcpy(load_log + load_log_len, line, len + 1);
+			load_log_len += len;
+		}
+	}
+	return fputs(line, stderr);
+}
+
+/*
+ * Programs of hooks whose signature changed across the kernels we support: each is
+ * loaded only where the kernel's hook has its `struct dentry *` argument at `arg`.
+ * A group (same hook) with no match on a kernel that has the hook is an error: that
+ * hook would not be enforced. A hook missing from the kernel (inode_set_acl before
+ * 6.2, where ACLs are xattrs and the xattr hooks cover them) is reported, not fatal.
+ */
+static const struct variant {
+	const char *prog, *hook;
+	int arg;
+} variants[] = {
+	{ "jitd_setattr", "inode_setattr", 0 },
+	{ "jitd_setattr_id", "inode_setattr", 1 },
+	{ "jitd_setxattr", "inode_setxattr", 0 },
+	{ "jitd_setxattr_id", "inode_setxattr", 1 },
+	{ "jitd_rmxattr", "inode_removexattr", 0 },
+	{ "jitd_rmxattr_id", "inode_removexattr", 1 },
+	{ "jitd_setacl_id", "inode_set_acl", 1 },
+	{ "jitd_rmacl_id", "inode_remove_acl", 1 },
+};
+
+/* The position of the first `struct dentry *` argument of LSM hook `hook` in the
+ * kernel's BTF; -1 if it has none, -ENOENT if the kernel has no such hook. */
+static int hook_dentry_arg(const struct btf *btf, const char *hook)
+{
+	char fn[128];
+	const struct btf_type *t;
+	const struct btf_param *p;
+	int id;
+
+	snprintf(fn, sizeof(fn), "bpf_lsm_%s", hook);
+	id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
+	if (id < 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_func_proto(t))
+		return -ENOENT;
+	p = btf_params(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const struct btf_type *pt = btf__type_by_id(btf, p[i].type);
+
+		if (!pt || !btf_is_ptr(pt))
+			continue;
+		pt = btf__type_by_id(btf, pt->type);
+		if (pt && btf_is_struct(pt) && !strcmp(btf__name_by_offset(btf, pt->name_off), "dentry"))
+			return i;
+	}
+	return -1;
+}
+
+/* Choose which signature variant of each changed hook to load. */
+static int choose_variants(struct kern *k)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int err = 0;
+
+	if (!btf) {
+		log_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; jitd needs "
+			"CONFIG_DEBUG_INFO_BTF",
+			strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		const struct variant *v = &variants[i];
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(k->skel->obj, v->prog);
+		int arg = hook_dentry_arg(btf, v->hook);
+		bool any = false;
+
+		if (!prog)
+			continue;
+		bpf_program__set_autoload(prog, arg == v->arg);
+		if (arg == v->arg)
+			json_object_set_new(k->hooks, v->hook, json_string(v->prog));
+		/* the group's last variant: did any match? */
+		if (i + 1 < sizeof(variants) / sizeof(variants[0]) &&
+		    !strcmp(variants[i + 1].hook, v->hook))
+			continue;
+		for (size_t j = 0; j < sizeof(variants) / sizeof(variants[0]); j++)
+			if (!strcmp(variants[j].hook, v->hook) && variants[j].arg == arg)
+				any = true;
+		if (arg == -ENOENT) {
+			json_object_set_new(k->hooks, v->hook, json_string("not in this kernel"));
+			log_info("LSM hook %s is not in this kernel; not needed there", v->hook);
+		} else if (!any) {
+			log_err("LSM hook %s has a signature this jitd does not know (dentry at "
+				"argument %d): it would not be enforced; refusing to start",
+				v->hook, arg);
+			err = -EOPNOTSUPP;
+		}
+	}
+	btf__free(btf);
+	return err;
 }
 
 static void pin_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", JITD_PIN_DIR, name);
+}
+
+/* Say why the load failed, from what libbpf and the verifier printed. */
+static void report_load_error(void)
+{
+	const char *why = "see the messages above";
+
+	if (strstr(load_log, "couldn't reuse pinned map") || strstr(load_log, "pinned map"))
+		why = "the maps pinned under " JITD_PIN_DIR " come from an incompatible jitd "
+		      "version: stop it and run 'jitd --unload', then start this one";
+	else if (strstr(load_log, "unknown func") || strstr(load_log, "invalid func"))
+		why = "the kernel lacks a BPF helper the programs call (see the verifier's "
+		      "line above)";
+	else if (strstr(load_log, "-- BEGIN PROG LOAD LOG --") ||
+		 strstr(load_log, "processed "))
+		why = "the kernel's verifier rejected a program: its last lines above say where";
+	else if (strstr(load_log, "failed to find kernel BTF type ID"))
+		why = "the kernel lacks an LSM hook the programs attach to";
+	log_err("why the programs did not load: %s", why);
 }
 
 /* Load programs (reusing pinned maps), attach, and pin the links replacing any
@@ -86,12 +232,16 @@ int kern_open(struct kern **out)
 			strerror(errno));
 		goto fail;
 	}
+	k->hooks = json_object();
 	k->skel = jitd_bpf__open();
-	if (!k->skel) {
-		err = -errno;
-		log_err("cannot open BPF object: %s", strerror(errno));
+	if (!k->skel || !k->hooks) {
+		err = -errno ? -errno : -ENOMEM;
+		log_err("cannot open BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	err = choose_variants(k);
+	if (err)
+		goto fail;
 	bpf_object__for_each_map(map, k->skel->obj)
 	{
 		pin_path(path, sizeof(path), bpf_map__name(map));
@@ -99,18 +249,22 @@ int kern_open(struct kern **out)
 		if (err)
 			goto fail;
 	}
+	load_log_len = 0;
+	load_log[0] = 0;
 	err = jitd_bpf__load(k->skel);
 	if (err) {
-		log_err("cannot load BPF programs: %s (pinned maps from an incompatible version? "
-			"run 'jitd --unload' first)",
-			strerror(-err));
+		log_err("cannot load BPF programs: %s", strerror(-err));
+		report_load_error();
 		goto fail;
 	}
 	bpf_object__for_each_program(prog, k->skel->obj)
 	{
-		struct bpf_link *link = bpf_program__attach(prog);
+		struct bpf_link *link;
 		const char *name = bpf_program__name(prog);
 
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
 		if (!link) {
 			err = -errno;
 			log_err("cannot attach %s: %s", name, strerror(errno));
@@ -150,6 +304,7 @@ void kern_close(struct kern *k)
 	for (size_t i = 0; i < k->n_links; i++)
 		bpf_link__destroy(k->links[i]); /* pinned: stays attached */
 	jitd_bpf__destroy(k->skel);
+	json_decref(k->hooks);
 	for (size_t i = 0; i < k->n_paths; i++)
 		free(k->paths[i].path);
 	free(k->paths);
@@ -298,31 +453,17 @@ static int map_reconcile(int fd, const struct entries *e)
 	return 0;
 }
 
-static int add_path(struct kern *k, struct entries *inodes, const struct policy_resource *r,
-		    const struct policy_entry *pe)
+/* Remember (dev, ino) under path for resource r; a second path to the same inode
+ * within the same resource is fine, across resources it is a policy error. */
+static int remember(struct kern *k, struct entries *inodes, const struct inode_path *ip)
 {
-	struct jitd_inode_key key = {};
-	struct jitd_inode_val val = { .resource = r->id };
+	struct jitd_inode_key key = { .dev = ip->dev, .ino = ip->ino };
+	struct jitd_inode_val val = { .resource = ip->resource, .flags = ip->flags };
 	struct inode_path *np;
-	struct stat st;
 	int err;
 
-	if (stat(pe->path, &st)) {
-		log_warn("resource %s: %s: %s; not protected until it exists (reload to retry)",
-			 r->name, pe->path, strerror(errno));
+	if (entries_has(inodes, &key))
 		return 0;
-	}
-	key.dev = util_kdev(st.st_dev);
-	key.ino = st.st_ino;
-	if (S_ISDIR(st.st_mode))
-		val.flags |= JITD_INODE_SUBTREE;
-	if (pe->kind == POLICY_EXEC)
-		val.flags |= JITD_INODE_EXEC;
-	if (entries_has(inodes, &key)) {
-		log_err("resource %s: %s is the same file as another protected path", r->name,
-			pe->path);
-		return -EINVAL;
-	}
 	err = entries_add(inodes, &key, &val);
 	if (err)
 		return err;
@@ -330,11 +471,131 @@ static int add_path(struct kern *k, struct entries *inodes, const struct policy_
 	if (!np)
 		return -ENOMEM;
 	k->paths = np;
-	np[k->n_paths].dev = key.dev;
-	np[k->n_paths].ino = key.ino;
-	np[k->n_paths].path = strdup(pe->path);
+	np[k->n_paths] = *ip;
+	np[k->n_paths].path = strdup(ip->path);
+	if (!np[k->n_paths].path)
+		return -ENOMEM;
 	k->n_paths++;
 	return 0;
+}
+
+static struct {
+	struct kern *k;
+	struct entries *inodes;
+	uint32_t resource;
+	size_t n;
+	int err;
+} member_walk;
+
+static int member_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	struct inode_path ip = { .dev = util_kdev(st->st_dev), .ino = st->st_ino,
+				 .path = (char *)path, .resource = member_walk.resource,
+				 .member = true };
+
+	if (type != FTW_F || st->st_nlink < 2)
+		return 0;
+	if (member_walk.n++ == KERN_MAX_MEMBERS) {
+		member_walk.err = -E2BIG;
+		return 1;
+	}
+	member_walk.err = remember(member_walk.k, member_walk.inodes, &ip);
+	return member_walk.err ? 1 : 0;
+}
+
+/*
+ * A file below a protected directory is found by the d_parent walk from the name it
+ * is opened by; a hard link elsewhere (made before jitd ran: jitd refuses new ones)
+ * has a walk that never meets the directory. So every hard-linked file below a
+ * protected directory is protected by its own inode too.
+ */
+static int add_members(struct kern *k, struct entries *inodes, const struct policy_resource *r,
+		       const char *dir)
+{
+	member_walk.k = k;
+	member_walk.inodes = inodes;
+	member_walk.resource = r->id;
+	member_walk.err = 0;
+	if (nftw(dir, member_cb, 32, FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+		log_warn("resource %s: cannot walk %s for hard links: %s", r->name, dir,
+			 strerror(errno));
+	if (member_walk.err == -E2BIG)
+		log_err("more than %d hard-linked files below protected directories: the rest "
+			"are protected only by their names below %s",
+			KERN_MAX_MEMBERS, dir);
+	return member_walk.err == -E2BIG ? 0 : member_walk.err;
+}
+
+static int add_path(struct kern *k, struct entries *inodes, const struct policy_resource *r,
+		    const struct policy_entry *pe)
+{
+	struct inode_path ip = { .path = pe->path, .resource = r->id };
+	struct jitd_inode_key key;
+	struct stat st;
+
+	if (stat(pe->path, &st)) {
+		log_warn("resource %s: %s: %s; not protected until it exists", r->name, pe->path,
+			 strerror(errno));
+		return 0;
+	}
+	ip.dev = key.dev = util_kdev(st.st_dev);
+	ip.ino = key.ino = st.st_ino;
+	if (S_ISDIR(st.st_mode))
+		ip.flags |= JITD_INODE_SUBTREE;
+	if (pe->kind == POLICY_EXEC)
+		ip.flags |= JITD_INODE_EXEC;
+	for (size_t i = 0; i < k->n_paths; i++) {
+		if (k->paths[i].dev == key.dev && k->paths[i].ino == key.ino &&
+		    k->paths[i].resource != r->id && !k->paths[i].member) {
+			log_err("resource %s: %s is the same file as %s of another resource",
+				r->name, pe->path, k->paths[i].path);
+			return -EINVAL;
+		}
+	}
+	return remember(k, inodes, &ip);
+}
+
+/* Does the policy still name `path` in resource `id`? */
+static bool policy_names(const struct policy *p, uint32_t id, const char *path)
+{
+	for (size_t i = 0; i < p->n_resources; i++) {
+		if (p->resources[i].id != id)
+			continue;
+		for (size_t j = 0; j < p->resources[i].n_entries; j++)
+			if (p->resources[i].entries[j].kind != POLICY_CONNECT &&
+			    !strcmp(p->resources[i].entries[j].path, path))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Inodes a policy path named before and no longer names (it was replaced, renamed
+ * away, or its parent moved) stay protected while the policy still names the path:
+ * someone may hold them open by O_PATH, a hard link or a renamed copy. Up to
+ * KERN_KEEP_REPLACED per path, the most recent; the oldest are let go (an inode number
+ * may be reused by an unrelated file, which would then be denied: fail closed).
+ */
+static int keep_replaced(struct kern *k, struct entries *inodes, const struct policy *p,
+			 const struct inode_path *old, size_t n_old)
+{
+	int err = 0;
+
+	/* old is newest first (this sync's finds, then what was kept before): so stays k->paths */
+	for (size_t i = 0; i < n_old && !err; i++) {
+		size_t same = 0;
+
+		if (old[i].member || !policy_names(p, old[i].resource, old[i].path))
+			continue;
+		for (size_t j = 0; j < k->n_paths; j++)
+			if (!k->paths[j].member && k->paths[j].resource == old[i].resource &&
+			    !strcmp(k->paths[j].path, old[i].path))
+				same++;
+		if (same > KERN_KEEP_REPLACED)
+			continue;
+		err = remember(k, inodes, &old[i]);
+	}
+	return err;
 }
 
 static int add_net(struct entries *nets, const struct policy_resource *r,
@@ -380,12 +641,15 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 				.vsz = sizeof(struct jitd_net_val) };
 	struct entries exu = { .ksz = sizeof(uint32_t), .vsz = sizeof(uint32_t) };
 	struct entries exc = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
+	struct entries devs = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
 	struct jitd_filter *filter = calloc(1, sizeof(*filter));
-	uint32_t one = 1;
+	struct inode_path *old = k->paths;
+	size_t n_old = k->n_paths;
+	struct jitd_config cfg = {};
+	uint32_t one = 1, zero = 0;
 	int err = filter ? 0 : -ENOMEM;
 
-	for (size_t i = 0; i < k->n_paths; i++)
-		free(k->paths[i].path);
+	k->paths = NULL;
 	k->n_paths = 0;
 	for (size_t i = 0; i < p->n_resources && !err; i++) {
 		const struct policy_resource *r = &p->resources[i];
@@ -393,9 +657,28 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 		for (size_t j = 0; j < r->n_entries && !err; j++) {
 			const struct policy_entry *pe = &r->entries[j];
 
+			if (pe->kind == POLICY_CONNECT)
+				cfg.flags |= JITD_CFG_NET;
 			err = pe->kind == POLICY_CONNECT ? add_net(&nets, r, pe)
 							 : add_path(k, &inodes, r, pe);
 		}
+	}
+	if (!err)
+		err = keep_replaced(k, &inodes, p, old, n_old);
+	for (size_t i = 0; i < n_old; i++)
+		free(old[i].path);
+	free(old);
+	/* Hard-linked files below protected directories, and the devices of those. */
+	for (size_t i = 0, n = k->n_paths; i < n && !err; i++) {
+		const struct inode_path *ip = &k->paths[i];
+
+		if (!(ip->flags & JITD_INODE_SUBTREE))
+			continue;
+		if (!entries_has(&devs, &ip->dev))
+			err = entries_add(&devs, &ip->dev, &one);
+		for (size_t r = 0; r < p->n_resources && !err; r++)
+			if (p->resources[r].id == ip->resource)
+				err = add_members(k, &inodes, &p->resources[r], ip->path);
 	}
 	for (size_t i = 0; i < p->n_exempt_uids && !err; i++)
 		err = entries_add(&exu, &p->exempt_uids[i], &one);
@@ -426,6 +709,10 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	if (!err)
 		err = map_reconcile(bpf_map__fd(k->skel->maps.nets), &nets);
 	if (!err)
+		err = map_reconcile(bpf_map__fd(k->skel->maps.subtree_devs), &devs);
+	if (!err && bpf_map_update_elem(bpf_map__fd(k->skel->maps.jconfig), &zero, &cfg, BPF_ANY))
+		err = -errno;
+	if (!err)
 		err = filter_write(k, filter, false);
 	if (err)
 		log_err("cannot update kernel maps: %s", strerror(-err));
@@ -434,6 +721,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	entries_free(&nets);
 	entries_free(&exu);
 	entries_free(&exc);
+	entries_free(&devs);
 	return err;
 }
 
@@ -624,6 +912,8 @@ json_t *kern_programs_json(struct kern *k)
 		const char *sec = bpf_program__section_name(prog);
 		bool attached = false;
 
+		if (!bpf_program__autoload(prog))
+			continue; /* the other signature's variant */
 		for (size_t i = 0; i < k->n_links; i++)
 			if (!strcmp(k->link_names[i], bpf_program__name(prog)))
 				attached = true;
@@ -634,4 +924,59 @@ json_t *kern_programs_json(struct kern *k)
 				       attached, "prog_id", (json_int_t)info.id));
 	}
 	return arr;
+}
+
+/* The kernel's lockdown mode ("none", "integrity", "confidentiality"), or "unknown". */
+static void lockdown_mode(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/kernel/security/lockdown", "re");
+	char line[128] = "";
+	char *open, *close;
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	if (fgets(line, sizeof(line), f) && (open = strchr(line, '[')) &&
+	    (close = strchr(open, ']'))) {
+		*close = 0;
+		snprintf(buf, len, "%s", open + 1);
+	}
+	fclose(f);
+}
+
+/* What is enforced and how on this kernel, for `jitctl status`. */
+json_t *kern_features_json(struct kern *k)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool task_btf = false;
+	char lockdown[64];
+
+	if (btf) {
+		/* the same test the programs make by CO-RE: the kernel's enum bpf_func_id */
+		int id = btf__find_by_name_kind(btf, "bpf_func_id", BTF_KIND_ENUM);
+		const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+
+		for (int i = 0; t && i < btf_vlen(t); i++)
+			if (!strcmp(btf__name_by_offset(btf, btf_enum(t)[i].name_off),
+				    "BPF_FUNC_get_current_task_btf"))
+				task_btf = true;
+		btf__free(btf);
+	}
+	lockdown_mode(lockdown, sizeof(lockdown));
+	return json_pack(
+		"{s:O,s:s,s:s,s:i,s:s,s:s}", "hooks", k->hooks, "subject",
+		task_btf ? "login uid by get_current_task_btf, cgroups by ancestor helper"
+			 : "login uid and cgroups by probe reads (kernel without "
+			   "get_current_task_btf)",
+		"directory_walk",
+		"to the file system root; deeper than the bound, or disconnected, on a file "
+		"system holding a protected directory: denied",
+		"directory_walk_bound", JITD_DPARENT_DEPTH, "lockdown", lockdown,
+		"lockdown_note",
+		strcmp(lockdown, "none") && strcmp(lockdown, "unknown")
+			? "kernel lockdown on: /dev/mem, /dev/kmem, kprobe writes and unsigned "
+			  "modules are closed to root"
+			: "kernel lockdown off: a governed root can reach kernel memory "
+			  "(/dev/mem, unsigned modules) around any LSM; boot with "
+			  "lockdown=integrity");
 }

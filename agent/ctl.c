@@ -5,6 +5,9 @@
  * bounded clients, idle timeout. Bad input gets an error reply and changes nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +28,8 @@
 struct client {
 	struct agent *a;
 	int fd;
-	struct ucred cred;
+	struct ucred cred; /* cred.uid is the subject (login uid when set), as the kernel's */
+	uid_t proc_uid;	   /* the peer process's own uid */
 	sd_event_source *io, *idle;
 	char *in; /* request bytes: in_cap allocated, in_len used */
 	size_t in_len, in_cap;
@@ -590,7 +594,7 @@ static json_t *do_exec(struct client *c, json_t *req)
 	}
 	/* the peer must still be the process that connected, owned by the same user */
 	snprintf(proc, sizeof(proc), "/proc/%d", (int)c->cred.pid);
-	if (c->cred.pid <= 1 || stat(proc, &st) || st.st_uid != c->cred.uid)
+	if (c->cred.pid <= 1 || stat(proc, &st) || st.st_uid != c->proc_uid)
 		return error_reply("EPERM", "cannot verify the calling process %d",
 				   (int)c->cred.pid);
 	r = scope_create(a, a->grants.next_id, c->cred.pid, &g.cgroup, &g.cgroup_id);
@@ -735,6 +739,7 @@ static json_t *do_status(struct client *c, json_t *req)
 	json_object_set_new(r, "pid", json_integer(getpid()));
 	json_object_set_new(r, "lsm", json_string(lsm));
 	json_object_set_new(r, "programs", kern_programs_json(a->kern));
+	json_object_set_new(r, "kernel", kern_features_json(a->kern));
 	json_object_set_new(r, "counters", json_pack("{s:I,s:I,s:I}", "allow", (json_int_t)allow,
 						     "deny", (json_int_t)deny, "drops",
 						     (json_int_t)drops));
@@ -895,12 +900,59 @@ static int on_client_idle(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+/*
+ * The peer's subject, as the kernel programs see it: its login uid when set (a root
+ * shell from `sudo -i` by alice is alice), else its uid. The login uid is read from
+ * /proc/PID while a pidfd of the peer (SO_PEERPIDFD, 6.5+; else pidfd_open of the
+ * SO_PEERCRED pid) shows the same process is still alive, so a reused pid cannot
+ * lend its login uid. Returns 0, or -errno when the subject cannot be known (then the
+ * client is refused: no guessing toward root).
+ */
+static int peer_subject(int cfd, const struct ucred *cred, uid_t *subject)
+{
+	socklen_t len = sizeof(int);
+	char path[64], buf[32] = "";
+	struct pollfd pfd = { .events = POLLIN };
+	unsigned long v;
+	ssize_t n;
+	int fd, pidfd = -1, err = 0;
+
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0)
+		pidfd = (int)syscall(SYS_pidfd_open, cred->pid, 0);
+	snprintf(path, sizeof(path), "/proc/%d/loginuid", (int)cred->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		err = -errno;
+	if (!err) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n <= 0)
+			err = n < 0 ? -errno : -EIO;
+		close(fd);
+	}
+	/* still alive after the read: the /proc entry was the peer's (a pidfd turns
+	 * readable when its process exits) */
+	pfd.fd = pidfd;
+	if (!err && pidfd >= 0 && poll(&pfd, 1, 0) != 0)
+		err = -ESRCH;
+	if (pidfd >= 0)
+		close(pidfd);
+	if (err)
+		return err;
+	v = strtoul(buf, NULL, 10);
+	*subject = v == JITD_NO_LOGINUID ? cred->uid : (uid_t)v;
+	return 0;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct agent *a = userdata;
 	socklen_t len = sizeof(struct ucred);
 	struct client *c;
-	int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int r, cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (cfd < 0)
 		return 0;
@@ -923,6 +975,19 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	c->in_cap = JITD_CTL_MAX_LINE;
 	c->in = malloc(c->in_cap);
 	if (!c->in || getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len)) {
+		client_free(c);
+		return 0;
+	}
+	c->proc_uid = c->cred.uid;
+	r = peer_subject(cfd, &c->cred, &c->cred.uid);
+	if (r) {
+		static const char unk[] = "{\"ok\":false,\"error\":\"cannot tell who you are (no "
+					  "login uid of the connecting process)\",\"errno\":"
+					  "\"EPERM\"}\n";
+
+		log_warn("control client pid %d: cannot read its login uid: %s; refused",
+			 (int)c->cred.pid, strerror(-r));
+		send(cfd, unk, sizeof(unk) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 		client_free(c);
 		return 0;
 	}

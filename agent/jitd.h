@@ -117,6 +117,7 @@ int kern_set_granted_cgroups(struct kern *k, const uint64_t *ids, size_t n);
 int kern_counters(struct kern *k, uint64_t *allow, uint64_t *deny, uint64_t *drops);
 int kern_drops_reported(struct kern *k, uint64_t *get, const uint64_t *set);
 json_t *kern_programs_json(struct kern *k);
+json_t *kern_features_json(struct kern *k);
 bool kern_enforcing(struct kern *k);
 const char *kern_path_of(struct kern *k, uint64_t dev, uint64_t ino);
 

@@ -98,10 +98,16 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 	return 0;
 }
 
-/* Schedule a re-resolution of the policy's paths (after a reload or at start-up). */
+/* Schedule a re-resolution of the policy's paths (after a reload or at start-up). An
+ * already scheduled one is not pushed back: files churning in a watched directory must
+ * not postpone the protection of a replaced inode (the window stays one delay). */
 void pathwatch_kick(struct agent *a)
 {
+	int enabled = SD_EVENT_OFF;
+
 	if (!resync_src)
+		return;
+	if (sd_event_source_get_enabled(resync_src, &enabled) >= 0 && enabled != SD_EVENT_OFF)
 		return;
 	sd_event_source_set_time_relative(resync_src, PATHWATCH_DELAY_USEC);
 	sd_event_source_set_enabled(resync_src, SD_EVENT_ONESHOT);

@@ -9,10 +9,22 @@
  *    and ELF interpreters; an exec resource also protects reading the binary so
  *    it cannot be copied and run. Identity is (s_dev, i_ino), never a path, so
  *    symlinks, hard links and /proc/self/fd reopen resolve to the same inode.
+ *    Opening /proc/PID/loginuid for writing is the only way to change a login
+ *    uid (the subject): a non-exempt subject may not (guard, below).
  *  - inode_link / inode_rename: a file protected only because it lies below a
- *    protected directory must not be linked or moved out of that subtree.
+ *    protected directory must not be linked or moved out of that subtree; a
+ *    protected object is not renamed or replaced without a grant, a protected
+ *    directory not at all.
+ *  - inode_setattr, inode_setxattr, inode_removexattr, inode_set_acl,
+ *    inode_remove_acl, inode_unlink, inode_rmdir: truncate, chmod, chown,
+ *    utimes, xattrs, ACLs and removal of a protected object need a grant, as a
+ *    write open does; a protected directory is never removed.
  *  - socket_connect: TCP connect, connected UDP, io_uring connect.
  *  - socket_sendmsg: unconnected sendto/sendmsg/sendmmsg (UDP, TCP Fast Open).
+ *  - sctp_bind_connect: SCTP connectx and its address lists.
+ *  - socket_create: raw IP and packet sockets write their own headers, so no
+ *    destination check can hold: a non-exempt subject cannot open them while
+ *    the policy protects any network destination.
  *  - ptrace_access_check / ptrace_traceme: a process tree holding a cgroup grant
  *    (jitctl exec) cannot be driven from outside that cgroup by ptrace,
  *    /proc/PID/mem, process_vm_writev or pidfd_getfd, which would hand its access
@@ -21,6 +33,11 @@
  * Kernel structures are read by direct BTF loads (CO-RE relocated by
  * vmlinux.h's preserve_access_index): a faulting load reads 0, never crashes,
  * and costs far less than a bpf_probe_read_kernel() call on the hot path.
+ *
+ * One object for kernels 5.10 to 7.2: what differs is chosen at load time by
+ * CO-RE (helper existence from the kernel's enum bpf_func_id) and by the agent
+ * (which of two hook signatures to load, from the kernel's BTF). Nothing is
+ * compiled per kernel version.
  *
  * Every hook first returns an earlier LSM's verdict unchanged and returns only
  * 0 or -EPERM. Failure paths: a map lookup miss on the protected-object maps
@@ -39,8 +56,27 @@
 #define EPERM 1
 #define AF_INET 2
 #define AF_INET6 10
+#define AF_UNSPEC 0
+#define AF_PACKET 17
+#define AF_XDP 44
+#define SOCK_RAW 3
+#define SOCK_PACKET 10
+#define SOCK_TYPE_MASK 0xf
 #define __FMODE_EXEC 0x20 /* in f_flags of exec opens; open(2) cannot set it */
+#define FMODE_WRITE 0x2
+#define PROC_SUPER_MAGIC 0x9fa0
 #define MAX_ERRNO 4095
+/* SCTP socket options that name peer addresses (uapi/linux/sctp.h). */
+#define SCTP_SOCKOPT_CONNECTX_OLD 107
+#define SCTP_SOCKOPT_CONNECTX 110
+#define SCTP_SOCKOPT_CONNECTX3 111
+#define SCTP_SENDMSG_CONNECT 108
+#define SCTP_PRIMARY_ADDR 6
+#define SCTP_SET_PEER_PRIMARY_ADDR 5
+
+/* Helpers the running kernel has (CO-RE: relocated to a constant at load time, so the
+ * verifier never sees the branch that is not taken). 5.10 lacks get_current_task_btf. */
+#define HAVE_TASK_BTF bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -59,6 +95,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct jitd_filter);
 } filter SEC(".maps");
+
+/* Devices holding a protected directory: there, a file the d_parent walk cannot place
+ * (deeper than JITD_DPARENT_DEPTH, or disconnected from the root) is denied. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JITD_MAX_EXEMPT);
+	__type(key, __u64);
+	__type(value, __u32);
+} subtree_devs SEC(".maps");
+
+/* What the policy as a whole asks for (struct jitd_config), index 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct jitd_config);
+} jconfig SEC(".maps");
 
 /* Protected networks: {port, address} longest-prefix match. */
 struct {
@@ -146,20 +199,66 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;
 }
 
-/* Subject uid: the login uid when set (sudo/su keep it), else the real uid. */
+/* The current task, for probe reads (works with or without get_current_task_btf). */
+static __always_inline struct task_struct *current_task(void)
+{
+	if (HAVE_TASK_BTF)
+		return bpf_get_current_task_btf();
+	return (struct task_struct *)bpf_get_current_task();
+}
+
+/* The login uid (sudo/su keep it); JITD_NO_LOGINUID when unset. */
 static __always_inline __u32 current_loginuid(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	if (HAVE_TASK_BTF) {
+		struct task_struct *task = bpf_get_current_task_btf();
 
-	return task->loginuid.val;
+		return task->loginuid.val;
+	}
+	return BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), loginuid.val);
+}
+
+/*
+ * The id of the current task's cgroup at `level` below its own (0: its own cgroup, 1:
+ * its parent, ...), 0 past the root. Kernels with get_current_task_btf have the
+ * ancestor helper in LSM programs; 5.10 walks the cgroup's parents by probe reads.
+ */
+static __always_inline __u64 cgroup_up(struct cgroup **cg, int level)
+{
+	__u64 id;
+
+	if (!*cg)
+		return 0;
+	id = BPF_CORE_READ(*cg, kn, id);
+	/* struct cgroup starts with its css, whose parent is the parent cgroup's. */
+	*cg = (struct cgroup *)BPF_CORE_READ(*cg, self.parent);
+	return id;
+}
+
+/* The cgroup id at step `level` of the task's ancestry (any order: every id is checked).
+ * *walk is the fallback's cursor; start it with walk_start(). */
+static __always_inline __u64 cgroup_at(int level, struct cgroup **walk)
+{
+	if (HAVE_TASK_BTF)
+		return bpf_get_current_ancestor_cgroup_id(level);
+	return cgroup_up(walk, level);
+}
+
+static __always_inline struct cgroup *walk_start(void)
+{
+	if (HAVE_TASK_BTF)
+		return NULL;
+	return BPF_CORE_READ(current_task(), cgroups, dfl_cgrp);
 }
 
 static __always_inline bool subject_exempt(__u32 subj)
 {
+	struct cgroup *walk = walk_start();
+
 	if (bpf_map_lookup_elem(&ex_uids, &subj))
 		return true;
 	for (int level = 0; level < JITD_CGROUP_DEPTH; level++) {
-		__u64 cg = bpf_get_current_ancestor_cgroup_id(level);
+		__u64 cg = cgroup_at(level, &walk);
 
 		if (!cg)
 			break;
@@ -185,11 +284,12 @@ static __always_inline bool find_grant(__u32 res, __u32 subj, __u64 *grant_id)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
 	struct jitd_grant_key key = { .resource = res, .uid = subj, .cgroup = 0 };
+	struct cgroup *walk = walk_start();
 
 	if (grant_active(&key, now, grant_id))
 		return true;
 	for (int level = 0; level < JITD_CGROUP_DEPTH; level++) {
-		__u64 cg = bpf_get_current_ancestor_cgroup_id(level);
+		__u64 cg = cgroup_at(level, &walk);
 
 		if (!cg)
 			break;
@@ -286,53 +386,223 @@ static __always_inline struct jitd_inode_val *lookup_inode(const struct jitd_fil
 	return bpf_map_lookup_elem(&inodes, key);
 }
 
+/* What protects an object: its own entry, a protected directory above it, or a guard. */
+struct found {
+	__u32 resource;
+	__u32 flags;
+	bool via_parent; /* covered by a directory above it, not by its own entry */
+	bool guard;	 /* no resource: the walk could not place it on a protected fs */
+};
+
+static __always_inline bool found_val(struct found *out, struct jitd_inode_val *v, bool parent)
+{
+	if (!v)
+		return false;
+	out->resource = v->resource;
+	out->flags = v->flags;
+	out->via_parent = parent;
+	return true;
+}
+
+/*
+ * A walk that ended without a protected directory: allowed, unless it ended before
+ * the file system's root (the bound was reached, or the dentry is disconnected, as
+ * open_by_handle_at gives) on a device that holds a protected directory. Then the
+ * answer cannot be known, and a non-exempt subject is denied (guard).
+ */
+static __always_inline bool unplaced(__u64 dev, bool at_root, bool connected, struct found *out)
+{
+	if (at_root && connected)
+		return false;
+	if (!bpf_map_lookup_elem(&subtree_devs, &dev))
+		return false;
+	out->resource = JITD_RES_GUARD;
+	out->flags = 0;
+	out->via_parent = true;
+	out->guard = true;
+	return true;
+}
+
+/* walk_up()'s answer, packed in one scalar (a global function returns one). */
+#define WALK_RES_MASK 0xffffffffULL
+#define WALK_FOUND (1ULL << 32)
+#define WALK_GUARD (1ULL << 33)
+#define WALK_FLAGS_SHIFT 40
+
+/*
+ * The slow part of the walk, by probe reads from a dentry given as a number: the
+ * levels above the fast walk's JITD_FAST_DEPTH, and the real file under a stacked
+ * file system. A global function: the verifier proves it once per program, not once
+ * per call, so its bound can be large. Returns 0 (not protected), or WALK_FOUND with
+ * the resource and flags of the protected directory above, or WALK_GUARD (unplaced).
+ */
+__attribute__((noinline)) long walk_up(__u64 dentry, __u64 dev)
+{
+	const struct jitd_filter *f = get_filter();
+	struct jitd_inode_key key = { .dev = dev };
+	struct dentry *d = (struct dentry *)dentry;
+	bool at_root = false;
+
+	if (!d)
+		return bpf_map_lookup_elem(&subtree_devs, &dev) ? WALK_GUARD : 0;
+	for (int i = 0; i < JITD_DPARENT_DEPTH - JITD_FAST_DEPTH; i++) {
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		struct jitd_inode_val *v;
+
+		if (!parent || parent == d) {
+			at_root = true;
+			break;
+		}
+		d = parent;
+		key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		v = lookup_inode(f, &key);
+		if (v && (v->flags & JITD_INODE_SUBTREE))
+			return WALK_FOUND | v->resource | ((__u64)v->flags << WALK_FLAGS_SHIFT);
+	}
+	if (at_root && d == BPF_CORE_READ(d, d_sb, s_root))
+		return 0;
+	return bpf_map_lookup_elem(&subtree_devs, &dev) ? WALK_GUARD : 0;
+}
+
+static __always_inline bool walk_result(long r, struct found *out)
+{
+	if (r & WALK_GUARD) {
+		out->resource = JITD_RES_GUARD;
+		out->flags = 0;
+		out->via_parent = true;
+		out->guard = true;
+		return true;
+	}
+	if (!(r & WALK_FOUND))
+		return false;
+	out->resource = r & WALK_RES_MASK;
+	out->flags = (__u32)(r >> WALK_FLAGS_SHIFT);
+	out->via_parent = true;
+	return true;
+}
+
 /*
  * The resource protecting a dentry: its own inode (any entry), else the nearest
- * protected directory among its first JITD_DPARENT_DEPTH ancestors. *via_parent
- * tells which. A miss means "not protected". The walk stays on one superblock.
+ * protected directory above it, else a guard when the walk cannot place it. Returns
+ * false for "not protected". The walk stays on one superblock, up to its root: the
+ * first JITD_FAST_DEPTH levels by direct loads (the hot path), the rest by walk_up(),
+ * to JITD_DPARENT_DEPTH (deeper: unplaced()). The cost is the file's depth, not the
+ * bound: the bound only limits what the verifier has to prove.
  */
-static __always_inline struct jitd_inode_val *dentry_resource(struct dentry *d, bool *via_parent)
+static __always_inline bool dentry_resource(struct dentry *d, struct found *out)
 {
 	const struct jitd_filter *f = get_filter();
 	struct jitd_inode_key key = { .dev = d->d_sb->s_dev };
-	struct jitd_inode_val *v;
+	struct inode *inode = d->d_inode;
+	bool at_root = false;
+	__u64 next = 0;
 
-	key.ino = d->d_inode->i_ino;
-	v = lookup_inode(f, &key);
-	*via_parent = false;
-	if (v)
-		return v;
-	for (int i = 0; i < JITD_DPARENT_DEPTH; i++) {
+	out->guard = false;
+	if (inode) {
+		key.ino = inode->i_ino;
+		if (found_val(out, lookup_inode(f, &key), false))
+			return true;
+	}
+	for (int i = 0; i < JITD_FAST_DEPTH; i++) {
 		struct dentry *parent = d->d_parent;
 
-		if (!parent || parent == d)
+		if (!parent || parent == d) {
+			at_root = true;
 			break;
-		d = parent;
-		key.ino = d->d_inode->i_ino;
-		v = lookup_inode(f, &key);
-		if (v && (v->flags & JITD_INODE_SUBTREE)) {
-			*via_parent = true;
-			return v;
 		}
+		d = parent;
+		inode = d->d_inode;
+		if (!inode)
+			continue; /* a parent is never negative; nothing to look up */
+		key.ino = inode->i_ino;
+		struct jitd_inode_val *v = lookup_inode(f, &key);
+
+		if (v && (v->flags & JITD_INODE_SUBTREE))
+			return found_val(out, v, true);
 	}
-	return NULL;
+	if (at_root)
+		return unplaced(key.dev, true, d == d->d_sb->s_root, out);
+	/* deeper than the fast walk: go on from here by probe reads */
+	bpf_probe_read_kernel(&next, sizeof(next), &d);
+	return walk_result(walk_up(next, key.dev), out);
+}
+
+/* One of inode's dentries (a stacked file's real inode has no dentry of its own here). */
+static __always_inline __u64 inode_alias(struct inode *inode)
+{
+	__u64 first = (__u64)BPF_CORE_READ(inode, i_dentry.first);
+
+	if (!first)
+		return 0;
+	return first - bpf_core_field_offset(struct dentry, d_u.d_alias);
+}
+
+/*
+ * The resource protecting an open file. Identity is the file's inode: under overlayfs
+ * the path may be the overlay's while the inode is the real (lower or upper) one, and
+ * the decision must be on the real inode, its own entry or a directory above it.
+ */
+static __always_inline bool file_resource(struct file *file, struct found *out)
+{
+	struct dentry *d = file->f_path.dentry;
+	struct inode *inode = file->f_inode;
+	struct jitd_inode_key key = {};
+
+	if (!d || !inode)
+		return false;
+	if (d->d_inode == inode)
+		return dentry_resource(d, out);
+	out->guard = false;
+	key.dev = inode->i_sb->s_dev;
+	key.ino = inode->i_ino;
+	if (found_val(out, lookup_inode(get_filter(), &key), false))
+		return true;
+	return walk_result(walk_up(inode_alias(inode), key.dev), out);
+}
+
+static __always_inline void obj_of(struct object *obj, struct dentry *d)
+{
+	struct inode *inode = d->d_inode;
+
+	obj->dev = d->d_sb->s_dev;
+	obj->ino = inode ? inode->i_ino : 0;
+}
+
+/* A guard decision: only exempt subjects may; no grant makes it legal. */
+static __always_inline int guard(__u8 op, struct object *obj)
+{
+	return decide(JITD_RES_GUARD, 0, op, obj, true, false);
+}
+
+/* Opening /proc/PID/loginuid for writing: the only way to set a login uid. */
+static __always_inline bool is_loginuid_write(struct file *file, struct dentry *d)
+{
+	__u64 name = 0;
+
+	if (!(file->f_mode & FMODE_WRITE) || d->d_sb->s_magic != PROC_SUPER_MAGIC)
+		return false;
+	if (d->d_name.len != 8)
+		return false;
+	bpf_probe_read_kernel(&name, 8, d->d_name.name);
+	return name == 0x6469756e69676f6cULL; /* "loginuid", little-endian */
 }
 
 static __always_inline int check_file(struct file *file, __u8 op, bool record_allow)
 {
 	struct dentry *d = file->f_path.dentry;
+	struct inode *inode = file->f_inode;
 	struct object obj = {};
-	struct jitd_inode_val *v;
-	bool via_parent;
+	struct found fo;
 
-	if (!d)
+	if (!d || !inode)
 		return 0;
-	v = dentry_resource(d, &via_parent);
-	if (!v)
+	if (!file_resource(file, &fo))
 		return 0;
-	obj.dev = d->d_sb->s_dev;
-	obj.ino = d->d_inode->i_ino;
-	return decide(v->resource, v->flags, op, &obj, record_allow, true);
+	obj.dev = inode->i_sb->s_dev;
+	obj.ino = inode->i_ino;
+	if (fo.guard)
+		return guard(op, &obj);
+	return decide(fo.resource, fo.flags, op, &obj, record_allow, true);
 }
 
 SEC("lsm/bprm_check_security")
@@ -346,10 +616,18 @@ int BPF_PROG(jitd_exec, struct linux_binprm *bprm, int ret)
 SEC("lsm/file_open")
 int BPF_PROG(jitd_open, struct file *file, int ret)
 {
+	struct dentry *d;
 	bool exec;
 
 	if (ret)
 		return prior(ret);
+	d = file->f_path.dentry;
+	if (d && is_loginuid_write(file, d)) {
+		struct object obj = {};
+
+		obj_of(&obj, d);
+		return guard(JITD_OP_LOGINUID, &obj);
+	}
 	/* The open of an execve/execveat/ELF interpreter: deny it here too (an
 	 * interpreter gets no bprm check of its own), record only denials. */
 	exec = file->f_flags & __FMODE_EXEC;
@@ -357,30 +635,50 @@ int BPF_PROG(jitd_open, struct file *file, int ret)
 }
 
 /*
+ * A change to a protected object other than opening it (attributes, xattrs, removal,
+ * being renamed or replaced): like a write open, a grant for its resource allows it.
+ * dir_final: a protected directory itself may not be removed or renamed at all.
+ */
+static __always_inline int check_change(struct dentry *d, __u8 op, bool dir_final)
+{
+	struct object obj = {};
+	struct found fo;
+
+	if (!d || !d->d_inode)
+		return 0; /* a negative dentry: nothing there to protect */
+	if (!dentry_resource(d, &fo))
+		return 0;
+	obj_of(&obj, d);
+	if (fo.guard)
+		return guard(op, &obj);
+	if (dir_final && !fo.via_parent && (fo.flags & JITD_INODE_SUBTREE))
+		return decide(fo.resource, fo.flags, op, &obj, true, false);
+	return decide(fo.resource, fo.flags, op, &obj, true, true);
+}
+
+/*
  * A link or rename that would take a file out of the protected subtree that
- * covers it. Objects protected by their own inode keep their protection
- * wherever their names go, so only subtree coverage is checked.
+ * covers it: no grant makes that legal. Objects protected by their own inode keep
+ * their protection wherever their names go (renaming them is check_change's).
  */
 static __always_inline int check_move(struct dentry *old, struct dentry *new_parent, __u8 op)
 {
-	struct jitd_inode_val *v, *nv;
 	struct object obj = {};
-	bool via_parent, nvia;
+	struct found fo, nfo;
 
-	if (!old)
+	if (!old || !old->d_inode)
 		return 0;
-	v = dentry_resource(old, &via_parent);
-	if (!v || !via_parent)
+	if (!dentry_resource(old, &fo) || !fo.via_parent)
 		return 0;
-	if (new_parent) {
-		nv = dentry_resource(new_parent, &nvia);
-		if (nv && nv->resource == v->resource)
-			return 0;
-	}
-	obj.dev = old->d_sb->s_dev;
-	obj.ino = old->d_inode->i_ino;
-	/* No grant makes moving protected data out of its subtree legal. */
-	return decide(v->resource, v->flags, op, &obj, true, false);
+	obj_of(&obj, old);
+	/* A new name for a file the walk cannot place (a disconnected dentry from
+	 * open_by_handle_at, linked by AT_EMPTY_PATH) would place it outside. */
+	if (fo.guard)
+		return guard(op, &obj);
+	if (new_parent && dentry_resource(new_parent, &nfo) && !nfo.guard &&
+	    nfo.resource == fo.resource)
+		return 0;
+	return decide(fo.resource, fo.flags, op, &obj, true, false);
 }
 
 SEC("lsm/inode_link")
@@ -398,7 +696,172 @@ int BPF_PROG(jitd_rename, struct inode *old_dir, struct dentry *old_dentry, stru
 {
 	if (ret)
 		return prior(ret);
-	return check_move(old_dentry, new_dentry->d_parent, JITD_OP_RENAME);
+	ret = check_move(old_dentry, new_dentry->d_parent, JITD_OP_RENAME);
+	if (!ret)
+		ret = check_change(old_dentry, JITD_OP_RENAME, true);
+	/* The target, when it exists, is replaced (or exchanged): removed from its name. */
+	if (!ret)
+		ret = check_change(new_dentry, JITD_OP_UNLINK, true);
+	return ret;
+}
+
+SEC("lsm/inode_unlink")
+int BPF_PROG(jitd_unlink, struct inode *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_UNLINK, true);
+}
+
+SEC("lsm/inode_rmdir")
+int BPF_PROG(jitd_rmdir, struct inode *dir, struct dentry *dentry, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_UNLINK, true);
+}
+
+/*
+ * Hooks whose arguments changed across 5.10..7.2 (an idmap or user namespace came
+ * first): one program per signature; the agent loads the one matching the kernel's
+ * BTF (kern_open) and says which in `jitctl status`.
+ */
+SEC("lsm/inode_setattr")
+int BPF_PROG(jitd_setattr, struct dentry *dentry, struct iattr *attr, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_SETATTR, false);
+}
+
+SEC("lsm/inode_setattr")
+int BPF_PROG(jitd_setattr_id, void *idmap, struct dentry *dentry, struct iattr *attr, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_SETATTR, false);
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(jitd_setxattr, struct dentry *dentry, const char *name, const void *value,
+	     size_t size, int flags, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_XATTR, false);
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(jitd_setxattr_id, void *idmap, struct dentry *dentry, const char *name,
+	     const void *value, size_t size, int flags, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_XATTR, false);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(jitd_rmxattr, struct dentry *dentry, const char *name, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_XATTR, false);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(jitd_rmxattr_id, void *idmap, struct dentry *dentry, const char *name, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_XATTR, false);
+}
+
+/* POSIX ACLs have hooks of their own since 6.2 (before, they were xattrs). */
+SEC("lsm/inode_set_acl")
+int BPF_PROG(jitd_setacl_id, void *idmap, struct dentry *dentry, const char *acl_name,
+	     void *kacl, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_XATTR, false);
+}
+
+SEC("lsm/inode_remove_acl")
+int BPF_PROG(jitd_rmacl_id, void *idmap, struct dentry *dentry, const char *acl_name, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_change(dentry, JITD_OP_XATTR, false);
+}
+
+/*
+ * The destination a socket address names, as the stack will use it: IPv4 as
+ * ::ffff:a.b.c.d; the unspecified address as loopback (the kernel connects 0.0.0.0
+ * and :: to the local host); AF_UNSPEC as AF_INET (udp_sendmsg and ping accept it so).
+ * Returns false when the address is not an IP destination (or is too short for the
+ * protocol, which then rejects the call itself).
+ */
+static __always_inline bool ip_dest(const void *uaddr, int len, struct jitd_net_key *key,
+				    __u16 *family)
+{
+	__u16 fam = 0;
+
+	if (!uaddr || len < (int)sizeof(fam))
+		return false;
+	if (bpf_probe_read_kernel(&fam, sizeof(fam), uaddr))
+		return false; /* unreadable: the kernel itself will fail the call */
+	if (fam == AF_INET || fam == AF_UNSPEC) {
+		struct sockaddr_in sin = {};
+
+		if (len < (int)sizeof(sin) || bpf_probe_read_kernel(&sin, sizeof(sin), uaddr))
+			return false;
+		if (fam == AF_UNSPEC && !sin.sin_addr.s_addr && !sin.sin_port)
+			return false; /* a disconnect (connect with AF_UNSPEC), no destination */
+		if (!sin.sin_addr.s_addr)
+			sin.sin_addr.s_addr = bpf_htonl(0x7f000001);
+		key->addr[10] = 0xff;
+		key->addr[11] = 0xff;
+		__builtin_memcpy(&key->addr[12], &sin.sin_addr.s_addr, 4);
+		key->port = sin.sin_port;
+		*family = AF_INET;
+		return true;
+	}
+	if (fam == AF_INET6) {
+		struct sockaddr_in6 sin6 = {};
+
+		if (len < 24 || bpf_probe_read_kernel(&sin6, 24, uaddr))
+			return false; /* SIN6_LEN_RFC2133 is the shortest the stack takes */
+		__u32 w[4];
+
+		__builtin_memcpy(w, &sin6.sin6_addr, 16);
+		if (!w[0] && !w[1] && !w[2] && !w[3]) {
+			w[3] = bpf_htonl(1); /* :: connects to ::1 */
+		} else if (!w[0] && !w[1] && w[2] == bpf_htonl(0xffff) && !w[3]) {
+			w[3] = bpf_htonl(0x7f000001); /* ::ffff:0.0.0.0 to 127.0.0.1 */
+		}
+		__builtin_memcpy(key->addr, w, 16);
+		key->port = sin6.sin6_port;
+		*family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+/* The protected network resource of a destination key, or NULL (exact port, then any). */
+static __always_inline struct jitd_net_val *net_lookup(struct jitd_net_key *key)
+{
+	struct jitd_net_val *v;
+
+	key->prefixlen = 16 + 128;
+	v = bpf_map_lookup_elem(&nets, key);
+	if (!v) {
+		__u16 port = key->port;
+
+		key->port = 0;
+		v = bpf_map_lookup_elem(&nets, key);
+		key->port = port;
+	}
+	return v;
 }
 
 /*
@@ -412,39 +875,12 @@ static __always_inline int check_sockaddr(const void *uaddr, int len, __u8 op)
 	struct object obj = {};
 	__u16 family = 0;
 
-	if (!uaddr || len < (int)sizeof(family))
+	if (!ip_dest(uaddr, len, &key, &family))
 		return 0;
-	if (bpf_probe_read_kernel(&family, sizeof(family), uaddr))
-		return 0; /* unreadable: the kernel itself will fail the call */
-	if (family == AF_INET) {
-		struct sockaddr_in sin = {};
-
-		if (len < (int)sizeof(sin) || bpf_probe_read_kernel(&sin, sizeof(sin), uaddr))
-			return 0; /* too short: the protocol rejects it with EINVAL */
-		key.addr[10] = 0xff;
-		key.addr[11] = 0xff;
-		__builtin_memcpy(&key.addr[12], &sin.sin_addr.s_addr, 4);
-		key.port = sin.sin_port;
-	} else if (family == AF_INET6) {
-		struct sockaddr_in6 sin6 = {};
-
-		if (len < 24 || bpf_probe_read_kernel(&sin6, 24, uaddr))
-			return 0; /* SIN6_LEN_RFC2133 is the shortest the stack takes */
-		__builtin_memcpy(key.addr, &sin6.sin6_addr, 16);
-		key.port = sin6.sin6_port;
-	} else {
-		return 0;
-	}
 	obj.family = family;
 	obj.port = bpf_ntohs(key.port);
 	__builtin_memcpy(obj.addr, key.addr, 16);
-
-	key.prefixlen = 16 + 128;
-	v = bpf_map_lookup_elem(&nets, &key);
-	if (!v) {
-		key.port = 0;
-		v = bpf_map_lookup_elem(&nets, &key);
-	}
+	v = net_lookup(&key);
 	if (!v)
 		return 0;
 	return decide(v->resource, 0, op, &obj, true, true);
@@ -470,6 +906,77 @@ int BPF_PROG(jitd_sendmsg, struct socket *sock, struct msghdr *msg, int size, in
 	if (!name)
 		return 0;
 	return check_sockaddr(name, msg->msg_namelen, JITD_OP_SENDMSG);
+}
+
+/*
+ * SCTP: connectx and friends pass a packed list of sockaddr_in/sockaddr_in6. Every
+ * address is looked up; the first protected one is decided. A list longer than
+ * JITD_SCTP_ADDRS addresses cannot be checked here: a guard denies it.
+ */
+SEC("lsm/sctp_bind_connect")
+int BPF_PROG(jitd_sctp, struct sock *sk, int optname, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	struct jitd_net_key key = {};
+	struct jitd_net_val *v = NULL;
+	struct object obj = {};
+	char *p = (char *)address;
+	__u16 family = 0;
+	__u32 off = 0;
+
+	if (ret)
+		return prior(ret);
+	if (optname != SCTP_SOCKOPT_CONNECTX_OLD && optname != SCTP_SOCKOPT_CONNECTX &&
+	    optname != SCTP_SOCKOPT_CONNECTX3 && optname != SCTP_SENDMSG_CONNECT &&
+	    optname != SCTP_PRIMARY_ADDR && optname != SCTP_SET_PEER_PRIMARY_ADDR)
+		return 0; /* bind: a local address */
+	for (int i = 0; i < JITD_SCTP_ADDRS && !v; i++) {
+		if (off >= (__u32)addrlen || off > 4096)
+			break;
+		__builtin_memset(&key, 0, sizeof(key));
+		if (!ip_dest(p + off, addrlen - off, &key, &family))
+			return 0; /* not an address SCTP takes: it rejects the call */
+		v = net_lookup(&key);
+		off += family == AF_INET6 ? 28 : 16;
+	}
+	if (!v) {
+		if (off < (__u32)addrlen)
+			return guard(JITD_OP_CONNECT, &obj);
+		return 0;
+	}
+	obj.family = family;
+	obj.port = bpf_ntohs(key.port);
+	__builtin_memcpy(obj.addr, key.addr, 16);
+	return decide(v->resource, 0, JITD_OP_CONNECT, &obj, true, true);
+}
+
+static __always_inline bool net_protected(void)
+{
+	__u32 zero = 0;
+	struct jitd_config *c = bpf_map_lookup_elem(&jconfig, &zero);
+
+	/* An array's slot 0 always exists; NULL would be a broken map: guard anyway. */
+	return !c || (c->flags & JITD_CFG_NET);
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(jitd_socket, int family, int type, int protocol, int kern, int ret)
+{
+	struct object obj = {};
+	int t = type & SOCK_TYPE_MASK;
+
+	if (ret)
+		return prior(ret);
+	if (kern)
+		return 0;
+	if (family != AF_PACKET && family != AF_XDP && t != SOCK_PACKET &&
+	    !(t == SOCK_RAW && (family == AF_INET || family == AF_INET6)))
+		return 0;
+	if (!net_protected())
+		return 0;
+	obj.family = family;
+	obj.port = t;
+	return guard(JITD_OP_SOCKET, &obj);
 }
 
 /* The nearest cgroup of task t (its own or an ancestor) that holds a cgroup grant, or 0. */
@@ -527,7 +1034,7 @@ int BPF_PROG(jitd_ptrace, struct task_struct *child, unsigned int mode, int ret)
 {
 	if (ret)
 		return prior(ret);
-	return check_ptrace(bpf_get_current_task_btf(), child);
+	return check_ptrace(current_task(), child);
 }
 
 SEC("lsm/ptrace_traceme")
@@ -535,5 +1042,5 @@ int BPF_PROG(jitd_traceme, struct task_struct *parent, int ret)
 {
 	if (ret)
 		return prior(ret);
-	return check_ptrace(parent, bpf_get_current_task_btf());
+	return check_ptrace(parent, current_task());
 }

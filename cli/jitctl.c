@@ -1010,6 +1010,30 @@ static const char *status_int(const json_t *o, const char *key, char *buf, size_
 	return buf;
 }
 
+/* What the kernel enforces and how (status "kernel"): lockdown, subject, walk, hooks. */
+static void kernel_print(const json_t *k)
+{
+	char a[512], b[512];
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(k))
+		return;
+	(void)v;
+	status_line("lockdown:", "%s (%s)", status_str(k, "lockdown", "unknown", a, sizeof(a)),
+		    status_str(k, "lockdown_note", "", b, sizeof(b)));
+	status_line("subject:", "%s", status_str(k, "subject", "unknown", a, sizeof(a)));
+	status_line("dir walk:", "%s (bound %s levels)",
+		    status_str(k, "directory_walk", "unknown", a, sizeof(a)),
+		    status_int(k, "directory_walk_bound", b, sizeof(b)));
+	json_object_foreach(json_object_get(k, "hooks"), key, v)
+	{
+		snprintf(a, sizeof(a), "%s", key);
+		status_line("hook:", "%s: %s", sanitize(a),
+			    status_str(json_object_get(k, "hooks"), key, "?", b, sizeof(b)));
+	}
+}
+
 static void status_print(const json_t *st)
 {
 	json_t *enforcing = json_object_get(st, "enforcing");
@@ -1077,6 +1101,7 @@ static void status_print(const json_t *st)
 		    status_int(json_object_get(st, "grants"), "active", n1, sizeof(n1)));
 	status_line("self-test:", "%s", status_str(st, "selftest", "unknown", a, sizeof(a)));
 	status_line("lsm:", "%s", status_str(st, "lsm", "unknown", a, sizeof(a)));
+	kernel_print(json_object_get(st, "kernel"));
 	status_line("pid:", "%s", status_int(st, "pid", n1, sizeof(n1)));
 	status_line("started:", "%s", status_str(st, "started", "unknown", a, sizeof(a)));
 }

@@ -17,12 +17,17 @@
 #define JITD_MAX_GRANTS 65536	 /* kernel grant keys */
 #define JITD_MAX_EXEMPT 1024	 /* exempt uids and exempt cgroups, each */
 #define JITD_RINGBUF_BYTES (1 << 20)
-#define JITD_DPARENT_DEPTH 32	 /* d_parent levels walked above an opened file */
+#define JITD_DPARENT_DEPTH 1024 /* d_parent levels walked; deeper on a protected fs: deny */
+#define JITD_FAST_DEPTH 32	  /* of which by direct loads (the hot path); the rest by probe reads */
+#define JITD_SCTP_ADDRS 8	 /* addresses checked in one SCTP connectx; more: deny */
 #define JITD_CGROUP_DEPTH 16	 /* cgroup ancestor levels checked */
 #define JITD_COMM_LEN 16
 
 /* Resource id of a decision that is about a grant's cgroup, not a resource (ptrace). */
 #define JITD_RES_NONE 0u
+/* Resource id of a guard decision: no resource, but the subject may not do it (changing
+ * its login uid, a file the d_parent walk cannot place, a raw or packet socket). */
+#define JITD_RES_GUARD 0xfffffffeu
 /* Resource id reserved for the agent's enforcement self-test (exempt subjects too). */
 #define JITD_RES_SELFTEST 0xffffffffu
 /* Grant key uid meaning "any uid" (a pure cgroup grant). */
@@ -74,8 +79,25 @@ enum jitd_op {
 	JITD_OP_SENDMSG = 4,
 	JITD_OP_LINK = 5,
 	JITD_OP_RENAME = 6,
-	JITD_OP_PTRACE = 7 /* ptrace, /proc/PID/mem, process_vm_*: object = target pid + cgroup */
+	JITD_OP_PTRACE = 7, /* ptrace, /proc/PID/mem, process_vm_*: object = target pid + cgroup */
+	JITD_OP_SETATTR = 8,  /* truncate, chmod, chown, utimes */
+	JITD_OP_XATTR = 9,    /* set or remove an extended attribute or ACL */
+	JITD_OP_UNLINK = 10,  /* unlink, rmdir, or a rename over it */
+	JITD_OP_LOGINUID = 11, /* opening /proc/PID/loginuid for writing */
+	JITD_OP_SOCKET = 12,   /* a raw or packet socket: family, type in object */
+	JITD_OP_MAX = 12
 };
+
+/* jitd_config: one element, index 0, written by the agent. */
+enum jitd_config_flags {
+	JITD_CFG_NET = 1u << 0 /* the policy protects network destinations: no raw sockets */
+};
+
+struct jitd_config {
+	__u32 flags; /* enum jitd_config_flags */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct jitd_config) == 8, "jitd_config size");
 
 enum jitd_decision {
 	JITD_DENY = 0,

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# run.sh BUILD_DIR MODE      (MODE: tests | systemd | bench | demo)
+# run.sh BUILD_DIR MODE      (MODE: tests | systemd | bench | demo | smoke)
 #
 # Build an initramfs (busybox-static, jitd, jitctl, the test programs and the shared
 # libraries they need) and boot Debian kernels of BUILD_DIR/kernels/list under qemu (TCG),
@@ -29,11 +29,11 @@ die() {
 	exit 1
 }
 
-[ $# -eq 2 ] || die "usage: run.sh BUILD_DIR tests|systemd|bench|demo"
+[ $# -eq 2 ] || die "usage: run.sh BUILD_DIR tests|systemd|bench|demo|smoke"
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
 case "$MODE" in
-tests | systemd | bench | demo) ;;
+tests | systemd | bench | demo | smoke) ;;
 *) die "unknown mode '$MODE' (tests, systemd, bench or demo)" ;;
 esac
 
@@ -223,7 +223,7 @@ short_ver() {
 
 # The version prefixes of the kernels this mode boots; none: all of the list.
 case "$MODE" in
-tests) MODE_KERNELS="" ;;
+tests | smoke) MODE_KERNELS="" ;;
 systemd | demo) MODE_KERNELS="6.1. 6.12." ;;
 bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
 esac
@@ -263,7 +263,7 @@ boot() {
 		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet $APPEND $extra" \
 		-nodefaults -vga none -serial stdio -display none -no-reboot \
 		-m "$MEM" -smp "$SMP" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
-		if [ "$MODE" = tests ] || [ "$MODE" = systemd ]; then
+		if [ "$MODE" = tests ] || [ "$MODE" = systemd ] || [ "$MODE" = smoke ]; then
 			awk -v tag="[$tag]" '
 				/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
 				{ print tag, $0; fflush() }'
@@ -293,7 +293,7 @@ boot() {
 		failed=1
 	else
 		rc=$(sed -n 's/^JITD-VM-DONE rc=\([0-9]*\).*/\1/p' "$log" | tail -n1)
-		if [ "$MODE" = tests ] || [ "$MODE" = systemd ]; then
+		if [ "$MODE" = tests ] || [ "$MODE" = systemd ] || [ "$MODE" = smoke ]; then
 			if ! grep -qE '^(PASS|FAIL|SKIP) ' "$log"; then
 				echo "FAIL [$tag] vm-tests-ran: the VM printed no test results (see $log)"
 				failed=1
@@ -315,7 +315,7 @@ for k in "${kernels[@]}"; do
 	ver=${k%% *}
 	path=${k#* }
 	tag=$(short_ver "$ver")
-	case "$MODE" in tests | systemd) ;; *) echo "=== $MODE on $ver ===" ;; esac
+	case "$MODE" in tests | systemd | smoke) ;; *) echo "=== $MODE on $ver ===" ;; esac
 	QEMU_EXTRA=()
 	if [ "$MODE" = systemd ]; then
 		# A fresh disk per kernel (NVMe: built into 6.1 and 6.12) for jitd's state and audit
