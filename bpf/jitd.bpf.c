@@ -528,12 +528,19 @@ static __always_inline bool dentry_resource(struct dentry *d, struct found *out)
 }
 
 /* One of inode's dentries (a stacked file's real inode has no dentry of its own here). */
+/* 7.x moved d_alias out of the named union d_u (CO-RE flavour: same struct dentry). */
+struct dentry___anon_alias {
+	struct hlist_node d_alias;
+} __attribute__((preserve_access_index));
+
 static __always_inline __u64 inode_alias(struct inode *inode)
 {
 	__u64 first = (__u64)BPF_CORE_READ(inode, i_dentry.first);
 
 	if (!first)
 		return 0;
+	if (bpf_core_field_exists(struct dentry___anon_alias, d_alias))
+		return first - bpf_core_field_offset(struct dentry___anon_alias, d_alias);
 	return first - bpf_core_field_offset(struct dentry, d_u.d_alias);
 }
 

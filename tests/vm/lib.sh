@@ -106,7 +106,7 @@ show_jitd_log() {
 }
 
 # start_jitd [NAME]: start jitd in the background and wait until `jitctl status` says it
-# enforces (up to JITD_START_WAIT seconds, default 60: TCG is slow). Reports NAME (default
+# enforces (up to JITD_START_WAIT seconds, default 120: TCG is slow, the verifier slower). Reports NAME (default
 # jitd-start) as PASS or FAIL.
 start_jitd() {
 	_sname=${1:-jitd-start}
@@ -117,7 +117,7 @@ start_jitd() {
 	JITD_PID=$!
 	_t0=$(now)
 	_i=0
-	while [ $_i -lt $((${JITD_START_WAIT:-60} * 5)) ]; do
+	while [ $_i -lt $((${JITD_START_WAIT:-120} * 5)) ]; do
 		if jitctl status >/tmp/.status.out 2>&1; then
 			pass "$_sname"
 			echo "jitd pid $JITD_PID enforcing after $(fsub "$(now)" "$_t0")s"
@@ -133,7 +133,7 @@ start_jitd() {
 		sleep 0.2
 		_i=$((_i + 1))
 	done
-	fail "$_sname" "jitctl status not 0 after ${JITD_START_WAIT:-60} s: $(tr '\n' ' ' </tmp/.status.out | head -c 300)"
+	fail "$_sname" "jitctl status not 0 after ${JITD_START_WAIT:-120} s: $(tr '\n' ' ' </tmp/.status.out | head -c 300)"
 	show_jitd_log
 	return 1
 }
