@@ -645,15 +645,16 @@ int BPF_PROG(jitd_open, struct file *file, int ret)
  * A change to a protected object other than opening it (attributes, xattrs, removal,
  * being renamed or replaced): like a write open, a grant for its resource allows it.
  * dir_final: a protected directory itself may not be removed or renamed at all.
+ * own_only: only objects protected by their own entry (not as members of a subtree).
  */
-static __always_inline int check_change(struct dentry *d, __u8 op, bool dir_final)
+static __always_inline int check_change(struct dentry *d, __u8 op, bool dir_final, bool own_only)
 {
 	struct object obj = {};
 	struct found fo;
 
 	if (!d || !d->d_inode)
 		return 0; /* a negative dentry: nothing there to protect */
-	if (!dentry_resource(d, &fo))
+	if (!dentry_resource(d, &fo) || (own_only && fo.via_parent))
 		return 0;
 	obj_of(&obj, d);
 	if (fo.guard)
@@ -704,11 +705,13 @@ int BPF_PROG(jitd_rename, struct inode *old_dir, struct dentry *old_dentry, stru
 	if (ret)
 		return prior(ret);
 	ret = check_move(old_dentry, new_dentry->d_parent, JITD_OP_RENAME);
+	/* A protected file renamed away frees its name for a file of the renamer's: a
+	 * grant is needed (within a protected subtree, check_move has said all). */
 	if (!ret)
-		ret = check_change(old_dentry, JITD_OP_RENAME, true);
+		ret = check_change(old_dentry, JITD_OP_RENAME, true, true);
 	/* The target, when it exists, is replaced (or exchanged): removed from its name. */
 	if (!ret)
-		ret = check_change(new_dentry, JITD_OP_UNLINK, true);
+		ret = check_change(new_dentry, JITD_OP_UNLINK, true, false);
 	return ret;
 }
 
@@ -717,7 +720,7 @@ int BPF_PROG(jitd_unlink, struct inode *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_UNLINK, true);
+	return check_change(dentry, JITD_OP_UNLINK, true, false);
 }
 
 SEC("lsm/inode_rmdir")
@@ -725,7 +728,7 @@ int BPF_PROG(jitd_rmdir, struct inode *dir, struct dentry *dentry, int ret)
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_UNLINK, true);
+	return check_change(dentry, JITD_OP_UNLINK, true, false);
 }
 
 /*
@@ -738,7 +741,7 @@ int BPF_PROG(jitd_setattr, struct dentry *dentry, struct iattr *attr, int ret)
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_SETATTR, false);
+	return check_change(dentry, JITD_OP_SETATTR, false, false);
 }
 
 SEC("lsm/inode_setattr")
@@ -746,7 +749,7 @@ int BPF_PROG(jitd_setattr_id, void *idmap, struct dentry *dentry, struct iattr *
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_SETATTR, false);
+	return check_change(dentry, JITD_OP_SETATTR, false, false);
 }
 
 SEC("lsm/inode_setxattr")
@@ -755,7 +758,7 @@ int BPF_PROG(jitd_setxattr, struct dentry *dentry, const char *name, const void 
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_XATTR, false);
+	return check_change(dentry, JITD_OP_XATTR, false, false);
 }
 
 SEC("lsm/inode_setxattr")
@@ -764,7 +767,7 @@ int BPF_PROG(jitd_setxattr_id, void *idmap, struct dentry *dentry, const char *n
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_XATTR, false);
+	return check_change(dentry, JITD_OP_XATTR, false, false);
 }
 
 SEC("lsm/inode_removexattr")
@@ -772,7 +775,7 @@ int BPF_PROG(jitd_rmxattr, struct dentry *dentry, const char *name, int ret)
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_XATTR, false);
+	return check_change(dentry, JITD_OP_XATTR, false, false);
 }
 
 SEC("lsm/inode_removexattr")
@@ -780,7 +783,7 @@ int BPF_PROG(jitd_rmxattr_id, void *idmap, struct dentry *dentry, const char *na
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_XATTR, false);
+	return check_change(dentry, JITD_OP_XATTR, false, false);
 }
 
 /* POSIX ACLs have hooks of their own since 6.2 (before, they were xattrs). */
@@ -790,7 +793,7 @@ int BPF_PROG(jitd_setacl_id, void *idmap, struct dentry *dentry, const char *acl
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_XATTR, false);
+	return check_change(dentry, JITD_OP_XATTR, false, false);
 }
 
 SEC("lsm/inode_remove_acl")
@@ -798,7 +801,7 @@ int BPF_PROG(jitd_rmacl_id, void *idmap, struct dentry *dentry, const char *acl_
 {
 	if (ret)
 		return prior(ret);
-	return check_change(dentry, JITD_OP_XATTR, false);
+	return check_change(dentry, JITD_OP_XATTR, false, false);
 }
 
 /*

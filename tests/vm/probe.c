@@ -28,6 +28,8 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <linux/if_ether.h>
 #include <unistd.h>
 
 #define EXIT_EPERM 10
@@ -63,7 +65,14 @@ static int usage(void)
 		"|\n"
 		"             rename A B | connect ADDR PORT | sendto ADDR PORT | ctl SOCKET LINE |\n"
 		"             as UID[:GID] CMD... | loginuid N CMD... | cgexec CGPATH CMD... |\n"
-		"             suroot CMD... | flood N PATH\n");
+		"             suroot CMD... | flood N PATH | setloginuid N | chmod PATH MODE |\n"
+		"             chown PATH UID | truncate PATH | setxattr PATH | rmxattr PATH |\n"
+		"             unlink PATH | rmdir PATH | byhandle PATH MOUNT | rawsock | raw6sock |\n"
+		"             packetsock | udpsock | sendto-unspec ADDR PORT |\n"
+		"             opath-hold PATH READY GO | deepmk DIR N | deepdirs DIR N |\n"
+		"             deepopen DIR N |\n"
+		"             deepmv SRC DIR N | sctp-connect ADDR PORT |\n"
+		"             sctp-connectx PORT ADDR...\n");
 	return 2;
 }
 
@@ -495,6 +504,178 @@ static int cmd_sock(const char *path)
 	return 0;
 }
 
+/* truncate PATH to its own size: the setattr route, without changing the contents. */
+static int cmd_truncate(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return report(errno);
+	return report(truncate(path, st.st_size) < 0 ? errno : 0);
+}
+
+/* open_by_handle_at: reach PATH by a file handle, not by a name (CAP_DAC_READ_SEARCH). */
+static int cmd_byhandle(const char *path, const char *mnt)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char buf[128];
+	} h;
+	int mount_id, mfd, fd;
+
+	h.fh.handle_bytes = sizeof(h.buf);
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
+		return report(errno);
+	mfd = open(mnt, O_PATH | O_CLOEXEC);
+	if (mfd < 0)
+		return report(errno);
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_CLOEXEC);
+	close(mfd);
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+static int cmd_socket(int family, int type, int proto)
+{
+	int fd = socket(family, type | SOCK_CLOEXEC, proto);
+
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
+/*
+ * SCTP: connect(2), or the connectx socket option with a packed list of IPv4 addresses
+ * (the address list route). Refused means the LSM let it through.
+ */
+static int cmd_sctp(int argc, char **argv, int connectx)
+{
+	struct sockaddr_storage ss[8];
+	char packed[8 * sizeof(struct sockaddr_in6)];
+	size_t off = 0;
+	socklen_t len;
+	int fd, err = 0;
+
+	if (argc < 2 || argc > 9)
+		return usage();
+	for (int i = 1; i < argc; i++) {
+		if (parse_addr(argv[i], argv[0], &ss[i - 1], &len) < 0)
+			return usage();
+		memcpy(packed + off, &ss[i - 1], len);
+		off += len;
+	}
+	fd = socket(ss[0].ss_family, SOCK_STREAM | SOCK_CLOEXEC, 132 /* IPPROTO_SCTP */);
+	if (fd < 0)
+		return report(errno);
+	alarm(20);
+	if (connectx) {
+		if (setsockopt(fd, 132 /* SOL_SCTP */, 110 /* SCTP_SOCKOPT_CONNECTX */, packed,
+			       off) < 0)
+			err = errno;
+	} else if (connect(fd, (struct sockaddr *)&ss[0], len) < 0) {
+		err = errno;
+	}
+	alarm(0);
+	close(fd);
+	return report(err == ECONNREFUSED || err == ECONNRESET ? 0 : err);
+}
+
+/* sendto with sa_family AF_UNSPEC: udp_sendmsg takes it as AF_INET. */
+static int cmd_sendto_unspec(const char *addr, const char *port)
+{
+	struct sockaddr_in in = { .sin_family = AF_UNSPEC, .sin_port = htons(atoi(port)) };
+	int fd, err = 0;
+
+	if (inet_pton(AF_INET, addr, &in.sin_addr) != 1)
+		return usage();
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	if (sendto(fd, "probe", 5, 0, (struct sockaddr *)&in, sizeof(in)) < 0)
+		err = errno;
+	close(fd);
+	return report(err == ECONNREFUSED ? 0 : err);
+}
+
+/*
+ * Hold PATH by an O_PATH descriptor, create READY, wait (up to 60 s) for GO to exist,
+ * then reopen the held inode through /proc/self/fd for reading: what someone keeps
+ * across a replacement of the file under its name.
+ */
+static int cmd_opath_hold(const char *path, const char *ready, const char *go)
+{
+	char proc[64];
+	int fd = open(path, O_PATH | O_CLOEXEC), rfd;
+
+	if (fd < 0)
+		return report(errno);
+	rfd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (rfd >= 0)
+		close(rfd);
+	for (int i = 0; i < 1200 && access(go, F_OK); i++)
+		usleep(50000);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	rfd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0)
+		return report(errno);
+	close(rfd);
+	return report(0);
+}
+
+/*
+ * DIR/d/d/.../d (N levels) by *at() calls, so the depth is not limited by PATH_MAX.
+ * deepmk makes them and a file f at the bottom; deepopen opens that f for reading (the
+ * directories by O_PATH, which opens nothing); deepmv renames SRC to the bottom.
+ */
+static int deep_dir(const char *dir, long n, int make)
+{
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	for (long i = 0; fd >= 0 && i < n; i++) {
+		int next;
+
+		if (make && mkdirat(fd, "d", 0755) < 0 && errno != EEXIST) {
+			close(fd);
+			return -errno;
+		}
+		next = openat(fd, "d", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static int cmd_deep(const char *what, const char *dir, const char *n_s, const char *src)
+{
+	long n = atol(n_s);
+	int fd = deep_dir(dir, n, !strcmp(what, "deepmk") || !strcmp(what, "deepdirs")), f, err = 0;
+
+	if (fd < 0)
+		return report(-fd);
+	if (!strcmp(what, "deepdirs")) {
+		/* the directories only */
+	} else if (!strcmp(what, "deepmk")) {
+		f = openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (f < 0 || write(f, "deep\n", 5) != 5)
+			err = errno;
+		if (f >= 0)
+			close(f);
+	} else if (!strcmp(what, "deepopen")) {
+		f = openat(fd, "f", O_RDONLY | O_CLOEXEC);
+		if (f < 0)
+			err = errno;
+		else
+			close(f);
+	} else if (renameat(AT_FDCWD, src, fd, "f") < 0) {
+		err = errno;
+	}
+	close(fd);
+	return report(err);
+}
+
 /* Open PATH n times as fast as possible; print "eperm=A ok=B other=C" (the audit flood). */
 static int cmd_flood(const char *n_s, const char *path)
 {
@@ -569,5 +750,44 @@ int main(int argc, char **argv)
 		return cmd_suroot(argv);
 	if (!strcmp(cmd, "flood") && argc == 2)
 		return cmd_flood(argv[0], argv[1]);
+	if (!strcmp(cmd, "setloginuid") && argc == 1)
+		return report(write_file("/proc/self/loginuid", argv[0]));
+	if (!strcmp(cmd, "chmod") && argc == 2)
+		return report(chmod(argv[0], strtol(argv[1], NULL, 8)) < 0 ? errno : 0);
+	if (!strcmp(cmd, "chown") && argc == 2)
+		return report(chown(argv[0], atoi(argv[1]), -1) < 0 ? errno : 0);
+	if (!strcmp(cmd, "truncate") && argc == 1)
+		return cmd_truncate(argv[0]);
+	if (!strcmp(cmd, "setxattr") && argc == 1)
+		return report(setxattr(argv[0], "user.jitd", "x", 1, 0) < 0 ? errno : 0);
+	if (!strcmp(cmd, "rmxattr") && argc == 1)
+		return report(removexattr(argv[0], "user.jitd") < 0 ? errno : 0);
+	if (!strcmp(cmd, "unlink") && argc == 1)
+		return report(unlink(argv[0]) < 0 ? errno : 0);
+	if (!strcmp(cmd, "rmdir") && argc == 1)
+		return report(rmdir(argv[0]) < 0 ? errno : 0);
+	if (!strcmp(cmd, "byhandle") && argc == 2)
+		return cmd_byhandle(argv[0], argv[1]);
+	if (!strcmp(cmd, "rawsock") && argc == 0)
+		return cmd_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (!strcmp(cmd, "raw6sock") && argc == 0)
+		return cmd_socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+	if (!strcmp(cmd, "packetsock") && argc == 0)
+		return cmd_socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	if (!strcmp(cmd, "udpsock") && argc == 0)
+		return cmd_socket(AF_INET, SOCK_DGRAM, 0);
+	if (!strcmp(cmd, "sctp-connect") && argc == 2)
+		return cmd_sctp(2, (char *[]){ argv[1], argv[0] }, 0);
+	if (!strcmp(cmd, "sctp-connectx") && argc >= 2)
+		return cmd_sctp(argc, argv, 1);
+	if (!strcmp(cmd, "sendto-unspec") && argc == 2)
+		return cmd_sendto_unspec(argv[0], argv[1]);
+	if (!strcmp(cmd, "opath-hold") && argc == 3)
+		return cmd_opath_hold(argv[0], argv[1], argv[2]);
+	if ((!strcmp(cmd, "deepmk") || !strcmp(cmd, "deepopen") || !strcmp(cmd, "deepdirs")) &&
+	    argc == 2)
+		return cmd_deep(cmd, argv[0], argv[1], NULL);
+	if (!strcmp(cmd, "deepmv") && argc == 3)
+		return cmd_deep(cmd, argv[1], argv[2], argv[0]);
 	return usage();
 }

@@ -125,6 +125,11 @@ setup_files() {
 	chown 0:0 "$SUID"
 	chmod 4755 "$SUID"
 	mkdir -p /sys/fs/cgroup/exempt /sys/fs/cgroup/jtest/sub
+	# for attack.sh: a protected directory on tmpfs, a hard link out of the vault made
+	# before jitd starts, and a file the attacker's suite may change
+	mkdir -p /run/tvault && echo t >/run/tvault/t.txt && chmod 755 /run/tvault
+	chmod 644 /run/tvault/t.txt
+	ln /srv/vault/a/b/c/deep.txt /srv/scratch/pre-jitd-vault-link
 }
 
 setup_files
@@ -332,6 +337,11 @@ expect bypass-copy-and-exec-tool-denied EPERM $P as 1001 $P copyexec /opt/bin/to
 expect bypass-rename-in-vault-by-root-owner-ok ok $P rename /srv/vault/a/b/c/deep.txt /srv/vault/a/moved.txt
 expect bypass-renamed-vault-file-still-denied EPERM $P as 1001 $P open /srv/vault/a/moved.txt
 expect bypass-renamed-vault-file-root-ok ok $P open /srv/vault/a/moved.txt
+
+# ------------------------------------------------------------------ attacker's suite
+
+# Every route to a protected object the kernel side closes (attack.sh).
+. /tests/attack.sh
 
 # ------------------------------------------------------------------ audit
 
@@ -694,6 +704,8 @@ if start_jitd audit-restart-after-unread-flood; then
 	out=$(jitctl audit verify "$AUDIT" 2>&1)
 	check audit-verify-after-restart-with-backlog "$out" test "$(echo "$out" | cut -c1-2)" = OK
 fi
+
+attack_reloads
 
 # ------------------------------------------------------------------ done
 
