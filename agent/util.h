@@ -45,7 +45,7 @@ dev_t util_udev(uint64_t kdev);
  * -errno of stat(). */
 int util_cgroup_id(const char *root, const char *path, uint64_t *id);
 
-/* Stable 32-bit id of a resource name (FNV-1a); never 0 or 0xffffffff. */
+/* Stable 32-bit id of a resource name (FNV-1a); never 0, 0xfffffffe or 0xffffffff (reserved). */
 uint32_t util_resource_id(const char *name);
 
 /* Write data to path atomically: temp file in the same directory, fsync, rename,

@@ -6,6 +6,10 @@
 # Fetch the Debian cloud kernels the VM tests boot into OUTDIR once: 5.10 (bullseye), 6.1
 # and 6.12 (bookworm) and 7.2 (sid). Write OUTDIR/list with one "VERSION PATH_TO_VMLINUZ"
 # line each, in that order, and OUTDIR/VERSION/package with the .deb it came from.
+# Of each kernel, also keep the modules the VM tests load that Debian builds as modules
+# (MODULES: overlayfs and SCTP) and what they depend on, decompressed for busybox's insmod, in
+# OUTDIR/VERSION/modules/, with OUTDIR/VERSION/modules/order naming them in the order to load
+# them; a kernel downloaded before without them gets them from its package downloaded again.
 # With "btf", also print the 6.1 kernel's vmlinux.h (from its BTF) on stdout; everything
 # else goes to stderr so that stdout stays a clean header.
 #
@@ -18,7 +22,8 @@
 # and signature checking is never turned off. `rm -rf OUTDIR/apt` starts these over.
 #
 # Of each kernel, the unsigned image is preferred and the signed package of the same
-# version (the same build, with a signature appended) taken when the mirror lacks it.
+# version (the same build, with a signature appended) taken when the mirror lacks it. The
+# modules are in the image's package, or since 7.x in linux-modules-VERSION of the same version.
 set -euo pipefail
 
 die() {
@@ -43,11 +48,16 @@ KERNELS=(
 	"sid linux-image-cloud-amd64 7.2."
 )
 HOST_SUITE=bookworm # the machine's own apt serves this suite
+# The modules tests/vm/init.sh loads (the overlayfs and SCTP tests need them); those they
+# depend on come along.
+MODULES=(overlay sctp)
 KEYRING=${DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 
 for tool in apt-cache apt-get dpkg-deb od dd; do
 	command -v "$tool" >/dev/null || die "'$tool' not found (this needs Debian 12; run 'make deps')"
 done
+# objcopy reads a module's dependencies (kmod's modinfo need not be installed).
+command -v objcopy >/dev/null || die "'objcopy' not found (binutils, which gcc brings; run 'make deps')"
 [ -s "$KEYRING" ] || die "no keyring $KEYRING to verify Debian's Release files (apt-get install debian-archive-keyring, or set DEBIAN_KEYRING)"
 
 mkdir -p "$OUTDIR"
@@ -190,30 +200,129 @@ resolve() {
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
 
-# fetch VERSION: OUTDIR/VERSION/vmlinuz from the suite at hand; fails when no package of
-# VERSION could be downloaded. The unsigned image first; sid keeps the image in linux-binary-*
-# (usr/lib/modules/*/vmlinuz*), its linux-image-* only depends on it.
+# download DIR PKG: apt-get download PKG (NAME or NAME=VERSION) of the suite at hand into DIR,
+# made anew in a directory _apt can enter, and set DEB to the .deb; fails, saying why, when
+# apt-get fails.
+DEB=""
+download() {
+	local dir=$1 p=$2
+	rm -rf "$dir"
+	mkdir -p "$dir" || die "cannot make $dir"
+	# apt-get download writes into the current directory; _apt must be able to write it.
+	chmod 0777 "$dir"
+	log "downloading $p"
+	if ! (cd "$dir" && apt-get -q "${APT[@]}" download "$p") >"$dir/log" 2>&1; then
+		log "apt-get download $p failed: $({ grep -E '^E: ' "$dir/log" || grep -E '^W: ' "$dir/log"; } | head -n1)"
+		return 1
+	fi
+	DEB=$(ls "$dir"/*.deb 2>/dev/null | head -n1)
+	[ -n "$DEB" ] || die "apt-get download $p produced no .deb"
+}
+
+# unko FILE OUT: the module FILE (.ko, .ko.xz, .ko.zst or .ko.gz) decompressed into OUT;
+# busybox's insmod reads uncompressed modules only.
+unko() {
+	local tool=""
+	case "$1" in
+	*.ko.xz) tool=xz ;;
+	*.ko.zst) tool=zstd ;;
+	*.ko.gz) tool=gzip ;;
+	*.ko) ;;
+	*) die "unknown compression of the module $1" ;;
+	esac
+	if [ -z "$tool" ]; then
+		cp "$1" "$2" || die "cannot copy $1"
+	else
+		command -v "$tool" >/dev/null || die "'$tool' not found for the module $1 (run 'make deps')"
+		"$tool" -dcq "$1" >"$2" || die "$tool cannot decompress the module $1"
+	fi
+	[ "$(od -An -tx1 -N4 "$2" | tr -d ' \n')" = 7f454c46 ] ||
+		die "the module $1 is no ELF file once decompressed"
+}
+
+# add_module NAME [NEEDED_BY]: for keep_modules, whose locals it uses (ver, out, path, seen,
+# order): the modules NAME depends on (modinfo -F depends, from its .modinfo section), then
+# NAME, decompressed into out and appended to order.
+add_module() {
+	local m=$1 f=${path[$1]:-} deps d
+	[ -z "${seen[$m]:-}" ] || return 0
+	seen[$m]=1
+	[ -n "$f" ] || die "the modules of $ver lack $m (needed by ${2:-the VM tests})"
+	unko "$f" "$out/$m.ko"
+	objcopy -O binary --only-section=.modinfo "$out/$m.ko" "$out/$m.modinfo" ||
+		die "cannot read the .modinfo section of $f (objcopy)"
+	deps=$(tr '\0' '\n' <"$out/$m.modinfo" | sed -n 's/^depends=//p' | tr ',' ' ')
+	rm -f "$out/$m.modinfo"
+	for d in $deps; do
+		add_module "$d" "$m"
+	done
+	order+=("$m.ko")
+}
+
+# keep_modules VERSION TREE: MODULES and, recursively, the modules they depend on (the hard
+# dependencies of modinfo's depends=; soft ones, as libcrc32c's on crc32c, are left to the
+# kernel, which builds crc32c in), from VERSION's modules in TREE, an unpacked package
+# (lib/modules/VERSION/, or usr/lib/modules/VERSION/ since 7.x), decompressed into
+# OUTDIR/VERSION/modules/ with "order", their file names dependencies first. Fails, naming
+# them in MISSING, when TREE lacks modules of MODULES; dies when it lacks a dependency.
+MISSING=""
+keep_modules() {
+	local ver=$1 tree=$2 out="$OUTDIR/$1/modules.tmp" f n m
+	local -A path=() seen=()
+	local order=()
+	while IFS= read -r f; do
+		n=${f##*/}
+		n=${n%%.ko*}
+		path[${n//-/_}]=$f # a module's name has _ where its file name may have -
+	done < <(find "$tree/lib/modules/$ver" "$tree/usr/lib/modules/$ver" -type f -name '*.ko*' 2>/dev/null)
+	MISSING=""
+	for m in "${MODULES[@]}"; do
+		[ -n "${path[$m]:-}" ] || MISSING+="${MISSING:+ }$m"
+	done
+	[ -z "$MISSING" ] || return 1
+	rm -rf "$out"
+	mkdir -p "$out" || die "cannot make $out"
+	for m in "${MODULES[@]}"; do
+		add_module "$m"
+	done
+	printf '%s\n' "${order[@]}" >"$out/order" || die "cannot write $out/order"
+	rm -rf "$OUTDIR/$ver/modules"
+	mv "$out" "$OUTDIR/$ver/modules" || die "cannot move $out into place"
+	log "$ver: modules ${order[*]} in $OUTDIR/$ver/modules"
+}
+
+# get_modules VERSION TREE PKG_VERSION DIR: keep_modules VERSION of TREE, the unpacked kernel
+# package of version PKG_VERSION, or when it has none (7.x's linux-binary-* holds the image
+# only) of linux-modules-VERSION=PKG_VERSION of the suite at hand, downloaded into DIR and
+# unpacked into TREE. Dies when neither has them.
+get_modules() {
+	local ver=$1 tree=$2 pv=$3 dir=$4
+	keep_modules "$ver" "$tree" && return 0
+	log "$ver: no $MISSING in its kernel package; trying linux-modules-$ver"
+	download "$dir" "linux-modules-$ver=$pv" ||
+		die "the package of $ver lacks the modules $MISSING and linux-modules-$ver=$pv cannot be downloaded (see above): change get_modules in tests/vm/kernels.sh to where this kernel keeps its modules"
+	dpkg-deb -x "$DEB" "$tree" || die "dpkg-deb -x $DEB failed"
+	keep_modules "$ver" "$tree" ||
+		die "neither the package of $ver nor linux-modules-$ver=$pv has the modules $MISSING (lib/modules/$ver/, usr/lib/modules/$ver/): change MODULES or get_modules in tests/vm/kernels.sh"
+}
+
+# fetch VERSION: OUTDIR/VERSION/vmlinuz and its modules from the suite at hand; fails when no
+# package of VERSION could be downloaded. The unsigned image first; sid keeps the image in
+# linux-binary-* (usr/lib/modules/*/vmlinuz*), its linux-image-* only depends on it.
 fetch() {
-	local ver=$1 dir="$OUTDIR/$1" tmp p deb vmlinuz cands=()
+	local ver=$1 dir="$OUTDIR/$1" tmp p vmlinuz cands=()
 	for p in "linux-image-$ver-unsigned" "linux-binary-unsigned-$ver" "linux-binary-$ver" "linux-image-$ver"; do
 		apt-cache "${APT[@]}" show "$p" >/dev/null 2>&1 && cands+=("$p")
 	done
 	[ ${#cands[@]} -gt 0 ] || return 1
 	tmp=$(mktemp -d "$OUTDIR/.dl.XXXXXX")
 	cleanup+=("$tmp")
-	# apt-get download writes into the current directory; _apt must be able to write it.
-	chmod 0777 "$tmp"
+	chmod 0755 "$tmp" # for _apt, who downloads into it (download)
 	for p in "${cands[@]}"; do
-		rm -rf "$tmp/x" "$tmp"/*.deb
-		log "downloading $p"
-		if ! (cd "$tmp" && apt-get -q "${APT[@]}" download "$p") >"$tmp/log" 2>&1; then
-			log "apt-get download $p failed: $(grep -E '^(E|W): ' "$tmp/log" | head -n1)"
-			continue
-		fi
-		deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n1)
-		[ -n "$deb" ] || die "apt-get download $p produced no .deb"
+		rm -rf "$tmp/x"
+		download "$tmp/p" "$p" || continue
 		mkdir "$tmp/x"
-		dpkg-deb -x "$deb" "$tmp/x" || die "dpkg-deb -x $deb failed"
+		dpkg-deb -x "$DEB" "$tmp/x" || die "dpkg-deb -x $DEB failed"
 		vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-* "$tmp"/x/usr/lib/modules/*/vmlinuz* 2>/dev/null | head -n1)
 		if [ -z "$vmlinuz" ]; then
 			log "$p holds no kernel image (boot/vmlinuz-*, usr/lib/modules/*/vmlinuz*)"
@@ -223,7 +332,8 @@ fetch() {
 		mkdir -p "$dir" && cp "$vmlinuz" "$dir/vmlinuz.tmp" || die "cannot copy $vmlinuz to $dir"
 		cp "$(ls "$tmp"/x/boot/config-* "$tmp"/x/usr/lib/modules/*/config 2>/dev/null | head -n1)" \
 			"$dir/config" 2>/dev/null || true
-		basename "$deb" >"$dir/package"
+		basename "$DEB" >"$dir/package"
+		get_modules "$ver" "$tmp/x" "$(dpkg-deb -f "$DEB" Version)" "$tmp/m"
 		mv "$dir/vmlinuz.tmp" "$dir/vmlinuz" || die "cannot move $dir/vmlinuz.tmp into place"
 		rm -rf "$tmp"
 		log "$ver: $dir/vmlinuz (from $(cat "$dir/package"))"
@@ -231,6 +341,38 @@ fetch() {
 	done
 	rm -rf "$tmp"
 	return 1
+}
+
+# refetch_modules VERSION SUITE: the modules of a kernel downloaded without them, from the
+# package OUTDIR/VERSION/vmlinuz came from (OUTDIR/VERSION/package: NAME_VERSION_ARCH.deb)
+# downloaded again from SUITE, the suite at hand.
+refetch_modules() {
+	local ver=$1 suite=$2 file name pv tmp
+	file=$(cat "$OUTDIR/$ver/package" 2>/dev/null) || true
+	case "$file" in
+	*_*_*.deb) ;;
+	*) die "$OUTDIR/$ver has a vmlinuz but no package file naming the .deb it came from: rm -rf $OUTDIR/$ver and run 'make kernels' again" ;;
+	esac
+	name=${file%%_*}
+	pv=${file#*_}
+	pv=${pv%_*}
+	pv=${pv//%3a/:} # apt's file names spell an epoch's colon %3a
+	log "$ver: no modules kept yet; downloading $name $pv again for them"
+	tmp=$(mktemp -d "$OUTDIR/.dl.XXXXXX")
+	cleanup+=("$tmp")
+	chmod 0755 "$tmp" # for _apt, who downloads into it (download)
+	if ! download "$tmp/p" "$name=$pv"; then
+		[ -z "${updated[$suite]:-}" ] ||
+			die "cannot download $name=$pv from $suite again (see above)"
+		log "running apt-get update of $suite and retrying"
+		update "$suite"
+		download "$tmp/p" "$name=$pv" ||
+			die "cannot download $name=$pv, the package of $OUTDIR/$ver/vmlinuz, from $suite again (no longer on the mirror?): rm -rf $OUTDIR/$ver and run 'make kernels' again to fetch $ver anew with its modules"
+	fi
+	mkdir "$tmp/x"
+	dpkg-deb -x "$DEB" "$tmp/x" || die "dpkg-deb -x $DEB failed"
+	get_modules "$ver" "$tmp/x" "$pv" "$tmp/m"
+	rm -rf "$tmp"
 }
 
 list_tmp="$OUTDIR/list.tmp"
@@ -254,7 +396,10 @@ for k in "${KERNELS[@]}"; do
 		"$series"*) ;;
 		*) die "$suite's $meta depends on $pkg, not a $series kernel: change KERNELS in tests/vm/kernels.sh (and the kernels that tests/vm/run.sh names)" ;;
 		esac
-		[ ! -s "$OUTDIR/$ver/vmlinuz" ] || break
+		if [ -s "$OUTDIR/$ver/vmlinuz" ]; then
+			[ -s "$OUTDIR/$ver/modules/order" ] || refetch_modules "$ver" "$suite"
+			break
+		fi
 		fetch "$ver" && break
 		[ $try = 1 ] && [ -z "${updated[$suite]:-}" ] ||
 			die "cannot download $ver from $suite (tried linux-image-$ver-unsigned, linux-binary-unsigned-$ver, linux-binary-$ver and linux-image-$ver; see above)"

@@ -44,7 +44,7 @@ INITRD="$VMDIR/initramfs-$MODE.cpio"
 # A tests boot takes about 20 s under TCG here; the bound only has to stop a hung VM.
 case "$MODE" in
 bench) TIMEOUT=${VM_TIMEOUT:-900} ;;
-*) TIMEOUT=${VM_TIMEOUT:-300} ;;
+*) TIMEOUT=${VM_TIMEOUT:-900} ;;
 esac
 MEM=${VM_MEM:-1024}
 SMP=${VM_SMP:-1}
@@ -120,6 +120,27 @@ pack() {
 	mv "$INITRD.tmp" "$INITRD"
 }
 
+# install_modules ROOT: the modules tests/vm/kernels.sh kept of every kernel of the list
+# (overlayfs, SCTP and what they depend on, uncompressed) in ROOT/lib/modules/VERSION/jitd/
+# with their load order in "order": the one initramfs boots every kernel, and /init loads
+# those of the kernel it runs on.
+install_modules() {
+	local root=$1 ver path mods m
+	while read -r ver path; do
+		[ -n "$ver" ] || continue
+		mods="$(dirname "$path")/modules"
+		[ -s "$mods/order" ] || die "no modules of $ver in $mods (run 'make kernels')"
+		mkdir -p "$root/lib/modules/$ver/jitd" || die "cannot make $root/lib/modules/$ver/jitd"
+		while read -r m; do
+			[ -n "$m" ] || continue
+			install -m 0644 "$mods/$m" "$root/lib/modules/$ver/jitd/$m" ||
+				die "cannot copy the module $mods/$m (run 'make kernels')"
+		done <"$mods/order"
+		install -m 0644 "$mods/order" "$root/lib/modules/$ver/jitd/order" ||
+			die "cannot copy $mods/order"
+	done <"$BUILD/kernels/list"
+}
+
 # The busybox initramfs of the tests, bench and demo modes.
 build_busybox_root() {
 	rm -rf "$ROOT"
@@ -161,6 +182,7 @@ build_busybox_root() {
 	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n' >"$ROOT/etc/nsswitch.conf"
 	printf '127.0.0.1 localhost\n::1 localhost\n' >"$ROOT/etc/hosts"
 	install -m 0755 "$SRC/tests/vm/init.sh" "$ROOT/init"
+	install_modules "$ROOT"
 
 	# The kernel opens /dev/console for /init before anything is mounted.
 	mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
