@@ -30,6 +30,31 @@ mode=$(cat /tests/mode 2>/dev/null)
 echo "JITD-VM-BOOT kernel=$(uname -r) mode=$mode"
 echo "lsm: $(cat /sys/kernel/security/lsm 2>&1)"
 
+# The modules of this kernel the tests need that Debian builds as modules (overlayfs, SCTP
+# and what they depend on), which tests/vm/run.sh puts in /lib/modules/$(uname -r)/jitd/ with
+# "order" listing them dependencies first. One line says what loaded and what did not; a
+# module that fails does not stop the boot (a test that needs one checks /proc/filesystems
+# or /proc/net/protocols).
+mdir=/lib/modules/$(uname -r)/jitd
+if [ -s "$mdir/order" ]; then
+	loaded=""
+	failed=""
+	while read -r m; do
+		[ -n "$m" ] || continue
+		name=${m%.ko}
+		if [ -d "/sys/module/$name" ]; then
+			loaded="$loaded $name" # built in, or loaded already
+		elif err=$(insmod "$mdir/$m" 2>&1); then
+			loaded="$loaded $name"
+		else
+			failed="$failed $name ($(echo "${err:-insmod failed}" | tr '\n' ' ' | sed 's/ *$//'))"
+		fi
+	done <"$mdir/order"
+	echo "modules:${loaded:- none}${failed:+; failed:$failed}"
+else
+	echo "modules: none in the initramfs for $(uname -r)"
+fi
+
 if [ -f "/tests/$mode.sh" ]; then
 	sh "/tests/$mode.sh"
 	rc=$?
