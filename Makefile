@@ -36,7 +36,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := agent/util.c agent/policy.c agent/audit_fmt.c agent/audit_log.c agent/request.c
 AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c agent/audit_sub.c \
-	      agent/pathwatch.c agent/scope.c
+	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
@@ -88,9 +88,9 @@ $(OUTPUT)/tests/nop: tests/vm/nop.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@
 
-$(OUTPUT)/tests/bench: tests/bench/bench.c $(SKELS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/bench: tests/bench/bench.c agent/lsm_hooks.c $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< agent/lsm_hooks.c $(LDLIBS) -o $@
 
 # Debian packages needed to build and test (run as root on Debian 12).
 deps:

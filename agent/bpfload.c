@@ -22,6 +22,7 @@
 #include "jitd.h"
 #include "util.h"
 #include "jitd.skel.h"
+#include "lsm_hooks.h"
 
 /* A protected inode and the policy path it was found under. */
 struct inode_path {
@@ -94,101 +95,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return fputs(line, stderr);
 }
 
-/*
- * Programs of hooks whose signature changed across the kernels we support: each is
- * loaded only where the kernel's hook has its `struct dentry *` argument at `arg`.
- * A group (same hook) with no match on a kernel that has the hook is an error: that
- * hook would not be enforced. A hook missing from the kernel (inode_set_acl before
- * 6.2, where ACLs are xattrs and the xattr hooks cover them) is reported, not fatal.
- */
-static const struct variant {
-	const char *prog, *hook;
-	int arg;
-} variants[] = {
-	{ "jitd_setattr", "inode_setattr", 0 },
-	{ "jitd_setattr_id", "inode_setattr", 1 },
-	{ "jitd_setxattr", "inode_setxattr", 0 },
-	{ "jitd_setxattr_id", "inode_setxattr", 1 },
-	{ "jitd_rmxattr", "inode_removexattr", 0 },
-	{ "jitd_rmxattr_id", "inode_removexattr", 1 },
-	{ "jitd_setacl_id", "inode_set_acl", 1 },
-	{ "jitd_rmacl_id", "inode_remove_acl", 1 },
-};
-
-/* The position of the first `struct dentry *` argument of LSM hook `hook` in the
- * kernel's BTF; -1 if it has none, -ENOENT if the kernel has no such hook. */
-static int hook_dentry_arg(const struct btf *btf, const char *hook)
-{
-	char fn[128];
-	const struct btf_type *t;
-	const struct btf_param *p;
-	int id;
-
-	snprintf(fn, sizeof(fn), "bpf_lsm_%s", hook);
-	id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
-	if (id < 0)
-		return -ENOENT;
-	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-	if (!t || !btf_is_func_proto(t))
-		return -ENOENT;
-	p = btf_params(t);
-	for (int i = 0; i < btf_vlen(t); i++) {
-		const struct btf_type *pt = btf__type_by_id(btf, p[i].type);
-
-		if (!pt || !btf_is_ptr(pt))
-			continue;
-		pt = btf__type_by_id(btf, pt->type);
-		if (pt && btf_is_struct(pt) && !strcmp(btf__name_by_offset(btf, pt->name_off), "dentry"))
-			return i;
-	}
-	return -1;
-}
-
-/* Choose which signature variant of each changed hook to load. */
-static int choose_variants(struct kern *k)
-{
-	struct btf *btf = btf__load_vmlinux_btf();
-	int err = 0;
-
-	if (!btf) {
-		log_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; jitd needs "
-			"CONFIG_DEBUG_INFO_BTF",
-			strerror(errno));
-		return -errno;
-	}
-	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
-		const struct variant *v = &variants[i];
-		struct bpf_program *prog =
-			bpf_object__find_program_by_name(k->skel->obj, v->prog);
-		int arg = hook_dentry_arg(btf, v->hook);
-		bool any = false;
-
-		if (!prog)
-			continue;
-		bpf_program__set_autoload(prog, arg == v->arg);
-		if (arg == v->arg)
-			json_object_set_new(k->hooks, v->hook, json_string(v->prog));
-		/* the group's last variant: did any match? */
-		if (i + 1 < sizeof(variants) / sizeof(variants[0]) &&
-		    !strcmp(variants[i + 1].hook, v->hook))
-			continue;
-		for (size_t j = 0; j < sizeof(variants) / sizeof(variants[0]); j++)
-			if (!strcmp(variants[j].hook, v->hook) && variants[j].arg == arg)
-				any = true;
-		if (arg == -ENOENT) {
-			json_object_set_new(k->hooks, v->hook, json_string("not in this kernel"));
-			log_info("LSM hook %s is not in this kernel; not needed there", v->hook);
-		} else if (!any) {
-			log_err("LSM hook %s has a signature this jitd does not know (dentry at "
-				"argument %d): it would not be enforced; refusing to start",
-				v->hook, arg);
-			err = -EOPNOTSUPP;
-		}
-	}
-	btf__free(btf);
-	return err;
-}
-
 static void pin_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", JITD_PIN_DIR, name);
@@ -239,9 +145,11 @@ int kern_open(struct kern **out)
 		log_err("cannot open BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	err = choose_variants(k);
-	if (err)
+	err = lsm_hooks_choose(k->skel->obj, k->hooks);
+	if (err) {
+		log_err("refusing to start: a hook would go unenforced on this kernel");
 		goto fail;
+	}
 	bpf_object__for_each_map(map, k->skel->obj)
 	{
 		pin_path(path, sizeof(path), bpf_map__name(map));

@@ -74,3 +74,80 @@ int BPF_PROG(min_traceme, struct task_struct *parent, int ret)
 {
 	return touch(ret);
 }
+
+/* The hooks jitd added for changes, SCTP and sockets (variants as jitd's: lsm_hooks.c). */
+SEC("lsm/inode_unlink")
+int BPF_PROG(min_unlink, struct inode *dir, struct dentry *d, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_rmdir")
+int BPF_PROG(min_rmdir, struct inode *dir, struct dentry *d, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_setattr")
+int BPF_PROG(min_setattr, struct dentry *d, struct iattr *attr, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_setattr")
+int BPF_PROG(min_setattr_id, void *idmap, struct dentry *d, struct iattr *attr, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(min_setxattr, struct dentry *d, const char *name, const void *value, size_t size,
+	     int flags, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(min_setxattr_id, void *idmap, struct dentry *d, const char *name,
+	     const void *value, size_t size, int flags, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(min_rmxattr, struct dentry *d, const char *name, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(min_rmxattr_id, void *idmap, struct dentry *d, const char *name, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_set_acl")
+int BPF_PROG(min_setacl_id, void *idmap, struct dentry *d, const char *acl_name, void *kacl,
+	     int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_remove_acl")
+int BPF_PROG(min_rmacl_id, void *idmap, struct dentry *d, const char *acl_name, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/sctp_bind_connect")
+int BPF_PROG(min_sctp, struct sock *sk, int optname, struct sockaddr *address, int addrlen,
+	     int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/socket_create")
+int BPF_PROG(min_socket, int family, int type, int protocol, int kern, int ret)
+{
+	return touch(ret);
+}

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `make bench`, run as root inside the VM (no jitd running): time per
- * operation of open+close, fork+exec and TCP connect under
+ * operation of open+close, fork+exec, TCP connect (socket_create and socket_connect),
+ * and chmod (inode_setattr, the cost every change hook adds) under
  *   none  - no LSM programs attached,
  *   min   - the cheapest possible hooks (bench_min.bpf.c: one lookup, allow),
  *   jitd  - jitd's own programs with 1,000 resources and 10,000 active grants,
@@ -30,6 +31,7 @@
 #include "jitd_abi.h"
 #include "jitd.skel.h"
 #include "bench_min.skel.h"
+#include "lsm_hooks.h"
 
 #define ROUNDS 31
 #define N_RESOURCES 1000
@@ -44,11 +46,11 @@
 #define PORT 7000
 
 enum cfg { CFG_NONE, CFG_MIN, CFG_JITD, N_CFG };
-enum op { OP_OPEN, OP_EXEC, OP_CONNECT, N_OP };
+enum op { OP_OPEN, OP_EXEC, OP_CONNECT, OP_CHMOD, N_OP };
 enum target { T_UNPROT, T_GRANTED, N_T };
 
-static const char *op_names[] = { "open+close", "fork+exec", "tcp connect" };
-static const int batch[] = { 2000, 40, 300 };
+static const char *op_names[] = { "open+close", "fork+exec", "tcp connect", "chmod" };
+static const int batch[] = { 2000, 40, 300, 2000 };
 
 static double samples[N_CFG][N_OP][N_T][ROUNDS];
 static struct jitd_bpf *jskel;
@@ -171,8 +173,12 @@ static double run_batch(enum op op, enum target t, int n)
 		case OP_EXEC:
 			do_exec(t == T_GRANTED ? PROT_BIN : UNPROT_BIN);
 			break;
-		default:
+		case OP_CONNECT:
 			do_connect(t == T_GRANTED ? PROT_ADDR : UNPROT_ADDR);
+			break;
+		default:
+			if (chmod(t == T_GRANTED ? PROT_FILE : UNPROT_FILE, 0644))
+				die("chmod");
 			break;
 		}
 	}
@@ -271,7 +277,7 @@ static void fill_jitd_maps(void)
 	}
 }
 
-static struct bpf_link *links[16];
+static struct bpf_link *links[32];
 static int n_links;
 
 static void attach(enum cfg c)
@@ -283,6 +289,8 @@ static void attach(enum cfg c)
 		return;
 	bpf_object__for_each_program(prog, obj)
 	{
+		if (!bpf_program__autoload(prog))
+			continue; /* the other kernels' signature */
 		links[n_links] = bpf_program__attach(prog);
 		if (!links[n_links])
 			die(bpf_program__name(prog));
@@ -329,9 +337,13 @@ int main(int argc, char **argv)
 	copy_file(nop, PROT_BIN);
 	listener = start_listener();
 
-	jskel = jitd_bpf__open_and_load();
-	mskel = bench_min_bpf__open_and_load();
+	jskel = jitd_bpf__open();
+	mskel = bench_min_bpf__open();
 	if (!jskel || !mskel)
+		die("open BPF objects");
+	if (lsm_hooks_choose(jskel->obj, NULL) || lsm_hooks_choose(mskel->obj, NULL))
+		die("choose hook variants");
+	if (jitd_bpf__load(jskel) || bench_min_bpf__load(mskel))
 		die("load BPF objects");
 	fill_jitd_maps();
 	rb = ring_buffer__new(bpf_map__fd(jskel->maps.events), drain, NULL, NULL);

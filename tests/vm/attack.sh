@@ -72,8 +72,11 @@ check attack-ctl-governed-root-is-alice-to-jitd "got: $out" contains "$out" "uid
 n_after=$(jitctl list --json | grep -o '"id"' | wc -l)
 check attack-ctl-governed-root-grant-changed-nothing "grants $n_before -> $n_after" \
 	test "$n_before" = "$n_after"
-out=$($GOV jitctl revoke 1 2>&1)
-check attack-ctl-governed-root-cannot-revoke "got: $out" contains "$out" "EPERM|only|not allowed|may not"
+G_B=$(grant_or_fail attack-ctl-grant-bob-secrets secrets --user bob --for 60s)
+out=$($GOV jitctl revoke "$G_B" 2>&1)
+check attack-ctl-governed-root-cannot-revoke-bobs-grant "got: $out" contains "$out" "may not revoke"
+check attack-ctl-bobs-grant-still-active "grant $G_B: $(jfield "$G_B" state)" state_is "$G_B" active
+[ -n "$G_B" ] && revoke "$G_B"
 check attack-ctl-governed-root-status-ok "jitctl status as governed root failed" $GOV jitctl status
 out=$(jitctl status --json 2>&1)
 check attack-ctl-status-names-lockdown "got: $(echo "$out" | head -c 300)" contains "$out" '"lockdown": ?"'

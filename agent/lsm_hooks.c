@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Which LSM hook programs of a BPF object fit the running kernel: see lsm_hooks.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/btf.h>
+
+#include "lsm_hooks.h"
+
+/* Hooks whose dentry argument moved, and whether the kernel may lack them (ACL hooks
+ * came in 6.2; before, ACLs were xattrs and the xattr hooks see them). */
+static const struct {
+	const char *hook;
+	bool optional;
+} changed[] = {
+	{ "inode_setattr", false },	{ "inode_setxattr", false }, { "inode_removexattr", false },
+	{ "inode_set_acl", true },	{ "inode_remove_acl", true },
+};
+
+/* The position of the first `struct dentry *` argument of LSM hook `hook` in the
+ * kernel's BTF; -1 if it has none, -ENOENT if the kernel has no such hook. */
+static int hook_dentry_arg(const struct btf *btf, const char *hook)
+{
+	const struct btf_type *t;
+	const struct btf_param *p;
+	char fn[128];
+	int id;
+
+	snprintf(fn, sizeof(fn), "bpf_lsm_%s", hook);
+	id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
+	if (id < 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_func_proto(t))
+		return -ENOENT;
+	p = btf_params(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const struct btf_type *pt = btf__type_by_id(btf, p[i].type);
+
+		if (!pt || !btf_is_ptr(pt))
+			continue;
+		pt = btf__type_by_id(btf, pt->type);
+		if (pt && btf_is_struct(pt) &&
+		    !strcmp(btf__name_by_offset(btf, pt->name_off), "dentry"))
+			return i;
+	}
+	return -1;
+}
+
+/* Choose among obj's programs of one changed hook. */
+static int choose_hook(struct bpf_object *obj, const struct btf *btf, size_t c, json_t *hooks)
+{
+	int arg = hook_dentry_arg(btf, changed[c].hook);
+	struct bpf_program *prog;
+	char sec[64];
+	bool any = false, matched = false;
+
+	snprintf(sec, sizeof(sec), "lsm/%s", changed[c].hook);
+	bpf_object__for_each_program(prog, obj)
+	{
+		const char *name = bpf_program__name(prog);
+		size_t len = strlen(name);
+		int want = len > 3 && !strcmp(name + len - 3, "_id") ? 1 : 0;
+
+		if (strcmp(bpf_program__section_name(prog), sec))
+			continue;
+		any = true;
+		bpf_program__set_autoload(prog, arg == want);
+		if (arg == want) {
+			matched = true;
+			if (hooks)
+				json_object_set_new(hooks, changed[c].hook, json_string(name));
+		}
+	}
+	if (!any || matched)
+		return 0;
+	if (arg == -ENOENT) {
+		if (hooks)
+			json_object_set_new(hooks, changed[c].hook, json_string("not in this kernel"));
+		if (changed[c].optional)
+			return 0;
+		fprintf(stderr, "<3>jitd: this kernel has no LSM hook %s: it cannot be enforced\n",
+			changed[c].hook);
+		return -EOPNOTSUPP;
+	}
+	fprintf(stderr,
+		"<3>jitd: LSM hook %s has a signature this jitd does not know (dentry at argument "
+		"%d): it would not be enforced\n",
+		changed[c].hook, arg);
+	return -EOPNOTSUPP;
+}
+
+int lsm_hooks_choose(struct bpf_object *obj, json_t *hooks)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int err = 0;
+
+	if (!btf) {
+		err = -errno;
+		fprintf(stderr, "<3>jitd: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; "
+				"jitd needs CONFIG_DEBUG_INFO_BTF\n",
+			strerror(errno));
+		return err;
+	}
+	for (size_t c = 0; c < sizeof(changed) / sizeof(changed[0]); c++) {
+		int r = choose_hook(obj, btf, c, hooks);
+
+		if (r && !err)
+			err = r;
+	}
+	btf__free(btf);
+	return err;
+}
