@@ -85,7 +85,7 @@ check attack-ctl-status-names-walk-bound "no directory_walk_bound" contains "$ou
 # ------------------------------------------------------------------ depth
 
 # Below the fast walk (32 levels by direct loads): the probe-read walk finds the vault.
-$P deepmk /srv/vault/deep 100 >/dev/null
+mkdir -p /srv/vault/deep && $P deepmk /srv/vault/deep 100 >/dev/null
 chmod -R a+rX /srv/vault/deep
 denied attack-depth-100-levels-in-vault-denied open $P as 1001 $P deepopen /srv/vault/deep 100
 G_D=$(grant_or_fail attack-depth-grant-vault vault --user alice --for 60s)
@@ -100,11 +100,11 @@ expect attack-depth-alice-moves-file-60-levels-down-ok ok $P as 1001 $P deepmv /
 denied attack-depth-moved-down-still-denied open $P as 1001 $P deepopen /srv/vault/alice2 60
 # Past the bound (256 levels) the walk cannot say: on a file system that holds a protected
 # directory, a non-exempt subject is denied (a guard record); elsewhere, nothing changes.
-$P deepmk /srv/scratch/deepx 300 >/dev/null
+mkdir -p /srv/scratch/deepx && $P deepmk /srv/scratch/deepx 300 >/dev/null
 chmod -R a+rX /srv/scratch/deepx
 denied attack-depth-300-levels-on-protected-fs-denied open $P as 1001 $P deepopen /srv/scratch/deepx 300
 expect attack-depth-300-levels-exempt-root-ok ok $P deepopen /srv/scratch/deepx 300
-$P deepmk /tmp/deepx 300 >/dev/null
+mkdir -p /tmp/deepx && $P deepmk /tmp/deepx 300 >/dev/null
 chmod -R a+rX /tmp/deepx
 expect attack-depth-300-levels-on-unprotected-fs-ok ok $P as 1001 $P deepopen /tmp/deepx 300
 check attack-depth-guard-record-names-jitd-guard "no (jitd guard) deny record" \

@@ -284,7 +284,7 @@ boot() {
 		-kernel "$path" -initrd "$INITRD" \
 		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet $APPEND $extra" \
 		-nodefaults -vga none -serial stdio -display none -no-reboot \
-		-m "$MEM" -smp "$SMP" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$log" |
+		-m "$MEM" -smp "$SMP" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		if [ "$MODE" = tests ] || [ "$MODE" = systemd ] || [ "$MODE" = smoke ]; then
 			awk -v tag="[$tag]" '
 				/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
