@@ -219,6 +219,16 @@ static __always_inline __u32 current_loginuid(void)
 }
 
 /*
+ * The task's real uid from its objective credentials (real_cred). Not the current
+ * (subjective) ones: a file system may override those with its mounter's while it
+ * works for the task (overlayfs opens the real file as the mounter, often root).
+ */
+static __always_inline __u32 current_real_uid(void)
+{
+	return BPF_CORE_READ(current_task(), real_cred, uid.val);
+}
+
+/*
  * The id of the current task's cgroup at `level` below its own (0: its own cgroup, 1:
  * its parent, ...), 0 past the root. Kernels with get_current_task_btf have the
  * ancestor helper in LSM programs; 5.10 walks the cgroup's parents by probe reads.
@@ -314,8 +324,7 @@ static __always_inline bool find_grant(__u32 res, __u32 subj, __u64 *grant_id)
 static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct object *obj,
 				  bool record_allow, bool grants_apply)
 {
-	__u64 uid_gid = bpf_get_current_uid_gid();
-	__u32 uid = (__u32)uid_gid;
+	__u32 uid = current_real_uid();
 	__u32 loginuid = current_loginuid();
 	__u32 subj = loginuid != JITD_NO_LOGINUID ? loginuid : uid;
 	__u64 grant_id = 0;

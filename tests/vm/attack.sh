@@ -50,6 +50,8 @@ not_eperm() {
 	fi
 }
 
+# /srv/vault/a/moved.txt is the vault file (tests.sh renamed deep.txt there).
+
 # ------------------------------------------------------------------ identity
 
 # A task whose login uid is unset (services, cron, containers) may set it unprivileged:
@@ -167,7 +169,7 @@ check attack-names-replacement-window-under-churn-below-2s "worst ${worst}s" fcm
 # ------------------------------------------------------------------ stacked and other views
 
 denied attack-view-proc-self-root-denied open $P as 1001 $P open /proc/self/root/srv/secret.txt
-(cd /srv/vault/a && $P as 1001 $P open /proc/self/cwd/b/c/deep.txt) >/tmp/.cwd.out 2>&1
+(cd /srv/vault/a/b && $P as 1001 $P open /proc/self/cwd/../moved.txt) >/tmp/.cwd.out 2>&1
 check attack-view-proc-self-cwd-in-vault-denied "got: $(cat /tmp/.cwd.out)" \
 	test "$(tail -n 1 /tmp/.cwd.out)" = EPERM
 expect attack-view-proc-self-root-unprotected-ok ok $P as 1001 $P open /proc/self/root/srv/public.txt
@@ -187,7 +189,7 @@ esac
 # A bind mount made in alice's own user and mount namespace: same dentries, same walk.
 [ -w /proc/sys/kernel/unprivileged_userns_clone ] && echo 1 >/proc/sys/kernel/unprivileged_userns_clone
 mkdir -p /tmp/ubind && chmod 777 /tmp/ubind
-$P as 1001 unshare -Urm sh -c "mount --bind /srv/vault /tmp/ubind && $P open /tmp/ubind/a/b/c/deep.txt" \
+$P as 1001 unshare -Urm sh -c "mount --bind /srv/vault /tmp/ubind && $P open /tmp/ubind/a/moved.txt" \
 	>/tmp/.userns.out 2>&1
 if grep -qiE 'unshare|mount' /tmp/.userns.out && ! grep -q EPERM /tmp/.userns.out; then
 	skip attack-view-userns-bind-mount "no user namespace for alice: $(head -c 200 /tmp/.userns.out)"
@@ -201,7 +203,7 @@ if grep -qw overlay /proc/filesystems; then
 	mkdir -p /tmp/ovl/up /tmp/ovl/work /tmp/ovl/m
 	if mount -t overlay overlay -o lowerdir=/srv,upperdir=/tmp/ovl/up,workdir=/tmp/ovl/work /tmp/ovl/m; then
 		denied attack-view-overlay-lower-protected-file-denied open $P as 1001 $P open /tmp/ovl/m/secret.txt
-		denied attack-view-overlay-lower-vault-subtree-denied open $P as 1001 $P open /tmp/ovl/m/vault/a/b/c/deep.txt
+		denied attack-view-overlay-lower-vault-subtree-denied open $P as 1001 $P open /tmp/ovl/m/vault/a/moved.txt
 		expect attack-view-overlay-lower-unprotected-ok ok $P as 1001 $P open /tmp/ovl/m/public.txt
 		cp /opt/bin/tool /tmp/ovl-lower-tool 2>/dev/null
 		G_O=$(grant_or_fail attack-view-overlay-grant-secrets secrets --user alice --for 60s)
@@ -222,9 +224,9 @@ denied attack-change-governed-root-chmod-secret-denied setattr $GOV $P chmod /sr
 denied attack-change-governed-root-chown-secret-denied setattr $GOV $P chown /srv/secret.txt 1001
 denied attack-change-governed-root-truncate-secret-denied setattr $GOV $P truncate /srv/secret.txt
 denied attack-change-governed-root-setxattr-secret-denied xattr $GOV $P setxattr /srv/secret.txt
-denied attack-change-governed-root-setxattr-vault-member-denied xattr $GOV $P setxattr /srv/vault/a/b/c/deep.txt
+denied attack-change-governed-root-setxattr-vault-member-denied xattr $GOV $P setxattr /srv/vault/a/moved.txt
 denied attack-change-governed-root-unlink-secret-denied unlink $GOV $P unlink /srv/secret.txt
-denied attack-change-governed-root-unlink-vault-member-denied unlink $GOV $P unlink /srv/vault/a/b/c/deep.txt
+denied attack-change-governed-root-unlink-vault-member-denied unlink $GOV $P unlink /srv/vault/a/moved.txt
 echo decoy >/srv/decoy.txt
 denied attack-change-governed-root-replace-secret-by-rename-denied unlink $GOV $P rename /srv/decoy.txt /srv/secret.txt
 denied attack-change-governed-root-rename-secret-away-denied rename $GOV $P rename /srv/secret.txt /srv/scratch/s
@@ -288,7 +290,7 @@ fi
 # (Called by tests.sh at the end of its policy tests: it moves the serial on by 100.)
 attack_reloads() {
 	rm -f /tmp/.rl.stop /tmp/.rl.out
-	(while [ ! -e /tmp/.rl.stop ]; do $P as 1002 $P open /srv/secret.txt; $P as 1002 $P open /srv/vault/a/b/c/deep.txt; done >/tmp/.rl.out 2>&1) &
+	(while [ ! -e /tmp/.rl.stop ]; do $P as 1002 $P open /srv/secret.txt; $P as 1002 $P open /srv/vault/a/moved.txt; done >/tmp/.rl.out 2>&1) &
 	RL_PID=$!
 	cp "$JITD_POLICY" /tmp/policy.before-reloads.json
 	s0=$(jitctl status --json | grep -o '"serial" *: *[0-9]*' | grep -o '[0-9]*$')

@@ -526,7 +526,7 @@ static int cmd_byhandle(const char *path, const char *mnt)
 	h.fh.handle_bytes = sizeof(h.buf);
 	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
 		return report(errno);
-	mfd = open(mnt, O_PATH | O_CLOEXEC);
+	mfd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* not O_PATH: EBADF */
 	if (mfd < 0)
 		return report(errno);
 	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_CLOEXEC);
