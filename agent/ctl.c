@@ -522,18 +522,50 @@ static json_t *do_revoke(struct client *c, json_t *req)
 
 	if (!g)
 		return e;
+	json_t *jkill = json_object_get(req, "kill");
+	char *cg = NULL;
+	json_t *reply;
+	int killed = 0;
+
 	if (!req_is_admin(c->a->policy, by) && g->requester_uid != by &&
 	    !(g->has_uid && g->uid == by && g->kind != GRANT_FLEET))
 		return error_reply("EPERM", "uid %u may not revoke grant %llu (root, admins and "
 					    "its own user may)",
 				   by, (unsigned long long)g->id);
+	if (jkill && !json_is_boolean(jkill))
+		return error_reply("EINVAL", "\"kill\" must be true or false");
+	if (json_is_true(jkill) && !g->cgroup)
+		return error_reply("EINVAL",
+				   "grant %llu is not bound to a cgroup: --kill needs a grant made by "
+				   "'jitctl exec', --cgroup or --unit (for a user grant jitd cannot "
+				   "tell which processes used it)",
+				   (unsigned long long)g->id);
+	if (json_is_true(jkill) && !(cg = strdup(g->cgroup)))
+		return error_reply("ENOMEM", "out of memory");
 	r = grant_revoke(c->a, g->id, by, &out);
-	if (r == -EALREADY)
+	if (r == -EALREADY) {
+		free(cg);
 		return error_reply("EINVAL", "grant %llu is not active or pending",
 				   (unsigned long long)g->id);
-	if (r)
+	}
+	if (r) {
+		free(cg);
 		return error_reply("EIO", "cannot revoke: %s", strerror(-r));
-	return grant_reply("revoked", out, by);
+	}
+	/* revoked first (the kernel denies from now on), then the tree is ended */
+	if (cg) {
+		killed = scope_kill(c->a, cg);
+		audit_agent_event("killed", json_pack("{s:I,s:s,s:i,s:i}", "grant_id",
+						      (json_int_t)out->id, "cgroup", cg, "processes",
+						      killed > 0 ? killed : 0, "by_uid", (int)by));
+		free(cg);
+	}
+	reply = grant_reply("revoked", out, by);
+	if (killed < 0)
+		json_object_set_new(reply, "kill_error", json_string(strerror(-killed)));
+	else if (jkill && json_is_true(jkill))
+		json_object_set_new(reply, "killed", json_integer(killed));
+	return reply;
 }
 
 static json_t *do_list(struct client *c, json_t *req)

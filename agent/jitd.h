@@ -165,6 +165,7 @@ int req_extend(const struct grant *g, int64_t add_s, int64_t *new_expires_ns, ch
 int scope_create(struct agent *a, uint64_t id, pid_t pid, char **cgroup, uint64_t *cgroup_id);
 int scope_watch(struct agent *a, struct grant *g);
 void scope_release(struct agent *a, const struct grant *g);
+int scope_kill(struct agent *a, const char *rel);
 void scope_follow(struct agent *a, const struct grant *g);
 int scope_start(struct agent *a);
 int scope_unit_cgroup(struct agent *a, const char *unit, char **out, char *err, size_t errlen);

@@ -128,17 +128,24 @@ static const char help_grant[] =
     "Exit status: 0 granted, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
 
 static const char help_revoke[] =
-    "Usage: jitctl revoke ID [--json]\n"
+    "Usage: jitctl revoke ID [--kill] [--json]\n"
     "\n"
     "End grant ID now: the kernel denies the access from this moment. The grant stays\n"
     "visible in 'jitctl list --all' as revoked. A pending request is cancelled. Root, the\n"
     "admins, the requester and the grant's own user may revoke.\n"
     "\n"
+    "What was opened or connected during the grant stays usable (an open file, a mapping,\n"
+    "a connection). --kill also kills every process of the grant's cgroup (grants of\n"
+    "'jitctl exec', --cgroup and --unit), so nothing of the grant outlives it; user grants\n"
+    "are refused (jitd cannot tell which of the user's processes used them).\n"
+    "\n"
     "Prints \"revoked grant ID (RESOURCE, SUBJECT)\"; with --json prints the grant object.\n"
     "\n"
-    "Options:\n" COMMON_HELP "\n"
+    "Options:\n"
+    "  --kill             kill the grant's process tree (cgroup grants only)\n" COMMON_HELP "\n"
     "Examples:\n"
     "  jitctl revoke 7\n"
+    "  jitctl revoke --kill 12   # a 'jitctl exec' grant: end its processes too\n"
     "  jitctl revoke \"$(jitctl grant psql --user alice --for 1h)\"\n"
     "\n"
     "Exit status: 0 revoked, 1 refused by jitd (for example no such grant), 2 usage error,\n"
@@ -739,10 +746,11 @@ out:
 
 static int cmd_revoke(struct ctl *c, int argc, char **argv)
 {
-	static const struct option opts[] = {COMMON_OPTIONS, {}};
+	static const struct option opts[] = {COMMON_OPTIONS, {"kill", no_argument, NULL, 'K'}, {}};
 	json_t *req, *reply = NULL, *g;
 	char subject[SUBJECT_MAX], *resource;
 	unsigned long long id;
+	bool kill = false;
 	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -750,6 +758,9 @@ static int cmd_revoke(struct ctl *c, int argc, char **argv)
 		case 'h':
 			fputs(help_revoke, stdout);
 			return EXIT_OK;
+		case 'K':
+			kill = true;
+			break;
 		case '?':
 			try_help("revoke");
 			return EXIT_USAGE;
@@ -767,7 +778,7 @@ static int cmd_revoke(struct ctl *c, int argc, char **argv)
 		return usage_error("revoke", "invalid grant ID '%s': expected a positive integer",
 				   argv[optind]);
 
-	req = json_pack("{s:s, s:I}", "op", "revoke", "id", (json_int_t)id);
+	req = json_pack("{s:s, s:I, s:b}", "op", "revoke", "id", (json_int_t)id, "kill", kill);
 	if (!req) {
 		fprintf(stderr, "jitctl: revoke: out of memory\n");
 		return EXIT_REFUSED;
@@ -793,6 +804,15 @@ static int cmd_revoke(struct ctl *c, int argc, char **argv)
 			       format_subject(json_object_get(g, "subject"), subject,
 					      sizeof(subject)));
 			free(resource);
+			if (json_is_integer(json_object_get(reply, "killed")))
+				printf("killed %" JSON_INTEGER_FORMAT " processes of its cgroup\n",
+				       json_integer_value(json_object_get(reply, "killed")));
+			if (json_is_string(json_object_get(reply, "kill_error"))) {
+				fprintf(stderr, "jitctl: revoke: the grant is revoked but its "
+						"processes could not be killed: %s\n",
+					json_string_value(json_object_get(reply, "kill_error")));
+				ret = EXIT_REFUSED;
+			}
 		}
 	}
 	json_decref(reply);

@@ -284,6 +284,28 @@ else
 	skip attack-net-sctp "no SCTP in this kernel (module not loaded): $r"
 fi
 
+# ------------------------------------------------------------------ revoke --kill
+
+# What was opened during a grant stays usable; for a grant bound to a cgroup, revoke --kill
+# ends the tree that could hold it.
+mkdir -p /sys/fs/cgroup/killme
+$P cgexec /killme $P as 1001 sleep 120 &
+K_PID=$!
+G_K=$(grant_or_fail attack-kill-grant-cgroup-killme secrets --cgroup /killme --for 60s)
+G_U=$(grant_or_fail attack-kill-grant-user-bob secrets --user bob --for 60s)
+out=$(jitctl revoke --kill "$G_U" 2>&1)
+check attack-kill-user-grant-refused "got: $out" contains "$out" "not bound to a cgroup"
+check attack-kill-user-grant-refused-still-active "grant $G_U: $(jfield "$G_U" state)" state_is "$G_U" active
+[ -n "$G_U" ] && revoke "$G_U"
+sleep 0.5
+out=$(jitctl revoke --kill "$G_K" 2>&1)
+check attack-kill-cgroup-grant-says-killed "got: $out" contains "$out" "killed [1-9][0-9]* processes"
+wait "$K_PID"
+rc=$?
+check attack-kill-cgroup-grant-tree-killed "the process in /killme exited with $rc, not by SIGKILL (137)" \
+	test "$rc" = 137
+check attack-kill-audited "no killed event" grep -qE "$(jkey event)\"killed\"" "$AUDIT"
+
 # ------------------------------------------------------------------ reloads
 
 # attack_reloads: a loop of denied opens across 100 policy reloads lets nothing through.
