@@ -210,6 +210,10 @@ if grep -qw overlay /proc/filesystems; then
 		expect attack-view-overlay-lower-protected-file-granted-ok ok $P as 1001 $P open /tmp/ovl/m/secret.txt
 		[ -n "$G_O" ] && revoke "$G_O"
 		umount /tmp/ovl/m
+		mkdir -p /tmp/ovlb/up /tmp/ovlb/work /tmp/ovlb/m
+		mount -t overlay overlay -o lowerdir=/opt/bin,upperdir=/tmp/ovlb/up,workdir=/tmp/ovlb/work /tmp/ovlb/m
+		denied attack-view-overlay-lower-protected-binary-exec-denied exec $P as 1001 $P exec /tmp/ovlb/m/tool
+		umount /tmp/ovlb/m
 	else
 		fail attack-view-overlay-mount "mount -t overlay failed"
 	fi

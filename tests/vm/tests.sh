@@ -129,7 +129,8 @@ setup_files() {
 	# before jitd starts, and a file the attacker's suite may change
 	mkdir -p /run/tvault && echo t >/run/tvault/t.txt && chmod 755 /run/tvault
 	chmod 644 /run/tvault/t.txt
-	ln /srv/vault/a/b/c/deep.txt /srv/scratch/pre-jitd-vault-link
+	echo linked >/srv/vault/linked.txt && chmod 644 /srv/vault/linked.txt
+	ln /srv/vault/linked.txt /srv/scratch/pre-jitd-vault-link
 }
 
 setup_files
