@@ -17,7 +17,7 @@ JITD_STATE=/var/lib/jitd-wf
 cp /tests/policy-workflow.json "$JITD_POLICY"
 rm -rf "$JITD_STATE"
 
-JITD_ARGS="--pending-ttl 40s" # long enough for every step, short enough to see it expire
+JITD_ARGS="--pending-ttl 120s" # long enough for every step (two restarts: the verifier is slow under TCG), short enough to see it expire
 if ! start_jitd wf-jitd-start-with-rules-policy; then
 	fail wf-tests "not run: jitd did not start with $JITD_POLICY"
 	return 0 2>/dev/null || exit 1
@@ -80,7 +80,7 @@ check wf-expired-state-recorded "state $(jfield "$REQ" state)" wait_state "$REQ"
 $P as 1001 jitctl request secrets --for 1m --reason INC-5 --wait >/tmp/wf-wait.out 2>&1 &
 WPID=$!
 i=0
-while [ -z "$(head -n 1 /tmp/wf-wait.out 2>/dev/null | grep -E '^[0-9]+$')" ] && [ $i -lt 25 ]; do
+while [ -z "$(head -n 1 /tmp/wf-wait.out 2>/dev/null | grep -E '^[0-9]+$')" ] && [ $i -lt 100 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
@@ -93,7 +93,7 @@ check wf-request-wait-cancelled-exits-1 "exit $rc: $(cat /tmp/wf-wait.out)" test
 $P as 1001 jitctl request secrets --for 1m --reason INC-6 --wait >/tmp/wf-wait.out 2>&1 &
 WPID=$!
 i=0
-while [ -z "$(head -n 1 /tmp/wf-wait.out 2>/dev/null | grep -E '^[0-9]+$')" ] && [ $i -lt 25 ]; do
+while [ -z "$(head -n 1 /tmp/wf-wait.out 2>/dev/null | grep -E '^[0-9]+$')" ] && [ $i -lt 100 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
@@ -336,8 +336,8 @@ check wf-kill9-pending-approvable-after-restart "exit $RC: $OUT" test "$RC" = 0
 jitctl revoke "$KA" >/dev/null
 jitctl revoke "$KP" >/dev/null
 expect wf-revoked-after-restart-alice-denied EPERM $P as 1001 $P open $SECRET
-# the request left pending at the start expires after --pending-ttl 40s
-left=$(awk -v t="$(now)" -v s="$PX_T0" 'BEGIN { d = 42 - (t - s); if (d < 0) d = 0; printf "%d", d + 1 }')
+# the request left pending at the start expires after --pending-ttl 120s
+left=$(awk -v t="$(now)" -v s="$PX_T0" 'BEGIN { d = 122 - (t - s); if (d < 0) d = 0; printf "%d", d + 1 }')
 check wf-pending-request-expires-after-ttl "request $PX is $(jfield "$PX" state) $(fsub "$(now)" "$PX_T0")s after it was made" \
 	wait_state "$PX" expired "$left"
 check wf-pending-expiry-recorded-in-history "got: $(jitctl show "$PX" | tail -n 2)" \
