@@ -155,7 +155,7 @@ check sd-app-denied-before-grant "app's last answer: $(cat /run/jitd-app/last 2>
 APPCG=$(unit_prop jitd-app.service ControlGroup)
 # The unit runs in app.slice: the /system.slice/NAME fallback would be wrong here.
 check sd-app-in-its-own-slice "ControlGroup $APPCG" test "$APPCG" = /app.slice/jitd-app.service
-UG=$(grant_or_fail sd-grant-unit-accepted secrets --unit jitd-app.service --for 60s)
+UG=$(grant_or_fail sd-grant-unit-accepted secrets --unit jitd-app.service --for 10m) # outlives two jitd starts (each a verifier run: slow under TCG)
 check sd-grant-unit-cgroup-from-dbus "$(jitctl show "${UG:-0}" --json 2>&1 | grep cgroup)" \
 	contains "$(jitctl show "${UG:-0}" --json 2>&1)" "\"cgroup\": \"$APPCG\""
 check sd-grant-unit-app-allowed "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
