@@ -225,6 +225,15 @@ static __always_inline __u32 current_loginuid(void)
  */
 static __always_inline __u32 current_real_uid(void)
 {
+	if (HAVE_TASK_BTF) {
+		/* direct loads (the hot path of every protected access) */
+		struct task_struct *task = bpf_get_current_task_btf();
+		const struct cred *cred = task->real_cred;
+
+		if (cred)
+			return cred->uid.val;
+		/* a task always has credentials: never reached; probe read below */
+	}
 	return BPF_CORE_READ(current_task(), real_cred, uid.val);
 }
 
