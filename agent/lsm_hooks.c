@@ -13,8 +13,8 @@ static const struct {
 	const char *hook;
 	bool optional;
 } changed[] = {
-	{ "inode_setattr", false },	{ "inode_setxattr", false }, { "inode_removexattr", false },
-	{ "inode_set_acl", true },	{ "inode_remove_acl", true },
+	{"inode_setattr", false}, {"inode_setxattr", false},  {"inode_removexattr", false},
+	{"inode_set_acl", true},  {"inode_remove_acl", true},
 };
 
 /* The position of the first `struct dentry *` argument of LSM hook `hook` in the
@@ -56,8 +56,7 @@ static int choose_hook(struct bpf_object *obj, const struct btf *btf, size_t c, 
 	bool any = false, matched = false;
 
 	snprintf(sec, sizeof(sec), "lsm/%s", changed[c].hook);
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program(prog, obj) {
 		const char *name = bpf_program__name(prog);
 		size_t len = strlen(name);
 		int want = len > 3 && !strcmp(name + len - 3, "_id") ? 1 : 0;
@@ -76,7 +75,8 @@ static int choose_hook(struct bpf_object *obj, const struct btf *btf, size_t c, 
 		return 0;
 	if (arg == -ENOENT) {
 		if (hooks)
-			json_object_set_new(hooks, changed[c].hook, json_string("not in this kernel"));
+			json_object_set_new(hooks, changed[c].hook,
+					    json_string("not in this kernel"));
 		if (changed[c].optional)
 			return 0;
 		fprintf(stderr, "<3>jitd: this kernel has no LSM hook %s: it cannot be enforced\n",
@@ -97,8 +97,9 @@ int lsm_hooks_choose(struct bpf_object *obj, json_t *hooks)
 
 	if (!btf) {
 		err = -errno;
-		fprintf(stderr, "<3>jitd: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; "
-				"jitd needs CONFIG_DEBUG_INFO_BTF\n",
+		fprintf(stderr,
+			"<3>jitd: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; "
+			"jitd needs CONFIG_DEBUG_INFO_BTF\n",
 			strerror(errno));
 		return err;
 	}
