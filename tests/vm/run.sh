@@ -18,7 +18,7 @@
 # "PASS [6.1.0-56] name"; a VM that does not boot or does not finish is a FAIL, never a
 # silent skip. Exit status is non-zero when anything failed.
 #
-# Environment: VM_TIMEOUT (seconds per boot; default 300, bench 900), VM_MEM (MiB, default 1024),
+# Environment: VM_TIMEOUT (seconds per boot; default 900), VM_MEM (MiB, default 1024),
 # VM_SMP (default 1), BENCH_KERNEL (start of the kernel version to benchmark on; default
 # "6.12."), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
 # this, e.g. "6.1." or "5.10").
@@ -41,7 +41,8 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 VMDIR="$BUILD/vm"
 ROOT="$VMDIR/root-$MODE" # per mode: a demo and a test run may build side by side
 INITRD="$VMDIR/initramfs-$MODE.cpio"
-# A tests boot takes about 20 s under TCG here; the bound only has to stop a hung VM.
+# A tests boot takes 6 to 10 minutes under TCG here (jitd loads several times, each a verifier
+# run); the bound only has to stop a hung VM.
 case "$MODE" in
 bench) TIMEOUT=${VM_TIMEOUT:-900} ;;
 *) TIMEOUT=${VM_TIMEOUT:-900} ;;
