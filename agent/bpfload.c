@@ -43,6 +43,7 @@ struct kern {
 	const char *link_names[KERN_MAX_LINKS];
 	size_t n_links;
 	json_t *hooks; /* {hook: program or "not in this kernel"} for status */
+	bool task_btf; /* the kernel has get_current_task_btf (what the programs chose) */
 	struct inode_path *paths; /* policy paths, for audit records */
 	size_t n_paths;
 };
@@ -95,6 +96,27 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return fputs(line, stderr);
 }
 
+/* Does the kernel's enum bpf_func_id have BPF_FUNC_get_current_task_btf? The programs
+ * make the same test by CO-RE; this says which way they went, for `jitctl status`. */
+static bool kernel_has_task_btf(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	bool has = false;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "bpf_func_id", BTF_KIND_ENUM);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(btf, btf_enum(t)[i].name_off),
+			    "BPF_FUNC_get_current_task_btf"))
+			has = true;
+	btf__free(btf);
+	return has;
+}
+
 static void pin_path(char *buf, size_t len, const char *name)
 {
 	snprintf(buf, len, "%s/%s", JITD_PIN_DIR, name);
@@ -145,6 +167,7 @@ int kern_open(struct kern **out)
 		log_err("cannot open BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	k->task_btf = kernel_has_task_btf(); /* once: status must not parse BTF each time */
 	err = lsm_hooks_choose(k->skel->obj, k->hooks);
 	if (err) {
 		log_err("refusing to start: a hook would go unenforced on this kernel");
@@ -855,21 +878,9 @@ static void lockdown_mode(char *buf, size_t len)
 /* What is enforced and how on this kernel, for `jitctl status`. */
 json_t *kern_features_json(struct kern *k)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-	bool task_btf = false;
+	bool task_btf = k->task_btf;
 	char lockdown[64];
 
-	if (btf) {
-		/* the same test the programs make by CO-RE: the kernel's enum bpf_func_id */
-		int id = btf__find_by_name_kind(btf, "bpf_func_id", BTF_KIND_ENUM);
-		const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
-
-		for (int i = 0; t && i < btf_vlen(t); i++)
-			if (!strcmp(btf__name_by_offset(btf, btf_enum(t)[i].name_off),
-				    "BPF_FUNC_get_current_task_btf"))
-				task_btf = true;
-		btf__free(btf);
-	}
 	lockdown_mode(lockdown, sizeof(lockdown));
 	return json_pack(
 		"{s:O,s:s,s:s,s:i,s:s,s:s}", "hooks", k->hooks, "subject",

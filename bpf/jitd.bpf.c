@@ -238,11 +238,11 @@ static __always_inline __u32 current_real_uid(void)
 }
 
 /*
- * The id of the current task's cgroup at `level` below its own (0: its own cgroup, 1:
- * its parent, ...), 0 past the root. Kernels with get_current_task_btf have the
- * ancestor helper in LSM programs; 5.10 walks the cgroup's parents by probe reads.
+ * The id of cgroup *cg, moving *cg to its parent; 0 past the root. By probe reads (the
+ * verifier would keep the css type across the cast): 5.10's subject cgroups, and the
+ * trees of other tasks (ptrace).
  */
-static __always_inline __u64 cgroup_up(struct cgroup **cg, int level)
+static __always_inline __u64 cgroup_up(struct cgroup **cg)
 {
 	__u64 id;
 
@@ -260,7 +260,7 @@ static __always_inline __u64 cgroup_at(int level, struct cgroup **walk)
 {
 	if (HAVE_TASK_BTF)
 		return bpf_get_current_ancestor_cgroup_id(level);
-	return cgroup_up(walk, level);
+	return cgroup_up(walk);
 }
 
 static __always_inline struct cgroup *walk_start(void)
@@ -1012,14 +1012,11 @@ static __always_inline __u64 granted_cgroup_of(struct task_struct *t)
 {
 	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
 
-	/* Probe reads: the verifier would keep the css type across the cast below. */
 	for (int i = 0; i < JITD_CGROUP_DEPTH && cg; i++) {
-		__u64 id = BPF_CORE_READ(cg, kn, id);
+		__u64 id = cgroup_up(&cg);
 
 		if (bpf_map_lookup_elem(&granted_cgroups, &id))
 			return id;
-		/* struct cgroup starts with its css, whose parent is the parent cgroup's. */
-		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
 	}
 	return 0;
 }
@@ -1029,11 +1026,9 @@ static __always_inline bool task_in_cgroup(struct task_struct *t, __u64 id)
 {
 	struct cgroup *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
 
-	for (int i = 0; i < JITD_CGROUP_DEPTH && cg; i++) {
-		if (BPF_CORE_READ(cg, kn, id) == id)
+	for (int i = 0; i < JITD_CGROUP_DEPTH && cg; i++)
+		if (cgroup_up(&cg) == id)
 			return true;
-		cg = (struct cgroup *)BPF_CORE_READ(cg, self.parent);
-	}
 	return false;
 }
 
