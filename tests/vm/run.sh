@@ -29,12 +29,19 @@ die() {
 	exit 1
 }
 
-[ $# -eq 2 ] || die "usage: run.sh BUILD_DIR tests|systemd|bench|demo|smoke"
+[ $# -eq 2 ] || die "usage: run.sh BUILD_DIR tests|systemd|bench|demo|smoke|PART"
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
+# PART: one part of the test suite booted on its own (tests/vm/PART.sh, for example guard or
+# hostile), judged like tests; tests.sh runs every part too.
+JUDGED=1
 case "$MODE" in
-tests | systemd | bench | demo | smoke) ;;
-*) die "unknown mode '$MODE' (tests, systemd, bench or demo)" ;;
+tests | systemd | smoke) ;;
+bench | demo) JUDGED=0 ;;
+kernels | run | init | sysroot | lib | systemd-* | *[!a-z0-9_-]*)
+	die "unknown mode '$MODE' (tests, systemd, bench, demo, smoke or a part: tests/vm/PART.sh)" ;;
+*) [ -f "$(dirname "$0")/$MODE.sh" ] ||
+	die "unknown mode '$MODE' (tests, systemd, bench, demo, smoke or a part: tests/vm/PART.sh)" ;;
 esac
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -246,9 +253,9 @@ short_ver() {
 
 # The version prefixes of the kernels this mode boots; none: all of the list.
 case "$MODE" in
-tests | smoke) MODE_KERNELS="" ;;
 systemd | demo) MODE_KERNELS="6.1. 6.12." ;;
 bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
+*) MODE_KERNELS="" ;;
 esac
 
 # in_mode VERSION: whether this mode boots kernel VERSION.
@@ -286,7 +293,7 @@ boot() {
 		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet $APPEND $extra" \
 		-nodefaults -vga none -serial stdio -display none -no-reboot \
 		-m "$MEM" -smp "$SMP" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
-		if [ "$MODE" = tests ] || [ "$MODE" = systemd ] || [ "$MODE" = smoke ]; then
+		if [ "$JUDGED" = 1 ]; then
 			awk -v tag="[$tag]" '
 				/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
 				{ print tag, $0; fflush() }'
@@ -316,7 +323,7 @@ boot() {
 		failed=1
 	else
 		rc=$(sed -n 's/^JITD-VM-DONE rc=\([0-9]*\).*/\1/p' "$log" | tail -n1)
-		if [ "$MODE" = tests ] || [ "$MODE" = systemd ] || [ "$MODE" = smoke ]; then
+		if [ "$JUDGED" = 1 ]; then
 			if ! grep -qE '^(PASS|FAIL|SKIP) ' "$log"; then
 				echo "FAIL [$tag] vm-tests-ran: the VM printed no test results (see $log)"
 				failed=1
@@ -338,7 +345,7 @@ for k in "${kernels[@]}"; do
 	ver=${k%% *}
 	path=${k#* }
 	tag=$(short_ver "$ver")
-	case "$MODE" in tests | systemd | smoke) ;; *) echo "=== $MODE on $ver ===" ;; esac
+	[ "$JUDGED" = 1 ] || echo "=== $MODE on $ver ==="
 	QEMU_EXTRA=()
 	if [ "$MODE" = systemd ]; then
 		# A fresh disk per kernel (NVMe: built into 6.1 and 6.12) for jitd's state and audit
