@@ -1169,7 +1169,7 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 				json_object_set_new(rec, "end_time", json_integer(en));
 		}
 	}
-	jitd = json_deep_copy(f ? f : json_object());
+	jitd = f ? json_deep_copy(f) : json_object();
 	if (!json_is_object(jitd)) {
 		json_decref(jitd);
 		jitd = json_object();
@@ -1194,10 +1194,11 @@ static json_t *ecs_event(const struct audit_meta *m, const char *event, const js
 			   : k.class_uid == 3004 ? "change"
 						 : "info";
 	json_t *rec = ecs_base(m, time_ns, event, cat, type, NULL, failed ? "failure" : "success");
-	json_t *j = json_deep_copy(f ? f : json_object());
+	json_t *j;
 
 	if (!rec)
 		return NULL;
+	j = f ? json_deep_copy(f) : json_object();
 	if (*s->reason)
 		json_object_set_new(json_object_get(rec, "event"), "reason",
 				    json_string(s->reason));
