@@ -1329,7 +1329,13 @@ int audit_verify_line(struct audit_verify *v, const char *line, size_t len, char
 		goto out;
 	}
 	seq = json_integer_value(cf.seq);
-	snprintf(want, sizeof(want), "%s", fstr(cf.hash_holder, "hash"));
+	/* the whole field: a hash with anything before or after it is not that hash */
+	if (strlen(fstr(cf.hash_holder, "hash")) != AUDIT_HASH_HEX) {
+		snprintf(err, errlen, "sequence %llu: hash is not %d hex digits",
+			 (unsigned long long)seq, AUDIT_HASH_HEX);
+		goto out;
+	}
+	memcpy(want, fstr(cf.hash_holder, "hash"), sizeof(want));
 	json_object_del(cf.hash_holder, "hash");
 	canon = json_dumps(rec, DUMP_FLAGS);
 	if (!canon) {

@@ -35,29 +35,11 @@ static const char *current_boot_id(void)
 	return boot_id;
 }
 
-/* Boot-clock time of a realtime instant, as seen now. */
+/* Boot-clock time of a realtime instant, as seen now (saturating). */
 static uint64_t real_to_boot(int64_t real_ns)
 {
-	int64_t b = util_now_ns(CLOCK_BOOTTIME) + (real_ns - util_now_ns(CLOCK_REALTIME));
-
-	return b > 0 ? (uint64_t)b : 0;
-}
-
-static const char *state_name(enum grant_state s)
-{
-	switch (s) {
-	case GRANT_ACTIVE:
-		return "active";
-	case GRANT_EXPIRED:
-		return "expired";
-	case GRANT_REVOKED:
-		return "revoked";
-	case GRANT_PENDING:
-		return "pending";
-	case GRANT_DENIED:
-		return "denied";
-	}
-	return "unknown";
+	return util_real_to_boot(real_ns, util_now_ns(CLOCK_REALTIME),
+				 util_now_ns(CLOCK_BOOTTIME));
 }
 
 /* The protocol's state: an active grant whose start is ahead is "scheduled". */
@@ -65,40 +47,7 @@ const char *grant_state_name(const struct grant *g)
 {
 	if (g->state == GRANT_ACTIVE && g->starts_ns > util_now_ns(CLOCK_REALTIME))
 		return "scheduled";
-	return state_name(g->state);
-}
-
-static enum grant_state state_parse(const char *s)
-{
-	static const enum grant_state all[] = { GRANT_EXPIRED, GRANT_REVOKED, GRANT_PENDING,
-						GRANT_DENIED };
-
-	for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); i++)
-		if (!strcmp(s, state_name(all[i])))
-			return all[i];
-	return GRANT_ACTIVE;
-}
-
-static const char *const kind_names[] = { [GRANT_DIRECT] = "direct",
-					  [GRANT_REQUEST] = "request",
-					  [GRANT_EXEC] = "exec",
-					  [GRANT_FLEET] = "fleet" };
-
-static enum grant_kind kind_parse(const char *s)
-{
-	for (size_t i = 0; s && i < sizeof(kind_names) / sizeof(kind_names[0]); i++)
-		if (!strcmp(s, kind_names[i]))
-			return i;
-	return GRANT_DIRECT;
-}
-
-static void grant_clear(struct grant *g)
-{
-	free(g->cgroup);
-	free(g->reason);
-	free(g->fleet_key);
-	json_decref(g->approvers);
-	json_decref(g->history);
+	return req_state_name(g->state);
 }
 
 static bool is_open(const struct grant *g)
@@ -115,32 +64,10 @@ static json_t *res_json(const struct grant *g)
 	return arr;
 }
 
-static int res_from_json(json_t *o, struct grant *g)
-{
-	json_t *arr = json_object_get(o, "resources"), *v;
-	size_t i;
-
-	g->n_res = 0;
-	if (!arr) {
-		if (!json_is_string(json_object_get(o, "resource")))
-			return -EINVAL;
-		snprintf(g->res[0], sizeof(g->res[0]), "%s",
-			 json_string_value(json_object_get(o, "resource")));
-		g->n_res = 1;
-		return 0;
-	}
-	json_array_foreach(arr, i, v) {
-		if (!json_is_string(v) || g->n_res >= GRANT_MAX_RES)
-			return -EINVAL;
-		snprintf(g->res[g->n_res++], sizeof(g->res[0]), "%s", json_string_value(v));
-	}
-	return g->n_res ? 0 : -EINVAL;
-}
-
 void grant_store_free(struct grant_store *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		grant_clear(&s->v[i]);
+		req_grant_clear(&s->v[i]);
 	free(s->v);
 	free(s->path);
 	memset(s, 0, sizeof(*s));
@@ -178,7 +105,7 @@ json_t *grant_to_json(const struct grant *g)
 	json_object_set_new(o, "resource", json_string(g->res[0]));
 	json_object_set_new(o, "resources", res_json(g));
 	json_object_set_new(o, "state", json_string(grant_state_name(g)));
-	json_object_set_new(o, "kind", json_string(kind_names[g->kind]));
+	json_object_set_new(o, "kind", json_string(req_kind_name(g->kind)));
 	if (g->has_uid) {
 		struct passwd pw, *res = NULL;
 		char buf[1024];
@@ -221,92 +148,118 @@ json_t *grant_to_json(const struct grant *g)
 	return o;
 }
 
-/* The on-disk form: protocol fields plus exact nanosecond and boot-clock times. */
+/* Set key of o to v (taken over); false when v is NULL or cannot be set (no memory). */
+static bool put(json_t *o, const char *key, json_t *v)
+{
+	return v && !json_object_set_new(o, key, v);
+}
+
+/*
+ * The on-disk form: protocol fields plus exact nanosecond and boot-clock times. NULL when
+ * out of memory: a state file missing a field (a grant's cgroup...) is never written.
+ */
 static json_t *grant_to_state(const struct grant *g)
 {
 	json_t *o = json_pack("{s:I,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "id",
 			      (json_int_t)g->id, "resources", res_json(g), "state",
-			      state_name(g->state), "created_ns", (json_int_t)g->created_ns,
+			      req_state_name(g->state), "created_ns", (json_int_t)g->created_ns,
 			      "starts_ns", (json_int_t)g->starts_ns, "expires_ns",
 			      (json_int_t)g->expires_ns, "ended_ns", (json_int_t)g->ended_ns,
 			      "starts_boot", (json_int_t)g->starts_boot, "expires_boot",
 			      (json_int_t)g->expires_boot, "by_uid", (int)g->by_uid);
+	bool ok = o;
 
-	if (g->has_uid)
-		json_object_set_new(o, "uid", json_integer(g->uid));
-	if (g->cgroup) {
-		json_object_set_new(o, "cgroup", json_string(g->cgroup));
-		json_object_set_new(o, "cgroup_id", json_integer((json_int_t)g->cgroup_id));
+	if (ok && g->has_uid)
+		ok = put(o, "uid", json_integer(g->uid));
+	if (ok && g->cgroup)
+		ok = put(o, "cgroup", json_string(g->cgroup)) &&
+		     put(o, "cgroup_id", json_integer((json_int_t)g->cgroup_id));
+	if (ok && g->reason)
+		ok = put(o, "reason", json_string(g->reason));
+	ok = ok && put(o, "kind", json_string(req_kind_name(g->kind))) &&
+	     put(o, "requester_uid", json_integer(g->requester_uid)) &&
+	     put(o, "duration_s", json_integer(g->duration_s)) &&
+	     put(o, "max_duration_s", json_integer(g->max_duration_s)) &&
+	     put(o, "approvals_needed", json_integer(g->approvals_needed));
+	if (ok && g->approvers)
+		ok = !json_object_set(o, "approvers", g->approvers);
+	if (ok && g->history)
+		ok = !json_object_set(o, "history", g->history);
+	if (ok && g->fleet_key)
+		ok = put(o, "fleet_key", json_string(g->fleet_key));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
 	}
-	if (g->reason)
-		json_object_set_new(o, "reason", json_string(g->reason));
-	json_object_set_new(o, "kind", json_string(kind_names[g->kind]));
-	json_object_set_new(o, "requester_uid", json_integer(g->requester_uid));
-	json_object_set_new(o, "duration_s", json_integer(g->duration_s));
-	json_object_set_new(o, "max_duration_s", json_integer(g->max_duration_s));
-	json_object_set_new(o, "approvals_needed", json_integer(g->approvals_needed));
-	if (g->approvers)
-		json_object_set(o, "approvers", g->approvers);
-	if (g->history)
-		json_object_set(o, "history", g->history);
-	if (g->fleet_key)
-		json_object_set_new(o, "fleet_key", json_string(g->fleet_key));
 	return o;
 }
 
-static int grant_from_state(json_t *o, bool same_boot, struct grant *g)
+/* Keep the state file as read (it had refused entries) next to it, as grants.json.refused. */
+static void keep_refused(const struct grant_store *s, json_t *root, size_t refused)
 {
-	json_t *v;
+	char *path = NULL, *text = json_dumps(root, JSON_COMPACT);
 
-	memset(g, 0, sizeof(*g));
-	if (!json_is_object(o) || !json_is_integer(json_object_get(o, "id")) ||
-	    res_from_json(o, g))
-		return -EINVAL;
-	g->id = json_integer_value(json_object_get(o, "id"));
-	g->state = state_parse(json_string_value(json_object_get(o, "state")));
-	g->kind = kind_parse(json_string_value(json_object_get(o, "kind")));
-	g->requester_uid = json_integer_value(json_object_get(o, "requester_uid"));
-	g->duration_s = json_integer_value(json_object_get(o, "duration_s"));
-	g->max_duration_s = json_integer_value(json_object_get(o, "max_duration_s"));
-	g->approvals_needed = json_integer_value(json_object_get(o, "approvals_needed"));
-	if ((v = json_object_get(o, "approvers")) && json_is_array(v))
-		g->approvers = json_incref(v);
-	if ((v = json_object_get(o, "history")) && json_is_array(v))
-		g->history = json_incref(v);
-	if ((v = json_object_get(o, "fleet_key")) && json_is_string(v))
-		g->fleet_key = strdup(json_string_value(v));
-	g->created_ns = json_integer_value(json_object_get(o, "created_ns"));
-	g->starts_ns = json_integer_value(json_object_get(o, "starts_ns"));
-	g->expires_ns = json_integer_value(json_object_get(o, "expires_ns"));
-	g->ended_ns = json_integer_value(json_object_get(o, "ended_ns"));
-	g->by_uid = json_integer_value(json_object_get(o, "by_uid"));
-	if ((v = json_object_get(o, "uid")) && json_is_integer(v)) {
-		g->has_uid = true;
-		g->uid = json_integer_value(v);
-	}
-	if ((v = json_object_get(o, "cgroup")) && json_is_string(v)) {
-		g->cgroup = strdup(json_string_value(v));
-		g->cgroup_id = json_integer_value(json_object_get(o, "cgroup_id"));
-	}
-	if ((v = json_object_get(o, "reason")) && json_is_string(v))
-		g->reason = strdup(json_string_value(v));
-	/* Same boot: the exact kernel times. After a reboot: re-armed from wall clock. */
-	if (same_boot) {
-		g->starts_boot = json_integer_value(json_object_get(o, "starts_boot"));
-		g->expires_boot = json_integer_value(json_object_get(o, "expires_boot"));
+	if (!text || asprintf(&path, "%s.refused", s->path) < 0) {
+		path = NULL;
+		log_err("cannot keep a copy of %s with its refused grants: out of memory",
+			s->path);
+	} else if (util_write_atomic(path, text, strlen(text), 0600)) {
+		log_err("cannot keep a copy of %s with its refused grants in %s", s->path, path);
 	} else {
-		g->starts_boot = real_to_boot(g->starts_ns);
-		g->expires_boot = real_to_boot(g->expires_ns);
+		log_err("%s: %zu grant(s) refused; the file as read is kept in %s", s->path,
+			refused, path);
 	}
-	return 0;
+	free(text);
+	free(path);
 }
 
-/* Load STATE_DIR/grants.json (absent: empty store). */
+/*
+ * Take entry i of the state file into s, or refuse it (logged with the reason: it is
+ * never enforced, and its kernel keys are pruned). 0, 1 when refused, or -ENOMEM.
+ */
+static int load_entry(struct grant_store *s, json_t *o, size_t i, bool same_boot, int64_t real_now,
+		      int64_t boot_now)
+{
+	json_int_t id = json_integer_value(json_object_get(o, "id"));
+	struct grant g;
+	char why[256];
+	int r;
+
+	/* ids of refused entries are not handed out again either */
+	if (id > 0 && id < GRANT_MAX_ID && (uint64_t)id >= s->next_id)
+		s->next_id = id + 1;
+	r = req_grant_from_state(o, same_boot, real_now, boot_now, &g, why, sizeof(why));
+	if (!r && grant_find(s, g.id)) {
+		snprintf(why, sizeof(why), "a second grant with id %llu",
+			 (unsigned long long)g.id);
+		req_grant_clear(&g);
+		r = -EEXIST;
+	}
+	if (r == -ENOMEM)
+		return r;
+	if (r) {
+		log_err("%s: grant #%zu (id %lld) refused, not enforced: %s", s->path, i,
+			(long long)id, why);
+		return 1;
+	}
+	g.live = g.state == GRANT_ACTIVE && g.starts_boot <= (uint64_t)boot_now;
+	r = store_append(s, &g);
+	if (r)
+		req_grant_clear(&g);
+	return r;
+}
+
+/*
+ * Load STATE_DIR/grants.json (absent: empty store). A file that is not JSON is refused
+ * whole; an entry that jitd could not have written is refused alone (see load_entry), and
+ * the file as read is kept as grants.json.refused for whoever looks into it.
+ */
 int grant_store_load(struct grant_store *s, const char *state_dir)
 {
+	int64_t real_now = util_now_ns(CLOCK_REALTIME), boot_now = util_now_ns(CLOCK_BOOTTIME);
+	json_t *root, *arr, *o, *nid;
+	size_t i, refused = 0;
 	json_error_t jerr;
-	json_t *root, *arr, *o;
-	size_t i;
 	bool same_boot;
 	int err = 0;
 
@@ -316,57 +269,60 @@ int grant_store_load(struct grant_store *s, const char *state_dir)
 		s->path = NULL;
 		return -ENOMEM;
 	}
-	root = json_load_file(s->path, 0, &jerr);
+	root = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		if (access(s->path, F_OK) && errno == ENOENT)
 			return 0;
 		log_err("%s:%d:%d: %s", s->path, jerr.line, jerr.column, jerr.text);
 		return -EINVAL;
 	}
+	arr = json_object_get(root, "grants");
+	nid = json_object_get(root, "next_id");
+	if (!json_is_array(arr) || (nid && (!json_is_integer(nid) || json_integer_value(nid) < 1 ||
+					   json_integer_value(nid) >= GRANT_MAX_ID))) {
+		log_err("%s: expected {\"next_id\": 1..%lld, \"grants\": [...]}", s->path,
+			(long long)GRANT_MAX_ID - 1);
+		json_decref(root);
+		return -EINVAL;
+	}
+	s->next_id = nid ? json_integer_value(nid) : 1;
 	same_boot = !strcmp(json_string_value(json_object_get(root, "boot_id")) ?: "",
 			    current_boot_id());
-	s->next_id = json_integer_value(json_object_get(root, "next_id"));
-	if (s->next_id < 1)
-		s->next_id = 1;
-	arr = json_object_get(root, "grants");
-	json_array_foreach(arr, i, o)
-	{
-		struct grant g;
-
-		err = grant_from_state(o, same_boot, &g);
-		if (err) {
-			log_err("%s: grant #%zu is malformed", s->path, i);
+	json_array_foreach(arr, i, o) {
+		err = load_entry(s, o, i, same_boot, real_now, boot_now);
+		if (err < 0)
 			break;
-		}
-		g.live = g.state == GRANT_ACTIVE &&
-			 g.starts_boot <= (uint64_t)util_now_ns(CLOCK_BOOTTIME);
-		err = store_append(s, &g);
-		if (err)
-			break;
-		if (g.id >= s->next_id)
-			s->next_id = g.id + 1;
+		refused += err;
+		err = 0;
 	}
+	if (refused && !err)
+		keep_refused(s, root, refused);
 	json_decref(root);
 	return err;
 }
 
-/* Write the store (atomic replace, fsync) — done before any reply. */
+/* Write the store (atomic replace, fsync) — done before any reply; all of it or nothing. */
 int grant_store_save(const struct grant_store *s)
 {
 	json_t *root = json_object(), *arr = json_array();
-	char *text;
+	char *text = NULL;
+	bool ok = root && arr;
 	int err;
 
-	for (size_t i = 0; i < s->n; i++)
-		json_array_append_new(arr, grant_to_state(&s->v[i]));
-	json_object_set_new(root, "version", json_integer(1));
-	json_object_set_new(root, "boot_id", json_string(current_boot_id()));
-	json_object_set_new(root, "next_id", json_integer((json_int_t)s->next_id));
-	json_object_set_new(root, "grants", arr);
-	text = json_dumps(root, JSON_COMPACT);
+	for (size_t i = 0; ok && i < s->n; i++)
+		ok = !json_array_append_new(arr, grant_to_state(&s->v[i]));
+	ok = ok && put(root, "version", json_integer(1)) &&
+	     put(root, "boot_id", json_string(current_boot_id())) &&
+	     put(root, "next_id", json_integer((json_int_t)s->next_id)) &&
+	     put(root, "grants", json_incref(arr));
+	json_decref(arr);
+	if (ok)
+		text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
-	if (!text)
+	if (!text) {
+		log_err("cannot write %s: out of memory", s->path);
 		return -ENOMEM;
+	}
 	err = util_write_atomic(s->path, text, strlen(text), 0600);
 	free(text);
 	if (err)
@@ -401,7 +357,8 @@ static bool grant_key(const struct agent *a, const struct grant *g, unsigned i,
 		return false;
 	key->resource = r->id;
 	key->uid = g->has_uid ? g->uid : JITD_ANY_UID;
-	key->cgroup = g->cgroup ? g->cgroup_id : 0;
+	/* from the id, never from whether the path string exists (see grant_add) */
+	key->cgroup = g->cgroup_id;
 	return true;
 }
 
@@ -415,22 +372,27 @@ static bool follows_path(const struct grant *g)
  * The set of cgroups with an active cgroup grant, for the kernel's ptrace guard; and the
  * directories of cgroup-grant paths watched, for grant_rebind_cgroups.
  */
-static void sync_granted_cgroups(struct agent *a)
+static int sync_granted_cgroups(struct agent *a)
 {
 	uint64_t *ids = calloc(a->grants.n + 1, sizeof(*ids));
 	size_t n = 0;
+	int r;
 
-	if (!ids)
-		return;
+	if (!ids) {
+		log_err("cannot update the granted-cgroups map: out of memory");
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < a->grants.n; i++) {
 		if (a->grants.v[i].state == GRANT_ACTIVE && a->grants.v[i].cgroup)
 			ids[n++] = a->grants.v[i].cgroup_id;
 		if (follows_path(&a->grants.v[i]))
 			scope_follow(a, &a->grants.v[i]);
 	}
-	if (kern_set_granted_cgroups(a->kern, ids, n))
-		log_err("cannot update the granted-cgroups map");
+	r = kern_set_granted_cgroups(a->kern, ids, n);
+	if (r)
+		log_err("cannot update the granted-cgroups map: %s", strerror(-r));
 	free(ids);
+	return r;
 }
 
 static bool grant_has_key(const struct agent *a, const struct grant *g,
@@ -455,6 +417,7 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 {
 	uint64_t now = util_now_ns(CLOCK_BOOTTIME);
 	const struct grant *best = NULL;
+	int r, e;
 
 	for (size_t i = 0; i < a->grants.n; i++) {
 		const struct grant *g = &a->grants.v[i];
@@ -476,25 +439,36 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 			best = g;
 		}
 	}
-	if (key->cgroup)
-		sync_granted_cgroups(a);
-	if (!best)
-		return kern_del_grant(a->kern, key);
+	if (!best) {
+		r = kern_del_grant(a->kern, key);
+		e = key->cgroup ? sync_granted_cgroups(a) : 0;
+		return r ?: e;
+	}
+	/* the ptrace guard's set before the grant: a granted cgroup is never unguarded */
+	if (key->cgroup && (r = sync_granted_cgroups(a)))
+		return r;
 	struct jitd_grant_val val = { .grant_id = best->id,
 				      .starts_ns = best->starts_boot,
 				      .expires_ns = best->expires_boot };
 	return kern_put_grant(a->kern, key, &val);
 }
 
-/* Sync every key of grant g. */
+/*
+ * Sync every key of grant g; every key is tried even when one fails (an ended grant's
+ * other keys must still go), and the first error is returned.
+ */
 static int sync_grant(struct agent *a, const struct grant *g)
 {
 	struct jitd_grant_key key;
-	int r = 0;
+	int r = 0, e;
 
-	for (unsigned i = 0; i < g->n_res && !r; i++)
-		if (grant_key(a, g, i, &key))
-			r = sync_key(a, &key);
+	for (unsigned i = 0; i < g->n_res; i++) {
+		if (!grant_key(a, g, i, &key))
+			continue;
+		e = sync_key(a, &key);
+		if (e && !r)
+			r = e;
+	}
 	return r;
 }
 
@@ -524,8 +498,8 @@ int grant_sync_all(struct agent *a)
 			return err;
 		g->live = g->starts_boot <= now;
 	}
-	sync_granted_cgroups(a);
-	return kern_prune_grants(a->kern, key_wanted, a);
+	err = sync_granted_cgroups(a);
+	return err ?: kern_prune_grants(a->kern, key_wanted, a);
 }
 
 /*
@@ -576,7 +550,7 @@ static void store_trim(struct grant_store *s)
 	drop = ended - GRANT_KEEP_ENDED;
 	for (size_t i = 0; i < s->n; i++) {
 		if (drop && !is_open(&s->v[i])) {
-			grant_clear(&s->v[i]);
+			req_grant_clear(&s->v[i]);
 			drop--;
 			continue;
 		}
@@ -595,11 +569,20 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 {
 	int r;
 
+	/*
+	 * A scope whose path could not be copied (strdup failed in the caller) or is missing
+	 * its id would turn "uid within cgroup" into "uid anywhere": nothing is granted.
+	 */
+	if (!g->cgroup != !g->cgroup_id) {
+		snprintf(err, errlen, "cannot record the grant's cgroup: out of memory");
+		req_grant_clear(g);
+		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < g->n_res; i++) {
 		if (policy_find(a->policy, g->res[i]))
 			continue;
 		snprintf(err, errlen, "unknown resource '%s'", g->res[i]);
-		grant_clear(g);
+		req_grant_clear(g);
 		return -ENOENT;
 	}
 	if (g->state != GRANT_PENDING)
@@ -610,14 +593,14 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 	g->live = g->starts_boot <= (uint64_t)util_now_ns(CLOCK_BOOTTIME);
 	r = store_append(&a->grants, g);
 	if (r) {
-		grant_clear(g);
+		req_grant_clear(g);
 		return r;
 	}
 	store_trim(&a->grants);
 	r = grant_store_save(&a->grants);
 	if (r) {
 		/* not on disk: not granted (it is the last entry; trimming keeps the order) */
-		grant_clear(&a->grants.v[--a->grants.n]);
+		req_grant_clear(&a->grants.v[--a->grants.n]);
 		snprintf(err, errlen, "cannot record the grant: %s", strerror(-r));
 		return r;
 	}
@@ -790,18 +773,12 @@ int64_t grant_next_expiry_boot(const struct agent *a)
 	return next;
 }
 
-/*
- * Make the store's fleet grants those of the policy in force: keep the ones still listed,
- * end the ones no longer listed ("removed by policy"), add new ones whose window has not
- * passed. One save for the whole change, so a push is applied all at once.
- */
-int grant_apply_fleet(struct agent *a)
+/* End the store's open fleet grants that the policy in force no longer lists. */
+static bool fleet_end_unlisted(struct agent *a, int64_t now)
 {
 	const struct policy *p = a->policy;
-	int64_t now = util_now_ns(CLOCK_REALTIME);
-	char key[512];
 	bool changed = false;
-	int r;
+	char key[512];
 
 	for (size_t i = 0; i < a->grants.n; i++) {
 		struct grant *g = &a->grants.v[i];
@@ -821,55 +798,117 @@ int grant_apply_fleet(struct agent *a)
 						       "by", "policy"));
 		changed = true;
 	}
-	for (size_t j = 0; j < p->n_grants; j++) {
-		const struct policy_grant *pg = &p->grants[j];
-		bool have = false;
+	return changed;
+}
 
-		policy_grant_key(pg, key, sizeof(key));
-		for (size_t i = 0; i < a->grants.n && !have; i++)
-			have = a->grants.v[i].kind == GRANT_FLEET && a->grants.v[i].fleet_key &&
-			       !strcmp(a->grants.v[i].fleet_key, key);
-		if (have || pg->not_after_ns <= now)
-			continue;
-		struct grant g = { .n_res = 1, .kind = GRANT_FLEET, .state = GRANT_ACTIVE,
-				   .has_uid = pg->has_uid, .uid = pg->uid };
+static bool fleet_have(const struct grant_store *s, const char *key)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].kind == GRANT_FLEET && s->v[i].fleet_key &&
+		    !strcmp(s->v[i].fleet_key, key))
+			return true;
+	return false;
+}
 
-		snprintf(g.res[0], sizeof(g.res[0]), "%s", pg->resource);
-		if (pg->cgroup) {
-			char full[4096];
-			struct stat st;
+/*
+ * The new fleet grant of pg (key: its policy_grant_key), its strings copied: 0, 1 when
+ * its cgroup does not exist (skipped, logged), or -ENOMEM (g owns nothing then).
+ */
+static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const char *key,
+			   int64_t now, struct grant *g)
+{
+	*g = (struct grant){ .n_res = 1, .kind = GRANT_FLEET, .state = GRANT_ACTIVE,
+			     .has_uid = pg->has_uid, .uid = pg->uid, .created_ns = now,
+			     .starts_ns = pg->not_before_ns, .expires_ns = pg->not_after_ns };
+	snprintf(g->res[0], sizeof(g->res[0]), "%s", pg->resource);
+	if (pg->cgroup) {
+		char full[4096];
+		struct stat st;
 
-			snprintf(full, sizeof(full), "%s%s", a->cgroup_root, pg->cgroup);
-			if (stat(full, &st)) {
-				log_warn("fleet grant %s: cgroup %s: %s; skipped", key, pg->cgroup,
-					 strerror(errno));
-				continue;
-			}
-			g.cgroup = strdup(pg->cgroup);
-			g.cgroup_id = st.st_ino;
+		snprintf(full, sizeof(full), "%s%s", a->cgroup_root, pg->cgroup);
+		if (stat(full, &st)) {
+			log_warn("fleet grant %s: cgroup %s: %s; skipped", key, pg->cgroup,
+				 strerror(errno));
+			return 1;
 		}
-		g.created_ns = now;
-		g.starts_ns = pg->not_before_ns;
-		g.expires_ns = pg->not_after_ns;
-		g.duration_s = (g.expires_ns - (g.starts_ns > now ? g.starts_ns : now)) / 1000000000LL;
-		g.reason = pg->reason ? strdup(pg->reason) : NULL;
-		g.fleet_key = strdup(key);
-		g.by_uid = g.requester_uid = 0;
-		req_history_add(&g, "granted_by_policy", 0, pg->reason, now);
-		/* not via grant_add: one save for the whole push */
-		g.id = a->grants.next_id++;
-		g.starts_boot = real_to_boot(g.starts_ns);
-		g.expires_boot = real_to_boot(g.expires_ns);
-		r = store_append(&a->grants, &g);
-		if (r) {
-			grant_clear(&g);
-			return r;
-		}
-		audit_agent_event("granted", json_pack("{s:o,s:s}", "grant",
-						       grant_to_json(&a->grants.v[a->grants.n - 1]),
-						       "by", "policy"));
-		changed = true;
+		g->cgroup_id = st.st_ino;
+		g->cgroup = strdup(pg->cgroup);
 	}
+	g->duration_s = (g->expires_ns - (g->starts_ns > now ? g->starts_ns : now)) / 1000000000LL;
+	g->reason = pg->reason ? strdup(pg->reason) : NULL;
+	g->fleet_key = strdup(key);
+	g->history = json_array();
+	/* a missing copy (the cgroup above all) would widen the grant: none is made */
+	if ((pg->cgroup && !g->cgroup) || (pg->reason && !g->reason) || !g->fleet_key ||
+	    !g->history) {
+		req_grant_clear(g);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Room for n grants in s, so that appending them cannot fail half-way. */
+static int store_reserve(struct grant_store *s, size_t n)
+{
+	struct grant *nv;
+
+	if (n <= s->cap)
+		return 0;
+	nv = realloc(s->v, n * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	s->v = nv;
+	s->cap = n;
+	return 0;
+}
+
+/*
+ * Make the store's fleet grants those of the policy in force: keep the ones still listed,
+ * end the ones no longer listed ("removed by policy"), add new ones whose window has not
+ * passed. Everything is allocated before the store changes (out of memory: nothing
+ * changes), and one save covers the whole change, so a push is applied all at once.
+ */
+int grant_apply_fleet(struct agent *a)
+{
+	const struct policy *p = a->policy;
+	int64_t now = util_now_ns(CLOCK_REALTIME);
+	struct grant *add = calloc(p->n_grants + 1, sizeof(*add));
+	size_t n_add = 0;
+	char key[512];
+	bool changed;
+	int r = 0;
+
+	if (!add)
+		return -ENOMEM;
+	for (size_t j = 0; j < p->n_grants && r >= 0; j++) {
+		policy_grant_key(&p->grants[j], key, sizeof(key));
+		if (fleet_have(&a->grants, key) || p->grants[j].not_after_ns <= now)
+			continue;
+		r = fleet_grant_new(a, &p->grants[j], key, now, &add[n_add]);
+		n_add += r == 0;
+	}
+	if (r >= 0)
+		r = store_reserve(&a->grants, a->grants.n + n_add);
+	if (r < 0) {
+		for (size_t i = 0; i < n_add; i++)
+			req_grant_clear(&add[i]);
+		free(add);
+		return r;
+	}
+	changed = fleet_end_unlisted(a, now) || n_add;
+	for (size_t i = 0; i < n_add; i++) {
+		struct grant *g = &add[i];
+
+		/* not via grant_add: one save for the whole push */
+		req_history_add(g, "granted_by_policy", 0, g->reason, now);
+		g->id = a->grants.next_id++;
+		g->starts_boot = real_to_boot(g->starts_ns);
+		g->expires_boot = real_to_boot(g->expires_ns);
+		store_append(&a->grants, g); /* cannot fail: room reserved */
+		audit_agent_event("granted", json_pack("{s:o,s:s}", "grant", grant_to_json(g),
+						       "by", "policy"));
+	}
+	free(add);
 	if (!changed)
 		return 0;
 	r = grant_store_save(&a->grants);

@@ -26,6 +26,7 @@
 #define log_info(fmt, ...) fprintf(stderr, "<6>jitd: " fmt "\n", ##__VA_ARGS__)
 
 #define GRANT_MAX_RES 16		       /* resources of one request */
+#define GRANT_MAX_ID (1LL << 53)	       /* grant ids: 1 .. GRANT_MAX_ID - 1 */
 #define GRANT_PENDING_TTL_S 3600	       /* default --pending-ttl */
 #define GRANT_EXEC_CGROUP "/jitd.exec"	       /* jitd exec cgroups without systemd */
 
@@ -143,7 +144,7 @@ struct grant *grant_find(struct grant_store *s, uint64_t id);
 size_t grant_count_active(const struct grant_store *s);
 json_t *grant_to_json(const struct grant *g);
 
-/* request.c: rules, principals, approvals (pure logic, unit-tested). */
+/* request.c: rules, principals, approvals, state entries (pure logic, unit-tested). */
 bool req_principal_match(const char *principal, uid_t uid);
 bool req_is_admin(const struct policy *p, uid_t uid);
 const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
@@ -160,6 +161,11 @@ int req_deny(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char
 	     size_t errlen);
 int req_extend(const struct grant *g, int64_t add_s, int64_t *new_expires_ns, char *err,
 	       size_t errlen);
+const char *req_state_name(enum grant_state s);
+const char *req_kind_name(enum grant_kind k);
+void req_grant_clear(struct grant *g);
+int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t boot_now,
+			 struct grant *g, char *err, size_t errlen);
 
 /* scope.c: cgroups for jitd exec. */
 int scope_create(struct agent *a, uint64_t id, pid_t pid, char **cgroup, uint64_t *cgroup_id);

@@ -26,6 +26,8 @@
 
 #define MAX_DEPTH 8   /* deepest path we report: resources.NAME.connect[i] */
 #define QMAX	  128 /* longest user string quoted in a message */
+#define STR_(x)	  #x
+#define STR(x)	  STR_(x)
 #define MAX_UID	  4294967294LL
 
 struct seg {
@@ -1097,12 +1099,20 @@ static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 	}
 	v = json_object_get(o, "reason_pattern");
 	if (v) {
+		const char *why;
 		char rerr[256];
 
 		push_key(c, "reason_pattern");
 		if (!json_is_string(v)) {
 			r = perr(c, false, "expected a regular expression string, got %s",
 				 type_name(v));
+			goto out;
+		}
+		why = policy_pattern_check(json_string_value(v));
+		if (why) {
+			r = perr(c, false, "reason_pattern '%.*s' refused: %s; it could stall jitd "
+					   "(see README, policy format)",
+				 QMAX, json_string_value(v), why);
 			goto out;
 		}
 		r = regcomp(&rule->reason_re, json_string_value(v), REG_EXTENDED | REG_NOSUB);
@@ -1126,6 +1136,124 @@ out:
 	return r;
 }
 
+/* The index after the bracket expression that starts at re[i] == '['. */
+static size_t skip_bracket(const char *re, size_t i)
+{
+	i++;
+	if (re[i] == '^')
+		i++;
+	if (re[i] == ']')
+		i++;
+	while (re[i] && re[i] != ']') {
+		if (re[i] == '[' && re[i + 1] && strchr(":.=", re[i + 1])) {
+			char end[3] = { re[i + 1], ']', 0 };
+			const char *e = strstr(re + i + 2, end);
+
+			if (!e)
+				return strlen(re); /* unterminated: regcomp says so */
+			i = e - re + 2;
+			continue;
+		}
+		i++;
+	}
+	return re[i] ? i + 1 : i;
+}
+
+/* Scanner state of policy_pattern_check. */
+struct pat_scan {
+	size_t open[POLICY_MAX_PATTERN + 1]; /* where the group at depth d starts */
+	bool inner[POLICY_MAX_PATTERN + 1];  /* the group at depth d holds a repetition */
+	unsigned d;
+	size_t atom;	     /* where the last atom starts */
+	unsigned long size;  /* bytes all {n,m} copies make so far */
+	bool after_rep;	     /* the last thing was a repetition */
+	bool after_rep_group; /* the last atom is a group holding a repetition */
+	const char *nested;  /* the first nested repetition seen */
+};
+
+/*
+ * The {n}, {n,} or {n,m} at re[*i], which copies the atom before it up to its largest
+ * count: *i moves past it. NULL, or why it is refused.
+ */
+static const char *repeat_counts(const char *re, size_t *i, struct pat_scan *ps)
+{
+	const char *p = re + *i + 1;
+	unsigned long n, max = 0;
+	char *end;
+
+	for (;;) {
+		n = strtoul(p, &end, 10);
+		if (end != p && n > max)
+			max = n;
+		p = end;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	if (max > POLICY_MAX_REPEAT)
+		return "a {n,m} count is above " STR(POLICY_MAX_REPEAT);
+	ps->size += max * (*i - ps->atom);
+	if (ps->size > POLICY_MAX_REPEAT_SIZE)
+		return "its {n,m} copies of what they repeat make more than " STR(
+			POLICY_MAX_REPEAT_SIZE) " bytes";
+	*i = (*p == '}' ? p + 1 : p) - re;
+	return NULL;
+}
+
+/* A repetition (*, +, ?, {n,m}) at re[*i]; *i moves past it. NULL, or why it is refused. */
+static const char *pattern_rep(const char *re, size_t *i, struct pat_scan *ps)
+{
+	const char *why = NULL;
+
+	/* reported after any back-reference, the worse of the two */
+	if (ps->after_rep && !ps->nested)
+		ps->nested = "it repeats a repetition (like a**)";
+	if (ps->after_rep_group && re[*i] != '?' && !ps->nested)
+		ps->nested = "it repeats a group that itself repeats (like (a*)*)";
+	if (re[*i] == '{')
+		why = repeat_counts(re, i, ps);
+	else
+		(*i)++;
+	ps->inner[ps->d] = ps->after_rep = true;
+	return why;
+}
+
+/* Why reason_pattern re could stall jitd, or NULL (see policy.h). */
+const char *policy_pattern_check(const char *re)
+{
+	struct pat_scan ps = { .d = 0 };
+	const char *why;
+	size_t i = 0;
+
+	if (strlen(re) > POLICY_MAX_PATTERN)
+		return "it is longer than " STR(POLICY_MAX_PATTERN) " bytes";
+	while (re[i]) {
+		char ch = re[i];
+
+		if (ch == '*' || ch == '+' || ch == '?' ||
+		    (ch == '{' && re[i + 1] >= '0' && re[i + 1] <= '9')) {
+			why = pattern_rep(re, &i, &ps);
+			if (why)
+				return why;
+			continue;
+		}
+		if (ch == '\\' && re[i + 1] >= '1' && re[i + 1] <= '9')
+			return "it has a back-reference (\\1 to \\9)";
+		ps.after_rep = ps.after_rep_group = false;
+		ps.atom = i;
+		if (ch == '(' && ps.d < POLICY_MAX_PATTERN) {
+			ps.inner[++ps.d] = false;
+			ps.open[ps.d] = i;
+		} else if (ch == ')' && ps.d) {
+			ps.atom = ps.open[ps.d];
+			ps.after_rep_group = ps.inner[ps.d--];
+			ps.inner[ps.d] |= ps.after_rep_group;
+		}
+		i = ch == '[' ? skip_bracket(re, i) : i + 1 + (ch == '\\' && re[i + 1]);
+	}
+	return ps.nested;
+}
+
 static int check_time(struct pctx *c, json_t *o, const char *key, int64_t *out)
 {
 	json_t *v = json_object_get(o, key);
@@ -1138,6 +1266,9 @@ static int check_time(struct pctx *c, json_t *o, const char *key, int64_t *out)
 		r = perr(c, false, "expected a UTC time like \"2026-12-01T02:00:00Z\", got %s%.*s%s",
 			 json_is_string(v) ? "'" : type_name(v), QMAX,
 			 json_string_value(v) ?: "", json_is_string(v) ? "'" : "");
+	else if (!util_time_sane(*out))
+		r = perr(c, false, "'%.*s' is outside 2000-01-01..2200-01-01 UTC", QMAX,
+			 json_string_value(v));
 	pop(c);
 	return r;
 }

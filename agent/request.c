@@ -2,7 +2,8 @@
 /*
  * Requests: which rule lets a user ask for which resources, whether a duration and a
  * reason are acceptable, who may approve or deny, and when a request has enough
- * approvals. Pure logic on struct grant and struct policy (users and groups resolved
+ * approvals; and whether a grant read back from the state file is one jitd could have
+ * made. Pure logic on struct grant and struct policy (users and groups resolved
  * through NSS), unit-tested without root; grant.c persists and enforces the results.
  */
 #include <errno.h>
@@ -126,6 +127,11 @@ int req_check(const struct policy_rule *r, int64_t duration_s, const char *reaso
 	}
 	if (reason && !*reason)
 		reason = NULL;
+	/* bounded before any pattern sees it: matching time stays small */
+	if (reason && strlen(reason) > GRANT_MAX_REASON) {
+		snprintf(err, errlen, "the reason is longer than %d bytes", GRANT_MAX_REASON);
+		return -EINVAL;
+	}
 	if (!reason && r->reason_required) {
 		snprintf(err, errlen, "a reason is required (--reason%s%s)",
 			 r->reason_pattern ? " matching " : "", r->reason_pattern ?: "");
@@ -252,6 +258,18 @@ int req_deny(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char
 	return 0;
 }
 
+/* t + s seconds in ns, saturating instead of overflowing. */
+static int64_t add_seconds(int64_t t, int64_t s)
+{
+	int64_t ns, r;
+
+	if (__builtin_mul_overflow(s, NS_PER_S, &ns))
+		return s < 0 ? INT64_MIN : INT64_MAX;
+	if (__builtin_add_overflow(t, ns, &r))
+		return ns < 0 ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
 /*
  * The new expiry of active grant g extended by add_s, never past its start plus its
  * maximum duration. -ERANGE when it is already at the maximum.
@@ -260,9 +278,14 @@ int req_extend(const struct grant *g, int64_t add_s, int64_t *new_expires_ns, ch
 	       size_t errlen)
 {
 	int64_t max_s = g->max_duration_s ? g->max_duration_s : JITD_MAX_DURATION_S;
-	int64_t limit = g->starts_ns + max_s * NS_PER_S, want = g->expires_ns + add_s * NS_PER_S;
+	int64_t limit, want;
 	char buf[32];
 
+	/* the state file is untrusted: never past JITD_MAX_DURATION_S, never overflowing */
+	if (max_s < 0 || max_s > JITD_MAX_DURATION_S)
+		max_s = JITD_MAX_DURATION_S;
+	limit = add_seconds(g->starts_ns, max_s);
+	want = add_seconds(g->expires_ns, add_s);
 	if (g->state != GRANT_ACTIVE) {
 		snprintf(err, errlen, "grant %llu is not active", (unsigned long long)g->id);
 		return -EINVAL;
@@ -274,4 +297,274 @@ int req_extend(const struct grant *g, int64_t add_s, int64_t *new_expires_ns, ch
 	}
 	*new_expires_ns = want < limit ? want : limit;
 	return 0;
+}
+
+/* ---- grants read back from the state file: checked like user input ---- */
+
+static const char *const state_names[] = { [GRANT_ACTIVE] = "active",
+					   [GRANT_EXPIRED] = "expired",
+					   [GRANT_REVOKED] = "revoked",
+					   [GRANT_PENDING] = "pending",
+					   [GRANT_DENIED] = "denied" };
+
+static const char *const kind_names[] = { [GRANT_DIRECT] = "direct",
+					  [GRANT_REQUEST] = "request",
+					  [GRANT_EXEC] = "exec",
+					  [GRANT_FLEET] = "fleet" };
+
+#define N_STATES (sizeof(state_names) / sizeof(state_names[0]))
+#define N_KINDS	 (sizeof(kind_names) / sizeof(kind_names[0]))
+#define STATE_MAX_TEXT 4096 /* reason and cgroup path of a state entry */
+
+/* The state file's name of a grant state. */
+const char *req_state_name(enum grant_state s)
+{
+	return (unsigned)s < N_STATES && state_names[s] ? state_names[s] : "unknown";
+}
+
+/* The state file's name of a grant kind. */
+const char *req_kind_name(enum grant_kind k)
+{
+	return (unsigned)k < N_KINDS ? kind_names[k] : "unknown";
+}
+
+/* Free what a grant owns (strings, JSON); the grant itself is the caller's. */
+void req_grant_clear(struct grant *g)
+{
+	free(g->cgroup);
+	free(g->reason);
+	free(g->fleet_key);
+	json_decref(g->approvers);
+	json_decref(g->history);
+	g->cgroup = g->reason = g->fleet_key = NULL;
+	g->approvers = g->history = NULL;
+}
+
+/* Integer field key of o in [min, max] into *out; absent: 0, or an error when required. */
+static int st_int(json_t *o, const char *key, bool required, int64_t min, int64_t max,
+		  int64_t *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = 0;
+	if (!v && !required)
+		return 0;
+	if (!v) {
+		snprintf(err, errlen, "no '%s'", key);
+		return -EINVAL;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(err, errlen, "'%s' is not an integer in [%lld, %lld]", key,
+			 (long long)min, (long long)max);
+		return -EINVAL;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* Optional string field key of o (at most STATE_MAX_TEXT bytes) into *out, copied. */
+static int st_str(json_t *o, const char *key, char **out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > STATE_MAX_TEXT ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(err, errlen, "'%s' is not a string of at most %d bytes", key,
+			 STATE_MAX_TEXT);
+		return -EINVAL;
+	}
+	*out = strdup(json_string_value(v));
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Name field key of o: one of names[0..n), required when no default (dflt < 0). */
+static int st_enum(json_t *o, const char *key, const char *const *names, size_t n, int dflt,
+		   int *out, char *err, size_t errlen)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (!json_object_get(o, key) && dflt >= 0) {
+		*out = dflt;
+		return 0;
+	}
+	for (size_t i = 0; s && i < n; i++)
+		if (names[i] && !strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	snprintf(err, errlen, "'%s' is %s%.32s%s, not a known %s", key, s ? "'" : "",
+		 s ?: (json_object_get(o, key) ? "not a string" : "missing"), s ? "'" : "", key);
+	return -EINVAL;
+}
+
+static int st_resources(json_t *o, struct grant *g, char *err, size_t errlen)
+{
+	json_t *arr = json_object_get(o, "resources"), *one = json_object_get(o, "resource"), *v;
+	size_t i;
+
+	g->n_res = 0;
+	if (!arr && json_is_string(one)) {
+		arr = json_array();
+		if (!arr || json_array_append(arr, one)) {
+			json_decref(arr);
+			return -ENOMEM;
+		}
+	} else {
+		json_incref(arr);
+	}
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) || g->n_res >= GRANT_MAX_RES ||
+		    json_string_length(v) >= POLICY_MAX_NAME || !json_string_length(v))
+			break;
+		memcpy(g->res[g->n_res++], json_string_value(v), json_string_length(v) + 1);
+	}
+	if (!json_is_array(arr) || !g->n_res || i < json_array_size(arr)) {
+		snprintf(err, errlen, "'resources' is not a list of 1 to %d resource names",
+			 GRANT_MAX_RES);
+		json_decref(arr);
+		return -EINVAL;
+	}
+	json_decref(arr);
+	return 0;
+}
+
+/* id, state, kind, uids and counts of a state entry. */
+static int st_numbers(json_t *o, struct grant *g, char *err, size_t errlen)
+{
+	const int64_t uid_max = JITD_ANY_UID - 1;
+	int64_t v[7];
+	int st, kind, r;
+
+	r = st_int(o, "id", true, 1, GRANT_MAX_ID - 1, &v[0], err, errlen) ?:
+	    st_enum(o, "state", state_names, N_STATES, -1, &st, err, errlen) ?:
+	    st_enum(o, "kind", kind_names, N_KINDS, GRANT_DIRECT, &kind, err, errlen) ?:
+	    st_int(o, "requester_uid", false, 0, uid_max, &v[1], err, errlen) ?:
+	    st_int(o, "by_uid", false, 0, uid_max, &v[2], err, errlen) ?:
+	    st_int(o, "duration_s", false, 0, JITD_MAX_DURATION_S, &v[3], err, errlen) ?:
+	    st_int(o, "max_duration_s", false, 0, JITD_MAX_DURATION_S, &v[4], err, errlen) ?:
+	    st_int(o, "approvals_needed", false, 0, POLICY_MAX_APPROVALS, &v[5], err, errlen) ?:
+	    st_int(o, "uid", false, 0, uid_max, &v[6], err, errlen);
+	if (r)
+		return r;
+	g->id = v[0];
+	g->state = st;
+	g->kind = kind;
+	g->requester_uid = v[1];
+	g->by_uid = v[2];
+	g->duration_s = v[3];
+	g->max_duration_s = v[4];
+	g->approvals_needed = v[5];
+	g->has_uid = json_object_get(o, "uid") != NULL;
+	g->uid = v[6];
+	return 0;
+}
+
+/*
+ * Times of a state entry: each 0 (unset) or within JITD_TIME_MIN_NS..JITD_TIME_MAX_NS; an
+ * active grant has a start before its end; a pending request has its deadline. Same boot:
+ * the stored boot-clock times, a window as long as the realtime one (1 s slack). Else (or
+ * when they disagree) re-armed from the realtime ones, saturating.
+ */
+static int st_times(json_t *o, bool same_boot, int64_t real_now, int64_t boot_now,
+		    struct grant *g, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "created_ns", "starts_ns", "expires_ns", "ended_ns" };
+	int64_t t[4], sb, eb;
+	int r;
+
+	for (int i = 0; i < 4; i++) {
+		r = st_int(o, keys[i], false, 0, JITD_TIME_MAX_NS - 1, &t[i], err, errlen);
+		if (r)
+			return r;
+		if (t[i] && !util_time_sane(t[i])) {
+			snprintf(err, errlen, "'%s' is %lld, not a time in 2000..2199", keys[i],
+				 (long long)t[i]);
+			return -ERANGE;
+		}
+	}
+	g->created_ns = t[0];
+	g->starts_ns = t[1];
+	g->expires_ns = t[2];
+	g->ended_ns = t[3];
+	if ((g->state == GRANT_ACTIVE && (!g->starts_ns || g->expires_ns <= g->starts_ns)) ||
+	    (g->state == GRANT_PENDING && !g->expires_ns)) {
+		snprintf(err, errlen, "%s grant without a start before its end",
+			 req_state_name(g->state));
+		return -ERANGE;
+	}
+	g->starts_boot = util_real_to_boot(g->starts_ns, real_now, boot_now);
+	g->expires_boot = util_real_to_boot(g->expires_ns, real_now, boot_now);
+	if (!same_boot || st_int(o, "starts_boot", true, 0, INT64_MAX, &sb, err, errlen) ||
+	    st_int(o, "expires_boot", true, 0, INT64_MAX, &eb, err, errlen))
+		return 0;
+	/* same boot: the exact kernel times, when they describe the same window */
+	if (eb >= sb && (eb - sb) - (g->expires_ns - g->starts_ns) <= NS_PER_S &&
+	    (g->expires_ns - g->starts_ns) - (eb - sb) <= NS_PER_S) {
+		g->starts_boot = sb;
+		g->expires_boot = eb;
+	}
+	return 0;
+}
+
+/* cgroup (absolute path with its id), reason, fleet key, approvers and history. */
+static int st_owned(json_t *o, struct grant *g, char *err, size_t errlen)
+{
+	json_t *ap = json_object_get(o, "approvers"), *hi = json_object_get(o, "history");
+	int64_t cgid;
+	int r;
+
+	r = st_str(o, "cgroup", &g->cgroup, err, errlen) ?:
+	    st_int(o, "cgroup_id", false, 1, INT64_MAX, &cgid, err, errlen) ?:
+	    st_str(o, "reason", &g->reason, err, errlen) ?:
+	    st_str(o, "fleet_key", &g->fleet_key, err, errlen);
+	if (r)
+		return r;
+	/* a cgroup without its id (or the reverse) would widen to "anywhere": refused */
+	if (!g->cgroup != !cgid || (g->cgroup && g->cgroup[0] != '/')) {
+		snprintf(err, errlen, "'cgroup' and 'cgroup_id' must come together (an absolute "
+				      "path and its id)");
+		return -EINVAL;
+	}
+	g->cgroup_id = cgid;
+	if (!g->has_uid && !g->cgroup) {
+		snprintf(err, errlen, "no subject: neither 'uid' nor 'cgroup'");
+		return -EINVAL;
+	}
+	if ((ap && !json_is_array(ap)) || (hi && !json_is_array(hi))) {
+		snprintf(err, errlen, "'approvers' and 'history' must be lists");
+		return -EINVAL;
+	}
+	g->approvers = json_incref(ap);
+	g->history = json_incref(hi);
+	return 0;
+}
+
+/*
+ * Parse one entry of the state file into g, checked like user input: known state and
+ * kind, uids and durations in range, sane times, a subject. same_boot: the file was
+ * written in this boot (its boot-clock times are kept); real_now and boot_now are the two
+ * clocks read at one moment. 0, -ENOMEM, or -EINVAL/-ERANGE with the reason in err; on
+ * error g owns nothing.
+ */
+int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t boot_now,
+			 struct grant *g, char *err, size_t errlen)
+{
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	if (!json_is_object(o)) {
+		snprintf(err, errlen, "not an object");
+		return -EINVAL;
+	}
+	r = st_resources(o, g, err, errlen) ?: st_numbers(o, g, err, errlen) ?:
+	    st_times(o, same_boot, real_now, boot_now, g, err, errlen) ?:
+	    st_owned(o, g, err, errlen);
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (r)
+		req_grant_clear(g);
+	return r;
 }

@@ -259,6 +259,24 @@ int64_t util_now_ns(clockid_t clk)
 	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
+/* Is ns (CLOCK_REALTIME) within [JITD_TIME_MIN_NS, JITD_TIME_MAX_NS)? */
+bool util_time_sane(int64_t ns)
+{
+	return ns >= JITD_TIME_MIN_NS && ns < JITD_TIME_MAX_NS;
+}
+
+/* The boot-clock instant of real_ns, saturating at 0 and INT64_MAX. */
+uint64_t util_real_to_boot(int64_t real_ns, int64_t real_now, int64_t boot_now)
+{
+	int64_t d, b;
+
+	if (__builtin_sub_overflow(real_ns, real_now, &d))
+		return real_ns < real_now ? 0 : INT64_MAX;
+	if (__builtin_add_overflow(boot_now, d, &b))
+		return d < 0 ? 0 : INT64_MAX;
+	return b > 0 ? (uint64_t)b : 0;
+}
+
 /* Kernel s_dev encoding (major << 20 | minor) of a userspace st_dev. */
 uint64_t util_kdev(dev_t st_dev)
 {

@@ -35,6 +35,17 @@ int util_parse_time(const char *s, int64_t *out_ns);
 /* Current time of a clock in ns (CLOCK_REALTIME, CLOCK_BOOTTIME...). */
 int64_t util_now_ns(clockid_t clk);
 
+/* The times jitd accepts from policies and its state file: 2000-01-01 to 2200-01-01 UTC. */
+#define JITD_TIME_MIN_NS (946684800LL * 1000000000LL)
+#define JITD_TIME_MAX_NS (7258118400LL * 1000000000LL)
+
+/* Is ns (CLOCK_REALTIME) within [JITD_TIME_MIN_NS, JITD_TIME_MAX_NS)? */
+bool util_time_sane(int64_t ns);
+
+/* The CLOCK_BOOTTIME instant of realtime real_ns, given both clocks read at one moment;
+ * saturates at 0 and INT64_MAX instead of overflowing. */
+uint64_t util_real_to_boot(int64_t real_ns, int64_t real_now, int64_t boot_now);
+
 /* Kernel s_dev encoding (major << 20 | minor) of a userspace st_dev. */
 uint64_t util_kdev(dev_t st_dev);
 /* Userspace dev_t of a kernel s_dev. */
