@@ -120,6 +120,8 @@ static const char *resource_name(struct agent *a, uint32_t id, char *buf, size_t
 		return "(grant's cgroup)";
 	if (id == JITD_RES_GUARD)
 		return "(jitd guard)";
+	if (id == JITD_RES_SELF)
+		return "(jitd)";
 	for (size_t i = 0; a->policy && i < a->policy->n_resources; i++)
 		if (a->policy->resources[i].id == id)
 			return a->policy->resources[i].name;
@@ -192,7 +194,7 @@ int audit_decision(struct agent *a, const struct jitd_event *e)
 		d.v6 = !v4;
 		d.addr = addr;
 		d.port = e->port;
-	} else if (e->op == JITD_OP_PTRACE) {
+	} else if (e->op == JITD_OP_PTRACE || e->op == JITD_OP_SIGNAL) {
 		d.target_pid = (uint32_t)e->ino;
 		d.target_cgroup = e->dev;
 	} else {

@@ -370,9 +370,18 @@ static const char *op_name(uint8_t op)
 		return "loginuid";
 	case JITD_OP_SOCKET:
 		return "socket";
+	case JITD_OP_BPF:
+		return "bpf";
+	case JITD_OP_SIGNAL:
+		return "signal";
+	case JITD_OP_UMOUNT:
+		return "umount";
 	}
 	return "unknown";
 }
+
+/* Decisions about another process (the target's pid in the record, not a file). */
+#define PROC_OP(op) ((op) == JITD_OP_PTRACE || (op) == JITD_OP_SIGNAL)
 
 struct ocsf_class {
 	int category_uid, class_uid, activity_id;
@@ -414,6 +423,13 @@ static struct ocsf_class decision_class(uint8_t op)
 					   "Update"};
 	case JITD_OP_SOCKET:
 		return (struct ocsf_class){4, 4001, 1, CAT_NET, "Network Activity", "Open"};
+	case JITD_OP_SIGNAL:
+		/* A signal to jitd: terminating it. */
+		return (struct ocsf_class){1, 1007, 2, CAT_SYSTEM, "Process Activity", "Terminate"};
+	case JITD_OP_BPF:
+	case JITD_OP_UMOUNT:
+		/* Reaching jitd's kernel objects, or unmounting what pins them. */
+		return (struct ocsf_class){1, 1006, 99, CAT_SYSTEM, "Kernel Activity", "Other"};
 	default:
 		return (struct ocsf_class){1, 1001, 14, CAT_SYSTEM, "File System Activity", "Open"};
 	}
@@ -491,7 +507,7 @@ static void fill_decision_summary(const struct audit_decision *d, uint64_t seq,
 	if (d->addr)
 		snprintf(s->object, sizeof(s->object), d->v6 ? "[%s]:%u" : "%s:%u", d->addr,
 			 d->port);
-	else if (d->op == JITD_OP_PTRACE)
+	else if (PROC_OP(d->op))
 		snprintf(s->object, sizeof(s->object), "pid %u (cgroup %llu)", d->target_pid,
 			 (unsigned long long)d->target_cgroup);
 	else if (d->path)
@@ -715,7 +731,7 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 		AB_LIT(b, ",\"port\":");
 		ab_u64(b, d->port);
 		AB_LIT(b, "},");
-	} else if (op != JITD_OP_EXEC && op != JITD_OP_PTRACE) {
+	} else if (op != JITD_OP_EXEC && !PROC_OP(op)) {
 		AB_LIT(b, "\"file\":");
 		ab_file(b, d, false);
 		AB_LIT(b, ",");
@@ -732,7 +748,7 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 		ab_esc(b, d->addr ? d->addr : "");
 		AB_LIT(b, " port ");
 		ab_u64(b, d->port);
-	} else if (op == JITD_OP_PTRACE) {
+	} else if (PROC_OP(op)) {
 		AB_LIT(b, "pid ");
 		ab_u64(b, d->target_pid);
 	} else if (d->path) {
@@ -779,7 +795,7 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 		AB_LIT(b, ",\"pid\":");
 		ab_u64(b, d->pid);
 		AB_LIT(b, "},");
-	} else if (op == JITD_OP_PTRACE) {
+	} else if (PROC_OP(op)) {
 		AB_LIT(b, "\"process\":{\"pid\":");
 		ab_u64(b, d->target_pid);
 		AB_LIT(b, "},");
@@ -871,7 +887,7 @@ static int ecs_decision(const struct audit_meta *m, const struct audit_decision 
 			struct audit_chain *c, struct abuf *out, struct audit_summary *sum)
 {
 	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
-	bool proc = d->op == JITD_OP_EXEC || d->op == JITD_OP_PTRACE;
+	bool proc = d->op == JITD_OP_EXEC || PROC_OP(d->op);
 	const char *cat = proc ? "process" : net ? "network" : "file";
 	const char *t1 = d->op == JITD_OP_EXEC ? "start" : net ? "connection" : "access";
 	char comm[JITD_COMM_LEN + 1], action[32], uid[16];
@@ -904,7 +920,7 @@ static int ecs_decision(const struct audit_meta *m, const struct audit_decision 
 		json_object_set_new(rec, "network",
 				    json_pack("{s:s,s:s}", "type", d->v6 ? "ipv6" : "ipv4",
 					      "direction", "egress"));
-	} else if (d->op == JITD_OP_PTRACE) {
+	} else if (PROC_OP(d->op)) {
 		json_object_set_new(rec, "target",
 				    json_pack("{s:{s:I}}", "process", "pid",
 					      (json_int_t)d->target_pid));

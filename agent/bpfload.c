@@ -5,6 +5,7 @@
  * maps equal to the policy, and prove enforcement with a self-test.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ struct inode_path {
 #define KERN_KEEP_REPLACED 8 /* earlier inodes kept per policy path (see keep_replaced) */
 #define KERN_MAX_MEMBERS 4096 /* hard-linked files below protected directories */
 
-#define KERN_MAX_LINKS 32
+#define KERN_MAX_LINKS 48
 
 struct kern {
 	struct jitd_bpf *skel;
@@ -46,6 +47,9 @@ struct kern {
 	bool task_btf; /* the kernel has get_current_task_btf (what the programs chose) */
 	struct inode_path *paths; /* policy paths, for audit records */
 	size_t n_paths;
+	char *self_files[3];	  /* policy, state directory, audit file (kern_set_self) */
+	size_t n_self_objects; /* entries of the self map (status) */
+	size_t n_self_files;	  /* jitd's own files among paths (status) */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -141,6 +145,8 @@ static void report_load_error(void)
 	log_err("why the programs did not load: %s", why);
 }
 
+static int self_objects(struct kern *k);
+
 /* Load programs (reusing pinned maps), attach, and pin the links replacing any
  * previous instance's pins: the old links stay attached until the new ones are. */
 int kern_open(struct kern **out)
@@ -220,6 +226,11 @@ int kern_open(struct kern **out)
 			goto fail;
 		}
 	}
+	err = self_objects(k);
+	if (err) {
+		log_err("cannot register jitd's own objects with the kernel: %s", strerror(-err));
+		goto fail;
+	}
 	*out = k;
 	return 0;
 fail:
@@ -239,6 +250,8 @@ void kern_close(struct kern *k)
 	for (size_t i = 0; i < k->n_paths; i++)
 		free(k->paths[i].path);
 	free(k->paths);
+	for (size_t i = 0; i < sizeof(k->self_files) / sizeof(k->self_files[0]); i++)
+		free(k->self_files[i]);
 	free(k);
 }
 
@@ -382,6 +395,84 @@ static int map_reconcile(int fd, const struct entries *e)
 		prev = key;
 	}
 	return 0;
+}
+
+/* The id of a BPF object (map, program or link) from its descriptor. */
+static int obj_id(int fd, __u32 *id)
+{
+	union {
+		struct bpf_map_info map;
+		struct bpf_prog_info prog;
+		struct bpf_link_info link;
+	} info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	/* id is each info struct's second word (type first, then id) */
+	*id = info.prog.id;
+	return 0;
+}
+
+static int self_add(struct entries *e, __u32 kind, __u32 id)
+{
+	struct jitd_self_key key = { .kind = kind, .id = id };
+	__u32 one = 1;
+
+	return entries_add(e, &key, &one);
+}
+
+/* The superblocks on the way to the pins (/, /sys, /sys/fs, the bpffs instance). */
+static int self_mounts(struct entries *e)
+{
+	static const char *const on_way[] = {"/", "/sys", "/sys/fs", "/sys/fs/bpf", JITD_PIN_DIR};
+	struct stat st;
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(on_way) / sizeof(on_way[0]) && !err; i++)
+		if (!stat(on_way[i], &st))
+			err = self_add(e, JITD_SELF_SB, (__u32)util_kdev(st.st_dev));
+	if (!err && !stat("/proc/self/ns/mnt", &st))
+		err = self_add(e, JITD_SELF_MNTNS, (__u32)st.st_ino);
+	return err;
+}
+
+/*
+ * Tell the kernel what is jitd's own: every map, program and link of this instance,
+ * its process and the mounts holding its pins (bpf/jitd.bpf.c, "Switching jitd off").
+ * The map is replaced whole: a previous instance's ids and pid go.
+ */
+static int self_objects(struct kern *k)
+{
+	struct entries e = { .ksz = sizeof(struct jitd_self_key), .vsz = sizeof(__u32) };
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	__u32 id = 0;
+	int err = 0;
+
+	bpf_object__for_each_map(map, k->skel->obj)
+	{
+		if (!err && !(err = obj_id(bpf_map__fd(map), &id)))
+			err = self_add(&e, JITD_SELF_MAP, id);
+	}
+	bpf_object__for_each_program(prog, k->skel->obj)
+	{
+		if (bpf_program__autoload(prog) && !err && !(err = obj_id(bpf_program__fd(prog), &id)))
+			err = self_add(&e, JITD_SELF_PROG, id);
+	}
+	for (size_t i = 0; i < k->n_links && !err; i++)
+		if (!(err = obj_id(bpf_link__fd(k->links[i]), &id)))
+			err = self_add(&e, JITD_SELF_LINK, id);
+	if (!err)
+		err = self_add(&e, JITD_SELF_TASK, (__u32)getpid());
+	if (!err)
+		err = self_mounts(&e);
+	if (!err)
+		err = map_reconcile(bpf_map__fd(k->skel->maps.self), &e);
+	k->n_self_objects = e.n;
+	entries_free(&e);
+	return err;
 }
 
 /* Remember (dev, ino) under path for resource r; a second path to the same inode
@@ -541,6 +632,139 @@ static int add_net(struct entries *nets, const struct policy_resource *r,
 	return entries_add(nets, &key, &val);
 }
 
+/* One of jitd's own files or directories (JITD_RES_SELF): readable, changed only by
+ * exempt subjects and jitd. Absent: nothing to protect (yet). */
+static int add_self(struct kern *k, struct entries *inodes, struct entries *devs,
+		    const char *path, bool subtree)
+{
+	struct inode_path ip = { .path = (char *)path, .resource = JITD_RES_SELF,
+				 .flags = JITD_INODE_SELF };
+	size_t before = k->n_paths;
+	struct stat st;
+	uint32_t one = 1;
+	int err;
+
+	if (stat(path, &st))
+		return 0;
+	ip.dev = util_kdev(st.st_dev);
+	ip.ino = st.st_ino;
+	if (S_ISDIR(st.st_mode) && subtree) {
+		ip.flags |= JITD_INODE_SUBTREE;
+		if (!entries_has(devs, &ip.dev) && (err = entries_add(devs, &ip.dev, &one)))
+			return err;
+	}
+	err = remember(k, inodes, &ip);
+	k->n_self_files += k->n_paths - before;
+	return err;
+}
+
+/* The pins: the directory, and each pin (BPF_OBJ_GET checks the pin's own inode). */
+static int add_self_pins(struct kern *k, struct entries *inodes, struct entries *devs)
+{
+	DIR *d = opendir(JITD_PIN_DIR);
+	struct dirent *de;
+	char path[512];
+	int err;
+
+	if (!d)
+		return -errno;
+	err = add_self(k, inodes, devs, JITD_PIN_DIR, true);
+	while (!err && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", JITD_PIN_DIR, de->d_name);
+		err = add_self(k, inodes, devs, path, false);
+	}
+	closedir(d);
+	return err;
+}
+
+/* cgroup.procs and cgroup.threads of an exempt cgroup and of each of its ancestors:
+ * every way into it (a write there, clone3 into it) is checked on one of them. */
+static int add_self_cgroup(struct kern *k, struct entries *inodes, struct entries *devs,
+			   const char *cgroup_root, const char *cgroup)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	size_t root_len = strlen(cgroup_root);
+	int err = 0;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s%s", cgroup_root, cgroup) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	while (!err) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+		err = add_self(k, inodes, devs, path, false);
+		snprintf(path, sizeof(path), "%s/cgroup.threads", dir);
+		if (!err)
+			err = add_self(k, inodes, devs, path, false);
+		if (strlen(dir) <= root_len || !strrchr(dir, '/'))
+			break;
+		*strrchr(dir, '/') = 0;
+		if (strlen(dir) < root_len)
+			break;
+	}
+	return err;
+}
+
+/* Unit files of jitd that systemd would read (a drop-in directory only if it exists). */
+static const char *const self_units[] = {
+	"/etc/systemd/system/jitd.service",	  "/etc/systemd/system/jitd.service.d",
+	"/run/systemd/system/jitd.service",	  "/run/systemd/system/jitd.service.d",
+	"/usr/local/lib/systemd/system/jitd.service", "/lib/systemd/system/jitd.service",
+	"/usr/lib/systemd/system/jitd.service",
+};
+
+/* Everything jitd is made of on disk, and the ways into its exempt cgroups. */
+static int add_self_files(struct kern *k, struct entries *inodes, struct entries *devs,
+			  const struct policy *p, const char *cgroup_root)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int err;
+
+	k->n_self_files = 0;
+	err = add_self_pins(k, inodes, devs);
+	if (!err && n > 0) {
+		exe[n] = 0;
+		err = add_self(k, inodes, devs, exe, false);
+	}
+	for (size_t i = 0; i < 3 && !err; i++)
+		if (k->self_files[i])
+			err = add_self(k, inodes, devs, k->self_files[i], true);
+	for (size_t i = 0; i < sizeof(self_units) / sizeof(self_units[0]) && !err; i++)
+		err = add_self(k, inodes, devs, self_units[i], true);
+	for (size_t i = 0; i < p->n_exempt_cgroups && !err; i++)
+		err = add_self_cgroup(k, inodes, devs, cgroup_root, p->exempt_cgroups[i]);
+	return err;
+}
+
+int kern_set_self(struct kern *k, const char *policy_path, const char *state_dir,
+		  const char *audit_path)
+{
+	const char *v[3] = { policy_path, state_dir, NULL };
+	char *dir = NULL;
+
+	/* The audit file; its directory too when it is jitd's own (…/jitd/). */
+	if (audit_path && audit_path[0] == '/') {
+		dir = strdup(audit_path);
+		if (!dir)
+			return -ENOMEM;
+		*strrchr(dir, '/') = 0;
+		if (strlen(dir) < 5 || strcmp(dir + strlen(dir) - 5, "/jitd")) {
+			free(dir);
+			dir = strdup(audit_path);
+			if (!dir)
+				return -ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < 3; i++) {
+		free(k->self_files[i]);
+		k->self_files[i] = i == 2 ? dir : v[i] ? strdup(v[i]) : NULL;
+		if (v[i] && !k->self_files[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Write the filter: exactly want, or (union) the kernel's current bits plus want. */
 static int filter_write(struct kern *k, const struct jitd_filter *want, bool keep_old)
 {
@@ -611,6 +835,10 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 			if (p->resources[r].id == ip->resource)
 				err = add_members(k, &inodes, &p->resources[r], ip->path);
 	}
+	/* After the policy's own paths: a policy resource naming one of jitd's files keeps
+	 * its meaning (grants); jitd's files are otherwise its own. */
+	if (!err)
+		err = add_self_files(k, &inodes, &devs, p, cgroup_root);
 	for (size_t i = 0; i < p->n_exempt_uids && !err; i++)
 		err = entries_add(&exu, &p->exempt_uids[i], &one);
 	for (size_t i = 0; i < p->n_exempt_cgroups && !err; i++) {
@@ -883,7 +1111,7 @@ json_t *kern_features_json(struct kern *k)
 
 	lockdown_mode(lockdown, sizeof(lockdown));
 	return json_pack(
-		"{s:O,s:s,s:s,s:i,s:s,s:s}", "hooks", k->hooks, "subject",
+		"{s:O,s:s,s:s,s:i,s:s,s:s,s:{s:i,s:i,s:s}}", "hooks", k->hooks, "subject",
 		task_btf ? "login uid by get_current_task_btf, cgroups by ancestor helper"
 			 : "login uid and cgroups by probe reads (kernel without "
 			   "get_current_task_btf)",
@@ -897,5 +1125,10 @@ json_t *kern_features_json(struct kern *k)
 			  "modules are closed to root"
 			: "kernel lockdown off: a governed root can reach kernel memory "
 			  "(/dev/mem, unsigned modules) around any LSM; boot with "
-			  "lockdown=integrity");
+			  "lockdown=integrity",
+		"self_protection", "kernel_objects", (int)k->n_self_objects, "files",
+		(int)k->n_self_files, "note",
+		"only exempt subjects may reach jitd's maps, programs and links, load tracing "
+		"or LSM programs, signal or trace jitd, unmount its pins, change its files, or "
+		"enter an exempt cgroup");
 }

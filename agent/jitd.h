@@ -108,6 +108,10 @@ void kern_close(struct kern *k);
 int kern_unload(void);
 int kern_ringbuf_fd(struct kern *k);
 int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root);
+/* jitd's own files (policy, state directory, audit file; NULL: none), protected from the
+ * next kern_sync_policy on with the binary, the pins, the unit and the exempt cgroups. */
+int kern_set_self(struct kern *k, const char *policy_path, const char *state_dir,
+		  const char *audit_path);
 int kern_put_grant(struct kern *k, const struct jitd_grant_key *key,
 		   const struct jitd_grant_val *val);
 int kern_del_grant(struct kern *k, const struct jitd_grant_key *key);

@@ -7,15 +7,35 @@
 
 #include "lsm_hooks.h"
 
-/* Hooks whose dentry argument moved, and whether the kernel may lack them (ACL hooks
- * came in 6.2; before, ACLs were xattrs and the xattr hooks see them). */
+/* Hooks whose dentry argument moved (variant "_id": the dentry comes second), and
+ * whether the kernel may lack them (ACL hooks came in 6.2; before, ACLs were xattrs and
+ * the xattr hooks see them); and bpf, which gained a last argument (variant "_k": four
+ * arguments). */
 static const struct {
 	const char *hook;
 	bool optional;
+	int base_args; /* 0: choose by the dentry's position; else the plain variant's count */
 } changed[] = {
-	{"inode_setattr", false}, {"inode_setxattr", false},  {"inode_removexattr", false},
-	{"inode_set_acl", true},  {"inode_remove_acl", true},
+	{"inode_setattr", false, 0}, {"inode_setxattr", false, 0}, {"inode_removexattr", false, 0},
+	{"inode_set_acl", true, 0},  {"inode_remove_acl", true, 0}, {"bpf", false, 3},
 };
+
+/* The number of arguments of LSM hook `hook`; -ENOENT if the kernel has no such hook. */
+static int hook_args(const struct btf *btf, const char *hook)
+{
+	const struct btf_type *t;
+	char fn[128];
+	int id;
+
+	snprintf(fn, sizeof(fn), "bpf_lsm_%s", hook);
+	id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
+	if (id < 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_func_proto(t))
+		return -ENOENT;
+	return btf_vlen(t);
+}
 
 /* The position of the first `struct dentry *` argument of LSM hook `hook` in the
  * kernel's BTF; -1 if it has none, -ENOENT if the kernel has no such hook. */
@@ -52,14 +72,20 @@ static int choose_hook(struct bpf_object *obj, const struct btf *btf, size_t c, 
 {
 	int arg = hook_dentry_arg(btf, changed[c].hook);
 	struct bpf_program *prog;
+	const char *suffix = changed[c].base_args ? "_k" : "_id";
 	char sec[64];
 	bool any = false, matched = false;
 
+	if (changed[c].base_args) {
+		arg = hook_args(btf, changed[c].hook);
+		if (arg >= 0)
+			arg -= changed[c].base_args;
+	}
 	snprintf(sec, sizeof(sec), "lsm/%s", changed[c].hook);
 	bpf_object__for_each_program(prog, obj) {
 		const char *name = bpf_program__name(prog);
-		size_t len = strlen(name);
-		int want = len > 3 && !strcmp(name + len - 3, "_id") ? 1 : 0;
+		size_t len = strlen(name), sl = strlen(suffix);
+		int want = len > sl && !strcmp(name + len - sl, suffix) ? 1 : 0;
 
 		if (strcmp(bpf_program__section_name(prog), sec))
 			continue;
@@ -84,8 +110,8 @@ static int choose_hook(struct bpf_object *obj, const struct btf *btf, size_t c, 
 		return -EOPNOTSUPP;
 	}
 	fprintf(stderr,
-		"<3>jitd: LSM hook %s has a signature this jitd does not know (dentry at argument "
-		"%d): it would not be enforced\n",
+		"<3>jitd: LSM hook %s has a signature this jitd does not know (variant %d): it "
+		"would not be enforced\n",
 		changed[c].hook, arg);
 	return -EOPNOTSUPP;
 }

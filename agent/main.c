@@ -540,7 +540,10 @@ int main(int argc, char **argv)
 	r = kern_open(&a->kern);
 	if (r)
 		return 1;
-	r = kern_sync_policy(a->kern, a->policy, a->cgroup_root);
+	r = kern_set_self(a->kern, a->policy_path, a->state_dir,
+			  strcmp(audit_path, "-") ? audit_path : NULL);
+	if (!r)
+		r = kern_sync_policy(a->kern, a->policy, a->cgroup_root);
 	if (!r) {
 		grant_expire_due(a);
 		r = grant_sync_all(a);

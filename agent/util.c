@@ -298,11 +298,11 @@ uint32_t util_resource_id(const char *name)
 		h ^= *p;
 		h *= 16777619u;
 	}
-	/* 0, JITD_RES_GUARD and JITD_RES_SELFTEST are reserved */
+	/* 0, JITD_RES_SELF, JITD_RES_GUARD and JITD_RES_SELFTEST are reserved */
 	if (h == 0)
 		return 1;
-	if (h >= 0xfffffffeu)
-		return 0xfffffffdu;
+	if (h >= 0xfffffffdu)
+		return 0xfffffffcu;
 	return h;
 }
 

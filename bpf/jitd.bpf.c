@@ -65,6 +65,12 @@
 #define __FMODE_EXEC 0x20 /* in f_flags of exec opens; open(2) cannot set it */
 #define FMODE_WRITE 0x2
 #define PROC_SUPER_MAGIC 0x9fa0
+#define BPF_FS_MAGIC 0xcafe4a11
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#define MAY_WRITE 0x2
+#define MAY_READ 0x4
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
 #define MAX_ERRNO 4095
 /* SCTP socket options that name peer addresses (uapi/linux/sctp.h). */
 #define SCTP_SOCKOPT_CONNECTX_OLD 107
@@ -163,6 +169,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
+
+/* jitd's own objects, process, mounts (struct jitd_self_key; enum jitd_self_kind). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JITD_MAX_SELF);
+	__type(key, struct jitd_self_key);
+	__type(value, __u32);
+} self SEC(".maps");
 
 /* What the access touched, for the audit record. */
 struct object {
@@ -323,6 +337,19 @@ static __always_inline bool find_grant(__u32 res, __u32 subj, __u64 *grant_id)
 	return false;
 }
 
+static __always_inline bool is_self(__u32 kind, __u32 id)
+{
+	struct jitd_self_key key = { .kind = kind, .id = id };
+
+	return bpf_map_lookup_elem(&self, &key) != NULL;
+}
+
+/* Is the current task the agent itself? */
+static __always_inline bool self_task(void)
+{
+	return is_self(JITD_SELF_TASK, bpf_get_current_pid_tgid() >> 32);
+}
+
 /*
  * The decision for a protected access. Exempt subjects pass unrecorded (unless
  * the resource is the self-test's); everything else gets one record.
@@ -341,6 +368,9 @@ static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct objec
 	bool allow;
 
 	if (!(iflags & JITD_INODE_NOEXEMPT) && subject_exempt(subj))
+		return 0;
+	/* jitd keeps its own files and objects, whatever the policy exempts */
+	if (res == JITD_RES_SELF && self_task())
 		return 0;
 
 	allow = grants_apply && find_grant(res, subj, &grant_id);
@@ -599,6 +629,12 @@ static __always_inline int guard(__u8 op, struct object *obj)
 	return decide(JITD_RES_GUARD, 0, op, obj, true, false);
 }
 
+/* Touching jitd itself: only exempt subjects (and jitd) may; no grant makes it legal. */
+static __always_inline int self_guard(__u8 op, struct object *obj)
+{
+	return decide(JITD_RES_SELF, 0, op, obj, true, false);
+}
+
 /* Opening /proc/PID/loginuid for writing: the only way to set a login uid. */
 static __always_inline bool is_loginuid_write(struct file *file, struct dentry *d)
 {
@@ -627,6 +663,9 @@ static __always_inline int check_file(struct file *file, __u8 op, bool record_al
 	obj.ino = inode->i_ino;
 	if (fo.guard)
 		return guard(op, &obj);
+	/* jitd's own files (binary, policy, state, pins) may be read and run, not written */
+	if ((fo.flags & JITD_INODE_SELF) && !(file->f_mode & FMODE_WRITE))
+		return 0;
 	return decide(fo.resource, fo.flags, op, &obj, record_allow, true);
 }
 
@@ -707,13 +746,74 @@ static __always_inline int check_move(struct dentry *old, struct dentry *new_par
 	return decide(fo.resource, fo.flags, op, &obj, true, false);
 }
 
+/*
+ * A new name in one of jitd's own directories (state, pins, logs): created, linked or
+ * renamed there, it could stand where jitd writes next (a symlink, a FIFO). Only the
+ * directory's own entry is looked up: jitd's directories are flat.
+ */
+static __always_inline int check_self_dir(struct dentry *d, __u8 op)
+{
+	struct dentry *dir = d ? d->d_parent : NULL;
+	struct inode *inode = dir ? dir->d_inode : NULL;
+	struct jitd_inode_key key = {};
+	struct jitd_inode_val *v;
+	struct object obj = {};
+
+	if (!inode)
+		return 0;
+	key.dev = dir->d_sb->s_dev;
+	key.ino = inode->i_ino;
+	v = lookup_inode(get_filter(), &key);
+	if (!v || !(v->flags & JITD_INODE_SELF))
+		return 0;
+	obj_of(&obj, dir);
+	return self_guard(op, &obj);
+}
+
 SEC("lsm/inode_link")
 int BPF_PROG(jitd_link, struct dentry *old_dentry, struct inode *dir, struct dentry *new_dentry,
 	     int ret)
 {
 	if (ret)
 		return prior(ret);
-	return check_move(old_dentry, new_dentry->d_parent, JITD_OP_LINK);
+	ret = check_move(old_dentry, new_dentry->d_parent, JITD_OP_LINK);
+	if (!ret)
+		ret = check_self_dir(new_dentry, JITD_OP_LINK);
+	return ret;
+}
+
+SEC("lsm/inode_create")
+int BPF_PROG(jitd_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_self_dir(dentry, JITD_OP_OPEN);
+}
+
+SEC("lsm/inode_mknod")
+int BPF_PROG(jitd_mknod, struct inode *dir, struct dentry *dentry, umode_t mode, dev_t dev,
+	     int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_self_dir(dentry, JITD_OP_OPEN);
+}
+
+SEC("lsm/inode_symlink")
+int BPF_PROG(jitd_symlink, struct inode *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_self_dir(dentry, JITD_OP_LINK);
+}
+
+SEC("lsm/inode_mkdir")
+int BPF_PROG(jitd_mkdir, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_self_dir(dentry, JITD_OP_OPEN);
 }
 
 SEC("lsm/inode_rename")
@@ -730,6 +830,8 @@ int BPF_PROG(jitd_rename, struct inode *old_dir, struct dentry *old_dentry, stru
 	/* The target, when it exists, is replaced (or exchanged): removed from its name. */
 	if (!ret)
 		ret = check_change(new_dentry, JITD_OP_UNLINK, true, false);
+	if (!ret)
+		ret = check_self_dir(new_dentry, JITD_OP_RENAME);
 	return ret;
 }
 
@@ -1055,8 +1157,17 @@ static __always_inline int check_ptrace(struct task_struct *tracer, struct task_
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(jitd_ptrace, struct task_struct *child, unsigned int mode, int ret)
 {
+	struct object obj = {};
+	__u32 tgid;
+
 	if (ret)
 		return prior(ret);
+	/* jitd itself: ptrace, /proc/PID/mem, /proc/PID/fd, pidfd_getfd, process_vm_* */
+	tgid = BPF_CORE_READ(child, tgid);
+	if (is_self(JITD_SELF_TASK, tgid) && (bpf_get_current_pid_tgid() >> 32) != tgid) {
+		obj.ino = tgid;
+		return self_guard(JITD_OP_PTRACE, &obj);
+	}
 	return check_ptrace(current_task(), child);
 }
 
@@ -1066,4 +1177,221 @@ int BPF_PROG(jitd_traceme, struct task_struct *parent, int ret)
 	if (ret)
 		return prior(ret);
 	return check_ptrace(parent, current_task());
+}
+
+/*
+ * Switching jitd off (issue: "governed root cannot switch it off"). A subject that is
+ * not exempt may not reach jitd's BPF objects (a descriptor by id or by pin is all
+ * that updating, deleting, freezing a map or detaching a link needs), load a program
+ * that could undo or outrun an LSM decision (LSM, tracing, fmod_ret, kprobe
+ * override_return, bpf_send_signal from a tracepoint, freplace, connect address
+ * rewriting), signal or trace jitd, or unmount what holds its pins.
+ */
+
+/* Program types a non-exempt subject may load: packet and socket programs that see
+ * only their own traffic. Everything else (tracing of any kind, LSM, struct_ops, ext,
+ * syscall, sock_addr rewriting, and types newer than this list) is jitd's to allow. */
+static __always_inline bool prog_type_harmless(__u32 t)
+{
+	switch (t) {
+	case BPF_PROG_TYPE_SOCKET_FILTER:
+	case BPF_PROG_TYPE_SCHED_CLS:
+	case BPF_PROG_TYPE_SCHED_ACT:
+	case BPF_PROG_TYPE_XDP:
+	case BPF_PROG_TYPE_CGROUP_SKB:
+	case BPF_PROG_TYPE_CGROUP_SOCK:
+	case BPF_PROG_TYPE_LWT_IN:
+	case BPF_PROG_TYPE_LWT_OUT:
+	case BPF_PROG_TYPE_LWT_XMIT:
+	case BPF_PROG_TYPE_SOCK_OPS:
+	case BPF_PROG_TYPE_SK_SKB:
+	case BPF_PROG_TYPE_CGROUP_DEVICE:
+	case BPF_PROG_TYPE_SK_MSG:
+	case BPF_PROG_TYPE_LWT_SEG6LOCAL:
+	case BPF_PROG_TYPE_LIRC_MODE2:
+	case BPF_PROG_TYPE_SK_REUSEPORT:
+	case BPF_PROG_TYPE_FLOW_DISSECTOR:
+	case BPF_PROG_TYPE_CGROUP_SYSCTL:
+	case BPF_PROG_TYPE_CGROUP_SOCKOPT:
+	case BPF_PROG_TYPE_SK_LOOKUP:
+		return true;
+	}
+	return false;
+}
+
+/* bpf(cmd): object kind in obj.dev, id (or program type) in obj.ino. */
+static __always_inline int check_bpf(int cmd, union bpf_attr *attr)
+{
+	struct object obj = {};
+	__u32 kind;
+
+	switch (cmd) {
+	case BPF_MAP_GET_FD_BY_ID:
+		kind = JITD_SELF_MAP;
+		break;
+	case BPF_PROG_GET_FD_BY_ID:
+		kind = JITD_SELF_PROG;
+		break;
+	case BPF_LINK_GET_FD_BY_ID:
+		kind = JITD_SELF_LINK;
+		break;
+	case BPF_PROG_LOAD:
+		if (prog_type_harmless(attr->prog_type))
+			return 0;
+		obj.ino = attr->prog_type;
+		return self_guard(JITD_OP_BPF, &obj);
+	default:
+		return 0;
+	}
+	/* map_id, prog_id and link_id share the union's first word */
+	obj.ino = attr->map_id;
+	if (!is_self(kind, obj.ino))
+		return 0;
+	obj.dev = kind;
+	return self_guard(JITD_OP_BPF, &obj);
+}
+
+SEC("lsm/bpf")
+int BPF_PROG(jitd_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_bpf(cmd, attr);
+}
+
+/* 6.x later: a `kernel` flag came last (the agent loads the one the kernel has). */
+SEC("lsm/bpf")
+int BPF_PROG(jitd_bpf_k, int cmd, union bpf_attr *attr, unsigned int size, bool kernel, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_bpf(cmd, attr);
+}
+
+/* A new descriptor of a map, by id or by pin (BPF_OBJ_GET), or at creation. */
+SEC("lsm/bpf_map")
+int BPF_PROG(jitd_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
+{
+	struct object obj = { .dev = JITD_SELF_MAP };
+
+	if (ret)
+		return prior(ret);
+	obj.ino = map->id;
+	if (!is_self(JITD_SELF_MAP, obj.ino))
+		return 0;
+	return self_guard(JITD_OP_BPF, &obj);
+}
+
+/* A new descriptor of a program, by id or by pin. */
+SEC("lsm/bpf_prog")
+int BPF_PROG(jitd_bpf_prog, struct bpf_prog *prog, int ret)
+{
+	struct object obj = { .dev = JITD_SELF_PROG };
+
+	if (ret)
+		return prior(ret);
+	obj.ino = BPF_CORE_READ(prog, aux, id);
+	if (!is_self(JITD_SELF_PROG, obj.ino))
+		return 0;
+	return self_guard(JITD_OP_BPF, &obj);
+}
+
+/*
+ * Permission checks on an inode jitd relies on, whatever the route:
+ *  - a pin of jitd's (bpffs): BPF_OBJ_GET checks it here (read or write), and a link has
+ *    no bpf_map/bpf_prog-like hook of its own;
+ *  - cgroup.procs and cgroup.threads of the exempt cgroups and their ancestors
+ *    (cgroup2, write): moving a process into an exempt cgroup, by writing there or by
+ *    clone3(CLONE_INTO_CGROUP), needs write permission on the cgroup.procs of the
+ *    common ancestor, so every route into an exempt cgroup meets one of them.
+ * Lookups (MAY_EXEC only) and every other file system leave at the first tests.
+ */
+SEC("lsm/inode_permission")
+int BPF_PROG(jitd_permission, struct inode *inode, int mask, int ret)
+{
+	struct jitd_inode_key key = {};
+	struct jitd_inode_val *v;
+	struct object obj = {};
+	unsigned long magic;
+
+	if (ret)
+		return prior(ret);
+	if (!(mask & (MAY_READ | MAY_WRITE)))
+		return 0;
+	magic = inode->i_sb->s_magic;
+	if (magic == BPF_FS_MAGIC) {
+		if ((inode->i_mode & S_IFMT) == S_IFDIR)
+			return 0; /* listing the pin directory is fine */
+	} else if (magic != CGROUP2_SUPER_MAGIC || !(mask & MAY_WRITE)) {
+		return 0;
+	}
+	key.dev = inode->i_sb->s_dev;
+	key.ino = inode->i_ino;
+	v = lookup_inode(get_filter(), &key);
+	if (!v || !(v->flags & JITD_INODE_SELF))
+		return 0;
+	obj.dev = key.dev;
+	obj.ino = key.ino;
+	return self_guard(magic == BPF_FS_MAGIC ? JITD_OP_BPF : JITD_OP_OPEN, &obj);
+}
+
+/* A signal to jitd (kill, tgkill, pidfd_send_signal, sigqueue); 0 only probes. */
+SEC("lsm/task_kill")
+int BPF_PROG(jitd_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	struct object obj = {};
+	__u32 tgid;
+
+	if (ret)
+		return prior(ret);
+	tgid = p->tgid;
+	if (!sig || !is_self(JITD_SELF_TASK, tgid) || (bpf_get_current_pid_tgid() >> 32) == tgid)
+		return 0;
+	obj.ino = tgid;
+	obj.port = sig;
+	return self_guard(JITD_OP_SIGNAL, &obj);
+}
+
+/* A signal by F_SETOWN/F_SETSIG (SIGIO can be any signal): whoever set the owner, the
+ * task doing I/O is not the one to judge; jitd never asks for it. Denied, unless jitd
+ * itself does the I/O. */
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(jitd_sigio, struct task_struct *tsk, struct fown_struct *fown, int sig, int ret)
+{
+	struct object obj = {};
+	__u32 tgid;
+
+	if (ret)
+		return prior(ret);
+	tgid = tsk->tgid;
+	if (!is_self(JITD_SELF_TASK, tgid) || (bpf_get_current_pid_tgid() >> 32) == tgid)
+		return 0;
+	obj.ino = tgid;
+	obj.port = sig;
+	return decide(JITD_RES_SELF, JITD_INODE_NOEXEMPT, JITD_OP_SIGNAL, &obj, true, false);
+}
+
+/* Unmounting, in jitd's mount namespace, a mount on the way to its pins (the bpffs
+ * instance, /sys, /): releasing the bpffs superblock would release the pins. */
+SEC("lsm/sb_umount")
+int BPF_PROG(jitd_umount, struct vfsmount *mnt, int flags, int ret)
+{
+	struct object obj = {};
+	struct mount *m;
+	__u64 addr = 0;
+	__u32 inum;
+
+	if (ret)
+		return prior(ret);
+	obj.dev = mnt->mnt_sb->s_dev;
+	if (!is_self(JITD_SELF_SB, obj.dev))
+		return 0;
+	/* struct mount embeds the vfsmount: container_of by probe reads */
+	bpf_probe_read_kernel(&addr, sizeof(addr), &mnt);
+	m = (struct mount *)(addr - bpf_core_field_offset(struct mount, mnt));
+	inum = BPF_CORE_READ(m, mnt_ns, ns.inum);
+	if (!is_self(JITD_SELF_MNTNS, inum))
+		return 0;
+	return self_guard(JITD_OP_UMOUNT, &obj);
 }

@@ -1033,7 +1033,7 @@ static const char *status_int(const json_t *o, const char *key, char *buf, size_
 /* What the kernel enforces and how (status "kernel"): lockdown, subject, walk, hooks. */
 static void kernel_print(const json_t *k)
 {
-	char a[512], b[512];
+	char a[512], b[512], c[512];
 	const char *key;
 	json_t *v;
 
@@ -1046,6 +1046,14 @@ static void kernel_print(const json_t *k)
 	status_line("dir walk:", "%s (bound %s levels)",
 		    status_str(k, "directory_walk", "unknown", a, sizeof(a)),
 		    status_int(k, "directory_walk_bound", b, sizeof(b)));
+	if (json_is_object(json_object_get(k, "self_protection"))) {
+		const json_t *sp = json_object_get(k, "self_protection");
+
+		status_line("self:", "%s kernel objects, %s files (%s)",
+			    status_int(sp, "kernel_objects", a, sizeof(a)),
+			    status_int(sp, "files", b, sizeof(b)),
+			    status_str(sp, "note", "", c, sizeof(c)));
+	}
 	json_object_foreach(json_object_get(k, "hooks"), key, v)
 	{
 		snprintf(a, sizeof(a), "%s", key);

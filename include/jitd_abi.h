@@ -28,6 +28,9 @@
 /* Resource id of a guard decision: no resource, but the subject may not do it (changing
  * its login uid, a file the d_parent walk cannot place, a raw or packet socket). */
 #define JITD_RES_GUARD 0xfffffffeu
+/* Resource id of jitd itself: its BPF objects, its process, its files, the mounts and
+ * cgroups its enforcement relies on. Only exempt subjects may change them; no grant can. */
+#define JITD_RES_SELF 0xfffffffdu
 /* Resource id reserved for the agent's enforcement self-test (exempt subjects too). */
 #define JITD_RES_SELFTEST 0xffffffffu
 /* Grant key uid meaning "any uid" (a pure cgroup grant). */
@@ -69,7 +72,8 @@ static inline void jitd_filter_set(struct jitd_filter *f, __u64 dev, __u64 ino)
 enum jitd_inode_flags {
 	JITD_INODE_SUBTREE = 1u << 0, /* a directory: covers everything below it */
 	JITD_INODE_EXEC = 1u << 1,    /* from an "exec" entry (informational) */
-	JITD_INODE_NOEXEMPT = 1u << 2 /* exempt subjects are not exempt (self-test) */
+	JITD_INODE_NOEXEMPT = 1u << 2, /* exempt subjects are not exempt (self-test) */
+	JITD_INODE_SELF = 1u << 3      /* jitd's own (JITD_RES_SELF): readable, never changed */
 };
 
 enum jitd_op {
@@ -85,8 +89,33 @@ enum jitd_op {
 	JITD_OP_UNLINK = 10,  /* unlink, rmdir, or a rename over it */
 	JITD_OP_LOGINUID = 11, /* opening /proc/PID/loginuid for writing */
 	JITD_OP_SOCKET = 12,   /* a raw or packet socket: family, type in object */
-	JITD_OP_MAX = 12
+	JITD_OP_BPF = 13,      /* bpf(): jitd's objects, or a program that could undo it */
+	JITD_OP_SIGNAL = 14,   /* a signal to jitd: signal in port, target pid in ino */
+	JITD_OP_UMOUNT = 15,   /* unmounting what holds jitd's pins: s_dev in dev */
+	JITD_OP_MAX = 15
 };
+
+/*
+ * jitd_self: jitd's own kernel objects and process, by kind and id (written by the
+ * agent after loading and on every start). Non-exempt subjects may not get a
+ * descriptor of such an object, signal or trace such a process, or unmount such a
+ * superblock.
+ */
+enum jitd_self_kind {
+	JITD_SELF_MAP = 1,  /* id: bpf map id */
+	JITD_SELF_PROG = 2, /* id: bpf prog id */
+	JITD_SELF_LINK = 3, /* id: bpf link id */
+	JITD_SELF_TASK = 4, /* id: the agent's tgid */
+	JITD_SELF_SB = 5,   /* id: s_dev of a mount on the way to the pins (/, /sys, bpffs) */
+	JITD_SELF_MNTNS = 6 /* id: the agent's mount namespace (inode number) */
+};
+
+struct jitd_self_key {
+	__u32 kind; /* enum jitd_self_kind */
+	__u32 id;
+};
+_Static_assert(sizeof(struct jitd_self_key) == 8, "jitd_self_key size");
+#define JITD_MAX_SELF 1024
 
 /* jitd_config: one element, index 0, written by the agent. */
 enum jitd_config_flags {

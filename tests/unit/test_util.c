@@ -256,7 +256,7 @@ static void resource_id_maps_reserved_values(void)
 	CHECK_INT(fnv1a("qzs0UD"), 0);
 	CHECK_INT(fnv1a("fbDFoY"), 0xffffffffu);
 	CHECK_INT(util_resource_id("qzs0UD"), 1);
-	CHECK_INT(util_resource_id("fbDFoY"), 0xfffffffdu); /* 0xfffffffe is JITD_RES_GUARD */
+	CHECK_INT(util_resource_id("fbDFoY"), 0xfffffffcu); /* 0xfffffffd..f are reserved */
 }
 
 static char *make_tmpdir(void)

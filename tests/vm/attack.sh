@@ -13,42 +13,7 @@
 
 GOV="$P loginuid 1001" # governed root: uid 0, login uid alice
 
-# audit_count OP: deny records of jitd's for operation OP so far.
-audit_count() {
-	audit_lines "$(jkey decision)\"deny\"" "$(jkey op)\"$1\"" | wc -l
-}
-
-# audit_more OP N: more than N deny records for OP.
-audit_more() {
-	[ "$(audit_count "$1")" -gt "$2" ]
-}
-
-# denied NAME OP CMD...: CMD answers EPERM, and jitd records a new denial of OP.
-denied() {
-	_dn=$1
-	_dop=$2
-	shift 2
-	_db=$(audit_count "$_dop")
-	expect "$_dn" EPERM "$@"
-	if wait_for 10 audit_more "$_dop" "$_db"; then
-		pass "$_dn-audited"
-	else
-		fail "$_dn-audited" "no new deny record with op $_dop in $AUDIT"
-	fi
-}
-
-# not_eperm NAME CMD...: CMD is not refused by jitd (ok, or an error of the file system's).
-not_eperm() {
-	_nn=$1
-	shift
-	_got=$(result "$@")
-	if [ "$_got" = EPERM ]; then
-		fail "$_nn" "EPERM from: $*"
-	else
-		pass "$_nn"
-		[ "$_got" = ok ] || echo "$_nn: answered $_got (not jitd's)"
-	fi
-}
+# audit_count, denied, not_eperm: lib.sh.
 
 # /srv/vault/a/moved.txt is the vault file (tests.sh renamed deep.txt there).
 

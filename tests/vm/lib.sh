@@ -316,3 +316,43 @@ mount_persist() {
 	mkdir -p /persist/lib /persist/log
 	mount --bind /persist/lib /var/lib/jitd && mount --bind /persist/log /var/log/jitd
 }
+
+# ---- attack checks (attack.sh, guard.sh)
+
+# audit_count OP: deny records of jitd's for operation OP so far.
+audit_count() {
+	audit_lines "$(jkey decision)\"deny\"" "$(jkey op)\"$1\"" | wc -l
+}
+
+# audit_more OP N: more than N deny records for OP.
+audit_more() {
+	[ "$(audit_count "$1")" -gt "$2" ]
+}
+
+# denied NAME OP CMD...: CMD answers EPERM (or $DENY_ERR, where the kernel reports jitd's
+# EPERM as another error), and jitd records a new denial of OP.
+denied() {
+	_dn=$1
+	_dop=$2
+	shift 2
+	_db=$(audit_count "$_dop")
+	expect "$_dn" "${DENY_ERR:-EPERM}" "$@"
+	if wait_for 10 audit_more "$_dop" "$_db"; then
+		pass "$_dn-audited"
+	else
+		fail "$_dn-audited" "no new deny record with op $_dop in $AUDIT"
+	fi
+}
+
+# not_eperm NAME CMD...: CMD is not refused by jitd (ok, or an error of the file system's).
+not_eperm() {
+	_nn=$1
+	shift
+	_got=$(result "$@")
+	if [ "$_got" = EPERM ]; then
+		fail "$_nn" "EPERM from: $*"
+	else
+		pass "$_nn"
+		[ "$_got" = ok ] || echo "$_nn: answered $_got (not jitd's)"
+	fi
+}

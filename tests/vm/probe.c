@@ -30,6 +30,12 @@
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <linux/if_ether.h>
+#include <linux/bpf.h>
+#include <linux/sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <signal.h>
+#include <sched.h>
 #include <unistd.h>
 
 #define EXIT_EPERM 10
@@ -72,7 +78,11 @@ static int usage(void)
 		"             opath-hold PATH READY GO | deepmk DIR N | deepdirs DIR N |\n"
 		"             deepopen DIR N |\n"
 		"             deepmv SRC DIR N | sctp-connect ADDR PORT |\n"
-		"             sctp-connectx PORT ADDR...\n");
+		"             sctp-connectx PORT ADDR... | jitd-bpf-ids |\n"
+		"             bpf-getfd map|prog|link ID | bpf-objget PATH |\n"
+		"             bpf-load socket|kprobe|tracepoint|lsm|tracing | kill PID SIG |\n"
+		"             umount PATH | write PATH | create PATH | mkfifo PATH |\n"
+		"             clone-into CGDIR\n");
 	return 2;
 }
 
@@ -697,6 +707,145 @@ static int cmd_flood(const char *n_s, const char *path)
 	return 0;
 }
 
+static long sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(SYS_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* Print "map|prog|link ID NAME" for jitd's BPF objects (run by an exempt subject: the
+ * attack tests use the ids as another subject). */
+static int cmd_jitd_bpf_ids(void)
+{
+	static const struct {
+		const char *kind;
+		int next, getfd;
+	} kinds[] = { { "map", BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID },
+		      { "prog", BPF_PROG_GET_NEXT_ID, BPF_PROG_GET_FD_BY_ID },
+		      { "link", BPF_LINK_GET_NEXT_ID, BPF_LINK_GET_FD_BY_ID } };
+
+	for (size_t k = 0; k < 3; k++) {
+		union bpf_attr a = {};
+		__u32 id = 0;
+
+		for (;;) {
+			union { struct bpf_map_info m; struct bpf_prog_info p; struct bpf_link_info l; } info;
+			union bpf_attr g = {};
+			int fd;
+
+			memset(&a, 0, sizeof(a));
+			a.start_id = id;
+			if (sys_bpf(kinds[k].next, &a) < 0)
+				break;
+			id = a.next_id;
+			g.map_id = id;
+			fd = sys_bpf(kinds[k].getfd, &g);
+			if (fd < 0)
+				continue;
+			memset(&info, 0, sizeof(info));
+			memset(&g, 0, sizeof(g));
+			g.info.bpf_fd = fd;
+			g.info.info_len = sizeof(info);
+			g.info.info = (__u64)(unsigned long)&info;
+			if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &g) == 0) {
+				if (k == 0)
+					printf("map %u %s\n", id, info.m.name);
+				else if (k == 1)
+					printf("prog %u %s\n", id, info.p.name);
+				else
+					printf("link %u prog%u\n", id, info.l.prog_id);
+			}
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+static int cmd_bpf_getfd(const char *kind, const char *id)
+{
+	union bpf_attr a = {};
+	int cmd = !strcmp(kind, "map")	  ? BPF_MAP_GET_FD_BY_ID
+		  : !strcmp(kind, "prog") ? BPF_PROG_GET_FD_BY_ID
+					  : BPF_LINK_GET_FD_BY_ID;
+	long fd;
+
+	a.map_id = atoi(id);
+	fd = sys_bpf(cmd, &a);
+	if (fd >= 0)
+		close(fd);
+	return report(fd < 0 ? errno : 0);
+}
+
+static int cmd_bpf_objget(const char *path)
+{
+	union bpf_attr a = {};
+	long fd;
+
+	a.pathname = (__u64)(unsigned long)path;
+	fd = sys_bpf(BPF_OBJ_GET, &a);
+	if (fd >= 0)
+		close(fd);
+	return report(fd < 0 ? errno : 0);
+}
+
+/* Load "r0 = 0; exit" as a program of the named type (lsm and tracing lack the attach
+ * target the kernel wants: only jitd's refusal is EPERM for them). */
+static int cmd_bpf_load(const char *type)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	union bpf_attr a = {};
+	long fd;
+
+	/* 5.10 charges programs to RLIMIT_MEMLOCK (EPERM past it), later kernels to memcg */
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	a.prog_type = !strcmp(type, "socket")	    ? BPF_PROG_TYPE_SOCKET_FILTER
+		      : !strcmp(type, "kprobe")	    ? BPF_PROG_TYPE_KPROBE
+		      : !strcmp(type, "tracepoint") ? BPF_PROG_TYPE_TRACEPOINT
+		      : !strcmp(type, "lsm")	    ? BPF_PROG_TYPE_LSM
+						    : BPF_PROG_TYPE_TRACING;
+	a.insns = (__u64)(unsigned long)insns;
+	a.insn_cnt = 2;
+	a.license = (__u64)(unsigned long)"GPL";
+	fd = sys_bpf(BPF_PROG_LOAD, &a);
+	if (fd >= 0)
+		close(fd);
+	return report(fd < 0 ? errno : 0);
+}
+
+/* clone3(CLONE_INTO_CGROUP) into CGDIR: the child exits at once. */
+static int cmd_clone_into(const char *dir)
+{
+	struct clone_args ca = {};
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), status;
+	long pid;
+
+	if (fd < 0)
+		return report(errno);
+	ca.flags = CLONE_INTO_CGROUP;
+	ca.exit_signal = SIGCHLD;
+	ca.cgroup = fd;
+	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0)
+		_exit(0);
+	if (pid < 0)
+		return report(errno);
+	waitpid(pid, &status, 0);
+	return report(0);
+}
+
+static int cmd_write(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return report(errno);
+	close(fd);
+	return report(0);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -789,5 +938,25 @@ int main(int argc, char **argv)
 		return cmd_deep(cmd, argv[0], argv[1], NULL);
 	if (!strcmp(cmd, "deepmv") && argc == 3)
 		return cmd_deep(cmd, argv[1], argv[2], argv[0]);
+	if (!strcmp(cmd, "jitd-bpf-ids") && argc == 0)
+		return cmd_jitd_bpf_ids();
+	if (!strcmp(cmd, "bpf-getfd") && argc == 2)
+		return cmd_bpf_getfd(argv[0], argv[1]);
+	if (!strcmp(cmd, "bpf-objget") && argc == 1)
+		return cmd_bpf_objget(argv[0]);
+	if (!strcmp(cmd, "bpf-load") && argc == 1)
+		return cmd_bpf_load(argv[0]);
+	if (!strcmp(cmd, "kill") && argc == 2)
+		return report(kill(atoi(argv[0]), atoi(argv[1])) < 0 ? errno : 0);
+	if (!strcmp(cmd, "umount") && argc == 1)
+		return report(umount2(argv[0], MNT_DETACH) < 0 ? errno : 0);
+	if (!strcmp(cmd, "write") && argc == 1)
+		return cmd_write(argv[0], O_WRONLY | O_APPEND);
+	if (!strcmp(cmd, "create") && argc == 1)
+		return cmd_write(argv[0], O_WRONLY | O_CREAT | O_EXCL);
+	if (!strcmp(cmd, "mkfifo") && argc == 1)
+		return report(mkfifo(argv[0], 0600) < 0 ? errno : 0);
+	if (!strcmp(cmd, "clone-into") && argc == 1)
+		return cmd_clone_into(argv[0]);
 	return usage();
 }

@@ -13,7 +13,7 @@
 . /tests/lib.sh
 
 # Parts of the suite in files of their own (see the end).
-PARTS_EVERY_KERNEL=""
+PARTS_EVERY_KERNEL="guard"
 PARTS_ONE_KERNEL=""
 
 P=$PROBE
