@@ -47,7 +47,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench
 
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps check unit vmcheck bench bench-audit demo vmlinux install format kernels sysroot
+.PHONY: all clean deps check unit asan fuzz vmcheck bench bench-audit demo vmlinux install format \
+	kernels sysroot
 all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
 $(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/cli $(OUTPUT)/tests:
@@ -80,6 +81,48 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' $< $(COMMON_OBJS) $(LDLIBS) -o $@
 
+# The unit tests again, built with ASan+UBSan into $(OUTPUT)/asan (leak detection on when run).
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(COMMON_SRCS))
+ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/asan/tests/%,$(UNIT_SRCS))
+
+$(OUTPUT)/asan/obj/%.o: %.c
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' $< $(ASAN_COMMON_OBJS) \
+		$(LDLIBS) -o $@
+
+# libFuzzer harnesses. Adding one: write tests/fuzz/fuzz_NAME.c (LLVMFuzzerTestOneInput) and
+# a few seed inputs in tests/fuzz/corpus/NAME/; it is built to $(OUTPUT)/fuzz/fuzz_NAME from
+# COMMON_SRCS plus the sources listed in FUZZ_NAME_SRCS (NAME as in the file name, e.g.
+# FUZZ_ctl_SRCS := agent/ctl.c), all compiled by clang with the fuzz sanitizers, and both
+# `make fuzz` and `make check` run it (tests/fuzz/run.sh, which also reads tests/fuzz/NAME.dict
+# if there is one). See tests/fuzz/README.
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(COMMON_SRCS))
+FUZZ_CFLAGS = $(CFLAGS) -Itests/fuzz $(SAN_FLAGS) -fsanitize=fuzzer-no-link
+fuzz_objs = $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(FUZZ_$(1)_SRCS))
+
+$(OUTPUT)/fuzz/obj/%.o: %.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(AGENT_SRCS)): $(SKELS)
+
+.SECONDEXPANSION:
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON_OBJS) $$(call fuzz_objs,$$*)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(filter %.c %.o,$^) $(LDLIBS) -o $@
+
 $(OUTPUT)/tests/probe: tests/vm/probe.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@
@@ -97,11 +140,21 @@ deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
-		libjansson-dev libsystemd-dev libssl-dev pkg-config \
+		libjansson-dev libsystemd-dev libssl-dev pkg-config libclang-rt-14-dev \
 		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)
+
+# The unit tests under ASan+UBSan, leaks included: one PASS/FAIL line per binary.
+asan: $(ASAN_UNIT_BINS)
+	$(Q)tests/unit/run.sh --asan $(ASAN_UNIT_BINS)
+
+# Each harness (or those named in FUZZ, e.g. FUZZ=policy) for FUZZ_SECONDS (60 by default); an
+# input that fails is kept in $(OUTPUT)/fuzz/.
+FUZZ_RUN = $(if $(FUZZ),$(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ)),$(FUZZ_BINS))
+fuzz: $(FUZZ_RUN)
+	$(Q)tests/fuzz/run.sh $(OUTPUT) $(FUZZ_SECONDS) $(FUZZ_RUN)
 
 # Debian cloud kernels for the VM tests, downloaded once into $(OUTPUT)/kernels: 5.10 (bullseye),
 # 6.1 and 6.12 (bookworm) and 7.2 (sid); suites other than the machine's through a private apt
@@ -117,10 +170,11 @@ vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
 
-# Unit tests on the host, VM tests on the Debian kernels (5.10, 6.1, 6.12, 7.2; with systemd on
-# 6.1 and 6.12); ends with "N passed, N failed".
-check: all $(UNIT_BINS) $(VM_PROGS) kernels sysroot
-	$(Q)tests/check.sh $(OUTPUT)
+# Unit tests on the host (also under ASan+UBSan), each fuzz harness for FUZZ_CHECK_SECONDS, VM
+# tests on the Debian kernels (5.10, 6.1, 6.12, 7.2; with systemd on 6.1 and 6.12); ends with
+# "N passed, N failed".
+check: all $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) kernels sysroot
+	$(Q)FUZZ_CHECK_SECONDS=$(FUZZ_CHECK_SECONDS) tests/check.sh $(OUTPUT)
 
 bench: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) bench
@@ -154,6 +208,12 @@ format:
 	clang-format -i $(wildcard bpf/*.c agent/*.c agent/*.h cli/*.c include/*.h tests/*/*.c)
 
 clean:
-	rm -rf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/*.o $(OUTPUT)/*.skel.h $(OUTPUT)/jitd $(OUTPUT)/jitctl
+	rm -rf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/asan $(OUTPUT)/fuzz $(OUTPUT)/*.o \
+		$(OUTPUT)/*.skel.h $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d)
+# Keep the sanitizer builds' objects (make would delete them as intermediate files).
+.SECONDARY: $(ASAN_COMMON_OBJS) $(FUZZ_COMMON_OBJS) \
+	$(foreach f,$(FUZZ_SRCS),$(call fuzz_objs,$(patsubst tests/fuzz/fuzz_%.c,%,$(f))))
+
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/asan/obj/*/*.d \
+	$(OUTPUT)/asan/tests/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/obj/*/*/*.d $(OUTPUT)/fuzz/*.d)

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# check.sh BUILD_DIR: everything `make check` runs. Unit tests on the host, then the VM
+# check.sh BUILD_DIR: everything `make check` runs. Unit tests on the host, the same tests
+# built with ASan+UBSan (BUILD_DIR/asan, one line per binary), each libFuzzer harness
+# (BUILD_DIR/fuzz) for FUZZ_CHECK_SECONDS (20 by default), then the VM
 # tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), then with a Debian
 # root and systemd as PID 1 on 6.1 and 6.12 (tests/vm/run.sh). Every PASS/FAIL/SKIP line is
 # counted and the last line is exactly "N passed, N failed" (", N skipped" when some were
@@ -31,18 +33,35 @@ run() {
 	fi
 }
 
-shopt -s nullglob
-units=("$BUILD"/tests/test_*)
-shopt -u nullglob
-# Only the test binaries, not their dependency files.
-bins=()
-for u in "${units[@]}"; do
-	case "$u" in *.d | *.o) ;; *) bins+=("$u") ;; esac
-done
+# binaries GLOB...: the built files the globs match, not their dependency files.
+binaries() {
+	local f
+	shopt -s nullglob
+	for f in "$@"; do
+		case "$f" in *.d | *.o) ;; *) [ -f "$f" ] && echo "$f" ;; esac
+	done
+	shopt -u nullglob
+}
+
+mapfile -t bins < <(binaries "$BUILD"/tests/test_*)
 if [ ${#bins[@]} -eq 0 ]; then
 	echo "FAIL unit-tests-built: no $BUILD/tests/test_* binaries" | tee -a "$out"
 else
 	run unit-tests "$SRC/tests/unit/run.sh" "${bins[@]}"
+fi
+
+mapfile -t bins < <(binaries "$BUILD"/asan/tests/test_*)
+if [ ${#bins[@]} -eq 0 ]; then
+	echo "FAIL unit-asan-built: no $BUILD/asan/tests/test_* binaries" | tee -a "$out"
+else
+	run unit-asan "$SRC/tests/unit/run.sh" --asan "${bins[@]}"
+fi
+
+mapfile -t bins < <(binaries "$BUILD"/fuzz/fuzz_*)
+if [ ${#bins[@]} -eq 0 ]; then
+	echo "FAIL fuzz-harnesses-built: no $BUILD/fuzz/fuzz_* binaries" | tee -a "$out"
+else
+	run fuzz "$SRC/tests/fuzz/run.sh" "$BUILD" "${FUZZ_CHECK_SECONDS:-20}" "${bins[@]}"
 fi
 
 run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
