@@ -269,7 +269,7 @@ int grant_store_load(struct grant_store *s, const char *state_dir)
 		s->path = NULL;
 		return -ENOMEM;
 	}
-	root = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
+	root = json_load_file(s->path, 0, &jerr);
 	if (!root) {
 		if (access(s->path, F_OK) && errno == ENOENT)
 			return 0;
@@ -613,7 +613,9 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 			ng->state = GRANT_REVOKED;
 			ng->ended_ns = util_now_ns(CLOCK_REALTIME);
 			grant_store_save(&a->grants);
-			sync_grant(a, ng);
+			if (sync_grant(a, ng))
+				log_err("grant %llu: refused, but a kernel key of it may stand until "
+					"its expiry", (unsigned long long)ng->id);
 			snprintf(err, errlen, "cannot write the grant to the kernel: %s%s",
 				 strerror(-r), r == -E2BIG || r == -ENOSPC ? " (grant map full)" : "");
 			return r;

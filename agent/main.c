@@ -5,11 +5,13 @@
  * stream. Runs in the foreground until SIGTERM; enforcement stays after it exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -347,6 +349,42 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/*
+ * One jitd per state directory: an exclusive lock on STATE_DIR/jitd.lock (our pid written
+ * in it), held by the open fd for the life of the process. A second jitd would take the
+ * socket over and leave the first unreachable. create false (--unload): only look, and a
+ * missing lock file means no jitd. Returns the fd (or 0 when not created), -EBUSY when
+ * another jitd holds it (said on stderr), or negative errno.
+ */
+static int lock_state_dir(const char *dir, bool create)
+{
+	char path[4096], pid[32] = "?";
+	int fd, r;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/jitd.lock", dir);
+	fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return !create && errno == ENOENT ? 0 : -errno;
+	if (!flock(fd, LOCK_EX | LOCK_NB)) {
+		if (create && (ftruncate(fd, 0) || dprintf(fd, "%d\n", (int)getpid()) < 0))
+			log_warn("cannot write our pid into %s: %s", path, strerror(errno));
+		if (!create)
+			close(fd);
+		return create ? fd : 0;
+	}
+	r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	if (r == -EBUSY) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 1] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		fprintf(stderr, "jitd: another jitd (pid %s) is running with state dir %s; "
+				"stop it first\n", pid, dir);
+	}
+	close(fd);
+	return r;
+}
+
 static int make_dirs(const char *path, mode_t mode)
 {
 	char buf[4096];
@@ -485,6 +523,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (unload) {
+		/* a running jitd would keep writing maps that are gone */
+		r = lock_state_dir(a->state_dir, false);
+		if (r < 0) {
+			if (r != -EBUSY)
+				log_err("cannot check %s/jitd.lock: %s", a->state_dir,
+					strerror(-r));
+			return 1;
+		}
 		r = kern_unload();
 		if (r) {
 			log_err("unload incomplete: %s", strerror(-r));
@@ -514,6 +560,13 @@ int main(int argc, char **argv)
 	a->started_ns = util_now_ns(CLOCK_REALTIME);
 	if ((r = make_dirs(a->state_dir, 0700)) < 0) {
 		log_err("cannot create state directory %s: %s", a->state_dir, strerror(-r));
+		return 1;
+	}
+	/* before the kernel, the state file or the socket is touched; kept open until exit */
+	r = lock_state_dir(a->state_dir, true);
+	if (r < 0) {
+		if (r != -EBUSY)
+			log_err("cannot lock %s/jitd.lock: %s", a->state_dir, strerror(-r));
 		return 1;
 	}
 	if (strcmp(audit_path, "-") && strrchr(audit_path, '/')) {

@@ -1,0 +1,131 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# failpaths.sh: the agent's failure paths (`tests/vm/run.sh BUILD failpaths`; tests.sh runs
+# it on one kernel). A second jitd on the same state directory exits 1 naming the first and
+# leaves it reachable; `jitd --unload` refuses while a jitd runs. A state file with entries
+# jitd could not have written (a missing state, max_duration_s 92200000000, a start in
+# 1678 or at INT64_MAX, a cgroup without its id) starts jitd with those refused and
+# reported, never enforced, and the good entry kept and enforced. A reason_pattern that
+# would stall jitd is refused at policy check, quickly.
+. /tests/lib.sh
+JITD_START_WAIT=600
+
+mkdir -p /srv && echo s >/srv/secret.txt && chmod 644 /srv/secret.txt
+mkdir -p /srv/vault/a/b/c /opt/bin && echo d >/srv/vault/a/b/c/deep.txt && cp /tests/nop /opt/bin/tool
+mkdir -p /sys/fs/cgroup/exempt
+
+# lacks TEXT REGEX: TEXT has no match of REGEX
+lacks() {
+	! echo "$1" | grep -qE -- "$2"
+}
+
+# ------------------------------------------------------------------ one jitd per state dir
+if start_jitd fp-jitd-starts; then
+	FIRST=$JITD_PID
+	check fp-lock-file-holds-pid "$(cat "$JITD_STATE/jitd.lock" 2>&1)" \
+		grep -qx "$FIRST" "$JITD_STATE/jitd.lock"
+	# same state dir and same socket: what used to take the socket over
+	out=$(timeout 60 jitd --policy "$JITD_POLICY" --socket "$JITD_SOCK" \
+		--state-dir "$JITD_STATE" --audit-file "$AUDIT" 2>&1)
+	rc=$?
+	check fp-second-jitd-exits-1 "exit $rc: $out" test "$rc" = 1
+	check fp-second-jitd-names-first "got: $out" contains "$out" \
+		"another jitd \(pid $FIRST\) is running with state dir $JITD_STATE; stop it first"
+	# a different socket, same state dir: refused as well (two writers of grants.json)
+	out=$(timeout 60 jitd --policy "$JITD_POLICY" --socket /run/jitd/other.sock \
+		--state-dir "$JITD_STATE" --audit-file "$AUDIT" 2>&1)
+	rc=$?
+	check fp-second-jitd-other-socket-exits-1 "exit $rc: $out" test "$rc" = 1
+	check fp-second-jitd-other-socket-not-bound "/run/jitd/other.sock exists" \
+		test ! -e /run/jitd/other.sock
+	check fp-first-jitd-still-runs "pid $FIRST gone" kill -0 "$FIRST"
+	out=$(jitctl status 2>&1)
+	rc=$?
+	check fp-first-jitd-still-answers-status "exit $rc: $out" test "$rc" = 0
+	ID=$(jitctl grant secrets --uid 1001 --for 60s 2>&1)
+	check fp-socket-still-grants "got: $ID" contains "$ID" '^[0-9]+$'
+	expect fp-granted-open-allowed ok $PROBE as 1001 $PROBE open /srv/secret.txt
+	jitctl revoke "$ID" >/dev/null 2>&1
+	out=$(timeout 60 jitd --check-policy --policy "$JITD_POLICY" --state-dir "$JITD_STATE" 2>&1)
+	rc=$?
+	check fp-check-policy-needs-no-lock "exit $rc: $out" test "$rc" = 0
+	out=$(jitd --unload --state-dir "$JITD_STATE" 2>&1)
+	rc=$?
+	check fp-unload-refused-while-jitd-runs "exit $rc: $out" test "$rc" = 1
+	check fp-unload-refusal-names-jitd "got: $out" contains "$out" "another jitd \(pid $FIRST\)"
+	check fp-unload-refused-pins-kept "no /sys/fs/bpf/jitd" test -e /sys/fs/bpf/jitd
+	check fp-jitd-enforcing-after-refusals "jitctl status exit $?" jitctl status
+	stop_jitd
+fi
+
+# ------------------------------------------------------------------ untrusted state file
+NOW=$(date +%s)
+S=${NOW}000000000
+E=$((NOW + 3600))000000000
+# entry ID UID [SED]: an active grant of secrets to UID, edited by the sed expression SED
+entry() {
+	echo "{\"id\":$1,\"resources\":[\"secrets\"],\"state\":\"active\",\"kind\":\"direct\",\
+\"created_ns\":$S,\"starts_ns\":$S,\"expires_ns\":$E,\"ended_ns\":0,\"starts_boot\":0,\
+\"expires_boot\":0,\"by_uid\":0,\"uid\":$2,\"requester_uid\":0,\"duration_s\":3600,\
+\"max_duration_s\":0,\"approvals_needed\":0,\"history\":[]}" | sed "${3:-s/^//}"
+}
+# a boot id of another boot: every time is re-armed from the wall clock
+{
+	echo "{\"version\":1,\"boot_id\":\"another-boot\",\"next_id\":3,\"grants\":["
+	entry 1 1001
+	echo ","
+	entry 2 1002 's/"max_duration_s":0/"max_duration_s":92200000000/'
+	echo ","
+	entry 3 1003 's/"state":"active",//'
+	echo ","
+	entry 4 1004 "s/\"starts_ns\":$S/\"starts_ns\":-9214560000000000000/"
+	echo ","
+	entry 5 1005 "s/\"starts_ns\":$S/\"starts_ns\":9223372036854775807/"
+	echo ","
+	entry 6 1006 's/"history"/"cgroup":"\/exempt","history"/'
+	echo "]}"
+} >"$JITD_STATE/grants.json"
+: >"$JITD_LOG"
+if start_jitd fp-jitd-starts-with-bad-state-entries; then
+	n=$(grep -c "refused, not enforced" "$JITD_LOG")
+	check fp-five-bad-entries-reported "$n reported: $(grep refused "$JITD_LOG" | head -c 600)" \
+		test "$n" = 5
+	check fp-missing-state-reported "$(grep 'id 3)' "$JITD_LOG")" \
+		grep -q "(id 3) refused, not enforced: 'state' is missing" "$JITD_LOG"
+	check fp-max-duration-reported "$(grep 'id 2)' "$JITD_LOG")" \
+		grep -q "(id 2) refused.*max_duration_s" "$JITD_LOG"
+	check fp-year-1678-reported "$(grep 'id 4)' "$JITD_LOG")" \
+		grep -q "(id 4) refused.*starts_ns" "$JITD_LOG"
+	check fp-cgroup-without-id-reported "$(grep 'id 6)' "$JITD_LOG")" \
+		grep -q "(id 6) refused.*cgroup_id" "$JITD_LOG"
+	check fp-refused-file-kept "no $JITD_STATE/grants.json.refused" \
+		grep -q '"max_duration_s":92200000000' "$JITD_STATE/grants.json.refused"
+	out=$(jitctl list --json 2>&1)
+	check fp-good-entry-kept "got: $out" contains "$out" '"id": ?1,'
+	check fp-bad-entries-not-listed "got: $out" lacks "$out" '"id": ?[2-6],'
+	expect fp-good-entry-enforced-alice-open-allowed ok $PROBE as 1001 $PROBE open /srv/secret.txt
+	for u in 1002 1003 1004 1005 1006; do
+		expect "fp-refused-entry-uid-$u-open-denied" EPERM $PROBE as $u $PROBE open /srv/secret.txt
+	done
+	ID=$(jitctl grant secrets --uid 1007 --for 60s 2>&1)
+	check fp-refused-ids-not-reused "new grant id: $ID" test "$ID" -gt 6
+	stop_jitd
+fi
+
+# ------------------------------------------------------------------ reason_pattern
+RULE='"rules": [{"resources": ["secrets"], "requesters": ["user:alice"], "max_duration": "1h"'
+RULE=$RULE', "reason_pattern": "^(a*)*\\\\1$"}],'
+sed "s|\"exempt\"|$RULE \"exempt\"|" "$JITD_POLICY" >/tmp/bad-pattern.json
+T0=$(now)
+out=$(timeout 60 jitd --check-policy --policy /tmp/bad-pattern.json 2>&1)
+rc=$?
+check fp-stalling-pattern-refused "exit $rc: $out" test "$rc" = 1
+check fp-stalling-pattern-error-names-rule "got: $out" contains "$out" \
+	"rules\[0\].reason_pattern.*back-reference"
+check fp-stalling-pattern-refused-quickly "took $(fsub "$(now)" "$T0")s" \
+	fcmp "$(fsub "$(now)" "$T0")" lt 5
+
+jitd --unload >/dev/null 2>&1
+echo "failpaths.sh: $N_PASS passed, $N_FAIL failed, $N_SKIP skipped"
+[ "$N_FAIL" = 0 ]
