@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/syscall.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,21 +22,46 @@
 #include "jitd.h"
 #include "util.h"
 
-#define CTL_MAX_CLIENTS 64
-#define CTL_IDLE_USEC (30ULL * 1000000)
-#define CTL_MAX_OUT (2 * JITD_CTL_MAX_REPLY)
+/*
+ * Limits against hostile clients (README, "Control socket limits"). A slot is a connection;
+ * a subject (the peer's login uid) holds at most CTL_MAX_PER_UID of them, and the last
+ * CTL_RESERVED of CTL_MAX_CLIENTS are only for root, exempt uids, admins and approvers.
+ * A new connection over a limit evicts the least recently active connection of its own
+ * uid, or of the uid holding the most slots when a pool is full: a user who floods only
+ * ever pushes out their own connections.
+ */
+#define CTL_MAX_CLIENTS 128
+#define CTL_RESERVED 32
+#define CTL_MAX_PER_UID 8
+#define CTL_MAX_PER_UID_PRIV 32
+#define CTL_ACCEPT_BATCH 16
+#define CTL_IDLE_USEC (30ULL * 1000000)	 /* since the last complete request */
+#define CTL_LINE_USEC (10ULL * 1000000)	 /* to finish a line once its first byte came */
+#define CTL_OUT_HIGH (1u << 20)		 /* no more lines run while this much is unsent */
+#define CTL_UID_OUT_HIGH (8u << 20)	 /* the same, over all connections of one uid */
+#define CTL_OUT_MAX (CTL_OUT_HIGH + JITD_CTL_MAX_REPLY) /* one reply past the mark */
+#define CTL_LINES_PER_RUN 16		 /* then back to the loop (a deferred run goes on) */
+#define CTL_RUN_USEC 5000
+#define CTL_PRIV_CACHE 16
+#define CTL_PRIV_CACHE_USEC (5ULL * 1000000)
 
 struct client {
 	struct agent *a;
+	struct client *prev, *next; /* clients, oldest first */
 	int fd;
 	struct ucred cred; /* cred.uid is the subject (login uid when set), as the kernel's */
 	uid_t proc_uid;	   /* the peer process's own uid */
-	sd_event_source *io, *idle;
-	char *in; /* request bytes: in_cap allocated, in_len used */
-	size_t in_len, in_cap;
-	size_t in_scanned; /* leading bytes of in known to hold no newline */
+	bool privileged;   /* root, exempt, admin or approver when it connected */
+	bool follower;	   /* an audit subscriber: no idle timeout, never evicted */
+	bool stalled;	   /* lines wait for the output queue (its own or its uid's) to drain */
+	sd_event_source *io, *idle, *work;
+	char *in; /* request bytes: in_cap allocated, in_len used, from in_off on not run */
+	size_t in_off, in_len, in_cap;
+	size_t in_scanned; /* bytes of in before this index hold no newline */
 	size_t in_max;	   /* longest line: more for root and admins (policy apply) */
 	bool discarding; /* inside an over-long line: drop until its newline */
+	uint64_t last_req;   /* CLOCK_MONOTONIC usec of the connect or the last request run */
+	uint64_t line_start; /* when the first byte of the partial line came, or 0 */
 	char *out;
 	size_t out_len, out_off;
 	bool closing;
@@ -45,21 +71,106 @@ static int listen_fd = -1;
 static sd_event_source *listen_src;
 static const char *listen_path;
 static unsigned n_clients;
+static struct client *clients_head, *clients_tail;
+
+/* policy_show's reply, built and serialized once per policy */
+static struct {
+	const struct policy *p;
+	int64_t serial;
+	json_t *json;
+	char *line;
+	size_t len;
+} show_cache;
+
+static uint64_t now_usec(void)
+{
+	return util_now_ns(CLOCK_MONOTONIC) / 1000;
+}
 
 static void client_free(struct client *c)
 {
 	audit_sub_remove(c);
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->idle);
+	sd_event_source_disable_unref(c->work);
 	close(c->fd);
+	if (c->prev || clients_head == c) {
+		*(c->prev ? &c->prev->next : &clients_head) = c->next;
+		*(c->next ? &c->next->prev : &clients_tail) = c->prev;
+		n_clients--;
+	}
 	free(c->in);
 	free(c->out);
 	free(c);
-	n_clients--;
+}
+
+static size_t client_unsent(const struct client *c)
+{
+	return c->out_len - c->out_off;
+}
+
+/* Bytes queued to all connections of uid. */
+static size_t uid_unsent(uid_t uid)
+{
+	size_t n = 0;
+
+	for (struct client *x = clients_head; x; x = x->next)
+		if (x->cred.uid == uid)
+			n += client_unsent(x);
+	return n;
+}
+
+/* May c run a request now? Not while its replies, or its uid's, are not being read. */
+static bool client_may_run(const struct client *c)
+{
+	return !c->closing && client_unsent(c) < CTL_OUT_HIGH &&
+	       uid_unsent(c->cred.uid) < CTL_UID_OUT_HIGH;
+}
+
+static bool client_has_line(const struct client *c)
+{
+	return memchr(c->in + c->in_scanned, '\n', c->in_len - c->in_scanned) != NULL;
+}
+
+/* Read only while requests may run and none waits: a client cannot make jitd buffer more
+ * than one line of requests and CTL_OUT_MAX of replies. */
+static int client_update(struct client *c)
+{
+	uint32_t ev = 0;
+	uint64_t t;
+
+	if (c->closing && !client_unsent(c)) /* the deferred run frees it */
+		return sd_event_source_set_enabled(c->work, SD_EVENT_ONESHOT);
+	if (!client_may_run(c))
+		c->stalled = true; /* uid_resume reads it again */
+	else if (!client_has_line(c) && c->in_len < c->in_cap)
+		ev |= EPOLLIN;
+	if (client_unsent(c))
+		ev |= EPOLLOUT;
+	if (c->follower)
+		return sd_event_source_set_io_events(c->io, ev);
+	t = c->last_req + CTL_IDLE_USEC;
+	if (c->line_start && c->line_start + CTL_LINE_USEC < t)
+		t = c->line_start + CTL_LINE_USEC;
+	sd_event_source_set_time(c->idle, t);
+	sd_event_source_set_enabled(c->idle, SD_EVENT_ONESHOT);
+	return sd_event_source_set_io_events(c->io, ev);
+}
+
+/* Run the stalled clients of uid again (its queue went below the marks). */
+static void uid_resume(uid_t uid)
+{
+	for (struct client *x = clients_head; x; x = x->next)
+		if (x->cred.uid == uid && x->stalled && client_may_run(x)) {
+			x->stalled = false;
+			sd_event_source_set_enabled(x->work, SD_EVENT_ONESHOT);
+		}
 }
 
 static int client_flush(struct client *c)
 {
+	size_t before = client_unsent(c);
+
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -73,38 +184,90 @@ static int client_flush(struct client *c)
 	}
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
-	return sd_event_source_set_io_events(c->io, EPOLLIN | (c->out_len ? EPOLLOUT : 0));
+	if (client_unsent(c) < before)
+		uid_resume(c->cred.uid);
+	return client_update(c);
+}
+
+/* Append len bytes to c's output queue; a client past CTL_OUT_MAX is closed. */
+static void client_queue(struct client *c, const char *buf, size_t len)
+{
+	char *no;
+
+	if (client_unsent(c) + len > CTL_OUT_MAX) {
+		c->closing = true; /* a client that never reads */
+		return;
+	}
+	if (c->out_off) {
+		memmove(c->out, c->out + c->out_off, client_unsent(c));
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	no = realloc(c->out, c->out_len + len);
+	if (!no) {
+		c->closing = true;
+		return;
+	}
+	c->out = no;
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
 }
 
 /* Queue one reply line (takes the reference). */
 static void client_reply(struct client *c, json_t *reply)
 {
-	char *line = json_dumps(reply, JSON_COMPACT);
+	char *line;
 	size_t len;
 
+	if (reply && reply == show_cache.json && show_cache.line) {
+		json_decref(reply);
+		client_queue(c, show_cache.line, show_cache.len);
+		return;
+	}
+	line = json_dumps(reply, JSON_COMPACT);
 	json_decref(reply);
 	if (!line) {
 		c->closing = true;
 		return;
 	}
 	len = strlen(line);
-	if (c->out_len + len + 1 > CTL_MAX_OUT) {
-		free(line);
-		c->closing = true; /* a client that never reads */
-		return;
-	}
-	char *no = realloc(c->out, c->out_len + len + 1);
-
-	if (!no) {
-		free(line);
-		c->closing = true;
-		return;
-	}
-	c->out = no;
-	memcpy(c->out + c->out_len, line, len);
-	c->out[c->out_len + len] = '\n';
-	c->out_len += len + 1;
+	line[len] = '\n'; /* json_dumps' terminator: the line is len + 1 bytes */
+	client_queue(c, line, len + 1);
 	free(line);
+}
+
+/*
+ * Make s valid UTF-8 in place: a sequence cut at the end (by a bound on the message or a
+ * "%.64s") is dropped, any other invalid byte becomes '?'. Jansson refuses invalid strings,
+ * and an error reply that cannot be built would say nothing useful.
+ */
+static void utf8_repair(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		unsigned n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
+					 : (*p & 0xf8) == 0xf0 ? 3 : 4;
+		unsigned i;
+
+		if (n == 4) {
+			*p++ = '?';
+			continue;
+		}
+		for (i = 1; i <= n && (p[i] & 0xc0) == 0x80; i++)
+			;
+		if (i <= n && !p[i]) {
+			*p = 0; /* cut at the end */
+			return;
+		}
+		if (i <= n || (n == 1 && *p < 0xc2) || (n == 2 && *p == 0xe0 && p[1] < 0xa0) ||
+		    (n == 2 && *p == 0xed && p[1] >= 0xa0) || (n == 3 && *p == 0xf0 && p[1] < 0x90) ||
+		    (n == 3 && *p > 0xf4) || (n == 3 && *p == 0xf4 && p[1] >= 0x90)) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
 }
 
 static json_t *error_reply(const char *errno_name, const char *fmt, ...)
@@ -114,11 +277,15 @@ static json_t *error_reply(const char *errno_name, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
+	json_t *r;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b,s:s,s:s}", "ok", 0, "error", msg, "errno", errno_name);
+	utf8_repair(msg);
+	r = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", msg, "errno", errno_name);
+	return r ?: json_pack("{s:b,s:s,s:s}", "ok", 0, "error", "(unprintable error)", "errno",
+			      errno_name);
 }
 
 static json_t *ok_reply(const char *key, json_t *val)
@@ -686,9 +853,8 @@ static json_t *do_policy_apply(struct client *c, json_t *req)
 	return json_pack("{s:b,s:I}", "ok", 1, "serial", (json_int_t)c->a->policy->serial);
 }
 
-static json_t *do_policy_show(struct client *c, json_t *req)
+static json_t *policy_show_build(const struct policy *p)
 {
-	const struct policy *p = c->a->policy;
 	json_t *o = json_pack("{s:b,s:I,s:s}", "ok", 1, "serial", (json_int_t)p->serial,
 			      "source", p->source ?: "");
 	json_t *res = json_object(), *rules = json_array(), *grants = json_array();
@@ -757,6 +923,30 @@ static json_t *do_policy_show(struct client *c, json_t *req)
 	return o;
 }
 
+/* The policy as a reply. Built and serialized once per policy (client_reply sends the
+ * cached line): a client repeating policy_show costs a copy, not a rebuild. */
+static json_t *do_policy_show(struct client *c, json_t *req)
+{
+	const struct policy *p = c->a->policy;
+	char *line;
+
+	if (show_cache.json && show_cache.p == p && show_cache.serial == p->serial)
+		return json_incref(show_cache.json);
+	json_decref(show_cache.json);
+	free(show_cache.line);
+	memset(&show_cache, 0, sizeof(show_cache));
+	show_cache.json = policy_show_build(p);
+	line = show_cache.json ? json_dumps(show_cache.json, JSON_COMPACT) : NULL;
+	if (!line)
+		return json_incref(show_cache.json);
+	show_cache.len = strlen(line) + 1;
+	line[show_cache.len - 1] = '\n';
+	show_cache.line = line;
+	show_cache.p = p;
+	show_cache.serial = p->serial;
+	return json_incref(show_cache.json);
+}
+
 static json_t *do_status(struct client *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -794,8 +984,13 @@ static json_t *do_audit(struct client *c, json_t *req)
 	if (c->cred.uid != 0)
 		return error_reply("EPERM", "only root may read the audit stream (you are uid %u)",
 				   c->cred.uid);
-	sd_event_source_set_enabled(c->idle, SD_EVENT_OFF); /* a follower may stay silent */
-	return audit_sub_request(c->a, c, req);
+	json_t *r = audit_sub_request(c->a, c, req);
+
+	if (json_is_true(json_object_get(r, "ok"))) {
+		c->follower = true; /* may stay silent: no idle timeout */
+		sd_event_source_set_enabled(c->idle, SD_EVENT_OFF);
+	}
+	return r;
 }
 
 #define CTL_MAX_SUB_OUT (4u << 20)
@@ -816,6 +1011,11 @@ int ctl_push(void *client, const char *buf, size_t len, bool close_after)
 		sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
 		return -ENOBUFS;
 	}
+	if (c->out_off) {
+		memmove(c->out, c->out + c->out_off, client_unsent(c));
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
 	no = realloc(c->out, c->out_len + len + 1);
 	if (!no)
 		return -ENOMEM;
@@ -823,7 +1023,7 @@ int ctl_push(void *client, const char *buf, size_t len, bool close_after)
 	memcpy(c->out + c->out_len, buf, len);
 	c->out_len += len;
 	c->closing = close_after;
-	return sd_event_source_set_io_events(c->io, EPOLLIN | EPOLLOUT);
+	return client_update(c);
 }
 
 static json_t *dispatch(struct client *c, const char *line, size_t len)
@@ -857,34 +1057,21 @@ static json_t *dispatch(struct client *c, const char *line, size_t len)
 		return error_reply("EINVAL", "a request is a JSON object with a string 'op'");
 	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(op, verbs[i].op))
-			reply = verbs[i].fn(c, req);
+		if (!strcmp(op, verbs[i].op)) {
+			reply = verbs[i].fn(c, req) ?: error_reply("EIO", "cannot build the reply");
+			break;
+		}
 	if (!reply)
 		reply = error_reply("EINVAL", "unknown op '%.64s'", op);
 	json_decref(req);
 	return reply;
 }
 
-static void client_consume(struct client *c)
+/* A full buffer without a newline: grow it (root and admins, up to in_max) or refuse the
+ * line and skip to its end. */
+static void client_full(struct client *c)
 {
-	char *nl;
-
-	while ((nl = memchr(c->in + c->in_scanned, '\n', c->in_len - c->in_scanned))) {
-		size_t len = nl - c->in;
-
-		if (c->discarding)
-			c->discarding = false;
-		else
-			client_reply(c, dispatch(c, c->in, len));
-		memmove(c->in, nl + 1, c->in_len - len - 1);
-		c->in_len -= len + 1;
-		c->in_scanned = 0;
-	}
-	c->in_scanned = c->in_len;
-	if (c->in_len < c->in_cap)
-		return;
 	if (c->in_cap < c->in_max && !c->discarding) {
-		/* a long line from root or an admin: grow, up to in_max */
 		size_t cap = c->in_cap * 2 < c->in_max ? c->in_cap * 2 : c->in_max;
 		char *in = realloc(c->in, cap);
 
@@ -894,7 +1081,6 @@ static void client_consume(struct client *c)
 			return;
 		}
 	}
-	/* No newline in a full buffer: refuse the line, skip to its end. */
 	if (!c->discarding)
 		client_reply(c, error_reply("E2BIG", "request longer than %zu bytes%s", c->in_max,
 					    c->in_max < JITD_CTL_MAX_ADMIN_LINE
@@ -904,11 +1090,67 @@ static void client_consume(struct client *c)
 	c->in_len = c->in_scanned = 0;
 }
 
+/*
+ * Run c's complete request lines: at most CTL_LINES_PER_RUN or CTL_RUN_USEC, then the rest
+ * in a deferred run (other clients are served in between); none once c is closing or while
+ * its replies are not being read (then it is stalled until they drain).
+ */
+static void client_run(struct client *c)
+{
+	uint64_t t0 = now_usec();
+	unsigned n = 0;
+	char *nl;
+
+	while ((nl = memchr(c->in + c->in_scanned, '\n', c->in_len - c->in_scanned))) {
+		size_t len = nl - (c->in + c->in_off);
+
+		if (c->closing)
+			break;
+		if (!client_may_run(c)) {
+			c->stalled = true;
+			break;
+		}
+		if (n++ == CTL_LINES_PER_RUN || now_usec() - t0 > CTL_RUN_USEC) {
+			sd_event_source_set_enabled(c->work, SD_EVENT_ONESHOT);
+			break;
+		}
+		if (c->discarding) {
+			c->discarding = false;
+		} else {
+			client_reply(c, dispatch(c, c->in + c->in_off, len));
+			c->last_req = now_usec();
+		}
+		c->in_off += len + 1;
+		c->in_scanned = c->in_off;
+		c->line_start = c->in_off < c->in_len ? now_usec() : 0;
+	}
+	if (!nl)
+		c->in_scanned = c->in_len;
+	if (c->in_off) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_scanned -= c->in_off;
+		c->in_off = 0;
+	}
+	if (!nl && c->in_len == c->in_cap)
+		client_full(c);
+}
+
+/* Send what can be sent; false when c is gone (freed). */
+static bool client_settle(struct client *c)
+{
+	if (client_flush(c) < 0 || (c->closing && !client_unsent(c))) {
+		client_free(c);
+		return false;
+	}
+	return true;
+}
+
 static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct client *c = userdata;
 
-	if (revents & EPOLLIN) {
+	if ((revents & EPOLLIN) && c->in_len < c->in_cap) {
 		ssize_t n = recv(fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -916,13 +1158,26 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 			return 0;
 		}
 		if (n > 0) {
+			if (!c->in_len)
+				c->line_start = now_usec();
 			c->in_len += n;
-			client_consume(c);
-			sd_event_source_set_time_relative(c->idle, CTL_IDLE_USEC);
+			if (!c->closing)
+				client_run(c);
 		}
-	}
-	if (client_flush(c) < 0 || (c->closing && !c->out_len))
+	} else if (revents & (EPOLLHUP | EPOLLERR) && !(revents & EPOLLOUT)) {
 		client_free(c);
+		return 0;
+	}
+	client_settle(c);
+	return 0;
+}
+
+static int on_client_work(sd_event_source *s, void *userdata)
+{
+	struct client *c = userdata;
+
+	client_run(c);
+	client_settle(c);
 	return 0;
 }
 
@@ -979,60 +1234,219 @@ static int peer_subject(int cfd, const struct ucred *cred, uid_t *subject)
 	return 0;
 }
 
-static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+/* Does principal ("user:NAME", "group:NAME") name a user called name in groups? */
+static bool principal_in(const char *principal, const char *name, char (*groups)[64],
+			 int n_groups)
 {
-	struct agent *a = userdata;
+	if (!strncmp(principal, "user:", 5))
+		return !strcmp(principal + 5, name);
+	if (strncmp(principal, "group:", 6))
+		return false;
+	for (int i = 0; i < n_groups; i++)
+		if (!strcmp(principal + 6, groups[i]))
+			return true;
+	return false;
+}
+
+/* Is uid root, exempt, an admin or an approver of any rule? Names are looked up once, then
+ * every principal is a string compare (a policy may list thousands). */
+static bool uid_privileged_lookup(const struct policy *p, uid_t uid)
+{
+	static char groups[64][64];
+	struct passwd pw, *pres = NULL;
+	gid_t gids[64];
+	char buf[8192];
+	int n = 64, ng = 0;
+
+	if (uid == 0)
+		return true;
+	for (size_t i = 0; i < p->n_exempt_uids; i++)
+		if (p->exempt_uids[i] == uid)
+			return true;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pres) || !pres)
+		return false;
+	if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &n) < 0)
+		n = 64;
+	for (int i = 0; i < n; i++) {
+		struct group gr, *gres = NULL;
+		char gbuf[8192];
+
+		if (!getgrgid_r(gids[i], &gr, gbuf, sizeof(gbuf), &gres) && gres)
+			snprintf(groups[ng++], sizeof(groups[0]), "%s", gr.gr_name);
+	}
+	for (size_t i = 0; i < p->n_admins; i++)
+		if (principal_in(p->admins[i], pw.pw_name, groups, ng))
+			return true;
+	for (size_t i = 0; i < p->n_rules; i++)
+		for (size_t j = 0; j < p->rules[i].n_approvers; j++)
+			if (principal_in(p->rules[i].approvers[j], pw.pw_name, groups, ng))
+				return true;
+	return false;
+}
+
+/* uid_privileged_lookup, remembered for a few seconds per policy (reconnect floods). */
+static bool uid_privileged(const struct policy *p, uid_t uid)
+{
+	static struct {
+		const struct policy *p;
+		int64_t serial;
+		uid_t uid;
+		uint64_t at;
+		bool priv;
+	} cache[CTL_PRIV_CACHE];
+	static unsigned next;
+	uint64_t now = now_usec();
+
+	for (unsigned i = 0; i < CTL_PRIV_CACHE; i++)
+		if (cache[i].p == p && cache[i].serial == p->serial && cache[i].uid == uid &&
+		    now - cache[i].at < CTL_PRIV_CACHE_USEC)
+			return cache[i].priv;
+	next = (next + 1) % CTL_PRIV_CACHE;
+	cache[next].p = p;
+	cache[next].serial = p->serial;
+	cache[next].uid = uid;
+	cache[next].at = now;
+	cache[next].priv = uid_privileged_lookup(p, uid);
+	return cache[next].priv;
+}
+
+/* The least recently active connection of uid (followers are never evicted), or NULL. */
+static struct client *uid_oldest(uid_t uid)
+{
+	struct client *best = NULL;
+
+	for (struct client *x = clients_head; x; x = x->next)
+		if (x->cred.uid == uid && !x->follower && (!best || x->last_req < best->last_req))
+			best = x;
+	return best;
+}
+
+/* The uid holding the most connections (only unprivileged ones if unpriv). */
+static struct client *heaviest_oldest(bool unpriv)
+{
+	unsigned best_n = 0;
+	uid_t best = 0;
+
+	for (struct client *x = clients_head; x; x = x->next) {
+		unsigned n = 0;
+
+		if ((unpriv && x->privileged) || x->follower)
+			continue;
+		for (struct client *y = clients_head; y; y = y->next)
+			n += y->cred.uid == x->cred.uid && !y->follower;
+		if (n > best_n) {
+			best_n = n;
+			best = x->cred.uid;
+		}
+	}
+	return best_n ? uid_oldest(best) : NULL;
+}
+
+/* Make room for a new client of uid: 0, or -EBUSY when nothing may be evicted. */
+static int client_admit(uid_t uid, bool privileged)
+{
+	unsigned mine = 0, unpriv = 0;
+	struct client *victim = NULL;
+
+	for (struct client *x = clients_head; x; x = x->next) {
+		mine += x->cred.uid == uid;
+		unpriv += !x->privileged;
+	}
+	if (mine >= (privileged ? CTL_MAX_PER_UID_PRIV : CTL_MAX_PER_UID))
+		victim = uid_oldest(uid);
+	else if (!privileged && unpriv >= CTL_MAX_CLIENTS - CTL_RESERVED)
+		victim = heaviest_oldest(true);
+	else if (n_clients >= CTL_MAX_CLIENTS)
+		victim = heaviest_oldest(false);
+	else
+		return 0;
+	if (!victim)
+		return -EBUSY;
+	client_free(victim);
+	return 0;
+}
+
+/* Refuse cfd with one error line. */
+static void refuse(int cfd, const char *line)
+{
+	send(cfd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(cfd);
+}
+
+static int client_sources(struct agent *a, struct client *c)
+{
+	if (sd_event_add_io(a->event, &c->io, c->fd, EPOLLIN, on_client_io, c) < 0 ||
+	    sd_event_add_time(a->event, &c->idle, CLOCK_MONOTONIC, c->last_req + CTL_IDLE_USEC, 0,
+			      on_client_idle, c) < 0 ||
+	    sd_event_add_defer(a->event, &c->work, on_client_work, c) < 0)
+		return -ENOMEM;
+	sd_event_source_set_enabled(c->work, SD_EVENT_OFF);
+	sd_event_source_set_description(c->io, "ctl-client");
+	sd_event_source_set_description(c->idle, "ctl-client-idle");
+	sd_event_source_set_description(c->work, "ctl-client-work");
+	return 0;
+}
+
+static void client_new(struct agent *a, int cfd)
+{
 	socklen_t len = sizeof(struct ucred);
+	struct ucred cred;
 	struct client *c;
-	int r, cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	uid_t subject;
+	bool priv;
+	int r;
 
-	if (cfd < 0)
-		return 0;
-	if (n_clients >= CTL_MAX_CLIENTS) {
-		static const char busy[] = "{\"ok\":false,\"error\":\"too many clients, try again\","
-					   "\"errno\":\"EBUSY\"}\n";
-
-		send(cfd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
 		close(cfd);
-		return 0;
+		return;
+	}
+	r = peer_subject(cfd, &cred, &subject);
+	if (r) {
+		log_warn("control client pid %d: cannot read its login uid: %s; refused",
+			 (int)cred.pid, strerror(-r));
+		refuse(cfd, "{\"ok\":false,\"error\":\"cannot tell who you are (no login uid of "
+			    "the connecting process)\",\"errno\":\"EPERM\"}\n");
+		return;
+	}
+	priv = uid_privileged(a->policy, subject);
+	if (client_admit(subject, priv)) {
+		refuse(cfd, "{\"ok\":false,\"error\":\"too many clients, try again\","
+			    "\"errno\":\"EBUSY\"}\n");
+		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(cfd);
-		return 0;
+		return;
 	}
-	n_clients++;
 	c->a = a;
 	c->fd = cfd;
+	c->cred = cred;
+	c->proc_uid = cred.uid;
+	c->cred.uid = subject;
+	c->privileged = priv;
+	c->last_req = now_usec();
+	/* who may send long lines is fixed at connect time */
+	c->in_max = req_is_admin(a->policy, subject) ? JITD_CTL_MAX_ADMIN_LINE : JITD_CTL_MAX_LINE;
 	c->in_cap = JITD_CTL_MAX_LINE;
 	c->in = malloc(c->in_cap);
-	if (!c->in || getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len)) {
+	c->prev = clients_tail;
+	*(clients_tail ? &clients_tail->next : &clients_head) = c;
+	clients_tail = c;
+	n_clients++;
+	if (!c->in || client_sources(a, c))
 		client_free(c);
-		return 0;
-	}
-	c->proc_uid = c->cred.uid;
-	r = peer_subject(cfd, &c->cred, &c->cred.uid);
-	if (r) {
-		static const char unk[] = "{\"ok\":false,\"error\":\"cannot tell who you are (no "
-					  "login uid of the connecting process)\",\"errno\":"
-					  "\"EPERM\"}\n";
+}
 
-		log_warn("control client pid %d: cannot read its login uid: %s; refused",
-			 (int)c->cred.pid, strerror(-r));
-		send(cfd, unk, sizeof(unk) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-		client_free(c);
-		return 0;
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	for (int i = 0; i < CTL_ACCEPT_BATCH; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (cfd < 0)
+			break;
+		client_new(userdata, cfd);
 	}
-	/* who may send long lines is fixed at connect time */
-	c->in_max = req_is_admin(a->policy, c->cred.uid) ? JITD_CTL_MAX_ADMIN_LINE
-							 : JITD_CTL_MAX_LINE;
-	if (sd_event_add_io(a->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
-	    sd_event_add_time_relative(a->event, &c->idle, CLOCK_MONOTONIC, CTL_IDLE_USEC, 0,
-				       on_client_idle, c) < 0) {
-		client_free(c);
-		return 0;
-	}
-	sd_event_source_set_description(c->io, "ctl-client");
 	return 0;
 }
 
