@@ -33,14 +33,13 @@ run() {
 	fi
 }
 
-# binaries GLOB...: the built files the globs match, not their dependency files.
+# binaries FILE...: the files that exist (an unmatched glob stays a pattern) and are not the
+# compiler's dependency files.
 binaries() {
 	local f
-	shopt -s nullglob
 	for f in "$@"; do
 		case "$f" in *.d | *.o) ;; *) [ -f "$f" ] && echo "$f" ;; esac
 	done
-	shopt -u nullglob
 }
 
 mapfile -t bins < <(binaries "$BUILD"/tests/test_*)
