@@ -44,7 +44,7 @@ CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench
+VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood
 
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all clean deps check unit asan fuzz vmcheck bench bench-audit demo vmlinux install format \
@@ -128,6 +128,10 @@ $(OUTPUT)/tests/probe: tests/vm/probe.c | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@
 
 $(OUTPUT)/tests/nop: tests/vm/nop.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+
+$(OUTPUT)/tests/flood: tests/vm/flood.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@
 

@@ -34,7 +34,7 @@
 #define CTL_RESERVED 32
 #define CTL_MAX_PER_UID 8
 #define CTL_MAX_PER_UID_PRIV 32
-#define CTL_ACCEPT_BATCH 16
+#define CTL_ACCEPT_BATCH 64 /* the whole backlog: a full one blocks everyone's connect */
 #define CTL_IDLE_USEC (30ULL * 1000000)	 /* since the last complete request */
 #define CTL_LINE_USEC (10ULL * 1000000)	 /* to finish a line once its first byte came */
 #define CTL_OUT_HIGH (1u << 20)		 /* no more lines run while this much is unsent */
@@ -1381,6 +1381,10 @@ static int client_sources(struct agent *a, struct client *c)
 	    sd_event_add_defer(a->event, &c->work, on_client_work, c) < 0)
 		return -ENOMEM;
 	sd_event_source_set_enabled(c->work, SD_EVENT_OFF);
+	if (c->privileged) { /* served first: an approver or root is never behind a flood */
+		sd_event_source_set_priority(c->io, SD_EVENT_PRIORITY_IMPORTANT);
+		sd_event_source_set_priority(c->work, SD_EVENT_PRIORITY_IMPORTANT);
+	}
 	sd_event_source_set_description(c->io, "ctl-client");
 	sd_event_source_set_description(c->idle, "ctl-client-idle");
 	sd_event_source_set_description(c->work, "ctl-client-work");

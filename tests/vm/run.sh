@@ -104,6 +104,7 @@ install_tests() {
 	mkdir -p "$root"/{tests,srv,opt/bin,home/alice,home/bob,home/carol}
 	install -m 0755 "$BUILD/tests/probe" "$root/tests/probe"
 	install -m 0755 "$BUILD/tests/nop" "$root/tests/nop"
+	install -m 0755 "$BUILD/tests/flood" "$root/tests/flood"
 	for s in "$SRC"/tests/vm/*.sh; do
 		case "$(basename "$s")" in
 		kernels.sh | run.sh | init.sh | sysroot.sh) ;;
