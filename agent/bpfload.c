@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <openssl/sha.h>
 
 #include "jitd.h"
 #include "util.h"
@@ -47,6 +48,8 @@ struct kern {
 	bool task_btf; /* the kernel has get_current_task_btf (what the programs chose) */
 	struct inode_path *paths; /* policy paths, for audit records */
 	size_t n_paths;
+	__u32 prog_ids[KERN_MAX_LINKS]; /* of each link's program */
+	bool adopted;		  /* the programs are a previous agent's (same build) */
 	char *self_files[3];	  /* policy, state directory, audit file (kern_set_self) */
 	size_t n_self_objects; /* entries of the self map (status) */
 	size_t n_self_files;	  /* jitd's own files among paths (status) */
@@ -102,22 +105,18 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 
 /* Does the kernel's enum bpf_func_id have BPF_FUNC_get_current_task_btf? The programs
  * make the same test by CO-RE; this says which way they went, for `jitctl status`. */
-static bool kernel_has_task_btf(void)
+static bool kernel_has_task_btf(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
 	bool has = false;
 	int id;
 
-	if (!btf)
-		return false;
 	id = btf__find_by_name_kind(btf, "bpf_func_id", BTF_KIND_ENUM);
 	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
 	for (int i = 0; t && i < btf_vlen(t); i++)
 		if (!strcmp(btf__name_by_offset(btf, btf_enum(t)[i].name_off),
 			    "BPF_FUNC_get_current_task_btf"))
 			has = true;
-	btf__free(btf);
 	return has;
 }
 
@@ -146,12 +145,91 @@ static void report_load_error(void)
 }
 
 static int self_objects(struct kern *k);
+static int obj_id(int fd, __u32 *id);
+
+/* The SHA-256 of this agent's BPF object. */
+static void build_hash(struct jitd_build *b)
+{
+	size_t sz = 0;
+	const void *elf = jitd_bpf__elf_bytes(&sz);
+
+	SHA256(elf, sz, b->sha256);
+}
+
+static void links_drop(struct kern *k)
+{
+	for (size_t i = 0; i < k->n_links; i++)
+		bpf_link__destroy(k->links[i]);
+	k->n_links = 0;
+}
+
+/*
+ * A restart adopts what is attached when it is this very build: every program chosen for
+ * this kernel has its link pinned, and the pinned build hash is ours. Then nothing is
+ * loaded or attached (no verifier run: a restart takes a moment, and enforcement never
+ * changes hands). Anything else (first start, another build, a pin missing): 1, load.
+ */
+static int adopt(struct kern *k)
+{
+	struct jitd_build want, have;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char path[256];
+	__u32 zero = 0;
+	int fd, err = 0;
+
+	build_hash(&want);
+	pin_path(path, sizeof(path), "build");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 1;
+	err = bpf_map_lookup_elem(fd, &zero, &have);
+	close(fd);
+	if (err || memcmp(want.sha256, have.sha256, sizeof(want.sha256)))
+		return 1;
+	bpf_object__for_each_program(prog, k->skel->obj)
+	{
+		struct bpf_link *link;
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		snprintf(path, sizeof(path), "%s/link_%s", JITD_PIN_DIR, bpf_program__name(prog));
+		link = bpf_link__open(path);
+		if (!link || k->n_links == KERN_MAX_LINKS ||
+		    bpf_obj_get_info_by_fd(bpf_link__fd(link), &info, &len)) {
+			bpf_link__destroy(link);
+			links_drop(k);
+			return 1;
+		}
+		k->prog_ids[k->n_links] = info.prog_id;
+		k->links[k->n_links] = link;
+		k->link_names[k->n_links++] = bpf_program__name(prog);
+	}
+	bpf_object__for_each_map(map, k->skel->obj)
+	{
+		fd = bpf_obj_get(bpf_map__pin_path(map));
+		err = fd < 0 ? -errno : bpf_map__reuse_fd(map, fd);
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			log_err("cannot adopt the pinned map %s: %s", bpf_map__pin_path(map),
+				strerror(-err));
+			links_drop(k);
+			return err;
+		}
+	}
+	k->adopted = true;
+	return 0;
+}
 
 /* Load programs (reusing pinned maps), attach, and pin the links replacing any
  * previous instance's pins: the old links stay attached until the new ones are. */
-int kern_open(struct kern **out)
+int kern_open(struct kern **out, bool reload)
 {
 	struct kern *k = calloc(1, sizeof(*k));
+	struct btf *vmlinux;
 	struct bpf_program *prog;
 	struct bpf_map *map;
 	char path[256];
@@ -173,8 +251,16 @@ int kern_open(struct kern **out)
 		log_err("cannot open BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	k->task_btf = kernel_has_task_btf(); /* once: status must not parse BTF each time */
-	err = lsm_hooks_choose(k->skel->obj, k->hooks);
+	/* The kernel's BTF, parsed once (slow): which hooks, and how the subject is read
+	 * (status must not parse it each time) */
+	vmlinux = lsm_hooks_kernel_btf();
+	if (!vmlinux) {
+		err = -ENOENT;
+		goto fail;
+	}
+	k->task_btf = kernel_has_task_btf(vmlinux);
+	err = lsm_hooks_choose_btf(k->skel->obj, vmlinux, k->hooks);
+	btf__free(vmlinux);
 	if (err) {
 		log_err("refusing to start: a hook would go unenforced on this kernel");
 		goto fail;
@@ -185,6 +271,13 @@ int kern_open(struct kern **out)
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
 			goto fail;
+	}
+	err = reload ? 1 : adopt(k);
+	if (err <= 0) {
+		if (!err)
+			log_info("adopted the programs attached under %s (same build): nothing "
+				 "reloaded", JITD_PIN_DIR);
+		goto registered;
 	}
 	load_log_len = 0;
 	load_log[0] = 0;
@@ -212,6 +305,11 @@ int kern_open(struct kern **out)
 			err = -E2BIG;
 			goto fail;
 		}
+		if (obj_id(bpf_program__fd(prog), &k->prog_ids[k->n_links])) {
+			err = -errno;
+			bpf_link__destroy(link);
+			goto fail;
+		}
 		k->links[k->n_links] = link;
 		k->link_names[k->n_links++] = name;
 	}
@@ -226,6 +324,19 @@ int kern_open(struct kern **out)
 			goto fail;
 		}
 	}
+	/* Last: only a complete set of pins may be adopted by the next start. */
+	{
+		struct jitd_build b;
+		__u32 zero = 0;
+
+		build_hash(&b);
+		if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.build), &zero, &b, BPF_ANY)) {
+			err = -errno;
+			log_err("cannot record the build of the programs: %s", strerror(errno));
+			goto fail;
+		}
+	}
+registered:
 	err = self_objects(k);
 	if (err) {
 		log_err("cannot register jitd's own objects with the kernel: %s", strerror(-err));
@@ -446,7 +557,6 @@ static int self_mounts(struct entries *e)
 static int self_objects(struct kern *k)
 {
 	struct entries e = { .ksz = sizeof(struct jitd_self_key), .vsz = sizeof(__u32) };
-	struct bpf_program *prog;
 	struct bpf_map *map;
 	__u32 id = 0;
 	int err = 0;
@@ -456,14 +566,11 @@ static int self_objects(struct kern *k)
 		if (!err && !(err = obj_id(bpf_map__fd(map), &id)))
 			err = self_add(&e, JITD_SELF_MAP, id);
 	}
-	bpf_object__for_each_program(prog, k->skel->obj)
-	{
-		if (bpf_program__autoload(prog) && !err && !(err = obj_id(bpf_program__fd(prog), &id)))
-			err = self_add(&e, JITD_SELF_PROG, id);
-	}
-	for (size_t i = 0; i < k->n_links && !err; i++)
-		if (!(err = obj_id(bpf_link__fd(k->links[i]), &id)))
+	for (size_t i = 0; i < k->n_links && !err; i++) {
+		err = self_add(&e, JITD_SELF_PROG, k->prog_ids[i]);
+		if (!err && !(err = obj_id(bpf_link__fd(k->links[i]), &id)))
 			err = self_add(&e, JITD_SELF_LINK, id);
+	}
 	if (!err)
 		err = self_add(&e, JITD_SELF_TASK, (__u32)getpid());
 	if (!err)
@@ -1066,21 +1173,21 @@ json_t *kern_programs_json(struct kern *k)
 
 	bpf_object__for_each_program(prog, k->skel->obj)
 	{
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
 		const char *sec = bpf_program__section_name(prog);
 		bool attached = false;
+		__u32 id = 0;
 
 		if (!bpf_program__autoload(prog))
 			continue; /* the other signature's variant */
 		for (size_t i = 0; i < k->n_links; i++)
-			if (!strcmp(k->link_names[i], bpf_program__name(prog)))
+			if (!strcmp(k->link_names[i], bpf_program__name(prog))) {
 				attached = true;
-		bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len);
+				id = k->prog_ids[i];
+			}
 		json_array_append_new(
 			arr, json_pack("{s:s,s:s,s:b,s:I}", "name", bpf_program__name(prog), "hook",
 				       strncmp(sec, "lsm/", 4) ? sec : sec + 4, "attached",
-				       attached, "prog_id", (json_int_t)info.id));
+				       attached, "prog_id", (json_int_t)id));
 	}
 	return arr;
 }
@@ -1111,7 +1218,10 @@ json_t *kern_features_json(struct kern *k)
 
 	lockdown_mode(lockdown, sizeof(lockdown));
 	return json_pack(
-		"{s:O,s:s,s:s,s:i,s:s,s:s,s:{s:i,s:i,s:s}}", "hooks", k->hooks, "subject",
+		"{s:O,s:s,s:s,s:s,s:i,s:s,s:s,s:{s:i,s:i,s:s}}", "hooks", k->hooks, "programs_from",
+		k->adopted ? "adopted at start: attached by an earlier agent of the same build"
+			   : "loaded and attached by this agent",
+		"subject",
 		task_btf ? "login uid by get_current_task_btf, cgroups by ancestor helper"
 			 : "login uid and cgroups by probe reads (kernel without "
 			   "get_current_task_btf)",

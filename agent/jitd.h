@@ -103,7 +103,8 @@ struct agent {
 
 /* bpfload.c: the kernel side. */
 int kern_lsm_active(char *lsm, size_t len);
-int kern_open(struct kern **out);
+/* Load (or, same build and !reload, adopt) the programs, attach, pin, register self. */
+int kern_open(struct kern **out, bool reload);
 void kern_close(struct kern *k);
 int kern_unload(void);
 int kern_ringbuf_fd(struct kern *k);

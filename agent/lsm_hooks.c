@@ -20,8 +20,8 @@ static const struct {
 	{"inode_set_acl", true, 0},  {"inode_remove_acl", true, 0}, {"bpf", false, 3},
 };
 
-/* The number of arguments of LSM hook `hook`; -ENOENT if the kernel has no such hook. */
-static int hook_args(const struct btf *btf, const char *hook)
+/* The prototype of LSM hook `hook` in the kernel's BTF; NULL if the kernel has no such hook. */
+static const struct btf_type *hook_proto(const struct btf *btf, const char *hook)
 {
 	const struct btf_type *t;
 	char fn[128];
@@ -30,28 +30,27 @@ static int hook_args(const struct btf *btf, const char *hook)
 	snprintf(fn, sizeof(fn), "bpf_lsm_%s", hook);
 	id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
 	if (id < 0)
-		return -ENOENT;
+		return NULL;
 	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-	if (!t || !btf_is_func_proto(t))
-		return -ENOENT;
-	return btf_vlen(t);
+	return t && btf_is_func_proto(t) ? t : NULL;
+}
+
+/* The number of arguments of LSM hook `hook`; -ENOENT if the kernel has no such hook. */
+static int hook_args(const struct btf *btf, const char *hook)
+{
+	const struct btf_type *t = hook_proto(btf, hook);
+
+	return t ? btf_vlen(t) : -ENOENT;
 }
 
 /* The position of the first `struct dentry *` argument of LSM hook `hook` in the
  * kernel's BTF; -1 if it has none, -ENOENT if the kernel has no such hook. */
 static int hook_dentry_arg(const struct btf *btf, const char *hook)
 {
-	const struct btf_type *t;
+	const struct btf_type *t = hook_proto(btf, hook);
 	const struct btf_param *p;
-	char fn[128];
-	int id;
 
-	snprintf(fn, sizeof(fn), "bpf_lsm_%s", hook);
-	id = btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC);
-	if (id < 0)
-		return -ENOENT;
-	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
-	if (!t || !btf_is_func_proto(t))
+	if (!t)
 		return -ENOENT;
 	p = btf_params(t);
 	for (int i = 0; i < btf_vlen(t); i++) {
@@ -116,25 +115,39 @@ static int choose_hook(struct bpf_object *obj, const struct btf *btf, size_t c, 
 	return -EOPNOTSUPP;
 }
 
-int lsm_hooks_choose(struct bpf_object *obj, json_t *hooks)
+int lsm_hooks_choose_btf(struct bpf_object *obj, const struct btf *btf, json_t *hooks)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
 	int err = 0;
 
-	if (!btf) {
-		err = -errno;
-		fprintf(stderr,
-			"<3>jitd: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; "
-			"jitd needs CONFIG_DEBUG_INFO_BTF\n",
-			strerror(errno));
-		return err;
-	}
 	for (size_t c = 0; c < sizeof(changed) / sizeof(changed[0]); c++) {
 		int r = choose_hook(obj, btf, c, hooks);
 
 		if (r && !err)
 			err = r;
 	}
+	return err;
+}
+
+struct btf *lsm_hooks_kernel_btf(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+
+	if (!btf)
+		fprintf(stderr,
+			"<3>jitd: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; "
+			"jitd needs CONFIG_DEBUG_INFO_BTF\n",
+			strerror(errno));
+	return btf;
+}
+
+int lsm_hooks_choose(struct bpf_object *obj, json_t *hooks)
+{
+	struct btf *btf = lsm_hooks_kernel_btf();
+	int err;
+
+	if (!btf)
+		return -ENOENT;
+	err = lsm_hooks_choose_btf(obj, btf, hooks);
 	btf__free(btf);
 	return err;
 }

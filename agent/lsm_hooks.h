@@ -15,5 +15,10 @@
  * (logged) when a hook the kernel has matches no program: it would go unenforced.
  */
 int lsm_hooks_choose(struct bpf_object *obj, json_t *hooks);
+/* The same with the kernel's BTF already read (by lsm_hooks_kernel_btf: parsing it
+ * takes a while, so a caller that needs it too reads it once). */
+int lsm_hooks_choose_btf(struct bpf_object *obj, const struct btf *btf, json_t *hooks);
+/* The running kernel's BTF (btf__free it), or NULL (logged). */
+struct btf *lsm_hooks_kernel_btf(void);
 
 #endif

@@ -36,7 +36,8 @@ static const char usage_text[] =
 	"\n"
 	"Stopping jitd leaves enforcement in place (fail closed): the programs and maps stay\n"
 	"pinned under " JITD_PIN_DIR " and grants still expire in the kernel. A restarted\n"
-	"jitd adopts them. 'jitd --unload' removes enforcement deliberately.\n"
+	"jitd adopts them (programs of the same build are not even reloaded). 'jitd --unload'\n"
+	"removes enforcement deliberately.\n"
 	"\n"
 	"Options:\n"
 	"  -p, --policy FILE|DIR   policy file, or directory of *.json files (required)\n"
@@ -50,6 +51,8 @@ static const char usage_text[] =
 	"      --pending-ttl DURATION  a pending request expires after this (default 1h)\n"
 	"      --check-policy      parse the policy, print errors, exit (no kernel access)\n"
 	"      --unload            remove the pinned programs and maps, then exit\n"
+	"      --reload-programs   load and attach the programs even when the attached ones\n"
+	"                          are this build's (they are swapped with no gap)\n"
 	"  -h, --help              this text\n"
 	"\n"
 	"Requires a kernel with BPF LSM active: boot with lsm=...,bpf (for example\n"
@@ -457,11 +460,12 @@ int main(int argc, char **argv)
 		{ "journal", no_argument, NULL, 'J' },
 		{ "check-policy", no_argument, NULL, 'c' },
 		{ "unload", no_argument, NULL, 'U' },
+		{ "reload-programs", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	const char *audit_path = "/var/log/jitd/audit.jsonl";
-	bool unload = false, check_only = false, journal = false;
+	bool unload = false, check_only = false, journal = false, reload_programs = false;
 	enum audit_format audit_fmt = AUDIT_FMT_OCSF;
 	struct agent *a = &agent;
 	char err[1024], lsm[256] = "";
@@ -509,6 +513,9 @@ int main(int argc, char **argv)
 			break;
 		case 'U':
 			unload = true;
+			break;
+		case 'R':
+			reload_programs = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -590,7 +597,7 @@ int main(int argc, char **argv)
 			a->state_dir);
 		return 1;
 	}
-	r = kern_open(&a->kern);
+	r = kern_open(&a->kern, reload_programs);
 	if (r)
 		return 1;
 	r = kern_set_self(a->kern, a->policy_path, a->state_dir,

@@ -170,6 +170,15 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* The SHA-256 of the BPF object that is attached (its programs' pins may be adopted by
+ * a restarted agent with the same object: see the agent's kern_open). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct jitd_build);
+} build SEC(".maps");
+
 /* jitd's own objects, process, mounts (struct jitd_self_key; enum jitd_self_kind). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

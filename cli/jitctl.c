@@ -1042,6 +1042,7 @@ static void kernel_print(const json_t *k)
 	(void)v;
 	status_line("lockdown:", "%s (%s)", status_str(k, "lockdown", "unknown", a, sizeof(a)),
 		    status_str(k, "lockdown_note", "", b, sizeof(b)));
+	status_line("programs:", "%s", status_str(k, "programs_from", "unknown", a, sizeof(a)));
 	status_line("subject:", "%s", status_str(k, "subject", "unknown", a, sizeof(a)));
 	status_line("dir walk:", "%s (bound %s levels)",
 		    status_str(k, "directory_walk", "unknown", a, sizeof(a)),

@@ -117,6 +117,12 @@ struct jitd_self_key {
 _Static_assert(sizeof(struct jitd_self_key) == 8, "jitd_self_key size");
 #define JITD_MAX_SELF 1024
 
+/* jitd_build: the SHA-256 of the BPF object whose programs are attached (index 0). */
+struct jitd_build {
+	__u8 sha256[32];
+};
+_Static_assert(sizeof(struct jitd_build) == 32, "jitd_build size");
+
 /* jitd_config: one element, index 0, written by the agent. */
 enum jitd_config_flags {
 	JITD_CFG_NET = 1u << 0 /* the policy protects network destinations: no raw sockets */

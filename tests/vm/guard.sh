@@ -91,7 +91,9 @@ expect guard-gov-root-read-policy-ok ok $GOV $P open "$JITD_POLICY"
 # Writing the running binary is ETXTBSY anyway; replacing or removing it is the route.
 JITD_BIN=$(command -v jitd)
 denied guard-gov-root-unlink-binary unlink $GOV $P unlink "$JITD_BIN"
-denied guard-gov-root-replace-binary unlink $GOV $P rename /tmp/gov-made "$JITD_BIN"
+$GOV $P create "${JITD_BIN%/*}/gov-made" >/dev/null
+denied guard-gov-root-replace-binary unlink $GOV $P rename "${JITD_BIN%/*}/gov-made" "$JITD_BIN"
+rm -f "${JITD_BIN%/*}/gov-made"
 denied guard-gov-root-chmod-binary setattr $GOV $P chmod "$JITD_BIN" 0777
 denied guard-gov-root-create-in-state-dir open $GOV $P create "$JITD_STATE/evil"
 denied guard-gov-root-fifo-in-state-dir open $GOV $P mkfifo "$JITD_STATE/grants.json.tmp"

@@ -340,7 +340,8 @@ denied() {
 	if wait_for 10 audit_more "$_dop" "$_db"; then
 		pass "$_dn-audited"
 	else
-		fail "$_dn-audited" "no new deny record with op $_dop in $AUDIT"
+		fail "$_dn-audited" "no new deny record with op $_dop in $AUDIT; last: $(audit_lines |
+			tail -n 1 | grep -oE '"(op|message)": ?"[^"]*"' | tr '\n' ' ')"
 	fi
 }
 

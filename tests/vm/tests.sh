@@ -286,7 +286,13 @@ rm -f /tmp/.gap.stop /tmp/.gap.out
 (while [ ! -e /tmp/.gap.stop ]; do $P as 1002 $P open /srv/secret.txt; done >/tmp/.gap.out 2>&1) &
 GAP_PID=$!
 sleep 0.5
-if start_jitd jitd-restart-adopts-state; then
+# --reload-programs: load and swap even though the attached programs are this build's
+# (a plain restart adopts them: crashes.sh)
+JITD_ARGS=--reload-programs
+start_jitd jitd-restart-adopts-state
+rc=$?
+JITD_ARGS=
+if [ $rc = 0 ]; then
 	sleep 0.5
 	touch /tmp/.gap.stop
 	wait "$GAP_PID"

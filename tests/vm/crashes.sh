@@ -1,0 +1,104 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# crashes.sh: 100 kill -9 / restart cycles of jitd while root grants and alice requests
+# without pause, and nothing acknowledged is lost (a part of the suite, on one kernel;
+# `tests/vm/run.sh BUILD crashes` boots it alone). Acknowledged means jitctl printed the
+# new id. Afterwards every acknowledged grant and request is known to jitd, each has its
+# audit record, and the audit chain verifies across all the crashes. A restart adopts the
+# programs attached by the killed agent (same build): no reload, enforcement throughout.
+. /tests/lib.sh
+
+P=$PROBE
+JITD_POLICY=/tests/policy-workflow.json
+CYCLES=${CRASH_CYCLES:-100}
+ACKED_G=/tmp/acked-grants
+ACKED_R=/tmp/acked-requests
+STOP=/tmp/crash-traffic-stop
+
+mkdir -p /srv/vault /opt/bin /sys/fs/cgroup/exempt
+echo s >/srv/secret.txt && chmod 644 /srv/secret.txt
+cp /tests/nop /opt/bin/tool
+rm -f "$ACKED_G" "$ACKED_R" "$STOP"
+: >"$ACKED_G"
+: >"$ACKED_R"
+
+start_jitd crash-jitd-starts || exit 1
+jitctl status | grep '^programs:'
+
+# traffic: grants by root, requests by alice (dba), each id kept once jitctl printed it
+(
+	while [ ! -e "$STOP" ]; do
+		id=$(jitctl --timeout 5 grant secrets --user bob --for 1h --reason crash 2>/dev/null)
+		case "$id" in '' | *[!0-9]*) ;; *) echo "$id" >>"$ACKED_G" ;; esac
+	done
+) &
+TG=$!
+(
+	while [ ! -e "$STOP" ]; do
+		id=$($P as 1001 sh -c 'jitctl --timeout 5 request secrets --for 10m --reason INC-7' \
+			2>/dev/null | tail -n 1)
+		case "$id" in '' | *[!0-9]*) ;; *) echo "$id" >>"$ACKED_R" ;; esac
+	done
+) &
+TR=$!
+
+# restart: kill -9 the agent, start a new one and wait until it answers (120 s at most).
+restart() {
+	kill9_jitd
+	jitd --policy "$JITD_POLICY" --socket "$JITD_SOCK" --state-dir "$JITD_STATE" \
+		--audit-file "$AUDIT" >>"$JITD_LOG" 2>&1 &
+	JITD_PID=$!
+	_r=0
+	while ! jitctl --timeout 2 status >/dev/null 2>&1; do
+		kill -0 "$JITD_PID" 2>/dev/null && [ $_r -lt 600 ] || return 1
+		sleep 0.2
+		_r=$((_r + 1))
+	done
+}
+
+T0=$(now)
+restarts=0
+adopted=0
+i=0
+while [ $i -lt "$CYCLES" ]; do
+	sleep "0.$(($(od -An -N1 -tu1 /dev/urandom) % 10))"
+	T_R=$(now)
+	if ! restart; then
+		fail crash-restart "restart $i failed"
+		show_jitd_log 20
+		break
+	fi
+	restarts=$((restarts + 1))
+	jitctl status | grep -q '^programs: *adopted' && adopted=$((adopted + 1))
+	i=$((i + 1))
+	[ $((i % 10)) = 0 ] || [ $i -le 2 ] &&
+		echo "crash: restart $i answered after $(fsub "$(now)" "$T_R")s ($adopted adopted)"
+done
+touch "$STOP"
+wait $TG $TR
+T1=$(now)
+echo "crash: $restarts restarts in $(fsub "$T1" "$T0")s ($adopted adopted the running programs), $(wc -l <"$ACKED_G") grants and $(wc -l <"$ACKED_R") requests acknowledged"
+check crash-all-restarts-done "$restarts of $CYCLES" test "$restarts" = "$CYCLES"
+check crash-restarts-adopt-programs "$adopted of $restarts adopted" test "$adopted" = "$restarts"
+check crash-traffic-acknowledged "grants $(wc -l <"$ACKED_G"), requests $(wc -l <"$ACKED_R")" \
+	test "$(wc -l <"$ACKED_G")" -gt 0 -a "$(wc -l <"$ACKED_R")" -gt 0
+
+# every acknowledged id is known to jitd, and audited
+lost=""
+nolog=""
+for id in $(cat "$ACKED_G" "$ACKED_R"); do
+	jitctl show "$id" >/dev/null 2>&1 || lost="$lost $id"
+	grep -qE "\"id\": ?$id[,}]" "$AUDIT" || nolog="$nolog $id"
+done
+check crash-no-acknowledged-grant-or-request-lost "lost:$lost" test -z "$lost"
+check crash-every-acknowledged-id-audited "no record:$nolog" test -z "$nolog"
+out=$(jitctl audit verify "$AUDIT" 2>&1)
+check crash-audit-chain-verifies "$out" contains "$out" '^OK'
+expect crash-still-enforcing-alice-denied EPERM $P as 1001 $P open /srv/secret.txt
+expect crash-bob-granted-ok ok $P as 1002 $P open /srv/secret.txt
+
+stop_jitd
+jitd --unload >/dev/null 2>&1
+echo "crashes.sh: $N_PASS passed, $N_FAIL failed"
+[ "$N_FAIL" = 0 ]
