@@ -30,20 +30,20 @@
  * uid, or of the uid holding the most slots when a pool is full: a user who floods only
  * ever pushes out their own connections.
  */
-#define CTL_MAX_CLIENTS 128
-#define CTL_RESERVED 32
-#define CTL_MAX_PER_UID 8
+#define CTL_MAX_CLIENTS	     128
+#define CTL_RESERVED	     32
+#define CTL_MAX_PER_UID	     8
 #define CTL_MAX_PER_UID_PRIV 32
-#define CTL_ACCEPT_BATCH 64 /* the whole backlog: a full one blocks everyone's connect */
-#define CTL_IDLE_USEC (30ULL * 1000000)	 /* since the last complete request */
-#define CTL_LINE_USEC (10ULL * 1000000)	 /* to finish a line once its first byte came */
-#define CTL_OUT_HIGH (1u << 20)		 /* no more lines run while this much is unsent */
-#define CTL_UID_OUT_HIGH (8u << 20)	 /* the same, over all connections of one uid */
-#define CTL_OUT_MAX (CTL_OUT_HIGH + JITD_CTL_MAX_REPLY) /* one reply past the mark */
-#define CTL_LINES_PER_RUN 16		 /* then back to the loop (a deferred run goes on) */
-#define CTL_RUN_USEC 5000
-#define CTL_PRIV_CACHE 16
-#define CTL_PRIV_CACHE_USEC (5ULL * 1000000)
+#define CTL_ACCEPT_BATCH     64 /* the whole backlog: a full one blocks everyone's connect */
+#define CTL_IDLE_USEC	     (30ULL * 1000000) /* since the last complete request */
+#define CTL_LINE_USEC	     (10ULL * 1000000) /* to finish a line once its first byte came */
+#define CTL_OUT_HIGH	     (1u << 20)	       /* no more lines run while this much is unsent */
+#define CTL_UID_OUT_HIGH     (8u << 20)	       /* the same, over all connections of one uid */
+#define CTL_OUT_MAX	     (CTL_OUT_HIGH + JITD_CTL_MAX_REPLY) /* one reply past the mark */
+#define CTL_LINES_PER_RUN    16 /* then back to the loop (a deferred run goes on) */
+#define CTL_RUN_USEC	     5000
+#define CTL_PRIV_CACHE	     16
+#define CTL_PRIV_CACHE_USEC  (5ULL * 1000000)
 
 struct client {
 	struct agent *a;
@@ -246,8 +246,11 @@ static void utf8_repair(char *s)
 	unsigned char *p = (unsigned char *)s;
 
 	while (*p) {
-		unsigned n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-					 : (*p & 0xf8) == 0xf0 ? 3 : 4;
+		unsigned n = *p < 0x80		   ? 0
+			     : (*p & 0xe0) == 0xc0 ? 1
+			     : (*p & 0xf0) == 0xe0 ? 2
+			     : (*p & 0xf8) == 0xf0 ? 3
+						   : 4;
 		unsigned i;
 
 		if (n == 4) {
@@ -261,8 +264,9 @@ static void utf8_repair(char *s)
 			return;
 		}
 		if (i <= n || (n == 1 && *p < 0xc2) || (n == 2 && *p == 0xe0 && p[1] < 0xa0) ||
-		    (n == 2 && *p == 0xed && p[1] >= 0xa0) || (n == 3 && *p == 0xf0 && p[1] < 0x90) ||
-		    (n == 3 && *p > 0xf4) || (n == 3 && *p == 0xf4 && p[1] >= 0x90)) {
+		    (n == 2 && *p == 0xed && p[1] >= 0xa0) ||
+		    (n == 3 && *p == 0xf0 && p[1] < 0x90) || (n == 3 && *p > 0xf4) ||
+		    (n == 3 && *p == 0xf4 && p[1] >= 0x90)) {
 			*p++ = '?';
 			continue;
 		}
@@ -284,8 +288,10 @@ static json_t *error_reply(const char *errno_name, const char *fmt, ...)
 	va_end(ap);
 	utf8_repair(msg);
 	r = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", msg, "errno", errno_name);
-	return r ?: json_pack("{s:b,s:s,s:s}", "ok", 0, "error", "(unprintable error)", "errno",
+	if (!r)
+		r = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", "(unprintable error)", "errno",
 			      errno_name);
+	return r;
 }
 
 static json_t *ok_reply(const char *key, json_t *val)
@@ -1235,8 +1241,7 @@ static int peer_subject(int cfd, const struct ucred *cred, uid_t *subject)
 }
 
 /* Does principal ("user:NAME", "group:NAME") name a user called name in groups? */
-static bool principal_in(const char *principal, const char *name, char (*groups)[64],
-			 int n_groups)
+static bool principal_in(const char *principal, const char *name, char (*groups)[64], int n_groups)
 {
 	if (!strncmp(principal, "user:", 5))
 		return !strcmp(principal + 5, name);
