@@ -614,8 +614,9 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 			ng->ended_ns = util_now_ns(CLOCK_REALTIME);
 			grant_store_save(&a->grants);
 			if (sync_grant(a, ng))
-				log_err("grant %llu: refused, but a kernel key of it may stand until "
-					"its expiry", (unsigned long long)ng->id);
+				log_err("grant %llu: refused, but a kernel key of it may stand "
+					"until its expiry",
+					(unsigned long long)ng->id);
 			snprintf(err, errlen, "cannot write the grant to the kernel: %s%s",
 				 strerror(-r), r == -E2BIG || r == -ENOSPC ? " (grant map full)" : "");
 			return r;

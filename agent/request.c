@@ -315,6 +315,7 @@ static const char *const kind_names[] = { [GRANT_DIRECT] = "direct",
 #define N_STATES (sizeof(state_names) / sizeof(state_names[0]))
 #define N_KINDS	 (sizeof(kind_names) / sizeof(kind_names[0]))
 #define STATE_MAX_TEXT 4096 /* reason and cgroup path of a state entry */
+#define FLEET_MAX_DURATION_S ((JITD_TIME_MAX_NS - JITD_TIME_MIN_NS) / NS_PER_S)
 
 /* The state file's name of a grant state. */
 const char *req_state_name(enum grant_state s)
@@ -443,12 +444,18 @@ static int st_numbers(json_t *o, struct grant *g, char *err, size_t errlen)
 	    st_enum(o, "kind", kind_names, N_KINDS, GRANT_DIRECT, &kind, err, errlen) ?:
 	    st_int(o, "requester_uid", false, 0, uid_max, &v[1], err, errlen) ?:
 	    st_int(o, "by_uid", false, 0, uid_max, &v[2], err, errlen) ?:
-	    st_int(o, "duration_s", false, 0, JITD_MAX_DURATION_S, &v[3], err, errlen) ?:
+	    st_int(o, "duration_s", false, 0, FLEET_MAX_DURATION_S, &v[3], err, errlen) ?:
 	    st_int(o, "max_duration_s", false, 0, JITD_MAX_DURATION_S, &v[4], err, errlen) ?:
 	    st_int(o, "approvals_needed", false, 0, POLICY_MAX_APPROVALS, &v[5], err, errlen) ?:
 	    st_int(o, "uid", false, 0, uid_max, &v[6], err, errlen);
 	if (r)
 		return r;
+	/* a fleet grant's window may span years; any other is at most what a rule allows */
+	if ((kind != GRANT_FLEET && v[3] > JITD_MAX_DURATION_S) || (v[4] && v[3] > v[4])) {
+		snprintf(err, errlen, "'duration_s' %lld is above the %s maximum", (long long)v[3],
+			 v[4] ? "rule's" : "global");
+		return -ERANGE;
+	}
 	g->id = v[0];
 	g->state = st;
 	g->kind = kind;

@@ -87,6 +87,24 @@ static void state_entry_max_duration_92200000000_is_refused(void)
 	CHECK_INT(parse("duration_s", json_integer(-1), &g), -EINVAL);
 	CHECK_INT(parse("max_duration_s", json_integer(JITD_MAX_DURATION_S), &g), 0);
 	req_grant_clear(&g);
+	/* a direct grant of 10 years; a request longer than its rule's maximum */
+	CHECK_INT(parse("duration_s", json_integer(10 * 366 * 86400LL), &g), -ERANGE);
+	CHECK_INT(parse("max_duration_s", json_integer(60), &g), -ERANGE);
+	CHECK_CONTAINS(err, "rule's maximum");
+}
+
+static void state_entry_fleet_grant_of_years_is_kept(void)
+{
+	json_t *o = entry("kind", json_string("fleet"));
+	struct grant g;
+
+	json_object_set_new(o, "duration_s", json_integer(10 * 366 * 86400LL));
+	json_object_set_new(o, "expires_ns", json_integer(T0 + 10 * 366 * 86400LL * NS));
+	CHECK_INT(req_grant_from_state(o, false, T0, 10 * NS, &g, err, sizeof(err)), 0);
+	json_decref(o);
+	CHECK_INT(g.kind, GRANT_FLEET);
+	CHECK_INT(g.duration_s, 10 * 366 * 86400LL);
+	req_grant_clear(&g);
 }
 
 static void state_entry_times_outside_2000_to_2200_are_refused(void)
@@ -305,7 +323,8 @@ static void verify_refuses_a_hash_followed_by_extra_characters(void)
 
 	audit_chain_init(&c);
 	for (int i = 0; i < 2; i++) {
-		CHECK_INT(audit_fmt_event(AUDIT_FMT_OCSF, &meta, "granted", f, T0, &c, &b, NULL), 0);
+		CHECK_INT(audit_fmt_event(AUDIT_FMT_OCSF, &meta, "granted", f, T0, &c, &b, NULL),
+			  0);
 		l[i] = strdup(b.p);
 	}
 	json_decref(f);
@@ -331,6 +350,7 @@ int main(void)
 	RUN(state_entry_as_written_is_kept_with_its_boot_times);
 	RUN(state_entry_without_state_is_refused_not_active);
 	RUN(state_entry_max_duration_92200000000_is_refused);
+	RUN(state_entry_fleet_grant_of_years_is_kept);
 	RUN(state_entry_times_outside_2000_to_2200_are_refused);
 	RUN(state_entry_boot_times_that_disagree_are_rearmed);
 	RUN(state_entry_scope_is_never_widened);

@@ -12,7 +12,8 @@
 JITD_START_WAIT=600
 
 mkdir -p /srv && echo s >/srv/secret.txt && chmod 644 /srv/secret.txt
-mkdir -p /srv/vault/a/b/c /opt/bin && echo d >/srv/vault/a/b/c/deep.txt && cp /tests/nop /opt/bin/tool
+mkdir -p /srv/vault/a/b/c /opt/bin && echo d >/srv/vault/a/b/c/deep.txt
+cp /tests/nop /opt/bin/tool
 mkdir -p /sys/fs/cgroup/exempt
 
 # lacks TEXT REGEX: TEXT has no match of REGEX
@@ -89,8 +90,8 @@ entry() {
 : >"$JITD_LOG"
 if start_jitd fp-jitd-starts-with-bad-state-entries; then
 	n=$(grep -c "refused, not enforced" "$JITD_LOG")
-	check fp-five-bad-entries-reported "$n reported: $(grep refused "$JITD_LOG" | head -c 600)" \
-		test "$n" = 5
+	check fp-five-bad-entries-reported \
+		"$n reported: $(grep refused "$JITD_LOG" | head -c 600)" test "$n" = 5
 	check fp-missing-state-reported "$(grep 'id 3)' "$JITD_LOG")" \
 		grep -q "(id 3) refused, not enforced: 'state' is missing" "$JITD_LOG"
 	check fp-max-duration-reported "$(grep 'id 2)' "$JITD_LOG")" \
@@ -104,9 +105,11 @@ if start_jitd fp-jitd-starts-with-bad-state-entries; then
 	out=$(jitctl list --json 2>&1)
 	check fp-good-entry-kept "got: $out" contains "$out" '"id": ?1,'
 	check fp-bad-entries-not-listed "got: $out" lacks "$out" '"id": ?[2-6],'
-	expect fp-good-entry-enforced-alice-open-allowed ok $PROBE as 1001 $PROBE open /srv/secret.txt
+	expect fp-good-entry-enforced-alice-open-allowed ok \
+		$PROBE as 1001 $PROBE open /srv/secret.txt
 	for u in 1002 1003 1004 1005 1006; do
-		expect "fp-refused-entry-uid-$u-open-denied" EPERM $PROBE as $u $PROBE open /srv/secret.txt
+		expect "fp-refused-entry-uid-$u-open-denied" EPERM \
+			$PROBE as $u $PROBE open /srv/secret.txt
 	done
 	ID=$(jitctl grant secrets --uid 1007 --for 60s 2>&1)
 	check fp-refused-ids-not-reused "new grant id: $ID" test "$ID" -gt 6
