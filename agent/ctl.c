@@ -73,10 +73,12 @@ static const char *listen_path;
 static unsigned n_clients;
 static struct client *clients_head, *clients_tail;
 
-/* policy_show's reply, built and serialized once per policy */
+/* policy_show's reply, built and serialized once per policy and second (a reload may put an
+ * unchanged serial at the same address) */
 static struct {
 	const struct policy *p;
 	int64_t serial;
+	uint64_t at;
 	json_t *json;
 	char *line;
 	size_t len;
@@ -929,14 +931,15 @@ static json_t *policy_show_build(const struct policy *p)
 	return o;
 }
 
-/* The policy as a reply. Built and serialized once per policy (client_reply sends the
+/* The policy as a reply. Built and serialized at most once a second (client_reply sends the
  * cached line): a client repeating policy_show costs a copy, not a rebuild. */
 static json_t *do_policy_show(struct client *c, json_t *req)
 {
 	const struct policy *p = c->a->policy;
 	char *line;
 
-	if (show_cache.json && show_cache.p == p && show_cache.serial == p->serial)
+	if (show_cache.json && show_cache.p == p && show_cache.serial == p->serial &&
+	    now_usec() - show_cache.at < 1000000)
 		return json_incref(show_cache.json);
 	json_decref(show_cache.json);
 	free(show_cache.line);
@@ -950,6 +953,7 @@ static json_t *do_policy_show(struct client *c, json_t *req)
 	show_cache.line = line;
 	show_cache.p = p;
 	show_cache.serial = p->serial;
+	show_cache.at = now_usec();
 	return json_incref(show_cache.json);
 }
 

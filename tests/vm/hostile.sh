@@ -84,9 +84,10 @@ round baseline
 E=é
 E8=$E$E$E$E$E$E$E$E
 E64=$E8$E8$E8$E8$E8$E8$E8$E8
-R=$($FLOOD "$JITD_SOCK" ask "{\"op\":\"$E64\"}")
+# "x" then 64 two-byte characters: the op is cut (at 64 bytes) inside a character
+R=$($FLOOD "$JITD_SOCK" ask "{\"op\":\"x$E64\"}")
 check hostile-cut-unknown-op-still-says-unknown-op "got: $(echo "$R" | head -c 200)" \
-	contains "$R" '"error": ?"unknown op .'"$E"
+	contains "$R" '"error": ?"unknown op .x'"$E"
 U=$E64$E64$E64$E64$E64$E64$E64$E64$E64
 R=$($FLOOD "$JITD_SOCK" ask "{\"op\":\"grant\",\"resource\":\"secrets\",\"duration_s\":60,\"user\":\"$U\"}")
 check hostile-cut-user-text-error-names-the-user "got: $(echo "$R" | head -c 200)" \
@@ -119,6 +120,7 @@ round amplify
 RSS1=$(rss)
 as 2001 $FLOOD "$JITD_SOCK" dribble 4 25 >$F.dribble 2>&1 &
 PIDS="$PIDS $!"
+DRIBBLER=$!
 for u in 2010 2011 2012 2013 2014 2015 2016 2017 2018 2019 2020 2021 2022; do
 	as $u $FLOOD "$JITD_SOCK" idle 10 70 >$F.idle-$u 2>&1 &
 	PIDS="$PIDS $!"
@@ -130,7 +132,7 @@ round all-floods
 sleep 5
 RSS2=$(rss)
 round all-floods-10s
-sleep 13 # the dribbler is done (25 s): its lines never completed
+wait "$DRIBBLER" # 25 s after it started: its lines never completed
 cat $F.dribble
 # all 4 closed, none at connect, none before the 10 s line deadline nor long after it
 check hostile-dribbler-closed-by-line-deadline "$(cat $F.dribble)" awk '
@@ -144,6 +146,7 @@ MAXRSS=$RSS1
 for r in $RSS2 $RSS3; do [ "$r" -gt "$MAXRSS" ] && MAXRSS=$r; done
 check hostile-amplifying-flood-memory-bounded "RSS grew from $RSS0 to $MAXRSS KiB" \
 	test $((MAXRSS - RSS0)) -lt 65536
+# shellcheck disable=SC2086 # PIDS: a list, split on purpose
 wait $PIDS
 for f in $F.*; do cat "$f"; done
 check hostile-bob-idle-connections-all-closed "$(cat $F.bob-idle)" \
