@@ -429,7 +429,7 @@ static struct ocsf_class decision_class(uint8_t op)
 	case JITD_OP_BPF:
 	case JITD_OP_UMOUNT:
 		/* Reaching jitd's kernel objects, or unmounting what pins them. */
-		return (struct ocsf_class){1, 1006, 99, CAT_SYSTEM, "Kernel Activity", "Other"};
+		return (struct ocsf_class){1, 1003, 99, CAT_SYSTEM, "Kernel Activity", "Other"};
 	default:
 		return (struct ocsf_class){1, 1001, 14, CAT_SYSTEM, "File System Activity", "Open"};
 	}

@@ -14,7 +14,7 @@
 
 # Parts of the suite in files of their own (see the end).
 PARTS_EVERY_KERNEL="guard"
-PARTS_ONE_KERNEL="failpaths hostile"
+PARTS_ONE_KERNEL="failpaths hostile crashes"
 
 P=$PROBE
 SUID=/usr/local/bin/probe-suid # a setuid-root copy of probe: what `su` looks like
