@@ -839,9 +839,19 @@ int BPF_PROG(jitd_rename, struct inode *old_dir, struct dentry *old_dentry, stru
 	/* The target, when it exists, is replaced (or exchanged): removed from its name. */
 	if (!ret)
 		ret = check_change(new_dentry, JITD_OP_UNLINK, true, false);
-	if (!ret)
-		ret = check_self_dir(new_dentry, JITD_OP_RENAME);
 	return ret;
+}
+
+/* A new name in one of jitd's directories by rename: a program of its own. Folded into
+ * jitd_rename, 6.12's verifier let that program deny a plain rename within a protected
+ * subtree (a negative target taken for a protected one). */
+SEC("lsm/inode_rename")
+int BPF_PROG(jitd_rename_self, struct inode *old_dir, struct dentry *old_dentry,
+	     struct inode *new_dir, struct dentry *new_dentry, int ret)
+{
+	if (ret)
+		return prior(ret);
+	return check_self_dir(new_dentry, JITD_OP_RENAME);
 }
 
 SEC("lsm/inode_unlink")
