@@ -296,6 +296,16 @@ static json_t *error_reply(const char *errno_name, const char *fmt, ...)
 	return r;
 }
 
+/* The caller's reason into g (owned by g); an allocation failure fails the verb: a
+ * grant is never recorded without what it was given for. */
+static json_t *take_reason(struct grant *g, const char *reason)
+{
+	if (!reason || (g->reason = strdup(reason)))
+		return NULL;
+	req_grant_clear(g);
+	return error_reply("ENOMEM", "out of memory");
+}
+
 static json_t *ok_reply(const char *key, json_t *val)
 {
 	json_t *r = json_pack("{s:b}", "ok", 1);
@@ -507,8 +517,8 @@ static json_t *do_grant(struct client *c, json_t *req)
 	g.expires_ns = start + dur * 1000000000LL;
 	g.duration_s = dur;
 	g.by_uid = g.requester_uid = c->cred.uid;
-	if (reason)
-		g.reason = strdup(reason);
+	if ((e = take_reason(&g, reason)))
+		return e;
 	req_history_add(&g, "granted", c->cred.uid, reason, now);
 	r = grant_add(a, &g, err, sizeof(err));
 	if (r)
@@ -550,8 +560,12 @@ static json_t *do_request(struct client *c, json_t *req)
 	g.approvers = json_array();
 	for (size_t i = 0; i < rule->n_approvers; i++)
 		json_array_append_new(g.approvers, json_string(rule->approvers[i]));
-	if (reason)
-		g.reason = strdup(reason);
+	if (!g.approvers || json_array_size(g.approvers) != rule->n_approvers) {
+		req_grant_clear(&g);
+		return error_reply("ENOMEM", "out of memory");
+	}
+	if ((e = take_reason(&g, reason)))
+		return e;
 	req_history_add(&g, "requested", c->cred.uid, reason, now);
 	if (rule->approvals) {
 		g.state = GRANT_PENDING;
@@ -814,8 +828,8 @@ static json_t *do_exec(struct client *c, json_t *req)
 	g.expires_ns = now + dur * 1000000000LL;
 	g.duration_s = dur;
 	g.max_duration_s = rule ? rule->max_duration_s : 0;
-	if (reason)
-		g.reason = strdup(reason);
+	if ((e = take_reason(&g, reason)))
+		return e;
 	req_history_add(&g, "exec", c->cred.uid, reason, now);
 	r = grant_add(a, &g, err, sizeof(err));
 	if (r)
