@@ -172,6 +172,7 @@ sysroot:
 
 vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
+	$(Q)for part in guard failpaths hostile crashes; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
 
 # Unit tests on the host (also under ASan+UBSan), each fuzz harness for FUZZ_CHECK_SECONDS, VM

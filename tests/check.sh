@@ -4,7 +4,8 @@
 # check.sh BUILD_DIR: everything `make check` runs. Unit tests on the host, the same tests
 # built with ASan+UBSan (BUILD_DIR/asan, one line per binary), each libFuzzer harness
 # (BUILD_DIR/fuzz) for FUZZ_CHECK_SECONDS (20 by default), then the VM
-# tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), then with a Debian
+# tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), the parts that
+# boot on their own (guard on the four; failpaths, hostile, crashes on 6.12), then with a Debian
 # root and systemd as PID 1 on 6.1 and 6.12 (tests/vm/run.sh). Every PASS/FAIL/SKIP line is
 # counted and the last line is exactly "N passed, N failed" (", N skipped" when some were
 # skipped). Exits non-zero if anything failed, a runner failed without saying which test,
@@ -64,6 +65,11 @@ else
 fi
 
 run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
+# the parts that boot on their own: switching jitd off (every kernel), failure paths,
+# hostile clients and kill -9 cycles (6.12: the agent's, not the kernel's)
+for part in guard failpaths hostile crashes; do
+	run "vm-$part" "$SRC/tests/vm/run.sh" "$BUILD" "$part"
+done
 run vm-systemd-tests "$SRC/tests/vm/run.sh" "$BUILD" systemd
 
 passed=$(grep -c '^PASS ' "$out")

@@ -12,10 +12,6 @@
 # labnet (connect 127.0.9.0/24, any port). Exempt: uid 0, cgroup /exempt.
 . /tests/lib.sh
 
-# Parts of the suite in files of their own (see the end).
-PARTS_EVERY_KERNEL="guard"
-PARTS_ONE_KERNEL="failpaths hostile crashes"
-
 P=$PROBE
 SUID=/usr/local/bin/probe-suid # a setuid-root copy of probe: what `su` looks like
 
@@ -753,18 +749,6 @@ check no-bpf-lsm-error-names-lsm-parameter "got: $out" contains "$out" "lsm="
 check no-bpf-lsm-nothing-loaded "/sys/fs/bpf/jitd exists" test ! -e /sys/fs/bpf/jitd
 # The access workflow: requests, approvals, exec, scheduled and fleet grants (workflow.sh).
 . /tests/workflow.sh
-
-# The parts that also boot on their own (tests/vm/run.sh BUILD PART, for working on one):
-# each sets up what it needs and starts and stops its own jitd. Parts about the kernel side
-# run on every kernel; parts about the agent alone on one kernel (6.12), to keep CI lean.
-for part in $PARTS_EVERY_KERNEL; do
-	sh "/tests/$part.sh" || N_FAIL=$((N_FAIL + 1))
-done
-case "$(uname -r)" in
-6.12.*) for part in $PARTS_ONE_KERNEL; do
-	sh "/tests/$part.sh" || N_FAIL=$((N_FAIL + 1))
-done ;;
-esac
 
 if [ "$N_FAIL" -gt 0 ]; then
 	show_jitd_log 60
