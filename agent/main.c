@@ -406,6 +406,47 @@ static int make_dirs(const char *path, mode_t mode)
 	return 0;
 }
 
+/*
+ * jitd's own subject must be exempt: its BPF objects and pins are guarded from every
+ * subject that is not (bpf/jitd.bpf.c), so a jitd that is not could not adopt or replace
+ * them when restarted. Said once at start, loudly; enforcement itself is unaffected.
+ */
+static void warn_if_not_exempt(const struct policy *p)
+{
+	char buf[4096] = "";
+	unsigned long loginuid = (uid_t)-1;
+	FILE *f = fopen("/proc/self/loginuid", "re");
+	uid_t subj;
+
+	if (f) {
+		if (fscanf(f, "%lu", &loginuid) != 1)
+			loginuid = (uid_t)-1;
+		fclose(f);
+	}
+	subj = loginuid != (uid_t)-1 ? (uid_t)loginuid : getuid();
+	for (size_t i = 0; i < p->n_exempt_uids; i++)
+		if (p->exempt_uids[i] == subj)
+			return;
+	f = fopen("/proc/self/cgroup", "re");
+	if (f) {
+		while (fgets(buf, sizeof(buf), f) && strncmp(buf, "0::", 3))
+			;
+		fclose(f);
+		buf[strcspn(buf, "\n")] = 0;
+		if (strncmp(buf, "0::", 3))
+			buf[0] = 0; /* no cgroup v2 line */
+	}
+	for (size_t i = 0; buf[0] && i < p->n_exempt_cgroups; i++) {
+		size_t n = strlen(p->exempt_cgroups[i]);
+
+		if (!strncmp(buf + 3, p->exempt_cgroups[i], n) && (!buf[3 + n] || buf[3 + n] == '/'))
+			return;
+	}
+	log_warn("jitd's own subject (uid %u, cgroup %s) is not exempt in the policy: a restart "
+		 "could not adopt or replace its guarded BPF objects; exempt uid %u or that cgroup",
+		 subj, buf[0] ? buf + 3 : "unknown", subj);
+}
+
 static int setup_loop(struct agent *a)
 {
 	sd_event_source *src;
@@ -597,6 +638,7 @@ int main(int argc, char **argv)
 			a->state_dir);
 		return 1;
 	}
+	warn_if_not_exempt(a->policy);
 	r = kern_open(&a->kern, reload_programs);
 	if (r)
 		return 1;
