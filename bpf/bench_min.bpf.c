@@ -151,3 +151,86 @@ int BPF_PROG(min_socket, int family, int type, int protocol, int kern, int ret)
 {
 	return touch(ret);
 }
+
+/* The hooks that keep jitd from being switched off (bpf/jitd.bpf.c, end). */
+SEC("lsm/bpf")
+int BPF_PROG(min_bpf, int cmd, union bpf_attr *attr, unsigned int size, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/bpf")
+int BPF_PROG(min_bpf_k, int cmd, union bpf_attr *attr, unsigned int size, bool kernel, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/bpf_map")
+int BPF_PROG(min_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/bpf_prog")
+int BPF_PROG(min_bpf_prog, struct bpf_prog *prog, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_permission")
+int BPF_PROG(min_permission, struct inode *inode, int mask, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/task_kill")
+int BPF_PROG(min_kill, struct task_struct *p, struct kernel_siginfo *info, int sig,
+	     const struct cred *cred, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(min_sigio, struct task_struct *tsk, struct fown_struct *fown, int sig, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/sb_umount")
+int BPF_PROG(min_umount, struct vfsmount *mnt, int flags, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_create")
+int BPF_PROG(min_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_mknod")
+int BPF_PROG(min_mknod, struct inode *dir, struct dentry *dentry, umode_t mode, dev_t dev,
+	     int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_symlink")
+int BPF_PROG(min_symlink, struct inode *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_mkdir")
+int BPF_PROG(min_mkdir, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/inode_rename")
+int BPF_PROG(min_rename_self, struct inode *old_dir, struct dentry *old_dentry,
+	     struct inode *new_dir, struct dentry *new_dentry, int ret)
+{
+	return touch(ret);
+}

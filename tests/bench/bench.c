@@ -278,7 +278,7 @@ static void fill_jitd_maps(void)
 	}
 }
 
-static struct bpf_link *links[32];
+static struct bpf_link *links[64];
 static int n_links;
 
 static void attach(enum cfg c)
@@ -292,6 +292,8 @@ static void attach(enum cfg c)
 	{
 		if (!bpf_program__autoload(prog))
 			continue; /* the other kernels' signature */
+		if (n_links == sizeof(links) / sizeof(links[0]))
+			die("too many programs");
 		links[n_links] = bpf_program__attach(prog);
 		if (!links[n_links])
 			die(bpf_program__name(prog));
