@@ -1281,11 +1281,8 @@ static bool uid_privileged_lookup(const struct policy *p, uid_t uid)
 	char buf[8192];
 	int n = 64, ng = 0;
 
-	if (uid == 0)
+	if (uid == 0 || policy_exempts_uid(p, uid))
 		return true;
-	for (size_t i = 0; i < p->n_exempt_uids; i++)
-		if (p->exempt_uids[i] == uid)
-			return true;
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pres) || !pres)
 		return false;
 	if (getgrouplist(pw.pw_name, pw.pw_gid, gids, &n) < 0)

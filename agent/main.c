@@ -424,9 +424,8 @@ static void warn_if_not_exempt(const struct policy *p)
 		fclose(f);
 	}
 	subj = loginuid != (uid_t)-1 ? (uid_t)loginuid : getuid();
-	for (size_t i = 0; i < p->n_exempt_uids; i++)
-		if (p->exempt_uids[i] == subj)
-			return;
+	if (policy_exempts_uid(p, subj))
+		return;
 	f = fopen("/proc/self/cgroup", "re");
 	if (f) {
 		while (fgets(buf, sizeof(buf), f) && strncmp(buf, "0::", 3))
@@ -436,12 +435,8 @@ static void warn_if_not_exempt(const struct policy *p)
 		if (strncmp(buf, "0::", 3))
 			buf[0] = 0; /* no cgroup v2 line */
 	}
-	for (size_t i = 0; buf[0] && i < p->n_exempt_cgroups; i++) {
-		size_t n = strlen(p->exempt_cgroups[i]);
-
-		if (!strncmp(buf + 3, p->exempt_cgroups[i], n) && (!buf[3 + n] || buf[3 + n] == '/'))
-			return;
-	}
+	if (buf[0] && policy_exempts_cgroup(p, buf + 3))
+		return;
 	log_warn("jitd's own subject (uid %u, cgroup %s) is not exempt in the policy: a restart "
 		 "could not adopt or replace its guarded BPF objects; exempt uid %u or that cgroup",
 		 subj, buf[0] ? buf + 3 : "unknown", subj);

@@ -1980,6 +1980,25 @@ const struct policy_resource *policy_find(const struct policy *p, const char *na
 	return NULL;
 }
 
+bool policy_exempts_uid(const struct policy *p, uid_t uid)
+{
+	for (size_t i = 0; p && i < p->n_exempt_uids; i++)
+		if (p->exempt_uids[i] == uid)
+			return true;
+	return false;
+}
+
+bool policy_exempts_cgroup(const struct policy *p, const char *path)
+{
+	for (size_t i = 0; p && path && i < p->n_exempt_cgroups; i++) {
+		size_t n = strlen(p->exempt_cgroups[i]);
+
+		if (!strncmp(path, p->exempt_cgroups[i], n) && (!path[n] || path[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 /* Identity of a fleet grant across policy versions. */
 char *policy_grant_key(const struct policy_grant *g, char *buf, size_t len)
 {

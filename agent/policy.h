@@ -107,6 +107,13 @@ int policy_parse(const char *name, const char *text, size_t len, struct policy *
 /* Find a resource by name, or NULL. */
 const struct policy_resource *policy_find(const struct policy *p, const char *name);
 
+/* Is uid one of the policy's exempt uids? */
+bool policy_exempts_uid(const struct policy *p, uid_t uid);
+
+/* Is the cgroup v2 path (relative to the cgroupfs root, "/system.slice/x.service") one of
+ * the policy's exempt cgroups or below one? */
+bool policy_exempts_cgroup(const struct policy *p, const char *path);
+
 /* Format an entry as it would be written in a policy ("/usr/bin/psql", "10.0.5.0/24:5432",
  * "[fd00:5::/64]", any port shown without ":*"). Returns buf. */
 char *policy_entry_format(const struct policy_entry *e, char *buf, size_t len);

@@ -24,6 +24,24 @@ static struct policy *parse(const char *text)
 	return p;
 }
 
+static void exempts_uid_and_cgroup_subtree(void)
+{
+	struct policy *p = parse("{\"version\":1,\"serial\":1,\"resources\":{\"s\":{\"open\":"
+				 "[\"/srv/s\"]}},\"exempt\":{\"uids\":[0,7],"
+				 "\"cgroups\":[\"/system.slice\"]}}");
+
+	CHECK(p != NULL, "p != NULL");
+	if (!p)
+		return;
+	CHECK(policy_exempts_uid(p, 7), "policy_exempts_uid(p, 7)");
+	CHECK(!policy_exempts_uid(p, 1001), "!policy_exempts_uid(p, 1001)");
+	CHECK(policy_exempts_cgroup(p, "/system.slice"), "policy_exempts_cgroup(p, \"/system.slice\")");
+	CHECK(policy_exempts_cgroup(p, "/system.slice/jitd.service"), "policy_exempts_cgroup(p, \"/system.slice/jitd.service\")");
+	CHECK(!policy_exempts_cgroup(p, "/system.slice2/x.service"), "!policy_exempts_cgroup(p, \"/system.slice2/x.service\")");
+	CHECK(!policy_exempts_cgroup(p, "/user.slice"), "!policy_exempts_cgroup(p, \"/user.slice\")");
+	policy_free(p);
+}
+
 /*
  * Parse text, expect -EINVAL and an error that starts with "t.json:LOC: " and contains
  * msg. Leaves the calling test on failure.
@@ -657,5 +675,6 @@ int main(void)
 	RUN(directory_duplicate_path_names_both_files);
 	RUN(directory_error_in_one_file_names_that_file);
 	RUN(empty_directory_is_an_error);
+	RUN(exempts_uid_and_cgroup_subtree);
 	return tl_exit();
 }
