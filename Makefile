@@ -35,7 +35,8 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := agent/util.c agent/policy.c agent/audit_fmt.c agent/audit_log.c agent/request.c
-AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/audit.c agent/audit_sub.c \
+AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/verbs.c agent/apply.c \
+	      agent/audit.c agent/audit_sub.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
@@ -106,6 +107,8 @@ $(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+# the control protocol's verbs on a real store (tests/fuzz/fuzz_ctl.c)
+FUZZ_ctl_SRCS := agent/verbs.c agent/grant.c agent/apply.c agent/audit.c
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(COMMON_SRCS))
 FUZZ_CFLAGS = $(CFLAGS) -Itests/fuzz $(SAN_FLAGS) -fsanitize=fuzzer-no-link

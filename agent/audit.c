@@ -158,7 +158,7 @@ static bool first_use(const struct jitd_event *e)
 }
 
 /* One record for one ring-buffer decision. */
-int audit_decision(struct agent *a, const struct jitd_event *e)
+int audit_decision(struct agent *a, const struct jitd_event *e, const char *path)
 {
 	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	int allow_mode = a->policy ? a->policy->audit_allow : AUDIT_ALLOW_ALL;
@@ -201,7 +201,7 @@ int audit_decision(struct agent *a, const struct jitd_event *e)
 		d.dev_major = major(dev);
 		d.dev_minor = minor(dev);
 		d.ino = e->ino;
-		d.path = a->kern ? kern_path_of(a->kern, e->dev, e->ino) : NULL;
+		d.path = path;
 	}
 	return audit_log_decision(&d);
 }

@@ -386,9 +386,9 @@ static int sync_granted_cgroups(struct agent *a)
 		if (a->grants.v[i].state == GRANT_ACTIVE && a->grants.v[i].cgroup)
 			ids[n++] = a->grants.v[i].cgroup_id;
 		if (follows_path(&a->grants.v[i]))
-			scope_follow(a, &a->grants.v[i]);
+			a->ops.grant_follow(a, &a->grants.v[i]);
 	}
-	r = kern_set_granted_cgroups(a->kern, ids, n);
+	r = a->ops.set_granted_cgroups(a, ids, n);
 	if (r)
 		log_err("cannot update the granted-cgroups map: %s", strerror(-r));
 	free(ids);
@@ -440,7 +440,7 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 		}
 	}
 	if (!best) {
-		r = kern_del_grant(a->kern, key);
+		r = a->ops.del_grant(a, key);
 		e = key->cgroup ? sync_granted_cgroups(a) : 0;
 		return r ?: e;
 	}
@@ -450,7 +450,7 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 	struct jitd_grant_val val = { .grant_id = best->id,
 				      .starts_ns = best->starts_boot,
 				      .expires_ns = best->expires_boot };
-	return kern_put_grant(a->kern, key, &val);
+	return a->ops.put_grant(a, key, &val);
 }
 
 /*
@@ -499,7 +499,7 @@ int grant_sync_all(struct agent *a)
 		g->live = g->starts_boot <= now;
 	}
 	err = sync_granted_cgroups(a);
-	return err ?: kern_prune_grants(a->kern, key_wanted, a);
+	return err ?: a->ops.prune_grants(a, key_wanted, a);
 }
 
 /*
@@ -622,7 +622,7 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 			return r;
 		}
 	}
-	agent_rearm_expiry(a);
+	a->ops.grants_changed(a);
 	return 0;
 }
 
@@ -658,7 +658,7 @@ int grant_commit(struct agent *a, struct grant *g, struct grant *before)
 	if (r)
 		log_err("grant %llu: cannot write its kernel keys: %s", (unsigned long long)g->id,
 			strerror(-r));
-	agent_rearm_expiry(a);
+	a->ops.grants_changed(a);
 	return r;
 }
 
@@ -698,8 +698,8 @@ int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char 
 	if (was_active)
 		r = sync_grant(a, g);
 	if (g->kind == GRANT_EXEC)
-		scope_release(a, g);
-	agent_rearm_expiry(a);
+		a->ops.grant_ended(a, g);
+	a->ops.grants_changed(a);
 	return r;
 }
 
@@ -747,7 +747,7 @@ int grant_expire_due(struct agent *a)
 		}
 		g->state = GRANT_EXPIRED;
 		if (g->kind == GRANT_EXEC)
-			scope_release(a, g);
+			a->ops.grant_ended(a, g);
 		n++;
 		audit_agent_event("expired", json_pack("{s:o}", "grant", grant_to_json(g)));
 	}
@@ -917,6 +917,6 @@ int grant_apply_fleet(struct agent *a)
 	r = grant_store_save(&a->grants);
 	if (!r)
 		r = grant_sync_all(a);
-	agent_rearm_expiry(a);
+	a->ops.grants_changed(a);
 	return r;
 }

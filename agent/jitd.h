@@ -84,8 +84,45 @@ struct grant_store {
 
 /* The loaded BPF side: skeleton, links, map fds. */
 struct kern;
+struct agent;
+
+/*
+ * What the modules below the core (grant.c, verbs.c, apply.c) need from the parts the core
+ * owns: the kernel, the loop's timers, the exec cgroups, the audit subscribers. The core
+ * (main.c) wires every field; the modules call these and never main.c, bpfload.c or
+ * scope.c directly (docs/architecture.md). A host test wires what it exercises.
+ */
+struct agent_ops {
+	/* the kernel image of the grant store */
+	int (*put_grant)(struct agent *a, const struct jitd_grant_key *key,
+			 const struct jitd_grant_val *val);
+	int (*del_grant)(struct agent *a, const struct jitd_grant_key *key);
+	int (*prune_grants)(struct agent *a, bool (*keep)(const struct jitd_grant_key *, void *),
+			    void *arg);
+	int (*set_granted_cgroups)(struct agent *a, const uint64_t *ids, size_t n);
+	/* the kernel's policy maps (apply.c) */
+	int (*sync_policy)(struct agent *a, const struct policy *p);
+	/* the store changed: re-arm the expiry timer */
+	void (*grants_changed)(struct agent *a);
+	/* a policy was put in force: re-watch its paths */
+	void (*policy_changed)(struct agent *a);
+	/* exec and cgroup grants (scope.c) */
+	void (*grant_ended)(struct agent *a, const struct grant *g);
+	void (*grant_follow)(struct agent *a, const struct grant *g);
+	int (*scope_create)(struct agent *a, uint64_t id, pid_t pid, char **cgroup,
+			    uint64_t *cgroup_id);
+	int (*scope_watch)(struct agent *a, struct grant *g);
+	int (*scope_kill)(struct agent *a, const char *rel);
+	int (*unit_cgroup)(struct agent *a, const char *unit, char **out, char *err,
+			   size_t errlen);
+	/* `status`: the kernel's part of the reply (enforcing, programs, counters...) */
+	void (*status)(struct agent *a, json_t *reply);
+	/* `audit`: make client a live subscriber (audit_sub.c) */
+	json_t *(*audit_subscribe)(struct agent *a, void *client, json_t *req);
+};
 
 struct agent {
+	struct agent_ops ops;
 	sd_event *event;
 	struct kern *kern;
 	struct policy *policy;
@@ -196,7 +233,8 @@ void audit_configure(enum audit_format fmt, bool journal, const char *state_dir)
 int audit_open(const char *path);
 void audit_reopen(void);
 void audit_close(void);
-int audit_decision(struct agent *a, const struct jitd_event *e);
+/* path: the protected path of the event's inode, when known (kern_path_of) */
+int audit_decision(struct agent *a, const struct jitd_event *e, const char *path);
 void audit_agent_event(const char *event, json_t *fields);
 void audit_sync(void);
 int64_t audit_boot_to_real(uint64_t boot_ns);
@@ -205,10 +243,7 @@ int64_t audit_boot_to_real(uint64_t boot_ns);
 int pathwatch_update(struct agent *a);
 void pathwatch_kick(struct agent *a);
 
-/* main.c */
+/* main.c: the core. */
 void agent_rearm_expiry(struct agent *a);
-int agent_apply_policy(struct agent *a, struct policy *p);
-int agent_apply_policy_text(struct agent *a, struct policy *p, const char *text, size_t len,
-			    char *err, size_t errlen);
 
 #endif

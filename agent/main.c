@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include <systemd/sd-daemon.h>
 
+#include "apply.h"
 #include "jitd.h"
 #include "util.h"
 
@@ -66,9 +67,12 @@ static int64_t drops_checked_ns;
 
 static int handle_event(void *ctx, void *data, size_t len)
 {
+	const struct jitd_event *e = data;
+	struct agent *a = ctx;
+
 	if (len < sizeof(struct jitd_event))
 		return 0;
-	audit_decision(ctx, data);
+	audit_decision(a, e, kern_path_of(a->kern, e->dev, e->ino));
 	return 0;
 }
 
@@ -130,119 +134,12 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/*
- * Put policy p in force (taking it over): kernel maps, grant keys, fleet grants. On
- * failure the previous policy is restored and p freed.
- */
-int agent_apply_policy(struct agent *a, struct policy *p)
-{
-	struct policy *old = a->policy;
-	int r;
-
-	a->policy = p;
-	r = kern_sync_policy(a->kern, p, a->cgroup_root);
-	if (!r)
-		r = grant_sync_all(a);
-	if (r) {
-		log_err("policy reload failed halfway; restoring serial %lld",
-			(long long)old->serial);
-		a->policy = old;
-		kern_sync_policy(a->kern, old, a->cgroup_root);
-		grant_sync_all(a);
-		policy_free(p);
-		return r;
-	}
-	policy_free(old);
-	pathwatch_update(a);
-	r = grant_apply_fleet(a);
-	if (r)
-		log_err("fleet grants of serial %lld not applied: %s", (long long)p->serial,
-			strerror(-r));
-	return 0;
-}
-
-static char *applied_path(const struct agent *a)
-{
-	char *path;
-
-	return asprintf(&path, "%s/policy.applied.json", a->state_dir) < 0 ? NULL : path;
-}
-
-/*
- * `jitctl policy apply`: keep the text as STATE_DIR/policy.applied.json (atomic, fsync)
- * and put p in force; all or nothing (the previous copy is put back on failure).
- */
-int agent_apply_policy_text(struct agent *a, struct policy *p, const char *text, size_t len,
-			    char *err, size_t errlen)
-{
-	char *path = applied_path(a), *prev = NULL;
-	size_t prev_len = 0;
-	int64_t serial = p->serial;
-	int r;
-
-	if (!path) {
-		policy_free(p);
-		return -ENOMEM;
-	}
-	if (util_read_file(path, POLICY_MAX_FILE_SIZE, &prev, &prev_len))
-		prev = NULL;
-	free(p->source);
-	p->source = strdup(path);
-	r = util_write_atomic(path, text, len, 0600);
-	if (r) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
-		policy_free(p);
-		goto out;
-	}
-	r = agent_apply_policy(a, p);
-	if (r) {
-		snprintf(err, errlen, "cannot put the policy in force: %s", strerror(-r));
-		if (prev)
-			util_write_atomic(path, prev, prev_len, 0600);
-		else
-			unlink(path);
-		goto out;
-	}
-	audit_agent_event("policy_applied", json_pack("{s:I,s:s}", "serial", (json_int_t)serial,
-						      "source", path));
-out:
-	free(prev);
-	free(path);
-	return r;
-}
-
-static int reload_policy(struct agent *a)
-{
-	char err[1024];
-	struct policy *p = NULL;
-	int r = policy_load(a->policy_path, &p, err, sizeof(err));
-
-	if (r) {
-		log_err("policy not reloaded: %s", err);
-		audit_agent_event("policy_refused", json_pack("{s:s}", "error", err));
-		return r;
-	}
-	if (p->serial < a->policy->serial) {
-		log_err("policy not reloaded: serial %lld is older than the active %lld",
-			(long long)p->serial, (long long)a->policy->serial);
-		policy_free(p);
-		return -ESTALE;
-	}
-	r = agent_apply_policy(a, p);
-	if (r)
-		return r;
-	audit_agent_event("policy_applied",
-			  json_pack("{s:I,s:s}", "serial", (json_int_t)p->serial, "source",
-				    a->policy_path));
-	return 0;
-}
-
 /* The policy directory (or file) changed: reload after a short quiet period. */
 static sd_event_source *policy_debounce;
 
 static int on_policy_debounce(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	reload_policy(userdata);
+	apply_reload(userdata);
 	return 0;
 }
 
@@ -317,33 +214,10 @@ static int watch_policy(struct agent *a)
 	return 0;
 }
 
-/* A policy applied with `jitctl policy apply` wins over --policy while its serial is higher. */
-static void load_applied_policy(struct agent *a)
-{
-	char *path = applied_path(a), err[1024];
-	struct policy *p = NULL;
-
-	if (!path)
-		return;
-	if (!access(path, F_OK)) {
-		if (policy_load(path, &p, err, sizeof(err)))
-			log_err("ignoring the applied policy: %s", err);
-		else if (p->serial > a->policy->serial) {
-			log_info("using the applied policy %s (serial %lld > %lld)", path,
-				 (long long)p->serial, (long long)a->policy->serial);
-			policy_free(a->policy);
-			a->policy = p;
-			p = NULL;
-		}
-	}
-	policy_free(p);
-	free(path);
-}
-
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	audit_reopen();
-	reload_policy(userdata);
+	apply_reload(userdata);
 	return 0;
 }
 
@@ -483,6 +357,75 @@ static int setup_loop(struct agent *a)
 	return sd_event_set_watchdog(a->event, true);
 }
 
+/* The core's side of struct agent_ops: what grant.c, apply.c and verbs.c reach through it. */
+static int op_put_grant(struct agent *a, const struct jitd_grant_key *key,
+			const struct jitd_grant_val *val)
+{
+	return kern_put_grant(a->kern, key, val);
+}
+
+static int op_del_grant(struct agent *a, const struct jitd_grant_key *key)
+{
+	return kern_del_grant(a->kern, key);
+}
+
+static int op_prune_grants(struct agent *a, bool (*keep)(const struct jitd_grant_key *, void *),
+			   void *arg)
+{
+	return kern_prune_grants(a->kern, keep, arg);
+}
+
+static int op_set_granted_cgroups(struct agent *a, const uint64_t *ids, size_t n)
+{
+	return kern_set_granted_cgroups(a->kern, ids, n);
+}
+
+static int op_sync_policy(struct agent *a, const struct policy *p)
+{
+	return kern_sync_policy(a->kern, p, a->cgroup_root);
+}
+
+static void op_policy_changed(struct agent *a)
+{
+	pathwatch_update(a);
+}
+
+static void op_status(struct agent *a, json_t *r)
+{
+	uint64_t allow = 0, deny = 0, drops = 0;
+	char lsm[256] = "";
+
+	kern_lsm_active(lsm, sizeof(lsm));
+	kern_counters(a->kern, &allow, &deny, &drops);
+	json_object_set_new(r, "enforcing", json_boolean(kern_enforcing(a->kern) && a->selftest_ok));
+	json_object_set_new(r, "pid", json_integer(getpid()));
+	json_object_set_new(r, "lsm", json_string(lsm));
+	json_object_set_new(r, "programs", kern_programs_json(a->kern));
+	json_object_set_new(r, "kernel", kern_features_json(a->kern));
+	json_object_set_new(r, "counters", json_pack("{s:I,s:I,s:I}", "allow", (json_int_t)allow,
+						     "deny", (json_int_t)deny, "drops",
+						     (json_int_t)drops));
+	json_object_set_new(r, "selftest", json_string(a->selftest_ok ? "passed" : "failed"));
+}
+
+static const struct agent_ops core_ops = {
+	.put_grant = op_put_grant,
+	.del_grant = op_del_grant,
+	.prune_grants = op_prune_grants,
+	.set_granted_cgroups = op_set_granted_cgroups,
+	.sync_policy = op_sync_policy,
+	.grants_changed = agent_rearm_expiry,
+	.policy_changed = op_policy_changed,
+	.grant_ended = scope_release,
+	.grant_follow = scope_follow,
+	.scope_create = scope_create,
+	.scope_watch = scope_watch,
+	.scope_kill = scope_kill,
+	.unit_cgroup = scope_unit_cgroup,
+	.status = op_status,
+	.audit_subscribe = audit_sub_request,
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -507,6 +450,7 @@ int main(int argc, char **argv)
 	char err[1024], lsm[256] = "";
 	int c, r;
 
+	a->ops = core_ops;
 	a->socket_path = JITD_DEFAULT_SOCKET;
 	a->state_dir = JITD_DEFAULT_STATE_DIR;
 	a->cgroup_root = "/sys/fs/cgroup";
@@ -625,7 +569,7 @@ int main(int argc, char **argv)
 		log_err("cannot open audit file %s: %s", audit_path, strerror(errno));
 		return 1;
 	}
-	load_applied_policy(a);
+	apply_load_applied(a);
 	a->use_systemd = sd_booted() > 0;
 	r = grant_store_load(&a->grants, a->state_dir);
 	if (r) {

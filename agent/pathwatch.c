@@ -83,7 +83,7 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
 	/* Watch first, then stat: a change in between triggers another resync. */
 	pathwatch_update(a);
 	/* Failures are logged by kern_sync_policy; the next change retries. */
-	if (!kern_sync_policy(a->kern, a->policy, a->cgroup_root))
+	if (!a->ops.sync_policy(a, a->policy))
 		grant_sync_all(a);
 	return 0;
 }

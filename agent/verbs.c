@@ -1,0 +1,840 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The verbs of the control protocol (docs/protocol.md): one function per op, each deciding
+ * who may run it and validating every field before anything changes. A request line comes
+ * from the transport (ctl.c) with the peer it established; the kernel, cgroups and timers
+ * are reached through a->ops only, so the verbs run on the host under a fuzzer
+ * (tests/fuzz/fuzz_ctl.c).
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "jitd.h"
+#include "util.h"
+#include "verbs.h"
+
+static uint64_t now_usec(void)
+{
+	return util_now_ns(CLOCK_MONOTONIC) / 1000;
+}
+
+/* policy_show's reply, built and serialized once per policy and second (a reload may put an
+ * unchanged serial at the same address) */
+static struct {
+	const struct policy *p;
+	int64_t serial;
+	uint64_t at;
+	json_t *json;
+	char *line;
+	size_t len;
+} show_cache;
+
+/*
+ * Make s valid UTF-8 in place: a sequence cut at the end (by a bound on the message or a
+ * "%.64s") is dropped, any other invalid byte becomes '?'. Jansson refuses invalid strings,
+ * and an error reply that cannot be built would say nothing useful.
+ */
+static void utf8_repair(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		unsigned n = *p < 0x80		   ? 0
+			     : (*p & 0xe0) == 0xc0 ? 1
+			     : (*p & 0xf0) == 0xe0 ? 2
+			     : (*p & 0xf8) == 0xf0 ? 3
+						   : 4;
+		unsigned i;
+
+		if (n == 4) {
+			*p++ = '?';
+			continue;
+		}
+		for (i = 1; i <= n && (p[i] & 0xc0) == 0x80; i++)
+			;
+		if (i <= n && !p[i]) {
+			*p = 0; /* cut at the end */
+			return;
+		}
+		if (i <= n || (n == 1 && *p < 0xc2) || (n == 2 && *p == 0xe0 && p[1] < 0xa0) ||
+		    (n == 2 && *p == 0xed && p[1] >= 0xa0) ||
+		    (n == 3 && *p == 0xf0 && p[1] < 0x90) || (n == 3 && *p > 0xf4) ||
+		    (n == 3 && *p == 0xf4 && p[1] >= 0x90)) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
+}
+
+json_t *verbs_error(const char *errno_name, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	json_t *r;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	utf8_repair(msg);
+	r = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", msg, "errno", errno_name);
+	if (!r)
+		r = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", "(unprintable error)", "errno",
+			      errno_name);
+	return r;
+}
+
+/* The caller's reason into g (owned by g); an allocation failure fails the verb: a
+ * grant is never recorded without what it was given for. */
+static json_t *take_reason(struct grant *g, const char *reason)
+{
+	if (!reason || (g->reason = strdup(reason)))
+		return NULL;
+	req_grant_clear(g);
+	return verbs_error("ENOMEM", "out of memory");
+}
+
+static json_t *ok_reply(const char *key, json_t *val)
+{
+	json_t *r = json_pack("{s:b}", "ok", 1);
+
+	if (key)
+		json_object_set_new(r, key, val);
+	return r;
+}
+
+static const char *errno_name(int r)
+{
+	switch (-r) {
+	case EPERM:
+		return "EPERM";
+	case ENOENT:
+		return "ENOENT";
+	case EINVAL:
+		return "EINVAL";
+	case EALREADY:
+		return "EALREADY";
+	case ERANGE:
+		return "ERANGE";
+	case ENOSPC:
+		return "ENOSPC";
+	case E2BIG:
+		return "E2BIG";
+	case ESRCH:
+		return "ESRCH";
+	default:
+		return "EIO";
+	}
+}
+
+const char *verbs_cached_line(const json_t *reply, size_t *len)
+{
+	if (!reply || reply != show_cache.json || !show_cache.line)
+		return NULL;
+	*len = show_cache.len;
+	return show_cache.line;
+}
+
+/* Resources of a request: "resource" (string) or "resources" (array). 0 or an error reply. */
+static json_t *get_resources(struct agent *a, json_t *req, struct grant *g)
+{
+	json_t *one = json_object_get(req, "resource"), *arr = json_object_get(req, "resources");
+	json_t *v;
+	size_t i;
+
+	if (one && arr)
+		return verbs_error("EINVAL", "give 'resource' or 'resources', not both");
+	if (one) {
+		arr = json_array();
+		json_array_append(arr, one);
+	} else if (!json_is_array(arr) || !json_array_size(arr)) {
+		return verbs_error("EINVAL", "'resources' must be a non-empty array of names");
+	} else {
+		json_incref(arr);
+	}
+	if (json_array_size(arr) > GRANT_MAX_RES) {
+		json_decref(arr);
+		return verbs_error("E2BIG", "at most %d resources per request", GRANT_MAX_RES);
+	}
+	json_array_foreach(arr, i, v) {
+		const char *s = json_string_value(v);
+
+		if (!s || strlen(s) >= POLICY_MAX_NAME) {
+			json_decref(arr);
+			return verbs_error("EINVAL", "resource names are strings of at most %d bytes",
+					   POLICY_MAX_NAME - 1);
+		}
+		if (!policy_find(a->policy, s)) {
+			json_t *e = verbs_error("ENOENT", "unknown resource '%s' (see 'jitctl policy "
+							  "show')",
+						s);
+
+			json_decref(arr);
+			return e;
+		}
+		for (unsigned j = 0; j < g->n_res; j++)
+			if (!strcmp(g->res[j], s)) {
+				json_decref(arr);
+				return verbs_error("EINVAL", "resource '%s' given twice", s);
+			}
+		strcpy(g->res[g->n_res++], s);
+	}
+	json_decref(arr);
+	return NULL;
+}
+
+/* duration_s and reason of a request. NULL or an error reply. */
+static json_t *get_duration_reason(json_t *req, int64_t *dur, const char **reason)
+{
+	json_t *jdur = json_object_get(req, "duration_s"), *jr = json_object_get(req, "reason");
+
+	if (!json_is_integer(jdur) || json_integer_value(jdur) < 1 ||
+	    json_integer_value(jdur) > JITD_MAX_DURATION_S)
+		return verbs_error("EINVAL", "'duration_s' must be an integer 1..%lld",
+				   (long long)JITD_MAX_DURATION_S);
+	if (jr && !json_is_null(jr) &&
+	    (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON ||
+	     strlen(json_string_value(jr)) != json_string_length(jr)))
+		return verbs_error("EINVAL", "'reason' must be a string of at most %d bytes",
+				   GRANT_MAX_REASON);
+	*dur = json_integer_value(jdur);
+	*reason = json_string_value(jr);
+	if (*reason && !**reason)
+		*reason = NULL;
+	return NULL;
+}
+
+/* The grant of request field "id", or NULL with *reply set. */
+static struct grant *get_grant(struct verb_peer *c, json_t *req, json_t **reply)
+{
+	json_t *jid = json_object_get(req, "id");
+	struct grant *g;
+
+	if (!json_is_integer(jid) || json_integer_value(jid) < 1) {
+		*reply = verbs_error("EINVAL", "'id' must be a positive integer");
+		return NULL;
+	}
+	g = grant_find(&c->a->grants, json_integer_value(jid));
+	if (!g)
+		*reply = verbs_error("ENOENT", "no grant or request %lld",
+				     (long long)json_integer_value(jid));
+	return g;
+}
+
+static json_t *grant_reply(const char *event, const struct grant *g, uid_t by)
+{
+	json_t *gj = grant_to_json(g);
+
+	if (event)
+		audit_agent_event(event, json_pack("{s:O,s:i}", "grant", gj, "by_uid", (int)by));
+	return ok_reply("grant", gj);
+}
+
+static json_t *do_grant(struct verb_peer *c, json_t *req)
+{
+	struct agent *a = c->a;
+	json_t *juser = json_object_get(req, "user"), *juid = json_object_get(req, "uid");
+	json_t *jcg = json_object_get(req, "cgroup"), *junit = json_object_get(req, "unit");
+	json_t *jstart = json_object_get(req, "start"), *e;
+	struct grant g = { .kind = GRANT_DIRECT, .state = GRANT_ACTIVE };
+	const char *reason, *cgpath = NULL;
+	char err[256], *unit_cg = NULL;
+	int64_t now, dur, start;
+	int r;
+
+	if (!req_is_admin(a->policy, c->uid))
+		return verbs_error("EPERM",
+				   "only root and admins may grant (you are uid %u; see 'jitctl "
+				   "request')",
+				   c->uid);
+	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)))
+		return e;
+	if (juser && juid)
+		return verbs_error("EINVAL", "give 'user' or 'uid', not both");
+	if (jcg && junit)
+		return verbs_error("EINVAL", "give 'cgroup' or 'unit', not both");
+	if (!juser && !juid && !jcg && !junit)
+		return verbs_error("EINVAL",
+				   "a grant needs a subject: 'user', 'uid', 'cgroup' or 'unit'");
+	if (juser) {
+		struct passwd pw, *res = NULL;
+		char buf[4096];
+
+		if (!json_is_string(juser))
+			return verbs_error("EINVAL", "'user' must be a string");
+		if (getpwnam_r(json_string_value(juser), &pw, buf, sizeof(buf), &res) || !res)
+			return verbs_error("ENOENT", "unknown user '%s'", json_string_value(juser));
+		g.has_uid = true;
+		g.uid = pw.pw_uid;
+	} else if (juid) {
+		if (!json_is_integer(juid) || json_integer_value(juid) < 0 ||
+		    json_integer_value(juid) >= JITD_ANY_UID)
+			return verbs_error("EINVAL", "'uid' must be an integer 0..4294967294");
+		g.has_uid = true;
+		g.uid = json_integer_value(juid);
+	}
+	now = util_now_ns(CLOCK_REALTIME);
+	start = now;
+	if (jstart) {
+		if (!json_is_string(jstart) || util_parse_time(json_string_value(jstart), &start))
+			return verbs_error("EINVAL", "'start' must be an RFC 3339 UTC time like "
+						     "2026-12-01T02:00:00Z");
+		if (start < now)
+			start = now;
+		if (start - now > JITD_MAX_DURATION_S * 1000000000LL)
+			return verbs_error("EINVAL", "'start' is more than 366 days ahead");
+	}
+	if (junit) {
+		if (!json_is_string(junit))
+			return verbs_error("EINVAL", "'unit' must be a string");
+		r = a->ops.unit_cgroup(a, json_string_value(junit), &unit_cg, err, sizeof(err));
+		if (r)
+			return verbs_error(errno_name(r), "unit '%s': %s", json_string_value(junit),
+					   err);
+		cgpath = unit_cg;
+	} else if (jcg) {
+		if (!json_is_string(jcg))
+			return verbs_error("EINVAL", "'cgroup' must be a string");
+		cgpath = json_string_value(jcg);
+	}
+	if (cgpath) {
+		r = util_cgroup_id(a->cgroup_root, cgpath, &g.cgroup_id);
+		if (r) {
+			e = verbs_error(r == -EINVAL ? "EINVAL" : "ENOENT",
+					"cgroup '%s': %s (a cgroup v2 path like /system.slice)",
+					cgpath, strerror(-r));
+			free(unit_cg);
+			return e;
+		}
+		g.cgroup = unit_cg ?: strdup(cgpath);
+	}
+	g.created_ns = now;
+	g.starts_ns = start;
+	g.expires_ns = start + dur * 1000000000LL;
+	g.duration_s = dur;
+	g.by_uid = g.requester_uid = c->uid;
+	if ((e = take_reason(&g, reason)))
+		return e;
+	req_history_add(&g, "granted", c->uid, reason, now);
+	r = grant_add(a, &g, err, sizeof(err));
+	if (r)
+		return verbs_error(errno_name(r), "%s", err);
+	return grant_reply("granted", grant_find(&a->grants, g.id), c->uid);
+}
+
+/* A request by the caller for themselves: granted at once (0 approvals) or pending. */
+static json_t *do_request(struct verb_peer *c, json_t *req)
+{
+	struct agent *a = c->a;
+	struct grant g = { .kind = GRANT_REQUEST };
+	const struct policy_rule *rule;
+	const char *reason;
+	char err[512];
+	int64_t now, dur;
+	json_t *e;
+	int r;
+
+	if (json_object_get(req, "user") || json_object_get(req, "uid") ||
+	    json_object_get(req, "cgroup"))
+		return verbs_error("EINVAL", "a request is always for the caller: no 'user', 'uid' "
+					     "or 'cgroup' (admins use 'grant')");
+	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)))
+		return e;
+	rule = req_find_rule(a->policy, c->uid, g.res, g.n_res, err, sizeof(err));
+	if (!rule)
+		return verbs_error(strncmp(err, "unknown", 7) ? "EPERM" : "ENOENT", "%s", err);
+	r = req_check(rule, dur, reason, err, sizeof(err));
+	if (r)
+		return verbs_error("EINVAL", "%s", err);
+	now = util_now_ns(CLOCK_REALTIME);
+	g.has_uid = true;
+	g.uid = g.requester_uid = g.by_uid = c->uid;
+	g.created_ns = now;
+	g.duration_s = dur;
+	g.max_duration_s = rule->max_duration_s;
+	g.approvals_needed = rule->approvals;
+	g.approvers = json_array();
+	for (size_t i = 0; i < rule->n_approvers; i++)
+		json_array_append_new(g.approvers, json_string(rule->approvers[i]));
+	if (!g.approvers || json_array_size(g.approvers) != rule->n_approvers) {
+		req_grant_clear(&g);
+		return verbs_error("ENOMEM", "out of memory");
+	}
+	if ((e = take_reason(&g, reason)))
+		return e;
+	req_history_add(&g, "requested", c->uid, reason, now);
+	if (rule->approvals) {
+		g.state = GRANT_PENDING;
+		g.expires_ns = now + a->pending_ttl_s * 1000000000LL;
+	} else {
+		g.state = GRANT_ACTIVE;
+		g.starts_ns = now;
+		g.expires_ns = now + dur * 1000000000LL;
+		req_history_add(&g, "granted", c->uid, "rule needs no approval", now);
+	}
+	r = grant_add(a, &g, err, sizeof(err));
+	if (r)
+		return verbs_error(errno_name(r), "%s", err);
+	const struct grant *ng = grant_find(&a->grants, g.id);
+	json_t *gj = grant_to_json(ng);
+
+	audit_agent_event("requested", json_pack("{s:O,s:i}", "grant", gj, "by_uid",
+						 (int)c->uid));
+	if (ng->state == GRANT_ACTIVE)
+		audit_agent_event("granted", json_pack("{s:O,s:i}", "grant", gj, "by_uid",
+						       (int)c->uid));
+	return ok_reply("grant", gj);
+}
+
+static json_t *do_approve(struct verb_peer *c, json_t *req)
+{
+	json_t *jr = json_object_get(req, "reason"), *e = NULL;
+	struct grant *g = get_grant(c, req, &e), before;
+	char err[512];
+	int r;
+
+	if (!g)
+		return e;
+	if (jr && !json_is_null(jr) &&
+	    (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON))
+		return verbs_error("EINVAL", "'reason' must be a string of at most %d bytes",
+				   GRANT_MAX_REASON);
+	grant_mark(g, &before);
+	r = req_approve(g, c->uid, json_string_value(jr), util_now_ns(CLOCK_REALTIME), err,
+			sizeof(err));
+	if (r < 0) {
+		grant_mark_drop(&before);
+		return verbs_error(errno_name(r), "%s", err);
+	}
+	if (r > 0)
+		r = grant_activate(c->a, g, &before);
+	else
+		r = grant_commit(c->a, g, &before);
+	if (r)
+		return verbs_error("EIO", "cannot record the approval: %s", strerror(-r));
+	audit_agent_event("approved", json_pack("{s:o,s:i}", "grant", grant_to_json(g), "by_uid",
+						(int)c->uid));
+	return grant_reply(g->state == GRANT_ACTIVE ? "granted" : NULL, g, c->uid);
+}
+
+static json_t *do_deny(struct verb_peer *c, json_t *req)
+{
+	json_t *jr = json_object_get(req, "reason"), *e = NULL;
+	struct grant *g = get_grant(c, req, &e), before;
+	char err[512];
+	int r;
+
+	if (!g)
+		return e;
+	if (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON)
+		return verbs_error("EINVAL", "'reason' (a string of at most %d bytes) is required",
+				   GRANT_MAX_REASON);
+	grant_mark(g, &before);
+	r = req_deny(g, c->uid, json_string_value(jr), util_now_ns(CLOCK_REALTIME), err,
+		     sizeof(err));
+	if (r) {
+		grant_mark_drop(&before);
+		return verbs_error(errno_name(r), "%s", err);
+	}
+	r = grant_commit(c->a, g, &before);
+	if (r)
+		return verbs_error("EIO", "cannot record the denial: %s", strerror(-r));
+	return grant_reply("denied", g, c->uid);
+}
+
+static bool json_has_principal_of(json_t *arr, uid_t uid)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (json_is_string(v) && req_principal_match(json_string_value(v), uid))
+			return true;
+	}
+	return false;
+}
+
+static json_t *do_extend(struct verb_peer *c, json_t *req)
+{
+	json_t *jdur = json_object_get(req, "duration_s"), *e = NULL;
+	struct grant *g = get_grant(c, req, &e), before;
+	uid_t by = c->uid;
+	int64_t new_exp, old_exp;
+	char err[256], when[40];
+	bool may;
+	int r;
+
+	if (!g)
+		return e;
+	if (!json_is_integer(jdur) || json_integer_value(jdur) < 1 ||
+	    json_integer_value(jdur) > JITD_MAX_DURATION_S)
+		return verbs_error("EINVAL", "'duration_s' must be an integer 1..%lld",
+				   (long long)JITD_MAX_DURATION_S);
+	may = req_is_admin(c->a->policy, by) ||
+	      ((g->kind == GRANT_REQUEST || g->kind == GRANT_EXEC) && g->requester_uid == by &&
+	       !g->approvals_needed) ||
+	      (g->kind == GRANT_REQUEST && g->requester_uid != by &&
+	       json_has_principal_of(g->approvers, by));
+	if (!may)
+		return verbs_error("EPERM", "uid %u may not extend grant %llu", by,
+				   (unsigned long long)g->id);
+	if (g->kind == GRANT_FLEET)
+		return verbs_error("EINVAL", "grant %llu comes from the policy; change the policy",
+				   (unsigned long long)g->id);
+	r = req_extend(g, json_integer_value(jdur), &new_exp, err, sizeof(err));
+	if (r)
+		return verbs_error(errno_name(r), "%s", err);
+	grant_mark(g, &before);
+	old_exp = g->expires_ns;
+	g->expires_ns = new_exp;
+	g->expires_boot += new_exp - old_exp;
+	g->duration_s = (g->expires_ns - g->starts_ns) / 1000000000LL;
+	snprintf(err, sizeof(err), "until %s", util_format_time(new_exp, when, sizeof(when)));
+	req_history_add(g, "extended", by, err, util_now_ns(CLOCK_REALTIME));
+	r = grant_commit(c->a, g, &before);
+	if (r)
+		return verbs_error("EIO", "cannot record the extension: %s", strerror(-r));
+	return grant_reply("extended", g, by);
+}
+
+static json_t *do_revoke(struct verb_peer *c, json_t *req)
+{
+	json_t *e = NULL;
+	struct grant *g = get_grant(c, req, &e);
+	const struct grant *out;
+	uid_t by = c->uid;
+	int r;
+
+	if (!g)
+		return e;
+	json_t *jkill = json_object_get(req, "kill");
+	char *cg = NULL;
+	json_t *reply;
+	int killed = 0;
+
+	if (!req_is_admin(c->a->policy, by) && g->requester_uid != by &&
+	    !(g->has_uid && g->uid == by && g->kind != GRANT_FLEET))
+		return verbs_error("EPERM", "uid %u may not revoke grant %llu (root, admins and "
+					    "its own user may)",
+				   by, (unsigned long long)g->id);
+	if (jkill && !json_is_boolean(jkill))
+		return verbs_error("EINVAL", "\"kill\" must be true or false");
+	if (json_is_true(jkill) && !g->cgroup)
+		return verbs_error("EINVAL",
+				   "grant %llu is not bound to a cgroup: --kill needs a grant made by "
+				   "'jitctl exec', --cgroup or --unit (for a user grant jitd cannot "
+				   "tell which processes used it)",
+				   (unsigned long long)g->id);
+	if (json_is_true(jkill) && !(cg = strdup(g->cgroup)))
+		return verbs_error("ENOMEM", "out of memory");
+	r = grant_revoke(c->a, g->id, by, &out);
+	if (r == -EALREADY) {
+		free(cg);
+		return verbs_error("EINVAL", "grant %llu is not active or pending",
+				   (unsigned long long)g->id);
+	}
+	if (r) {
+		free(cg);
+		return verbs_error("EIO", "cannot revoke: %s", strerror(-r));
+	}
+	/* revoked first (the kernel denies from now on), then the tree is ended */
+	if (cg) {
+		killed = c->a->ops.scope_kill(c->a, cg);
+		audit_agent_event("killed", json_pack("{s:I,s:s,s:i,s:i}", "grant_id",
+						      (json_int_t)out->id, "cgroup", cg, "processes",
+						      killed > 0 ? killed : 0, "by_uid", (int)by));
+		free(cg);
+	}
+	reply = grant_reply("revoked", out, by);
+	if (killed < 0)
+		json_object_set_new(reply, "kill_error", json_string(strerror(-killed)));
+	else if (jkill && json_is_true(jkill))
+		json_object_set_new(reply, "killed", json_integer(killed));
+	return reply;
+}
+
+static json_t *do_list(struct verb_peer *c, json_t *req)
+{
+	bool all = json_is_true(json_object_get(req, "all"));
+	bool mine = json_is_true(json_object_get(req, "mine"));
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < c->a->grants.n; i++) {
+		const struct grant *g = &c->a->grants.v[i];
+
+		if (!all && g->state != GRANT_ACTIVE && g->state != GRANT_PENDING)
+			continue;
+		if (mine && g->requester_uid != c->uid &&
+		    !(g->has_uid && g->uid == c->uid))
+			continue;
+		json_array_append_new(arr, grant_to_json(g));
+	}
+	return ok_reply("grants", arr);
+}
+
+static json_t *do_show(struct verb_peer *c, json_t *req)
+{
+	json_t *e = NULL;
+	struct grant *g = get_grant(c, req, &e);
+
+	return g ? grant_reply(NULL, g, 0) : e;
+}
+
+/* A grant for one process tree: jitd makes a cgroup, moves the caller into it, grants it. */
+static json_t *do_exec(struct verb_peer *c, json_t *req)
+{
+	struct agent *a = c->a;
+	struct grant g = { .kind = GRANT_EXEC, .state = GRANT_ACTIVE };
+	const struct policy_rule *rule = NULL;
+	char err[512], proc[64];
+	const char *reason;
+	int64_t now, dur;
+	struct stat st;
+	json_t *e;
+	int r;
+
+	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)))
+		return e;
+	if (!req_is_admin(a->policy, c->uid)) {
+		rule = req_find_rule(a->policy, c->uid, g.res, g.n_res, err, sizeof(err));
+		if (!rule)
+			return verbs_error(strncmp(err, "unknown", 7) ? "EPERM" : "ENOENT", "%s",
+					   err);
+		if (rule->approvals)
+			return verbs_error("EPERM",
+					   "the rule needs %u approval(s): use 'jitctl request', "
+					   "then run the command once it is granted",
+					   rule->approvals);
+		r = req_check(rule, dur, reason, err, sizeof(err));
+		if (r)
+			return verbs_error("EINVAL", "%s", err);
+	}
+	/* the peer must still be the process that connected, owned by the same user */
+	snprintf(proc, sizeof(proc), "/proc/%d", (int)c->pid);
+	if (c->pid <= 1 || stat(proc, &st) || st.st_uid != c->proc_uid)
+		return verbs_error("EPERM", "cannot verify the calling process %d",
+				   (int)c->pid);
+	r = a->ops.scope_create(a, a->grants.next_id, c->pid, &g.cgroup, &g.cgroup_id);
+	if (r)
+		return verbs_error("EIO", "cannot create the cgroup: %s", strerror(-r));
+	now = util_now_ns(CLOCK_REALTIME);
+	g.has_uid = true;
+	g.uid = g.requester_uid = g.by_uid = c->uid;
+	g.created_ns = g.starts_ns = now;
+	g.expires_ns = now + dur * 1000000000LL;
+	g.duration_s = dur;
+	g.max_duration_s = rule ? rule->max_duration_s : 0;
+	if ((e = take_reason(&g, reason)))
+		return e;
+	req_history_add(&g, "exec", c->uid, reason, now);
+	r = grant_add(a, &g, err, sizeof(err));
+	if (r)
+		return verbs_error(errno_name(r), "%s", err);
+	struct grant *ng = grant_find(&a->grants, g.id);
+	json_t *reply = grant_reply("granted", ng, c->uid);
+
+	r = a->ops.scope_watch(a, ng);
+	if (r)
+		log_warn("exec grant %llu: cannot watch its cgroup: %s",
+			 (unsigned long long)g.id, strerror(-r));
+	return reply;
+}
+
+static json_t *do_policy_apply(struct verb_peer *c, json_t *req)
+{
+	json_t *jt = json_object_get(req, "text");
+	char err[1024];
+	struct policy *p = NULL;
+	int r;
+
+	if (!req_is_admin(c->a->policy, c->uid))
+		return verbs_error("EPERM", "only root and admins may apply a policy (you are uid %u)",
+				   c->uid);
+	if (!json_is_string(jt))
+		return verbs_error("EINVAL", "'text' must be the policy as a string");
+	r = policy_parse("policy", json_string_value(jt), json_string_length(jt), &p, err,
+			 sizeof(err));
+	if (r)
+		return verbs_error("EINVAL", "%s", err);
+	r = apply_pushed(c->a, p, json_string_value(jt), json_string_length(jt), err, sizeof(err));
+	if (r)
+		return verbs_error(errno_name(r), "%s", err);
+	return json_pack("{s:b,s:I}", "ok", 1, "serial", (json_int_t)c->a->policy->serial);
+}
+
+static json_t *policy_show_build(const struct policy *p)
+{
+	json_t *o = json_pack("{s:b,s:I,s:s}", "ok", 1, "serial", (json_int_t)p->serial,
+			      "source", p->source ?: "");
+	json_t *res = json_object(), *rules = json_array(), *grants = json_array();
+	json_t *admins = json_array();
+	char buf[256];
+
+	for (size_t i = 0; i < p->n_resources; i++) {
+		json_t *r = json_object();
+
+		for (size_t j = 0; j < p->resources[i].n_entries; j++) {
+			const struct policy_entry *e = &p->resources[i].entries[j];
+			const char *k = e->kind == POLICY_EXEC ? "exec"
+					: e->kind == POLICY_OPEN ? "open"
+								 : "connect";
+
+			if (!json_object_get(r, k))
+				json_object_set_new(r, k, json_array());
+			json_array_append_new(json_object_get(r, k),
+					      json_string(policy_entry_format(e, buf, sizeof(buf))));
+		}
+		json_object_set_new(res, p->resources[i].name, r);
+	}
+	for (size_t i = 0; i < p->n_admins; i++)
+		json_array_append_new(admins, json_string(p->admins[i]));
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *ru = &p->rules[i];
+		json_t *r = json_pack("{s:[],s:[],s:I,s:i,s:[],s:s}", "resources", "requesters",
+				      "max_duration_s", (json_int_t)ru->max_duration_s, "approvals",
+				      (int)ru->approvals, "approvers", "reason",
+				      ru->reason_required ? "required" : "optional");
+
+		for (size_t j = 0; j < ru->n_resources; j++)
+			json_array_append_new(json_object_get(r, "resources"),
+					      json_string(ru->resources[j]));
+		for (size_t j = 0; j < ru->n_requesters; j++)
+			json_array_append_new(json_object_get(r, "requesters"),
+					      json_string(ru->requesters[j]));
+		for (size_t j = 0; j < ru->n_approvers; j++)
+			json_array_append_new(json_object_get(r, "approvers"),
+					      json_string(ru->approvers[j]));
+		if (ru->reason_pattern)
+			json_object_set_new(r, "reason_pattern", json_string(ru->reason_pattern));
+		json_array_append_new(rules, r);
+	}
+	for (size_t i = 0; i < p->n_grants; i++) {
+		const struct policy_grant *g = &p->grants[i];
+		json_t *o2 = json_pack("{s:s}", "resource", g->resource);
+		char t[40];
+
+		if (g->has_uid)
+			json_object_set_new(o2, "uid", json_integer(g->uid));
+		if (g->cgroup)
+			json_object_set_new(o2, "cgroup", json_string(g->cgroup));
+		if (g->not_before_ns)
+			json_object_set_new(o2, "not_before",
+					    json_string(util_format_time(g->not_before_ns, t,
+									 sizeof(t))));
+		json_object_set_new(o2, "not_after",
+				    json_string(util_format_time(g->not_after_ns, t, sizeof(t))));
+		json_array_append_new(grants, o2);
+	}
+	json_object_set_new(o, "resources", res);
+	json_object_set_new(o, "admins", admins);
+	json_object_set_new(o, "rules", rules);
+	json_object_set_new(o, "grants", grants);
+	return o;
+}
+
+/* The policy as a reply. Built and serialized at most once a second (client_reply sends the
+ * cached line): a client repeating policy_show costs a copy, not a rebuild. */
+static json_t *do_policy_show(struct verb_peer *c, json_t *req)
+{
+	const struct policy *p = c->a->policy;
+	char *line;
+
+	if (show_cache.json && show_cache.p == p && show_cache.serial == p->serial &&
+	    now_usec() - show_cache.at < 1000000)
+		return json_incref(show_cache.json);
+	json_decref(show_cache.json);
+	free(show_cache.line);
+	memset(&show_cache, 0, sizeof(show_cache));
+	show_cache.json = policy_show_build(p);
+	line = show_cache.json ? json_dumps(show_cache.json, JSON_COMPACT) : NULL;
+	if (!line)
+		return json_incref(show_cache.json);
+	show_cache.len = strlen(line) + 1;
+	line[show_cache.len - 1] = '\n';
+	show_cache.line = line;
+	show_cache.p = p;
+	show_cache.serial = p->serial;
+	show_cache.at = now_usec();
+	return json_incref(show_cache.json);
+}
+
+static json_t *do_status(struct verb_peer *c, json_t *req)
+{
+	struct agent *a = c->a;
+	char started[40];
+	json_t *r = ok_reply(NULL, NULL);
+
+	a->ops.status(a, r);
+	json_object_set_new(r, "policy",
+			    json_pack("{s:s,s:I,s:I}", "source", a->policy->source ?: a->policy_path,
+				      "serial", (json_int_t)a->policy->serial, "resources",
+				      (json_int_t)a->policy->n_resources));
+	json_object_set_new(r, "grants", json_pack("{s:I}", "active",
+						   (json_int_t)grant_count_active(&a->grants)));
+	json_object_set_new(r, "started",
+			    json_string(util_format_time(a->started_ns, started, sizeof(started))));
+	return r;
+}
+
+/* {"op":"audit",...}: become a live audit subscriber (audit_sub.c); root only. */
+static json_t *do_audit(struct verb_peer *c, json_t *req)
+{
+	if (c->uid != 0)
+		return verbs_error("EPERM", "only root may read the audit stream (you are uid %u)",
+				   c->uid);
+	json_t *r = c->a->ops.audit_subscribe(c->a, c->client, req);
+
+	if (json_is_true(json_object_get(r, "ok")))
+		c->follow = true; /* may stay silent: the transport drops its idle timeout */
+	return r;
+}
+
+json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
+{
+	static const struct {
+		const char *op;
+		json_t *(*fn)(struct verb_peer *, json_t *);
+	} verbs[] = { { "grant", do_grant },
+		      { "request", do_request },
+		      { "approve", do_approve },
+		      { "deny", do_deny },
+		      { "extend", do_extend },
+		      { "show", do_show },
+		      { "exec", do_exec },
+		      { "policy_apply", do_policy_apply },
+		      { "policy_show", do_policy_show },
+		      { "revoke", do_revoke },
+		      { "list", do_list },
+		      { "status", do_status },
+		      { "audit", do_audit } };
+	json_error_t jerr;
+	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *reply = NULL;
+	const char *op;
+
+	if (!req)
+		return verbs_error("EINVAL", "malformed request: %s (column %d)", jerr.text,
+				   jerr.column);
+	op = json_string_value(json_object_get(req, "op"));
+	if (!json_is_object(req) || !op) {
+		json_decref(req);
+		return verbs_error("EINVAL", "a request is a JSON object with a string 'op'");
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(op, verbs[i].op)) {
+			reply = verbs[i].fn(c, req) ?: verbs_error("EIO", "cannot build the reply");
+			break;
+		}
+	if (!reply)
+		reply = verbs_error("EINVAL", "unknown op '%.64s'", op);
+	json_decref(req);
+	return reply;
+}
+
