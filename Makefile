@@ -46,6 +46,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood
 
+# A recipe that fails leaves no half-written target behind to pass as up to date next time.
+.DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all clean deps check unit asan fuzz vmcheck bench bench-audit demo vmlinux install format \
 	kernels sysroot
