@@ -50,7 +50,7 @@ VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OU
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all clean deps check unit asan fuzz vmcheck bench bench-audit demo vmlinux install format \
-	kernels sysroot
+	format-check kernels sysroot
 all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
 $(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/cli $(OUTPUT)/tests:
@@ -212,8 +212,14 @@ install: all
 	install -d $(DESTDIR)/etc/logrotate.d
 	install -m 0644 dist/logrotate.d/jitd $(DESTDIR)/etc/logrotate.d/jitd
 
+FORMAT_SRCS := $(wildcard bpf/*.c agent/*.c agent/*.h cli/*.c include/*.h tests/*/*.c)
 format:
-	clang-format -i $(wildcard bpf/*.c agent/*.c agent/*.h cli/*.c include/*.h tests/*/*.c)
+	clang-format -i $(FORMAT_SRCS)
+
+# The same files against .clang-format without changing them: fails when one would change.
+format-check:
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS) || \
+		{ echo "format-check: run 'make format'" >&2; exit 1; }
 
 clean:
 	rm -rf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/asan $(OUTPUT)/fuzz $(OUTPUT)/*.o \
