@@ -21,7 +21,7 @@ endif
 PKGS := libbpf jansson libsystemd libcrypto
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-	  -D_GNU_SOURCE -MMD -MP -Iinclude -Iagent -I$(OUTPUT)
+	  -D_GNU_SOURCE -MMD -MP -Iinclude -Ilib -Iagent -I$(OUTPUT)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd -lcrypto) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Iinclude -Ivmlinux/$(ARCH) -I$(OUTPUT)
@@ -34,7 +34,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
-COMMON_SRCS := agent/util.c agent/policy.c agent/audit_fmt.c agent/audit_log.c agent/request.c
+COMMON_SRCS := lib/util.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/request.c
 AGENT_SRCS := agent/main.c agent/bpfload.c agent/grant.c agent/ctl.c agent/verbs.c agent/apply.c \
 	      agent/audit.c agent/audit_sub.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c
@@ -54,7 +54,7 @@ VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OU
 	format-check kernels sysroot
 all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
-$(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/cli $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/lib $(OUTPUT)/obj/cli $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/jitd_abi.h vmlinux/$(ARCH)/vmlinux.h | $(OUTPUT)
@@ -65,7 +65,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj/agent $(OUTPUT)/obj/cli
+$(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj/agent $(OUTPUT)/obj/lib $(OUTPUT)/obj/cli
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -105,7 +105,7 @@ $(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
 # libFuzzer harnesses. Adding one: write tests/fuzz/fuzz_NAME.c (LLVMFuzzerTestOneInput) and
 # a few seed inputs in tests/fuzz/corpus/NAME/; it is built to $(OUTPUT)/fuzz/fuzz_NAME from
 # COMMON_SRCS plus the sources listed in FUZZ_NAME_SRCS (NAME as in the file name, e.g.
-# FUZZ_ctl_SRCS := agent/ctl.c), all compiled by clang with the fuzz sanitizers, and both
+# FUZZ_ctl_SRCS := agent/verbs.c), all compiled by clang with the fuzz sanitizers, and both
 # `make fuzz` and `make check` run it (tests/fuzz/run.sh, which also reads tests/fuzz/NAME.dict
 # if there is one). See tests/fuzz/README.
 FUZZ_SECONDS ?= 60
@@ -215,7 +215,8 @@ install: all
 	install -d $(DESTDIR)/etc/logrotate.d
 	install -m 0644 dist/logrotate.d/jitd $(DESTDIR)/etc/logrotate.d/jitd
 
-FORMAT_SRCS := $(wildcard bpf/*.c agent/*.c agent/*.h cli/*.c include/*.h tests/*/*.c)
+FORMAT_SRCS := $(wildcard bpf/*.c lib/*.c lib/*.h agent/*.c agent/*.h cli/*.c cli/*.h include/*.h \
+	tests/*/*.c tests/*/*.h)
 format:
 	clang-format -i $(FORMAT_SRCS)
 

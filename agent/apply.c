@@ -2,7 +2,7 @@
 /*
  * Policy application: which policy may replace the active one (the serial rule), putting
  * it in force with rollback, and the copy a pushed policy leaves in the state directory.
- * Reaches the kernel and the path watches only through a->ops (jitd.h).
+ * Reaches the kernel and the path watches only through a->ops (core.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "apply.h"
-#include "jitd.h"
+#include "core.h"
+#include "audit.h"
+#include "log.h"
 #include "util.h"
 
 int apply_check_serial(const struct policy *active, const struct policy *p, bool pushed,

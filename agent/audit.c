@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jitd.h"
+#include "core.h"
+#include "audit.h"
+#include "log.h"
 #include "audit_log.h"
 #include "util.h"
 

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jitd.h"
+#include "core.h"
+#include "audit_sub.h"
+#include "ctl.h"
+#include "log.h"
 #include "audit_log.h"
 #include "util.h"
 

@@ -21,7 +21,8 @@
 #include <bpf/libbpf.h>
 #include <openssl/sha.h>
 
-#include "jitd.h"
+#include "kern.h"
+#include "log.h"
 #include "util.h"
 #include "jitd.skel.h"
 #include "lsm_hooks.h"

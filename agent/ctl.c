@@ -20,7 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jitd.h"
+#include "core.h"
+#include "ctl.h"
+#include "audit_sub.h"
+#include "log.h"
 #include "util.h"
 #include "verbs.h"
 

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "jitd.h"
+#include "core.h"
+#include "audit.h"
+#include "log.h"
 #include "util.h"
 
 #define BOOT_ID_LEN 37

@@ -20,7 +20,15 @@
 #include <systemd/sd-daemon.h>
 
 #include "apply.h"
-#include "jitd.h"
+#include "core.h"
+#include "kern.h"
+#include "grant.h"
+#include "scope.h"
+#include "ctl.h"
+#include "audit.h"
+#include "audit_sub.h"
+#include "pathwatch.h"
+#include "log.h"
 #include "util.h"
 
 #define DROPS_CHECK_USEC (1000000ULL)

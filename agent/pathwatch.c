@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jitd.h"
+#include "core.h"
+#include "pathwatch.h"
+#include "log.h"
 
 #define PATHWATCH_DELAY_USEC 50000ULL /* coalesce bursts (dpkg unpacks many files) */
 #define PATHWATCH_MASK                                                                   \

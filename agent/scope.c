@@ -24,7 +24,10 @@
 #include <unistd.h>
 #include <systemd/sd-bus.h>
 
-#include "jitd.h"
+#include "core.h"
+#include "scope.h"
+#include "audit.h"
+#include "log.h"
 #include "util.h"
 
 #define SCOPE_MAX_WATCH 4096

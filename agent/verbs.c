@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include "apply.h"
-#include "jitd.h"
+#include "core.h"
+#include "audit.h"
+#include "log.h"
 #include "util.h"
 #include "verbs.h"
 

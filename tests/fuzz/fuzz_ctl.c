@@ -23,7 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jitd.h"
+#include "core.h"
+#include "audit.h"
 #include "verbs.h"
 
 #define IMG_MAX 4096

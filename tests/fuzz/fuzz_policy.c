@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Fuzz the policy parser (agent/policy.c): any bytes as one policy file. A policy comes
+ * Fuzz the policy parser (lib/policy.c): any bytes as one policy file. A policy comes
  * from a file or `jitctl policy apply` that fleet tooling writes; whatever it holds, the
  * parser must return a policy or one error line, never crash, leak or read out of bounds.
  * Accepted policies also go through what jitd does with them (find, format, grant keys).

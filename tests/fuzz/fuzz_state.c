@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fuzz the state file loader: any bytes as STATE_DIR/grants.json, each entry of its
- * "grants" list through req_grant_from_state (agent/request.c), the check jitd's loader
+ * "grants" list through req_grant_from_state (lib/request.c), the check jitd's loader
  * (grant_store_load) makes of every entry before it enforces one. The state file is
  * untrusted input: an entry is refused with a reason or taken with every field in range,
  * never a crash, a leak or a grant wider than it says.
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jitd.h"
+#include "request.h"
 
 /* What an accepted entry must hold: a subject, a cgroup only with its id, an active
  * grant's window in order, no negative duration. */

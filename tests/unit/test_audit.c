@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of the audit records (agent/audit_fmt.c): every record type jitd emits
+ * Unit tests of the audit records (lib/audit_fmt.c): every record type jitd emits
  * against OCSF 1.8.0's required fields and enums (tests/unit/data/ocsf), the hand-written
  * formatter against jansson's canonical JSON, the hash chain and its verifier, ECS,
  * journald fields and the policy's audit.allow.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of the audit pipeline (agent/audit_log.c): the chain continues across a
+ * Unit tests of the audit pipeline (lib/audit_log.c): the chain continues across a
  * restart and a rotation, a rotation in the middle of a flood loses no record (the
  * sequence is gap-free across files), and write failures become "records_dropped".
  */

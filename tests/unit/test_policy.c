@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Unit tests of agent/policy.c: parsing, validation, error positions, directory merge. */
+/* Unit tests of lib/policy.c: parsing, validation, error positions, directory merge. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>

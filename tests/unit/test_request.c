@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of agent/request.c and the rule/grant parts of agent/policy.c: which rule a
+ * Unit tests of lib/request.c and the rule/grant parts of lib/policy.c: which rule a
  * request falls under, durations and reasons, approvals by distinct approvers (never the
  * requester), denials, extensions capped at the rule's maximum, and positioned errors for
  * rules and fleet grants. Users come from the host's NSS: root (0), daemon (1), bin (2)
@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "jitd.h"
+#include "request.h"
 #include "testlib.h"
 #include "util.h"
 

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "jitd.h"
+#include "audit_fmt.h"
+#include "jitd_abi.h"
+#include "request.h"
 #include "testlib.h"
 #include "util.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Unit tests of agent/util.c: durations, times, device numbers, ids, atomic writes. */
+/* Unit tests of lib/util.c: durations, times, device numbers, ids, atomic writes. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

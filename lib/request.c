@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jitd.h"
+#include "jitd_abi.h"
+#include "request.h"
 #include "util.h"
 
 #define NS_PER_S   1000000000LL

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The audit stream of the agent: decisions from the ring buffer, agent events. */
+#ifndef JITD_AUDIT_H
+#define JITD_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "audit_fmt.h"
+#include "jitd_abi.h"
+
+struct agent;
+
+void audit_configure(enum audit_format fmt, bool journal, const char *state_dir);
+int audit_open(const char *path);
+void audit_reopen(void);
+void audit_close(void);
+/* path: the protected path of the event's inode, when known (kern_path_of) */
+int audit_decision(struct agent *a, const struct jitd_event *e, const char *path);
+void audit_agent_event(const char *event, json_t *fields);
+void audit_sync(void);
+int64_t audit_boot_to_real(uint64_t boot_ns);
+
+#endif

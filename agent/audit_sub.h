@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Live audit subscribers on the control socket. */
+#ifndef JITD_AUDIT_SUB_H
+#define JITD_AUDIT_SUB_H
+
+#include <jansson.h>
+
+struct agent;
+
+json_t *audit_sub_request(struct agent *a, void *client, json_t *req);
+void audit_sub_remove(void *client);
+void audit_sub_init(void);
+
+#endif

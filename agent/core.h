@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The agent core: the object that owns the loop, and what the modules below reach through it. */
+#ifndef JITD_CORE_H
+#define JITD_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+#include <jansson.h>
+
+#include "grant.h"
+#include "jitd_abi.h"
+#include "policy.h"
+
+#ifndef JITD_VERSION
+#define JITD_VERSION "0.1.0"
+#endif
+
+#define GRANT_PENDING_TTL_S 3600 /* default --pending-ttl */
+
+struct kern;
+struct agent;
+
+/*
+ * What the modules below the core (grant.c, verbs.c, apply.c) need from the parts the core
+ * owns: the kernel, the loop's timers, the exec cgroups, the audit subscribers. The core
+ * (main.c) wires every field; the modules call these and never main.c, bpfload.c or
+ * scope.c directly (docs/architecture.md). A host test wires what it exercises.
+ */
+struct agent_ops {
+	/* the kernel image of the grant store */
+	int (*put_grant)(struct agent *a, const struct jitd_grant_key *key,
+			 const struct jitd_grant_val *val);
+	int (*del_grant)(struct agent *a, const struct jitd_grant_key *key);
+	int (*prune_grants)(struct agent *a, bool (*keep)(const struct jitd_grant_key *, void *),
+			    void *arg);
+	int (*set_granted_cgroups)(struct agent *a, const uint64_t *ids, size_t n);
+	/* the kernel's policy maps (apply.c) */
+	int (*sync_policy)(struct agent *a, const struct policy *p);
+	/* the store changed: re-arm the expiry timer */
+	void (*grants_changed)(struct agent *a);
+	/* a policy was put in force: re-watch its paths */
+	void (*policy_changed)(struct agent *a);
+	/* exec and cgroup grants (scope.c) */
+	void (*grant_ended)(struct agent *a, const struct grant *g);
+	void (*grant_follow)(struct agent *a, const struct grant *g);
+	int (*scope_create)(struct agent *a, uint64_t id, pid_t pid, char **cgroup,
+			    uint64_t *cgroup_id);
+	int (*scope_watch)(struct agent *a, struct grant *g);
+	int (*scope_kill)(struct agent *a, const char *rel);
+	int (*unit_cgroup)(struct agent *a, const char *unit, char **out, char *err,
+			   size_t errlen);
+	/* `status`: the kernel's part of the reply (enforcing, programs, counters...) */
+	void (*status)(struct agent *a, json_t *reply);
+	/* `audit`: make client a live subscriber (audit_sub.c) */
+	json_t *(*audit_subscribe)(struct agent *a, void *client, json_t *req);
+};
+
+struct agent {
+	struct agent_ops ops;
+	sd_event *event;
+	struct kern *kern;
+	struct policy *policy;
+	char *policy_path;
+	struct grant_store grants;
+	const char *state_dir;
+	const char *socket_path;
+	const char *cgroup_root;
+	int64_t started_ns;
+	bool selftest_ok;
+	sd_event_source *expiry_timer;
+	bool use_systemd; /* jitd exec: transient scopes over D-Bus (systemd is PID 1) */
+	int64_t pending_ttl_s; /* a pending request expires after this (--pending-ttl) */
+};
+
+/* main.c: the core. */
+void agent_rearm_expiry(struct agent *a);
+
+#endif

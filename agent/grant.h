@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The grant store, its state file and its kernel image (through agent_ops). */
+#ifndef JITD_GRANT_H
+#define JITD_GRANT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "request.h"
+
+struct agent;
+
+#define GRANT_KEEP_ENDED 1000 /* ended grants kept for `list --all` */
+
+struct grant_store {
+	struct grant *v;
+	size_t n, cap;
+	uint64_t next_id;
+	char *path; /* state file */
+};
+
+/* grant.c: the grant store and its kernel image. */
+int grant_store_load(struct grant_store *s, const char *state_dir);
+int grant_store_save(const struct grant_store *s);
+void grant_store_free(struct grant_store *s);
+int grant_sync_all(struct agent *a);
+int grant_rebind_cgroups(struct agent *a);
+int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen);
+void grant_mark(const struct grant *g, struct grant *before);
+void grant_mark_drop(struct grant *before);
+int grant_activate(struct agent *a, struct grant *g, struct grant *before);
+int grant_commit(struct agent *a, struct grant *g, struct grant *before);
+int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char *event, uid_t by,
+	      const char *reason);
+int grant_revoke(struct agent *a, uint64_t id, uid_t by, const struct grant **out);
+int grant_apply_fleet(struct agent *a);
+const char *grant_state_name(const struct grant *g);
+int grant_expire_due(struct agent *a);
+int64_t grant_next_expiry_boot(const struct agent *a);
+struct grant *grant_find(struct grant_store *s, uint64_t id);
+size_t grant_count_active(const struct grant_store *s);
+json_t *grant_to_json(const struct grant *g);
+
+#endif

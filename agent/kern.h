@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The kernel side: BPF skeleton, pins, maps, self-test (bpfload.c). */
+#ifndef JITD_KERN_H
+#define JITD_KERN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "jitd_abi.h"
+#include "policy.h"
+
+/* The loaded BPF side: skeleton, links, map fds. */
+struct kern;
+
+int kern_lsm_active(char *lsm, size_t len);
+/* Load (or, same build and !reload, adopt) the programs, attach, pin, register self. */
+int kern_open(struct kern **out, bool reload);
+void kern_close(struct kern *k);
+int kern_unload(void);
+int kern_ringbuf_fd(struct kern *k);
+int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root);
+/* jitd's own files (policy, state directory, audit file; NULL: none), protected from the
+ * next kern_sync_policy on with the binary, the pins, the unit and the exempt cgroups. */
+int kern_set_self(struct kern *k, const char *policy_path, const char *state_dir,
+		  const char *audit_path);
+int kern_put_grant(struct kern *k, const struct jitd_grant_key *key,
+		   const struct jitd_grant_val *val);
+int kern_del_grant(struct kern *k, const struct jitd_grant_key *key);
+int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *, void *),
+		      void *arg);
+int kern_selftest(struct kern *k, const char *dir);
+int kern_set_granted_cgroups(struct kern *k, const uint64_t *ids, size_t n);
+int kern_counters(struct kern *k, uint64_t *allow, uint64_t *deny, uint64_t *drops);
+int kern_drops_reported(struct kern *k, uint64_t *get, const uint64_t *set);
+json_t *kern_programs_json(struct kern *k);
+json_t *kern_features_json(struct kern *k);
+bool kern_enforcing(struct kern *k);
+const char *kern_path_of(struct kern *k, uint64_t dev, uint64_t ino);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Grants and requests: the record, and the pure rules on it (principals, approvals, state entries). */
+#ifndef JITD_REQUEST_H
+#define JITD_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "policy.h"
+
+#define GRANT_MAX_REASON 1024
+#define GRANT_MAX_RES 16		       /* resources of one request */
+#define GRANT_MAX_ID (1LL << 53)	       /* grant ids: 1 .. GRANT_MAX_ID - 1 */
+
+/* "scheduled" is an active grant whose start is still ahead (docs/protocol.md). */
+enum grant_state {
+	GRANT_ACTIVE = 1,
+	GRANT_EXPIRED = 2,
+	GRANT_REVOKED = 3,
+	GRANT_PENDING = 4,
+	GRANT_DENIED = 5
+};
+
+/* Where a grant came from. */
+enum grant_kind { GRANT_DIRECT = 0, GRANT_REQUEST = 1, GRANT_EXEC = 2, GRANT_FLEET = 3 };
+
+/*
+ * A grant, or a request on its way to become one. A request is PENDING until enough
+ * approvals (then ACTIVE, its clock starting at the last approval), a denial (DENIED) or
+ * its pending deadline (EXPIRED; expires_ns holds the deadline while PENDING).
+ */
+struct grant {
+	uint64_t id;
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	unsigned n_res;
+	enum grant_state state;
+	enum grant_kind kind;
+	bool has_uid;
+	uid_t uid;
+	char *cgroup; /* path relative to the cgroupfs root, or NULL */
+	uint64_t cgroup_id;
+	int64_t created_ns; /* CLOCK_REALTIME */
+	int64_t starts_ns;  /* CLOCK_REALTIME */
+	int64_t expires_ns; /* CLOCK_REALTIME */
+	int64_t ended_ns;   /* CLOCK_REALTIME, 0 while active */
+	uint64_t starts_boot; /* CLOCK_BOOTTIME of this boot (see store boot_id) */
+	uint64_t expires_boot;
+	char *reason;
+	uid_t by_uid;	      /* who granted: the admin, or the last approver */
+	uid_t requester_uid;  /* who asked (requests and exec), else by_uid */
+	int64_t duration_s;   /* asked for; the clock starts at approval */
+	int64_t max_duration_s; /* the rule's maximum (extend never goes past it); 0: none */
+	unsigned approvals_needed;
+	json_t *approvers; /* the rule's approvers when requested (array of principals) */
+	json_t *history;   /* [{"event","uid","at","reason"}] */
+	char *fleet_key;   /* fleet grants: policy_grant_key() */
+	bool live;	   /* runtime: the kernel entry reflects that it started */
+};
+
+/* request.c: rules, principals, approvals, state entries (pure logic, unit-tested). */
+bool req_principal_match(const char *principal, uid_t uid);
+bool req_is_admin(const struct policy *p, uid_t uid);
+const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
+					char res[][POLICY_MAX_NAME], unsigned n, char *err,
+					size_t errlen);
+int req_check(const struct policy_rule *r, int64_t duration_s, const char *reason, char *err,
+	      size_t errlen);
+void req_history_add(struct grant *g, const char *event, uid_t uid, const char *reason,
+		     int64_t now_ns);
+unsigned req_approval_count(const struct grant *g);
+int req_approve(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char *err,
+		size_t errlen);
+int req_deny(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char *err,
+	     size_t errlen);
+int req_extend(const struct grant *g, int64_t add_s, int64_t *new_expires_ns, char *err,
+	       size_t errlen);
+const char *req_state_name(enum grant_state s);
+const char *req_kind_name(enum grant_kind k);
+void req_grant_clear(struct grant *g);
+int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t boot_now,
+			 struct grant *g, char *err, size_t errlen);
+
+#endif
