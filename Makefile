@@ -44,6 +44,9 @@ AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# The verbs and the grant store on the host (tests/host_agent.h): what test_verbs and the
+# ctl fuzzer link beyond COMMON_SRCS.
+HOST_AGENT_SRCS := agent/verbs.c agent/grant.c agent/apply.c agent/audit.c tests/host_agent.c
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood
 
@@ -67,6 +70,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 $(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj/agent $(OUTPUT)/obj/lib $(OUTPUT)/obj/cli
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # An object that includes a generated skeleton waits for that one only (see `grep skel.h`), so
@@ -84,7 +88,10 @@ $(OUTPUT)/jitctl: $(CLI_OBJS) $(COMMON_OBJS)
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' $< $(COMMON_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests -DSRCDIR='"$(CURDIR)"' $(filter %.c %.o,$^) \
+		$(LDLIBS) -o $@
+
+$(OUTPUT)/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
 
 # The unit tests again, built with ASan+UBSan into $(OUTPUT)/asan (leak detection on when run).
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -99,8 +106,10 @@ $(OUTPUT)/asan/obj/%.o: %.c
 $(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' $< $(ASAN_COMMON_OBJS) \
-		$(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -Itests -DSRCDIR='"$(CURDIR)"' \
+		$(filter %.c %.o,$^) $(LDLIBS) -o $@
+
+$(OUTPUT)/asan/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
 
 # libFuzzer harnesses. Adding one: write tests/fuzz/fuzz_NAME.c (LLVMFuzzerTestOneInput) and
 # a few seed inputs in tests/fuzz/corpus/NAME/; it is built to $(OUTPUT)/fuzz/fuzz_NAME from
@@ -112,10 +121,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 20
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 # the control protocol's verbs on a real store (tests/fuzz/fuzz_ctl.c)
-FUZZ_ctl_SRCS := agent/verbs.c agent/grant.c agent/apply.c agent/audit.c
+FUZZ_ctl_SRCS := $(HOST_AGENT_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(COMMON_SRCS))
-FUZZ_CFLAGS = $(CFLAGS) -Itests/fuzz $(SAN_FLAGS) -fsanitize=fuzzer-no-link
+FUZZ_CFLAGS = $(CFLAGS) -Itests/fuzz -Itests $(SAN_FLAGS) -fsanitize=fuzzer-no-link
 fuzz_objs = $(patsubst %.c,$(OUTPUT)/fuzz/obj/%.o,$(FUZZ_$(1)_SRCS))
 
 $(OUTPUT)/fuzz/obj/%.o: %.c
@@ -231,6 +240,7 @@ clean:
 
 # Keep the sanitizer builds' objects (make would delete them as intermediate files).
 .SECONDARY: $(ASAN_COMMON_OBJS) $(FUZZ_COMMON_OBJS) \
+	$(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS)) $(OUTPUT)/obj/tests/host_agent.o \
 	$(foreach f,$(FUZZ_SRCS),$(call fuzz_objs,$(patsubst tests/fuzz/fuzz_%.c,%,$(f))))
 
 -include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/asan/obj/*/*.d \

@@ -193,25 +193,40 @@ static json_t *get_resources(struct agent *a, json_t *req, struct grant *g)
 	return NULL;
 }
 
-/* duration_s and reason of a request. NULL or an error reply. */
-static json_t *get_duration_reason(json_t *req, int64_t *dur, const char **reason)
+/*
+ * The request's "reason" (NULL when absent, null or empty unless required): a string of at
+ * most GRANT_MAX_REASON bytes with no NUL in it, the one rule for request, grant, exec,
+ * approve and deny. NULL or an error reply.
+ */
+static json_t *get_reason(json_t *req, bool required, const char **reason)
 {
-	json_t *jdur = json_object_get(req, "duration_s"), *jr = json_object_get(req, "reason");
+	json_t *jr = json_object_get(req, "reason");
 
-	if (!json_is_integer(jdur) || json_integer_value(jdur) < 1 ||
-	    json_integer_value(jdur) > JITD_MAX_DURATION_S)
-		return verbs_error("EINVAL", "'duration_s' must be an integer 1..%lld",
-				   (long long)JITD_MAX_DURATION_S);
+	if (required && !json_is_string(jr))
+		return verbs_error("EINVAL", "'reason' (a string of at most %d bytes) is required",
+				   GRANT_MAX_REASON);
 	if (jr && !json_is_null(jr) &&
 	    (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON ||
 	     strlen(json_string_value(jr)) != json_string_length(jr)))
 		return verbs_error("EINVAL", "'reason' must be a string of at most %d bytes",
 				   GRANT_MAX_REASON);
-	*dur = json_integer_value(jdur);
 	*reason = json_string_value(jr);
-	if (*reason && !**reason)
+	if (!required && *reason && !**reason)
 		*reason = NULL;
 	return NULL;
+}
+
+/* duration_s and reason of a request. NULL or an error reply. */
+static json_t *get_duration_reason(json_t *req, int64_t *dur, const char **reason)
+{
+	json_t *jdur = json_object_get(req, "duration_s");
+
+	if (!json_is_integer(jdur) || json_integer_value(jdur) < 1 ||
+	    json_integer_value(jdur) > JITD_MAX_DURATION_S)
+		return verbs_error("EINVAL", "'duration_s' must be an integer 1..%lld",
+				   (long long)JITD_MAX_DURATION_S);
+	*dur = json_integer_value(jdur);
+	return get_reason(req, false, reason);
 }
 
 /* The grant of request field "id", or NULL with *reply set. */
@@ -398,19 +413,18 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 
 static json_t *do_approve(struct verb_peer *c, json_t *req)
 {
-	json_t *jr = json_object_get(req, "reason"), *e = NULL;
+	json_t *e = NULL;
 	struct grant *g = get_grant(c, req, &e), before;
+	const char *reason;
 	char err[512];
 	int r;
 
 	if (!g)
 		return e;
-	if (jr && !json_is_null(jr) &&
-	    (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON))
-		return verbs_error("EINVAL", "'reason' must be a string of at most %d bytes",
-				   GRANT_MAX_REASON);
+	if ((e = get_reason(req, false, &reason)))
+		return e;
 	grant_mark(g, &before);
-	r = req_approve(g, c->uid, json_string_value(jr), util_now_ns(CLOCK_REALTIME), err,
+	r = req_approve(g, c->uid, reason, util_now_ns(CLOCK_REALTIME), err,
 			sizeof(err));
 	if (r < 0) {
 		grant_mark_drop(&before);
@@ -429,18 +443,18 @@ static json_t *do_approve(struct verb_peer *c, json_t *req)
 
 static json_t *do_deny(struct verb_peer *c, json_t *req)
 {
-	json_t *jr = json_object_get(req, "reason"), *e = NULL;
+	json_t *e = NULL;
 	struct grant *g = get_grant(c, req, &e), before;
+	const char *reason;
 	char err[512];
 	int r;
 
 	if (!g)
 		return e;
-	if (!json_is_string(jr) || json_string_length(jr) > GRANT_MAX_REASON)
-		return verbs_error("EINVAL", "'reason' (a string of at most %d bytes) is required",
-				   GRANT_MAX_REASON);
+	if ((e = get_reason(req, true, &reason)))
+		return e;
 	grant_mark(g, &before);
-	r = req_deny(g, c->uid, json_string_value(jr), util_now_ns(CLOCK_REALTIME), err,
+	r = req_deny(g, c->uid, reason, util_now_ns(CLOCK_REALTIME), err,
 		     sizeof(err));
 	if (r) {
 		grant_mark_drop(&before);
