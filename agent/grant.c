@@ -824,7 +824,7 @@ static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const
 {
 	*g = (struct grant){ .n_res = 1, .kind = GRANT_FLEET, .state = GRANT_ACTIVE,
 			     .has_uid = pg->has_uid, .uid = pg->uid, .created_ns = now,
-			     .starts_ns = pg->not_before_ns, .expires_ns = pg->not_after_ns };
+			     .starts_ns = pg->not_before_ns ?: now, .expires_ns = pg->not_after_ns };
 	snprintf(g->res[0], sizeof(g->res[0]), "%s", pg->resource);
 	if (pg->cgroup) {
 		char full[4096];

@@ -250,6 +250,36 @@ static void extension_stops_at_the_rules_maximum(void)
 	json_decref(r);
 }
 
+/* The store read back from its state file is the same store, with the same kernel image. */
+static void store_survives_a_reload(void)
+{
+	char *before, *after;
+	size_t img;
+	json_t *r;
+
+	fresh();
+	r = call(ADMIN, "{\"op\":\"grant\",\"resources\":[\"db\",\"psql\"],\"user\":\"daemon\","
+			"\"duration_s\":600,\"reason\":\"CHG-1\"}");
+	CHECK(ok(r), "grant refused");
+	json_decref(r);
+	r = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"db\",\"duration_s\":60,"
+			    "\"reason\":\"INC-3\"}");
+	json_decref(r);
+	before = host_store_text(&a);
+	img = host_img.n;
+	grant_store_free(&a.grants);
+	memset(&a.grants, 0, sizeof(a.grants));
+	host_img.n = 0;
+	CHECK_INT(grant_store_load(&a.grants, a.state_dir), 0);
+	CHECK_INT(grant_sync_all(&a), 0);
+	after = host_store_text(&a);
+	CHECK_STR(after, before);
+	CHECK_INT(host_img.n, img);
+	CHECK(key_for(REQUESTER, "psql", NULL), "the reloaded grant has no kernel key");
+	free(before);
+	free(after);
+}
+
 static void policy_apply_needs_an_admin_and_a_higher_serial(void)
 {
 	static const char newer[] = "{\"op\":\"policy_apply\",\"text\":\"{\\\"version\\\":1,"
@@ -307,6 +337,7 @@ int main(void)
 	RUN(denial_and_revocation_end_grants);
 	RUN(reasons_with_nul_are_refused_everywhere);
 	RUN(extension_stops_at_the_rules_maximum);
+	RUN(store_survives_a_reload);
 	RUN(policy_apply_needs_an_admin_and_a_higher_serial);
 	RUN(malformed_requests_get_errors);
 	host_agent_free(&a);
