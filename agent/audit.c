@@ -22,7 +22,7 @@
 #include "util.h"
 
 #define NAME_CACHE  256
-#define NAME_TTL_NS (60LL * 1000000000)
+#define NAME_TTL_NS (60 * NS_PER_S)
 #define SEEN_SLOTS  65536 /* first-use set for audit.allow = first */
 
 static struct {

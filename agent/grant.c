@@ -132,7 +132,7 @@ json_t *grant_to_json(const struct grant *g)
 	json_object_set_new(o, "duration_s", json_integer(g->duration_s));
 	if (g->state == GRANT_ACTIVE && g->expires_ns > now)
 		rem = (g->expires_ns - (g->starts_ns > now ? g->starts_ns : now) + 999999999) /
-		      1000000000;
+		      NS_PER_S;
 	json_object_set_new(o, "remaining_s", json_integer(rem));
 	if (g->ended_ns)
 		add_time(o, "ended", g->ended_ns);
@@ -671,9 +671,9 @@ int grant_activate(struct agent *a, struct grant *g, struct grant *before)
 
 	g->state = GRANT_ACTIVE;
 	g->starts_ns = now;
-	g->expires_ns = now + g->duration_s * 1000000000LL;
+	g->expires_ns = now + g->duration_s * NS_PER_S;
 	g->starts_boot = real_to_boot(g->starts_ns);
-	g->expires_boot = g->starts_boot + g->duration_s * 1000000000ULL;
+	g->expires_boot = g->starts_boot + g->duration_s * (uint64_t)NS_PER_S;
 	g->live = true;
 	return grant_commit(a, g, before);
 }
@@ -839,7 +839,7 @@ static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const
 		g->cgroup_id = st.st_ino;
 		g->cgroup = strdup(pg->cgroup);
 	}
-	g->duration_s = (g->expires_ns - (g->starts_ns > now ? g->starts_ns : now)) / 1000000000LL;
+	g->duration_s = (g->expires_ns - (g->starts_ns > now ? g->starts_ns : now)) / NS_PER_S;
 	g->reason = pg->reason ? strdup(pg->reason) : NULL;
 	g->fleet_key = strdup(key);
 	g->history = json_array();

@@ -306,7 +306,7 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 						     "2026-12-01T02:00:00Z");
 		if (start < now)
 			start = now;
-		if (start - now > JITD_MAX_DURATION_S * 1000000000LL)
+		if (start - now > JITD_MAX_DURATION_S * NS_PER_S)
 			return verbs_error("EINVAL", "'start' is more than 366 days ahead");
 	}
 	if (junit) {
@@ -335,7 +335,7 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 	}
 	g.created_ns = now;
 	g.starts_ns = start;
-	g.expires_ns = start + dur * 1000000000LL;
+	g.expires_ns = start + dur * NS_PER_S;
 	g.duration_s = dur;
 	g.by_uid = g.requester_uid = c->uid;
 	if ((e = take_reason(&g, reason)))
@@ -390,11 +390,11 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	req_history_add(&g, "requested", c->uid, reason, now);
 	if (rule->approvals) {
 		g.state = GRANT_PENDING;
-		g.expires_ns = now + a->pending_ttl_s * 1000000000LL;
+		g.expires_ns = now + a->pending_ttl_s * NS_PER_S;
 	} else {
 		g.state = GRANT_ACTIVE;
 		g.starts_ns = now;
-		g.expires_ns = now + dur * 1000000000LL;
+		g.expires_ns = now + dur * NS_PER_S;
 		req_history_add(&g, "granted", c->uid, "rule needs no approval", now);
 	}
 	r = grant_add(a, &g, err, sizeof(err));
@@ -512,7 +512,7 @@ static json_t *do_extend(struct verb_peer *c, json_t *req)
 	old_exp = g->expires_ns;
 	g->expires_ns = new_exp;
 	g->expires_boot += new_exp - old_exp;
-	g->duration_s = (g->expires_ns - g->starts_ns) / 1000000000LL;
+	g->duration_s = (g->expires_ns - g->starts_ns) / NS_PER_S;
 	snprintf(err, sizeof(err), "until %s", util_format_time(new_exp, when, sizeof(when)));
 	req_history_add(g, "extended", by, err, util_now_ns(CLOCK_REALTIME));
 	r = grant_commit(c->a, g, &before);
@@ -645,7 +645,7 @@ static json_t *do_exec(struct verb_peer *c, json_t *req)
 	g.has_uid = true;
 	g.uid = g.requester_uid = g.by_uid = c->uid;
 	g.created_ns = g.starts_ns = now;
-	g.expires_ns = now + dur * 1000000000LL;
+	g.expires_ns = now + dur * NS_PER_S;
 	g.duration_s = dur;
 	g.max_duration_s = rule ? rule->max_duration_s : 0;
 	if ((e = take_reason(&g, reason)))

@@ -619,7 +619,7 @@ static void ab_time_dt(struct abuf *b, int64_t ns)
 {
 	static int64_t cached_s = -1;
 	static char cached[24];
-	int64_t s = ns / 1000000000, ms = (ns / 1000000) % 1000;
+	int64_t s = ns / NS_PER_S, ms = (ns / 1000000) % 1000;
 	char tail[6] = {'.', '0' + ms / 100, '0' + ms / 10 % 10, '0' + ms % 10, 'Z', '"'};
 
 	if (s != cached_s) {

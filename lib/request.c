@@ -17,7 +17,6 @@
 #include "request.h"
 #include "util.h"
 
-#define NS_PER_S   1000000000LL
 #define MAX_GROUPS 1024
 
 /* Does principal ("user:NAME" or "group:NAME") name uid (its primary or any group)? */

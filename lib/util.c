@@ -14,7 +14,6 @@
 
 #include "util.h"
 
-#define NS_PER_S 1000000000LL
 
 static bool is_space(char c)
 {

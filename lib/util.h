@@ -16,6 +16,7 @@
 #define JITD_CTL_MAX_ADMIN_LINE (16u << 20)
 #define JITD_CTL_MAX_REPLY (64u << 20) /* longest reply line: a list of many grants */
 #define JITD_MAX_DURATION_S (366LL * 24 * 3600)
+#define NS_PER_S 1000000000LL /* nanoseconds per second, the one spelling of it */
 
 /* Parse "90s", "15m", "1h30m", "2d", "1h 30m" into seconds (> 0, <= JITD_MAX_DURATION_S).
  * A bare number is seconds. Returns 0 or -EINVAL / -ERANGE. */
@@ -36,8 +37,8 @@ int util_parse_time(const char *s, int64_t *out_ns);
 int64_t util_now_ns(clockid_t clk);
 
 /* The times jitd accepts from policies and its state file: 2000-01-01 to 2200-01-01 UTC. */
-#define JITD_TIME_MIN_NS (946684800LL * 1000000000LL)
-#define JITD_TIME_MAX_NS (7258118400LL * 1000000000LL)
+#define JITD_TIME_MIN_NS (946684800LL * NS_PER_S)
+#define JITD_TIME_MAX_NS (7258118400LL * NS_PER_S)
 
 /* Is ns (CLOCK_REALTIME) within [JITD_TIME_MIN_NS, JITD_TIME_MAX_NS)? */
 bool util_time_sane(int64_t ns);
