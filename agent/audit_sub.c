@@ -12,7 +12,6 @@
 
 #include "core.h"
 #include "audit_sub.h"
-#include "ctl.h"
 #include "log.h"
 #include "audit_log.h"
 #include "util.h"
@@ -27,6 +26,9 @@ struct sub {
 	char filter[32];
 	sd_event_source *defer;
 };
+
+/* the transport's push (ctl_push), given at init: this module never calls ctl.c */
+static int (*push)(void *client, const char *buf, size_t len, bool close_after);
 
 static struct sub subs[MAX_SUBS];
 
@@ -49,7 +51,7 @@ static void on_record(const char *line, size_t len, const struct audit_summary *
 {
 	for (int i = 0; i < MAX_SUBS; i++)
 		if (subs[i].client && subs[i].live && matches(&subs[i], sum))
-			ctl_push(subs[i].client, line, len, false);
+			push(subs[i].client, line, len, false);
 }
 
 /* Send the history of the current file, then go live (or close). */
@@ -73,7 +75,7 @@ static int on_start(sd_event_source *src, void *userdata)
 				json_decref(rec);
 				break;
 			}
-			ctl_push(s->client, line, n, false);
+			push(s->client, line, n, false);
 			sent += n;
 		}
 		json_decref(rec);
@@ -84,12 +86,13 @@ static int on_start(sd_event_source *src, void *userdata)
 	if (s->follow)
 		s->live = true;
 	else
-		ctl_push(s->client, "", 0, true);
+		push(s->client, "", 0, true);
 	return 0;
 }
 
-void audit_sub_init(void)
+void audit_sub_init(int (*push_fn)(void *client, const char *buf, size_t len, bool close_after))
 {
+	push = push_fn;
 	audit_log_set_hook(on_record);
 }
 

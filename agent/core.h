@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 #include <jansson.h>
 
+#include "audit_fmt.h"
 #include "grant.h"
 #include "jitd_abi.h"
 #include "policy.h"
@@ -57,12 +58,14 @@ struct agent_ops {
 	json_t *(*audit_subscribe)(struct agent *a, void *client, json_t *req);
 };
 
+struct ring_buffer;
+
 struct agent {
 	struct agent_ops ops;
 	sd_event *event;
 	struct kern *kern;
 	struct policy *policy;
-	char *policy_path;
+	const char *policy_path;
 	struct grant_store grants;
 	const char *state_dir;
 	const char *socket_path;
@@ -72,9 +75,30 @@ struct agent {
 	sd_event_source *expiry_timer;
 	bool use_systemd; /* jitd exec: transient scopes over D-Bus (systemd is PID 1) */
 	int64_t pending_ttl_s; /* a pending request expires after this (--pending-ttl) */
+	/* the core's own (core.c) */
+	struct ring_buffer *ringbuf;
+	uint64_t drops_seen;	  /* kernel ring-buffer losses reported so far */
+	int64_t drops_checked_ns; /* when they were last looked at */
+	sd_event_source *policy_debounce;
+	bool policy_touched; /* a policy file changed (inotify, before the debounce) */
 };
 
-/* main.c: the core. */
+/* What jitd's arguments say (main.c). */
+struct agent_config {
+	const char *policy_path, *socket_path, *state_dir, *audit_path, *cgroup_root;
+	int64_t pending_ttl_s;
+	enum audit_format audit_fmt;
+	bool journal, check_only, reload_programs;
+};
+
+/* Arm the one expiry timer at the earliest active grant's boot-clock expiry. */
 void agent_rearm_expiry(struct agent *a);
+/* Everything up to READY=1 (with --check-policy: the policy parsed). 0, or -1 when the
+ * reason was said on stderr. */
+int agent_start(struct agent *a, const struct agent_config *cfg);
+/* The loop until SIGTERM, then the orderly stop (enforcement stays pinned). Exit status. */
+int agent_run(struct agent *a);
+/* `jitd --unload`. Exit status. */
+int agent_unload(const char *state_dir);
 
 #endif

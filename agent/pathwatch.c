@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "inotify.h"
 #include "pathwatch.h"
 #include "log.h"
 
@@ -92,10 +93,7 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-
-	while (read(fd, buf, sizeof(buf)) > 0)
-		; /* what changed does not matter: everything is re-resolved */
+	inotify_drain(fd, NULL, NULL); /* what changed does not matter: all is re-resolved */
 	pathwatch_kick(userdata);
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include <systemd/sd-bus.h>
 
 #include "core.h"
+#include "inotify.h"
 #include "scope.h"
 #include "audit.h"
 #include "log.h"
@@ -108,25 +109,30 @@ static bool is_parent_wd(int wd)
 	return false;
 }
 
+struct scope_events {
+	struct agent *a;
+	bool created;
+};
+
+static void on_scope_event(const struct inotify_event *ev, void *ud)
+{
+	struct scope_events *se = ud;
+
+	if ((ev->mask & IN_CREATE) && is_parent_wd(ev->wd))
+		se->created = true;
+	for (size_t i = 0; i < n_watches; i++)
+		if (watches[i].wd == ev->wd) {
+			watch_check(se->a, &watches[i]);
+			break;
+		}
+}
+
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n = read(fd, buf, sizeof(buf));
-	bool created = false;
+	struct scope_events se = { .a = userdata };
 
-	for (char *p = buf; n > 0 && p < buf + n;) {
-		struct inotify_event *ev = (struct inotify_event *)p;
-
-		if ((ev->mask & IN_CREATE) && is_parent_wd(ev->wd))
-			created = true;
-		for (size_t i = 0; i < n_watches; i++)
-			if (watches[i].wd == ev->wd) {
-				watch_check(userdata, &watches[i]);
-				break;
-			}
-		p += sizeof(*ev) + ev->len;
-	}
-	if (created)
+	inotify_drain(fd, on_scope_event, &se);
+	if (se.created)
 		grant_rebind_cgroups(userdata);
 	return 0;
 }

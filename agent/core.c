@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The agent core: owns the sd-event loop, the ring buffer, the expiry timer, the signals,
+ * the watchdog and the policy-file watch; wires struct agent_ops for the modules below
+ * (grant.c, apply.c, verbs.c), which never call up (docs/architecture.md). main.c only
+ * reads the arguments and runs agent_start() and agent_run().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
+
+#include "apply.h"
+#include "audit.h"
+#include "audit_sub.h"
+#include "core.h"
+#include "ctl.h"
+#include "grant.h"
+#include "inotify.h"
+#include "kern.h"
+#include "log.h"
+#include "pathwatch.h"
+#include "scope.h"
+#include "util.h"
+
+#define DROPS_CHECK_USEC (1000000ULL)
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	const struct jitd_event *e = data;
+	struct agent *a = ctx;
+
+	if (len < sizeof(struct jitd_event))
+		return 0;
+	audit_decision(a, e, kern_path_of(a->kern, e->dev, e->ino));
+	return 0;
+}
+
+static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct agent *a = userdata;
+
+	ring_buffer__consume(a->ringbuf);
+	return 0;
+}
+
+static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct agent *a = userdata;
+
+	grant_expire_due(a);
+	agent_rearm_expiry(a);
+	return 0;
+}
+
+/* Arm the one expiry timer at the earliest active grant's boot-clock expiry. */
+void agent_rearm_expiry(struct agent *a)
+{
+	int64_t next = grant_next_expiry_boot(a);
+
+	if (!a->expiry_timer)
+		return;
+	if (next < 0) {
+		sd_event_source_set_enabled(a->expiry_timer, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time(a->expiry_timer, next / 1000);
+	sd_event_source_set_enabled(a->expiry_timer, SD_EVENT_ONESHOT);
+}
+
+/* Every second: kernel ring-buffer losses become audit records; the audit file is synced. */
+static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct agent *a = userdata;
+	uint64_t allow, deny, drops;
+
+	int64_t now = util_now_ns(CLOCK_REALTIME);
+	char t0[40], t1[40];
+
+	if (!kern_counters(a->kern, &allow, &deny, &drops) && drops > a->drops_seen) {
+		ring_buffer__consume(a->ringbuf); /* what did fit comes first */
+		audit_agent_event("records_dropped",
+				  json_pack("{s:s,s:I,s:I,s:{s:s,s:s}}", "source",
+					    "kernel ring buffer", "count",
+					    (json_int_t)(drops - a->drops_seen), "total", (json_int_t)drops,
+					    "window", "start",
+					    util_format_time(a->drops_checked_ns ?: a->started_ns, t0,
+							     sizeof(t0)),
+					    "end", util_format_time(now, t1, sizeof(t1))));
+		a->drops_seen = drops;
+		kern_drops_reported(a->kern, NULL, &a->drops_seen);
+	}
+	a->drops_checked_ns = now;
+	audit_sync(); /* the decisions of the last second */
+	sd_event_source_set_time_relative(s, DROPS_CHECK_USEC);
+	return 0;
+}
+
+/* The policy directory (or file) changed: reload after a short quiet period. */
+static int on_policy_debounce(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	apply_reload(userdata);
+	return 0;
+}
+
+/* Is ev about a policy file: the file itself, or *.json in the policy directory? */
+static void on_policy_event(const struct inotify_event *ev, void *ud)
+{
+	struct agent *a = ud;
+	const char *base = strrchr(a->policy_path, '/');
+	size_t len = ev->len ? strlen(ev->name) : 0;
+	struct stat st;
+
+	base = base ? base + 1 : a->policy_path;
+	if (!stat(a->policy_path, &st) && S_ISDIR(st.st_mode))
+		a->policy_touched |= len > 5 && ev->name[0] != '.' &&
+				     !strcmp(ev->name + len - 5, ".json");
+	else
+		a->policy_touched |= len && !strcmp(ev->name, base);
+}
+
+static int on_policy_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct agent *a = userdata;
+
+	a->policy_touched = false;
+	inotify_drain(fd, on_policy_event, a);
+	if (a->policy_touched) {
+		sd_event_source_set_time_relative(a->policy_debounce, 300000);
+		sd_event_source_set_enabled(a->policy_debounce, SD_EVENT_ONESHOT);
+	}
+	return 0;
+}
+
+/* Watch the policy directory (or the file's directory) for new, changed, removed files. */
+static int watch_policy(struct agent *a)
+{
+	char dir[4096];
+	struct stat st;
+	int fd, r;
+
+	snprintf(dir, sizeof(dir), "%s", a->policy_path);
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		char *slash = strrchr(dir, '/');
+
+		if (slash == dir)
+			dir[1] = 0;
+		else if (slash)
+			*slash = 0;
+		else
+			snprintf(dir, sizeof(dir), ".");
+	}
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (inotify_add_watch(fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE) <
+	    0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = sd_event_add_io(a->event, NULL, fd, EPOLLIN, on_policy_inotify, a);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	r = sd_event_add_time(a->event, &a->policy_debounce, CLOCK_MONOTONIC, UINT64_MAX, 0,
+			      on_policy_debounce, a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_description(a->policy_debounce, "policy-reload");
+	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	audit_reopen();
+	apply_reload(userdata);
+	return 0;
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/*
+ * One jitd per state directory: an exclusive lock on STATE_DIR/jitd.lock (our pid written
+ * in it), held by the open fd for the life of the process. A second jitd would take the
+ * socket over and leave the first unreachable. create false (--unload): only look, and a
+ * missing lock file means no jitd. Returns the fd (or 0 when not created), -EBUSY when
+ * another jitd holds it (said on stderr), or negative errno.
+ */
+static int lock_state_dir(const char *dir, bool create)
+{
+	char path[4096], pid[32] = "?";
+	int fd, r;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/jitd.lock", dir);
+	fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return !create && errno == ENOENT ? 0 : -errno;
+	if (!flock(fd, LOCK_EX | LOCK_NB)) {
+		if (create && (ftruncate(fd, 0) || dprintf(fd, "%d\n", (int)getpid()) < 0))
+			log_warn("cannot write our pid into %s: %s", path, strerror(errno));
+		if (!create)
+			close(fd);
+		return create ? fd : 0;
+	}
+	r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+	if (r == -EBUSY) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 1] = 0;
+		pid[strcspn(pid, "\n")] = 0;
+		fprintf(stderr, "jitd: another jitd (pid %s) is running with state dir %s; "
+				"stop it first\n", pid, dir);
+	}
+	close(fd);
+	return r;
+}
+
+static int make_dirs(const char *path, mode_t mode)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * jitd's own subject must be exempt: its BPF objects and pins are guarded from every
+ * subject that is not (bpf/jitd.bpf.c), so a jitd that is not could not adopt or replace
+ * them when restarted. Said once at start, loudly; enforcement itself is unaffected.
+ */
+static void warn_if_not_exempt(const struct policy *p)
+{
+	char buf[4096] = "";
+	unsigned long loginuid = (uid_t)-1;
+	FILE *f = fopen("/proc/self/loginuid", "re");
+	uid_t subj;
+
+	if (f) {
+		if (fscanf(f, "%lu", &loginuid) != 1)
+			loginuid = (uid_t)-1;
+		fclose(f);
+	}
+	subj = loginuid != (uid_t)-1 ? (uid_t)loginuid : getuid();
+	if (policy_exempts_uid(p, subj))
+		return;
+	f = fopen("/proc/self/cgroup", "re");
+	if (f) {
+		while (fgets(buf, sizeof(buf), f) && strncmp(buf, "0::", 3))
+			;
+		fclose(f);
+		buf[strcspn(buf, "\n")] = 0;
+		if (strncmp(buf, "0::", 3))
+			buf[0] = 0; /* no cgroup v2 line */
+	}
+	if (buf[0] && policy_exempts_cgroup(p, buf + 3))
+		return;
+	log_warn("jitd's own subject (uid %u, cgroup %s) is not exempt in the policy: a restart "
+		 "could not adopt or replace its guarded BPF objects; exempt uid %u or that cgroup",
+		 subj, buf[0] ? buf + 3 : "unknown", subj);
+}
+
+static int setup_loop(struct agent *a)
+{
+	sd_event_source *src;
+	int r;
+
+	r = sd_event_default(&a->event);
+	if (r < 0)
+		return r;
+	sigset_t ss;
+
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = sd_event_add_signal(a->event, NULL, SIGTERM, on_sigterm, a)) < 0 ||
+	    (r = sd_event_add_signal(a->event, NULL, SIGINT, on_sigterm, a)) < 0 ||
+	    (r = sd_event_add_signal(a->event, NULL, SIGHUP, on_sighup, a)) < 0)
+		return r;
+	a->ringbuf = ring_buffer__new(kern_ringbuf_fd(a->kern), handle_event, a, NULL);
+	if (!a->ringbuf)
+		return -errno;
+	r = sd_event_add_io(a->event, &src, ring_buffer__epoll_fd(a->ringbuf), EPOLLIN, on_ringbuf, a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_description(src, "ringbuf");
+	r = sd_event_add_time(a->event, &a->expiry_timer, CLOCK_BOOTTIME, UINT64_MAX, 0, on_expiry,
+			      a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_description(a->expiry_timer, "grant-expiry");
+	r = sd_event_add_time_relative(a->event, &src, CLOCK_MONOTONIC, DROPS_CHECK_USEC, 0,
+				       on_drops_check, a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_enabled(src, SD_EVENT_ON);
+	sd_event_source_set_description(src, "drops-check");
+	return sd_event_set_watchdog(a->event, true);
+}
+
+/* The core's side of struct agent_ops: what grant.c, apply.c and verbs.c reach through it. */
+static int op_put_grant(struct agent *a, const struct jitd_grant_key *key,
+			const struct jitd_grant_val *val)
+{
+	return kern_put_grant(a->kern, key, val);
+}
+
+static int op_del_grant(struct agent *a, const struct jitd_grant_key *key)
+{
+	return kern_del_grant(a->kern, key);
+}
+
+static int op_prune_grants(struct agent *a, bool (*keep)(const struct jitd_grant_key *, void *),
+			   void *arg)
+{
+	return kern_prune_grants(a->kern, keep, arg);
+}
+
+static int op_set_granted_cgroups(struct agent *a, const uint64_t *ids, size_t n)
+{
+	return kern_set_granted_cgroups(a->kern, ids, n);
+}
+
+static int op_sync_policy(struct agent *a, const struct policy *p)
+{
+	return kern_sync_policy(a->kern, p, a->cgroup_root);
+}
+
+static void op_policy_changed(struct agent *a)
+{
+	pathwatch_update(a);
+}
+
+static void op_status(struct agent *a, json_t *r)
+{
+	uint64_t allow = 0, deny = 0, drops = 0;
+	char lsm[256] = "";
+
+	kern_lsm_active(lsm, sizeof(lsm));
+	kern_counters(a->kern, &allow, &deny, &drops);
+	json_object_set_new(r, "enforcing", json_boolean(kern_enforcing(a->kern) && a->selftest_ok));
+	json_object_set_new(r, "pid", json_integer(getpid()));
+	json_object_set_new(r, "lsm", json_string(lsm));
+	json_object_set_new(r, "programs", kern_programs_json(a->kern));
+	json_object_set_new(r, "kernel", kern_features_json(a->kern));
+	json_object_set_new(r, "counters", json_pack("{s:I,s:I,s:I}", "allow", (json_int_t)allow,
+						     "deny", (json_int_t)deny, "drops",
+						     (json_int_t)drops));
+	json_object_set_new(r, "selftest", json_string(a->selftest_ok ? "passed" : "failed"));
+}
+
+static const struct agent_ops core_ops = {
+	.put_grant = op_put_grant,
+	.del_grant = op_del_grant,
+	.prune_grants = op_prune_grants,
+	.set_granted_cgroups = op_set_granted_cgroups,
+	.sync_policy = op_sync_policy,
+	.grants_changed = agent_rearm_expiry,
+	.policy_changed = op_policy_changed,
+	.grant_ended = scope_release,
+	.grant_follow = scope_follow,
+	.scope_create = scope_create,
+	.scope_watch = scope_watch,
+	.scope_kill = scope_kill,
+	.unit_cgroup = scope_unit_cgroup,
+	.status = op_status,
+	.audit_subscribe = audit_sub_request,
+};
+
+/* --unload: remove enforcement, unless a jitd runs (it would keep writing maps that are
+ * gone). Exit status. */
+int agent_unload(const char *state_dir)
+{
+	int r = lock_state_dir(state_dir, false);
+
+	if (r < 0) {
+		if (r != -EBUSY)
+			log_err("cannot check %s/jitd.lock: %s", state_dir, strerror(-r));
+		return 1;
+	}
+	r = kern_unload();
+	if (r) {
+		log_err("unload incomplete: %s", strerror(-r));
+		return 1;
+	}
+	log_info("enforcement removed: %s unpinned", JITD_PIN_DIR);
+	return 0;
+}
+
+/* The state directory (locked: one jitd per state directory), the audit file, the policy
+ * applied last and the grants. 0, or -1 when said on stderr. */
+static int start_files(struct agent *a, const struct agent_config *cfg)
+{
+	const char *audit_path = cfg->audit_path;
+	int r;
+
+	if ((r = make_dirs(a->state_dir, 0700)) < 0) {
+		log_err("cannot create state directory %s: %s", a->state_dir, strerror(-r));
+		return -1;
+	}
+	/* before the kernel, the state file or the socket is touched; kept open until exit */
+	r = lock_state_dir(a->state_dir, true);
+	if (r < 0) {
+		if (r != -EBUSY)
+			log_err("cannot lock %s/jitd.lock: %s", a->state_dir, strerror(-r));
+		return -1;
+	}
+	if (strcmp(audit_path, "-") && strrchr(audit_path, '/')) {
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(audit_path, '/') - audit_path),
+			 audit_path);
+		if (*dir)
+			make_dirs(dir, 0750);
+	}
+	audit_configure(cfg->audit_fmt, cfg->journal, a->state_dir);
+	if (audit_open(audit_path)) {
+		log_err("cannot open audit file %s: %s", audit_path, strerror(errno));
+		return -1;
+	}
+	apply_load_applied(a);
+	a->use_systemd = sd_booted() > 0;
+	if (grant_store_load(&a->grants, a->state_dir)) {
+		log_err("cannot load grants from %s; refusing to start with a partial view",
+			a->state_dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* The programs loaded or adopted, the maps filled from the policy and the grants, the
+ * self-test passed. 0, or -1 when said on stderr. */
+static int start_kernel(struct agent *a, const struct agent_config *cfg)
+{
+	int r;
+
+	warn_if_not_exempt(a->policy);
+	if (kern_open(&a->kern, cfg->reload_programs))
+		return -1;
+	r = kern_set_self(a->kern, a->policy_path, a->state_dir,
+			  strcmp(cfg->audit_path, "-") ? cfg->audit_path : NULL);
+	if (!r)
+		r = kern_sync_policy(a->kern, a->policy, a->cgroup_root);
+	if (!r) {
+		grant_expire_due(a);
+		r = grant_sync_all(a);
+	}
+	if (!r)
+		r = grant_apply_fleet(a);
+	if (r) {
+		log_err("cannot fill the kernel maps: %s", strerror(-r));
+		return -1;
+	}
+	kern_drops_reported(a->kern, &a->drops_seen, NULL); /* what earlier agents reported */
+	r = setup_loop(a);
+	if (r < 0) {
+		log_err("cannot set up the event loop: %s", strerror(-r));
+		return -1;
+	}
+	ring_buffer__consume(a->ringbuf); /* decisions made while no agent ran: room for the test's */
+	r = kern_selftest(a->kern, a->state_dir);
+	a->selftest_ok = r == 0;
+	ring_buffer__consume(a->ringbuf); /* the self-test's own record */
+	audit_agent_event("selftest", json_pack("{s:s}", "result", r ? "failed" : "passed"));
+	if (r) {
+		log_err("enforcement self-test failed (%s): a protected open was not denied",
+			strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/* The control socket, the watches and the expiry timer: serving from here on. */
+static int start_serving(struct agent *a)
+{
+	int r;
+
+	audit_sub_init(ctl_push);
+	r = ctl_start(a);
+	if (r < 0) {
+		log_err("cannot listen on %s: %s", a->socket_path, strerror(-r));
+		return -1;
+	}
+	r = scope_start(a);
+	if (r)
+		log_warn("cannot watch the jitd exec cgroups: %s", strerror(-r));
+	r = watch_policy(a);
+	if (r)
+		log_warn("cannot watch %s for changes (SIGHUP still reloads): %s", a->policy_path,
+			 strerror(-r));
+	agent_rearm_expiry(a);
+	/* Paths may have changed between the first sync and the watches: resync once. */
+	if (pathwatch_update(a) < 0)
+		log_warn("cannot watch policy paths: replaced files stay unprotected until SIGHUP");
+	pathwatch_kick(a);
+	return 0;
+}
+
+int agent_start(struct agent *a, const struct agent_config *cfg)
+{
+	char err[1024], lsm[256] = "";
+	int r;
+
+	*a = (struct agent){ .ops = core_ops, .policy_path = cfg->policy_path,
+			     .socket_path = cfg->socket_path, .state_dir = cfg->state_dir,
+			     .cgroup_root = cfg->cgroup_root, .pending_ttl_s = cfg->pending_ttl_s };
+	if (policy_load(a->policy_path, &a->policy, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (cfg->check_only)
+		return 0;
+	r = kern_lsm_active(lsm, sizeof(lsm));
+	if (r <= 0) {
+		log_err("BPF LSM is not active (%s): boot the kernel with 'lsm=' listing bpf, e.g. "
+			"lsm=lockdown,capability,landlock,yama,apparmor,bpf",
+			r < 0 ? "cannot read /sys/kernel/security/lsm" : lsm);
+		return -1;
+	}
+	a->started_ns = util_now_ns(CLOCK_REALTIME);
+	if (start_files(a, cfg) || start_kernel(a, cfg) || start_serving(a))
+		return -1;
+	audit_agent_event("started", json_pack("{s:i,s:I,s:s}", "pid", getpid(), "policy_serial",
+					       (json_int_t)a->policy->serial, "lsm", lsm));
+	log_info("enforcing: policy %s serial %lld, %zu resources, %zu active grants",
+		 a->policy_path, (long long)a->policy->serial, a->policy->n_resources,
+		 grant_count_active(&a->grants));
+	sd_notify(0, "READY=1\nSTATUS=enforcing");
+	return 0;
+}
+
+int agent_run(struct agent *a)
+{
+	int r = sd_event_loop(a->event);
+
+	sd_notify(0, "STOPPING=1");
+	ctl_stop();
+	ring_buffer__consume(a->ringbuf);
+	audit_agent_event("stopped", json_pack("{s:s}", "enforcement", "kept (pinned)"));
+	ring_buffer__free(a->ringbuf);
+	kern_close(a->kern);
+	audit_close();
+	grant_store_free(&a->grants);
+	policy_free(a->policy);
+	sd_event_unref(a->event);
+	return r < 0 ? 1 : 0;
+}
