@@ -81,6 +81,18 @@ static void watch_drop(struct watch *w)
 	*w = watches[--n_watches];
 }
 
+/*
+ * Exec grant g's process tree is gone: end g, and write its expired record (every way an
+ * exec grant ends writes one) once the end is on disk; why says how jitd knows.
+ */
+static void tree_ended(struct agent *a, struct grant *g, const char *why)
+{
+	grant_end(a, g, GRANT_EXPIRED, "process_tree_exited", g->requester_uid, NULL);
+	if (g->state == GRANT_EXPIRED)
+		audit_agent_event("expired",
+				  json_pack("{s:o,s:s}", "grant", grant_to_json(g), "why", why));
+}
+
 /* Look at one watched cgroup: end its grant when empty, remove it once ended and empty. */
 static void watch_check(struct agent *a, struct watch *w)
 {
@@ -92,9 +104,7 @@ static void watch_check(struct agent *a, struct watch *w)
 	g = grant_find(&a->grants, w->grant_id);
 	if (g && g->state == GRANT_ACTIVE) {
 		w->ended = true; /* before grant_end, which calls scope_release */
-		grant_end(a, g, GRANT_EXPIRED, "process_tree_exited", g->requester_uid, NULL);
-		audit_agent_event("expired", json_pack("{s:o,s:s}", "grant", grant_to_json(g),
-						       "why", "process tree exited"));
+		tree_ended(a, g, "process tree exited");
 	}
 	if (!a->use_systemd && rmdir(w->dir) && errno != ENOENT && errno != EBUSY)
 		log_warn("cannot remove %s: %s", w->dir, strerror(errno));
@@ -169,9 +179,21 @@ int scope_watch(struct agent *a, struct grant *g)
 		return -ENOSPC;
 	wd = inotify_add_watch(ino_fd, ev, IN_MODIFY);
 	if (wd < 0) {
+		const char *why = "cgroup gone (process tree ended while jitd was not running, "
+				  "or a reboot)";
+		char buf[128];
+
 		r = -errno;
-		/* the cgroup is gone (a reboot): so is the process tree */
-		grant_end(a, g, GRANT_EXPIRED, "process_tree_exited", g->requester_uid, NULL);
+		/*
+		 * The cgroup is gone (a reboot, or removed while jitd was down): so is the
+		 * process tree. Any other error: jitd could not tell when the tree ends, so
+		 * the grant ends now.
+		 */
+		if (r != -ENOENT) {
+			snprintf(buf, sizeof(buf), "cannot watch its cgroup: %s", strerror(-r));
+			why = buf;
+		}
+		tree_ended(a, g, why);
 		return r == -ENOENT ? 0 : r;
 	}
 	w = &watches[n_watches++];

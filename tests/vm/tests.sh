@@ -318,6 +318,57 @@ else
 	fail jitd-restart-dependent-tests "not run: jitd did not restart"
 fi
 
+# ------------------------------------------------------------------ exec grant, its cgroup gone
+
+# An exec grant whose process tree ended and whose cgroup was removed while jitd was down
+# (as after a reboot): the next jitd ends it at start-up and writes its expired record, as
+# it does for a tree that exits while it runs (issue 10).
+
+# gx_state: the state of grant $GX in `jitctl list --all --json` (its "id" comes first).
+gx_state() {
+	jitctl list --all --json 2>/dev/null | awk -v id="$GX" '
+		/"id": / { i = $2; gsub(/[^0-9]/, "", i) }
+		/"state": / && i == id { s = $2; gsub(/[",]/, "", s); print s; exit }'
+}
+gx_is_expired() {
+	[ "$(gx_state)" = expired ]
+}
+# gx_expired: the expired records of grant $GX in the audit file.
+gx_expired() {
+	grep -E "$(jkey event)\"expired\"" "$AUDIT" | grep -E "$(jkey correlation_uid)\"$GX\""
+}
+
+rm -f /tmp/gone-exec.out
+jitctl exec vault --for 600s -- sh -c 'sleep 600 & sleep 600' >/tmp/gone-exec.out 2>&1 &
+GONE_PID=$!
+wait_for 10 grep -q '^exec [0-9]*:' /tmp/gone-exec.out
+GX=$(sed -n 's/^exec \([0-9]*\):.*/\1/p' /tmp/gone-exec.out | head -n 1)
+GX_CG=/sys/fs/cgroup/jitd.exec/${GX:-none}
+if [ -n "$GX" ] && [ -d "$GX_CG" ] && [ -n "$JITD_PID" ]; then
+	pass exec-gone-grant-made
+	sleep 0.5 # sh has started its sleeps
+	kill9_jitd
+	for pid in $(cat "$GX_CG/cgroup.procs"); do
+		kill -9 "$pid"
+	done
+	wait "$GONE_PID" 2>/dev/null
+	wait_for 10 rmdir "$GX_CG"
+	check exec-gone-cgroup-removed-while-jitd-down \
+		"$GX_CG still there: $(cat "$GX_CG/cgroup.procs" 2>&1 | tr '\n' ' ')" test ! -d "$GX_CG"
+	if start_jitd jitd-restart-with-exec-cgroup-gone; then
+		check exec-gone-cgroup-grant-expired-at-start "grant $GX: $(gx_state)" \
+			wait_for 5 gx_is_expired
+		check exec-gone-cgroup-expired-audited "no expired record for grant $GX in $AUDIT" \
+			wait_for 5 gx_expired
+		check exec-gone-cgroup-expired-record-says-cgroup-gone \
+			"got: $(gx_expired | grep -oE "$(jkey why)\"[^\"]*\"")" \
+			contains "$(gx_expired)" "$(jkey why)\"cgroup gone"
+	fi
+else
+	fail exec-gone-grant-made "jitctl exec said: $(cat /tmp/gone-exec.out)"
+	kill -9 "$GONE_PID" 2>/dev/null
+fi
+
 # ------------------------------------------------------------------ bypasses (no grant)
 
 expect bypass-symlink-to-secret-denied EPERM $P as 1001 $P symlink-open /srv/secret.txt /tmp/b-sym
