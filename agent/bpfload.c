@@ -227,52 +227,122 @@ static int adopt(struct kern *k)
 
 /* Load programs (reusing pinned maps), attach, and pin the links replacing any
  * previous instance's pins: the old links stay attached until the new ones are. */
-int kern_open(struct kern **out, bool reload)
+/* Open the skeleton with the hooks this kernel has and the maps' pin paths. 0 or -errno. */
+static int open_skel(struct kern *k)
 {
-	struct kern *k = calloc(1, sizeof(*k));
 	struct btf *vmlinux;
-	struct bpf_program *prog;
 	struct bpf_map *map;
 	char path[256];
 	int err;
 
-	if (!k)
-		return -ENOMEM;
-	libbpf_set_print(libbpf_log);
 	if (mkdir(JITD_PIN_DIR, 0700) && errno != EEXIST) {
 		err = -errno;
 		log_err("cannot create %s: %s (is bpffs mounted on /sys/fs/bpf?)", JITD_PIN_DIR,
 			strerror(errno));
-		goto fail;
+		return err;
 	}
 	k->hooks = json_object();
 	k->skel = jitd_bpf__open();
 	if (!k->skel || !k->hooks) {
 		err = -errno ? -errno : -ENOMEM;
 		log_err("cannot open BPF object: %s", strerror(-err));
-		goto fail;
+		return err;
 	}
 	/* The kernel's BTF, parsed once (slow): which hooks, and how the subject is read
 	 * (status must not parse it each time) */
 	vmlinux = lsm_hooks_kernel_btf();
-	if (!vmlinux) {
-		err = -ENOENT;
-		goto fail;
-	}
+	if (!vmlinux)
+		return -ENOENT;
 	k->task_btf = kernel_has_task_btf(vmlinux);
 	err = lsm_hooks_choose_btf(k->skel->obj, vmlinux, k->hooks);
 	btf__free(vmlinux);
 	if (err) {
 		log_err("refusing to start: a hook would go unenforced on this kernel");
-		goto fail;
+		return err;
 	}
 	bpf_object__for_each_map(map, k->skel->obj)
 	{
 		pin_path(path, sizeof(path), bpf_map__name(map));
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
-			goto fail;
+			return err;
 	}
+	return 0;
+}
+
+/* Attach every loaded program (the old links still hold until the pins are swapped). */
+static int attach_all(struct kern *k)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, k->skel->obj)
+	{
+		struct bpf_link *link;
+		const char *name = bpf_program__name(prog);
+		int err;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			log_err("cannot attach %s: %s", name, strerror(errno));
+			return err;
+		}
+		if (k->n_links == sizeof(k->links) / sizeof(k->links[0])) {
+			bpf_link__destroy(link);
+			return -E2BIG;
+		}
+		if (obj_id(bpf_program__fd(prog), &k->prog_ids[k->n_links])) {
+			err = -errno;
+			bpf_link__destroy(link);
+			return err;
+		}
+		k->links[k->n_links] = link;
+		k->link_names[k->n_links++] = name;
+	}
+	return 0;
+}
+
+/* Swap the link pins for the new links, then record the build: only a complete set of
+ * pins may be adopted by the next start. */
+static int pin_links(struct kern *k)
+{
+	struct jitd_build b;
+	char path[256];
+	__u32 zero = 0;
+	int err;
+
+	for (size_t i = 0; i < k->n_links; i++) {
+		snprintf(path, sizeof(path), "%s/link_%s", JITD_PIN_DIR, k->link_names[i]);
+		if (unlink(path) && errno != ENOENT)
+			log_warn("cannot remove old pin %s: %s", path, strerror(errno));
+		err = bpf_link__pin(k->links[i], path);
+		if (err) {
+			log_err("cannot pin %s: %s", path, strerror(-err));
+			return err;
+		}
+	}
+	build_hash(&b);
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.build), &zero, &b, BPF_ANY)) {
+		err = -errno;
+		log_err("cannot record the build of the programs: %s", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int kern_open(struct kern **out, bool reload)
+{
+	struct kern *k = calloc(1, sizeof(*k));
+	int err;
+
+	if (!k)
+		return -ENOMEM;
+	libbpf_set_print(libbpf_log);
+	err = open_skel(k);
+	if (err)
+		goto fail;
 	err = reload ? 1 : adopt(k);
 	if (err <= 0) {
 		if (!err)
@@ -288,55 +358,11 @@ int kern_open(struct kern **out, bool reload)
 		report_load_error();
 		goto fail;
 	}
-	bpf_object__for_each_program(prog, k->skel->obj)
-	{
-		struct bpf_link *link;
-		const char *name = bpf_program__name(prog);
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			log_err("cannot attach %s: %s", name, strerror(errno));
-			goto fail;
-		}
-		if (k->n_links == sizeof(k->links) / sizeof(k->links[0])) {
-			bpf_link__destroy(link);
-			err = -E2BIG;
-			goto fail;
-		}
-		if (obj_id(bpf_program__fd(prog), &k->prog_ids[k->n_links])) {
-			err = -errno;
-			bpf_link__destroy(link);
-			goto fail;
-		}
-		k->links[k->n_links] = link;
-		k->link_names[k->n_links++] = name;
-	}
-	/* All new links are attached: now swap the pins. */
-	for (size_t i = 0; i < k->n_links; i++) {
-		snprintf(path, sizeof(path), "%s/link_%s", JITD_PIN_DIR, k->link_names[i]);
-		if (unlink(path) && errno != ENOENT)
-			log_warn("cannot remove old pin %s: %s", path, strerror(errno));
-		err = bpf_link__pin(k->links[i], path);
-		if (err) {
-			log_err("cannot pin %s: %s", path, strerror(-err));
-			goto fail;
-		}
-	}
-	/* Last: only a complete set of pins may be adopted by the next start. */
-	{
-		struct jitd_build b;
-		__u32 zero = 0;
-
-		build_hash(&b);
-		if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.build), &zero, &b, BPF_ANY)) {
-			err = -errno;
-			log_err("cannot record the build of the programs: %s", strerror(errno));
-			goto fail;
-		}
-	}
+	err = attach_all(k);
+	if (!err)
+		err = pin_links(k);
+	if (err)
+		goto fail;
 registered:
 	err = self_objects(k);
 	if (err) {
@@ -896,6 +922,48 @@ static int filter_write(struct kern *k, const struct jitd_filter *want, bool kee
 /* Make the protected-object and exempt maps equal to the policy. The filter
  * gains new inodes' bits before their entries appear and loses stale bits only
  * after the stale entries are gone, so it never hides a protected inode. */
+/* Hard-linked files below protected directories, and the devices of those. */
+static int add_subtrees(struct kern *k, const struct policy *p, struct entries *inodes,
+			struct entries *devs)
+{
+	uint32_t one = 1;
+	int err = 0;
+
+	for (size_t i = 0, n = k->n_paths; i < n && !err; i++) {
+		const struct inode_path *ip = &k->paths[i];
+
+		if (!(ip->flags & JITD_INODE_SUBTREE))
+			continue;
+		if (!entries_has(devs, &ip->dev))
+			err = entries_add(devs, &ip->dev, &one);
+		for (size_t r = 0; r < p->n_resources && !err; r++)
+			if (p->resources[r].id == ip->resource)
+				err = add_members(k, inodes, &p->resources[r], ip->path);
+	}
+	return err;
+}
+
+/* The exempt uids and the ids of the exempt cgroups that exist. */
+static int add_exemptions(const struct policy *p, const char *cgroup_root, struct entries *exu,
+			  struct entries *exc)
+{
+	uint32_t one = 1;
+	int err = 0;
+
+	for (size_t i = 0; i < p->n_exempt_uids && !err; i++)
+		err = entries_add(exu, &p->exempt_uids[i], &one);
+	for (size_t i = 0; i < p->n_exempt_cgroups && !err; i++) {
+		uint64_t id;
+
+		if (util_cgroup_id(cgroup_root, p->exempt_cgroups[i], &id)) {
+			log_warn("exempt cgroup %s does not exist; ignored", p->exempt_cgroups[i]);
+			continue;
+		}
+		err = entries_add(exc, &id, &one);
+	}
+	return err;
+}
+
 int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root)
 {
 	struct entries inodes = { .ksz = sizeof(struct jitd_inode_key),
@@ -909,7 +977,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	struct inode_path *old = k->paths;
 	size_t n_old = k->n_paths;
 	struct jitd_config cfg = {};
-	uint32_t one = 1, zero = 0;
+	uint32_t zero = 0;
 	int err = filter ? 0 : -ENOMEM;
 
 	k->paths = NULL;
@@ -931,33 +999,14 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	for (size_t i = 0; i < n_old; i++)
 		free(old[i].path);
 	free(old);
-	/* Hard-linked files below protected directories, and the devices of those. */
-	for (size_t i = 0, n = k->n_paths; i < n && !err; i++) {
-		const struct inode_path *ip = &k->paths[i];
-
-		if (!(ip->flags & JITD_INODE_SUBTREE))
-			continue;
-		if (!entries_has(&devs, &ip->dev))
-			err = entries_add(&devs, &ip->dev, &one);
-		for (size_t r = 0; r < p->n_resources && !err; r++)
-			if (p->resources[r].id == ip->resource)
-				err = add_members(k, &inodes, &p->resources[r], ip->path);
-	}
+	if (!err)
+		err = add_subtrees(k, p, &inodes, &devs);
 	/* After the policy's own paths: a policy resource naming one of jitd's files keeps
 	 * its meaning (grants); jitd's files are otherwise its own. */
 	if (!err)
 		err = add_self_files(k, &inodes, &devs, p, cgroup_root);
-	for (size_t i = 0; i < p->n_exempt_uids && !err; i++)
-		err = entries_add(&exu, &p->exempt_uids[i], &one);
-	for (size_t i = 0; i < p->n_exempt_cgroups && !err; i++) {
-		uint64_t id;
-
-		if (util_cgroup_id(cgroup_root, p->exempt_cgroups[i], &id)) {
-			log_warn("exempt cgroup %s does not exist; ignored", p->exempt_cgroups[i]);
-			continue;
-		}
-		err = entries_add(&exc, &id, &one);
-	}
+	if (!err)
+		err = add_exemptions(p, cgroup_root, &exu, &exc);
 	/* Order matters for the gap: exemptions and devices first, stale devices last. */
 	if (!err)
 		err = map_reconcile(bpf_map__fd(k->skel->maps.ex_uids), &exu);

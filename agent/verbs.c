@@ -255,6 +255,45 @@ static json_t *grant_reply(const char *event, const struct grant *g, uid_t by)
 	return ok_reply("grant", gj);
 }
 
+/* The user a grant is for, by name ("user") or number ("uid"), into g. NULL or an error. */
+static json_t *get_user(json_t *juser, json_t *juid, struct grant *g)
+{
+	if (juser) {
+		struct passwd pw, *res = NULL;
+		char buf[4096];
+
+		if (!json_is_string(juser))
+			return verbs_error("EINVAL", "'user' must be a string");
+		if (getpwnam_r(json_string_value(juser), &pw, buf, sizeof(buf), &res) || !res)
+			return verbs_error("ENOENT", "unknown user '%s'", json_string_value(juser));
+		g->has_uid = true;
+		g->uid = pw.pw_uid;
+	} else if (juid) {
+		if (!json_is_integer(juid) || json_integer_value(juid) < 0 ||
+		    json_integer_value(juid) >= JITD_ANY_UID)
+			return verbs_error("EINVAL", "'uid' must be an integer 0..4294967294");
+		g->has_uid = true;
+		g->uid = json_integer_value(juid);
+	}
+	return NULL;
+}
+
+/* A scheduled grant's "start" (now when absent or past), at most 366 days ahead. */
+static json_t *get_start(json_t *jstart, int64_t now, int64_t *start)
+{
+	*start = now;
+	if (!jstart)
+		return NULL;
+	if (!json_is_string(jstart) || util_parse_time(json_string_value(jstart), start))
+		return verbs_error("EINVAL", "'start' must be an RFC 3339 UTC time like "
+					     "2026-12-01T02:00:00Z");
+	if (*start < now)
+		*start = now;
+	if (*start - now > JITD_MAX_DURATION_S * NS_PER_S)
+		return verbs_error("EINVAL", "'start' is more than 366 days ahead");
+	return NULL;
+}
+
 static json_t *do_grant(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -281,34 +320,9 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 	if (!juser && !juid && !jcg && !junit)
 		return verbs_error("EINVAL",
 				   "a grant needs a subject: 'user', 'uid', 'cgroup' or 'unit'");
-	if (juser) {
-		struct passwd pw, *res = NULL;
-		char buf[4096];
-
-		if (!json_is_string(juser))
-			return verbs_error("EINVAL", "'user' must be a string");
-		if (getpwnam_r(json_string_value(juser), &pw, buf, sizeof(buf), &res) || !res)
-			return verbs_error("ENOENT", "unknown user '%s'", json_string_value(juser));
-		g.has_uid = true;
-		g.uid = pw.pw_uid;
-	} else if (juid) {
-		if (!json_is_integer(juid) || json_integer_value(juid) < 0 ||
-		    json_integer_value(juid) >= JITD_ANY_UID)
-			return verbs_error("EINVAL", "'uid' must be an integer 0..4294967294");
-		g.has_uid = true;
-		g.uid = json_integer_value(juid);
-	}
 	now = util_now_ns(CLOCK_REALTIME);
-	start = now;
-	if (jstart) {
-		if (!json_is_string(jstart) || util_parse_time(json_string_value(jstart), &start))
-			return verbs_error("EINVAL", "'start' must be an RFC 3339 UTC time like "
-						     "2026-12-01T02:00:00Z");
-		if (start < now)
-			start = now;
-		if (start - now > JITD_MAX_DURATION_S * NS_PER_S)
-			return verbs_error("EINVAL", "'start' is more than 366 days ahead");
-	}
+	if ((e = get_user(juser, juid, &g)) || (e = get_start(jstart, now, &start)))
+		return e;
 	if (junit) {
 		if (!json_is_string(junit))
 			return verbs_error("EINVAL", "'unit' must be a string");
