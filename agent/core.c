@@ -559,7 +559,7 @@ int agent_run(struct agent *a)
 	int r = sd_event_loop(a->event);
 
 	sd_notify(0, "STOPPING=1");
-	ctl_stop();
+	ctl_stop(a);
 	ring_buffer__consume(a->ringbuf);
 	audit_agent_event("stopped", json_pack("{s:s}", "enforcement", "kept (pinned)"));
 	ring_buffer__free(a->ringbuf);

@@ -10,7 +10,11 @@
 #include <jansson.h>
 
 #include "audit_fmt.h"
+#include "ctl.h"
 #include "grant.h"
+#include "pathwatch.h"
+#include "scope.h"
+#include "verbs.h"
 #include "jitd_abi.h"
 #include "policy.h"
 
@@ -75,6 +79,10 @@ struct agent {
 	sd_event_source *expiry_timer;
 	bool use_systemd; /* jitd exec: transient scopes over D-Bus (systemd is PID 1) */
 	int64_t pending_ttl_s; /* a pending request expires after this (--pending-ttl) */
+	struct ctl_server ctl;	     /* the control socket (ctl.c) */
+	struct scope_state scope;    /* exec and cgroup-grant watches (scope.c) */
+	struct pathwatch pathwatch; /* the policy's paths (pathwatch.c) */
+	struct verbs_cache verbs_cache; /* policy_show's reply (verbs.c) */
 	/* the core's own (core.c) */
 	struct ring_buffer *ringbuf;
 	uint64_t drops_seen;	  /* kernel ring-buffer losses reported so far */

@@ -52,6 +52,7 @@
 
 struct client {
 	struct agent *a;
+	struct ctl_server *srv; /* &a->ctl */
 	struct client *prev, *next; /* clients, oldest first */
 	int fd;
 	struct ucred cred; /* cred.uid is the subject (login uid when set), as the kernel's */
@@ -72,11 +73,6 @@ struct client {
 	bool closing;
 };
 
-static int listen_fd = -1;
-static sd_event_source *listen_src;
-static const char *listen_path;
-static unsigned n_clients;
-static struct client *clients_head, *clients_tail;
 
 
 static uint64_t now_usec(void)
@@ -91,10 +87,10 @@ static void client_free(struct client *c)
 	sd_event_source_disable_unref(c->idle);
 	sd_event_source_disable_unref(c->work);
 	close(c->fd);
-	if (c->prev || clients_head == c) {
-		*(c->prev ? &c->prev->next : &clients_head) = c->next;
-		*(c->next ? &c->next->prev : &clients_tail) = c->prev;
-		n_clients--;
+	if (c->prev || c->srv->head == c) {
+		*(c->prev ? &c->prev->next : &c->srv->head) = c->next;
+		*(c->next ? &c->next->prev : &c->srv->tail) = c->prev;
+		c->srv->n_clients--;
 	}
 	free(c->in);
 	free(c->out);
@@ -107,11 +103,11 @@ static size_t client_unsent(const struct client *c)
 }
 
 /* Bytes queued to all connections of uid. */
-static size_t uid_unsent(uid_t uid)
+static size_t uid_unsent(const struct ctl_server *srv, uid_t uid)
 {
 	size_t n = 0;
 
-	for (struct client *x = clients_head; x; x = x->next)
+	for (struct client *x = srv->head; x; x = x->next)
 		if (x->cred.uid == uid)
 			n += client_unsent(x);
 	return n;
@@ -121,7 +117,7 @@ static size_t uid_unsent(uid_t uid)
 static bool client_may_run(const struct client *c)
 {
 	return !c->closing && client_unsent(c) < CTL_OUT_HIGH &&
-	       uid_unsent(c->cred.uid) < CTL_UID_OUT_HIGH;
+	       uid_unsent(c->srv, c->cred.uid) < CTL_UID_OUT_HIGH;
 }
 
 static bool client_has_line(const struct client *c)
@@ -155,9 +151,9 @@ static int client_update(struct client *c)
 }
 
 /* Run the stalled clients of uid again (its queue went below the marks). */
-static void uid_resume(uid_t uid)
+static void uid_resume(struct ctl_server *srv, uid_t uid)
 {
-	for (struct client *x = clients_head; x; x = x->next)
+	for (struct client *x = srv->head; x; x = x->next)
 		if (x->cred.uid == uid && x->stalled && client_may_run(x)) {
 			x->stalled = false;
 			sd_event_source_set_enabled(x->work, SD_EVENT_ONESHOT);
@@ -182,7 +178,7 @@ static int client_flush(struct client *c)
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
 	if (client_unsent(c) < before)
-		uid_resume(c->cred.uid);
+		uid_resume(c->srv, c->cred.uid);
 	return client_update(c);
 }
 
@@ -216,7 +212,7 @@ static void client_reply(struct client *c, json_t *reply)
 	char *line;
 	size_t len;
 
-	const char *cached = verbs_cached_line(reply, &len);
+	const char *cached = verbs_cached_line(c->a, reply, &len);
 
 	if (cached) {
 		client_queue(c, cached, len);
@@ -521,53 +517,53 @@ static bool uid_privileged(const struct policy *p, uid_t uid)
 }
 
 /* The least recently active connection of uid (followers are never evicted), or NULL. */
-static struct client *uid_oldest(uid_t uid)
+static struct client *uid_oldest(struct ctl_server *srv, uid_t uid)
 {
 	struct client *best = NULL;
 
-	for (struct client *x = clients_head; x; x = x->next)
+	for (struct client *x = srv->head; x; x = x->next)
 		if (x->cred.uid == uid && !x->follower && (!best || x->last_req < best->last_req))
 			best = x;
 	return best;
 }
 
 /* The uid holding the most connections (only unprivileged ones if unpriv). */
-static struct client *heaviest_oldest(bool unpriv)
+static struct client *heaviest_oldest(struct ctl_server *srv, bool unpriv)
 {
 	unsigned best_n = 0;
 	uid_t best = 0;
 
-	for (struct client *x = clients_head; x; x = x->next) {
+	for (struct client *x = srv->head; x; x = x->next) {
 		unsigned n = 0;
 
 		if ((unpriv && x->privileged) || x->follower)
 			continue;
-		for (struct client *y = clients_head; y; y = y->next)
+		for (struct client *y = srv->head; y; y = y->next)
 			n += y->cred.uid == x->cred.uid && !y->follower;
 		if (n > best_n) {
 			best_n = n;
 			best = x->cred.uid;
 		}
 	}
-	return best_n ? uid_oldest(best) : NULL;
+	return best_n ? uid_oldest(srv, best) : NULL;
 }
 
 /* Make room for a new client of uid: 0, or -EBUSY when nothing may be evicted. */
-static int client_admit(uid_t uid, bool privileged)
+static int client_admit(struct ctl_server *srv, uid_t uid, bool privileged)
 {
 	unsigned mine = 0, unpriv = 0;
 	struct client *victim = NULL;
 
-	for (struct client *x = clients_head; x; x = x->next) {
+	for (struct client *x = srv->head; x; x = x->next) {
 		mine += x->cred.uid == uid;
 		unpriv += !x->privileged;
 	}
 	if (mine >= (privileged ? CTL_MAX_PER_UID_PRIV : CTL_MAX_PER_UID))
-		victim = uid_oldest(uid);
+		victim = uid_oldest(srv, uid);
 	else if (!privileged && unpriv >= CTL_MAX_CLIENTS - CTL_RESERVED)
-		victim = heaviest_oldest(true);
-	else if (n_clients >= CTL_MAX_CLIENTS)
-		victim = heaviest_oldest(false);
+		victim = heaviest_oldest(srv, true);
+	else if (srv->n_clients >= CTL_MAX_CLIENTS)
+		victim = heaviest_oldest(srv, false);
 	else
 		return 0;
 	if (!victim)
@@ -623,7 +619,7 @@ static void client_new(struct agent *a, int cfd)
 		return;
 	}
 	priv = uid_privileged(a->policy, subject);
-	if (client_admit(subject, priv)) {
+	if (client_admit(&a->ctl, subject, priv)) {
 		refuse(cfd, "{\"ok\":false,\"error\":\"too many clients, try again\","
 			    "\"errno\":\"EBUSY\"}\n");
 		return;
@@ -644,10 +640,11 @@ static void client_new(struct agent *a, int cfd)
 	c->in_max = req_is_admin(a->policy, subject) ? JITD_CTL_MAX_ADMIN_LINE : JITD_CTL_MAX_LINE;
 	c->in_cap = JITD_CTL_MAX_LINE;
 	c->in = malloc(c->in_cap);
-	c->prev = clients_tail;
-	*(clients_tail ? &clients_tail->next : &clients_head) = c;
-	clients_tail = c;
-	n_clients++;
+	c->srv = &a->ctl;
+	c->prev = a->ctl.tail;
+	*(a->ctl.tail ? &a->ctl.tail->next : &a->ctl.head) = c;
+	a->ctl.tail = c;
+	a->ctl.n_clients++;
 	if (!c->in || client_sources(a, c))
 		client_free(c);
 }
@@ -667,6 +664,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 /* Listen on a->socket_path (mode 0666; authorization is per request). */
 int ctl_start(struct agent *a)
 {
+	struct ctl_server *srv = &a->ctl;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char dir[sizeof(sun.sun_path)];
 	int r;
@@ -680,30 +678,34 @@ int ctl_start(struct agent *a)
 		if (mkdir(dir, 0755) && errno != EEXIST)
 			return -errno;
 	}
-	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (listen_fd < 0)
+	srv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (srv->listen_fd < 0)
 		return -errno;
 	unlink(a->socket_path);
-	if (bind(listen_fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chmod(a->socket_path, 0666) || listen(listen_fd, 64)) {
+	if (bind(srv->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    chmod(a->socket_path, 0666) || listen(srv->listen_fd, 64)) {
 		r = -errno;
-		close(listen_fd);
-		listen_fd = -1;
+		close(srv->listen_fd);
+		srv->listen_fd = -1;
 		return r;
 	}
-	listen_path = a->socket_path;
-	r = sd_event_add_io(a->event, &listen_src, listen_fd, EPOLLIN, on_accept, a);
+	srv->listen_path = a->socket_path;
+	r = sd_event_add_io(a->event, &srv->listen_src, srv->listen_fd, EPOLLIN, on_accept, a);
 	if (r >= 0)
-		sd_event_source_set_description(listen_src, "ctl-listen");
+		sd_event_source_set_description(srv->listen_src, "ctl-listen");
 	return r < 0 ? r : 0;
 }
 
-void ctl_stop(void)
+void ctl_stop(struct agent *a)
 {
-	listen_src = sd_event_source_disable_unref(listen_src);
-	if (listen_fd >= 0) {
-		close(listen_fd);
-		unlink(listen_path);
+	struct ctl_server *srv = &a->ctl;
+
+	if (!srv->listen_src)
+		return; /* never started */
+	srv->listen_src = sd_event_source_disable_unref(srv->listen_src);
+	if (srv->listen_fd >= 0) {
+		close(srv->listen_fd);
+		unlink(srv->listen_path);
 	}
-	listen_fd = -1;
+	srv->listen_fd = -1;
 }

@@ -6,10 +6,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <systemd/sd-event.h>
+
 struct agent;
+struct client;
+
+/* The listening socket and the connections (agent.ctl). */
+struct ctl_server {
+	int listen_fd;
+	sd_event_source *listen_src;
+	const char *listen_path;
+	unsigned n_clients;
+	struct client *head, *tail; /* oldest first */
+};
 
 int ctl_start(struct agent *a);
-void ctl_stop(void);
+void ctl_stop(struct agent *a);
 int ctl_push(void *client, const char *buf, size_t len, bool close_after);
 
 #endif

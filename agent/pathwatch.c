@@ -26,9 +26,6 @@
 	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | \
 	 IN_ONLYDIR)
 
-static int ino_fd = -1;
-static sd_event_source *io_src, *resync_src;
-
 /* The directory to watch for path: its parent, or the nearest existing ancestor. */
 static int watch_dir_of(const char *path, char *dir, size_t len)
 {
@@ -72,10 +69,11 @@ static int pathwatch_rearm(struct agent *a)
 					 strerror(errno));
 		}
 	}
-	io_src = sd_event_source_disable_unref(io_src);
-	if (ino_fd >= 0)
-		close(ino_fd);
-	ino_fd = fd;
+	a->pathwatch.io_src = sd_event_source_disable_unref(a->pathwatch.io_src);
+	if (a->pathwatch.has_fd)
+		close(a->pathwatch.ino_fd);
+	a->pathwatch.ino_fd = fd;
+	a->pathwatch.has_fd = true;
 	return 0;
 }
 
@@ -105,12 +103,12 @@ void pathwatch_kick(struct agent *a)
 {
 	int enabled = SD_EVENT_OFF;
 
-	if (!resync_src)
+	if (!a->pathwatch.resync_src)
 		return;
-	if (sd_event_source_get_enabled(resync_src, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+	if (sd_event_source_get_enabled(a->pathwatch.resync_src, &enabled) >= 0 && enabled != SD_EVENT_OFF)
 		return;
-	sd_event_source_set_time_relative(resync_src, PATHWATCH_DELAY_USEC);
-	sd_event_source_set_enabled(resync_src, SD_EVENT_ONESHOT);
+	sd_event_source_set_time_relative(a->pathwatch.resync_src, PATHWATCH_DELAY_USEC);
+	sd_event_source_set_enabled(a->pathwatch.resync_src, SD_EVENT_ONESHOT);
 }
 
 /* (Re)start watching the current policy's paths. Returns 0 or negative errno. */
@@ -118,19 +116,19 @@ int pathwatch_update(struct agent *a)
 {
 	int r;
 
-	if (!resync_src) {
-		r = sd_event_add_time_relative(a->event, &resync_src, CLOCK_MONOTONIC,
+	if (!a->pathwatch.resync_src) {
+		r = sd_event_add_time_relative(a->event, &a->pathwatch.resync_src, CLOCK_MONOTONIC,
 					       PATHWATCH_DELAY_USEC, 0, on_resync, a);
 		if (r < 0)
 			return r;
-		sd_event_source_set_enabled(resync_src, SD_EVENT_OFF);
-		sd_event_source_set_description(resync_src, "path-resync");
+		sd_event_source_set_enabled(a->pathwatch.resync_src, SD_EVENT_OFF);
+		sd_event_source_set_description(a->pathwatch.resync_src, "path-resync");
 	}
 	r = pathwatch_rearm(a);
 	if (r < 0)
 		return r;
-	r = sd_event_add_io(a->event, &io_src, ino_fd, EPOLLIN, on_inotify, a);
+	r = sd_event_add_io(a->event, &a->pathwatch.io_src, a->pathwatch.ino_fd, EPOLLIN, on_inotify, a);
 	if (r >= 0)
-		sd_event_source_set_description(io_src, "path-watch");
+		sd_event_source_set_description(a->pathwatch.io_src, "path-watch");
 	return r < 0 ? r : 0;
 }

@@ -3,7 +3,17 @@
 #ifndef JITD_PATHWATCH_H
 #define JITD_PATHWATCH_H
 
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
 struct agent;
+
+/* The inotify instance on the policy's directories and the resync timer (agent.pathwatch). */
+struct pathwatch {
+	int ino_fd;
+	bool has_fd;
+	sd_event_source *io_src, *resync_src;
+};
 
 int pathwatch_update(struct agent *a);
 void pathwatch_kick(struct agent *a);

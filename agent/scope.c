@@ -3,11 +3,11 @@
  * Cgroups for `jitctl exec`: one new cgroup per exec grant, holding the caller's process
  * tree. With systemd as PID 1 it is a transient scope (jitd-exec-ID.scope in jitd.slice)
  * made over D-Bus; otherwise jitd makes it directly, CGROUP_ROOT/jitd.exec/ID. jitd
- * watches its cgroup.events (inotify) and ends the grant when "populated 0" says the
+ * a->scope.watches its cgroup.events (inotify) and ends the grant when "populated 0" says the
  * last process left, then removes the cgroup.
  *
  * Cgroup and unit grants name a path, but the kernel matches a cgroup id, and a restarted
- * service gets a new cgroup (a new id) at the same path. jitd watches the parent
+ * service gets a new cgroup (a new id) at the same path. jitd a->scope.watches the parent
  * directories of those paths for new directories and rebinds the grants
  * (grant_rebind_cgroups).
  */
@@ -31,22 +31,6 @@
 #include "log.h"
 #include "util.h"
 
-#define SCOPE_MAX_WATCH 4096
-#define SCOPE_MAX_PARENTS 256
-
-struct watch {
-	int wd;
-	uint64_t grant_id;
-	char *dir;  /* full path of the cgroup directory */
-	bool ended; /* the grant ended: remove the cgroup once it is empty */
-};
-
-static int ino_fd = -1;
-static sd_event_source *ino_src;
-static struct watch watches[SCOPE_MAX_WATCH];
-static size_t n_watches;
-static int parent_wds[SCOPE_MAX_PARENTS]; /* directories holding cgroup-grant paths */
-static size_t n_parents;
 
 /* Read the start of a small kernel file (one read) into buf as a string; 0 or -errno. */
 static int read_text(const char *path, char *buf, size_t size)
@@ -74,11 +58,11 @@ static int populated(const char *dir)
 	return r ? r : !strstr(buf, "populated 0");
 }
 
-static void watch_drop(struct watch *w)
+static void watch_drop(struct agent *a, struct scope_watch *w)
 {
-	inotify_rm_watch(ino_fd, w->wd);
+	inotify_rm_watch(a->scope.ino_fd, w->wd);
 	free(w->dir);
-	*w = watches[--n_watches];
+	*w = a->scope.watches[--a->scope.n_watches];
 }
 
 /*
@@ -94,7 +78,7 @@ static void tree_ended(struct agent *a, struct grant *g, const char *why)
 }
 
 /* Look at one watched cgroup: end its grant when empty, remove it once ended and empty. */
-static void watch_check(struct agent *a, struct watch *w)
+static void watch_check(struct agent *a, struct scope_watch *w)
 {
 	int pop = populated(w->dir);
 	struct grant *g;
@@ -108,13 +92,13 @@ static void watch_check(struct agent *a, struct watch *w)
 	}
 	if (!a->use_systemd && rmdir(w->dir) && errno != ENOENT && errno != EBUSY)
 		log_warn("cannot remove %s: %s", w->dir, strerror(errno));
-	watch_drop(w);
+	watch_drop(a, w);
 }
 
-static bool is_parent_wd(int wd)
+static bool is_parent_wd(const struct agent *a, int wd)
 {
-	for (size_t i = 0; i < n_parents; i++)
-		if (parent_wds[i] == wd)
+	for (size_t i = 0; i < a->scope.n_parents; i++)
+		if (a->scope.parent_wds[i] == wd)
 			return true;
 	return false;
 }
@@ -128,11 +112,11 @@ static void on_scope_event(const struct inotify_event *ev, void *ud)
 {
 	struct scope_events *se = ud;
 
-	if ((ev->mask & IN_CREATE) && is_parent_wd(ev->wd))
+	if ((ev->mask & IN_CREATE) && is_parent_wd(se->a, ev->wd))
 		se->created = true;
-	for (size_t i = 0; i < n_watches; i++)
-		if (watches[i].wd == ev->wd) {
-			watch_check(se->a, &watches[i]);
+	for (size_t i = 0; i < se->a->scope.n_watches; i++)
+		if (se->a->scope.watches[i].wd == ev->wd) {
+			watch_check(se->a, &se->a->scope.watches[i]);
 			break;
 		}
 }
@@ -151,15 +135,17 @@ static int ensure_inotify(struct agent *a)
 {
 	int r;
 
-	if (ino_fd >= 0)
+	if (a->scope.ino_src)
 		return 0;
-	ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (ino_fd < 0)
+	a->scope.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (a->scope.ino_fd < 0)
 		return -errno;
-	r = sd_event_add_io(a->event, &ino_src, ino_fd, EPOLLIN, on_inotify, a);
-	if (r < 0)
+	r = sd_event_add_io(a->event, &a->scope.ino_src, a->scope.ino_fd, EPOLLIN, on_inotify, a);
+	if (r < 0) {
+		close(a->scope.ino_fd);
 		return r;
-	sd_event_source_set_description(ino_src, "exec-cgroups");
+	}
+	sd_event_source_set_description(a->scope.ino_src, "exec-cgroups");
 	return 0;
 }
 
@@ -167,7 +153,7 @@ static int ensure_inotify(struct agent *a)
 int scope_watch(struct agent *a, struct grant *g)
 {
 	char dir[4200], ev[4300];
-	struct watch *w;
+	struct scope_watch *w;
 	int r, wd;
 
 	snprintf(dir, sizeof(dir), "%s%s", a->cgroup_root, g->cgroup);
@@ -175,9 +161,9 @@ int scope_watch(struct agent *a, struct grant *g)
 	r = ensure_inotify(a);
 	if (r)
 		return r;
-	if (n_watches == SCOPE_MAX_WATCH)
+	if (a->scope.n_watches == SCOPE_MAX_WATCH)
 		return -ENOSPC;
-	wd = inotify_add_watch(ino_fd, ev, IN_MODIFY);
+	wd = inotify_add_watch(a->scope.ino_fd, ev, IN_MODIFY);
 	if (wd < 0) {
 		const char *why = "cgroup gone (process tree ended while jitd was not running, "
 				  "or a reboot)";
@@ -196,10 +182,10 @@ int scope_watch(struct agent *a, struct grant *g)
 		tree_ended(a, g, why);
 		return r == -ENOENT ? 0 : r;
 	}
-	w = &watches[n_watches++];
-	*w = (struct watch){.wd = wd, .grant_id = g->id, .dir = strdup(dir)};
+	w = &a->scope.watches[a->scope.n_watches++];
+	*w = (struct scope_watch){.wd = wd, .grant_id = g->id, .dir = strdup(dir)};
 	if (!w->dir) {
-		watch_drop(w);
+		watch_drop(a, w);
 		return -ENOMEM;
 	}
 	watch_check(a, w);
@@ -220,35 +206,35 @@ void scope_follow(struct agent *a, const struct grant *g)
 	if (!slash || slash == dir || ensure_inotify(a))
 		return;
 	*slash = 0;
-	wd = inotify_add_watch(ino_fd, dir, IN_CREATE | IN_ONLYDIR);
+	wd = inotify_add_watch(a->scope.ino_fd, dir, IN_CREATE | IN_ONLYDIR);
 	if (wd < 0) {
 		log_warn("cannot watch %s for grant %llu: %s", dir, (unsigned long long)g->id,
 			 strerror(errno));
 		return;
 	}
-	if (is_parent_wd(wd))
+	if (is_parent_wd(a, wd))
 		return;
-	if (n_parents == SCOPE_MAX_PARENTS) {
+	if (a->scope.n_parents == SCOPE_MAX_PARENTS) {
 		log_warn("watching %d cgroup directories already; grant %llu will not follow a "
 			 "new cgroup at %s", SCOPE_MAX_PARENTS, (unsigned long long)g->id, g->cgroup);
 		return;
 	}
-	parent_wds[n_parents++] = wd;
+	a->scope.parent_wds[a->scope.n_parents++] = wd;
 }
 
 /* Exec grant g ended: remove its cgroup now if empty, else when it empties. */
 void scope_release(struct agent *a, const struct grant *g)
 {
-	for (size_t i = 0; i < n_watches; i++) {
-		if (watches[i].grant_id != g->id)
+	for (size_t i = 0; i < a->scope.n_watches; i++) {
+		if (a->scope.watches[i].grant_id != g->id)
 			continue;
-		if (watches[i].ended)
+		if (a->scope.watches[i].ended)
 			return; /* watch_check is on it */
-		watches[i].ended = true;
-		if (populated(watches[i].dir) <= 0) {
+		a->scope.watches[i].ended = true;
+		if (populated(a->scope.watches[i].dir) <= 0) {
 			if (!a->use_systemd)
-				rmdir(watches[i].dir);
-			watch_drop(&watches[i]);
+				rmdir(a->scope.watches[i].dir);
+			watch_drop(a, &a->scope.watches[i]);
 		}
 		return;
 	}

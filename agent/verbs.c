@@ -28,16 +28,6 @@ static uint64_t now_usec(void)
 	return util_now_ns(CLOCK_MONOTONIC) / 1000;
 }
 
-/* policy_show's reply, built and serialized once per policy and second (a reload may put an
- * unchanged serial at the same address) */
-static struct {
-	const struct policy *p;
-	int64_t serial;
-	uint64_t at;
-	json_t *json;
-	char *line;
-	size_t len;
-} show_cache;
 
 /*
  * Make s valid UTF-8 in place: a sequence cut at the end (by a bound on the message or a
@@ -137,12 +127,14 @@ static const char *errno_name(int r)
 	}
 }
 
-const char *verbs_cached_line(const json_t *reply, size_t *len)
+const char *verbs_cached_line(const struct agent *a, const json_t *reply, size_t *len)
 {
-	if (!reply || reply != show_cache.json || !show_cache.line)
+	const struct verbs_cache *show_cache = &a->verbs_cache;
+
+	if (!reply || reply != show_cache->json || !show_cache->line)
 		return NULL;
-	*len = show_cache.len;
-	return show_cache.line;
+	*len = show_cache->len;
+	return show_cache->line;
 }
 
 /* Resources of a request: "resource" (string) or "resources" (array). 0 or an error reply. */
@@ -774,26 +766,27 @@ static json_t *policy_show_build(const struct policy *p)
  * cached line): a client repeating policy_show costs a copy, not a rebuild. */
 static json_t *do_policy_show(struct verb_peer *c, json_t *req)
 {
+	struct verbs_cache *show_cache = &c->a->verbs_cache;
 	const struct policy *p = c->a->policy;
 	char *line;
 
-	if (show_cache.json && show_cache.p == p && show_cache.serial == p->serial &&
-	    now_usec() - show_cache.at < 1000000)
-		return json_incref(show_cache.json);
-	json_decref(show_cache.json);
-	free(show_cache.line);
-	memset(&show_cache, 0, sizeof(show_cache));
-	show_cache.json = policy_show_build(p);
-	line = show_cache.json ? json_dumps(show_cache.json, JSON_COMPACT) : NULL;
+	if (show_cache->json && show_cache->p == p && show_cache->serial == p->serial &&
+	    now_usec() - show_cache->at < 1000000)
+		return json_incref(show_cache->json);
+	json_decref(show_cache->json);
+	free(show_cache->line);
+	memset(show_cache, 0, sizeof(*show_cache));
+	show_cache->json = policy_show_build(p);
+	line = show_cache->json ? json_dumps(show_cache->json, JSON_COMPACT) : NULL;
 	if (!line)
-		return json_incref(show_cache.json);
-	show_cache.len = strlen(line) + 1;
-	line[show_cache.len - 1] = '\n';
-	show_cache.line = line;
-	show_cache.p = p;
-	show_cache.serial = p->serial;
-	show_cache.at = now_usec();
-	return json_incref(show_cache.json);
+		return json_incref(show_cache->json);
+	show_cache->len = strlen(line) + 1;
+	line[show_cache->len - 1] = '\n';
+	show_cache->line = line;
+	show_cache->p = p;
+	show_cache->serial = p->serial;
+	show_cache->at = now_usec();
+	return json_incref(show_cache->json);
 }
 
 static json_t *do_status(struct verb_peer *c, json_t *req)

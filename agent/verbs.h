@@ -5,10 +5,23 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
 
 struct agent;
+struct policy;
+
+/* policy_show's reply, built and serialized once per policy and second (a reload may put an
+ * unchanged serial at the same address); agent.verbs_cache. */
+struct verbs_cache {
+	const struct policy *p;
+	int64_t serial;
+	uint64_t at;
+	json_t *json;
+	char *line;
+	size_t len;
+};
 
 /* Who sent a request, as the transport (ctl.c) established it from the socket. */
 struct verb_peer {
@@ -27,7 +40,7 @@ struct verb_peer {
  */
 json_t *verbs_dispatch(struct verb_peer *peer, const char *line, size_t len);
 /* The reply as one serialized line when it is the cached policy_show reply, else NULL. */
-const char *verbs_cached_line(const json_t *reply, size_t *len);
+const char *verbs_cached_line(const struct agent *a, const json_t *reply, size_t *len);
 /* Error reply {"ok":false,"error":...,"errno":...}, the message made valid UTF-8. */
 json_t *verbs_error(const char *errno_name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
