@@ -35,7 +35,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := lib/util.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/request.c
-AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/ctl.c agent/verbs.c agent/apply.c \
+AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
 	      agent/audit.c agent/audit_sub.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c
@@ -46,7 +46,7 @@ CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # The verbs and the grant store on the host (tests/host_agent.h): what test_verbs and the
 # ctl fuzzer link beyond COMMON_SRCS.
-HOST_AGENT_SRCS := agent/verbs.c agent/grant.c agent/apply.c agent/audit.c tests/host_agent.c
+HOST_AGENT_SRCS := agent/verbs.c agent/grant.c agent/image.c agent/apply.c agent/audit.c tests/host_agent.c
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood
 
@@ -159,7 +159,7 @@ deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
-		libjansson-dev libsystemd-dev libssl-dev pkg-config libclang-rt-14-dev \
+		libjansson-dev libsystemd-dev libssl-dev pkg-config libclang-rt-14-dev clang-format \
 		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs
 
 unit: $(UNIT_BINS)

@@ -12,6 +12,7 @@
 
 #include "apply.h"
 #include "core.h"
+#include "image.h"
 #include "audit.h"
 #include "log.h"
 #include "util.h"
@@ -40,13 +41,13 @@ int apply_policy(struct agent *a, struct policy *p)
 	a->policy = p;
 	r = a->ops.sync_policy(a, p);
 	if (!r)
-		r = grant_sync_all(a);
+		r = image_sync_all(a);
 	if (r) {
 		log_err("policy reload failed halfway; restoring serial %lld",
 			(long long)old->serial);
 		a->policy = old;
 		a->ops.sync_policy(a, old);
-		grant_sync_all(a);
+		image_sync_all(a);
 		policy_free(p);
 		return r;
 	}

@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "audit_sub.h"
 #include "core.h"
+#include "image.h"
 #include "ctl.h"
 #include "grant.h"
 #include "inotify.h"
@@ -468,7 +469,7 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 		r = kern_sync_policy(a->kern, a->policy, a->cgroup_root);
 	if (!r) {
 		grant_expire_due(a);
-		r = grant_sync_all(a);
+		r = image_sync_all(a);
 	}
 	if (!r)
 		r = grant_apply_fleet(a);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core.h"
+#include "image.h"
 #include "audit.h"
 #include "log.h"
 #include "util.h"
@@ -349,161 +350,6 @@ size_t grant_count_active(const struct grant_store *s)
 	return n;
 }
 
-/* The kernel key of a grant's resource i; false if it is not in the policy. */
-static bool grant_key(const struct agent *a, const struct grant *g, unsigned i,
-		      struct jitd_grant_key *key)
-{
-	const struct policy_resource *r = policy_find(a->policy, g->res[i]);
-
-	if (!r)
-		return false;
-	key->resource = r->id;
-	key->uid = g->has_uid ? g->uid : JITD_ANY_UID;
-	/* from the id, never from whether the path string exists (see grant_add) */
-	key->cgroup = g->cgroup_id;
-	return true;
-}
-
-/* Cgroup and unit grants (not exec grants, whose cgroup is made once for them). */
-static bool follows_path(const struct grant *g)
-{
-	return g->state == GRANT_ACTIVE && g->cgroup && g->kind != GRANT_EXEC;
-}
-
-/*
- * The set of cgroups with an active cgroup grant, for the kernel's ptrace guard; and the
- * directories of cgroup-grant paths watched, for grant_rebind_cgroups.
- */
-static int sync_granted_cgroups(struct agent *a)
-{
-	uint64_t *ids = calloc(a->grants.n + 1, sizeof(*ids));
-	size_t n = 0;
-	int r;
-
-	if (!ids) {
-		log_err("cannot update the granted-cgroups map: out of memory");
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < a->grants.n; i++) {
-		if (a->grants.v[i].state == GRANT_ACTIVE && a->grants.v[i].cgroup)
-			ids[n++] = a->grants.v[i].cgroup_id;
-		if (follows_path(&a->grants.v[i]))
-			a->ops.grant_follow(a, &a->grants.v[i]);
-	}
-	r = a->ops.set_granted_cgroups(a, ids, n);
-	if (r)
-		log_err("cannot update the granted-cgroups map: %s", strerror(-r));
-	free(ids);
-	return r;
-}
-
-static bool grant_has_key(const struct agent *a, const struct grant *g,
-			  const struct jitd_grant_key *key)
-{
-	struct jitd_grant_key k;
-
-	if (g->state != GRANT_ACTIVE)
-		return false;
-	for (unsigned i = 0; i < g->n_res; i++)
-		if (grant_key(a, g, i, &k) && !memcmp(&k, key, sizeof(k)))
-			return true;
-	return false;
-}
-
-/*
- * Write the kernel value for one key: of the active grants with that key, the started one
- * that ends last, else the one that starts first (a scheduled grant, written in advance:
- * the kernel checks its start). The expiry timer re-syncs at every start and end.
- */
-static int sync_key(struct agent *a, const struct jitd_grant_key *key)
-{
-	uint64_t now = util_now_ns(CLOCK_BOOTTIME);
-	const struct grant *best = NULL;
-	int r, e;
-
-	for (size_t i = 0; i < a->grants.n; i++) {
-		const struct grant *g = &a->grants.v[i];
-		bool started, best_started;
-
-		if (!grant_has_key(a, g, key))
-			continue;
-		if (!best) {
-			best = g;
-			continue;
-		}
-		started = g->starts_boot <= now;
-		best_started = best->starts_boot <= now;
-		if (started != best_started) {
-			if (started)
-				best = g;
-		} else if (started ? g->expires_boot > best->expires_boot
-				   : g->starts_boot < best->starts_boot) {
-			best = g;
-		}
-	}
-	if (!best) {
-		r = a->ops.del_grant(a, key);
-		e = key->cgroup ? sync_granted_cgroups(a) : 0;
-		return r ?: e;
-	}
-	/* the ptrace guard's set before the grant: a granted cgroup is never unguarded */
-	if (key->cgroup && (r = sync_granted_cgroups(a)))
-		return r;
-	struct jitd_grant_val val = { .grant_id = best->id,
-				      .starts_ns = best->starts_boot,
-				      .expires_ns = best->expires_boot };
-	return a->ops.put_grant(a, key, &val);
-}
-
-/*
- * Sync every key of grant g; every key is tried even when one fails (an ended grant's
- * other keys must still go), and the first error is returned.
- */
-static int sync_grant(struct agent *a, const struct grant *g)
-{
-	struct jitd_grant_key key;
-	int r = 0, e;
-
-	for (unsigned i = 0; i < g->n_res; i++) {
-		if (!grant_key(a, g, i, &key))
-			continue;
-		e = sync_key(a, &key);
-		if (e && !r)
-			r = e;
-	}
-	return r;
-}
-
-static bool key_wanted(const struct jitd_grant_key *key, void *arg)
-{
-	struct agent *a = arg;
-
-	for (size_t i = 0; i < a->grants.n; i++)
-		if (grant_has_key(a, &a->grants.v[i], key))
-			return true;
-	return false;
-}
-
-/* Make the kernel grants map the image of the store (start-up, policy reload). */
-int grant_sync_all(struct agent *a)
-{
-	uint64_t now = util_now_ns(CLOCK_BOOTTIME);
-	int err;
-
-	for (size_t i = 0; i < a->grants.n; i++) {
-		struct grant *g = &a->grants.v[i];
-
-		if (g->state != GRANT_ACTIVE)
-			continue;
-		err = sync_grant(a, g);
-		if (err)
-			return err;
-		g->live = g->starts_boot <= now;
-	}
-	err = sync_granted_cgroups(a);
-	return err ?: a->ops.prune_grants(a, key_wanted, a);
-}
-
 /*
  * A restarted unit (or a cgroup removed and made again) has a new cgroup id at the same
  * path: bind the active cgroup and unit grants on such a path to the new id.
@@ -517,7 +363,7 @@ int grant_rebind_cgroups(struct agent *a)
 		struct grant *g = &a->grants.v[i];
 		uint64_t id, old = g->cgroup_id;
 
-		if (!follows_path(g) || util_cgroup_id(a->cgroup_root, g->cgroup, &id) ||
+		if (!grant_follows_path(g) || util_cgroup_id(a->cgroup_root, g->cgroup, &id) ||
 		    id == old)
 			continue;
 		g->cgroup_id = id;
@@ -534,7 +380,7 @@ int grant_rebind_cgroups(struct agent *a)
 	r = grant_store_save(&a->grants);
 	if (r)
 		log_err("cannot save the grants: %s", strerror(-r));
-	r = grant_sync_all(a);
+	r = image_sync_all(a);
 	if (r)
 		log_err("cannot update the kernel's grants: %s", strerror(-r));
 	return r;
@@ -609,13 +455,13 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 	if (g->state == GRANT_ACTIVE) {
 		struct grant *ng = grant_find(&a->grants, g->id);
 
-		r = sync_grant(a, ng);
+		r = image_sync_grant(a, ng);
 		if (r) {
 			/* Kernel map full or failing: the grant must not stand anywhere. */
 			ng->state = GRANT_REVOKED;
 			ng->ended_ns = util_now_ns(CLOCK_REALTIME);
 			grant_store_save(&a->grants);
-			if (sync_grant(a, ng))
+			if (image_sync_grant(a, ng))
 				log_err("grant %llu: refused, but a kernel key of it may stand "
 					"until its expiry",
 					(unsigned long long)ng->id);
@@ -656,7 +502,7 @@ int grant_commit(struct agent *a, struct grant *g, struct grant *before)
 		return r;
 	}
 	json_decref(before->history);
-	r = sync_grant(a, g);
+	r = image_sync_grant(a, g);
 	if (r)
 		log_err("grant %llu: cannot write its kernel keys: %s", (unsigned long long)g->id,
 			strerror(-r));
@@ -698,7 +544,7 @@ int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char 
 	}
 	grant_mark_drop(&before);
 	if (was_active)
-		r = sync_grant(a, g);
+		r = image_sync_grant(a, g);
 	if (g->kind == GRANT_EXEC)
 		a->ops.grant_ended(a, g);
 	a->ops.grants_changed(a);
@@ -734,7 +580,7 @@ int grant_expire_due(struct agent *a)
 		if (g->state == GRANT_ACTIVE && !g->live && g->starts_boot <= now &&
 		    g->expires_boot > now) {
 			g->live = true;
-			sync_grant(a, g);
+			image_sync_grant(a, g);
 			audit_agent_event("activated", json_pack("{s:o}", "grant", grant_to_json(g)));
 			continue;
 		}
@@ -745,7 +591,7 @@ int grant_expire_due(struct agent *a)
 				NULL, g->ended_ns);
 		if (g->state == GRANT_ACTIVE) {
 			g->state = GRANT_EXPIRED;
-			sync_grant(a, g);
+			image_sync_grant(a, g);
 		}
 		g->state = GRANT_EXPIRED;
 		if (g->kind == GRANT_EXEC)
@@ -918,7 +764,7 @@ int grant_apply_fleet(struct agent *a)
 		return 0;
 	r = grant_store_save(&a->grants);
 	if (!r)
-		r = grant_sync_all(a);
+		r = image_sync_all(a);
 	a->ops.grants_changed(a);
 	return r;
 }

@@ -14,6 +14,12 @@ struct agent;
 
 #define GRANT_KEEP_ENDED 1000 /* ended grants kept for `list --all` */
 
+/* Cgroup and unit grants (not exec grants, whose cgroup is made once for them). */
+static inline bool grant_follows_path(const struct grant *g)
+{
+	return g->state == GRANT_ACTIVE && g->cgroup && g->kind != GRANT_EXEC;
+}
+
 struct grant_store {
 	struct grant *v;
 	size_t n, cap;
@@ -25,7 +31,6 @@ struct grant_store {
 int grant_store_load(struct grant_store *s, const char *state_dir);
 int grant_store_save(const struct grant_store *s);
 void grant_store_free(struct grant_store *s);
-int grant_sync_all(struct agent *a);
 int grant_rebind_cgroups(struct agent *a);
 int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen);
 void grant_mark(const struct grant *g, struct grant *before);

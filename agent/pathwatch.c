@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "image.h"
 #include "inotify.h"
 #include "pathwatch.h"
 #include "log.h"
@@ -85,7 +86,7 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
 	pathwatch_update(a);
 	/* Failures are logged by kern_sync_policy; the next change retries. */
 	if (!a->ops.sync_policy(a, a->policy))
-		grant_sync_all(a);
+		image_sync_all(a);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "host_agent.h"
+#include "image.h"
 #include "verbs.h"
 
 struct host_image host_img;
@@ -193,7 +194,7 @@ int host_agent_reset(struct agent *a, const char *policy_text)
 	a->policy = p;
 	r = grant_store_load(&a->grants, dir);
 	if (!r)
-		r = grant_sync_all(a);
+		r = image_sync_all(a);
 	if (!r)
 		r = grant_apply_fleet(a);
 	return r;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "host_agent.h"
+#include "image.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -271,7 +272,7 @@ static void store_survives_a_reload(void)
 	memset(&a.grants, 0, sizeof(a.grants));
 	host_img.n = 0;
 	CHECK_INT(grant_store_load(&a.grants, a.state_dir), 0);
-	CHECK_INT(grant_sync_all(&a), 0);
+	CHECK_INT(image_sync_all(&a), 0);
 	after = host_store_text(&a);
 	CHECK_STR(after, before);
 	CHECK_INT(host_img.n, img);
