@@ -412,6 +412,38 @@ int bad_reply(const struct ctl *c, const char *why)
 }
 
 /*
+ * Parse reply line buf (n bytes) of verb. Returns EXIT_OK with *out set to the reply (an
+ * object with "ok": true, to json_decref), or an exit code after printing the error.
+ */
+static int ctl_reply(const struct ctl *c, const char *verb, const char *buf, size_t n, json_t **out)
+{
+	json_t *reply, *ok;
+	json_error_t jerr;
+	const char *msg;
+	int ret;
+
+	reply = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (!reply) {
+		fprintf(stderr, "jitctl: bad reply from jitd at %s: not JSON (%s)\n", c->socket,
+			jerr.text);
+		return EXIT_UNREACHABLE;
+	}
+	ok = json_object_get(reply, "ok");
+	if (!json_is_object(reply) || !json_is_boolean(ok)) {
+		ret = bad_reply(c, "not an object with a boolean \"ok\"");
+	} else if (json_is_false(ok)) {
+		msg = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "jitctl: %s: %s\n", verb, msg ? msg : "jitd refused the request");
+		ret = EXIT_REFUSED;
+	} else {
+		*out = reply;
+		return EXIT_OK;
+	}
+	json_decref(reply);
+	return ret;
+}
+
+/*
  * Send request req (borrowed) for verb and read the reply. Returns EXIT_OK with *out set to
  * the reply (an object with "ok": true, to json_decref), or an exit code after printing the
  * error: EXIT_REFUSED with jitd's error, EXIT_UNREACHABLE, or EXIT_USAGE (request too long).
@@ -420,9 +452,6 @@ int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t **out)
 {
 	int64_t deadline = util_now_ns(CLOCK_MONOTONIC) + c->timeout_s * NSEC_PER_SEC;
 	char *line, *buf = NULL;
-	json_t *reply = NULL, *ok;
-	json_error_t jerr;
-	const char *msg;
 	int fd = -1, ret;
 	ssize_t n;
 	size_t len;
@@ -469,32 +498,10 @@ int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t **out)
 		ret = unreachable(c, "no reply from", (int)n);
 		goto out;
 	}
-
-	reply = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
-	if (!reply) {
-		fprintf(stderr, "jitctl: bad reply from jitd at %s: not JSON (%s)\n", c->socket,
-			jerr.text);
-		ret = EXIT_UNREACHABLE;
-		goto out;
-	}
-	ok = json_object_get(reply, "ok");
-	if (!json_is_object(reply) || !json_is_boolean(ok)) {
-		ret = bad_reply(c, "not an object with a boolean \"ok\"");
-		goto out;
-	}
-	if (json_is_false(ok)) {
-		msg = json_string_value(json_object_get(reply, "error"));
-		fprintf(stderr, "jitctl: %s: %s\n", verb, msg ? msg : "jitd refused the request");
-		ret = EXIT_REFUSED;
-		goto out;
-	}
-	*out = reply;
-	reply = NULL;
-	ret = EXIT_OK;
+	ret = ctl_reply(c, verb, buf, n, out);
 out:
 	if (fd >= 0)
 		close(fd);
-	json_decref(reply);
 	free(buf);
 	free(line);
 	return ret;
@@ -586,7 +593,17 @@ int parse_start(const char *s, int64_t *out_ns)
 	return util_parse_time(s, out_ns) ? -EINVAL : 0;
 }
 
-static int cmd_grant(struct ctl *c, int argc, char **argv)
+/* What jitctl grant was given: its options, RESOURCE, and the values parsed from them. */
+struct grant_args {
+	const char *user, *uid_arg, *cgroup, *dur_arg;
+	const char *reason, *resource, *unit, *start;
+	char start_buf[40]; /* start, formatted */
+	unsigned long long uid;
+	int64_t duration;
+};
+
+/* Read grant's options into a: EXIT_OK, -1 after printing the help, or an exit code. */
+static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args *a)
 {
 	static const struct option opts[] = {
 	    COMMON_OPTIONS,
@@ -599,40 +616,33 @@ static int cmd_grant(struct ctl *c, int argc, char **argv)
 	    {"start", required_argument, NULL, OPT_START},
 	    {},
 	};
-	const char *user = NULL, *uid_arg = NULL, *cgroup = NULL, *dur_arg = NULL;
-	const char *reason = NULL, *resource, *unit = NULL, *start = NULL;
-	char start_buf[40];
-	json_t *req = NULL, *reply = NULL, *g;
-	unsigned long long uid = 0;
-	char maxbuf[32];
-	int64_t duration;
 	int opt, ret;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(help_grant, stdout);
-			return EXIT_OK;
+			return -1;
 		case OPT_USER:
-			user = optarg;
+			a->user = optarg;
 			break;
 		case OPT_UID:
-			uid_arg = optarg;
+			a->uid_arg = optarg;
 			break;
 		case OPT_CGROUP:
-			cgroup = optarg;
+			a->cgroup = optarg;
 			break;
 		case OPT_FOR:
-			dur_arg = optarg;
+			a->dur_arg = optarg;
 			break;
 		case OPT_REASON:
-			reason = optarg;
+			a->reason = optarg;
 			break;
 		case OPT_UNIT:
-			unit = optarg;
+			a->unit = optarg;
 			break;
 		case OPT_START:
-			start = optarg;
+			a->start = optarg;
 			break;
 		case '?':
 			try_help("grant");
@@ -643,102 +653,127 @@ static int cmd_grant(struct ctl *c, int argc, char **argv)
 				return ret;
 		}
 	}
+	return EXIT_OK;
+}
+
+/* Check RESOURCE and the options in a, parsing --start, --uid and --for into it: EXIT_OK or
+ * EXIT_USAGE after saying why. */
+static int grant_check(int argc, char **argv, struct grant_args *a)
+{
+	char maxbuf[32];
+	int ret;
 
 	if (optind >= argc)
 		return usage_error("grant", "missing RESOURCE");
 	if (argc - optind > 1)
 		return usage_error("grant", "unexpected argument '%s'", argv[optind + 1]);
-	resource = argv[optind];
-	if (!*resource)
+	a->resource = argv[optind];
+	if (!*a->resource)
 		return usage_error("grant", "empty RESOURCE");
-	if (user && uid_arg)
+	if (a->user && a->uid_arg)
 		return usage_error("grant", "--user and --uid cannot be combined");
-	if (cgroup && unit)
+	if (a->cgroup && a->unit)
 		return usage_error("grant", "--cgroup and --unit cannot be combined");
-	if (!user && !uid_arg && !cgroup && !unit)
+	if (!a->user && !a->uid_arg && !a->cgroup && !a->unit)
 		return usage_error("grant", "missing subject: --user NAME, --uid N, --cgroup PATH "
 					    "or --unit NAME.service");
-	if (start) {
+	if (a->start) {
 		int64_t t;
 
-		if (parse_start(start, &t))
+		if (parse_start(a->start, &t))
 			return usage_error("grant",
 					   "--start: invalid time '%s': expected RFC 3339 UTC like "
 					   "2026-12-01T02:00:00Z, or +DURATION from now",
-					   start);
-		start = util_format_time(t, start_buf, sizeof(start_buf));
+					   a->start);
+		a->start = util_format_time(t, a->start_buf, sizeof(a->start_buf));
 	}
-	if (user && !*user)
+	if (a->user && !*a->user)
 		return usage_error("grant", "--user: empty name");
-	if (uid_arg && parse_uint(uid_arg, 0, UINT32_MAX - 1, &uid))
-		return usage_error("grant", "--uid: invalid uid '%s': expected 0 to %u", uid_arg,
+	if (a->uid_arg && parse_uint(a->uid_arg, 0, UINT32_MAX - 1, &a->uid))
+		return usage_error("grant", "--uid: invalid uid '%s': expected 0 to %u", a->uid_arg,
 				   UINT32_MAX - 1);
-	if (cgroup && cgroup[0] != '/')
+	if (a->cgroup && a->cgroup[0] != '/')
 		return usage_error("grant",
 				   "--cgroup: '%s' must start with '/' (relative to the cgroupfs "
 				   "root, like /jtest)",
-				   cgroup);
-	if (!dur_arg)
+				   a->cgroup);
+	if (!a->dur_arg)
 		return usage_error("grant", "missing --for DURATION");
-	ret = util_parse_duration(dur_arg, &duration);
+	ret = util_parse_duration(a->dur_arg, &a->duration);
 	if (ret == -ERANGE)
 		return usage_error(
-		    "grant", "--for: duration '%s' out of range: 1s to %s", dur_arg,
-		    util_format_duration(JITD_MAX_DURATION_S, maxbuf, sizeof(maxbuf)));
+			"grant", "--for: duration '%s' out of range: 1s to %s", a->dur_arg,
+			util_format_duration(JITD_MAX_DURATION_S, maxbuf, sizeof(maxbuf)));
 	if (ret)
 		return usage_error("grant",
 				   "--for: invalid duration '%s': expected seconds or a form like "
 				   "90s, 15m, 1h30m, 2d",
-				   dur_arg);
-	if (reason && strlen(reason) > REASON_MAX)
+				   a->dur_arg);
+	if (a->reason && strlen(a->reason) > REASON_MAX)
 		return usage_error("grant", "--reason: too long (%zu bytes, at most %d)",
-				   strlen(reason), REASON_MAX);
+				   strlen(a->reason), REASON_MAX);
+	return EXIT_OK;
+}
 
-	req = json_object();
+/* Fill req (NULL when json_object() failed) with the grant request of a: EXIT_OK, or an
+ * exit code after saying why. */
+static int grant_request(json_t *req, const struct grant_args *a)
+{
 	if (!req || req_set_str(req, "op", "grant"))
 		goto nomem;
-	if (req_set_str(req, "resource", resource)) {
-		ret = usage_error("grant", "RESOURCE is not valid UTF-8");
-		goto out;
-	}
-	if (user && req_set_str(req, "user", user)) {
-		ret = usage_error("grant", "--user: not valid UTF-8");
-		goto out;
-	}
-	if (uid_arg && json_object_set_new(req, "uid", json_integer((json_int_t)uid)))
+	if (req_set_str(req, "resource", a->resource))
+		return usage_error("grant", "RESOURCE is not valid UTF-8");
+	if (a->user && req_set_str(req, "user", a->user))
+		return usage_error("grant", "--user: not valid UTF-8");
+	if (a->uid_arg && json_object_set_new(req, "uid", json_integer((json_int_t)a->uid)))
 		goto nomem;
-	if (cgroup && req_set_str(req, "cgroup", cgroup)) {
-		ret = usage_error("grant", "--cgroup: not valid UTF-8");
-		goto out;
-	}
-	if (unit && req_set_str(req, "unit", unit)) {
-		ret = usage_error("grant", "--unit: not valid UTF-8");
-		goto out;
-	}
-	if (start && req_set_str(req, "start", start))
+	if (a->cgroup && req_set_str(req, "cgroup", a->cgroup))
+		return usage_error("grant", "--cgroup: not valid UTF-8");
+	if (a->unit && req_set_str(req, "unit", a->unit))
+		return usage_error("grant", "--unit: not valid UTF-8");
+	if (a->start && req_set_str(req, "start", a->start))
 		goto nomem;
-	if (json_object_set_new(req, "duration_s", json_integer(duration)))
+	if (json_object_set_new(req, "duration_s", json_integer(a->duration)))
 		goto nomem;
-	if (reason && req_set_str(req, "reason", reason)) {
-		ret = usage_error("grant", "--reason: not valid UTF-8");
-		goto out;
-	}
-
-	ret = ctl_call(c, "grant", req, &reply);
-	if (ret)
-		goto out;
-	g = reply_grant(c, reply);
-	if (!g)
-		ret = EXIT_UNREACHABLE;
-	else if (c->json)
-		ret = print_json(g);
-	else
-		printf("%" JSON_INTEGER_FORMAT "\n", grant_id(g));
-	goto out;
+	if (a->reason && req_set_str(req, "reason", a->reason))
+		return usage_error("grant", "--reason: not valid UTF-8");
+	return EXIT_OK;
 nomem:
 	fprintf(stderr, "jitctl: grant: out of memory\n");
-	ret = EXIT_REFUSED;
-out:
+	return EXIT_REFUSED;
+}
+
+/* Print the new grant in jitd's reply: its id, or with --json the grant object. */
+static int grant_print(const struct ctl *c, json_t *reply)
+{
+	json_t *g = reply_grant(c, reply);
+
+	if (!g)
+		return EXIT_UNREACHABLE;
+	if (c->json)
+		return print_json(g);
+	printf("%" JSON_INTEGER_FORMAT "\n", grant_id(g));
+	return EXIT_OK;
+}
+
+static int cmd_grant(struct ctl *c, int argc, char **argv)
+{
+	struct grant_args a = {};
+	json_t *req, *reply = NULL;
+	int ret;
+
+	ret = grant_options(c, argc, argv, &a);
+	if (ret)
+		return ret < 0 ? EXIT_OK : ret;
+	ret = grant_check(argc, argv, &a);
+	if (ret)
+		return ret;
+	req = json_object();
+	ret = grant_request(req, &a);
+	if (!ret)
+		ret = ctl_call(c, "grant", req, &reply);
+	if (!ret)
+		ret = grant_print(c, reply);
 	json_decref(reply);
 	json_decref(req);
 	return ret;

@@ -683,22 +683,9 @@ static void ab_file(struct abuf *b, const struct audit_decision *d, bool exe)
 	AB_LIT(b, "\"}");
 }
 
-static int ocsf_decision(const struct audit_meta *m, const struct audit_decision *d,
-			 struct audit_chain *c, struct abuf *b, struct audit_summary *sum)
+/* "comm","pid","tid","user" of the acting process and the subject user, closing "actor". */
+static void ocsf_dec_actor(struct abuf *b, const struct audit_decision *d, const char *comm)
 {
-	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
-	uint8_t op = d->op >= JITD_OP_EXEC && d->op <= JITD_OP_MAX ? d->op : JITD_OP_OPEN;
-	const char *opn = op_name(op);
-	uint64_t seq = c->seq + 1;
-	char comm[JITD_COMM_LEN + 1];
-	size_t um;
-	int r;
-
-	if (!F.built || strcmp(F.host, m->hostname) || strcmp(F.version, m->version))
-		build_frags(m);
-	clean_comm(d->comm, comm);
-	b->len = 0;
-	ab_buf(b, &F.head[op][d->allow]);
 	ab_str(b, comm);
 	AB_LIT(b, ",\"pid\":");
 	ab_u64(b, d->pid);
@@ -709,7 +696,11 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 	AB_LIT(b, "},\"user\":{");
 	ab_user_body(b, d->user, d->subject_uid);
 	AB_LIT(b, "}");
-	ab_buf(b, &F.cls[op]);
+}
+
+/* "connection_info" (network), "device", "disposition", then "dst_endpoint" or "file". */
+static void ocsf_dec_target(struct abuf *b, const struct audit_decision *d, uint8_t op, bool net)
+{
 	if (net) {
 		if (d->v6)
 			AB_LIT(b,
@@ -736,7 +727,12 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 		ab_file(b, d, false);
 		AB_LIT(b, ",");
 	}
-	/* message: "denied open /srv/secret.txt by alice (secrets)" */
+}
+
+/* "message": "denied open /srv/secret.txt by alice (secrets)" */
+static void ocsf_dec_message(struct abuf *b, const struct audit_decision *d, uint8_t op,
+			     const char *opn, bool net)
+{
 	AB_LIT(b, "\"message\":\"");
 	if (d->allow)
 		AB_LIT(b, "allowed ");
@@ -764,7 +760,14 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 		ab_u64(b, d->subject_uid);
 	AB_LIT(b, " (");
 	ab_esc(b, d->resource);
-	AB_LIT(b, ")\",\"metadata\":{");
+	AB_LIT(b, ")\",");
+}
+
+/* "metadata" (correlation, product, sequence, record uid, version) and "policy". */
+static void ocsf_dec_metadata(struct abuf *b, const struct audit_decision *d,
+			      const struct audit_chain *c, uint64_t seq)
+{
+	AB_LIT(b, "\"metadata\":{");
 	if (d->grant_id) {
 		AB_LIT(b, "\"correlation_uid\":\"");
 		ab_u64(b, d->grant_id);
@@ -787,6 +790,12 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 	AB_LIT(b, ",\"version\":\"");
 	ab_i64(b, d->policy_serial);
 	AB_LIT(b, "\"},");
+}
+
+/* "process": the executable (exec) or the target process (ptrace, signal); else nothing. */
+static void ocsf_dec_process(struct abuf *b, const struct audit_decision *d, uint8_t op,
+			     const char *comm)
+{
 	if (op == JITD_OP_EXEC) {
 		AB_LIT(b, "\"process\":{\"file\":");
 		ab_file(b, d, true);
@@ -800,6 +809,11 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 		ab_u64(b, d->target_pid);
 		AB_LIT(b, "},");
 	}
+}
+
+/* "severity" to "time_dt", then "type_name", "type_uid" and the opening of "unmapped". */
+static void ocsf_dec_status(struct abuf *b, const struct audit_decision *d, uint8_t op)
+{
 	ab_buf(b, &F.tail[op][d->allow]);
 	if (d->allow) {
 		AB_LIT(b, "grant ");
@@ -816,7 +830,12 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 	ab_time_dt(b, d->time_ns);
 	AB_LIT(b, ",");
 	ab_buf(b, &F.type[op]);
-	um = b->len;
+}
+
+/* "unmapped" after its opening: "jitd" (cgroup, decision, loginuid, op) and "prev_hash". */
+static void ocsf_dec_unmapped(struct abuf *b, const struct audit_decision *d,
+			      const struct audit_chain *c, const char *opn)
+{
 	AB_LIT(b, "\"jitd\":{\"cgroup_id\":");
 	ab_u64(b, d->cgroup_id);
 	if (d->allow)
@@ -832,6 +851,34 @@ static int ocsf_decision(const struct audit_meta *m, const struct audit_decision
 	AB_LIT(b, "\"},\"prev_hash\":\"");
 	ab_raw(b, c->hash, AUDIT_HASH_HEX);
 	AB_LIT(b, "\"}}");
+}
+
+static int ocsf_decision(const struct audit_meta *m, const struct audit_decision *d,
+			 struct audit_chain *c, struct abuf *b, struct audit_summary *sum)
+{
+	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
+	uint8_t op = d->op >= JITD_OP_EXEC && d->op <= JITD_OP_MAX ? d->op : JITD_OP_OPEN;
+	const char *opn = op_name(op);
+	uint64_t seq = c->seq + 1;
+	char comm[JITD_COMM_LEN + 1];
+	size_t um;
+	int r;
+
+	if (!F.built || strcmp(F.host, m->hostname) || strcmp(F.version, m->version))
+		build_frags(m);
+	clean_comm(d->comm, comm);
+	/* the keys in sorted order, each helper writing the next ones */
+	b->len = 0;
+	ab_buf(b, &F.head[op][d->allow]);
+	ocsf_dec_actor(b, d, comm);
+	ab_buf(b, &F.cls[op]);
+	ocsf_dec_target(b, d, op, net);
+	ocsf_dec_message(b, d, op, opn, net);
+	ocsf_dec_metadata(b, d, c, seq);
+	ocsf_dec_process(b, d, op, comm);
+	ocsf_dec_status(b, d, op);
+	um = b->len;
+	ocsf_dec_unmapped(b, d, c, opn);
 	if (!b->p || b->p[b->len - 1] != '}')
 		return -ENOMEM;
 	r = seal_insert(b, um, c->hash);
@@ -883,36 +930,10 @@ static int ecs_seal(const struct audit_chain *c, json_t *rec, struct audit_chain
 	return seal_json(AUDIT_FMT_ECS, rec, out, nc->hash);
 }
 
-static int ecs_decision(const struct audit_meta *m, const struct audit_decision *d,
-			struct audit_chain *c, struct abuf *out, struct audit_summary *sum)
+/* What the decision is about: "destination" and "network", "target", or "file" (and, for
+ * exec, "process.executable"). */
+static void ecs_dec_object(json_t *rec, const struct audit_decision *d, bool net)
 {
-	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
-	bool proc = d->op == JITD_OP_EXEC || PROC_OP(d->op);
-	const char *cat = proc ? "process" : net ? "network" : "file";
-	const char *t1 = d->op == JITD_OP_EXEC ? "start" : net ? "connection" : "access";
-	char comm[JITD_COMM_LEN + 1], action[32], uid[16];
-	struct audit_summary s;
-	struct audit_chain nc;
-	json_t *rec;
-	int r;
-
-	fill_decision_summary(d, c->seq + 1, &s);
-	clean_comm(d->comm, comm);
-	snprintf(action, sizeof(action), "%s-%s", s.op, s.decision);
-	rec = ecs_base(m, d->time_ns, action, cat, t1, d->allow ? "allowed" : "denied",
-		       d->allow ? "success" : "failure");
-	if (!rec)
-		return -ENOMEM;
-	json_object_set_new(json_object_get(rec, "event"), "reason", json_string(s.reason));
-	snprintf(uid, sizeof(uid), "%u", d->subject_uid);
-	json_object_set_new(rec, "user", json_pack("{s:s}", "id", uid));
-	if (d->user)
-		json_object_set_new(json_object_get(rec, "user"), "name", json_string(d->user));
-	snprintf(uid, sizeof(uid), "%u", d->uid);
-	json_object_set_new(rec, "process",
-			    json_pack("{s:I,s:{s:I},s:s,s:{s:s}}", "pid", (json_int_t)d->pid,
-				      "thread", "id", (json_int_t)d->tid, "name", comm, "user",
-				      "id", uid));
 	if (net) {
 		json_object_set_new(
 			rec, "destination",
@@ -945,6 +966,39 @@ static int ecs_decision(const struct audit_meta *m, const struct audit_decision 
 			json_object_set_new(rec, "file", f);
 		}
 	}
+}
+
+static int ecs_decision(const struct audit_meta *m, const struct audit_decision *d,
+			struct audit_chain *c, struct abuf *out, struct audit_summary *sum)
+{
+	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
+	bool proc = d->op == JITD_OP_EXEC || PROC_OP(d->op);
+	const char *cat = proc ? "process" : net ? "network" : "file";
+	const char *t1 = d->op == JITD_OP_EXEC ? "start" : net ? "connection" : "access";
+	char comm[JITD_COMM_LEN + 1], action[32], uid[16];
+	struct audit_summary s;
+	struct audit_chain nc;
+	json_t *rec;
+	int r;
+
+	fill_decision_summary(d, c->seq + 1, &s);
+	clean_comm(d->comm, comm);
+	snprintf(action, sizeof(action), "%s-%s", s.op, s.decision);
+	rec = ecs_base(m, d->time_ns, action, cat, t1, d->allow ? "allowed" : "denied",
+		       d->allow ? "success" : "failure");
+	if (!rec)
+		return -ENOMEM;
+	json_object_set_new(json_object_get(rec, "event"), "reason", json_string(s.reason));
+	snprintf(uid, sizeof(uid), "%u", d->subject_uid);
+	json_object_set_new(rec, "user", json_pack("{s:s}", "id", uid));
+	if (d->user)
+		json_object_set_new(json_object_get(rec, "user"), "name", json_string(d->user));
+	snprintf(uid, sizeof(uid), "%u", d->uid);
+	json_object_set_new(rec, "process",
+			    json_pack("{s:I,s:{s:I},s:s,s:{s:s}}", "pid", (json_int_t)d->pid,
+				      "thread", "id", (json_int_t)d->tid, "name", comm, "user",
+				      "id", uid));
+	ecs_dec_object(rec, d, net);
 	json_object_set_new(rec, "rule",
 			    json_pack("{s:s,s:s}", "name", d->resource, "ruleset", "jitd"));
 	json_object_set_new(rec, "message",
@@ -1091,6 +1145,68 @@ static int64_t ms_of(const json_t *t)
 	return -1;
 }
 
+/* The User Access Management (3005) fields: "privileges", "user" and "resource" of grant g. */
+static void ocsf_event_access(json_t *rec, const json_t *g)
+{
+	const char *res = fstr(g, "resource") ?: "unknown";
+
+	json_object_set_new(rec, "privileges", json_pack("[s+]", "jitd:", res));
+	json_object_set_new(rec, "user", ocsf_subject_user(g));
+	json_object_set_new(rec, "resource",
+			    json_pack("{s:s,s:s}", "name", res, "type", "jitd resource"));
+}
+
+/* The Entity Management (3004) fields: "entity" (the grant or the policy), "entity_result"
+ * and "comment". */
+static void ocsf_event_entity(json_t *rec, const json_t *f, const json_t *g,
+			      const struct audit_summary *s)
+{
+	json_t *e;
+
+	if (g) {
+		e = json_pack("{s:s,s:s}", "type", "jitd grant", "name", s->object);
+		json_object_set_new(e, "uid",
+				    json_sprintf("%llu", (unsigned long long)s->grant_id));
+		if (fstr(g, "state"))
+			json_object_set_new(rec, "entity_result",
+					    json_pack("{s:s,s:s,s:O}", "type", "jitd grant", "name",
+						      s->object, "data", g));
+	} else {
+		e = json_pack("{s:s,s:i,s:s}", "type", "Policy", "type_id", 5, "name",
+			      fstr(f, "source") ?: "policy");
+		if (json_is_integer(json_object_get(f, "serial")))
+			json_object_set_new(
+				e, "version",
+				json_sprintf("%lld", (long long)json_integer_value(
+							     json_object_get(f, "serial"))));
+	}
+	json_object_set_new(rec, "entity", e);
+	if (fstr(f, "reason"))
+		json_object_set_new(rec, "comment", json_string(fstr(f, "reason")));
+}
+
+/* The fields of any other event, an application log entry: "log_*", and for
+ * records_dropped the "count", "start_time" and "end_time" of the loss. */
+static void ocsf_event_log(json_t *rec, const char *event, const json_t *f)
+{
+	json_object_set_new(rec, "log_name", json_string("jitd-audit"));
+	json_object_set_new(rec, "log_provider", json_string("jitd"));
+	json_object_set_new(rec, "log_type", json_string("Application"));
+	json_object_set_new(rec, "log_type_id", json_integer(2));
+	if (!strcmp(event, "records_dropped")) {
+		const json_t *w = json_object_get(f, "window");
+		int64_t st = ms_of(json_object_get(w, "start")),
+			en = ms_of(json_object_get(w, "end"));
+
+		json_object_set_new(rec, "count",
+				    json_integer(json_integer_value(json_object_get(f, "count"))));
+		if (st >= 0)
+			json_object_set_new(rec, "start_time", json_integer(st));
+		if (en >= 0)
+			json_object_set_new(rec, "end_time", json_integer(en));
+	}
+}
+
 static json_t *ocsf_event(const struct audit_meta *m, const char *event, const json_t *f,
 			  int64_t time_ns, const struct audit_summary *s)
 {
@@ -1135,56 +1251,12 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 			    json_pack("{s:s,s:s,s:i}", "hostname", m->hostname, "type", "Unknown",
 				      "type_id", 0));
 	json_object_set_new(rec, "actor", ocsf_actor(event, f));
-	if (k.class_uid == 3005) {
-		const char *res = fstr(g, "resource") ?: "unknown";
-
-		json_object_set_new(rec, "privileges", json_pack("[s+]", "jitd:", res));
-		json_object_set_new(rec, "user", ocsf_subject_user(g));
-		json_object_set_new(rec, "resource",
-				    json_pack("{s:s,s:s}", "name", res, "type", "jitd resource"));
-	} else if (k.class_uid == 3004) {
-		json_t *e;
-
-		if (g) {
-			e = json_pack("{s:s,s:s}", "type", "jitd grant", "name", s->object);
-			json_object_set_new(e, "uid",
-					    json_sprintf("%llu", (unsigned long long)s->grant_id));
-			if (fstr(g, "state"))
-				json_object_set_new(rec, "entity_result",
-						    json_pack("{s:s,s:s,s:O}", "type", "jitd grant",
-							      "name", s->object, "data", g));
-		} else {
-			e = json_pack("{s:s,s:i,s:s}", "type", "Policy", "type_id", 5, "name",
-				      fstr(f, "source") ?: "policy");
-			if (json_is_integer(json_object_get(f, "serial")))
-				json_object_set_new(
-					e, "version",
-					json_sprintf("%lld",
-						     (long long)json_integer_value(
-							     json_object_get(f, "serial"))));
-		}
-		json_object_set_new(rec, "entity", e);
-		if (fstr(f, "reason"))
-			json_object_set_new(rec, "comment", json_string(fstr(f, "reason")));
-	} else {
-		json_object_set_new(rec, "log_name", json_string("jitd-audit"));
-		json_object_set_new(rec, "log_provider", json_string("jitd"));
-		json_object_set_new(rec, "log_type", json_string("Application"));
-		json_object_set_new(rec, "log_type_id", json_integer(2));
-		if (!strcmp(event, "records_dropped")) {
-			const json_t *w = json_object_get(f, "window");
-			int64_t st = ms_of(json_object_get(w, "start")),
-				en = ms_of(json_object_get(w, "end"));
-
-			json_object_set_new(
-				rec, "count",
-				json_integer(json_integer_value(json_object_get(f, "count"))));
-			if (st >= 0)
-				json_object_set_new(rec, "start_time", json_integer(st));
-			if (en >= 0)
-				json_object_set_new(rec, "end_time", json_integer(en));
-		}
-	}
+	if (k.class_uid == 3005)
+		ocsf_event_access(rec, g);
+	else if (k.class_uid == 3004)
+		ocsf_event_entity(rec, f, g, s);
+	else
+		ocsf_event_log(rec, event, f);
 	jitd = f ? json_deep_copy(f) : json_object();
 	if (!json_is_object(jitd)) {
 		json_decref(jitd);
@@ -1388,62 +1460,59 @@ out:
 	return r;
 }
 
-/* Summary of a parsed record of either format. Returns 0 or -EINVAL. */
-int audit_record_summary(const json_t *rec, struct audit_summary *s)
+/* Summary of an OCSF record, metadata md: an agent event or a kernel decision. */
+static int ocsf_record_summary(const json_t *rec, const json_t *md, struct audit_summary *s)
 {
-	const json_t *md = json_object_get(rec, "metadata"), *um, *j, *ev;
+	const json_t *um = json_object_get(json_object_get(rec, "unmapped"), "jitd"), *j;
+	const char *str;
+
+	s->seq = json_integer_value(json_object_get(md, "sequence"));
+	s->time_ms = json_integer_value(json_object_get(rec, "time"));
+	s->grant_id = strtoull(fstr(md, "correlation_uid") ?: "0", NULL, 10);
+	if (fstr(um, "event")) {
+		s->event = fstr(um, "event");
+		s->op = s->event;
+		j = json_object_get(json_object_get(rec, "actor"), "user");
+		str = fstr(j, "name") ?: fstr(j, "uid");
+		if (!str) {
+			j = json_object_get(rec, "user");
+			str = fstr(j, "name") ?: fstr(j, "uid");
+		}
+		snprintf(s->user, sizeof(s->user), "%s", str ?: "-");
+		j = json_object_get(rec, "entity");
+		str = fstr(json_object_get(rec, "resource"), "name");
+		snprintf(s->object, sizeof(s->object), "%s",
+			 str ?: fstr(j, "name") ?: fstr(rec, "log_name") ?: "");
+		snprintf(s->reason, sizeof(s->reason), "%s", fstr(rec, "status_detail") ?: "");
+	} else {
+		s->event = "decision";
+		s->decision = fstr(um, "decision");
+		s->op = fstr(um, "op");
+		s->resource = fstr(um, "resource");
+		j = json_object_get(json_object_get(rec, "actor"), "user");
+		snprintf(s->user, sizeof(s->user), "%s", fstr(j, "name") ?: fstr(j, "uid") ?: "-");
+		if ((j = json_object_get(rec, "dst_endpoint")))
+			snprintf(s->object, sizeof(s->object), "%s:%lld", fstr(j, "ip") ?: "",
+				 (long long)json_integer_value(json_object_get(j, "port")));
+		else {
+			j = json_object_get(rec, "file");
+			if (!j)
+				j = json_object_get(json_object_get(rec, "process"), "file");
+			snprintf(s->object, sizeof(s->object), "%s",
+				 fstr(j, "path") ?: fstr(j, "uid") ?: "");
+		}
+		snprintf(s->reason, sizeof(s->reason), "%s", fstr(rec, "status_detail") ?: "");
+	}
+	return s->seq ? 0 : -EINVAL;
+}
+
+/* Summary of an ECS record: an agent event or a kernel decision. */
+static int ecs_record_summary(const json_t *rec, struct audit_summary *s)
+{
+	const json_t *ev = json_object_get(rec, "event"), *j = json_object_get(rec, "jitd"), *um;
 	const char *str;
 	int64_t ns;
 
-	memset(s, 0, sizeof(*s));
-	if (md) { /* OCSF */
-		um = json_object_get(json_object_get(rec, "unmapped"), "jitd");
-		s->seq = json_integer_value(json_object_get(md, "sequence"));
-		s->time_ms = json_integer_value(json_object_get(rec, "time"));
-		s->grant_id = strtoull(fstr(md, "correlation_uid") ?: "0", NULL, 10);
-		if (fstr(um, "event")) {
-			s->event = fstr(um, "event");
-			s->op = s->event;
-			j = json_object_get(json_object_get(rec, "actor"), "user");
-			str = fstr(j, "name") ?: fstr(j, "uid");
-			if (!str) {
-				j = json_object_get(rec, "user");
-				str = fstr(j, "name") ?: fstr(j, "uid");
-			}
-			snprintf(s->user, sizeof(s->user), "%s", str ?: "-");
-			j = json_object_get(rec, "entity");
-			str = fstr(json_object_get(rec, "resource"), "name");
-			snprintf(s->object, sizeof(s->object), "%s",
-				 str ?: fstr(j, "name") ?: fstr(rec, "log_name") ?: "");
-			snprintf(s->reason, sizeof(s->reason), "%s",
-				 fstr(rec, "status_detail") ?: "");
-		} else {
-			s->event = "decision";
-			s->decision = fstr(um, "decision");
-			s->op = fstr(um, "op");
-			s->resource = fstr(um, "resource");
-			j = json_object_get(json_object_get(rec, "actor"), "user");
-			snprintf(s->user, sizeof(s->user), "%s",
-				 fstr(j, "name") ?: fstr(j, "uid") ?: "-");
-			if ((j = json_object_get(rec, "dst_endpoint")))
-				snprintf(s->object, sizeof(s->object), "%s:%lld",
-					 fstr(j, "ip") ?: "",
-					 (long long)json_integer_value(json_object_get(j, "port")));
-			else {
-				j = json_object_get(rec, "file");
-				if (!j)
-					j = json_object_get(json_object_get(rec, "process"),
-							    "file");
-				snprintf(s->object, sizeof(s->object), "%s",
-					 fstr(j, "path") ?: fstr(j, "uid") ?: "");
-			}
-			snprintf(s->reason, sizeof(s->reason), "%s",
-				 fstr(rec, "status_detail") ?: "");
-		}
-		return s->seq ? 0 : -EINVAL;
-	}
-	ev = json_object_get(rec, "event");
-	j = json_object_get(rec, "jitd");
 	if (!ev || !j)
 		return -EINVAL;
 	s->seq = json_integer_value(json_object_get(ev, "sequence"));
@@ -1484,6 +1553,17 @@ int audit_record_summary(const json_t *rec, struct audit_summary *s)
 				 fstr(json_object_get(rec, "file"), "inode") ?: "");
 	}
 	return s->seq ? 0 : -EINVAL;
+}
+
+/* Summary of a parsed record of either format. Returns 0 or -EINVAL. */
+int audit_record_summary(const json_t *rec, struct audit_summary *s)
+{
+	const json_t *md = json_object_get(rec, "metadata");
+
+	memset(s, 0, sizeof(*s));
+	if (md) /* OCSF */
+		return ocsf_record_summary(rec, md, s);
+	return ecs_record_summary(rec, s);
 }
 
 /* ---- journald ---- */

@@ -467,39 +467,46 @@ char *policy_entry_format(const struct policy_entry *e, char *buf, size_t len)
 
 #define NET_SYNTAX "A.B.C.D[/N][:PORT|:*] or [IPV6[/N]][:PORT|:*]"
 
-/* Parse a connect entry: "A.B.C.D[/N][:PORT|:*]" or "[IPV6[/N]][:PORT|:*]". */
-static int parse_net(struct pctx *c, const char *s, struct policy_entry *e)
+/* A connect entry cut into its parts, which point into buf. */
+struct net_parts {
+	char buf[128];
+	char *addr, *plen, *port; /* plen and port NULL when absent */
+	bool v6;
+};
+
+/* Cut s into address, prefix length and port (np), checking the brackets and colons. */
+static int net_split(struct pctx *c, const char *s, struct net_parts *np)
 {
-	char buf[128], *addr, *plen = NULL, *port = NULL, *slash;
-	unsigned long prefix, v;
-	bool v6 = s[0] == '[';
+	char *slash;
 	size_t colons = 0;
 
+	np->v6 = s[0] == '[';
+	np->plen = np->port = NULL;
 	if (!*s)
 		return perr(c, false, "empty address (expected " NET_SYNTAX ")");
-	if (strlen(s) >= sizeof(buf))
+	if (strlen(s) >= sizeof(np->buf))
 		return perr(c, false, "address '%.*s...' is too long (expected " NET_SYNTAX ")", 32,
 			    s);
-	strcpy(buf, s);
-	if (v6) {
-		char *close = strchr(buf, ']');
+	strcpy(np->buf, s);
+	if (np->v6) {
+		char *close = strchr(np->buf, ']');
 
 		if (!close)
 			return perr(c, false, "missing ']' in '%s' (expected [IPV6[/N]][:PORT|:*])",
 				    s);
 		*close = '\0';
-		addr = buf + 1;
+		np->addr = np->buf + 1;
 		if (close[1] == ':')
-			port = close + 2;
+			np->port = close + 2;
 		else if (close[1])
 			return perr(c, false,
 				    "unexpected '%s' after ']' in '%s' (expected :PORT or :* or "
 				    "nothing)",
 				    close + 1, s);
 	} else {
-		for (const char *p = buf; *p; p++)
+		for (const char *p = np->buf; *p; p++)
 			colons += *p == ':';
-		if (colons > 1 && !memchr(buf, '.', strcspn(buf, ":")))
+		if (colons > 1 && !memchr(np->buf, '.', strcspn(np->buf, ":")))
 			return perr(c, false,
 				    "IPv6 address '%s' must be in brackets (expected "
 				    "[IPV6[/N]][:PORT|:*], "
@@ -507,47 +514,61 @@ static int parse_net(struct pctx *c, const char *s, struct policy_entry *e)
 				    s);
 		if (colons > 1)
 			return perr(c, false, "bad address '%s' (expected " NET_SYNTAX ")", s);
-		addr = buf;
-		port = strchr(buf, ':');
-		if (port)
-			*port++ = '\0';
+		np->addr = np->buf;
+		np->port = strchr(np->buf, ':');
+		if (np->port)
+			*np->port++ = '\0';
 	}
-	slash = strchr(addr, '/');
+	slash = strchr(np->addr, '/');
 	if (slash) {
 		*slash = '\0';
-		plen = slash + 1;
+		np->plen = slash + 1;
 	}
+	return 0;
+}
+
+/* Fill e from the parts of s: address, prefix length and port, each checked. */
+static int net_fill(struct pctx *c, const char *s, const struct net_parts *np,
+		    struct policy_entry *e)
+{
+	unsigned long prefix, v;
+	bool v6 = np->v6;
 
 	memset(e, 0, sizeof(*e));
 	e->kind = POLICY_CONNECT;
 	e->ipv4 = !v6;
 	if (v6) {
-		if (inet_pton(AF_INET6, addr, e->addr) != 1)
+		if (inet_pton(AF_INET6, np->addr, e->addr) != 1)
 			return perr(c, false,
 				    "bad IPv6 address '%s' in '%s' (expected [IPV6[/N]][:PORT|:*])",
-				    addr, s);
+				    np->addr, s);
 	} else {
-		if (inet_pton(AF_INET, addr, e->addr + 12) != 1)
+		if (inet_pton(AF_INET, np->addr, e->addr + 12) != 1)
 			return perr(
 				c, false,
 				"bad IPv4 address '%s' in '%s' (expected A.B.C.D[/N][:PORT|:*])",
-				addr, s);
+				np->addr, s);
 		e->addr[10] = e->addr[11] = 0xff;
 	}
-	if (plen) {
-		if (!parse_uint(plen, 0, v6 ? 128 : 32, &prefix))
+	if (np->plen) {
+		if (!parse_uint(np->plen, 0, v6 ? 128 : 32, &prefix))
 			return perr(c, false, "bad prefix length '/%s' in '%s' (expected /0../%d)",
-				    plen, s, v6 ? 128 : 32);
+				    np->plen, s, v6 ? 128 : 32);
 	} else {
 		prefix = v6 ? 128 : 32;
 	}
 	e->prefix = v6 ? prefix : prefix + 96;
-	if (port && strcmp(port, "*")) {
-		if (!parse_uint(port, 1, 65535, &v))
-			return perr(c, false, "bad port '%s' (expected 1..65535 or *)", port);
+	if (np->port && strcmp(np->port, "*")) {
+		if (!parse_uint(np->port, 1, 65535, &v))
+			return perr(c, false, "bad port '%s' (expected 1..65535 or *)", np->port);
 		e->port = v;
 	}
+	return 0;
+}
 
+/* Refuse an address with bits set past its prefix length, suggesting the network meant. */
+static int net_host_bits(struct pctx *c, const char *s, const struct policy_entry *e)
+{
 	for (unsigned bit = e->prefix; bit < 128; bit++) {
 		struct policy_entry fixed;
 		char sugg[128];
@@ -561,6 +582,20 @@ static int parse_net(struct pctx *c, const char *s, struct policy_entry *e)
 		return perr(c, false, "host bits set in '%s'; did you mean %s?", s, sugg);
 	}
 	return 0;
+}
+
+/* Parse a connect entry: "A.B.C.D[/N][:PORT|:*]" or "[IPV6[/N]][:PORT|:*]". */
+static int parse_net(struct pctx *c, const char *s, struct policy_entry *e)
+{
+	struct net_parts np;
+	int r;
+
+	r = net_split(c, s, &np);
+	if (!r)
+		r = net_fill(c, s, &np, e);
+	if (!r)
+		r = net_host_bits(c, s, e);
+	return r;
 }
 
 /* Look up a user name; "user:NAME" or "NAME". */
@@ -995,21 +1030,13 @@ static int check_duration(struct pctx *c, json_t *v, int64_t *out)
 	}
 }
 
-static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
+/* The rule's required "resources": a non-empty array of resource names. */
+static int rule_resources(struct pctx *c, json_t *o, struct policy_rule *rule)
 {
-	static const char *const allowed[] = {"resources", "requesters", "max_duration",
-					      "approvals", "approvers",	 "reason",
-					      "reason_pattern", NULL};
-	json_t *v;
+	json_t *v = json_object_get(o, "resources"), *e;
 	size_t i;
-	int r;
+	int r = 0;
 
-	if (!json_is_object(o))
-		return perr(c, false, "expected an object, got %s", type_name(o));
-	r = check_keys(c, o, allowed);
-	if (r)
-		return r;
-	v = json_object_get(o, "resources");
 	if (!v)
 		return perr(c, false, "missing key 'resources' (expected the resource names it covers)");
 	push_key(c, "resources");
@@ -1023,8 +1050,6 @@ static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 		r = -ENOMEM;
 		goto out;
 	}
-	json_t *e;
-
 	json_array_foreach(v, i, e) {
 		push_idx(c, i);
 		if (!json_is_string(e) || !good_name(json_string_value(e)))
@@ -1037,25 +1062,40 @@ static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 		if (r)
 			goto out;
 	}
+out:
 	pop(c);
+	return r;
+}
+
+/* The rule's required "requesters" and "max_duration". */
+static int rule_requesters(struct pctx *c, json_t *o, struct policy_rule *rule)
+{
+	json_t *v;
+	int r;
 
 	v = json_object_get(o, "requesters");
 	if (!v)
 		return perr(c, false, "missing key 'requesters' (expected [\"group:NAME\", ...])");
 	push_key(c, "requesters");
 	r = check_principals(c, v, false, &rule->requesters, &rule->n_requesters);
-	if (r)
-		goto out;
 	pop(c);
+	if (r)
+		return r;
 
 	v = json_object_get(o, "max_duration");
 	if (!v)
 		return perr(c, false, "missing key 'max_duration' (expected a duration like \"1h\")");
 	push_key(c, "max_duration");
 	r = check_duration(c, v, &rule->max_duration_s);
-	if (r)
-		goto out;
 	pop(c);
+	return r;
+}
+
+/* The rule's optional "approvals" and "approvers"; approvals need approvers. */
+static int rule_approvals(struct pctx *c, json_t *o, struct policy_rule *rule)
+{
+	json_t *v;
+	int r = 0;
 
 	v = json_object_get(o, "approvals");
 	if (v) {
@@ -1084,55 +1124,93 @@ static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 			 rule->approvals);
 		goto out;
 	}
+	return 0;
+out:
+	pop(c);
+	return r;
+}
+
+/* The rule's "reason_pattern" v: refused when it could stall jitd, else compiled. */
+static int rule_reason_pattern(struct pctx *c, json_t *v, struct policy_rule *rule)
+{
+	const char *why;
+	char rerr[256];
+	int r;
+
+	push_key(c, "reason_pattern");
+	if (!json_is_string(v)) {
+		r = perr(c, false, "expected a regular expression string, got %s", type_name(v));
+		goto out;
+	}
+	why = policy_pattern_check(json_string_value(v));
+	if (why) {
+		r = perr(c, false,
+			 "reason_pattern '%.*s' refused: %s; it could stall jitd "
+			 "(see README, policy format)",
+			 QMAX, json_string_value(v), why);
+		goto out;
+	}
+	r = regcomp(&rule->reason_re, json_string_value(v), REG_EXTENDED | REG_NOSUB);
+	if (r) {
+		regerror(r, &rule->reason_re, rerr, sizeof(rerr));
+		r = perr(c, false, "bad regular expression '%.*s': %s (POSIX extended)", QMAX,
+			 json_string_value(v), rerr);
+		goto out;
+	}
+	rule->reason_pattern = strdup(json_string_value(v));
+	if (!rule->reason_pattern) {
+		regfree(&rule->reason_re);
+		r = -ENOMEM;
+	}
+out:
+	pop(c);
+	return r;
+}
+
+/* The rule's optional "reason" ("required" or "optional") and "reason_pattern". */
+static int rule_reason(struct pctx *c, json_t *o, struct policy_rule *rule)
+{
+	json_t *v;
+
 	v = json_object_get(o, "reason");
 	if (v) {
 		const char *s = json_string_value(v);
+		int r;
 
 		push_key(c, "reason");
 		if (!s || (strcmp(s, "required") && strcmp(s, "optional"))) {
 			r = perr(c, false, "expected \"required\" or \"optional\", got %s%.*s%s",
 				 s ? "'" : type_name(v), QMAX, s ?: "", s ? "'" : "");
-			goto out;
+			pop(c);
+			return r;
 		}
 		rule->reason_required = !strcmp(s, "required");
 		pop(c);
 	}
 	v = json_object_get(o, "reason_pattern");
-	if (v) {
-		const char *why;
-		char rerr[256];
-
-		push_key(c, "reason_pattern");
-		if (!json_is_string(v)) {
-			r = perr(c, false, "expected a regular expression string, got %s",
-				 type_name(v));
-			goto out;
-		}
-		why = policy_pattern_check(json_string_value(v));
-		if (why) {
-			r = perr(c, false, "reason_pattern '%.*s' refused: %s; it could stall jitd "
-					   "(see README, policy format)",
-				 QMAX, json_string_value(v), why);
-			goto out;
-		}
-		r = regcomp(&rule->reason_re, json_string_value(v), REG_EXTENDED | REG_NOSUB);
-		if (r) {
-			regerror(r, &rule->reason_re, rerr, sizeof(rerr));
-			r = perr(c, false, "bad regular expression '%.*s': %s (POSIX extended)",
-				 QMAX, json_string_value(v), rerr);
-			goto out;
-		}
-		rule->reason_pattern = strdup(json_string_value(v));
-		if (!rule->reason_pattern) {
-			regfree(&rule->reason_re);
-			r = -ENOMEM;
-			goto out;
-		}
-		pop(c);
-	}
+	if (v)
+		return rule_reason_pattern(c, v, rule);
 	return 0;
-out:
-	pop(c);
+}
+
+static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
+{
+	static const char *const allowed[] = {"resources", "requesters", "max_duration",
+					      "approvals", "approvers",	 "reason",
+					      "reason_pattern", NULL};
+	int r;
+
+	if (!json_is_object(o))
+		return perr(c, false, "expected an object, got %s", type_name(o));
+	r = check_keys(c, o, allowed);
+	if (!r)
+		r = rule_resources(c, o, rule);
+	if (!r)
+		r = rule_requesters(c, o, rule);
+	if (!r)
+		r = rule_approvals(c, o, rule);
+	if (!r)
+		r = rule_reason(c, o, rule);
 	return r;
 }
 
@@ -1273,29 +1351,12 @@ static int check_time(struct pctx *c, json_t *o, const char *key, int64_t *out)
 	return r;
 }
 
-static int check_grant(struct pctx *c, json_t *o, struct policy_grant *g)
+/* The grant's subject: "user" or "uid" (not both), and/or "cgroup"; at least one. */
+static int grant_subject(struct pctx *c, json_t *o, struct policy_grant *g)
 {
-	static const char *const allowed[] = {"resource", "user", "uid", "cgroup", "not_before",
-					      "not_after", "reason", NULL};
 	json_t *v;
-	int r;
+	int r = 0;
 
-	if (!json_is_object(o))
-		return perr(c, false, "expected an object, got %s", type_name(o));
-	r = check_keys(c, o, allowed);
-	if (r)
-		return r;
-	v = json_object_get(o, "resource");
-	if (!v)
-		return perr(c, false, "missing key 'resource'");
-	push_key(c, "resource");
-	if (!json_is_string(v) || !good_name(json_string_value(v)))
-		r = perr(c, false, "expected a resource name, got %s", type_name(v));
-	else
-		strcpy(g->resource, json_string_value(v));
-	pop(c);
-	if (r)
-		return r;
 	if (json_object_get(o, "user") && json_object_get(o, "uid")) {
 		push_key(c, "uid");
 		r = perr(c, true, "give 'user' or 'uid', not both");
@@ -1336,6 +1397,35 @@ static int check_grant(struct pctx *c, json_t *o, struct policy_grant *g)
 	}
 	if (!g->has_uid && !g->cgroup)
 		return perr(c, false, "a grant needs a subject: 'user', 'uid' and/or 'cgroup'");
+	return 0;
+}
+
+static int check_grant(struct pctx *c, json_t *o, struct policy_grant *g)
+{
+	static const char *const allowed[] = {"resource", "user", "uid", "cgroup", "not_before",
+					      "not_after", "reason", NULL};
+	json_t *v;
+	int r;
+
+	if (!json_is_object(o))
+		return perr(c, false, "expected an object, got %s", type_name(o));
+	r = check_keys(c, o, allowed);
+	if (r)
+		return r;
+	v = json_object_get(o, "resource");
+	if (!v)
+		return perr(c, false, "missing key 'resource'");
+	push_key(c, "resource");
+	if (!json_is_string(v) || !good_name(json_string_value(v)))
+		r = perr(c, false, "expected a resource name, got %s", type_name(v));
+	else
+		strcpy(g->resource, json_string_value(v));
+	pop(c);
+	if (r)
+		return r;
+	r = grant_subject(c, o, g);
+	if (r)
+		return r;
 	r = check_time(c, o, "not_before", &g->not_before_ns);
 	if (!r)
 		r = check_time(c, o, "not_after", &g->not_after_ns);
