@@ -224,7 +224,7 @@ install: all
 	install -d $(DESTDIR)/etc/logrotate.d
 	install -m 0644 dist/logrotate.d/jitd $(DESTDIR)/etc/logrotate.d/jitd
 
-FORMAT_SRCS := $(wildcard bpf/*.c lib/*.c lib/*.h agent/*.c agent/*.h cli/*.c cli/*.h include/*.h \
+FORMAT_SRCS := $(wildcard bpf/*.c lib/*.c lib/*.h agent/*.c agent/*.h cli/*.c cli/*.h include/*.h tests/*.[ch] \
 	tests/*/*.c tests/*/*.h)
 format:
 	clang-format -i $(FORMAT_SRCS)

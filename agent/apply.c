@@ -17,8 +17,8 @@
 #include "log.h"
 #include "util.h"
 
-int apply_check_serial(const struct policy *active, const struct policy *p, bool pushed,
-		       char *err, size_t errlen)
+int apply_check_serial(const struct policy *active, const struct policy *p, bool pushed, char *err,
+		       size_t errlen)
 {
 	if (pushed && p->serial <= active->serial) {
 		snprintf(err, errlen, "serial %lld does not increase the active serial %lld",
@@ -104,8 +104,8 @@ int apply_pushed(struct agent *a, struct policy *p, const char *text, size_t len
 			unlink(path);
 		goto out;
 	}
-	audit_agent_event("policy_applied", json_pack("{s:I,s:s}", "serial", (json_int_t)serial,
-						      "source", path));
+	audit_agent_event("policy_applied",
+			  json_pack("{s:I,s:s}", "serial", (json_int_t)serial, "source", path));
 out:
 	free(prev);
 	free(path);
@@ -132,9 +132,8 @@ int apply_reload(struct agent *a)
 	r = apply_policy(a, p);
 	if (r)
 		return r;
-	audit_agent_event("policy_applied",
-			  json_pack("{s:I,s:s}", "serial", (json_int_t)p->serial, "source",
-				    a->policy_path));
+	audit_agent_event("policy_applied", json_pack("{s:I,s:s}", "serial", (json_int_t)p->serial,
+						      "source", a->policy_path));
 	return 0;
 }
 

@@ -14,8 +14,8 @@ struct policy;
  * a pushed policy (`jitctl policy apply`) must carry a higher one, while --policy may be
  * reloaded at the same serial (an edit and SIGHUP). 0, or -EINVAL / -ESTALE with err set.
  */
-int apply_check_serial(const struct policy *active, const struct policy *p, bool pushed,
-		       char *err, size_t errlen);
+int apply_check_serial(const struct policy *active, const struct policy *p, bool pushed, char *err,
+		       size_t errlen);
 /* Put p in force (taking it over): kernel maps, grant keys, fleet grants. On failure the
  * previous policy is restored and p freed. */
 int apply_policy(struct agent *a, struct policy *p);

@@ -35,8 +35,8 @@ struct inode_path {
 	bool member; /* a hard-linked file below a protected directory, not a policy path */
 };
 
-#define KERN_KEEP_REPLACED 8 /* earlier inodes kept per policy path (see keep_replaced) */
-#define KERN_MAX_MEMBERS 4096 /* hard-linked files below protected directories */
+#define KERN_KEEP_REPLACED 8	/* earlier inodes kept per policy path (see keep_replaced) */
+#define KERN_MAX_MEMBERS   4096 /* hard-linked files below protected directories */
 
 #define KERN_MAX_LINKS 48
 
@@ -50,10 +50,10 @@ struct kern {
 	struct inode_path *paths; /* policy paths, for audit records */
 	size_t n_paths;
 	__u32 prog_ids[KERN_MAX_LINKS]; /* of each link's program */
-	bool adopted;		  /* the programs are a previous agent's (same build) */
-	char *self_files[3];	  /* policy, state directory, audit file (kern_set_self) */
-	size_t n_self_objects; /* entries of the self map (status) */
-	size_t n_self_files;	  /* jitd's own files among paths (status) */
+	bool adopted;			/* the programs are a previous agent's (same build) */
+	char *self_files[3];		/* policy, state directory, audit file (kern_set_self) */
+	size_t n_self_objects;		/* entries of the self map (status) */
+	size_t n_self_files;		/* jitd's own files among paths (status) */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -137,8 +137,7 @@ static void report_load_error(void)
 	else if (strstr(load_log, "unknown func") || strstr(load_log, "invalid func"))
 		why = "the kernel lacks a BPF helper the programs call (see the verifier's "
 		      "line above)";
-	else if (strstr(load_log, "-- BEGIN PROG LOAD LOG --") ||
-		 strstr(load_log, "processed "))
+	else if (strstr(load_log, "-- BEGIN PROG LOAD LOG --") || strstr(load_log, "processed "))
 		why = "the kernel's verifier rejected a program: its last lines above say where";
 	else if (strstr(load_log, "failed to find kernel BTF type ID"))
 		why = "the kernel lacks an LSM hook the programs attach to";
@@ -188,8 +187,7 @@ static int adopt(struct kern *k)
 	close(fd);
 	if (err || memcmp(want.sha256, have.sha256, sizeof(want.sha256)))
 		return 1;
-	bpf_object__for_each_program(prog, k->skel->obj)
-	{
+	bpf_object__for_each_program(prog, k->skel->obj) {
 		struct bpf_link *link;
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
@@ -208,8 +206,7 @@ static int adopt(struct kern *k)
 		k->links[k->n_links] = link;
 		k->link_names[k->n_links++] = bpf_program__name(prog);
 	}
-	bpf_object__for_each_map(map, k->skel->obj)
-	{
+	bpf_object__for_each_map(map, k->skel->obj) {
 		fd = bpf_obj_get(bpf_map__pin_path(map));
 		err = fd < 0 ? -errno : bpf_map__reuse_fd(map, fd);
 		if (fd >= 0)
@@ -260,8 +257,7 @@ static int open_skel(struct kern *k)
 		log_err("refusing to start: a hook would go unenforced on this kernel");
 		return err;
 	}
-	bpf_object__for_each_map(map, k->skel->obj)
-	{
+	bpf_object__for_each_map(map, k->skel->obj) {
 		pin_path(path, sizeof(path), bpf_map__name(map));
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
@@ -275,8 +271,7 @@ static int attach_all(struct kern *k)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, k->skel->obj)
-	{
+	bpf_object__for_each_program(prog, k->skel->obj) {
 		struct bpf_link *link;
 		const char *name = bpf_program__name(prog);
 		int err;
@@ -347,7 +342,8 @@ int kern_open(struct kern **out, bool reload)
 	if (err <= 0) {
 		if (!err)
 			log_info("adopted the programs attached under %s (same build): nothing "
-				 "reloaded", JITD_PIN_DIR);
+				 "reloaded",
+				 JITD_PIN_DIR);
 		goto registered;
 	}
 	load_log_len = 0;
@@ -555,7 +551,7 @@ static int obj_id(int fd, __u32 *id)
 
 static int self_add(struct entries *e, __u32 kind, __u32 id)
 {
-	struct jitd_self_key key = { .kind = kind, .id = id };
+	struct jitd_self_key key = {.kind = kind, .id = id};
 	__u32 one = 1;
 
 	return entries_add(e, &key, &one);
@@ -583,13 +579,12 @@ static int self_mounts(struct entries *e)
  */
 static int self_objects(struct kern *k)
 {
-	struct entries e = { .ksz = sizeof(struct jitd_self_key), .vsz = sizeof(__u32) };
+	struct entries e = {.ksz = sizeof(struct jitd_self_key), .vsz = sizeof(__u32)};
 	struct bpf_map *map;
 	__u32 id = 0;
 	int err = 0;
 
-	bpf_object__for_each_map(map, k->skel->obj)
-	{
+	bpf_object__for_each_map(map, k->skel->obj) {
 		if (!err && !(err = obj_id(bpf_map__fd(map), &id)))
 			err = self_add(&e, JITD_SELF_MAP, id);
 	}
@@ -613,8 +608,8 @@ static int self_objects(struct kern *k)
  * within the same resource is fine, across resources it is a policy error. */
 static int remember(struct kern *k, struct entries *inodes, const struct inode_path *ip)
 {
-	struct jitd_inode_key key = { .dev = ip->dev, .ino = ip->ino };
-	struct jitd_inode_val val = { .resource = ip->resource, .flags = ip->flags };
+	struct jitd_inode_key key = {.dev = ip->dev, .ino = ip->ino};
+	struct jitd_inode_val val = {.resource = ip->resource, .flags = ip->flags};
 	struct inode_path *np;
 	int err;
 
@@ -645,9 +640,11 @@ static struct {
 
 static int member_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-	struct inode_path ip = { .dev = util_kdev(st->st_dev), .ino = st->st_ino,
-				 .path = (char *)path, .resource = member_walk.resource,
-				 .member = true };
+	struct inode_path ip = {.dev = util_kdev(st->st_dev),
+				.ino = st->st_ino,
+				.path = (char *)path,
+				.resource = member_walk.resource,
+				.member = true};
 
 	if (type != FTW_F || st->st_nlink < 2)
 		return 0;
@@ -685,7 +682,7 @@ static int add_members(struct kern *k, struct entries *inodes, const struct poli
 static int add_path(struct kern *k, struct entries *inodes, const struct policy_resource *r,
 		    const struct policy_entry *pe)
 {
-	struct inode_path ip = { .path = pe->path, .resource = r->id };
+	struct inode_path ip = {.path = pe->path, .resource = r->id};
 	struct jitd_inode_key key;
 	struct stat st;
 
@@ -758,7 +755,7 @@ static int add_net(struct entries *nets, const struct policy_resource *r,
 		   const struct policy_entry *pe)
 {
 	struct jitd_net_key key = {};
-	struct jitd_net_val val = { .resource = r->id };
+	struct jitd_net_val val = {.resource = r->id};
 
 	key.prefixlen = 16 + pe->prefix;
 	key.port = htons(pe->port);
@@ -768,11 +765,11 @@ static int add_net(struct entries *nets, const struct policy_resource *r,
 
 /* One of jitd's own files or directories (JITD_RES_SELF): readable, changed only by
  * exempt subjects and jitd. Absent: nothing to protect (yet). */
-static int add_self(struct kern *k, struct entries *inodes, struct entries *devs,
-		    const char *path, bool subtree)
+static int add_self(struct kern *k, struct entries *inodes, struct entries *devs, const char *path,
+		    bool subtree)
 {
-	struct inode_path ip = { .path = (char *)path, .resource = JITD_RES_SELF,
-				 .flags = JITD_INODE_SELF };
+	struct inode_path ip = {
+		.path = (char *)path, .resource = JITD_RES_SELF, .flags = JITD_INODE_SELF};
 	size_t before = k->n_paths;
 	struct stat st;
 	uint32_t one = 1;
@@ -841,8 +838,8 @@ static int add_self_cgroup(struct kern *k, struct entries *inodes, struct entrie
 
 /* Unit files of jitd that systemd would read (a drop-in directory only if it exists). */
 static const char *const self_units[] = {
-	"/etc/systemd/system/jitd.service",	  "/etc/systemd/system/jitd.service.d",
-	"/run/systemd/system/jitd.service",	  "/run/systemd/system/jitd.service.d",
+	"/etc/systemd/system/jitd.service",	      "/etc/systemd/system/jitd.service.d",
+	"/run/systemd/system/jitd.service",	      "/run/systemd/system/jitd.service.d",
 	"/usr/local/lib/systemd/system/jitd.service", "/lib/systemd/system/jitd.service",
 	"/usr/lib/systemd/system/jitd.service",
 };
@@ -874,7 +871,7 @@ static int add_self_files(struct kern *k, struct entries *inodes, struct entries
 int kern_set_self(struct kern *k, const char *policy_path, const char *state_dir,
 		  const char *audit_path)
 {
-	const char *v[3] = { policy_path, state_dir, NULL };
+	const char *v[3] = {policy_path, state_dir, NULL};
 	char *dir = NULL;
 
 	/* The audit file; its directory too when it is jitd's own (…/jitd/). */
@@ -966,13 +963,13 @@ static int add_exemptions(const struct policy *p, const char *cgroup_root, struc
 
 int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root)
 {
-	struct entries inodes = { .ksz = sizeof(struct jitd_inode_key),
-				  .vsz = sizeof(struct jitd_inode_val) };
-	struct entries nets = { .ksz = sizeof(struct jitd_net_key),
-				.vsz = sizeof(struct jitd_net_val) };
-	struct entries exu = { .ksz = sizeof(uint32_t), .vsz = sizeof(uint32_t) };
-	struct entries exc = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
-	struct entries devs = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
+	struct entries inodes = {.ksz = sizeof(struct jitd_inode_key),
+				 .vsz = sizeof(struct jitd_inode_val)};
+	struct entries nets = {.ksz = sizeof(struct jitd_net_key),
+			       .vsz = sizeof(struct jitd_net_val)};
+	struct entries exu = {.ksz = sizeof(uint32_t), .vsz = sizeof(uint32_t)};
+	struct entries exc = {.ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t)};
+	struct entries devs = {.ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t)};
 	struct jitd_filter *filter = calloc(1, sizeof(*filter));
 	struct inode_path *old = k->paths;
 	size_t n_old = k->n_paths;
@@ -1045,7 +1042,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
  * outside is denied (bpf/jitd.bpf.c, check_ptrace). */
 int kern_set_granted_cgroups(struct kern *k, const uint64_t *ids, size_t n)
 {
-	struct entries e = { .ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t) };
+	struct entries e = {.ksz = sizeof(uint64_t), .vsz = sizeof(uint32_t)};
 	uint32_t one = 1;
 	int err = 0;
 
@@ -1110,8 +1107,7 @@ int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *
 int kern_selftest(struct kern *k, const char *dir)
 {
 	struct jitd_inode_key key = {};
-	struct jitd_inode_val val = { .resource = JITD_RES_SELFTEST,
-				      .flags = JITD_INODE_NOEXEMPT };
+	struct jitd_inode_val val = {.resource = JITD_RES_SELFTEST, .flags = JITD_INODE_NOEXEMPT};
 	int inodes = bpf_map__fd(k->skel->maps.inodes);
 	struct jitd_filter *bit;
 	char path[4096];
@@ -1221,8 +1217,7 @@ json_t *kern_programs_json(struct kern *k)
 	json_t *arr = json_array();
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, k->skel->obj)
-	{
+	bpf_object__for_each_program(prog, k->skel->obj) {
 		const char *sec = bpf_program__section_name(prog);
 		bool attached = false;
 		__u32 id = 0;
@@ -1278,8 +1273,7 @@ json_t *kern_features_json(struct kern *k)
 		"directory_walk",
 		"to the file system root; deeper than the bound, or disconnected, on a file "
 		"system holding a protected directory: denied",
-		"directory_walk_bound", JITD_DPARENT_DEPTH, "lockdown", lockdown,
-		"lockdown_note",
+		"directory_walk_bound", JITD_DPARENT_DEPTH, "lockdown", lockdown, "lockdown_note",
 		strcmp(lockdown, "none") && strcmp(lockdown, "unknown")
 			? "kernel lockdown on: /dev/mem, /dev/kmem, kprobe writes and unsigned "
 			  "modules are closed to root"

@@ -91,10 +91,10 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 		audit_agent_event("records_dropped",
 				  json_pack("{s:s,s:I,s:I,s:{s:s,s:s}}", "source",
 					    "kernel ring buffer", "count",
-					    (json_int_t)(drops - a->drops_seen), "total", (json_int_t)drops,
-					    "window", "start",
-					    util_format_time(a->drops_checked_ns ?: a->started_ns, t0,
-							     sizeof(t0)),
+					    (json_int_t)(drops - a->drops_seen), "total",
+					    (json_int_t)drops, "window", "start",
+					    util_format_time(a->drops_checked_ns ?: a->started_ns,
+							     t0, sizeof(t0)),
 					    "end", util_format_time(now, t1, sizeof(t1))));
 		a->drops_seen = drops;
 		kern_drops_reported(a->kern, NULL, &a->drops_seen);
@@ -122,8 +122,8 @@ static void on_policy_event(const struct inotify_event *ev, void *ud)
 
 	base = base ? base + 1 : a->policy_path;
 	if (!stat(a->policy_path, &st) && S_ISDIR(st.st_mode))
-		a->policy_touched |= len > 5 && ev->name[0] != '.' &&
-				     !strcmp(ev->name + len - 5, ".json");
+		a->policy_touched |=
+			len > 5 && ev->name[0] != '.' && !strcmp(ev->name + len - 5, ".json");
 	else
 		a->policy_touched |= len && !strcmp(ev->name, base);
 }
@@ -222,8 +222,10 @@ static int lock_state_dir(const char *dir, bool create)
 		n = pread(fd, pid, sizeof(pid) - 1, 0);
 		pid[n > 0 ? n : 1] = 0;
 		pid[strcspn(pid, "\n")] = 0;
-		fprintf(stderr, "jitd: another jitd (pid %s) is running with state dir %s; "
-				"stop it first\n", pid, dir);
+		fprintf(stderr,
+			"jitd: another jitd (pid %s) is running with state dir %s; "
+			"stop it first\n",
+			pid, dir);
 	}
 	close(fd);
 	return r;
@@ -306,7 +308,8 @@ static int setup_loop(struct agent *a)
 	a->ringbuf = ring_buffer__new(kern_ringbuf_fd(a->kern), handle_event, a, NULL);
 	if (!a->ringbuf)
 		return -errno;
-	r = sd_event_add_io(a->event, &src, ring_buffer__epoll_fd(a->ringbuf), EPOLLIN, on_ringbuf, a);
+	r = sd_event_add_io(a->event, &src, ring_buffer__epoll_fd(a->ringbuf), EPOLLIN, on_ringbuf,
+			    a);
 	if (r < 0)
 		return r;
 	sd_event_source_set_description(src, "ringbuf");
@@ -364,14 +367,15 @@ static void op_status(struct agent *a, json_t *r)
 
 	kern_lsm_active(lsm, sizeof(lsm));
 	kern_counters(a->kern, &allow, &deny, &drops);
-	json_object_set_new(r, "enforcing", json_boolean(kern_enforcing(a->kern) && a->selftest_ok));
+	json_object_set_new(r, "enforcing",
+			    json_boolean(kern_enforcing(a->kern) && a->selftest_ok));
 	json_object_set_new(r, "pid", json_integer(getpid()));
 	json_object_set_new(r, "lsm", json_string(lsm));
 	json_object_set_new(r, "programs", kern_programs_json(a->kern));
 	json_object_set_new(r, "kernel", kern_features_json(a->kern));
-	json_object_set_new(r, "counters", json_pack("{s:I,s:I,s:I}", "allow", (json_int_t)allow,
-						     "deny", (json_int_t)deny, "drops",
-						     (json_int_t)drops));
+	json_object_set_new(r, "counters",
+			    json_pack("{s:I,s:I,s:I}", "allow", (json_int_t)allow, "deny",
+				      (json_int_t)deny, "drops", (json_int_t)drops));
 	json_object_set_new(r, "selftest", json_string(a->selftest_ok ? "passed" : "failed"));
 }
 
@@ -483,7 +487,8 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 		log_err("cannot set up the event loop: %s", strerror(-r));
 		return -1;
 	}
-	ring_buffer__consume(a->ringbuf); /* decisions made while no agent ran: room for the test's */
+	ring_buffer__consume(
+		a->ringbuf); /* decisions made while no agent ran: room for the test's */
 	r = kern_selftest(a->kern, a->state_dir);
 	a->selftest_ok = r == 0;
 	ring_buffer__consume(a->ringbuf); /* the self-test's own record */
@@ -527,9 +532,12 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 	char err[1024], lsm[256] = "";
 	int r;
 
-	*a = (struct agent){ .ops = core_ops, .policy_path = cfg->policy_path,
-			     .socket_path = cfg->socket_path, .state_dir = cfg->state_dir,
-			     .cgroup_root = cfg->cgroup_root, .pending_ttl_s = cfg->pending_ttl_s };
+	*a = (struct agent){.ops = core_ops,
+			    .policy_path = cfg->policy_path,
+			    .socket_path = cfg->socket_path,
+			    .state_dir = cfg->state_dir,
+			    .cgroup_root = cfg->cgroup_root,
+			    .pending_ttl_s = cfg->pending_ttl_s};
 	if (policy_load(a->policy_path, &a->policy, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return -1;

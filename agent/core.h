@@ -54,8 +54,7 @@ struct agent_ops {
 			    uint64_t *cgroup_id);
 	int (*scope_watch)(struct agent *a, struct grant *g);
 	int (*scope_kill)(struct agent *a, const char *rel);
-	int (*unit_cgroup)(struct agent *a, const char *unit, char **out, char *err,
-			   size_t errlen);
+	int (*unit_cgroup)(struct agent *a, const char *unit, char **out, char *err, size_t errlen);
 	/* `status`: the kernel's part of the reply (enforcing, programs, counters...) */
 	void (*status)(struct agent *a, json_t *reply);
 	/* `audit`: make client a live subscriber (audit_sub.c) */
@@ -77,10 +76,10 @@ struct agent {
 	int64_t started_ns;
 	bool selftest_ok;
 	sd_event_source *expiry_timer;
-	bool use_systemd; /* jitd exec: transient scopes over D-Bus (systemd is PID 1) */
-	int64_t pending_ttl_s; /* a pending request expires after this (--pending-ttl) */
-	struct ctl_server ctl;	     /* the control socket (ctl.c) */
-	struct scope_state scope;    /* exec and cgroup-grant watches (scope.c) */
+	bool use_systemd;	    /* jitd exec: transient scopes over D-Bus (systemd is PID 1) */
+	int64_t pending_ttl_s;	    /* a pending request expires after this (--pending-ttl) */
+	struct ctl_server ctl;	    /* the control socket (ctl.c) */
+	struct scope_state scope;   /* exec and cgroup-grant watches (scope.c) */
 	struct pathwatch pathwatch; /* the policy's paths (pathwatch.c) */
 	struct verbs_cache verbs_cache; /* policy_show's reply (verbs.c) */
 	/* the core's own (core.c) */

@@ -52,7 +52,7 @@
 
 struct client {
 	struct agent *a;
-	struct ctl_server *srv; /* &a->ctl */
+	struct ctl_server *srv;	    /* &a->ctl */
 	struct client *prev, *next; /* clients, oldest first */
 	int fd;
 	struct ucred cred; /* cred.uid is the subject (login uid when set), as the kernel's */
@@ -63,17 +63,15 @@ struct client {
 	sd_event_source *io, *idle, *work;
 	char *in; /* request bytes: in_cap allocated, in_len used, from in_off on not run */
 	size_t in_off, in_len, in_cap;
-	size_t in_scanned; /* bytes of in before this index hold no newline */
-	size_t in_max;	   /* longest line: more for root and admins (policy apply) */
-	bool discarding; /* inside an over-long line: drop until its newline */
+	size_t in_scanned;   /* bytes of in before this index hold no newline */
+	size_t in_max;	     /* longest line: more for root and admins (policy apply) */
+	bool discarding;     /* inside an over-long line: drop until its newline */
 	uint64_t last_req;   /* CLOCK_MONOTONIC usec of the connect or the last request run */
 	uint64_t line_start; /* when the first byte of the partial line came, or 0 */
 	char *out;
 	size_t out_len, out_off;
 	bool closing;
 };
-
-
 
 static uint64_t now_usec(void)
 {
@@ -267,8 +265,11 @@ int ctl_push(void *client, const char *buf, size_t len, bool close_after)
 /* One request line through the verbs, as c's peer; its reply queued. */
 static void client_run_line(struct client *c, const char *line, size_t len)
 {
-	struct verb_peer peer = { .a = c->a, .uid = c->cred.uid, .pid = c->cred.pid,
-				  .proc_uid = c->proc_uid, .client = c };
+	struct verb_peer peer = {.a = c->a,
+				 .uid = c->cred.uid,
+				 .pid = c->cred.pid,
+				 .proc_uid = c->proc_uid,
+				 .client = c};
 
 	client_reply(c, verbs_dispatch(&peer, line, len));
 	if (peer.follow && !c->follower) {
@@ -413,7 +414,7 @@ static int peer_subject(int cfd, const struct ucred *cred, uid_t *subject)
 {
 	socklen_t len = sizeof(int);
 	char path[64], buf[32] = "";
-	struct pollfd pfd = { .events = POLLIN };
+	struct pollfd pfd = {.events = POLLIN};
 	unsigned long v;
 	ssize_t n;
 	int fd, pidfd = -1, err = 0;
@@ -665,7 +666,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 int ctl_start(struct agent *a)
 {
 	struct ctl_server *srv = &a->ctl;
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	char dir[sizeof(sun.sun_path)];
 	int r;
 

@@ -41,8 +41,7 @@ static const char *current_boot_id(void)
 /* Boot-clock time of a realtime instant, as seen now (saturating). */
 static uint64_t real_to_boot(int64_t real_ns)
 {
-	return util_real_to_boot(real_ns, util_now_ns(CLOCK_REALTIME),
-				 util_now_ns(CLOCK_BOOTTIME));
+	return util_real_to_boot(real_ns, util_now_ns(CLOCK_REALTIME), util_now_ns(CLOCK_BOOTTIME));
 }
 
 /* The protocol's state: an active grant whose start is ahead is "scheduled". */
@@ -163,13 +162,13 @@ static bool put(json_t *o, const char *key, json_t *v)
  */
 static json_t *grant_to_state(const struct grant *g)
 {
-	json_t *o = json_pack("{s:I,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "id",
-			      (json_int_t)g->id, "resources", res_json(g), "state",
-			      req_state_name(g->state), "created_ns", (json_int_t)g->created_ns,
-			      "starts_ns", (json_int_t)g->starts_ns, "expires_ns",
-			      (json_int_t)g->expires_ns, "ended_ns", (json_int_t)g->ended_ns,
-			      "starts_boot", (json_int_t)g->starts_boot, "expires_boot",
-			      (json_int_t)g->expires_boot, "by_uid", (int)g->by_uid);
+	json_t *o =
+		json_pack("{s:I,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "id", (json_int_t)g->id,
+			  "resources", res_json(g), "state", req_state_name(g->state), "created_ns",
+			  (json_int_t)g->created_ns, "starts_ns", (json_int_t)g->starts_ns,
+			  "expires_ns", (json_int_t)g->expires_ns, "ended_ns",
+			  (json_int_t)g->ended_ns, "starts_boot", (json_int_t)g->starts_boot,
+			  "expires_boot", (json_int_t)g->expires_boot, "by_uid", (int)g->by_uid);
 	bool ok = o;
 
 	if (ok && g->has_uid)
@@ -204,8 +203,7 @@ static void keep_refused(const struct grant_store *s, json_t *root, size_t refus
 
 	if (!text || asprintf(&path, "%s.refused", s->path) < 0) {
 		path = NULL;
-		log_err("cannot keep a copy of %s with its refused grants: out of memory",
-			s->path);
+		log_err("cannot keep a copy of %s with its refused grants: out of memory", s->path);
 	} else if (util_write_atomic(path, text, strlen(text), 0600)) {
 		log_err("cannot keep a copy of %s with its refused grants in %s", s->path, path);
 	} else {
@@ -233,8 +231,7 @@ static int load_entry(struct grant_store *s, json_t *o, size_t i, bool same_boot
 		s->next_id = id + 1;
 	r = req_grant_from_state(o, same_boot, real_now, boot_now, &g, why, sizeof(why));
 	if (!r && grant_find(s, g.id)) {
-		snprintf(why, sizeof(why), "a second grant with id %llu",
-			 (unsigned long long)g.id);
+		snprintf(why, sizeof(why), "a second grant with id %llu", (unsigned long long)g.id);
 		req_grant_clear(&g);
 		r = -EEXIST;
 	}
@@ -282,7 +279,7 @@ int grant_store_load(struct grant_store *s, const char *state_dir)
 	arr = json_object_get(root, "grants");
 	nid = json_object_get(root, "next_id");
 	if (!json_is_array(arr) || (nid && (!json_is_integer(nid) || json_integer_value(nid) < 1 ||
-					   json_integer_value(nid) >= GRANT_MAX_ID))) {
+					    json_integer_value(nid) >= GRANT_MAX_ID))) {
 		log_err("%s: expected {\"next_id\": 1..%lld, \"grants\": [...]}", s->path,
 			(long long)GRANT_MAX_ID - 1);
 		json_decref(root);
@@ -466,7 +463,8 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 					"until its expiry",
 					(unsigned long long)ng->id);
 			snprintf(err, errlen, "cannot write the grant to the kernel: %s%s",
-				 strerror(-r), r == -E2BIG || r == -ENOSPC ? " (grant map full)" : "");
+				 strerror(-r),
+				 r == -E2BIG || r == -ENOSPC ? " (grant map full)" : "");
 			return r;
 		}
 	}
@@ -581,7 +579,8 @@ int grant_expire_due(struct agent *a)
 		    g->expires_boot > now) {
 			g->live = true;
 			image_sync_grant(a, g);
-			audit_agent_event("activated", json_pack("{s:o}", "grant", grant_to_json(g)));
+			audit_agent_event("activated",
+					  json_pack("{s:o}", "grant", grant_to_json(g)));
 			continue;
 		}
 		if (!is_open(g) || g->expires_boot > now)
@@ -645,8 +644,8 @@ static bool fleet_end_unlisted(struct agent *a, int64_t now)
 		g->state = GRANT_REVOKED;
 		g->ended_ns = now;
 		req_history_add(g, "removed_by_policy", 0, NULL, now);
-		audit_agent_event("revoked", json_pack("{s:o,s:s}", "grant", grant_to_json(g),
-						       "by", "policy"));
+		audit_agent_event("revoked", json_pack("{s:o,s:s}", "grant", grant_to_json(g), "by",
+						       "policy"));
 		changed = true;
 	}
 	return changed;
@@ -668,9 +667,14 @@ static bool fleet_have(const struct grant_store *s, const char *key)
 static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const char *key,
 			   int64_t now, struct grant *g)
 {
-	*g = (struct grant){ .n_res = 1, .kind = GRANT_FLEET, .state = GRANT_ACTIVE,
-			     .has_uid = pg->has_uid, .uid = pg->uid, .created_ns = now,
-			     .starts_ns = pg->not_before_ns ?: now, .expires_ns = pg->not_after_ns };
+	*g = (struct grant){.n_res = 1,
+			    .kind = GRANT_FLEET,
+			    .state = GRANT_ACTIVE,
+			    .has_uid = pg->has_uid,
+			    .uid = pg->uid,
+			    .created_ns = now,
+			    .starts_ns = pg->not_before_ns ?: now,
+			    .expires_ns = pg->not_after_ns};
 	snprintf(g->res[0], sizeof(g->res[0]), "%s", pg->resource);
 	if (pg->cgroup) {
 		char full[4096];
@@ -756,8 +760,8 @@ int grant_apply_fleet(struct agent *a)
 		g->starts_boot = real_to_boot(g->starts_ns);
 		g->expires_boot = real_to_boot(g->expires_ns);
 		store_append(&a->grants, g); /* cannot fail: room reserved */
-		audit_agent_event("granted", json_pack("{s:o,s:s}", "grant", grant_to_json(g),
-						       "by", "policy"));
+		audit_agent_event("granted", json_pack("{s:o,s:s}", "grant", grant_to_json(g), "by",
+						       "policy"));
 	}
 	free(add);
 	if (!changed)

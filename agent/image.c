@@ -109,9 +109,9 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 	/* the ptrace guard's set before the grant: a granted cgroup is never unguarded */
 	if (key->cgroup && (r = sync_granted_cgroups(a)))
 		return r;
-	struct jitd_grant_val val = { .grant_id = best->id,
-				      .starts_ns = best->starts_boot,
-				      .expires_ns = best->expires_boot };
+	struct jitd_grant_val val = {.grant_id = best->id,
+				     .starts_ns = best->starts_boot,
+				     .expires_ns = best->expires_boot};
 	return a->ops.put_grant(a, key, &val);
 }
 
@@ -162,4 +162,3 @@ int image_sync_all(struct agent *a)
 	err = sync_granted_cgroups(a);
 	return err ?: a->ops.prune_grants(a, key_wanted, a);
 }
-

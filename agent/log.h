@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#define log_err(fmt, ...) fprintf(stderr, "<3>jitd: " fmt "\n", ##__VA_ARGS__)
+#define log_err(fmt, ...)  fprintf(stderr, "<3>jitd: " fmt "\n", ##__VA_ARGS__)
 #define log_warn(fmt, ...) fprintf(stderr, "<4>jitd: " fmt "\n", ##__VA_ARGS__)
 #define log_info(fmt, ...) fprintf(stderr, "<6>jitd: " fmt "\n", ##__VA_ARGS__)
 

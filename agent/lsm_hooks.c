@@ -16,7 +16,7 @@ static const struct {
 	bool optional;
 	int base_args; /* 0: choose by the dentry's position; else the plain variant's count */
 } changed[] = {
-	{"inode_setattr", false, 0}, {"inode_setxattr", false, 0}, {"inode_removexattr", false, 0},
+	{"inode_setattr", false, 0}, {"inode_setxattr", false, 0},  {"inode_removexattr", false, 0},
 	{"inode_set_acl", true, 0},  {"inode_remove_acl", true, 0}, {"bpf", false, 3},
 };
 

@@ -49,18 +49,18 @@ static const char usage_text[] =
 	"1 on a start-up failure (the reason is logged), 2 on bad arguments.\n";
 
 static const struct option opts[] = {
-	{ "policy", required_argument, NULL, 'p' },
-	{ "socket", required_argument, NULL, 's' },
-	{ "state-dir", required_argument, NULL, 'd' },
-	{ "pending-ttl", required_argument, NULL, 'T' },
-	{ "audit-file", required_argument, NULL, 'a' },
-	{ "cgroup-root", required_argument, NULL, 'C' },
-	{ "audit-format", required_argument, NULL, 'F' },
-	{ "journal", no_argument, NULL, 'J' },
-	{ "check-policy", no_argument, NULL, 'c' },
-	{ "unload", no_argument, NULL, 'U' },
-	{ "reload-programs", no_argument, NULL, 'R' },
-	{ "help", no_argument, NULL, 'h' },
+	{"policy", required_argument, NULL, 'p'},
+	{"socket", required_argument, NULL, 's'},
+	{"state-dir", required_argument, NULL, 'd'},
+	{"pending-ttl", required_argument, NULL, 'T'},
+	{"audit-file", required_argument, NULL, 'a'},
+	{"cgroup-root", required_argument, NULL, 'C'},
+	{"audit-format", required_argument, NULL, 'F'},
+	{"journal", no_argument, NULL, 'J'},
+	{"check-policy", no_argument, NULL, 'c'},
+	{"unload", no_argument, NULL, 'U'},
+	{"reload-programs", no_argument, NULL, 'R'},
+	{"help", no_argument, NULL, 'h'},
 	{},
 };
 
@@ -69,12 +69,12 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 {
 	int c;
 
-	*cfg = (struct agent_config){ .socket_path = JITD_DEFAULT_SOCKET,
-				      .state_dir = JITD_DEFAULT_STATE_DIR,
-				      .audit_path = "/var/log/jitd/audit.jsonl",
-				      .cgroup_root = "/sys/fs/cgroup",
-				      .pending_ttl_s = GRANT_PENDING_TTL_S,
-				      .audit_fmt = AUDIT_FMT_OCSF };
+	*cfg = (struct agent_config){.socket_path = JITD_DEFAULT_SOCKET,
+				     .state_dir = JITD_DEFAULT_STATE_DIR,
+				     .audit_path = "/var/log/jitd/audit.jsonl",
+				     .cgroup_root = "/sys/fs/cgroup",
+				     .pending_ttl_s = GRANT_PENDING_TTL_S,
+				     .audit_fmt = AUDIT_FMT_OCSF};
 	while ((c = getopt_long(argc, argv, "p:s:d:a:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -126,7 +126,8 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "jitd: unexpected argument '%s'\nTry 'jitd --help'.\n", argv[optind]);
+		fprintf(stderr, "jitd: unexpected argument '%s'\nTry 'jitd --help'.\n",
+			argv[optind]);
 		return 2;
 	}
 	if (!*unload && !cfg->policy_path) {

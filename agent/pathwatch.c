@@ -23,8 +23,8 @@
 #include "log.h"
 
 #define PATHWATCH_DELAY_USEC 50000ULL /* coalesce bursts (dpkg unpacks many files) */
-#define PATHWATCH_MASK                                                                   \
-	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | \
+#define PATHWATCH_MASK                                                                             \
+	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |     \
 	 IN_ONLYDIR)
 
 /* The directory to watch for path: its parent, or the nearest existing ancestor. */
@@ -106,7 +106,8 @@ void pathwatch_kick(struct agent *a)
 
 	if (!a->pathwatch.resync_src)
 		return;
-	if (sd_event_source_get_enabled(a->pathwatch.resync_src, &enabled) >= 0 && enabled != SD_EVENT_OFF)
+	if (sd_event_source_get_enabled(a->pathwatch.resync_src, &enabled) >= 0 &&
+	    enabled != SD_EVENT_OFF)
 		return;
 	sd_event_source_set_time_relative(a->pathwatch.resync_src, PATHWATCH_DELAY_USEC);
 	sd_event_source_set_enabled(a->pathwatch.resync_src, SD_EVENT_ONESHOT);
@@ -128,7 +129,8 @@ int pathwatch_update(struct agent *a)
 	r = pathwatch_rearm(a);
 	if (r < 0)
 		return r;
-	r = sd_event_add_io(a->event, &a->pathwatch.io_src, a->pathwatch.ino_fd, EPOLLIN, on_inotify, a);
+	r = sd_event_add_io(a->event, &a->pathwatch.io_src, a->pathwatch.ino_fd, EPOLLIN,
+			    on_inotify, a);
 	if (r >= 0)
 		sd_event_source_set_description(a->pathwatch.io_src, "path-watch");
 	return r < 0 ? r : 0;

@@ -31,7 +31,6 @@
 #include "log.h"
 #include "util.h"
 
-
 /* Read the start of a small kernel file (one read) into buf as a string; 0 or -errno. */
 static int read_text(const char *path, char *buf, size_t size)
 {
@@ -123,7 +122,7 @@ static void on_scope_event(const struct inotify_event *ev, void *ud)
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	struct scope_events se = { .a = userdata };
+	struct scope_events se = {.a = userdata};
 
 	inotify_drain(fd, on_scope_event, &se);
 	if (se.created)
@@ -216,7 +215,8 @@ void scope_follow(struct agent *a, const struct grant *g)
 		return;
 	if (a->scope.n_parents == SCOPE_MAX_PARENTS) {
 		log_warn("watching %d cgroup directories already; grant %llu will not follow a "
-			 "new cgroup at %s", SCOPE_MAX_PARENTS, (unsigned long long)g->id, g->cgroup);
+			 "new cgroup at %s",
+			 SCOPE_MAX_PARENTS, (unsigned long long)g->id, g->cgroup);
 		return;
 	}
 	a->scope.parent_wds[a->scope.n_parents++] = wd;
@@ -414,8 +414,9 @@ int scope_unit_cgroup(struct agent *a, const char *unit, char **out, char *err, 
 		snprintf(err, errlen, "no such unit (see systemctl list-units --type=service)");
 		r = -ENOENT;
 	} else if (!cg || !*cg) {
-		snprintf(err, errlen, "not running; a unit grant binds to the running unit's cgroup, "
-				      "so start it first");
+		snprintf(err, errlen,
+			 "not running; a unit grant binds to the running unit's cgroup, "
+			 "so start it first");
 		r = -ESRCH;
 	}
 	sd_bus_error_free(&e);

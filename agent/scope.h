@@ -11,7 +11,7 @@
 
 #define GRANT_EXEC_CGROUP "/jitd.exec" /* jitd exec cgroups without systemd */
 
-#define SCOPE_MAX_WATCH 4096
+#define SCOPE_MAX_WATCH	  4096
 #define SCOPE_MAX_PARENTS 256
 
 struct agent;

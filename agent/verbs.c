@@ -28,7 +28,6 @@ static uint64_t now_usec(void)
 	return util_now_ns(CLOCK_MONOTONIC) / 1000;
 }
 
-
 /*
  * Make s valid UTF-8 in place: a sequence cut at the end (by a bound on the message or a
  * "%.64s") is dropped, any other invalid byte becomes '?'. Jansson refuses invalid strings,
@@ -163,12 +162,14 @@ static json_t *get_resources(struct agent *a, json_t *req, struct grant *g)
 
 		if (!s || strlen(s) >= POLICY_MAX_NAME) {
 			json_decref(arr);
-			return verbs_error("EINVAL", "resource names are strings of at most %d bytes",
+			return verbs_error("EINVAL",
+					   "resource names are strings of at most %d bytes",
 					   POLICY_MAX_NAME - 1);
 		}
 		if (!policy_find(a->policy, s)) {
-			json_t *e = verbs_error("ENOENT", "unknown resource '%s' (see 'jitctl policy "
-							  "show')",
+			json_t *e = verbs_error("ENOENT",
+						"unknown resource '%s' (see 'jitctl policy "
+						"show')",
 						s);
 
 			json_decref(arr);
@@ -292,7 +293,7 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 	json_t *juser = json_object_get(req, "user"), *juid = json_object_get(req, "uid");
 	json_t *jcg = json_object_get(req, "cgroup"), *junit = json_object_get(req, "unit");
 	json_t *jstart = json_object_get(req, "start"), *e;
-	struct grant g = { .kind = GRANT_DIRECT, .state = GRANT_ACTIVE };
+	struct grant g = {.kind = GRANT_DIRECT, .state = GRANT_ACTIVE};
 	const char *reason, *cgpath = NULL;
 	char err[256], *unit_cg = NULL;
 	int64_t now, dur, start;
@@ -357,7 +358,7 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 static json_t *do_request(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
-	struct grant g = { .kind = GRANT_REQUEST };
+	struct grant g = {.kind = GRANT_REQUEST};
 	const struct policy_rule *rule;
 	const char *reason;
 	char err[512];
@@ -409,11 +410,10 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	const struct grant *ng = grant_find(&a->grants, g.id);
 	json_t *gj = grant_to_json(ng);
 
-	audit_agent_event("requested", json_pack("{s:O,s:i}", "grant", gj, "by_uid",
-						 (int)c->uid));
+	audit_agent_event("requested", json_pack("{s:O,s:i}", "grant", gj, "by_uid", (int)c->uid));
 	if (ng->state == GRANT_ACTIVE)
-		audit_agent_event("granted", json_pack("{s:O,s:i}", "grant", gj, "by_uid",
-						       (int)c->uid));
+		audit_agent_event("granted",
+				  json_pack("{s:O,s:i}", "grant", gj, "by_uid", (int)c->uid));
 	return ok_reply("grant", gj);
 }
 
@@ -430,8 +430,7 @@ static json_t *do_approve(struct verb_peer *c, json_t *req)
 	if ((e = get_reason(req, false, &reason)))
 		return e;
 	grant_mark(g, &before);
-	r = req_approve(g, c->uid, reason, util_now_ns(CLOCK_REALTIME), err,
-			sizeof(err));
+	r = req_approve(g, c->uid, reason, util_now_ns(CLOCK_REALTIME), err, sizeof(err));
 	if (r < 0) {
 		grant_mark_drop(&before);
 		return verbs_error(errno_name(r), "%s", err);
@@ -442,8 +441,8 @@ static json_t *do_approve(struct verb_peer *c, json_t *req)
 		r = grant_commit(c->a, g, &before);
 	if (r)
 		return verbs_error("EIO", "cannot record the approval: %s", strerror(-r));
-	audit_agent_event("approved", json_pack("{s:o,s:i}", "grant", grant_to_json(g), "by_uid",
-						(int)c->uid));
+	audit_agent_event("approved",
+			  json_pack("{s:o,s:i}", "grant", grant_to_json(g), "by_uid", (int)c->uid));
 	return grant_reply(g->state == GRANT_ACTIVE ? "granted" : NULL, g, c->uid);
 }
 
@@ -460,8 +459,7 @@ static json_t *do_deny(struct verb_peer *c, json_t *req)
 	if ((e = get_reason(req, true, &reason)))
 		return e;
 	grant_mark(g, &before);
-	r = req_deny(g, c->uid, reason, util_now_ns(CLOCK_REALTIME), err,
-		     sizeof(err));
+	r = req_deny(g, c->uid, reason, util_now_ns(CLOCK_REALTIME), err, sizeof(err));
 	if (r) {
 		grant_mark_drop(&before);
 		return verbs_error(errno_name(r), "%s", err);
@@ -544,17 +542,19 @@ static json_t *do_revoke(struct verb_peer *c, json_t *req)
 
 	if (!req_is_admin(c->a->policy, by) && g->requester_uid != by &&
 	    !(g->has_uid && g->uid == by && g->kind != GRANT_FLEET))
-		return verbs_error("EPERM", "uid %u may not revoke grant %llu (root, admins and "
-					    "its own user may)",
+		return verbs_error("EPERM",
+				   "uid %u may not revoke grant %llu (root, admins and "
+				   "its own user may)",
 				   by, (unsigned long long)g->id);
 	if (jkill && !json_is_boolean(jkill))
 		return verbs_error("EINVAL", "\"kill\" must be true or false");
 	if (json_is_true(jkill) && !g->cgroup)
-		return verbs_error("EINVAL",
-				   "grant %llu is not bound to a cgroup: --kill needs a grant made by "
-				   "'jitctl exec', --cgroup or --unit (for a user grant jitd cannot "
-				   "tell which processes used it)",
-				   (unsigned long long)g->id);
+		return verbs_error(
+			"EINVAL",
+			"grant %llu is not bound to a cgroup: --kill needs a grant made by "
+			"'jitctl exec', --cgroup or --unit (for a user grant jitd cannot "
+			"tell which processes used it)",
+			(unsigned long long)g->id);
 	if (json_is_true(jkill) && !(cg = strdup(g->cgroup)))
 		return verbs_error("ENOMEM", "out of memory");
 	r = grant_revoke(c->a, g->id, by, &out);
@@ -570,9 +570,10 @@ static json_t *do_revoke(struct verb_peer *c, json_t *req)
 	/* revoked first (the kernel denies from now on), then the tree is ended */
 	if (cg) {
 		killed = c->a->ops.scope_kill(c->a, cg);
-		audit_agent_event("killed", json_pack("{s:I,s:s,s:i,s:i}", "grant_id",
-						      (json_int_t)out->id, "cgroup", cg, "processes",
-						      killed > 0 ? killed : 0, "by_uid", (int)by));
+		audit_agent_event("killed",
+				  json_pack("{s:I,s:s,s:i,s:i}", "grant_id", (json_int_t)out->id,
+					    "cgroup", cg, "processes", killed > 0 ? killed : 0,
+					    "by_uid", (int)by));
 		free(cg);
 	}
 	reply = grant_reply("revoked", out, by);
@@ -594,8 +595,7 @@ static json_t *do_list(struct verb_peer *c, json_t *req)
 
 		if (!all && g->state != GRANT_ACTIVE && g->state != GRANT_PENDING)
 			continue;
-		if (mine && g->requester_uid != c->uid &&
-		    !(g->has_uid && g->uid == c->uid))
+		if (mine && g->requester_uid != c->uid && !(g->has_uid && g->uid == c->uid))
 			continue;
 		json_array_append_new(arr, grant_to_json(g));
 	}
@@ -614,7 +614,7 @@ static json_t *do_show(struct verb_peer *c, json_t *req)
 static json_t *do_exec(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
-	struct grant g = { .kind = GRANT_EXEC, .state = GRANT_ACTIVE };
+	struct grant g = {.kind = GRANT_EXEC, .state = GRANT_ACTIVE};
 	const struct policy_rule *rule = NULL;
 	char err[512], proc[64];
 	const char *reason;
@@ -642,8 +642,7 @@ static json_t *do_exec(struct verb_peer *c, json_t *req)
 	/* the peer must still be the process that connected, owned by the same user */
 	snprintf(proc, sizeof(proc), "/proc/%d", (int)c->pid);
 	if (c->pid <= 1 || stat(proc, &st) || st.st_uid != c->proc_uid)
-		return verbs_error("EPERM", "cannot verify the calling process %d",
-				   (int)c->pid);
+		return verbs_error("EPERM", "cannot verify the calling process %d", (int)c->pid);
 	r = a->ops.scope_create(a, a->grants.next_id, c->pid, &g.cgroup, &g.cgroup_id);
 	if (r)
 		return verbs_error("EIO", "cannot create the cgroup: %s", strerror(-r));
@@ -665,8 +664,8 @@ static json_t *do_exec(struct verb_peer *c, json_t *req)
 
 	r = a->ops.scope_watch(a, ng);
 	if (r)
-		log_warn("exec grant %llu: cannot watch its cgroup: %s",
-			 (unsigned long long)g.id, strerror(-r));
+		log_warn("exec grant %llu: cannot watch its cgroup: %s", (unsigned long long)g.id,
+			 strerror(-r));
 	return reply;
 }
 
@@ -678,7 +677,8 @@ static json_t *do_policy_apply(struct verb_peer *c, json_t *req)
 	int r;
 
 	if (!req_is_admin(c->a->policy, c->uid))
-		return verbs_error("EPERM", "only root and admins may apply a policy (you are uid %u)",
+		return verbs_error("EPERM",
+				   "only root and admins may apply a policy (you are uid %u)",
 				   c->uid);
 	if (!json_is_string(jt))
 		return verbs_error("EINVAL", "'text' must be the policy as a string");
@@ -694,8 +694,8 @@ static json_t *do_policy_apply(struct verb_peer *c, json_t *req)
 
 static json_t *policy_show_build(const struct policy *p)
 {
-	json_t *o = json_pack("{s:b,s:I,s:s}", "ok", 1, "serial", (json_int_t)p->serial,
-			      "source", p->source ?: "");
+	json_t *o = json_pack("{s:b,s:I,s:s}", "ok", 1, "serial", (json_int_t)p->serial, "source",
+			      p->source ?: "");
 	json_t *res = json_object(), *rules = json_array(), *grants = json_array();
 	json_t *admins = json_array();
 	char buf[256];
@@ -705,14 +705,15 @@ static json_t *policy_show_build(const struct policy *p)
 
 		for (size_t j = 0; j < p->resources[i].n_entries; j++) {
 			const struct policy_entry *e = &p->resources[i].entries[j];
-			const char *k = e->kind == POLICY_EXEC ? "exec"
+			const char *k = e->kind == POLICY_EXEC	 ? "exec"
 					: e->kind == POLICY_OPEN ? "open"
 								 : "connect";
 
 			if (!json_object_get(r, k))
 				json_object_set_new(r, k, json_array());
-			json_array_append_new(json_object_get(r, k),
-					      json_string(policy_entry_format(e, buf, sizeof(buf))));
+			json_array_append_new(
+				json_object_get(r, k),
+				json_string(policy_entry_format(e, buf, sizeof(buf))));
 		}
 		json_object_set_new(res, p->resources[i].name, r);
 	}
@@ -748,9 +749,9 @@ static json_t *policy_show_build(const struct policy *p)
 		if (g->cgroup)
 			json_object_set_new(o2, "cgroup", json_string(g->cgroup));
 		if (g->not_before_ns)
-			json_object_set_new(o2, "not_before",
-					    json_string(util_format_time(g->not_before_ns, t,
-									 sizeof(t))));
+			json_object_set_new(
+				o2, "not_before",
+				json_string(util_format_time(g->not_before_ns, t, sizeof(t))));
 		json_object_set_new(o2, "not_after",
 				    json_string(util_format_time(g->not_after_ns, t, sizeof(t))));
 		json_array_append_new(grants, o2);
@@ -797,11 +798,13 @@ static json_t *do_status(struct verb_peer *c, json_t *req)
 
 	a->ops.status(a, r);
 	json_object_set_new(r, "policy",
-			    json_pack("{s:s,s:I,s:I}", "source", a->policy->source ?: a->policy_path,
-				      "serial", (json_int_t)a->policy->serial, "resources",
+			    json_pack("{s:s,s:I,s:I}", "source",
+				      a->policy->source ?: a->policy_path, "serial",
+				      (json_int_t)a->policy->serial, "resources",
 				      (json_int_t)a->policy->n_resources));
-	json_object_set_new(r, "grants", json_pack("{s:I}", "active",
-						   (json_int_t)grant_count_active(&a->grants)));
+	json_object_set_new(
+		r, "grants",
+		json_pack("{s:I}", "active", (json_int_t)grant_count_active(&a->grants)));
 	json_object_set_new(r, "started",
 			    json_string(util_format_time(a->started_ns, started, sizeof(started))));
 	return r;
@@ -825,19 +828,19 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 	static const struct {
 		const char *op;
 		json_t *(*fn)(struct verb_peer *, json_t *);
-	} verbs[] = { { "grant", do_grant },
-		      { "request", do_request },
-		      { "approve", do_approve },
-		      { "deny", do_deny },
-		      { "extend", do_extend },
-		      { "show", do_show },
-		      { "exec", do_exec },
-		      { "policy_apply", do_policy_apply },
-		      { "policy_show", do_policy_show },
-		      { "revoke", do_revoke },
-		      { "list", do_list },
-		      { "status", do_status },
-		      { "audit", do_audit } };
+	} verbs[] = {{"grant", do_grant},
+		     {"request", do_request},
+		     {"approve", do_approve},
+		     {"deny", do_deny},
+		     {"extend", do_extend},
+		     {"show", do_show},
+		     {"exec", do_exec},
+		     {"policy_apply", do_policy_apply},
+		     {"policy_show", do_policy_show},
+		     {"revoke", do_revoke},
+		     {"list", do_list},
+		     {"status", do_status},
+		     {"audit", do_audit}};
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *reply = NULL;
 	const char *op;
@@ -860,4 +863,3 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 	json_decref(req);
 	return reply;
 }
-

@@ -108,8 +108,8 @@ int BPF_PROG(min_setxattr, struct dentry *d, const char *name, const void *value
 }
 
 SEC("lsm/inode_setxattr")
-int BPF_PROG(min_setxattr_id, void *idmap, struct dentry *d, const char *name,
-	     const void *value, size_t size, int flags, int ret)
+int BPF_PROG(min_setxattr_id, void *idmap, struct dentry *d, const char *name, const void *value,
+	     size_t size, int flags, int ret)
 {
 	return touch(ret);
 }
@@ -140,8 +140,7 @@ int BPF_PROG(min_rmacl_id, void *idmap, struct dentry *d, const char *acl_name, 
 }
 
 SEC("lsm/sctp_bind_connect")
-int BPF_PROG(min_sctp, struct sock *sk, int optname, struct sockaddr *address, int addrlen,
-	     int ret)
+int BPF_PROG(min_sctp, struct sock *sk, int optname, struct sockaddr *address, int addrlen, int ret)
 {
 	return touch(ret);
 }
@@ -209,15 +208,13 @@ int BPF_PROG(min_create, struct inode *dir, struct dentry *dentry, umode_t mode,
 }
 
 SEC("lsm/inode_mknod")
-int BPF_PROG(min_mknod, struct inode *dir, struct dentry *dentry, umode_t mode, dev_t dev,
-	     int ret)
+int BPF_PROG(min_mknod, struct inode *dir, struct dentry *dentry, umode_t mode, dev_t dev, int ret)
 {
 	return touch(ret);
 }
 
 SEC("lsm/inode_symlink")
-int BPF_PROG(min_symlink, struct inode *dir, struct dentry *dentry, const char *old_name,
-	     int ret)
+int BPF_PROG(min_symlink, struct inode *dir, struct dentry *dentry, const char *old_name, int ret)
 {
 	return touch(ret);
 }

@@ -53,31 +53,31 @@
 #include <bpf/bpf_endian.h>
 #include "jitd_abi.h"
 
-#define EPERM 1
-#define AF_INET 2
-#define AF_INET6 10
-#define AF_UNSPEC 0
-#define AF_PACKET 17
-#define AF_XDP 44
-#define SOCK_RAW 3
-#define SOCK_PACKET 10
-#define SOCK_TYPE_MASK 0xf
-#define __FMODE_EXEC 0x20 /* in f_flags of exec opens; open(2) cannot set it */
-#define FMODE_WRITE 0x2
-#define PROC_SUPER_MAGIC 0x9fa0
-#define BPF_FS_MAGIC 0xcafe4a11
+#define EPERM		    1
+#define AF_INET		    2
+#define AF_INET6	    10
+#define AF_UNSPEC	    0
+#define AF_PACKET	    17
+#define AF_XDP		    44
+#define SOCK_RAW	    3
+#define SOCK_PACKET	    10
+#define SOCK_TYPE_MASK	    0xf
+#define __FMODE_EXEC	    0x20 /* in f_flags of exec opens; open(2) cannot set it */
+#define FMODE_WRITE	    0x2
+#define PROC_SUPER_MAGIC    0x9fa0
+#define BPF_FS_MAGIC	    0xcafe4a11
 #define CGROUP2_SUPER_MAGIC 0x63677270
-#define MAY_WRITE 0x2
-#define MAY_READ 0x4
-#define S_IFMT 00170000
-#define S_IFDIR 0040000
-#define MAX_ERRNO 4095
+#define MAY_WRITE	    0x2
+#define MAY_READ	    0x4
+#define S_IFMT		    00170000
+#define S_IFDIR		    0040000
+#define MAX_ERRNO	    4095
 /* SCTP socket options that name peer addresses (uapi/linux/sctp.h). */
-#define SCTP_SOCKOPT_CONNECTX_OLD 107
-#define SCTP_SOCKOPT_CONNECTX 110
-#define SCTP_SOCKOPT_CONNECTX3 111
-#define SCTP_SENDMSG_CONNECT 108
-#define SCTP_PRIMARY_ADDR 6
+#define SCTP_SOCKOPT_CONNECTX_OLD  107
+#define SCTP_SOCKOPT_CONNECTX	   110
+#define SCTP_SOCKOPT_CONNECTX3	   111
+#define SCTP_SENDMSG_CONNECT	   108
+#define SCTP_PRIMARY_ADDR	   6
 #define SCTP_SET_PEER_PRIMARY_ADDR 5
 
 /* Helpers the running kernel has (CO-RE: relocated to a constant at load time, so the
@@ -325,7 +325,7 @@ static __always_inline bool grant_active(struct jitd_grant_key *key, __u64 now, 
 static __always_inline bool find_grant(__u32 res, __u32 subj, __u64 *grant_id)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
-	struct jitd_grant_key key = { .resource = res, .uid = subj, .cgroup = 0 };
+	struct jitd_grant_key key = {.resource = res, .uid = subj, .cgroup = 0};
 	struct cgroup *walk = walk_start();
 
 	if (grant_active(&key, now, grant_id))
@@ -348,7 +348,7 @@ static __always_inline bool find_grant(__u32 res, __u32 subj, __u64 *grant_id)
 
 static __always_inline bool is_self(__u32 kind, __u32 id)
 {
-	struct jitd_self_key key = { .kind = kind, .id = id };
+	struct jitd_self_key key = {.kind = kind, .id = id};
 
 	return bpf_map_lookup_elem(&self, &key) != NULL;
 }
@@ -481,9 +481,9 @@ static __always_inline bool unplaced(__u64 dev, bool at_root, bool connected, st
 }
 
 /* walk_up()'s answer, packed in one scalar (a global function returns one). */
-#define WALK_RES_MASK 0xffffffffULL
-#define WALK_FOUND (1ULL << 32)
-#define WALK_GUARD (1ULL << 33)
+#define WALK_RES_MASK	 0xffffffffULL
+#define WALK_FOUND	 (1ULL << 32)
+#define WALK_GUARD	 (1ULL << 33)
 #define WALK_FLAGS_SHIFT 40
 
 /*
@@ -496,7 +496,7 @@ static __always_inline bool unplaced(__u64 dev, bool at_root, bool connected, st
 __attribute__((noinline)) long walk_up(__u64 dentry, __u64 dev)
 {
 	const struct jitd_filter *f = get_filter();
-	struct jitd_inode_key key = { .dev = dev };
+	struct jitd_inode_key key = {.dev = dev};
 	struct dentry *d = (struct dentry *)dentry;
 	bool at_root = false;
 
@@ -549,7 +549,7 @@ static __always_inline bool walk_result(long r, struct found *out)
 static __always_inline bool dentry_resource(struct dentry *d, struct found *out)
 {
 	const struct jitd_filter *f = get_filter();
-	struct jitd_inode_key key = { .dev = d->d_sb->s_dev };
+	struct jitd_inode_key key = {.dev = d->d_sb->s_dev};
 	struct inode *inode = d->d_inode;
 	bool at_root = false;
 	__u64 next = 0;
@@ -800,8 +800,7 @@ int BPF_PROG(jitd_create, struct inode *dir, struct dentry *dentry, umode_t mode
 }
 
 SEC("lsm/inode_mknod")
-int BPF_PROG(jitd_mknod, struct inode *dir, struct dentry *dentry, umode_t mode, dev_t dev,
-	     int ret)
+int BPF_PROG(jitd_mknod, struct inode *dir, struct dentry *dentry, umode_t mode, dev_t dev, int ret)
 {
 	if (ret)
 		return prior(ret);
@@ -809,8 +808,7 @@ int BPF_PROG(jitd_mknod, struct inode *dir, struct dentry *dentry, umode_t mode,
 }
 
 SEC("lsm/inode_symlink")
-int BPF_PROG(jitd_symlink, struct inode *dir, struct dentry *dentry, const char *old_name,
-	     int ret)
+int BPF_PROG(jitd_symlink, struct inode *dir, struct dentry *dentry, const char *old_name, int ret)
 {
 	if (ret)
 		return prior(ret);
@@ -892,8 +890,8 @@ int BPF_PROG(jitd_setattr_id, void *idmap, struct dentry *dentry, struct iattr *
 }
 
 SEC("lsm/inode_setxattr")
-int BPF_PROG(jitd_setxattr, struct dentry *dentry, const char *name, const void *value,
-	     size_t size, int flags, int ret)
+int BPF_PROG(jitd_setxattr, struct dentry *dentry, const char *name, const void *value, size_t size,
+	     int flags, int ret)
 {
 	if (ret)
 		return prior(ret);
@@ -927,8 +925,8 @@ int BPF_PROG(jitd_rmxattr_id, void *idmap, struct dentry *dentry, const char *na
 
 /* POSIX ACLs have hooks of their own since 6.2 (before, they were xattrs). */
 SEC("lsm/inode_set_acl")
-int BPF_PROG(jitd_setacl_id, void *idmap, struct dentry *dentry, const char *acl_name,
-	     void *kacl, int ret)
+int BPF_PROG(jitd_setacl_id, void *idmap, struct dentry *dentry, const char *acl_name, void *kacl,
+	     int ret)
 {
 	if (ret)
 		return prior(ret);
@@ -1291,7 +1289,7 @@ int BPF_PROG(jitd_bpf_k, int cmd, union bpf_attr *attr, unsigned int size, bool 
 SEC("lsm/bpf_map")
 int BPF_PROG(jitd_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
 {
-	struct object obj = { .dev = JITD_SELF_MAP };
+	struct object obj = {.dev = JITD_SELF_MAP};
 
 	if (ret)
 		return prior(ret);
@@ -1305,7 +1303,7 @@ int BPF_PROG(jitd_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
 SEC("lsm/bpf_prog")
 int BPF_PROG(jitd_bpf_prog, struct bpf_prog *prog, int ret)
 {
-	struct object obj = { .dev = JITD_SELF_PROG };
+	struct object obj = {.dev = JITD_SELF_PROG};
 
 	if (ret)
 		return prior(ret);

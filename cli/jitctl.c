@@ -37,154 +37,154 @@
 /* ---------------------------------------------------------------------------------------- */
 /* Help texts                                                                                */
 
-
 static const char help_main[] =
-    "Usage: jitctl [--socket PATH] [--json] [--timeout SECONDS] VERB [ARGS...]\n"
-    "       jitctl VERB --help\n"
-    "       jitctl --help | --version\n"
-    "\n"
-    "Talk to jitd, the just-in-time access daemon, through its control socket.\n"
-    "Protected resources (executables, files, network endpoints) can be used only while\n"
-    "a time-bound grant allows it; the kernel enforces grants and their expiry.\n"
-    "\n"
-    "Verbs:\n"
-    "  request RESOURCE... --for DURATION     ask for access for yourself (--reason, --wait)\n"
-    "  approve ID [--reason TEXT]             approve someone else's pending request\n"
-    "  deny ID --reason TEXT                  deny a pending request\n"
-    "  exec RESOURCE --for DURATION -- CMD    run CMD with access for its process tree only\n"
-    "  grant RESOURCE SUBJECT --for DURATION  (root, admins) give a user, cgroup or unit access\n"
-    "  extend ID --for DURATION               add time, never past the rule's maximum\n"
-    "  revoke ID                              end a grant, or cancel a request, now\n"
-    "  list [--all] [--mine]                  show active grants and pending requests\n"
-    "  show ID                                one grant with its history\n"
-    "  policy check|apply|show                validate, push (admins) or show the policy\n"
-    "  status                                 show whether jitd is enforcing, and why not\n"
-    "  audit (--follow | --since TIME | verify FILE...)  read or check the audit stream\n"
-    "  help [VERB]                            show this help, or a verb's help\n"
-    "\n"
-    "Options (also accepted after the verb, before or after its arguments):\n" COMMON_HELP
-    "  --version          show jitctl's version\n"
-    "\n"
-    "Durations: " DURATION_FORMS ";\n"
-    "from 1s to 366d.\n"
-    "\n"
-    "Exit status:\n"
-    "  0  success (for status: jitd is enforcing; for request --wait: granted)\n"
-    "  1  jitd refused or failed the request (the error is printed); request --wait:\n"
-    "     denied or expired; policy check: the policy is invalid\n"
-    "  2  usage error (bad arguments, bad duration)\n"
-    "  3  cannot reach jitd (socket missing, connection refused, timeout, bad reply)\n"
-    "  4  status: jitd answers but is not enforcing\n"
-    "  5  request: pending (approval needed; without --wait)\n"
-    "  N  exec: the exit status of CMD (127: CMD not found or not runnable)\n"
-    "\n"
-    "Environment:\n"
-    "  JITD_SOCKET        control socket used when --socket is not given\n"
-    "\n"
-    "Examples:\n"
-    "  jitctl status\n"
-    "  id=$(jitctl grant psql --user alice --for 1h --reason INC-42)\n"
-    "  jitctl list --all\n"
-    "  jitctl revoke \"$id\"\n";
+	"Usage: jitctl [--socket PATH] [--json] [--timeout SECONDS] VERB [ARGS...]\n"
+	"       jitctl VERB --help\n"
+	"       jitctl --help | --version\n"
+	"\n"
+	"Talk to jitd, the just-in-time access daemon, through its control socket.\n"
+	"Protected resources (executables, files, network endpoints) can be used only while\n"
+	"a time-bound grant allows it; the kernel enforces grants and their expiry.\n"
+	"\n"
+	"Verbs:\n"
+	"  request RESOURCE... --for DURATION     ask for access for yourself (--reason, --wait)\n"
+	"  approve ID [--reason TEXT]             approve someone else's pending request\n"
+	"  deny ID --reason TEXT                  deny a pending request\n"
+	"  exec RESOURCE --for DURATION -- CMD    run CMD with access for its process tree only\n"
+	"  grant RESOURCE SUBJECT --for DURATION  (root, admins) give a user, cgroup or unit "
+	"access\n"
+	"  extend ID --for DURATION               add time, never past the rule's maximum\n"
+	"  revoke ID                              end a grant, or cancel a request, now\n"
+	"  list [--all] [--mine]                  show active grants and pending requests\n"
+	"  show ID                                one grant with its history\n"
+	"  policy check|apply|show                validate, push (admins) or show the policy\n"
+	"  status                                 show whether jitd is enforcing, and why not\n"
+	"  audit (--follow | --since TIME | verify FILE...)  read or check the audit stream\n"
+	"  help [VERB]                            show this help, or a verb's help\n"
+	"\n"
+	"Options (also accepted after the verb, before or after its arguments):\n" COMMON_HELP
+	"  --version          show jitctl's version\n"
+	"\n"
+	"Durations: " DURATION_FORMS ";\n"
+	"from 1s to 366d.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  success (for status: jitd is enforcing; for request --wait: granted)\n"
+	"  1  jitd refused or failed the request (the error is printed); request --wait:\n"
+	"     denied or expired; policy check: the policy is invalid\n"
+	"  2  usage error (bad arguments, bad duration)\n"
+	"  3  cannot reach jitd (socket missing, connection refused, timeout, bad reply)\n"
+	"  4  status: jitd answers but is not enforcing\n"
+	"  5  request: pending (approval needed; without --wait)\n"
+	"  N  exec: the exit status of CMD (127: CMD not found or not runnable)\n"
+	"\n"
+	"Environment:\n"
+	"  JITD_SOCKET        control socket used when --socket is not given\n"
+	"\n"
+	"Examples:\n"
+	"  jitctl status\n"
+	"  id=$(jitctl grant psql --user alice --for 1h --reason INC-42)\n"
+	"  jitctl list --all\n"
+	"  jitctl revoke \"$id\"\n";
 
 static const char help_grant[] =
-    "Usage: jitctl grant RESOURCE --user NAME   --for DURATION [--reason TEXT] [--json]\n"
-    "       jitctl grant RESOURCE --uid N       --for DURATION [--reason TEXT] [--json]\n"
-    "       jitctl grant RESOURCE --cgroup PATH --for DURATION [--reason TEXT] [--json]\n"
-    "       jitctl grant RESOURCE --unit NAME.service --for DURATION [--reason TEXT] [--json]\n"
-    "       jitctl grant RESOURCE (--user NAME | --uid N) --cgroup PATH --for DURATION ...\n"
-    "\n"
-    "Give a subject access to the protected RESOURCE (a name from jitd's policy) for\n"
-    "DURATION, starting now. When the grant expires the kernel denies access again,\n"
-    "even if jitd is not running. Only root and the policy's admins may grant; others\n"
-    "use 'jitctl request'.\n"
-    "\n"
-    "Prints the new grant's id alone on a line, so that  id=$(jitctl grant ...)  works;\n"
-    "with --json prints the grant object instead.\n"
-    "\n"
-    "Subject (one of --user and --uid, and/or --cgroup):\n"
-    "  --user NAME        a user, by login name\n"
-    "  --uid N            a user, by numeric uid (also for uids without a name)\n"
-    "  --cgroup PATH      every process in cgroup v2 PATH and below it; PATH is relative to\n"
-    "                     the cgroupfs root: /jtest, /system.slice/foo.service\n"
-    "  --unit NAME.service  the cgroup of a running systemd service, asked from systemd\n"
-    "                     (instead of --cgroup). Cgroup and unit grants follow the new\n"
-    "                     cgroup when the service restarts.\n"
-    "  A user together with a cgroup means that user's processes within that cgroup only.\n"
-    "\n"
-    "Options:\n"
-    "  --for DURATION     how long the grant lasts (required), from 1s to 366d:\n"
-    "                     " DURATION_FORMS "\n"
-    "  --start TIME       start later (a scheduled grant): RFC 3339 UTC like\n"
-    "                     2026-12-01T02:00:00Z, or +DURATION from now\n"
-    "  --reason TEXT      why: a ticket or incident, at most 1024 bytes; it is "
-    "audited\n" COMMON_HELP "\n"
-    "Examples:\n"
-    "  jitctl grant psql --user alice --for 1h --reason INC-42\n"
-    "  id=$(jitctl grant prod-db --uid 1001 --for 15m)\n"
-    "  jitctl grant secrets --unit backup.service --for 2h\n"
-    "  jitctl grant psql --user alice --cgroup /jtest --for 1h30m\n"
-    "\n"
-    "Exit status: 0 granted, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
+	"Usage: jitctl grant RESOURCE --user NAME   --for DURATION [--reason TEXT] [--json]\n"
+	"       jitctl grant RESOURCE --uid N       --for DURATION [--reason TEXT] [--json]\n"
+	"       jitctl grant RESOURCE --cgroup PATH --for DURATION [--reason TEXT] [--json]\n"
+	"       jitctl grant RESOURCE --unit NAME.service --for DURATION [--reason TEXT] [--json]\n"
+	"       jitctl grant RESOURCE (--user NAME | --uid N) --cgroup PATH --for DURATION ...\n"
+	"\n"
+	"Give a subject access to the protected RESOURCE (a name from jitd's policy) for\n"
+	"DURATION, starting now. When the grant expires the kernel denies access again,\n"
+	"even if jitd is not running. Only root and the policy's admins may grant; others\n"
+	"use 'jitctl request'.\n"
+	"\n"
+	"Prints the new grant's id alone on a line, so that  id=$(jitctl grant ...)  works;\n"
+	"with --json prints the grant object instead.\n"
+	"\n"
+	"Subject (one of --user and --uid, and/or --cgroup):\n"
+	"  --user NAME        a user, by login name\n"
+	"  --uid N            a user, by numeric uid (also for uids without a name)\n"
+	"  --cgroup PATH      every process in cgroup v2 PATH and below it; PATH is relative to\n"
+	"                     the cgroupfs root: /jtest, /system.slice/foo.service\n"
+	"  --unit NAME.service  the cgroup of a running systemd service, asked from systemd\n"
+	"                     (instead of --cgroup). Cgroup and unit grants follow the new\n"
+	"                     cgroup when the service restarts.\n"
+	"  A user together with a cgroup means that user's processes within that cgroup only.\n"
+	"\n"
+	"Options:\n"
+	"  --for DURATION     how long the grant lasts (required), from 1s to 366d:\n"
+	"                     " DURATION_FORMS "\n"
+	"  --start TIME       start later (a scheduled grant): RFC 3339 UTC like\n"
+	"                     2026-12-01T02:00:00Z, or +DURATION from now\n"
+	"  --reason TEXT      why: a ticket or incident, at most 1024 bytes; it is "
+	"audited\n" COMMON_HELP "\n"
+	"Examples:\n"
+	"  jitctl grant psql --user alice --for 1h --reason INC-42\n"
+	"  id=$(jitctl grant prod-db --uid 1001 --for 15m)\n"
+	"  jitctl grant secrets --unit backup.service --for 2h\n"
+	"  jitctl grant psql --user alice --cgroup /jtest --for 1h30m\n"
+	"\n"
+	"Exit status: 0 granted, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
 
 static const char help_revoke[] =
-    "Usage: jitctl revoke ID [--kill] [--json]\n"
-    "\n"
-    "End grant ID now: the kernel denies the access from this moment. The grant stays\n"
-    "visible in 'jitctl list --all' as revoked. A pending request is cancelled. Root, the\n"
-    "admins, the requester and the grant's own user may revoke.\n"
-    "\n"
-    "What was opened or connected during the grant stays usable (an open file, a mapping,\n"
-    "a connection). --kill also kills every process of the grant's cgroup (grants of\n"
-    "'jitctl exec', --cgroup and --unit), so nothing of the grant outlives it; user grants\n"
-    "are refused (jitd cannot tell which of the user's processes used them).\n"
-    "\n"
-    "Prints \"revoked grant ID (RESOURCE, SUBJECT)\"; with --json prints the grant object.\n"
-    "\n"
-    "Options:\n"
-    "  --kill             kill the grant's process tree (cgroup grants only)\n" COMMON_HELP "\n"
-    "Examples:\n"
-    "  jitctl revoke 7\n"
-    "  jitctl revoke --kill 12   # a 'jitctl exec' grant: end its processes too\n"
-    "  jitctl revoke \"$(jitctl grant psql --user alice --for 1h)\"\n"
-    "\n"
-    "Exit status: 0 revoked, 1 refused by jitd (for example no such grant), 2 usage error,\n"
-    "3 cannot reach jitd.\n";
+	"Usage: jitctl revoke ID [--kill] [--json]\n"
+	"\n"
+	"End grant ID now: the kernel denies the access from this moment. The grant stays\n"
+	"visible in 'jitctl list --all' as revoked. A pending request is cancelled. Root, the\n"
+	"admins, the requester and the grant's own user may revoke.\n"
+	"\n"
+	"What was opened or connected during the grant stays usable (an open file, a mapping,\n"
+	"a connection). --kill also kills every process of the grant's cgroup (grants of\n"
+	"'jitctl exec', --cgroup and --unit), so nothing of the grant outlives it; user grants\n"
+	"are refused (jitd cannot tell which of the user's processes used them).\n"
+	"\n"
+	"Prints \"revoked grant ID (RESOURCE, SUBJECT)\"; with --json prints the grant object.\n"
+	"\n"
+	"Options:\n"
+	"  --kill             kill the grant's process tree (cgroup grants only)\n" COMMON_HELP "\n"
+	"Examples:\n"
+	"  jitctl revoke 7\n"
+	"  jitctl revoke --kill 12   # a 'jitctl exec' grant: end its processes too\n"
+	"  jitctl revoke \"$(jitctl grant psql --user alice --for 1h)\"\n"
+	"\n"
+	"Exit status: 0 revoked, 1 refused by jitd (for example no such grant), 2 usage error,\n"
+	"3 cannot reach jitd.\n";
 
 static const char help_list[] =
-    "Usage: jitctl list [--all] [--mine] [--json]\n"
-    "\n"
-    "Show the active and scheduled grants and the pending requests as a table with the\n"
-    "columns ID, RESOURCE, SUBJECT, STATE,\n"
-    "EXPIRES (UTC), REMAINING and REASON, or \"no active grants\". With --json prints\n"
-    "the array of grant objects. Every user may list.\n"
-    "\n"
-    "Options:\n"
-    "  --all              also show grants that expired or were revoked, denied requests\n"
-    "  --mine             only what you asked for or what is granted to you\n" COMMON_HELP "\n"
-    "Examples:\n"
-    "  jitctl list\n"
-    "  jitctl list --all --json | jq '.[] | select(.state == \"revoked\")'\n"
-    "\n"
-    "Exit status: 0 listed, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
+	"Usage: jitctl list [--all] [--mine] [--json]\n"
+	"\n"
+	"Show the active and scheduled grants and the pending requests as a table with the\n"
+	"columns ID, RESOURCE, SUBJECT, STATE,\n"
+	"EXPIRES (UTC), REMAINING and REASON, or \"no active grants\". With --json prints\n"
+	"the array of grant objects. Every user may list.\n"
+	"\n"
+	"Options:\n"
+	"  --all              also show grants that expired or were revoked, denied requests\n"
+	"  --mine             only what you asked for or what is granted to you\n" COMMON_HELP "\n"
+	"Examples:\n"
+	"  jitctl list\n"
+	"  jitctl list --all --json | jq '.[] | select(.state == \"revoked\")'\n"
+	"\n"
+	"Exit status: 0 listed, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
 
 static const char help_status[] =
-    "Usage: jitctl status [--json]\n"
-    "\n"
-    "Show whether jitd is enforcing: its BPF programs with their hooks and whether they\n"
-    "are attached, decision counters, the policy in force (source, serial, resources),\n"
-    "active grants, the enforcement self-test, jitd's pid and start time. jitd enforces\n"
-    "only when every program is attached and the self-test passed. With --json prints\n"
-    "jitd's status object. Every user may ask.\n"
-    "\n"
-    "Options:\n" COMMON_HELP "\n"
-    "Examples:\n"
-    "  jitctl status\n"
-    "  jitctl status --json | jq '.programs[] | select(.attached | not)'\n"
-    "  jitctl status >/dev/null || echo 'jitd is down or not enforcing'\n"
-    "\n"
-    "Exit status: 0 jitd is enforcing, 4 jitd answers but is not enforcing,\n"
-    "2 usage error, 3 cannot reach jitd.\n";
+	"Usage: jitctl status [--json]\n"
+	"\n"
+	"Show whether jitd is enforcing: its BPF programs with their hooks and whether they\n"
+	"are attached, decision counters, the policy in force (source, serial, resources),\n"
+	"active grants, the enforcement self-test, jitd's pid and start time. jitd enforces\n"
+	"only when every program is attached and the self-test passed. With --json prints\n"
+	"jitd's status object. Every user may ask.\n"
+	"\n"
+	"Options:\n" COMMON_HELP "\n"
+	"Examples:\n"
+	"  jitctl status\n"
+	"  jitctl status --json | jq '.programs[] | select(.attached | not)'\n"
+	"  jitctl status >/dev/null || echo 'jitd is down or not enforcing'\n"
+	"\n"
+	"Exit status: 0 jitd is enforcing, 4 jitd answers but is not enforcing,\n"
+	"2 usage error, 3 cannot reach jitd.\n";
 
 /* ---------------------------------------------------------------------------------------- */
 /* Messages and argument parsing                                                             */
@@ -212,7 +212,7 @@ int __attribute__((format(printf, 2, 3))) usage_error(const char *verb, const ch
 
 /* Parse a decimal number with nothing around it, in [min, max]. Returns 0 or -EINVAL. */
 int parse_uint(const char *s, unsigned long long min, unsigned long long max,
-		      unsigned long long *out)
+	       unsigned long long *out)
 {
 	unsigned long long v;
 	char *end;
@@ -246,8 +246,8 @@ int common_option(struct ctl *c, int opt, const char *arg, const char *verb)
 	case OPT_TIMEOUT:
 		if (parse_uint(arg, 1, MAX_TIMEOUT_S, &v))
 			return usage_error(
-			    verb, "--timeout: invalid value '%s': expected seconds, 1 to %d", arg,
-			    MAX_TIMEOUT_S);
+				verb, "--timeout: invalid value '%s': expected seconds, 1 to %d",
+				arg, MAX_TIMEOUT_S);
 		c->timeout_s = (int)v;
 		break;
 	}
@@ -606,15 +606,15 @@ struct grant_args {
 static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args *a)
 {
 	static const struct option opts[] = {
-	    COMMON_OPTIONS,
-	    {"user", required_argument, NULL, OPT_USER},
-	    {"uid", required_argument, NULL, OPT_UID},
-	    {"cgroup", required_argument, NULL, OPT_CGROUP},
-	    {"for", required_argument, NULL, OPT_FOR},
-	    {"reason", required_argument, NULL, OPT_REASON},
-	    {"unit", required_argument, NULL, OPT_UNIT},
-	    {"start", required_argument, NULL, OPT_START},
-	    {},
+		COMMON_OPTIONS,
+		{"user", required_argument, NULL, OPT_USER},
+		{"uid", required_argument, NULL, OPT_UID},
+		{"cgroup", required_argument, NULL, OPT_CGROUP},
+		{"for", required_argument, NULL, OPT_FOR},
+		{"reason", required_argument, NULL, OPT_REASON},
+		{"unit", required_argument, NULL, OPT_UNIT},
+		{"start", required_argument, NULL, OPT_START},
+		{},
 	};
 	int opt, ret;
 
@@ -843,8 +843,9 @@ static int cmd_revoke(struct ctl *c, int argc, char **argv)
 				printf("killed %" JSON_INTEGER_FORMAT " processes of its cgroup\n",
 				       json_integer_value(json_object_get(reply, "killed")));
 			if (json_is_string(json_object_get(reply, "kill_error"))) {
-				fprintf(stderr, "jitctl: revoke: the grant is revoked but its "
-						"processes could not be killed: %s\n",
+				fprintf(stderr,
+					"jitctl: revoke: the grant is revoked but its "
+					"processes could not be killed: %s\n",
 					json_string_value(json_object_get(reply, "kill_error")));
 				ret = EXIT_REFUSED;
 			}
@@ -895,7 +896,7 @@ static int list_row(const json_t *g, char **cells)
 	}
 	cells[COL_RESOURCE] = join_resources(g);
 	cells[COL_SUBJECT] =
-	    strdup(format_subject(json_object_get(g, "subject"), buf, sizeof(buf)));
+		strdup(format_subject(json_object_get(g, "subject"), buf, sizeof(buf)));
 	cells[COL_STATE] = strdup(state);
 	cells[COL_EXPIRES] = strdup(grant_str(g, "expires", grant_str(g, "pending_until", "-")));
 	if (!strcmp(state, "active") && json_is_integer(remaining))
@@ -962,10 +963,10 @@ out:
 static int cmd_list(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    COMMON_OPTIONS,
-	    {"all", no_argument, NULL, OPT_ALL},
-	    {"mine", no_argument, NULL, OPT_MINE},
-	    {},
+		COMMON_OPTIONS,
+		{"all", no_argument, NULL, OPT_ALL},
+		{"mine", no_argument, NULL, OPT_MINE},
+		{},
 	};
 	json_t *req, *reply = NULL, *grants, *g;
 	bool all = false, mine = false;
@@ -1010,8 +1011,7 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 		ret = bad_reply(c, "no \"grants\" array");
 		goto out;
 	}
-	json_array_foreach(grants, i, g)
-	{
+	json_array_foreach(grants, i, g) {
 		if (!json_is_object(g) || !json_is_integer(json_object_get(g, "id"))) {
 			ret = bad_reply(c, "a grant is not an object with an integer \"id\"");
 			goto out;
@@ -1090,8 +1090,7 @@ static void kernel_print(const json_t *k)
 			    status_int(sp, "files", b, sizeof(b)),
 			    status_str(sp, "note", "", c, sizeof(c)));
 	}
-	json_object_foreach(json_object_get(k, "hooks"), key, v)
-	{
+	json_object_foreach(json_object_get(k, "hooks"), key, v) {
 		snprintf(a, sizeof(a), "%s", key);
 		status_line("hook:", "%s: %s", sanitize(a),
 			    status_str(json_object_get(k, "hooks"), key, "?", b, sizeof(b)));
@@ -1119,15 +1118,13 @@ static void status_print(const json_t *st)
 		status_line("programs:", "none");
 	} else {
 		status_line("programs:", "%zu", json_array_size(programs));
-		json_array_foreach(programs, i, prog)
-		{
+		json_array_foreach(programs, i, prog) {
 			if (text_width(status_str(prog, "name", "?", a, sizeof(a))) > wname)
 				wname = text_width(a);
 			if (text_width(status_str(prog, "hook", "?", a, sizeof(a))) > whook)
 				whook = text_width(a);
 		}
-		json_array_foreach(programs, i, prog)
-		{
+		json_array_foreach(programs, i, prog) {
 			const char *name = status_str(prog, "name", "?", a, sizeof(a));
 			const char *hook = status_str(prog, "hook", "?", b, sizeof(b));
 
@@ -1145,8 +1142,7 @@ static void status_print(const json_t *st)
 
 	off = 0;
 	a[0] = '\0';
-	json_object_foreach(counters, key, v)
-	{
+	json_object_foreach(counters, key, v) {
 		if (!json_is_integer(v) || off >= sizeof(a))
 			continue;
 		off += snprintf(a + off, sizeof(a) - off, "%s%s %" JSON_INTEGER_FORMAT,
@@ -1224,18 +1220,12 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-    {"grant", cmd_grant, help_grant},
-    {"revoke", cmd_revoke, help_revoke},
-    {"list", cmd_list, help_list},
-    {"status", cmd_status, help_status},
-    {"request", cmd_request, help_request},
-    {"approve", cmd_approve, help_approve},
-    {"deny", cmd_deny, help_deny},
-    {"extend", cmd_extend, help_extend},
-    {"show", cmd_show, help_show},
-    {"exec", cmd_exec, help_exec},
-    {"policy", cmd_policy, help_policy},
-    {"audit", cmd_audit, help_audit},
+	{"grant", cmd_grant, help_grant},	{"revoke", cmd_revoke, help_revoke},
+	{"list", cmd_list, help_list},		{"status", cmd_status, help_status},
+	{"request", cmd_request, help_request}, {"approve", cmd_approve, help_approve},
+	{"deny", cmd_deny, help_deny},		{"extend", cmd_extend, help_extend},
+	{"show", cmd_show, help_show},		{"exec", cmd_exec, help_exec},
+	{"policy", cmd_policy, help_policy},	{"audit", cmd_audit, help_audit},
 };
 
 static const struct verb *find_verb(const char *name)
@@ -1267,14 +1257,14 @@ static int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    COMMON_OPTIONS,
-	    {"version", no_argument, NULL, OPT_VERSION},
-	    {},
+		COMMON_OPTIONS,
+		{"version", no_argument, NULL, OPT_VERSION},
+		{},
 	};
 	const char *env = getenv("JITD_SOCKET");
 	struct ctl c = {
-	    .socket = env && *env ? env : JITD_DEFAULT_SOCKET,
-	    .timeout_s = DEFAULT_TIMEOUT_S,
+		.socket = env && *env ? env : JITD_DEFAULT_SOCKET,
+		.timeout_s = DEFAULT_TIMEOUT_S,
 	};
 	const struct verb *v;
 	char prog[64];

@@ -12,16 +12,16 @@
 #endif
 
 /* Limits. */
-#define JITD_MAX_INODES 65536	 /* protected (dev, ino) entries */
-#define JITD_MAX_NETS 16384	 /* protected {port, prefix} entries */
-#define JITD_MAX_GRANTS 65536	 /* kernel grant keys */
-#define JITD_MAX_EXEMPT 1024	 /* exempt uids and exempt cgroups, each */
+#define JITD_MAX_INODES	   65536 /* protected (dev, ino) entries */
+#define JITD_MAX_NETS	   16384 /* protected {port, prefix} entries */
+#define JITD_MAX_GRANTS	   65536 /* kernel grant keys */
+#define JITD_MAX_EXEMPT	   1024	 /* exempt uids and exempt cgroups, each */
 #define JITD_RINGBUF_BYTES (1 << 20)
 #define JITD_DPARENT_DEPTH 256 /* d_parent levels walked; deeper on a protected fs: deny */
-#define JITD_FAST_DEPTH 32	  /* of which by direct loads (the hot path); the rest by probe reads */
-#define JITD_SCTP_ADDRS 8	 /* addresses checked in one SCTP connectx; more: deny */
-#define JITD_CGROUP_DEPTH 16	 /* cgroup ancestor levels checked */
-#define JITD_COMM_LEN 16
+#define JITD_FAST_DEPTH	   32 /* of which by direct loads (the hot path); the rest by probe reads */
+#define JITD_SCTP_ADDRS	   8  /* addresses checked in one SCTP connectx; more: deny */
+#define JITD_CGROUP_DEPTH  16 /* cgroup ancestor levels checked */
+#define JITD_COMM_LEN	   16
 
 /* Resource id of a decision that is about a grant's cgroup, not a resource (ptrace). */
 #define JITD_RES_NONE 0u
@@ -70,8 +70,8 @@ static inline void jitd_filter_set(struct jitd_filter *f, __u64 dev, __u64 ino)
 
 /* Flags of a protected inode. */
 enum jitd_inode_flags {
-	JITD_INODE_SUBTREE = 1u << 0, /* a directory: covers everything below it */
-	JITD_INODE_EXEC = 1u << 1,    /* from an "exec" entry (informational) */
+	JITD_INODE_SUBTREE = 1u << 0,  /* a directory: covers everything below it */
+	JITD_INODE_EXEC = 1u << 1,     /* from an "exec" entry (informational) */
 	JITD_INODE_NOEXEMPT = 1u << 2, /* exempt subjects are not exempt (self-test) */
 	JITD_INODE_SELF = 1u << 3      /* jitd's own (JITD_RES_SELF): readable, never changed */
 };
@@ -83,10 +83,10 @@ enum jitd_op {
 	JITD_OP_SENDMSG = 4,
 	JITD_OP_LINK = 5,
 	JITD_OP_RENAME = 6,
-	JITD_OP_PTRACE = 7, /* ptrace, /proc/PID/mem, process_vm_*: object = target pid + cgroup */
-	JITD_OP_SETATTR = 8,  /* truncate, chmod, chown, utimes */
-	JITD_OP_XATTR = 9,    /* set or remove an extended attribute or ACL */
-	JITD_OP_UNLINK = 10,  /* unlink, rmdir, or a rename over it */
+	JITD_OP_PTRACE = 7,  /* ptrace, /proc/PID/mem, process_vm_*: object = target pid + cgroup */
+	JITD_OP_SETATTR = 8, /* truncate, chmod, chown, utimes */
+	JITD_OP_XATTR = 9,   /* set or remove an extended attribute or ACL */
+	JITD_OP_UNLINK = 10, /* unlink, rmdir, or a rename over it */
 	JITD_OP_LOGINUID = 11, /* opening /proc/PID/loginuid for writing */
 	JITD_OP_SOCKET = 12,   /* a raw or packet socket: family, type in object */
 	JITD_OP_BPF = 13,      /* bpf(): jitd's objects, or a program that could undo it */
@@ -134,16 +134,13 @@ struct jitd_config {
 };
 _Static_assert(sizeof(struct jitd_config) == 8, "jitd_config size");
 
-enum jitd_decision {
-	JITD_DENY = 0,
-	JITD_ALLOW = 1
-};
+enum jitd_decision { JITD_DENY = 0, JITD_ALLOW = 1 };
 
 /* Per-CPU counters, index into the jitd_stats array. */
 enum jitd_stat {
 	JITD_STAT_ALLOW = 0,
 	JITD_STAT_DENY = 1,
-	JITD_STAT_DROPS = 2, /* ring-buffer reserve failures */
+	JITD_STAT_DROPS = 2,	      /* ring-buffer reserve failures */
 	JITD_STAT_DROPS_REPORTED = 3, /* userspace only: drops already in the audit stream */
 	JITD_STAT_MAX = 4
 };

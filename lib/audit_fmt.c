@@ -412,8 +412,8 @@ static struct ocsf_class decision_class(uint8_t op)
 		return (struct ocsf_class){1, 1007, 3, CAT_SYSTEM, "Process Activity", "Open"};
 	case JITD_OP_SETATTR:
 	case JITD_OP_XATTR:
-		return (struct ocsf_class){1,	    1001, 6, CAT_SYSTEM, "File System Activity",
-					   "Set Attributes"};
+		return (struct ocsf_class){
+			1, 1001, 6, CAT_SYSTEM, "File System Activity", "Set Attributes"};
 	case JITD_OP_UNLINK:
 		return (struct ocsf_class){1,	    1001, 4, CAT_SYSTEM, "File System Activity",
 					   "Delete"};
@@ -536,9 +536,9 @@ void audit_decision_summary(const struct audit_decision *d, uint64_t seq, struct
 /* The constant parts of a decision record, per (op, allow) and per host, built once. */
 struct frags {
 	struct abuf head[JITD_OP_MAX + 1][2]; /* "{...,"actor":{"process":{"name": */
-	struct abuf cls[JITD_OP_MAX + 1];	 /* ,"category_name"..."class_uid":N, */
+	struct abuf cls[JITD_OP_MAX + 1];     /* ,"category_name"..."class_uid":N, */
 	struct abuf tail[JITD_OP_MAX + 1][2]; /* "severity".."status_detail":" */
-	struct abuf type[JITD_OP_MAX + 1];	 /* "type_name":..,"unmapped":{ */
+	struct abuf type[JITD_OP_MAX + 1];    /* "type_name":..,"unmapped":{ */
 	struct abuf device, product;
 	char host[256], version[64];
 	bool built;
@@ -942,9 +942,9 @@ static void ecs_dec_object(json_t *rec, const struct audit_decision *d, bool net
 				    json_pack("{s:s,s:s}", "type", d->v6 ? "ipv6" : "ipv4",
 					      "direction", "egress"));
 	} else if (PROC_OP(d->op)) {
-		json_object_set_new(rec, "target",
-				    json_pack("{s:{s:I}}", "process", "pid",
-					      (json_int_t)d->target_pid));
+		json_object_set_new(
+			rec, "target",
+			json_pack("{s:{s:I}}", "process", "pid", (json_int_t)d->target_pid));
 	} else {
 		char dev[32];
 		json_t *f;

@@ -949,18 +949,19 @@ static int check_principal(struct pctx *c, json_t *v, char **out)
 	else if (!strncmp(s, "group:", 6))
 		name = s + 6;
 	else
-		return perr(c, false, "bad principal '%.*s' (expected \"user:NAME\" or \"group:NAME\")",
-			    QMAX, s);
+		return perr(c, false,
+			    "bad principal '%.*s' (expected \"user:NAME\" or \"group:NAME\")", QMAX,
+			    s);
 	if (!*name || strlen(name) > 255 || strpbrk(name, ": \t\n/"))
-		return perr(c, false, "bad name in principal '%.*s' (expected a user or group name)",
-			    QMAX, s);
+		return perr(c, false,
+			    "bad name in principal '%.*s' (expected a user or group name)", QMAX,
+			    s);
 	*out = strdup(s);
 	return *out ? 0 : -ENOMEM;
 }
 
 /* A non-empty (unless may_be_empty) array of principals at the current path. */
-static int check_principals(struct pctx *c, json_t *arr, bool may_be_empty, char ***out,
-			    size_t *n)
+static int check_principals(struct pctx *c, json_t *arr, bool may_be_empty, char ***out, size_t *n)
 {
 	size_t i;
 	json_t *v;
@@ -970,8 +971,9 @@ static int check_principals(struct pctx *c, json_t *arr, bool may_be_empty, char
 		return perr(c, false, "expected an array of \"user:NAME\"/\"group:NAME\", got %s",
 			    type_name(arr));
 	if (!may_be_empty && !json_array_size(arr))
-		return perr(c, false, "empty list (expected at least one \"user:NAME\" or "
-				      "\"group:NAME\")");
+		return perr(c, false,
+			    "empty list (expected at least one \"user:NAME\" or "
+			    "\"group:NAME\")");
 	if (json_array_size(arr) > POLICY_MAX_PRINCIPALS)
 		return perr(c, false, "too many entries (%zu, max %d)", json_array_size(arr),
 			    POLICY_MAX_PRINCIPALS);
@@ -1025,8 +1027,9 @@ static int check_duration(struct pctx *c, json_t *v, int64_t *out)
 		return perr(c, false, "duration '%.*s' out of range (expected 1s to 366d)", QMAX,
 			    json_string_value(v));
 	default:
-		return perr(c, false, "bad duration '%.*s' (expected a form like 90s, 15m, 1h30m, 2d)",
-			    QMAX, json_string_value(v));
+		return perr(c, false,
+			    "bad duration '%.*s' (expected a form like 90s, 15m, 1h30m, 2d)", QMAX,
+			    json_string_value(v));
 	}
 }
 
@@ -1038,7 +1041,8 @@ static int rule_resources(struct pctx *c, json_t *o, struct policy_rule *rule)
 	int r = 0;
 
 	if (!v)
-		return perr(c, false, "missing key 'resources' (expected the resource names it covers)");
+		return perr(c, false,
+			    "missing key 'resources' (expected the resource names it covers)");
 	push_key(c, "resources");
 	if (!json_is_array(v) || !json_array_size(v)) {
 		r = perr(c, false, "expected a non-empty array of resource names, got %s",
@@ -1084,7 +1088,8 @@ static int rule_requesters(struct pctx *c, json_t *o, struct policy_rule *rule)
 
 	v = json_object_get(o, "max_duration");
 	if (!v)
-		return perr(c, false, "missing key 'max_duration' (expected a duration like \"1h\")");
+		return perr(c, false,
+			    "missing key 'max_duration' (expected a duration like \"1h\")");
 	push_key(c, "max_duration");
 	r = check_duration(c, v, &rule->max_duration_s);
 	pop(c);
@@ -1102,7 +1107,8 @@ static int rule_approvals(struct pctx *c, json_t *o, struct policy_rule *rule)
 		push_key(c, "approvals");
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > POLICY_MAX_APPROVALS) {
-			r = perr(c, false, "expected an integer 0..%d, got %s", POLICY_MAX_APPROVALS,
+			r = perr(c, false, "expected an integer 0..%d, got %s",
+				 POLICY_MAX_APPROVALS,
 				 json_is_integer(v) ? "one out of range" : type_name(v));
 			goto out;
 		}
@@ -1119,8 +1125,9 @@ static int rule_approvals(struct pctx *c, json_t *o, struct policy_rule *rule)
 	}
 	if (rule->approvals && !rule->n_approvers) {
 		push_key(c, "approvals");
-		r = perr(c, false, "%u approvals but no 'approvers' (expected \"approvers\": "
-				   "[\"group:NAME\", ...])",
+		r = perr(c, false,
+			 "%u approvals but no 'approvers' (expected \"approvers\": "
+			 "[\"group:NAME\", ...])",
 			 rule->approvals);
 		goto out;
 	}
@@ -1195,8 +1202,8 @@ static int rule_reason(struct pctx *c, json_t *o, struct policy_rule *rule)
 
 static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 {
-	static const char *const allowed[] = {"resources", "requesters", "max_duration",
-					      "approvals", "approvers",	 "reason",
+	static const char *const allowed[] = {"resources",	"requesters", "max_duration",
+					      "approvals",	"approvers",  "reason",
 					      "reason_pattern", NULL};
 	int r;
 
@@ -1224,7 +1231,7 @@ static size_t skip_bracket(const char *re, size_t i)
 		i++;
 	while (re[i] && re[i] != ']') {
 		if (re[i] == '[' && re[i + 1] && strchr(":.=", re[i + 1])) {
-			char end[3] = { re[i + 1], ']', 0 };
+			char end[3] = {re[i + 1], ']', 0};
 			const char *e = strstr(re + i + 2, end);
 
 			if (!e)
@@ -1242,11 +1249,11 @@ struct pat_scan {
 	size_t open[POLICY_MAX_PATTERN + 1]; /* where the group at depth d starts */
 	bool inner[POLICY_MAX_PATTERN + 1];  /* the group at depth d holds a repetition */
 	unsigned d;
-	size_t atom;	     /* where the last atom starts */
-	unsigned long size;  /* bytes all {n,m} copies make so far */
-	bool after_rep;	     /* the last thing was a repetition */
+	size_t atom;	      /* where the last atom starts */
+	unsigned long size;   /* bytes all {n,m} copies make so far */
+	bool after_rep;	      /* the last thing was a repetition */
 	bool after_rep_group; /* the last atom is a group holding a repetition */
-	const char *nested;  /* the first nested repetition seen */
+	const char *nested;   /* the first nested repetition seen */
 };
 
 /*
@@ -1299,7 +1306,7 @@ static const char *pattern_rep(const char *re, size_t *i, struct pat_scan *ps)
 /* Why reason_pattern re could stall jitd, or NULL (see policy.h). */
 const char *policy_pattern_check(const char *re)
 {
-	struct pat_scan ps = { .d = 0 };
+	struct pat_scan ps = {.d = 0};
 	const char *why;
 	size_t i = 0;
 
@@ -1341,9 +1348,10 @@ static int check_time(struct pctx *c, json_t *o, const char *key, int64_t *out)
 		return 0;
 	push_key(c, key);
 	if (!json_is_string(v) || util_parse_time(json_string_value(v), out))
-		r = perr(c, false, "expected a UTC time like \"2026-12-01T02:00:00Z\", got %s%.*s%s",
-			 json_is_string(v) ? "'" : type_name(v), QMAX,
-			 json_string_value(v) ?: "", json_is_string(v) ? "'" : "");
+		r = perr(c, false,
+			 "expected a UTC time like \"2026-12-01T02:00:00Z\", got %s%.*s%s",
+			 json_is_string(v) ? "'" : type_name(v), QMAX, json_string_value(v) ?: "",
+			 json_is_string(v) ? "'" : "");
 	else if (!util_time_sane(*out))
 		r = perr(c, false, "'%.*s' is outside 2000-01-01..2200-01-01 UTC", QMAX,
 			 json_string_value(v));
@@ -1402,8 +1410,8 @@ static int grant_subject(struct pctx *c, json_t *o, struct policy_grant *g)
 
 static int check_grant(struct pctx *c, json_t *o, struct policy_grant *g)
 {
-	static const char *const allowed[] = {"resource", "user", "uid", "cgroup", "not_before",
-					      "not_after", "reason", NULL};
+	static const char *const allowed[] = {"resource",   "user",	 "uid",	   "cgroup",
+					      "not_before", "not_after", "reason", NULL};
 	json_t *v;
 	int r;
 
@@ -1551,8 +1559,8 @@ out:
 /* Parse and validate one source into p (which the caller frees). */
 static int parse_src(const struct src *src, struct policy *p, char *err, size_t errlen)
 {
-	static const char *const allowed[] = {"version", "serial", "resources", "exempt",
-					      "admins",	 "rules",  "grants",	"audit", NULL};
+	static const char *const allowed[] = {"version", "serial", "resources", "exempt", "admins",
+					      "rules",	 "grants", "audit",	NULL};
 	struct pctx c = {.src = src, .err = err, .errlen = errlen};
 	json_error_t je;
 	json_t *root;
@@ -1749,7 +1757,6 @@ static int check_ids(const struct loader *ld, const struct policy *p)
 	return 0;
 }
 
-
 /* Move *n_from items of size bytes from `from` to the end of *to (the source keeps its
  * array but no longer owns the items: *n_from becomes 0). */
 static int move_items(void **to, size_t *n_to, void *from, size_t *n_from, size_t size)
@@ -1850,8 +1857,10 @@ static int check_refs(const struct loader *ld, const struct policy *p)
 		const struct policy_rule *ru = &p->rules[i];
 
 		for (size_t j = 0; j < ru->n_resources; j++) {
-			struct seg path[4] = {{.key = "rules"}, {.idx = ru->pos},
-					      {.key = "resources"}, {.idx = j}};
+			struct seg path[4] = {{.key = "rules"},
+					      {.idx = ru->pos},
+					      {.key = "resources"},
+					      {.idx = j}};
 
 			if (!policy_find(p, ru->resources[j]))
 				return lerr(ld, ru->src, path, 4, false,

@@ -10,8 +10,8 @@
 #include <sys/types.h>
 
 #define POLICY_MAX_RESOURCES 4096
-#define POLICY_MAX_NAME 64 /* resource names: [A-Za-z0-9._-]{1,63} */
-#define POLICY_MAX_ENTRIES 256 /* entries (exec + open + connect) per resource */
+#define POLICY_MAX_NAME	     64		/* resource names: [A-Za-z0-9._-]{1,63} */
+#define POLICY_MAX_ENTRIES   256	/* entries (exec + open + connect) per resource */
 #define POLICY_MAX_FILE_SIZE (4u << 20) /* bytes per policy file */
 
 enum policy_entry_kind { POLICY_EXEC = 1, POLICY_OPEN = 2, POLICY_CONNECT = 3 };
@@ -19,11 +19,11 @@ enum policy_entry_kind { POLICY_EXEC = 1, POLICY_OPEN = 2, POLICY_CONNECT = 3 };
 /* One entry of a resource: a path (exec/open) or a network (connect). */
 struct policy_entry {
 	enum policy_entry_kind kind;
-	char *path;	     /* exec/open: absolute, as written (no trailing '/' except "/") */
-	uint8_t addr[16];    /* connect: network address, IPv4 as ::ffff:a.b.c.d */
-	unsigned prefix;     /* connect: prefix length in bits of the 128-bit form (IPv4 /24 => 120) */
-	uint16_t port;	     /* connect: host order, 0 = any port ("10.0.0.0/8" or "host:*") */
-	bool ipv4;	     /* connect: written as IPv4 */
+	char *path;	  /* exec/open: absolute, as written (no trailing '/' except "/") */
+	uint8_t addr[16]; /* connect: network address, IPv4 as ::ffff:a.b.c.d */
+	unsigned prefix;  /* connect: prefix length in bits of the 128-bit form (IPv4 /24 => 120) */
+	uint16_t port;	  /* connect: host order, 0 = any port ("10.0.0.0/8" or "host:*") */
+	bool ipv4;	  /* connect: written as IPv4 */
 };
 
 struct policy_resource {
@@ -33,12 +33,12 @@ struct policy_resource {
 	size_t n_entries;
 };
 
-#define POLICY_MAX_RULES 1024
-#define POLICY_MAX_GRANTS 4096
-#define POLICY_MAX_PRINCIPALS 256 /* per list: admins, requesters, approvers */
-#define POLICY_MAX_APPROVALS 16
-#define POLICY_MAX_PATTERN 256	 /* bytes of a reason_pattern */
-#define POLICY_MAX_REPEAT 255	 /* largest count in a reason_pattern's {n,m} */
+#define POLICY_MAX_RULES       1024
+#define POLICY_MAX_GRANTS      4096
+#define POLICY_MAX_PRINCIPALS  256 /* per list: admins, requesters, approvers */
+#define POLICY_MAX_APPROVALS   16
+#define POLICY_MAX_PATTERN     256  /* bytes of a reason_pattern */
+#define POLICY_MAX_REPEAT      255  /* largest count in a reason_pattern's {n,m} */
 #define POLICY_MAX_REPEAT_SIZE 2048 /* bytes all {n,m} copies of one reason_pattern make */
 
 /* A rule: who may request which resources, for how long, approved by whom. */
@@ -84,7 +84,7 @@ struct policy {
 	size_t n_rules;
 	struct policy_grant *grants;
 	size_t n_grants;
-	char *source; /* file or directory it was read from */
+	char *source;	 /* file or directory it was read from */
 	int audit_allow; /* enum audit_allow: "audit": {"allow": "all"|"first"|"none"} */
 	bool has_audit;
 };

@@ -301,20 +301,20 @@ int req_extend(const struct grant *g, int64_t add_s, int64_t *new_expires_ns, ch
 
 /* ---- grants read back from the state file: checked like user input ---- */
 
-static const char *const state_names[] = { [GRANT_ACTIVE] = "active",
-					   [GRANT_EXPIRED] = "expired",
-					   [GRANT_REVOKED] = "revoked",
-					   [GRANT_PENDING] = "pending",
-					   [GRANT_DENIED] = "denied" };
+static const char *const state_names[] = {[GRANT_ACTIVE] = "active",
+					  [GRANT_EXPIRED] = "expired",
+					  [GRANT_REVOKED] = "revoked",
+					  [GRANT_PENDING] = "pending",
+					  [GRANT_DENIED] = "denied"};
 
-static const char *const kind_names[] = { [GRANT_DIRECT] = "direct",
-					  [GRANT_REQUEST] = "request",
-					  [GRANT_EXEC] = "exec",
-					  [GRANT_FLEET] = "fleet" };
+static const char *const kind_names[] = {[GRANT_DIRECT] = "direct",
+					 [GRANT_REQUEST] = "request",
+					 [GRANT_EXEC] = "exec",
+					 [GRANT_FLEET] = "fleet"};
 
-#define N_STATES (sizeof(state_names) / sizeof(state_names[0]))
-#define N_KINDS	 (sizeof(kind_names) / sizeof(kind_names[0]))
-#define STATE_MAX_TEXT 4096 /* reason and cgroup path of a state entry */
+#define N_STATES	     (sizeof(state_names) / sizeof(state_names[0]))
+#define N_KINDS		     (sizeof(kind_names) / sizeof(kind_names[0]))
+#define STATE_MAX_TEXT	     4096 /* reason and cgroup path of a state entry */
 #define FLEET_MAX_DURATION_S ((JITD_TIME_MAX_NS - JITD_TIME_MIN_NS) / NS_PER_S)
 
 /* The state file's name of a grant state. */
@@ -342,8 +342,8 @@ void req_grant_clear(struct grant *g)
 }
 
 /* Integer field key of o in [min, max] into *out; absent: 0, or an error when required. */
-static int st_int(json_t *o, const char *key, bool required, int64_t min, int64_t max,
-		  int64_t *out, char *err, size_t errlen)
+static int st_int(json_t *o, const char *key, bool required, int64_t min, int64_t max, int64_t *out,
+		  char *err, size_t errlen)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -355,8 +355,8 @@ static int st_int(json_t *o, const char *key, bool required, int64_t min, int64_
 		return -EINVAL;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-		snprintf(err, errlen, "'%s' is not an integer in [%lld, %lld]", key,
-			 (long long)min, (long long)max);
+		snprintf(err, errlen, "'%s' is not an integer in [%lld, %lld]", key, (long long)min,
+			 (long long)max);
 		return -EINVAL;
 	}
 	*out = json_integer_value(v);
@@ -475,10 +475,10 @@ static int st_numbers(json_t *o, struct grant *g, char *err, size_t errlen)
  * the stored boot-clock times, a window as long as the realtime one (1 s slack). Else (or
  * when they disagree) re-armed from the realtime ones, saturating.
  */
-static int st_times(json_t *o, bool same_boot, int64_t real_now, int64_t boot_now,
-		    struct grant *g, char *err, size_t errlen)
+static int st_times(json_t *o, bool same_boot, int64_t real_now, int64_t boot_now, struct grant *g,
+		    char *err, size_t errlen)
 {
-	static const char *const keys[] = { "created_ns", "starts_ns", "expires_ns", "ended_ns" };
+	static const char *const keys[] = {"created_ns", "starts_ns", "expires_ns", "ended_ns"};
 	int64_t t[4], sb, eb;
 	int r;
 
@@ -531,8 +531,9 @@ static int st_owned(json_t *o, struct grant *g, char *err, size_t errlen)
 		return r;
 	/* a cgroup without its id (or the reverse) would widen to "anywhere": refused */
 	if (!g->cgroup != !cgid || (g->cgroup && g->cgroup[0] != '/')) {
-		snprintf(err, errlen, "'cgroup' and 'cgroup_id' must come together (an absolute "
-				      "path and its id)");
+		snprintf(err, errlen,
+			 "'cgroup' and 'cgroup_id' must come together (an absolute "
+			 "path and its id)");
 		return -EINVAL;
 	}
 	g->cgroup_id = cgid;

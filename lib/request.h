@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Grants and requests: the record, and the pure rules on it (principals, approvals, state entries). */
+/* Grants and requests: the record, and the pure rules on it (principals, approvals, state entries).
+ */
 #ifndef JITD_REQUEST_H
 #define JITD_REQUEST_H
 
@@ -11,8 +12,8 @@
 #include "policy.h"
 
 #define GRANT_MAX_REASON 1024
-#define GRANT_MAX_RES 16		       /* resources of one request */
-#define GRANT_MAX_ID (1LL << 53)	       /* grant ids: 1 .. GRANT_MAX_ID - 1 */
+#define GRANT_MAX_RES	 16	     /* resources of one request */
+#define GRANT_MAX_ID	 (1LL << 53) /* grant ids: 1 .. GRANT_MAX_ID - 1 */
 
 /* "scheduled" is an active grant whose start is still ahead (docs/protocol.md). */
 enum grant_state {
@@ -41,16 +42,16 @@ struct grant {
 	uid_t uid;
 	char *cgroup; /* path relative to the cgroupfs root, or NULL */
 	uint64_t cgroup_id;
-	int64_t created_ns; /* CLOCK_REALTIME */
-	int64_t starts_ns;  /* CLOCK_REALTIME */
-	int64_t expires_ns; /* CLOCK_REALTIME */
-	int64_t ended_ns;   /* CLOCK_REALTIME, 0 while active */
+	int64_t created_ns;   /* CLOCK_REALTIME */
+	int64_t starts_ns;    /* CLOCK_REALTIME */
+	int64_t expires_ns;   /* CLOCK_REALTIME */
+	int64_t ended_ns;     /* CLOCK_REALTIME, 0 while active */
 	uint64_t starts_boot; /* CLOCK_BOOTTIME of this boot (see store boot_id) */
 	uint64_t expires_boot;
 	char *reason;
-	uid_t by_uid;	      /* who granted: the admin, or the last approver */
-	uid_t requester_uid;  /* who asked (requests and exec), else by_uid */
-	int64_t duration_s;   /* asked for; the clock starts at approval */
+	uid_t by_uid;		/* who granted: the admin, or the last approver */
+	uid_t requester_uid;	/* who asked (requests and exec), else by_uid */
+	int64_t duration_s;	/* asked for; the clock starts at approval */
 	int64_t max_duration_s; /* the rule's maximum (extend never goes past it); 0: none */
 	unsigned approvals_needed;
 	json_t *approvers; /* the rule's approvers when requested (array of principals) */

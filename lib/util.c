@@ -14,7 +14,6 @@
 
 #include "util.h"
 
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t';

@@ -8,15 +8,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define JITD_DEFAULT_SOCKET "/run/jitd/jitd.sock"
+#define JITD_DEFAULT_SOCKET    "/run/jitd/jitd.sock"
 #define JITD_DEFAULT_STATE_DIR "/var/lib/jitd"
-#define JITD_PIN_DIR "/sys/fs/bpf/jitd"
-#define JITD_CTL_MAX_LINE 65536 /* longest request or reply line, newline included */
+#define JITD_PIN_DIR	       "/sys/fs/bpf/jitd"
+#define JITD_CTL_MAX_LINE      65536 /* longest request or reply line, newline included */
 /* longest request line from root and admins (policy apply: a 4 MiB policy, escaped) */
 #define JITD_CTL_MAX_ADMIN_LINE (16u << 20)
-#define JITD_CTL_MAX_REPLY (64u << 20) /* longest reply line: a list of many grants */
-#define JITD_MAX_DURATION_S (366LL * 24 * 3600)
-#define NS_PER_S 1000000000LL /* nanoseconds per second, the one spelling of it */
+#define JITD_CTL_MAX_REPLY	(64u << 20) /* longest reply line: a list of many grants */
+#define JITD_MAX_DURATION_S	(366LL * 24 * 3600)
+#define NS_PER_S		1000000000LL /* nanoseconds per second, the one spelling of it */
 
 /* Parse "90s", "15m", "1h30m", "2d", "1h 30m" into seconds (> 0, <= JITD_MAX_DURATION_S).
  * A bare number is seconds. Returns 0 or -EINVAL / -ERANGE. */

@@ -216,7 +216,7 @@ void host_agent_free(struct agent *a)
 
 json_t *host_call(struct agent *a, uid_t uid, const char *line, size_t len)
 {
-	struct verb_peer peer = { .a = a, .uid = uid, .pid = getpid(), .proc_uid = getuid() };
+	struct verb_peer peer = {.a = a, .uid = uid, .pid = getpid(), .proc_uid = getuid()};
 	json_t *reply = verbs_dispatch(&peer, line, len);
 
 	if (!reply)

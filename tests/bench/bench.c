@@ -34,24 +34,24 @@
 #include "bench_min.skel.h"
 #include "lsm_hooks.h"
 
-#define ROUNDS 31
+#define ROUNDS	    31
 #define N_RESOURCES 1000
-#define N_GRANTS 10000
-#define DIR "/tmp/bench"
+#define N_GRANTS    10000
+#define DIR	    "/tmp/bench"
 #define UNPROT_FILE DIR "/data/a/b/unprotected.txt"
-#define PROT_FILE DIR "/data/a/b/protected.txt"
-#define UNPROT_BIN DIR "/nop"
-#define PROT_BIN DIR "/pnop"
+#define PROT_FILE   DIR "/data/a/b/protected.txt"
+#define UNPROT_BIN  DIR "/nop"
+#define PROT_BIN    DIR "/pnop"
 #define UNPROT_ADDR "127.0.0.1"
-#define PROT_ADDR "127.0.0.3"
-#define PORT 7000
+#define PROT_ADDR   "127.0.0.3"
+#define PORT	    7000
 
 enum cfg { CFG_NONE, CFG_MIN, CFG_JITD, N_CFG };
 enum op { OP_OPEN, OP_EXEC, OP_CONNECT, OP_CHMOD, N_OP };
 enum target { T_UNPROT, T_GRANTED, N_T };
 
-static const char *op_names[] = { "open+close", "fork+exec", "tcp connect", "chmod" };
-static const int batch[] = { 2000, 40, 300, 2000 };
+static const char *op_names[] = {"open+close", "fork+exec", "tcp connect", "chmod"};
+static const int batch[] = {2000, 40, 300, 2000};
 
 static double samples[N_CFG][N_OP][N_T][ROUNDS];
 static struct jitd_bpf *jskel;
@@ -114,15 +114,14 @@ static void do_exec(const char *path)
 		execl(path, path, (char *)NULL);
 		_exit(127);
 	}
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status))
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 		die("exec");
 }
 
 static void do_connect(const char *addr)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	struct linger lg = { 1, 0 };
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+	struct linger lg = {1, 0};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	inet_pton(AF_INET, addr, &sin.sin_addr);
@@ -134,7 +133,7 @@ static void do_connect(const char *addr)
 
 static pid_t start_listener(void)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(PORT)};
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
 	pid_t pid;
 
@@ -163,7 +162,6 @@ static int drain(void *ctx, void *data, size_t len)
 static double run_batch(enum op op, enum target t, int n)
 {
 	double start;
-
 
 	start = now_ns();
 	for (int i = 0; i < n; i++) {
@@ -209,7 +207,7 @@ static void fill_jitd_maps(void)
 	struct jitd_net_key nk = {};
 	struct jitd_net_val nv = {};
 	struct jitd_grant_key gk = {};
-	struct jitd_grant_val gv = { .starts_ns = 0, .expires_ns = UINT64_MAX / 2 };
+	struct jitd_grant_val gv = {.starts_ns = 0, .expires_ns = UINT64_MAX / 2};
 	uint32_t zero = 0, res = 1;
 	uint64_t ino;
 	char path[256];
@@ -263,7 +261,7 @@ static void fill_jitd_maps(void)
 		die("filter");
 	/* The caller (root, no loginuid) holds grants on resources 1..3. */
 	for (uint32_t r = 1; r <= 3; r++) {
-		gk = (struct jitd_grant_key){ .resource = r, .uid = 0, .cgroup = 0 };
+		gk = (struct jitd_grant_key){.resource = r, .uid = 0, .cgroup = 0};
 		gv.grant_id = r;
 		if (bpf_map_update_elem(grants, &gk, &gv, BPF_ANY))
 			die("grants");
@@ -288,8 +286,7 @@ static void attach(enum cfg c)
 
 	if (!obj)
 		return;
-	bpf_object__for_each_program(prog, obj)
-	{
+	bpf_object__for_each_program(prog, obj) {
 		if (!bpf_program__autoload(prog))
 			continue; /* the other kernels' signature */
 		if (n_links == sizeof(links) / sizeof(links[0]))
@@ -326,7 +323,7 @@ static double median(double *v)
 int main(int argc, char **argv)
 {
 	const char *nop = argc > 1 ? argv[1] : "/tests/nop";
-	double worst[N_T] = { 0, 0 }, change[N_T] = { 0, 0 };
+	double worst[N_T] = {0, 0}, change[N_T] = {0, 0};
 	pid_t listener;
 
 	mkdir(DIR, 0755);

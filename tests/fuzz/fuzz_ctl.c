@@ -26,7 +26,7 @@
 #include "verbs.h"
 
 /* root, an admin (bin), requesters (daemon, nobody), an approver (sys), no one (games) */
-static const uid_t peers[] = { 0, 2, 1, 65534, 3, 5 };
+static const uid_t peers[] = {0, 2, 1, 65534, 3, 5};
 
 static struct agent agent;
 
@@ -71,8 +71,7 @@ static void run_line(uid_t uid, const char *line, size_t len)
 	check_reply(reply);
 	after = host_store_text(&agent);
 	if (json_is_false(json_object_get(reply, "ok")) &&
-	    (strcmp(before, after) || host_img.n != img_before || agent.policy->serial != serial))
-	{
+	    (strcmp(before, after) || host_img.n != img_before || agent.policy->serial != serial)) {
 		if (getenv("FUZZ_CTL_DEBUG"))
 			fprintf(stderr, "refused: %s\nbefore: %s\nafter:  %s\nimage %zu -> %zu\n",
 				json_string_value(json_object_get(reply, "error")), before, after,

@@ -36,8 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!root)
 		return 0;
 	arr = json_object_get(root, "grants");
-	json_array_foreach(arr, i, o)
-	{
+	json_array_foreach(arr, i, o) {
 		struct grant g;
 		char err[256] = "";
 

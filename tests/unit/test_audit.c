@@ -24,7 +24,7 @@ static const struct audit_meta meta = {.hostname = "h", .version = "0.1.0"};
 static const char *const events[] = {
 	"requested", "approved", "denied",	   "granted",	     "extended",
 	"expired",   "revoked",	 "policy_applied", "policy_refused", "records_dropped",
-	"started",   "stopped",	 "selftest", "activated"};
+	"started",   "stopped",	 "selftest",	   "activated"};
 
 static struct audit_decision decision(uint8_t op, bool allow)
 {
@@ -250,7 +250,8 @@ static bool check_ocsf(const char *line)
 static void ocsf_every_decision_meets_the_schema(void)
 {
 	static const uint8_t ops[] = {JITD_OP_EXEC,    JITD_OP_OPEN, JITD_OP_CONNECT,
-				      JITD_OP_SENDMSG, JITD_OP_LINK, JITD_OP_RENAME, JITD_OP_PTRACE};
+				      JITD_OP_SENDMSG, JITD_OP_LINK, JITD_OP_RENAME,
+				      JITD_OP_PTRACE};
 	struct audit_chain c;
 	struct abuf b = {};
 

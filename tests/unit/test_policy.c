@@ -35,10 +35,14 @@ static void exempts_uid_and_cgroup_subtree(void)
 		return;
 	CHECK(policy_exempts_uid(p, 7), "policy_exempts_uid(p, 7)");
 	CHECK(!policy_exempts_uid(p, 1001), "!policy_exempts_uid(p, 1001)");
-	CHECK(policy_exempts_cgroup(p, "/system.slice"), "policy_exempts_cgroup(p, \"/system.slice\")");
-	CHECK(policy_exempts_cgroup(p, "/system.slice/jitd.service"), "policy_exempts_cgroup(p, \"/system.slice/jitd.service\")");
-	CHECK(!policy_exempts_cgroup(p, "/system.slice2/x.service"), "!policy_exempts_cgroup(p, \"/system.slice2/x.service\")");
-	CHECK(!policy_exempts_cgroup(p, "/user.slice"), "!policy_exempts_cgroup(p, \"/user.slice\")");
+	CHECK(policy_exempts_cgroup(p, "/system.slice"),
+	      "policy_exempts_cgroup(p, \"/system.slice\")");
+	CHECK(policy_exempts_cgroup(p, "/system.slice/jitd.service"),
+	      "policy_exempts_cgroup(p, \"/system.slice/jitd.service\")");
+	CHECK(!policy_exempts_cgroup(p, "/system.slice2/x.service"),
+	      "!policy_exempts_cgroup(p, \"/system.slice2/x.service\")");
+	CHECK(!policy_exempts_cgroup(p, "/user.slice"),
+	      "!policy_exempts_cgroup(p, \"/user.slice\")");
 	policy_free(p);
 }
 

@@ -28,10 +28,10 @@ static json_t *entry(const char *key, json_t *v)
 			      "s:i,s:[]}",
 			      "id", (json_int_t)7, "resources", "a", "state", "active", "kind",
 			      "direct", "created_ns", (json_int_t)T0, "starts_ns", (json_int_t)T0,
-			      "expires_ns", (json_int_t)(T0 + 3600 * NS), "ended_ns",
-			      (json_int_t)0, "starts_boot", (json_int_t)(5 * NS), "expires_boot",
-			      (json_int_t)(3605 * NS), "by_uid", 0, "uid", 1001, "requester_uid",
-			      0, "duration_s", 3600, "max_duration_s", 0, "approvals_needed", 0,
+			      "expires_ns", (json_int_t)(T0 + 3600 * NS), "ended_ns", (json_int_t)0,
+			      "starts_boot", (json_int_t)(5 * NS), "expires_boot",
+			      (json_int_t)(3605 * NS), "by_uid", 0, "uid", 1001, "requester_uid", 0,
+			      "duration_s", 3600, "max_duration_s", 0, "approvals_needed", 0,
 			      "history");
 
 	if (key && v)
@@ -145,13 +145,14 @@ static void state_entry_scope_is_never_widened(void)
 	CHECK_INT(parse("cgroup", json_string("/jitd.exec/1"), &g), -EINVAL); /* no id */
 	CHECK_CONTAINS(err, "cgroup_id");
 	CHECK_INT(parse("cgroup_id", json_integer(77), &g), -EINVAL); /* no path */
-	CHECK_INT(parse("uid", NULL, &g), -EINVAL);			 /* no subject at all */
+	CHECK_INT(parse("uid", NULL, &g), -EINVAL);		      /* no subject at all */
 	CHECK_CONTAINS(err, "no subject");
 	CHECK_INT(parse("uid", json_integer(JITD_ANY_UID), &g), -EINVAL);
 	CHECK_INT(parse("uid", json_integer(-1), &g), -EINVAL);
 	CHECK_INT(parse("resources", json_pack("[s]", ""), &g), -EINVAL);
-	CHECK_INT(parse("resources", json_pack("[s]", "a-name-much-longer-than-sixty-three-"
-							"characters-which-would-be-truncated"),
+	CHECK_INT(parse("resources",
+			json_pack("[s]", "a-name-much-longer-than-sixty-three-"
+					 "characters-which-would-be-truncated"),
 			&g),
 		  -EINVAL);
 	o = entry("cgroup", json_string("/jitd.exec/1"));
@@ -176,11 +177,11 @@ static void real_to_boot_saturates_instead_of_overflowing(void)
 
 static void extend_with_max_duration_92200000000_does_not_overflow(void)
 {
-	struct grant g = { .id = 1,
-			   .state = GRANT_ACTIVE,
-			   .starts_ns = T0,
-			   .expires_ns = T0 + 60 * NS,
-			   .max_duration_s = 92200000000LL };
+	struct grant g = {.id = 1,
+			  .state = GRANT_ACTIVE,
+			  .starts_ns = T0,
+			  .expires_ns = T0 + 60 * NS,
+			  .max_duration_s = 92200000000LL};
 	int64_t exp = 0;
 
 	CHECK_INT(req_extend(&g, 3600, &exp, err, sizeof(err)), 0);
@@ -253,8 +254,8 @@ static int pattern(const char *re, struct policy **p)
 static void reason_patterns_that_could_stall_are_refused_quickly(void)
 {
 	static const char *const bad[] = {
-		"a{1,32767}", "^(a*)*\\1$", "(a*)*", "(a+)+b", "((ab)*c)*", "a**", "(x|y\\1)",
-		"a{256}",     "a{1,}{2}",   "(a{2}b)+",
+		"a{1,32767}", "^(a*)*\\1$", "(a*)*",  "(a+)+b",	  "((ab)*c)*",
+		"a**",	      "(x|y\\1)",   "a{256}", "a{1,}{2}", "(a{2}b)+",
 	};
 	char many[400];
 	struct policy *p;
@@ -283,9 +284,16 @@ static void reason_patterns_that_could_stall_are_refused_quickly(void)
 static void reason_patterns_in_common_use_are_accepted(void)
 {
 	static const char *const good[] = {
-		"^(INC|CHG)-[0-9]+",   "^[[:upper:]]{2,8}-[0-9]{1,6}$", "^(INC-[0-9]+ )?[a-z ]+$",
-		"\\(ticket\\)*",       "[*+?{]+x",			"^[]a]+[[:digit:]]*$",
-		"^(a|b)(c|d)?[0-9]{4}$", "a{255}", "[a-z]{255}", "(ab|cd){100}",
+		"^(INC|CHG)-[0-9]+",
+		"^[[:upper:]]{2,8}-[0-9]{1,6}$",
+		"^(INC-[0-9]+ )?[a-z ]+$",
+		"\\(ticket\\)*",
+		"[*+?{]+x",
+		"^[]a]+[[:digit:]]*$",
+		"^(a|b)(c|d)?[0-9]{4}$",
+		"a{255}",
+		"[a-z]{255}",
+		"(ab|cd){100}",
 	};
 	struct policy *p;
 
@@ -316,7 +324,7 @@ static void reason_longer_than_1024_is_refused_before_matching(void)
 /* Two sealed records; line 0 with text inserted right after its hash's 64 digits. */
 static void verify_refuses_a_hash_followed_by_extra_characters(void)
 {
-	static const struct audit_meta meta = { .hostname = "h", .version = "0.1.0" };
+	static const struct audit_meta meta = {.hostname = "h", .version = "0.1.0"};
 	struct audit_chain c;
 	struct audit_verify v = {};
 	struct abuf b = {};

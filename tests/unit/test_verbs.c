@@ -14,11 +14,11 @@
 #include "testlib.h"
 #include "util.h"
 
-#define ROOT 0
+#define ROOT	  0
 #define REQUESTER 1
-#define ADMIN 2
-#define APPROVER 3
-#define NOBODY 5
+#define ADMIN	  2
+#define APPROVER  3
+#define NOBODY	  5
 
 static struct agent a;
 
@@ -89,7 +89,8 @@ static void grant_needs_root_or_admin_and_refusal_changes_nothing(void)
 	free(before);
 	free(after);
 	r = call(ADMIN, req);
-	CHECK(ok(r), "the admin could not grant: %s", json_string_value(json_object_get(r, "error")));
+	CHECK(ok(r), "the admin could not grant: %s",
+	      json_string_value(json_object_get(r, "error")));
 	CHECK(key_for(1000, "db", NULL), "no kernel key for uid 1000");
 	json_decref(r);
 }
@@ -240,7 +241,8 @@ static void extension_stops_at_the_rules_maximum(void)
 	CHECK_STR(err_name(r), "EPERM");
 	json_decref(r);
 	r = call(REQUESTER, line);
-	CHECK(ok(r), "the extension was refused: %s", json_string_value(json_object_get(r, "error")));
+	CHECK(ok(r), "the extension was refused: %s",
+	      json_string_value(json_object_get(r, "error")));
 	/* capped at the rule's 90 minutes */
 	CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "grant"), "duration_s")),
 		  5400);
@@ -312,16 +314,22 @@ static void policy_apply_needs_an_admin_and_a_higher_serial(void)
 
 static void malformed_requests_get_errors(void)
 {
-	static const char *bad[] = { "", "{", "[]", "{\"op\":1}", "{\"op\":\"nope\"}",
-				     "{\"op\":\"show\",\"id\":-1}", "{\"op\":\"show\",\"id\":99}",
-				     "{\"op\":\"grant\",\"op\":\"grant\"}" };
+	static const char *bad[] = {"",
+				    "{",
+				    "[]",
+				    "{\"op\":1}",
+				    "{\"op\":\"nope\"}",
+				    "{\"op\":\"show\",\"id\":-1}",
+				    "{\"op\":\"show\",\"id\":99}",
+				    "{\"op\":\"grant\",\"op\":\"grant\"}"};
 
 	fresh();
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		json_t *r = call(ROOT, bad[i]);
 
 		CHECK(!ok(r), "'%s' was taken", bad[i]);
-		CHECK(json_string_length(json_object_get(r, "error")) > 0, "'%s': no error", bad[i]);
+		CHECK(json_string_length(json_object_get(r, "error")) > 0, "'%s': no error",
+		      bad[i]);
 		json_decref(r);
 	}
 }

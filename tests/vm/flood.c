@@ -45,7 +45,7 @@ static double now(void)
 
 static int conn(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -126,7 +126,7 @@ static int ask(const char *line)
 
 static int parse_mode(const char *s, enum mode *m)
 {
-	static const char *names[] = { "idle", "dribble", "reconnect", "amplify" };
+	static const char *names[] = {"idle", "dribble", "reconnect", "amplify"};
 
 	for (int i = 0; i < 4; i++)
 		if (!strcmp(s, names[i])) {

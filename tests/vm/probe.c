@@ -69,11 +69,13 @@ static int usage(void)
 		"usage: probe open PATH | exec PATH [ARGS] | execveat PATH | fexecve PATH |\n"
 		"             reopen PATH | copyexec SRC DST | link SRC DST | symlink-open SRC DST "
 		"|\n"
-		"             rename A B | connect ADDR PORT | sendto ADDR PORT | ctl SOCKET LINE |\n"
+		"             rename A B | connect ADDR PORT | sendto ADDR PORT | ctl SOCKET LINE "
+		"|\n"
 		"             as UID[:GID] CMD... | loginuid N CMD... | cgexec CGPATH CMD... |\n"
 		"             suroot CMD... | flood N PATH | setloginuid N | chmod PATH MODE |\n"
 		"             chown PATH UID | truncate PATH | setxattr PATH | rmxattr PATH |\n"
-		"             unlink PATH | rmdir PATH | byhandle PATH MOUNT | rawsock | raw6sock |\n"
+		"             unlink PATH | rmdir PATH | byhandle PATH MOUNT | rawsock | raw6sock "
+		"|\n"
 		"             packetsock | udpsock | sendto-unspec ADDR PORT |\n"
 		"             opath-hold PATH READY GO | deepmk DIR N | deepdirs DIR N |\n"
 		"             deepopen DIR N |\n"
@@ -495,8 +497,8 @@ static int cmd_procmem(const char *pid)
  * For hostile-client tests of jitd's control socket. */
 static int cmd_sock(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct timeval tv = { .tv_sec = 2 };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 2};
 	static char buf[1 << 20];
 	ssize_t n;
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -596,7 +598,7 @@ static int cmd_sctp(int argc, char **argv, int connectx)
 /* sendto with sa_family AF_UNSPEC: udp_sendmsg takes it as AF_INET. */
 static int cmd_sendto_unspec(const char *addr, const char *port)
 {
-	struct sockaddr_in in = { .sin_family = AF_UNSPEC, .sin_port = htons(atoi(port)) };
+	struct sockaddr_in in = {.sin_family = AF_UNSPEC, .sin_port = htons(atoi(port))};
 	int fd, err = 0;
 
 	if (inet_pton(AF_INET, addr, &in.sin_addr) != 1)
@@ -719,16 +721,20 @@ static int cmd_jitd_bpf_ids(void)
 	static const struct {
 		const char *kind;
 		int next, getfd;
-	} kinds[] = { { "map", BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID },
-		      { "prog", BPF_PROG_GET_NEXT_ID, BPF_PROG_GET_FD_BY_ID },
-		      { "link", BPF_LINK_GET_NEXT_ID, BPF_LINK_GET_FD_BY_ID } };
+	} kinds[] = {{"map", BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID},
+		     {"prog", BPF_PROG_GET_NEXT_ID, BPF_PROG_GET_FD_BY_ID},
+		     {"link", BPF_LINK_GET_NEXT_ID, BPF_LINK_GET_FD_BY_ID}};
 
 	for (size_t k = 0; k < 3; k++) {
 		union bpf_attr a = {};
 		__u32 id = 0;
 
 		for (;;) {
-			union { struct bpf_map_info m; struct bpf_prog_info p; struct bpf_link_info l; } info;
+			union {
+				struct bpf_map_info m;
+				struct bpf_prog_info p;
+				struct bpf_link_info l;
+			} info;
 			union bpf_attr g = {};
 			int fd;
 
@@ -792,10 +798,10 @@ static int cmd_bpf_objget(const char *path)
 static int cmd_bpf_load(const char *type)
 {
 	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
-	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
 	union bpf_attr a = {};
 	long fd;
 
@@ -926,7 +932,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "udpsock") && argc == 0)
 		return cmd_socket(AF_INET, SOCK_DGRAM, 0);
 	if (!strcmp(cmd, "sctp-connect") && argc == 2)
-		return cmd_sctp(2, (char *[]){ argv[1], argv[0] }, 0);
+		return cmd_sctp(2, (char *[]){argv[1], argv[0]}, 0);
 	if (!strcmp(cmd, "sctp-connectx") && argc >= 2)
 		return cmd_sctp(argc, argv, 1);
 	if (!strcmp(cmd, "sendto-unspec") && argc == 2)
