@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# check.sh BUILD_DIR: everything `make check` runs. Unit tests on the host, the same tests
+# check.sh BUILD_DIR: everything `make check` runs. The source checks (tests/layers.py, make
+# format-check), unit tests on the host, the same tests
 # built with ASan+UBSan (BUILD_DIR/asan, one line per binary), each libFuzzer harness
 # (BUILD_DIR/fuzz) for FUZZ_CHECK_SECONDS (20 by default), then the VM
 # tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), the parts that
@@ -42,6 +43,14 @@ binaries() {
 		case "$f" in *.d | *.o) ;; *) [ -f "$f" ] && echo "$f" ;; esac
 	done
 }
+
+# the structure docs/architecture.md describes, and one format (make format)
+run layers python3 "$SRC/tests/layers.py"
+if make -s -C "$SRC" format-check >/dev/null 2>&1; then
+	echo "PASS format-check" | tee -a "$out"
+else
+	echo "FAIL format-check: clang-format would change files: run 'make format'" | tee -a "$out"
+fi
 
 mapfile -t bins < <(binaries "$BUILD"/tests/test_*)
 if [ ${#bins[@]} -eq 0 ]; then
