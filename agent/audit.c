@@ -160,7 +160,8 @@ static bool first_use(const struct jitd_event *e)
 }
 
 /* One record for one ring-buffer decision. */
-int audit_decision(struct agent *a, const struct jitd_event *e, const char *path)
+int audit_decision(struct agent *a, const struct jitd_event *e,
+		   const char *(*path_of)(struct agent *a, uint64_t dev, uint64_t ino))
 {
 	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	int allow_mode = a->policy ? a->policy->audit_allow : AUDIT_ALLOW_ALL;
@@ -203,7 +204,7 @@ int audit_decision(struct agent *a, const struct jitd_event *e, const char *path
 		d.dev_major = major(dev);
 		d.dev_minor = minor(dev);
 		d.ino = e->ino;
-		d.path = path;
+		d.path = path_of(a, e->dev, e->ino);
 	}
 	return audit_log_decision(&d);
 }

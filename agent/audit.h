@@ -16,8 +16,10 @@ void audit_configure(enum audit_format fmt, bool journal, const char *state_dir)
 int audit_open(const char *path);
 void audit_reopen(void);
 void audit_close(void);
-/* path: the protected path of the event's inode, when known (kern_path_of) */
-int audit_decision(struct agent *a, const struct jitd_event *e, const char *path);
+/* path_of: the protected path of an inode, when known (kern_path_of); asked only for the
+ * events about files */
+int audit_decision(struct agent *a, const struct jitd_event *e,
+		   const char *(*path_of)(struct agent *a, uint64_t dev, uint64_t ino));
 void audit_agent_event(const char *event, json_t *fields);
 void audit_sync(void);
 int64_t audit_boot_to_real(uint64_t boot_ns);

@@ -34,6 +34,11 @@
 
 #define DROPS_CHECK_USEC (1000000ULL)
 
+static const char *path_of(struct agent *a, uint64_t dev, uint64_t ino)
+{
+	return kern_path_of(a->kern, dev, ino);
+}
+
 static int handle_event(void *ctx, void *data, size_t len)
 {
 	const struct jitd_event *e = data;
@@ -41,7 +46,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(struct jitd_event))
 		return 0;
-	audit_decision(a, e, kern_path_of(a->kern, e->dev, e->ino));
+	audit_decision(a, e, path_of);
 	return 0;
 }
 
