@@ -66,12 +66,18 @@ static void run_line(uid_t uid, const char *line, size_t len)
 	int64_t serial = agent.policy->serial;
 	char *before = host_store_text(&agent), *after;
 	size_t img_before = host_img.n;
-	json_t *reply = host_call(&agent, uid, line, len);
+	static typeof(host_img.v) img_copy;
+	json_t *reply;
+
+	memcpy(img_copy, host_img.v, host_img.n * sizeof(host_img.v[0]));
+	reply = host_call(&agent, uid, line, len);
 
 	check_reply(reply);
 	after = host_store_text(&agent);
 	if (json_is_false(json_object_get(reply, "ok")) &&
-	    (strcmp(before, after) || host_img.n != img_before || agent.policy->serial != serial)) {
+	    (strcmp(before, after) || host_img.n != img_before ||
+	     memcmp(img_copy, host_img.v, img_before * sizeof(host_img.v[0])) ||
+	     agent.policy->serial != serial)) {
 		if (getenv("FUZZ_CTL_DEBUG"))
 			fprintf(stderr, "refused: %s\nbefore: %s\nafter:  %s\nimage %zu -> %zu\n",
 				json_string_value(json_object_get(reply, "error")), before, after,

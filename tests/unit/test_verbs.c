@@ -312,6 +312,53 @@ static void policy_apply_needs_an_admin_and_a_higher_serial(void)
 	CHECK(!key_for(APPROVER, "etc", NULL), "the old policy's fleet grant kept its key");
 }
 
+static void exec_follows_the_rules(void)
+{
+	uint64_t kid;
+	json_t *r;
+
+	fresh();
+	r = call(REQUESTER, "{\"op\":\"exec\",\"resource\":\"db\",\"duration_s\":60,"
+			    "\"reason\":\"INC-4\"}");
+	CHECK(!ok(r), "exec skipped the rule's approval");
+	CHECK_STR(err_name(r), "EPERM");
+	json_decref(r);
+	r = call(NOBODY, "{\"op\":\"exec\",\"resource\":\"etc\",\"duration_s\":60}");
+	CHECK(!ok(r), "exec by a user with no rule");
+	CHECK_STR(err_name(r), "EPERM");
+	json_decref(r);
+	r = call(REQUESTER, "{\"op\":\"exec\",\"resource\":\"etc\",\"duration_s\":7200}");
+	CHECK(!ok(r), "exec past the rule's maximum");
+	json_decref(r);
+	CHECK(!key_for(REQUESTER, "etc", NULL), "a refused exec reached the kernel");
+	r = call(REQUESTER, "{\"op\":\"exec\",\"resource\":\"etc\",\"duration_s\":60}");
+	CHECK(ok(r), "exec within the rule refused: %s",
+	      json_string_value(json_object_get(r, "error")));
+	CHECK_STR(json_string_value(json_object_get(json_object_get(r, "grant"), "kind")), "exec");
+	CHECK(key_for(REQUESTER, "etc", &kid), "no kernel key for the exec grant");
+	CHECK_INT(kid, grant_id(r));
+	json_decref(r);
+}
+
+static void audit_stream_is_root_only(void)
+{
+	static const char req[] = "{\"op\":\"audit\",\"follow\":true}";
+	json_t *r;
+
+	fresh();
+	r = call(ADMIN, req);
+	CHECK(!ok(r), "an admin subscribed to the audit stream");
+	CHECK_STR(err_name(r), "EPERM");
+	json_decref(r);
+	r = call(REQUESTER, req);
+	CHECK_STR(err_name(r), "EPERM");
+	json_decref(r);
+	/* root reaches the subscription (which the host agent does not have) */
+	r = call(ROOT, req);
+	CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "no audit subscriptions");
+	json_decref(r);
+}
+
 static void malformed_requests_get_errors(void)
 {
 	static const char *bad[] = {"",
@@ -348,6 +395,8 @@ int main(void)
 	RUN(extension_stops_at_the_rules_maximum);
 	RUN(store_survives_a_reload);
 	RUN(policy_apply_needs_an_admin_and_a_higher_serial);
+	RUN(exec_follows_the_rules);
+	RUN(audit_stream_is_root_only);
 	RUN(malformed_requests_get_errors);
 	host_agent_free(&a);
 	return tl_exit();
