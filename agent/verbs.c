@@ -470,18 +470,6 @@ static json_t *do_deny(struct verb_peer *c, json_t *req)
 	return grant_reply("denied", g, c->uid);
 }
 
-static bool json_has_principal_of(json_t *arr, uid_t uid)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v) {
-		if (json_is_string(v) && req_principal_match(json_string_value(v), uid))
-			return true;
-	}
-	return false;
-}
-
 static json_t *do_extend(struct verb_peer *c, json_t *req)
 {
 	json_t *jdur = json_object_get(req, "duration_s"), *e = NULL;
@@ -489,7 +477,6 @@ static json_t *do_extend(struct verb_peer *c, json_t *req)
 	uid_t by = c->uid;
 	int64_t new_exp, old_exp;
 	char err[256], when[40];
-	bool may;
 	int r;
 
 	if (!g)
@@ -498,12 +485,7 @@ static json_t *do_extend(struct verb_peer *c, json_t *req)
 	    json_integer_value(jdur) > JITD_MAX_DURATION_S)
 		return verbs_error("EINVAL", "'duration_s' must be an integer 1..%lld",
 				   (long long)JITD_MAX_DURATION_S);
-	may = req_is_admin(c->a->policy, by) ||
-	      ((g->kind == GRANT_REQUEST || g->kind == GRANT_EXEC) && g->requester_uid == by &&
-	       !g->approvals_needed) ||
-	      (g->kind == GRANT_REQUEST && g->requester_uid != by &&
-	       json_has_principal_of(g->approvers, by));
-	if (!may)
+	if (!req_may_extend(c->a->policy, g, by))
 		return verbs_error("EPERM", "uid %u may not extend grant %llu", by,
 				   (unsigned long long)g->id);
 	if (g->kind == GRANT_FLEET)
@@ -540,8 +522,7 @@ static json_t *do_revoke(struct verb_peer *c, json_t *req)
 	json_t *reply;
 	int killed = 0;
 
-	if (!req_is_admin(c->a->policy, by) && g->requester_uid != by &&
-	    !(g->has_uid && g->uid == by && g->kind != GRANT_FLEET))
+	if (!req_may_revoke(c->a->policy, g, by))
 		return verbs_error("EPERM",
 				   "uid %u may not revoke grant %llu (root, admins and "
 				   "its own user may)",
@@ -813,7 +794,7 @@ static json_t *do_status(struct verb_peer *c, json_t *req)
 /* {"op":"audit",...}: become a live audit subscriber (audit_sub.c); root only. */
 static json_t *do_audit(struct verb_peer *c, json_t *req)
 {
-	if (c->uid != 0)
+	if (!req_may_read_audit(c->uid))
 		return verbs_error("EPERM", "only root may read the audit stream (you are uid %u)",
 				   c->uid);
 	json_t *r = c->a->ops.audit_subscribe(c->a, c->client, req);

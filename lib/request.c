@@ -58,6 +58,42 @@ bool req_is_admin(const struct policy *p, uid_t uid)
 	return uid == 0 || (p && match_any(p->admins, p->n_admins, uid));
 }
 
+/* Is uid one of the principals in arr (a JSON array of strings)? */
+static bool json_names(json_t *arr, uid_t uid)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (json_is_string(v) && req_principal_match(json_string_value(v), uid))
+			return true;
+	}
+	return false;
+}
+
+bool req_may_extend(const struct policy *p, const struct grant *g, uid_t by)
+{
+	if (req_is_admin(p, by))
+		return true;
+	/* the requester, of what needed no approval */
+	if ((g->kind == GRANT_REQUEST || g->kind == GRANT_EXEC) && g->requester_uid == by &&
+	    !g->approvals_needed)
+		return true;
+	/* an approver of the request, never its requester */
+	return g->kind == GRANT_REQUEST && g->requester_uid != by && json_names(g->approvers, by);
+}
+
+bool req_may_revoke(const struct policy *p, const struct grant *g, uid_t by)
+{
+	return req_is_admin(p, by) || g->requester_uid == by ||
+	       (g->has_uid && g->uid == by && g->kind != GRANT_FLEET);
+}
+
+bool req_may_read_audit(uid_t by)
+{
+	return by == 0;
+}
+
 static bool rule_covers(const struct policy_rule *r, const char *res)
 {
 	for (size_t i = 0; i < r->n_resources; i++)

@@ -63,6 +63,14 @@ struct grant {
 /* request.c: rules, principals, approvals, state entries (pure logic, unit-tested). */
 bool req_principal_match(const char *principal, uid_t uid);
 bool req_is_admin(const struct policy *p, uid_t uid);
+/* Who may extend g: root and admins; its requester when it needed no approval (a request
+ * or exec grant); an approver of a request (not its requester). */
+bool req_may_extend(const struct policy *p, const struct grant *g, uid_t by);
+/* Who may revoke g (or cancel a pending request): root and admins, its requester, and the
+ * user it is for unless it comes from the policy. */
+bool req_may_revoke(const struct policy *p, const struct grant *g, uid_t by);
+/* Who may follow the audit stream over the control socket: root only. */
+bool req_may_read_audit(uid_t by);
 const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
 					char res[][POLICY_MAX_NAME], unsigned n, char *err,
 					size_t errlen);

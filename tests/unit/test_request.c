@@ -225,6 +225,40 @@ static void extend_stops_at_the_rule_maximum(void)
 	CHECK_INT(req_extend(&g, 1, &exp, err, sizeof(err)), -EINVAL);
 }
 
+/* Extension: admins, the requester of what needed no approval, an approver of a request. */
+static void who_may_extend_and_revoke(void)
+{
+	struct policy *p = load();
+	struct grant g = {.id = 7,
+			  .kind = GRANT_REQUEST,
+			  .state = GRANT_ACTIVE,
+			  .has_uid = true,
+			  .uid = 65534,
+			  .requester_uid = 65534,
+			  .approvals_needed = 1};
+
+	CHECK(p, "policy: %s", err);
+	g.approvers = json_pack("[s]", "user:bin");
+	CHECK(req_may_extend(p, &g, 0), "root may not extend");
+	CHECK(req_may_extend(p, &g, 1), "an admin (daemon) may not extend");
+	CHECK(req_may_extend(p, &g, 2), "the request's approver (bin) may not extend");
+	CHECK(!req_may_extend(p, &g, 65534), "the requester extended what needed an approval");
+	g.approvals_needed = 0;
+	CHECK(req_may_extend(p, &g, 65534), "the requester may not extend what needed none");
+	g.kind = GRANT_DIRECT;
+	CHECK(!req_may_extend(p, &g, 65534), "a user extended a direct grant");
+	CHECK(!req_may_extend(p, &g, 2), "an approver extended a direct grant");
+	CHECK(req_may_revoke(p, &g, 65534), "the user may not revoke their own grant");
+	CHECK(!req_may_revoke(p, &g, 2), "someone else revoked a user's grant");
+	g.kind = GRANT_FLEET;
+	g.requester_uid = 0;
+	CHECK(!req_may_revoke(p, &g, 65534), "a user revoked a grant of the policy");
+	CHECK(req_may_revoke(p, &g, 1), "an admin may not revoke a grant of the policy");
+	CHECK(req_may_read_audit(0) && !req_may_read_audit(1), "audit stream not root only");
+	json_decref(g.approvers);
+	policy_free(p);
+}
+
 #define HEAD                                                                                       \
 	"{\n  \"version\": 1,\n  \"serial\": 1,\n  \"resources\": { \"a\": { \"open\": [\"/a\"] "  \
 	"} },\n"
@@ -297,6 +331,7 @@ int main(void)
 	RUN(n_approvals_need_n_different_approvers);
 	RUN(deny_needs_reason_and_ends_request);
 	RUN(extend_stops_at_the_rule_maximum);
+	RUN(who_may_extend_and_revoke);
 	RUN(rule_errors_are_positioned);
 	RUN(fleet_grant_errors_are_positioned);
 	return tl_exit();
