@@ -417,17 +417,26 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	return ok_reply("grant", gj);
 }
 
+/* The grant an approve or deny is about, and its reason; NULL with *e set. */
+static struct grant *get_decision(struct verb_peer *c, json_t *req, bool reason_required,
+				  const char **reason, json_t **e)
+{
+	struct grant *g = get_grant(c, req, e);
+
+	if (g && (*e = get_reason(req, reason_required, reason)))
+		return NULL;
+	return g;
+}
+
 static json_t *do_approve(struct verb_peer *c, json_t *req)
 {
+	const char *reason = NULL;
 	json_t *e = NULL;
-	struct grant *g = get_grant(c, req, &e), before;
-	const char *reason;
+	struct grant *g = get_decision(c, req, false, &reason, &e), before;
 	char err[512];
 	int r;
 
 	if (!g)
-		return e;
-	if ((e = get_reason(req, false, &reason)))
 		return e;
 	grant_mark(g, &before);
 	r = req_approve(g, c->uid, reason, util_now_ns(CLOCK_REALTIME), err, sizeof(err));
@@ -448,15 +457,13 @@ static json_t *do_approve(struct verb_peer *c, json_t *req)
 
 static json_t *do_deny(struct verb_peer *c, json_t *req)
 {
+	const char *reason = NULL;
 	json_t *e = NULL;
-	struct grant *g = get_grant(c, req, &e), before;
-	const char *reason;
+	struct grant *g = get_decision(c, req, true, &reason, &e), before;
 	char err[512];
 	int r;
 
 	if (!g)
-		return e;
-	if ((e = get_reason(req, true, &reason)))
 		return e;
 	grant_mark(g, &before);
 	r = req_deny(g, c->uid, reason, util_now_ns(CLOCK_REALTIME), err, sizeof(err));
