@@ -54,6 +54,7 @@ int apply_policy(struct agent *a, struct policy *p)
 	policy_free(old);
 	a->ops.policy_changed(a);
 	r = grant_apply_fleet(a);
+	audit_grant_changes(&a->grants);
 	if (r)
 		log_err("fleet grants of serial %lld not applied: %s", (long long)p->serial,
 			strerror(-r));

@@ -17,6 +17,7 @@
 
 #include "core.h"
 #include "audit.h"
+#include "grant.h"
 #include "log.h"
 #include "audit_log.h"
 #include "util.h"
@@ -218,6 +219,16 @@ void audit_agent_event(const char *event, json_t *fields)
 	audit_log_event(event, fields, util_now_ns(CLOCK_REALTIME));
 	json_decref(fields);
 	audit_sync();
+}
+
+void audit_grant_changes(struct grant_store *s)
+{
+	size_t n;
+	struct grant_change *c = grant_changes_take(s, &n);
+
+	for (size_t i = 0; i < n; i++)
+		audit_agent_event(c[i].event, c[i].fields);
+	free(c);
 }
 
 /* Put the records written so far on disk (each agent event, and once a second). */

@@ -63,7 +63,19 @@ static int on_expiry(sd_event_source *s, uint64_t usec, void *userdata)
 	struct agent *a = userdata;
 
 	grant_expire_due(a);
+	audit_grant_changes(&a->grants);
 	agent_rearm_expiry(a);
+	return 0;
+}
+
+/* After every turn of the loop: a change of the store that no caller recorded yet (each
+ * caller records its own at once; this only makes a forgotten one late, never lost). */
+static int on_post(sd_event_source *s, void *userdata)
+{
+	struct agent *a = userdata;
+
+	if (a->grants.n_changes)
+		audit_grant_changes(&a->grants);
 	return 0;
 }
 
@@ -329,6 +341,10 @@ static int setup_loop(struct agent *a)
 		return r;
 	sd_event_source_set_enabled(src, SD_EVENT_ON);
 	sd_event_source_set_description(src, "drops-check");
+	r = sd_event_add_post(a->event, &src, on_post, a);
+	if (r < 0)
+		return r;
+	sd_event_source_set_description(src, "grant-changes");
 	return sd_event_set_watchdog(a->event, true);
 }
 
@@ -482,6 +498,7 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 	}
 	if (!r)
 		r = grant_apply_fleet(a);
+	audit_grant_changes(&a->grants);
 	if (r) {
 		log_err("cannot fill the kernel maps: %s", strerror(-r));
 		return -1;

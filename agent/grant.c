@@ -14,7 +14,6 @@
 
 #include "core.h"
 #include "image.h"
-#include "audit.h"
 #include "log.h"
 #include "util.h"
 
@@ -66,10 +65,40 @@ static json_t *res_json(const struct grant *g)
 	return arr;
 }
 
+/* Queue an event of the store for the caller (grant_changes_take); takes fields. A change
+ * that cannot be queued is logged: the grant itself is recorded in the state file. */
+static void change(struct grant_store *s, const char *event, json_t *fields)
+{
+	struct grant_change *nc = realloc(s->changes, (s->n_changes + 1) * sizeof(*nc));
+
+	if (!nc || !fields) {
+		log_err("cannot queue the audit event '%s': out of memory", event);
+		json_decref(fields);
+		if (nc)
+			s->changes = nc;
+		return;
+	}
+	s->changes = nc;
+	s->changes[s->n_changes++] = (struct grant_change){.event = event, .fields = fields};
+}
+
+struct grant_change *grant_changes_take(struct grant_store *s, size_t *n)
+{
+	struct grant_change *c = s->changes;
+
+	*n = s->n_changes;
+	s->changes = NULL;
+	s->n_changes = 0;
+	return c;
+}
+
 void grant_store_free(struct grant_store *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		req_grant_clear(&s->v[i]);
+	for (size_t i = 0; i < s->n_changes; i++)
+		json_decref(s->changes[i].fields);
+	free(s->changes);
 	free(s->v);
 	free(s->path);
 	memset(s, 0, sizeof(*s));
@@ -368,8 +397,9 @@ int grant_rebind_cgroups(struct agent *a)
 		log_info("grant %llu: %s is a new cgroup (id %llu, was %llu); the grant follows it",
 			 (unsigned long long)g->id, g->cgroup, (unsigned long long)id,
 			 (unsigned long long)old);
-		audit_agent_event("rebound", json_pack("{s:o,s:I}", "grant", grant_to_json(g),
-						       "old_cgroup_id", (json_int_t)old));
+		change(&a->grants, "rebound",
+		       json_pack("{s:o,s:I}", "grant", grant_to_json(g), "old_cgroup_id",
+				 (json_int_t)old));
 		moved++;
 	}
 	if (!moved)
@@ -579,8 +609,8 @@ int grant_expire_due(struct agent *a)
 		    g->expires_boot > now) {
 			g->live = true;
 			image_sync_grant(a, g);
-			audit_agent_event("activated",
-					  json_pack("{s:o}", "grant", grant_to_json(g)));
+			change(&a->grants, "activated",
+			       json_pack("{s:o}", "grant", grant_to_json(g)));
 			continue;
 		}
 		if (!is_open(g) || g->expires_boot > now)
@@ -596,7 +626,7 @@ int grant_expire_due(struct agent *a)
 		if (g->kind == GRANT_EXEC)
 			a->ops.grant_ended(a, g);
 		n++;
-		audit_agent_event("expired", json_pack("{s:o}", "grant", grant_to_json(g)));
+		change(&a->grants, "expired", json_pack("{s:o}", "grant", grant_to_json(g)));
 	}
 	if (!n)
 		return 0;
@@ -644,8 +674,8 @@ static bool fleet_end_unlisted(struct agent *a, int64_t now)
 		g->state = GRANT_REVOKED;
 		g->ended_ns = now;
 		req_history_add(g, "removed_by_policy", 0, NULL, now);
-		audit_agent_event("revoked", json_pack("{s:o,s:s}", "grant", grant_to_json(g), "by",
-						       "policy"));
+		change(&a->grants, "revoked",
+		       json_pack("{s:o,s:s}", "grant", grant_to_json(g), "by", "policy"));
 		changed = true;
 	}
 	return changed;
@@ -760,8 +790,8 @@ int grant_apply_fleet(struct agent *a)
 		g->starts_boot = real_to_boot(g->starts_ns);
 		g->expires_boot = real_to_boot(g->expires_ns);
 		store_append(&a->grants, g); /* cannot fail: room reserved */
-		audit_agent_event("granted", json_pack("{s:o,s:s}", "grant", grant_to_json(g), "by",
-						       "policy"));
+		change(&a->grants, "granted",
+		       json_pack("{s:o,s:s}", "grant", grant_to_json(g), "by", "policy"));
 	}
 	free(add);
 	if (!changed)

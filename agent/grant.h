@@ -20,14 +20,26 @@ static inline bool grant_follows_path(const struct grant *g)
 	return g->state == GRANT_ACTIVE && g->cgroup && g->kind != GRANT_EXEC;
 }
 
+/* What an operation of the store changed on its own (expiry, the policy's grants, a cgroup
+ * made again): an audit event and its fields, for the caller to record. */
+struct grant_change {
+	const char *event; /* "activated", "expired", "revoked", "granted", "rebound" */
+	json_t *fields;	   /* {"grant": ..., ...}, owned */
+};
+
 struct grant_store {
 	struct grant *v;
 	size_t n, cap;
 	uint64_t next_id;
-	char *path; /* state file */
+	char *path;		      /* state file */
+	struct grant_change *changes; /* since the caller last took them */
+	size_t n_changes;
 };
 
 /* grant.c: the grant store and its kernel image. */
+/* Take the changes queued by grant_expire_due, grant_apply_fleet and grant_rebind_cgroups
+ * (the caller records and frees them, in order); *n is set to their number. */
+struct grant_change *grant_changes_take(struct grant_store *s, size_t *n);
 int grant_store_load(struct grant_store *s, const char *state_dir);
 int grant_store_save(const struct grant_store *s);
 void grant_store_free(struct grant_store *s);

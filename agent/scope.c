@@ -125,8 +125,10 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 	struct scope_events se = {.a = userdata};
 
 	inotify_drain(fd, on_scope_event, &se);
-	if (se.created)
+	if (se.created) {
 		grant_rebind_cgroups(userdata);
+		audit_grant_changes(&se.a->grants);
+	}
 	return 0;
 }
 

@@ -197,6 +197,7 @@ int host_agent_reset(struct agent *a, const char *policy_text)
 		r = image_sync_all(a);
 	if (!r)
 		r = grant_apply_fleet(a);
+	audit_grant_changes(&a->grants); /* as the core does at start-up */
 	return r;
 }
 

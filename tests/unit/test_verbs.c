@@ -359,6 +359,39 @@ static void audit_stream_is_root_only(void)
 	json_decref(r);
 }
 
+/* The store does not write audit records: it queues what it changed on its own (expiry,
+ * the policy's grants) for the caller, in order. */
+static void store_queues_its_own_changes(void)
+{
+	struct grant_change *ch;
+	struct grant *g;
+	uint64_t id;
+	size_t n;
+	json_t *r;
+
+	fresh();
+	CHECK_INT(a.grants.n_changes, 0);
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1000,"
+			"\"duration_s\":60}");
+	g = grant_find(&a.grants, grant_id(r));
+	json_decref(r);
+	CHECK(g, "no grant");
+	id = g->id;
+	CHECK_INT(a.grants.n_changes, 0); /* a verb records its own */
+	g->expires_boot = 1;		  /* past */
+	g->starts_boot = 0;
+	CHECK(grant_expire_due(&a) >= 0, "grant_expire_due failed");
+	ch = grant_changes_take(&a.grants, &n);
+	CHECK_INT(n, 1);
+	CHECK_STR(ch[0].event, "expired");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(ch[0].fields, "grant"), "id")),
+		  id);
+	json_decref(ch[0].fields);
+	free(ch);
+	CHECK_INT(a.grants.n_changes, 0);
+	CHECK(!key_for(1000, "db", NULL), "the expired grant kept its kernel key");
+}
+
 static void malformed_requests_get_errors(void)
 {
 	static const char *bad[] = {"",
@@ -397,6 +430,7 @@ int main(void)
 	RUN(policy_apply_needs_an_admin_and_a_higher_serial);
 	RUN(exec_follows_the_rules);
 	RUN(audit_stream_is_root_only);
+	RUN(store_queues_its_own_changes);
 	RUN(malformed_requests_get_errors);
 	host_agent_free(&a);
 	return tl_exit();
