@@ -22,49 +22,32 @@
 #include "audit_log.h"
 #include "util.h"
 
-#define NAME_CACHE  256
 #define NAME_TTL_NS (60 * NS_PER_S)
 #define SEEN_SLOTS  65536 /* first-use set for audit.allow = first */
 
-static struct {
-	enum audit_format fmt;
-	bool journal;
-	const char *state_dir;
-	char hostname[256];
-} cfg;
-
-static struct name_slot {
-	uint32_t uid;
-	bool valid, known;
-	int64_t at;
-	char name[64];
-} names[NAME_CACHE];
-
-static uint64_t *seen; /* open-addressing set of first-use keys (0 = empty) */
-static size_t n_seen;
-
 /* Choose the format, journald and where the chain head is kept; before audit_open(). */
-void audit_configure(enum audit_format fmt, bool journal, const char *state_dir)
+void audit_configure(struct audit_state *st, enum audit_format fmt, bool journal,
+		     const char *state_dir)
 {
-	cfg.fmt = fmt;
-	cfg.journal = journal;
-	cfg.state_dir = state_dir;
+	st->fmt = fmt;
+	st->journal = journal;
+	st->state_dir = state_dir;
 }
 
 /* Open the sink: a file path, or "-" for stdout. Returns 0 or negative errno. */
-int audit_open(const char *path)
+int audit_open(struct audit_state *st, const char *path)
 {
 	char state[4096];
-	struct audit_log_opts o = {.path = path, .fmt = cfg.fmt, .journal = cfg.journal};
+	struct audit_log_opts o = {.path = path, .fmt = st->fmt, .journal = st->journal};
 	int r;
 
-	if (gethostname(cfg.hostname, sizeof(cfg.hostname) - 1))
-		strcpy(cfg.hostname, "localhost");
-	if (cfg.state_dir) {
-		snprintf(state, sizeof(state), "%s/audit-chain.json", cfg.state_dir);
+	if (gethostname(st->hostname, sizeof(st->hostname) - 1))
+		strcpy(st->hostname, "localhost");
+	if (st->state_dir) {
+		snprintf(state, sizeof(state), "%s/audit-chain.json", st->state_dir);
 		o.state_file = state;
 	}
-	o.meta.hostname = cfg.hostname;
+	o.meta.hostname = st->hostname;
 	o.meta.version = JITD_VERSION;
 	r = audit_log_open(&o);
 	if (r)
@@ -82,12 +65,12 @@ void audit_reopen(void)
 }
 
 /* Save the chain head and close the sink. */
-void audit_close(void)
+void audit_close(struct audit_state *st)
 {
 	audit_log_close();
-	free(seen);
-	seen = NULL;
-	n_seen = 0;
+	free(st->seen);
+	st->seen = NULL;
+	st->n_seen = 0;
 }
 
 /* Realtime ns of a boot-clock instant. */
@@ -97,9 +80,9 @@ int64_t audit_boot_to_real(uint64_t boot_ns)
 }
 
 /* User name of a uid, cached for a minute (NSS lookups are slow). */
-static const char *user_name(uint32_t uid, int64_t now)
+static const char *user_name(struct audit_state *st, uint32_t uid, int64_t now)
 {
-	struct name_slot *s = &names[uid % NAME_CACHE];
+	struct audit_name *s = &st->names[uid % AUDIT_NAME_CACHE];
 
 	if (!s->valid || s->uid != uid || now - s->at > NAME_TTL_NS) {
 		struct passwd pw, *res = NULL;
@@ -134,7 +117,7 @@ static const char *resource_name(struct agent *a, uint32_t id, char *buf, size_t
 
 /* True the first time (grant, object) is seen; a full set starts over (more records,
  * never fewer). */
-static bool first_use(const struct jitd_event *e)
+static bool first_use(struct audit_state *st, const struct jitd_event *e)
 {
 	uint64_t k = e->grant_id * 0x9e3779b97f4a7c15ULL;
 
@@ -142,19 +125,19 @@ static bool first_use(const struct jitd_event *e)
 	for (size_t i = 0; i < 16; i++)
 		k = k * 31 + e->addr[i];
 	k = (k ^ e->port) | 1;
-	if (!seen || n_seen > SEEN_SLOTS / 2) {
-		free(seen);
-		seen = calloc(SEEN_SLOTS, sizeof(*seen));
-		n_seen = 0;
-		if (!seen)
+	if (!st->seen || st->n_seen > SEEN_SLOTS / 2) {
+		free(st->seen);
+		st->seen = calloc(SEEN_SLOTS, sizeof(*st->seen));
+		st->n_seen = 0;
+		if (!st->seen)
 			return true;
 	}
 	for (size_t i = k % SEEN_SLOTS;; i = (i + 1) % SEEN_SLOTS) {
-		if (seen[i] == k)
+		if (st->seen[i] == k)
 			return false;
-		if (!seen[i]) {
-			seen[i] = k;
-			n_seen++;
+		if (!st->seen[i]) {
+			st->seen[i] = k;
+			st->n_seen++;
 			return true;
 		}
 	}
@@ -172,7 +155,8 @@ int audit_decision(struct agent *a, const struct jitd_event *e,
 	dev_t dev = util_udev(e->dev);
 
 	if (e->decision == JITD_ALLOW && e->resource != JITD_RES_SELFTEST &&
-	    (allow_mode == AUDIT_ALLOW_NONE || (allow_mode == AUDIT_ALLOW_FIRST && !first_use(e))))
+	    (allow_mode == AUDIT_ALLOW_NONE ||
+	     (allow_mode == AUDIT_ALLOW_FIRST && !first_use(&a->audit, e))))
 		return 0;
 	memcpy(comm, e->comm, JITD_COMM_LEN);
 	comm[JITD_COMM_LEN] = 0;
@@ -189,8 +173,8 @@ int audit_decision(struct agent *a, const struct jitd_event *e,
 	d.resource = resource_name(a, e->resource, rbuf, sizeof(rbuf));
 	d.grant_id = e->grant_id;
 	d.policy_serial = a->policy ? a->policy->serial : 0;
-	d.user = user_name(e->subject_uid, now);
-	d.proc_user = user_name(e->uid, now);
+	d.user = user_name(&a->audit, e->subject_uid, now);
+	d.proc_user = user_name(&a->audit, e->uid, now);
 	if (e->op == JITD_OP_CONNECT || e->op == JITD_OP_SENDMSG) {
 		bool v4 = e->family == 2 || !memcmp(e->addr, v4mapped, 12);
 

@@ -464,8 +464,8 @@ static int start_files(struct agent *a, const struct agent_config *cfg)
 		if (*dir)
 			make_dirs(dir, 0750);
 	}
-	audit_configure(cfg->audit_fmt, cfg->journal, a->state_dir);
-	if (audit_open(audit_path)) {
+	audit_configure(&a->audit, cfg->audit_fmt, cfg->journal, a->state_dir);
+	if (audit_open(&a->audit, audit_path)) {
 		log_err("cannot open audit file %s: %s", audit_path, strerror(errno));
 		return -1;
 	}
@@ -595,7 +595,7 @@ int agent_run(struct agent *a)
 	audit_agent_event("stopped", json_pack("{s:s}", "enforcement", "kept (pinned)"));
 	ring_buffer__free(a->ringbuf);
 	kern_close(a->kern);
-	audit_close();
+	audit_close(&a->audit);
 	grant_store_free(&a->grants);
 	policy_free(a->policy);
 	sd_event_unref(a->event);

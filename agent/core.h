@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 #include <jansson.h>
 
+#include "audit.h"
 #include "audit_fmt.h"
 #include "ctl.h"
 #include "grant.h"
@@ -82,6 +83,7 @@ struct agent {
 	struct scope_state scope;   /* exec and cgroup-grant watches (scope.c) */
 	struct pathwatch pathwatch; /* the policy's paths (pathwatch.c) */
 	struct verbs_cache verbs_cache; /* policy_show's reply (verbs.c) */
+	struct audit_state audit;	/* decision records (audit.c) */
 	/* the core's own (core.c) */
 	struct ring_buffer *ringbuf;
 	uint64_t drops_seen;	  /* kernel ring-buffer losses reported so far */

@@ -47,7 +47,6 @@
 #define CTL_OUT_MAX	     (CTL_OUT_HIGH + JITD_CTL_MAX_REPLY) /* one reply past the mark */
 #define CTL_LINES_PER_RUN    16 /* then back to the loop (a deferred run goes on) */
 #define CTL_RUN_USEC	     5000
-#define CTL_PRIV_CACHE	     16
 #define CTL_PRIV_CACHE_USEC  (5ULL * 1000000)
 
 struct client {
@@ -462,7 +461,7 @@ static bool principal_in(const char *principal, const char *name, char (*groups)
  * every principal is a string compare (a policy may list thousands). */
 static bool uid_privileged_lookup(const struct policy *p, uid_t uid)
 {
-	static char groups[64][64];
+	char groups[64][64];
 	struct passwd pw, *pres = NULL;
 	gid_t gids[64];
 	char buf[8192];
@@ -492,23 +491,17 @@ static bool uid_privileged_lookup(const struct policy *p, uid_t uid)
 }
 
 /* uid_privileged_lookup, remembered for a few seconds per policy (reconnect floods). */
-static bool uid_privileged(const struct policy *p, uid_t uid)
+static bool uid_privileged(struct ctl_server *srv, const struct policy *p, uid_t uid)
 {
-	static struct {
-		const struct policy *p;
-		int64_t serial;
-		uid_t uid;
-		uint64_t at;
-		bool priv;
-	} cache[CTL_PRIV_CACHE];
-	static unsigned next;
+	struct ctl_priv *cache = srv->priv;
 	uint64_t now = now_usec();
+	unsigned next;
 
 	for (unsigned i = 0; i < CTL_PRIV_CACHE; i++)
 		if (cache[i].p == p && cache[i].serial == p->serial && cache[i].uid == uid &&
 		    now - cache[i].at < CTL_PRIV_CACHE_USEC)
 			return cache[i].priv;
-	next = (next + 1) % CTL_PRIV_CACHE;
+	next = srv->priv_next = (srv->priv_next + 1) % CTL_PRIV_CACHE;
 	cache[next].p = p;
 	cache[next].serial = p->serial;
 	cache[next].uid = uid;
@@ -619,7 +612,7 @@ static void client_new(struct agent *a, int cfd)
 			    "the connecting process)\",\"errno\":\"EPERM\"}\n");
 		return;
 	}
-	priv = uid_privileged(a->policy, subject);
+	priv = uid_privileged(&a->ctl, a->policy, subject);
 	if (client_admit(&a->ctl, subject, priv)) {
 		refuse(cfd, "{\"ok\":false,\"error\":\"too many clients, try again\","
 			    "\"errno\":\"EBUSY\"}\n");

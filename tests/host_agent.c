@@ -160,10 +160,10 @@ int host_agent_init(struct agent *a, const char *policy_text)
 	if (!mkdtemp(dir))
 		return -errno;
 	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
-	audit_configure(AUDIT_FMT_OCSF, false, dir);
-	if (audit_open(path))
-		return -errno;
 	memset(a, 0, sizeof(*a));
+	audit_configure(&a->audit, AUDIT_FMT_OCSF, false, dir);
+	if (audit_open(&a->audit, path))
+		return -errno;
 	a->ops = host_ops;
 	a->state_dir = dir;
 	a->cgroup_root = dir; /* cgroup grants: directories below it */
@@ -211,7 +211,7 @@ void host_agent_free(struct agent *a)
 	grant_store_free(&a->grants);
 	policy_free(a->policy);
 	a->policy = NULL;
-	audit_close();
+	audit_close(&a->audit);
 	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
