@@ -450,7 +450,7 @@ static int ctl_reply(const struct ctl *c, const char *verb, const char *buf, siz
  */
 int ctl_call(const struct ctl *c, const char *verb, json_t *req, json_t **out)
 {
-	int64_t deadline = util_now_ns(CLOCK_MONOTONIC) + c->timeout_s * NSEC_PER_SEC;
+	int64_t deadline = util_now_ns(CLOCK_MONOTONIC) + c->timeout_s * NS_PER_S;
 	char *line, *buf = NULL;
 	int fd = -1, ret;
 	ssize_t n;
@@ -587,7 +587,7 @@ int parse_start(const char *s, int64_t *out_ns)
 	if (*s == '+') {
 		if (util_parse_duration(s + 1, &d))
 			return -EINVAL;
-		*out_ns = util_now_ns(CLOCK_REALTIME) + d * NSEC_PER_SEC;
+		*out_ns = util_now_ns(CLOCK_REALTIME) + d * NS_PER_S;
 		return 0;
 	}
 	return util_parse_time(s, out_ns) ? -EINVAL : 0;
@@ -709,9 +709,9 @@ static int grant_check(int argc, char **argv, struct grant_args *a)
 				   "--for: invalid duration '%s': expected seconds or a form like "
 				   "90s, 15m, 1h30m, 2d",
 				   a->dur_arg);
-	if (a->reason && strlen(a->reason) > REASON_MAX)
+	if (a->reason && strlen(a->reason) > GRANT_MAX_REASON)
 		return usage_error("grant", "--reason: too long (%zu bytes, at most %d)",
-				   strlen(a->reason), REASON_MAX);
+				   strlen(a->reason), GRANT_MAX_REASON);
 	return EXIT_OK;
 }
 

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "request.h"
+#include "util.h"
+
 /* Exit codes, docs/protocol.md. */
 enum {
 	EXIT_OK = 0,
@@ -25,11 +28,9 @@ struct ctl {
 	bool json;	    /* print JSON instead of text */
 };
 
-#define REASON_MAX	  1024 /* bytes, docs/protocol.md */
 #define DEFAULT_TIMEOUT_S 10
 #define MAX_TIMEOUT_S	  86400
 #define SUBJECT_MAX	  4400 /* a cgroup path (PATH_MAX) plus a user name */
-#define NSEC_PER_SEC	  1000000000LL
 
 /* Long-only options get values above any short option character. */
 enum {

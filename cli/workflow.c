@@ -154,9 +154,9 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 		}
 	}
 	a->first = optind;
-	if (a->reason && strlen(a->reason) > REASON_MAX)
+	if (a->reason && strlen(a->reason) > GRANT_MAX_REASON)
 		return usage_error(verb, "--reason: too long (%zu bytes, at most %d)",
-				   strlen(a->reason), REASON_MAX);
+				   strlen(a->reason), GRANT_MAX_REASON);
 	return EXIT_OK;
 }
 
