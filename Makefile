@@ -18,11 +18,12 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf jansson libsystemd libcrypto
+PKGS := libbpf jansson libsystemd libcrypto libpq
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
-	  -D_GNU_SOURCE -MMD -MP -Iinclude -Ilib -Iagent -I$(OUTPUT)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd -lcrypto) -lelf -lz
+	  -D_GNU_SOURCE -MMD -MP -Iinclude -Ilib -Iagent -I$(OUTPUT) \
+	  $(shell pkg-config --cflags-only-I libpq 2>/dev/null || echo -I/usr/include/postgresql)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd -lcrypto -lpq) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Iinclude -Ivmlinux/$(ARCH) -I$(OUTPUT)
 ifeq ($(DEBUG),1)
@@ -36,9 +37,9 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := lib/util.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/request.c
 AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
-	      agent/audit.c agent/audit_sub.c \
+	      agent/audit.c agent/audit_sub.c agent/fleet.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c
-CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c
+CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c cli/fleet_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
@@ -46,7 +47,7 @@ CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # The verbs and the grant store on the host (tests/host_agent.h): what test_verbs and the
 # ctl fuzzer link beyond COMMON_SRCS.
-HOST_AGENT_SRCS := agent/verbs.c agent/grant.c agent/image.c agent/apply.c agent/audit.c tests/host_agent.c
+HOST_AGENT_SRCS := agent/verbs.c agent/fleet.c agent/grant.c agent/image.c agent/apply.c agent/audit.c tests/host_agent.c
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood
 
@@ -159,7 +160,7 @@ deps:
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
-		libjansson-dev libsystemd-dev libssl-dev pkg-config libclang-rt-14-dev clang-format \
+		libjansson-dev libsystemd-dev libssl-dev libpq-dev postgresql-15 pkg-config libclang-rt-14-dev clang-format \
 		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs
 
 unit: $(UNIT_BINS)

@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "audit_sub.h"
 #include "core.h"
+#include "fleet.h"
 #include "image.h"
 #include "ctl.h"
 #include "grant.h"
@@ -546,6 +547,12 @@ static int start_serving(struct agent *a)
 	if (pathwatch_update(a) < 0)
 		log_warn("cannot watch policy paths: replaced files stay unprotected until SIGHUP");
 	pathwatch_kick(a);
+	/* fleet mode: connects in the background; what is in force holds meanwhile */
+	r = fleet_start(a);
+	if (r < 0) {
+		log_err("cannot start the fleet link: %s", strerror(-r));
+		return -1;
+	}
 	return 0;
 }
 
@@ -559,7 +566,8 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 			    .socket_path = cfg->socket_path,
 			    .state_dir = cfg->state_dir,
 			    .cgroup_root = cfg->cgroup_root,
-			    .pending_ttl_s = cfg->pending_ttl_s};
+			    .pending_ttl_s = cfg->pending_ttl_s,
+			    .fleet = {.conninfo = cfg->fleet, .labels = cfg->labels}};
 	if (policy_load(a->policy_path, &a->policy, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
@@ -591,6 +599,7 @@ int agent_run(struct agent *a)
 
 	sd_notify(0, "STOPPING=1");
 	ctl_stop(a);
+	fleet_stop(a);
 	ring_buffer__consume(a->ringbuf);
 	audit_agent_event("stopped", json_pack("{s:s}", "enforcement", "kept (pinned)"));
 	ring_buffer__free(a->ringbuf);

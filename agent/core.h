@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "audit_fmt.h"
 #include "ctl.h"
+#include "fleet.h"
 #include "grant.h"
 #include "pathwatch.h"
 #include "scope.h"
@@ -84,6 +85,7 @@ struct agent {
 	struct pathwatch pathwatch; /* the policy's paths (pathwatch.c) */
 	struct verbs_cache verbs_cache; /* policy_show's reply (verbs.c) */
 	struct audit_state audit;	/* decision records (audit.c) */
+	struct fleet fleet;		/* the fleet database link (fleet.c) */
 	/* the core's own (core.c) */
 	struct ring_buffer *ringbuf;
 	uint64_t drops_seen;	  /* kernel ring-buffer losses reported so far */
@@ -95,6 +97,8 @@ struct agent {
 /* What jitd's arguments say (main.c). */
 struct agent_config {
 	const char *policy_path, *socket_path, *state_dir, *audit_path, *cgroup_root;
+	const char *fleet; /* libpq conninfo, or NULL: single host */
+	json_t *labels;	   /* --label NAME=VALUE, taken over */
 	int64_t pending_ttl_s;
 	enum audit_format audit_fmt;
 	bool journal, check_only, reload_programs;

@@ -664,7 +664,10 @@ static bool fleet_end_unlisted(struct agent *a, int64_t now)
 		struct grant *g = &a->grants.v[i];
 		bool listed = false;
 
-		if (g->kind != GRANT_FLEET || !is_open(g))
+		/* the fleet database's grants ("db:ID") are fleet.c's to end */
+		if (g->kind != GRANT_FLEET || !is_open(g) ||
+		    (g->fleet_key &&
+		     !strncmp(g->fleet_key, FLEET_KEY_PREFIX, strlen(FLEET_KEY_PREFIX))))
 			continue;
 		for (size_t j = 0; j < p->n_grants && !listed; j++)
 			listed = !strcmp(policy_grant_key(&p->grants[j], key, sizeof(key)),

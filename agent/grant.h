@@ -12,7 +12,8 @@
 
 struct agent;
 
-#define GRANT_KEEP_ENDED 1000 /* ended grants kept for `list --all` */
+#define GRANT_KEEP_ENDED 1000  /* ended grants kept for `list --all` */
+#define FLEET_KEY_PREFIX "db:" /* fleet_key of a grant from the fleet database (fleet.c) */
 
 /* Cgroup and unit grants (not exec grants, whose cgroup is made once for them). */
 static inline bool grant_follows_path(const struct grant *g)

@@ -42,6 +42,10 @@ static const char usage_text[] =
 	"      --unload            remove the pinned programs and maps, then exit\n"
 	"      --reload-programs   load and attach the programs even when the attached ones\n"
 	"                          are this build's (they are swapped with no gap)\n"
+	"      --fleet CONNINFO    fleet mode: requests, approvals, grants and policy from the\n"
+	"                          PostgreSQL database CONNINFO (libpq: key=value or a URI;\n"
+	"                          TLS, passwords and failover by libpq's own parameters)\n"
+	"      --label NAME=VALUE  a label of this host for fleet selectors (repeatable)\n"
 	"  -h, --help              this text\n"
 	"\n"
 	"Requires a kernel with BPF LSM active: boot with lsm=...,bpf (for example\n"
@@ -60,9 +64,31 @@ static const struct option opts[] = {
 	{"check-policy", no_argument, NULL, 'c'},
 	{"unload", no_argument, NULL, 'U'},
 	{"reload-programs", no_argument, NULL, 'R'},
+	{"fleet", required_argument, NULL, 'f'},
+	{"label", required_argument, NULL, 'l'},
 	{"help", no_argument, NULL, 'h'},
 	{},
 };
+
+/* --fleet and --label into cfg: 0, or 2 (bad argument, said on stderr). */
+static int fleet_arg(int c, const char *arg, struct agent_config *cfg)
+{
+	char err[256];
+
+	if (c == 'f') {
+		cfg->fleet = arg;
+		return 0;
+	}
+	if (!cfg->labels && !(cfg->labels = json_object())) {
+		fputs("jitd: out of memory\n", stderr);
+		return 2;
+	}
+	if (fleet_label_add(cfg->labels, arg, err, sizeof(err))) {
+		fprintf(stderr, "jitd: --%s\n", err);
+		return 2;
+	}
+	return 0;
+}
 
 /* Read the arguments into cfg. -1 to go on, else the exit status (help, bad arguments). */
 static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unload)
@@ -117,6 +143,11 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 		case 'R':
 			cfg->reload_programs = true;
 			break;
+		case 'f':
+		case 'l':
+			if (fleet_arg(c, optarg, cfg))
+				return 2;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -128,6 +159,10 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 	if (optind < argc) {
 		fprintf(stderr, "jitd: unexpected argument '%s'\nTry 'jitd --help'.\n",
 			argv[optind]);
+		return 2;
+	}
+	if (cfg->labels && !cfg->fleet) {
+		fputs("jitd: --label needs --fleet\nTry 'jitd --help'.\n", stderr);
 		return 2;
 	}
 	if (!*unload && !cfg->policy_path) {

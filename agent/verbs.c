@@ -18,6 +18,7 @@
 
 #include "apply.h"
 #include "core.h"
+#include "fleet.h"
 #include "audit.h"
 #include "log.h"
 #include "util.h"
@@ -355,6 +356,210 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 }
 
 /* A request by the caller for themselves: granted at once (0 approvals) or pending. */
+/* ---- fleet requests (fleet.c holds the link; the rules are checked here, as for local
+ * requests, against the policy in force, which in fleet mode is the fleet's) ---- */
+
+/* "hosts": a selector {"label": "value"}, at most FLEET_MAX_LABELS of them. */
+static json_t *get_selector(json_t *req, json_t **sel)
+{
+	json_t *h = json_object_get(req, "hosts"), *v;
+	const char *k;
+	char err[256];
+
+	*sel = json_object();
+	if (!json_is_object(h) || !*sel)
+		return verbs_error("EINVAL", "'hosts' must be an object of labels, like "
+					     "{\"role\": \"db\"}");
+	json_object_foreach(h, k, v) {
+		char arg[160];
+
+		snprintf(arg, sizeof(arg), "%s=%s", k, json_string_value(v) ?: "");
+		if (!json_is_string(v) || fleet_label_add(*sel, arg, err, sizeof(err))) {
+			json_decref(*sel);
+			return verbs_error("EINVAL", "hosts: %s",
+					   json_is_string(v) ? err : "label values are strings");
+		}
+	}
+	return NULL;
+}
+
+/* The caller's user name (fleet rows name users, each host resolves them). */
+static json_t *peer_name(uid_t uid, char *name, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) || !res || strlen(res->pw_name) >= len)
+		return verbs_error("EPERM",
+				   "uid %u has no user name here: fleet requests name "
+				   "users, and hosts resolve them by name",
+				   uid);
+	snprintf(name, len, "%s", res->pw_name);
+	return NULL;
+}
+
+static json_t *fleet_error(int r, const char *err)
+{
+	return verbs_error(r == -ENOTCONN ? "ENOTCONN" : errno_name(r), "%s", err);
+}
+
+static json_t *fleet_request(struct verb_peer *c, json_t *req)
+{
+	struct agent *a = c->a;
+	struct grant g = {.kind = GRANT_REQUEST};
+	struct fleet_row row = {0};
+	const struct policy_rule *rule;
+	const char *reason;
+	json_t *sel = NULL, *e, *detail = NULL;
+	char err[512];
+	int64_t dur, id;
+	int r;
+
+	if (!a->fleet.conninfo)
+		return verbs_error("EINVAL", "'hosts' needs fleet mode (jitd --fleet)");
+	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)) ||
+	    (e = peer_name(c->uid, row.user, sizeof(row.user))))
+		return e;
+	rule = req_find_rule(a->policy, c->uid, g.res, g.n_res, err, sizeof(err));
+	if (!rule)
+		return verbs_error(strncmp(err, "unknown", 7) ? "EPERM" : "ENOENT", "%s", err);
+	if (req_check(rule, dur, reason, err, sizeof(err)))
+		return verbs_error("EINVAL", "%s", err);
+	if ((e = get_selector(req, &sel)))
+		return e;
+	for (unsigned i = 0; i < g.n_res; i++)
+		snprintf(row.res[row.n_res++], sizeof(row.res[0]), "%s", g.res[i]);
+	snprintf(row.reason, sizeof(row.reason), "%s", reason ?: "");
+	r = fleet_insert_request(a, &row, sel, dur, rule->max_duration_s, rule->approvals, c->uid,
+				 &id, err, sizeof(err));
+	json_decref(sel);
+	if (r)
+		return fleet_error(r, err);
+	r = fleet_fetch(a, id, &row, &detail, err, sizeof(err));
+	audit_agent_event("requested", json_pack("{s:o,s:i}", "fleet",
+						 detail ? json_incref(detail)
+							: json_pack("{s:I}", "fleet_id", id),
+						 "by_uid", (int)c->uid));
+	return ok_reply("fleet", detail ?: json_pack("{s:I}", "fleet_id", (json_int_t)id));
+}
+
+/* The fleet request of "fleet_id" as a grant of this host's rules (requester, user and the
+ * rule's approvers resolved here) for the checks of lib/request.c. */
+static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row *row,
+			     struct grant *g, json_t **detail)
+{
+	json_t *jid = json_object_get(req, "fleet_id");
+	const struct policy_rule *rule;
+	struct passwd pw, *res = NULL;
+	char buf[4096], err[512];
+	int r;
+
+	if (!json_is_integer(jid) || json_integer_value(jid) < 1)
+		return verbs_error("EINVAL", "'fleet_id' must be a positive integer");
+	r = fleet_fetch(c->a, json_integer_value(jid), row, detail, err, sizeof(err));
+	if (r)
+		return fleet_error(r, err);
+	*g = (struct grant){.id = row->id,
+			    .kind = GRANT_REQUEST,
+			    .state = GRANT_PENDING,
+			    .requester_uid = (uid_t)-1,
+			    .uid = (uid_t)-1,
+			    .has_uid = true};
+	for (unsigned i = 0; i < row->n_res && i < GRANT_MAX_RES; i++)
+		snprintf(g->res[g->n_res++], POLICY_MAX_NAME, "%s", row->res[i]);
+	if (!getpwnam_r(row->user, &pw, buf, sizeof(buf), &res) && res)
+		g->uid = res->pw_uid;
+	res = NULL;
+	if (!getpwnam_r(row->requested_by, &pw, buf, sizeof(buf), &res) && res)
+		g->requester_uid = res->pw_uid;
+	g->approvers = json_array();
+	rule = g->requester_uid != (uid_t)-1 ? req_find_rule(c->a->policy, g->requester_uid, g->res,
+							     g->n_res, err, sizeof(err))
+					     : NULL;
+	for (size_t i = 0; rule && i < rule->n_approvers; i++)
+		json_array_append_new(g->approvers, json_string(rule->approvers[i]));
+	g->approvals_needed = rule ? rule->approvals : 0;
+	g->history = json_array();
+	return NULL;
+}
+
+/* approve, deny, revoke, extend or show of a fleet request. */
+static json_t *fleet_decide(struct verb_peer *c, json_t *req, const char *op)
+{
+	struct fleet_row row;
+	struct grant g = {0};
+	json_t *e, *detail = NULL, *jdur = json_object_get(req, "duration_s");
+	const char *reason = NULL;
+	char err[512], name[65];
+	int64_t ext = 0;
+	int r = 0;
+
+	if (!c->a->fleet.conninfo)
+		return verbs_error("EINVAL", "'fleet_id' needs fleet mode (jitd --fleet)");
+	if ((e = fleet_subject(c, req, &row, &g, &detail)))
+		return e;
+	if (!strcmp(op, "show")) {
+		req_grant_clear(&g);
+		return ok_reply("fleet", detail);
+	}
+	json_decref(detail);
+	if ((e = peer_name(c->uid, name, sizeof(name))) ||
+	    (e = get_reason(req, !strcmp(op, "deny"), &reason)))
+		goto out;
+	if (!strcmp(op, "approve") || !strcmp(op, "deny")) {
+		r = !strcmp(op, "approve") ? req_approve(&g, c->uid, reason, 0, err, sizeof(err))
+					   : req_deny(&g, c->uid, reason, 0, err, sizeof(err));
+		r = r > 0 ? 0 : r;
+	} else if (!strcmp(op, "revoke") && !req_may_revoke(c->a->policy, &g, c->uid)) {
+		r = -EPERM;
+		snprintf(err, sizeof(err), "uid %u may not revoke fleet request f%lld", c->uid,
+			 (long long)row.id);
+	} else if (!strcmp(op, "extend")) {
+		ext = json_integer_value(jdur);
+		if (!json_is_integer(jdur) || ext < 1 || ext > JITD_MAX_DURATION_S) {
+			e = verbs_error("EINVAL", "'duration_s' must be an integer 1..%lld",
+					(long long)JITD_MAX_DURATION_S);
+			goto out;
+		}
+		if (!req_may_extend(c->a->policy, &g, c->uid)) {
+			r = -EPERM;
+			snprintf(err, sizeof(err), "uid %u may not extend fleet request f%lld",
+				 c->uid, (long long)row.id);
+		}
+	}
+	if (!r)
+		r = fleet_insert_action(c->a, row.id, op, name, c->uid, reason, ext, err,
+					sizeof(err));
+	if (r) {
+		e = fleet_error(r, err);
+		goto out;
+	}
+	r = fleet_fetch(c->a, row.id, &row, &detail, err, sizeof(err));
+	audit_agent_event(!strcmp(op, "approve")  ? "approved"
+			  : !strcmp(op, "deny")	  ? "denied"
+			  : !strcmp(op, "revoke") ? "revoked"
+						  : "extended",
+			  json_pack("{s:O?,s:I,s:i}", "fleet", detail, "fleet_id",
+				    (json_int_t)row.id, "by_uid", (int)c->uid));
+	e = ok_reply("fleet", detail ?: json_pack("{s:I}", "fleet_id", (json_int_t)row.id));
+out:
+	req_grant_clear(&g);
+	return e;
+}
+
+static json_t *fleet_list_verb(struct verb_peer *c, json_t *req)
+{
+	json_t *out = NULL;
+	char err[512];
+	int r;
+
+	if (!c->a->fleet.conninfo)
+		return verbs_error("EINVAL", "--fleet needs fleet mode (jitd --fleet)");
+	r = fleet_list(c->a, json_is_true(json_object_get(req, "all")), 500, &out, err,
+		       sizeof(err));
+	return r ? fleet_error(r, err) : ok_reply("fleet", out);
+}
+
 static json_t *do_request(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -365,6 +570,8 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	int64_t now, dur;
 	json_t *e;
 	int r;
+	if (json_object_get(req, "hosts"))
+		return fleet_request(c, req);
 
 	if (json_object_get(req, "user") || json_object_get(req, "uid") ||
 	    json_object_get(req, "cgroup"))
@@ -577,6 +784,8 @@ static json_t *do_list(struct verb_peer *c, json_t *req)
 	bool all = json_is_true(json_object_get(req, "all"));
 	bool mine = json_is_true(json_object_get(req, "mine"));
 	json_t *arr = json_array();
+	if (json_is_true(json_object_get(req, "fleet")))
+		return fleet_list_verb(c, req);
 
 	for (size_t i = 0; i < c->a->grants.n; i++) {
 		const struct grant *g = &c->a->grants.v[i];
@@ -795,6 +1004,7 @@ static json_t *do_status(struct verb_peer *c, json_t *req)
 		json_pack("{s:I}", "active", (json_int_t)grant_count_active(&a->grants)));
 	json_object_set_new(r, "started",
 			    json_string(util_format_time(a->started_ns, started, sizeof(started))));
+	json_object_set_new(r, "fleet", fleet_status(a));
 	return r;
 }
 
@@ -841,7 +1051,11 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		json_decref(req);
 		return verbs_error("EINVAL", "a request is a JSON object with a string 'op'");
 	}
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+	if (json_object_get(req, "fleet_id") &&
+	    (!strcmp(op, "approve") || !strcmp(op, "deny") || !strcmp(op, "extend") ||
+	     !strcmp(op, "revoke") || !strcmp(op, "show")))
+		reply = fleet_decide(c, req, op);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) && !reply; i++)
 		if (!strcmp(op, verbs[i].op)) {
 			reply = verbs[i].fn(c, req) ?: verbs_error("EIO", "cannot build the reply");
 			break;

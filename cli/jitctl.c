@@ -128,7 +128,7 @@ static const char help_grant[] =
 	"Exit status: 0 granted, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
 
 static const char help_revoke[] =
-	"Usage: jitctl revoke ID [--kill] [--json]\n"
+	"Usage: jitctl revoke ID|fN [--kill] [--json]\n"
 	"\n"
 	"End grant ID now: the kernel denies the access from this moment. The grant stays\n"
 	"visible in 'jitctl list --all' as revoked. A pending request is cancelled. Root, the\n"
@@ -152,7 +152,7 @@ static const char help_revoke[] =
 	"3 cannot reach jitd.\n";
 
 static const char help_list[] =
-	"Usage: jitctl list [--all] [--mine] [--json]\n"
+	"Usage: jitctl list [--all] [--mine] [--fleet] [--json]\n"
 	"\n"
 	"Show the active and scheduled grants and the pending requests as a table with the\n"
 	"columns ID, RESOURCE, SUBJECT, STATE,\n"
@@ -161,7 +161,10 @@ static const char help_list[] =
 	"\n"
 	"Options:\n"
 	"  --all              also show grants that expired or were revoked, denied requests\n"
-	"  --mine             only what you asked for or what is granted to you\n" COMMON_HELP "\n"
+	"  --mine             only what you asked for or what is granted to you\n"
+	"  --fleet            the fleet's requests this host may see (jitd --fleet): the\n"
+	"                     pending ones and those that target it or came from it\n" COMMON_HELP
+	"\n"
 	"Examples:\n"
 	"  jitctl list\n"
 	"  jitctl list --all --json | jq '.[] | select(.state == \"revoked\")'\n"
@@ -809,8 +812,15 @@ static int cmd_revoke(struct ctl *c, int argc, char **argv)
 		return usage_error("revoke", "missing grant ID");
 	if (argc - optind > 1)
 		return usage_error("revoke", "unexpected argument '%s'", argv[optind + 1]);
+	if (fleet_id_arg(argv[optind], &id))
+		return fleet_call(
+			c, "revoke",
+			json_pack("{s:s,s:I}", "op", "revoke", "fleet_id", (json_int_t)id), NULL,
+			0);
 	if (parse_uint(argv[optind], 1, INT64_MAX, &id))
-		return usage_error("revoke", "invalid grant ID '%s': expected a positive integer",
+		return usage_error("revoke",
+				   "invalid grant ID '%s': expected a positive integer, or fN for "
+				   "a fleet request",
 				   argv[optind]);
 
 	req = json_pack("{s:s, s:I, s:b}", "op", "revoke", "id", (json_int_t)id, "kill", kill);
@@ -966,10 +976,11 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 		COMMON_OPTIONS,
 		{"all", no_argument, NULL, OPT_ALL},
 		{"mine", no_argument, NULL, OPT_MINE},
+		{"fleet", no_argument, NULL, OPT_FLEET},
 		{},
 	};
 	json_t *req, *reply = NULL, *grants, *g;
-	bool all = false, mine = false;
+	bool all = false, mine = false, fleet = false;
 	int opt, ret;
 	size_t i;
 
@@ -984,6 +995,9 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 		case OPT_MINE:
 			mine = true;
 			break;
+		case OPT_FLEET:
+			fleet = true;
+			break;
 		case '?':
 			try_help("list");
 			return EXIT_USAGE;
@@ -997,6 +1011,9 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 		return usage_error("list", "unexpected argument '%s'", argv[optind]);
 
 	req = json_pack("{s:s, s:b, s:b}", "op", "list", "all", all, "mine", mine);
+	if (fleet && req)
+		return json_object_set_new(req, "fleet", json_true()),
+		       fleet_call(c, "list", req, NULL, 0);
 	if (!req) {
 		fprintf(stderr, "jitctl: list: out of memory\n");
 		return EXIT_REFUSED;
@@ -1226,6 +1243,7 @@ static const struct verb verbs[] = {
 	{"deny", cmd_deny, help_deny},		{"extend", cmd_extend, help_extend},
 	{"show", cmd_show, help_show},		{"exec", cmd_exec, help_exec},
 	{"policy", cmd_policy, help_policy},	{"audit", cmd_audit, help_audit},
+	{"fleet", cmd_fleet, help_fleet},
 };
 
 static const struct verb *find_verb(const char *name)

@@ -48,6 +48,8 @@ enum {
 	OPT_WAIT,
 	OPT_UNIT,
 	OPT_START,
+	OPT_HOSTS,
+	OPT_FLEET,
 };
 
 /* Accepted globally and by every verb. */
@@ -108,6 +110,18 @@ int cmd_exec(struct ctl *c, int argc, char **argv);
 int cmd_policy(struct ctl *c, int argc, char **argv);
 extern const char help_request[], help_approve[], help_deny[], help_extend[], help_show[],
 	help_exec[], help_policy[];
+
+/* fleet_cmd.c: fleet ids ("f12"), --hosts selectors, `jitctl fleet`. */
+#ifndef JITD_FLEET_MIGRATIONS
+#define JITD_FLEET_MIGRATIONS "/usr/share/jitd/fleet"
+#endif
+extern const char help_fleet[];
+bool fleet_id_arg(const char *s, unsigned long long *id);
+json_t *fleet_selector_arg(const char *s);
+/* Send req (consumed) and print the "fleet" reply (one request or a list); the state of
+ * one request into state when given. An exit code. */
+int fleet_call(struct ctl *c, const char *verb, json_t *req, char *state, size_t len);
+int cmd_fleet(struct ctl *c, int argc, char **argv);
 
 /* audit_cmd.c: "jitctl audit". */
 extern const char help_audit[];

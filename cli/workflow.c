@@ -19,6 +19,8 @@
 
 const char help_request[] =
 	"Usage: jitctl request RESOURCE... --for DURATION [--reason TEXT] [--wait] [--json]\n"
+	"       jitctl request RESOURCE... --for DURATION --hosts NAME=VALUE[,...] [--reason "
+	"TEXT]\n"
 	"\n"
 	"Ask for access to RESOURCE(s) for yourself (you are who the socket says you are).\n"
 	"The policy's rules say who may request what, for how long at most, whether a reason\n"
@@ -32,15 +34,18 @@ const char help_request[] =
 	"Options:\n"
 	"  --for DURATION     how long the access should last (" DURATION_FORMS ")\n"
 	"  --reason TEXT      why (a ticket or incident); some rules require it\n"
-	"  --wait             wait until the request is approved, denied or expires\n" COMMON_HELP
-	"\n"
+	"  --wait             wait until the request is approved, denied or expires\n"
+	"  --hosts SELECTOR   fleet mode: one request for every host whose labels match\n"
+	"                     (role=db,zone=eu); printed as fN; approve it with\n"
+	"                     'jitctl approve fN' on any host\n" COMMON_HELP "\n"
 	"Exit status: 0 granted, 5 pending (without --wait), 1 refused, denied or expired,\n"
 	"2 usage error, 3 cannot reach jitd.\n";
 
 const char help_approve[] =
 	"Usage: jitctl approve ID [--reason TEXT] [--json]\n"
 	"\n"
-	"Approve pending request ID. Only the approvers named by the request's rule may, never\n"
+	"Approve pending request ID (fN: fleet request N, from any host). Only the approvers named "
+	"by the request's rule may, never\n"
 	"the requester; N approvals means N different people. Prints the request's state.\n"
 	"\n"
 	"Options:\n"
@@ -112,7 +117,7 @@ const char help_policy[] =
 
 /* Parse "ID" and the verb's options (--for, --reason, --wait, common). */
 struct args {
-	const char *dur, *reason;
+	const char *dur, *reason, *hosts;
 	bool wait;
 	int first; /* optind after parsing */
 };
@@ -125,6 +130,7 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 		{"for", required_argument, NULL, OPT_FOR},
 		{"reason", required_argument, NULL, OPT_REASON},
 		{"wait", no_argument, NULL, OPT_WAIT},
+		{"hosts", required_argument, NULL, OPT_HOSTS},
 		{},
 	};
 	int opt, ret;
@@ -143,6 +149,9 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 			break;
 		case OPT_WAIT:
 			a->wait = true;
+			break;
+		case OPT_HOSTS:
+			a->hosts = optarg;
 			break;
 		case '?':
 			try_help(verb);
@@ -175,16 +184,27 @@ static int parse_dur(const char *verb, const char *arg, int64_t *out)
 	return EXIT_OK;
 }
 
-static int parse_id(const char *verb, int argc, char **argv, int first, unsigned long long *id)
+/* ID: a local grant's number, or "fN" for fleet request N (*fleet set). */
+static int parse_id(const char *verb, int argc, char **argv, int first, unsigned long long *id,
+		    bool *fleet)
 {
 	if (first >= argc)
 		return usage_error(verb, "missing ID");
 	if (argc - first > 1)
 		return usage_error(verb, "unexpected argument '%s'", argv[first + 1]);
-	if (parse_uint(argv[first], 1, INT64_MAX, id))
-		return usage_error(verb, "invalid ID '%s': expected a positive integer",
+	*fleet = fleet_id_arg(argv[first], id);
+	if (!*fleet && parse_uint(argv[first], 1, INT64_MAX, id))
+		return usage_error(verb,
+				   "invalid ID '%s': expected a positive integer, or fN for a "
+				   "fleet request",
 				   argv[first]);
 	return EXIT_OK;
+}
+
+/* {"op": op, "id" or "fleet_id": id}. */
+static json_t *id_req(const char *op, unsigned long long id, bool fleet)
+{
+	return json_pack("{s:s,s:I}", "op", op, fleet ? "fleet_id" : "id", (json_int_t)id);
 }
 
 /* Send req (taken over) and print the grant of the reply; *state gets a copy of its state. */
@@ -298,6 +318,33 @@ static int access_req(const char *verb, char **argv, int first, int end, const s
 	return EXIT_OK;
 }
 
+/* request --hosts SELECTOR: one fleet request (req consumed). */
+static int fleet_request(struct ctl *c, json_t *req, const struct args *a)
+{
+	json_t *sel = fleet_selector_arg(a->hosts);
+	char state[32] = "";
+	int ret;
+
+	if (!sel || !req) {
+		json_decref(req);
+		json_decref(sel);
+		return usage_error("request", "--hosts: expected NAME=VALUE[,NAME=VALUE...]");
+	}
+	if (a->wait) {
+		json_decref(req);
+		json_decref(sel);
+		return usage_error("request", "--wait is for local requests; follow a fleet "
+					      "request with 'jitctl show fN'");
+	}
+	json_object_set_new(req, "hosts", sel);
+	ret = fleet_call(c, "request", req, state, sizeof(state));
+	if (ret)
+		return ret;
+	return !strcmp(state, "pending")  ? EXIT_PENDING
+	       : !strcmp(state, "active") ? EXIT_OK
+					  : EXIT_REFUSED;
+}
+
 int cmd_request(struct ctl *c, int argc, char **argv)
 {
 	char state[32] = "", idbuf[32];
@@ -315,6 +362,8 @@ int cmd_request(struct ctl *c, int argc, char **argv)
 	ret = access_req("request", argv, a.first, argc, &a, &req);
 	if (ret)
 		return ret;
+	if (a.hosts)
+		return fleet_request(c, req, &a);
 	/* print the id ourselves: --wait needs it */
 	json = c->json;
 	g = call_for_grant(c, "request", req, &reply, &ret);
@@ -363,21 +412,24 @@ static int decide(struct ctl *c, int argc, char **argv, const char *verb, const 
 	unsigned long long id;
 	struct args a;
 	json_t *req;
+	bool fleet;
 	int ret;
 
 	ret = parse_args(c, argc, argv, verb, help, false, &a);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = parse_id(verb, argc, argv, a.first, &id);
+	ret = parse_id(verb, argc, argv, a.first, &id, &fleet);
 	if (ret)
 		return ret;
 	if (!strcmp(verb, "deny") && (!a.reason || !*a.reason))
 		return usage_error(verb, "missing --reason TEXT (a denial needs a reason)");
-	req = json_pack("{s:s,s:I}", "op", verb, "id", (json_int_t)id);
+	req = id_req(verb, id, fleet);
 	if (req && a.reason && json_object_set_new(req, "reason", json_string(a.reason))) {
 		json_decref(req);
 		return usage_error(verb, "--reason: not valid UTF-8");
 	}
+	if (fleet)
+		return fleet_call(c, verb, req, NULL, 0);
 	return call_grant(c, verb, req, false, NULL, 0);
 }
 
@@ -396,20 +448,24 @@ int cmd_extend(struct ctl *c, int argc, char **argv)
 	unsigned long long id;
 	struct args a;
 	int64_t dur;
+	json_t *req;
+	bool fleet;
 	int ret;
 
 	ret = parse_args(c, argc, argv, "extend", help_extend, false, &a);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = parse_id("extend", argc, argv, a.first, &id);
+	ret = parse_id("extend", argc, argv, a.first, &id, &fleet);
 	if (!ret)
 		ret = parse_dur("extend", a.dur, &dur);
 	if (ret)
 		return ret;
-	return call_grant(c, "extend",
-			  json_pack("{s:s,s:I,s:I}", "op", "extend", "id", (json_int_t)id,
-				    "duration_s", (json_int_t)dur),
-			  false, NULL, 0);
+	req = id_req("extend", id, fleet);
+	if (req)
+		json_object_set_new(req, "duration_s", json_integer(dur));
+	if (fleet)
+		return fleet_call(c, "extend", req, NULL, 0);
+	return call_grant(c, "extend", req, false, NULL, 0);
 }
 
 int cmd_show(struct ctl *c, int argc, char **argv)
@@ -418,15 +474,18 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	char subject[SUBJECT_MAX], buf[1200];
 	unsigned long long id;
 	struct args a;
+	bool fleet;
 	size_t i;
 	int ret;
 
 	ret = parse_args(c, argc, argv, "show", help_show, false, &a);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = parse_id("show", argc, argv, a.first, &id);
+	ret = parse_id("show", argc, argv, a.first, &id, &fleet);
 	if (ret)
 		return ret;
+	if (fleet)
+		return fleet_call(c, "show", id_req("show", id, true), NULL, 0);
 	req = json_pack("{s:s,s:I}", "op", "show", "id", (json_int_t)id);
 	ret = ctl_call(c, "show", req, &reply);
 	json_decref(req);
