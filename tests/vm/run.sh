@@ -18,10 +18,19 @@
 # "PASS [6.1.0-56] name"; a VM that does not boot or does not finish is a FAIL, never a
 # silent skip. Exit status is non-zero when anything failed.
 #
+# What a part asks of its VMs, in a line "# jitd-vm: WORD..." of its script (busybox modes):
+#   net   qemu's user network, set up by /init: eth0 10.0.2.15/24, default route and the
+#         host's loopback at 10.0.2.2 (HOST_ADDR in lib.sh). Each VM has a network of its own
+#         and only connects out: no host port is taken, two VMs may run at once. Parts
+#         without it boot as before (no card, no modules, no "jitd.net=1").
+#   vms=N N VMs of the part side by side on each kernel, jitd.vm=1..N on their command line
+#         (kparam in lib.sh), logs BUILD_DIR/vm/<kernel>-<mode>-vmI.log, results tagged
+#         "[6.1.0-56/vmI]".
+#
 # Environment: VM_TIMEOUT (seconds per boot; default 900), VM_MEM (MiB, default 1024),
 # VM_SMP (default 1), BENCH_KERNEL (start of the kernel version to benchmark on; default
 # "6.12."), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
-# this, e.g. "6.1." or "5.10").
+# this, e.g. "6.1." or "5.10"), VM_NET=1 (the network for a mode that does not ask for it).
 set -uo pipefail
 
 die() {
@@ -87,6 +96,19 @@ for s in "$SRC/tests/vm/$MODE.sh" "$SRC/tests/$MODE/$MODE.sh"; do
 done
 [ -n "$MODE_SCRIPT" ] || die "no script for mode $MODE (tests/vm/$MODE.sh or tests/$MODE/$MODE.sh)"
 
+# What the part asks of its VMs (its "# jitd-vm:" line; see the top).
+NET=${VM_NET:-0}
+VMS=1
+read -ra words <<<"$(sed -n 's/^# jitd-vm://p' "$MODE_SCRIPT" | tr '\n' ' ')"
+for word in "${words[@]}"; do
+	case "$word" in
+	net) NET=1 ;;
+	vms=[1-9]) VMS=${word#vms=} ;;
+	*) die "$MODE_SCRIPT: unknown word '$word' in its '# jitd-vm:' line (net, vms=1..9)" ;;
+	esac
+done
+[ "$NET" = 0 ] || [ "$MODE" != systemd ] || die "no network for the systemd mode (busybox modes only)"
+
 # ---------------------------------------------------------------- initramfs
 TEST_PASSWD='alice:x:1001:1001:Alice:/home/alice:/bin/sh
 bob:x:1002:1002:Bob:/home/bob:/bin/sh
@@ -132,22 +154,26 @@ pack() {
 
 # install_modules ROOT: the modules tests/vm/kernels.sh kept of every kernel of the list
 # (overlayfs, SCTP and what they depend on, uncompressed) in ROOT/lib/modules/VERSION/jitd/
-# with their load order in "order": the one initramfs boots every kernel, and /init loads
-# those of the kernel it runs on.
+# with their load order in "order", and with the network (NET) those of the network card in
+# "order-net": the one initramfs boots every kernel, and /init loads those of the kernel it
+# runs on.
 install_modules() {
-	local root=$1 ver path mods m
+	local root=$1 ver path mods m list lists=(order)
+	[ "$NET" = 0 ] || lists+=(order-net)
 	while read -r ver path; do
 		[ -n "$ver" ] || continue
 		mods="$(dirname "$path")/modules"
-		[ -s "$mods/order" ] || die "no modules of $ver in $mods (run 'make kernels')"
 		mkdir -p "$root/lib/modules/$ver/jitd" || die "cannot make $root/lib/modules/$ver/jitd"
-		while read -r m; do
-			[ -n "$m" ] || continue
-			install -m 0644 "$mods/$m" "$root/lib/modules/$ver/jitd/$m" ||
-				die "cannot copy the module $mods/$m (run 'make kernels')"
-		done <"$mods/order"
-		install -m 0644 "$mods/order" "$root/lib/modules/$ver/jitd/order" ||
-			die "cannot copy $mods/order"
+		for list in "${lists[@]}"; do
+			[ -s "$mods/$list" ] || die "no modules of $ver in $mods/$list (run 'make kernels')"
+			while read -r m; do
+				[ -n "$m" ] || continue
+				install -m 0644 "$mods/$m" "$root/lib/modules/$ver/jitd/$m" ||
+					die "cannot copy the module $mods/$m (run 'make kernels')"
+			done <"$mods/$list"
+			install -m 0644 "$mods/$list" "$root/lib/modules/$ver/jitd/$list" ||
+				die "cannot copy $mods/$list"
+		done
 	done <"$BUILD/kernels/list"
 }
 
@@ -243,6 +269,13 @@ else
 	build_busybox_root
 	APPEND=""
 fi
+# The network card, on qemu's user network (slirp: a network per VM; the guest's connections
+# to 10.0.2.2 go to the host's 127.0.0.1). No option ROM: the kernel is booted directly.
+NET_QEMU=()
+if [ "$NET" = 1 ]; then
+	APPEND+=" jitd.net=1"
+	NET_QEMU=(-netdev "user,id=n0" -device "virtio-net-pci,netdev=n0,romfile=")
+fi
 
 # ---------------------------------------------------------------- boot
 # short_ver VERSION: the tag of a kernel in results and file names.
@@ -296,7 +329,7 @@ boot() {
 		-kernel "$path" -initrd "$INITRD" \
 		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet $APPEND $extra" \
 		-nodefaults -vga none -serial stdio -display none -no-reboot \
-		-m "$MEM" -smp "$SMP" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
+		-m "$MEM" -smp "$SMP" "${NET_QEMU[@]}" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		if [ "$JUDGED" = 1 ]; then
 			awk -v tag="[$tag]" '
 				/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
@@ -344,6 +377,27 @@ boot() {
 	echo "[$tag] VM $MODE run took ${secs}s (log: $log)"
 }
 
+# boot_side_by_side: the part's VMS VMs on kernel $path at once, VM I with jitd.vm=I;
+# failed=1 when any of them failed.
+boot_side_by_side() {
+	local i pids=() t0 ktag=$tag
+	t0=$(date +%s)
+	for i in $(seq "$VMS"); do
+		# a subshell per VM: its own tag and failed, its status for the wait below
+		(
+			failed=0
+			tag="$ktag/vm$i"
+			boot "$VMDIR/$ver-$MODE-vm$i.log" "jitd.vm=$i"
+			exit $failed
+		) &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || failed=1
+	done
+	echo "[$ktag] $VMS VMs of $MODE side by side took $(($(date +%s) - t0))s"
+}
+
 failed=0
 for k in "${kernels[@]}"; do
 	ver=${k%% *}
@@ -362,7 +416,11 @@ for k in "${kernels[@]}"; do
 		QEMU_EXTRA=(-drive "file=$disk,if=none,id=persist,format=raw,file.locking=off"
 			-device "nvme,serial=persist,drive=persist")
 	fi
-	boot "$VMDIR/$ver-$MODE.log" ""
+	if [ "$VMS" = 1 ]; then
+		boot "$VMDIR/$ver-$MODE.log" ""
+	else
+		boot_side_by_side
+	fi
 	[ "$MODE" = systemd ] || continue
 	# The first boot ends with a crash (sysrq b) after JITD-VM-REBOOT; the second boot, on
 	# the same disk, checks what survived.
