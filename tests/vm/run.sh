@@ -26,6 +26,8 @@
 #   vms=N N VMs of the part side by side on each kernel, jitd.vm=1..N on their command line
 #         (kparam in lib.sh), logs BUILD_DIR/vm/<kernel>-<mode>-vmI.log, results tagged
 #         "[6.1.0-56/vmI]".
+# A service on the host's loopback for a part's VMs is started below (start_services); its
+# port goes to them on the command line.
 #
 # Environment: VM_TIMEOUT (seconds per boot; default 900), VM_MEM (MiB, default 1024),
 # VM_SMP (default 1), BENCH_KERNEL (start of the kernel version to benchmark on; default
@@ -42,7 +44,9 @@ die() {
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
 # PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard on every
-# kernel; failpaths, hostile, crashes on 6.12), judged like tests; make check runs each.
+# kernel; failpaths, hostile, crashes on 6.12), judged like tests; make check runs each. The
+# net part (every kernel: two VMs with the network reach a server on the host's loopback) is
+# not in make check yet.
 JUDGED=1
 case "$MODE" in
 tests | systemd | smoke) ;;
@@ -276,6 +280,40 @@ if [ "$NET" = 1 ]; then
 	APPEND+=" jitd.net=1"
 	NET_QEMU=(-netdev "user,id=n0" -device "virtio-net-pci,netdev=n0,romfile=")
 fi
+
+# ---------------------------------------------------------------- host services
+# start_services: what a part's VMs reach on the host's loopback, started once for all its
+# boots, stopped at exit; each tells its VMs where it is by words added to APPEND.
+SERVICE_PIDS=()
+trap '[ ${#SERVICE_PIDS[@]} = 0 ] || kill "${SERVICE_PIDS[@]}" 2>/dev/null' EXIT
+
+# start_lineserver: the net part's line server (tests/vm/lineserver.py) on a port of the
+# kernel's choosing, with a token of this run that the VMs must read back.
+start_lineserver() {
+	local portfile="$VMDIR/$MODE-lineserver.port" token port i
+	command -v python3 >/dev/null || die "'python3' not found (the net part's line server)"
+	token=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+	rm -f "$portfile"
+	python3 "$SRC/tests/vm/lineserver.py" "$VMS" "$token" "$portfile" \
+		2>"$VMDIR/$MODE-lineserver.log" &
+	SERVICE_PIDS+=($!)
+	for i in $(seq 50); do
+		[ -s "$portfile" ] && break
+		kill -0 "$!" 2>/dev/null || break
+		sleep 0.1
+	done
+	port=$(cat "$portfile" 2>/dev/null)
+	[ -n "$port" ] || die "the line server did not start: $(cat "$VMDIR/$MODE-lineserver.log")"
+	echo "run.sh: line server on 127.0.0.1:$port (log: $VMDIR/$MODE-lineserver.log)"
+	APPEND+=" jitd.netport=$port jitd.nettoken=$token"
+}
+
+start_services() {
+	case "$MODE" in
+	net) start_lineserver ;;
+	esac
+}
+start_services
 
 # ---------------------------------------------------------------- boot
 # short_ver VERSION: the tag of a kernel in results and file names.
