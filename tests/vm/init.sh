@@ -55,6 +55,39 @@ else
 	echo "modules: none in the initramfs for $(uname -r)"
 fi
 
+# The network, when run.sh asks for it (jitd.net=1 on the command line: a part that declares
+# "# jitd-vm: net"): qemu's user network on a virtio card, the host's loopback at 10.0.2.2.
+# The card's modules are in "order-net" (none where the kernel builds them in). A VM that
+# asked for the network and has none fails loudly: a FAIL line, judged by run.sh.
+net_up() {
+	while read -r m; do
+		[ -n "$m" ] || continue
+		[ -d "/sys/module/${m%.ko}" ] || insmod "$mdir/$m" || return 1
+	done <"$mdir/order-net" || return 1
+	i=0
+	while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e /sys/class/net/eth0 ] || {
+		echo "no eth0 5 s after loading $(tr '\n' ' ' <"$mdir/order-net" | sed 's/\.ko//g; s/ *$//')"
+		return 1
+	}
+	ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 &&
+		ip route add default via 10.0.2.2
+}
+if grep -qw 'jitd\.net=1' /proc/cmdline; then
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	if err=$(net_up 2>&1); then
+		echo "net: eth0 10.0.2.15/24, default via 10.0.2.2, up in" \
+			"$(awk -v a="$t0" '{ printf "%.2f", $1 - a }' /proc/uptime)s (modules:" \
+			"$(tr '\n' ' ' <"$mdir/order-net" | sed 's/\.ko//g; s/ *$//'))"
+	else
+		echo "FAIL vm-net: no network: $(echo "${err:-?}" | tr '\n' ' ')"
+		ip link 2>&1 | sed 's/^/    /'
+	fi
+fi
+
 if [ -f "/tests/$mode.sh" ]; then
 	sh "/tests/$mode.sh"
 	rc=$?

@@ -7,9 +7,10 @@
 # and 6.12 (bookworm) and 7.2 (sid). Write OUTDIR/list with one "VERSION PATH_TO_VMLINUZ"
 # line each, in that order, and OUTDIR/VERSION/package with the .deb it came from.
 # Of each kernel, also keep the modules the VM tests load that Debian builds as modules
-# (MODULES: overlayfs and SCTP) and what they depend on, decompressed for busybox's insmod, in
-# OUTDIR/VERSION/modules/, with OUTDIR/VERSION/modules/order naming them in the order to load
-# them; a kernel downloaded before without them gets them from its package downloaded again.
+# (MODULES: overlayfs and SCTP; NET_MODULES: the virtio network card) and what they depend on,
+# decompressed for busybox's insmod, in OUTDIR/VERSION/modules/, with OUTDIR/VERSION/modules/order
+# and order-net naming them in the order to load them; a kernel downloaded before without them
+# gets them from its package downloaded again.
 # With "btf", also print the 6.1 kernel's vmlinux.h (from its BTF) on stdout; everything
 # else goes to stderr so that stdout stays a clean header.
 #
@@ -51,6 +52,11 @@ HOST_SUITE=bookworm # the machine's own apt serves this suite
 # The modules tests/vm/init.sh loads (the overlayfs and SCTP tests need them); those they
 # depend on come along.
 MODULES=(overlay sctp)
+# The modules of the network a part's VMs may ask for (tests/vm/run.sh, "# jitd-vm: net"):
+# virtio_net, and its PCI transport where it is a module (5.10, 6.1; 6.12 and 7.2 build it in).
+# "?": kept when the kernel has it as a module, else taken to be built in (tests/vm/init.sh
+# fails the boot when no eth0 comes up).
+NET_MODULES=("virtio_pci?" virtio_net)
 KEYRING=${DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 
 for tool in apt-cache apt-get dpkg-deb od dd; do
@@ -259,12 +265,33 @@ add_module() {
 	order+=("$m.ko")
 }
 
-# keep_modules VERSION TREE: MODULES and, recursively, the modules they depend on (the hard
-# dependencies of modinfo's depends=; soft ones, as libcrc32c's on crc32c, are left to the
-# kernel, which builds crc32c in), from VERSION's modules in TREE, an unpacked package
-# (lib/modules/VERSION/, or usr/lib/modules/VERSION/ since 7.x), decompressed into
-# OUTDIR/VERSION/modules/ with "order", their file names dependencies first. Fails, naming
-# them in MISSING, when TREE lacks modules of MODULES; dies when it lacks a dependency.
+# keep_list FILE MODULE...: for keep_modules, whose locals it uses (ver, out, path, seen,
+# order): each MODULE and, recursively, what it depends on, with FILE in out naming them
+# dependencies first. A MODULE ending in "?" is left out when there is no such module.
+keep_list() {
+	local file=$1 m
+	shift
+	seen=()
+	order=()
+	for m in "$@"; do
+		case "$m" in
+		*'?')
+			m=${m%'?'}
+			[ -n "${path[$m]:-}" ] || continue
+			;;
+		esac
+		add_module "$m"
+	done
+	printf '%s\n' "${order[@]}" >"$out/$file" || die "cannot write $out/$file"
+}
+
+# keep_modules VERSION TREE: MODULES and NET_MODULES and, recursively, the modules they depend
+# on (the hard dependencies of modinfo's depends=; soft ones, as libcrc32c's on crc32c, are
+# left to the kernel, which builds crc32c in), from VERSION's modules in TREE, an unpacked
+# package (lib/modules/VERSION/, or usr/lib/modules/VERSION/ since 7.x), decompressed into
+# OUTDIR/VERSION/modules/ with "order" (MODULES) and "order-net" (NET_MODULES), their file
+# names dependencies first. Fails, naming them in MISSING, when TREE lacks modules of MODULES
+# or NET_MODULES (but those marked "?"); dies when it lacks a dependency.
 MISSING=""
 keep_modules() {
 	local ver=$1 tree=$2 out="$OUTDIR/$1/modules.tmp" f n m
@@ -276,19 +303,18 @@ keep_modules() {
 		path[${n//-/_}]=$f # a module's name has _ where its file name may have -
 	done < <(find "$tree/lib/modules/$ver" "$tree/usr/lib/modules/$ver" -type f -name '*.ko*' 2>/dev/null)
 	MISSING=""
-	for m in "${MODULES[@]}"; do
+	for m in "${MODULES[@]}" "${NET_MODULES[@]}"; do
+		case "$m" in *'?') continue ;; esac
 		[ -n "${path[$m]:-}" ] || MISSING+="${MISSING:+ }$m"
 	done
 	[ -z "$MISSING" ] || return 1
 	rm -rf "$out"
 	mkdir -p "$out" || die "cannot make $out"
-	for m in "${MODULES[@]}"; do
-		add_module "$m"
-	done
-	printf '%s\n' "${order[@]}" >"$out/order" || die "cannot write $out/order"
+	keep_list order "${MODULES[@]}"
+	keep_list order-net "${NET_MODULES[@]}"
 	rm -rf "$OUTDIR/$ver/modules"
 	mv "$out" "$OUTDIR/$ver/modules" || die "cannot move $out into place"
-	log "$ver: modules ${order[*]} in $OUTDIR/$ver/modules"
+	log "$ver: modules $(tr '\n' ' ' <"$OUTDIR/$ver/modules/order")and for the network $(tr '\n' ' ' <"$OUTDIR/$ver/modules/order-net")in $OUTDIR/$ver/modules"
 }
 
 # get_modules VERSION TREE PKG_VERSION DIR: keep_modules VERSION of TREE, the unpacked kernel
@@ -303,7 +329,7 @@ get_modules() {
 		die "the package of $ver lacks the modules $MISSING and linux-modules-$ver=$pv cannot be downloaded (see above): change get_modules in tests/vm/kernels.sh to where this kernel keeps its modules"
 	dpkg-deb -x "$DEB" "$tree" || die "dpkg-deb -x $DEB failed"
 	keep_modules "$ver" "$tree" ||
-		die "neither the package of $ver nor linux-modules-$ver=$pv has the modules $MISSING (lib/modules/$ver/, usr/lib/modules/$ver/): change MODULES or get_modules in tests/vm/kernels.sh"
+		die "neither the package of $ver nor linux-modules-$ver=$pv has the modules $MISSING (lib/modules/$ver/, usr/lib/modules/$ver/): change MODULES, NET_MODULES or get_modules in tests/vm/kernels.sh"
 }
 
 # fetch VERSION: OUTDIR/VERSION/vmlinuz and its modules from the suite at hand; fails when no
@@ -343,8 +369,8 @@ fetch() {
 	return 1
 }
 
-# refetch_modules VERSION SUITE: the modules of a kernel downloaded without them, from the
-# package OUTDIR/VERSION/vmlinuz came from (OUTDIR/VERSION/package: NAME_VERSION_ARCH.deb)
+# refetch_modules VERSION SUITE: the modules of a kernel downloaded without them (or without
+# those of the network, NET_MODULES), from the package OUTDIR/VERSION/vmlinuz came from (OUTDIR/VERSION/package: NAME_VERSION_ARCH.deb)
 # downloaded again from SUITE, the suite at hand.
 refetch_modules() {
 	local ver=$1 suite=$2 file name pv tmp
@@ -357,7 +383,7 @@ refetch_modules() {
 	pv=${file#*_}
 	pv=${pv%_*}
 	pv=${pv//%3a/:} # apt's file names spell an epoch's colon %3a
-	log "$ver: no modules kept yet; downloading $name $pv again for them"
+	log "$ver: not all modules kept yet; downloading $name $pv again for them"
 	tmp=$(mktemp -d "$OUTDIR/.dl.XXXXXX")
 	cleanup+=("$tmp")
 	chmod 0755 "$tmp" # for _apt, who downloads into it (download)
@@ -397,7 +423,10 @@ for k in "${KERNELS[@]}"; do
 		*) die "$suite's $meta depends on $pkg, not a $series kernel: change KERNELS in tests/vm/kernels.sh (and the kernels that tests/vm/run.sh names)" ;;
 		esac
 		if [ -s "$OUTDIR/$ver/vmlinuz" ]; then
-			[ -s "$OUTDIR/$ver/modules/order" ] || refetch_modules "$ver" "$suite"
+			# a cache from before NET_MODULES has no order-net
+			if [ ! -s "$OUTDIR/$ver/modules/order" ] || [ ! -s "$OUTDIR/$ver/modules/order-net" ]; then
+				refetch_modules "$ver" "$suite"
+			fi
 			break
 		fi
 		fetch "$ver" && break

@@ -7,6 +7,10 @@
 # tests/vm/run.sh tags them with the kernel version.
 
 PROBE=/tests/probe
+# The host's loopback as a VM with the network sees it (qemu's user network; a part asks for
+# it with a line "# jitd-vm: net", see tests/vm/run.sh).
+# shellcheck disable=SC2034 # for the parts that source this file
+HOST_ADDR=10.0.2.2
 JITD_SOCK=/run/jitd/jitd.sock
 JITD_STATE=/var/lib/jitd
 JITD_LOGDIR=/var/log/jitd
@@ -45,6 +49,21 @@ check() {
 	else
 		fail "$_name" "$_why"
 	fi
+}
+
+# kparam NAME [DEFAULT]: the value of NAME=VALUE on the kernel command line, where run.sh
+# passes what a part's VMs must know (jitd.vm, the number of the VM when a part boots several
+# at once; the ports of the host's services), else DEFAULT.
+kparam() {
+	read -r _cmdline </proc/cmdline
+	for _kp in $_cmdline; do
+		case "$_kp" in "$1="*)
+			echo "${_kp#*=}"
+			return 0
+			;;
+		esac
+	done
+	echo "${2:-}"
 }
 
 # The uptime in seconds with two decimals (boot clock, like the grants' expiry).

@@ -18,10 +18,21 @@
 # "PASS [6.1.0-56] name"; a VM that does not boot or does not finish is a FAIL, never a
 # silent skip. Exit status is non-zero when anything failed.
 #
+# What a part asks of its VMs, in a line "# jitd-vm: WORD..." of its script (busybox modes):
+#   net   qemu's user network, set up by /init: eth0 10.0.2.15/24, default route and the
+#         host's loopback at 10.0.2.2 (HOST_ADDR in lib.sh). Each VM has a network of its own
+#         and only connects out: no host port is taken, two VMs may run at once. Parts
+#         without it boot as before (no card, no modules, no "jitd.net=1").
+#   vms=N N VMs of the part side by side on each kernel, jitd.vm=1..N on their command line
+#         (kparam in lib.sh), logs BUILD_DIR/vm/<kernel>-<mode>-vmI.log, results tagged
+#         "[6.1.0-56/vmI]".
+# A service on the host's loopback for a part's VMs is started below (start_services); its
+# port goes to them on the command line.
+#
 # Environment: VM_TIMEOUT (seconds per boot; default 900), VM_MEM (MiB, default 1024),
 # VM_SMP (default 1), BENCH_KERNEL (start of the kernel version to benchmark on; default
 # "6.12."), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
-# this, e.g. "6.1." or "5.10").
+# this, e.g. "6.1." or "5.10"), VM_NET=1 (the network for a mode that does not ask for it).
 set -uo pipefail
 
 die() {
@@ -33,7 +44,9 @@ die() {
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
 # PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard on every
-# kernel; failpaths, hostile, crashes on 6.12), judged like tests; make check runs each.
+# kernel; failpaths, hostile, crashes on 6.12), judged like tests; make check runs each. The
+# net part (every kernel: two VMs with the network reach a server on the host's loopback) is
+# not in make check yet.
 JUDGED=1
 case "$MODE" in
 tests | systemd | smoke) ;;
@@ -87,6 +100,19 @@ for s in "$SRC/tests/vm/$MODE.sh" "$SRC/tests/$MODE/$MODE.sh"; do
 done
 [ -n "$MODE_SCRIPT" ] || die "no script for mode $MODE (tests/vm/$MODE.sh or tests/$MODE/$MODE.sh)"
 
+# What the part asks of its VMs (its "# jitd-vm:" line; see the top).
+NET=${VM_NET:-0}
+VMS=1
+read -ra words <<<"$(sed -n 's/^# jitd-vm://p' "$MODE_SCRIPT" | tr '\n' ' ')"
+for word in "${words[@]}"; do
+	case "$word" in
+	net) NET=1 ;;
+	vms=[1-9]) VMS=${word#vms=} ;;
+	*) die "$MODE_SCRIPT: unknown word '$word' in its '# jitd-vm:' line (net, vms=1..9)" ;;
+	esac
+done
+[ "$NET" = 0 ] || [ "$MODE" != systemd ] || die "no network for the systemd mode (busybox modes only)"
+
 # ---------------------------------------------------------------- initramfs
 TEST_PASSWD='alice:x:1001:1001:Alice:/home/alice:/bin/sh
 bob:x:1002:1002:Bob:/home/bob:/bin/sh
@@ -132,22 +158,26 @@ pack() {
 
 # install_modules ROOT: the modules tests/vm/kernels.sh kept of every kernel of the list
 # (overlayfs, SCTP and what they depend on, uncompressed) in ROOT/lib/modules/VERSION/jitd/
-# with their load order in "order": the one initramfs boots every kernel, and /init loads
-# those of the kernel it runs on.
+# with their load order in "order", and with the network (NET) those of the network card in
+# "order-net": the one initramfs boots every kernel, and /init loads those of the kernel it
+# runs on.
 install_modules() {
-	local root=$1 ver path mods m
+	local root=$1 ver path mods m list lists=(order)
+	[ "$NET" = 0 ] || lists+=(order-net)
 	while read -r ver path; do
 		[ -n "$ver" ] || continue
 		mods="$(dirname "$path")/modules"
-		[ -s "$mods/order" ] || die "no modules of $ver in $mods (run 'make kernels')"
 		mkdir -p "$root/lib/modules/$ver/jitd" || die "cannot make $root/lib/modules/$ver/jitd"
-		while read -r m; do
-			[ -n "$m" ] || continue
-			install -m 0644 "$mods/$m" "$root/lib/modules/$ver/jitd/$m" ||
-				die "cannot copy the module $mods/$m (run 'make kernels')"
-		done <"$mods/order"
-		install -m 0644 "$mods/order" "$root/lib/modules/$ver/jitd/order" ||
-			die "cannot copy $mods/order"
+		for list in "${lists[@]}"; do
+			[ -s "$mods/$list" ] || die "no modules of $ver in $mods/$list (run 'make kernels')"
+			while read -r m; do
+				[ -n "$m" ] || continue
+				install -m 0644 "$mods/$m" "$root/lib/modules/$ver/jitd/$m" ||
+					die "cannot copy the module $mods/$m (run 'make kernels')"
+			done <"$mods/$list"
+			install -m 0644 "$mods/$list" "$root/lib/modules/$ver/jitd/$list" ||
+				die "cannot copy $mods/$list"
+		done
 	done <"$BUILD/kernels/list"
 }
 
@@ -243,6 +273,47 @@ else
 	build_busybox_root
 	APPEND=""
 fi
+# The network card, on qemu's user network (slirp: a network per VM; the guest's connections
+# to 10.0.2.2 go to the host's 127.0.0.1). No option ROM: the kernel is booted directly.
+NET_QEMU=()
+if [ "$NET" = 1 ]; then
+	APPEND+=" jitd.net=1"
+	NET_QEMU=(-netdev "user,id=n0" -device "virtio-net-pci,netdev=n0,romfile=")
+fi
+
+# ---------------------------------------------------------------- host services
+# start_services: what a part's VMs reach on the host's loopback, started once for all its
+# boots, stopped at exit; each tells its VMs where it is by words added to APPEND.
+SERVICE_PIDS=()
+trap '[ ${#SERVICE_PIDS[@]} = 0 ] || kill "${SERVICE_PIDS[@]}" 2>/dev/null' EXIT
+
+# start_lineserver: the net part's line server (tests/vm/lineserver.py) on a port of the
+# kernel's choosing, with a token of this run that the VMs must read back.
+start_lineserver() {
+	local portfile="$VMDIR/$MODE-lineserver.port" token port i
+	command -v python3 >/dev/null || die "'python3' not found (the net part's line server)"
+	token=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+	rm -f "$portfile"
+	python3 "$SRC/tests/vm/lineserver.py" "$VMS" "$token" "$portfile" \
+		2>"$VMDIR/$MODE-lineserver.log" &
+	SERVICE_PIDS+=($!)
+	for i in $(seq 50); do
+		[ -s "$portfile" ] && break
+		kill -0 "$!" 2>/dev/null || break
+		sleep 0.1
+	done
+	port=$(cat "$portfile" 2>/dev/null)
+	[ -n "$port" ] || die "the line server did not start: $(cat "$VMDIR/$MODE-lineserver.log")"
+	echo "run.sh: line server on 127.0.0.1:$port (log: $VMDIR/$MODE-lineserver.log)"
+	APPEND+=" jitd.netport=$port jitd.nettoken=$token"
+}
+
+start_services() {
+	case "$MODE" in
+	net) start_lineserver ;;
+	esac
+}
+start_services
 
 # ---------------------------------------------------------------- boot
 # short_ver VERSION: the tag of a kernel in results and file names.
@@ -296,7 +367,7 @@ boot() {
 		-kernel "$path" -initrd "$INITRD" \
 		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet $APPEND $extra" \
 		-nodefaults -vga none -serial stdio -display none -no-reboot \
-		-m "$MEM" -smp "$SMP" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
+		-m "$MEM" -smp "$SMP" "${NET_QEMU[@]}" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		if [ "$JUDGED" = 1 ]; then
 			awk -v tag="[$tag]" '
 				/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
@@ -344,6 +415,27 @@ boot() {
 	echo "[$tag] VM $MODE run took ${secs}s (log: $log)"
 }
 
+# boot_side_by_side: the part's VMS VMs on kernel $path at once, VM I with jitd.vm=I;
+# failed=1 when any of them failed.
+boot_side_by_side() {
+	local i pids=() t0 ktag=$tag
+	t0=$(date +%s)
+	for i in $(seq "$VMS"); do
+		# a subshell per VM: its own tag and failed, its status for the wait below
+		(
+			failed=0
+			tag="$ktag/vm$i"
+			boot "$VMDIR/$ver-$MODE-vm$i.log" "jitd.vm=$i"
+			exit $failed
+		) &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || failed=1
+	done
+	echo "[$ktag] $VMS VMs of $MODE side by side took $(($(date +%s) - t0))s"
+}
+
 failed=0
 for k in "${kernels[@]}"; do
 	ver=${k%% *}
@@ -362,7 +454,11 @@ for k in "${kernels[@]}"; do
 		QEMU_EXTRA=(-drive "file=$disk,if=none,id=persist,format=raw,file.locking=off"
 			-device "nvme,serial=persist,drive=persist")
 	fi
-	boot "$VMDIR/$ver-$MODE.log" ""
+	if [ "$VMS" = 1 ]; then
+		boot "$VMDIR/$ver-$MODE.log" ""
+	else
+		boot_side_by_side
+	fi
 	[ "$MODE" = systemd ] || continue
 	# The first boot ends with a crash (sysrq b) after JITD-VM-REBOOT; the second boot, on
 	# the same disk, checks what survived.
