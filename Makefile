@@ -94,6 +94,13 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 
 $(OUTPUT)/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
 
+# N simulated fleet hosts in one process: the real fleet link, store and verbs, no kernel.
+FLEET_SIM_SRCS := $(filter-out tests/host_agent.c,$(HOST_AGENT_SRCS)) tests/fleet/fleet_sim.c
+$(OUTPUT)/tests/fleet_sim: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(FLEET_SIM_SRCS)) $(COMMON_OBJS) \
+		| $(OUTPUT)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 # The unit tests again, built with ASan+UBSan into $(OUTPUT)/asan (leak detection on when run).
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ASAN_COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(COMMON_SRCS))
@@ -161,7 +168,7 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 		libjansson-dev libsystemd-dev libssl-dev libpq-dev postgresql-15 pkg-config libclang-rt-14-dev clang-format \
-		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs
+		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs iproute2 util-linux
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)
@@ -194,7 +201,8 @@ vmcheck: all $(VM_PROGS) kernels sysroot
 # Unit tests on the host (also under ASan+UBSan), each fuzz harness for FUZZ_CHECK_SECONDS, VM
 # tests on the Debian kernels (5.10, 6.1, 6.12, 7.2; with systemd on 6.1 and 6.12); ends with
 # "N passed, N failed".
-check: all $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) kernels sysroot
+check: all $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) $(OUTPUT)/tests/fleet_sim \
+	kernels sysroot
 	$(Q)FUZZ_CHECK_SECONDS=$(FUZZ_CHECK_SECONDS) tests/check.sh $(OUTPUT)
 
 bench: all $(VM_PROGS) kernels

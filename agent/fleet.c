@@ -467,7 +467,9 @@ static int watch(struct agent *a, uint32_t events)
 	struct fleet *f = &a->fleet;
 	int fd = PQsocket(f->conn);
 
-	if (f->io && f->io_fd == fd)
+	/* while connecting, libpq may close the socket and open the next host's under the same
+	 * number, which epoll forgot: the source is made anew each time then */
+	if (f->io && f->io_fd == fd && !f->connecting)
 		return sd_event_source_set_io_events(f->io, events);
 	f->io = sd_event_source_disable_unref(f->io);
 	f->io_fd = fd;
@@ -488,7 +490,7 @@ static void on_connected(struct agent *a)
 		return;
 	}
 	PQclear(res);
-	if (watch(a, EPOLLIN) < 0 || sync_register(a) || sync_policy(a) || sync_full(a) ||
+	if (watch(a, EPOLLIN) < 0 || sync_policy(a) || sync_register(a) || sync_full(a) ||
 	    sync_changes(a)) {
 		if (f->up)
 			fleet_down(a, "the first sync failed");
@@ -551,13 +553,15 @@ static void fleet_down(struct agent *a, const char *why)
 	struct fleet *f = &a->fleet;
 	bool was_up = f->up;
 
+	/* why may be libpq's message of the connection closed here: copied first */
+	if (why != f->error)
+		snprintf(f->error, sizeof(f->error), "%s", why && *why ? why : "connection lost");
+	f->error[strcspn(f->error, "\n")] = 0;
 	f->io = sd_event_source_disable_unref(f->io);
 	if (f->conn)
 		PQfinish(f->conn);
 	f->conn = NULL;
 	f->up = f->connecting = false;
-	snprintf(f->error, sizeof(f->error), "%s", why && *why ? why : "connection lost");
-	f->error[strcspn(f->error, "\n")] = 0;
 	if (was_up) {
 		log_warn("fleet: link lost (%s); enforcing the local state, reconnecting",
 			 f->error);
@@ -610,7 +614,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		fleet_connect(a);
 		return 0;
 	}
-	if (!sync_register(a) && !sync_policy(a) && !sync_full(a))
+	if (!sync_policy(a) && !sync_register(a) && !sync_full(a))
 		sync_changes(a);
 	drain_notifies(a);
 	if (f->up)
@@ -751,6 +755,8 @@ int fleet_fetch(struct agent *a, int64_t id, struct fleet_row *r, json_t **detai
 	const char *p[1] = {sid};
 	PGresult *res;
 
+	if (detail)
+		*detail = NULL;
 	snprintf(sid, sizeof(sid), "%lld", (long long)id);
 	res = fleet_exec(
 		a, "SELECT " ROW_COLUMNS ", " DETAIL_COLUMNS " FROM jitd.requests WHERE id = $1", 1,

@@ -150,6 +150,10 @@ json_t *grant_to_json(const struct grant *g)
 		json_object_set_new(subj, "cgroup_id", json_integer((json_int_t)g->cgroup_id));
 	}
 	json_object_set_new(o, "subject", subj);
+	if (g->fleet_key && !strncmp(g->fleet_key, FLEET_KEY_PREFIX, strlen(FLEET_KEY_PREFIX)))
+		json_object_set_new(
+			o, "fleet_id",
+			json_integer(strtoll(g->fleet_key + strlen(FLEET_KEY_PREFIX), NULL, 10)));
 	add_time(o, "created", g->created_ns);
 	if (g->state == GRANT_PENDING || (g->state != GRANT_ACTIVE && !g->starts_ns)) {
 		if (g->state == GRANT_PENDING)

@@ -503,6 +503,7 @@ static json_t *fleet_decide(struct verb_peer *c, json_t *req, const char *op)
 		return ok_reply("fleet", detail);
 	}
 	json_decref(detail);
+	detail = NULL;
 	if ((e = peer_name(c->uid, name, sizeof(name))) ||
 	    (e = get_reason(req, !strcmp(op, "deny"), &reason)))
 		goto out;
@@ -534,7 +535,8 @@ static json_t *fleet_decide(struct verb_peer *c, json_t *req, const char *op)
 		e = fleet_error(r, err);
 		goto out;
 	}
-	r = fleet_fetch(c->a, row.id, &row, &detail, err, sizeof(err));
+	if (fleet_fetch(c->a, row.id, &row, &detail, err, sizeof(err)))
+		detail = NULL;
 	audit_agent_event(!strcmp(op, "approve")  ? "approved"
 			  : !strcmp(op, "deny")	  ? "denied"
 			  : !strcmp(op, "revoke") ? "revoked"

@@ -73,6 +73,9 @@ else
 	run fuzz "$SRC/tests/fuzz/run.sh" "$BUILD" "${FUZZ_CHECK_SECONDS:-20}" "${bins[@]}"
 fi
 
+# fleet mode against a real PostgreSQL (primary, standby, failover) with simulated hosts
+run fleet python3 "$SRC/tests/fleet/fleet_test.py" "$BUILD"
+
 run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
 # the parts that boot on their own: switching jitd off (every kernel), failure paths,
 # hostile clients and kill -9 cycles (6.12: the agent's, not the kernel's)

@@ -4,8 +4,9 @@
 --
 -- Roles: jitd_host (every host's own login role is a member), jitd_admin (fleet admins:
 -- push policy, see every row). Row-level security: a host sees its own row, the requests
--- that target it (labels @> selector) or that it vouched for, and the pending ones (so that
--- an approver on any host can approve); it writes only rows attributed to itself
+-- that target it (labels @> selector) or that it vouched for (made, approved, denied,
+-- revoked or extended: its own actions are all it sees of jitd.actions), and the pending
+-- ones (so that an approver on any host can approve); it writes only rows attributed to itself
 -- (session_user). State changes go through jitd.actions, whose trigger applies them.
 
 DO $$ BEGIN
@@ -112,6 +113,10 @@ CREATE FUNCTION jitd.request_insert() RETURNS trigger
 DECLARE
 	pol jsonb;
 BEGIN
+	IF NEW.requested_on <> session_user THEN
+		RAISE EXCEPTION 'host % may request only for itself, not for %', session_user,
+			NEW.requested_on;
+	END IF;
 	IF NEW.state <> 'pending' OR NEW.starts_at IS NOT NULL OR NEW.expires_at IS NOT NULL
 	   OR NEW.ended_at IS NOT NULL THEN
 		RAISE EXCEPTION 'a new request must be pending';
@@ -149,6 +154,9 @@ DECLARE
 	r jitd.requests;
 	n int;
 BEGIN
+	IF NEW.host <> session_user THEN
+		RAISE EXCEPTION 'host % may act only for itself, not for %', session_user, NEW.host;
+	END IF;
 	SELECT * INTO r FROM jitd.requests WHERE id = NEW.request_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no fleet request f%', NEW.request_id;
@@ -248,7 +256,8 @@ GRANT SELECT, INSERT ON jitd.requests TO jitd_host;
 GRANT USAGE ON SEQUENCE jitd.requests_id_seq TO jitd_host;
 GRANT SELECT ON jitd.requests TO jitd_admin;
 CREATE POLICY host_read ON jitd.requests FOR SELECT TO jitd_host
-	USING (requested_on = session_user OR state = 'pending' OR jitd.host_matches(selector));
+	USING (requested_on = session_user OR state = 'pending' OR jitd.host_matches(selector)
+	       OR EXISTS (SELECT 1 FROM jitd.actions a WHERE a.request_id = requests.id));
 CREATE POLICY host_request ON jitd.requests FOR INSERT TO jitd_host
 	WITH CHECK (requested_on = session_user);
 CREATE POLICY admin_read ON jitd.requests FOR SELECT TO jitd_admin USING (true);

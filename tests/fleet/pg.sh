@@ -8,6 +8,7 @@
 #	pg.sh standby DIR NAME PRIMARY   a streaming hot standby of the running DIR/PRIMARY
 #	pg.sh promote DIR NAME           promote a standby; returns once it accepts writes
 #	pg.sh stop DIR NAME              fast shutdown (succeeds if it is not running)
+#	pg.sh resume DIR NAME            start a stopped cluster again (data and port kept)
 #	pg.sh stop-all DIR               stop every server under DIR
 #	pg.sh port DIR NAME              print its TCP port
 #	pg.sh conninfo DIR NAME          print its libpq conninfo
@@ -157,6 +158,7 @@ cmd_start() {
 		max_wal_senders = 10
 		wal_keep_size = 128MB
 		hot_standby = on
+		max_connections = ${PG_MAX_CONNECTIONS:-100}
 		include 'node.conf'
 	EOF
 	cat >"$DATA/pg_hba.conf" <<-EOF
@@ -179,6 +181,15 @@ cmd_standby() {
 		-p "$pport" -U postgres -D "$DATA" -R -X stream -c fast \
 		>"$DIR/$NAME.log" 2>&1 || die "pg_basebackup from $primary failed (log: $DIR/$NAME.log)"
 	launch
+	tcp_ready
+}
+
+# cmd_resume: start a stopped DIR/NAME again, its data and port kept.
+cmd_resume() {
+	[ -f "$DATA/PG_VERSION" ] || die "no cluster $NAME in $DIR"
+	running && die "$NAME already runs"
+	pg_ctl -l "$DIR/$NAME.log" -w -t "$TIMEOUT" start >/dev/null 2>&1 ||
+		die "$NAME failed to start again (log: $DIR/$NAME.log)"
 	tcp_ready
 }
 
@@ -239,6 +250,7 @@ case "$CMD $#" in
 "start 3") cmd_start ;;
 "standby 4") cmd_standby "$4" ;;
 "promote 3") cmd_promote ;;
+"resume 3") cmd_resume ;;
 "stop 3") cmd_stop ;;
 "port 3") port ;;
 "conninfo 3") cat "$DIR/$NAME.conninfo" ;;
