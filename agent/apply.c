@@ -38,6 +38,7 @@ int apply_policy(struct agent *a, struct policy *p)
 	struct policy *old = a->policy;
 	int r;
 
+	policy_select_host(p, a->fleet.labels); /* rules and grants with "hosts" */
 	a->policy = p;
 	r = a->ops.sync_policy(a, p);
 	if (!r)

@@ -471,6 +471,7 @@ static int start_files(struct agent *a, const struct agent_config *cfg)
 		return -1;
 	}
 	apply_load_applied(a);
+	policy_select_host(a->policy, a->fleet.labels);
 	a->use_systemd = sd_booted() > 0;
 	if (grant_store_load(&a->grants, a->state_dir)) {
 		log_err("cannot load grants from %s; refusing to start with a partial view",
@@ -556,6 +557,23 @@ static int start_serving(struct agent *a)
 	return 0;
 }
 
+/* This host's labels: the local policy file's "fleet": {"labels"}, then --label (which
+ * wins). Later policies (pushed, reloaded) keep them: a pushed fleet policy is the same on
+ * every host, so it cannot say which host is which. */
+static int host_labels(struct agent *a)
+{
+	json_t *l = json_object();
+
+	if (!l || (a->policy->fleet_labels && json_object_update(l, a->policy->fleet_labels)) ||
+	    (a->fleet.labels && json_object_update(l, a->fleet.labels))) {
+		json_decref(l);
+		return -ENOMEM;
+	}
+	json_decref(a->fleet.labels);
+	a->fleet.labels = l;
+	return 0;
+}
+
 int agent_start(struct agent *a, const struct agent_config *cfg)
 {
 	char err[1024], lsm[256] = "";
@@ -570,6 +588,10 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 			    .fleet = {.conninfo = cfg->fleet, .labels = cfg->labels}};
 	if (policy_load(a->policy_path, &a->policy, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (host_labels(a)) {
+		fputs("jitd: out of memory\n", stderr);
 		return -1;
 	}
 	if (cfg->check_only)

@@ -41,53 +41,17 @@
 static void fleet_down(struct agent *a, const char *why);
 static int fleet_connect(struct agent *a);
 
-static bool label_ok(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (!n || n > max)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("._-/", *s)))
-			return false;
-	return true;
-}
-
 int fleet_label_add(json_t *labels, const char *arg, char *err, size_t errlen)
 {
 	const char *eq = strchr(arg, '=');
 	char name[64];
 
 	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
-		snprintf(err, errlen, "label '%s': expected NAME=VALUE", arg);
+		snprintf(err, errlen, "label '%.64s': expected NAME=VALUE", arg);
 		return -EINVAL;
 	}
 	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
-	if (!label_ok(name, 63) || !label_ok(eq + 1, 63)) {
-		snprintf(err, errlen,
-			 "label '%s': names and values are 1..63 of A-Z a-z 0-9 . _ - /", arg);
-		return -EINVAL;
-	}
-	if (json_object_size(labels) >= FLEET_MAX_LABELS && !json_object_get(labels, name)) {
-		snprintf(err, errlen, "at most %d labels", FLEET_MAX_LABELS);
-		return -E2BIG;
-	}
-	return json_object_set_new(labels, name, json_string(eq + 1)) ? -ENOMEM : 0;
-}
-
-bool fleet_selector_matches(const json_t *labels, const json_t *selector)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach((json_t *)selector, k, v) {
-		json_t *have = json_object_get(labels, k);
-
-		if (!have || !json_equal(have, v))
-			return false;
-	}
-	return true;
+	return policy_label_add(labels, name, eq + 1, err, errlen);
 }
 
 /* Run one statement; the result, or NULL with err set (the link is dropped when the

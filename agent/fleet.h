@@ -15,7 +15,6 @@ struct pg_conn;
 
 #define FLEET_RESYNC_S	  10 /* heartbeat and full resync */
 #define FLEET_BACKOFF_MAX 30 /* seconds between reconnection attempts, at most */
-#define FLEET_MAX_LABELS  16
 
 /* A fleet request as a host reads it (jitd.requests). */
 struct fleet_row {
@@ -47,8 +46,6 @@ struct fleet {
 
 /* Parse one --label NAME=VALUE into labels; 0 or -EINVAL with err set. */
 int fleet_label_add(json_t *labels, const char *arg, char *err, size_t errlen);
-/* Does a selector {"name":"value"} hold for labels? */
-bool fleet_selector_matches(const json_t *labels, const json_t *selector);
 /* Start the link (when conninfo is set): connects in the background, reconnects forever. */
 int fleet_start(struct agent *a);
 void fleet_stop(struct agent *a);

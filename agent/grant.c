@@ -674,7 +674,8 @@ static bool fleet_end_unlisted(struct agent *a, int64_t now)
 		     !strncmp(g->fleet_key, FLEET_KEY_PREFIX, strlen(FLEET_KEY_PREFIX))))
 			continue;
 		for (size_t j = 0; j < p->n_grants && !listed; j++)
-			listed = !strcmp(policy_grant_key(&p->grants[j], key, sizeof(key)),
+			listed = p->grants[j].here &&
+				 !strcmp(policy_grant_key(&p->grants[j], key, sizeof(key)),
 					 g->fleet_key ?: "");
 		if (listed)
 			continue;
@@ -774,7 +775,8 @@ int grant_apply_fleet(struct agent *a)
 		return -ENOMEM;
 	for (size_t j = 0; j < p->n_grants && r >= 0; j++) {
 		policy_grant_key(&p->grants[j], key, sizeof(key));
-		if (fleet_have(&a->grants, key) || p->grants[j].not_after_ns <= now)
+		if (!p->grants[j].here || fleet_have(&a->grants, key) ||
+		    p->grants[j].not_after_ns <= now)
 			continue;
 		r = fleet_grant_new(a, &p->grants[j], key, now, &add[n_add]);
 		n_add += r == 0;

@@ -45,7 +45,9 @@ static const char usage_text[] =
 	"      --fleet CONNINFO    fleet mode: requests, approvals, grants and policy from the\n"
 	"                          PostgreSQL database CONNINFO (libpq: key=value or a URI;\n"
 	"                          TLS, passwords and failover by libpq's own parameters)\n"
-	"      --label NAME=VALUE  a label of this host for fleet selectors (repeatable)\n"
+	"      --label NAME=VALUE  a label of this host (repeatable; also \"fleet\": {\"labels\"}\n"
+	"                          in the policy file): selects fleet requests and the policy's\n"
+	"                          rules and grants that carry \"hosts\"\n"
 	"  -h, --help              this text\n"
 	"\n"
 	"Requires a kernel with BPF LSM active: boot with lsm=...,bpf (for example\n"
@@ -159,10 +161,6 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 	if (optind < argc) {
 		fprintf(stderr, "jitd: unexpected argument '%s'\nTry 'jitd --help'.\n",
 			argv[optind]);
-		return 2;
-	}
-	if (cfg->labels && !cfg->fleet) {
-		fputs("jitd: --label needs --fleet\nTry 'jitd --help'.\n", stderr);
 		return 2;
 	}
 	if (!*unload && !cfg->policy_path) {

@@ -359,7 +359,7 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 /* ---- fleet requests (fleet.c holds the link; the rules are checked here, as for local
  * requests, against the policy in force, which in fleet mode is the fleet's) ---- */
 
-/* "hosts": a selector {"label": "value"}, at most FLEET_MAX_LABELS of them. */
+/* "hosts": a selector {"label": "value"}, at most POLICY_MAX_LABELS of them. */
 static json_t *get_selector(json_t *req, json_t **sel)
 {
 	json_t *h = json_object_get(req, "hosts"), *v;
@@ -371,10 +371,8 @@ static json_t *get_selector(json_t *req, json_t **sel)
 		return verbs_error("EINVAL", "'hosts' must be an object of labels, like "
 					     "{\"role\": \"db\"}");
 	json_object_foreach(h, k, v) {
-		char arg[160];
-
-		snprintf(arg, sizeof(arg), "%s=%s", k, json_string_value(v) ?: "");
-		if (!json_is_string(v) || fleet_label_add(*sel, arg, err, sizeof(err))) {
+		if (!json_is_string(v) ||
+		    policy_label_add(*sel, k, json_string_value(v), err, sizeof(err))) {
 			json_decref(*sel);
 			return verbs_error("EINVAL", "hosts: %s",
 					   json_is_string(v) ? err : "label values are strings");
@@ -936,6 +934,10 @@ static json_t *policy_show_build(const struct policy *p)
 					      json_string(ru->approvers[j]));
 		if (ru->reason_pattern)
 			json_object_set_new(r, "reason_pattern", json_string(ru->reason_pattern));
+		if (ru->hosts)
+			json_object_set_new(
+				r, "hosts",
+				json_pack("{s:O,s:b}", "labels", ru->hosts, "here", ru->here));
 		json_array_append_new(rules, r);
 	}
 	for (size_t i = 0; i < p->n_grants; i++) {
@@ -953,6 +955,10 @@ static json_t *policy_show_build(const struct policy *p)
 				json_string(util_format_time(g->not_before_ns, t, sizeof(t))));
 		json_object_set_new(o2, "not_after",
 				    json_string(util_format_time(g->not_after_ns, t, sizeof(t))));
+		if (g->hosts)
+			json_object_set_new(
+				o2, "hosts",
+				json_pack("{s:O,s:b}", "labels", g->hosts, "here", g->here));
 		json_array_append_new(grants, o2);
 	}
 	json_object_set_new(o, "resources", res);

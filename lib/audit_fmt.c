@@ -435,6 +435,19 @@ static struct ocsf_class decision_class(uint8_t op)
 	}
 }
 
+/* A fleet event without a local grant (request, approval... of fleet request N, or the
+ * link's own events) correlates as "fN". */
+static void fleet_correlation(json_t *rec, const json_t *f)
+{
+	json_t *id = json_object_get(f, "fleet_id");
+
+	if (!id)
+		id = json_object_get(json_object_get(f, "fleet"), "fleet_id");
+	if (json_is_integer(id))
+		json_object_set_new(json_object_get(rec, "metadata"), "correlation_uid",
+				    json_sprintf("f%lld", (long long)json_integer_value(id)));
+}
+
 /* The OCSF class and activity of an agent event (README, "Audit format"). */
 static struct ocsf_class event_class(const char *ev)
 {
@@ -1247,6 +1260,8 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 		json_object_set_new(json_object_get(rec, "metadata"), "correlation_uid",
 				    json_sprintf("%lld", (long long)json_integer_value(
 								 json_object_get(g, "id"))));
+	else
+		fleet_correlation(rec, f);
 	json_object_set_new(rec, "device",
 			    json_pack("{s:s,s:s,s:i}", "hostname", m->hostname, "type", "Unknown",
 				      "type_id", 0));
@@ -1591,6 +1606,8 @@ const char *audit_message_id(const char *event, const char *decision)
 		{"started", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f31"},
 		{"stopped", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f32"},
 		{"selftest", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f33"},
+		{"fleet_connected", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f40"},
+		{"fleet_disconnected", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f41"},
 	};
 	const char *k = decision ? decision : event;
 

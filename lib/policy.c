@@ -1200,16 +1200,118 @@ static int rule_reason(struct pctx *c, json_t *o, struct policy_rule *rule)
 	return 0;
 }
 
+static bool label_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 63)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("._-/", *s)))
+			return false;
+	return true;
+}
+
+int policy_label_add(json_t *labels, const char *name, const char *value, char *err, size_t errlen)
+{
+	if (!label_ok(name) || !label_ok(value)) {
+		snprintf(err, errlen,
+			 "label '%.64s=%.64s': names and values are 1..63 of A-Z a-z 0-9 . _ - /",
+			 name, value);
+		return -EINVAL;
+	}
+	if (json_object_size(labels) >= POLICY_MAX_LABELS && !json_object_get(labels, name)) {
+		snprintf(err, errlen, "at most %d labels", POLICY_MAX_LABELS);
+		return -E2BIG;
+	}
+	return json_object_set_new(labels, name, json_string(value)) ? -ENOMEM : 0;
+}
+
+bool policy_hosts_match(const json_t *labels, const json_t *selector)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)selector, k, v) {
+		json_t *have = json_object_get(labels, k);
+
+		if (!have || !json_equal(have, v))
+			return false;
+	}
+	return true;
+}
+
+void policy_select_host(struct policy *p, const json_t *labels)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		p->rules[i].here = policy_hosts_match(labels, p->rules[i].hosts);
+	for (size_t i = 0; i < p->n_grants; i++)
+		p->grants[i].here = policy_hosts_match(labels, p->grants[i].hosts);
+}
+
+/* An optional labels object at key of o ({"role": "db"}) into *out. */
+static int check_labels(struct pctx *c, json_t *o, const char *key, json_t **out)
+{
+	json_t *v = json_object_get(o, key), *val;
+	const char *k;
+	char err[256];
+	int r = 0;
+
+	if (!v)
+		return 0;
+	push_key(c, key);
+	if (!json_is_object(v) || !(*out = json_object())) {
+		r = perr(c, false, "expected an object of labels like {\"role\": \"db\"}, got %s",
+			 type_name(v));
+		goto out;
+	}
+	json_object_foreach(v, k, val) {
+		if (!json_is_string(val) ||
+		    policy_label_add(*out, k, json_string_value(val), err, sizeof(err))) {
+			push_key(c, k);
+			r = perr(c, false, "%s",
+				 json_is_string(val) ? err : "label values are strings");
+			pop(c);
+			break;
+		}
+	}
+out:
+	pop(c);
+	return r;
+}
+
+/* "fleet": {"labels": {...}}: this host's labels (used from the local policy file). */
+static int check_fleet(struct pctx *c, json_t *root, struct policy *p)
+{
+	static const char *const allowed[] = {"labels", NULL};
+	json_t *obj = json_object_get(root, "fleet");
+	int r;
+
+	if (!obj)
+		return 0;
+	push_key(c, "fleet");
+	r = json_is_object(obj) ? check_keys(c, obj, allowed)
+				: perr(c, false, "expected an object, got %s", type_name(obj));
+	if (!r)
+		r = check_labels(c, obj, "labels", &p->fleet_labels);
+	pop(c);
+	return r;
+}
+
 static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 {
 	static const char *const allowed[] = {"resources",	"requesters", "max_duration",
 					      "approvals",	"approvers",  "reason",
-					      "reason_pattern", NULL};
+					      "reason_pattern", "hosts",      NULL};
 	int r;
 
 	if (!json_is_object(o))
 		return perr(c, false, "expected an object, got %s", type_name(o));
 	r = check_keys(c, o, allowed);
+	if (!r)
+		r = check_labels(c, o, "hosts", &rule->hosts);
+	rule->here = !rule->hosts;
 	if (!r)
 		r = rule_resources(c, o, rule);
 	if (!r)
@@ -1410,14 +1512,18 @@ static int grant_subject(struct pctx *c, json_t *o, struct policy_grant *g)
 
 static int check_grant(struct pctx *c, json_t *o, struct policy_grant *g)
 {
-	static const char *const allowed[] = {"resource",   "user",	 "uid",	   "cgroup",
-					      "not_before", "not_after", "reason", NULL};
+	static const char *const allowed[] = {"resource", "user",	"uid",
+					      "cgroup",	  "not_before", "not_after",
+					      "reason",	  "hosts",	NULL};
 	json_t *v;
 	int r;
 
 	if (!json_is_object(o))
 		return perr(c, false, "expected an object, got %s", type_name(o));
 	r = check_keys(c, o, allowed);
+	if (!r)
+		r = check_labels(c, o, "hosts", &g->hosts);
+	g->here = !g->hosts;
 	if (r)
 		return r;
 	v = json_object_get(o, "resource");
@@ -1560,7 +1666,7 @@ out:
 static int parse_src(const struct src *src, struct policy *p, char *err, size_t errlen)
 {
 	static const char *const allowed[] = {"version", "serial", "resources", "exempt", "admins",
-					      "rules",	 "grants", "audit",	NULL};
+					      "rules",	 "grants", "audit",	"fleet",  NULL};
 	struct pctx c = {.src = src, .err = err, .errlen = errlen};
 	json_error_t je;
 	json_t *root;
@@ -1594,6 +1700,8 @@ static int parse_src(const struct src *src, struct policy *p, char *err, size_t 
 		r = check_grants(&c, root, p);
 	if (!r)
 		r = check_audit(&c, root, p);
+	if (!r)
+		r = check_fleet(&c, root, p);
 out:
 	json_decref(root);
 	return r;
@@ -1831,6 +1939,12 @@ static int merge(struct loader *ld, struct policy *to, struct policy *from, size
 	if (from->has_audit) {
 		to->audit_allow = from->audit_allow;
 		to->has_audit = true;
+	}
+	if (from->fleet_labels && !to->fleet_labels) {
+		to->fleet_labels = from->fleet_labels;
+		from->fleet_labels = NULL;
+	} else if (from->fleet_labels && json_object_update(to->fleet_labels, from->fleet_labels)) {
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < from->n_rules; i++)
 		from->rules[i].src = si;
@@ -2137,6 +2251,7 @@ void policy_free(struct policy *p)
 		free(ru->resources);
 		free(ru->requesters);
 		free(ru->approvers);
+		json_decref(ru->hosts);
 		if (ru->reason_pattern) {
 			regfree(&ru->reason_re);
 			free(ru->reason_pattern);
@@ -2146,7 +2261,9 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->n_grants; i++) {
 		free(p->grants[i].cgroup);
 		free(p->grants[i].reason);
+		json_decref(p->grants[i].hosts);
 	}
+	json_decref(p->fleet_labels);
 	free(p->grants);
 	free(p->source);
 	free(p);

@@ -4,6 +4,7 @@
 #define JITD_POLICY_H
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <regex.h>
@@ -54,6 +55,8 @@ struct policy_rule {
 	bool reason_required; /* "reason": "required" (default "optional") */
 	char *reason_pattern; /* POSIX extended regex a reason must match (policy_pattern_check) */
 	regex_t reason_re;
+	json_t *hosts; /* "hosts": labels a host must carry for the rule to apply there, or NULL */
+	bool here;     /* applies on this host (policy_select_host; true when no "hosts") */
 	size_t src, pos; /* source file index and index in its "rules" (error positions) */
 };
 
@@ -66,6 +69,8 @@ struct policy_grant {
 	int64_t not_before_ns; /* CLOCK_REALTIME; 0: no lower bound */
 	int64_t not_after_ns;  /* CLOCK_REALTIME */
 	char *reason;	       /* or NULL */
+	json_t *hosts;	       /* "hosts" selector, or NULL: every host */
+	bool here;	       /* applies on this host (policy_select_host) */
 	size_t src, pos;
 };
 
@@ -87,7 +92,18 @@ struct policy {
 	char *source;	 /* file or directory it was read from */
 	int audit_allow; /* enum audit_allow: "audit": {"allow": "all"|"first"|"none"} */
 	bool has_audit;
+	json_t *fleet_labels; /* "fleet": {"labels": {...}}: this host's labels, or NULL */
 };
+
+#define POLICY_MAX_LABELS 16
+
+/* Add label name=value to labels after checking its form (1..63 of A-Z a-z 0-9 . _ - /;
+ * at most POLICY_MAX_LABELS). 0, or -EINVAL / -E2BIG / -ENOMEM with err set. */
+int policy_label_add(json_t *labels, const char *name, const char *value, char *err, size_t errlen);
+/* Does a host carrying labels match selector (every label of it, same value)? NULL matches. */
+bool policy_hosts_match(const json_t *labels, const json_t *selector);
+/* Mark which rules and grants apply on a host carrying labels (NULL: none). */
+void policy_select_host(struct policy *p, const json_t *labels);
 
 /*
  * Parse and validate one policy file, or a directory of *.json files merged in name

@@ -118,8 +118,8 @@ const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
 		const struct policy_rule *r = &p->rules[i];
 		unsigned j;
 
-		if (!match_any(r->requesters, r->n_requesters, uid))
-			continue;
+		if (!r->here || !match_any(r->requesters, r->n_requesters, uid))
+			continue; /* a rule for other hosts ("hosts" selector), or other users */
 		any_requester = true;
 		for (j = 0; j < n && rule_covers(r, res[j]); j++)
 			;

@@ -177,6 +177,7 @@ static int host_init(struct sim_host *h, int no, const char *tmpl, const char *p
 		return r;
 	h->a.fleet.conninfo = h->conninfo;
 	h->a.fleet.labels = labels;
+	policy_select_host(h->a.policy, labels);
 	return fleet_start(&h->a);
 }
 

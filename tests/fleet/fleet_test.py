@@ -23,14 +23,19 @@ failed = 0
 POLICY = {
     "version": 1, "serial": 20,
     "resources": {"prod-db": {"connect": ["10.0.5.0/24:5432"]},
-                  "logs": {"open": ["/var/log/app/"]}, "tmp": {"open": ["/var/tmp/app/"]}},
+                  "logs": {"open": ["/var/log/app/"]}, "tmp": {"open": ["/var/tmp/app/"]},
+                  "webroot": {"open": ["/srv/www/"]}},
     "admins": ["user:bin"],
     "rules": [
         {"resources": ["prod-db"], "requesters": ["user:daemon"], "max_duration": "1h",
          "approvals": 1, "approvers": ["user:sys"], "reason": "required"},
         {"resources": ["logs"], "requesters": ["user:daemon"], "max_duration": "1h"},
         {"resources": ["tmp"], "requesters": ["user:daemon"], "max_duration": "1h"},
+        {"resources": ["webroot"], "requesters": ["user:daemon"], "max_duration": "1h",
+         "hosts": {"role": "web"}},
     ],
+    "grants": [{"resource": "webroot", "uid": 5, "not_after": "2099-01-01T00:00:00Z",
+                "hosts": {"role": "web"}}],
 }
 LOCAL_POLICY = {"version": 1, "serial": 1, "resources": {"prod-db": {"connect": ["10.0.5.0/24:5432"]}}}
 
@@ -152,6 +157,17 @@ def push_policy(base, policy, who="fadmin"):
 def request(sim, host, hosts, res="prod-db", dur=600, reason="INC-1", uid=1):
     return sim.call(host, uid, {"op": "request", "resources": [res], "duration_s": dur,
                                 "reason": reason, "hosts": hosts})
+
+
+def test_selectors(sim):
+    """Rules and policy grants with "hosts" apply only on hosts carrying those labels."""
+    local = lambda h: sim.call(h, 1, {"op": "request", "resources": ["webroot"], "duration_s": 60})
+    r0, r2 = local(0), local(2)
+    check("rule-with-hosts-selector-applies-only-there",
+          not r0.get("ok") and r0.get("errno") == "EPERM" and r2.get("ok"), (r0, r2))
+    g = lambda h: [x for x in sim.call(h, 0, {"op": "list"}).get("grants", [])
+                   if x.get("kind") == "fleet" and x.get("resource") == "webroot"]
+    check("policy-grant-with-hosts-selector-only-there", not g(0) and len(g(2)) == 1, (g(0), g(2)))
 
 
 def test_request_approve_revoke(sim):
@@ -311,6 +327,7 @@ def main():
               [(h["role"], h["labels"], h["serial"]) for h in hosts] ==
               [("sim0", {"role": "db"}, 20), ("sim1", {"role": "db"}, 20),
                ("sim2", {"role": "web"}, 20)], hosts)
+        test_selectors(sim)
         fid = test_request_approve_revoke(sim)
         test_rls(su, base, fid)
         test_join_and_missed(sim, su, base, tmpl, local)

@@ -312,7 +312,7 @@ static void unknown_keys_are_errors_naming_allowed_keys(void)
 {
 	BAD(HEAD "  \"resources\": {},\n  \"resorces\": {}\n}", "5:3",
 	    "unknown key 'resorces' (allowed: version, serial, resources, exempt, admins, rules, "
-	    "grants, audit)");
+	    "grants, audit, fleet)");
 	BAD(HEAD
 	    "  \"resources\": {\n    \"psql\": { \"exec\": [\"/usr/bin/psql\"], \"exex\": [] }\n"
 	    "  }\n}",
@@ -642,9 +642,49 @@ static void empty_directory_is_an_error(void)
 	rm_dir();
 }
 
+/* "hosts" on rules and grants select where they apply; "fleet": {"labels"} names the host. */
+static void hosts_selectors_pick_rules_and_grants(void)
+{
+	struct policy *p =
+		parse("{\"version\":1,\"serial\":1,\"resources\":{\"s\":{\"open\":[\"/srv/s\"]}},"
+		      "\"fleet\":{\"labels\":{\"role\":\"db\",\"zone\":\"eu-1\"}},"
+		      "\"rules\":[{\"resources\":[\"s\"],\"requesters\":[\"user:daemon\"],\"max_"
+		      "duration\":\"1h\","
+		      "\"hosts\":{\"role\":\"db\"}},{\"resources\":[\"s\"],\"requesters\":"
+		      "[\"user:bin\"],\"max_duration\":\"1h\",\"hosts\":{\"role\":\"web\"}},{"
+		      "\"resources\":[\"s\"],\"max_duration\":\"1h\","
+		      "\"requesters\":[\"user:sys\"]}],\"grants\":[{\"resource\":\"s\",\"uid\":5,"
+		      "\"not_after\":\"2099-01-01T00:00:00Z\",\"hosts\":{\"zone\":\"us-1\"}}]}");
+	char res[1][POLICY_MAX_NAME] = {"s"}, e[256];
+	json_t *db = json_pack("{s:s}", "role", "db");
+
+	CHECK(p != NULL, "parse: %s", err);
+	if (!p)
+		return;
+	CHECK_STR(json_string_value(json_object_get(p->fleet_labels, "zone")), "eu-1");
+	/* parsed alone: rules with "hosts" apply nowhere until the host is known */
+	CHECK(!p->rules[0].here && !p->rules[1].here && p->rules[2].here, "here before select");
+	policy_select_host(p, db);
+	CHECK(p->rules[0].here && !p->rules[1].here && p->rules[2].here, "here for role=db");
+	CHECK(!p->grants[0].here, "grant for zone us-1 is not here");
+	CHECK(policy_hosts_match(db, NULL), "no selector matches every host");
+	CHECK(!policy_hosts_match(NULL, p->rules[0].hosts), "no labels match no selector");
+	json_decref(db);
+	policy_free(p);
+	(void)res;
+	(void)e;
+	BAD(HEAD "  \"resources\": {},\n  \"fleet\": { \"labels\": { \"role\": \"d b\" } }\n}",
+	    "5:34", "fleet.labels.role: label 'role=d b': names and values are 1..63");
+	BAD(HEAD "  \"resources\": {},\n  \"fleet\": { \"labels\": { \"role\": 1 } }\n}", "5:34",
+	    "label values are strings");
+	BAD(HEAD "  \"resources\": {},\n  \"fleet\": { \"label\": {} }\n}", "5:14",
+	    "unknown key 'label'");
+}
+
 int main(void)
 {
 	RUN(full_example_parses_with_correct_values);
+	RUN(hosts_selectors_pick_rules_and_grants);
 	RUN(minimal_policy_with_empty_resources_parses);
 	RUN(paths_root_and_exec_open_same_resource_are_accepted);
 	RUN(syntax_error_reports_jansson_position);
