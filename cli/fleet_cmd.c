@@ -116,6 +116,27 @@ static void fleet_print_row(const json_t *f)
 	free(sel);
 }
 
+void fleet_status_print(const json_t *f)
+{
+	char a[512], b[256], *labels;
+
+	if (!json_is_true(json_object_get(f, "enabled"))) {
+		printf("%-11s%s\n", "fleet:", "no (single host)");
+		return;
+	}
+	labels = json_dumps(json_object_get(f, "labels"), JSON_COMPACT);
+	if (json_is_true(json_object_get(f, "connected")))
+		printf("%-11sconnected to %s, labels %s, revision %" JSON_INTEGER_FORMAT
+		       ", synced %s\n",
+		       "fleet:", fstr(f, "server", a, sizeof(a)), labels ? sanitize(labels) : "?",
+		       json_integer_value(json_object_get(f, "revision")),
+		       fstr(f, "synced", b, sizeof(b)));
+	else
+		printf("%-11sNOT connected (%s); enforcing the last state, reconnecting\n",
+		       "fleet:", fstr(f, "error", a, sizeof(a)));
+	free(labels);
+}
+
 int fleet_call(struct ctl *c, const char *verb, json_t *req, char *state, size_t len)
 {
 	json_t *reply = NULL, *f;

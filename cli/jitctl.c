@@ -1179,6 +1179,7 @@ static void status_print(const json_t *st)
 	status_line("self-test:", "%s", status_str(st, "selftest", "unknown", a, sizeof(a)));
 	status_line("lsm:", "%s", status_str(st, "lsm", "unknown", a, sizeof(a)));
 	kernel_print(json_object_get(st, "kernel"));
+	fleet_status_print(json_object_get(st, "fleet"));
 	status_line("pid:", "%s", status_int(st, "pid", n1, sizeof(n1)));
 	status_line("started:", "%s", status_str(st, "started", "unknown", a, sizeof(a)));
 }

@@ -122,6 +122,8 @@ json_t *fleet_selector_arg(const char *s);
  * one request into state when given. An exit code. */
 int fleet_call(struct ctl *c, const char *verb, json_t *req, char *state, size_t len);
 int cmd_fleet(struct ctl *c, int argc, char **argv);
+/* The "fleet" part of `status` as text lines. */
+void fleet_status_print(const json_t *f);
 
 /* audit_cmd.c: "jitctl audit". */
 extern const char help_audit[];
