@@ -83,6 +83,9 @@ $(OUTPUT)/jitd: $(AGENT_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# where `jitctl fleet init` finds the schema migrations once installed
+$(OUTPUT)/obj/cli/fleet_cmd.o: CFLAGS += -DJITD_FLEET_MIGRATIONS='"$(PREFIX)/share/jitd/fleet"'
+
 $(OUTPUT)/jitctl: $(CLI_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
@@ -232,6 +235,8 @@ install: all
 	sed 's|/usr/local/|$(PREFIX)/|g' dist/jitd.service > $(DESTDIR)/lib/systemd/system/jitd.service
 	install -d $(DESTDIR)/etc/logrotate.d
 	install -m 0644 dist/logrotate.d/jitd $(DESTDIR)/etc/logrotate.d/jitd
+	install -d $(DESTDIR)$(PREFIX)/share/jitd/fleet
+	install -m 0644 dist/fleet/*.sql $(DESTDIR)$(PREFIX)/share/jitd/fleet/
 
 FORMAT_SRCS := $(wildcard bpf/*.c lib/*.c lib/*.h agent/*.c agent/*.h cli/*.c cli/*.h include/*.h tests/*.[ch] \
 	tests/*/*.c tests/*/*.h)
