@@ -36,6 +36,7 @@
 #include <sys/resource.h>
 #include <signal.h>
 #include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXIT_EPERM 10
@@ -84,7 +85,9 @@ static int usage(void)
 		"             bpf-getfd map|prog|link ID | bpf-objget PATH |\n"
 		"             bpf-load socket|kprobe|tracepoint|lsm|tracing | kill PID SIG |\n"
 		"             umount PATH | write PATH | create PATH | mkfifo PATH |\n"
-		"             clone-into CGDIR\n");
+		"             clone-into CGDIR |\n"
+		"             poll-open PATH WANT INTERVAL_MS TIMEOUT_MS [STOPFILE] | realtime |\n"
+		"             clock-from ADDR PORT | clock-step SECONDS\n");
 	return 2;
 }
 
@@ -165,6 +168,61 @@ static int cmd_open(const char *path)
 		return report(errno);
 	close(fd);
 	return report(0);
+}
+
+/* The wall clock, seconds with microseconds: the clock the fleet database's times compare
+ * with (busybox date has no sub-second output). */
+static double realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * poll-open PATH WANT INTERVAL_MS TIMEOUT_MS [STOPFILE]: open PATH every INTERVAL_MS until
+ * the answer is WANT ("ok", "EPERM", ...), TIMEOUT_MS pass or STOPFILE exists; all in one
+ * process, so that the time of the change is not blurred by a fork per try. Prints
+ * "WANT BEFORE AFTER TRIES LAST_OTHER" (wall-clock seconds around the first WANT try and of
+ * the last try that answered otherwise, 0 if none) and exits 0; else "timeout|stopped
+ * LAST TRIES" and exits 1.
+ */
+static int cmd_poll_open(int argc, char **argv)
+{
+	const char *path = argv[0], *want = argv[1], *stop = argc > 4 ? argv[4] : NULL;
+	long interval = atol(argv[2]), timeout = atol(argv[3]), tries = 0;
+	double start = realtime(), other = 0;
+	char last[32] = "none";
+	struct stat st;
+
+	if (interval < 1 || timeout < 1)
+		return usage();
+	for (;;) {
+		double before = realtime(), after;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		int err = fd < 0 ? errno : 0;
+
+		after = realtime();
+		if (fd >= 0)
+			close(fd);
+		tries++;
+		snprintf(last, sizeof(last), "%s", err ? errname(err) : "ok");
+		if (!strcmp(last, want)) {
+			printf("%s %.6f %.6f %ld %.6f\n", want, before, after, tries, other);
+			return 0;
+		}
+		other = before;
+		if (stop && !stat(stop, &st)) {
+			printf("stopped %s %ld\n", last, tries);
+			return 1;
+		}
+		if ((after - start) * 1000 >= timeout) {
+			printf("timeout %s %ld\n", last, tries);
+			return 1;
+		}
+		usleep(interval * 1000);
+	}
 }
 
 static int cmd_exec(int argc, char **argv)
@@ -852,6 +910,68 @@ static int cmd_write(const char *path, int flags)
 	return report(0);
 }
 
+/* Step the wall clock by delta seconds. */
+static int clock_step(double delta)
+{
+	struct timespec ts;
+	double t = realtime() + delta;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - ts.tv_sec) * 1e9);
+	return clock_settime(CLOCK_REALTIME, &ts) < 0 ? errno : 0;
+}
+
+/*
+ * clock-from ADDR PORT: set the wall clock from a time server's (tests/vm/timeserver.py: one
+ * line "SECONDS.FRACTION" per connection), the way NTP would on a real host: five tries, the
+ * one with the shortest round trip, its answer taken as the middle of the round trip. Prints
+ * "stepped OFFSET_MS rtt RTT_MS", or the error.
+ */
+static int cmd_clock_from(const char *addr, const char *port)
+{
+	double best_rtt = 1e9, best_off = 0;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (parse_addr(addr, port, &ss, &len) < 0) {
+		fprintf(stderr, "probe: bad address %s port %s\n", addr, port);
+		return 2;
+	}
+	for (int i = 0; i < 5; i++) {
+		char buf[64] = "";
+		double t0, t1, host;
+		ssize_t n;
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return report(errno);
+		alarm(20); /* never hang the test run */
+		t0 = realtime();
+		if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+			int err = errno;
+
+			close(fd);
+			return report(err);
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		t1 = realtime();
+		alarm(0);
+		close(fd);
+		if (n <= 0 || sscanf(buf, "%lf", &host) != 1) {
+			fprintf(stderr, "probe: no time from %s:%s\n", addr, port);
+			return report(EPROTO);
+		}
+		if (t1 - t0 < best_rtt) {
+			best_rtt = t1 - t0;
+			best_off = host - (t0 + t1) / 2;
+		}
+	}
+	if (clock_step(best_off))
+		return report(errno);
+	printf("stepped %.1f rtt %.1f\n", best_off * 1000, best_rtt * 1000);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -964,5 +1084,13 @@ int main(int argc, char **argv)
 		return report(mkfifo(argv[0], 0600) < 0 ? errno : 0);
 	if (!strcmp(cmd, "clone-into") && argc == 1)
 		return cmd_clone_into(argv[0]);
+	if (!strcmp(cmd, "poll-open") && (argc == 4 || argc == 5))
+		return cmd_poll_open(argc, argv);
+	if (!strcmp(cmd, "realtime") && argc == 0)
+		return printf("%.6f\n", realtime()) < 0;
+	if (!strcmp(cmd, "clock-from") && argc == 2)
+		return cmd_clock_from(argv[0], argv[1]);
+	if (!strcmp(cmd, "clock-step") && argc == 1)
+		return report(clock_step(atof(argv[0])));
 	return usage();
 }
