@@ -124,15 +124,17 @@ show_jitd_log() {
 	echo "----"
 }
 
-# start_jitd [NAME]: start jitd in the background and wait until `jitctl status` says it
+# start_jitd [NAME [ARG...]]: start jitd in the background and wait until `jitctl status` says it
 # enforces (up to JITD_START_WAIT seconds, default 120: TCG is slow, the verifier slower). Reports NAME (default
-# jitd-start) as PASS or FAIL.
+# jitd-start) as PASS or FAIL. ARGs go to jitd as they are, after JITD_ARGS (which is split
+# on spaces): for an option whose value has spaces, like --fleet's conninfo.
 start_jitd() {
 	_sname=${1:-jitd-start}
+	[ $# = 0 ] || shift
 	mkdir -p /run/jitd "$JITD_STATE" "$JITD_LOGDIR"
 	# shellcheck disable=SC2086 # JITD_ARGS: extra options, split on purpose
 	jitd --policy "$JITD_POLICY" --socket "$JITD_SOCK" --state-dir "$JITD_STATE" \
-		--audit-file "$AUDIT" ${JITD_ARGS:-} >>"$JITD_LOG" 2>&1 &
+		--audit-file "$AUDIT" ${JITD_ARGS:-} "$@" >>"$JITD_LOG" 2>&1 &
 	JITD_PID=$!
 	_t0=$(now)
 	_i=0
