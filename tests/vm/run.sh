@@ -45,8 +45,9 @@ BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
 # PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard on every
 # kernel; failpaths, hostile, crashes on 6.12), judged like tests; make check runs each. The
-# net part (every kernel: two VMs with the network reach a server on the host's loopback) is
-# not in make check yet.
+# net part (every kernel: two VMs with the network reach a server on the host's loopback) and
+# the fleet part (every kernel: two VMs are two jitd hosts of one fleet, against a PostgreSQL
+# on the host's loopback; start_fleet_db) are not in make check yet.
 JUDGED=1
 case "$MODE" in
 tests | systemd | smoke) ;;
@@ -285,7 +286,12 @@ fi
 # start_services: what a part's VMs reach on the host's loopback, started once for all its
 # boots, stopped at exit; each tells its VMs where it is by words added to APPEND.
 SERVICE_PIDS=()
-trap '[ ${#SERVICE_PIDS[@]} = 0 ] || kill "${SERVICE_PIDS[@]}" 2>/dev/null' EXIT
+FLEET_PGDIR="" # the fleet part's PostgreSQL servers, stopped at exit
+stop_services() {
+	[ ${#SERVICE_PIDS[@]} = 0 ] || kill "${SERVICE_PIDS[@]}" 2>/dev/null
+	[ -z "$FLEET_PGDIR" ] || "$SRC/tests/fleet/pg.sh" stop-all "$FLEET_PGDIR" >/dev/null 2>&1
+}
+trap stop_services EXIT
 
 # start_lineserver: the net part's line server (tests/vm/lineserver.py) on a port of the
 # kernel's choosing, with a token of this run that the VMs must read back.
@@ -308,9 +314,118 @@ start_lineserver() {
 	APPEND+=" jitd.netport=$port jitd.nettoken=$token"
 }
 
+# start_timeserver: the host's clock for the fleet part's VMs (tests/vm/timeserver.py), its
+# port to them as jitd.timeport.
+start_timeserver() {
+	local portfile="$VMDIR/$MODE-timeserver.port" port i
+	command -v python3 >/dev/null || die "'python3' not found (the fleet part's time server)"
+	rm -f "$portfile"
+	python3 "$SRC/tests/vm/timeserver.py" "$portfile" 2>"$VMDIR/$MODE-timeserver.log" &
+	SERVICE_PIDS+=($!)
+	for i in $(seq 50); do
+		[ -s "$portfile" ] && break
+		kill -0 "$!" 2>/dev/null || break
+		sleep 0.1
+	done
+	port=$(cat "$portfile" 2>/dev/null)
+	[ -n "$port" ] || die "the time server did not start: $(cat "$VMDIR/$MODE-timeserver.log")"
+	APPEND+=" jitd.timeport=$port"
+}
+
+# fleet_sql SQL: run SQL on the fleet database as its superuser ($FLEET_SU).
+fleet_sql() {
+	psql -X -qAt -v ON_ERROR_STOP=1 -d "$FLEET_SU" -c "$1"
+}
+
+# fleet_watch: the fleet part's host side while its VMs run (in the background). Follows the
+# logs of each kernel's two VMs: when a kernel's VMs start, the server runs and no request of
+# an earlier kernel is still open (a kernel that failed half-way leaves one); when both VMs
+# of the kernel printed "fleet-phase db-stop", the server stops (the VMs then check what
+# holds without it); when both printed "fleet-phase db-resume", it starts again.
+fleet_watch() {
+	local pg="$SRC/tests/fleet/pg.sh" log1 log2 k seen=" " stopped=" " resumed=" " down=0 t0
+	while kill -0 $$ 2>/dev/null; do
+		for log1 in "$VMDIR"/*-fleet-vm1.log; do
+			[ -f "$log1" ] || continue
+			k=${log1##*/}
+			k=${k%-fleet-vm1.log}
+			log2="$VMDIR/$k-fleet-vm2.log"
+			if [[ $seen != *" $k "* ]]; then
+				seen+="$k "
+				if [ $down = 1 ]; then
+					"$pg" resume "$FLEET_PGDIR" primary >/dev/null && down=0
+					echo "run.sh: fleet: database started again for the VMs of $k"
+				fi
+				fleet_sql "INSERT INTO jitd.actions (request_id, action, by_user, by_uid, reason)
+					SELECT id, 'revoke', 'run.sh', 0, 'before the VMs of $k' FROM jitd.requests
+					WHERE (state = 'pending' AND pending_until > now())
+					   OR (state = 'active' AND expires_at > now())" ||
+					echo "run.sh: fleet: FAILED to end the open requests before $k"
+			fi
+			if [[ $stopped != *" $k "* ]] && grep -q 'fleet-phase db-stop' "$log1" &&
+				grep -q 'fleet-phase db-stop' "$log2" 2>/dev/null; then
+				stopped+="$k "
+				echo "run.sh: fleet: both VMs of $k ask for the outage; the hosts as the database sees them:"
+				"$BUILD/jitctl" fleet hosts --db "$FLEET_ADMIN" 2>&1 | sed 's/^/run.sh: fleet:   /'
+				t0=$(date +%s.%N)
+				"$pg" stop "$FLEET_PGDIR" primary && down=1
+				echo "run.sh: fleet: database stopped for $k in" \
+					"$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')s"
+			fi
+			if [ $down = 1 ] && [[ $resumed != *" $k "* ]] &&
+				grep -q 'fleet-phase db-resume' "$log1" &&
+				grep -q 'fleet-phase db-resume' "$log2" 2>/dev/null; then
+				resumed+="$k "
+				"$pg" resume "$FLEET_PGDIR" primary >/dev/null && down=0
+				echo "run.sh: fleet: database started again for $k"
+			fi
+		done
+		sleep 0.2
+	done
+}
+
+# start_fleet_db: the fleet part's database, a PostgreSQL primary of tests/fleet/pg.sh under
+# BUILD/pg-vm on the host's 127.0.0.1: the schema, a login role per VM (vm1, vm2: jitd.vm) and
+# an admin role fadmin with one random password, and tests/vm/fleet-policy.json pushed by the
+# admin. The VMs get the port and the password on the command line (jitd.fleetport,
+# jitd.fleetpw); fleet_watch runs beside them. Anything that fails here stops the run.
+start_fleet_db() {
+	local pg="$SRC/tests/fleet/pg.sh" pwfile="$VMDIR/fleet.pw" port pw i base
+	command -v psql >/dev/null || die "'psql' not found (the fleet part's database; 'make deps')"
+	FLEET_PGDIR="$BUILD/pg-vm"
+	"$pg" stop-all "$FLEET_PGDIR" >/dev/null 2>&1
+	FLEET_SU=$("$pg" start "$FLEET_PGDIR" primary 2>"$VMDIR/fleet-pg.err") ||
+		die "PostgreSQL did not start for the fleet part: $(cat "$VMDIR/fleet-pg.err")"
+	port=$("$pg" port "$FLEET_PGDIR" primary)
+	base="host=127.0.0.1 port=$port dbname=jitd"
+	pw=$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+	(umask 077 && echo "$pw" >"$pwfile")
+	"$BUILD/jitctl" fleet init --migrations "$SRC/dist/fleet" --db "$FLEET_SU" >/dev/null ||
+		die "jitctl fleet init failed on $base"
+	for i in $(seq "$VMS"); do
+		"$BUILD/jitctl" fleet add-host "vm$i" --password-file "$pwfile" --db "$FLEET_SU" \
+			>/dev/null || die "jitctl fleet add-host vm$i failed"
+	done
+	"$BUILD/jitctl" fleet add-admin fadmin --password-file "$pwfile" --db "$FLEET_SU" >/dev/null ||
+		die "jitctl fleet add-admin failed"
+	FLEET_ADMIN="$base user=fadmin password=$pw"
+	"$BUILD/jitctl" fleet policy push "$SRC/tests/vm/fleet-policy.json" --db "$FLEET_ADMIN" ||
+		die "jitctl fleet policy push failed"
+	# old logs would hold old markers for the watcher
+	rm -f "$VMDIR"/*-fleet-vm[0-9].log
+	fleet_watch &
+	SERVICE_PIDS+=($!)
+	echo "run.sh: fleet database on 127.0.0.1:$port (log: $FLEET_PGDIR/primary.log)"
+	APPEND+=" jitd.fleetport=$port jitd.fleetpw=$pw"
+}
+
 start_services() {
 	case "$MODE" in
 	net) start_lineserver ;;
+	fleet)
+		start_timeserver
+		start_fleet_db
+		;;
 	esac
 }
 start_services
