@@ -178,26 +178,26 @@ poll() {
 	POLL_ANS=$1 POLL_BEFORE=${2:-} POLL_AFTER=${3:-} POLL_TRIES=${4:-} POLL_OTHER=${5:-}
 }
 
-# bg_poll UID PATH WANT: poll in the background (up to PEER_WAIT s) while this VM waits for
-# something else; bg_end SECONDS collects it (POLL_*), stopping it after SECONDS more.
+# bg_poll NAME UID PATH WANT: poll in the background (up to PEER_WAIT s) while this VM waits
+# for something else; bg_end NAME SECONDS collects it (POLL_*), stopping it after SECONDS more.
 bg_poll() {
-	rm -f /tmp/fleet.poll /tmp/fleet.stop
-	"$PROBE" as "$1" "$PROBE" poll-open "$2" "$3" 30 $((PEER_WAIT * 1000)) /tmp/fleet.stop \
-		>/tmp/fleet.poll 2>&1 &
-	BG_PID=$!
+	rm -f "/tmp/fleet-$1.poll" "/tmp/fleet-$1.stop"
+	"$PROBE" as "$2" "$PROBE" poll-open "$3" "$4" 30 $((PEER_WAIT * 1000)) "/tmp/fleet-$1.stop" \
+		>"/tmp/fleet-$1.poll" 2>&1 &
+	echo $! >"/tmp/fleet-$1.pid"
 }
 
 bg_end() {
-	_i=$(($1 * 20))
-	while [ ! -s /tmp/fleet.poll ] && [ $_i -gt 0 ]; do
+	_i=$(($2 * 20))
+	while [ ! -s "/tmp/fleet-$1.poll" ] && [ $_i -gt 0 ]; do
 		sleep 0.05
 		_i=$((_i - 1))
 	done
-	touch /tmp/fleet.stop
-	[ -z "$BG_PID" ] || wait "$BG_PID"
-	BG_PID=""
+	touch "/tmp/fleet-$1.stop"
+	[ ! -f "/tmp/fleet-$1.pid" ] || wait "$(cat "/tmp/fleet-$1.pid")"
+	rm -f "/tmp/fleet-$1.pid"
 	# shellcheck disable=SC2046
-	set -- $(cat /tmp/fleet.poll)
+	set -- $(cat "/tmp/fleet-$1.poll")
 	POLL_ANS=${1:-none} POLL_BEFORE=${2:-} POLL_AFTER=${3:-} POLL_TRIES=${4:-} POLL_OTHER=${5:-}
 }
 
@@ -359,11 +359,13 @@ vm1_request() {
 	req fleet-request-for-role-db-is-pending secret role=db "INC-1 $KV" 5 pending ||
 		give_up "no fleet request"
 	F1=$FID
+	# 2.'s grant for this VM may come as soon as vm2 approved: watched from now on
+	bg_poll notes $ALICE $NOTES ok
 	clock_offset "$F1" created "$T_REQ0" "$T_REQ1"
 	expect fleet-pending-request-grants-nothing EPERM as $ALICE "$PROBE" open $SECRET
-	bg_poll $ALICE $SECRET ok
+	bg_poll p $ALICE $SECRET ok
 	wait_fstate "$F1" active "$PEER_WAIT" || give_up "$F1 not approved within $PEER_WAIT s"
-	bg_end 5
+	bg_end p 5
 	within_1s fleet-approval-on-vm2-enforced-here-within-1s "this VM's jitctl show first said active" "$T_SEEN"
 	vs_db fleet-approval-on-vm2-enforced-here-within-1s "$F1" starts
 }
@@ -376,10 +378,10 @@ vm2_approve() {
 	refused fleet-requester-cannot-approve-own-request-from-another-host $ALICE 'own' approve "$F1"
 	refused fleet-non-approver-cannot-approve $BOB 'not an approver' approve "$F1"
 	expect fleet-still-denied-while-pending EPERM as $ALICE "$PROBE" open $SECRET
-	bg_poll $ALICE $SECRET ok
+	bg_poll p $ALICE $SECRET ok
 	act fleet-approver-approves-request-of-vm1 $CAROL approve "$F1" --reason "ok $KV" ||
 		give_up "approve failed"
-	bg_end 5
+	bg_end p 5
 	within_1s fleet-approval-enforced-on-approving-host-within-1s "jitctl approve returned" "$T_ACT1"
 	clock_offset "$F1" starts "$T_ACT0" "$T_ACT1"
 }
@@ -391,9 +393,9 @@ vm2_zone_request() {
 		give_up "no zone=a1 request"
 	F2=$FID
 	clock_offset "$F2" created "$T_REQ0" "$T_REQ1"
-	bg_poll $ALICE $NOTES ok
+	bg_poll p $ALICE $NOTES ok
 	wait_fstate "$F2" revoked "$PEER_WAIT" || give_up "vm1 did not revoke $F2 within $PEER_WAIT s"
-	bg_end 0
+	bg_end p 0
 	if [ "$POLL_ANS" = stopped ] && [ "$POLL_BEFORE" = EPERM ]; then
 		pass fleet-zone-a1-grant-never-allowed-on-vm2
 		echo "fleet: notes refused on all $POLL_AFTER opens here while $F2 was active for zone=a1"
@@ -403,16 +405,15 @@ vm2_zone_request() {
 }
 
 vm1_zone_grant() {
-	bg_poll $ALICE $NOTES ok
 	wait_find "INC-2 $KV" active "$PEER_WAIT" || give_up "no active request INC-2 $KV from vm2 within $PEER_WAIT s"
 	F2=$FID
 	pass fleet-request-of-vm2-for-zone-a1-visible-here
-	bg_end 5
+	bg_end notes 5
 	within_1s fleet-zone-a1-grant-enforced-here "this VM's jitctl list --fleet first showed it active" "$T_SEEN"
 	vs_db fleet-zone-a1-grant-enforced-here "$F2" starts
 	# the revoke of 3. may come as soon as 2. ends: watched from now on
 	expect fleet-secret-still-allowed-here ok as $ALICE "$PROBE" open $SECRET
-	bg_poll $ALICE $SECRET EPERM
+	bg_poll p $ALICE $SECRET EPERM
 	act fleet-requester-revokes-on-other-host-than-requested $ALICE revoke "$F2"
 	poll $ALICE $NOTES EPERM 5000
 	within_1s fleet-own-revoke-enforced-here-within-1s "jitctl revoke returned" "$T_ACT1"
@@ -422,37 +423,37 @@ vm1_zone_grant() {
 vm2_revoke() {
 	refused fleet-stranger-cannot-revoke $BOB 'may not revoke' revoke "$F1"
 	expect fleet-secret-allowed-before-revoke ok as $ALICE "$PROBE" open $SECRET
-	bg_poll $ALICE $SECRET EPERM
+	bg_poll p $ALICE $SECRET EPERM
 	act fleet-requester-revokes-from-approving-host $ALICE revoke "$F1" ||
 		give_up "revoke failed"
-	bg_end 5
+	bg_end p 5
 	within_1s fleet-revoke-enforced-on-revoking-host-within-1s "jitctl revoke returned" "$T_ACT1"
 	clock_offset "$F1" ended "$T_ACT0" "$T_ACT1"
 }
 
 vm1_revoked() {
 	wait_fstate "$F1" revoked "$PEER_WAIT" || give_up "$F1 not revoked within $PEER_WAIT s"
-	bg_end 5
+	bg_end p 5
 	within_1s fleet-revoke-on-vm2-enforced-here-within-1s "this VM's jitctl show first said revoked" "$T_SEEN"
 	vs_db fleet-revoke-on-vm2-enforced-here-within-1s "$F1" ended
 }
 
 # 4. the database goes away: what is in force holds, fleet operations fail clearly.
 vm1_outage_grant() {
-	bg_poll $ALICE $NOTES ok
+	bg_poll p $ALICE $NOTES ok
 	req fleet-zero-approval-request-for-role-db-active-at-once notes role=db "INC-3 $KV" 0 active ||
 		give_up "no role=db request"
 	F3=$FID
-	bg_end 5
+	bg_end p 5
 	within_1s fleet-role-db-grant-enforced-here "jitctl request returned" "$T_REQ1"
 	clock_offset "$F3" created "$T_REQ0" "$T_REQ1"
 }
 
 vm2_outage_grant() {
-	bg_poll $ALICE $NOTES ok
+	bg_poll p $ALICE $NOTES ok
 	wait_find "INC-3 $KV" active "$PEER_WAIT" || give_up "no active request INC-3 $KV from vm1 within $PEER_WAIT s"
 	F3=$FID
-	bg_end 5
+	bg_end p 5
 	within_1s fleet-role-db-grant-of-vm1-enforced-here "this VM's jitctl list --fleet first showed it active" "$T_SEEN"
 	vs_db fleet-role-db-grant-of-vm1-enforced-here "$F3" starts
 }
@@ -493,9 +494,9 @@ outage() {
 vm2_extend() {
 	expect fleet-grant-still-allowed-after-reconnect ok as $ALICE "$PROBE" open $NOTES
 	act fleet-requester-extends-through-the-database $ALICE extend "$F3" --for 10m
-	bg_poll $ALICE $NOTES EPERM
+	bg_poll p $ALICE $NOTES EPERM
 	wait_fstate "$F3" revoked "$PEER_WAIT" || give_up "$F3 not revoked within $PEER_WAIT s"
-	bg_end 5
+	bg_end p 5
 	within_1s fleet-revoke-after-restart-enforced-here-within-1s "this VM's jitctl show first said revoked" "$T_SEEN"
 }
 
@@ -513,9 +514,9 @@ vm1_extended() {
 	else
 		fail fleet-extension-applied-to-local-grant "$(jitctl list 2>&1 | tr '\n' ' ')"
 	fi
-	bg_poll $ALICE $NOTES EPERM
+	bg_poll p $ALICE $NOTES EPERM
 	act fleet-revoke-after-restart $ALICE revoke "$F3"
-	bg_end 5
+	bg_end p 5
 	within_1s fleet-revoke-after-restart-enforced-here-within-1s "jitctl revoke returned" "$T_ACT1"
 }
 
@@ -524,9 +525,9 @@ vm1_extended() {
 # judged only on being enforced at all (see "fleet-skew").
 vm1_skew() {
 	"$PROBE" clock-step -2 >/dev/null
-	bg_poll $ALICE $NOTES ok
+	bg_poll p $ALICE $NOTES ok
 	if req fleet-request-on-host-2s-behind-active notes zone=a1 "INC-5 $KV" 0 active; then
-		bg_end 6
+		bg_end p 6
 		if [ "$POLL_ANS" = ok ]; then
 			pass fleet-grant-on-host-2s-behind-enforced-eventually
 		else
@@ -534,7 +535,7 @@ vm1_skew() {
 		fi
 		echo "fleet-skew: this VM's clock 2 s behind the database's: jitctl request said active, the open was refused until $(ms "$POLL_BEFORE" "$T_REQ1") ms after it returned ($POLL_TRIES opens)"
 	fi
-	bg_end 0
+	bg_end p 0
 	"$PROBE" clock-step 2 >/dev/null
 	[ -z "$FID" ] || act fleet-revoke-after-skew $ALICE revoke "$FID"
 }
