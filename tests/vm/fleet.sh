@@ -423,6 +423,8 @@ vm1_zone_grant() {
 vm2_revoke() {
 	refused fleet-stranger-cannot-revoke $BOB 'may not revoke' revoke "$F1"
 	expect fleet-secret-allowed-before-revoke ok as $ALICE "$PROBE" open $SECRET
+	# 4.'s grant may come as soon as vm1 sees this revoke: watched from now on
+	bg_poll notes $ALICE $NOTES ok
 	bg_poll p $ALICE $SECRET EPERM
 	act fleet-requester-revokes-from-approving-host $ALICE revoke "$F1" ||
 		give_up "revoke failed"
@@ -450,10 +452,9 @@ vm1_outage_grant() {
 }
 
 vm2_outage_grant() {
-	bg_poll p $ALICE $NOTES ok
 	wait_find "INC-3 $KV" active "$PEER_WAIT" || give_up "no active request INC-3 $KV from vm1 within $PEER_WAIT s"
 	F3=$FID
-	bg_end p 5
+	bg_end notes 5
 	within_1s fleet-role-db-grant-of-vm1-enforced-here "this VM's jitctl list --fleet first showed it active" "$T_SEEN"
 	vs_db fleet-role-db-grant-of-vm1-enforced-here "$F3" starts
 }
@@ -527,13 +528,14 @@ vm1_skew() {
 	"$PROBE" clock-step -2 >/dev/null
 	bg_poll p $ALICE $NOTES ok
 	if req fleet-request-on-host-2s-behind-active notes zone=a1 "INC-5 $KV" 0 active; then
+		_local=$(jitctl list --json 2>/dev/null | jstr state)
 		bg_end p 6
 		if [ "$POLL_ANS" = ok ]; then
 			pass fleet-grant-on-host-2s-behind-enforced-eventually
 		else
 			fail fleet-grant-on-host-2s-behind-enforced-eventually "$POLL_ANS $POLL_BEFORE"
 		fi
-		echo "fleet-skew: this VM's clock 2 s behind the database's: jitctl request said active, the open was refused until $(ms "$POLL_BEFORE" "$T_REQ1") ms after it returned ($POLL_TRIES opens)"
+		echo "fleet-skew: this VM's clock 2 s behind the database's: jitctl request said active (this host's grant: ${_local:-?}), the open was refused until $(ms "$POLL_BEFORE" "$T_REQ1") ms after it returned ($POLL_TRIES opens)"
 	fi
 	bg_end p 0
 	"$PROBE" clock-step 2 >/dev/null
