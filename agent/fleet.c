@@ -33,8 +33,8 @@
 
 #define ROW_COLUMNS                                                                                \
 	"id, rev, array_to_json(resources)::text, user_name, state, "                              \
-	"coalesce((extract(epoch from starts_at) * 1000000)::bigint, 0), "                         \
-	"coalesce((extract(epoch from expires_at) * 1000000)::bigint, 0), "                        \
+	"coalesce((extract(epoch from starts_at - clock_timestamp()) * 1000000)::bigint, 0), "     \
+	"coalesce((extract(epoch from expires_at - clock_timestamp()) * 1000000)::bigint, 0), "    \
 	"coalesce(reason, ''), requested_by, requested_on, jitd.host_matches(selector), "          \
 	"coalesce(ended_by, '')"
 
@@ -94,6 +94,7 @@ static void copy_field(char *dst, size_t len, const PGresult *res, int row, int 
 static int row_read(const PGresult *res, int i, struct fleet_row *r)
 {
 	json_t *arr = json_loads(PQgetvalue(res, i, 2), 0, NULL), *v;
+	int64_t now;
 	size_t k;
 
 	memset(r, 0, sizeof(*r));
@@ -101,8 +102,12 @@ static int row_read(const PGresult *res, int i, struct fleet_row *r)
 	r->rev = strtoll(PQgetvalue(res, i, 1), NULL, 10);
 	copy_field(r->user, sizeof(r->user), res, i, 3);
 	copy_field(r->state, sizeof(r->state), res, i, 4);
-	r->starts_ns = strtoll(PQgetvalue(res, i, 5), NULL, 10) * 1000;
-	r->expires_ns = strtoll(PQgetvalue(res, i, 6), NULL, 10) * 1000;
+	/* The database says how far ahead the start and expiry are, and they are put on this
+	 * host's clock: a host whose clock is off from the database's still enforces each
+	 * grant from when the database started it, for as long as it lasts. */
+	now = util_now_ns(CLOCK_REALTIME);
+	r->starts_ns = now + strtoll(PQgetvalue(res, i, 5), NULL, 10) * 1000;
+	r->expires_ns = now + strtoll(PQgetvalue(res, i, 6), NULL, 10) * 1000;
 	copy_field(r->reason, sizeof(r->reason), res, i, 7);
 	copy_field(r->requested_by, sizeof(r->requested_by), res, i, 8);
 	copy_field(r->requested_on, sizeof(r->requested_on), res, i, 9);
@@ -215,7 +220,8 @@ static void row_apply(struct agent *a, const struct fleet_row *r)
 
 	if (want && !g)
 		rc = row_grant(a, r);
-	else if (want && g->expires_ns != r->expires_ns)
+	else if (want && llabs(g->expires_ns - r->expires_ns) > NS_PER_S / 2)
+		/* extended (by a second at least); less is the time the query took */
 		rc = row_extend(a, r, g);
 	else if (!want && g) {
 		bool revoked = strcmp(r->state, "active") && strcmp(r->state, "expired");
@@ -530,7 +536,12 @@ static void fleet_down(struct agent *a, const char *why)
 		log_warn("fleet: link lost (%s); enforcing the local state, reconnecting",
 			 f->error);
 		audit_agent_event("fleet_disconnected", json_pack("{s:s}", "error", f->error));
+	} else if (strcmp(f->error, f->logged)) {
+		/* never connected, or failing anew: said once per reason, not per attempt */
+		log_warn("fleet: cannot connect (%s); enforcing the local state, retrying",
+			 f->error);
 	}
+	snprintf(f->logged, sizeof(f->logged), "%s", f->error);
 	arm(a, f->backoff_s);
 	f->backoff_s = f->backoff_s * 2 > FLEET_BACKOFF_MAX ? FLEET_BACKOFF_MAX : f->backoff_s * 2;
 }

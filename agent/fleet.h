@@ -22,7 +22,7 @@ struct fleet_row {
 	char res[16][64];
 	unsigned n_res;
 	char user[65], requested_by[65], requested_on[65], state[16], ended_by[65];
-	int64_t starts_ns, expires_ns; /* CLOCK_REALTIME; 0 when not set */
+	int64_t starts_ns, expires_ns; /* this host's CLOCK_REALTIME (the database's distance) */
 	char reason[1025];
 	bool mine; /* the host's labels carry its selector */
 };
@@ -42,6 +42,7 @@ struct fleet {
 	int64_t failed_serial;	   /* a fleet policy refused here: not tried again */
 	uint64_t applied, skipped; /* rows put in force, rows this host could not */
 	char error[256];	   /* why it is down, or "" */
+	char logged[256];	   /* the last reason logged (each said once) */
 };
 
 /* Parse one --label NAME=VALUE into labels; 0 or -EINVAL with err set. */

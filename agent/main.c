@@ -44,7 +44,8 @@ static const char usage_text[] =
 	"                          are this build's (they are swapped with no gap)\n"
 	"      --fleet CONNINFO    fleet mode: requests, approvals, grants and policy from the\n"
 	"                          PostgreSQL database CONNINFO (libpq: key=value or a URI;\n"
-	"                          TLS, passwords and failover by libpq's own parameters)\n"
+	"                          TLS and failover by libpq's own parameters; passwords in\n"
+	"                          ~/.pgpass, never here); --fleet @FILE reads it from FILE\n"
 	"      --label NAME=VALUE  a label of this host (repeatable; also \"fleet\": {\"labels\"}\n"
 	"                          in the policy file): selects fleet requests and the policy's\n"
 	"                          rules and grants that carry \"hosts\"\n"
@@ -72,15 +73,43 @@ static const struct option opts[] = {
 	{},
 };
 
+/* --fleet CONNINFO, or @FILE: the conninfo read from a file (one line; keep it 0600, for
+ * a password in it). A password on the command line is readable by every local user in
+ * /proc/PID/cmdline: refused, with where to put it instead. 0, or 2. */
+static int fleet_conninfo_arg(const char *arg, struct agent_config *cfg)
+{
+	static char *from_file;
+	size_t len;
+
+	if (arg[0] == '@') {
+		if (util_read_file(arg + 1, 65536, &from_file, &len)) {
+			fprintf(stderr, "jitd: --fleet %s: cannot read %s\n", arg, arg + 1);
+			return 2;
+		}
+		from_file[strcspn(from_file, "\r\n")] = 0;
+		cfg->fleet = from_file;
+		return 0;
+	}
+	if (strstr(arg, "password=") ||
+	    (strstr(arg, "://") && strchr(arg, '@') && strchr(strstr(arg, "://") + 3, ':') &&
+	     strchr(strstr(arg, "://") + 3, ':') < strchr(arg, '@'))) {
+		fputs("jitd: --fleet: a password on the command line is readable by every local "
+		      "user; put it in ~/.pgpass (or PGPASSFILE), use a client certificate, or "
+		      "give --fleet @FILE with the conninfo in a file only root reads\n",
+		      stderr);
+		return 2;
+	}
+	cfg->fleet = arg;
+	return 0;
+}
+
 /* --fleet and --label into cfg: 0, or 2 (bad argument, said on stderr). */
 static int fleet_arg(int c, const char *arg, struct agent_config *cfg)
 {
 	char err[256];
 
-	if (c == 'f') {
-		cfg->fleet = arg;
-		return 0;
-	}
+	if (c == 'f')
+		return fleet_conninfo_arg(arg, cfg);
 	if (!cfg->labels && !(cfg->labels = json_object())) {
 		fputs("jitd: out of memory\n", stderr);
 		return 2;

@@ -530,7 +530,11 @@ static json_t *fleet_decide(struct verb_peer *c, json_t *req, const char *op)
 		r = fleet_insert_action(c->a, row.id, op, name, c->uid, reason, ext, err,
 					sizeof(err));
 	if (r) {
-		e = fleet_error(r, err);
+		char msg[600];
+
+		/* lib/request.c names the request by number: say that it is the fleet's */
+		snprintf(msg, sizeof(msg), "fleet request f%lld: %s", (long long)row.id, err);
+		e = fleet_error(r, msg);
 		goto out;
 	}
 	if (fleet_fetch(c->a, row.id, &row, &detail, err, sizeof(err)))
