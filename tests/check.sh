@@ -6,7 +6,8 @@
 # built with ASan+UBSan (BUILD_DIR/asan, one line per binary), each libFuzzer harness
 # (BUILD_DIR/fuzz) for FUZZ_CHECK_SECONDS (20 by default), then the VM
 # tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), the parts that
-# boot on their own (guard on the four; failpaths, hostile, crashes on 6.12), then with a Debian
+# boot on their own (guard on the four; failpaths, hostile, crashes on 6.12), the fleet part (two
+# VMs per kernel against a PostgreSQL on the host, the four kernels), then with a Debian
 # root and systemd as PID 1 on 6.1 and 6.12 (tests/vm/run.sh). Every PASS/FAIL/SKIP line is
 # counted and the last line is exactly "N passed, N failed" (", N skipped" when some were
 # skipped). Exits non-zero if anything failed, a runner failed without saying which test,
@@ -82,6 +83,8 @@ run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
 for part in guard failpaths hostile crashes; do
 	run "vm-$part" "$SRC/tests/vm/run.sh" "$BUILD" "$part"
 done
+# fleet mode with real kernels: two VMs per kernel as two jitd hosts of one PostgreSQL
+run vm-fleet "$SRC/tests/vm/run.sh" "$BUILD" fleet
 run vm-systemd-tests "$SRC/tests/vm/run.sh" "$BUILD" systemd
 
 passed=$(grep -c '^PASS ' "$out")
