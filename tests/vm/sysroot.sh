@@ -26,7 +26,7 @@ command -v debootstrap >/dev/null || die "'debootstrap' not found (run 'make dep
 SUITE=bookworm
 # jitd's and jitctl's shared libraries, systemd as init, D-Bus, and logrotate for the
 # rotation test. Changing this list rebuilds the root.
-INCLUDE=systemd,systemd-sysv,dbus,libbpf1,libjansson4,libelf1,libssl3,logrotate
+INCLUDE=systemd,systemd-sysv,dbus,libbpf1,libjansson4,libelf1,libssl3,libpq5,logrotate
 STAMP="$SUITE $INCLUDE v1"
 
 if [ -f "$DIR/.jitd-sysroot" ] && [ "$(cat "$DIR/.jitd-sysroot")" = "$STAMP" ]; then
