@@ -219,6 +219,13 @@ $(OUTPUT)/tests/audit_bench: tests/bench/audit_bench.c $(COMMON_OBJS) | $(OUTPUT
 bench-audit: $(OUTPUT)/tests/audit_bench
 	$(Q)taskset -c 0 $(OUTPUT)/tests/audit_bench 2>/dev/null || $(OUTPUT)/tests/audit_bench
 
+# Fleet benchmark: 1000 simulated hosts against one real PostgreSQL on this machine; revoke and
+# grant fan-out, connections, CPU, memory (tests/fleet/fleet_bench.py; FLEET_BENCH_ARGS, e.g.
+# "--procs 8 --rounds 10 --state-dir /dev/shm").
+.PHONY: bench-fleet
+bench-fleet: $(OUTPUT)/tests/fleet_sim $(OUTPUT)/jitctl
+	$(Q)tests/fleet/fleet_bench.py $(OUTPUT) $(FLEET_BENCH_ARGS)
+
 demo: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) demo
 
