@@ -293,43 +293,40 @@ stop_services() {
 }
 trap stop_services EXIT
 
-# start_lineserver: the net part's line server (tests/vm/lineserver.py) on a port of the
-# kernel's choosing, with a token of this run that the VMs must read back.
-start_lineserver() {
-	local portfile="$VMDIR/$MODE-lineserver.port" token port i
-	command -v python3 >/dev/null || die "'python3' not found (the net part's line server)"
-	token=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+# start_pyserver NAME WHAT SCRIPT ARGS...: start tests/vm/SCRIPT (which writes the port it
+# listens on to the file given as its last argument) and set PORT; dies naming WHAT when it
+# does not come up within 5 s.
+start_pyserver() {
+	local name=$1 what=$2 script=$3 portfile="$VMDIR/$MODE-$1.port" i
+	shift 3
+	command -v python3 >/dev/null || die "'python3' not found ($what)"
 	rm -f "$portfile"
-	python3 "$SRC/tests/vm/lineserver.py" "$VMS" "$token" "$portfile" \
-		2>"$VMDIR/$MODE-lineserver.log" &
+	python3 "$SRC/tests/vm/$script" "$@" "$portfile" 2>"$VMDIR/$MODE-$name.log" &
 	SERVICE_PIDS+=($!)
 	for i in $(seq 50); do
 		[ -s "$portfile" ] && break
 		kill -0 "$!" 2>/dev/null || break
 		sleep 0.1
 	done
-	port=$(cat "$portfile" 2>/dev/null)
-	[ -n "$port" ] || die "the line server did not start: $(cat "$VMDIR/$MODE-lineserver.log")"
-	echo "run.sh: line server on 127.0.0.1:$port (log: $VMDIR/$MODE-lineserver.log)"
-	APPEND+=" jitd.netport=$port jitd.nettoken=$token"
+	PORT=$(cat "$portfile" 2>/dev/null)
+	[ -n "$PORT" ] || die "$what did not start: $(cat "$VMDIR/$MODE-$name.log")"
+}
+
+# start_lineserver: the net part's line server (tests/vm/lineserver.py) on a port of the
+# kernel's choosing, with a token of this run that the VMs must read back.
+start_lineserver() {
+	local token
+	token=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
+	start_pyserver lineserver "the line server" lineserver.py "$VMS" "$token"
+	echo "run.sh: line server on 127.0.0.1:$PORT (log: $VMDIR/$MODE-lineserver.log)"
+	APPEND+=" jitd.netport=$PORT jitd.nettoken=$token"
 }
 
 # start_timeserver: the host's clock for the fleet part's VMs (tests/vm/timeserver.py), its
 # port to them as jitd.timeport.
 start_timeserver() {
-	local portfile="$VMDIR/$MODE-timeserver.port" port i
-	command -v python3 >/dev/null || die "'python3' not found (the fleet part's time server)"
-	rm -f "$portfile"
-	python3 "$SRC/tests/vm/timeserver.py" "$portfile" 2>"$VMDIR/$MODE-timeserver.log" &
-	SERVICE_PIDS+=($!)
-	for i in $(seq 50); do
-		[ -s "$portfile" ] && break
-		kill -0 "$!" 2>/dev/null || break
-		sleep 0.1
-	done
-	port=$(cat "$portfile" 2>/dev/null)
-	[ -n "$port" ] || die "the time server did not start: $(cat "$VMDIR/$MODE-timeserver.log")"
-	APPEND+=" jitd.timeport=$port"
+	start_pyserver timeserver "the time server" timeserver.py
+	APPEND+=" jitd.timeport=$PORT"
 }
 
 # fleet_sql SQL: run SQL on the fleet database as its superuser ($FLEET_SU).
