@@ -264,5 +264,5 @@ clean:
 	$(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS)) $(OUTPUT)/obj/tests/host_agent.o \
 	$(foreach f,$(FUZZ_SRCS),$(call fuzz_objs,$(patsubst tests/fuzz/fuzz_%.c,%,$(f))))
 
--include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/asan/obj/*/*.d \
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/obj/*/*/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/asan/obj/*/*.d \
 	$(OUTPUT)/asan/tests/*.d $(OUTPUT)/fuzz/obj/*/*.d $(OUTPUT)/fuzz/obj/*/*/*.d $(OUTPUT)/fuzz/*.d)
