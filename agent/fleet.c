@@ -38,6 +38,22 @@
 	"coalesce(reason, ''), requested_by, requested_on, jitd.host_matches(selector), "          \
 	"coalesce(ended_by, '')"
 
+/* Rows changed after revision $1, in order, at most FLEET_BATCH; and the head revision of the
+ * same snapshot (column 12; one row with a NULL id when no row changed). */
+#define CHANGES_SQL                                                                                \
+	"WITH h AS MATERIALIZED (SELECT jitd.head_rev() AS head) SELECT " ROW_COLUMNS ", h.head "  \
+	"FROM h LEFT JOIN LATERAL (SELECT * FROM jitd.requests WHERE rev > $1 AND rev <= h.head "  \
+	"ORDER BY rev LIMIT 500) q ON true ORDER BY q.rev"
+#define FLEET_BATCH 500
+
+/* The newest fleet policy's serial, and its body when it is above $1 and not $2 (refused). */
+#define POLICY_SQL                                                                                 \
+	"SELECT serial, CASE WHEN serial > $1 AND serial <> $2 THEN body END FROM jitd.policies "  \
+	"ORDER BY serial DESC LIMIT 1"
+
+/* The schema this jitd reads (dist/fleet/; jitctl fleet init applies it). */
+#define FLEET_SCHEMA 3
+
 static void fleet_down(struct agent *a, const char *why);
 static int fleet_connect(struct agent *a);
 
@@ -54,24 +70,13 @@ int fleet_label_add(json_t *labels, const char *arg, char *err, size_t errlen)
 	return policy_label_add(labels, name, eq + 1, err, errlen);
 }
 
-/* Run one statement; the result, or NULL with err set (the link is dropped when the
+/* The result of a statement just run, or NULL with err set (the link is dropped when the
  * connection broke). */
-static PGresult *fleet_exec(struct agent *a, const char *sql, int n, const char *const *params,
-			    char *err, size_t errlen)
+static PGresult *fleet_result(struct agent *a, PGresult *res, char *err, size_t errlen)
 {
 	struct fleet *f = &a->fleet;
-	PGresult *res;
-	ExecStatusType st;
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
-	if (!f->up || !f->conn) {
-		snprintf(err, errlen,
-			 "the fleet database is not reachable (%s); jitd reconnects "
-			 "and keeps enforcing what is in force",
-			 f->error[0] ? f->error : "connecting");
-		return NULL;
-	}
-	res = PQexecParams(f->conn, sql, n, NULL, params, NULL, NULL, 0);
-	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
 	snprintf(err, errlen, "%s",
@@ -83,6 +88,39 @@ static PGresult *fleet_exec(struct agent *a, const char *sql, int n, const char 
 	if (PQstatus(f->conn) == CONNECTION_BAD)
 		fleet_down(a, err);
 	return NULL;
+}
+
+static bool fleet_usable(struct agent *a, char *err, size_t errlen)
+{
+	struct fleet *f = &a->fleet;
+
+	if (f->up && f->conn)
+		return true;
+	snprintf(err, errlen,
+		 "the fleet database is not reachable (%s); jitd reconnects "
+		 "and keeps enforcing what is in force",
+		 f->error[0] ? f->error : "connecting");
+	return false;
+}
+
+/* Run one statement; the result, or NULL with err set. */
+static PGresult *fleet_exec(struct agent *a, const char *sql, int n, const char *const *params,
+			    char *err, size_t errlen)
+{
+	if (!fleet_usable(a, err, errlen))
+		return NULL;
+	return fleet_result(a, PQexecParams(a->fleet.conn, sql, n, NULL, params, NULL, NULL, 0),
+			    err, errlen);
+}
+
+/* Run a statement prepared on connecting (the hot ones: planned once per connection). */
+static PGresult *fleet_exec_prepared(struct agent *a, const char *name, int n,
+				     const char *const *params, char *err, size_t errlen)
+{
+	if (!fleet_usable(a, err, errlen))
+		return NULL;
+	return fleet_result(a, PQexecPrepared(a->fleet.conn, name, n, params, NULL, NULL, 0), err,
+			    errlen);
 }
 
 static void copy_field(char *dst, size_t len, const PGresult *res, int row, int col)
@@ -259,7 +297,9 @@ static int64_t rows_apply(struct agent *a, const PGresult *res, int64_t top)
 	return top;
 }
 
-/* The rows changed since the last revision applied, in order. */
+/* The rows changed since the last revision applied, in order. Rows this host may not read
+ * are not shown to it: after the last batch it stands at the head revision of that batch's
+ * snapshot, which every row up to it had committed into. */
 static int sync_changes(struct agent *a)
 {
 	struct fleet *f = &a->fleet;
@@ -271,16 +311,22 @@ static int sync_changes(struct agent *a)
 		PGresult *res;
 
 		snprintf(rev, sizeof(rev), "%lld", (long long)f->last_rev);
-		res = fleet_exec(a,
-				 "SELECT " ROW_COLUMNS " FROM jitd.requests WHERE rev > $1 "
-				 "ORDER BY rev LIMIT 500",
-				 1, p, err, sizeof(err));
+		res = fleet_exec_prepared(a, "changes", 1, p, err, sizeof(err));
 		if (!res)
 			return -EIO;
 		n = PQntuples(res);
-		f->last_rev = rows_apply(a, res, f->last_rev);
+		if (n == 1 && PQgetisnull(res, 0, 0))
+			n = 0;
+		else
+			f->last_rev = rows_apply(a, res, f->last_rev);
+		if (n < FLEET_BATCH && PQntuples(res)) {
+			int64_t head = strtoll(PQgetvalue(res, 0, 12), NULL, 10);
+
+			if (head > f->last_rev)
+				f->last_rev = head;
+		}
 		PQclear(res);
-	} while (n == 500);
+	} while (n == FLEET_BATCH);
 	audit_grant_changes(&a->grants);
 	return 0;
 }
@@ -289,30 +335,27 @@ static int sync_changes(struct agent *a)
 static int sync_policy(struct agent *a)
 {
 	struct fleet *f = &a->fleet;
-	char err[1024];
-	struct policy *p = NULL;
-	PGresult *res = fleet_exec(a,
-				   "SELECT serial, body FROM jitd.policies ORDER BY serial DESC "
-				   "LIMIT 1",
-				   0, NULL, err, sizeof(err));
+	char err[1024], have[32], refused[32];
+	const char *p[2] = {have, refused};
+	struct policy *pol = NULL;
+	PGresult *res;
 	int64_t serial;
 	int r;
 
+	snprintf(have, sizeof(have), "%lld", (long long)a->policy->serial);
+	snprintf(refused, sizeof(refused), "%lld", (long long)f->failed_serial);
+	res = fleet_exec_prepared(a, "policy", 2, p, err, sizeof(err));
 	if (!res)
 		return -EIO;
-	if (!PQntuples(res)) {
+	if (!PQntuples(res) || PQgetisnull(res, 0, 1)) {
 		PQclear(res);
 		return 0;
 	}
 	serial = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	if (serial <= a->policy->serial || serial == f->failed_serial) {
-		PQclear(res);
-		return 0;
-	}
-	r = policy_parse("fleet policy", PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), &p, err,
+	r = policy_parse("fleet policy", PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), &pol, err,
 			 sizeof(err));
 	if (!r)
-		r = apply_pushed(a, p, PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), err,
+		r = apply_pushed(a, pol, PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), err,
 				 sizeof(err));
 	PQclear(res);
 	if (r) {
@@ -367,8 +410,7 @@ static int sync_full(struct agent *a)
 			       sizeof(err))))
 		return -EIO;
 	PQclear(res);
-	top = fleet_exec(a, "SELECT coalesce(max(rev), 0) FROM jitd.requests", 0, NULL, err,
-			 sizeof(err));
+	top = fleet_exec(a, "SELECT jitd.head_rev()", 0, NULL, err, sizeof(err));
 	res = top ? fleet_exec(
 			    a,
 			    "SELECT " ROW_COLUMNS " FROM jitd.requests WHERE state = 'active' "
@@ -446,20 +488,51 @@ static int watch(struct agent *a, uint32_t events)
 	return sd_event_add_io(a->event, &f->io, fd, events, on_io, a);
 }
 
+/* The schema is one this jitd reads; the hot statements prepared; notifications on. */
+static int link_setup(struct agent *a, char *err, size_t errlen)
+{
+	PGresult *res = fleet_exec(a, "SELECT coalesce(max(version), 0) FROM jitd.schema_version",
+				   0, NULL, err, errlen);
+	long v;
+
+	if (!res)
+		return -EIO;
+	v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (v < FLEET_SCHEMA) {
+		snprintf(err, errlen,
+			 "the fleet schema is at version %ld, this jitd needs %d: run `jitctl "
+			 "fleet init` with this release's migrations",
+			 v, FLEET_SCHEMA);
+		return -EPROTO;
+	}
+	res = fleet_result(a, PQprepare(a->fleet.conn, "changes", CHANGES_SQL, 1, NULL), err,
+			   errlen);
+	PQclear(res);
+	if (res)
+		res = fleet_result(a, PQprepare(a->fleet.conn, "policy", POLICY_SQL, 2, NULL), err,
+				   errlen);
+	PQclear(res);
+	if (res)
+		res = fleet_exec(a, "LISTEN jitd", 0, NULL, err, errlen);
+	PQclear(res);
+	return res ? 0 : -EIO;
+}
+
 static void on_connected(struct agent *a)
 {
 	struct fleet *f = &a->fleet;
 	char err[256];
-	PGresult *res;
 
 	f->connecting = false;
 	f->up = true;
-	res = fleet_exec(a, "LISTEN jitd", 0, NULL, err, sizeof(err));
-	if (!res) {
-		fleet_down(a, err);
+	if (link_setup(a, err, sizeof(err))) {
+		if (f->conn) {
+			f->up = false; /* not yet in use: said once per reason, like connecting */
+			fleet_down(a, err);
+		}
 		return;
 	}
-	PQclear(res);
 	if (watch(a, EPOLLIN) < 0 || sync_policy(a) || sync_register(a) || sync_full(a) ||
 	    sync_changes(a)) {
 		if (f->up)
@@ -511,9 +584,17 @@ static int64_t now_usec(void)
 	return util_now_ns(CLOCK_MONOTONIC) / 1000;
 }
 
+/* The timer in about seconds: up to a fifth less, so that hosts started (or cut off) together
+ * do not keep coming back together. */
 static void arm(struct agent *a, unsigned seconds)
 {
-	sd_event_source_set_time(a->fleet.timer, now_usec() + seconds * 1000000ULL);
+	static unsigned seed;
+	uint64_t usec = seconds * 1000000ULL;
+
+	if (!seed)
+		seed = (unsigned)(util_now_ns(CLOCK_MONOTONIC) ^ (getpid() << 16)) | 1;
+	usec -= usec / 5 * (rand_r(&seed) % 1000) / 1000;
+	sd_event_source_set_time(a->fleet.timer, now_usec() + usec);
 	sd_event_source_set_enabled(a->fleet.timer, SD_EVENT_ONESHOT);
 }
 

@@ -418,13 +418,17 @@ static json_t *fleet_request(struct verb_peer *c, json_t *req)
 	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)) ||
 	    (e = peer_name(c->uid, row.user, sizeof(row.user))))
 		return e;
-	rule = req_find_rule(a->policy, c->uid, g.res, g.n_res, err, sizeof(err));
-	if (!rule)
-		return verbs_error(strncmp(err, "unknown", 7) ? "EPERM" : "ENOENT", "%s", err);
-	if (req_check(rule, dur, reason, err, sizeof(err)))
-		return verbs_error("EINVAL", "%s", err);
 	if ((e = get_selector(req, &sel)))
 		return e;
+	rule = req_find_fleet_rule(a->policy, c->uid, g.res, g.n_res, sel, err, sizeof(err));
+	if (!rule || req_check(rule, dur, reason, err, sizeof(err))) {
+		json_decref(sel);
+		return verbs_error(!rule ? (strncmp(err, "unknown", 7) ? "EPERM" : "ENOENT")
+					 : "EINVAL",
+				   "%s", err);
+	}
+	/* a rule for some hosts grants only there: the request is narrowed to them */
+	json_object_update_missing(sel, rule->hosts);
 	for (unsigned i = 0; i < g.n_res; i++)
 		snprintf(row.res[row.n_res++], sizeof(row.res[0]), "%s", g.res[i]);
 	snprintf(row.reason, sizeof(row.reason), "%s", reason ?: "");
@@ -446,7 +450,7 @@ static json_t *fleet_request(struct verb_peer *c, json_t *req)
 static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row *row,
 			     struct grant *g, json_t **detail)
 {
-	json_t *jid = json_object_get(req, "fleet_id");
+	json_t *jid = json_object_get(req, "fleet_id"), *sel, *empty = NULL;
 	const struct policy_rule *rule;
 	struct passwd pw, *res = NULL;
 	char buf[4096], err[512];
@@ -471,9 +475,15 @@ static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row 
 	if (!getpwnam_r(row->requested_by, &pw, buf, sizeof(buf), &res) && res)
 		g->requester_uid = res->pw_uid;
 	g->approvers = json_array();
-	rule = g->requester_uid != (uid_t)-1 ? req_find_rule(c->a->policy, g->requester_uid, g->res,
-							     g->n_res, err, sizeof(err))
-					     : NULL;
+	/* the rule is the fleet's, wherever it holds: approvers need not be on those hosts */
+	sel = json_object_get(*detail, "hosts");
+	if (!json_is_object(sel))
+		sel = empty = json_object();
+	rule = g->requester_uid != (uid_t)-1
+		       ? req_find_fleet_rule(c->a->policy, g->requester_uid, g->res, g->n_res, sel,
+					     err, sizeof(err))
+		       : NULL;
+	json_decref(empty);
 	for (size_t i = 0; rule && i < rule->n_approvers; i++)
 		json_array_append_new(g->approvers, json_string(rule->approvers[i]));
 	g->approvals_needed = rule ? rule->approvals : 0;

@@ -1242,6 +1242,20 @@ bool policy_hosts_match(const json_t *labels, const json_t *selector)
 	return true;
 }
 
+bool policy_hosts_compatible(const json_t *a, const json_t *b)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)b, k, v) {
+		json_t *other = json_object_get(a, k);
+
+		if (other && !json_equal(other, v))
+			return false;
+	}
+	return true;
+}
+
 void policy_select_host(struct policy *p, const json_t *labels)
 {
 	for (size_t i = 0; i < p->n_rules; i++)

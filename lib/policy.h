@@ -102,6 +102,8 @@ struct policy {
 int policy_label_add(json_t *labels, const char *name, const char *value, char *err, size_t errlen);
 /* Does a host carrying labels match selector (every label of it, same value)? NULL matches. */
 bool policy_hosts_match(const json_t *labels, const json_t *selector);
+/* Can a host carry both selectors' labels (no label asked with two values)? */
+bool policy_hosts_compatible(const json_t *a, const json_t *b);
 /* Mark which rules and grants apply on a host carrying labels (NULL: none). */
 void policy_select_host(struct policy *p, const json_t *labels);
 

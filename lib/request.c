@@ -105,11 +105,12 @@ static bool rule_covers(const struct policy_rule *r, const char *res)
 /*
  * The rule that lets uid request all of res: of the rules naming uid as a requester and
  * covering every resource, the one needing the fewest approvals (then the longest
- * maximum). NULL with the reason in err when there is none.
+ * maximum). NULL with the reason in err when there is none. Rules for other hosts count
+ * when sel is given and they could hold on a host of it (a fleet request), never otherwise.
  */
-const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
-					char res[][POLICY_MAX_NAME], unsigned n, char *err,
-					size_t errlen)
+static const struct policy_rule *find_rule(const struct policy *p, uid_t uid,
+					   char res[][POLICY_MAX_NAME], unsigned n,
+					   const json_t *sel, char *err, size_t errlen)
 {
 	const struct policy_rule *best = NULL;
 	bool any_requester = false;
@@ -118,7 +119,8 @@ const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
 		const struct policy_rule *r = &p->rules[i];
 		unsigned j;
 
-		if (!r->here || !match_any(r->requesters, r->n_requesters, uid))
+		if (!(sel ? policy_hosts_compatible(sel, r->hosts) : r->here) ||
+		    !match_any(r->requesters, r->n_requesters, uid))
 			continue; /* a rule for other hosts ("hosts" selector), or other users */
 		any_requester = true;
 		for (j = 0; j < n && rule_covers(r, res[j]); j++)
@@ -147,6 +149,20 @@ const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
 			 "request them separately",
 			 uid);
 	return NULL;
+}
+
+const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
+					char res[][POLICY_MAX_NAME], unsigned n, char *err,
+					size_t errlen)
+{
+	return find_rule(p, uid, res, n, NULL, err, errlen);
+}
+
+const struct policy_rule *req_find_fleet_rule(const struct policy *p, uid_t uid,
+					      char res[][POLICY_MAX_NAME], unsigned n,
+					      const json_t *sel, char *err, size_t errlen)
+{
+	return find_rule(p, uid, res, n, sel, err, errlen);
 }
 
 /* Is a request for duration_s with reason (or NULL) acceptable under rule r? 0 or -EINVAL. */

@@ -71,9 +71,16 @@ bool req_may_extend(const struct policy *p, const struct grant *g, uid_t by);
 bool req_may_revoke(const struct policy *p, const struct grant *g, uid_t by);
 /* Who may follow the audit stream over the control socket: root only. */
 bool req_may_read_audit(uid_t by);
+/* The rule of this host's that lets uid request all of res (fewest approvals, then longest
+ * maximum), or NULL with the reason in err. */
 const struct policy_rule *req_find_rule(const struct policy *p, uid_t uid,
 					char res[][POLICY_MAX_NAME], unsigned n, char *err,
 					size_t errlen);
+/* The same for a fleet request for the hosts of selector sel: any rule whose own "hosts"
+ * selector a host could carry together with sel, wherever this host is. */
+const struct policy_rule *req_find_fleet_rule(const struct policy *p, uid_t uid,
+					      char res[][POLICY_MAX_NAME], unsigned n,
+					      const json_t *sel, char *err, size_t errlen);
 int req_check(const struct policy_rule *r, int64_t duration_s, const char *reason, char *err,
 	      size_t errlen);
 void req_history_add(struct grant *g, const char *event, uid_t uid, const char *reason,

@@ -24,7 +24,7 @@ POLICY = {
     "version": 1, "serial": 20,
     "resources": {"prod-db": {"connect": ["10.0.5.0/24:5432"]},
                   "logs": {"open": ["/var/log/app/"]}, "tmp": {"open": ["/var/tmp/app/"]},
-                  "webroot": {"open": ["/srv/www/"]}},
+                  "webroot": {"open": ["/srv/www/"]}, "webadmin": {"open": ["/srv/admin/"]}},
     "admins": ["user:bin"],
     "rules": [
         {"resources": ["prod-db"], "requesters": ["user:daemon"], "max_duration": "1h",
@@ -33,6 +33,8 @@ POLICY = {
         {"resources": ["tmp"], "requesters": ["user:daemon"], "max_duration": "1h"},
         {"resources": ["webroot"], "requesters": ["user:daemon"], "max_duration": "1h",
          "hosts": {"role": "web"}},
+        {"resources": ["webadmin"], "requesters": ["user:daemon"], "max_duration": "1h",
+         "approvals": 1, "approvers": ["user:sys"], "hosts": {"role": "web"}},
     ],
     "grants": [{"resource": "webroot", "uid": 5, "not_after": "2099-01-01T00:00:00Z",
                 "hosts": {"role": "web"}}],
@@ -168,6 +170,64 @@ def test_selectors(sim):
     g = lambda h: [x for x in sim.call(h, 0, {"op": "list"}).get("grants", [])
                    if x.get("kind") == "fleet" and x.get("resource") == "webroot"]
     check("policy-grant-with-hosts-selector-only-there", not g(0) and len(g(2)) == 1, (g(0), g(2)))
+
+
+def revision(sim, host):
+    return sim.call(host, 0, {"op": "status"}).get("fleet", {}).get("revision")
+
+
+def test_rules_for_other_hosts(sim, su):
+    """A rule with a "hosts" selector: requested and approved from hosts outside it, granted
+    only on hosts inside it; hosts that may not read a change still move past it."""
+    r = request(sim, 0, {"role": "db"}, res="webroot", dur=600)
+    check("fleet-request-outside-a-rules-hosts-refused",
+          not r.get("ok") and r.get("errno") == "EPERM", r)
+    r = request(sim, 0, {}, res="webroot", dur=600)
+    f = r.get("fleet", {})
+    check("fleet-request-narrowed-to-the-rules-hosts",
+          r.get("ok") and f.get("hosts") == {"role": "web"} and f.get("state") == "active", r)
+    fid = f.get("fleet_id", 0)
+    check("granted-only-where-the-rule-holds",
+          sim.wait(lambda: sim.has(2, fid), 1.0) and not sim.has(0, fid) and not sim.has(1, fid),
+          sim.grants)
+    ok, head = psql(su, "SELECT rev FROM jitd.counter")
+    check("host-that-may-not-read-a-change-moves-past-it",
+          sim.wait(lambda: str(revision(sim, 1)) == head, 2.0), (revision(sim, 1), head))
+    r = request(sim, 0, {}, res="webadmin", dur=600)
+    fid = r.get("fleet", {}).get("fleet_id", 0)
+    r = sim.call(1, 3, {"op": "approve", "fleet_id": fid})
+    check("approver-on-a-host-outside-the-rules-hosts-approves",
+          r.get("ok") and r["fleet"]["state"] == "active", r)
+    check("approved-grant-only-where-the-rule-holds",
+          sim.wait(lambda: sim.has(2, fid), 1.0) and not sim.has(1, fid), sim.grants)
+    sim.call(0, 1, {"op": "revoke", "fleet_id": fid})
+
+
+def test_quotas(base):
+    """A host's credentials cannot flood the fleet (sim3: not running yet)."""
+    host3 = "%s user=sim3 password=%s" % (base, HOST_PW)
+    ins = ("INSERT INTO jitd.requests (resources, user_name, selector, duration_s, "
+           "approvals_needed, requested_by, requested_uid) VALUES ('{prod-db}', 'daemon', "
+           "'{\"role\": \"none\"}', 60, 1, 'daemon', 1)")
+    ok, out = psql(host3, "INSERT INTO jitd.requests (resources, user_name, selector, "
+                          "duration_s, approvals_needed, requested_by, requested_uid) VALUES "
+                          "('{webroot}', 'daemon', '{}', 60, 0, 'daemon', 1)")
+    check("database-refuses-a-selector-wider-than-the-rules",
+          not ok and "no rule of fleet policy" in out, out)
+    ok, fid = psql(host3, "INSERT INTO jitd.requests (resources, user_name, selector, "
+                          "duration_s, approvals_needed, requested_by, requested_uid) VALUES "
+                          "('{logs}', 'daemon', '{\"role\": \"none\"}', 60, 0, 'daemon', 1) "
+                          "RETURNING id")
+    ok, out = psql(host3, "DO $$ BEGIN FOR i IN 1..100 LOOP %s; END LOOP; END $$" % ins)
+    ok2, out2 = psql(host3, ins)
+    check("pending-requests-per-host-capped",
+          ok and not ok2 and "100 fleet requests pending" in out2, (out, out2))
+    act = ("INSERT INTO jitd.actions (request_id, action, by_user, by_uid, extend_s) "
+           "VALUES (%s, 'extend', 'sys', 3, 1)" % fid.split("\n")[0])
+    ok, out = psql(host3, "DO $$ BEGIN FOR i IN 1..600 LOOP %s; END LOOP; END $$" % act)
+    ok2, out2 = psql(host3, act)
+    check("actions-per-host-and-minute-capped",
+          ok and not ok2 and "600 fleet actions" in out2, (out, out2))
 
 
 def test_request_approve_revoke(sim):
@@ -328,6 +388,8 @@ def main():
               [("sim0", {"role": "db"}, 20), ("sim1", {"role": "db"}, 20),
                ("sim2", {"role": "web"}, 20)], hosts)
         test_selectors(sim)
+        test_rules_for_other_hosts(sim, su)
+        test_quotas(base)
         fid = test_request_approve_revoke(sim)
         test_rls(su, base, fid)
         test_join_and_missed(sim, su, base, tmpl, local)
