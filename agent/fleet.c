@@ -457,17 +457,23 @@ static int sync_register(struct agent *a)
 	return 0;
 }
 
-/* Notifications libpq has read: apply what changed. */
+/* Notifications libpq has read ("request ID", "policy SERIAL"): apply what changed. */
 static void drain_notifies(struct agent *a)
 {
 	PGnotify *n;
-	bool any = false;
+	bool requests = false, policy = false;
 
 	while (a->fleet.conn && (n = PQnotifies(a->fleet.conn))) {
+		if (!strncmp(n->extra, "policy ", 7))
+			policy = true;
+		else
+			requests = true;
 		PQfreemem(n);
-		any = true;
 	}
-	if (any)
+	/* a policy first: the rows that follow are checked against it */
+	if (policy && sync_policy(a))
+		return;
+	if (requests)
 		sync_changes(a);
 }
 

@@ -13,7 +13,7 @@ struct agent;
 struct sd_event_source;
 struct pg_conn;
 
-#define FLEET_RESYNC_S	  10 /* heartbeat and full resync */
+#define FLEET_RESYNC_S	  30 /* heartbeat and full resync (changes are pushed) */
 #define FLEET_BACKOFF_MAX 30 /* seconds between reconnection attempts, at most */
 
 /* A fleet request as a host reads it (jitd.requests). */

@@ -15,7 +15,7 @@
 #include "policy.h"
 #include "util.h"
 
-#define FLEET_STALE_S 30 /* three missed heartbeats (jitd's FLEET_RESYNC_S is 10) */
+#define FLEET_STALE_S 90 /* three missed heartbeats (jitd's FLEET_RESYNC_S is 30) */
 
 const char help_fleet[] =
 	"Usage: jitctl fleet init [--db CONNINFO] [--migrations DIR]\n"

@@ -19,7 +19,7 @@ harness waits until every db host holds it (grant fan-out), then another host re
 the harness waits until every db host lost it (revoke fan-out). Latencies are taken from the
 "grants HOST ... at REALTIME_NS" lines of the sims, from just before the harness sent the
 verb ("from send") and from the commit timestamp of the database transaction ("from commit").
-Then IDLE seconds without requests: heartbeats and full resyncs (every host every 10 s).
+Then IDLE seconds without requests: heartbeats and full resyncs (every host every 30 s).
 
 --history N puts N ended requests for role=db in the database first (a fleet that has run a
 while); --state-dir puts the hosts' state files elsewhere (e.g. on tmpfs: each host fsyncs its
@@ -42,7 +42,7 @@ SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 PG = os.path.join(SRC, "tests/fleet/pg.sh")
 CLK = os.sysconf("SC_CLK_TCK")
 PW = "bench-" + os.urandom(8).hex()
-RESYNC_S = 10  # FLEET_RESYNC_S of agent/fleet.h
+RESYNC_S = 30  # FLEET_RESYNC_S of agent/fleet.h
 
 POLICY = {
     "version": 1, "serial": 20,

@@ -388,6 +388,13 @@ def main():
               [("sim0", {"role": "db"}, 20), ("sim1", {"role": "db"}, 20),
                ("sim2", {"role": "web"}, 20)], hosts)
         test_selectors(sim)
+        t0 = time.time()
+        r = push_policy(base, dict(POLICY, serial=21))
+        check("pushed-policy-in-force-on-every-host-within-2s",
+              r.returncode == 0 and
+              sim.wait(lambda: sum("policy" in l and l.endswith(" 21") for l in sim.log) >= 3, 2.0),
+              (r.stderr, sim.log[-5:]))
+        print("fleet policy push to 3 hosts: %.0f ms" % ((time.time() - t0) * 1000))
         test_rules_for_other_hosts(sim, su)
         test_quotas(base)
         fid = test_request_approve_revoke(sim)

@@ -44,10 +44,10 @@ die() {
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
 # PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard on every
-# kernel; failpaths, hostile, crashes on 6.12), judged like tests; make check runs each. The
-# net part (every kernel: two VMs with the network reach a server on the host's loopback) and
+# kernel; failpaths, hostile, crashes on 6.12), judged like tests; make check runs each, and
 # the fleet part (every kernel: two VMs are two jitd hosts of one fleet, against a PostgreSQL
-# on the host's loopback; start_fleet_db) are not in make check yet.
+# on the host's loopback; start_fleet_db). The net part (every kernel: two VMs with the
+# network reach a server on the host's loopback) is the rig's own check, not in make check.
 JUDGED=1
 case "$MODE" in
 tests | systemd | smoke) ;;
