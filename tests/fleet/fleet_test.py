@@ -337,6 +337,16 @@ def test_outage(sim, su):
           r.get("ok") and sim.wait(lambda: not sim.has(0, fid2) and not sim.has(1, fid2), 1.0), r)
 
 
+def test_schema_check(su, tmpl, local):
+    """A database whose schema is older than this jitd reads: said, not used."""
+    psql(su, "DELETE FROM jitd.schema_version WHERE version = 3")
+    old = Sim(tmpl, local, {3: "role=db"}, 1, first=3)
+    said = old.wait(lambda: any("jitctl fleet init" in l for l in old.log), 10.0)
+    check("older-schema-refused-saying-what-to-do", said and 3 not in old.up, old.log[-3:])
+    old.stop()
+    psql(su, "INSERT INTO jitd.schema_version (version) VALUES (3)")
+
+
 def test_failover(sim_tmpl_fn, su, local):
     sh(PG, "standby", DIR, "standby", "primary")
     p1, p2 = (sh(PG, "port", DIR, n).stdout.strip() for n in ("primary", "standby"))
@@ -402,6 +412,7 @@ def main():
         test_join_and_missed(sim, su, base, tmpl, local)
         test_outage(sim, su)
         sim.stop()
+        test_schema_check(su, tmpl, local)
         test_failover(None, su, local)
     except Exception as e:  # a step that could not run is a failure, never a skip
         import traceback
