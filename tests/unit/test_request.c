@@ -100,6 +100,41 @@ static void rule_with_fewest_approvals_wins(void)
 	policy_free(p);
 }
 
+/* A rule with a "hosts" selector: only where it holds for a local request; for a fleet
+ * request from anywhere, when the request's selector does not contradict it. */
+static void rules_for_other_hosts_count_for_fleet_requests_only(void)
+{
+	static const char text[] =
+		"{\"version\": 1, \"serial\": 1, \"resources\": {\"a\": {\"open\": [\"/a\"]}}, "
+		"\"rules\": ["
+		"{\"resources\": [\"a\"], \"requesters\": [\"user:root\"], \"max_duration\": 60, "
+		"\"approvals\": 1, \"approvers\": [\"user:bin\"], \"hosts\": {\"role\": \"db\"}}]}";
+	char res[1][POLICY_MAX_NAME] = {"a"};
+	struct policy *p = NULL;
+	json_t *web, *db_eu, *none, *labels;
+
+	CHECK(!policy_parse("t", text, sizeof(text) - 1, &p, err, sizeof(err)), "%s", err);
+	web = json_pack("{s:s}", "role", "web");
+	db_eu = json_pack("{s:s,s:s}", "role", "db", "zone", "eu");
+	none = json_object();
+	labels = json_pack("{s:s}", "role", "web");
+	policy_select_host(p, labels);
+	CHECK(!req_find_rule(p, 0, res, 1, err, sizeof(err)), "a rule for role=db holds on web");
+	CHECK(req_find_fleet_rule(p, 0, res, 1, none, err, sizeof(err)) == &p->rules[0],
+	      "a fleet request for every host does not find the role=db rule: %s", err);
+	CHECK(req_find_fleet_rule(p, 0, res, 1, db_eu, err, sizeof(err)) == &p->rules[0],
+	      "a fleet request for role=db,zone=eu does not find the role=db rule: %s", err);
+	CHECK(!req_find_fleet_rule(p, 0, res, 1, web, err, sizeof(err)),
+	      "a fleet request for role=web finds the role=db rule");
+	CHECK(policy_hosts_compatible(none, web) && !policy_hosts_compatible(db_eu, web),
+	      "selector compatibility");
+	json_decref(web);
+	json_decref(db_eu);
+	json_decref(none);
+	json_decref(labels);
+	policy_free(p);
+}
+
 static void non_requesters_and_uncovered_resources_are_refused(void)
 {
 	struct policy *p = load();
@@ -326,6 +361,7 @@ int main(void)
 	RUN(admins_are_root_and_listed_principals);
 	RUN(rule_with_fewest_approvals_wins);
 	RUN(non_requesters_and_uncovered_resources_are_refused);
+	RUN(rules_for_other_hosts_count_for_fleet_requests_only);
 	RUN(duration_and_reason_are_checked_against_the_rule);
 	RUN(requester_never_approves_own_request);
 	RUN(n_approvals_need_n_different_approvers);
