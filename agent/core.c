@@ -594,8 +594,12 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 		fputs("jitd: out of memory\n", stderr);
 		return -1;
 	}
-	if (cfg->check_only)
+	if (cfg->check_only) {
+		printf("%s: valid (serial %lld, %zu resources, %zu rules, %zu grants)\n",
+		       a->policy_path, (long long)a->policy->serial, a->policy->n_resources,
+		       a->policy->n_rules, a->policy->n_grants);
 		return 0;
+	}
 	r = kern_lsm_active(lsm, sizeof(lsm));
 	if (r <= 0) {
 		log_err("BPF LSM is not active (%s): boot the kernel with 'lsm=' listing bpf, e.g. "

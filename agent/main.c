@@ -38,7 +38,8 @@ static const char usage_text[] =
 	"      --journal           also send every audit record to journald\n"
 	"      --cgroup-root DIR   cgroup v2 mount (default /sys/fs/cgroup)\n"
 	"      --pending-ttl DURATION  a pending request expires after this (default 1h)\n"
-	"      --check-policy      parse the policy, print errors, exit (no kernel access)\n"
+	"      --check-policy      parse the policy, print errors (or a one-line summary),\n"
+	"                          exit (no kernel access)\n"
 	"      --unload            remove the pinned programs and maps, then exit\n"
 	"      --reload-programs   load and attach the programs even when the attached ones\n"
 	"                          are this build's (they are swapped with no gap)\n"
@@ -50,6 +51,7 @@ static const char usage_text[] =
 	"                          in the policy file): selects fleet requests and the policy's\n"
 	"                          rules and grants that carry \"hosts\"\n"
 	"  -h, --help              this text\n"
+	"      --version           jitd's version\n"
 	"\n"
 	"Requires a kernel with BPF LSM active: boot with lsm=...,bpf (for example\n"
 	"lsm=lockdown,capability,landlock,yama,apparmor,bpf). Exit status: 0 after SIGTERM,\n"
@@ -70,6 +72,7 @@ static const struct option opts[] = {
 	{"fleet", required_argument, NULL, 'f'},
 	{"label", required_argument, NULL, 'l'},
 	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
 	{},
 };
 
@@ -181,6 +184,9 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("jitd %s\n", JITD_VERSION);
 			return 0;
 		default:
 			fputs("Try 'jitd --help'.\n", stderr);

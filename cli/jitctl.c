@@ -55,11 +55,12 @@ static const char help_main[] =
 	"access\n"
 	"  extend ID --for DURATION               add time, never past the rule's maximum\n"
 	"  revoke ID                              end a grant, or cancel a request, now\n"
-	"  list [--all] [--mine]                  show active grants and pending requests\n"
+	"  list [--all] [--mine] [--fleet]        show active grants and pending requests\n"
 	"  show ID                                one grant with its history\n"
 	"  policy check|apply|show                validate, push (admins) or show the policy\n"
 	"  status                                 show whether jitd is enforcing, and why not\n"
 	"  audit (--follow | --since TIME | verify FILE...)  read or check the audit stream\n"
+	"  fleet init|add-host|add-admin|policy push|hosts  set up and run a fleet database\n"
 	"  help [VERB]                            show this help, or a verb's help\n"
 	"\n"
 	"Options (also accepted after the verb, before or after its arguments):\n" COMMON_HELP
@@ -1260,7 +1261,8 @@ static int cmd_help(int argc, char **argv)
 {
 	const struct verb *v;
 
-	if (argc < 2) {
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
 		fputs(help_main, stdout);
 		return EXIT_OK;
 	}

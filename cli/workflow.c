@@ -91,7 +91,8 @@ const char help_exec[] =
 	"/sys/fs/cgroup/jitd.exec), grants your user within that cgroup, and jitctl then\n"
 	"becomes CMD. Your other processes stay denied. The grant ends when the last process\n"
 	"of the tree exits or DURATION runs out, whichever comes first. Needs a rule that\n"
-	"grants without approval (or root or an admin).\n"
+	"grants without approval (or root or an admin). Standard output is CMD's alone: the\n"
+	"grant's status line goes to standard error (jitctl exec db -- pg_dump > dump.sql).\n"
 	"\n"
 	"Options:\n"
 	"  --for DURATION     the longest the access lasts (" DURATION_FORMS ")\n"
@@ -236,8 +237,9 @@ static json_t *call_for_grant(struct ctl *c, const char *verb, json_t *req, json
 	return g;
 }
 
+/* The grant of the reply, printed to out (as JSON, its id, or a status line). */
 static int call_grant(struct ctl *c, const char *verb, json_t *req, bool print_id, char *state,
-		      size_t len)
+		      size_t len, FILE *out)
 {
 	char subject[SUBJECT_MAX];
 	json_t *reply, *g;
@@ -251,24 +253,26 @@ static int call_grant(struct ctl *c, const char *verb, json_t *req, bool print_i
 	if (c->json) {
 		ret = print_json(g);
 	} else if (print_id) {
-		printf("%" JSON_INTEGER_FORMAT "\n", grant_id(g));
+		fprintf(out, "%" JSON_INTEGER_FORMAT "\n", grant_id(g));
 	} else {
 		char what[256];
 
 		snprintf(what, sizeof(what), "%s", grant_str(g, "state", "?"));
-		printf("%s %" JSON_INTEGER_FORMAT ": %s, %s", verb, grant_id(g), sanitize(what),
-		       format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
+		fprintf(out, "%s %" JSON_INTEGER_FORMAT ": %s, %s", verb, grant_id(g),
+			sanitize(what),
+			format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
 		if (json_is_object(json_object_get(g, "approvals")))
-			printf(", %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " approvals",
-			       json_integer_value(
-				       json_object_get(json_object_get(g, "approvals"), "given")),
-			       json_integer_value(
-				       json_object_get(json_object_get(g, "approvals"), "needed")));
+			fprintf(out,
+				", %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " approvals",
+				json_integer_value(
+					json_object_get(json_object_get(g, "approvals"), "given")),
+				json_integer_value(json_object_get(json_object_get(g, "approvals"),
+								   "needed")));
 		if (json_object_get(g, "expires") && !strcmp(what, "active")) {
 			snprintf(what, sizeof(what), "%s", grant_str(g, "expires", "?"));
-			printf(", expires %s", sanitize(what));
+			fprintf(out, ", expires %s", sanitize(what));
 		}
-		putchar('\n');
+		fputc('\n', out);
 	}
 	json_decref(reply);
 	return ret;
@@ -430,7 +434,7 @@ static int decide(struct ctl *c, int argc, char **argv, const char *verb, const 
 	}
 	if (fleet)
 		return fleet_call(c, verb, req, NULL, 0);
-	return call_grant(c, verb, req, false, NULL, 0);
+	return call_grant(c, verb, req, false, NULL, 0, stdout);
 }
 
 int cmd_approve(struct ctl *c, int argc, char **argv)
@@ -465,7 +469,7 @@ int cmd_extend(struct ctl *c, int argc, char **argv)
 		json_object_set_new(req, "duration_s", json_integer(dur));
 	if (fleet)
 		return fleet_call(c, "extend", req, NULL, 0);
-	return call_grant(c, "extend", req, false, NULL, 0);
+	return call_grant(c, "extend", req, false, NULL, 0, stdout);
 }
 
 int cmd_show(struct ctl *c, int argc, char **argv)
@@ -553,14 +557,23 @@ int cmd_exec(struct ctl *c, int argc, char **argv)
 	ret = access_req("exec", argv, a.first, dd, &a, &req);
 	if (ret)
 		return ret;
+	/* the command's standard output is its own (jitctl exec db -- pg_dump > dump.sql) */
 	c->json = false;
-	ret = call_grant(c, "exec", req, false, NULL, 0);
+	ret = call_grant(c, "exec", req, false, NULL, 0, stderr);
 	if (ret)
 		return ret;
 	fflush(stdout);
 	execvp(argv[dd + 1], argv + dd + 1);
 	fprintf(stderr, "jitctl: exec: cannot run '%s': %s\n", argv[dd + 1], strerror(errno));
 	return 127;
+}
+
+/* Print j (taken over) as JSON. */
+static void print_json_new(json_t *j)
+{
+	if (j)
+		print_json(j);
+	json_decref(j);
 }
 
 int cmd_policy(struct ctl *c, int argc, char **argv)
@@ -597,11 +610,21 @@ int cmd_policy(struct ctl *c, int argc, char **argv)
 	if (argc - a.first != 2)
 		return usage_error("policy", "%s needs exactly one FILE", sub);
 	if (policy_load(argv[a.first + 1], &p, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+		if (c->json && !strcmp(sub, "check"))
+			print_json_new(json_pack("{s:s,s:b,s:s}", "file", argv[a.first + 1],
+						 "valid", 0, "error", err));
+		else
+			fprintf(stderr, "%s\n", err);
 		return EXIT_REFUSED;
 	}
 	if (!strcmp(sub, "check")) {
-		if (!c->json)
+		if (c->json)
+			print_json_new(json_pack(
+				"{s:s,s:b,s:I,s:I,s:I,s:I}", "file", argv[a.first + 1], "valid", 1,
+				"serial", (json_int_t)p->serial, "resources",
+				(json_int_t)p->n_resources, "rules", (json_int_t)p->n_rules,
+				"grants", (json_int_t)p->n_grants));
+		else
 			printf("%s: valid (serial %lld, %zu resources, %zu rules, %zu grants)\n",
 			       argv[a.first + 1], (long long)p->serial, p->n_resources, p->n_rules,
 			       p->n_grants);

@@ -53,6 +53,9 @@ else
 	echo "FAIL format-check: clang-format would change files: run 'make format'" | tee -a "$out"
 fi
 
+# what jitd and jitctl say without a kernel: versions, help, policy checks
+run cli "$SRC/tests/cli/check.sh" "$BUILD"
+
 mapfile -t bins < <(binaries "$BUILD"/tests/test_*)
 if [ ${#bins[@]} -eq 0 ]; then
 	echo "FAIL unit-tests-built: no $BUILD/tests/test_* binaries" | tee -a "$out"

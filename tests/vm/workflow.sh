@@ -172,6 +172,12 @@ check wf-exec-grandchild-allowed-later "got $(cat /tmp/wf-in2)" test "$(tail -n 
 check wf-exec-grant-ends-when-tree-exits "state $(jfield "$EX" state)" wait_state "$EX" expired 2
 check wf-exec-cgroup-removed "/sys/fs/cgroup/jitd.exec/$EX still there" test ! -d "/sys/fs/cgroup/jitd.exec/$EX"
 expect wf-exec-after-exit-alice-denied EPERM $P as 1001 $P open $VF
+# the command's standard output is its own: jitctl exec db -- pg_dump > dump.sql
+$P as 1001 jitctl exec vault --for 5s -- cat $VF >/tmp/wf-exec-stdout 2>/tmp/wf-exec-stderr
+check wf-exec-stdout-is-the-commands-alone "stdout: $(od -c /tmp/wf-exec-stdout | head -n 3)" \
+	cmp -s /tmp/wf-exec-stdout $VF
+check wf-exec-status-line-on-stderr "stderr: $(cat /tmp/wf-exec-stderr)" \
+	grep -q '^exec [0-9]*: active' /tmp/wf-exec-stderr
 asj 1002 exec vault --for 60s -- $P open $VF
 check wf-exec-bob-not-a-requester-refused "exit $RC: $OUT" test "$RC" = 1
 asj 1001 exec secrets --for 60s --reason INC-1 -- $P open $SECRET

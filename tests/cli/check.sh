@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# tests/cli/check.sh BUILD: what jitd and jitctl say without a kernel or a running jitd:
+# versions, help for every verb, policy checks with a one-line summary or JSON. (What needs
+# jitd and the kernel, e.g. `jitctl exec`'s standard output, is in tests/vm/workflow.sh.)
+# Prints PASS/FAIL lines; exits 1 when one failed.
+BUILD=$(cd "${1:-build}" && pwd) || exit 1
+JITD=$BUILD/jitd
+JITCTL=$BUILD/jitctl
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+failed=0
+
+pass() { echo "PASS cli-$1"; }
+fail() {
+	echo "FAIL cli-$1: $2"
+	failed=$((failed + 1))
+}
+# check NAME WHY CMD...: PASS when CMD succeeds
+check() {
+	local name=$1 why=$2
+	shift 2
+	if "$@"; then pass "$name"; else fail "$name" "$why"; fi
+}
+
+for b in "$JITD" "$JITCTL"; do
+	[ -x "$b" ] || {
+		fail built "$b missing: make"
+		exit 1
+	}
+done
+
+out=$("$JITD" --version 2>&1)
+check jitd-version "got '$out'" grep -qE '^jitd [0-9]+\.[0-9]+\.[0-9]+$' <<<"$out"
+out=$("$JITCTL" --version 2>&1)
+check jitctl-version "got '$out'" grep -qE '^jitctl [0-9]+\.[0-9]+\.[0-9]+$' <<<"$out"
+check jitd-help-lists-version "jitd --help: no --version" grep -q -- '--version' <<<"$("$JITD" --help)"
+
+# every verb of `jitctl --help` has its own help, by `jitctl VERB --help` and `jitctl help VERB`
+verbs=$("$JITCTL" --help | sed -n '/^Verbs:/,/^$/s/^  \([a-z]*\).*/\1/p')
+check help-lists-verbs "verbs: $verbs" test "$(wc -w <<<"$verbs")" -ge 14
+check help-lists-fleet "verbs: $verbs" grep -qw fleet <<<"$verbs"
+bad=""
+for v in $verbs; do
+	a=$("$JITCTL" "$v" --help 2>&1) || bad="$bad $v(--help rc $?)"
+	b=$("$JITCTL" help "$v" 2>&1) || bad="$bad $v(help rc $?)"
+	[ "$v" = help ] && v="\\[-" # jitctl help --help: the main help
+	grep -q "^Usage: jitctl $v" <<<"$a" || bad="$bad $v(no Usage line)"
+	[ "$a" = "$b" ] || bad="$bad $v(help VERB differs)"
+done
+check every-verb-has-help "${bad:-}" test -z "$bad"
+
+cat >"$T/ok.json" <<'JSON'
+{"version": 1, "serial": 7,
+ "resources": {"db": {"connect": ["10.0.5.0/24:5432"]}, "logs": {"open": ["/var/log/app/"]}},
+ "rules": [{"resources": ["db"], "requesters": ["user:root"], "max_duration": "1h"}]}
+JSON
+printf '{"version": 1, "serial": 7, "resources": {"db": {"connect": ["nowhere"]}}}\n' >"$T/bad.json"
+
+out=$("$JITD" --check-policy --policy "$T/ok.json" 2>&1)
+rc=$?
+check jitd-check-policy-one-line-summary "exit $rc: '$out'" \
+	test "$rc" = 0 -a "$out" = "$T/ok.json: valid (serial 7, 2 resources, 1 rules, 0 grants)"
+out=$("$JITD" --check-policy --policy "$T/bad.json" 2>&1)
+rc=$?
+check jitd-check-policy-refuses-with-position "exit $rc: '$out'" \
+	test "$rc" = 1 -a -n "$(grep -E "^$T/bad.json:[0-9]+:[0-9]+: " <<<"$out")"
+
+out=$("$JITCTL" policy check "$T/ok.json" 2>&1)
+rc=$?
+check policy-check-one-line-summary "exit $rc: '$out'" \
+	test "$rc" = 0 -a "$out" = "$T/ok.json: valid (serial 7, 2 resources, 1 rules, 0 grants)"
+json_is() { # JSON EXPR: python3 evaluates EXPR on the parsed JSON j
+	python3 -c 'import json,sys; j=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" 2>/dev/null
+}
+out=$("$JITCTL" policy check "$T/ok.json" --json 2>/dev/null)
+rc=$?
+check policy-check-json "exit $rc: '$out'" json_is "$out" \
+	'j["valid"] is True and j["serial"] == 7 and j["resources"] == 2 and j["rules"] == 1'
+out=$("$JITCTL" --json policy check "$T/bad.json" 2>/dev/null)
+rc=$?
+check policy-check-json-error "exit $rc: '$out'" test "$rc" = 1
+check policy-check-json-error-is-json "got '$out'" json_is "$out" \
+	'j["valid"] is False and "bad.json:1:" in j["error"]'
+
+echo "cli: $failed failed"
+[ "$failed" = 0 ]
