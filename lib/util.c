@@ -482,3 +482,28 @@ int util_cgroup_id(const char *root, const char *path, uint64_t *id)
 	*id = st.st_ino;
 	return 0;
 }
+
+/* Is stderr connected to the journal (systemd sets JOURNAL_STREAM=DEV:INODE of it)? */
+bool util_stderr_is_journal(void)
+{
+	static int cached = -1;
+	const char *env;
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (cached >= 0)
+		return cached;
+	env = getenv("JOURNAL_STREAM");
+	cached = env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 && !fstat(STDERR_FILENO, &st) &&
+		 st.st_dev == dev && st.st_ino == ino;
+	return cached;
+}
+
+const char *util_log_prefix(int level)
+{
+	static const char *const journal[] = {"<3>jitd: ", "<4>jitd: ", "<6>jitd: "};
+	static const char *const plain[] = {"jitd: error: ", "jitd: warning: ", "jitd: "};
+	int i = level <= 3 ? 0 : level == 4 ? 1 : 2;
+
+	return util_stderr_is_journal() ? journal[i] : plain[i];
+}

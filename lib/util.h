@@ -68,4 +68,10 @@ int util_write_atomic(const char *path, const void *data, size_t len, mode_t mod
  * Refuses files larger than max bytes with -EFBIG. */
 int util_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* Is stderr the journal's stream (JOURNAL_STREAM names it)? Decided once. */
+bool util_stderr_is_journal(void);
+/* A log line's start for syslog level (3 error, 4 warning, 6 info): "<N>jitd: " when stderr
+ * is the journal (it reads the level from it), else "jitd: error: " and the like. */
+const char *util_log_prefix(int level);
+
 #endif

@@ -566,7 +566,7 @@ case "$VM" in
 *) fail fleet-vm-index "jitd.vm=$VM: this part has two VMs, 1 and 2" ;;
 esac
 # what jitd said of the fleet, and its warnings and errors
-grep -E 'fleet|^<[0-4]>' "$JITD_LOG" | tail -n 40 | sed 's/^/jitd.log: /'
+grep -E 'fleet|^<[0-4]>|^jitd: (error|warning):' "$JITD_LOG" | tail -n 40 | sed 's/^/jitd.log: /'
 stop_jitd
 echo "fleet: vm$VM: $N_PASS passed, $N_FAIL failed"
 [ "$N_FAIL" = 0 ]

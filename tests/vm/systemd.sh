@@ -84,6 +84,18 @@ check sd-reload-new-policy-serial "$(jitctl status --json 2>&1 | grep serial)" \
 	contains "$(jitctl status --json 2>&1)" '"serial": *2'
 check sd-reload-same-process "MainPID $pid0 -> $(unit_prop jitd.service MainPID)" \
 	test "$(unit_prop jitd.service MainPID)" = "$pid0"
+# A broken drop-in: not reloaded, said at error level (jitd's "<3>" read by the journal)
+printf '{"version": 1,' >$POLICY_DIR/60-broken.json
+systemctl reload jitd.service
+not_reloaded() {
+	journalctl -q -o json --no-pager _SYSTEMD_UNIT=jitd.service 2>/dev/null | grep 'policy not reloaded' | tail -n 1
+}
+wait_for 5 sh -c "journalctl -q -o cat --no-pager _SYSTEMD_UNIT=jitd.service | grep -q 'policy not reloaded'"
+out=$(not_reloaded)
+check sd-journal-error-line-at-priority-3 "got: $(echo "$out" | head -c 300)" contains "$out" '"PRIORITY":"3"'
+rm -f $POLICY_DIR/60-broken.json
+systemctl reload jitd.service
+check sd-broken-drop-in-kept-serial-2 "$(jitctl status --json 2>&1 | grep serial)" wait_for 5 serial_is 2
 
 # A pushed policy larger than the 64 KiB request bound of ordinary users: 1,500 more
 # resources (about 150 KB). Admins may send it; others are told the bound.
@@ -243,6 +255,11 @@ check sd-journal-deny-priority-4 "got: $(echo "$out" | grep -o '"PRIORITY":"[0-9
 check sd-journal-record-is-ocsf "got: $(echo "$out" | head -c 300)" contains "$out" 'class_uid'
 out=$(journalctl -q -o json --no-pager _SYSTEMD_UNIT=jitd.service JITD_EVENT=revoked 2>/dev/null | tail -n 1)
 check sd-journal-revoke-event "journalctl found: $(echo "$out" | head -c 300)" contains "$out" "JITD_GRANT_ID"
+# jitd's own log lines: the level reaches the journal as PRIORITY, no "<6>" in the text
+out=$(journalctl -q -o json --no-pager _SYSTEMD_UNIT=jitd.service 2>/dev/null | grep 'enforcing: policy' | tail -n 1)
+check sd-journal-log-line-has-its-level "got: $(echo "$out" | head -c 300)" contains "$out" '"PRIORITY":"6"'
+n=$(journalctl -q -o cat --no-pager _SYSTEMD_UNIT=jitd.service 2>/dev/null | grep -c '^<[0-9]>')
+check sd-journal-log-lines-without-raw-prefix "$n lines start with <N>" test "$n" = 0
 
 # ------------------------------------------------------------------ logrotate
 
