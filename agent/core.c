@@ -574,9 +574,46 @@ static int host_labels(struct agent *a)
 	return 0;
 }
 
+/*
+ * The policy at start. A policy directory with no file in it (a fresh install) starts an
+ * empty policy, and says so; never while the enforcement of an earlier policy is pinned
+ * (starting would lift it), and not for --check-policy. 0, or -1 said on stderr.
+ */
+static int start_policy(struct agent *a, bool check_only)
+{
+	static const char empty[] = "{\"version\": 1, \"serial\": 0, \"resources\": {}}";
+	char err[1024];
+	struct stat st;
+	int r = policy_load(a->policy_path, &a->policy, err, sizeof(err));
+
+	if (!r)
+		return 0;
+	if (r != -ENOENT || check_only || stat(a->policy_path, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (!access(JITD_PIN_DIR, F_OK)) {
+		fprintf(stderr,
+			"%s\njitd: the enforcement of an earlier policy is pinned in %s: starting "
+			"with no policy would lift it; put the policy back in %s, or run 'jitd "
+			"--unload' to lift enforcement deliberately\n",
+			err, JITD_PIN_DIR, a->policy_path);
+		return -1;
+	}
+	if (policy_parse("(no policy files)", empty, sizeof(empty) - 1, &a->policy, err,
+			 sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	log_warn("no policy files in %s: started with an empty policy, nothing is protected; "
+		 "add *.json files there and reload (SIGHUP), or use 'jitctl policy apply'",
+		 a->policy_path);
+	return 0;
+}
+
 int agent_start(struct agent *a, const struct agent_config *cfg)
 {
-	char err[1024], lsm[256] = "";
+	char lsm[256] = "";
 	int r;
 
 	*a = (struct agent){.ops = core_ops,
@@ -586,10 +623,8 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 			    .cgroup_root = cfg->cgroup_root,
 			    .pending_ttl_s = cfg->pending_ttl_s,
 			    .fleet = {.conninfo = cfg->fleet, .labels = cfg->labels}};
-	if (policy_load(a->policy_path, &a->policy, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+	if (start_policy(a, cfg->check_only))
 		return -1;
-	}
 	if (host_labels(a)) {
 		fputs("jitd: out of memory\n", stderr);
 		return -1;

@@ -49,6 +49,7 @@ struct pctx {
 	int depth;
 	char *err;
 	size_t errlen;
+	bool partial; /* a drop-in of a directory: version, serial, resources optional */
 };
 
 /* A set of sources being merged into one policy. */
@@ -58,6 +59,7 @@ struct loader {
 	size_t *res_src; /* per merged resource: index in srcs */
 	char *err;
 	size_t errlen;
+	bool dir; /* the files of a policy directory (drop-ins, each may be partial) */
 };
 
 static const char *const kind_key[] = {
@@ -645,6 +647,8 @@ static int check_version(struct pctx *c, json_t *root, struct policy *p)
 	json_t *v = json_object_get(root, "version");
 	int r = 0;
 
+	if (!v && c->partial)
+		return 0;
 	if (!v)
 		return perr(c, false, "missing key 'version' (expected \"version\": 1)");
 	push_key(c, "version");
@@ -663,6 +667,9 @@ static int check_serial(struct pctx *c, json_t *root, struct policy *p)
 	json_t *v = json_object_get(root, "serial");
 	int r = 0;
 
+	p->serial = -1; /* not stated (a drop-in): the directory's serial comes from the others */
+	if (!v && c->partial)
+		return 0;
 	if (!v)
 		return perr(c, false, "missing key 'serial' (expected an integer >= 0)");
 	push_key(c, "serial");
@@ -785,6 +792,8 @@ static int check_resources(struct pctx *c, json_t *root, struct policy *p)
 	const char *name;
 	int r = 0;
 
+	if (!obj && c->partial)
+		return 0;
 	if (!obj)
 		return perr(c, false, "missing key 'resources' (expected an object, may be empty)");
 	push_key(c, "resources");
@@ -1677,11 +1686,12 @@ out:
 }
 
 /* Parse and validate one source into p (which the caller frees). */
-static int parse_src(const struct src *src, struct policy *p, char *err, size_t errlen)
+static int parse_src(const struct src *src, struct policy *p, bool partial, char *err,
+		     size_t errlen)
 {
 	static const char *const allowed[] = {"version", "serial", "resources", "exempt", "admins",
 					      "rules",	 "grants", "audit",	"fleet",  NULL};
-	struct pctx c = {.src = src, .err = err, .errlen = errlen};
+	struct pctx c = {.src = src, .err = err, .errlen = errlen, .partial = partial};
 	json_error_t je;
 	json_t *root;
 	int r;
@@ -1904,17 +1914,10 @@ static int merge(struct loader *ld, struct policy *to, struct policy *from, size
 	struct policy_resource *res;
 	size_t *rs;
 
-	if (si == 0) {
-		to->version = from->version;
+	/* version 1 is the only one (check_version); the serial is the highest stated */
+	to->version = 1;
+	if (si == 0 || from->serial > to->serial)
 		to->serial = from->serial;
-	} else if (from->version != to->version) {
-		struct seg path[1] = {{.key = "version"}};
-
-		return lerr(ld, si, path, 1, false, "version %lld differs from %s (version %lld)",
-			    (long long)from->version, ld->srcs[0].name, (long long)to->version);
-	} else if (from->serial > to->serial) {
-		to->serial = from->serial;
-	}
 
 	for (size_t i = 0; i < from->n_resources; i++) {
 		struct seg path[2] = {{.key = "resources"}, {.key = from->resources[i].name}};
@@ -2025,11 +2028,13 @@ static int load_sources(struct loader *ld, const char *source, struct policy **o
 			r = -ENOMEM;
 			break;
 		}
-		r = parse_src(&ld->srcs[i], one, ld->err, ld->errlen);
+		r = parse_src(&ld->srcs[i], one, ld->dir, ld->err, ld->errlen);
 		if (!r)
 			r = merge(ld, p, one, i);
 		policy_free(one);
 	}
+	if (!r && p->serial < 0)
+		p->serial = 0; /* no drop-in states one */
 	if (!r)
 		r = check_duplicates(ld, p);
 	if (!r)
@@ -2178,6 +2183,7 @@ int policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 		return ferr(err, errlen, errno, "%s:1:1: cannot read policy: %s", path,
 			    strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
+		ld.dir = true;
 		r = list_dir(&ld, path);
 	} else {
 		ld.srcs = calloc(1, sizeof(*ld.srcs));

@@ -571,6 +571,57 @@ static void directory_merges_files_in_name_order(void)
 	rm_dir();
 }
 
+/* Drop-ins are partial: one file only resources, another only rules, a third only admins;
+ * the serial is the highest any file states. A single file stays complete. */
+static void directory_drop_ins_are_partial(void)
+{
+	struct policy *p = NULL;
+	char path[128];
+
+	CHECK_INT(mk_dir(), 0);
+	CHECK_INT(put("10-resources.json", "{\"version\": 1, \"serial\": 4, \"resources\": {\n"
+					   "  \"db\": { \"connect\": [\"10.0.5.0/24:5432\"] } } }"),
+		  0);
+	CHECK_INT(put("20-rules.json", "{\"rules\": [{\"resources\": [\"db\"], \"requesters\": "
+				       "[\"user:root\"], \"max_duration\": \"1h\"}]}"),
+		  0);
+	CHECK_INT(put("30-admins.json", "{\"serial\": 11, \"admins\": [\"user:daemon\"]}"), 0);
+	CHECK_INT(policy_load(dir, &p, err, sizeof(err)), 0);
+	CHECK(p, "partial drop-ins refused: %s", err);
+	if (p) {
+		CHECK_INT(p->version, 1);
+		CHECK_INT(p->serial, 11);
+		CHECK_INT(p->n_resources, 1);
+		CHECK_INT(p->n_rules, 1);
+		CHECK_INT(p->n_admins, 1);
+		policy_free(p);
+	}
+	p = NULL;
+	/* a rule naming a resource no drop-in defines is still an error, in its file */
+	CHECK_INT(put("40-more.json", "{\"rules\": [{\"resources\": [\"nope\"], \"requesters\": "
+				      "[\"user:root\"], \"max_duration\": \"1h\"}]}"),
+		  0);
+	CHECK(policy_load(dir, &p, err, sizeof(err)) < 0, "unknown resource in a drop-in accepted");
+	CHECK_CONTAINS(err, "40-more.json:");
+	CHECK_CONTAINS(err, "unknown resource 'nope'");
+	/* no drop-in states a serial: 0 */
+	snprintf(path, sizeof(path), "%s/40-more.json", dir);
+	unlink(path);
+	CHECK_INT(put("10-resources.json", "{\"resources\": {}}"), 0);
+	CHECK_INT(put("20-rules.json", "{}"), 0);
+	CHECK_INT(put("30-admins.json", "{\"admins\": []}"), 0);
+	CHECK_INT(policy_load(dir, &p, err, sizeof(err)), 0);
+	if (p)
+		CHECK_INT(p->serial, 0);
+	policy_free(p);
+	/* one file on its own is the whole policy: version, serial and resources required */
+	snprintf(path, sizeof(path), "%s/30-admins.json", dir);
+	p = NULL;
+	CHECK(policy_load(path, &p, err, sizeof(err)) < 0, "a partial single file accepted");
+	CHECK_CONTAINS(err, "missing key 'version'");
+	rm_dir();
+}
+
 static void directory_duplicate_resource_names_both_files(void)
 {
 	struct policy *p = (struct policy *)1;
@@ -715,6 +766,7 @@ int main(void)
 	RUN(load_single_file_uses_its_path_in_errors);
 	RUN(load_refuses_files_over_4mib);
 	RUN(directory_merges_files_in_name_order);
+	RUN(directory_drop_ins_are_partial);
 	RUN(directory_duplicate_resource_names_both_files);
 	RUN(directory_duplicate_path_names_both_files);
 	RUN(directory_error_in_one_file_names_that_file);

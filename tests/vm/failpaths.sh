@@ -129,6 +129,40 @@ check fp-stalling-pattern-error-names-rule "got: $out" contains "$out" \
 check fp-stalling-pattern-refused-quickly "took $(fsub "$(now)" "$T0")s" \
 	fcmp "$(fsub "$(now)" "$T0")" lt 5
 
+# ------------------------------------------------------------------ no policy file yet
+# A policy directory with nothing in it (a fresh install): jitd starts with an empty policy
+# and says so; but never while an earlier policy's enforcement is pinned (it would lift it).
+mkdir -p /tmp/empty.d /tmp/fp-empty-state
+rm -f /tmp/empty.d/*
+if start_jitd fp-pinning-jitd-starts; then
+	stop_jitd
+	out=$(timeout 60 jitd --policy /tmp/empty.d --socket "$JITD_SOCK" \
+		--state-dir /tmp/fp-empty-state --audit-file "$AUDIT" 2>&1)
+	rc=$?
+	check fp-empty-policy-dir-refused-while-pinned "exit $rc: $out" test "$rc" = 1
+	check fp-empty-policy-dir-refusal-says-why "got: $out" contains "$out" "is pinned in /sys/fs/bpf/jitd"
+	expect fp-empty-policy-dir-pinned-enforcement-holds EPERM \
+		$PROBE as 1002 $PROBE open /srv/secret.txt
+fi
+jitd --unload >/dev/null 2>&1
+SAVED_POLICY=$JITD_POLICY
+SAVED_STATE=$JITD_STATE
+JITD_POLICY=/tmp/empty.d
+JITD_STATE=/tmp/fp-empty-state
+if start_jitd fp-empty-policy-dir-starts-on-a-fresh-host; then
+	check fp-empty-policy-dir-says-so "$(tail -n 3 "$JITD_LOG")" \
+		grep -q "no policy files in /tmp/empty.d: started with an empty policy" "$JITD_LOG"
+	expect fp-empty-policy-protects-nothing ok $PROBE as 1001 $PROBE open /srv/secret.txt
+	cp "$SAVED_POLICY" /tmp/empty.d/50-policy.json
+	kill -HUP "$JITD_PID"
+	alice_denied() { [ "$(result $PROBE as 1001 $PROBE open /srv/secret.txt)" = EPERM ]; }
+	check fp-policy-added-later-enforced "alice's open still allowed 5 s after SIGHUP" \
+		wait_for 5 alice_denied
+	stop_jitd
+fi
+JITD_POLICY=$SAVED_POLICY
+JITD_STATE=$SAVED_STATE
+
 jitd --unload >/dev/null 2>&1
 echo "failpaths.sh: $N_PASS passed, $N_FAIL failed, $N_SKIP skipped"
 [ "$N_FAIL" = 0 ]
