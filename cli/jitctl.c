@@ -526,6 +526,20 @@ int print_json(const json_t *j)
 
 /* Human form of a grant subject into buf: "alice", "uid 1234", "cgroup /jtest",
  * "alice in /jtest", "uid 1234 in /jtest". Returns buf. */
+char *format_when(const char *iso, char *buf, size_t len)
+{
+	char rel[64];
+	int64_t t;
+
+	if (util_parse_time(iso, &t)) {
+		snprintf(buf, len, "%s", iso);
+		return buf;
+	}
+	snprintf(buf, len, "%s (%s)", iso,
+		 util_format_relative(t, util_now_ns(CLOCK_REALTIME), rel, sizeof(rel)));
+	return buf;
+}
+
 char *format_subject(const json_t *subject, char *buf, size_t len)
 {
 	const char *user = json_string_value(json_object_get(subject, "user"));
@@ -909,7 +923,8 @@ static int list_row(const json_t *g, char **cells)
 	cells[COL_SUBJECT] =
 		strdup(format_subject(json_object_get(g, "subject"), buf, sizeof(buf)));
 	cells[COL_STATE] = strdup(state);
-	cells[COL_EXPIRES] = strdup(grant_str(g, "expires", grant_str(g, "pending_until", "-")));
+	cells[COL_EXPIRES] = strdup(format_when(
+		grant_str(g, "expires", grant_str(g, "pending_until", "-")), buf, sizeof(buf)));
 	if (!strcmp(state, "active") && json_is_integer(remaining))
 		util_format_duration(json_integer_value(remaining), buf, sizeof(buf));
 	else

@@ -88,6 +88,9 @@ int print_json(const json_t *j);
 int bad_reply(const struct ctl *c, const char *why);
 /* Human form of a grant subject into buf. Returns buf. */
 char *format_subject(const json_t *subject, char *buf, size_t len);
+/* An RFC 3339 time with how far it is from now beside it: "2026-12-03T10:00:00.000Z
+ * (in 47m)"; other text as it is. Returns buf. */
+char *format_when(const char *iso, char *buf, size_t len);
 /* The grant object in reply member "grant", or NULL after reporting a bad reply. */
 json_t *reply_grant(const struct ctl *c, json_t *reply);
 /* The id of grant object g. */

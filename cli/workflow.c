@@ -513,8 +513,11 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	for (i = 0; keys[i]; i++) {
 		if (!json_is_string(json_object_get(g, keys[i])))
 			continue;
-		snprintf(buf, sizeof(buf), "%s", grant_str(g, keys[i], ""));
-		printf("%-10s %s\n", keys[i][0] == 'p' ? "pending:" : keys[i], sanitize(buf));
+		char label[24];
+
+		snprintf(label, sizeof(label), "%s:", keys[i][0] == 'p' ? "pending" : keys[i]);
+		format_when(grant_str(g, keys[i], ""), buf, sizeof(buf));
+		printf("%-10s %s\n", label, sanitize(buf));
 	}
 	printf("%-10s %s\n",
 	       "subject:", format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));

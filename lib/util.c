@@ -115,6 +115,25 @@ char *util_format_duration(int64_t s, char *buf, size_t len)
 	return buf;
 }
 
+char *util_format_relative(int64_t t_ns, int64_t now_ns, char *buf, size_t len)
+{
+	int64_t d = (t_ns - now_ns) / NS_PER_S, a = d < 0 ? -d : d;
+	char dur[48];
+
+	if (!a) {
+		snprintf(buf, len, "now");
+		return buf;
+	}
+	/* two units at most: to the hour past a day, to the minute past an hour */
+	if (a >= 86400)
+		a = (a + 1800) / 3600 * 3600;
+	else if (a >= 3600)
+		a = (a + 30) / 60 * 60;
+	util_format_duration(a, dur, sizeof(dur));
+	snprintf(buf, len, d > 0 ? "in %s" : "%s ago", dur);
+	return buf;
+}
+
 /* Format a CLOCK_REALTIME time in ns as "2026-11-23T08:47:19.123Z". */
 char *util_format_time(int64_t realtime_ns, char *buf, size_t len)
 {

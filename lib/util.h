@@ -25,6 +25,10 @@ int util_parse_duration(const char *s, int64_t *out_s);
 /* Format seconds as "1h30m5s" ("0s" for 0) into buf. Returns buf. */
 char *util_format_duration(int64_t s, char *buf, size_t len);
 
+/* Format how far t is from now, as people read it: "in 12m", "3h5m ago", "now" (two units
+ * at most: "1d4h", "2h30m", "5m12s"). Returns buf. */
+char *util_format_relative(int64_t t_ns, int64_t now_ns, char *buf, size_t len);
+
 /* Format a CLOCK_REALTIME time in ns as RFC 3339 UTC with milliseconds,
  * "2026-11-23T08:47:19.123Z". Returns buf (len >= 32). */
 char *util_format_time(int64_t realtime_ns, char *buf, size_t len);

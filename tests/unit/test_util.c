@@ -138,6 +138,25 @@ static void format_duration_truncates_safely(void)
 	util_format_duration(1, buf, 0);
 }
 
+static void relative_times_read_as_people_say_them(void)
+{
+	const int64_t now = 1800000000LL * NS_PER_S;
+	char b[64];
+
+	CHECK_STR(util_format_relative(now, now, b, sizeof(b)), "now");
+	CHECK_STR(util_format_relative(now + 500000000LL, now, b, sizeof(b)), "now");
+	CHECK_STR(util_format_relative(now + 12 * 60 * NS_PER_S, now, b, sizeof(b)), "in 12m");
+	CHECK_STR(util_format_relative(now - 3 * 3600 * NS_PER_S, now, b, sizeof(b)), "3h ago");
+	CHECK_STR(util_format_relative(now + 312 * NS_PER_S, now, b, sizeof(b)), "in 5m12s");
+	/* past an hour, to the minute; past a day, to the hour */
+	CHECK_STR(
+		util_format_relative(now + (2 * 3600 + 30 * 60 + 40) * NS_PER_S, now, b, sizeof(b)),
+		"in 2h31m");
+	CHECK_STR(
+		util_format_relative(now - (86400 + 4 * 3600 + 1000) * NS_PER_S, now, b, sizeof(b)),
+		"1d4h ago");
+}
+
 static void time_formats_rfc3339_utc_millis(void)
 {
 	char buf[32];
@@ -374,6 +393,7 @@ int main(void)
 	RUN(duration_rejects_repeated_or_misordered_units);
 	RUN(format_duration_round_trips);
 	RUN(format_duration_truncates_safely);
+	RUN(relative_times_read_as_people_say_them);
 	RUN(time_formats_rfc3339_utc_millis);
 	RUN(time_parses_z_offsets_and_fractions);
 	RUN(time_rejects_malformed);
