@@ -54,8 +54,8 @@ VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OU
 # A recipe that fails leaves no half-written target behind to pass as up to date next time.
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all clean deps check unit asan fuzz vmcheck bench bench-audit demo vmlinux install format \
-	format-check kernels sysroot
+.PHONY: all clean deps check unit asan fuzz vmcheck bench bench-audit demo vmlinux install \
+	uninstall man format format-check kernels sysroot
 all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
 $(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/lib $(OUTPUT)/obj/cli $(OUTPUT)/tests:
@@ -160,6 +160,20 @@ $(OUTPUT)/tests/flood: tests/vm/flood.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -static $< -o $@
 
+# Man pages from their scdoc sources: docs/man/NAME.SECTION.scd into $(OUTPUT)/man/NAME.SECTION,
+# dated by the source's last change (SOURCE_DATE_EPOCH), so a rebuild gives the same page.
+MAN_SRCS := $(wildcard docs/man/*.scd)
+MAN_PAGES := $(patsubst docs/man/%.scd,$(OUTPUT)/man/%,$(MAN_SRCS))
+SCDOC ?= scdoc
+
+man: $(MAN_PAGES)
+
+$(MAN_PAGES): $(OUTPUT)/man/%: docs/man/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)SOURCE_DATE_EPOCH=$$(stat -c %Y $<) $(SCDOC) < $< > $@.tmp || { rm -f $@.tmp; exit 1; }
+	$(Q)mv $@.tmp $@
+
 $(OUTPUT)/tests/bench: tests/bench/bench.c agent/lsm_hooks.c $(OUTPUT)/jitd.skel.h \
 		$(OUTPUT)/bench_min.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -171,7 +185,8 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 		libjansson-dev libsystemd-dev libssl-dev libpq-dev postgresql-15 pkg-config libclang-rt-14-dev clang-format \
-		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs iproute2 util-linux
+		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs iproute2 util-linux \
+		scdoc man-db groff-base
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)
@@ -204,7 +219,7 @@ vmcheck: all $(VM_PROGS) kernels sysroot
 # Unit tests on the host (also under ASan+UBSan), each fuzz harness for FUZZ_CHECK_SECONDS, VM
 # tests on the Debian kernels (5.10, 6.1, 6.12, 7.2; with systemd on 6.1 and 6.12); ends with
 # "N passed, N failed".
-check: all $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) $(OUTPUT)/tests/fleet_sim \
+check: all man $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) $(OUTPUT)/tests/fleet_sim \
 	kernels sysroot
 	$(Q)FUZZ_CHECK_SECONDS=$(FUZZ_CHECK_SECONDS) tests/check.sh $(OUTPUT)
 
@@ -234,7 +249,12 @@ vmlinux: kernels
 	$(Q)tests/vm/kernels.sh $(OUTPUT)/kernels btf > vmlinux/$(ARCH)/vmlinux.h.tmp
 	$(Q)mv vmlinux/$(ARCH)/vmlinux.h.tmp vmlinux/$(ARCH)/vmlinux.h
 
-install: all
+FLEET_SQL := $(notdir $(wildcard dist/fleet/*.sql))
+DOC_FILES := LICENSE README.md docs/protocol.md
+MANDIR = $(DESTDIR)$(PREFIX)/share/man
+DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/jitd
+
+install: all man
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/jitd/policy.d
 	install -m 0755 $(OUTPUT)/jitd $(DESTDIR)$(PREFIX)/sbin/jitd
 	install -m 0755 $(OUTPUT)/jitctl $(DESTDIR)$(PREFIX)/bin/jitctl
@@ -243,7 +263,26 @@ install: all
 	install -d $(DESTDIR)/etc/logrotate.d
 	install -m 0644 dist/logrotate.d/jitd $(DESTDIR)/etc/logrotate.d/jitd
 	install -d $(DESTDIR)$(PREFIX)/share/jitd/fleet
-	install -m 0644 dist/fleet/*.sql $(DESTDIR)$(PREFIX)/share/jitd/fleet/
+	install -m 0644 $(addprefix dist/fleet/,$(FLEET_SQL)) $(DESTDIR)$(PREFIX)/share/jitd/fleet/
+	install -d $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man8 $(DOCDIR)
+	install -m 0644 $(OUTPUT)/man/jitctl.1 $(MANDIR)/man1/jitctl.1
+	install -m 0644 $(OUTPUT)/man/jitd.policy.5 $(MANDIR)/man5/jitd.policy.5
+	install -m 0644 $(OUTPUT)/man/jitd.8 $(MANDIR)/man8/jitd.8
+	install -m 0644 $(DOC_FILES) $(DOCDIR)/
+
+# What install installs, and nothing else: directories only when jitd's own and empty (a
+# policy left in /etc/jitd/policy.d keeps it). Enforcement pinned in the kernel, the state
+# directory and the audit file are not touched: `jitd --unload` ends enforcement.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/jitd $(DESTDIR)$(PREFIX)/bin/jitctl \
+		$(DESTDIR)/lib/systemd/system/jitd.service $(DESTDIR)/etc/logrotate.d/jitd \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/jitd/fleet/,$(FLEET_SQL)) \
+		$(MANDIR)/man1/jitctl.1 $(MANDIR)/man5/jitd.policy.5 $(MANDIR)/man8/jitd.8 \
+		$(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES)))
+	for d in $(DESTDIR)$(PREFIX)/share/jitd/fleet $(DESTDIR)$(PREFIX)/share/jitd $(DOCDIR) \
+		$(DESTDIR)/etc/jitd/policy.d $(DESTDIR)/etc/jitd; do \
+		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d" || exit 1; \
+	done
 
 FORMAT_SRCS := $(wildcard bpf/*.c lib/*.c lib/*.h agent/*.c agent/*.h cli/*.c cli/*.h include/*.h tests/*.[ch] \
 	tests/*/*.c tests/*/*.h)
@@ -257,7 +296,7 @@ format-check:
 
 clean:
 	rm -rf $(OUTPUT)/obj $(OUTPUT)/tests $(OUTPUT)/asan $(OUTPUT)/fuzz $(OUTPUT)/*.o \
-		$(OUTPUT)/*.skel.h $(OUTPUT)/jitd $(OUTPUT)/jitctl
+		$(OUTPUT)/*.skel.h $(OUTPUT)/jitd $(OUTPUT)/jitctl $(OUTPUT)/man
 
 # Keep the sanitizer builds' objects (make would delete them as intermediate files).
 .SECONDARY: $(ASAN_COMMON_OBJS) $(FUZZ_COMMON_OBJS) \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # check.sh BUILD_DIR: everything `make check` runs. The source checks (tests/layers.py, make
-# format-check), unit tests on the host, the same tests
+# format-check), the man pages (tests/man/check.sh), unit tests on the host, the same tests
 # built with ASan+UBSan (BUILD_DIR/asan, one line per binary), each libFuzzer harness
 # (BUILD_DIR/fuzz) for FUZZ_CHECK_SECONDS (20 by default), then the VM
 # tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), the parts that
@@ -52,6 +52,8 @@ if make -s -C "$SRC" format-check >/dev/null 2>&1; then
 else
 	echo "FAIL format-check: clang-format would change files: run 'make format'" | tee -a "$out"
 fi
+# the man pages (make man): rendered cleanly and true to the binaries' options and the parser
+run man "$SRC/tests/man/check.sh" "$BUILD"
 
 # what jitd and jitctl say without a kernel: versions, help, policy checks
 run cli "$SRC/tests/cli/check.sh" "$BUILD"
