@@ -575,13 +575,45 @@ static int host_labels(struct agent *a)
 }
 
 /*
- * The policy at start. A policy directory with no file in it (a fresh install) starts an
- * empty policy, and says so; never while the enforcement of an earlier policy is pinned
- * (starting would lift it), and not for --check-policy. 0, or -1 said on stderr.
+ * A policy directory with no file in it (a fresh install): nothing is loaded or enforced
+ * (jitd's own guard neither, so that an admin with sudo can write the first policy), the
+ * service is up and says why, and the directory is looked at every second until it holds
+ * a policy. 0 with the policy, or -1 when stopped first (SIGTERM ends the process).
  */
+static int wait_for_policy(struct agent *a)
+{
+	char err[1024], said[1024] = "";
+	int r;
+
+	log_warn("no policy files in %s: nothing is enforced; waiting for a policy file there "
+		 "(looked for every second)",
+		 a->policy_path);
+	sd_notifyf(0, "READY=1\nSTATUS=waiting for a policy file in %s: nothing is enforced",
+		   a->policy_path);
+	signal(SIGHUP, SIG_IGN); /* systemctl reload: nothing to reload yet */
+	for (;;) {
+		sleep(1);
+		sd_notify(0, "WATCHDOG=1");
+		r = policy_load(a->policy_path, &a->policy, err, sizeof(err));
+		if (!r)
+			break;
+		if (r != -ENOENT && strcmp(err, said)) { /* a file, but not a valid policy */
+			log_err("%s; still waiting for a valid policy", err);
+			snprintf(said, sizeof(said), "%s", err);
+		}
+	}
+	signal(SIGHUP, SIG_DFL);
+	log_info("policy found in %s (serial %lld): starting", a->policy_path,
+		 (long long)a->policy->serial);
+	sd_notify(0, "STATUS=policy found: starting");
+	return 0;
+}
+
+/* The policy at start (an empty policy directory: wait_for_policy, never while the
+ * enforcement of an earlier policy is pinned, and not for --check-policy). 0, or -1 said
+ * on stderr. */
 static int start_policy(struct agent *a, bool check_only)
 {
-	static const char empty[] = "{\"version\": 1, \"serial\": 0, \"resources\": {}}";
 	char err[1024];
 	struct stat st;
 	int r = policy_load(a->policy_path, &a->policy, err, sizeof(err));
@@ -600,15 +632,7 @@ static int start_policy(struct agent *a, bool check_only)
 			err, JITD_PIN_DIR, a->policy_path);
 		return -1;
 	}
-	if (policy_parse("(no policy files)", empty, sizeof(empty) - 1, &a->policy, err,
-			 sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	log_warn("no policy files in %s: started with an empty policy, nothing is protected; "
-		 "add *.json files there and reload (SIGHUP), or use 'jitctl policy apply'",
-		 a->policy_path);
-	return 0;
+	return wait_for_policy(a);
 }
 
 int agent_start(struct agent *a, const struct agent_config *cfg)

@@ -130,8 +130,9 @@ check fp-stalling-pattern-refused-quickly "took $(fsub "$(now)" "$T0")s" \
 	fcmp "$(fsub "$(now)" "$T0")" lt 5
 
 # ------------------------------------------------------------------ no policy file yet
-# A policy directory with nothing in it (a fresh install): jitd starts with an empty policy
-# and says so; but never while an earlier policy's enforcement is pinned (it would lift it).
+# A policy directory with nothing in it (a fresh install): jitd stays up, enforces nothing
+# (its guard neither: root may write the first policy) and says so, then starts by itself
+# when a policy file appears; but never while an earlier policy's enforcement is pinned.
 mkdir -p /tmp/empty.d /tmp/fp-empty-state
 rm -f /tmp/empty.d/*
 if start_jitd fp-pinning-jitd-starts; then
@@ -145,23 +146,26 @@ if start_jitd fp-pinning-jitd-starts; then
 		$PROBE as 1002 $PROBE open /srv/secret.txt
 fi
 jitd --unload >/dev/null 2>&1
-SAVED_POLICY=$JITD_POLICY
-SAVED_STATE=$JITD_STATE
-JITD_POLICY=/tmp/empty.d
-JITD_STATE=/tmp/fp-empty-state
-if start_jitd fp-empty-policy-dir-starts-on-a-fresh-host; then
-	check fp-empty-policy-dir-says-so "$(tail -n 3 "$JITD_LOG")" \
-		grep -q "no policy files in /tmp/empty.d: started with an empty policy" "$JITD_LOG"
-	expect fp-empty-policy-protects-nothing ok $PROBE as 1001 $PROBE open /srv/secret.txt
-	cp "$SAVED_POLICY" /tmp/empty.d/50-policy.json
-	kill -HUP "$JITD_PID"
-	alice_denied() { [ "$(result $PROBE as 1001 $PROBE open /srv/secret.txt)" = EPERM ]; }
-	check fp-policy-added-later-enforced "alice's open still allowed 5 s after SIGHUP" \
-		wait_for 5 alice_denied
-	stop_jitd
-fi
-JITD_POLICY=$SAVED_POLICY
-JITD_STATE=$SAVED_STATE
+jitd --policy /tmp/empty.d --socket "$JITD_SOCK" --state-dir /tmp/fp-empty-state \
+	--audit-file "$AUDIT" >>"$JITD_LOG" 2>&1 &
+JITD_PID=$!
+check fp-empty-policy-dir-says-so "$(tail -n 3 "$JITD_LOG")" \
+	wait_for 10 grep -q "no policy files in /tmp/empty.d: nothing is enforced; waiting" "$JITD_LOG"
+sleep 1.5
+check fp-empty-policy-dir-jitd-waits "jitd exited" kill -0 "$JITD_PID"
+check fp-empty-policy-dir-nothing-pinned "/sys/fs/bpf/jitd exists" test ! -e /sys/fs/bpf/jitd
+expect fp-empty-policy-dir-nothing-enforced ok $PROBE as 1001 $PROBE open /srv/secret.txt
+cp "$JITD_POLICY" /tmp/empty.d/50-policy.json
+check fp-first-policy-file-written-while-waiting "cp failed" test -s /tmp/empty.d/50-policy.json
+_i=0
+while [ $_i -lt 3000 ] && ! jitctl status >/dev/null 2>&1 && kill -0 "$JITD_PID" 2>/dev/null; do
+	sleep 0.2
+	_i=$((_i + 1))
+done
+check fp-first-policy-file-starts-enforcement "jitctl status: $(jitctl status 2>&1 | head -n 2)" \
+	jitctl status
+expect fp-first-policy-enforced EPERM $PROBE as 1001 $PROBE open /srv/secret.txt
+stop_jitd
 
 jitd --unload >/dev/null 2>&1
 echo "failpaths.sh: $N_PASS passed, $N_FAIL failed, $N_SKIP skipped"
