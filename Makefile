@@ -186,7 +186,7 @@ deps:
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 		libjansson-dev libsystemd-dev libssl-dev libpq-dev postgresql-15 pkg-config libclang-rt-14-dev clang-format \
 		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs iproute2 util-linux \
-		scdoc man-db groff-base
+		scdoc man-db groff-base zsh bash-completion
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)
@@ -253,6 +253,9 @@ FLEET_SQL := $(notdir $(wildcard dist/fleet/*.sql))
 DOC_FILES := LICENSE README.md docs/protocol.md
 MANDIR = $(DESTDIR)$(PREFIX)/share/man
 DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/jitd
+BASH_COMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+# Debian's zsh reads vendor-completions under /usr, site-functions under /usr/local
+ZSH_COMPDIR = $(DESTDIR)$(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
 
 install: all man
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/jitd/policy.d
@@ -269,6 +272,9 @@ install: all man
 	install -m 0644 $(OUTPUT)/man/jitd.policy.5 $(MANDIR)/man5/jitd.policy.5
 	install -m 0644 $(OUTPUT)/man/jitd.8 $(MANDIR)/man8/jitd.8
 	install -m 0644 $(DOC_FILES) $(DOCDIR)/
+	install -d $(BASH_COMPDIR) $(ZSH_COMPDIR)
+	install -m 0644 dist/completion/jitctl.bash $(BASH_COMPDIR)/jitctl
+	install -m 0644 dist/completion/_jitctl $(ZSH_COMPDIR)/_jitctl
 
 # What install installs, and nothing else: directories only when jitd's own and empty (a
 # policy left in /etc/jitd/policy.d keeps it). Enforcement pinned in the kernel, the state
@@ -278,7 +284,8 @@ uninstall:
 		$(DESTDIR)/lib/systemd/system/jitd.service $(DESTDIR)/etc/logrotate.d/jitd \
 		$(addprefix $(DESTDIR)$(PREFIX)/share/jitd/fleet/,$(FLEET_SQL)) \
 		$(MANDIR)/man1/jitctl.1 $(MANDIR)/man5/jitd.policy.5 $(MANDIR)/man8/jitd.8 \
-		$(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES)))
+		$(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES))) \
+		$(BASH_COMPDIR)/jitctl $(ZSH_COMPDIR)/_jitctl
 	for d in $(DESTDIR)$(PREFIX)/share/jitd/fleet $(DESTDIR)$(PREFIX)/share/jitd $(DOCDIR) \
 		$(DESTDIR)/etc/jitd/policy.d $(DESTDIR)/etc/jitd; do \
 		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d" || exit 1; \

@@ -57,6 +57,8 @@ run man "$SRC/tests/man/check.sh" "$BUILD"
 
 # what jitd and jitctl say without a kernel: versions, help, policy checks
 run cli "$SRC/tests/cli/check.sh" "$BUILD"
+# bash and zsh completion against the CLI's own help and jitd's reply shapes
+run completion "$SRC/tests/completion/check.sh" "$BUILD"
 
 mapfile -t bins < <(binaries "$BUILD"/tests/test_*)
 if [ ${#bins[@]} -eq 0 ]; then
