@@ -140,10 +140,11 @@ bad=
 n=0
 # check_options WHERE... : each option on stdin is in one of the files WHERE.
 check_options() {
-	local o
+	local o text
+	text=$(cat "$@")
 	while read -r o; do
 		n=$((n + 1))
-		cat "$@" | has_option /dev/stdin "$o" || bad="$bad $o"
+		grep -qE -- "(^|[^[:alnum:]-])$o([^[:alnum:]-]|$)" <<<"$text" || bad="$bad $o"
 	done
 }
 check_options "$tmp/options" < <(long_options <"$tmp/jitctl.help")
