@@ -55,11 +55,6 @@ section() {
 	text "$1" | awk -v s="$2" '/^[A-Z]/ { on = ($0 == s) } on'
 }
 
-# has_option FILE OPT: OPT (--name) appears in FILE as a word of its own.
-has_option() {
-	grep -qE -- "(^|[^[:alnum:]-])$2([^[:alnum:]-]|$)" "$1"
-}
-
 # long_options: the long options of a --help text on stdin, from its usage lines and its
 # option lines (prose that mentions another program's option is not counted).
 long_options() {
