@@ -415,6 +415,8 @@ int bad_reply(const struct ctl *c, const char *why)
 	return EXIT_UNREACHABLE;
 }
 
+static char refused_errno[32]; /* jitd's "errno" of a refusal, for the JSON error */
+
 /*
  * Parse reply line buf (n bytes) of verb. Returns EXIT_OK with *out set to the reply (an
  * object with "ok": true, to json_decref), or an exit code after printing the error.
@@ -437,6 +439,8 @@ static int ctl_reply(const struct ctl *c, const char *verb, const char *buf, siz
 		ret = bad_reply(c, "not an object with a boolean \"ok\"");
 	} else if (json_is_false(ok)) {
 		msg = json_string_value(json_object_get(reply, "error"));
+		snprintf(refused_errno, sizeof(refused_errno), "%s",
+			 json_string_value(json_object_get(reply, "errno")) ?: "");
 		fprintf(stderr, "jitctl: %s: %s\n", verb, msg ? msg : "jitd refused the request");
 		ret = EXIT_REFUSED;
 	} else {
@@ -511,9 +515,12 @@ out:
 	return ret;
 }
 
+static bool json_printed; /* some JSON went to stdout (json_errors_end) */
+
 /* Print a JSON value for scripts. Returns EXIT_OK or EXIT_REFUSED. */
 int print_json(const json_t *j)
 {
+	json_printed = true;
 	if (json_dumpf(j, stdout, JSON_INDENT(2)) < 0 || putchar('\n') == EOF) {
 		fprintf(stderr, "jitctl: cannot write the output\n");
 		return EXIT_REFUSED;
@@ -1290,6 +1297,92 @@ static int cmd_help(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * --json anywhere before "--" (a verb's option too): what goes to stderr is kept as well,
+ * and a failure that printed no JSON prints {"error": ..., "exit": N} on stdout.
+ */
+static FILE *real_stderr;
+static char *err_text;
+static size_t err_len;
+
+static void json_errors_begin(bool json, int argc, char **argv)
+{
+	FILE *m;
+
+	for (int i = 1; i < argc && !json && strcmp(argv[i], "--"); i++)
+		json = !strcmp(argv[i], "--json");
+	if (json && (m = open_memstream(&err_text, &err_len))) {
+		real_stderr = stderr;
+		stderr = m;
+	}
+}
+
+/* The lines of text without "jitctl: " and "Try 'jitctl ... --help'.", joined by "; "
+ * (malloc'd). */
+static char *error_message(const char *text)
+{
+	char *out = malloc(strlen(text) * 2 + 1), *q = out;
+
+	if (!out)
+		return NULL;
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		const char *line = p;
+
+		p += n + (p[n] == '\n');
+		if (!strncmp(line, "jitctl: ", 8) && n >= 8) {
+			line += 8;
+			n -= 8;
+		}
+		if (!n || !strncmp(line, "Try 'jitctl", 11))
+			continue;
+		if (q != out)
+			q = stpcpy(q, "; ");
+		memcpy(q, line, n);
+		q += n;
+	}
+	*q = 0;
+	return out;
+}
+
+static int json_errors_end(int ret)
+{
+	char *msg;
+	json_t *o;
+
+	if (!real_stderr)
+		return ret;
+	fclose(stderr);
+	stderr = real_stderr;
+	real_stderr = NULL;
+	if (err_len)
+		fputs(err_text, stderr); /* people read it there still */
+	if ((ret == EXIT_REFUSED || ret == EXIT_USAGE || ret == EXIT_UNREACHABLE) &&
+	    !json_printed) {
+		msg = error_message(err_text ?: "");
+		o = json_pack("{s:s,s:i}", "error", msg && *msg ? msg : "failed", "exit", ret);
+		if (o && refused_errno[0])
+			json_object_set_new(o, "errno", json_string(refused_errno));
+		if (o)
+			print_json(o);
+		json_decref(o);
+		free(msg);
+	}
+	free(err_text);
+	return ret;
+}
+
+static int run_verb(struct ctl *c, const struct verb *v, int argc, char **argv)
+{
+	int ret;
+
+	/* exec becomes CMD: what it says on stderr must be there before */
+	if (strcmp(v->name, "exec"))
+		json_errors_begin(c->json, argc, argv);
+	ret = v->run(c, argc, argv);
+	return json_errors_end(ret);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1339,7 +1432,7 @@ int main(int argc, char **argv)
 	snprintf(prog, sizeof(prog), "jitctl: %s", v->name);
 	argv[0] = prog;
 	optind = 0; /* glibc: start a fresh scan (and permute again) */
-	ret = v->run(&c, argc, argv);
+	ret = run_verb(&c, v, argc, argv);
 
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "jitctl: cannot write the output: %s\n", strerror(errno));

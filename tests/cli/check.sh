@@ -83,5 +83,19 @@ check policy-check-json-error "exit $rc: '$out'" test "$rc" = 1
 check policy-check-json-error-is-json "got '$out'" json_is "$out" \
 	'j["valid"] is False and "bad.json:1:" in j["error"]'
 
+# --json: a failure that printed no JSON says so in JSON on stdout, and on stderr as before
+out=$("$JITCTL" --json status --socket "$T/no.sock" 2>"$T/err")
+rc=$?
+check json-error-unreachable "exit $rc: '$out'" json_is "$out" \
+	'j["exit"] == 3 and "cannot connect to jitd" in j["error"] and "jitctl:" not in j["error"]'
+check json-error-exit-status "exit $rc" test "$rc" = 3
+check json-error-also-on-stderr "stderr: $(cat "$T/err")" grep -q "cannot connect to jitd" "$T/err"
+out=$("$JITCTL" show nonsense --json 2>/dev/null)
+rc=$?
+check json-error-usage "exit $rc: '$out'" json_is "$out" \
+	'j["exit"] == 2 and j["error"].startswith("show: invalid ID") and "Try" not in j["error"]'
+out=$("$JITCTL" status --socket "$T/no.sock" 2>/dev/null)
+check no-json-no-json-error "got '$out'" test -z "$out"
+
 echo "cli: $failed failed"
 [ "$failed" = 0 ]
