@@ -929,7 +929,21 @@ static int list_row(const json_t *g, char **cells)
 	cells[COL_RESOURCE] = join_resources(g);
 	cells[COL_SUBJECT] =
 		strdup(format_subject(json_object_get(g, "subject"), buf, sizeof(buf)));
-	cells[COL_STATE] = strdup(state);
+	if (!strcmp(state, "scheduled") && json_is_string(json_object_get(g, "starts"))) {
+		char when[96];
+		int64_t t;
+
+		/* when it starts, beside the state: "scheduled, starts in 5m" */
+		if (!util_parse_time(grant_str(g, "starts", ""), &t))
+			snprintf(buf, sizeof(buf), "scheduled, starts %s",
+				 util_format_relative(t, util_now_ns(CLOCK_REALTIME), when,
+						      sizeof(when)));
+		else
+			snprintf(buf, sizeof(buf), "%s", state);
+		cells[COL_STATE] = strdup(buf);
+	} else {
+		cells[COL_STATE] = strdup(state);
+	}
 	cells[COL_EXPIRES] = strdup(format_when(
 		grant_str(g, "expires", grant_str(g, "pending_until", "-")), buf, sizeof(buf)));
 	if (!strcmp(state, "active") && json_is_integer(remaining))

@@ -196,6 +196,8 @@ t0=$(now)
 SCH=$(grant_or_fail wf-scheduled-grant-accepted secrets --user bob --start +3s --for 3s)
 t1=$(now)
 check wf-scheduled-state "state $(jfield "$SCH" state)" test "$(jfield "$SCH" state)" = scheduled
+check wf-scheduled-list-says-when-it-starts "$(jitctl list 2>&1 | grep "^$SCH ")" \
+	sh -c "jitctl list | grep -q '^$SCH .*scheduled, starts in [0-9]'"
 expect wf-scheduled-not-yet-bob-denied EPERM $P as 1002 $P open $SECRET
 if wait_ok 1002 6 $P open $SECRET; then
 	st=$(fsub "$T_OK_AFTER" "$t0")
