@@ -241,8 +241,14 @@ bench-audit: $(OUTPUT)/tests/audit_bench
 bench-fleet: $(OUTPUT)/tests/fleet_sim $(OUTPUT)/jitctl
 	$(Q)tests/fleet/fleet_bench.py $(OUTPUT) $(FLEET_BENCH_ARGS)
 
-demo: all $(VM_PROGS) kernels
-	$(Q)tests/vm/run.sh $(OUTPUT) demo
+# The story on one kernel (KERNEL=6.1 or another start of a version; 6.12 by default), the
+# build's output in $(OUTPUT)/demo-build.log
+demo:
+	@mkdir -p $(OUTPUT)
+	@echo "jitd demo: building (log: $(OUTPUT)/demo-build.log), then booting a VM..."
+	@$(MAKE) --no-print-directory all $(VM_PROGS) kernels >$(OUTPUT)/demo-build.log 2>&1 || \
+		{ tail -n 30 $(OUTPUT)/demo-build.log; exit 1; }
+	$(Q)DEMO_KERNEL=$(or $(KERNEL),6.12.) tests/vm/run.sh $(OUTPUT) demo
 
 # Regenerate the committed vmlinux.h from the BTF of bookworm's 6.1 cloud kernel.
 vmlinux: kernels

@@ -1,82 +1,70 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make demo: jitd on a real kernel, for a person to watch. alice is denied, root grants her
-# 5 seconds, she gets in, the grant runs out, she is denied again; each step shows what
-# the kernel answered and the audit record jitd wrote for it.
+# make demo: jitd on a real kernel, for a person to watch, in the commands a person types.
+# alice is denied; she requests, bob approves, she gets in; `jitctl exec` gives one process
+# tree access and nothing else; the kernel ends the grant at its expiry; the history and the
+# audit stream say what happened. run.sh shows what follows JITD-DEMO-BEGIN, without the
+# kernel's messages.
 . /tests/lib.sh
+JITD_POLICY=/tests/policy-demo.json
 
-P=$PROBE
-
-step() {
+# say TEXT: a step of the story
+say() {
 	echo
-	echo "==== $* ===="
+	echo "# $*"
 }
 
-# show CMD...: print the command, run it, print the answer.
-show() {
-	echo "\$ $*"
-	"$@" 2>&1 | sed 's/^/  /'
+# run CMDLINE: print it as typed at a root prompt, run it, print what it printed
+run() {
+	echo "root# $1"
+	sh -c "$1" 2>&1 | sed 's/^/    /'
 }
 
-# last_audit PATTERN...: the newest decision record matching the patterns, indented.
-last_audit() {
-	sleep 0.5
-	_l=$(audit_lines "$@" | tail -n 1)
-	if [ -n "$_l" ]; then
-		_f() { echo "$_l" | grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4; }
-		echo "audit record (OCSF $(_f class_name), sequence $(echo "$_l" | grep -o '"sequence":[0-9]*' | cut -d: -f2)):"
-		echo "  $(_f message) -> $(_f disposition); $(_f status_detail)"
-		echo "  full record: $(echo "$_l" | cut -c1-240)..."
-	else
-		echo "audit record: (none found in $AUDIT)"
-	fi
-}
-
-mkdir -p /srv
+mkdir -p /srv/reports
 echo "top secret" >/srv/secret.txt
-chmod 0644 /srv/secret.txt
+echo "Q3: 12% up" >/srv/reports/q3.txt
+chmod 0644 /srv/secret.txt /srv/reports/q3.txt
+start_jitd demo-jitd-start >/dev/null || {
+	show_jitd_log
+	exit 1
+}
 
-step "The policy: /srv/secret.txt is the resource \"secrets\"; root is exempt"
-sed 's/^/  /' "$JITD_POLICY"
+echo JITD-DEMO-BEGIN
+echo "jitd demo on Linux $(uname -r): the kernel (BPF LSM) enforces time-bound grants."
+say "The policy: /srv/secret.txt needs bob's approval for alice; /srv/reports she may take"
+run "jitctl policy check /tests/policy-demo.json"
 
-step "Start jitd"
-start_jitd jitd-start || exit 1
-show jitctl status
+say "1. alice has no grant: the kernel refuses her, though the file is world-readable"
+run "ls -l /srv/secret.txt"
+run "su alice -c 'cat /srv/secret.txt'"
 
-step "1. alice (uid 1001) has no grant: the kernel refuses her open"
-show ls -l /srv/secret.txt
-echo "(the file is world-readable; only jitd's BPF LSM program stands in the way)"
-show $P as 1001 $P open /srv/secret.txt
-show $P as 1001 cat /srv/secret.txt
-last_audit "$(jkey decision)\"deny\"" "$(juid 1001)"
-
-step "2. root grants alice 5 seconds on \"secrets\""
-echo "\$ jitctl grant secrets --user alice --for 5s --reason INC-42"
-ID=$(jitctl grant secrets --user alice --for 5s --reason INC-42)
+say "2. alice asks for 8 seconds, bob approves: she is in"
+run "su alice -c 'jitctl request secrets --for 8s --reason INC-7'"
+ID=$(jitctl list --json | sed -n 's/^ *"id": \([0-9]*\),*$/\1/p' | tail -n 1)
+run "su bob -c 'jitctl approve $ID'"
 T0=$(now)
-echo "  $ID"
-show jitctl list
+run "su alice -c 'cat /srv/secret.txt'"
 
-step "3. alice, within the 5 seconds: allowed"
-show $P as 1001 cat /srv/secret.txt
-last_audit "$(jkey decision)\"allow\"" "$(juid 1001)"
+say "3. jitctl exec: access for one process tree only, not for alice's other processes"
+run "su alice -c 'jitctl exec reports --for 1m -- cat /srv/reports/q3.txt'"
+run "su alice -c 'cat /srv/reports/q3.txt'"
 
-step "4. Wait for the grant to expire (the kernel checks the expiry itself, no agent needed)"
-n=0
-while [ "$($P as 1001 $P open /srv/secret.txt 2>/dev/null)" = ok ] && [ $n -lt 150 ]; do
+say "4. The grant runs out: the kernel itself denies again (no agent needed)"
+while [ "$(result $PROBE as 1001 $PROBE open /srv/secret.txt)" = ok ] &&
+	fcmp "$(fsub "$(now)" "$T0")" lt 30; do
 	sleep 0.2
-	n=$((n + 1))
 done
-echo "alice's access ended $(fsub "$(now)" "$T0")s after the grant"
-[ $n -lt 150 ] || echo "(still allowed after 30 s: the grant did not expire!)"
-show jitctl list
+echo "    (denied $(fsub "$(now)" "$T0") s after bob's approval)"
+run "su alice -c 'cat /srv/secret.txt'"
+run "jitctl show $ID"
 
-step "5. alice again: denied"
-show $P as 1001 $P open /srv/secret.txt
-show $P as 1001 cat /srv/secret.txt
-last_audit "$(jkey decision)\"deny\"" "$(juid 1001)"
+say "5. Every decision and event is an audit record (OCSF JSON lines, hash-chained)"
+run "jitctl audit --since 5m | grep -E 'secret|request|approv' | tail -n 6"
+run "jitctl audit verify $AUDIT"
 
-step "Done"
+echo
+echo "Next: README.md, 'Running on a real host' (boot with lsm=...,bpf, make install,"
+echo "systemctl enable --now jitd); man jitd, man jitctl, man jitd.policy."
+echo JITD-DEMO-END
 stop_jitd
-echo "demo finished"

@@ -438,8 +438,9 @@ short_ver() {
 
 # The version prefixes of the kernels this mode boots; none: all of the list.
 case "$MODE" in
-systemd | demo) MODE_KERNELS="6.1. 6.12." ;;
+systemd) MODE_KERNELS="6.1. 6.12." ;;
 bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
+demo) MODE_KERNELS=${DEMO_KERNEL:-6.12.} ;; # one kernel: the first of the list that matches
 # parts about the agent alone, not the kernel side: one kernel is enough (CI time)
 failpaths | hostile | crashes) MODE_KERNELS="6.12." ;;
 *) MODE_KERNELS="" ;;
@@ -467,6 +468,7 @@ while read -r ver path; do
 done <"$BUILD/kernels/list"
 [ ${#kernels[@]} -gt 0 ] ||
 	die "no kernel in $BUILD/kernels/list matches mode $MODE${MODE_KERNELS:+ ($MODE_KERNELS)}${VM_KERNEL:+ and VM_KERNEL=$VM_KERNEL} (run 'make kernels', or change VM_KERNEL)"
+[ "$MODE" != demo ] || kernels=("${kernels[0]}")
 
 # boot LOG EXTRA_APPEND: boot kernel $path (tag $tag) once with the qemu options of
 # QEMU_EXTRA, stream the console, and judge the markers; failed=1 on any failure.
@@ -484,6 +486,10 @@ boot() {
 			awk -v tag="[$tag]" '
 				/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
 				{ print tag, $0; fflush() }'
+		elif [ "$MODE" = demo ]; then
+			# the story alone: no boot, harness or kernel messages
+			awk '/^JITD-DEMO-BEGIN/ { on = 1; next } /^JITD-DEMO-END/ { on = 0 }
+				on && !/^\[ *[0-9]+\.[0-9]+\]/ { print; fflush() }'
 		else
 			cat
 		fi
@@ -524,6 +530,7 @@ boot() {
 			failed=1
 		fi
 	fi
+	[ "$MODE" = demo ] && [ -z "$why" ] && return
 	echo "[$tag] VM $MODE run took ${secs}s (log: $log)"
 }
 
@@ -553,7 +560,7 @@ for k in "${kernels[@]}"; do
 	ver=${k%% *}
 	path=${k#* }
 	tag=$(short_ver "$ver")
-	[ "$JUDGED" = 1 ] || echo "=== $MODE on $ver ==="
+	[ "$JUDGED" = 1 ] || [ "$MODE" = demo ] || echo "=== $MODE on $ver ==="
 	QEMU_EXTRA=()
 	if [ "$MODE" = systemd ]; then
 		# A fresh disk per kernel (NVMe: built into 6.1 and 6.12) for jitd's state and audit
