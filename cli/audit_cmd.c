@@ -29,9 +29,9 @@ const char help_audit[] =
 	"reordered, truncated) and exits 1; exit 0 when the chain is intact.\n"
 	"\n"
 	"--follow streams new records from jitd as they are written (root only);\n"
-	"--since TIME (RFC 3339, e.g. 2026-11-23T09:00:00Z) first sends the records of the\n"
-	"current audit file since TIME. Without --json, one line per record: time, user,\n"
-	"op, object, decision, grant and reason.\n"
+	"--since TIME (RFC 3339, e.g. 2026-11-23T09:00:00Z, or a duration ago, e.g. 15m) first\n"
+	"sends the records of the current audit file since TIME. Without --json, one line\n"
+	"per record: time, user, op, object, decision, grant and reason.\n"
 	"\n"
 	"Options:\n"
 	"  --filter WHAT      deny, allow, decision, agent, or an event name (granted, ...)\n"
@@ -201,8 +201,9 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 		{},
 	};
 	const char *since = NULL, *filter = NULL;
+	char since_buf[40];
 	bool follow = false;
-	int64_t ns;
+	int64_t ns, ago;
 	int opt;
 
 	if (argc >= 2 && !strcmp(argv[1], "verify")) {
@@ -218,12 +219,18 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 			follow = true;
 			break;
 		case O_SINCE:
-			if (util_parse_time(optarg, &ns)) {
-				fprintf(stderr, "jitctl: audit: bad --since time '%s' (RFC 3339)\n",
+			since = optarg;
+			if (util_parse_time(optarg, &ns) && !util_parse_duration(optarg, &ago))
+				/* a duration: that long ago */
+				since = util_format_time(util_now_ns(CLOCK_REALTIME) - ago * NS_PER_S,
+							 since_buf, sizeof(since_buf));
+			else if (util_parse_time(optarg, &ns)) {
+				fprintf(stderr,
+					"jitctl: audit: bad --since '%s' (a time in RFC 3339, e.g. "
+					"2026-11-23T09:00:00Z, or a duration ago, e.g. 15m)\n",
 					optarg);
 				return EXIT_USAGE;
 			}
-			since = optarg;
 			break;
 		case O_FILTER:
 			filter = optarg;
