@@ -557,18 +557,33 @@ static int self_add(struct entries *e, __u32 kind, __u32 id)
 	return entries_add(e, &key, &one);
 }
 
-/* The superblocks on the way to the pins (/, /sys, /sys/fs, the bpffs instance). */
+/*
+ * The superblocks on the way to the pins (/, /sys, /sys/fs, the bpffs instance), and the
+ * mount namespaces where unmounting them matters: jitd's own and, when jitd.service gave
+ * it one of its own (ProtectSystem= and the like), PID 1's, where the pins are seen by
+ * everyone else. Reading PID 1's needs CAP_SYS_PTRACE (a ptrace read check); without it
+ * only jitd's own is guarded, said once here.
+ */
 static int self_mounts(struct entries *e)
 {
 	static const char *const on_way[] = {"/", "/sys", "/sys/fs", "/sys/fs/bpf", JITD_PIN_DIR};
-	struct stat st;
+	struct stat st, init_st;
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(on_way) / sizeof(on_way[0]) && !err; i++)
 		if (!stat(on_way[i], &st))
 			err = self_add(e, JITD_SELF_SB, (__u32)util_kdev(st.st_dev));
-	if (!err && !stat("/proc/self/ns/mnt", &st))
-		err = self_add(e, JITD_SELF_MNTNS, (__u32)st.st_ino);
+	if (err || stat("/proc/self/ns/mnt", &st))
+		return err;
+	err = self_add(e, JITD_SELF_MNTNS, (__u32)st.st_ino);
+	if (!err && getpid() != 1) {
+		if (stat("/proc/1/ns/mnt", &init_st))
+			log_warn("cannot read PID 1's mount namespace (%s): unmounting bpffs is "
+				 "guarded in jitd's own namespace only",
+				 strerror(errno));
+		else if (init_st.st_ino != st.st_ino)
+			err = self_add(e, JITD_SELF_MNTNS, (__u32)init_st.st_ino);
+	}
 	return err;
 }
 

@@ -486,6 +486,9 @@ int scope_kill(struct agent *a, const char *rel)
 	/* count first (for the record), then kill */
 	for (int round = 0; round < 50; round++) {
 		r = populated(dir);
+		/* gone after a kill: systemd removes an emptied transient scope at once */
+		if (r == -ENOENT && round > 0)
+			return n;
 		if (r <= 0)
 			return r < 0 ? r : n;
 		fd = open(path, O_WRONLY | O_CLOEXEC);

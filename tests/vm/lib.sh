@@ -330,9 +330,18 @@ wait_ok() {
 }
 
 # mount_persist: the systemd VM's disk (/dev/nvme0n1, ext4, made by run.sh) on /persist,
-# with jitd's state and log directories on it, so that they survive the reboot test.
+# with jitd's state and log directories on it, so that they survive the reboot test. Done
+# at boot before local-fs.target by jitd-vm-persist.service (jitd.service starts early and
+# must find them there); the tests' call then only checks.
 mount_persist() {
+	grep -q ' /var/log/jitd ' /proc/self/mounts && return 0
 	mkdir -p /persist /var/lib/jitd /var/log/jitd
+	# no udev in the VM: wait for the kernel's own node
+	_mp=0
+	while [ ! -b /dev/nvme0n1 ] && [ $_mp -lt 600 ]; do
+		sleep 0.1
+		_mp=$((_mp + 1))
+	done
 	timeout 60 mount /dev/nvme0n1 /persist || return 1
 	mkdir -p /persist/lib /persist/log
 	mount --bind /persist/lib /var/lib/jitd && mount --bind /persist/log /var/log/jitd

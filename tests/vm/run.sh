@@ -260,6 +260,22 @@ build_systemd_root() {
 	ln -sf /dev/null "$ROOT/etc/systemd/system/serial-getty@ttyS0.service"
 	ln -sf /etc/systemd/system/jitd-vmtest.service \
 		"$ROOT/etc/systemd/system/multi-user.target.wants/jitd-vmtest.service"
+	# jitd enabled as on a host (`systemctl enable jitd`), with the test policy and the files
+	# it protects in place from the start: the tests check that it was enforcing before the
+	# first login (jitd-vm-login.service), and the persistent disk is mounted before it.
+	mkdir -p "$ROOT/etc/systemd/system/sysinit.target.wants" "$ROOT/etc/systemd/system/local-fs.target.wants"
+	ln -sf /lib/systemd/system/jitd.service "$ROOT/etc/systemd/system/sysinit.target.wants/jitd.service"
+	ln -sf /etc/systemd/system/jitd-vm-persist.service \
+		"$ROOT/etc/systemd/system/local-fs.target.wants/jitd-vm-persist.service"
+	ln -sf /etc/systemd/system/jitd-vm-login.service \
+		"$ROOT/etc/systemd/system/multi-user.target.wants/jitd-vm-login.service"
+	install -m 0644 "$SRC/tests/vm/policy-workflow.json" "$ROOT/etc/jitd/policy.d/50-test.json"
+	mkdir -p "$ROOT/srv/vault/sd"
+	echo secret >"$ROOT/srv/secret.txt"
+	echo vault >"$ROOT/srv/vault/sd/f.txt"
+	echo public >"$ROOT/srv/public.txt"
+	chmod 755 "$ROOT/srv" "$ROOT/srv/vault" "$ROOT/srv/vault/sd"
+	chmod 644 "$ROOT/srv/secret.txt" "$ROOT/srv/vault/sd/f.txt" "$ROOT/srv/public.txt"
 	pack "$ROOT" keep zstd -q -3 -T0
 }
 

@@ -20,7 +20,15 @@ if [ ! -s /persist/reboot.env ]; then
 fi
 . /persist/reboot.env
 
-mkdir -p /srv && echo secret >$SECRET && chmod 644 $SECRET
+# jitd.service started at boot, from the state on the disk, before the first login
+# (jitd-vm-login.service: alice's open of $SECRET), which alice's approved grant allows.
+J_READY=$(systemctl show -p ActiveEnterTimestampMonotonic --value jitd.service)
+US_START=$(systemctl show -p InactiveExitTimestampMonotonic --value systemd-user-sessions.service)
+check reboot-boot-jitd-ready-before-user-sessions "jitd ready $J_READY, systemd-user-sessions started $US_START" \
+	test "${J_READY:-0}" -gt 0 -a "${J_READY:-0}" -lt "${US_START:-0}"
+wait_for 60 test -s /run/jitd-vm-login/open
+check reboot-boot-first-login-has-persisted-grant "the first login's open of $SECRET: $(cat /run/jitd-vm-login/open 2>&1)" \
+	test "$(tail -n 1 /run/jitd-vm-login/open 2>/dev/null)" = ok
 check reboot-new-boot-id "boot id still $BOOT_ID" \
 	test "$(cat /proc/sys/kernel/random/boot_id)" != "$BOOT_ID"
 cp /tests/policy-workflow.json /etc/jitd/policy.d/50-test.json

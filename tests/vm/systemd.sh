@@ -3,7 +3,9 @@
 #
 # The tests that need systemd as PID 1 (run.sh's systemd mode: a debootstrap Debian root,
 # jitd from `make install`; run by jitd-vmtest.service):
-#   - jitd.service as shipped: Type=notify start, reload, Restart=always after a crash,
+#   - jitd.service as shipped, enabled: enforcing before the first login, sandboxed (its
+#     `systemd-analyze security` exposure at most 3.5);
+#   - Type=notify start, reload, Restart=always after a crash,
 #     the watchdog, enforcement that stays when the service stops;
 #   - `jitctl exec` in a transient scope made over D-Bus, ended when the tree exits;
 #   - `jitctl grant --unit`: the unit's cgroup asked from systemd over D-Bus;
@@ -18,11 +20,9 @@ VF=/srv/vault/sd/f.txt
 POLICY_DIR=/etc/jitd/policy.d
 DROPIN=/etc/systemd/system/jitd.service.d
 
-mkdir -p /srv/vault/sd /sys/fs/cgroup/exempt
-echo secret >$SECRET
-echo vault >$VF
-chmod 755 /srv /srv/vault /srv/vault/sd
-chmod 644 $SECRET $VF
+# /srv/secret.txt and /srv/vault/sd/f.txt are in the image (run.sh): jitd protects them
+# from boot on.
+mkdir -p /sys/fs/cgroup/exempt
 
 # unit_prop UNIT PROPERTY: systemctl show's value.
 unit_prop() {
@@ -54,7 +54,50 @@ check sd-persist-disk-mounted "cannot mount /dev/nvme0n1 for /var/lib/jitd and /
 check sd-pid1-is-systemd "PID 1 is $(cat /proc/1/comm)" test "$(cat /proc/1/comm)" = systemd
 check sd-dbus-system-bus "no system bus at /run/dbus/system_bus_socket" \
 	busctl --system status org.freedesktop.systemd1
-expect sd-baseline-alice-opens-secret-without-jitd ok $P as 1001 $P open $SECRET
+expect sd-baseline-alice-opens-unprotected-file ok $P as 1001 $P open /srv/public.txt
+
+# ------------------------------------------------------------------ early boot
+
+# jitd.service is enabled (sysinit.target.wants, as `systemctl enable` does) and the test
+# policy was in /etc/jitd/policy.d from the start (run.sh). Times: systemd's monotonic
+# timestamps (µs since boot); jitd's ActiveEnter is its READY=1, after the self-test.
+J_READY=$(unit_prop jitd.service ActiveEnterTimestampMonotonic)
+SI_READY=$(unit_prop sysinit.target ActiveEnterTimestampMonotonic)
+US_START=$(unit_prop systemd-user-sessions.service InactiveExitTimestampMonotonic)
+wait_for 60 test -s /run/jitd-vm-login/open
+LOGIN=$(unit_prop jitd-vm-login.service ExecMainStartTimestampMonotonic)
+echo "early boot (us since boot): jitd ready $J_READY, sysinit.target $SI_READY," \
+	"systemd-user-sessions started $US_START, first login $LOGIN"
+check sd-boot-jitd-started-at-boot "jitd.service $(unit_prop jitd.service ActiveState), ready at $J_READY" \
+	test "$(unit_prop jitd.service ActiveState)" = active -a "${J_READY:-0}" -gt 0
+check sd-boot-jitd-ready-before-sysinit "jitd ready $J_READY, sysinit.target $SI_READY" \
+	test "${J_READY:-0}" -gt 0 -a "${J_READY:-0}" -le "${SI_READY:-0}"
+check sd-boot-jitd-ready-before-user-sessions "jitd ready $J_READY, systemd-user-sessions started $US_START" \
+	test "${J_READY:-0}" -gt 0 -a "${J_READY:-0}" -lt "${US_START:-0}"
+check sd-boot-first-login-after-jitd-ready "jitd ready $J_READY, first login $LOGIN" \
+	test "${J_READY:-0}" -gt 0 -a "${J_READY:-0}" -lt "${LOGIN:-0}"
+check sd-boot-first-login-protected-open-denied "the first login's open of $SECRET: $(cat /run/jitd-vm-login/open 2>&1)" \
+	last_is /run/jitd-vm-login/open EPERM
+
+# ------------------------------------------------------------------ the sandbox
+
+JPID=$(unit_prop jitd.service MainPID)
+out=$(systemd-analyze security --no-pager jitd.service 2>&1)
+EXPOSURE=$(echo "$out" | sed -n 's/.*Overall exposure level for jitd.service: \([0-9.]*\).*/\1/p')
+echo "systemd-analyze security jitd.service: exposure $EXPOSURE"
+check sd-unit-exposure-at-most-3.5 "exposure '$EXPOSURE': $(echo "$out" | tail -n 3)" \
+	awk -v x="$EXPOSURE" 'BEGIN { exit !(x != "" && x + 0 <= 3.5) }'
+# CAP_DAC_READ_SEARCH CAP_KILL CAP_SYS_PTRACE CAP_SYS_ADMIN CAP_PERFMON CAP_BPF
+CAPBND=$(printf '%016x' $(((1 << 2) | (1 << 5) | (1 << 19) | (1 << 21) | (1 << 38) | (1 << 39))))
+check sd-unit-capability-bounding-set "jitd's $(grep CapBnd /proc/$JPID/status 2>&1), want $CAPBND" \
+	grep -qx "CapBnd:[[:space:]]*$CAPBND" /proc/$JPID/status
+check sd-unit-no-new-privileges "jitd's $(grep NoNewPrivs /proc/$JPID/status 2>&1)" \
+	grep -qx 'NoNewPrivs:[[:space:]]*1' /proc/$JPID/status
+check sd-unit-own-mount-namespace "jitd's $(readlink /proc/$JPID/ns/mnt), PID 1's $(readlink /proc/1/ns/mnt)" \
+	test "$(readlink /proc/$JPID/ns/mnt)" != "$(readlink /proc/1/ns/mnt)"
+# The pins are guarded in the host's mount namespace, not only in jitd's private one.
+expect sd-unit-gov-root-umount-bpffs-in-host-namespace-denied EPERM $P loginuid 1001 $P umount /sys/fs/bpf
+check sd-unit-bpffs-still-mounted "$(grep bpf /proc/self/mounts)" grep -q ' /sys/fs/bpf bpf ' /proc/self/mounts
 
 # ------------------------------------------------------------------ jitd.service as shipped
 
@@ -148,6 +191,18 @@ check sd-exec-scope-gone "/sys/fs/cgroup/jitd.slice/$SCOPE still there" \
 check sd-exec-scope-inactive "$SCOPE: $(unit_prop "$SCOPE" ActiveState)" \
 	test "$(unit_prop "$SCOPE" ActiveState)" != active
 expect sd-exec-after-exit-alice-denied EPERM $P as 1001 $P open $VF
+
+# revoke --kill ends the tree through its scope's cgroup.kill (ReadWritePaths=/sys/fs/cgroup).
+rm -f /tmp/sd-exec3.out
+$P as 1001 jitctl exec vault --for 6s -- sleep 30 >/tmp/sd-exec3.out 2>&1 &
+KILL_PID=$!
+wait_for 10 grep -q '^exec [0-9]*:' /tmp/sd-exec3.out
+EX3=$(sed -n 's/^exec \([0-9]*\):.*/\1/p' /tmp/sd-exec3.out | head -n 1)
+out=$(jitctl revoke --kill "${EX3:-0}" 2>&1)
+check sd-exec-revoke-kill-says-killed "got: $out" contains "$out" "killed [1-9][0-9]* processes"
+wait "$KILL_PID"
+check sd-exec-revoke-kill-tree-gone "/sys/fs/cgroup/jitd.slice/jitd-exec-$EX3.scope still there" \
+	wait_gone "/sys/fs/cgroup/jitd.slice/jitd-exec-$EX3.scope" 5
 
 # The time runs out while the tree still runs: the tree loses access, then its scope ends.
 rm -f /tmp/sd-early /tmp/sd-late /tmp/sd-exec2.out
