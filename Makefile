@@ -215,9 +215,11 @@ vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
 	$(Q)for part in guard failpaths hostile crashes; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
+	$(Q)tests/vm/run.sh $(OUTPUT) deb
 
 # Unit tests on the host (also under ASan+UBSan), each fuzz harness for FUZZ_CHECK_SECONDS, VM
-# tests on the Debian kernels (5.10, 6.1, 6.12, 7.2; with systemd on 6.1 and 6.12); ends with
+# tests on the Debian kernels (5.10, 6.1, 6.12, 7.2; with systemd on 6.1 and 6.12, and the
+# Debian package of `make deb`, which tests/vm/run.sh builds, installed there); ends with
 # "N passed, N failed".
 check: all man $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) $(OUTPUT)/tests/fleet_sim \
 	kernels sysroot
@@ -307,17 +309,26 @@ uninstall:
 # directory and builds in the tree's build/, so it runs on a copy of the tree (the files git
 # tracks or would track) in $(OUTPUT)/deb/jitd; the other results (.changes, .buildinfo, the
 # debug symbols package) stay in $(OUTPUT)/deb. The changelog's upstream version must be
-# JITD_VERSION (agent/core.h), what `jitd --version` says.
+# JITD_VERSION (agent/core.h), what `jitd --version` says. DEB_VERSION=V: the package is
+# version V instead (an entry added to the copy's changelog; the VM's upgrade test).
+# dpkg-buildpackage gets none of this make's variables (MAKEFLAGS): an OUTPUT given here
+# would send the copy's build into this tree's build directory (command-line variables are
+# also exported).
 deb:
-	$(Q)v=$$(dpkg-parsechangelog -S Version) && h=$$(sed -n 's/^#define JITD_VERSION "\(.*\)"$$/\1/p' \
+	$(Q)v='$(DEB_VERSION)' && v=$${v:-$$(dpkg-parsechangelog -S Version)} && h=$$(sed -n 's/^#define JITD_VERSION "\(.*\)"$$/\1/p' \
 		agent/core.h) && [ "$${v%-*}" = "$$h" ] || { echo "deb: debian/changelog says" \
 		"$$v, agent/core.h JITD_VERSION $$h" >&2; exit 1; }
 	$(Q)rm -rf $(OUTPUT)/deb $(OUTPUT)/jitd_*.deb
 	$(Q)mkdir -p $(OUTPUT)/deb/jitd
 	$(Q)git ls-files -z -c -o --exclude-standard | \
 		tar -c --null --ignore-failed-read -T - | tar -x -C $(OUTPUT)/deb/jitd
+	$(Q)[ -z "$(DEB_VERSION)" ] || { cd $(OUTPUT)/deb/jitd && \
+		printf 'jitd (%s) unstable; urgency=medium\n\n  * make deb DEB_VERSION=%s\n\n -- %s  %s\n\n' \
+		'$(DEB_VERSION)' '$(DEB_VERSION)' "$$(dpkg-parsechangelog -S Maintainer)" "$$(date -R)" | \
+		cat - debian/changelog >debian/changelog.new && mv debian/changelog.new debian/changelog; }
 	$(call msg,DEB,$(OUTPUT)/deb/jitd)
-	$(Q)(cd $(OUTPUT)/deb/jitd && dpkg-buildpackage -us -uc -b) $(if $(Q),>$(OUTPUT)/deb/build.log 2>&1) || \
+	$(Q)(cd $(OUTPUT)/deb/jitd && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u OUTPUT -u PREFIX -u DESTDIR \
+		dpkg-buildpackage -us -uc -b -Jauto) $(if $(Q),>$(OUTPUT)/deb/build.log 2>&1) || \
 		{ $(if $(Q),tail -n 30 $(OUTPUT)/deb/build.log >&2;) echo "deb: dpkg-buildpackage" \
 		"failed$(if $(Q), (log: $(OUTPUT)/deb/build.log))" >&2; exit 1; }
 	$(Q)mv $(OUTPUT)/deb/jitd_*.deb $(OUTPUT)/
