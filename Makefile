@@ -55,7 +55,7 @@ VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OU
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all clean deps check unit asan fuzz vmcheck bench bench-audit demo vmlinux install \
-	uninstall man format format-check kernels sysroot
+	uninstall man format format-check kernels sysroot deb
 all: $(OUTPUT)/jitd $(OUTPUT)/jitctl
 
 $(OUTPUT) $(OUTPUT)/obj/agent $(OUTPUT)/obj/lib $(OUTPUT)/obj/cli $(OUTPUT)/tests:
@@ -72,7 +72,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 $(OUTPUT)/obj/%.o: %.c | $(OUTPUT)/obj/agent $(OUTPUT)/obj/lib $(OUTPUT)/obj/cli
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # An object that includes a generated skeleton waits for that one only (see `grep skel.h`), so
 # the rest compile while the BPF side builds. -MMD cannot say this: the .d file only exists
@@ -81,14 +81,14 @@ $(OUTPUT)/obj/agent/bpfload.o $(OUTPUT)/fuzz/obj/agent/bpfload.o: $(OUTPUT)/jitd
 
 $(OUTPUT)/jitd: $(AGENT_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # where `jitctl fleet init` finds the schema migrations once installed
 $(OUTPUT)/obj/cli/fleet_cmd.o: CFLAGS += -DJITD_FLEET_MIGRATIONS='"$(PREFIX)/share/jitd/fleet"'
 
 $(OUTPUT)/jitctl: $(CLI_OBJS) $(COMMON_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -186,7 +186,7 @@ deps:
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 		libjansson-dev libsystemd-dev libssl-dev libpq-dev postgresql-15 pkg-config libclang-rt-14-dev clang-format \
 		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs iproute2 util-linux \
-		scdoc man-db groff-base zsh bash-completion
+		scdoc man-db groff-base zsh bash-completion dpkg-dev debhelper lintian
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)
@@ -215,9 +215,11 @@ vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
 	$(Q)for part in guard failpaths hostile crashes; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
+	$(Q)tests/vm/run.sh $(OUTPUT) deb
 
 # Unit tests on the host (also under ASan+UBSan), each fuzz harness for FUZZ_CHECK_SECONDS, VM
-# tests on the Debian kernels (5.10, 6.1, 6.12, 7.2; with systemd on 6.1 and 6.12); ends with
+# tests on the Debian kernels (5.10, 6.1, 6.12, 7.2; with systemd on 6.1 and 6.12, and the
+# Debian package of `make deb`, which tests/vm/run.sh builds, installed there); ends with
 # "N passed, N failed".
 check: all man $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) $(OUTPUT)/tests/fleet_sim \
 	kernels sysroot
@@ -281,6 +283,8 @@ install: all man
 	install -d $(BASH_COMPDIR) $(ZSH_COMPDIR)
 	install -m 0644 dist/completion/jitctl.bash $(BASH_COMPDIR)/jitctl
 	install -m 0644 dist/completion/_jitctl $(ZSH_COMPDIR)/_jitctl
+	install -d $(DOCDIR)/examples
+	install -m 0644 dist/policy.example.json $(DOCDIR)/examples/policy.example.json
 
 # What install installs, and nothing else: directories only when jitd's own and empty (a
 # policy left in /etc/jitd/policy.d keeps it). Enforcement pinned in the kernel, the state
@@ -290,12 +294,43 @@ uninstall:
 		$(DESTDIR)/lib/systemd/system/jitd.service $(DESTDIR)/etc/logrotate.d/jitd \
 		$(addprefix $(DESTDIR)$(PREFIX)/share/jitd/fleet/,$(FLEET_SQL)) \
 		$(MANDIR)/man1/jitctl.1 $(MANDIR)/man5/jitd.policy.5 $(MANDIR)/man8/jitd.8 \
-		$(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES))) \
+		$(addprefix $(DOCDIR)/,$(notdir $(DOC_FILES))) $(DOCDIR)/examples/policy.example.json \
 		$(BASH_COMPDIR)/jitctl $(ZSH_COMPDIR)/_jitctl
-	for d in $(DESTDIR)$(PREFIX)/share/jitd/fleet $(DESTDIR)$(PREFIX)/share/jitd $(DOCDIR) \
+	for d in $(DESTDIR)$(PREFIX)/share/jitd/fleet $(DESTDIR)$(PREFIX)/share/jitd \
+		$(DOCDIR)/examples $(DOCDIR) \
 		$(DESTDIR)/etc/jitd/policy.d $(DESTDIR)/etc/jitd; do \
 		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d" || exit 1; \
 	done
+
+# The Debian package (debian/; debian/README.Debian says what it does) into
+# $(OUTPUT)/jitd_VERSION_ARCH.deb. dpkg-buildpackage writes its results beside the source
+# directory and builds in the tree's build/, so it runs on a copy of the tree (the files git
+# tracks or would track) in $(OUTPUT)/deb/jitd; the other results (.changes, .buildinfo, the
+# debug symbols package) stay in $(OUTPUT)/deb. The changelog's upstream version must be
+# JITD_VERSION (agent/core.h), what `jitd --version` says. DEB_VERSION=V: the package is
+# version V instead (an entry added to the copy's changelog; the VM's upgrade test).
+# dpkg-buildpackage gets none of this make's variables (MAKEFLAGS): an OUTPUT given here
+# would send the copy's build into this tree's build directory (command-line variables are
+# also exported).
+deb:
+	$(Q)v='$(DEB_VERSION)' && v=$${v:-$$(dpkg-parsechangelog -S Version)} && h=$$(sed -n 's/^#define JITD_VERSION "\(.*\)"$$/\1/p' \
+		agent/core.h) && [ "$${v%-*}" = "$$h" ] || { echo "deb: debian/changelog says" \
+		"$$v, agent/core.h JITD_VERSION $$h" >&2; exit 1; }
+	$(Q)rm -rf $(OUTPUT)/deb $(OUTPUT)/jitd_*.deb
+	$(Q)mkdir -p $(OUTPUT)/deb/jitd
+	$(Q)git ls-files -z -c -o --exclude-standard | \
+		tar -c --null --ignore-failed-read -T - | tar -x -C $(OUTPUT)/deb/jitd
+	$(Q)[ -z "$(DEB_VERSION)" ] || { cd $(OUTPUT)/deb/jitd && \
+		printf 'jitd (%s) unstable; urgency=medium\n\n  * make deb DEB_VERSION=%s\n\n -- %s  %s\n\n' \
+		'$(DEB_VERSION)' '$(DEB_VERSION)' "$$(dpkg-parsechangelog -S Maintainer)" "$$(date -R)" | \
+		cat - debian/changelog >debian/changelog.new && mv debian/changelog.new debian/changelog; }
+	$(call msg,DEB,$(OUTPUT)/deb/jitd)
+	$(Q)(cd $(OUTPUT)/deb/jitd && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u OUTPUT -u PREFIX -u DESTDIR \
+		dpkg-buildpackage -us -uc -b -Jauto) $(if $(Q),>$(OUTPUT)/deb/build.log 2>&1) || \
+		{ $(if $(Q),tail -n 30 $(OUTPUT)/deb/build.log >&2;) echo "deb: dpkg-buildpackage" \
+		"failed$(if $(Q), (log: $(OUTPUT)/deb/build.log))" >&2; exit 1; }
+	$(Q)mv $(OUTPUT)/deb/jitd_*.deb $(OUTPUT)/
+	$(Q)ls $(OUTPUT)/jitd_*.deb
 
 FORMAT_SRCS := $(wildcard bpf/*.c lib/*.c lib/*.h agent/*.c agent/*.h cli/*.c cli/*.h include/*.h tests/*.[ch] \
 	tests/*/*.c tests/*/*.h)

@@ -8,7 +8,8 @@
 # tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), the parts that
 # boot on their own (guard on the four; failpaths, hostile, crashes on 6.12), the fleet part (two
 # VMs per kernel against a PostgreSQL on the host, the four kernels), then with a Debian
-# root and systemd as PID 1 on 6.1 and 6.12 (tests/vm/run.sh). Every PASS/FAIL/SKIP line is
+# root and systemd as PID 1 on 6.1 and 6.12 (tests/vm/run.sh), and there the Debian package
+# (tests/vm/deb.sh). Every PASS/FAIL/SKIP line is
 # counted and the last line is exactly "N passed, N failed" (", N skipped" when some were
 # skipped). Exits non-zero if anything failed, a runner failed without saying which test,
 # or nothing ran at all.
@@ -93,6 +94,9 @@ done
 # fleet mode with real kernels: two VMs per kernel as two jitd hosts of one PostgreSQL
 run vm-fleet "$SRC/tests/vm/run.sh" "$BUILD" fleet
 run vm-systemd-tests "$SRC/tests/vm/run.sh" "$BUILD" systemd
+# the Debian package (make deb, twice: a second version to upgrade to) installed, upgraded
+# under a probe that must never get through, removed and purged, with systemd (6.1, 6.12)
+run vm-deb "$SRC/tests/vm/run.sh" "$BUILD" deb
 
 passed=$(grep -c '^PASS ' "$out")
 failed=$(grep -c '^FAIL ' "$out")

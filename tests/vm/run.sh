@@ -14,6 +14,11 @@
 # sysroot.sh) with jitd installed by `make install`; systemd is PID 1 and the unit
 # jitd-vmtest.service runs /tests/systemd.sh. Results are read as for tests.
 #
+# deb: the same Debian root without jitd, and in /tests/debs the package `make deb` builds
+# (BUILD_DIR/jitd_*.deb, built here) and a second one of a higher version built from the same
+# tree in another directory (so another build of the BPF object: an upgrade that swaps
+# programs); /tests/deb.sh installs, upgrades and purges them (6.1 and 6.12).
+#
 # tests, systemd: every "PASS name" / "FAIL name: why" / "SKIP name" line of the VM comes out as
 # "PASS [6.1.0-56] name"; a VM that does not boot or does not finish is a FAIL, never a
 # silent skip. Exit status is non-zero when anything failed.
@@ -52,13 +57,16 @@ JUDGED=1
 case "$MODE" in
 tests | systemd | smoke) ;;
 bench | demo) JUDGED=0 ;;
-kernels | run | init | sysroot | lib | systemd-* | *[!a-z0-9_-]*)
+kernels | run | init | sysroot | lib | systemd-* | deb-* | *[!a-z0-9_-]*)
 	die "unknown mode '$MODE' (tests, systemd, bench, demo, smoke or a part: tests/vm/PART.sh)" ;;
 *) [ -f "$(dirname "$0")/$MODE.sh" ] ||
 	die "unknown mode '$MODE' (tests, systemd, bench, demo, smoke or a part: tests/vm/PART.sh)" ;;
 esac
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+# Modes whose VM is the Debian root with systemd as PID 1 (build_systemd_root).
+SYSTEMD_ROOT=0
+case "$MODE" in systemd | deb) SYSTEMD_ROOT=1 ;; esac
 VMDIR="$BUILD/vm"
 ROOT="$VMDIR/root-$MODE" # per mode: a demo and a test run may build side by side
 INITRD="$VMDIR/initramfs-$MODE.cpio"
@@ -112,7 +120,7 @@ for word in "${words[@]}"; do
 	*) die "$MODE_SCRIPT: unknown word '$word' in its '# jitd-vm:' line (net, vms=1..9)" ;;
 	esac
 done
-[ "$NET" = 0 ] || [ "$MODE" != systemd ] || die "no network for the systemd mode (busybox modes only)"
+[ "$NET" = 0 ] || [ "$SYSTEMD_ROOT" = 0 ] || die "no network for the $MODE mode (busybox modes only)"
 
 # ---------------------------------------------------------------- initramfs
 TEST_PASSWD='alice:x:1001:1001:Alice:/home/alice:/bin/sh
@@ -232,17 +240,38 @@ build_busybox_root() {
 	pack "$ROOT" root gzip -1
 }
 
-# The Debian root with systemd (systemd mode): jitd, jitctl, the unit and the logrotate
-# config come from `make install`, as on a real host.
+# install_debs ROOT: the deb mode's two packages in ROOT/tests/debs: jitd-1.deb from `make
+# deb`, jitd-2.deb of the version after it (DEB_VERSION) built in BUILD_DIR/vm/deb-upgrade.
+install_debs() {
+	local root=$1 up="$VMDIR/deb-upgrade" base v
+	make -s -C "$SRC" deb OUTPUT="$BUILD" >&2 || die "make deb failed"
+	base=$(ls "$BUILD"/jitd_*.deb) || die "no $BUILD/jitd_*.deb after make deb"
+	v=$(dpkg-deb -f "$base" Version)
+	make -s -C "$SRC" deb OUTPUT="$up" DEB_VERSION="$v+vmupgrade1" >&2 ||
+		die "make deb DEB_VERSION=$v+vmupgrade1 failed"
+	mkdir -p "$root/tests/debs"
+	cp "$base" "$root/tests/debs/jitd-1.deb" &&
+		cp "$up/jitd_$v+vmupgrade1_"*.deb "$root/tests/debs/jitd-2.deb" ||
+		die "cannot copy the packages into $root/tests/debs"
+}
+
+# The Debian root with systemd (systemd and deb modes): jitd, jitctl, the unit and the
+# logrotate config come from `make install`, as on a real host, or (deb) from the package
+# the VM installs.
 build_systemd_root() {
 	local sys="$VMDIR/sysroot" u
 	[ -f "$sys/.jitd-sysroot" ] || die "no Debian root in $sys (run 'make sysroot')"
 	rm -rf "$ROOT"
-	cp -a "$sys" "$ROOT" || die "cannot copy $sys"
-	make -s -C "$SRC" install DESTDIR="$ROOT" PREFIX=/usr/local OUTPUT="$BUILD" >&2 ||
-		die "make install DESTDIR=$ROOT failed"
-	if chroot "$ROOT" ldd /usr/local/sbin/jitd /usr/local/bin/jitctl | grep 'not found'; then
-		die "jitd or jitctl lacks shared libraries in $sys (the package list of tests/vm/sysroot.sh)"
+	# its contents: BUILD_DIR/vm/sysroot may be a link to another tree's, never written
+	mkdir -p "$ROOT" && cp -a "$sys/." "$ROOT/" || die "cannot copy $sys"
+	if [ "$MODE" = deb ]; then
+		install_debs "$ROOT"
+	else
+		make -s -C "$SRC" install DESTDIR="$ROOT" PREFIX=/usr/local OUTPUT="$BUILD" >&2 ||
+			die "make install DESTDIR=$ROOT failed"
+		if chroot "$ROOT" ldd /usr/local/sbin/jitd /usr/local/bin/jitctl | grep 'not found'; then
+			die "jitd or jitctl lacks shared libraries in $sys (the package list of tests/vm/sysroot.sh)"
+		fi
 	fi
 	install_tests "$ROOT"
 	printf '%s\n' "$TEST_PASSWD" >>"$ROOT/etc/passwd"
@@ -280,7 +309,7 @@ build_systemd_root() {
 }
 
 mkdir -p "$VMDIR"
-if [ "$MODE" = systemd ]; then
+if [ "$SYSTEMD_ROOT" = 1 ]; then
 	build_systemd_root
 	# QEMU 7.2's NVMe under TCG now and then loses a command of a burst (seen on 6.1 in
 	# ext4's journal replay after the crash): a short queue, and a short timeout after
@@ -454,7 +483,7 @@ short_ver() {
 
 # The version prefixes of the kernels this mode boots; none: all of the list.
 case "$MODE" in
-systemd) MODE_KERNELS="6.1. 6.12." ;;
+systemd | deb) MODE_KERNELS="6.1. 6.12." ;;
 bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
 demo) MODE_KERNELS=${DEMO_KERNEL:-6.12.} ;; # one kernel: the first of the list that matches
 # parts about the agent alone, not the kernel side: one kernel is enough (CI time)

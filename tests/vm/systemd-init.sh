@@ -5,6 +5,7 @@
 # tests/vm/run.sh reads, the tests, then the end of the VM. The first boot runs
 # /tests/systemd.sh; when it asks for a reboot (/run/jitd-vm-reboot) the VM crashes with
 # sysrq b, and run.sh boots it again with jitd.boot=2, which runs /tests/systemd-reboot.sh.
+# In run.sh's deb mode it runs /tests/deb.sh instead of /tests/systemd.sh (no reboot).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/tests
 export HOME=/root
 ip link set lo up 2>/dev/null
@@ -22,9 +23,9 @@ ip link set lo up 2>/dev/null
 	systemctl list-jobs --no-pager
 ) &
 
-script=/tests/systemd.sh
+script=/tests/$(cat /tests/mode).sh # systemd.sh, or deb.sh (run.sh's deb mode)
 grep -qw 'jitd.boot=2' /proc/cmdline && script=/tests/systemd-reboot.sh
-echo "JITD-VM-BOOT kernel=$(uname -r) mode=systemd init=$(cat /proc/1/comm) script=$script"
+echo "JITD-VM-BOOT kernel=$(uname -r) mode=$(cat /tests/mode) init=$(cat /proc/1/comm) script=$script"
 echo "lsm: $(cat /sys/kernel/security/lsm 2>&1)"
 sh "$script"
 rc=$?
