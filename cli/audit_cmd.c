@@ -19,14 +19,17 @@
 #include "util.h"
 
 const char help_audit[] =
-	"Usage: jitctl audit verify FILE...\n"
+	"Usage: jitctl audit verify FILE... [--json]\n"
 	"       jitctl audit --follow [--json] [--filter WHAT]\n"
 	"       jitctl audit --since TIME [--follow] [--json] [--filter WHAT]\n"
 	"\n"
 	"verify checks the SHA-256 hash chain of audit files given oldest first (rotated\n"
 	"files, then the current one): every record's hash, prev_hash and a gap-free\n"
 	"sequence. It needs no jitd. It names the first broken record (edited, deleted,\n"
-	"reordered, truncated) and exits 1; exit 0 when the chain is intact.\n"
+	"reordered, truncated) and exits 1; exit 0 when the chain is intact. With --json:\n"
+	"{\"ok\", \"records\", \"sequence\", \"last_hash\"}, or {\"ok\": false, \"file\", "
+	"\"line\",\n"
+	"\"error\"}.\n"
 	"\n"
 	"--follow streams new records from jitd as they are written (root only);\n"
 	"--since TIME (RFC 3339, e.g. 2026-11-23T09:00:00Z, or a duration ago, e.g. 15m) first\n"
@@ -39,8 +42,24 @@ const char help_audit[] =
 	"  --socket PATH      jitd's control socket\n"
 	"  -h, --help         show this help\n";
 
-/* Verify files in order; print the first break. */
-static int verify(int n, char **files)
+/* The outcome of verify as JSON: {"ok", "records", "sequence", "last_hash"} or, broken,
+ * {"ok": false, "file", "line", "error"}. */
+static void verify_json(bool ok, const struct audit_verify *v, const char *file,
+			unsigned long lineno, const char *err)
+{
+	json_t *o = ok ? json_pack("{s:b,s:I,s:I,s:s?}", "ok", 1, "records", (json_int_t)v->n,
+				   "sequence", (json_int_t)v->seq, "last_hash",
+				   v->have ? v->hash : NULL)
+		       : json_pack("{s:b,s:s,s:I,s:s}", "ok", 0, "file", file, "line",
+				   (json_int_t)lineno, "error", err);
+
+	if (o)
+		print_json(o);
+	json_decref(o);
+}
+
+/* Verify files in order; print the first break (as JSON with json). */
+static int verify(int n, char **files, bool json)
 {
 	struct audit_verify v = {};
 	char err[512], *line = NULL;
@@ -67,7 +86,10 @@ static int verify(int n, char **files)
 					snprintf(err, sizeof(err),
 						 "truncated record (no newline at the end of the "
 						 "file)");
-				printf("BROKEN %s:%lu: %s\n", files[i], lineno, err);
+				if (json)
+					verify_json(false, &v, files[i], lineno, err);
+				else
+					printf("BROKEN %s:%lu: %s\n", files[i], lineno, err);
 				ret = EXIT_REFUSED;
 				break;
 			}
@@ -75,7 +97,9 @@ static int verify(int n, char **files)
 		fclose(f);
 	}
 	free(line);
-	if (ret == EXIT_OK)
+	if (ret == EXIT_OK && json)
+		verify_json(true, &v, NULL, 0, NULL);
+	else if (ret == EXIT_OK)
 		printf("OK %llu records, sequence %llu, last hash %s\n", (unsigned long long)v.n,
 		       (unsigned long long)v.seq, v.have ? v.hash : "-");
 	return ret;
@@ -207,11 +231,19 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 	int opt;
 
 	if (argc >= 2 && !strcmp(argv[1], "verify")) {
-		if (argc < 3) {
+		int nf = 0;
+
+		/* --json among the files (or before the verb) */
+		for (int i = 2; i < argc; i++)
+			if (!strcmp(argv[i], "--json"))
+				c->json = true;
+			else
+				argv[2 + nf++] = argv[i];
+		if (!nf) {
 			fprintf(stderr, "jitctl: audit verify: give one or more files\n");
 			return EXIT_USAGE;
 		}
-		return verify(argc - 2, argv + 2);
+		return verify(nf, argv + 2, c->json);
 	}
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -222,7 +254,8 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 			since = optarg;
 			if (util_parse_time(optarg, &ns) && !util_parse_duration(optarg, &ago))
 				/* a duration: that long ago */
-				since = util_format_time(util_now_ns(CLOCK_REALTIME) - ago * NS_PER_S,
+				since = util_format_time(util_now_ns(CLOCK_REALTIME) -
+								 ago * NS_PER_S,
 							 since_buf, sizeof(since_buf));
 			else if (util_parse_time(optarg, &ns)) {
 				fprintf(stderr,

@@ -97,5 +97,11 @@ check json-error-usage "exit $rc: '$out'" json_is "$out" \
 out=$("$JITCTL" status --socket "$T/no.sock" 2>/dev/null)
 check no-json-no-json-error "got '$out'" test -z "$out"
 
+printf '{"a": 1}\n' >"$T/audit.jsonl"
+out=$("$JITCTL" audit verify "$T/audit.jsonl" --json 2>/dev/null)
+rc=$?
+check audit-verify-json-broken "exit $rc: '$out'" json_is "$out" \
+	'j["ok"] is False and j["line"] == 1 and "hash chain" in j["error"]'
+
 echo "cli: $failed failed"
 [ "$failed" = 0 ]
