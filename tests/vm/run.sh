@@ -289,6 +289,7 @@ build_systemd_root() {
 	ln -sf /dev/null "$ROOT/etc/systemd/system/serial-getty@ttyS0.service"
 	ln -sf /etc/systemd/system/jitd-vmtest.service \
 		"$ROOT/etc/systemd/system/multi-user.target.wants/jitd-vmtest.service"
+	[ "$MODE" = systemd ] || { pack "$ROOT" keep zstd -q -3 -T0; return; } # deb: the package
 	# jitd enabled as on a host (`systemctl enable jitd`), with the test policy and the files
 	# it protects in place from the start: the tests check that it was enforcing before the
 	# first login (jitd-vm-login.service), and the persistent disk is mounted before it.
