@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,15 @@ static void print_human(const char *line, size_t len)
 	}
 	if (s.grant_id)
 		snprintf(grant, sizeof(grant), "%llu", (unsigned long long)s.grant_id);
+	/* agent events name their actor by uid: by name here, where the users are */
+	if (*s.user && strspn(s.user, "0123456789") == strlen(s.user)) {
+		struct passwd pw, *res = NULL;
+		char buf[1024];
+
+		if (!getpwuid_r((uid_t)strtoul(s.user, NULL, 10), &pw, buf, sizeof(buf), &res) &&
+		    res)
+			snprintf(s.user, sizeof(s.user), "%s", res->pw_name);
+	}
 	printf("%-24s %-10s %-15s %-30s %-6s %-6s %s\n",
 	       util_format_time(s.time_ms * 1000000, t, sizeof(t)), s.user, s.op ?: "-",
 	       *s.object ? s.object : "-", s.decision ?: "-", grant, s.reason);
