@@ -35,8 +35,7 @@ echo "jitd demo on Linux $(uname -r): the kernel (BPF LSM) enforces time-bound g
 say "The policy: /srv/secret.txt needs bob's approval for alice; /srv/reports she may take"
 run "jitctl policy check /tests/policy-demo.json"
 
-say "1. alice has no grant: the kernel refuses her, though the file is world-readable"
-run "ls -l /srv/secret.txt"
+say "1. alice has no grant: the kernel refuses her, though the file is world-readable (0644)"
 run "su alice -c 'cat /srv/secret.txt'"
 
 say "2. alice asks for 8 seconds, bob approves: she is in"
