@@ -59,7 +59,7 @@ run "su alice -c 'cat /srv/secret.txt'"
 run "jitctl show $ID"
 
 say "5. Every decision and event is an audit record (OCSF JSON lines, hash-chained)"
-run "jitctl audit --since 5m | grep -E 'secret|request|approv' | tail -n 5"
+run "jitctl audit --since 5m --filter agent | tail -n 5"
 run "jitctl audit verify $AUDIT"
 
 echo
