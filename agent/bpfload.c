@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -694,6 +695,34 @@ static int add_members(struct kern *k, struct entries *inodes, const struct poli
 	return member_walk.err == -E2BIG ? 0 : member_walk.err;
 }
 
+/*
+ * A warning about the policy's paths and cgroups, said once: the maps are filled again at
+ * start, on every reload and path change, and the same "does not exist" would fill the log.
+ * Remembered by hash, up to WARNED_MAX distinct ones (then said again).
+ */
+#define WARNED_MAX 1024
+static void warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warn_once(const char *fmt, ...)
+{
+	static uint64_t warned[WARNED_MAX];
+	static size_t n_warned;
+	char msg[1024];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (const char *c = msg; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+	for (size_t i = 0; i < n_warned; i++)
+		if (warned[i] == h)
+			return;
+	if (n_warned < WARNED_MAX)
+		warned[n_warned++] = h;
+	log_warn("%s", msg);
+}
+
 static int add_path(struct kern *k, struct entries *inodes, const struct policy_resource *r,
 		    const struct policy_entry *pe)
 {
@@ -702,8 +731,8 @@ static int add_path(struct kern *k, struct entries *inodes, const struct policy_
 	struct stat st;
 
 	if (stat(pe->path, &st)) {
-		log_warn("resource %s: %s: %s; not protected until it exists", r->name, pe->path,
-			 strerror(errno));
+		warn_once("resource %s: %s: %s; not protected until it exists", r->name, pe->path,
+			  strerror(errno));
 		return 0;
 	}
 	ip.dev = key.dev = util_kdev(st.st_dev);
@@ -968,7 +997,7 @@ static int add_exemptions(const struct policy *p, const char *cgroup_root, struc
 		uint64_t id;
 
 		if (util_cgroup_id(cgroup_root, p->exempt_cgroups[i], &id)) {
-			log_warn("exempt cgroup %s does not exist; ignored", p->exempt_cgroups[i]);
+			warn_once("exempt cgroup %s does not exist; ignored", p->exempt_cgroups[i]);
 			continue;
 		}
 		err = entries_add(exc, &id, &one);

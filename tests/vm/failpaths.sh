@@ -57,6 +57,12 @@ if start_jitd fp-jitd-starts; then
 	check fp-unload-refusal-names-jitd "got: $out" contains "$out" "another jitd \(pid $FIRST\)"
 	check fp-unload-refused-pins-kept "no /sys/fs/bpf/jitd" test -e /sys/fs/bpf/jitd
 	check fp-jitd-enforcing-after-refusals "jitctl status exit $?" jitctl status
+	# a start-up warning (a protected path that does not exist yet) is said once, not again
+	# when the maps are filled again (after start, on a reload)
+	kill -HUP "$FIRST"
+	sleep 2
+	n=$(grep -c "resource later: /srv/later/file.txt: No such file" "$JITD_LOG")
+	check fp-start-up-warning-said-once "said $n times in $JITD_LOG" test "$n" = 1
 	stop_jitd
 fi
 
