@@ -103,5 +103,26 @@ rc=$?
 check audit-verify-json-broken "exit $rc: '$out'" json_is "$out" \
 	'j["ok"] is False and j["line"] == 1 and "hash chain" in j["error"]'
 
+# make install and make uninstall: the same set, and nothing left behind
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+if make -s -C "$SRC" install DESTDIR="$T/inst" PREFIX=/usr OUTPUT="$BUILD" >"$T/inst.out" 2>&1; then
+	missing=""
+	for f in usr/sbin/jitd usr/bin/jitctl lib/systemd/system/jitd.service etc/logrotate.d/jitd \
+		usr/share/man/man8/jitd.8 usr/share/man/man1/jitctl.1 usr/share/man/man5/jitd.policy.5 \
+		usr/share/doc/jitd/LICENSE usr/share/doc/jitd/README.md usr/share/doc/jitd/protocol.md \
+		usr/share/doc/jitd/examples/policy.example.json usr/share/jitd/fleet/0001_init.sql \
+		usr/share/bash-completion/completions/jitctl usr/share/zsh/vendor-completions/_jitctl; do
+		[ -s "$T/inst/$f" ] || missing="$missing $f"
+	done
+	check install-puts-everything-in-place "missing:$missing" test -z "$missing"
+	check install-unit-runs-prefix-jitd "$(grep ExecStart "$T/inst/lib/systemd/system/jitd.service")" \
+		grep -q '^ExecStart=/usr/sbin/jitd ' "$T/inst/lib/systemd/system/jitd.service"
+	make -s -C "$SRC" uninstall DESTDIR="$T/inst" PREFIX=/usr OUTPUT="$BUILD" >>"$T/inst.out" 2>&1
+	left=$(find "$T/inst" -type f | sed "s|^$T/inst||" | tr '\n' ' ')
+	check uninstall-leaves-no-file "left: $left" test -z "$left"
+else
+	fail install-puts-everything-in-place "make install failed: $(tail -n 5 "$T/inst.out")"
+fi
+
 echo "cli: $failed failed"
 [ "$failed" = 0 ]
