@@ -15,9 +15,10 @@
 #include "policy.h"
 #include "util.h"
 
-#define FLEET_STALE_S 90 /* three missed heartbeats (jitd's FLEET_RESYNC_S is 30) */
-#define STR_(x)	      #x
-#define STR(x)	      STR_(x)
+#define FLEET_STALE_S	 90 /* three missed heartbeats (jitd's FLEET_RESYNC_S is 30) */
+#define STR_(x)		 #x
+#define STR(x)		 STR_(x)
+#define FLEET_STALE_TEXT STR(FLEET_STALE_S)
 
 const char help_fleet[] =
 	"Usage: jitctl fleet init [--db CONNINFO] [--migrations DIR]\n"
@@ -40,23 +41,18 @@ const char help_fleet[] =
 	"policy push: (fleet admins) check FILE as 'jitctl policy check' does and store it; its\n"
 	"  serial must be above the fleet's. Every host puts it in force as a whole.\n"
 	"hosts: each host's role, name, labels, policy serial in force, last contact, and\n"
-	"  whether it is stale (no contact for " STR(
-		FLEET_STALE_S) " s: three resyncs missed).\n"
-			       "\n"
-			       "Fleet requests go through the local jitd: 'jitctl request RES "
-			       "--for 1h --hosts\n"
-			       "role=db', then 'jitctl approve fN', 'revoke fN', 'extend fN', "
-			       "'show fN' on any host,\n"
-			       "and 'jitctl list --fleet'.\n"
-			       "\n"
-			       "Options:\n"
-			       "  --db CONNINFO       libpq connection string or URI\n"
-			       "  --migrations DIR    where the NNNN_*.sql migrations are\n"
-			       "  --password-file F   set the role's password from the first line "
-			       "of F\n" COMMON_HELP "\n"
-			       "Exit status: 0 done, 1 refused or failed (the database's reason is "
-			       "printed), 2 usage\n"
-			       "error, 3 cannot reach the database.\n";
+	"  whether it is stale (no contact for " FLEET_STALE_TEXT " s: three resyncs missed).\n"
+	"\n"
+	"Fleet requests go through the local jitd: 'jitctl request RES --for 1h --hosts\n"
+	"role=db', then 'jitctl approve fN', 'revoke fN', 'extend fN', 'show fN' on any host,\n"
+	"and 'jitctl list --fleet'.\n"
+	"\n"
+	"Options:\n"
+	"  --db CONNINFO       libpq connection string or URI\n"
+	"  --migrations DIR    where the NNNN_*.sql migrations are\n"
+	"  --password-file F   set the role's password from the first line of F\n" COMMON_HELP "\n"
+	"Exit status: 0 done, 1 refused or failed (the database's reason is printed), 2 usage\n"
+	"error, 3 cannot reach the database.\n";
 
 bool fleet_id_arg(const char *s, unsigned long long *id)
 {
