@@ -578,7 +578,7 @@ static int host_labels(struct agent *a)
  * A policy directory with no file in it (a fresh install): nothing is loaded or enforced
  * (jitd's own guard neither, so that an admin with sudo can write the first policy), the
  * service is up and says why, and the directory is looked at every second until it holds
- * a policy. 0 with the policy, or -1 when stopped first (SIGTERM ends the process).
+ * a policy (SIGTERM ends the process meanwhile). 0, with the policy.
  */
 static int wait_for_policy(struct agent *a)
 {

@@ -533,17 +533,25 @@ int print_json(const json_t *j)
 
 /* Human form of a grant subject into buf: "alice", "uid 1234", "cgroup /jtest",
  * "alice in /jtest", "uid 1234 in /jtest". Returns buf. */
+/* How far RFC 3339 time iso is from now ("in 5m") into rel; false when iso is no time. */
+static bool relative_of(const char *iso, char *rel, size_t len)
+{
+	int64_t t;
+
+	if (util_parse_time(iso, &t))
+		return false;
+	util_format_relative(t, util_now_ns(CLOCK_REALTIME), rel, len);
+	return true;
+}
+
 char *format_when(const char *iso, char *buf, size_t len)
 {
 	char rel[64];
-	int64_t t;
 
-	if (util_parse_time(iso, &t)) {
+	if (relative_of(iso, rel, sizeof(rel)))
+		snprintf(buf, len, "%s (%s)", iso, rel);
+	else
 		snprintf(buf, len, "%s", iso);
-		return buf;
-	}
-	snprintf(buf, len, "%s (%s)", iso,
-		 util_format_relative(t, util_now_ns(CLOCK_REALTIME), rel, sizeof(rel)));
 	return buf;
 }
 
@@ -920,7 +928,7 @@ static int list_row(const json_t *g, char **cells)
 {
 	const char *state = grant_str(g, "state", "?");
 	json_t *remaining = json_object_get(g, "remaining_s");
-	char buf[SUBJECT_MAX];
+	char buf[SUBJECT_MAX], when[64];
 
 	if (asprintf(&cells[COL_ID], "%" JSON_INTEGER_FORMAT, grant_id(g)) < 0) {
 		cells[COL_ID] = NULL;
@@ -929,21 +937,13 @@ static int list_row(const json_t *g, char **cells)
 	cells[COL_RESOURCE] = join_resources(g);
 	cells[COL_SUBJECT] =
 		strdup(format_subject(json_object_get(g, "subject"), buf, sizeof(buf)));
-	if (!strcmp(state, "scheduled") && json_is_string(json_object_get(g, "starts"))) {
-		char when[96];
-		int64_t t;
-
-		/* when it starts, beside the state: "scheduled, starts in 5m" */
-		if (!util_parse_time(grant_str(g, "starts", ""), &t))
-			snprintf(buf, sizeof(buf), "scheduled, starts %s",
-				 util_format_relative(t, util_now_ns(CLOCK_REALTIME), when,
-						      sizeof(when)));
-		else
-			snprintf(buf, sizeof(buf), "%s", state);
-		cells[COL_STATE] = strdup(buf);
-	} else {
-		cells[COL_STATE] = strdup(state);
-	}
+	/* when a scheduled grant starts, beside its state: "scheduled, starts in 5m" */
+	if (!strcmp(state, "scheduled") &&
+	    relative_of(grant_str(g, "starts", ""), when, sizeof(when)))
+		snprintf(buf, sizeof(buf), "scheduled, starts %s", when);
+	else
+		snprintf(buf, sizeof(buf), "%s", state);
+	cells[COL_STATE] = strdup(buf);
 	cells[COL_EXPIRES] = strdup(format_when(
 		grant_str(g, "expires", grant_str(g, "pending_until", "-")), buf, sizeof(buf)));
 	if (!strcmp(state, "active") && json_is_integer(remaining))
