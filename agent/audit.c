@@ -14,6 +14,8 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include <systemd/sd-journal.h>
 
 #include "core.h"
 #include "audit.h"
@@ -24,6 +26,11 @@
 
 #define NAME_TTL_NS (60 * NS_PER_S)
 #define SEEN_SLOTS  65536 /* first-use set for audit.allow = first */
+#define SEAL_FILE   "audit-seal.key"
+/* journald's MESSAGE_ID of the checkpoint written after each seal */
+#define CHECKPOINT_MESSAGE_ID "5e3c1a7f0b9d4e62a8f1c3d5b7e90a24"
+
+static void seal_load(struct audit_state *st);
 
 /* Choose the format, journald and where the chain head is kept; before audit_open(). */
 void audit_configure(struct audit_state *st, enum audit_format fmt, bool journal,
@@ -52,6 +59,8 @@ int audit_open(struct audit_state *st, const char *path)
 	r = audit_log_open(&o);
 	if (r)
 		errno = -r;
+	else
+		seal_load(st);
 	return r;
 }
 
@@ -64,9 +73,19 @@ void audit_reopen(void)
 		log_err("cannot reopen audit file %s: %s", audit_log_path(), strerror(-r));
 }
 
-/* Save the chain head and close the sink. */
+static void seal_write(struct audit_state *st, bool final);
+static int seal_advance(struct audit_state *st, uint64_t to);
+
+/* Save the chain head and close the sink; sealing: a final seal, and the key evolved past
+ * its epoch, so that the key on disk while jitd is down cannot reseal what was written. */
 void audit_close(struct audit_state *st)
 {
+	if (st->sealing) {
+		seal_write(st, true);
+		seal_advance(st, st->seal.epoch + 1);
+		seal_key_wipe(&st->seal);
+		st->sealing = false;
+	}
 	audit_log_close();
 	free(st->seen);
 	st->seen = NULL;
@@ -222,4 +241,174 @@ void audit_sync(void)
 
 	if (r)
 		log_warn("audit file: fdatasync: %s", strerror(-r));
+}
+
+/* ---- forward-secure sealing (lib/audit_seal.h) ---- */
+
+static int seal_path(const struct audit_state *st, char *buf, size_t len)
+{
+	if (!st->state_dir)
+		return -ENOENT;
+	return snprintf(buf, len, "%s/%s", st->state_dir, SEAL_FILE) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+/* Put the key on disk (atomic replace, fsync): the old one is no longer in the file. */
+static int seal_save(const struct audit_state *st, const struct seal_key *k)
+{
+	char text[256], path[4096];
+	int r = seal_path(st, path, sizeof(path));
+
+	if (!r)
+		r = seal_state_format(k, text, sizeof(text));
+	if (!r)
+		r = util_write_atomic(path, text, strlen(text), 0600);
+	OPENSSL_cleanse(text, sizeof(text));
+	return r;
+}
+
+/* Evolve the key to epoch to and save it. */
+static int seal_advance(struct audit_state *st, uint64_t to)
+{
+	int r;
+
+	if (to <= st->seal.epoch)
+		return 0;
+	seal_evolve(&st->seal, to);
+	r = seal_save(st, &st->seal);
+	if (r)
+		log_err("cannot save the audit sealing key: %s: the key of an earlier epoch stays "
+			"on disk (whoever reads it could reseal that epoch's records)",
+			strerror(-r));
+	return r;
+}
+
+/* The current epoch's key, from STATE_DIR/audit-seal.key, evolved to now. */
+static void seal_load(struct audit_state *st)
+{
+	char path[4096], *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (seal_path(st, path, sizeof(path)))
+		return;
+	r = util_read_file(path, 4096, &text, &len);
+	if (r == -ENOENT) {
+		log_info("audit records are chained but not sealed: 'jitctl audit seal-init' "
+			 "starts forward-secure sealing");
+	} else if (r || seal_state_parse(text, &st->seal)) {
+		st->seal_error = r ? "the key file cannot be read" : "the key file is malformed";
+		log_err("audit sealing is OFF: %s: %s; 'jitctl audit seal-init --force' makes a "
+			"new key",
+			path, r ? strerror(-r) : "not a jitd seal state");
+	} else {
+		st->sealing = true;
+		seal_advance(st, seal_epoch_at(st->seal.start_s, st->seal.interval_s,
+					       util_now_ns(CLOCK_REALTIME)));
+	}
+	if (text) {
+		OPENSSL_cleanse(text, len);
+		free(text);
+	}
+}
+
+static void checkpoint_to_journal(const struct audit_state *st)
+{
+	char cp[SEAL_CHECKPOINT_MAX];
+
+	if (access("/run/systemd/journal/socket", W_OK) ||
+	    seal_checkpoint_format(&st->checkpoint, cp, sizeof(cp)))
+		return;
+	sd_journal_send("MESSAGE=audit checkpoint: %s", cp, "MESSAGE_ID=%s", CHECKPOINT_MESSAGE_ID,
+			"PRIORITY=6", "JITD_EVENT=checkpoint", "JITD_CHECKPOINT=%s", cp,
+			"JITD_SEQUENCE=%llu", (unsigned long long)st->checkpoint.seq, NULL);
+}
+
+/* A seal record of the chain head with the current key, on disk before jitd goes on. */
+static void seal_write(struct audit_state *st, bool final)
+{
+	int r = audit_log_seal(&st->seal, final, util_now_ns(CLOCK_REALTIME), &st->checkpoint);
+
+	if (r) {
+		log_warn("cannot write an audit seal: %s", strerror(-r));
+		return;
+	}
+	st->have_checkpoint = true;
+	audit_sync();
+	checkpoint_to_journal(st);
+}
+
+void audit_seal_now(struct audit_state *st)
+{
+	if (st->sealing)
+		seal_write(st, false);
+}
+
+/* Each second: at an epoch's end, seal it and evolve the key (erasing the old one). */
+void audit_seal_tick(struct audit_state *st)
+{
+	uint64_t now;
+
+	if (!st->sealing)
+		return;
+	now = seal_epoch_at(st->seal.start_s, st->seal.interval_s, util_now_ns(CLOCK_REALTIME));
+	if (now <= st->seal.epoch)
+		return;
+	seal_write(st, false);
+	seal_advance(st, now);
+}
+
+/* jitctl audit seal-init: a new key; the verification key in vkey. */
+int audit_seal_init(struct audit_state *st, uint32_t interval_s, bool force, char *vkey,
+		    size_t vlen, char *err, size_t errlen)
+{
+	struct seal_vkey vk;
+	struct seal_key k;
+	int64_t now = util_now_ns(CLOCK_REALTIME);
+	int r;
+
+	if (st->sealing && !force) {
+		snprintf(err, errlen,
+			 "sealing is already on (key id %s): --force makes a new key (the old "
+			 "verification key still verifies what it sealed)",
+			 st->seal.key_id);
+		return -EEXIST;
+	}
+	r = seal_generate(now / NS_PER_S, interval_s, &vk, &k);
+	if (!r)
+		r = seal_save(st, &k);
+	if (!r)
+		r = seal_vkey_format(&vk, vkey, vlen);
+	OPENSSL_cleanse(&vk, sizeof(vk));
+	if (r) {
+		seal_key_wipe(&k);
+		snprintf(err, errlen, "cannot make the sealing key: %s", strerror(-r));
+		return r;
+	}
+	if (st->sealing)
+		seal_write(st, true); /* the old key's last seal covers everything so far */
+	seal_key_wipe(&st->seal);
+	st->seal = k;
+	st->sealing = true;
+	st->seal_error = NULL;
+	audit_agent_event("seal_started",
+			  json_pack("{s:s,s:I,s:b}", "key_id", k.key_id, "interval_s",
+				    (json_int_t)interval_s, "replaced", force));
+	seal_write(st, false);
+	return 0;
+}
+
+json_t *audit_seal_status(const struct audit_state *st)
+{
+	char t[40];
+
+	if (!st->sealing)
+		return json_pack("{s:b,s:s?}", "sealing", 0, "error", st->seal_error);
+	return json_pack(
+		"{s:b,s:s,s:I,s:I,s:s,s:o}", "sealing", 1, "key_id", st->seal.key_id, "interval_s",
+		(json_int_t)st->seal.interval_s, "epoch", (json_int_t)st->seal.epoch, "epoch_start",
+		util_format_time(
+			seal_epoch_start_ns(st->seal.start_s, st->seal.interval_s, st->seal.epoch),
+			t, sizeof(t)),
+		"last_seal_sequence",
+		st->have_checkpoint ? json_integer((json_int_t)st->checkpoint.seq) : json_null());
 }

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "audit_fmt.h"
+#include "audit_seal.h"
 #include "jitd_abi.h"
 
 struct agent;
@@ -35,6 +36,12 @@ struct audit_state {
 	struct audit_name names[AUDIT_NAME_CACHE];
 	uint64_t *seen; /* open-addressing set of first-use keys (0 = empty) */
 	size_t n_seen;
+	/* forward-secure sealing: on while STATE_DIR/audit-seal.key holds a key */
+	bool sealing;
+	const char *seal_error; /* why sealing is off although a key file exists, or NULL */
+	struct seal_key seal;	/* the current epoch's key (older ones are erased) */
+	struct audit_checkpoint checkpoint; /* the last seal written */
+	bool have_checkpoint;
 };
 
 /* Choose the format, journald and where the chain head is kept; before audit_open(). */
@@ -51,6 +58,16 @@ void audit_close(struct audit_state *st);
 int audit_decision(struct agent *a, const struct jitd_event *e,
 		   const char *(*path_of)(struct agent *a, uint64_t dev, uint64_t ino));
 void audit_agent_event(const char *event, json_t *fields);
+/* Seal the chain head now (after the start, after seal-init). */
+void audit_seal_now(struct audit_state *st);
+/* Each second: at an epoch's end, seal it and evolve the key (erasing the old one). */
+void audit_seal_tick(struct audit_state *st);
+/* jitctl audit seal-init: a new key (a final seal with the old one first); the
+ * verification key in vkey. Returns 0 or negative errno with err set. */
+int audit_seal_init(struct audit_state *st, uint32_t interval_s, bool force, char *vkey,
+		    size_t vlen, char *err, size_t errlen);
+/* Sealing's part of status: {"sealing", "key_id", "interval_s", "epoch", ...}. */
+json_t *audit_seal_status(const struct audit_state *st);
 void audit_sync(void);
 /* Record, in order, the changes the grant store made on its own (grant_changes_take). */
 void audit_grant_changes(struct grant_store *s);

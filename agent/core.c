@@ -119,6 +119,7 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 	}
 	a->drops_checked_ns = now;
 	audit_sync(); /* the decisions of the last second */
+	audit_seal_tick(&a->audit);
 	sd_event_source_set_time_relative(s, DROPS_CHECK_USEC);
 	return 0;
 }
@@ -671,6 +672,7 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 		return -1;
 	audit_agent_event("started", json_pack("{s:i,s:I,s:s}", "pid", getpid(), "policy_serial",
 					       (json_int_t)a->policy->serial, "lsm", lsm));
+	audit_seal_now(&a->audit); /* what was written before, a crash's tail included */
 	log_info("enforcing: policy %s serial %lld, %zu resources, %zu active grants",
 		 a->policy_path, (long long)a->policy->serial, a->policy->n_resources,
 		 grant_count_active(&a->grants));

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 
 #include "apply.h"
 #include "core.h"
@@ -1027,6 +1028,7 @@ static json_t *do_status(struct verb_peer *c, json_t *req)
 	json_object_set_new(r, "started",
 			    json_string(util_format_time(a->started_ns, started, sizeof(started))));
 	json_object_set_new(r, "fleet", fleet_status(a));
+	json_object_set_new(r, "audit", audit_seal_status(&a->audit));
 	return r;
 }
 
@@ -1040,6 +1042,59 @@ static json_t *do_audit(struct verb_peer *c, json_t *req)
 
 	if (json_is_true(json_object_get(r, "ok")))
 		c->follow = true; /* may stay silent: the transport drops its idle timeout */
+	return r;
+}
+
+/* {"op":"audit_seal_init","interval_s":N,"force":bool}: a new sealing key; the reply
+ * carries the verification key, once. Root only. */
+static json_t *do_audit_seal_init(struct verb_peer *c, json_t *req)
+{
+	json_t *iv = json_object_get(req, "interval_s");
+	json_int_t interval = iv ? json_integer_value(iv) : SEAL_DEFAULT_INTERVAL;
+	char vkey[SEAL_VKEY_MAX], err[256];
+	struct audit_state *st = &c->a->audit;
+	json_t *r;
+
+	if (!req_may_read_audit(c->uid))
+		return verbs_error("EPERM", "only root may set up audit sealing (you are uid %u)",
+				   c->uid);
+	if ((iv && !json_is_integer(iv)) || interval < 1 || interval > 7 * 24 * 3600)
+		return verbs_error("EINVAL", "interval_s: an integer from 1 to 604800 (a week)");
+	if (audit_seal_init(st, (uint32_t)interval, json_is_true(json_object_get(req, "force")),
+			    vkey, sizeof(vkey), err, sizeof(err)))
+		return verbs_error("EEXIST", "%s", err);
+	r = ok_reply(NULL, NULL);
+	json_object_set_new(r, "verification_key", json_string(vkey));
+	OPENSSL_cleanse(vkey, sizeof(vkey));
+	json_object_set_new(r, "audit", audit_seal_status(st));
+	return r;
+}
+
+/* {"op":"audit_checkpoint"}: the last seal, to keep off the host. Root only. */
+static json_t *do_audit_checkpoint(struct verb_peer *c, json_t *req)
+{
+	const struct audit_state *st = &c->a->audit;
+	char cp[SEAL_CHECKPOINT_MAX], t[40];
+	json_t *r;
+
+	if (!req_may_read_audit(c->uid))
+		return verbs_error("EPERM", "only root may read audit checkpoints (you are uid %u)",
+				   c->uid);
+	if (!st->have_checkpoint || seal_checkpoint_format(&st->checkpoint, cp, sizeof(cp)))
+		return verbs_error("ENOENT", "%s",
+				   st->sealing ? "no seal written yet"
+					       : "audit sealing is off: 'jitctl audit seal-init' "
+						 "starts it");
+	r = ok_reply(NULL, NULL);
+	json_object_set_new(r, "checkpoint",
+			    json_pack("{s:s,s:I,s:s,s:I,s:s,s:s,s:s}", "text", cp, "sequence",
+				      (json_int_t)st->checkpoint.seq, "hash", st->checkpoint.hash,
+				      "epoch", (json_int_t)st->checkpoint.epoch, "tag",
+				      st->checkpoint.tag, "key_id", st->seal.key_id, "epoch_start",
+				      util_format_time(seal_epoch_start_ns(st->seal.start_s,
+									   st->seal.interval_s,
+									   st->checkpoint.epoch),
+						       t, sizeof(t))));
 	return r;
 }
 
@@ -1060,7 +1115,9 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		     {"revoke", do_revoke},
 		     {"list", do_list},
 		     {"status", do_status},
-		     {"audit", do_audit}};
+		     {"audit", do_audit},
+		     {"audit_seal_init", do_audit_seal_init},
+		     {"audit_checkpoint", do_audit_checkpoint}};
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *reply = NULL;
 	const char *op;

@@ -14,23 +14,43 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 
 #include "audit_fmt.h"
+#include "audit_verify.h"
 #include "jitctl.h"
 #include "util.h"
 
 const char help_audit[] =
-	"Usage: jitctl audit verify FILE... [--json]\n"
+	"Usage: jitctl audit verify [--key KEY]... [--since-checkpoint CP] [--strict] [--json]\n"
+	"                           FILE...\n"
+	"       jitctl audit seal-init [--interval DURATION] [--force] [--json]\n"
+	"       jitctl audit checkpoint [--json]\n"
 	"       jitctl audit --follow [--json] [--filter WHAT]\n"
 	"       jitctl audit --since TIME [--follow] [--json] [--filter WHAT]\n"
 	"\n"
-	"verify checks the SHA-256 hash chain of audit files given oldest first (rotated\n"
-	"files, then the current one): every record's hash, prev_hash and a gap-free\n"
-	"sequence. It needs no jitd. It names the first broken record (edited, deleted,\n"
-	"reordered, truncated) and exits 1; exit 0 when the chain is intact. With --json:\n"
-	"{\"ok\", \"records\", \"sequence\", \"last_hash\"}, or {\"ok\": false, \"file\", "
-	"\"line\",\n"
-	"\"error\"}.\n"
+	"verify checks audit files given oldest first (rotated files, then the current one),\n"
+	"with no jitd: every record's SHA-256 hash, its link to the record before (sequence,\n"
+	"prev_hash) and, with --key, every seal. It reads past what is broken and reports,\n"
+	"per file, the first and last sequence, where the chain starts, every gap and torn\n"
+	"line, the last sealed sequence and the unsealed tail (records after the last seal:\n"
+	"checked by hash only). The first line is OK, WARNING (nothing proven wrong, but\n"
+	"something unexplained, e.g. epochs without a seal after a crash) or BROKEN FILE:LINE:\n"
+	"why. Exit 1 when broken (or with --strict, on a warning), else 0.\n"
+	"  --key KEY               the verification key seal-init printed (or @FILE holding\n"
+	"                          it); repeat it for files sealed under several keys\n"
+	"  --since-checkpoint CP   a checkpoint kept off the host (or @FILE): the files must\n"
+	"                          still hold its record, unchanged (a cut tail is found)\n"
+	"  --strict                warnings fail too\n"
+	"\n"
+	"seal-init makes jitd's forward-secure sealing key (root): the key evolves one way\n"
+	"every interval (default 15m) and each interval's records are sealed, so whoever\n"
+	"takes the host later cannot change what was sealed before without verify saying so.\n"
+	"It prints the verification key once: keep it off this host. --force replaces a key.\n"
+	"\n"
+	"checkpoint prints the last seal (sequence, hash, tag) as one line to keep off the\n"
+	"host (jitd also sends it to journald after each seal, MESSAGE_ID\n"
+	"5e3c1a7f0b9d4e62a8f1c3d5b7e90a24).\n"
 	"\n"
 	"--follow streams new records from jitd as they are written (root only);\n"
 	"--since TIME (RFC 3339, e.g. 2026-11-23T09:00:00Z, or a duration ago, e.g. 15m) first\n"
@@ -39,71 +59,202 @@ const char help_audit[] =
 	"\n"
 	"Options:\n"
 	"  --filter WHAT      deny, allow, decision, agent, or an event name (granted, ...)\n"
-	"  --json             print the records as they are (JSON lines)\n"
+	"  --json             print JSON (the records as they are, for --follow/--since)\n"
 	"  --socket PATH      jitd's control socket\n"
 	"  -h, --help         show this help\n";
 
-/* The outcome of verify as JSON: {"ok", "records", "sequence", "last_hash"} or, broken,
- * {"ok": false, "file", "line", "error"}. */
-static void verify_json(bool ok, const struct audit_verify *v, const char *file,
-			unsigned long lineno, const char *err)
+/* KEY, or the first line of FILE for @FILE, into buf. */
+static int arg_text(const char *arg, char *buf, size_t len)
 {
-	json_t *o = ok ? json_pack("{s:b,s:I,s:I,s:s?}", "ok", 1, "records", (json_int_t)v->n,
-				   "sequence", (json_int_t)v->seq, "last_hash",
-				   v->have ? v->hash : NULL)
-		       : json_pack("{s:b,s:s,s:I,s:s}", "ok", 0, "file", file, "line",
-				   (json_int_t)lineno, "error", err);
+	char *text = NULL;
+	int r;
 
-	if (o)
-		print_json(o);
-	json_decref(o);
+	if (arg[0] != '@') {
+		snprintf(buf, len, "%s", arg);
+		return 0;
+	}
+	r = util_read_file(arg + 1, 4096, &text, NULL);
+	if (r)
+		return r;
+	snprintf(buf, len, "%.*s", (int)strcspn(text, "\r\n"), text);
+	OPENSSL_cleanse(text, strlen(text));
+	free(text);
+	return 0;
 }
 
-/* Verify files in order; print the first break (as JSON with json). */
-static int verify(int n, char **files, bool json)
+static void print_file_line(const struct av_file *f, bool keyed)
 {
-	struct audit_verify v = {};
-	char err[512], *line = NULL;
-	size_t cap = 0;
-	int ret = EXIT_OK;
-
-	for (int i = 0; i < n && ret == EXIT_OK; i++) {
-		FILE *f = fopen(files[i], "re");
-		unsigned long lineno = 0;
-		ssize_t len;
-
-		if (!f) {
-			fprintf(stderr, "jitctl: audit verify: %s: %s\n", files[i],
-				strerror(errno));
-			ret = EXIT_REFUSED;
-			break;
-		}
-		while ((len = getline(&line, &cap, f)) > 0) {
-			lineno++;
-			bool torn = line[len - 1] != '\n';
-
-			if (torn || audit_verify_line(&v, line, len, err, sizeof(err))) {
-				if (torn)
-					snprintf(err, sizeof(err),
-						 "truncated record (no newline at the end of the "
-						 "file)");
-				if (json)
-					verify_json(false, &v, files[i], lineno, err);
-				else
-					printf("BROKEN %s:%lu: %s\n", files[i], lineno, err);
-				ret = EXIT_REFUSED;
-				break;
-			}
-		}
-		fclose(f);
+	if (!f->opened)
+		return;
+	printf("  %s: ", f->name);
+	if (!f->records) {
+		printf("no records\n");
+		return;
 	}
-	free(line);
-	if (ret == EXIT_OK && json)
-		verify_json(true, &v, NULL, 0, NULL);
-	else if (ret == EXIT_OK)
-		printf("OK %llu records, sequence %llu, last hash %s\n", (unsigned long long)v.n,
-		       (unsigned long long)v.seq, v.have ? v.hash : "-");
-	return ret;
+	printf("sequences %llu to %llu (%llu records)%s", (unsigned long long)f->first,
+	       (unsigned long long)f->last, (unsigned long long)f->records,
+	       f->first == 1 ? ", the chain starts here" : "");
+	if (keyed && f->last_sealed)
+		printf(", sealed to %llu, unsealed tail %llu", (unsigned long long)f->last_sealed,
+		       (unsigned long long)(f->last - f->last_sealed));
+	else if (keyed)
+		printf(", no seal covers it");
+	if (f->torn)
+		printf(", %lu torn line%s", f->torn, f->torn > 1 ? "s" : "");
+	putchar('\n');
+}
+
+static void print_seals(const struct av_report *r, const struct av_opts *o)
+{
+	char t[40];
+
+	if (!o->n_keys) {
+		printf("  seals: %llu, not checked (no --key): the chain alone proves nothing "
+		       "against whoever can rewrite the whole file\n",
+		       (unsigned long long)r->seals);
+		return;
+	}
+	if (!r->seals_checked) {
+		printf("  seals: none valid of %llu (key %s)\n", (unsigned long long)r->seals,
+		       o->keys[0].key_id);
+		return;
+	}
+	printf("  seals: %llu valid of %llu (key %s%s), epochs %llu to %llu; last sealed "
+	       "sequence %llu (epoch from %s); unsealed tail %llu (hash-verified only)\n",
+	       (unsigned long long)r->seals_checked, (unsigned long long)r->seals,
+	       o->keys[0].key_id, o->n_keys > 1 ? ", ..." : "", (unsigned long long)r->first_epoch,
+	       (unsigned long long)r->last_epoch, (unsigned long long)r->sealed_upto,
+	       util_format_time(r->last_seal_time_ns, t, sizeof(t)),
+	       (unsigned long long)(r->last - r->sealed_upto));
+}
+
+/* The report for people: the verdict first, then files, seals, checkpoint, findings. */
+static void print_report(const struct av_report *r, const struct av_opts *o)
+{
+	static const char *const kinds[] = {"BROKEN", "WARNING", "NOTE"};
+	const struct av_finding *first = NULL;
+
+	for (size_t i = 0; i < r->n_findings && !first; i++)
+		if (r->findings[i].kind == AV_BROKEN)
+			first = &r->findings[i];
+	if (first && first->line)
+		printf("BROKEN %s:%lu: %s\n", first->file, first->line, first->text);
+	else if (first)
+		printf("BROKEN %s: %s\n", first->file ?: "files", first->text);
+	else
+		printf("%s %llu records, sequence %llu, last hash %s%s\n",
+		       r->warnings ? "WARNING" : "OK", (unsigned long long)r->records,
+		       (unsigned long long)r->last, r->records ? r->last_hash : "-",
+		       r->warnings ? " (see the warnings)" : "");
+	for (size_t i = 0; i < r->n_files; i++)
+		print_file_line(&r->files[i], o->n_keys > 0);
+	if (r->seals || o->n_keys)
+		print_seals(r, o);
+	if (o->checkpoint)
+		printf("  checkpoint: sequence %llu %s\n", (unsigned long long)o->checkpoint->seq,
+		       !r->checkpoint_found ? "NOT FOUND"
+		       : r->broken	    ? "found (see what is broken)"
+					    : "found, unchanged");
+	for (size_t i = 0; i < r->n_findings; i++) {
+		const struct av_finding *f = &r->findings[i];
+
+		if (f->line)
+			printf("  %s %s:%lu: %s\n", kinds[f->kind], f->file, f->line, f->text);
+		else
+			printf("  %s %s: %s\n", kinds[f->kind], f->file ?: "files", f->text);
+	}
+}
+
+/* Parse verify's options and files (argv[0] is "verify"). */
+static int verify_args(struct ctl *c, int argc, char **argv, struct seal_vkey *keys, size_t *n_keys,
+		       struct audit_checkpoint *cp, bool *have_cp, bool *strict)
+{
+	enum { O_KEY = 0x300, O_CP, O_STRICT, O_JSON };
+	static const struct option opts[] = {
+		{"key", required_argument, NULL, O_KEY},
+		{"since-checkpoint", required_argument, NULL, O_CP},
+		{"strict", no_argument, NULL, O_STRICT},
+		{"json", no_argument, NULL, O_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	char buf[SEAL_CHECKPOINT_MAX + 8];
+	int opt, r;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case O_KEY:
+			if (*n_keys == AV_MAX_KEYS)
+				return usage_error("audit verify", "at most %d keys", AV_MAX_KEYS);
+			r = arg_text(optarg, buf, sizeof(buf));
+			if (r || seal_vkey_parse(buf, &keys[*n_keys]))
+				return usage_error("audit verify",
+						   "--key: %s (a key as seal-init printed it, "
+						   "jitd1-..., or @FILE holding one)",
+						   r ? strerror(-r) : "not a verification key");
+			OPENSSL_cleanse(buf, sizeof(buf));
+			++*n_keys;
+			break;
+		case O_CP:
+			r = arg_text(optarg, buf, sizeof(buf));
+			if (r || seal_checkpoint_parse(buf, cp))
+				return usage_error("audit verify",
+						   "--since-checkpoint: %s (a line as "
+						   "'jitctl audit checkpoint' printed it, "
+						   "jitd-checkpoint1-..., or @FILE)",
+						   r ? strerror(-r) : "not a checkpoint");
+			*have_cp = true;
+			break;
+		case O_STRICT:
+			*strict = true;
+			break;
+		case O_JSON:
+			c->json = true;
+			break;
+		case 'h':
+			fputs(help_audit, stdout);
+			return -1;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("audit verify", "give one or more files");
+	return EXIT_OK;
+}
+
+/* jitctl audit verify: the report, exit 1 when broken (or --strict and warnings). */
+static int verify(struct ctl *c, int argc, char **argv)
+{
+	struct seal_vkey keys[AV_MAX_KEYS];
+	struct audit_checkpoint cp;
+	struct av_opts o = {.keys = keys, .now_ns = util_now_ns(CLOCK_REALTIME)};
+	struct av_report r;
+	bool have_cp = false, strict = false;
+	int ret = verify_args(c, argc, argv, keys, &o.n_keys, &cp, &have_cp, &strict);
+
+	if (ret)
+		goto out;
+	o.checkpoint = have_cp ? &cp : NULL;
+	if (audit_verify_files(argv + optind, argc - optind, &o, &r)) {
+		fprintf(stderr, "jitctl: audit verify: out of memory\n");
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (c->json) {
+		json_t *j = av_report_json(&r, &o);
+
+		print_json(j);
+		json_decref(j);
+	} else {
+		print_report(&r, &o);
+	}
+	ret = r.broken || (strict && r.warnings) ? EXIT_REFUSED : EXIT_OK;
+	av_report_free(&r);
+out:
+	OPENSSL_cleanse(keys, sizeof(keys));
+	return ret < 0 ? EXIT_OK : ret;
 }
 
 static int connect_jitd(const char *path)
@@ -221,6 +372,108 @@ static int stream(struct ctl *c, bool follow, const char *since, const char *fil
 	return ret;
 }
 
+/* Parse seal-init's / checkpoint's options; *interval_s and *force only for seal-init.
+ * Returns EXIT_OK, -1 after --help, or an exit code. */
+static int jitd_args(struct ctl *c, int argc, char **argv, int64_t *interval_s, bool *force)
+{
+	enum { O_INTERVAL = 0x300, O_FORCE };
+	static const struct option with[] = {
+		COMMON_OPTIONS,
+		{"interval", required_argument, NULL, O_INTERVAL},
+		{"force", no_argument, NULL, O_FORCE},
+		{},
+	};
+	static const struct option without[] = {COMMON_OPTIONS, {}};
+	const char *verb = interval_s ? "audit seal-init" : "audit checkpoint";
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "h", interval_s ? with : without, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(help_audit, stdout);
+			return -1;
+		} else if (opt == O_INTERVAL) {
+			if (util_parse_duration(optarg, interval_s) || *interval_s > 7 * 24 * 3600)
+				return usage_error(
+					verb, "--interval: %s (" DURATION_FORMS ", at most 7d)",
+					optarg);
+		} else if (opt == O_FORCE) {
+			*force = true;
+		} else if (common_option(c, opt, optarg, verb)) {
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error(verb, "unexpected argument '%s'", argv[optind]);
+	return EXIT_OK;
+}
+
+/* jitctl audit seal-init: jitd makes the key; the verification key is printed once. */
+static int seal_init(struct ctl *c, int argc, char **argv)
+{
+	int64_t interval = SEAL_DEFAULT_INTERVAL;
+	bool force = false;
+	json_t *reply, *req;
+	const char *vkey, *id;
+	char d[32];
+	int r = jitd_args(c, argc, argv, &interval, &force);
+
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	req = json_pack("{s:s,s:I,s:b}", "op", "audit_seal_init", "interval_s",
+			(json_int_t)interval, "force", force);
+	r = ctl_call(c, "audit seal-init", req, &reply);
+	json_decref(req);
+	if (r)
+		return r;
+	vkey = json_string_value(json_object_get(reply, "verification_key"));
+	id = json_string_value(json_object_get(json_object_get(reply, "audit"), "key_id"));
+	if (!vkey || !id) {
+		json_decref(reply);
+		return bad_reply(c, "no verification key");
+	}
+	if (c->json) {
+		r = print_json(reply);
+	} else {
+		printf("Audit sealing is on: key id %s, a new epoch every %s.\n\n"
+		       "The verification key, shown this once (keep it off this host, e.g. in a "
+		       "password manager;\nwhoever holds it can check and also forge seals):\n\n"
+		       "    %s\n\n"
+		       "Check the audit files with it, e.g.:\n"
+		       "    jitctl audit verify --key @FILE /var/log/jitd/audit.jsonl.1 "
+		       "/var/log/jitd/audit.jsonl\n",
+		       id, util_format_duration(interval, d, sizeof(d)), vkey);
+	}
+	json_decref(reply);
+	return r;
+}
+
+/* jitctl audit checkpoint: the last seal, one line to keep off the host. */
+static int checkpoint(struct ctl *c, int argc, char **argv)
+{
+	json_t *reply, *cp, *req = json_pack("{s:s}", "op", "audit_checkpoint");
+	const char *text;
+	int r = jitd_args(c, argc, argv, NULL, NULL);
+
+	if (!r)
+		r = ctl_call(c, "audit checkpoint", req, &reply);
+	json_decref(req);
+	if (r)
+		return r;
+	cp = json_object_get(reply, "checkpoint");
+	text = json_string_value(json_object_get(cp, "text"));
+	if (!text) {
+		json_decref(reply);
+		return bad_reply(c, "no checkpoint");
+	}
+	if (c->json)
+		r = print_json(cp);
+	else
+		printf("%s\n", text);
+	json_decref(reply);
+	return r;
+}
+
 /* "jitctl audit ...". */
 int cmd_audit(struct ctl *c, int argc, char **argv)
 {
@@ -240,21 +493,12 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 	int64_t ns, ago;
 	int opt;
 
-	if (argc >= 2 && !strcmp(argv[1], "verify")) {
-		int nf = 0;
-
-		/* --json among the files (or before the verb) */
-		for (int i = 2; i < argc; i++)
-			if (!strcmp(argv[i], "--json"))
-				c->json = true;
-			else
-				argv[2 + nf++] = argv[i];
-		if (!nf) {
-			fprintf(stderr, "jitctl: audit verify: give one or more files\n");
-			return EXIT_USAGE;
-		}
-		return verify(nf, argv + 2, c->json);
-	}
+	if (argc >= 2 && !strcmp(argv[1], "verify"))
+		return verify(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "seal-init"))
+		return seal_init(c, argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "checkpoint"))
+		return checkpoint(c, argc - 1, argv + 1);
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case O_FOLLOW:

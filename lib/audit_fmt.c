@@ -1411,15 +1411,60 @@ int audit_record_head(const json_t *rec, struct audit_chain *out)
 	return 0;
 }
 
+/* Check a parsed record's own hash and read its chain fields (rec loses "hash"). */
+int audit_record_check(json_t *rec, struct audit_rec_info *out, char *err, size_t errlen)
+{
+	struct chain_fields cf;
+	char got[AUDIT_HASH_HEX + 1], *canon;
+	struct audit_chain head;
+	json_t *um;
+
+	if (chain_fields(rec, &cf)) {
+		snprintf(err, errlen, "no hash chain fields (sequence, prev_hash, hash)");
+		return -EBADMSG;
+	}
+	out->seq = json_integer_value(cf.seq);
+	/* the whole field: a hash with anything before or after it is not that hash */
+	if (strlen(fstr(cf.hash_holder, "hash")) != AUDIT_HASH_HEX) {
+		snprintf(err, errlen, "sequence %llu: hash is not %d hex digits",
+			 (unsigned long long)out->seq, AUDIT_HASH_HEX);
+		return -EBADMSG;
+	}
+	if (audit_record_head(rec, &head)) {
+		snprintf(err, errlen, "sequence %llu: no record id (metadata.uid / event.id)",
+			 (unsigned long long)out->seq);
+		return -EBADMSG;
+	}
+	memcpy(out->hash, head.hash, sizeof(out->hash));
+	memcpy(out->chain_id, head.chain_id, sizeof(out->chain_id));
+	snprintf(out->prev, sizeof(out->prev), "%s", cf.prev);
+	json_object_del(cf.hash_holder, "hash");
+	canon = json_dumps(rec, DUMP_FLAGS);
+	if (!canon) {
+		snprintf(err, errlen, "cannot canonicalize");
+		return -EBADMSG;
+	}
+	sha256_hex(canon, strlen(canon), got);
+	free(canon);
+	if (strcmp(got, out->hash)) {
+		snprintf(err, errlen, "sequence %llu: hash mismatch: the record was modified",
+			 (unsigned long long)out->seq);
+		return -EBADMSG;
+	}
+	um = json_object_get(rec, "unmapped");
+	out->fields =
+		json_is_object(um) ? json_object_get(um, "jitd") : json_object_get(rec, "jitd");
+	out->event = fstr(out->fields, "event");
+	return 0;
+}
+
 /* Check one line against the chain so far. Returns 0, or -EBADMSG with err set. */
 int audit_verify_line(struct audit_verify *v, const char *line, size_t len, char *err,
 		      size_t errlen)
 {
 	json_error_t je;
 	json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
-	struct chain_fields cf;
-	char want[AUDIT_HASH_HEX + 1], got[AUDIT_HASH_HEX + 1], *canon;
-	uint64_t seq;
+	struct audit_rec_info ri;
 	int r = -EBADMSG;
 
 	if (!rec || !json_is_object(rec)) {
@@ -1427,47 +1472,24 @@ int audit_verify_line(struct audit_verify *v, const char *line, size_t len, char
 			 rec ? "not an object" : je.text);
 		goto out;
 	}
-	if (chain_fields(rec, &cf)) {
-		snprintf(err, errlen, "no hash chain fields (sequence, prev_hash, hash)");
+	if (audit_record_check(rec, &ri, err, errlen))
 		goto out;
-	}
-	seq = json_integer_value(cf.seq);
-	/* the whole field: a hash with anything before or after it is not that hash */
-	if (strlen(fstr(cf.hash_holder, "hash")) != AUDIT_HASH_HEX) {
-		snprintf(err, errlen, "sequence %llu: hash is not %d hex digits",
-			 (unsigned long long)seq, AUDIT_HASH_HEX);
-		goto out;
-	}
-	memcpy(want, fstr(cf.hash_holder, "hash"), sizeof(want));
-	json_object_del(cf.hash_holder, "hash");
-	canon = json_dumps(rec, DUMP_FLAGS);
-	if (!canon) {
-		snprintf(err, errlen, "cannot canonicalize");
-		goto out;
-	}
-	sha256_hex(canon, strlen(canon), got);
-	free(canon);
-	if (strcmp(got, want)) {
-		snprintf(err, errlen, "sequence %llu: hash mismatch: the record was modified",
-			 (unsigned long long)seq);
-		goto out;
-	}
-	if (v->have && seq != v->seq + 1) {
+	if (v->have && ri.seq != v->seq + 1) {
 		snprintf(err, errlen,
 			 "sequence %llu follows %llu: records %s (deleted, reordered or truncated)",
-			 (unsigned long long)seq, (unsigned long long)v->seq,
-			 seq > v->seq ? "missing" : "out of order");
+			 (unsigned long long)ri.seq, (unsigned long long)v->seq,
+			 ri.seq > v->seq ? "missing" : "out of order");
 		goto out;
 	}
-	if (v->have && strcmp(cf.prev, v->hash)) {
+	if (v->have && strcmp(ri.prev, v->hash)) {
 		snprintf(err, errlen,
 			 "sequence %llu: prev_hash does not match the previous record's hash",
-			 (unsigned long long)seq);
+			 (unsigned long long)ri.seq);
 		goto out;
 	}
 	v->have = true;
-	v->seq = seq;
-	strcpy(v->hash, want);
+	v->seq = ri.seq;
+	strcpy(v->hash, ri.hash);
 	v->n++;
 	r = 0;
 out:

@@ -112,6 +112,20 @@ struct audit_verify {
 int audit_verify_line(struct audit_verify *v, const char *line, size_t len, char *err,
 		      size_t errlen);
 
+/* A record's chain fields, read by audit_record_check. */
+struct audit_rec_info {
+	uint64_t seq;
+	char hash[AUDIT_HASH_HEX + 1];
+	char prev[AUDIT_HASH_HEX + 1];
+	char chain_id[AUDIT_CHAIN_ID_HEX + 1];
+	const json_t *fields; /* an agent event's fields (borrowed from the record), or NULL */
+	const char *event;    /* fields' "event", or NULL (a kernel decision) */
+};
+
+/* Check a parsed record's own hash and read its chain fields (rec loses "hash").
+ * Returns 0, or -EBADMSG with err set. */
+int audit_record_check(json_t *rec, struct audit_rec_info *out, char *err, size_t errlen);
+
 /* Chain head (seq, hash, chain id) of a parsed record. Returns 0 or -EINVAL. */
 int audit_record_head(const json_t *rec, struct audit_chain *out);
 

@@ -23,6 +23,7 @@
 #include <systemd/sd-journal.h>
 
 #include "audit_log.h"
+#include "audit_seal.h"
 #include "util.h"
 
 #define TAIL_BYTES (256 * 1024)
@@ -337,4 +338,29 @@ int audit_log_event(const char *event, const json_t *fields, int64_t time_ns)
 	if (r)
 		return r;
 	return commit(&c, &s, time_ns);
+}
+
+/* Write a seal record of the chain head with k; *cp (optional) is the seal as a
+ * checkpoint. Returns 0 or negative errno. */
+int audit_log_seal(const struct seal_key *k, bool final, int64_t time_ns,
+		   struct audit_checkpoint *cp)
+{
+	struct audit_chain c;
+	struct audit_summary s;
+	char tag[SEAL_TAG_HEX + 1];
+	int r;
+
+	report_losses();
+	c = L.head;
+	r = audit_fmt_seal(L.fmt, &L.meta, k, final, time_ns, &c, &L.buf, &s, tag);
+	if (!r)
+		r = commit(&c, &s, time_ns);
+	if (r || !cp)
+		return r;
+	memcpy(cp->chain_id, c.chain_id, sizeof(cp->chain_id));
+	memcpy(cp->hash, c.hash, sizeof(cp->hash));
+	memcpy(cp->tag, tag, sizeof(cp->tag));
+	cp->seq = c.seq;
+	cp->epoch = k->epoch;
+	return 0;
 }

@@ -34,6 +34,12 @@ const struct audit_chain *audit_log_head(void);
 const char *audit_log_path(void);
 /* Records lost to write failures and not yet reported. */
 uint64_t audit_log_pending_losses(void);
+struct seal_key;
+struct audit_checkpoint;
+/* Write a seal record of the chain head with k; *cp (optional) is the seal as a
+ * checkpoint. Returns 0 or negative errno. */
+int audit_log_seal(const struct seal_key *k, bool final, int64_t time_ns,
+		   struct audit_checkpoint *cp);
 /* Recover a chain head from the last complete record of a file. Returns 0 or -ENOENT. */
 int audit_log_tail_head(const char *path, struct audit_chain *out);
 
