@@ -26,11 +26,12 @@
 
 #define NAME_TTL_NS (60 * NS_PER_S)
 #define SEEN_SLOTS  65536 /* first-use set for audit.allow = first */
-#define SEAL_FILE   "audit-seal.key"
+#define SEAL_FILE   JITD_SECRET_SUBDIR "/audit-seal.key"
 /* journald's MESSAGE_ID of the checkpoint written after each seal */
 #define CHECKPOINT_MESSAGE_ID "5e3c1a7f0b9d4e62a8f1c3d5b7e90a24"
 
 static void seal_load(struct audit_state *st);
+static void seal_catch_up(struct audit_state *st, bool restarting);
 
 /* Choose the format, journald and where the chain head is kept; before audit_open(). */
 void audit_configure(struct audit_state *st, enum audit_format fmt, bool journal,
@@ -302,8 +303,7 @@ static void seal_load(struct audit_state *st)
 			path, r ? strerror(-r) : "not a jitd seal state");
 	} else {
 		st->sealing = true;
-		seal_advance(st, seal_epoch_at(st->seal.start_s, st->seal.interval_s,
-					       util_now_ns(CLOCK_REALTIME)));
+		seal_catch_up(st, true);
 	}
 	if (text) {
 		OPENSSL_cleanse(text, len);
@@ -343,18 +343,29 @@ void audit_seal_now(struct audit_state *st)
 		seal_write(st, false);
 }
 
+/*
+ * The key is behind the clock: seal what was written with it, then evolve it to now. The
+ * seal is final (no seal of this key comes for the epochs in between) when epochs are
+ * skipped: at a restart (jitd was not running, after a clean stop or a crash, whose tail
+ * this seals with the key the crash left on disk) or after a suspend. A gap after a seal
+ * that is not final is what verify warns about: seals removed.
+ */
+static void seal_catch_up(struct audit_state *st, bool restarting)
+{
+	uint64_t now =
+		seal_epoch_at(st->seal.start_s, st->seal.interval_s, util_now_ns(CLOCK_REALTIME));
+
+	if (now <= st->seal.epoch)
+		return;
+	seal_write(st, restarting || now > st->seal.epoch + 1);
+	seal_advance(st, now);
+}
+
 /* Each second: at an epoch's end, seal it and evolve the key (erasing the old one). */
 void audit_seal_tick(struct audit_state *st)
 {
-	uint64_t now;
-
-	if (!st->sealing)
-		return;
-	now = seal_epoch_at(st->seal.start_s, st->seal.interval_s, util_now_ns(CLOCK_REALTIME));
-	if (now <= st->seal.epoch)
-		return;
-	seal_write(st, false);
-	seal_advance(st, now);
+	if (st->sealing)
+		seal_catch_up(st, false);
 }
 
 /* jitctl audit seal-init: a new key; the verification key in vkey. */

@@ -810,10 +810,11 @@ static int add_net(struct entries *nets, const struct policy_resource *r,
 /* One of jitd's own files or directories (JITD_RES_SELF): readable, changed only by
  * exempt subjects and jitd. Absent: nothing to protect (yet). */
 static int add_self(struct kern *k, struct entries *inodes, struct entries *devs, const char *path,
-		    bool subtree)
+		    bool subtree, uint32_t extra_flags)
 {
-	struct inode_path ip = {
-		.path = (char *)path, .resource = JITD_RES_SELF, .flags = JITD_INODE_SELF};
+	struct inode_path ip = {.path = (char *)path,
+				.resource = JITD_RES_SELF,
+				.flags = JITD_INODE_SELF | extra_flags};
 	size_t before = k->n_paths;
 	struct stat st;
 	uint32_t one = 1;
@@ -843,12 +844,12 @@ static int add_self_pins(struct kern *k, struct entries *inodes, struct entries 
 
 	if (!d)
 		return -errno;
-	err = add_self(k, inodes, devs, JITD_PIN_DIR, true);
+	err = add_self(k, inodes, devs, JITD_PIN_DIR, true, 0);
 	while (!err && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", JITD_PIN_DIR, de->d_name);
-		err = add_self(k, inodes, devs, path, false);
+		err = add_self(k, inodes, devs, path, false, 0);
 	}
 	closedir(d);
 	return err;
@@ -867,10 +868,10 @@ static int add_self_cgroup(struct kern *k, struct entries *inodes, struct entrie
 		return -ENAMETOOLONG;
 	while (!err) {
 		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-		err = add_self(k, inodes, devs, path, false);
+		err = add_self(k, inodes, devs, path, false, 0);
 		snprintf(path, sizeof(path), "%s/cgroup.threads", dir);
 		if (!err)
-			err = add_self(k, inodes, devs, path, false);
+			err = add_self(k, inodes, devs, path, false, 0);
 		if (strlen(dir) <= root_len || !strrchr(dir, '/'))
 			break;
 		*strrchr(dir, '/') = 0;
@@ -900,13 +901,19 @@ static int add_self_files(struct kern *k, struct entries *inodes, struct entries
 	err = add_self_pins(k, inodes, devs);
 	if (!err && n > 0) {
 		exe[n] = 0;
-		err = add_self(k, inodes, devs, exe, false);
+		err = add_self(k, inodes, devs, exe, false, 0);
 	}
 	for (size_t i = 0; i < 3 && !err; i++)
 		if (k->self_files[i])
-			err = add_self(k, inodes, devs, k->self_files[i], true);
+			err = add_self(k, inodes, devs, k->self_files[i], true, 0);
+	if (!err && k->self_files[1]) { /* the secret directory: its nearer entry wins */
+		char secret[PATH_MAX];
+
+		snprintf(secret, sizeof(secret), "%s/%s", k->self_files[1], JITD_SECRET_SUBDIR);
+		err = add_self(k, inodes, devs, secret, true, JITD_INODE_SECRET);
+	}
 	for (size_t i = 0; i < sizeof(self_units) / sizeof(self_units[0]) && !err; i++)
-		err = add_self(k, inodes, devs, self_units[i], true);
+		err = add_self(k, inodes, devs, self_units[i], true, 0);
 	for (size_t i = 0; i < p->n_exempt_cgroups && !err; i++)
 		err = add_self_cgroup(k, inodes, devs, cgroup_root, p->exempt_cgroups[i]);
 	return err;

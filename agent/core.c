@@ -440,6 +440,17 @@ int agent_unload(const char *state_dir)
 	return 0;
 }
 
+/* STATE_DIR/seal, 0700. 0 or -1 (errno). */
+static int mkdirat_secret(const char *state_dir)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, JITD_SECRET_SUBDIR);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
 /* The state directory (locked: one jitd per state directory), the audit file, the policy
  * applied last and the grants. 0, or -1 when said on stderr. */
 static int start_files(struct agent *a, const struct agent_config *cfg)
@@ -456,6 +467,12 @@ static int start_files(struct agent *a, const struct agent_config *cfg)
 	if (r < 0) {
 		if (r != -EBUSY)
 			log_err("cannot lock %s/jitd.lock: %s", a->state_dir, strerror(-r));
+		return -1;
+	}
+	/* the secret directory exists before the kernel protects it (kern_set_self) */
+	if (mkdirat_secret(a->state_dir) < 0) {
+		log_err("cannot create %s/%s: %s", a->state_dir, JITD_SECRET_SUBDIR,
+			strerror(errno));
 		return -1;
 	}
 	if (strcmp(audit_path, "-") && strrchr(audit_path, '/')) {

@@ -672,8 +672,10 @@ static __always_inline int check_file(struct file *file, __u8 op, bool record_al
 	obj.ino = inode->i_ino;
 	if (fo.guard)
 		return guard(op, &obj);
-	/* jitd's own files (binary, policy, state, pins) may be read and run, not written */
-	if ((fo.flags & JITD_INODE_SELF) && !(file->f_mode & FMODE_WRITE))
+	/* jitd's own files (binary, policy, state, pins) may be read and run, not written;
+	 * its secret (STATE_DIR/seal: the audit sealing key) not even read or run */
+	if ((fo.flags & (JITD_INODE_SELF | JITD_INODE_SECRET)) == JITD_INODE_SELF &&
+	    !(file->f_mode & FMODE_WRITE))
 		return 0;
 	return decide(fo.resource, fo.flags, op, &obj, record_allow, true);
 }

@@ -1151,6 +1151,26 @@ static void kernel_print(const json_t *k)
 	}
 }
 
+/* The audit seal line of status: on (key, interval, epoch), or off and why. */
+static void audit_status_print(const json_t *au)
+{
+	char a[64], b[32], d[32];
+	json_t *iv = json_object_get(au, "interval_s");
+
+	if (!json_is_object(au))
+		return;
+	if (!json_is_true(json_object_get(au, "sealing"))) {
+		status_line("sealing:", "OFF%s%s",
+			    json_object_get(au, "error") ? ": " : " (jitctl audit seal-init)",
+			    status_str(au, "error", "", a, sizeof(a)));
+		return;
+	}
+	status_line("sealing:", "on, key %s, every %s, epoch %s",
+		    status_str(au, "key_id", "?", a, sizeof(a)),
+		    util_format_duration(json_integer_value(iv), d, sizeof(d)),
+		    status_int(au, "epoch", b, sizeof(b)));
+}
+
 static void status_print(const json_t *st)
 {
 	json_t *enforcing = json_object_get(st, "enforcing");
@@ -1217,6 +1237,7 @@ static void status_print(const json_t *st)
 	status_line("lsm:", "%s", status_str(st, "lsm", "unknown", a, sizeof(a)));
 	kernel_print(json_object_get(st, "kernel"));
 	fleet_status_print(json_object_get(st, "fleet"));
+	audit_status_print(json_object_get(st, "audit"));
 	status_line("pid:", "%s", status_int(st, "pid", n1, sizeof(n1)));
 	status_line("started:", "%s", status_str(st, "started", "unknown", a, sizeof(a)));
 }

@@ -73,7 +73,8 @@ enum jitd_inode_flags {
 	JITD_INODE_SUBTREE = 1u << 0,  /* a directory: covers everything below it */
 	JITD_INODE_EXEC = 1u << 1,     /* from an "exec" entry (informational) */
 	JITD_INODE_NOEXEMPT = 1u << 2, /* exempt subjects are not exempt (self-test) */
-	JITD_INODE_SELF = 1u << 3      /* jitd's own (JITD_RES_SELF): readable, never changed */
+	JITD_INODE_SELF = 1u << 3,     /* jitd's own (JITD_RES_SELF): readable, never changed */
+	JITD_INODE_SECRET = 1u << 4    /* with SELF: not even readable (the audit sealing key) */
 };
 
 enum jitd_op {

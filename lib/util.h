@@ -11,7 +11,9 @@
 #define JITD_DEFAULT_SOCKET    "/run/jitd/jitd.sock"
 #define JITD_DEFAULT_STATE_DIR "/var/lib/jitd"
 #define JITD_PIN_DIR	       "/sys/fs/bpf/jitd"
-#define JITD_CTL_MAX_LINE      65536 /* longest request or reply line, newline included */
+/* STATE_DIR/seal: jitd's secrets (the audit sealing key), not readable by anyone else */
+#define JITD_SECRET_SUBDIR "seal"
+#define JITD_CTL_MAX_LINE  65536 /* longest request or reply line, newline included */
 /* longest request line from root and admins (policy apply: a 4 MiB policy, escaped) */
 #define JITD_CTL_MAX_ADMIN_LINE (16u << 20)
 #define JITD_CTL_MAX_REPLY	(64u << 20) /* longest reply line: a list of many grants */

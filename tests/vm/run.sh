@@ -49,7 +49,7 @@ die() {
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
 # PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard on every
-# kernel; failpaths, hostile, crashes on 6.12), judged like tests; make check runs each, and
+# kernel; failpaths, hostile, crashes, seal on 6.12), judged like tests; make check runs each, and
 # the fleet part (every kernel: two VMs are two jitd hosts of one fleet, against a PostgreSQL
 # on the host's loopback; start_fleet_db). The net part (every kernel: two VMs with the
 # network reach a server on the host's loopback) is the rig's own check, not in make check.
@@ -57,7 +57,7 @@ JUDGED=1
 case "$MODE" in
 tests | systemd | smoke) ;;
 bench | demo) JUDGED=0 ;;
-kernels | run | init | sysroot | lib | systemd-* | deb-* | *[!a-z0-9_-]*)
+kernels | run | init | sysroot | lib | systemd-* | deb-* | *-host | *[!a-z0-9_-]*)
 	die "unknown mode '$MODE' (tests, systemd, bench, demo, smoke or a part: tests/vm/PART.sh)" ;;
 *) [ -f "$(dirname "$0")/$MODE.sh" ] ||
 	die "unknown mode '$MODE' (tests, systemd, bench, demo, smoke or a part: tests/vm/PART.sh)" ;;
@@ -488,7 +488,7 @@ systemd | deb) MODE_KERNELS="6.1. 6.12." ;;
 bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
 demo) MODE_KERNELS=${DEMO_KERNEL:-6.12.} ;; # one kernel: the first of the list that matches
 # parts about the agent alone, not the kernel side: one kernel is enough (CI time)
-failpaths | hostile | crashes) MODE_KERNELS="6.12." ;;
+failpaths | hostile | crashes | seal) MODE_KERNELS="6.12." ;;
 *) MODE_KERNELS="" ;;
 esac
 
@@ -623,6 +623,14 @@ for k in "${kernels[@]}"; do
 		boot "$VMDIR/$ver-$MODE.log" ""
 	else
 		boot_side_by_side
+	fi
+	# A part may judge from the host what its VM printed: tests/vm/PART-host.sh BUILD LOG
+	# (the seal part: a file verified off the host that wrote it).
+	if [ "$VMS" = 1 ] && [ -x "$SRC/tests/vm/$MODE-host.sh" ]; then
+		"$SRC/tests/vm/$MODE-host.sh" "$BUILD" "$VMDIR/$ver-$MODE.log" |
+			awk -v tag="[$tag]" '/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
+				{ print tag, $0; fflush() }' | tee "$VMDIR/$ver-$MODE-host.log"
+		grep -q '^FAIL ' "$VMDIR/$ver-$MODE-host.log" && failed=1
 	fi
 	[ "$MODE" = systemd ] || continue
 	# The first boot ends with a crash (sysrq b) after JITD-VM-REBOOT; the second boot, on
