@@ -1095,6 +1095,12 @@ static void fill_event_summary(const char *event, const json_t *f, int64_t time_
 			 (long long)json_integer_value(json_object_get(f, "count")));
 	else if (g && fstr(g, "reason"))
 		snprintf(s->reason, sizeof(s->reason), "%s", fstr(g, "reason"));
+	else if (!strcmp(event, "sealed") && fstr(f, "key_id"))
+		snprintf(s->reason, sizeof(s->reason), "epoch %lld up to sequence %lld%s (key %s)",
+			 (long long)json_integer_value(json_object_get(f, "epoch")),
+			 (long long)json_integer_value(json_object_get(f, "sealed_sequence")),
+			 json_is_true(json_object_get(f, "final")) ? ", final" : "",
+			 fstr(f, "key_id"));
 }
 
 static json_t *uid_json(json_int_t uid)

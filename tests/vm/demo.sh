@@ -4,7 +4,7 @@
 # make demo: jitd on a real kernel, for a person to watch, in the commands a person types.
 # alice is denied; she requests, bob approves, she gets in; `jitctl exec` gives one process
 # tree access and nothing else; the kernel ends the grant at its expiry; the history and the
-# audit stream say what happened. run.sh shows what follows JITD-DEMO-BEGIN, without the
+# audit stream (sealed with a key that changes every 5 s) say what happened. run.sh shows what follows JITD-DEMO-BEGIN, without the
 # kernel's messages.
 . /tests/lib.sh
 JITD_POLICY=/tests/policy-demo.json
@@ -35,6 +35,10 @@ echo "jitd demo on Linux $(uname -r): the kernel (BPF LSM) enforces time-bound g
 say "The policy: /srv/secret.txt needs bob's approval for alice; /srv/reports she may take"
 run "jitctl policy check /tests/policy-demo.json"
 
+say "Root turns on forward-secure sealing of the audit stream (a new key every 5 s here)"
+run "jitctl audit seal-init --interval 5s | tee /tmp/seal-init.txt"
+grep -oE 'jitd1-[0-9a-f-]+' /tmp/seal-init.txt | head -n 1 >/tmp/vkey
+
 say "1. alice has no grant: the kernel refuses her, though the file is world-readable (0644)"
 run "su alice -c 'cat /srv/secret.txt'"
 
@@ -58,9 +62,10 @@ echo "    (denied $(fsub "$(now)" "$T0") s after bob's approval)"
 run "su alice -c 'cat /srv/secret.txt'"
 run "jitctl show $ID"
 
-say "5. Every decision and event is an audit record (OCSF JSON lines, hash-chained)"
+say "5. Every decision and event is an audit record (OCSF JSON lines, hash-chained, sealed)"
 run "jitctl audit --since 5m --filter agent | tail -n 5"
-run "jitctl audit verify $AUDIT"
+say "Checked off the host with the verification key: a sealed record cannot be changed unseen"
+run "jitctl audit verify --key @/tmp/vkey $AUDIT"
 
 echo
 echo "Next: README.md, 'Running on a real host' (boot with lsm=...,bpf, make install,"
