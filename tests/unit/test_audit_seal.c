@@ -197,6 +197,18 @@ static void rehash_from(size_t from, bool renumber_too)
 	}
 }
 
+/* Change the character after key in line i (a digit or a hex digit). */
+static bool flip_after(size_t i, const char *key)
+{
+	char *p = strstr(lines[i], key);
+
+	if (!p)
+		return false;
+	p += strlen(key);
+	*p = *p == '9' ? '8' : *p == 'a' ? 'b' : *p == '8' ? '9' : 'a';
+	return true;
+}
+
 static void delete_line(size_t i)
 {
 	free(lines[i]);
@@ -296,12 +308,8 @@ static void without_key_seals_are_not_checked(void)
  * alone verifies, the seal of epoch 1 does not. */
 static void edit_and_rehash_is_caught_by_the_seal(void)
 {
-	char *p;
-
 	make_sealed(AUDIT_FMT_OCSF);
-	p = strstr(lines[7], "\"pid\":");
-	CHECK(p, "no pid in line 8");
-	p[6] = p[6] == '9' ? '8' : '9';
+	CHECK(flip_after(7, "\"pid\":"), "no pid in line 8");
 	rehash_from(7, false);
 	verify_with(NULL, 0, NULL);
 	CHECK(!rep.broken, "without the key the re-hashed chain verifies: %s", finding(AV_BROKEN));
@@ -383,12 +391,9 @@ static void forged_seal_is_caught(void)
 {
 	struct seal_vkey other;
 	struct seal_key k;
-	char *p;
 
 	make_sealed(AUDIT_FMT_OCSF);
-	p = strstr(lines[9], "\"tag\":\"");
-	CHECK(p, "no tag");
-	p[7] = p[7] == 'a' ? 'b' : 'a';
+	CHECK(flip_after(9, "\"tag\":\""), "no tag");
 	rehash_from(9, false);
 	verify_key();
 	CHECK_CONTAINS(finding(AV_BROKEN), "sequence 10: the seal (epoch 1) does not match");
@@ -409,14 +414,12 @@ static void forged_seal_is_caught(void)
  * longer match, so they drop them and seal everything again with their key. */
 static void reseal_with_a_later_key_is_warned(void)
 {
-	char *p;
 
 	make_sealed(AUDIT_FMT_OCSF);
 	for (size_t i = n_lines; i-- > 5;)
 		if (strstr(lines[i], "\"sealed_hash\""))
 			delete_line(i);
-	p = strstr(lines[7], "\"pid\":");
-	p[6] = p[6] == '9' ? '8' : '9';
+	CHECK(flip_after(7, "\"pid\":"), "no pid in line 8");
 	rehash_from(5, true);
 	/* the chain (28 records) sealed again with the attacker's key of epoch 10 */
 	chain.seq = 0;
