@@ -414,7 +414,6 @@ static void forged_seal_is_caught(void)
  * longer match, so they drop them and seal everything again with their key. */
 static void reseal_with_a_later_key_is_warned(void)
 {
-
 	make_sealed(AUDIT_FMT_OCSF);
 	for (size_t i = n_lines; i-- > 5;)
 		if (strstr(lines[i], "\"sealed_hash\""))
