@@ -1060,9 +1060,11 @@ static json_t *do_audit_seal_init(struct verb_peer *c, json_t *req)
 				   c->uid);
 	if ((iv && !json_is_integer(iv)) || interval < 1 || interval > 7 * 24 * 3600)
 		return verbs_error("EINVAL", "interval_s: an integer from 1 to 604800 (a week)");
-	if (audit_seal_init(st, (uint32_t)interval, json_is_true(json_object_get(req, "force")),
-			    vkey, sizeof(vkey), err, sizeof(err)))
-		return verbs_error("EEXIST", "%s", err);
+	int e = audit_seal_init(st, (uint32_t)interval, json_is_true(json_object_get(req, "force")),
+				vkey, sizeof(vkey), err, sizeof(err));
+
+	if (e)
+		return verbs_error(e == -EEXIST ? "EEXIST" : "EIO", "%s", err);
 	r = ok_reply(NULL, NULL);
 	json_object_set_new(r, "verification_key", json_string(vkey));
 	OPENSSL_cleanse(vkey, sizeof(vkey));

@@ -61,6 +61,8 @@ const char help_audit[] =
 	"  --filter WHAT      deny, allow, decision, agent, or an event name (granted, ...)\n"
 	"  --json             print JSON (the records as they are, for --follow/--since)\n"
 	"  --socket PATH      jitd's control socket\n"
+	"  --timeout SECONDS  seal-init, checkpoint: give up when jitd has not answered\n"
+	"                     within SECONDS (default 10)\n"
 	"  -h, --help         show this help\n";
 
 /* KEY, or the first line of FILE for @FILE, into buf. */

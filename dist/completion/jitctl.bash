@@ -12,7 +12,7 @@ _jitctl_verbs='request approve deny exec grant extend revoke list show policy st
 _jitctl_common='--json --socket --timeout --help'
 # every option of any verb that takes an argument: the word after it is its value
 _jitctl_argopts=' --socket --timeout --for --reason --hosts --user --uid --cgroup --unit --start
- --since --filter --db --migrations --password-file '
+ --since --filter --key --since-checkpoint --interval --db --migrations --password-file '
 
 # The objects directly inside the top-level arrays of 'jitctl list --json' (one JSON value or
 # several in a row) as "ID<TAB>STATE<TAB>RESOURCE" lines, only those whose state is a word of
@@ -127,6 +127,8 @@ _jitctl_files()
 	mapfile -t COMPREPLY < <(compgen "${1:--f}" -- "$cur")
 }
 
+# _jitctl_options VERB [SUBCOMMAND]: the options of VERB (audit: of its subcommand; before
+# one, every option its help names).
 _jitctl_options()
 {
 	case $1 in
@@ -139,10 +141,35 @@ _jitctl_options()
 	revoke) echo "--kill $_jitctl_common" ;;
 	list) echo "--all --mine --fleet $_jitctl_common" ;;
 	show | policy | status) echo "$_jitctl_common" ;;
-	audit) echo "--follow --since --filter --json --socket --help" ;;
+	audit)
+		case $2 in
+		verify) echo "--key --since-checkpoint --strict --json --help" ;;
+		seal-init) echo "--interval --force $_jitctl_common" ;;
+		checkpoint) echo "$_jitctl_common" ;;
+		*) echo "--follow --since --filter --json --socket --help --key --since-checkpoint
+			--strict --interval --force" ;;
+		esac
+		;;
 	fleet) echo "--db --migrations --password-file $_jitctl_common" ;;
 	help) ;;
 	esac
+}
+
+# A value that may be @FILE (--key, --since-checkpoint): FILE after the @. With @ in
+# COMP_WORDBREAKS (bash's default) bash makes the @ a word of its own ("@", "=@" after
+# --opt=) and readline completes only what follows it: right after the @ the files here
+# (without -o filenames, whose quoting would turn the @ into \@); then FILE is the next
+# word, completed as an argument of 'audit verify'.
+_jitctl_atfile()
+{
+	if [[ $COMP_WORDBREAKS == *@* ]]; then
+		[[ $cur == @ || $cur == =@ ]] || return 0
+		mapfile -t COMPREPLY < <(compgen -f)
+	elif [[ $cur == @* ]]; then
+		cur=${cur#@}
+		_jitctl_files
+		COMPREPLY=("${COMPREPLY[@]/#/@}")
+	fi
 }
 
 # The value of option $1.
@@ -152,6 +179,7 @@ _jitctl_optarg()
 	--socket) _jitctl_files ;;
 	--password-file) _jitctl_files ;;
 	--migrations) _jitctl_files -d ;;
+	--key | --since-checkpoint) _jitctl_atfile ;;
 	--user) mapfile -t COMPREPLY < <(compgen -u -- "$cur") ;;
 	--cgroup)
 		[[ -z $cur || $cur == /* ]] || return 0
@@ -165,7 +193,7 @@ _jitctl_optarg()
 		;;
 	--filter)
 		_jitctl_reply "$(printf '%s\n' deny allow decision agent granted requested approved \
-			extended revoked expired activated policy_applied)"
+			extended revoked expired activated policy_applied sealed seal_started)"
 		;;
 	esac
 	return 0
@@ -193,7 +221,7 @@ _jitctl_positional()
 		;;
 	audit)
 		if (($2 == 0)); then
-			_jitctl_reply verify
+			_jitctl_reply "$(printf '%s\n' verify seal-init checkpoint)"
 		elif [[ ${pos[0]} == verify ]]; then
 			_jitctl_files
 		fi
@@ -261,7 +289,8 @@ _jitctl()
 			return 0
 		fi
 		if [[ $cur == -* ]]; then
-			mapfile -t COMPREPLY < <(compgen -W "$(_jitctl_options "$verb")" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "$(_jitctl_options "$verb" "${pos[0]-}")" \
+				-- "$cur")
 			return 0
 		fi
 	fi
