@@ -146,8 +146,8 @@ _jitctl_options()
 		verify) echo "--key --since-checkpoint --strict --json --help" ;;
 		seal-init) echo "--interval --force $_jitctl_common" ;;
 		checkpoint) echo "$_jitctl_common" ;;
-		*) echo "--follow --since --filter --json --socket --help --key --since-checkpoint
-			--strict --interval --force" ;;
+		*) echo "--follow --since --filter --json --socket --timeout --help --key
+			--since-checkpoint --strict --interval --force" ;;
 		esac
 		;;
 	fleet) echo "--db --migrations --password-file $_jitctl_common" ;;
