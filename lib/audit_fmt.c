@@ -1423,6 +1423,7 @@ int audit_record_check(json_t *rec, struct audit_rec_info *out, char *err, size_
 	struct chain_fields cf;
 	char got[AUDIT_HASH_HEX + 1], *canon;
 	struct audit_chain head;
+	int64_t ns;
 	json_t *um;
 
 	if (chain_fields(rec, &cf)) {
@@ -1461,6 +1462,9 @@ int audit_record_check(json_t *rec, struct audit_rec_info *out, char *err, size_
 	out->fields =
 		json_is_object(um) ? json_object_get(um, "jitd") : json_object_get(rec, "jitd");
 	out->event = fstr(out->fields, "event");
+	out->time_ms = json_integer_value(json_object_get(rec, "time"));
+	if (fstr(rec, "@timestamp") && !util_parse_time(fstr(rec, "@timestamp"), &ns))
+		out->time_ms = ns / 1000000;
 	return 0;
 }
 

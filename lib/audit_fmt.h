@@ -120,6 +120,7 @@ struct audit_rec_info {
 	char chain_id[AUDIT_CHAIN_ID_HEX + 1];
 	const json_t *fields; /* an agent event's fields (borrowed from the record), or NULL */
 	const char *event;    /* fields' "event", or NULL (a kernel decision) */
+	int64_t time_ms;      /* the record's time (OCSF time, ECS @timestamp), 0 if none */
 };
 
 /* Check a parsed record's own hash and read its chain fields (rec loses "hash").

@@ -28,10 +28,13 @@ struct vstate {
 	char hash[AUDIT_HASH_HEX + 1]; /* its hash */
 	char chain_id[AUDIT_CHAIN_ID_HEX + 1];
 	uint64_t seg_start; /* first sequence of the unbroken run ending at the last record */
-	/* the last seal (valid, when keys are given) */
-	bool have_seal, seal_final;
+	/* the last seal (valid, when keys are given), or a seal_started record: the start of
+	 * a key, as if it were a seal of its epoch 0 (started) */
+	bool have_seal, seal_final, started;
 	uint64_t seal_epoch, seal_seq;
 	char seal_key_id[SEAL_KEY_ID_HEX + 1];
+	const struct seal_vkey *seal_key; /* the key of the last valid seal, or NULL */
+	int64_t tail_time_ms;		  /* newest record time after the last valid seal */
 	/* each key's ratchet, at the last checked epoch */
 	struct seal_key k[AV_MAX_KEYS];
 	bool have_k[AV_MAX_KEYS];
@@ -88,33 +91,83 @@ static bool epoch_plausible(struct vstate *s, const struct seal_vkey *k, uint64_
 	return epoch <= seal_epoch_at(k->start_s, k->interval_s, s->o->now_ns) + 1;
 }
 
-/* A seal that checked out: record it, and say when epochs before it had none. */
-static void seal_valid(struct vstate *s, const struct seal_vkey *k, const struct seal_info *si)
+/* Epochs a key skipped between the seal before (or its seal_started record) and si. */
+static void seal_gap(struct vstate *s, const struct seal_vkey *k, const struct seal_info *si)
 {
 	char a[40], b[40];
 
-	if (s->have_seal && !strcmp(s->seal_key_id, si->key_id) && si->epoch > s->seal_epoch + 1 &&
-	    !s->seal_final)
+	finding(s, AV_WARN, true,
+		"no seal for epochs %llu to %llu (%s to %s) after %s at sequence %llu: %s, or the "
+		"records after sequence %llu were rewritten by someone holding a later key "
+		"(sequences %llu to %llu are sealed only by this seal)",
+		(unsigned long long)s->seal_epoch + 1, (unsigned long long)si->epoch - 1,
+		util_format_time(seal_epoch_start_ns(k->start_s, k->interval_s, s->seal_epoch + 1),
+				 a, sizeof(a)),
+		util_format_time(seal_epoch_start_ns(k->start_s, k->interval_s, si->epoch), b,
+				 sizeof(b)),
+		s->started ? "the key's seal_started record" : "the seal",
+		(unsigned long long)s->seal_seq,
+		s->seal_final ? "jitd was not running then (it stopped with a final seal)"
+			      : "jitd was not running then (a crash, power loss or kill -9)",
+		(unsigned long long)s->seal_seq, (unsigned long long)s->seal_seq + 1,
+		(unsigned long long)si->sealed_seq);
+}
+
+/*
+ * A seal's place among the seals of its key: the epoch after the one before (jitd seals
+ * each epoch it runs in), or its key's first seal right after the key's seal_started
+ * record. A key's first seal without that record, in files that hold the chain's start,
+ * is what removing every earlier seal looks like.
+ */
+static void seal_continuity(struct vstate *s, const struct seal_vkey *k, const struct seal_info *si)
+{
+	bool same = s->have_seal && !strcmp(s->seal_key_id, si->key_id);
+
+	if (same && si->epoch > s->seal_epoch + 1)
+		seal_gap(s, k, si);
+	else if (!same && s->have_seal)
 		finding(s, AV_WARN, true,
-			"no seal for epochs %llu to %llu (%s to %s) after the seal at sequence "
-			"%llu: "
-			"jitd stopped without sealing (crash, power loss, kill -9), or the records "
-			"after sequence %llu were rewritten by someone holding a later key; "
-			"sequences %llu to %llu are sealed only by the seal at sequence %llu",
-			(unsigned long long)s->seal_epoch + 1, (unsigned long long)si->epoch - 1,
-			util_format_time(
-				seal_epoch_start_ns(k->start_s, k->interval_s, s->seal_epoch + 1),
-				a, sizeof(a)),
-			util_format_time(seal_epoch_start_ns(k->start_s, k->interval_s, si->epoch),
-					 b, sizeof(b)),
-			(unsigned long long)s->seal_seq, (unsigned long long)s->seal_seq,
-			(unsigned long long)s->seal_seq + 1, (unsigned long long)si->sealed_seq,
-			(unsigned long long)si->sealed_seq + 1);
+			"the seals change from key %s to key %s without a seal_started record of "
+			"the new key",
+			s->seal_key_id, si->key_id);
+	else if (!same && s->r->first == 1)
+		finding(s, AV_WARN, true,
+			"the first seal (key %s, epoch %llu) has no seal_started record before it, "
+			"though these files begin with the chain: seals removed?",
+			si->key_id, (unsigned long long)si->epoch);
+	else if (!same)
+		finding(s, AV_NOTE, true,
+			"the first seal here is of epoch %llu: the key's earlier seals are in "
+			"older "
+			"files",
+			(unsigned long long)si->epoch);
+}
+
+/* A seal that checked out: its place among the seals, and what it proves. */
+static void seal_valid(struct vstate *s, const struct seal_vkey *k, const struct seal_info *si)
+{
+	seal_continuity(s, k, si);
 	if (!s->r->seals_checked++)
 		s->r->first_epoch = si->epoch;
 	s->r->last_epoch = si->epoch;
 	s->r->last_seal_time_ns = seal_epoch_start_ns(k->start_s, k->interval_s, si->epoch);
+	s->seal_key = k;
+	s->tail_time_ms = 0;
 	mark_sealed(s, s->seg_start, si->sealed_seq + 1);
+}
+
+/* A seal_started record (seal-init): its key's seals begin here, at epoch 0. */
+static void on_seal_started(struct vstate *s, const struct audit_rec_info *ri)
+{
+	const char *id = json_string_value(json_object_get(ri->fields, "key_id"));
+
+	if (!id || strlen(id) != SEAL_KEY_ID_HEX)
+		return;
+	s->have_seal = s->started = true;
+	s->seal_final = false;
+	s->seal_epoch = 0;
+	s->seal_seq = ri->seq;
+	snprintf(s->seal_key_id, sizeof(s->seal_key_id), "%s", id);
 }
 
 /* Check a seal's tag with the key of its key id. Returns the key, or NULL (said). */
@@ -139,7 +192,17 @@ static const struct seal_vkey *seal_check(struct vstate *s, const struct audit_r
 			(unsigned long long)ri->seq, (unsigned long long)si->epoch);
 		return NULL;
 	}
-	if (!s->have_k[i] || s->k[i].epoch > si->epoch)
+	if (s->have_k[i] && s->k[i].epoch > si->epoch) {
+		/* never wound back: each rewind would cost up to the current epoch's HMACs */
+		finding(s, AV_BROKEN, true,
+			"sequence %llu: seal of epoch %llu after a seal of epoch %llu of the same "
+			"key "
+			"(seals reordered or forged)",
+			(unsigned long long)ri->seq, (unsigned long long)si->epoch,
+			(unsigned long long)s->k[i].epoch);
+		return NULL;
+	}
+	if (!s->have_k[i])
 		seal_key_of_vkey(&s->o->keys[i], &s->k[i]);
 	s->have_k[i] = true;
 	seal_evolve(&s->k[i], si->epoch);
@@ -190,6 +253,7 @@ static void on_seal(struct vstate *s, const struct audit_rec_info *ri)
 		seal_valid(s, key, &si);
 	}
 	s->have_seal = true;
+	s->started = false;
 	s->seal_epoch = si.epoch;
 	s->seal_final = si.final;
 	s->seal_seq = ri->seq;
@@ -204,9 +268,11 @@ static void link(struct vstate *s, const struct audit_rec_info *ri)
 
 	if (!s->any || new_chain) {
 		if (new_chain)
-			finding(s, AV_NOTE, true,
+			finding(s, AV_WARN, true,
 				"a new chain (id %s) starts here: jitd started without the head of "
-				"the previous one",
+				"the previous one (its state directory lost), or the records "
+				"before "
+				"were replaced",
 				ri->chain_id);
 		else if (q != 1)
 			finding(s, AV_NOTE, true,
@@ -249,19 +315,37 @@ static void on_checkpoint(struct vstate *s, const struct audit_rec_info *ri)
 			(unsigned long long)ri->seq, ri->hash, cp->hash);
 }
 
+/* A line that is the start of a record, cut (without its newline, the text just stops). */
+static bool is_torn(const char *line, size_t len)
+{
+	json_error_t je;
+	json_t *rec = json_loadb(line, len - 1, JSON_REJECT_DUPLICATES, &je);
+
+	json_decref(rec);
+	return !rec && json_error_code(&je) == json_error_premature_end_of_input;
+}
+
 /* One line of a file. */
 static void on_line(struct vstate *s, const char *line, size_t len)
 {
 	struct av_file *f = &s->r->files[s->fi];
 	struct audit_rec_info ri = {};
 	char err[512];
-	json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	json_error_t je;
+	json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 
-	if (!json_is_object(rec)) {
+	/* without its newline (jitd ends a torn line at start), the text just stops */
+	if (!rec && is_torn(line, len)) {
+		/* the start of a record whose write a crash cut: never part of the chain */
 		f->torn++;
 		finding(s, AV_NOTE, true,
-			"not a complete record (a torn write, or corrupted): skipped; the chain is "
-			"checked across it");
+			"a torn record (a write cut by a crash): skipped; the chain is checked "
+			"across it");
+		return;
+	}
+	if (!json_is_object(rec)) {
+		finding(s, AV_BROKEN, true, "not a record of jitd's (%s)",
+			rec ? "not a JSON object" : je.text);
 		json_decref(rec);
 		return;
 	}
@@ -288,8 +372,12 @@ static void on_line(struct vstate *s, const char *line, size_t len)
 	s->r->last = ri.seq;
 	memcpy(s->r->last_hash, ri.hash, sizeof(s->r->last_hash));
 	on_checkpoint(s, &ri);
+	if (ri.time_ms > s->tail_time_ms)
+		s->tail_time_ms = ri.time_ms;
 	if (ri.event && !strcmp(ri.event, "sealed"))
 		on_seal(s, &ri);
+	else if (ri.event && !strcmp(ri.event, "seal_started"))
+		on_seal_started(s, &ri);
 	json_decref(rec);
 }
 
@@ -326,6 +414,28 @@ static void conclude(struct vstate *s)
 			"no valid seal in these files: nothing in them is proven by a seal "
 			"(written "
 			"before sealing was set up, or the seals were removed)");
+	if (s->seal_key && s->tail_time_ms) {
+		const struct seal_vkey *k = s->seal_key;
+		int64_t due = seal_epoch_start_ns(k->start_s, k->interval_s, r->last_epoch + 2);
+		char a[40], b[40];
+
+		if (s->tail_time_ms * 1000000 > due + 5 * NS_PER_S)
+			finding(s, AV_WARN, false,
+				"records up to %s came after the last seal (epoch %llu, from %s) "
+				"and "
+				"were never sealed: sealing stopped (its key file removed or "
+				"replaced, "
+				"or jitd's clock stepped)",
+				util_format_time(s->tail_time_ms * 1000000, a, sizeof(a)),
+				(unsigned long long)r->last_epoch,
+				util_format_time(r->last_seal_time_ns, b, sizeof(b)));
+	}
+	if (cp && r->checkpoint_found && r->first != 1)
+		finding(s, AV_WARN, false,
+			"these files begin at sequence %llu: the checkpoint proves the records "
+			"from "
+			"there to %llu, not those before",
+			(unsigned long long)r->first, (unsigned long long)cp->seq);
 	if (!s->o->n_keys && r->seals)
 		finding(s, AV_NOTE, false,
 			"%llu seal records not checked: give the verification key (--key)",

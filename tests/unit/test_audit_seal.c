@@ -75,14 +75,31 @@ static void add_seal(enum audit_format fmt, const struct seal_vkey *key, uint64_
 	seal_key_wipe(&k);
 }
 
-/* Epochs 0..5: four records, then the epoch's seal; then three unsealed records.
- * 31 lines: seals at sequences 5, 10, 15, 20, 25, 30. */
+/* The seal_started record seal-init writes for key. */
+static void add_started(enum audit_format fmt, const struct seal_vkey *key)
+{
+	struct abuf b = {};
+	json_t *f = json_pack("{s:s,s:i,s:b}", "key_id", key->key_id, "interval_s", INTERVAL,
+			      "replaced", 0);
+
+	audit_fmt_event(fmt, &meta, "seal_started", f, epoch_time(0), &chain, &b, NULL);
+	json_decref(f);
+	lines[n_lines++] = strdup(b.p);
+	abuf_free(&b);
+}
+
+/* The key's seal_started record, then epochs 0..5: four records (the first epoch's first
+ * is the seal_started record), then the epoch's seal; then three unsealed records.
+ * 33 lines: seals at sequences 5, 10, 15, 20, 25, 30. */
 static void make_sealed(enum audit_format fmt)
 {
 	reset();
 	for (uint64_t e = 0; e <= 5; e++) {
 		for (int i = 0; i < 4; i++)
-			add_decision(fmt, (int)(e * 4 + i), epoch_time(e));
+			if (e == 0 && i == 0)
+				add_started(fmt, &vk);
+			else
+				add_decision(fmt, (int)(e * 4 + i), epoch_time(e));
 		add_seal(fmt, &vk, e, false);
 	}
 	for (int i = 0; i < 3; i++)
@@ -197,7 +214,7 @@ static void rehash_from(size_t from, bool renumber_too)
 	}
 }
 
-/* Change the character after key in line i (a digit or a hex digit). */
+/* Change the character after key in line i (a digit, or a hex digit). */
 static bool flip_after(size_t i, const char *key)
 {
 	char *p = strstr(lines[i], key);
@@ -205,8 +222,20 @@ static bool flip_after(size_t i, const char *key)
 	if (!p)
 		return false;
 	p += strlen(key);
-	*p = *p == '9' ? '8' : *p == 'a' ? 'b' : *p == '8' ? '9' : 'a';
+	if (*p >= '0' && *p <= '9') /* a digit stays a digit: JSON and hex stay valid */
+		*p = *p == '9' ? '8' : '9';
+	else
+		*p = *p == 'a' ? 'b' : 'a';
 	return true;
+}
+
+/* The chain head is the last line's record (after lines were rewritten). */
+static void set_head(void)
+{
+	json_t *rec = json_loads(lines[n_lines - 1], 0, NULL);
+
+	audit_record_head(rec, &chain);
+	json_decref(rec);
 }
 
 static void delete_line(size_t i)
@@ -421,13 +450,7 @@ static void reseal_with_a_later_key_is_warned(void)
 	CHECK(flip_after(7, "\"pid\":"), "no pid in line 8");
 	rehash_from(5, true);
 	/* the chain (28 records) sealed again with the attacker's key of epoch 10 */
-	chain.seq = 0;
-	{
-		json_t *rec = json_loads(lines[n_lines - 1], 0, NULL);
-
-		audit_record_head(rec, &chain);
-		json_decref(rec);
-	}
+	set_head();
 	add_seal(AUDIT_FMT_OCSF, &vk, 10, false);
 	verify_key();
 	CHECK(!rep.broken, "%s", finding(AV_BROKEN));
@@ -436,24 +459,88 @@ static void reseal_with_a_later_key_is_warned(void)
 	CHECK_INT(rep.sealed_upto, 29); /* 28 records and the new seal */
 }
 
-/* jitd stopped cleanly (a final seal) and started epochs later: no warning. */
-static void final_seal_explains_a_pause(void)
+/* A final seal (jitd stopped) then the next epoch's seal: no warning; epochs later: said,
+ * since removing seals after a restart would look the same. */
+static void pause_after_a_final_seal(void)
 {
 	reset();
-	add_decision(AUDIT_FMT_OCSF, 1, epoch_time(1));
+	add_started(AUDIT_FMT_OCSF, &vk);
 	add_seal(AUDIT_FMT_OCSF, &vk, 1, true);
-	add_decision(AUDIT_FMT_OCSF, 2, epoch_time(7));
-	add_seal(AUDIT_FMT_OCSF, &vk, 7, false);
+	add_decision(AUDIT_FMT_OCSF, 2, epoch_time(2));
+	add_seal(AUDIT_FMT_OCSF, &vk, 2, false);
 	verify_key();
 	CHECK(!rep.broken && !rep.warnings, "%s%s", finding(AV_BROKEN), finding(AV_WARN));
-	/* the same pause without the final seal (a crash) is said */
+	add_decision(AUDIT_FMT_OCSF, 3, epoch_time(2));
+	add_seal(AUDIT_FMT_OCSF, &vk, 2, true);
+	add_decision(AUDIT_FMT_OCSF, 4, epoch_time(7));
+	add_seal(AUDIT_FMT_OCSF, &vk, 7, false);
+	verify_key();
+	CHECK(!rep.broken, "%s", finding(AV_BROKEN));
+	CHECK_CONTAINS(finding(AV_WARN), "no seal for epochs 3 to 6");
+	CHECK_CONTAINS(finding(AV_WARN), "it stopped with a final seal");
+	/* the same pause without the final seal (a crash) is said too */
 	reset();
-	add_decision(AUDIT_FMT_OCSF, 1, epoch_time(1));
+	add_started(AUDIT_FMT_OCSF, &vk);
 	add_seal(AUDIT_FMT_OCSF, &vk, 1, false);
 	add_decision(AUDIT_FMT_OCSF, 2, epoch_time(7));
 	add_seal(AUDIT_FMT_OCSF, &vk, 7, false);
 	verify_key();
 	CHECK_CONTAINS(finding(AV_WARN), "no seal for epochs 2 to 6");
+}
+
+/* Every seal removed and the file sealed once with a later key: the key's seal_started
+ * record says where its seals begin; removing that record too is said. */
+static void all_seals_replaced_by_one_is_warned(void)
+{
+	make_sealed(AUDIT_FMT_OCSF);
+	for (size_t i = n_lines; i-- > 0;)
+		if (strstr(lines[i], "\"sealed_hash\""))
+			delete_line(i);
+	CHECK(flip_after(3, "\"pid\":"), "no pid in line 4");
+	rehash_from(1, true);
+	set_head();
+	add_seal(AUDIT_FMT_OCSF, &vk, 10, false);
+	verify_key();
+	CHECK(!rep.broken, "%s", finding(AV_BROKEN));
+	CHECK_CONTAINS(finding(AV_WARN), "no seal for epochs 1 to 9");
+	delete_line(n_lines - 1);
+	delete_line(0);
+	rehash_from(0, true);
+	set_head();
+	add_seal(AUDIT_FMT_OCSF, &vk, 10, false);
+	verify_key();
+	CHECK(!rep.broken, "%s", finding(AV_BROKEN));
+	CHECK_CONTAINS(finding(AV_WARN), "has no seal_started record");
+}
+
+/* History replaced by a new chain after the checkpoint's record, and a line a SIEM reads
+ * as a record but jitd did not write (duplicate keys): both said. */
+static void new_chain_and_foreign_lines_are_said(void)
+{
+	struct audit_chain keep;
+
+	make_sealed(AUDIT_FMT_OCSF);
+	keep = chain;
+	audit_chain_init(&chain);
+	add_decision(AUDIT_FMT_OCSF, 1, epoch_time(6));
+	verify_key();
+	CHECK_CONTAINS(finding(AV_WARN), "a new chain");
+	chain = keep;
+	make_sealed(AUDIT_FMT_OCSF);
+	free(lines[n_lines - 1]);
+	lines[n_lines - 1] = strdup("{\"a\":1,\"a\":2}\n");
+	verify_key();
+	CHECK_CONTAINS(finding(AV_BROKEN), "not a record of jitd's");
+}
+
+/* Records long after the last seal (sealing stopped: its key removed) are said. */
+static void records_never_sealed_are_said(void)
+{
+	make_sealed(AUDIT_FMT_OCSF);
+	add_decision(AUDIT_FMT_OCSF, 9, epoch_time(9));
+	verify_key();
+	CHECK(!rep.broken, "%s", finding(AV_BROKEN));
+	CHECK_CONTAINS(finding(AV_WARN), "were never sealed");
 }
 
 /* A torn line (a write cut by a crash, never part of the chain) is said once and the
@@ -466,7 +553,7 @@ static void torn_line_is_skipped_and_the_rest_verified(void)
 	n_lines++;
 	verify_key();
 	CHECK(!rep.broken, "%s", finding(AV_BROKEN));
-	CHECK_CONTAINS(finding(AV_NOTE), "not a complete record");
+	CHECK_CONTAINS(finding(AV_NOTE), "a torn record");
 	CHECK_INT(rep.files[0].torn, 1);
 	CHECK_INT(rep.sealed_upto, 30);
 	CHECK_INT(rep.records, 33);
@@ -488,13 +575,23 @@ static void rekey_verifies_with_both_keys(void)
 	CHECK(!seal_generate(vk.start_s, INTERVAL, &keys[1], &k), "generate");
 	make_sealed(AUDIT_FMT_OCSF);
 	add_seal(AUDIT_FMT_OCSF, &vk, 6, true);
+	add_started(AUDIT_FMT_OCSF, &keys[1]);
+	add_seal(AUDIT_FMT_OCSF, &keys[1], 0, false);
 	add_decision(AUDIT_FMT_OCSF, 1, epoch_time(6));
-	add_seal(AUDIT_FMT_OCSF, &keys[1], 6, false);
+	add_seal(AUDIT_FMT_OCSF, &keys[1], 1, false);
 	verify_with(keys, 2, NULL);
 	CHECK(!rep.broken && !rep.warnings, "%s%s", finding(AV_BROKEN), finding(AV_WARN));
-	CHECK_INT(rep.seals_checked, 8);
+	CHECK_INT(rep.seals_checked, 9);
 	verify_key();
 	CHECK_CONTAINS(finding(AV_BROKEN), "sealed with another key");
+	/* the new key's seals removed and one made with its key of epoch 10 */
+	make_sealed(AUDIT_FMT_OCSF);
+	add_seal(AUDIT_FMT_OCSF, &vk, 6, true);
+	add_started(AUDIT_FMT_OCSF, &keys[1]);
+	add_decision(AUDIT_FMT_OCSF, 1, epoch_time(6));
+	add_seal(AUDIT_FMT_OCSF, &keys[1], 10, false);
+	verify_with(keys, 2, NULL);
+	CHECK_CONTAINS(finding(AV_WARN), "no seal for epochs 1 to 9");
 }
 
 int main(void)
@@ -520,7 +617,10 @@ int main(void)
 	RUN(cut_tail_is_caught_by_a_checkpoint);
 	RUN(forged_seal_is_caught);
 	RUN(reseal_with_a_later_key_is_warned);
-	RUN(final_seal_explains_a_pause);
+	RUN(pause_after_a_final_seal);
+	RUN(all_seals_replaced_by_one_is_warned);
+	RUN(new_chain_and_foreign_lines_are_said);
+	RUN(records_never_sealed_are_said);
 	RUN(torn_line_is_skipped_and_the_rest_verified);
 	RUN(rekey_verifies_with_both_keys);
 	reset();
