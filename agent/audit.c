@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,9 +26,11 @@
 #include "audit_log.h"
 #include "util.h"
 
-#define NAME_TTL_NS (60 * NS_PER_S)
-#define SEEN_SLOTS  65536 /* first-use set for audit.allow = first */
-#define SEAL_FILE   JITD_SECRET_SUBDIR "/audit-seal.key"
+#define NAME_TTL_NS    (60 * NS_PER_S)
+#define SEEN_SLOTS     65536 /* first-use set for audit.allow = first */
+#define SEAL_FILE      JITD_SECRET_SUBDIR "/audit-seal.key"
+#define SEAL_SLOT      4096   /* a copy of the key state per block (seal_save) */
+#define SEAL_MAX_STEPS 100000 /* key evolutions per call (~0.2 s) */
 /* journald's MESSAGE_ID of the checkpoint written after each seal */
 #define CHECKPOINT_MESSAGE_ID "5e3c1a7f0b9d4e62a8f1c3d5b7e90a24"
 
@@ -253,27 +257,47 @@ static int seal_path(const struct audit_state *st, char *buf, size_t len)
 	return snprintf(buf, len, "%s/%s", st->state_dir, SEAL_FILE) < (int)len ? 0 : -ENAMETOOLONG;
 }
 
-/* Put the key on disk (atomic replace, fsync): the old one is no longer in the file. */
-static int seal_save(const struct audit_state *st, const struct seal_key *k)
+/*
+ * The key file holds two copies of the key state, each in a block of its own. A save
+ * writes the new state over the second copy, syncs, then over the first, syncs: the old
+ * key is overwritten where it was (a file replaced by rename would leave its blocks, the
+ * old key in them, free on the disk), and a crash leaves at least one whole copy; at load
+ * the copy of the higher generation wins and both are rewritten. (A copy-on-write file
+ * system, or a disk that remaps what is written, can still hold old blocks: README.)
+ */
+static int seal_save(struct audit_state *st, struct seal_key *k)
 {
-	char text[256], path[4096];
-	int r = seal_path(st, path, sizeof(path));
+	char text[SEAL_SLOT], path[4096];
+	int fd, r = seal_path(st, path, sizeof(path));
 
-	if (!r)
-		r = seal_state_format(k, text, sizeof(text));
-	if (!r)
-		r = util_write_atomic(path, text, strlen(text), 0600);
+	if (r)
+		return r;
+	memset(text, 0, sizeof(text));
+	k->gen++;
+	r = seal_state_format(k, text, sizeof(text));
+	fd = r ? -1 : open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (!r && fd < 0)
+		r = -errno;
+	for (int slot = 1; slot >= 0 && !r; slot--)
+		if (pwrite(fd, text, SEAL_SLOT, (off_t)slot * SEAL_SLOT) != SEAL_SLOT ||
+		    fdatasync(fd))
+			r = errno ? -errno : -EIO;
+	if (fd >= 0)
+		close(fd);
 	OPENSSL_cleanse(text, sizeof(text));
 	return r;
 }
 
-/* Evolve the key to epoch to and save it. */
+/* Evolve the key toward epoch to (at most SEAL_MAX_STEPS a call: a clock set years ahead
+ * must not stall the loop) and save it. */
 static int seal_advance(struct audit_state *st, uint64_t to)
 {
 	int r;
 
 	if (to <= st->seal.epoch)
 		return 0;
+	if (to - st->seal.epoch > SEAL_MAX_STEPS)
+		to = st->seal.epoch + SEAL_MAX_STEPS;
 	seal_evolve(&st->seal, to);
 	r = seal_save(st, &st->seal);
 	if (r)
@@ -283,31 +307,65 @@ static int seal_advance(struct audit_state *st, uint64_t to)
 	return r;
 }
 
-/* The current epoch's key, from STATE_DIR/audit-seal.key, evolved to now. */
-static void seal_load(struct audit_state *st)
+/* The newer whole copy of the key file into st->seal. 0 or negative errno. */
+static int seal_read(struct audit_state *st, const char *path)
+{
+	struct seal_key k[2];
+	char *text = NULL;
+	size_t len = 0;
+	int ok[2], r = util_read_file(path, 2 * SEAL_SLOT, &text, &len);
+
+	if (r)
+		return r;
+	for (int i = 0; i < 2; i++)
+		ok[i] = len > (size_t)i * SEAL_SLOT &&
+			!seal_state_parse(text + i * SEAL_SLOT, &k[i]);
+	r = !ok[0] && !ok[1] ? -EBADMSG : 0;
+	if (!r)
+		st->seal = ok[0] && (!ok[1] || k[0].gen >= k[1].gen) ? k[0] : k[1];
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return r;
+}
+
+/* The key id sealing was set up with (STATE_DIR/audit-seal.id): its key must be there. */
+static bool seal_was_on(const struct audit_state *st, char *id, size_t len)
 {
 	char path[4096], *text = NULL;
-	size_t len = 0;
+	bool on;
+
+	snprintf(path, sizeof(path), "%s/audit-seal.id", st->state_dir);
+	on = !util_read_file(path, 64, &text, NULL);
+	snprintf(id, len, "%.16s", on ? text : "");
+	free(text);
+	return on;
+}
+
+/* The current epoch's key, from STATE_DIR/seal/audit-seal.key, evolved to now. */
+static void seal_load(struct audit_state *st)
+{
+	char path[4096], id[SEAL_KEY_ID_HEX + 1];
 	int r;
 
 	if (seal_path(st, path, sizeof(path)))
 		return;
-	r = util_read_file(path, 4096, &text, &len);
-	if (r == -ENOENT) {
+	r = seal_read(st, path);
+	if (r == -ENOENT && !seal_was_on(st, id, sizeof(id))) {
 		log_info("audit records are chained but not sealed: 'jitctl audit seal-init' "
 			 "starts forward-secure sealing");
-	} else if (r || seal_state_parse(text, &st->seal)) {
-		st->seal_error = r ? "the key file cannot be read" : "the key file is malformed";
+	} else if (r) {
+		st->seal_error = r == -ENOENT ? "the key file is gone" : "the key file is unusable";
 		log_err("audit sealing is OFF: %s: %s; 'jitctl audit seal-init --force' makes a "
 			"new key",
-			path, r ? strerror(-r) : "not a jitd seal state");
+			path, r == -ENOENT ? "gone, though sealing was set up" : strerror(-r));
+		audit_agent_event("seal_failed",
+				  json_pack("{s:s,s:s}", "error", st->seal_error, "path", path));
 	} else {
 		st->sealing = true;
+		prctl(PR_SET_DUMPABLE, 0); /* no core dump holds the key */
+		seal_save(st, &st->seal);  /* both copies the same again */
 		seal_catch_up(st, true);
-	}
-	if (text) {
-		OPENSSL_cleanse(text, len);
-		free(text);
 	}
 }
 
@@ -368,6 +426,19 @@ void audit_seal_tick(struct audit_state *st)
 		seal_catch_up(st, false);
 }
 
+/* Say that sealing is set up (STATE_DIR/audit-seal.id: the key id): a key file gone
+ * later is then an error, not "not set up". */
+static void seal_mark(struct audit_state *st)
+{
+	char path[4096];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/audit-seal.id", st->state_dir);
+	r = util_write_atomic(path, st->seal.key_id, strlen(st->seal.key_id), 0600);
+	if (r)
+		log_warn("cannot write %s: %s", path, strerror(-r));
+}
+
 /* jitctl audit seal-init: a new key; the verification key in vkey. */
 int audit_seal_init(struct audit_state *st, uint32_t interval_s, bool force, char *vkey,
 		    size_t vlen, char *err, size_t errlen)
@@ -386,23 +457,28 @@ int audit_seal_init(struct audit_state *st, uint32_t interval_s, bool force, cha
 	}
 	r = seal_generate(now / NS_PER_S, interval_s, &vk, &k);
 	if (!r)
-		r = seal_save(st, &k);
-	if (!r)
 		r = seal_vkey_format(&vk, vkey, vlen);
 	OPENSSL_cleanse(&vk, sizeof(vk));
+	if (!r && st->sealing)
+		seal_write(st, true); /* the old key's last seal covers everything so far */
+	k.gen = st->sealing ? st->seal.gen : 0;
+	if (!r)
+		r = seal_save(st, &k);
 	if (r) {
 		seal_key_wipe(&k);
+		OPENSSL_cleanse(vkey, vlen);
 		snprintf(err, errlen, "cannot make the sealing key: %s", strerror(-r));
 		return r;
 	}
-	if (st->sealing)
-		seal_write(st, true); /* the old key's last seal covers everything so far */
 	seal_key_wipe(&st->seal);
 	st->seal = k;
+	seal_key_wipe(&k);
 	st->sealing = true;
 	st->seal_error = NULL;
+	prctl(PR_SET_DUMPABLE, 0); /* no core dump holds the key */
+	seal_mark(st);
 	audit_agent_event("seal_started",
-			  json_pack("{s:s,s:I,s:b}", "key_id", k.key_id, "interval_s",
+			  json_pack("{s:s,s:I,s:b}", "key_id", st->seal.key_id, "interval_s",
 				    (json_int_t)interval_s, "replaced", force));
 	seal_write(st, false);
 	return 0;

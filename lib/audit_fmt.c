@@ -1066,6 +1066,7 @@ static void fill_event_summary(const char *event, const json_t *f, int64_t time_
 	s->time_ms = time_ns / 1000000;
 	s->priority = 5;
 	if (!strcmp(event, "records_dropped") || !strcmp(event, "policy_refused") ||
+	    !strcmp(event, "seal_failed") ||
 	    (!strcmp(event, "selftest") && strcmp(fstr(f, "result") ?: "", "passed")))
 		s->priority = 3;
 	if (actor && fstr(actor, "user"))
@@ -1231,7 +1232,7 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 {
 	struct ocsf_class k = event_class(event);
 	const json_t *g = json_object_get(f, "grant");
-	bool failed = !strcmp(event, "policy_refused") ||
+	bool failed = !strcmp(event, "policy_refused") || !strcmp(event, "seal_failed") ||
 		      (!strcmp(event, "selftest") && strcmp(fstr(f, "result") ?: "", "passed"));
 	int sev = failed ? 4 : !strcmp(event, "records_dropped") ? 4 : 1;
 	char tbuf[40], type_name[96], msg[600];

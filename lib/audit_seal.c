@@ -120,8 +120,14 @@ uint64_t seal_epoch_at(int64_t start_s, uint32_t interval_s, int64_t realtime_ns
 	return (uint64_t)(s - start_s) / interval_s;
 }
 
+/* Saturates at INT64_MAX (a clock set centuries ahead must not overflow). */
 int64_t seal_epoch_start_ns(int64_t start_s, uint32_t interval_s, uint64_t epoch)
 {
+	uint64_t max_s = (uint64_t)(INT64_MAX / NS_PER_S);
+
+	if (start_s < 0 || (uint64_t)start_s > max_s ||
+	    (interval_s && epoch > (max_s - (uint64_t)start_s) / interval_s))
+		return INT64_MAX;
 	return (start_s + (int64_t)(epoch * interval_s)) * NS_PER_S;
 }
 
@@ -178,25 +184,29 @@ int seal_state_format(const struct seal_key *k, char *out, size_t len)
 	int n;
 
 	to_hex(k->k, SEAL_KEY_BYTES, hex);
-	n = snprintf(out, len, "jitd-seal-state1 %s %" PRIu64 " %" PRId64 " %" PRIu32 " %s\n",
-		     k->key_id, k->epoch, k->start_s, k->interval_s, hex);
+	n = snprintf(out, len,
+		     "jitd-seal-state2 %" PRIu64 " %s %" PRIu64 " %" PRId64 " %" PRIu32 " %s\n",
+		     k->gen, k->key_id, k->epoch, k->start_s, k->interval_s, hex);
 	OPENSSL_cleanse(hex, sizeof(hex));
 	return n > 0 && (size_t)n < len ? 0 : -EINVAL;
 }
 
 int seal_state_parse(const char *s, struct seal_key *k)
 {
-	char id[SEAL_KEY_ID_HEX + 1], hex[2 * SEAL_KEY_BYTES + 1];
-	unsigned long long epoch;
+	char id[SEAL_KEY_ID_HEX + 1], hex[2 * SEAL_KEY_BYTES + 1], nl = 0;
+	unsigned long long gen, epoch;
 	long long start;
 	unsigned long interval;
 	int r = -EINVAL;
 
-	if (sscanf(s, "jitd-seal-state1 %16s %llu %lld %lu %64s", id, &epoch, &start, &interval,
-		   hex) == 5 &&
-	    is_hex(id, SEAL_KEY_ID_HEX) && is_hex(hex, 2 * SEAL_KEY_BYTES) && start >= 0 &&
-	    interval > 0 && interval <= UINT32_MAX && !from_hex(hex, k->k, SEAL_KEY_BYTES)) {
+	/* the newline last: a copy cut short by a crash is not taken for a key */
+	if (sscanf(s, "jitd-seal-state2 %llu %16s %llu %lld %lu %64s%c", &gen, id, &epoch, &start,
+		   &interval, hex, &nl) == 7 &&
+	    nl == '\n' && is_hex(id, SEAL_KEY_ID_HEX) && is_hex(hex, 2 * SEAL_KEY_BYTES) &&
+	    start >= 0 && interval > 0 && interval <= UINT32_MAX &&
+	    !from_hex(hex, k->k, SEAL_KEY_BYTES)) {
 		memcpy(k->key_id, id, sizeof(id));
+		k->gen = gen;
 		k->epoch = epoch;
 		k->start_s = start;
 		k->interval_s = (uint32_t)interval;

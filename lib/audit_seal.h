@@ -30,6 +30,7 @@ struct seal_key {
 	int64_t start_s;     /* epoch 0 starts here (Unix seconds) */
 	uint32_t interval_s; /* length of an epoch */
 	char key_id[SEAL_KEY_ID_HEX + 1];
+	uint64_t gen; /* the host's key file: which of its two copies is newer */
 };
 
 /* The verification key: the seed, its start and interval. Whoever holds it can derive
@@ -79,8 +80,8 @@ void seal_tag(const struct seal_key *k, const struct seal_info *si, char out[SEA
 /* "jitd1-<seed hex>-<start>-<interval>" and back. Returns 0 or -EINVAL. */
 int seal_vkey_format(const struct seal_vkey *vk, char *out, size_t len);
 int seal_vkey_parse(const char *s, struct seal_vkey *vk);
-/* The host's key state, one line "jitd-seal-state1 KEYID EPOCH START INTERVAL KEYHEX", and
- * back. The caller wipes the text. Returns 0 or -EINVAL. */
+/* The host's key state, one line "jitd-seal-state2 GEN KEYID EPOCH START INTERVAL KEYHEX",
+ * and back. The caller wipes the text. Returns 0 or -EINVAL. */
 int seal_state_format(const struct seal_key *k, char *out, size_t len);
 int seal_state_parse(const char *s, struct seal_key *k);
 /* "jitd-checkpoint1-CHAIN-SEQ-HASH-EPOCH-TAG" and back. Returns 0 or -EINVAL. */

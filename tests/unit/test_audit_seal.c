@@ -267,7 +267,10 @@ static void keys_round_trip(void)
 	CHECK(seal_vkey_parse("jitd1-00-1-1", &back), "a short seed is refused");
 	text[10] = 'X';
 	CHECK(seal_vkey_parse(text, &back), "a non-hex seed is refused");
-	CHECK(seal_state_parse("jitd-seal-state1 x 1 1 1 00", &k2), "a bad state is refused");
+	CHECK(seal_state_parse("jitd-seal-state2 1 x 1 1 1 00\n", &k2), "a bad state is refused");
+	state[strlen(state) - 1] = 0; /* a copy cut short by a crash */
+	CHECK(seal_state_parse(state, &k2), "a state without its newline is refused");
+	CHECK_INT(seal_epoch_start_ns(0, 60, UINT64_MAX / 2), INT64_MAX);
 }
 
 /* Evolving in one step or in several gives the same key; the old key is not the new. */

@@ -39,6 +39,11 @@ out=$(jitctl status 2>&1)
 check seal-on-in-status-text "status: $out" contains "$out" "^sealing: +on, key [0-9a-f]{16}, every ${INTERVAL}s"
 
 # The key is jitd's alone.
+check seal-key-file-two-copies "size $(stat -c %s "$KEYFILE")" test "$(stat -c %s "$KEYFILE")" = 8192
+out=$($GOV jitctl audit seal-init --force 2>&1)
+rc=$?
+check seal-init-refused-to-governed-root "exit $rc: $out" test "$rc" = 1
+check seal-init-governed-root-says-why "got: $out" contains "$out" 'exempt'
 check seal-key-file-mode-0600 "mode $(stat -c %a "$KEYFILE" 2>&1)" test "$(stat -c %a "$KEYFILE")" = 600
 denied seal-gov-root-cannot-read-key open $GOV $P open "$KEYFILE"
 denied seal-gov-root-cannot-list-seal-dir open $GOV $P open "$JITD_STATE/seal"
@@ -47,20 +52,22 @@ expect seal-gov-root-cannot-open-key-by-handle EPERM $GOV $P byhandle "$KEYFILE"
 expect seal-exempt-root-reads-key ok $P open "$KEYFILE"
 expect seal-gov-root-still-reads-the-state-dir ok $GOV $P open "$JITD_STATE/jitd.lock"
 
-key_epoch() { cut -d' ' -f3 "$KEYFILE"; }
+# the key file: two copies of "jitd-seal-state2 GEN KEYID EPOCH START INTERVAL KEY", one per block
+key_epoch() { head -n 1 "$KEYFILE" | cut -d' ' -f4; }
+key_hex() { head -n 1 "$KEYFILE" | cut -d' ' -f7; }
 key_epoch_at_least() { [ "$(key_epoch)" -ge "$1" ]; }
 E0=$(key_epoch)
-K0=$(cut -d' ' -f6 "$KEYFILE")
+K0=$(key_hex)
 
 # Traffic across two evolutions.
 G1=$(grant_or_fail seal-grant-bob secrets --user bob --for 60s)
 $P as 1002 $P open /srv/secret.txt >/dev/null 2>&1
 $P as 1001 $P open /srv/secret.txt >/dev/null 2>&1
 check seal-key-evolves-twice "epoch $(key_epoch), started at $E0" wait_for 20 key_epoch_at_least $((E0 + 2))
-K2=$(cut -d' ' -f6 "$KEYFILE")
+K2=$(key_hex)
 check seal-key-changed "the key is the same" test "$K0" != "$K2"
-check seal-old-key-gone-from-disk "the epoch-$E0 key is still in a file" \
-	sh -c "! grep -rqF '$K0' '$JITD_STATE' /var/log/jitd /tmp/vkey"
+check seal-old-key-gone-from-files "the epoch-$E0 key is still in a file" \
+	sh -c "! grep -rqaF '$K0' '$JITD_STATE' /var/log/jitd /tmp/vkey"
 n=$(grep -c '"event":"sealed"' "$AUDIT")
 check seal-a-seal-per-epoch "$n seal records" test "$n" -ge 3
 
@@ -71,7 +78,7 @@ last=$(tail -n 1 "$AUDIT")
 check seal-stop-ends-with-a-final-seal "last record: $(echo "$last" | head -c 300)" \
 	contains "$last" '"event":"sealed".*"final":true|"final":true.*"event":"sealed"'
 check seal-stop-evolves-the-key "epoch $(key_epoch), was $E_STOP" test "$(key_epoch)" -gt "$E_STOP"
-sleep $((INTERVAL * 2)) # epochs pass while jitd is down
+sleep $((INTERVAL * 3)) # epochs pass while jitd is down (more than the one its key moved on)
 start_jitd seal-jitd-restarts || exit 1
 $P as 1002 $P open /srv/secret.txt >/dev/null 2>&1
 # A crash: the restarted jitd seals the crash's tail.
@@ -90,7 +97,14 @@ out=$(jitctl audit verify --key @/tmp/vkey --since-checkpoint "$CP" "$AUDIT" 2>&
 rc=$?
 echo "verify: $out"
 check seal-verify-ok "exit $rc: $out" test "$rc" = 0
-check seal-verify-first-line-ok "got: $out" contains "$(echo "$out" | head -n 1)" '^OK '
+check seal-verify-nothing-broken "got: $out" test "$(echo "$out" | grep -c BROKEN)" = 0
+# jitd was stopped for more than an interval: said (removing seals would look the same)
+check seal-verify-first-line-warns-of-the-pause "got: $(echo "$out" | head -n 1)" \
+	contains "$(echo "$out" | head -n 1)" '^WARNING '
+check seal-verify-names-the-pause "got: $out" contains "$out" 'it stopped with a final seal'
+jitctl audit verify --strict --key @/tmp/vkey "$AUDIT" >/dev/null 2>&1
+rc=$?
+check seal-verify-strict-fails-on-the-warning "exit $rc" test "$rc" = 1
 check seal-verify-checks-the-seals "got: $out" contains "$out" 'seals: ([4-9]|[1-9][0-9]+) valid of'
 check seal-verify-checkpoint-found "got: $out" contains "$out" 'checkpoint: sequence [0-9]+ found, unchanged'
 out=$(jitctl audit verify --json --key @/tmp/vkey "$AUDIT" 2>&1)
@@ -112,6 +126,15 @@ head -n $((n_lines / 2)) /tmp/untouched.jsonl >"$AUDIT"
 out=$(jitctl audit verify --key @/tmp/vkey --since-checkpoint "$CP" "$AUDIT" 2>&1)
 check seal-tamper-cut-tail-found-by-checkpoint "got: $out" contains "$out" 'tail was cut'
 cp /tmp/untouched.jsonl "$AUDIT"
+
+# The key file removed while jitd is down: sealing is off, loudly (not "not set up").
+rm -f "$KEYFILE"
+start_jitd seal-jitd-starts-without-its-key || exit 1
+out=$(jitctl status --json 2>&1)
+check seal-missing-key-in-status "status: $out" contains "$out" '"error": *"the key file is gone"'
+check seal-missing-key-audited "no seal_failed record" grep -q '"event":"seal_failed"' "$AUDIT"
+check seal-missing-key-logged "jitd.log: $(grep -i seal "$JITD_LOG" | tail -n 2)" grep -q 'sealing is OFF' "$JITD_LOG"
+stop_jitd
 
 # For the host: the key, the checkpoint and the untouched file.
 echo "JITD-SEAL-KEY $VKEY"
