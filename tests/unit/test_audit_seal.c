@@ -164,7 +164,7 @@ static void hex(const unsigned char *in, size_t n, char *out)
 static void renumber(json_t *rec, size_t i)
 {
 	json_t *md = json_object_get(rec, "metadata"), *j;
-	char uid[40];
+	char uid[64];
 
 	json_object_set_new(md, "sequence", json_integer((json_int_t)i + 1));
 	snprintf(uid, sizeof(uid), "%.24s%012zx", json_string_value(json_object_get(md, "uid")),
