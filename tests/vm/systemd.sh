@@ -9,7 +9,8 @@
 #     the watchdog, enforcement that stays when the service stops;
 #   - `jitctl exec` in a transient scope made over D-Bus, ended when the tree exits;
 #   - `jitctl grant --unit`: the unit's cgroup asked from systemd over D-Bus;
-#   - audit records in the real journald (--journal) and rotation by the real logrotate.
+#   - audit records in the real journald (--journal) and rotation by the real logrotate;
+#   - audit sealing under the unit, its checkpoints in the journal.
 # Policy: tests/vm/policy-workflow.json (see workflow.sh). alice (dba) may request vault
 # without approval (at most 6 s); secrets needs an approval.
 . /tests/lib.sh
@@ -315,6 +316,31 @@ out=$(journalctl -q -o json --no-pager _SYSTEMD_UNIT=jitd.service 2>/dev/null | 
 check sd-journal-log-line-has-its-level "got: $(echo "$out" | head -c 300)" contains "$out" '"PRIORITY":"6"'
 n=$(journalctl -q -o cat --no-pager _SYSTEMD_UNIT=jitd.service 2>/dev/null | grep -c '^<[0-9]>')
 check sd-journal-log-lines-without-raw-prefix "$n lines start with <N>" test "$n" = 0
+
+# ------------------------------------------------------------------ sealing under the unit
+
+# jitd sealed under its sandbox; each seal's checkpoint in the journal, the off-host anchor
+# a forwarded journal gives; verify with the key and that checkpoint.
+SEAL_MSGID=5e3c1a7f0b9d4e62a8f1c3d5b7e90a24
+out=$(jitctl audit seal-init --interval 3s 2>&1)
+rc=$?
+SD_VKEY=$(echo "$out" | grep -oE 'jitd1-[0-9a-f]{64}-[0-9]+-3' | head -n 1)
+check sd-seal-init-under-the-unit "exit $rc: $out" test "$rc" = 0 -a -n "$SD_VKEY"
+check sd-seal-key-in-the-state-dir "$(ls -la /var/lib/jitd/seal 2>&1)" \
+	test -s /var/lib/jitd/seal/audit-seal.key
+journal_checkpoints() {
+	journalctl -q -o json --no-pager MESSAGE_ID=$SEAL_MSGID 2>/dev/null |
+		grep -oE '"JITD_CHECKPOINT":"jitd-checkpoint1-[0-9a-f-]+"' | cut -d'"' -f4
+}
+two_checkpoints() { [ "$(journal_checkpoints | wc -l)" -ge 2 ]; }
+check sd-seal-checkpoints-in-the-journal "journal: $(journal_checkpoints | tr '\n' ' ')" \
+	wait_for 10 two_checkpoints
+SD_CP=$(journal_checkpoints | tail -n 1)
+out=$(jitctl audit verify --key "$SD_VKEY" --since-checkpoint "$SD_CP" /var/log/jitd/audit.jsonl 2>&1)
+rc=$?
+check sd-seal-verifies-with-the-journal-checkpoint "exit $rc: $out" test "$rc" = 0
+check sd-seal-journal-checkpoint-found "got: $out" contains "$out" 'checkpoint: sequence [0-9]+ found, unchanged'
+check sd-seal-checked "got: $out" contains "$out" 'seals: [1-9][0-9]* valid of'
 
 # ------------------------------------------------------------------ logrotate
 
