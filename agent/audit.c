@@ -199,7 +199,8 @@ int audit_decision(struct agent *a, const struct jitd_event *e,
 	d.policy_serial = a->policy ? a->policy->serial : 0;
 	d.user = user_name(&a->audit, e->subject_uid, now);
 	d.proc_user = user_name(&a->audit, e->uid, now);
-	if (e->op == JITD_OP_CONNECT || e->op == JITD_OP_SENDMSG) {
+	if (e->op == JITD_OP_CONNECT || e->op == JITD_OP_SENDMSG || e->op == JITD_OP_SEND ||
+	    e->op == JITD_OP_RECV || (e->family && (e->op == JITD_OP_TRACK))) {
 		bool v4 = e->family == 2 || !memcmp(e->addr, v4mapped, 12);
 
 		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? e->addr + 12 : e->addr, addr, sizeof(addr));

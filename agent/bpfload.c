@@ -55,6 +55,7 @@ struct kern {
 	char *self_files[3];		/* policy, state directory, audit file (kern_set_self) */
 	size_t n_self_objects;		/* entries of the self map (status) */
 	size_t n_self_files;		/* jitd's own files among paths (status) */
+	uint64_t cut, track_full;	/* "revoke": "open" counters (kern_counters) */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -650,6 +651,7 @@ static struct {
 	struct kern *k;
 	struct entries *inodes;
 	uint32_t resource;
+	uint32_t flags; /* the resource's (JITD_INODE_REVOKE_OPEN) */
 	size_t n;
 	int err;
 } member_walk;
@@ -660,6 +662,7 @@ static int member_cb(const char *path, const struct stat *st, int type, struct F
 				.ino = st->st_ino,
 				.path = (char *)path,
 				.resource = member_walk.resource,
+				.flags = member_walk.flags,
 				.member = true};
 
 	if (type != FTW_F || st->st_nlink < 2)
@@ -684,6 +687,7 @@ static int add_members(struct kern *k, struct entries *inodes, const struct poli
 	member_walk.k = k;
 	member_walk.inodes = inodes;
 	member_walk.resource = r->id;
+	member_walk.flags = r->revoke_open ? JITD_INODE_REVOKE_OPEN : 0;
 	member_walk.err = 0;
 	if (nftw(dir, member_cb, 32, FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
 		log_warn("resource %s: cannot walk %s for hard links: %s", r->name, dir,
@@ -741,6 +745,8 @@ static int add_path(struct kern *k, struct entries *inodes, const struct policy_
 		ip.flags |= JITD_INODE_SUBTREE;
 	if (pe->kind == POLICY_EXEC)
 		ip.flags |= JITD_INODE_EXEC;
+	if (r->revoke_open)
+		ip.flags |= JITD_INODE_REVOKE_OPEN;
 	for (size_t i = 0; i < k->n_paths; i++) {
 		if (k->paths[i].dev == key.dev && k->paths[i].ino == key.ino &&
 		    k->paths[i].resource != r->id && !k->paths[i].member) {
@@ -799,7 +805,8 @@ static int add_net(struct entries *nets, const struct policy_resource *r,
 		   const struct policy_entry *pe)
 {
 	struct jitd_net_key key = {};
-	struct jitd_net_val val = {.resource = r->id};
+	struct jitd_net_val val = {.resource = r->id,
+				   .flags = r->revoke_open ? JITD_NET_REVOKE_OPEN : 0};
 
 	key.prefixlen = 16 + pe->prefix;
 	key.port = htons(pe->port);
@@ -1129,6 +1136,30 @@ int kern_del_grant(struct kern *k, const struct jitd_grant_key *key)
 	return 0;
 }
 
+/*
+ * Call cb for every open file and socket tracked for "revoke": "open" (jitd_open), until
+ * it returns non-zero (then that). Entries freed meanwhile are skipped.
+ */
+int kern_open_each(struct kern *k, int (*cb)(const struct jitd_open_val *v, void *arg), void *arg)
+{
+	int fd = bpf_map__fd(k->skel->maps.open_files);
+	uint64_t key, next;
+	struct jitd_open_val v;
+	bool first = true;
+	int r;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		r = cb(&v, arg);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /* Delete every kernel grant key that keep() rejects. */
 int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *, void *),
 		      void *arg)
@@ -1229,7 +1260,21 @@ int kern_counters(struct kern *k, uint64_t *allow, uint64_t *deny, uint64_t *dro
 	*allow = sums[JITD_STAT_ALLOW];
 	*deny = sums[JITD_STAT_DENY];
 	*drops = sums[JITD_STAT_DROPS];
+	k->cut = sums[JITD_STAT_CUT];
+	k->track_full = sums[JITD_STAT_TRACK_FULL];
 	return 0;
+}
+
+/* "revoke": "open" for status: files and sockets tracked now, uses refused since their
+ * grant ended, opens refused because the table was full (as of the last kern_counters). */
+json_t *kern_open_json(struct kern *k)
+{
+	uint32_t total = JITD_OPEN_TOTAL, n = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.open_count), &total, &n);
+	return json_pack("{s:I,s:I,s:I,s:I}", "tracked", (json_int_t)n, "max",
+			 (json_int_t)JITD_MAX_OPEN, "uses_cut", (json_int_t)k->cut,
+			 "opens_refused_table_full", (json_int_t)k->track_full);
 }
 
 /*

@@ -25,6 +25,7 @@
 #include "fleet.h"
 #include "image.h"
 #include "ctl.h"
+#include "cut.h"
 #include "grant.h"
 #include "inotify.h"
 #include "kern.h"
@@ -359,7 +360,11 @@ static int op_put_grant(struct agent *a, const struct jitd_grant_key *key,
 
 static int op_del_grant(struct agent *a, const struct jitd_grant_key *key)
 {
-	return kern_del_grant(a->kern, key);
+	int r = kern_del_grant(a->kern, key);
+
+	if (!r)
+		cut_key_ended(a, key);
+	return r;
 }
 
 static int op_prune_grants(struct agent *a, bool (*keep)(const struct jitd_grant_key *, void *),
@@ -399,6 +404,7 @@ static void op_status(struct agent *a, json_t *r)
 	json_object_set_new(r, "counters",
 			    json_pack("{s:I,s:I,s:I}", "allow", (json_int_t)allow, "deny",
 				      (json_int_t)deny, "drops", (json_int_t)drops));
+	json_object_set_new(r, "revoke_open", kern_open_json(a->kern));
 	json_object_set_new(r, "selftest", json_string(a->selftest_ok ? "passed" : "failed"));
 }
 

@@ -179,6 +179,8 @@ json_t *grant_to_json(const struct grant *g)
 					      "given", (int)req_approval_count(g)));
 	if (g->max_duration_s)
 		json_object_set_new(o, "max_duration_s", json_integer(g->max_duration_s));
+	if (g->on_end_kill)
+		json_object_set_new(o, "on_end", json_string("kill"));
 	json_object_set_new(o, "history", g->history ? json_deep_copy(g->history) : json_array());
 	return o;
 }
@@ -222,6 +224,9 @@ static json_t *grant_to_state(const struct grant *g)
 		ok = !json_object_set(o, "history", g->history);
 	if (ok && g->fleet_key)
 		ok = put(o, "fleet_key", json_string(g->fleet_key));
+	/* absent is "keep": state files written before on_end existed read the same */
+	if (ok && g->on_end_kill)
+		ok = put(o, "on_end", json_string("kill"));
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -247,6 +252,22 @@ static void keep_refused(const struct grant_store *s, json_t *root, size_t refus
 	free(path);
 }
 
+/* A state entry's "on_end" (absent or "keep": false; "kill": true) into g; on an other
+ * value g is cleared and -EINVAL returned with the reason in why. */
+static int on_end_from_state(json_t *o, struct grant *g, char *why, size_t len)
+{
+	json_t *v = json_object_get(o, "on_end");
+	const char *s = json_string_value(v);
+
+	if (v && (!s || (strcmp(s, "keep") && strcmp(s, "kill")))) {
+		snprintf(why, len, "'on_end' is not \"keep\" or \"kill\"");
+		req_grant_clear(g);
+		return -EINVAL;
+	}
+	g->on_end_kill = s && !strcmp(s, "kill");
+	return 0;
+}
+
 /*
  * Take entry i of the state file into s, or refuse it (logged with the reason: it is
  * never enforced, and its kernel keys are pruned). 0, 1 when refused, or -ENOMEM.
@@ -263,6 +284,8 @@ static int load_entry(struct grant_store *s, json_t *o, size_t i, bool same_boot
 	if (id > 0 && id < GRANT_MAX_ID && (uint64_t)id >= s->next_id)
 		s->next_id = id + 1;
 	r = req_grant_from_state(o, same_boot, real_now, boot_now, &g, why, sizeof(why));
+	if (!r)
+		r = on_end_from_state(o, &g, why, sizeof(why));
 	if (!r && grant_find(s, g.id)) {
 		snprintf(why, sizeof(why), "a second grant with id %llu", (unsigned long long)g.id);
 		req_grant_clear(&g);
@@ -556,13 +579,62 @@ int grant_activate(struct agent *a, struct grant *g, struct grant *before)
 	return grant_commit(a, g, before);
 }
 
-/* End an open grant or request: state, history entry, disk, kernel, exec cgroup. */
-int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char *event, uid_t by,
-	      const char *reason)
+/*
+ * Kill the process tree of ended grant g's cgroup (ops.scope_kill: cgroup.kill, or SIGKILL
+ * to each process) and queue its "killed" record {grant_id, cgroup, processes, ended}, with
+ * by_uid when someone ended it (not for an expiry: jitd did), "on_end": "kill" when its
+ * rule asked for it and "error" when the kill failed. A grant without a cgroup has no tree
+ * jitd could name: nothing is killed, and a "kill_skipped" record says why. Returns the
+ * processes signalled, or negative errno.
+ */
+static int tree_kill(struct agent *a, const struct grant *g, const uid_t *by, bool on_end)
 {
-	bool was_active = g->state == GRANT_ACTIVE;
+	json_t *f;
+	int n;
+
+	if (!g->cgroup) {
+		f = json_pack("{s:I,s:s,s:s}", "grant_id", (json_int_t)g->id, "ended",
+			      req_state_name(g->state), "why",
+			      "not bound to a cgroup (only jitctl exec, --cgroup and --unit grants "
+			      "are): jitd cannot tell which processes used it");
+		n = 0;
+	} else {
+		n = a->ops.scope_kill(a, g->cgroup);
+		f = json_pack("{s:I,s:s,s:i,s:s}", "grant_id", (json_int_t)g->id, "cgroup",
+			      g->cgroup, "processes", n > 0 ? n : 0, "ended",
+			      req_state_name(g->state));
+	}
+	if (f && by)
+		json_object_set_new(f, "by_uid", json_integer(*by));
+	if (f && on_end)
+		json_object_set_new(f, "on_end", json_string("kill"));
+	if (f && n < 0)
+		json_object_set_new(f, "error", json_string(strerror(-n)));
+	if (n < 0)
+		log_warn("grant %llu ended: cannot kill the processes of %s: %s",
+			 (unsigned long long)g->id, g->cgroup, strerror(-n));
+	change(&a->grants, g->cgroup ? "killed" : "kill_skipped", f);
+	return n;
+}
+
+/* What ending a grant does to its cgroup's process tree. */
+enum end_tree {
+	END_TREE_KEEP,	 /* nothing (grant_end) */
+	END_TREE_ON_END, /* what its rule's on_end says */
+	END_TREE_KILL,	 /* kill it (revoke --kill) */
+};
+
+/*
+ * End an open grant or request: state, history entry, disk, kernel; then its cgroup's
+ * process tree as tree says (*killed, when not NULL: what tree_kill returned, else 0);
+ * then the exec cgroup.
+ */
+static int end_grant(struct agent *a, struct grant *g, enum grant_state st, const char *event,
+		     uid_t by, const char *reason, enum end_tree tree, int *killed)
+{
+	bool started = g->state == GRANT_ACTIVE && g->starts_ns <= util_now_ns(CLOCK_REALTIME);
 	struct grant before;
-	int r;
+	int r, n = 0;
 
 	grant_mark(g, &before);
 	g->state = st;
@@ -575,25 +647,50 @@ int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char 
 		return r;
 	}
 	grant_mark_drop(&before);
-	if (was_active)
+	if (before.state == GRANT_ACTIVE)
 		r = image_sync_grant(a, g);
+	/* the kernel refuses the grant first, then its tree is ended (on_end: once it started) */
+	if (tree == END_TREE_KILL || (tree == END_TREE_ON_END && started && g->on_end_kill))
+		n = tree_kill(a, g, &by, tree == END_TREE_ON_END);
+	if (killed)
+		*killed = n;
 	if (g->kind == GRANT_EXEC)
 		a->ops.grant_ended(a, g);
 	a->ops.grants_changed(a);
 	return r;
 }
 
-/* End an active grant (or cancel a pending request) by revocation. */
+/* End an open grant or request: state, history entry, disk, kernel, exec cgroup. Its rule's
+ * on_end is not applied here: the ends that come through here leave no tree (an exec tree
+ * that exited, fleet grants); grant_revoke and grant_expire_due apply it. */
+int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char *event, uid_t by,
+	      const char *reason)
+{
+	return end_grant(a, g, st, event, by, reason, END_TREE_KEEP, NULL);
+}
+
+/* End an active grant (or cancel a pending request) by revocation; a started grant whose
+ * rule says "on_end": "kill" takes its cgroup's process tree with it. */
 int grant_revoke(struct agent *a, uint64_t id, uid_t by, const struct grant **out)
+{
+	return grant_revoke_kill(a, id, by, false, out, NULL);
+}
+
+/* grant_revoke, and with kill (revoke --kill) the tree is killed whatever the rule says. */
+int grant_revoke_kill(struct agent *a, uint64_t id, uid_t by, bool kill, const struct grant **out,
+		      int *killed)
 {
 	struct grant *g = grant_find(&a->grants, id);
 
+	if (killed)
+		*killed = 0;
 	if (!g)
 		return -ENOENT;
 	if (!is_open(g))
 		return -EALREADY;
 	*out = g;
-	return grant_end(a, g, GRANT_REVOKED, "revoked", by, NULL);
+	return end_grant(a, g, GRANT_REVOKED, "revoked", by, NULL,
+			 kill ? END_TREE_KILL : END_TREE_ON_END, killed);
 }
 
 /*
@@ -608,6 +705,7 @@ int grant_expire_due(struct agent *a)
 
 	for (size_t i = 0; i < a->grants.n; i++) {
 		struct grant *g = &a->grants.v[i];
+		bool kill;
 
 		if (g->state == GRANT_ACTIVE && !g->live && g->starts_boot <= now &&
 		    g->expires_boot > now) {
@@ -622,15 +720,19 @@ int grant_expire_due(struct agent *a)
 		g->ended_ns = util_now_ns(CLOCK_REALTIME);
 		req_history_add(g, g->state == GRANT_PENDING ? "request_expired" : "expired", 0,
 				NULL, g->ended_ns);
+		kill = g->state == GRANT_ACTIVE && g->on_end_kill;
 		if (g->state == GRANT_ACTIVE) {
 			g->state = GRANT_EXPIRED;
 			image_sync_grant(a, g);
 		}
 		g->state = GRANT_EXPIRED;
+		change(&a->grants, "expired", json_pack("{s:o}", "grant", grant_to_json(g)));
+		/* after the kernel's refusal and the expired record, before the exec cgroup */
+		if (kill)
+			tree_kill(a, g, NULL, true);
 		if (g->kind == GRANT_EXEC)
 			a->ops.grant_ended(a, g);
 		n++;
-		change(&a->grants, "expired", json_pack("{s:o}", "grant", grant_to_json(g)));
 	}
 	if (!n)
 		return 0;

@@ -24,7 +24,8 @@ static inline bool grant_follows_path(const struct grant *g)
 /* What an operation of the store changed on its own (expiry, the policy's grants, a cgroup
  * made again): an audit event and its fields, for the caller to record. */
 struct grant_change {
-	const char *event; /* "activated", "expired", "revoked", "granted", "rebound" */
+	const char *event; /* "activated", "expired", "revoked", "granted", "rebound",
+			    * "killed", "kill_skipped" (a grant's end killing its tree) */
 	json_t *fields;	   /* {"grant": ..., ...}, owned */
 };
 
@@ -38,8 +39,9 @@ struct grant_store {
 };
 
 /* grant.c: the grant store and its kernel image. */
-/* Take the changes queued by grant_expire_due, grant_apply_fleet and grant_rebind_cgroups
- * (the caller records and frees them, in order); *n is set to their number. */
+/* Take the changes queued by grant_expire_due, grant_revoke, grant_apply_fleet and
+ * grant_rebind_cgroups (the caller records and frees them, in order); *n is set to their
+ * number. */
 struct grant_change *grant_changes_take(struct grant_store *s, size_t *n);
 int grant_store_load(struct grant_store *s, const char *state_dir);
 int grant_store_save(const struct grant_store *s);
@@ -52,7 +54,14 @@ int grant_activate(struct agent *a, struct grant *g, struct grant *before);
 int grant_commit(struct agent *a, struct grant *g, struct grant *before);
 int grant_end(struct agent *a, struct grant *g, enum grant_state st, const char *event, uid_t by,
 	      const char *reason);
+/* Revoke grant id (or cancel a pending request): -ENOENT, -EALREADY when it is not open.
+ * A started grant whose rule says "on_end": "kill" takes its cgroup's process tree with it,
+ * after the kernel refuses it (a queued "killed" or "kill_skipped" change). */
 int grant_revoke(struct agent *a, uint64_t id, uid_t by, const struct grant **out);
+/* grant_revoke; with kill (revoke --kill) the tree is killed whatever the rule says.
+ * *killed (may be NULL): processes signalled, negative errno, or 0 when no kill ran. */
+int grant_revoke_kill(struct agent *a, uint64_t id, uid_t by, bool kill, const struct grant **out,
+		      int *killed);
 int grant_apply_fleet(struct agent *a);
 const char *grant_state_name(const struct grant *g);
 int grant_expire_due(struct agent *a);

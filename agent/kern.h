@@ -28,11 +28,15 @@ int kern_set_self(struct kern *k, const char *policy_path, const char *state_dir
 int kern_put_grant(struct kern *k, const struct jitd_grant_key *key,
 		   const struct jitd_grant_val *val);
 int kern_del_grant(struct kern *k, const struct jitd_grant_key *key);
+/* Each open file and socket tracked for "revoke": "open"; cb's non-zero stops (returned). */
+int kern_open_each(struct kern *k, int (*cb)(const struct jitd_open_val *v, void *arg), void *arg);
 int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *, void *),
 		      void *arg);
 int kern_selftest(struct kern *k, const char *dir);
 int kern_set_granted_cgroups(struct kern *k, const uint64_t *ids, size_t n);
 int kern_counters(struct kern *k, uint64_t *allow, uint64_t *deny, uint64_t *drops);
+/* "revoke": "open" in status (tracked now, the table's size, counters). */
+json_t *kern_open_json(struct kern *k);
 int kern_drops_reported(struct kern *k, uint64_t *get, const uint64_t *set);
 json_t *kern_programs_json(struct kern *k);
 json_t *kern_features_json(struct kern *k);

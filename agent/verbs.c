@@ -607,6 +607,7 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	g.duration_s = dur;
 	g.max_duration_s = rule->max_duration_s;
 	g.approvals_needed = rule->approvals;
+	g.on_end_kill = rule->on_end_kill;
 	g.approvers = json_array();
 	for (size_t i = 0; i < rule->n_approvers; i++)
 		json_array_append_new(g.approvers, json_string(rule->approvers[i]));
@@ -747,7 +748,6 @@ static json_t *do_revoke(struct verb_peer *c, json_t *req)
 	if (!g)
 		return e;
 	json_t *jkill = json_object_get(req, "kill");
-	char *cg = NULL;
 	json_t *reply;
 	int killed = 0;
 
@@ -765,31 +765,19 @@ static json_t *do_revoke(struct verb_peer *c, json_t *req)
 			"'jitctl exec', --cgroup or --unit (for a user grant jitd cannot "
 			"tell which processes used it)",
 			(unsigned long long)g->id);
-	if (json_is_true(jkill) && !(cg = strdup(g->cgroup)))
-		return verbs_error("ENOMEM", "out of memory");
-	r = grant_revoke(c->a, g->id, by, &out);
-	if (r == -EALREADY) {
-		free(cg);
+	/* revoked first (the kernel denies from now on), then the tree is ended: --kill, or
+	 * the rule's "on_end": "kill" (grant.c) */
+	r = grant_revoke_kill(c->a, g->id, by, json_is_true(jkill), &out, &killed);
+	if (r == -EALREADY)
 		return verbs_error("EINVAL", "grant %llu is not active or pending",
 				   (unsigned long long)g->id);
-	}
-	if (r) {
-		free(cg);
+	if (r)
 		return verbs_error("EIO", "cannot revoke: %s", strerror(-r));
-	}
-	/* revoked first (the kernel denies from now on), then the tree is ended */
-	if (cg) {
-		killed = c->a->ops.scope_kill(c->a, cg);
-		audit_agent_event("killed",
-				  json_pack("{s:I,s:s,s:i,s:i}", "grant_id", (json_int_t)out->id,
-					    "cgroup", cg, "processes", killed > 0 ? killed : 0,
-					    "by_uid", (int)by));
-		free(cg);
-	}
 	reply = grant_reply("revoked", out, by);
+	audit_grant_changes(&c->a->grants); /* "killed" or "kill_skipped", after "revoked" */
 	if (killed < 0)
 		json_object_set_new(reply, "kill_error", json_string(strerror(-killed)));
-	else if (jkill && json_is_true(jkill))
+	else if (json_is_true(jkill) || (out->on_end_kill && out->cgroup))
 		json_object_set_new(reply, "killed", json_integer(killed));
 	return reply;
 }
@@ -865,6 +853,7 @@ static json_t *do_exec(struct verb_peer *c, json_t *req)
 	g.expires_ns = now + dur * NS_PER_S;
 	g.duration_s = dur;
 	g.max_duration_s = rule ? rule->max_duration_s : 0;
+	g.on_end_kill = rule && rule->on_end_kill;
 	if ((e = take_reason(&g, reason)))
 		return e;
 	req_history_add(&g, "exec", c->uid, reason, now);
@@ -927,6 +916,8 @@ static json_t *policy_show_build(const struct policy *p)
 				json_object_get(r, k),
 				json_string(policy_entry_format(e, buf, sizeof(buf))));
 		}
+		if (p->resources[i].revoke_open)
+			json_object_set_new(r, "revoke", json_string("open"));
 		json_object_set_new(res, p->resources[i].name, r);
 	}
 	for (size_t i = 0; i < p->n_admins; i++)
@@ -949,6 +940,7 @@ static json_t *policy_show_build(const struct policy *p)
 					      json_string(ru->approvers[j]));
 		if (ru->reason_pattern)
 			json_object_set_new(r, "reason_pattern", json_string(ru->reason_pattern));
+		json_object_set_new(r, "on_end", json_string(ru->on_end_kill ? "kill" : "keep"));
 		if (ru->hosts)
 			json_object_set_new(
 				r, "hosts",

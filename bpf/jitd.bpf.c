@@ -54,11 +54,13 @@
 #include "jitd_abi.h"
 
 #define EPERM		    1
+#define EEXIST		    17
 #define AF_INET		    2
 #define AF_INET6	    10
 #define AF_UNSPEC	    0
 #define AF_PACKET	    17
 #define AF_XDP		    44
+#define SOCK_STREAM	    1
 #define SOCK_RAW	    3
 #define SOCK_PACKET	    10
 #define SOCK_TYPE_MASK	    0xf
@@ -186,6 +188,23 @@ struct {
 	__type(key, struct jitd_self_key);
 	__type(value, __u32);
 } self SEC(".maps");
+
+/* Open files and connected sockets of "revoke": "open" resources, by the address of
+ * their struct file (jitd_abi.h, jitd_open). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JITD_MAX_OPEN);
+	__type(key, __u64);
+	__type(value, struct jitd_open_val);
+} open_files SEC(".maps");
+
+/* Tracked open files per slot, and their total at JITD_OPEN_TOTAL (jitd_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, JITD_OPEN_TOTAL + 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} open_count SEC(".maps");
 
 /* What the access touched, for the audit record. */
 struct object {
@@ -322,25 +341,28 @@ static __always_inline bool grant_active(struct jitd_grant_key *key, __u64 now, 
 
 /* An active grant for the resource: the uid anywhere, any subject inside one of
  * the task's cgroup ancestors, or the uid inside one of them. */
-static __always_inline bool find_grant(__u32 res, __u32 subj, __u64 *grant_id)
+static __always_inline bool find_grant(__u32 res, __u32 subj, __u64 *grant_id,
+				       struct jitd_grant_key *key)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
-	struct jitd_grant_key key = {.resource = res, .uid = subj, .cgroup = 0};
 	struct cgroup *walk = walk_start();
 
-	if (grant_active(&key, now, grant_id))
+	key->resource = res;
+	key->uid = subj;
+	key->cgroup = 0;
+	if (grant_active(key, now, grant_id))
 		return true;
 	for (int level = 0; level < JITD_CGROUP_DEPTH; level++) {
 		__u64 cg = cgroup_at(level, &walk);
 
 		if (!cg)
 			break;
-		key.cgroup = cg;
-		key.uid = JITD_ANY_UID;
-		if (grant_active(&key, now, grant_id))
+		key->cgroup = cg;
+		key->uid = JITD_ANY_UID;
+		if (grant_active(key, now, grant_id))
 			return true;
-		key.uid = subj;
-		if (grant_active(&key, now, grant_id))
+		key->uid = subj;
+		if (grant_active(key, now, grant_id))
 			return true;
 	}
 	return false;
@@ -359,39 +381,35 @@ static __always_inline bool self_task(void)
 	return is_self(JITD_SELF_TASK, bpf_get_current_pid_tgid() >> 32);
 }
 
-/*
- * The decision for a protected access. Exempt subjects pass unrecorded (unless
- * the resource is the self-test's); everything else gets one record.
- * record_allow == false records only denials (the exec-open half of an execve,
- * whose allow is recorded by bprm_check_security). grants_apply == false: no
- * grant can allow it, only exemption (moving data out of a protected subtree).
- */
-static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct object *obj,
-				  bool record_allow, bool grants_apply)
+/* The grant that allowed an access: its key and id (key.resource 0: none). */
+struct granted {
+	struct jitd_grant_key key;
+	__u64 id;
+};
+
+/* Who is asking: the real uid, the login uid, and the subject grants are keyed by. */
+struct subject {
+	__u32 uid;
+	__u32 loginuid;
+	__u32 subj; /* loginuid if set, else uid */
+};
+
+static __always_inline void subject_of(struct subject *s)
 {
-	__u32 uid = current_real_uid();
-	__u32 loginuid = current_loginuid();
-	__u32 subj = loginuid != JITD_NO_LOGINUID ? loginuid : uid;
-	__u64 grant_id = 0;
-	struct jitd_event *e;
-	bool allow;
+	s->uid = current_real_uid();
+	s->loginuid = current_loginuid();
+	s->subj = s->loginuid != JITD_NO_LOGINUID ? s->loginuid : s->uid;
+}
 
-	if (!(iflags & JITD_INODE_NOEXEMPT) && subject_exempt(subj))
-		return 0;
-	/* jitd keeps its own files and objects, whatever the policy exempts */
-	if (res == JITD_RES_SELF && self_task())
-		return 0;
+/* One audit record (a full ring buffer only bumps the drop counter). */
+static __always_inline void emit(__u32 res, __u8 op, bool allow, __u64 grant_id,
+				 const struct subject *s, const struct object *obj)
+{
+	struct jitd_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
-	allow = grants_apply && find_grant(res, subj, &grant_id);
-	stat_inc(allow ? JITD_STAT_ALLOW : JITD_STAT_DENY);
-	if (allow && !record_allow)
-		return 0;
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		/* No audit space: count the loss, decide anyway. */
 		stat_inc(JITD_STAT_DROPS);
-		return verdict(allow);
+		return;
 	}
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
@@ -402,9 +420,9 @@ static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct objec
 	e->ino = obj->ino;
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
-	e->uid = uid;
-	e->loginuid = loginuid;
-	e->subject_uid = subj;
+	e->uid = s->uid;
+	e->loginuid = s->loginuid;
+	e->subject_uid = s->subj;
 	e->resource = res;
 	e->op = op;
 	e->decision = allow ? JITD_ALLOW : JITD_DENY;
@@ -416,7 +434,133 @@ static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct objec
 	__builtin_memcpy(e->addr, obj->addr, sizeof(e->addr));
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
+}
+
+/*
+ * The decision for a protected access. Exempt subjects pass unrecorded (unless
+ * the resource is the self-test's); everything else gets one record.
+ * record_allow == false records only denials (the exec-open half of an execve,
+ * whose allow is recorded by bprm_check_security). grants_apply == false: no
+ * grant can allow it, only exemption (moving data out of a protected subtree).
+ * g, if not NULL, gets the grant that allowed it (left zero otherwise).
+ */
+static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct object *obj,
+				      bool record_allow, bool grants_apply, struct granted *g)
+{
+	struct jitd_grant_key key = {};
+	struct subject s;
+	__u64 grant_id = 0;
+	bool allow;
+
+	subject_of(&s);
+	if (!(iflags & JITD_INODE_NOEXEMPT) && subject_exempt(s.subj))
+		return 0;
+	/* jitd keeps its own files and objects, whatever the policy exempts */
+	if (res == JITD_RES_SELF && self_task())
+		return 0;
+
+	allow = grants_apply && find_grant(res, s.subj, &grant_id, &key);
+	stat_inc(allow ? JITD_STAT_ALLOW : JITD_STAT_DENY);
+	if (allow && g) {
+		g->key = key;
+		g->id = grant_id;
+	}
+	if (allow && !record_allow)
+		return 0;
+	emit(res, op, allow, grant_id, &s, obj);
 	return verdict(allow);
+}
+
+static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct object *obj,
+				  bool record_allow, bool grants_apply)
+{
+	return decide_key(res, iflags, op, obj, record_allow, grants_apply, NULL);
+}
+
+/*
+ * "revoke": "open". Tracking: an open or connect a grant allowed is remembered by its
+ * struct file (jitd_open); a full table denies it (its grant's end could not cut it).
+ */
+static __always_inline int track(struct file *file, const struct granted *g,
+				 struct jitd_open_val *val, struct object *obj)
+{
+	__u32 total = JITD_OPEN_TOTAL, slot;
+	__u32 *n;
+	long err;
+
+	if (!file || !g->key.resource)
+		return 0; /* exempt: not allowed by a grant, nothing to end */
+	val->key = g->key;
+	val->grant_id = g->id;
+	val->opened_ns = bpf_ktime_get_boot_ns();
+	val->tgid = bpf_get_current_pid_tgid() >> 32;
+	slot = jitd_open_slot(val->ino);
+	val->slot = slot;
+	err = bpf_map_update_elem(&open_files, &file, val, BPF_NOEXIST);
+	if (!err) {
+		n = bpf_map_lookup_elem(&open_count, &slot);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		n = bpf_map_lookup_elem(&open_count, &total);
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		return 0;
+	}
+	/* Already tracked (a socket connected again): it stays under its first grant,
+	 * cut when that ends (a cut never heals). */
+	if (err == -EEXIST)
+		return 0;
+	struct subject s;
+
+	subject_of(&s);
+	stat_inc(JITD_STAT_TRACK_FULL);
+	emit(g->key.resource, JITD_OP_TRACK, false, g->id, &s, obj);
+	return -EPERM;
+}
+
+/* The tracked open file behind a use, or NULL: one array load for a file with none. */
+static __always_inline struct jitd_open_val *tracked(struct file *file)
+{
+	struct inode *inode;
+	__u32 slot, *n;
+
+	if (!file)
+		return NULL;
+	inode = file->f_inode;
+	if (!inode)
+		return NULL;
+	slot = jitd_open_slot(inode->i_ino);
+	n = bpf_map_lookup_elem(&open_count, &slot);
+	if (!n || !*n)
+		return NULL;
+	return bpf_map_lookup_elem(&open_files, &file);
+}
+
+/* A use (op READ..RECV) of a tracked open file: allowed while the grant it was opened
+ * under is active; then refused for good, with one record per kind of use. */
+static __always_inline int use_open(struct jitd_open_val *v, __u8 op)
+{
+	__u32 said = JITD_OPEN_SAID_READ << ((op - JITD_OP_READ) & 7);
+	__u64 id = 0;
+
+	if (!(v->flags & JITD_OPEN_CUT)) {
+		if (grant_active(&v->key, bpf_ktime_get_boot_ns(), &id))
+			return 0;
+		v->flags |= JITD_OPEN_CUT; /* a race writes the same bits: harmless */
+	}
+	stat_inc(JITD_STAT_CUT);
+	if (!(v->flags & said)) {
+		struct object obj = {.dev = v->dev, .ino = v->ino};
+		struct subject s;
+
+		v->flags |= said;
+		obj.family = v->family;
+		obj.port = v->port;
+		__builtin_memcpy(obj.addr, v->addr, 16);
+		subject_of(&s);
+		emit(v->key.resource, op, false, v->grant_id, &s, &obj);
+	}
+	return -EPERM;
 }
 
 static __always_inline bool maybe_protected(const struct jitd_filter *f, __u64 dev, __u64 ino)
@@ -677,7 +821,15 @@ static __always_inline int check_file(struct file *file, __u8 op, bool record_al
 	if ((fo.flags & (JITD_INODE_SELF | JITD_INODE_SECRET)) == JITD_INODE_SELF &&
 	    !(file->f_mode & FMODE_WRITE))
 		return 0;
-	return decide(fo.resource, fo.flags, op, &obj, record_allow, true);
+	struct granted g = {};
+	int r = decide_key(fo.resource, fo.flags, op, &obj, record_allow, true, &g);
+
+	/* "revoke": "open": the grant's end cuts this open file (not an exec's image) */
+	if (r || op != JITD_OP_OPEN || !(fo.flags & JITD_INODE_REVOKE_OPEN))
+		return r;
+	struct jitd_open_val val = {.dev = obj.dev, .ino = obj.ino};
+
+	return track(file, &g, &val, &obj);
 }
 
 SEC("lsm/bprm_check_security")
@@ -707,6 +859,78 @@ int BPF_PROG(jitd_open, struct file *file, int ret)
 	 * interpreter gets no bprm check of its own), record only denials. */
 	exec = file->f_flags & __FMODE_EXEC;
 	return check_file(file, exec ? JITD_OP_EXEC : JITD_OP_OPEN, !exec);
+}
+
+/*
+ * "revoke": "open": uses of an open file after the grant it was opened under ended.
+ * file_permission: read, write, their vector and positional forms, sendfile, splice,
+ * copy_file_range, aio, io_uring (fixed files too), getdents, fallocate, clone ranges.
+ * mmap_file and file_mprotect: a new mapping, or new rights on one (pages already
+ * mapped stay readable: no hook sees a page fault). file_free_security forgets it.
+ */
+SEC("lsm/file_permission")
+int BPF_PROG(jitd_fperm, struct file *file, int mask, int ret)
+{
+	struct jitd_open_val *v;
+	bool write = mask & MAY_WRITE;
+
+	if (ret)
+		return prior(ret);
+	v = tracked(file);
+	if (!v)
+		return 0;
+	if (v->flags & JITD_OPEN_SOCKET)
+		return use_open(v, write ? JITD_OP_SEND : JITD_OP_RECV);
+	return use_open(v, write ? JITD_OP_WRITE : JITD_OP_READ);
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(jitd_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	struct jitd_open_val *v;
+
+	if (ret)
+		return prior(ret);
+	v = tracked(file);
+	return v ? use_open(v, JITD_OP_MMAP) : 0;
+}
+
+SEC("lsm/file_mprotect")
+int BPF_PROG(jitd_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
+	     int ret)
+{
+	struct jitd_open_val *v;
+
+	if (ret)
+		return prior(ret);
+	v = tracked(vma->vm_file);
+	return v ? use_open(v, JITD_OP_MMAP) : 0;
+}
+
+/* The file is being freed (its argument is only a number here: untrusted from 6.12). */
+SEC("lsm/file_free_security")
+int BPF_PROG(jitd_ffree, struct file *file)
+{
+	__u32 total = JITD_OPEN_TOTAL, slot;
+	__u32 *n = bpf_map_lookup_elem(&open_count, &total);
+	struct jitd_open_val *v;
+	__u64 key = 0;
+
+	if (!n || !*n)
+		return 0;
+	bpf_probe_read_kernel(&key, sizeof(key), &file);
+	v = bpf_map_lookup_elem(&open_files, &key);
+	if (!v)
+		return 0;
+	slot = v->slot;
+	if (bpf_map_delete_elem(&open_files, &key))
+		return 0; /* another CPU freed it first */
+	__sync_fetch_and_add(n, (__u32)-1);
+	n = bpf_map_lookup_elem(&open_count, &slot);
+	if (n)
+		__sync_fetch_and_add(n, (__u32)-1);
+	return 0;
 }
 
 /*
@@ -1017,12 +1241,36 @@ static __always_inline struct jitd_net_val *net_lookup(struct jitd_net_key *key)
  * Resolve a socket address (kernel memory) to a protected network resource.
  * Two LPM lookups: the exact port, then "any port" (port 0 in the trie).
  */
-static __always_inline int check_sockaddr(const void *uaddr, int len, __u8 op)
+/* Track a socket connected under a "revoke": "open" grant, by its file. */
+static __always_inline int track_sock(struct socket *sock, const struct granted *g,
+				      struct object *obj)
+{
+	struct jitd_open_val val = {.flags = JITD_OPEN_SOCKET};
+	struct file *file = sock ? sock->file : NULL;
+
+	if (!file || !file->f_inode)
+		return 0; /* a kernel socket: no descriptor to cut */
+	val.ino = file->f_inode->i_ino;
+	val.family = obj->family;
+	val.port = obj->port;
+	__builtin_memcpy(val.addr, obj->addr, 16);
+	val.netns = BPF_CORE_READ(sock, sk, __sk_common.skc_net.net, ns.inum);
+	return track(file, g, &val, obj);
+}
+
+/*
+ * Resolve a socket address (kernel memory) to a protected network resource.
+ * Two LPM lookups: the exact port, then "any port" (port 0 in the trie).
+ * sock: the socket a grant's end must cut ("revoke": "open"), or NULL.
+ */
+static __always_inline int check_sockaddr(const void *uaddr, int len, __u8 op, struct socket *sock)
 {
 	struct jitd_net_key key = {};
+	struct granted g = {};
 	struct jitd_net_val *v;
 	struct object obj = {};
 	__u16 family = 0;
+	int r;
 
 	if (!ip_dest(uaddr, len, &key, &family))
 		return 0;
@@ -1032,7 +1280,10 @@ static __always_inline int check_sockaddr(const void *uaddr, int len, __u8 op)
 	v = net_lookup(&key);
 	if (!v)
 		return 0;
-	return decide(v->resource, 0, op, &obj, true, true);
+	r = decide_key(v->resource, 0, op, &obj, true, true, &g);
+	if (r || !sock || !(v->flags & JITD_NET_REVOKE_OPEN))
+		return r;
+	return track_sock(sock, &g, &obj);
 }
 
 SEC("lsm/socket_connect")
@@ -1040,21 +1291,43 @@ int BPF_PROG(jitd_connect, struct socket *sock, struct sockaddr *address, int ad
 {
 	if (ret)
 		return prior(ret);
-	return check_sockaddr(address, addrlen, JITD_OP_CONNECT);
+	return check_sockaddr(address, addrlen, JITD_OP_CONNECT, sock);
 }
 
 SEC("lsm/socket_sendmsg")
 int BPF_PROG(jitd_sendmsg, struct socket *sock, struct msghdr *msg, int size, int ret)
 {
+	struct jitd_open_val *v;
 	void *name;
+	int r;
 
 	if (ret)
 		return prior(ret);
-	/* Connected sends carry no address: their connect was checked. */
+	/* A socket connected under a grant that has ended ("revoke": "open"). */
+	v = tracked(sock->file);
+	if (v) {
+		r = use_open(v, JITD_OP_SEND);
+		if (r)
+			return r;
+	}
+	/* Other connected sends carry no address: their connect was checked. */
 	name = msg->msg_name;
 	if (!name)
 		return 0;
-	return check_sockaddr(name, msg->msg_namelen, JITD_OP_SENDMSG);
+	/* TCP Fast Open: the send connects, and is tracked like a connect */
+	return check_sockaddr(name, msg->msg_namelen, JITD_OP_SENDMSG,
+			      sock->type == SOCK_STREAM ? sock : NULL);
+}
+
+SEC("lsm/socket_recvmsg")
+int BPF_PROG(jitd_recvmsg, struct socket *sock, struct msghdr *msg, int size, int flags, int ret)
+{
+	struct jitd_open_val *v;
+
+	if (ret)
+		return prior(ret);
+	v = tracked(sock->file);
+	return v ? use_open(v, JITD_OP_RECV) : 0;
 }
 
 /*
@@ -1096,7 +1369,12 @@ int BPF_PROG(jitd_sctp, struct sock *sk, int optname, struct sockaddr *address, 
 	obj.family = family;
 	obj.port = bpf_ntohs(key.port);
 	__builtin_memcpy(obj.addr, key.addr, 16);
-	return decide(v->resource, 0, JITD_OP_CONNECT, &obj, true, true);
+	struct granted g = {};
+	int r = decide_key(v->resource, 0, JITD_OP_CONNECT, &obj, true, true, &g);
+
+	if (r || !(v->flags & JITD_NET_REVOKE_OPEN))
+		return r;
+	return track_sock(sk->sk_socket, &g, &obj);
 }
 
 static __always_inline bool net_protected(void)

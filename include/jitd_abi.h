@@ -22,6 +22,8 @@
 #define JITD_SCTP_ADDRS	   8  /* addresses checked in one SCTP connectx; more: deny */
 #define JITD_CGROUP_DEPTH  16 /* cgroup ancestor levels checked */
 #define JITD_COMM_LEN	   16
+#define JITD_MAX_OPEN	   16384 /* open files and sockets tracked for "revoke": "open" */
+#define JITD_OPEN_SHIFT	   14	 /* jitd_open_count: 1 << 14 counters */
 
 /* Resource id of a decision that is about a grant's cgroup, not a resource (ptrace). */
 #define JITD_RES_NONE 0u
@@ -70,11 +72,12 @@ static inline void jitd_filter_set(struct jitd_filter *f, __u64 dev, __u64 ino)
 
 /* Flags of a protected inode. */
 enum jitd_inode_flags {
-	JITD_INODE_SUBTREE = 1u << 0,  /* a directory: covers everything below it */
-	JITD_INODE_EXEC = 1u << 1,     /* from an "exec" entry (informational) */
-	JITD_INODE_NOEXEMPT = 1u << 2, /* exempt subjects are not exempt (self-test) */
-	JITD_INODE_SELF = 1u << 3,     /* jitd's own (JITD_RES_SELF): readable, never changed */
-	JITD_INODE_SECRET = 1u << 4    /* with SELF: not even readable (the audit sealing key) */
+	JITD_INODE_SUBTREE = 1u << 0,	 /* a directory: covers everything below it */
+	JITD_INODE_EXEC = 1u << 1,	 /* from an "exec" entry (informational) */
+	JITD_INODE_NOEXEMPT = 1u << 2,	 /* exempt subjects are not exempt (self-test) */
+	JITD_INODE_SELF = 1u << 3,	 /* jitd's own (JITD_RES_SELF): readable, never changed */
+	JITD_INODE_SECRET = 1u << 4,	 /* with SELF: not even readable (the audit sealing key) */
+	JITD_INODE_REVOKE_OPEN = 1u << 5 /* "revoke": "open": a grant's end cuts open files */
 };
 
 enum jitd_op {
@@ -93,7 +96,17 @@ enum jitd_op {
 	JITD_OP_BPF = 13,      /* bpf(): jitd's objects, or a program that could undo it */
 	JITD_OP_SIGNAL = 14,   /* a signal to jitd: signal in port, target pid in ino */
 	JITD_OP_UMOUNT = 15,   /* unmounting what holds jitd's pins: s_dev in dev */
-	JITD_OP_MAX = 15
+	/* A use of a file or socket opened or connected under a grant that has ended
+	 * ("revoke": "open"): always a denial, grant_id the grant it was opened under. */
+	JITD_OP_READ = 16,  /* read, readv, pread, sendfile/splice/copy_file_range in, getdents */
+	JITD_OP_WRITE = 17, /* write and the same routes out */
+	JITD_OP_MMAP = 18,  /* a new mapping, or mprotect of one */
+	JITD_OP_SEND = 19,  /* a send on a connected socket */
+	JITD_OP_RECV = 20,  /* a receive on a connected socket */
+	/* An open or connect under a "revoke": "open" grant that could not be tracked (the
+	 * table of open files is full): denied, since its grant's end could not cut it. */
+	JITD_OP_TRACK = 21,
+	JITD_OP_MAX = 21
 };
 
 /*
@@ -143,7 +156,9 @@ enum jitd_stat {
 	JITD_STAT_DENY = 1,
 	JITD_STAT_DROPS = 2,	      /* ring-buffer reserve failures */
 	JITD_STAT_DROPS_REPORTED = 3, /* userspace only: drops already in the audit stream */
-	JITD_STAT_MAX = 4
+	JITD_STAT_CUT = 4,	      /* uses refused because their grant ended */
+	JITD_STAT_TRACK_FULL = 5,     /* opens refused: the table of open files was full */
+	JITD_STAT_MAX = 6
 };
 
 /*
@@ -175,9 +190,13 @@ struct jitd_net_key {
 };
 _Static_assert(sizeof(struct jitd_net_key) == 24, "jitd_net_key size");
 
+enum jitd_net_flags {
+	JITD_NET_REVOKE_OPEN = 1u << 0 /* "revoke": "open": a grant's end cuts connections */
+};
+
 struct jitd_net_val {
 	__u32 resource;
-	__u32 pad;
+	__u32 flags; /* enum jitd_net_flags */
 };
 _Static_assert(sizeof(struct jitd_net_val) == 8, "jitd_net_val size");
 
@@ -199,6 +218,51 @@ struct jitd_grant_val {
 	__u64 expires_ns;
 };
 _Static_assert(sizeof(struct jitd_grant_val) == 24, "jitd_grant_val size");
+
+/*
+ * jitd_open: the open files and connected sockets of "revoke": "open" resources, keyed
+ * by the address of their struct file (one open file description, shared by dup, fork,
+ * SCM_RIGHTS and io_uring's fixed files), deleted when the kernel frees it. Each use
+ * (read, write, mmap, send, receive) is allowed while `key` has an active grant; once
+ * refused it stays refused (JITD_OPEN_CUT).
+ */
+enum jitd_open_flags {
+	JITD_OPEN_SOCKET = 1u << 0, /* a connected socket: ino is its sockfs inode */
+	JITD_OPEN_CUT = 1u << 1,    /* its grant ended: every later use is refused */
+	/* a refusal of that kind was recorded (one record per kind and open file) */
+	JITD_OPEN_SAID_READ = 1u << 2,
+	JITD_OPEN_SAID_WRITE = 1u << 3,
+	JITD_OPEN_SAID_MMAP = 1u << 4,
+	JITD_OPEN_SAID_SEND = 1u << 5,
+	JITD_OPEN_SAID_RECV = 1u << 6
+};
+
+struct jitd_open_val {
+	struct jitd_grant_key key; /* the grant key that allowed the open or connect */
+	__u64 grant_id;		   /* the grant it was opened under */
+	__u64 dev;		   /* files: kernel s_dev; sockets: 0 */
+	__u64 ino;		   /* files: inode; sockets: sockfs inode (sock_diag's) */
+	__u64 opened_ns;	   /* boot clock */
+	__u32 flags;		   /* enum jitd_open_flags */
+	__u32 tgid;		   /* the process that opened or connected it */
+	__u32 netns;		   /* sockets: the network namespace's inode number */
+	__u16 slot;		   /* its counter in jitd_open_count (jitd_open_slot(ino)) */
+	__u16 port;		   /* sockets: destination port, host order */
+	__u8 family;		   /* sockets: AF_INET / AF_INET6 */
+	__u8 pad[7];
+	__u8 addr[16]; /* sockets: destination, IPv4 as ::ffff:a.b.c.d */
+};
+_Static_assert(sizeof(struct jitd_open_val) == 88, "jitd_open_val size");
+
+/* jitd_open_count: a counter of tracked open files per slot (a hash of the inode
+ * number), so a read of a file with none costs one array load; and at JITD_OPEN_TOTAL
+ * the number tracked in all (a file's release looks it up only when there are any). */
+#define JITD_OPEN_TOTAL (1u << JITD_OPEN_SHIFT)
+
+static inline __u32 jitd_open_slot(__u64 ino)
+{
+	return (__u32)((ino * 0x9E3779B97F4A7C15ULL) >> (64 - JITD_OPEN_SHIFT));
+}
 
 /* One ring-buffer record per decision (allow by grant, or deny). */
 struct jitd_event {

@@ -376,9 +376,26 @@ static const char *op_name(uint8_t op)
 		return "signal";
 	case JITD_OP_UMOUNT:
 		return "umount";
+	case JITD_OP_READ:
+		return "read";
+	case JITD_OP_WRITE:
+		return "write";
+	case JITD_OP_MMAP:
+		return "mmap";
+	case JITD_OP_SEND:
+		return "send";
+	case JITD_OP_RECV:
+		return "recv";
+	case JITD_OP_TRACK:
+		return "track";
 	}
 	return "unknown";
 }
+
+/* Decisions about a network destination (a tracked socket's cut or track: an address). */
+#define NET_DECISION(d)                                                                            \
+	((d)->op == JITD_OP_CONNECT || (d)->op == JITD_OP_SENDMSG || (d)->op == JITD_OP_SEND ||    \
+	 (d)->op == JITD_OP_RECV || ((d)->op == JITD_OP_TRACK && (d)->addr))
 
 /* Decisions about another process (the target's pid in the record, not a file). */
 #define PROC_OP(op) ((op) == JITD_OP_PTRACE || (op) == JITD_OP_SIGNAL)
@@ -400,7 +417,16 @@ static struct ocsf_class decision_class(uint8_t op)
 	case JITD_OP_CONNECT:
 		return (struct ocsf_class){4, 4001, 1, CAT_NET, "Network Activity", "Open"};
 	case JITD_OP_SENDMSG:
+	case JITD_OP_SEND:
+	case JITD_OP_RECV:
+		/* a send or receive on a socket connected under a grant that ended */
 		return (struct ocsf_class){4, 4001, 6, CAT_NET, "Network Activity", "Traffic"};
+	case JITD_OP_READ:
+		/* a read of a file opened under a grant that ended */
+		return (struct ocsf_class){1, 1001, 2, CAT_SYSTEM, "File System Activity", "Read"};
+	case JITD_OP_WRITE:
+		return (struct ocsf_class){1,	    1001, 3, CAT_SYSTEM, "File System Activity",
+					   "Update"};
 	case JITD_OP_RENAME:
 		return (struct ocsf_class){1,	    1001, 5, CAT_SYSTEM, "File System Activity",
 					   "Rename"};
@@ -869,7 +895,7 @@ static void ocsf_dec_unmapped(struct abuf *b, const struct audit_decision *d,
 static int ocsf_decision(const struct audit_meta *m, const struct audit_decision *d,
 			 struct audit_chain *c, struct abuf *b, struct audit_summary *sum)
 {
-	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
+	bool net = NET_DECISION(d);
 	uint8_t op = d->op >= JITD_OP_EXEC && d->op <= JITD_OP_MAX ? d->op : JITD_OP_OPEN;
 	const char *opn = op_name(op);
 	uint64_t seq = c->seq + 1;
@@ -984,7 +1010,7 @@ static void ecs_dec_object(json_t *rec, const struct audit_decision *d, bool net
 static int ecs_decision(const struct audit_meta *m, const struct audit_decision *d,
 			struct audit_chain *c, struct abuf *out, struct audit_summary *sum)
 {
-	bool net = d->op == JITD_OP_CONNECT || d->op == JITD_OP_SENDMSG;
+	bool net = NET_DECISION(d);
 	bool proc = d->op == JITD_OP_EXEC || PROC_OP(d->op);
 	const char *cat = proc ? "process" : net ? "network" : "file";
 	const char *t1 = d->op == JITD_OP_EXEC ? "start" : net ? "connection" : "access";

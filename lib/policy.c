@@ -743,13 +743,32 @@ out:
 	return r;
 }
 
+/* A resource's optional "revoke": "open" (cut what is open at a grant's end) or "new". */
+static int resource_revoke(struct pctx *c, const char *name, json_t *v, struct policy_resource *res)
+{
+	const char *s = json_string_value(v);
+	int r = 0;
+
+	push_key(c, "revoke");
+	if (!s || (strcmp(s, "open") && strcmp(s, "new")))
+		r = perr(c, false,
+			 "resource '%s': revoke is %s%.*s%s (expected \"open\": a grant's end "
+			 "also cuts what is already open, or \"new\", the default: only new "
+			 "opens, execs and connects are refused)",
+			 name, s ? "'" : "", QMAX, s ?: type_name(v), s ? "'" : "");
+	else
+		res->revoke_open = !strcmp(s, "open");
+	pop(c);
+	return r;
+}
+
 static int check_resource(struct pctx *c, const char *name, json_t *obj,
 			  struct policy_resource *res)
 {
-	static const char *const allowed[] = {"exec", "open", "connect", NULL};
+	static const char *const allowed[] = {"exec", "open", "connect", "revoke", NULL};
+	json_t *v, *revoke = json_object_get(obj, "revoke");
 	size_t total = 0;
 	const char *key;
-	json_t *v;
 	int r;
 
 	if (!json_is_object(obj))
@@ -757,9 +776,11 @@ static int check_resource(struct pctx *c, const char *name, json_t *obj,
 			    "expected an object with exec, open and/or connect lists, got %s",
 			    type_name(obj));
 	r = check_keys(c, obj, allowed);
+	if (!r && revoke)
+		r = resource_revoke(c, name, revoke, res);
 	if (r)
 		return r;
-	if (!json_object_size(obj))
+	if (json_object_size(obj) == (revoke ? 1 : 0))
 		return perr(c, false,
 			    "resource '%s' has no entries (expected at least one of exec, open, "
 			    "connect)",
@@ -777,6 +798,8 @@ static int check_resource(struct pctx *c, const char *name, json_t *obj,
 					      : !strcmp(key, "open") ? POLICY_OPEN
 								     : POLICY_CONNECT;
 
+		if (v == revoke)
+			continue;
 		push_key(c, key);
 		r = check_entries(c, key, v, kind, res);
 		pop(c);
@@ -1322,11 +1345,33 @@ static int check_fleet(struct pctx *c, json_t *root, struct policy *p)
 	return r;
 }
 
+/* The rule's optional "on_end": "keep" (the default) or "kill" (see struct policy_rule). */
+static int rule_on_end(struct pctx *c, json_t *o, struct policy_rule *rule)
+{
+	json_t *v = json_object_get(o, "on_end");
+	const char *s = json_string_value(v);
+	int r = 0;
+
+	if (!v)
+		return 0;
+	push_key(c, "on_end");
+	if (!s || (strcmp(s, "keep") && strcmp(s, "kill")))
+		r = perr(c, false,
+			 "on_end is %s%.*s%s (expected \"keep\", the default, or \"kill\": "
+			 "kill the process tree of a cgroup grant when it expires or is "
+			 "revoked)",
+			 s ? "'" : "", QMAX, s ?: type_name(v), s ? "'" : "");
+	else
+		rule->on_end_kill = !strcmp(s, "kill");
+	pop(c);
+	return r;
+}
+
 static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 {
-	static const char *const allowed[] = {"resources",	"requesters", "max_duration",
-					      "approvals",	"approvers",  "reason",
-					      "reason_pattern", "hosts",      NULL};
+	static const char *const allowed[] = {
+		"resources", "requesters",     "max_duration", "approvals", "approvers",
+		"reason",    "reason_pattern", "hosts",	       "on_end",    NULL};
 	int r;
 
 	if (!json_is_object(o))
@@ -1343,6 +1388,8 @@ static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 		r = rule_approvals(c, o, rule);
 	if (!r)
 		r = rule_reason(c, o, rule);
+	if (!r)
+		r = rule_on_end(c, o, rule);
 	return r;
 }
 

@@ -32,6 +32,8 @@ struct policy_resource {
 	uint32_t id; /* util_resource_id(name) */
 	struct policy_entry *entries;
 	size_t n_entries;
+	bool revoke_open; /* "revoke": "open": a grant's end also cuts what is already open
+			   * (default "new": only new opens, execs and connects are refused) */
 };
 
 #define POLICY_MAX_RULES       1024
@@ -53,6 +55,8 @@ struct policy_rule {
 	int64_t max_duration_s;
 	unsigned approvals;   /* 0: granted at once */
 	bool reason_required; /* "reason": "required" (default "optional") */
+	bool on_end_kill;     /* "on_end": "kill" (default "keep"): its grants' cgroup process
+			       * trees are killed when they expire or are revoked */
 	char *reason_pattern; /* POSIX extended regex a reason must match (policy_pattern_check) */
 	regex_t reason_re;
 	json_t *hosts; /* "hosts": labels a host must carry for the rule to apply there, or NULL */

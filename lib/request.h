@@ -57,6 +57,7 @@ struct grant {
 	json_t *approvers; /* the rule's approvers when requested (array of principals) */
 	json_t *history;   /* [{"event","uid","at","reason"}] */
 	char *fleet_key;   /* fleet grants: policy_grant_key() */
+	bool on_end_kill;  /* its rule's "on_end": "kill": its cgroup's tree dies with it */
 	bool live;	   /* runtime: the kernel entry reflects that it started */
 };
 

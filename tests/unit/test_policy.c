@@ -316,7 +316,7 @@ static void unknown_keys_are_errors_naming_allowed_keys(void)
 	BAD(HEAD
 	    "  \"resources\": {\n    \"psql\": { \"exec\": [\"/usr/bin/psql\"], \"exex\": [] }\n"
 	    "  }\n}",
-	    "5:42", "resources.psql: unknown key 'exex' (allowed: exec, open, connect)");
+	    "5:42", "resources.psql: unknown key 'exex' (allowed: exec, open, connect, revoke)");
 	BAD(HEAD "  \"resources\": {},\n  \"exempt\": { \"gids\": [0] }\n}", "5:15",
 	    "exempt: unknown key 'gids' (allowed: uids, cgroups)");
 }
@@ -732,6 +732,85 @@ static void hosts_selectors_pick_rules_and_grants(void)
 	    "unknown key 'label'");
 }
 
+/* "revoke": "open" sets revoke_open; "new" and no key leave it false (today's behaviour). */
+static void resource_revoke_open_is_parsed_and_new_is_the_default(void)
+{
+	struct policy *p = parse("{\"version\":1,\"serial\":1,\"resources\":{"
+				 "\"a\":{\"open\":[\"/srv/a\"],\"revoke\":\"open\"},"
+				 "\"b\":{\"revoke\":\"new\",\"connect\":[\"10.0.0.1:5432\"]},"
+				 "\"c\":{\"exec\":[\"/bin/c\"]}}}");
+
+	CHECK(p != NULL, "parse: %s", err);
+	if (!p)
+		return;
+	CHECK(policy_find(p, "a")->revoke_open, "a: revoke open not set");
+	CHECK(!policy_find(p, "b")->revoke_open, "b: revoke new set revoke_open");
+	CHECK(!policy_find(p, "c")->revoke_open, "c: revoke_open without the key");
+	/* the key is no entry: a's one path, b's one network */
+	CHECK_INT(policy_find(p, "a")->n_entries, 1);
+	CHECK_INT(policy_find(p, "b")->n_entries, 1);
+	CHECK_INT(policy_find(p, "b")->entries[0].kind, POLICY_CONNECT);
+	policy_free(p);
+}
+
+/* Any other value, or a resource of nothing but "revoke", is refused naming the resource. */
+static void resource_revoke_other_values_are_errors_naming_the_resource(void)
+{
+	BAD(HEAD
+	    "  \"resources\": {\n    \"db\": { \"open\": [\"/srv/db\"], \"revoke\": \"close\" }\n"
+	    "  }\n}",
+	    "5:44",
+	    "resources.db.revoke: resource 'db': revoke is 'close' (expected \"open\": a grant's "
+	    "end also cuts what is already open, or \"new\", the default: only new opens, "
+	    "execs and connects are refused)");
+	BAD(HEAD "  \"resources\": {\n    \"db\": { \"open\": [\"/srv/db\"], \"revoke\": true }\n"
+		 "  }\n}",
+	    "5:44", "resource 'db': revoke is true (expected \"open\"");
+	BAD(HEAD "  \"resources\": {\n    \"db\": { \"revoke\": \"OPEN\", \"open\": [\"/x\"] }\n"
+		 "  }\n}",
+	    "5:23", "resource 'db': revoke is 'OPEN'");
+	BAD(HEAD "  \"resources\": {\n    \"db\": { \"revoke\": \"open\" }\n  }\n}", "5:11",
+	    "resources.db: resource 'db' has no entries");
+}
+
+/* A rule's "on_end": "kill" sets on_end_kill; "keep" and no key leave it false. */
+static void rule_on_end_kill_is_parsed_and_keep_is_the_default(void)
+{
+	struct policy *p =
+		parse("{\"version\":1,\"serial\":1,\"resources\":{\"s\":{\"open\":[\"/srv/s\"]}},"
+		      "\"rules\":[{\"resources\":[\"s\"],\"requesters\":[\"user:daemon\"],"
+		      "\"max_duration\":\"1h\",\"on_end\":\"kill\"},"
+		      "{\"resources\":[\"s\"],\"requesters\":[\"user:bin\"],"
+		      "\"max_duration\":\"1h\",\"on_end\":\"keep\"},"
+		      "{\"resources\":[\"s\"],\"requesters\":[\"user:sys\"],"
+		      "\"max_duration\":\"1h\"}]}");
+
+	CHECK(p != NULL, "parse: %s", err);
+	if (!p)
+		return;
+	CHECK_INT(p->n_rules, 3);
+	CHECK(p->rules[0].on_end_kill, "on_end kill not set");
+	CHECK(!p->rules[1].on_end_kill, "on_end keep set on_end_kill");
+	CHECK(!p->rules[2].on_end_kill, "on_end_kill without the key");
+	policy_free(p);
+}
+
+static void rule_on_end_other_values_are_errors(void)
+{
+#define RULE_HEAD                                                                                  \
+	HEAD "  \"resources\": { \"s\": { \"open\": [\"/srv/s\"] } },\n"                           \
+	     "  \"rules\": [{ \"resources\": [\"s\"], \"requesters\": [\"user:daemon\"],\n"        \
+	     "             \"max_duration\": \"1h\", "
+	BAD(RULE_HEAD "\"on_end\": \"terminate\" }]\n}", "6:46",
+	    "rules[0].on_end: on_end is 'terminate' (expected \"keep\", the default, or "
+	    "\"kill\": kill the process tree of a cgroup grant when it expires or is revoked)");
+	BAD(RULE_HEAD "\"on_end\": 1 }]\n}", "6:46", "on_end is an integer (expected");
+	BAD(RULE_HEAD "\"on-end\": \"kill\" }]\n}", "6:36",
+	    "rules[0]: unknown key 'on-end' (allowed: resources, requesters, max_duration, "
+	    "approvals, approvers, reason, reason_pattern, hosts, on_end)");
+#undef RULE_HEAD
+}
+
 int main(void)
 {
 	RUN(full_example_parses_with_correct_values);
@@ -772,5 +851,9 @@ int main(void)
 	RUN(directory_error_in_one_file_names_that_file);
 	RUN(empty_directory_is_an_error);
 	RUN(exempts_uid_and_cgroup_subtree);
+	RUN(resource_revoke_open_is_parsed_and_new_is_the_default);
+	RUN(resource_revoke_other_values_are_errors_naming_the_resource);
+	RUN(rule_on_end_kill_is_parsed_and_keep_is_the_default);
+	RUN(rule_on_end_other_values_are_errors);
 	return tl_exit();
 }

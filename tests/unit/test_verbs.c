@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "host_agent.h"
 #include "image.h"
@@ -414,6 +415,225 @@ static void malformed_requests_get_errors(void)
 	}
 }
 
+/* scope_kill as the tests see it: the cgroups asked for, and a fixed answer. */
+static struct {
+	char cgroups[8][64];
+	size_t n;
+	int answer;
+} kills;
+
+static int record_kill(struct agent *ag, const char *rel)
+{
+	if (kills.n < 8)
+		snprintf(kills.cgroups[kills.n], sizeof(kills.cgroups[0]), "%s", rel);
+	kills.n++;
+	return kills.answer;
+}
+
+/* An exec grant of etc for the requester (its rule needs no approval), marked as made under
+ * a rule with "on_end": "kill" when kill (verbs.c copies the rule's on_end). */
+static struct grant *exec_grant(bool kill)
+{
+	json_t *r = call(REQUESTER, "{\"op\":\"exec\",\"resource\":\"etc\",\"duration_s\":60}");
+	struct grant *g = grant_find(&a.grants, grant_id(r));
+
+	json_decref(r);
+	if (!g)
+		abort();
+	g->on_end_kill = kill;
+	if (grant_store_save(&a.grants))
+		abort();
+	return g;
+}
+
+/* The changes the store queued, as one event name per change ("expired killed"); the
+ * fields of the last one whose event is ev into *fields (owned by the caller), or NULL. */
+static char *take_events(const char *ev, json_t **fields)
+{
+	static char names[256];
+	struct grant_change *ch;
+	size_t n;
+
+	names[0] = 0;
+	*fields = NULL;
+	ch = grant_changes_take(&a.grants, &n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? " " : "",
+			 ch[i].event);
+		if (!strcmp(ch[i].event, ev)) {
+			json_decref(*fields);
+			*fields = json_incref(ch[i].fields);
+		}
+		json_decref(ch[i].fields);
+	}
+	free(ch);
+	return names;
+}
+
+/* A grant's on_end "kill" is in the state file and read back; files without it read "keep";
+ * an entry with any other value is refused (jitd never wrote it). */
+static void on_end_kill_survives_a_store_reload(void)
+{
+	uint64_t kill_id, keep_id;
+	char path[256], *text;
+	json_t *root;
+	FILE *f;
+
+	fresh();
+	kill_id = exec_grant(true)->id;
+	keep_id = exec_grant(false)->id;
+	grant_store_free(&a.grants);
+	memset(&a.grants, 0, sizeof(a.grants));
+	CHECK_INT(grant_store_load(&a.grants, a.state_dir), 0);
+	CHECK(grant_find(&a.grants, kill_id) && grant_find(&a.grants, kill_id)->on_end_kill,
+	      "on_end kill lost across the reload");
+	CHECK(grant_find(&a.grants, keep_id) && !grant_find(&a.grants, keep_id)->on_end_kill,
+	      "on_end kill appeared across the reload");
+	root = grant_to_json(grant_find(&a.grants, kill_id));
+	CHECK_STR(json_string_value(json_object_get(root, "on_end")), "kill");
+	json_decref(root);
+
+	/* the state file names it once, and only when set */
+	snprintf(path, sizeof(path), "%s/grants.json", a.state_dir);
+	CHECK_INT(util_read_file(path, 1 << 20, &text, &(size_t){0}), 0);
+	CHECK_CONTAINS(text, "\"on_end\":\"kill\"");
+	CHECK(!strstr(strstr(text, "\"on_end\"") + 1, "\"on_end\""), "on_end written twice");
+	free(text);
+
+	/* another value: that entry is refused, the others are kept */
+	root = json_load_file(path, 0, NULL);
+	for (size_t i = 0; i < json_array_size(json_object_get(root, "grants")); i++) {
+		json_t *o = json_array_get(json_object_get(root, "grants"), i);
+
+		if (json_integer_value(json_object_get(o, "id")) == (json_int_t)kill_id)
+			json_object_set_new(o, "on_end", json_string("maybe"));
+	}
+	f = fopen(path, "w");
+	CHECK(f && !json_dumpf(root, f, JSON_COMPACT), "cannot write %s", path);
+	if (f)
+		fclose(f);
+	json_decref(root);
+	grant_store_free(&a.grants);
+	memset(&a.grants, 0, sizeof(a.grants));
+	CHECK_INT(grant_store_load(&a.grants, a.state_dir), 0);
+	CHECK(!grant_find(&a.grants, kill_id), "an entry with on_end 'maybe' was taken");
+	CHECK(grant_find(&a.grants, keep_id), "the good entry was refused with the bad one");
+}
+
+/* Expiry and revocation of a started grant with on_end "kill" kill its cgroup's tree after
+ * the kernel key is gone, with a "killed" record saying so; revoke --kill kills any cgroup
+ * grant; a grant without a cgroup gets a "kill_skipped" record; others are left alone. */
+static void on_end_kill_ends_the_tree_on_expiry_and_revoke(void)
+{
+	int (*saved)(struct agent *, const char *) = a.ops.scope_kill;
+	const struct grant *out;
+	struct grant *g;
+	json_t *f;
+	int killed;
+
+	fresh();
+	a.ops.scope_kill = record_kill;
+	memset(&kills, 0, sizeof(kills));
+	kills.answer = 3;
+
+	g = exec_grant(true);
+	g->expires_boot = 1; /* past */
+	g->starts_boot = 0;
+	CHECK(grant_expire_due(&a) >= 0, "grant_expire_due failed");
+	CHECK_STR(take_events("killed", &f), "expired killed");
+	CHECK_INT(kills.n, 1);
+	CHECK_STR(kills.cgroups[0], g->cgroup);
+	CHECK_STR(json_string_value(json_object_get(f, "cgroup")), g->cgroup);
+	CHECK_INT(json_integer_value(json_object_get(f, "grant_id")), g->id);
+	CHECK_INT(json_integer_value(json_object_get(f, "processes")), 3);
+	CHECK_STR(json_string_value(json_object_get(f, "on_end")), "kill");
+	CHECK_STR(json_string_value(json_object_get(f, "ended")), "expired");
+	CHECK(!json_object_get(f, "by_uid"), "an expiry has a by_uid");
+	json_decref(f);
+
+	g = exec_grant(true);
+	kills.answer = -EACCES;
+	CHECK_INT(grant_revoke(&a, g->id, ADMIN, &out), 0);
+	CHECK(!key_for(REQUESTER, "etc", NULL), "the kernel key outlived the revocation");
+	CHECK_STR(take_events("killed", &f), "killed");
+	CHECK_INT(kills.n, 2);
+	CHECK_INT(json_integer_value(json_object_get(f, "by_uid")), ADMIN);
+	CHECK_STR(json_string_value(json_object_get(f, "ended")), "revoked");
+	CHECK_STR(json_string_value(json_object_get(f, "error")), strerror(EACCES));
+	json_decref(f);
+
+	/* keep: nothing; revoke --kill: killed without on_end, its count returned */
+	kills.answer = 2;
+	g = exec_grant(false);
+	CHECK_INT(grant_revoke(&a, g->id, ADMIN, &out), 0);
+	CHECK_INT(kills.n, 2);
+	g = exec_grant(false);
+	CHECK_INT(grant_revoke_kill(&a, g->id, ROOT, true, &out, &killed), 0);
+	CHECK_INT(killed, 2);
+	CHECK_STR(take_events("killed", &f), "killed");
+	CHECK(!json_object_get(f, "on_end"), "revoke --kill said on_end");
+	json_decref(f);
+
+	/* a request (no cgroup): nothing to kill, and a record says why */
+	f = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}");
+	g = grant_find(&a.grants, grant_id(f));
+	json_decref(f);
+	CHECK(g && !g->cgroup, "no request grant");
+	if (g) {
+		g->on_end_kill = true;
+		CHECK_INT(grant_revoke(&a, g->id, ADMIN, &out), 0);
+		CHECK_INT(kills.n, 3);
+		CHECK_STR(take_events("kill_skipped", &f), "kill_skipped");
+		CHECK_CONTAINS(json_string_value(json_object_get(f, "why")),
+			       "not bound to a cgroup");
+		json_decref(f);
+	}
+	a.ops.scope_kill = saved;
+}
+
+/* verbs: an exec or request under a rule with "on_end": "kill" carries it; revoking the
+ * exec grant kills its tree and says how many in the reply; policy_show shows both keys. */
+static void verbs_copy_on_end_from_the_rule(void)
+{
+	static const char pol[] =
+		"{\"version\":1,\"serial\":10,\"resources\":{\"etc\":{\"open\":[\"/etc/app/\"],"
+		"\"revoke\":\"open\"}},\"rules\":[{\"resources\":[\"etc\"],\"requesters\":"
+		"[\"user:daemon\"],\"max_duration\":\"90m\",\"on_end\":\"kill\"}]}";
+	int (*saved)(struct agent *, const char *) = a.ops.scope_kill;
+	char line[128];
+	json_t *r, *f;
+	int64_t id;
+
+	if (host_agent_reset(&a, pol))
+		abort();
+	a.ops.scope_kill = record_kill;
+	memset(&kills, 0, sizeof(kills));
+	kills.answer = 4;
+	r = call(REQUESTER, "{\"op\":\"exec\",\"resource\":\"etc\",\"duration_s\":60}");
+	id = grant_id(r);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(r, "grant"), "on_end")),
+		  "kill");
+	json_decref(r);
+	snprintf(line, sizeof(line), "{\"op\":\"revoke\",\"id\":%lld}", (long long)id);
+	r = call(REQUESTER, line);
+	CHECK(ok(r), "revoke refused: %s", json_string_value(json_object_get(r, "error")));
+	CHECK_INT(json_integer_value(json_object_get(r, "killed")), 4);
+	CHECK_INT(kills.n, 1);
+	json_decref(r);
+	CHECK_INT(a.grants.n_changes, 0); /* the verb recorded its own */
+	r = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}");
+	CHECK(grant_find(&a.grants, grant_id(r))->on_end_kill, "request without on_end");
+	json_decref(r);
+	r = call(REQUESTER, "{\"op\":\"policy_show\"}");
+	f = json_object_get(r, "resources");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(f, "etc"), "revoke")), "open");
+	f = json_array_get(json_object_get(r, "rules"), 0);
+	CHECK_STR(json_string_value(json_object_get(f, "on_end")), "kill");
+	json_decref(r);
+	a.ops.scope_kill = saved;
+	fresh();
+}
+
 int main(void)
 {
 	if (host_agent_init(&a, host_policy)) {
@@ -432,6 +652,9 @@ int main(void)
 	RUN(audit_stream_is_root_only);
 	RUN(store_queues_its_own_changes);
 	RUN(malformed_requests_get_errors);
+	RUN(on_end_kill_survives_a_store_reload);
+	RUN(on_end_kill_ends_the_tree_on_expiry_and_revoke);
+	RUN(verbs_copy_on_end_from_the_rule);
 	host_agent_free(&a);
 	return tl_exit();
 }

@@ -7,10 +7,10 @@
 # and 6.12 (bookworm) and 7.2 (sid). Write OUTDIR/list with one "VERSION PATH_TO_VMLINUZ"
 # line each, in that order, and OUTDIR/VERSION/package with the .deb it came from.
 # Of each kernel, also keep the modules the VM tests load that Debian builds as modules
-# (MODULES: overlayfs and SCTP; NET_MODULES: the virtio network card) and what they depend on,
-# decompressed for busybox's insmod, in OUTDIR/VERSION/modules/, with OUTDIR/VERSION/modules/order
-# and order-net naming them in the order to load them; a kernel downloaded before without them
-# gets them from its package downloaded again.
+# (MODULES: overlayfs, SCTP, sock_diag of TCP and UDP; NET_MODULES: the virtio network card)
+# and what they depend on, decompressed for busybox's insmod, in OUTDIR/VERSION/modules/,
+# with OUTDIR/VERSION/modules/order and order-net naming them in the order to load them; a
+# kernel downloaded before without them gets them from its package downloaded again.
 # With "btf", also print the 6.1 kernel's vmlinux.h (from its BTF) on stdout; everything
 # else goes to stderr so that stdout stays a clean header.
 #
@@ -49,9 +49,10 @@ KERNELS=(
 	"sid linux-image-cloud-amd64 7.2."
 )
 HOST_SUITE=bookworm # the machine's own apt serves this suite
-# The modules tests/vm/init.sh loads (the overlayfs and SCTP tests need them); those they
-# depend on come along.
-MODULES=(overlay sctp)
+# The modules tests/vm/init.sh loads (the overlayfs and SCTP tests need them, and the
+# connection resets of jitd's sock_diag: inet_diag, tcp_diag, udp_diag); those they depend
+# on come along, before them in "order".
+MODULES=(overlay sctp inet_diag tcp_diag udp_diag)
 # The modules of the network a part's VMs may ask for (tests/vm/run.sh, "# jitd-vm: net"):
 # virtio_net, and its PCI transport where it is a module (5.10, 6.1; 6.12 and 7.2 build it in).
 # "?": kept when the kernel has it as a module, else taken to be built in (tests/vm/init.sh
@@ -265,6 +266,14 @@ add_module() {
 	order+=("$m.ko")
 }
 
+# modules_cached ORDER: does ORDER (a cache's "order" file) name every module of MODULES?
+modules_cached() {
+	local m
+	for m in "${MODULES[@]}"; do
+		grep -qx "${m%\?}.ko" "$1" || return 1
+	done
+}
+
 # keep_list FILE MODULE...: for keep_modules, whose locals it uses (ver, out, path, seen,
 # order): each MODULE and, recursively, what it depends on, with FILE in out naming them
 # dependencies first. A MODULE ending in "?" is left out when there is no such module.
@@ -423,8 +432,10 @@ for k in "${KERNELS[@]}"; do
 		*) die "$suite's $meta depends on $pkg, not a $series kernel: change KERNELS in tests/vm/kernels.sh (and the kernels that tests/vm/run.sh names)" ;;
 		esac
 		if [ -s "$OUTDIR/$ver/vmlinuz" ]; then
-			# a cache from before NET_MODULES has no order-net
-			if [ ! -s "$OUTDIR/$ver/modules/order" ] || [ ! -s "$OUTDIR/$ver/modules/order-net" ]; then
+			# a cache from before NET_MODULES has no order-net; one from before a module
+			# joined MODULES lacks it in order
+			if [ ! -s "$OUTDIR/$ver/modules/order" ] || [ ! -s "$OUTDIR/$ver/modules/order-net" ] ||
+				! modules_cached "$OUTDIR/$ver/modules/order"; then
 				refetch_modules "$ver" "$suite"
 			fi
 			break
