@@ -231,3 +231,39 @@ int BPF_PROG(min_rename_self, struct inode *old_dir, struct dentry *old_dentry,
 {
 	return touch(ret);
 }
+
+/* The hooks of "revoke": "open" (jitd_fperm, jitd_mmap, jitd_mprotect, jitd_recvmsg,
+ * jitd_ffree; socket_sendmsg is above): every read and write, mapping and receive. */
+SEC("lsm/file_permission")
+int BPF_PROG(min_fperm, struct file *file, int mask, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(min_mmap, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/file_mprotect")
+int BPF_PROG(min_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot,
+	     int ret)
+{
+	return touch(ret);
+}
+
+SEC("lsm/socket_recvmsg")
+int BPF_PROG(min_recvmsg, struct socket *sock, struct msghdr *msg, int size, int flags, int ret)
+{
+	return touch(ret);
+}
+
+/* A void hook: no earlier verdict to pass on; the file's address is not used (on 6.12 and
+ * later it is an untrusted pointer). */
+SEC("lsm/file_free_security")
+int BPF_PROG(min_ffree, struct file *file)
+{
+	return touch(0);
+}
