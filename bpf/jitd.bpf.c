@@ -518,13 +518,15 @@ static __always_inline int track(struct file *file, const struct granted *g,
 	return -EPERM;
 }
 
-/* The tracked open file behind a use, or NULL: one array load for a file with none. */
+/* The tracked open file behind a use, or NULL: one array load while nothing is tracked,
+ * two for a file with none. */
 static __always_inline struct jitd_open_val *tracked(struct file *file)
 {
+	__u32 slot = JITD_OPEN_TOTAL, *n;
 	struct inode *inode;
-	__u32 slot, *n;
 
-	if (!file)
+	n = bpf_map_lookup_elem(&open_count, &slot);
+	if (!n || !*n || !file)
 		return NULL;
 	inode = file->f_inode;
 	if (!inode)

@@ -9,6 +9,10 @@
  *
  *	probe loginuid 1001 probe as 1001 probe open /srv/secret.txt
  *
+ * hold (and scm-recv) opens or connects while the caller is granted, then prints one
+ * "ROUTE=RESULT" line per route each time its GO fifo gives a line: what an open
+ * descriptor can still do after the grant ended ("revoke": "open").
+ *
  * Built static so it runs in the VM's initramfs with nothing else around it.
  */
 #include <arpa/inet.h>
@@ -16,6 +20,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +35,13 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
 #include <linux/if_ether.h>
+#include <linux/aio_abi.h>
+#include <linux/io_uring.h>
 #include <linux/bpf.h>
 #include <linux/sched.h>
 #include <sys/mount.h>
@@ -87,7 +99,10 @@ static int usage(void)
 		"             umount PATH | write PATH | create PATH | mkfifo PATH |\n"
 		"             clone-into CGDIR |\n"
 		"             poll-open PATH WANT INTERVAL_MS TIMEOUT_MS [STOPFILE] | realtime |\n"
-		"             clock-from ADDR PORT | clock-step SECONDS\n");
+		"             clock-from ADDR PORT | clock-step SECONDS |\n"
+		"             hold file:PATH|dir:PATH|tcp:ADDR:PORT|udp:ADDR:PORT READY GO |\n"
+		"             scm-send SOCKPATH SPEC | scm-recv SOCKPATH READY GO |\n"
+		"             poll-read PATH WANT INTERVAL_MS TIMEOUT_MS | serve ADDR PORT\n");
 	return 2;
 }
 
@@ -972,6 +987,997 @@ static int cmd_clock_from(const char *addr, const char *port)
 	return 0;
 }
 
+/* ---- hold: what was opened or connected under a grant, used again after it ended ---- */
+
+/*
+ * The routes of `hold`, `scm-recv`: each is tried once per round and prints one line
+ * "ROUTE=RESULT": "ok", the errno name, or "skip[-ERRNO]" when the route could not be
+ * prepared (then the errno of that preparation). A route function returns 0, an errno, or
+ * HOLD_SKIP / -errno for a skip.
+ */
+#define HOLD_SKIP   (-100000)
+#define HOLD_MAPLEN 4096
+
+enum hold_kind { HOLD_FILE = 'f', HOLD_DIR = 'd', HOLD_TCP = 't', HOLD_UDP = 'u' };
+
+/* A raw io_uring (no liburing in the static build): one submission, one completion. */
+struct uring {
+	int fd;
+	int err;       /* io_uring_setup's errno: the io_uring routes are skipped */
+	int fixed_err; /* IORING_REGISTER_FILES's errno: uring_fixed is skipped */
+	unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+};
+
+struct hold {
+	enum hold_kind kind;
+	bool received;	     /* by SCM_RIGHTS: the receiver has no grant to reopen with */
+	int fd;		     /* the file, directory or connected socket */
+	int wfd;	     /* the same file opened O_RDWR, or -1 (werr: why) */
+	int werr;	     /* errno of the O_RDWR open */
+	int dupfd;	     /* dup(fd) */
+	int pipe[2];	     /* sendfile and splice to and from a pipe (non-blocking) */
+	int tmpfd;	     /* a file in $TMPDIR holding one byte */
+	int tmperr;	     /* errno of making it */
+	unsigned char first; /* the file's first byte: what the write routes write back */
+	volatile unsigned char *oldmap; /* PROT_READ mapping made while granted */
+	void *nonemap;			/* PROT_NONE mapping made while granted */
+	int map_err;			/* errno of making them */
+	pid_t child;			/* forked while granted: reads fd on each request */
+	int child_cmd, child_res;	/* the pipes to and from it */
+	struct uring ring;
+	aio_context_t aio;
+	int aio_err; /* io_setup's errno */
+};
+
+static int uring_setup(struct uring *r, int file)
+{
+	struct io_uring_params p = {};
+	size_t sq_len, cq_len;
+	char *sq, *cq;
+
+	r->fd = syscall(__NR_io_uring_setup, 4, &p);
+	if (r->fd < 0)
+		return r->err = errno;
+	sq_len = p.sq_off.array + p.sq_entries * sizeof(__u32);
+	cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		sq_len = cq_len = sq_len > cq_len ? sq_len : cq_len;
+	sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
+		  IORING_OFF_SQ_RING);
+	if (sq == MAP_FAILED)
+		return r->err = errno;
+	cq = sq;
+	if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
+		cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
+			  IORING_OFF_CQ_RING);
+		if (cq == MAP_FAILED)
+			return r->err = errno;
+	}
+	r->sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
+	if (r->sqes == MAP_FAILED)
+		return r->err = errno;
+	r->sq_tail = (unsigned *)(sq + p.sq_off.tail);
+	r->sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
+	r->sq_array = (unsigned *)(sq + p.sq_off.array);
+	r->cq_head = (unsigned *)(cq + p.cq_off.head);
+	r->cq_tail = (unsigned *)(cq + p.cq_off.tail);
+	r->cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
+	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	if (file >= 0 &&
+	    syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_FILES, &file, 1) < 0)
+		r->fixed_err = errno;
+	return 0;
+}
+
+/* Submit one request and wait for its completion: 0 or the errno it completed with. */
+static int uring_do(struct uring *r, __u8 op, int fd, bool fixed, void *buf, __u32 len,
+		    __u32 msg_flags)
+{
+	unsigned tail, head, idx;
+	struct io_uring_sqe *sqe;
+	int res;
+
+	if (r->err)
+		return -r->err;
+	if (fixed && r->fixed_err)
+		return -r->fixed_err;
+	tail = *r->sq_tail;
+	idx = tail & *r->sq_mask;
+	sqe = &r->sqes[idx];
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = op;
+	sqe->fd = fixed ? 0 : fd;
+	sqe->flags = fixed ? IOSQE_FIXED_FILE : 0;
+	sqe->addr = (unsigned long)buf;
+	sqe->len = len;
+	sqe->msg_flags = msg_flags; /* rw_flags for a read: 0 */
+	sqe->user_data = 1;
+	r->sq_array[idx] = idx;
+	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return errno;
+	head = __atomic_load_n(r->cq_head, __ATOMIC_ACQUIRE);
+	if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
+		return ENODATA; /* no completion after waiting for one */
+	res = r->cqes[head & *r->cq_mask].res;
+	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
+	if (res < 0)
+		return -res;
+	return res == 0 && (op == IORING_OP_RECV) ? ENODATA : 0;
+}
+
+static void drain(int fd)
+{
+	char buf[256];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/* ---- file routes (fd: O_RDONLY, wfd: O_RDWR) */
+
+static int r_read(struct hold *h)
+{
+	char c;
+
+	lseek(h->fd, 0, SEEK_SET);
+	return read(h->fd, &c, 1) < 0 ? errno : 0;
+}
+
+static int r_pread(struct hold *h)
+{
+	char c;
+
+	return pread(h->fd, &c, 1, 0) < 0 ? errno : 0;
+}
+
+static int r_readv(struct hold *h)
+{
+	char a, b;
+	struct iovec iov[2] = {{&a, 1}, {&b, 1}};
+
+	lseek(h->fd, 0, SEEK_SET);
+	return readv(h->fd, iov, 2) < 0 ? errno : 0;
+}
+
+static int r_preadv2(struct hold *h)
+{
+	char c;
+	struct iovec iov = {&c, 1};
+
+	return preadv2(h->fd, &iov, 1, 0, 0) < 0 ? errno : 0;
+}
+
+static int r_write(struct hold *h)
+{
+	if (h->wfd < 0)
+		return -h->werr;
+	lseek(h->wfd, 0, SEEK_SET);
+	return write(h->wfd, &h->first, 1) < 0 ? errno : 0;
+}
+
+static int r_pwrite(struct hold *h)
+{
+	if (h->wfd < 0)
+		return -h->werr;
+	return pwrite(h->wfd, &h->first, 1, 0) < 0 ? errno : 0;
+}
+
+static int r_writev(struct hold *h)
+{
+	struct iovec iov = {&h->first, 1};
+
+	if (h->wfd < 0)
+		return -h->werr;
+	lseek(h->wfd, 0, SEEK_SET);
+	return writev(h->wfd, &iov, 1) < 0 ? errno : 0;
+}
+
+/* sendfile from the file into a pipe. */
+static int r_sendfile(struct hold *h)
+{
+	off_t off = 0;
+	int err;
+
+	err = sendfile(h->pipe[1], h->fd, &off, 1) < 0 ? errno : 0;
+	drain(h->pipe[0]);
+	return err;
+}
+
+/* sendfile from the temporary file into the file (its O_RDWR descriptor). */
+static int r_sendfile_out(struct hold *h)
+{
+	off_t off = 0;
+
+	if (h->wfd < 0)
+		return -h->werr;
+	if (h->tmpfd < 0)
+		return -h->tmperr;
+	lseek(h->wfd, 0, SEEK_SET);
+	return sendfile(h->wfd, h->tmpfd, &off, 1) < 0 ? errno : 0;
+}
+
+static int r_splice(struct hold *h)
+{
+	loff_t off = 0;
+	int err;
+
+	err = splice(h->fd, &off, h->pipe[1], NULL, 1, 0) < 0 ? errno : 0;
+	drain(h->pipe[0]);
+	return err;
+}
+
+/* splice from a pipe into the file. */
+static int r_splice_out(struct hold *h)
+{
+	loff_t off = 0;
+	int err;
+
+	if (h->wfd < 0)
+		return -h->werr;
+	if (write(h->pipe[1], &h->first, 1) != 1)
+		return -errno;
+	err = splice(h->pipe[0], NULL, h->wfd, &off, 1, 0) < 0 ? errno : 0;
+	drain(h->pipe[0]);
+	return err;
+}
+
+/* copy_file_range from the file into the temporary file (on the same file system when
+ * $TMPDIR is: across file systems later kernels answer EXDEV before any check). */
+static int r_copy_file_range(struct hold *h)
+{
+	loff_t in = 0, out = 0;
+
+	if (h->tmpfd < 0)
+		return -h->tmperr;
+	return copy_file_range(h->fd, &in, h->tmpfd, &out, 1, 0) < 0 ? errno : 0;
+}
+
+static int r_copy_file_range_out(struct hold *h)
+{
+	loff_t in = 0, out = 0;
+
+	if (h->wfd < 0)
+		return -h->werr;
+	if (h->tmpfd < 0)
+		return -h->tmperr;
+	return copy_file_range(h->tmpfd, &in, h->wfd, &out, 1, 0) < 0 ? errno : 0;
+}
+
+static int map_now(struct hold *h, int flags)
+{
+	void *p = mmap(NULL, HOLD_MAPLEN, PROT_READ, flags, h->fd, 0);
+
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, HOLD_MAPLEN);
+	return 0;
+}
+
+static int r_mmap(struct hold *h)
+{
+	return map_now(h, MAP_SHARED);
+}
+
+static int r_mmap_private(struct hold *h)
+{
+	return map_now(h, MAP_PRIVATE);
+}
+
+/* mprotect of the PROT_NONE mapping made while granted to PROT_READ (and back). */
+static int r_mprotect(struct hold *h)
+{
+	if (!h->nonemap)
+		return -h->map_err;
+	if (mprotect(h->nonemap, HOLD_MAPLEN, PROT_READ) < 0)
+		return errno;
+	mprotect(h->nonemap, HOLD_MAPLEN, PROT_NONE);
+	return 0;
+}
+
+/* The mapping made while granted: its pages stay readable (a documented limit). */
+static int r_oldmap(struct hold *h)
+{
+	if (!h->oldmap)
+		return -h->map_err;
+	return h->oldmap[0] == h->first ? 0 : EIO;
+}
+
+static int r_dupfd(struct hold *h)
+{
+	char c;
+
+	return pread(h->dupfd, &c, 1, 0) < 0 ? errno : 0;
+}
+
+/* The child forked while granted reads through its copy of the descriptor. */
+static int r_forkchild(struct hold *h)
+{
+	int err;
+
+	if (h->child <= 0)
+		return -ECHILD; /* not forked */
+	if (write(h->child_cmd, "r", 1) != 1 ||
+	    read(h->child_res, &err, sizeof(err)) != sizeof(err))
+		return ECHILD; /* it died */
+	return err;
+}
+
+static int r_uring(struct hold *h)
+{
+	char c;
+
+	return uring_do(&h->ring, IORING_OP_READ, h->fd, false, &c, 1, 0);
+}
+
+/* The same read through the file registered with IORING_REGISTER_FILES while granted. */
+static int r_uring_fixed(struct hold *h)
+{
+	char c;
+
+	return uring_do(&h->ring, IORING_OP_READ, h->fd, true, &c, 1, 0);
+}
+
+/* Linux AIO: IOCB_CMD_PREAD through io_submit (a refusal comes back from io_submit). */
+static int r_aio(struct hold *h)
+{
+	char c;
+	struct iocb cb = {.aio_fildes = h->fd,
+			  .aio_lio_opcode = IOCB_CMD_PREAD,
+			  .aio_buf = (unsigned long)&c,
+			  .aio_nbytes = 1};
+	struct iocb *cbs[1] = {&cb};
+	struct timespec ts = {.tv_sec = 20};
+	struct io_event ev;
+	long n;
+
+	if (h->aio_err)
+		return -h->aio_err;
+	n = syscall(__NR_io_submit, h->aio, 1, cbs);
+	if (n < 0)
+		return errno;
+	if (n == 0)
+		return EAGAIN;
+	n = syscall(__NR_io_getevents, h->aio, 1, 1, &ev, &ts);
+	if (n < 0)
+		return errno;
+	if (n == 0)
+		return ETIMEDOUT;
+	return (long long)ev.res < 0 ? (int)-(long long)ev.res : 0;
+}
+
+/* A new open of the held file through /proc/self/fd/N (the file_open check, not a cut). */
+static int r_reopen(struct hold *h)
+{
+	char proc[64];
+	int fd;
+
+	if (h->received)
+		return HOLD_SKIP; /* the receiver never had a grant of its own */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", h->fd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int r_getdents(struct hold *h)
+{
+	char buf[4096];
+
+	lseek(h->fd, 0, SEEK_SET);
+	return syscall(SYS_getdents64, h->fd, buf, sizeof(buf)) < 0 ? errno : 0;
+}
+
+/* ---- socket routes (fd non-blocking; the peer echoes what it gets) */
+
+static int r_send(struct hold *h)
+{
+	return send(h->fd, "s", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? errno : 0;
+}
+
+static int r_swrite(struct hold *h)
+{
+	return write(h->fd, "w", 1) < 0 ? errno : 0;
+}
+
+/* sendfile from the temporary file into the socket. */
+static int r_ssendfile(struct hold *h)
+{
+	off_t off = 0;
+
+	if (h->tmpfd < 0)
+		return -h->tmperr;
+	return sendfile(h->fd, h->tmpfd, &off, 1) < 0 ? errno : 0;
+}
+
+static int r_uring_send(struct hold *h)
+{
+	return uring_do(&h->ring, IORING_OP_SEND, h->fd, false, "u", 1,
+			MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* One byte (TCP) or datagram (UDP) of what the peer echoed: "ok"; none: EAGAIN. */
+static int r_recv(struct hold *h)
+{
+	ssize_t n;
+	char c;
+
+	n = recv(h->fd, &c, 1, MSG_DONTWAIT);
+	return n < 0 ? errno : n == 0 ? ENODATA : 0;
+}
+
+static int r_sread(struct hold *h)
+{
+	ssize_t n;
+	char c;
+
+	n = read(h->fd, &c, 1);
+	return n < 0 ? errno : n == 0 ? ENODATA : 0;
+}
+
+static int r_uring_recv(struct hold *h)
+{
+	char c;
+
+	return uring_do(&h->ring, IORING_OP_RECV, h->fd, false, &c, 1, MSG_DONTWAIT);
+}
+
+struct hold_route {
+	const char *name;
+	int (*fn)(struct hold *h);
+};
+
+static const struct hold_route file_routes[] = {
+	{"read", r_read},
+	{"pread", r_pread},
+	{"readv", r_readv},
+	{"preadv2", r_preadv2},
+	{"write", r_write},
+	{"pwrite", r_pwrite},
+	{"writev", r_writev},
+	{"sendfile", r_sendfile},
+	{"sendfile_out", r_sendfile_out},
+	{"splice", r_splice},
+	{"splice_out", r_splice_out},
+	{"copy_file_range", r_copy_file_range},
+	{"copy_file_range_out", r_copy_file_range_out},
+	{"mmap", r_mmap},
+	{"mmap_private", r_mmap_private},
+	{"mprotect", r_mprotect},
+	{"oldmap", r_oldmap},
+	{"dupfd", r_dupfd},
+	{"forkchild", r_forkchild},
+	{"uring", r_uring},
+	{"uring_fixed", r_uring_fixed},
+	{"aio", r_aio},
+	{"reopen", r_reopen},
+	{NULL, NULL},
+};
+
+static const struct hold_route dir_routes[] = {
+	{"getdents", r_getdents},
+	{"reopen", r_reopen},
+	{NULL, NULL},
+};
+
+/* Sends first: what they send comes back for the receives of the next round. */
+static const struct hold_route sock_routes[] = {
+	{"send", r_send},
+	{"write", r_swrite},
+	{"sendfile", r_ssendfile},
+	{"uring_send", r_uring_send},
+	{"recv", r_recv},
+	{"read", r_sread},
+	{"uring_recv", r_uring_recv},
+	{NULL, NULL},
+};
+
+static void hold_init(struct hold *h, enum hold_kind kind)
+{
+	memset(h, 0, sizeof(*h));
+	h->kind = kind;
+	h->fd = h->wfd = h->dupfd = h->tmpfd = h->ring.fd = -1;
+	h->pipe[0] = h->pipe[1] = h->child_cmd = h->child_res = -1;
+}
+
+/* Split "ADDR:PORT" ("[::1]:PORT" too) at its last colon. */
+static int parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *colon = strrchr(s, ':');
+	char addr[INET6_ADDRSTRLEN + 2];
+
+	if (!colon || (size_t)(colon - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, colon - s);
+	addr[colon - s] = '\0';
+	return parse_addr(addr, colon + 1, ss, len);
+}
+
+/*
+ * Open or connect what SPEC names, as the caller is now (under a grant): file:PATH (also
+ * O_RDWR when allowed), dir:PATH, tcp:ADDR:PORT, udp:ADDR:PORT. Returns 0, an errno of the
+ * open or connect, or -EINVAL for a bad SPEC.
+ */
+static int hold_open(struct hold *h, const char *spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int err = 0;
+
+	if (!strncmp(spec, "file:", 5)) {
+		hold_init(h, HOLD_FILE);
+		h->fd = open(spec + 5, O_RDONLY | O_CLOEXEC);
+		if (h->fd < 0)
+			return errno;
+		h->wfd = open(spec + 5, O_RDWR | O_CLOEXEC);
+		h->werr = h->wfd < 0 ? errno : 0;
+		return 0;
+	}
+	if (!strncmp(spec, "dir:", 4)) {
+		hold_init(h, HOLD_DIR);
+		h->fd = open(spec + 4, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return h->fd < 0 ? errno : 0;
+	}
+	if (strncmp(spec, "tcp:", 4) && strncmp(spec, "udp:", 4))
+		return -EINVAL;
+	hold_init(h, spec[0] == 't' ? HOLD_TCP : HOLD_UDP);
+	if (parse_hostport(spec + 4, &ss, &len) < 0)
+		return -EINVAL;
+	h->fd = socket(ss.ss_family,
+		       (h->kind == HOLD_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (h->fd < 0)
+		return errno;
+	alarm(20); /* loopback answers at once; never hang the test run */
+	if (connect(h->fd, (struct sockaddr *)&ss, len) < 0)
+		err = errno;
+	alarm(0);
+	return err;
+}
+
+/* The forked reader: one pread per byte on cmd, its errno back on res; EOF ends it. */
+static void hold_child(struct hold *h, int cmd, int res)
+{
+	char c;
+
+	while (read(cmd, &c, 1) == 1) {
+		int err = pread(h->fd, &c, 1, 0) < 0 ? errno : 0;
+
+		if (write(res, &err, sizeof(err)) != sizeof(err))
+			break;
+	}
+	_exit(0);
+}
+
+static void hold_fork(struct hold *h)
+{
+	int cmd[2], res[2];
+
+	if (pipe2(cmd, O_CLOEXEC) < 0)
+		return;
+	if (pipe2(res, O_CLOEXEC) < 0) {
+		close(cmd[0]);
+		close(cmd[1]);
+		return;
+	}
+	fflush(stdout);
+	h->child = fork();
+	if (h->child == 0) {
+		close(cmd[1]);
+		close(res[0]);
+		hold_child(h, cmd[0], res[1]);
+	}
+	close(cmd[0]);
+	close(res[1]);
+	h->child_cmd = cmd[1];
+	h->child_res = res[0];
+}
+
+/* A file of one byte in $TMPDIR (default /tmp), already unlinked. */
+static void hold_tmpfile(struct hold *h, unsigned char byte)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/probe-hold.XXXXXX", dir && *dir ? dir : "/tmp");
+	h->tmpfd = mkostemp(path, O_CLOEXEC);
+	if (h->tmpfd < 0) {
+		h->tmperr = errno;
+		return;
+	}
+	unlink(path);
+	if (write(h->tmpfd, &byte, 1) != 1) {
+		h->tmperr = errno ? errno : EIO;
+		close(h->tmpfd);
+		h->tmpfd = -1;
+	}
+}
+
+/* Send bytes (TCP) or datagrams (UDP) to the echoing peer while granted and wait (5 s at
+ * most) until the echo is queued: the receive routes then have something to read. */
+static void hold_prime(struct hold *h)
+{
+	int want = h->kind == HOLD_TCP ? 32 : 12, avail = 0;
+
+	for (int i = 0; i < want; i++)
+		send(h->fd, "p", 1, MSG_NOSIGNAL);
+	for (int i = 0; i < 50; i++) {
+		usleep(100000);
+		if (ioctl(h->fd, FIONREAD, &avail) == 0 &&
+		    (h->kind == HOLD_TCP ? avail >= want : avail > 0))
+			break;
+	}
+	if (h->kind == HOLD_UDP)
+		usleep(300000); /* FIONREAD says the first datagram only: let the rest come */
+	if (avail <= 0)
+		fprintf(stderr, "probe: hold: nothing echoed back after 5 s\n");
+}
+
+/* The mappings made while granted: one to read later, one to mprotect later. */
+static void hold_maps(struct hold *h)
+{
+	void *ro, *none;
+
+	if (h->map_err)
+		return;
+	ro = mmap(NULL, HOLD_MAPLEN, PROT_READ, MAP_SHARED, h->fd, 0);
+	if (ro == MAP_FAILED) {
+		h->map_err = errno;
+		return;
+	}
+	none = mmap(NULL, HOLD_MAPLEN, PROT_NONE, MAP_SHARED, h->fd, 0);
+	if (none == MAP_FAILED) {
+		h->map_err = errno;
+		munmap(ro, HOLD_MAPLEN);
+		return;
+	}
+	h->oldmap = ro;
+	h->nonemap = none;
+}
+
+/* Everything the routes need, made while the grant is active. */
+static void hold_prepare(struct hold *h)
+{
+	if (h->kind == HOLD_FILE) {
+		if (pread(h->fd, &h->first, 1, 0) != 1)
+			h->map_err = ENODATA; /* empty: a byte of a mapping would be SIGBUS */
+		hold_fork(h);
+		h->dupfd = dup(h->fd);
+		if (pipe2(h->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+			h->pipe[0] = h->pipe[1] = -1;
+		hold_tmpfile(h, h->first);
+		hold_maps(h);
+		uring_setup(&h->ring, h->fd);
+		if (syscall(__NR_io_setup, 4, &h->aio) < 0)
+			h->aio_err = errno;
+	} else if (h->kind == HOLD_TCP || h->kind == HOLD_UDP) {
+		fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) | O_NONBLOCK);
+		hold_tmpfile(h, 'f');
+		uring_setup(&h->ring, -1);
+		hold_prime(h);
+	}
+}
+
+static const struct hold_route *hold_routes(const struct hold *h)
+{
+	switch (h->kind) {
+	case HOLD_FILE:
+		return file_routes;
+	case HOLD_DIR:
+		return dir_routes;
+	default:
+		return sock_routes;
+	}
+}
+
+/* One round: every route once, then "round=N". */
+static void hold_round(struct hold *h, int n)
+{
+	alarm(60); /* a route that hangs kills the holder: its round line never comes */
+	for (const struct hold_route *r = hold_routes(h); r->name; r++) {
+		int err = r->fn(h);
+
+		if (err == HOLD_SKIP)
+			printf("%s=skip\n", r->name);
+		else if (err < 0)
+			printf("%s=skip-%s\n", r->name, errname(-err));
+		else
+			printf("%s=%s\n", r->name, err ? errname(err) : "ok");
+	}
+	alarm(0);
+	printf("round=%d\n", n);
+	fflush(stdout);
+}
+
+/*
+ * Prepare, write "ready" to READY, then a round per line read from GO (a fifo, opened
+ * again after each writer): "end" or a writer that wrote nothing ends it. A writer waits
+ * for "round=N" before the next write: writers that come while GO is still open are read
+ * together, and an empty one among them is then no end.
+ */
+static int hold_run(struct hold *h, const char *ready, const char *go)
+{
+	int fd, n = 0, done = 0, rc = 0;
+	char buf[4096];
+
+	signal(SIGPIPE, SIG_IGN);
+	hold_prepare(h);
+	fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "ready\n", 6) != 6) {
+		fprintf(stderr, "probe: hold: %s: %s\n", ready, strerror(errno));
+		return EXIT_OTHER;
+	}
+	close(fd);
+	while (!done) {
+		size_t len = 0;
+		ssize_t got;
+
+		fd = open(go, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "probe: hold: %s: %s\n", go, strerror(errno));
+			rc = EXIT_OTHER;
+			break;
+		}
+		while (len < sizeof(buf) - 1 &&
+		       (got = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+			len += got;
+		close(fd);
+		buf[len] = '\0';
+		if (!len)
+			break;
+		for (char *line = strtok(buf, "\n"); line && !done; line = strtok(NULL, "\n")) {
+			if (!strcmp(line, "end"))
+				done = 1;
+			else
+				hold_round(h, ++n);
+		}
+	}
+	if (h->child_cmd >= 0) {
+		close(h->child_cmd);
+		waitpid(h->child, NULL, 0);
+	}
+	return rc;
+}
+
+/* The answer of a failed open or connect: "open=ERRNO", exit code as report()'s. */
+static int hold_refused(int err)
+{
+	printf("open=%s\n", errname(err));
+	fflush(stdout);
+	return err == EPERM ? EXIT_EPERM : EXIT_OTHER;
+}
+
+/* hold SPEC READY GO: open or connect SPEC now (granted), use it after each line on GO. */
+static int cmd_hold(const char *spec, const char *ready, const char *go)
+{
+	struct hold h;
+	int err = hold_open(&h, spec);
+
+	if (err < 0)
+		return usage();
+	if (err)
+		return hold_refused(err);
+	return hold_run(&h, ready, go);
+}
+
+/*
+ * scm-send SOCKPATH SPEC: open or connect SPEC (file: the O_RDWR descriptor too, when
+ * allowed) and pass the descriptors with SCM_RIGHTS over the Unix socket SOCKPATH, with a
+ * byte saying their kind. Prints "ok" once sent.
+ */
+static int cmd_scm_send(const char *path, const char *spec)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u = {};
+	struct hold h;
+	char kind;
+	struct iovec iov = {&kind, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf};
+	int nfd, s, err = hold_open(&h, spec);
+
+	if (err < 0)
+		return usage();
+	if (err)
+		return hold_refused(err);
+	kind = h.kind;
+	nfd = h.wfd >= 0 ? 2 : 1;
+	msg.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
+	u.h.cmsg_level = SOL_SOCKET;
+	u.h.cmsg_type = SCM_RIGHTS;
+	u.h.cmsg_len = CMSG_LEN(nfd * sizeof(int));
+	memcpy(CMSG_DATA(&u.h), &h.fd, sizeof(int));
+	if (nfd == 2)
+		memcpy(CMSG_DATA(&u.h) + sizeof(int), &h.wfd, sizeof(int));
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    sendmsg(s, &msg, 0) != 1)
+		err = errno;
+	if (s >= 0)
+		close(s);
+	return report(err);
+}
+
+/*
+ * scm-recv SOCKPATH READY GO: listen on the Unix socket SOCKPATH (mode 0777, so that a
+ * process of another uid can connect), take the descriptors one scm-send passes, then as
+ * `hold` does with them (no reopen route: the receiver has no grant of its own).
+ */
+static int cmd_scm_recv(const char *path, const char *ready, const char *go)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u = {};
+	char kind = 0;
+	struct iovec iov = {&kind, 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+	struct hold h;
+	int ls, c, fds[2] = {-1, -1};
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0777) < 0 ||
+	    listen(ls, 1) < 0)
+		return report(errno);
+	alarm(120); /* the sender comes within the test's own bounds */
+	c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0 || recvmsg(c, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return report(errno);
+	alarm(0);
+	close(c);
+	close(ls);
+	unlink(path);
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len < CMSG_LEN(sizeof(int))) {
+		fprintf(stderr, "probe: scm-recv: no descriptor came\n");
+		return report(EBADMSG);
+	}
+	memcpy(fds, CMSG_DATA(cm),
+	       cm->cmsg_len >= CMSG_LEN(2 * sizeof(int)) ? 2 * sizeof(int) : sizeof(int));
+	if (!strchr("fdtu", kind) || !kind) {
+		fprintf(stderr, "probe: scm-recv: unknown kind '%c'\n", kind);
+		return report(EBADMSG);
+	}
+	hold_init(&h, (enum hold_kind)kind);
+	h.received = true;
+	h.fd = fds[0];
+	h.wfd = fds[1];
+	h.werr = fds[1] < 0 ? EBADF : 0;
+	return hold_run(&h, ready, go);
+}
+
+/* The boot clock in seconds (/proc/uptime's, which the VM scripts' now() reads). */
+static double boottime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * poll-read PATH WANT INTERVAL_MS TIMEOUT_MS: open PATH once (now, granted), then pread a
+ * byte every INTERVAL_MS until the answer is WANT or TIMEOUT_MS pass. Prints "WANT BEFORE
+ * AFTER TRIES LAST_OTHER" (boot-clock seconds around the first WANT try, and of the last
+ * try that answered otherwise, 0 if none) and exits 0; else "timeout LAST TRIES", exit 1;
+ * "open=ERRNO" when the open fails.
+ */
+static int cmd_poll_read(char **argv)
+{
+	const char *want = argv[1];
+	long interval = atol(argv[2]), timeout = atol(argv[3]), tries = 0;
+	double start = boottime(), other = 0;
+	char last[32];
+	int fd;
+
+	if (interval < 1 || timeout < 1)
+		return usage();
+	fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return hold_refused(errno);
+	for (;;) {
+		double before = boottime(), after;
+		char c;
+		int err = pread(fd, &c, 1, 0) < 0 ? errno : 0;
+
+		after = boottime();
+		tries++;
+		snprintf(last, sizeof(last), "%s", err ? errname(err) : "ok");
+		if (!strcmp(last, want)) {
+			printf("%s %.6f %.6f %ld %.6f\n", want, before, after, tries, other);
+			return 0;
+		}
+		other = before;
+		if ((after - start) * 1000 >= timeout) {
+			printf("timeout %s %ld\n", last, tries);
+			return 1;
+		}
+		usleep(interval * 1000);
+	}
+}
+
+/*
+ * serve ADDR PORT: a TCP and a UDP echo server on ADDR:PORT (the peer of the socket routes
+ * of `hold`). Prints "listening" once bound, then nothing; runs until killed.
+ */
+static int cmd_serve(const char *addr, const char *port)
+{
+	struct sockaddr_storage ss;
+	struct pollfd pf[64];
+	socklen_t len;
+	int n = 2, one = 1;
+	char buf[4096];
+
+	if (parse_addr(addr, port, &ss, &len) < 0)
+		return usage();
+	signal(SIGPIPE, SIG_IGN);
+	pf[0].fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pf[1].fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (int i = 0; i < 2; i++) {
+		if (pf[i].fd < 0)
+			return report(errno);
+		setsockopt(pf[i].fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(pf[i].fd, (struct sockaddr *)&ss, len) < 0)
+			return report(errno);
+	}
+	if (listen(pf[0].fd, 16) < 0)
+		return report(errno);
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		for (int i = 0; i < n; i++)
+			pf[i].events = POLLIN;
+		if (poll(pf, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return report(errno);
+		}
+		if (pf[0].revents & POLLIN) {
+			int c = accept4(pf[0].fd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c >= 0 && n < (int)(sizeof(pf) / sizeof(pf[0])))
+				pf[n++].fd = c;
+			else if (c >= 0)
+				close(c);
+		}
+		if (pf[1].revents & POLLIN) {
+			struct sockaddr_storage from;
+			socklen_t flen = sizeof(from);
+			ssize_t m = recvfrom(pf[1].fd, buf, sizeof(buf), 0,
+					     (struct sockaddr *)&from, &flen);
+
+			if (m >= 0)
+				sendto(pf[1].fd, buf, m, 0, (struct sockaddr *)&from, flen);
+		}
+		for (int i = 2; i < n; i++) {
+			ssize_t m;
+
+			if (!pf[i].revents)
+				continue;
+			m = read(pf[i].fd, buf, sizeof(buf));
+			if (m <= 0 || write(pf[i].fd, buf, m) != m) {
+				close(pf[i].fd);
+				pf[i--] = pf[--n]; /* its revents are this poll's too */
+			}
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -1092,5 +2098,15 @@ int main(int argc, char **argv)
 		return cmd_clock_from(argv[0], argv[1]);
 	if (!strcmp(cmd, "clock-step") && argc == 1)
 		return report(clock_step(atof(argv[0])));
+	if (!strcmp(cmd, "hold") && argc == 3)
+		return cmd_hold(argv[0], argv[1], argv[2]);
+	if (!strcmp(cmd, "scm-send") && argc == 2)
+		return cmd_scm_send(argv[0], argv[1]);
+	if (!strcmp(cmd, "scm-recv") && argc == 3)
+		return cmd_scm_recv(argv[0], argv[1], argv[2]);
+	if (!strcmp(cmd, "poll-read") && argc == 4)
+		return cmd_poll_read(argv);
+	if (!strcmp(cmd, "serve") && argc == 2)
+		return cmd_serve(argv[0], argv[1]);
 	return usage();
 }
