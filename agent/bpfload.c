@@ -1137,26 +1137,51 @@ int kern_del_grant(struct kern *k, const struct jitd_grant_key *key)
 }
 
 /*
- * Call cb for every open file and socket tracked for "revoke": "open" (jitd_open), until
- * it returns non-zero (then that). Entries freed meanwhile are skipped.
+ * Call cb for every open file and socket tracked for "revoke": "open" (jitd_open) with its
+ * struct file's address, until it returns non-zero (then that). Nothing tracked: no walk.
+ * Entries freed meanwhile are skipped; a walk restarted by such a free is bounded.
  */
-int kern_open_each(struct kern *k, int (*cb)(const struct jitd_open_val *v, void *arg), void *arg)
+int kern_open_each(struct kern *k,
+		   int (*cb)(uint64_t file, const struct jitd_open_val *v, void *arg), void *arg)
 {
 	int fd = bpf_map__fd(k->skel->maps.open_files);
+	uint32_t total_key = JITD_OPEN_TOTAL, total = 0;
 	uint64_t key, next;
 	struct jitd_open_val v;
 	bool first = true;
 	int r;
 
-	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+	if (bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.open_count), &total_key, &total) ||
+	    !total)
+		return 0;
+	for (size_t steps = 0; steps < 2 * JITD_MAX_OPEN; steps++) {
+		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next))
+			break;
 		first = false;
 		key = next;
 		if (bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		r = cb(&v, arg);
+		r = cb(key, &v, arg);
 		if (r)
 			return r;
 	}
+	return 0;
+}
+
+/* Mark the tracked open file cut: every later use is refused, whatever grant comes. */
+int kern_open_cut(struct kern *k, uint64_t file)
+{
+	int fd = bpf_map__fd(k->skel->maps.open_files);
+	struct jitd_open_val v;
+
+	if (bpf_map_lookup_elem(fd, &file, &v))
+		return errno == ENOENT ? 0 : -errno;
+	if (v.flags & JITD_OPEN_CUT)
+		return 0;
+	v.flags |= JITD_OPEN_CUT;
+	/* freed meanwhile: nothing left to cut */
+	if (bpf_map_update_elem(fd, &file, &v, BPF_EXIST) && errno != ENOENT)
+		return -errno;
 	return 0;
 }
 

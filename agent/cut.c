@@ -20,6 +20,7 @@
 #include "sock_reset.h"
 
 struct cut_walk {
+	struct kern *kern;
 	struct jitd_grant_key key;
 	uint64_t netns;
 	uint64_t *inos; /* sockets to reset: in jitd's network namespace */
@@ -28,12 +29,19 @@ struct cut_walk {
 	int err;
 };
 
-static int cut_collect(const struct jitd_open_val *v, void *arg)
+static int cut_collect(uint64_t file, const struct jitd_open_val *v, void *arg)
 {
 	struct cut_walk *w = arg;
+	int r;
 
 	if (memcmp(&v->key, &w->key, sizeof(w->key)))
 		return 0;
+	/* cut now, not at its next use: a later grant of the same key does not revive it */
+	r = kern_open_cut(w->kern, file);
+	if (r)
+		log_warn("grant %llu: cannot mark an open file cut: %s (its next use is refused "
+			 "until a grant of the same key comes)",
+			 (unsigned long long)v->grant_id, strerror(-r));
 	w->grant_id = v->grant_id;
 	if (!(v->flags & JITD_OPEN_SOCKET)) {
 		w->files++;
@@ -110,7 +118,7 @@ static size_t reset_sockets(struct agent *a, struct cut_walk *w, const char **wh
 
 void cut_key_ended(struct agent *a, const struct jitd_grant_key *key)
 {
-	struct cut_walk w = {.key = *key, .netns = own_netns()};
+	struct cut_walk w = {.kern = a->kern, .key = *key, .netns = own_netns()};
 	const char *why;
 	size_t reset;
 

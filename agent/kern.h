@@ -28,8 +28,11 @@ int kern_set_self(struct kern *k, const char *policy_path, const char *state_dir
 int kern_put_grant(struct kern *k, const struct jitd_grant_key *key,
 		   const struct jitd_grant_val *val);
 int kern_del_grant(struct kern *k, const struct jitd_grant_key *key);
-/* Each open file and socket tracked for "revoke": "open"; cb's non-zero stops (returned). */
-int kern_open_each(struct kern *k, int (*cb)(const struct jitd_open_val *v, void *arg), void *arg);
+/* Each open file and socket tracked for "revoke": "open" (by its struct file's address);
+ * cb's non-zero stops (returned). kern_open_cut: refuse its every later use. */
+int kern_open_each(struct kern *k,
+		   int (*cb)(uint64_t file, const struct jitd_open_val *v, void *arg), void *arg);
+int kern_open_cut(struct kern *k, uint64_t file);
 int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *, void *),
 		      void *arg);
 int kern_selftest(struct kern *k, const char *dir);

@@ -506,10 +506,21 @@ static __always_inline int track(struct file *file, const struct granted *g,
 			__sync_fetch_and_add(n, 1);
 		return 0;
 	}
-	/* Already tracked (a socket connected again): it stays under its first grant,
-	 * cut when that ends (a cut never heals). */
-	if (err == -EEXIST)
+	/* Already tracked: a socket connected again (UDP, or TCP after an AF_UNSPEC
+	 * disconnect) is now under this grant, unless it is cut (a cut never heals). */
+	if (err == -EEXIST) {
+		struct jitd_open_val *old = bpf_map_lookup_elem(&open_files, &file);
+
+		if (old && !(old->flags & JITD_OPEN_CUT) && (old->flags & JITD_OPEN_SOCKET)) {
+			old->key = val->key;
+			old->grant_id = val->grant_id;
+			old->port = val->port;
+			old->family = val->family;
+			old->netns = val->netns;
+			__builtin_memcpy(old->addr, val->addr, 16);
+		}
 		return 0;
+	}
 	struct subject s;
 
 	subject_of(&s);
@@ -908,6 +919,19 @@ int BPF_PROG(jitd_mprotect, struct vm_area_struct *vma, unsigned long reqprot, u
 		return prior(ret);
 	v = tracked(vma->vm_file);
 	return v ? use_open(v, JITD_OP_MMAP) : 0;
+}
+
+/* ioctls of an open file after its grant ended: some read or move its contents without a
+ * file_permission check (EXT4_IOC_MOVE_EXT swaps its blocks with another file's). */
+SEC("lsm/file_ioctl")
+int BPF_PROG(jitd_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	struct jitd_open_val *v;
+
+	if (ret)
+		return prior(ret);
+	v = tracked(file);
+	return v ? use_open(v, JITD_OP_READ) : 0;
 }
 
 /* The file is being freed (its argument is only a number here: untrusted from 6.12). */
@@ -1319,6 +1343,42 @@ int BPF_PROG(jitd_sendmsg, struct socket *sock, struct msghdr *msg, int size, in
 	/* TCP Fast Open: the send connects, and is tracked like a connect */
 	return check_sockaddr(name, msg->msg_namelen, JITD_OP_SENDMSG,
 			      sock->type == SOCK_STREAM ? sock : NULL);
+}
+
+#define SOL_TCP			   6
+#define TCP_ZEROCOPY_RECEIVE	   35
+#define SOL_SCTP		   132
+#define SCTP_SOCKOPT_PEELOFF	   102
+#define SCTP_SOCKOPT_PEELOFF_FLAGS 122
+
+/*
+ * Receives that are socket options: TCP_ZEROCOPY_RECEIVE copies data when it cannot map
+ * it (no recvmsg hook). SCTP peeloff makes a new socket of an association, which would
+ * not be tracked: refused on a tracked socket (op track).
+ */
+SEC("lsm/socket_getsockopt")
+int BPF_PROG(jitd_getsockopt, struct socket *sock, int level, int optname, int ret)
+{
+	struct jitd_open_val *v;
+
+	if (ret)
+		return prior(ret);
+	if (!(level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE) &&
+	    !(level == SOL_SCTP &&
+	      (optname == SCTP_SOCKOPT_PEELOFF || optname == SCTP_SOCKOPT_PEELOFF_FLAGS)))
+		return 0;
+	v = tracked(sock->file);
+	if (!v)
+		return 0;
+	if (level == SOL_TCP)
+		return use_open(v, JITD_OP_RECV);
+	struct object obj = {.ino = v->ino, .family = v->family, .port = v->port};
+	struct subject s;
+
+	__builtin_memcpy(obj.addr, v->addr, 16);
+	subject_of(&s);
+	emit(v->key.resource, JITD_OP_TRACK, false, v->grant_id, &s, &obj);
+	return -EPERM;
 }
 
 SEC("lsm/socket_recvmsg")

@@ -1322,6 +1322,27 @@ static int r_uring_fixed(struct hold *h)
 }
 
 /* Linux AIO: IOCB_CMD_PREAD through io_submit (a refusal comes back from io_submit). */
+/* An ioctl (FIONREAD: file and socket alike) reaches file_ioctl. */
+static int r_ioctl(struct hold *h)
+{
+	int n;
+
+	return ioctl(h->fd, FIONREAD, &n) < 0 ? errno : 0;
+}
+
+/* getsockopt(TCP_ZEROCOPY_RECEIVE), a receive without recvmsg: only a refusal (EPERM) is
+ * jitd's; what the protocol answers to an empty request is not judged ("ok"). */
+static int r_zerocopy(struct hold *h)
+{
+	char buf[64] = {0};
+	socklen_t len = sizeof(buf);
+
+	if (getsockopt(h->fd, IPPROTO_TCP, 35 /* TCP_ZEROCOPY_RECEIVE */, buf, &len) < 0 &&
+	    errno == EPERM)
+		return EPERM;
+	return 0;
+}
+
 static int r_aio(struct hold *h)
 {
 	char c;
@@ -1455,6 +1476,7 @@ static const struct hold_route file_routes[] = {
 	{"uring", r_uring},
 	{"uring_fixed", r_uring_fixed},
 	{"aio", r_aio},
+	{"ioctl", r_ioctl},
 	{"reopen", r_reopen},
 	{NULL, NULL},
 };
@@ -1474,6 +1496,8 @@ static const struct hold_route sock_routes[] = {
 	{"recv", r_recv},
 	{"read", r_sread},
 	{"uring_recv", r_uring_recv},
+	{"ioctl", r_ioctl},
+	{"zerocopy", r_zerocopy},
 	{NULL, NULL},
 };
 

@@ -33,6 +33,7 @@ chmod 1777 "$TMPDIR"
 echo secret-of-revoke-open >$SECRET
 echo kept-without-the-option >/srv/rv/keep.txt
 echo public >/srv/rv/public.txt
+echo tree >/srv/rv/tree.txt
 echo in-dir >/srv/rv/dir/a.txt
 chmod 666 $SECRET /srv/rv/keep.txt /srv/rv/public.txt
 cat >"$JITD_POLICY" <<'EOF'
@@ -43,8 +44,13 @@ cat >"$JITD_POLICY" <<'EOF'
     "rv-files":    { "open": ["/srv/rv/secret.txt", "/srv/rv/dir"], "revoke": "open" },
     "rv-keep":     { "open": ["/srv/rv/keep.txt"] },
     "rv-net":      { "connect": ["127.0.0.2:7001"], "revoke": "open" },
-    "rv-net-keep": { "connect": ["127.0.0.3:7002"] }
+    "rv-net-keep": { "connect": ["127.0.0.3:7002"] },
+    "rv-tree":    { "open": ["/srv/rv/tree.txt"] }
   },
+  "rules": [
+    { "resources": ["rv-tree"], "requesters": ["user:alice"], "max_duration": "1h",
+      "on_end": "kill" }
+  ],
   "exempt": { "uids": [0] }
 }
 EOF
@@ -293,6 +299,15 @@ hround rev-file
 routes_are revoke-new-grant-does-not-revive-a-cut-fd rev-file EPERM oldmap=ok reopen=ok
 check revoke-jitctl-revoke-the-new-grant "jitctl revoke $G3 failed" revoke "${G3:-0}"
 for h in rev-file scm-file keep; do hend $h; done
+# ... nor one left untouched since its grant ended (jitd marks it cut when the key ends)
+G4=$(grant_or_fail revoke-grant-files-untouched rv-files --user alice --for 600s)
+hstart untouched file:$SECRET $ALICE
+check revoke-jitctl-revoke-untouched "jitctl revoke $G4 failed" revoke "${G4:-0}"
+G5=$(grant_or_fail revoke-grant-files-after-untouched rv-files --user alice --for 600s)
+hround untouched
+routes_are revoke-new-grant-does-not-revive-an-untouched-fd untouched EPERM oldmap=ok reopen=ok
+check revoke-jitctl-revoke-after-untouched "jitctl revoke $G5 failed" revoke "${G5:-0}"
+hend untouched
 cuts_are revoke-revoked-one-read-record-per-open-file read "$G2" 2
 cuts_are revoke-revoked-one-write-record-per-open-file write "$G2" 2
 check revoke-without-option-no-cut-record "a cut record of rv-keep: $(keep_cuts | head -n 1 |
@@ -337,6 +352,31 @@ check revoke-net-one-reset-record-per-connection "$n connection_reset records fo
 out=$($P connect 127.0.0.2 7001 2>&1)
 check revoke-net-exempt-root-still-reaches-the-server "got: $out" test "$out" = ok
 
+# ------------------------------------------------------------------ "on_end": "kill"
+
+# alice's `jitctl exec` under a rule with "on_end": "kill": its tree is killed when the grant
+# expires, and when it is revoked (after the kernel's refusal, record killed)
+EXP_T0=$(now)
+$ALICE jitctl exec rv-tree --for 6s -- sleep 300 >/tmp/rv-exec1.out 2>&1 &
+X1=$!
+$ALICE jitctl exec rv-tree --for 600s -- sleep 300 >/tmp/rv-exec2.out 2>&1 &
+X2=$!
+wait_for 20 grep -q '^exec [0-9]*:' /tmp/rv-exec2.out
+E2=$(sed -n 's/^exec \([0-9]*\):.*/\1/p' /tmp/rv-exec2.out | head -n 1)
+check revoke-on-end-exec-grant-made "jitctl exec said: $(cat /tmp/rv-exec1.out /tmp/rv-exec2.out)" \
+	test -n "$E2"
+wait "$X1"
+rc=$?
+check revoke-on-end-kill-at-expiry "jitctl exec (6 s) exited with $rc after $(fsub "$(now)" "$EXP_T0") s, not 137 (SIGKILL)" \
+	test "$rc" = 137
+out=$(jitctl revoke "${E2:-0}" 2>&1)
+check revoke-on-end-kill-on-revoke-says-killed "got: $out" contains "$out" "killed [1-9][0-9]* process"
+wait "$X2"
+rc=$?
+check revoke-on-end-kill-on-revoke "jitctl exec exited with $rc, not 137 (SIGKILL)" test "$rc" = 137
+n=$(grep -E "$(jkey event)\"killed\"" "$AUDIT" | grep -cE "$(jkey on_end)\"kill\"")
+check revoke-on-end-kill-audited "$n killed records with on_end kill" test "$n" = 2
+
 # ------------------------------------------------------------------ jitd restarted
 
 GR=$(grant_or_fail revoke-grant-files-before-restart rv-files --user alice --for 600s)
@@ -356,7 +396,7 @@ cuts_are revoke-restart-one-read-record read "$GR" 1
 # Every read cut of a file is one of the above (none of the public file's or the exempt
 # root's); those of the sockets (read(2) on a socket may be recorded as a read) apart.
 n_read=$(($(audit_lines "$(jkey decision)\"deny\"" "$(jkey op)\"read\"" | wc -l) - $(cuts read "$GN")))
-check revoke-no-other-read-cuts "$n_read read cuts of files, expected 3 + 2 + 1" test "$n_read" = 6
+check revoke-no-other-read-cuts "$n_read read cuts of files, expected 3 + 2 + 1 + 1" test "$n_read" = 7
 
 hend public
 hend exempt
