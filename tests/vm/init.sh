@@ -30,8 +30,9 @@ mode=$(cat /tests/mode 2>/dev/null)
 echo "JITD-VM-BOOT kernel=$(uname -r) mode=$mode"
 echo "lsm: $(cat /sys/kernel/security/lsm 2>&1)"
 
-# The modules of this kernel the tests need that Debian builds as modules (overlayfs, SCTP
-# and what they depend on), which tests/vm/run.sh puts in /lib/modules/$(uname -r)/jitd/ with
+# The modules of this kernel the tests need that Debian builds as modules (overlayfs, SCTP,
+# sock_diag of TCP and UDP, and what they depend on), which tests/vm/run.sh puts in
+# /lib/modules/$(uname -r)/jitd/ with
 # "order" listing them dependencies first. One line says what loaded and what did not; a
 # module that fails does not stop the boot (a test that needs one checks /proc/filesystems
 # or /proc/net/protocols).
