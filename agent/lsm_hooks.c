@@ -115,9 +115,36 @@ static int choose_hook(struct bpf_object *obj, const struct btf *btf, size_t c, 
 	return -EOPNOTSUPP;
 }
 
+/* Hooks later kernels added, each with one program: loaded where the kernel has it. */
+static const char *const added[] = {
+	"mmap_backing_file", /* 6.12.118, 7.2: mmap of an overlay file maps its real file */
+};
+
+static void choose_added(struct bpf_object *obj, const struct btf *btf, const char *hook,
+			 json_t *hooks)
+{
+	bool have = hook_proto(btf, hook) != NULL;
+	struct bpf_program *prog;
+	char sec[64];
+
+	snprintf(sec, sizeof(sec), "lsm/%s", hook);
+	bpf_object__for_each_program(prog, obj) {
+		if (strcmp(bpf_program__section_name(prog), sec))
+			continue;
+		bpf_program__set_autoload(prog, have);
+		if (hooks)
+			json_object_set_new(
+				hooks, hook,
+				json_string(have ? bpf_program__name(prog) : "not in this kernel"));
+	}
+}
+
 int lsm_hooks_choose_btf(struct bpf_object *obj, const struct btf *btf, json_t *hooks)
 {
 	int err = 0;
+
+	for (size_t a = 0; a < sizeof(added) / sizeof(added[0]); a++)
+		choose_added(obj, btf, added[a], hooks);
 
 	for (size_t c = 0; c < sizeof(changed) / sizeof(changed[0]); c++) {
 		int r = choose_hook(obj, btf, c, hooks);

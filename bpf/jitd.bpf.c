@@ -206,6 +206,15 @@ struct {
 	__type(value, __u32);
 } open_count SEC(".maps");
 
+/* Tracked open files per subject, at most JITD_OPEN_QUOTA each: one user cannot fill
+ * open_files and so refuse every other user's opens of such resources. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JITD_MAX_OPEN);
+	__type(key, __u32);
+	__type(value, __u32);
+} open_quota SEC(".maps");
+
 /* What the access touched, for the audit record. */
 struct object {
 	__u64 dev;
@@ -481,23 +490,41 @@ static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct objec
  * "revoke": "open". Tracking: an open or connect a grant allowed is remembered by its
  * struct file (jitd_open); a full table denies it (its grant's end could not cut it).
  */
+/* The subject's count of tracked open files, made at 0 the first time; NULL: no room. */
+static __always_inline __u32 *quota_of(__u32 subj)
+{
+	__u32 zero = 0, *q = bpf_map_lookup_elem(&open_quota, &subj);
+
+	if (q)
+		return q;
+	bpf_map_update_elem(&open_quota, &subj, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&open_quota, &subj);
+}
+
 static __always_inline int track(struct file *file, const struct granted *g,
 				 struct jitd_open_val *val, struct object *obj)
 {
 	__u32 total = JITD_OPEN_TOTAL, slot;
-	__u32 *n;
+	struct subject s;
+	__u32 *n, *q;
 	long err;
 
 	if (!file || !g->key.resource)
 		return 0; /* exempt: not allowed by a grant, nothing to end */
+	subject_of(&s);
 	val->key = g->key;
 	val->grant_id = g->id;
 	val->opened_ns = bpf_ktime_get_boot_ns();
 	val->tgid = bpf_get_current_pid_tgid() >> 32;
+	val->subject = s.subj;
 	slot = jitd_open_slot(val->ino);
 	val->slot = slot;
+	q = quota_of(s.subj);
+	if (!q || *q >= JITD_OPEN_QUOTA)
+		goto refused;
 	err = bpf_map_update_elem(&open_files, &file, val, BPF_NOEXIST);
 	if (!err) {
+		__sync_fetch_and_add(q, 1);
 		n = bpf_map_lookup_elem(&open_count, &slot);
 		if (n)
 			__sync_fetch_and_add(n, 1);
@@ -521,9 +548,8 @@ static __always_inline int track(struct file *file, const struct granted *g,
 		}
 		return 0;
 	}
-	struct subject s;
-
-	subject_of(&s);
+refused:
+	/* the table, or the subject's share of it, is full */
 	stat_inc(JITD_STAT_TRACK_FULL);
 	emit(g->key.resource, JITD_OP_TRACK, false, g->id, &s, obj);
 	return -EPERM;
@@ -921,6 +947,21 @@ int BPF_PROG(jitd_mprotect, struct vm_area_struct *vma, unsigned long reqprot, u
 	return v ? use_open(v, JITD_OP_MMAP) : 0;
 }
 
+/* Overlayfs maps the real file of an overlay file it is asked to map (6.12.118 and 7.2
+ * call this hook; 5.10 and 6.1 have none): the real file is the tracked one. Loaded only
+ * where the kernel has the hook (agent/lsm_hooks.c). */
+SEC("lsm/mmap_backing_file")
+int BPF_PROG(jitd_mmap_backing, struct vm_area_struct *vma, struct file *backing_file,
+	     struct file *user_file, int ret)
+{
+	struct jitd_open_val *v;
+
+	if (ret)
+		return prior(ret);
+	v = tracked(backing_file);
+	return v ? use_open(v, JITD_OP_MMAP) : 0;
+}
+
 /* ioctls of an open file after its grant ended: some read or move its contents without a
  * file_permission check (EXT4_IOC_MOVE_EXT swaps its blocks with another file's). */
 SEC("lsm/file_ioctl")
@@ -938,7 +979,7 @@ int BPF_PROG(jitd_ioctl, struct file *file, unsigned int cmd, unsigned long arg,
 SEC("lsm/file_free_security")
 int BPF_PROG(jitd_ffree, struct file *file)
 {
-	__u32 total = JITD_OPEN_TOTAL, slot;
+	__u32 total = JITD_OPEN_TOTAL, slot, subj;
 	__u32 *n = bpf_map_lookup_elem(&open_count, &total);
 	struct jitd_open_val *v;
 	__u64 key = 0;
@@ -950,10 +991,14 @@ int BPF_PROG(jitd_ffree, struct file *file)
 	if (!v)
 		return 0;
 	slot = v->slot;
+	subj = v->subject;
 	if (bpf_map_delete_elem(&open_files, &key))
 		return 0; /* another CPU freed it first */
 	__sync_fetch_and_add(n, (__u32)-1);
 	n = bpf_map_lookup_elem(&open_count, &slot);
+	if (n)
+		__sync_fetch_and_add(n, (__u32)-1);
+	n = bpf_map_lookup_elem(&open_quota, &subj);
 	if (n)
 		__sync_fetch_and_add(n, (__u32)-1);
 	return 0;

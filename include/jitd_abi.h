@@ -24,6 +24,7 @@
 #define JITD_COMM_LEN	   16
 #define JITD_MAX_OPEN	   16384 /* open files and sockets tracked for "revoke": "open" */
 #define JITD_OPEN_SHIFT	   14	 /* jitd_open_count: 1 << 14 counters */
+#define JITD_OPEN_QUOTA	   1024	 /* of them, tracked at once for one subject */
 
 /* Resource id of a decision that is about a grant's cgroup, not a resource (ptrace). */
 #define JITD_RES_NONE 0u
@@ -249,7 +250,8 @@ struct jitd_open_val {
 	__u16 slot;		   /* its counter in jitd_open_count (jitd_open_slot(ino)) */
 	__u16 port;		   /* sockets: destination port, host order */
 	__u8 family;		   /* sockets: AF_INET / AF_INET6 */
-	__u8 pad[7];
+	__u8 pad[3];
+	__u32 subject; /* whose quota it counts in (jitd_open_quota) */
 	__u8 addr[16]; /* sockets: destination, IPv4 as ::ffff:a.b.c.d */
 };
 _Static_assert(sizeof(struct jitd_open_val) == 88, "jitd_open_val size");

@@ -85,7 +85,8 @@ static int usage(void)
 		"             rename A B | connect ADDR PORT | sendto ADDR PORT | ctl SOCKET LINE "
 		"|\n"
 		"             as UID[:GID] CMD... | loginuid N CMD... | cgexec CGPATH CMD... |\n"
-		"             suroot CMD... | flood N PATH | setloginuid N | chmod PATH MODE |\n"
+		"             suroot CMD... | flood N PATH | open-many N PATH SECS | setloginuid N "
+		"| chmod PATH MODE |\n"
 		"             chown PATH UID | truncate PATH | setxattr PATH | rmxattr PATH |\n"
 		"             unlink PATH | rmdir PATH | byhandle PATH MOUNT | rawsock | raw6sock "
 		"|\n"
@@ -779,6 +780,31 @@ static int cmd_flood(const char *n_s, const char *path)
 		}
 	}
 	printf("eperm=%ld ok=%ld other=%ld\n", eperm, ok, other);
+	return 0;
+}
+
+/* Open PATH N times and keep every descriptor for SECONDS (the soft limit of open files
+ * raised to the hard one): "eperm=E ok=O other=X" once they are open. */
+static int cmd_open_many(const char *n_s, const char *path, const char *secs)
+{
+	long n = atol(n_s), eperm = 0, ok = 0, other = 0;
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (long i = 0; i < n; i++) {
+		if (open(path, O_RDONLY) >= 0)
+			ok++;
+		else if (errno == EPERM)
+			eperm++;
+		else
+			other++;
+	}
+	printf("eperm=%ld ok=%ld other=%ld\n", eperm, ok, other);
+	fflush(stdout);
+	sleep((unsigned)atoi(secs));
 	return 0;
 }
 
@@ -2055,6 +2081,8 @@ int main(int argc, char **argv)
 		return cmd_suroot(argv);
 	if (!strcmp(cmd, "flood") && argc == 2)
 		return cmd_flood(argv[0], argv[1]);
+	if (!strcmp(cmd, "open-many") && argc == 3)
+		return cmd_open_many(argv[0], argv[1], argv[2]);
 	if (!strcmp(cmd, "setloginuid") && argc == 1)
 		return report(write_file("/proc/self/loginuid", argv[0]));
 	if (!strcmp(cmd, "chmod") && argc == 2)
