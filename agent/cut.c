@@ -23,7 +23,7 @@ struct cut_walk {
 	struct kern *kern;
 	struct jitd_grant_key key;
 	uint64_t netns;
-	uint64_t *inos; /* sockets to reset: in jitd's network namespace */
+	uint64_t *inos; /* sockets to reset, in jitd's network namespace (made at the first) */
 	size_t n_inos, files, sockets, elsewhere;
 	uint64_t grant_id;
 	int err;
@@ -50,6 +50,11 @@ static int cut_collect(uint64_t file, const struct jitd_open_val *v, void *arg)
 	w->sockets++;
 	if (v->netns != w->netns) {
 		w->elsewhere++;
+		return 0;
+	}
+	if (!w->inos && !(w->inos = calloc(JITD_MAX_OPEN, sizeof(*w->inos)))) {
+		log_err("grant %llu: cannot list its connections to reset: out of memory",
+			(unsigned long long)v->grant_id);
 		return 0;
 	}
 	if (w->n_inos == JITD_MAX_OPEN)
@@ -124,11 +129,6 @@ void cut_key_ended(struct agent *a, const struct jitd_grant_key *key)
 
 	if (!a->kern)
 		return;
-	w.inos = calloc(JITD_MAX_OPEN, sizeof(*w.inos));
-	if (!w.inos) {
-		log_err("cannot list the open files of an ended grant: out of memory");
-		return;
-	}
 	kern_open_each(a->kern, cut_collect, &w);
 	if (w.files || w.sockets) {
 		reset = reset_sockets(a, &w, &why);

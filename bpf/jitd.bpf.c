@@ -390,10 +390,12 @@ static __always_inline bool self_task(void)
 	return is_self(JITD_SELF_TASK, bpf_get_current_pid_tgid() >> 32);
 }
 
-/* The grant that allowed an access: its key and id (key.resource 0: none). */
+/* The grant that allowed an access: its key and id (key.resource 0: none), and the
+ * subject it allowed (whose share of open_files a tracked open counts in). */
 struct granted {
 	struct jitd_grant_key key;
 	__u64 id;
+	__u32 subj;
 };
 
 /* Who is asking: the real uid, the login uid, and the subject grants are keyed by. */
@@ -473,6 +475,7 @@ static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct o
 	if (allow && g) {
 		g->key = key;
 		g->id = grant_id;
+		g->subj = s.subj;
 	}
 	if (allow && !record_allow)
 		return 0;
@@ -486,10 +489,6 @@ static __always_inline int decide(__u32 res, __u32 iflags, __u8 op, struct objec
 	return decide_key(res, iflags, op, obj, record_allow, grants_apply, NULL);
 }
 
-/*
- * "revoke": "open". Tracking: an open or connect a grant allowed is remembered by its
- * struct file (jitd_open); a full table denies it (its grant's end could not cut it).
- */
 /* The subject's count of tracked open files, made at 0 the first time; NULL: no room. */
 static __always_inline __u32 *quota_of(__u32 subj)
 {
@@ -501,6 +500,11 @@ static __always_inline __u32 *quota_of(__u32 subj)
 	return bpf_map_lookup_elem(&open_quota, &subj);
 }
 
+/*
+ * "revoke": "open". Tracking: an open or connect a grant allowed is remembered by its
+ * struct file (jitd_open); a full table, or the subject's full share of it, denies it
+ * (its grant's end could not cut it).
+ */
 static __always_inline int track(struct file *file, const struct granted *g,
 				 struct jitd_open_val *val, struct object *obj)
 {
@@ -511,15 +515,14 @@ static __always_inline int track(struct file *file, const struct granted *g,
 
 	if (!file || !g->key.resource)
 		return 0; /* exempt: not allowed by a grant, nothing to end */
-	subject_of(&s);
 	val->key = g->key;
 	val->grant_id = g->id;
 	val->opened_ns = bpf_ktime_get_boot_ns();
 	val->tgid = bpf_get_current_pid_tgid() >> 32;
-	val->subject = s.subj;
+	val->subject = g->subj;
 	slot = jitd_open_slot(val->ino);
 	val->slot = slot;
-	q = quota_of(s.subj);
+	q = quota_of(g->subj);
 	if (!q || *q >= JITD_OPEN_QUOTA)
 		goto refused;
 	err = bpf_map_update_elem(&open_files, &file, val, BPF_NOEXIST);
@@ -549,7 +552,7 @@ static __always_inline int track(struct file *file, const struct granted *g,
 		return 0;
 	}
 refused:
-	/* the table, or the subject's share of it, is full */
+	subject_of(&s);
 	stat_inc(JITD_STAT_TRACK_FULL);
 	emit(g->key.resource, JITD_OP_TRACK, false, g->id, &s, obj);
 	return -EPERM;
