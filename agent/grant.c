@@ -181,6 +181,10 @@ json_t *grant_to_json(const struct grant *g)
 		json_object_set_new(o, "max_duration_s", json_integer(g->max_duration_s));
 	if (g->on_end_kill)
 		json_object_set_new(o, "on_end", json_string("kill"));
+	if (g->unit)
+		json_object_set_new(o, "unit", json_string(g->unit));
+	if (g->until_unit_stops)
+		json_object_set_new(o, "until_unit_stops", json_true());
 	json_object_set_new(o, "history", g->history ? json_deep_copy(g->history) : json_array());
 	return o;
 }
@@ -227,6 +231,11 @@ static json_t *grant_to_state(const struct grant *g)
 	/* absent is "keep": state files written before on_end existed read the same */
 	if (ok && g->on_end_kill)
 		ok = put(o, "on_end", json_string("kill"));
+	/* absent: not a unit grant, or one from before "unit" was kept; not ending with it */
+	if (ok && g->unit)
+		ok = put(o, "unit", json_string(g->unit));
+	if (ok && g->until_unit_stops)
+		ok = put(o, "until_unit_stops", json_true());
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -269,6 +278,32 @@ static int on_end_from_state(json_t *o, struct grant *g, char *why, size_t len)
 }
 
 /*
+ * A state entry's "unit" (NAME.service, with a cgroup) and "until_unit_stops" (a boolean,
+ * only with "unit") into g; on a bad value g is cleared and -EINVAL (-ENOMEM) returned.
+ */
+static int unit_from_state(json_t *o, struct grant *g, char *why, size_t len)
+{
+	json_t *u = json_object_get(o, "unit"), *until = json_object_get(o, "until_unit_stops");
+	const char *s = json_string_value(u);
+	size_t n = s ? strlen(s) : 0;
+	int r = -EINVAL;
+
+	if (u && (!s || n < 9 || n > 200 || strcmp(s + n - 8, ".service") || strchr(s, '/') ||
+		  !g->cgroup))
+		snprintf(why, len, "'unit' is not a NAME.service of a grant with a cgroup");
+	else if (until && (!json_is_boolean(until) || !u))
+		snprintf(why, len, "'until_unit_stops' is not a boolean of a unit grant");
+	else if (s && !(g->unit = strdup(s)))
+		r = -ENOMEM;
+	else {
+		g->until_unit_stops = json_is_true(until);
+		return 0;
+	}
+	req_grant_clear(g);
+	return r;
+}
+
+/*
  * Take entry i of the state file into s, or refuse it (logged with the reason: it is
  * never enforced, and its kernel keys are pruned). 0, 1 when refused, or -ENOMEM.
  */
@@ -286,6 +321,8 @@ static int load_entry(struct grant_store *s, json_t *o, size_t i, bool same_boot
 	r = req_grant_from_state(o, same_boot, real_now, boot_now, &g, why, sizeof(why));
 	if (!r)
 		r = on_end_from_state(o, &g, why, sizeof(why));
+	if (!r)
+		r = unit_from_state(o, &g, why, sizeof(why));
 	if (!r && grant_find(s, g.id)) {
 		snprintf(why, sizeof(why), "a second grant with id %llu", (unsigned long long)g.id);
 		req_grant_clear(&g);

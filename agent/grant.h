@@ -15,10 +15,18 @@ struct agent;
 #define GRANT_KEEP_ENDED 1000  /* ended grants kept for `list --all` */
 #define FLEET_KEY_PREFIX "db:" /* fleet_key of a grant from the fleet database (fleet.c) */
 
-/* Cgroup and unit grants (not exec grants, whose cgroup is made once for them). */
+/* Cgroup and unit grants (not exec grants, whose cgroup is made once for them, nor unit
+ * grants that end when their unit stops: for them a new cgroup is a new run). */
 static inline bool grant_follows_path(const struct grant *g)
 {
-	return g->state == GRANT_ACTIVE && g->cgroup && g->kind != GRANT_EXEC;
+	return g->state == GRANT_ACTIVE && g->cgroup && g->kind != GRANT_EXEC &&
+	       !g->until_unit_stops;
+}
+
+/* Unit grants that end when their unit stops (its cgroup removed or made again). */
+static inline bool grant_ends_with_unit(const struct grant *g)
+{
+	return g->state == GRANT_ACTIVE && g->cgroup && g->until_unit_stops;
 }
 
 /* What an operation of the store changed on its own (expiry, the policy's grants, a cgroup

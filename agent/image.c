@@ -47,7 +47,7 @@ static int sync_granted_cgroups(struct agent *a)
 	for (size_t i = 0; i < a->grants.n; i++) {
 		if (a->grants.v[i].state == GRANT_ACTIVE && a->grants.v[i].cgroup)
 			ids[n++] = a->grants.v[i].cgroup_id;
-		if (grant_follows_path(&a->grants.v[i]))
+		if (grant_follows_path(&a->grants.v[i]) || grant_ends_with_unit(&a->grants.v[i]))
 			a->ops.grant_follow(a, &a->grants.v[i]);
 	}
 	r = a->ops.set_granted_cgroups(a, ids, n);

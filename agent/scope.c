@@ -9,7 +9,9 @@
  * Cgroup and unit grants name a path, but the kernel matches a cgroup id, and a restarted
  * service gets a new cgroup (a new id) at the same path. jitd a->scope.watches the parent
  * directories of those paths for new directories and rebinds the grants
- * (grant_rebind_cgroups).
+ * (grant_rebind_cgroups). A unit grant given --until-unit-stops is not rebound: the same
+ * watches (removed directories too) end it once its cgroup is gone or another
+ * (scope_check_units); the kernel, matching the old id, already refuses a new run.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -65,15 +67,44 @@ static void watch_drop(struct agent *a, struct scope_watch *w)
 }
 
 /*
- * Exec grant g's process tree is gone: end g, and write its expired record (every way an
- * exec grant ends writes one) once the end is on disk; why says how jitd knows.
+ * Grant g's process tree (exec) or unit (--until-unit-stops) is gone: end g, and write its
+ * expired record once the end is on disk; event is its history entry, why says how jitd
+ * knows.
  */
-static void tree_ended(struct agent *a, struct grant *g, const char *why)
+static void grant_gone(struct agent *a, struct grant *g, const char *event, const char *why)
 {
-	grant_end(a, g, GRANT_EXPIRED, "process_tree_exited", g->requester_uid, NULL);
+	grant_end(a, g, GRANT_EXPIRED, event, g->requester_uid, NULL);
 	if (g->state == GRANT_EXPIRED)
 		audit_agent_event("expired",
 				  json_pack("{s:o,s:s}", "grant", grant_to_json(g), "why", why));
+}
+
+static void tree_ended(struct agent *a, struct grant *g, const char *why)
+{
+	grant_gone(a, g, "process_tree_exited", why);
+}
+
+/*
+ * End each active --until-unit-stops grant whose unit's cgroup is gone or was made again
+ * (another id: a new run of the unit). Called on every create or remove in a watched
+ * directory, and at start (the unit may have stopped while jitd was not running).
+ */
+static void scope_check_units(struct agent *a)
+{
+	for (size_t i = 0; i < a->grants.n; i++) {
+		struct grant *g = &a->grants.v[i];
+		uint64_t id;
+		int r;
+
+		if (!grant_ends_with_unit(g))
+			continue;
+		r = util_cgroup_id(a->cgroup_root, g->cgroup, &id);
+		if (!r && id == g->cgroup_id)
+			continue;
+		/* any other error (EACCES...): jitd cannot tell the unit runs, so it ends */
+		grant_gone(a, g, "unit_stopped",
+			   r == -ENOENT || !r ? "unit stopped" : "unit's cgroup unreadable");
+	}
 }
 
 /* Look at one watched cgroup: end its grant when empty, remove it once ended and empty. */
@@ -104,7 +135,7 @@ static bool is_parent_wd(const struct agent *a, int wd)
 
 struct scope_events {
 	struct agent *a;
-	bool created;
+	bool created, removed;
 };
 
 static void on_scope_event(const struct inotify_event *ev, void *ud)
@@ -113,6 +144,8 @@ static void on_scope_event(const struct inotify_event *ev, void *ud)
 
 	if ((ev->mask & IN_CREATE) && is_parent_wd(se->a, ev->wd))
 		se->created = true;
+	if ((ev->mask & (IN_DELETE | IN_Q_OVERFLOW)) && (ev->wd < 0 || is_parent_wd(se->a, ev->wd)))
+		se->removed = true;
 	for (size_t i = 0; i < se->a->scope.n_watches; i++)
 		if (se->a->scope.watches[i].wd == ev->wd) {
 			watch_check(se->a, &se->a->scope.watches[i]);
@@ -125,6 +158,8 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 	struct scope_events se = {.a = userdata};
 
 	inotify_drain(fd, on_scope_event, &se);
+	if (se.created || se.removed)
+		scope_check_units(se.a);
 	if (se.created) {
 		grant_rebind_cgroups(userdata);
 		audit_grant_changes(&se.a->grants);
@@ -195,7 +230,8 @@ int scope_watch(struct agent *a, struct grant *g)
 
 /*
  * Watch the directory holding cgroup grant g's path, so that a cgroup made again there
- * (a restarted unit) rebinds the grant. Watches stay until jitd exits: one per directory.
+ * (a restarted unit) rebinds the grant, and one removed there ends an --until-unit-stops
+ * grant. Watches stay until jitd exits: one per directory.
  */
 void scope_follow(struct agent *a, const struct grant *g)
 {
@@ -207,7 +243,7 @@ void scope_follow(struct agent *a, const struct grant *g)
 	if (!slash || slash == dir || ensure_inotify(a))
 		return;
 	*slash = 0;
-	wd = inotify_add_watch(a->scope.ino_fd, dir, IN_CREATE | IN_ONLYDIR);
+	wd = inotify_add_watch(a->scope.ino_fd, dir, IN_CREATE | IN_DELETE | IN_ONLYDIR);
 	if (wd < 0) {
 		log_warn("cannot watch %s for grant %llu: %s", dir, (unsigned long long)g->id,
 			 strerror(errno));
@@ -363,11 +399,16 @@ int scope_create(struct agent *a, uint64_t id, pid_t pid, char **cgroup, uint64_
 	return 0;
 }
 
-/* Watch the cgroups of the active exec grants (start-up, after a restart or reboot). */
+/*
+ * Watch the cgroups of the active exec grants (start-up, after a restart or reboot), and
+ * end the --until-unit-stops grants whose unit stopped meanwhile (their directories are
+ * watched already: image_sync_all ran).
+ */
 int scope_start(struct agent *a)
 {
 	int r = 0;
 
+	scope_check_units(a);
 	for (size_t i = 0; i < a->grants.n && !r; i++) {
 		struct grant *g = &a->grants.v[i];
 

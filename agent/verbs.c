@@ -295,6 +295,7 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 	json_t *juser = json_object_get(req, "user"), *juid = json_object_get(req, "uid");
 	json_t *jcg = json_object_get(req, "cgroup"), *junit = json_object_get(req, "unit");
 	json_t *jstart = json_object_get(req, "start"), *e;
+	json_t *juntil = json_object_get(req, "until_unit_stops");
 	struct grant g = {.kind = GRANT_DIRECT, .state = GRANT_ACTIVE};
 	const char *reason, *cgpath = NULL;
 	char err[256], *unit_cg = NULL;
@@ -315,6 +316,9 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 	if (!juser && !juid && !jcg && !junit)
 		return verbs_error("EINVAL",
 				   "a grant needs a subject: 'user', 'uid', 'cgroup' or 'unit'");
+	if (juntil && (!json_is_boolean(juntil) || (json_is_true(juntil) && !junit)))
+		return verbs_error("EINVAL", "'until_unit_stops' is a boolean, true only with "
+					     "'unit'");
 	now = util_now_ns(CLOCK_REALTIME);
 	if ((e = get_user(juser, juid, &g)) || (e = get_start(jstart, now, &start)))
 		return e;
@@ -341,6 +345,11 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 			return e;
 		}
 		g.cgroup = unit_cg ?: strdup(cgpath);
+		if (junit && !(g.unit = strdup(json_string_value(junit)))) {
+			req_grant_clear(&g);
+			return verbs_error("ENOMEM", "out of memory");
+		}
+		g.until_unit_stops = json_is_true(juntil);
 	}
 	g.created_ns = now;
 	g.starts_ns = start;

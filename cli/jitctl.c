@@ -93,7 +93,8 @@ static const char help_grant[] =
 	"Usage: jitctl grant RESOURCE --user NAME   --for DURATION [--reason TEXT] [--json]\n"
 	"       jitctl grant RESOURCE --uid N       --for DURATION [--reason TEXT] [--json]\n"
 	"       jitctl grant RESOURCE --cgroup PATH --for DURATION [--reason TEXT] [--json]\n"
-	"       jitctl grant RESOURCE --unit NAME.service --for DURATION [--reason TEXT] [--json]\n"
+	"       jitctl grant RESOURCE --unit NAME.service [--until-unit-stops] --for DURATION\n"
+	"                    [--reason TEXT] [--json]\n"
 	"       jitctl grant RESOURCE (--user NAME | --uid N) --cgroup PATH --for DURATION ...\n"
 	"\n"
 	"Give a subject access to the protected RESOURCE (a name from jitd's policy) for\n"
@@ -112,6 +113,9 @@ static const char help_grant[] =
 	"  --unit NAME.service  the cgroup of a running systemd service, asked from systemd\n"
 	"                     (instead of --cgroup). Cgroup and unit grants follow the new\n"
 	"                     cgroup when the service restarts.\n"
+	"  --until-unit-stops with --unit: the grant ends when the unit stops (its cgroup\n"
+	"                     is removed); a restart is a stop, and the new run is not\n"
+	"                     granted (for CI/CD jobs run as transient units)\n"
 	"  A user together with a cgroup means that user's processes within that cgroup only.\n"
 	"\n"
 	"Options:\n"
@@ -125,6 +129,7 @@ static const char help_grant[] =
 	"  jitctl grant psql --user alice --for 1h --reason INC-42\n"
 	"  id=$(jitctl grant prod-db --uid 1001 --for 15m)\n"
 	"  jitctl grant secrets --unit backup.service --for 2h\n"
+	"  jitctl grant deploy-key --unit ci-42.service --until-unit-stops --for 1h\n"
 	"  jitctl grant psql --user alice --cgroup /jtest --for 1h30m\n"
 	"\n"
 	"Exit status: 0 granted, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
@@ -631,6 +636,7 @@ int parse_start(const char *s, int64_t *out_ns)
 struct grant_args {
 	const char *user, *uid_arg, *cgroup, *dur_arg;
 	const char *reason, *resource, *unit, *start;
+	bool until_unit_stops;
 	char start_buf[40]; /* start, formatted */
 	unsigned long long uid;
 	int64_t duration;
@@ -648,6 +654,7 @@ static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args
 		{"reason", required_argument, NULL, OPT_REASON},
 		{"unit", required_argument, NULL, OPT_UNIT},
 		{"start", required_argument, NULL, OPT_START},
+		{"until-unit-stops", no_argument, NULL, OPT_UNTIL_UNIT_STOPS},
 		{},
 	};
 	int opt, ret;
@@ -677,6 +684,9 @@ static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args
 			break;
 		case OPT_START:
 			a->start = optarg;
+			break;
+		case OPT_UNTIL_UNIT_STOPS:
+			a->until_unit_stops = true;
 			break;
 		case '?':
 			try_help("grant");
@@ -711,6 +721,8 @@ static int grant_check(int argc, char **argv, struct grant_args *a)
 	if (!a->user && !a->uid_arg && !a->cgroup && !a->unit)
 		return usage_error("grant", "missing subject: --user NAME, --uid N, --cgroup PATH "
 					    "or --unit NAME.service");
+	if (a->until_unit_stops && !a->unit)
+		return usage_error("grant", "--until-unit-stops needs --unit NAME.service");
 	if (a->start) {
 		int64_t t;
 
@@ -765,6 +777,8 @@ static int grant_request(json_t *req, const struct grant_args *a)
 		return usage_error("grant", "--cgroup: not valid UTF-8");
 	if (a->unit && req_set_str(req, "unit", a->unit))
 		return usage_error("grant", "--unit: not valid UTF-8");
+	if (a->until_unit_stops && json_object_set_new(req, "until_unit_stops", json_true()))
+		goto nomem;
 	if (a->start && req_set_str(req, "start", a->start))
 		goto nomem;
 	if (json_object_set_new(req, "duration_s", json_integer(a->duration)))

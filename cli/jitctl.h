@@ -50,6 +50,7 @@ enum {
 	OPT_START,
 	OPT_HOSTS,
 	OPT_FLEET,
+	OPT_UNTIL_UNIT_STOPS,
 };
 
 /* Accepted globally and by every verb. */

@@ -521,6 +521,13 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	}
 	printf("%-10s %s\n",
 	       "subject:", format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
+	if (json_is_string(json_object_get(g, "unit"))) {
+		snprintf(buf, sizeof(buf), "%s%s", grant_str(g, "unit", ""),
+			 json_is_true(json_object_get(g, "until_unit_stops"))
+				 ? " (the grant ends when it stops)"
+				 : "");
+		printf("%-10s %s\n", "unit:", sanitize(buf));
+	}
 	h = json_object_get(g, "history");
 	printf("history:\n");
 	json_array_foreach(h, i, e) {

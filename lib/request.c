@@ -387,9 +387,10 @@ void req_grant_clear(struct grant *g)
 	free(g->cgroup);
 	free(g->reason);
 	free(g->fleet_key);
+	free(g->unit);
 	json_decref(g->approvers);
 	json_decref(g->history);
-	g->cgroup = g->reason = g->fleet_key = NULL;
+	g->cgroup = g->reason = g->fleet_key = g->unit = NULL;
 	g->approvers = g->history = NULL;
 }
 

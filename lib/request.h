@@ -59,6 +59,10 @@ struct grant {
 	char *fleet_key;   /* fleet grants: policy_grant_key() */
 	bool on_end_kill;  /* its rule's "on_end": "kill": its cgroup's tree dies with it */
 	bool live;	   /* runtime: the kernel entry reflects that it started */
+	/* a --unit grant's unit (NAME.service), or NULL; until_unit_stops: the grant ends
+	 * when its unit stops (scope.c) */
+	char *unit;
+	bool until_unit_stops;
 };
 
 /* request.c: rules, principals, approvals, state entries (pure logic, unit-tested). */

@@ -136,7 +136,7 @@ _jitctl_options()
 	request) echo "--for --reason --wait --hosts $_jitctl_common" ;;
 	approve | deny) echo "--reason $_jitctl_common" ;;
 	exec) echo "--for --reason $_jitctl_common" ;;
-	grant) echo "--user --uid --cgroup --unit --for --start --reason $_jitctl_common" ;;
+	grant) echo "--user --uid --cgroup --unit --until-unit-stops --for --start --reason $_jitctl_common" ;;
 	extend) echo "--for $_jitctl_common" ;;
 	revoke) echo "--kill $_jitctl_common" ;;
 	list) echo "--all --mine --fleet $_jitctl_common" ;;

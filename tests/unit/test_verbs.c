@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <stdio.h>
 
 #include "host_agent.h"
 #include "image.h"
@@ -22,6 +24,7 @@
 #define NOBODY	  5
 
 static struct agent a;
+static int (*host_ops_unit_cgroup)(struct agent *, const char *, char **, char *, size_t);
 
 /* Run request line (a JSON object) as uid; the reply's "ok", its errno or "" in *errno_out. */
 static json_t *call(uid_t uid, const char *line)
@@ -634,12 +637,134 @@ static void verbs_copy_on_end_from_the_rule(void)
 	fresh();
 }
 
+/* The unit's cgroup as jitd without systemd names it, below the test's cgroup root. */
+static int host_unit(struct agent *ag, const char *unit, char **out, char *err, size_t errlen)
+{
+	return asprintf(out, "/system.slice/%s", unit) < 0 ? -ENOMEM : 0;
+}
+
+/* Grant `etc` to the unit ci-42.service, until it stops when until: the grant's id. */
+static uint64_t unit_grant(bool until)
+{
+	char line[256];
+	json_t *r;
+	uint64_t id;
+
+	snprintf(line, sizeof(line),
+		 "{\"op\":\"grant\",\"resource\":\"etc\",\"unit\":\"ci-42.service\","
+		 "\"duration_s\":600%s}",
+		 until ? ",\"until_unit_stops\":true" : "");
+	r = call(ADMIN, line);
+	if (!ok(r)) /* the caller's checks then fail on id 0 */
+		fprintf(stderr, "unit grant refused: %s\n",
+			json_string_value(json_object_get(r, "error")));
+	id = grant_id(r);
+	json_decref(r);
+	return id;
+}
+
+/* --until-unit-stops: only with a unit; kept in the state file and read back; a cgroup made
+ * again at the unit's path (a new run) rebinds a plain unit grant but never this one; a
+ * state entry with a bad value is refused. */
+static void until_unit_stops_is_kept_and_never_rebound(void)
+{
+	static const char *const bad[] = {
+		"{\"op\":\"grant\",\"resource\":\"etc\",\"user\":\"daemon\",\"duration_s\":60,"
+		"\"until_unit_stops\":true}",
+		"{\"op\":\"grant\",\"resource\":\"etc\",\"unit\":\"ci-42.service\",\"duration_s\":"
+		"60,"
+		"\"until_unit_stops\":\"yes\"}",
+	};
+	char dir[256], moved[256], path[256], *text;
+	uint64_t until_id, plain_id, old_cg;
+	struct grant *g;
+	json_t *r, *root;
+	FILE *f;
+
+	fresh();
+	a.ops.unit_cgroup = host_unit;
+	snprintf(dir, sizeof(dir), "%s/system.slice", a.cgroup_root);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/system.slice/ci-42.service", a.cgroup_root);
+	CHECK_INT(mkdir(dir, 0755), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = call(ADMIN, bad[i]);
+		CHECK(!ok(r) && !strcmp(err_name(r), "EINVAL"), "taken: %s", bad[i]);
+		json_decref(r);
+	}
+	until_id = unit_grant(true);
+	plain_id = unit_grant(false);
+	CHECK(grant_find(&a.grants, plain_id), "plain unit grant refused");
+	g = grant_find(&a.grants, until_id);
+	CHECK(g && g->until_unit_stops && g->unit && !strcmp(g->unit, "ci-42.service"),
+	      "the grant lost its unit or flag");
+	CHECK(!grant_find(&a.grants, plain_id)->until_unit_stops, "plain unit grant flagged");
+	root = grant_to_json(g);
+	CHECK_STR(json_string_value(json_object_get(root, "unit")), "ci-42.service");
+	CHECK(json_is_true(json_object_get(root, "until_unit_stops")), "no until_unit_stops");
+	json_decref(root);
+
+	grant_store_free(&a.grants);
+	memset(&a.grants, 0, sizeof(a.grants));
+	CHECK_INT(grant_store_load(&a.grants, a.state_dir), 0);
+	g = grant_find(&a.grants, until_id);
+	CHECK(g && g->until_unit_stops && g->unit && !strcmp(g->unit, "ci-42.service"),
+	      "until_unit_stops lost across the reload");
+	CHECK(grant_find(&a.grants, plain_id) &&
+		      !grant_find(&a.grants, plain_id)->until_unit_stops &&
+		      grant_find(&a.grants, plain_id)->unit,
+	      "the plain unit grant changed across the reload");
+
+	/* a new run: another cgroup (the old directory kept aside, so its inode is not reused) */
+	old_cg = g->cgroup_id;
+	snprintf(moved, sizeof(moved), "%s/system.slice/old-run", a.cgroup_root);
+	CHECK_INT(rename(dir, moved), 0);
+	CHECK_INT(mkdir(dir, 0755), 0);
+	grant_rebind_cgroups(&a);
+	CHECK(grant_find(&a.grants, until_id)->cgroup_id == old_cg,
+	      "an until-unit-stops grant followed the unit's new run");
+	CHECK(grant_find(&a.grants, plain_id)->cgroup_id != old_cg,
+	      "a plain unit grant did not follow the new run");
+	take_events("", &root); /* drop the queued "rebound" */
+	json_decref(root);
+
+	/* bad values in the state file: that entry is refused, the other kept */
+	snprintf(path, sizeof(path), "%s/grants.json", a.state_dir);
+	CHECK_INT(util_read_file(path, 1 << 20, &text, &(size_t){0}), 0);
+	CHECK_CONTAINS(text, "\"until_unit_stops\":true");
+	free(text);
+	root = json_load_file(path, 0, NULL);
+	for (size_t i = 0; i < json_array_size(json_object_get(root, "grants")); i++) {
+		json_t *o = json_array_get(json_object_get(root, "grants"), i);
+
+		if (json_integer_value(json_object_get(o, "id")) == (json_int_t)until_id)
+			json_object_set_new(o, "until_unit_stops", json_string("yes"));
+		else if (json_integer_value(json_object_get(o, "id")) == (json_int_t)plain_id)
+			json_object_set_new(o, "unit", json_string("../etc.service"));
+	}
+	f = fopen(path, "w");
+	CHECK(f && !json_dumpf(root, f, JSON_COMPACT), "cannot write %s", path);
+	if (f)
+		fclose(f);
+	json_decref(root);
+	grant_store_free(&a.grants);
+	memset(&a.grants, 0, sizeof(a.grants));
+	CHECK_INT(grant_store_load(&a.grants, a.state_dir), 0);
+	CHECK(!grant_find(&a.grants, until_id), "until_unit_stops 'yes' was taken");
+	CHECK(!grant_find(&a.grants, plain_id), "unit '../etc.service' was taken");
+	rmdir(dir);
+	rmdir(moved);
+	a.ops.unit_cgroup = host_ops_unit_cgroup;
+	fresh();
+}
+
 int main(void)
 {
 	if (host_agent_init(&a, host_policy)) {
 		printf("FAIL host_agent_init\n");
 		return 1;
 	}
+	host_ops_unit_cgroup = a.ops.unit_cgroup;
 	RUN(grant_needs_root_or_admin_and_refusal_changes_nothing);
 	RUN(request_is_pending_until_an_approver_approves);
 	RUN(request_outside_the_rules_is_refused);
@@ -655,6 +780,7 @@ int main(void)
 	RUN(on_end_kill_survives_a_store_reload);
 	RUN(on_end_kill_ends_the_tree_on_expiry_and_revoke);
 	RUN(verbs_copy_on_end_from_the_rule);
+	RUN(until_unit_stops_is_kept_and_never_rebound);
 	host_agent_free(&a);
 	return tl_exit();
 }

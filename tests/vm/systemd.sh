@@ -248,6 +248,15 @@ check sd-unit-restart-in-history "jitctl show: $(jitctl show "${UG:-0}" 2>&1 | t
 	contains "$(jitctl show "${UG:-0}" 2>&1)" 'rebound'
 out=$(jitctl grant secrets --unit nosuch.service --for 1m 2>&1)
 check sd-grant-unknown-unit-refused "exit $?: $out" contains "$out" "no such unit"
+
+# --until-unit-stops: a CI job as a transient service; systemd removes its cgroup when it
+# stops, and the grant ends with it (not rebound as above).
+systemd-run --quiet --unit=jitd-ci-job sh -c 'sleep 6'
+CJ=$(grant_or_fail sd-until-unit-stops-accepted secrets --unit jitd-ci-job.service --until-unit-stops --for 10m)
+check sd-until-unit-stops-active-while-job-runs "state '$(jfield "${CJ:-0}" state)'" state_is "${CJ:-0}" active
+wait_state "${CJ:-0}" expired 15
+check sd-until-unit-stops-ends-with-the-unit "grant ${CJ:-0} is '$(jfield "${CJ:-0}" state)', the unit is $(unit_prop jitd-ci-job.service ActiveState)" \
+	state_is "${CJ:-0}" expired
 out=$(jitctl grant secrets --unit jitd-app --for 1m 2>&1)
 check sd-grant-unit-needs-service-suffix "got: $out" contains "$out" "NAME.service"
 

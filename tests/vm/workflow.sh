@@ -315,6 +315,30 @@ expect wf-grant-unit-process-in-unit-ok ok $P cgexec /system.slice/wf.service $P
 expect wf-grant-unit-process-outside-denied EPERM $P as 1002 $P exec /opt/bin/tool
 [ -n "$UG" ] && jitctl revoke "$UG" >/dev/null
 
+# ------------------------------------------------------------------ --unit --until-unit-stops
+# A CI job as a unit: the grant ends when the unit's cgroup goes (systemd removes it when the
+# unit stops; here rmdir does), and a new run of the unit is not granted (not rebound).
+
+UC=/sys/fs/cgroup/system.slice/wf-ci.service
+mkdir -p $UC
+UU=$(grant_or_fail wf-grant-until-unit-stops-accepted tool --unit wf-ci.service --until-unit-stops --for 10m)
+check wf-until-unit-stops-in-grant "got: $(jitctl show "${UU:-0}" --json | grep -E 'unit')" \
+	contains "$(jitctl show "${UU:-0}" --json)" '"until_unit_stops": true'
+expect wf-until-unit-stops-process-in-unit-ok ok $P cgexec /system.slice/wf-ci.service $P as 1002 $P exec /opt/bin/tool
+rmdir $UC
+t0=$(now)
+wait_state "${UU:-0}" expired 3
+check wf-until-unit-stops-ends-when-unit-stops "state '$(jfield "${UU:-0}" state)' $(fsub "$(now)" "$t0") s after the unit's cgroup went" \
+	state_is "${UU:-0}" expired
+check wf-until-unit-stops-history-says-unit-stopped "got: $(jitctl show "${UU:-0}" 2>&1 | tail -n 2)" \
+	contains "$(jitctl show "${UU:-0}" 2>&1)" 'unit_stopped'
+check wf-until-unit-stops-expired-record "no expired record with why 'unit stopped' for ${UU:-0}" \
+	grep -qE '"event": ?"expired".*"why": ?"unit stopped"|"why": ?"unit stopped".*"event": ?"expired"' "$AUDIT"
+mkdir -p $UC
+expect wf-until-unit-stops-new-run-not-granted EPERM $P cgexec /system.slice/wf-ci.service $P as 1002 $P exec /opt/bin/tool
+# a grant whose unit stops while jitd is down ends when jitd starts (below, after kill -9)
+UU2=$(grant_or_fail wf-grant-until-unit-stops-second tool --unit wf-ci.service --until-unit-stops --for 10m)
+
 # ------------------------------------------------------------------ kill -9 keeps state
 
 asj 1001 request secrets --for 10m --reason INC-77
@@ -325,7 +349,9 @@ asj 1003 approve "$KA"
 exp_before=$(jfield "$KA" expires)
 kill9_jitd
 check wf-kill9-pending-kept-without-jitd "state file lost request $KP" grep -q "\"id\":$KP," "$JITD_STATE/grants.json"
+rmdir $UC # the unit of UU2 stops while jitd is down
 start_jitd wf-restart-after-kill9
+check wf-until-unit-stops-ended-at-start "grant ${UU2:-0} is $(jfield "${UU2:-0}" state)" state_is "${UU2:-0}" expired
 check wf-kill9-pending-still-pending "state $(jfield "$KP" state)" test "$(jfield "$KP" state)" = pending
 check wf-kill9-active-still-active "state $(jfield "$KA" state)" test "$(jfield "$KA" state)" = active
 check wf-kill9-same-absolute-expiry "before $exp_before, after $(jfield "$KA" expires)" test "$(jfield "$KA" expires)" = "$exp_before"
