@@ -36,9 +36,9 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := lib/util.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/audit_seal.c \
-	       lib/audit_verify.c lib/request.c
+	       lib/audit_verify.c lib/request.c lib/policy_alerts.c
 AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
-	      agent/audit.c agent/audit_sub.c agent/fleet.c \
+	      agent/audit.c agent/audit_sub.c agent/fleet.c agent/alert.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c cli/fleet_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
@@ -48,7 +48,7 @@ CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # The verbs and the grant store on the host (tests/host_agent.h): what test_verbs and the
 # ctl fuzzer link beyond COMMON_SRCS.
-HOST_AGENT_SRCS := agent/verbs.c agent/fleet.c agent/grant.c agent/image.c agent/apply.c agent/audit.c tests/host_agent.c
+HOST_AGENT_SRCS := agent/verbs.c agent/fleet.c agent/grant.c agent/image.c agent/apply.c agent/audit.c agent/alert.c tests/host_agent.c
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood
 
@@ -99,6 +99,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 $(OUTPUT)/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
 # connections reset in this process's network namespace (SKIP lines where the host cannot)
 $(OUTPUT)/tests/test_sock_reset: $(OUTPUT)/obj/agent/sock_reset.o
+$(OUTPUT)/tests/test_alert: $(OUTPUT)/obj/agent/alert.o
 
 # N simulated fleet hosts in one process: the real fleet link, store and verbs, no kernel.
 FLEET_SIM_SRCS := $(filter-out tests/host_agent.c,$(HOST_AGENT_SRCS)) tests/fleet/fleet_sim.c
@@ -125,6 +126,7 @@ $(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
 
 $(OUTPUT)/asan/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/asan/tests/test_sock_reset: $(OUTPUT)/asan/obj/agent/sock_reset.o
+$(OUTPUT)/asan/tests/test_alert: $(OUTPUT)/asan/obj/agent/alert.o
 
 # libFuzzer harnesses. Adding one: write tests/fuzz/fuzz_NAME.c (LLVMFuzzerTestOneInput) and
 # a few seed inputs in tests/fuzz/corpus/NAME/; it is built to $(OUTPUT)/fuzz/fuzz_NAME from

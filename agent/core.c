@@ -49,6 +49,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(struct jitd_event))
 		return 0;
 	audit_decision(a, e, path_of);
+	alert_decision(a, e, util_now_ns(CLOCK_REALTIME));
 	return 0;
 }
 
@@ -715,6 +716,7 @@ int agent_run(struct agent *a)
 	ring_buffer__free(a->ringbuf);
 	kern_close(a->kern);
 	audit_close(&a->audit);
+	alert_free(&a->alert);
 	grant_store_free(&a->grants);
 	policy_free(a->policy);
 	sd_event_unref(a->event);

@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 #include <jansson.h>
 
+#include "alert.h"
 #include "audit.h"
 #include "audit_fmt.h"
 #include "ctl.h"
@@ -86,6 +87,7 @@ struct agent {
 	struct verbs_cache verbs_cache; /* policy_show's reply (verbs.c) */
 	struct audit_state audit;	/* decision records (audit.c) */
 	struct fleet fleet;		/* the fleet database link (fleet.c) */
+	struct alert_state alert;	/* alert windows and counters (alert.c) */
 	/* the core's own (core.c) */
 	struct ring_buffer *ringbuf;
 	uint64_t drops_seen;	  /* kernel ring-buffer losses reported so far */

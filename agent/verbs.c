@@ -649,6 +649,30 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	return ok_reply("grant", gj);
 }
 
+/* A request, then what alert.c makes of it: a refusal counts, any request may be outside
+ * the policy's hours. Dry runs count nothing; a refusal gets no audit record of its own
+ * (one each would let any user flood the stream): an alert carries the last few. */
+static json_t *do_request_alerted(struct verb_peer *c, json_t *req)
+{
+	json_t *reply = do_request(c, req), *arr = json_object_get(req, "resources"), *v;
+	const char *res[GRANT_MAX_RES], *s;
+	size_t n = 0, i;
+
+	if (!reply || json_is_true(json_object_get(req, "dry_run")))
+		return reply;
+	if ((s = json_string_value(json_object_get(req, "resource"))) &&
+	    strlen(s) < POLICY_MAX_NAME)
+		res[n++] = s;
+	json_array_foreach(arr, i, v)
+		if ((s = json_string_value(v)) && strlen(s) < POLICY_MAX_NAME && n < GRANT_MAX_RES)
+			res[n++] = s;
+	s = json_is_true(json_object_get(reply, "ok"))
+		    ? NULL
+		    : json_string_value(json_object_get(reply, "error")) ?: "refused";
+	alert_request(c->a, c->uid, res, n, s, util_now_ns(CLOCK_REALTIME));
+	return reply;
+}
+
 /* The grant an approve or deny is about, and its reason; NULL with *e set. */
 static struct grant *get_decision(struct verb_peer *c, json_t *req, bool reason_required,
 				  const char **reason, json_t **e)
@@ -1030,6 +1054,7 @@ static json_t *do_status(struct verb_peer *c, json_t *req)
 			    json_string(util_format_time(a->started_ns, started, sizeof(started))));
 	json_object_set_new(r, "fleet", fleet_status(a));
 	json_object_set_new(r, "audit", audit_seal_status(&a->audit));
+	json_object_set_new(r, "alerts", alert_status(a));
 	return r;
 }
 
@@ -1129,7 +1154,7 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		const char *op;
 		json_t *(*fn)(struct verb_peer *, json_t *);
 	} verbs[] = {{"grant", do_grant},
-		     {"request", do_request},
+		     {"request", do_request_alerted},
 		     {"approve", do_approve},
 		     {"deny", do_deny},
 		     {"extend", do_extend},

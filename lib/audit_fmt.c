@@ -392,6 +392,11 @@ static const char *op_name(uint8_t op)
 	return "unknown";
 }
 
+const char *audit_op_name(uint8_t op)
+{
+	return op_name(op);
+}
+
 /* Decisions about a network destination (a tracked socket's cut or track: an address). */
 #define NET_DECISION(d)                                                                            \
 	((d)->op == JITD_OP_CONNECT || (d)->op == JITD_OP_SENDMSG || (d)->op == JITD_OP_SEND ||    \
@@ -406,7 +411,7 @@ struct ocsf_class {
 };
 
 static const char CAT_SYSTEM[] = "System Activity", CAT_NET[] = "Network Activity",
-		  CAT_IAM[] = "Identity & Access Management";
+		  CAT_IAM[] = "Identity & Access Management", CAT_FINDINGS[] = "Findings";
 
 /* The OCSF class and activity of a kernel decision. */
 static struct ocsf_class decision_class(uint8_t op)
@@ -496,6 +501,9 @@ static struct ocsf_class event_class(const char *ev)
 		{"revoked", {3, 3005, 2, CAT_IAM, "User Access Management", "Revoke Privileges"}},
 		{"started", {1, 1008, 6, CAT_SYSTEM, "Event Log Activity", "Start"}},
 		{"stopped", {1, 1008, 7, CAT_SYSTEM, "Event Log Activity", "Stop"}},
+		/* agent/alert.c: a burst of denials, refused or off-hours requests, break-glass,
+		 * tamper */
+		{"alert", {2, 2004, 1, CAT_FINDINGS, "Detection Finding", "Create"}},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -1095,6 +1103,10 @@ static void fill_event_summary(const char *event, const json_t *f, int64_t time_
 	    !strcmp(event, "seal_failed") ||
 	    (!strcmp(event, "selftest") && strcmp(fstr(f, "result") ?: "", "passed")))
 		s->priority = 3;
+	if (!strcmp(event, "alert")) {
+		s->priority = 2;
+		actor = json_object_get(json_object_get(f, "alert"), "subject");
+	}
 	if (actor && fstr(actor, "user"))
 		snprintf(s->user, sizeof(s->user), "%s", fstr(actor, "user"));
 	else if (actor && json_is_integer(json_object_get(actor, "uid")))
@@ -1122,6 +1134,8 @@ static void fill_event_summary(const char *event, const json_t *f, int64_t time_
 			 (long long)json_integer_value(json_object_get(f, "count")));
 	else if (g && fstr(g, "reason"))
 		snprintf(s->reason, sizeof(s->reason), "%s", fstr(g, "reason"));
+	else if ((str = fstr(json_object_get(f, "alert"), "desc")))
+		snprintf(s->reason, sizeof(s->reason), "%s", str);
 	else if (!strcmp(event, "sealed") && fstr(f, "key_id"))
 		snprintf(s->reason, sizeof(s->reason), "epoch %lld up to sequence %lld%s (key %s)",
 			 (long long)json_integer_value(json_object_get(f, "epoch")),
@@ -1253,6 +1267,59 @@ static void ocsf_event_log(json_t *rec, const char *event, const json_t *f)
 	}
 }
 
+/* The Detection Finding (2004) fields of an "alert": a new finding, an alertable signal,
+ * its severity; finding_info.uid is the record's metadata.uid (audit_fmt_event). */
+static void ocsf_event_finding(json_t *rec, const json_t *f)
+{
+	const json_t *al = json_object_get(f, "alert"), *sub = json_object_get(al, "subject");
+	int sev = (int)json_integer_value(json_object_get(al, "severity_id"));
+	const char *kind = fstr(al, "kind") ?: "unknown";
+	json_t *fi, *res = json_array(), *v;
+	int64_t t;
+	size_t i;
+
+	if (sev < 1 || sev > 6)
+		sev = 3;
+	json_object_set_new(rec, "severity_id", json_integer(sev));
+	json_object_set_new(rec, "severity", json_string(severity_name(sev)));
+	json_object_set_new(rec, "status_id", json_integer(1));
+	json_object_set_new(rec, "status", json_string("New"));
+	json_object_set_new(rec, "is_alert", json_true());
+	fi = json_pack("{s:s,s:s,s:[s],s:{s:s,s:s,s:i,s:s}}", "uid", "", "title",
+		       fstr(al, "title") ?: kind, "types", kind, "analytic", "name", kind, "type",
+		       "Rule", "type_id", 1, "uid", kind);
+	if (fstr(al, "desc"))
+		json_object_set_new(fi, "desc", json_string(fstr(al, "desc")));
+	if ((t = ms_of(json_object_get(al, "first_seen"))) >= 0)
+		json_object_set_new(fi, "first_seen_time", json_integer(t));
+	if ((t = ms_of(json_object_get(al, "last_seen"))) >= 0)
+		json_object_set_new(fi, "last_seen_time", json_integer(t));
+	json_object_set_new(rec, "finding_info", fi);
+	if (fstr(al, "resource"))
+		json_array_append_new(res, json_pack("{s:s,s:s}", "name", fstr(al, "resource"),
+						     "type", "jitd resource"));
+	json_array_foreach(json_object_get(al, "resources"), i, v)
+		if (json_is_string(v))
+			json_array_append_new(res,
+					      json_pack("{s:s,s:s}", "name", json_string_value(v),
+							"type", "jitd resource"));
+	if (json_array_size(res))
+		json_object_set_new(rec, "resources", res);
+	else
+		json_decref(res);
+	if (sub)
+		json_object_set_new(rec, "actor",
+				    json_pack("{s:o}", "user", ocsf_subject_user(al)));
+	if (json_is_integer(json_object_get(al, "grant_id")))
+		json_object_set_new(json_object_get(rec, "metadata"), "correlation_uid",
+				    json_sprintf("%lld", (long long)json_integer_value(
+								 json_object_get(al, "grant_id"))));
+	else if (json_is_integer(json_object_get(sub, "uid")))
+		json_object_set_new(json_object_get(rec, "metadata"), "correlation_uid",
+				    json_sprintf("uid:%lld", (long long)json_integer_value(
+								     json_object_get(sub, "uid"))));
+}
+
 static json_t *ocsf_event(const struct audit_meta *m, const char *event, const json_t *f,
 			  int64_t time_ns, const struct audit_summary *s)
 {
@@ -1301,6 +1368,8 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 	json_object_set_new(rec, "actor", ocsf_actor(event, f));
 	if (k.class_uid == 3005)
 		ocsf_event_access(rec, g);
+	else if (k.class_uid == 2004)
+		ocsf_event_finding(rec, f);
 	else if (k.class_uid == 3004)
 		ocsf_event_entity(rec, f, g, s);
 	else
@@ -1347,6 +1416,21 @@ static json_t *ecs_event(const struct audit_meta *m, const char *event, const js
 	}
 	json_object_set_new(j, "event", json_string(event));
 	json_object_set_new(rec, "jitd", j);
+	if (k.class_uid == 2004) {
+		const json_t *al = json_object_get(f, "alert");
+		json_t *ev = json_object_get(rec, "event");
+
+		json_object_set_new(ev, "kind", json_string("alert"));
+		json_object_set_new(ev, "category", json_pack("[s]", "intrusion_detection"));
+		json_object_set_new(ev, "type", json_pack("[s]", "info"));
+		json_object_set_new(ev, "outcome", json_string("unknown"));
+		json_object_set_new(
+			ev, "severity",
+			json_integer(json_integer_value(json_object_get(al, "severity_id"))));
+		json_object_set_new(rec, "rule",
+				    json_pack("{s:s,s:s}", "name", fstr(al, "kind") ?: "unknown",
+					      "description", fstr(al, "title") ?: ""));
+	}
 	return rec;
 }
 
@@ -1376,6 +1460,9 @@ int audit_fmt_event(enum audit_format fmt, const struct audit_meta *m, const cha
 		json_object_set_new(json_object_get(rec, "metadata"), "sequence",
 				    json_integer((json_int_t)nc.seq));
 		json_object_set_new(json_object_get(rec, "metadata"), "uid", json_string(uid));
+		if (json_object_get(rec, "finding_info"))
+			json_object_set_new(json_object_get(rec, "finding_info"), "uid",
+					    json_string(uid));
 		json_object_set_new(json_object_get(rec, "unmapped"), "prev_hash",
 				    json_string(c->hash));
 		r = seal_json(AUDIT_FMT_OCSF, rec, out, nc.hash);
@@ -1667,6 +1754,7 @@ const char *audit_message_id(const char *event, const char *decision)
 		{"selftest", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f33"},
 		{"fleet_connected", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f40"},
 		{"fleet_disconnected", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f41"},
+		{"alert", "d39f5ebff48440e49873a7f1eb3a6d55"},
 	};
 	const char *k = decision ? decision : event;
 

@@ -141,6 +141,9 @@ int audit_journal_fields(const struct audit_summary *s, const char *line, size_t
 /* The MESSAGE_ID (32 hex) of an event name ("decision-allow", "decision-deny", ...). */
 const char *audit_message_id(const char *event, const char *decision);
 
+/* The name of a jitd_op ("open", "bpf", ...; "unknown"). */
+const char *audit_op_name(uint8_t op);
+
 /* Parse "all", "first", "none". Returns 0 or -EINVAL. */
 int audit_parse_allow(const char *s, enum audit_allow *out);
 

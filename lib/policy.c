@@ -1732,12 +1732,34 @@ out:
 	return r;
 }
 
+/* "alerts" (lib/policy_alerts.c); its error placed at its path below "alerts". */
+static int check_alerts(struct pctx *c, json_t *root, struct policy *p)
+{
+	struct policy_alerts_err e;
+	json_t *v = json_object_get(root, "alerts");
+	int r, d;
+
+	if (!v)
+		return 0;
+	r = policy_alerts_parse(v, &p->alerts, &e);
+	p->has_alerts = !r;
+	if (!r)
+		return 0;
+	push_key(c, "alerts");
+	for (d = 0; d < e.depth && d < 3; d++)
+		push_key(c, e.key[d]);
+	r = perr(c, e.at_key, "%s", e.msg);
+	c->depth -= 1 + d;
+	return r;
+}
+
 /* Parse and validate one source into p (which the caller frees). */
 static int parse_src(const struct src *src, struct policy *p, bool partial, char *err,
 		     size_t errlen)
 {
-	static const char *const allowed[] = {"version", "serial", "resources", "exempt", "admins",
-					      "rules",	 "grants", "audit",	"fleet",  NULL};
+	static const char *const allowed[] = {"version", "serial", "resources", "exempt",
+					      "admins",	 "rules",  "grants",	"audit",
+					      "fleet",	 "alerts", NULL};
 	struct pctx c = {.src = src, .err = err, .errlen = errlen, .partial = partial};
 	json_error_t je;
 	json_t *root;
@@ -1773,6 +1795,8 @@ static int parse_src(const struct src *src, struct policy *p, bool partial, char
 		r = check_audit(&c, root, p);
 	if (!r)
 		r = check_fleet(&c, root, p);
+	if (!r)
+		r = check_alerts(&c, root, p);
 out:
 	json_decref(root);
 	return r;
@@ -2003,6 +2027,10 @@ static int merge(struct loader *ld, struct policy *to, struct policy *from, size
 	if (from->has_audit) {
 		to->audit_allow = from->audit_allow;
 		to->has_audit = true;
+	}
+	if (from->has_alerts) {
+		to->alerts = from->alerts;
+		to->has_alerts = true;
 	}
 	if (from->fleet_labels && !to->fleet_labels) {
 		to->fleet_labels = from->fleet_labels;

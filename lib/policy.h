@@ -10,6 +10,8 @@
 #include <regex.h>
 #include <sys/types.h>
 
+#include "policy_alerts.h"
+
 #define POLICY_MAX_RESOURCES 4096
 #define POLICY_MAX_NAME	     64		/* resource names: [A-Za-z0-9._-]{1,63} */
 #define POLICY_MAX_ENTRIES   256	/* entries (exec + open + connect) per resource */
@@ -96,7 +98,10 @@ struct policy {
 	char *source;	 /* file or directory it was read from */
 	int audit_allow; /* enum audit_allow: "audit": {"allow": "all"|"first"|"none"} */
 	bool has_audit;
-	json_t *fleet_labels; /* "fleet": {"labels": {...}}: this host's labels, or NULL */
+	json_t *fleet_labels;	     /* "fleet": {"labels": {...}}: this host's labels, or NULL */
+	struct policy_alerts alerts; /* "alerts" (policy_alerts.c); without has_alerts: the
+				      * defaults, policy_alerts_default() */
+	bool has_alerts;
 };
 
 #define POLICY_MAX_LABELS 16

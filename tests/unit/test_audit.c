@@ -24,7 +24,7 @@ static const struct audit_meta meta = {.hostname = "h", .version = "0.1.0"};
 static const char *const events[] = {
 	"requested", "approved", "denied",	   "granted",	     "extended",
 	"expired",   "revoked",	 "policy_applied", "policy_refused", "records_dropped",
-	"started",   "stopped",	 "selftest",	   "activated"};
+	"started",   "stopped",	 "selftest",	   "activated",	     "alert"};
 
 static struct audit_decision decision(uint8_t op, bool allow)
 {
@@ -90,6 +90,18 @@ static json_t *event_fields(const char *ev)
 	if (!strcmp(ev, "started") || !strcmp(ev, "stopped") || !strcmp(ev, "selftest")) {
 		json_decref(g);
 		return json_pack("{s:s}", "result", "passed");
+	}
+	if (!strcmp(ev, "alert")) {
+		json_decref(g);
+		return json_pack("{s:{s:s,s:i,s:{s:i,s:s},s:i,s:i,s:i,s:s,s:s,s:i,s:s,s:s,s:s,"
+				 "s:s,s:[s]}}",
+				 "alert", "kind", "denial_burst", "severity_id", 4, "subject",
+				 "uid", 1002, "user", "bob", "count", 5, "threshold", 5, "window_s",
+				 60, "first_seen", "2026-11-23T08:47:19.123Z", "last_seen",
+				 "2026-11-23T08:47:20.123Z", "suppressed", 0, "resource", "secrets",
+				 "op", "open", "title", "Burst of denials", "desc",
+				 "5 denials in 60s (threshold 5)", "evidence",
+				 "open secrets denied");
 	}
 	return json_pack("{s:o,s:{s:i,s:s},s:s}", "grant", g, "actor", "uid", 1002, "user", "bob",
 			 "reason", "INC-42");
@@ -672,6 +684,84 @@ static void summary_reads_both_formats(void)
 	}
 }
 
+/* An alert is an OCSF Detection Finding: the class's required attributes, a new finding
+ * that is an alertable signal, finding_info.uid the record's own uid; it chains and
+ * verifies like any record, in both formats; journald sees it at priority 2. */
+static void alert_is_detection_finding_and_verifies(void)
+{
+	struct audit_chain c;
+	struct abuf b = {};
+	struct audit_summary s;
+	json_t *f = event_fields("alert"), *j, *fi;
+	char *chain[3];
+	char **jf;
+	size_t n;
+
+	CHECK(subset, "cannot load %s", SUBSET);
+	audit_chain_init(&c);
+	for (int i = 0; i < 3; i++) {
+		struct audit_decision d = decision(JITD_OP_OPEN, false);
+
+		if (i == 1)
+			CHECK_INT(audit_fmt_event(AUDIT_FMT_OCSF, &meta, "alert", f,
+						  1795424462345000000LL, &c, &b, &s),
+				  0);
+		else
+			audit_fmt_decision(AUDIT_FMT_OCSF, &meta, &d, &c, &b, NULL);
+		chain[i] = strdup(b.p);
+		if (i == 1)
+			CHECK(check_ocsf(b.p), "alert: %s", why);
+	}
+	CHECK_INT(verify_lines(chain, 3), 0);
+	j = json_loads(chain[1], 0, NULL);
+	fi = json_object_get(j, "finding_info");
+	CHECK_INT(json_integer_value(json_object_get(j, "class_uid")), 2004);
+	CHECK_INT(json_integer_value(json_object_get(j, "category_uid")), 2);
+	CHECK_INT(json_integer_value(json_object_get(j, "type_uid")), 200401);
+	CHECK_INT(json_integer_value(json_object_get(j, "severity_id")), 4);
+	CHECK_INT(json_integer_value(json_object_get(j, "status_id")), 1);
+	CHECK_STR(json_string_value(json_object_get(j, "status")), "New");
+	CHECK(json_is_true(json_object_get(j, "is_alert")), "is_alert not true");
+	CHECK_STR(json_string_value(json_object_get(fi, "uid")),
+		  json_string_value(json_object_get(json_object_get(j, "metadata"), "uid")));
+	CHECK_STR(json_string_value(json_object_get(fi, "title")), "Burst of denials");
+	CHECK_STR(json_string_value(json_array_get(json_object_get(fi, "types"), 0)),
+		  "denial_burst");
+	CHECK_STR(json_string_value(json_object_get(
+			  json_object_get(json_object_get(j, "actor"), "user"), "name")),
+		  "bob");
+	CHECK_STR(json_string_value(
+			  json_object_get(json_object_get(j, "metadata"), "correlation_uid")),
+		  "uid:1002");
+	json_decref(j);
+	CHECK_INT(audit_journal_fields(&s, chain[1], strlen(chain[1]), &jf, &n), 0);
+	CHECK_STR(field(jf, n, "PRIORITY"), "2");
+	CHECK_STR(field(jf, n, "MESSAGE_ID"), audit_message_id("alert", NULL));
+	CHECK_STR(field(jf, n, "JITD_USER"), "bob");
+	for (size_t i = 0; i < n; i++)
+		free(jf[i]);
+	free(jf);
+	memcpy(strstr(chain[1], "Burst of denials"), "Burxt", 5); /* edited: caught */
+	CHECK_INT(verify_lines(chain, 3), 2);
+	for (int i = 0; i < 3; i++)
+		free(chain[i]);
+	CHECK_INT(audit_fmt_event(AUDIT_FMT_ECS, &meta, "alert", f, 1795424462345000000LL, &c, &b,
+				  NULL),
+		  0);
+	j = json_loads(b.p, 0, NULL);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "event"), "kind")), "alert");
+	CHECK_STR(json_string_value(json_array_get(
+			  json_object_get(json_object_get(j, "event"), "category"), 0)),
+		  "intrusion_detection");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(j, "rule"), "name")),
+		  "denial_burst");
+	CHECK_INT(audit_record_summary(j, &s), 0);
+	CHECK_STR(s.event, "alert");
+	json_decref(j);
+	json_decref(f);
+	abuf_free(&b);
+}
+
 static void policy_audit_allow_parsed(void)
 {
 	static const char ok[] = "{\"version\":1,\"serial\":1,\"resources\":{},"
@@ -695,6 +785,7 @@ int main(void)
 	subset = json_load_file(SUBSET, 0, NULL);
 	RUN(ocsf_every_decision_meets_the_schema);
 	RUN(ocsf_every_agent_event_meets_the_schema);
+	RUN(alert_is_detection_finding_and_verifies);
 	RUN(ocsf_checker_rejects_broken_records);
 	RUN(ocsf_mapping_classes_and_actions);
 	RUN(ocsf_decision_line_is_canonical_json);

@@ -312,7 +312,7 @@ static void unknown_keys_are_errors_naming_allowed_keys(void)
 {
 	BAD(HEAD "  \"resources\": {},\n  \"resorces\": {}\n}", "5:3",
 	    "unknown key 'resorces' (allowed: version, serial, resources, exempt, admins, rules, "
-	    "grants, audit, fleet)");
+	    "grants, audit, fleet");
 	BAD(HEAD
 	    "  \"resources\": {\n    \"psql\": { \"exec\": [\"/usr/bin/psql\"], \"exex\": [] }\n"
 	    "  }\n}",
@@ -811,9 +811,69 @@ static void rule_on_end_other_values_are_errors(void)
 #undef RULE_HEAD
 }
 
+/* "alerts": the plan's example parses; without it the defaults (tamper and break-glass
+ * only); each error names file:line:column and the field. */
+static void alerts_parsed_defaults_and_errors(void)
+{
+	struct policy *p =
+		parse(HEAD "  \"resources\": {},\n  \"alerts\": {\n"
+			   "    \"denials\": {\"count\": 20, \"per\": \"1m\"},\n"
+			   "    \"refused_requests\": {\"count\": 5, \"per\": \"10m\"},\n"
+			   "    \"hours\": {\"days\": [\"mon\", \"fri\"], \"from\": \"08:00\", "
+			   "\"to\": \"19:00\"},\n"
+			   "    \"break_glass\": true, \"tamper\": false, \"quiet\": \"5m\", "
+			   "\"max_per_hour\": 30\n  }\n}");
+
+	CHECK(p, "%s", err);
+	CHECK(p->has_alerts, "has_alerts");
+	CHECK_INT(p->alerts.denials.count, 20);
+	CHECK_INT(p->alerts.denials.per_s, 60);
+	CHECK_INT(p->alerts.refused_requests.count, 5);
+	CHECK_INT(p->alerts.refused_requests.per_s, 600);
+	CHECK(p->alerts.hours, "hours");
+	CHECK_INT(p->alerts.days, (1 << 1) | (1 << 5));
+	CHECK_INT(p->alerts.from_min, 480);
+	CHECK_INT(p->alerts.to_min, 1140);
+	CHECK(p->alerts.break_glass && !p->alerts.tamper, "break_glass, tamper");
+	CHECK_INT(p->alerts.quiet_s, 300);
+	CHECK_INT(p->alerts.max_per_hour, 30);
+	policy_free(p);
+	/* present but partial: counted kinds left out are off, tamper/break_glass stay on */
+	p = parse(HEAD "  \"resources\": {},\n  \"alerts\": {\"quiet\": \"1m\"}\n}");
+	CHECK(p, "%s", err);
+	CHECK(!p->alerts.denials.count && !p->alerts.hours, "counted kinds off");
+	CHECK(p->alerts.tamper && p->alerts.break_glass, "tamper and break_glass on");
+	CHECK_INT(p->alerts.max_per_hour, 60);
+	policy_free(p);
+	p = parse(HEAD "  \"resources\": {}\n}");
+	CHECK(p && !p->has_alerts, "no alerts key");
+	policy_free(p);
+	BAD(HEAD "  \"resources\": {},\n  \"alerts\": {\"hours\": {\"from\": \"24:00\", "
+		 "\"to\": \"08:00\"}}\n}",
+	    "5:32", "alerts.hours.from: expected a time of day");
+	BAD(HEAD "  \"resources\": {},\n  \"alerts\": {\"bursts\": 1}\n}", "5:14",
+	    "unknown key 'bursts'");
+	BAD(HEAD "  \"resources\": {},\n  \"alerts\": {\"denials\": {\"count\": 0, "
+		 "\"per\": \"1m\"}}\n}",
+	    "5:35", "alerts.denials.count: expected a number of events, 1 to 100000");
+	BAD(HEAD "  \"resources\": {},\n  \"alerts\": {\"denials\": {\"count\": 3}}\n}", "5:25",
+	    "missing key 'per'");
+	BAD(HEAD "  \"resources\": {},\n  \"alerts\": {\"refused_requests\": {\"count\": 3, "
+		 "\"per\": \"5s\"}}\n}",
+	    "5:54", "alerts.refused_requests.per: duration 5s out of range");
+	BAD(HEAD "  \"resources\": {},\n  \"alerts\": {\"hours\": {\"days\": [\"mon\", "
+		 "\"someday\"], \"from\": \"08:00\", \"to\": \"09:00\"}}\n}",
+	    "5:32", "day 1: expected one of sun");
+	BAD(HEAD "  \"resources\": {},\n  \"alerts\": {\"tamper\": \"yes\"}\n}", "5:24",
+	    "alerts.tamper: expected true or false");
+	BAD(HEAD "  \"resources\": {},\n  \"alerts\": {\"max_per_hour\": 0}\n}", "5:30",
+	    "alerts.max_per_hour");
+}
+
 int main(void)
 {
 	RUN(full_example_parses_with_correct_values);
+	RUN(alerts_parsed_defaults_and_errors);
 	RUN(hosts_selectors_pick_rules_and_grants);
 	RUN(minimal_policy_with_empty_resources_parses);
 	RUN(paths_root_and_exec_open_same_resource_are_accepted);

@@ -40,7 +40,8 @@ def with_includes(d):
     return merge_attrs(attrs, d.get("attributes", {}))
 
 EVENT_FILES = {"base_event": "events/base_event.json", "system": "events/system/system.json",
-               "network": "events/network/network.json", "iam": "events/iam/iam.json"}
+               "network": "events/network/network.json", "iam": "events/iam/iam.json",
+               "finding": "events/findings/finding.json"}
 def event(name, path=None):
     d = load(path or EVENT_FILES[name])
     attrs = with_includes(d)
@@ -61,7 +62,8 @@ for path, cat in [("events/system/process_activity.json", "system"),
                   ("events/network/network_activity.json", "network"),
                   ("events/iam/user_access.json", "iam"),
                   ("events/iam/entity_management.json", "iam"),
-                  ("events/system/event_log_activity.json", "system")]:
+                  ("events/system/event_log_activity.json", "system"),
+                  ("events/findings/detection_finding.json", "findings")]:
     ev = event(None, path)
     d, attrs = ev["d"], ev["attrs"]
     cat_uid = categories[cat]["uid"]
@@ -100,7 +102,8 @@ def obj(name):
 
 objects = {}
 todo = ["metadata", "product", "actor", "device", "process", "file", "network_endpoint", "user",
-        "policy", "managed_entity", "network_connection_info", "resource_details", "group"]
+        "policy", "managed_entity", "network_connection_info", "resource_details", "group",
+        "finding_info", "analytic"]
 for name in todo:
     o = obj(name)
     attrs = o["attrs"]
