@@ -1248,6 +1248,11 @@ static void status_print(const json_t *st)
 		status_line("policy:", "none");
 	status_line("grants:", "%s active",
 		    status_int(json_object_get(st, "grants"), "active", n1, sizeof(n1)));
+	if (json_is_object(json_object_get(st, "alerts")))
+		status_line(
+			"alerts:", "%s raised, %s held back",
+			status_int(json_object_get(st, "alerts"), "raised", n1, sizeof(n1)),
+			status_int(json_object_get(st, "alerts"), "suppressed", n2, sizeof(n2)));
 	status_line("self-test:", "%s", status_str(st, "selftest", "unknown", a, sizeof(a)));
 	status_line("lsm:", "%s", status_str(st, "lsm", "unknown", a, sizeof(a)));
 	kernel_print(json_object_get(st, "kernel"));
