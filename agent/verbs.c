@@ -666,9 +666,15 @@ static json_t *do_request_alerted(struct verb_peer *c, json_t *req)
 	json_array_foreach(arr, i, v)
 		if ((s = json_string_value(v)) && strlen(s) < POLICY_MAX_NAME && n < GRANT_MAX_RES)
 			res[n++] = s;
-	s = json_is_true(json_object_get(reply, "ok"))
-		    ? NULL
-		    : json_string_value(json_object_get(reply, "error")) ?: "refused";
+	s = json_string_value(json_object_get(reply, "errno")) ?: "";
+	/* refused by the rules or for its input; not jitd's own failures (ENOMEM, EIO,
+	 * ENOTCONN from the fleet database, a full grants map) */
+	if (json_is_true(json_object_get(reply, "ok")) ||
+	    (strcmp(s, "EPERM") && strcmp(s, "EACCES") && strcmp(s, "EINVAL") &&
+	     strcmp(s, "ENOENT") && strcmp(s, "E2BIG")))
+		s = NULL;
+	else
+		s = json_string_value(json_object_get(reply, "error")) ?: "refused";
 	alert_request(c->a, c->uid, res, n, s, util_now_ns(CLOCK_REALTIME));
 	return reply;
 }

@@ -184,6 +184,7 @@ int host_agent_reset(struct agent *a, const char *policy_text)
 	unlink(path);
 	grant_store_free(&a->grants);
 	memset(&a->grants, 0, sizeof(a->grants));
+	alert_free(&a->alert);
 	host_img.n = 0;
 	r = policy_parse("host", policy_text, strlen(policy_text), &p, err, sizeof(err));
 	if (r) {
@@ -209,6 +210,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 void host_agent_free(struct agent *a)
 {
 	grant_store_free(&a->grants);
+	alert_free(&a->alert);
 	policy_free(a->policy);
 	a->policy = NULL;
 	audit_close(&a->audit);

@@ -156,6 +156,58 @@ static void request_outside_the_rules_is_refused(void)
 	CHECK_INT(a.grants.n, 1); /* the policy's fleet grant only */
 }
 
+/* Alert records ("class_uid":2004) in the host audit file. */
+static int alert_records(void)
+{
+	char path[256], line[65536];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/audit.jsonl", a.state_dir);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, "\"class_uid\":2004") != NULL;
+	fclose(f);
+	return n;
+}
+
+/* The request verb feeds alert.c: refusals by the rules count (dry runs and granted
+ * requests do not), the threshold raises one alert record, status counts it. */
+static void request_refusals_raise_one_alert(void)
+{
+	char pol[4096];
+	int before = alert_records();
+	json_t *r;
+
+	snprintf(pol, sizeof(pol),
+		 "%.*s,\"alerts\":{\"refused_requests\":{\"count\":2,"
+		 "\"per\":\"1m\"}}}",
+		 (int)strlen(host_policy) - 1, host_policy);
+	if (host_agent_reset(&a, pol))
+		abort();
+	r = call(NOBODY, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60,"
+			 "\"dry_run\":true}");
+	json_decref(r);
+	r = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}");
+	CHECK(ok(r), "the rule's request refused: %s",
+	      json_string_value(json_object_get(r, "error")));
+	json_decref(r);
+	r = call(NOBODY, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}");
+	CHECK_STR(err_name(r), "EPERM");
+	json_decref(r);
+	CHECK_INT(alert_records(), before);
+	CHECK_INT(a.alert.raised[ALERT_REFUSED_REQUESTS], 0);
+	r = call(NOBODY, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}");
+	json_decref(r);
+	CHECK_INT(a.alert.raised[ALERT_REFUSED_REQUESTS], 1);
+	CHECK_INT(alert_records(), before + 1);
+	r = call(NOBODY, "{\"op\":\"status\"}");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "alerts"), "raised")), 1);
+	json_decref(r);
+	fresh();
+}
+
 static void denial_and_revocation_end_grants(void)
 {
 	char line[160];
@@ -768,6 +820,7 @@ int main(void)
 	RUN(grant_needs_root_or_admin_and_refusal_changes_nothing);
 	RUN(request_is_pending_until_an_approver_approves);
 	RUN(request_outside_the_rules_is_refused);
+	RUN(request_refusals_raise_one_alert);
 	RUN(denial_and_revocation_end_grants);
 	RUN(reasons_with_nul_are_refused_everywhere);
 	RUN(extension_stops_at_the_rules_maximum);
