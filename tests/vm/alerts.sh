@@ -148,6 +148,13 @@ check alerts-tamper-within-quiet-counted "status: $(stat_kind tamper suppressed)
 check alerts-tamper-within-quiet-not-raised "$(n_alerts tamper 1001) alerts" \
 	test "$(n_alerts tamper 1001)" = 1
 check alerts-jitd-alive "jitd $JPID gone" kill -0 "$JPID"
+# the other route: a login uid change, by bob (another subject: its own quiet)
+expect alerts-bob-loginuid-change-eperm EPERM $P as 1002 $P setloginuid 1001
+check alerts-loginuid-change-tamper-alert "$(n_alerts tamper 1002) alerts" \
+	wait_for 10 has_alerts tamper 1002 1
+line=$(alert_line tamper 1002)
+check alerts-loginuid-tamper-names-op "got: $line" contains "$line" '"op": ?"loginuid"'
+
 
 # ------------------------------------------------------------------ the stream
 
