@@ -20,7 +20,7 @@ JITD_STATE=/var/lib/jitd-alerts
 mkdir -p /srv/vault /opt/bin /sys/fs/cgroup/exempt
 echo s >$SECRET && chmod 644 $SECRET
 cp /tests/nop /opt/bin/tool
-today=$(date +%a | tr 'A-Z' 'a-z')
+today=$(date +%a | tr '[:upper:]' '[:lower:]')
 sed -e "s/\"$today\", //" -e "s/, \"$today\"//" /tests/policy-alerts.json >"$JITD_POLICY"
 check alerts-hours-leave-out-today "$today still in $(grep days "$JITD_POLICY")" \
 	sh -c "! grep -q '\"$today\"' $JITD_POLICY"
