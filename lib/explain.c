@@ -169,11 +169,12 @@ static json_t *rule_entry(const struct policy *p, const struct policy_rule *r,
 
 	for (unsigned j = 0; j < n; j++)
 		all = all && covers(r, res[j]);
-	o = json_pack("{s:I,s:b,s:b,s:b,s:b,s:i,s:o,s:I,s:s}", "index", (json_int_t)(r - p->rules),
-		      "here", r->here, "requester", is_requester(r, uid), "covers", all, "chosen",
-		      r == chosen, "approvals", (int)r->approvals, "approvers",
-		      strings(r->approvers, r->n_approvers), "max_duration_s",
-		      (json_int_t)r->max_duration_s, "reason",
+	o = json_pack("{s:I,s:o,s:b,s:b,s:b,s:b,s:i,s:o,s:I,s:s}", "index",
+		      (json_int_t)(r - p->rules), "resources",
+		      strings(r->resources, r->n_resources), "here", r->here, "requester",
+		      is_requester(r, uid), "covers", all, "chosen", r == chosen, "approvals",
+		      (int)r->approvals, "approvers", strings(r->approvers, r->n_approvers),
+		      "max_duration_s", (json_int_t)r->max_duration_s, "reason",
 		      r->reason_required ? "required" : "optional");
 	if (o && r->reason_pattern)
 		json_object_set_new(o, "reason_pattern", json_string(r->reason_pattern));
