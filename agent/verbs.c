@@ -1091,8 +1091,9 @@ static json_t *do_approvers(struct verb_peer *c, json_t *req)
 	    (e = get_resources(c->a, req, &g)))
 		return e;
 	rule = req_find_rule(c->a->policy, uid, g.res, g.n_res, err, sizeof(err));
-	if (!rule)
-		return verbs_error("EPERM", "%s", err);
+	if (!rule) /* the message a real request gets, saying whose it is when not the caller's */
+		return verbs_error("EPERM", "%s%s%s", uid != c->uid ? name : "",
+				   uid != c->uid ? ": " : "", err);
 	return explain_approvers_reply(c->a->policy, rule, uid, name);
 }
 

@@ -183,7 +183,8 @@ static void show_approvers(const json_t *r)
 	printf(" (uid %" JSON_INTEGER_FORMAT "): ", jint(r, "uid"));
 	put_rule(json_object_get(r, "rule"), json_object_get(r, "approvers"));
 	putchar('\n');
-	put_users(json_object_get(r, "approvers"));
+	if (jint(json_object_get(r, "rule"), "approvals"))
+		put_users(json_object_get(r, "approvers"));
 }
 
 int cmd_approvers(struct ctl *c, int argc, char **argv)

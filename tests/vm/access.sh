@@ -114,6 +114,13 @@ check ac-approvers-other-user-non-admin-refused "exit $RC: $OUT" test "$RC" = 1
 check ac-approvers-other-user-says-admins "got: $OUT" has "$OUT" "only root and admins"
 asj 1003 approvers secrets --user alice
 check ac-approvers-admin-for-alice "exit $RC: $OUT" has "$OUT" "alice (uid 1001): rule 0"
+asj 1003 approvers secrets --user bob
+check ac-approvers-admin-for-bob-exits-1 "exit $RC: $OUT" test "$RC" = 1
+check ac-approvers-admin-for-bob-names-bob "got: $OUT" \
+	has "$OUT" "bob: uid 1002 may not request access: no rule lists you as a requester"
+asj 1001 approvers tool
+check ac-approvers-no-approval-needed "exit $RC: $OUT" \
+	has "$OUT" "alice (uid 1001): rule 1 (tool, vault): no approval needed, at most 6s"
 
 # ------------------------------------------------------------------ policy explain
 asj 1001 policy explain alice secrets
