@@ -65,9 +65,21 @@ static bool add_rule(json_t *o, const struct policy *p, const struct policy_rule
 {
 	json_t *ap = explain_approvers(r, uid);
 
-	return ap && !json_object_set_new(o, "rule", explain_rule(p, r)) &&
-	       !json_object_set_new(o, "approvals", json_integer(r->approvals)) &&
-	       !json_object_set_new(o, "approvers", ap);
+	return ap && !json_object_set_new(o, "approvers", ap) &&
+	       !json_object_set_new(o, "rule", explain_rule(p, r)) &&
+	       !json_object_set_new(o, "approvals", json_integer(r->approvals));
+}
+
+/* An error message as a JSON string: a reason cut inside a UTF-8 sequence ("%.128s") would
+ * make it invalid, and then its bytes from 0x80 up become '?'. */
+static json_t *message(char *s)
+{
+	json_t *j = json_string(s);
+
+	for (char *q = s; !j && *q; q++)
+		if ((unsigned char)*q >= 0x80)
+			*q = '?';
+	return j ?: json_string(s);
 }
 
 json_t *explain_dry_run(const struct policy *p, uid_t uid, char res[][POLICY_MAX_NAME], unsigned n,
@@ -85,9 +97,9 @@ json_t *explain_dry_run(const struct policy *p, uid_t uid, char res[][POLICY_MAX
 	r = req_find_rule(p, uid, res, n, err, sizeof(err));
 	if (!r) {
 		json_object_set_new(o, "would", json_string("refused"));
-		json_object_set_new(o, "error", json_string(err));
 		json_object_set_new(o, "errno",
 				    json_string(strncmp(err, "unknown", 7) ? "EPERM" : "ENOENT"));
+		json_object_set_new(o, "error", message(err));
 		return o;
 	}
 	ret = req_check(r, duration_s, reason, err, sizeof(err));
@@ -105,7 +117,7 @@ json_t *explain_dry_run(const struct policy *p, uid_t uid, char res[][POLICY_MAX
 					: r->approvals ? "pending"
 						       : "active"));
 	if (ret) {
-		json_object_set_new(o, "error", json_string(err));
+		json_object_set_new(o, "error", message(err));
 		json_object_set_new(o, "errno", json_string("EINVAL"));
 	}
 	return o;

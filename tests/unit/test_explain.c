@@ -149,6 +149,16 @@ static void dry_run_says_active_pending_or_refused_as_a_request_would(void)
 	      "a bad reason is not the only fault");
 	json_decref(r);
 
+	/* the error quotes 128 bytes of the reason: cut inside a 2-byte character here */
+	char long_reason[301] = "x";
+
+	for (int i = 1; i < 299; i += 2)
+		memcpy(long_reason + i, "\xc3\xa9", 2);
+	r = dry(p, DAEMON, "a", "b", 1800, long_reason);
+	CHECK_STR(str(r, "would"), "refused");
+	CHECK_CONTAINS(str(r, "error"), "does not match the required pattern ^INC-[0-9]+$");
+	json_decref(r);
+
 	r = dry(p, DAEMON, "a", "b", 7200, "INC-1");
 	CHECK_STR(str(r, "would"), "refused");
 	CHECK_CONTAINS(str(r, "error"), "exceeds the rule's maximum of 1h");
