@@ -153,6 +153,10 @@ check ac-explain-unknown-resource-exits-1 "exit $RC: $OUT" test "$RC" = 1
 jitctl policy explain root secrets >/tmp/ac-root.out 2>&1
 check ac-explain-root-exempt "got: $(cat /tmp/ac-root.out)" grep -q "exempt: jitd never checks root's accesses" /tmp/ac-root.out
 
+# policy show (its code moved into a function of its own next to explain)
+out=$(jitctl policy show 2>&1)
+check ac-policy-show-still-prints-policy "got: $(echo "$out" | head -c 200)" has "$out" '"reason_pattern": "^(INC|CHG)-[0-9]+"'
+
 stop_jitd
 jitd --unload >/dev/null 2>&1
 echo "access.sh: $N_PASS passed, $N_FAIL failed, $N_SKIP skipped"
