@@ -21,6 +21,7 @@
 #include "core.h"
 #include "fleet.h"
 #include "audit.h"
+#include "explain.h"
 #include "log.h"
 #include "util.h"
 #include "verbs.h"
@@ -594,6 +595,11 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	int64_t now, dur;
 	json_t *e;
 	int r;
+	json_t *jdry = json_object_get(req, "dry_run");
+
+	if (jdry &&
+	    (!json_is_boolean(jdry) || (json_is_true(jdry) && json_object_get(req, "hosts"))))
+		return verbs_error("EINVAL", "'dry_run' is true or false, for local requests only");
 	if (json_object_get(req, "hosts"))
 		return fleet_request(c, req);
 
@@ -603,6 +609,8 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 					     "or 'cgroup' (admins use 'grant')");
 	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)))
 		return e;
+	if (json_is_true(jdry)) /* the same choice and checks as below; nothing changes */
+		return explain_dry_run(a->policy, c->uid, g.res, g.n_res, dur, reason);
 	rule = req_find_rule(a->policy, c->uid, g.res, g.n_res, err, sizeof(err));
 	if (!rule)
 		return verbs_error(strncmp(err, "unknown", 7) ? "EPERM" : "ENOENT", "%s", err);
@@ -1077,6 +1085,85 @@ static json_t *do_audit(struct verb_peer *c, json_t *req)
 	return r;
 }
 
+/*
+ * The user approvers and policy_explain are about: "user" (a name), else the caller when
+ * !required. Every user may ask about themselves; about another user, root and admins only
+ * (who may request what, and who approves it, is the policy's business and theirs).
+ */
+static json_t *get_subject_user(struct verb_peer *c, json_t *req, bool required, uid_t *uid,
+				char *name, size_t len)
+{
+	json_t *ju = json_object_get(req, "user");
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if ((ju || required) && !json_is_string(ju))
+		return verbs_error("EINVAL", "'user' must be a user name");
+	if (ju ? getpwnam_r(json_string_value(ju), &pw, buf, sizeof(buf), &res)
+	       : getpwuid_r(c->uid, &pw, buf, sizeof(buf), &res))
+		res = NULL;
+	if (ju && !res)
+		return verbs_error("ENOENT", "unknown user '%s'", json_string_value(ju));
+	*uid = res ? res->pw_uid : c->uid;
+	if (res)
+		snprintf(name, len, "%s", res->pw_name);
+	else
+		snprintf(name, len, "uid %u", c->uid);
+	if (*uid != c->uid && !req_is_admin(c->a->policy, c->uid))
+		return verbs_error("EPERM",
+				   "only root and admins may ask about another user (you are uid "
+				   "%u)",
+				   c->uid);
+	return NULL;
+}
+
+/* {"op":"approvers","resources":[...][,"user"]}: the rule a request would fall under, and
+ * who can approve it. */
+static json_t *do_approvers(struct verb_peer *c, json_t *req)
+{
+	struct grant g = {0};
+	const struct policy_rule *rule;
+	char err[512], name[256];
+	uid_t uid;
+	json_t *e;
+
+	if ((e = get_subject_user(c, req, false, &uid, name, sizeof(name))) ||
+	    (e = get_resources(c->a, req, &g)))
+		return e;
+	rule = req_find_rule(c->a->policy, uid, g.res, g.n_res, err, sizeof(err));
+	if (!rule) /* the message a real request gets, saying whose it is when not the caller's */
+		return verbs_error("EPERM", "%s%s%s", uid != c->uid ? name : "",
+				   uid != c->uid ? ": " : "", err);
+	return explain_approvers_reply(c->a->policy, rule, uid, name);
+}
+
+/* {"op":"policy_explain","user","resources"}: could the user reach them, and how. */
+static json_t *do_policy_explain(struct verb_peer *c, json_t *req)
+{
+	struct grant g = {0};
+	json_t *e, *holds = json_array();
+	char name[256];
+	uid_t uid;
+
+	if ((e = get_subject_user(c, req, true, &uid, name, sizeof(name))) ||
+	    (e = get_resources(c->a, req, &g))) {
+		json_decref(holds);
+		return e;
+	}
+	for (size_t i = 0; i < c->a->grants.n; i++) {
+		const struct grant *h = &c->a->grants.v[i];
+		bool any = false;
+
+		for (unsigned j = 0; j < h->n_res && h->state == GRANT_ACTIVE; j++)
+			for (unsigned k = 0; k < g.n_res; k++)
+				any = any || !strcmp(h->res[j], g.res[k]);
+		if (any && h->has_uid && h->uid == uid)
+			json_array_append_new(holds, json_integer((json_int_t)h->id));
+	}
+	e = explain_build(c->a->policy, uid, name, g.res, g.n_res, holds);
+	return e ? ok_reply("explain", e) : NULL;
+}
+
 /* Is the peer exempt: its uid, or the cgroup of the process that connected? */
 static bool peer_exempt(const struct verb_peer *c)
 {
@@ -1173,7 +1260,9 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		     {"status", do_status},
 		     {"audit", do_audit},
 		     {"audit_seal_init", do_audit_seal_init},
-		     {"audit_checkpoint", do_audit_checkpoint}};
+		     {"audit_checkpoint", do_audit_checkpoint},
+		     {"approvers", do_approvers},
+		     {"policy_explain", do_policy_explain}};
 	json_error_t jerr;
 	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *reply = NULL;
 	const char *op;

@@ -47,7 +47,8 @@ static const char help_main[] =
 	"a time-bound grant allows it; the kernel enforces grants and their expiry.\n"
 	"\n"
 	"Verbs:\n"
-	"  request RESOURCE... --for DURATION     ask for access for yourself (--reason, --wait)\n"
+	"  request RESOURCE... --for DURATION     ask for access (--reason, --wait, --dry-run)\n"
+	"  approvers RESOURCE... [--user NAME]    the rule a request falls under, who approves\n"
 	"  approve ID [--reason TEXT]             approve someone else's pending request\n"
 	"  deny ID --reason TEXT                  deny a pending request\n"
 	"  exec RESOURCE --for DURATION -- CMD    run CMD with access for its process tree only\n"
@@ -58,6 +59,7 @@ static const char help_main[] =
 	"  list [--all] [--mine] [--fleet]        show active grants and pending requests\n"
 	"  show ID                                one grant with its history\n"
 	"  policy check|apply|show                validate, push (admins) or show the policy\n"
+	"  policy explain USER RESOURCE...        could USER reach RESOURCE(s), and how\n"
 	"  status                                 show whether jitd is enforcing, and why not\n"
 	"  audit --follow|--since|verify|seal-init|checkpoint  read, check or seal the audit "
 	"stream\n"
@@ -73,7 +75,8 @@ static const char help_main[] =
 	"Exit status:\n"
 	"  0  success (for status: jitd is enforcing; for request --wait: granted)\n"
 	"  1  jitd refused or failed the request (the error is printed); request --wait:\n"
-	"     denied or expired; policy check: the policy is invalid\n"
+	"     denied or expired; request --dry-run: would be refused; policy check: the\n"
+	"     policy is invalid\n"
 	"  2  usage error (bad arguments, bad duration)\n"
 	"  3  cannot reach jitd (socket missing, connection refused, timeout, bad reply)\n"
 	"  4  status: jitd answers but is not enforcing\n"
@@ -1322,7 +1325,7 @@ static const struct verb verbs[] = {
 	{"deny", cmd_deny, help_deny},		{"extend", cmd_extend, help_extend},
 	{"show", cmd_show, help_show},		{"exec", cmd_exec, help_exec},
 	{"policy", cmd_policy, help_policy},	{"audit", cmd_audit, help_audit},
-	{"fleet", cmd_fleet, help_fleet},
+	{"fleet", cmd_fleet, help_fleet},	{"approvers", cmd_approvers, help_approvers},
 };
 
 static const struct verb *find_verb(const char *name)

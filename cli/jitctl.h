@@ -51,6 +51,7 @@ enum {
 	OPT_HOSTS,
 	OPT_FLEET,
 	OPT_UNTIL_UNIT_STOPS,
+	OPT_DRY_RUN,
 };
 
 /* Accepted globally and by every verb. */
@@ -114,6 +115,15 @@ int cmd_exec(struct ctl *c, int argc, char **argv);
 int cmd_policy(struct ctl *c, int argc, char **argv);
 extern const char help_request[], help_approve[], help_deny[], help_extend[], help_show[],
 	help_exec[], help_policy[];
+
+/* explain_cmd.c: request --dry-run, approvers, policy explain. */
+extern const char help_approvers[];
+/* Send request req (consumed) as a dry-run and print what it would do: EXIT_OK when it
+ * would be granted or pending, EXIT_REFUSED when refused. */
+int request_dry_run(struct ctl *c, json_t *req);
+int cmd_approvers(struct ctl *c, int argc, char **argv);
+/* `jitctl policy explain USER RESOURCE...`: argv[first] is USER. An exit code. */
+int policy_explain(struct ctl *c, int argc, char **argv, int first);
 
 /* fleet_cmd.c: fleet ids ("f12"), --hosts selectors, `jitctl fleet`. */
 #ifndef JITD_FLEET_MIGRATIONS

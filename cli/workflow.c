@@ -19,6 +19,7 @@
 
 const char help_request[] =
 	"Usage: jitctl request RESOURCE... --for DURATION [--reason TEXT] [--wait] [--json]\n"
+	"       jitctl request RESOURCE... --for DURATION [--reason TEXT] --dry-run [--json]\n"
 	"       jitctl request RESOURCE... --for DURATION --hosts NAME=VALUE[,...] [--reason "
 	"TEXT]\n"
 	"\n"
@@ -35,11 +36,15 @@ const char help_request[] =
 	"  --for DURATION     how long the access should last (" DURATION_FORMS ")\n"
 	"  --reason TEXT      why (a ticket or incident); some rules require it\n"
 	"  --wait             wait until the request is approved, denied or expires\n"
+	"  --dry-run          only say what the request would do: granted, pending or\n"
+	"                     refused (and why), under which rule, and who can approve it;\n"
+	"                     nothing is requested or recorded\n"
 	"  --hosts SELECTOR   fleet mode: one request for every host whose labels match\n"
 	"                     (role=db,zone=eu); printed as fN; approve it with\n"
 	"                     'jitctl approve fN' on any host\n" COMMON_HELP "\n"
 	"Exit status: 0 granted, 5 pending (without --wait), 1 refused, denied or expired,\n"
-	"2 usage error, 3 cannot reach jitd.\n";
+	"2 usage error, 3 cannot reach jitd. With --dry-run: 0 would be granted or pending,\n"
+	"1 would be refused.\n";
 
 const char help_approve[] =
 	"Usage: jitctl approve ID [--reason TEXT] [--json]\n"
@@ -104,6 +109,7 @@ const char help_policy[] =
 	"Usage: jitctl policy check FILE|DIR\n"
 	"       jitctl policy apply FILE [--json]\n"
 	"       jitctl policy show [--json]\n"
+	"       jitctl policy explain USER RESOURCE... [--json]\n"
 	"\n"
 	"check: validate a policy file (or directory of *.json) here, without jitd; prints\n"
 	"  FILE:LINE:COLUMN: what is wrong, and exits 1 when it is invalid.\n"
@@ -112,6 +118,10 @@ const char help_policy[] =
 	"  it as STATE_DIR/policy.applied.json, which wins over --policy at restart while its\n"
 	"  serial is higher. At most 4 MiB, as for policy files.\n"
 	"show: print the policy in force (serial, source, resources, admins, rules, grants).\n"
+	"explain: could USER reach RESOURCE(s), and how: exempt, admin, the grants USER\n"
+	"  holds, each rule naming them (chosen, or why not: not a requester, does not cover\n"
+	"  one, another preferred) and a one-line answer. Anyone may explain themselves;\n"
+	"  another user: root and admins only.\n"
 	"\n"
 	"Options:\n" COMMON_HELP "\n"
 	"Exit status: 0 success, 1 invalid or refused, 2 usage error, 3 cannot reach jitd.\n";
@@ -119,7 +129,7 @@ const char help_policy[] =
 /* Parse "ID" and the verb's options (--for, --reason, --wait, common). */
 struct args {
 	const char *dur, *reason, *hosts;
-	bool wait;
+	bool wait, dry_run;
 	int first; /* optind after parsing */
 };
 
@@ -132,6 +142,7 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 		{"reason", required_argument, NULL, OPT_REASON},
 		{"wait", no_argument, NULL, OPT_WAIT},
 		{"hosts", required_argument, NULL, OPT_HOSTS},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{},
 	};
 	int opt, ret;
@@ -153,6 +164,12 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 			break;
 		case OPT_HOSTS:
 			a->hosts = optarg;
+			break;
+		case OPT_DRY_RUN:
+			if (strcmp(verb, "request"))
+				return usage_error(verb,
+						   "--dry-run is an option of 'request' only");
+			a->dry_run = true;
 			break;
 		case '?':
 			try_help(verb);
@@ -366,6 +383,12 @@ int cmd_request(struct ctl *c, int argc, char **argv)
 	ret = access_req("request", argv, a.first, argc, &a, &req);
 	if (ret)
 		return ret;
+	if (a.dry_run && (a.hosts || a.wait)) {
+		json_decref(req);
+		return usage_error("request", "--dry-run is for local requests, without --wait");
+	}
+	if (a.dry_run)
+		return request_dry_run(c, req);
 	if (a.hosts)
 		return fleet_request(c, req, &a);
 	/* print the id ourselves: --wait needs it */
@@ -586,6 +609,25 @@ static void print_json_new(json_t *j)
 	json_decref(j);
 }
 
+/* `jitctl policy show`: the policy in force as JSON. */
+static int policy_show(struct ctl *c, int argc, char **argv, int first)
+{
+	json_t *req, *reply = NULL;
+	int ret;
+
+	if (argc - first > 1)
+		return usage_error("policy", "unexpected argument '%s'", argv[first + 1]);
+	req = json_pack("{s:s}", "op", "policy_show");
+	ret = ctl_call(c, "policy show", req, &reply);
+	json_decref(req);
+	if (ret)
+		return ret;
+	json_object_del(reply, "ok");
+	ret = print_json(reply);
+	json_decref(reply);
+	return ret;
+}
+
 int cmd_policy(struct ctl *c, int argc, char **argv)
 {
 	struct policy *p = NULL;
@@ -600,23 +642,15 @@ int cmd_policy(struct ctl *c, int argc, char **argv)
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	if (a.first >= argc)
-		return usage_error("policy", "missing check, apply or show");
+		return usage_error("policy", "missing check, apply, show or explain");
 	sub = argv[a.first];
-	if (!strcmp(sub, "show")) {
-		if (argc - a.first > 1)
-			return usage_error("policy", "unexpected argument '%s'", argv[a.first + 1]);
-		req = json_pack("{s:s}", "op", "policy_show");
-		ret = ctl_call(c, "policy show", req, &reply);
-		json_decref(req);
-		if (ret)
-			return ret;
-		json_object_del(reply, "ok");
-		ret = print_json(reply);
-		json_decref(reply);
-		return ret;
-	}
+	if (!strcmp(sub, "explain"))
+		return policy_explain(c, argc, argv, a.first + 1);
+	if (!strcmp(sub, "show"))
+		return policy_show(c, argc, argv, a.first);
 	if (strcmp(sub, "check") && strcmp(sub, "apply"))
-		return usage_error("policy", "unknown subcommand '%s' (check, apply or show)", sub);
+		return usage_error("policy",
+				   "unknown subcommand '%s' (check, apply, show or explain)", sub);
 	if (argc - a.first != 2)
 		return usage_error("policy", "%s needs exactly one FILE", sub);
 	if (policy_load(argv[a.first + 1], &p, err, sizeof(err))) {

@@ -629,3 +629,135 @@ int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t bo
 		req_grant_clear(g);
 	return r;
 }
+
+/* A user found by approver expansion, into set (name -> uid), unless it is exclude. */
+static int approver_add(json_t *set, const char *name, uid_t uid, uid_t exclude)
+{
+	if (uid == exclude || json_object_get(set, name))
+		return 0;
+	return json_object_set_new(set, name, json_integer(uid)) ? -ENOMEM : 0;
+}
+
+/* getgrnam_r with a buffer grown up to 1 MiB for large groups; the buffer in *buf. */
+static int group_by_name(const char *name, struct group *gr, char **buf)
+{
+	struct group *res = NULL;
+	size_t len = 16384;
+	int r;
+
+	for (;;) {
+		char *nb = realloc(*buf, len);
+
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		r = getgrnam_r(name, gr, *buf, len, &res);
+		if (r != ERANGE || len >= (1u << 20))
+			break;
+		len *= 2;
+	}
+	return !r && res ? 0 : -ENOENT;
+}
+
+/* group:NAME into set: its listed members, and into gids for the primary-gid scan. */
+static int approver_group(json_t *set, const char *name, uid_t exclude, gid_t *gids, size_t *n_gids)
+{
+	struct passwd pw, *pres;
+	struct group gr;
+	char *gbuf = NULL, buf[4096];
+	int r = group_by_name(name, &gr, &gbuf);
+
+	if (r) {
+		free(gbuf);
+		return r == -ENOMEM ? r : 0; /* an unknown group names nobody */
+	}
+	if (*n_gids < REQ_MAX_APPROVER_GROUPS)
+		gids[(*n_gids)++] = gr.gr_gid;
+	for (char **m = gr.gr_mem; !r && m && *m; m++) {
+		pres = NULL;
+		if (!getpwnam_r(*m, &pw, buf, sizeof(buf), &pres) && pres)
+			r = approver_add(set, pw.pw_name, pw.pw_uid, exclude);
+	}
+	free(gbuf);
+	return r;
+}
+
+/* Users whose primary group is one of gids: one scan of the user database, capped. */
+static int approver_primary(json_t *set, const gid_t *gids, size_t n_gids, uid_t exclude)
+{
+	struct passwd pw, *pres;
+	char buf[4096];
+	int r = 0;
+
+	if (!n_gids)
+		return 0;
+	setpwent();
+	for (unsigned seen = 0; !r && seen < REQ_MAX_USER_SCAN; seen++) {
+		pres = NULL;
+		if (getpwent_r(&pw, buf, sizeof(buf), &pres) || !pres)
+			break;
+		for (size_t i = 0; i < n_gids && !r; i++)
+			if (pw.pw_gid == gids[i])
+				r = approver_add(set, pw.pw_name, pw.pw_uid, exclude);
+	}
+	endpwent();
+	return r;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The set's users sorted by name, the first max of them, as [{"uid","user"}]. */
+static json_t *approver_list(json_t *set, size_t max)
+{
+	size_t n = json_object_size(set), i = 0;
+	const char **names = calloc(n ?: 1, sizeof(*names));
+	json_t *out = json_array(), *v;
+	const char *k;
+
+	if (!names || !out) {
+		free(names);
+		json_decref(out);
+		return NULL;
+	}
+	json_object_foreach(set, k, v)
+		names[i++] = k;
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 0; i < n && i < max; i++)
+		if (json_array_append_new(out, json_pack("{s:O,s:s}", "uid",
+							 json_object_get(set, names[i]), "user",
+							 names[i]))) {
+			json_decref(out);
+			out = NULL;
+			break;
+		}
+	free(names);
+	return out;
+}
+
+int req_approver_users(char *const *principals, size_t n, uid_t exclude, size_t max, json_t **users)
+{
+	gid_t gids[REQ_MAX_APPROVER_GROUPS];
+	size_t n_gids = 0;
+	json_t *set = json_object();
+	int r = set ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < n && !r; i++) {
+		struct passwd pw, *pres = NULL;
+		char buf[4096];
+
+		if (!strncmp(principals[i], "user:", 5)) {
+			if (!getpwnam_r(principals[i] + 5, &pw, buf, sizeof(buf), &pres) && pres)
+				r = approver_add(set, pw.pw_name, pw.pw_uid, exclude);
+		} else if (!strncmp(principals[i], "group:", 6)) {
+			r = approver_group(set, principals[i] + 6, exclude, gids, &n_gids);
+		}
+	}
+	if (!r)
+		r = approver_primary(set, gids, n_gids, exclude);
+	*users = r ? NULL : approver_list(set, max);
+	json_decref(set);
+	return r ?: (*users ? 0 : -ENOMEM);
+}

@@ -103,4 +103,15 @@ void req_grant_clear(struct grant *g);
 int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t boot_now,
 			 struct grant *g, char *err, size_t errlen);
 
+#define REQ_MAX_APPROVER_USERS	256   /* users an approver expansion names at most */
+#define REQ_MAX_APPROVER_GROUPS 64    /* group principals whose primary-gid members count */
+#define REQ_MAX_USER_SCAN	65536 /* user database entries scanned for primary-gid members */
+/* The users principals ("user:NAME", "group:NAME": listed members and users whose primary
+ * group it is) name, but never exclude (the requester): [{"uid","user"}] sorted by name,
+ * unique, the first max by name (REQ_MAX_APPROVER_USERS for replies and notifications).
+ * Unknown names name nobody. NSS lookups and one capped scan of the user database.
+ * 0 or -ENOMEM. */
+int req_approver_users(char *const *principals, size_t n, uid_t exclude, size_t max,
+		       json_t **users);
+
 #endif

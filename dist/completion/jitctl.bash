@@ -8,7 +8,7 @@
 # that is loaded. When jitd cannot be reached the dynamic parts offer nothing and say nothing.
 # tests/completion/check.sh keeps the lists below in step with 'jitctl VERB --help'.
 
-_jitctl_verbs='request approve deny exec grant extend revoke list show policy status audit help fleet'
+_jitctl_verbs='request approve deny exec grant extend revoke list show policy status audit help fleet approvers'
 _jitctl_common='--json --socket --timeout --help'
 # every option of any verb that takes an argument: the word after it is its value
 _jitctl_argopts=' --socket --timeout --for --reason --hosts --user --uid --cgroup --unit --start
@@ -133,7 +133,8 @@ _jitctl_options()
 {
 	case $1 in
 	'') echo "$_jitctl_common --version" ;;
-	request) echo "--for --reason --wait --hosts $_jitctl_common" ;;
+	request) echo "--for --reason --wait --hosts --dry-run $_jitctl_common" ;;
+	approvers) echo "--user $_jitctl_common" ;;
 	approve | deny) echo "--reason $_jitctl_common" ;;
 	exec) echo "--for --reason $_jitctl_common" ;;
 	grant) echo "--user --uid --cgroup --unit --until-unit-stops --for --start --reason $_jitctl_common" ;;
@@ -203,7 +204,7 @@ _jitctl_optarg()
 _jitctl_positional()
 {
 	case $1 in
-	request | exec) _jitctl_reply "$(_jitctl_resources)" ;;
+	request | exec | approvers) _jitctl_reply "$(_jitctl_resources)" ;;
 	grant) (($2 == 0)) && _jitctl_reply "$(_jitctl_resources)" ;;
 	approve | deny) (($2 == 0)) && _jitctl_reply "$(_jitctl_ids pending)" ;;
 	extend) (($2 == 0)) && _jitctl_reply "$(_jitctl_ids 'active scheduled')" ;;
@@ -212,7 +213,11 @@ _jitctl_positional()
 	help) (($2 == 0)) && _jitctl_reply "$(compgen -W "$_jitctl_verbs")" ;;
 	policy)
 		if (($2 == 0)); then
-			_jitctl_reply "$(printf '%s\n' check apply show)"
+			_jitctl_reply "$(printf '%s\n' check apply show explain)"
+		elif (($2 == 1)) && [[ ${pos[0]} == explain ]]; then
+			mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+		elif (($2 >= 2)) && [[ ${pos[0]} == explain ]]; then
+			_jitctl_reply "$(_jitctl_resources)"
 		elif (($2 == 1)) && [[ ${pos[0]} == check ]]; then
 			_jitctl_files
 		elif (($2 == 1)) && [[ ${pos[0]} == apply ]]; then

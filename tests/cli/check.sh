@@ -97,6 +97,22 @@ check json-error-usage "exit $rc: '$out'" json_is "$out" \
 out=$("$JITCTL" status --socket "$T/no.sock" 2>/dev/null)
 check no-json-no-json-error "got '$out'" test -z "$out"
 
+# dry-run and explain: usage errors found before jitd is asked (exit 2, naming what to fix)
+# shellcheck disable=SC2089,SC2090 # "ARGS|MESSAGE" pairs, the quote in a message is text
+for args in "approve 1 --dry-run|--dry-run is an option of 'request' only" \
+	"request x --for 1m --dry-run --wait|--dry-run is for local requests, without --wait" \
+	"approvers|approvers: missing RESOURCE" \
+	"policy explain alice|policy: missing RESOURCE" \
+	"policy explain|explain needs USER and RESOURCE"; do
+	want=${args#*|}
+	# shellcheck disable=SC2086 # the arguments, split on purpose
+	out=$("$JITCTL" ${args%%|*} --socket "$T/no.sock" 2>&1)
+	rc=$?
+	name=$(tr ' ' - <<<"${args%%|*}")
+	check "usage-$name" "exit $rc: '$out'" test "$rc" = 2
+	check "usage-says-$name" "got '$out', expected '$want'" grep -qF -- "$want" <<<"$out"
+done
+
 printf '{"a": 1}\n' >"$T/audit.jsonl"
 out=$("$JITCTL" audit verify "$T/audit.jsonl" --json 2>/dev/null)
 rc=$?

@@ -303,7 +303,7 @@ ZEOF
 	zcomp zsh-complete-revoke-ids '7 12 13 14 f5 f6' 'jitctl --socket /x revoke --kill '
 	zcomp zsh-complete-resources "$resources" 'jitctl request --for 1h psql '
 	zcomp zsh-complete-no-resource-as-duration '' 'jitctl request psql --for '
-	zcomp zsh-complete-policy-subcommands 'check apply show' 'jitctl policy '
+	zcomp zsh-complete-policy-subcommands 'check apply show explain' 'jitctl policy '
 	zcomp zsh-complete-fleet-policy-push push 'jitctl fleet policy '
 	zcomp zsh-complete-exec-command jitctl-probe-cmd 'jitctl exec psql -- jitctl-probe-c'
 

@@ -808,6 +808,124 @@ static void until_unit_stops_is_kept_and_never_rebound(void)
 	rmdir(moved);
 	a.ops.unit_cgroup = host_ops_unit_cgroup;
 	fresh();
+/* The audit file's size: what the verbs recorded so far. */
+static long long audit_size(void)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/audit.jsonl", a.state_dir);
+	return stat(path, &st) ? -1 : (long long)st.st_size;
+}
+
+/* Run a dry-run request line as uid; its "would", or NULL with the store, the image or the
+ * audit changed (a failed check). */
+static json_t *dry_run_changes_nothing(uid_t uid, const char *line)
+{
+	char *before = host_store_text(&a), *after;
+	size_t img = host_img.n;
+	long long audit = audit_size();
+	json_t *r = call(uid, line);
+	bool same;
+
+	after = host_store_text(&a);
+	same = before && after && !strcmp(before, after) && host_img.n == img &&
+	       audit_size() == audit;
+	free(before);
+	free(after);
+	if (!same)
+		json_decref(r);
+	return same ? r : NULL;
+}
+
+static void dry_run_changes_nothing_and_says_what_a_request_would_do(void)
+{
+	json_t *r;
+
+	fresh();
+	r = dry_run_changes_nothing(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\","
+					       "\"duration_s\":600,\"dry_run\":true}");
+	CHECK(r, "a dry-run changed the store, the image or the audit");
+	CHECK(ok(r) && json_is_true(json_object_get(r, "dry_run")), "not a dry-run reply");
+	CHECK_STR(json_string_value(json_object_get(r, "would")), "active");
+	json_decref(r);
+	r = dry_run_changes_nothing(REQUESTER,
+				    "{\"op\":\"request\",\"resources\":[\"db\",\"psql\"],"
+				    "\"duration_s\":600,\"reason\":\"INC-7\",\"dry_run\":true}");
+	CHECK(r, "a dry-run changed the store, the image or the audit");
+	CHECK_STR(json_string_value(json_object_get(r, "would")), "pending");
+	CHECK_STR(json_string_value(json_object_get(
+			  json_array_get(json_object_get(json_object_get(r, "approvers"), "users"),
+					 0),
+			  "user")),
+		  "sys");
+	json_decref(r);
+	r = dry_run_changes_nothing(REQUESTER, "{\"op\":\"request\",\"resource\":\"db\","
+					       "\"duration_s\":600,\"reason\":\"x\","
+					       "\"dry_run\":true}");
+	CHECK(r, "a refused dry-run changed the store, the image or the audit");
+	CHECK(ok(r), "a refused dry-run is not ok:true");
+	CHECK_STR(json_string_value(json_object_get(r, "would")), "refused");
+	CHECK_STR(err_name(r), "EINVAL");
+	json_decref(r);
+	r = dry_run_changes_nothing(NOBODY, "{\"op\":\"request\",\"resource\":\"etc\","
+					    "\"duration_s\":600,\"dry_run\":true}");
+	CHECK(r, "a refused dry-run changed something");
+	CHECK_STR(json_string_value(json_object_get(r, "would")), "refused");
+	CHECK_STR(err_name(r), "EPERM");
+	json_decref(r);
+	r = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":600,"
+			    "\"dry_run\":1}");
+	CHECK(!ok(r) && !strcmp(err_name(r), "EINVAL"), "dry_run 1 taken");
+	json_decref(r);
+	/* the same request for real does record and grant: the checks above can fail */
+	long long audit = audit_size();
+
+	r = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":600}");
+	CHECK(ok(r) && key_for(REQUESTER, "etc", NULL), "the real request was not granted");
+	CHECK(audit_size() > audit, "the real request wrote no audit record");
+	json_decref(r);
+}
+
+static void approvers_and_explain_answer_for_oneself_admins_for_anyone(void)
+{
+	json_t *r, *x;
+
+	fresh();
+	r = call(REQUESTER, "{\"op\":\"approvers\",\"resources\":[\"db\"]}");
+	CHECK(ok(r), "approvers refused: %s", json_string_value(json_object_get(r, "error")));
+	CHECK_INT(json_integer_value(json_object_get(r, "approvals")), 1);
+	CHECK_STR(json_string_value(json_object_get(r, "user")), "daemon");
+	CHECK_STR(json_string_value(json_object_get(
+			  json_array_get(json_object_get(json_object_get(r, "approvers"), "users"),
+					 0),
+			  "user")),
+		  "sys");
+	json_decref(r);
+	r = call(NOBODY, "{\"op\":\"approvers\",\"resources\":[\"db\"],\"user\":\"daemon\"}");
+	CHECK(!ok(r) && !strcmp(err_name(r), "EPERM"), "a non-admin asked about another user");
+	json_decref(r);
+	r = call(ADMIN, "{\"op\":\"approvers\",\"resources\":[\"etc\"],\"user\":\"games\"}");
+	CHECK(!ok(r) && !strcmp(err_name(r), "EPERM"), "approvers without a rule is not EPERM");
+	json_decref(r);
+	r = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":600}");
+	json_decref(r);
+	r = call(ADMIN, "{\"op\":\"policy_explain\",\"user\":\"daemon\",\"resources\":[\"etc\"]}");
+	CHECK(ok(r), "explain refused: %s", json_string_value(json_object_get(r, "error")));
+	x = json_object_get(r, "explain");
+	CHECK_INT(json_array_size(json_object_get(x, "holds")), 1);
+	CHECK_CONTAINS(json_string_value(json_object_get(x, "answer")), "request: granted at once");
+	json_decref(r);
+	r = call(REQUESTER, "{\"op\":\"policy_explain\",\"user\":\"sys\",\"resources\":[\"etc\"]}");
+	CHECK(!ok(r) && !strcmp(err_name(r), "EPERM"), "a non-admin explained another user");
+	json_decref(r);
+	r = call(REQUESTER,
+		 "{\"op\":\"policy_explain\",\"user\":\"daemon\",\"resources\":[\"nope\"]}");
+	CHECK(!ok(r) && !strcmp(err_name(r), "ENOENT"), "an unknown resource explained");
+	json_decref(r);
+	r = call(REQUESTER, "{\"op\":\"policy_explain\",\"resources\":[\"etc\"]}");
+	CHECK(!ok(r) && !strcmp(err_name(r), "EINVAL"), "explain without a user");
+	json_decref(r);
 }
 
 int main(void)
@@ -834,6 +952,8 @@ int main(void)
 	RUN(on_end_kill_ends_the_tree_on_expiry_and_revoke);
 	RUN(verbs_copy_on_end_from_the_rule);
 	RUN(until_unit_stops_is_kept_and_never_rebound);
+	RUN(dry_run_changes_nothing_and_says_what_a_request_would_do);
+	RUN(approvers_and_explain_answer_for_oneself_admins_for_anyone);
 	host_agent_free(&a);
 	return tl_exit();
 }
