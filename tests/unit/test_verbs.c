@@ -808,6 +808,8 @@ static void until_unit_stops_is_kept_and_never_rebound(void)
 	rmdir(moved);
 	a.ops.unit_cgroup = host_ops_unit_cgroup;
 	fresh();
+}
+
 /* The audit file's size: what the verbs recorded so far. */
 static long long audit_size(void)
 {
