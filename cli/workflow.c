@@ -19,6 +19,7 @@
 
 const char help_request[] =
 	"Usage: jitctl request RESOURCE... --for DURATION [--reason TEXT] [--wait] [--json]\n"
+	"       jitctl request RESOURCE... --for DURATION --break-glass --reason TEXT [--json]\n"
 	"       jitctl request RESOURCE... --for DURATION --hosts NAME=VALUE[,...] [--reason "
 	"TEXT]\n"
 	"\n"
@@ -35,6 +36,10 @@ const char help_request[] =
 	"  --for DURATION     how long the access should last (" DURATION_FORMS ")\n"
 	"  --reason TEXT      why (a ticket or incident); some rules require it\n"
 	"  --wait             wait until the request is approved, denied or expires\n"
+	"  --break-glass      emergency access: granted at once without approval, for at most\n"
+	"                     the rule's break_glass_max, with a reason always required;\n"
+	"                     audited with severity High and unreviewed until an approver\n"
+	"                     runs 'jitctl review ID'. Needs only jitd's socket (no network)\n"
 	"  --hosts SELECTOR   fleet mode: one request for every host whose labels match\n"
 	"                     (role=db,zone=eu); printed as fN; approve it with\n"
 	"                     'jitctl approve fN' on any host\n" COMMON_HELP "\n"
@@ -119,7 +124,7 @@ const char help_policy[] =
 /* Parse "ID" and the verb's options (--for, --reason, --wait, common). */
 struct args {
 	const char *dur, *reason, *hosts;
-	bool wait;
+	bool wait, break_glass;
 	int first; /* optind after parsing */
 };
 
@@ -132,6 +137,7 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 		{"reason", required_argument, NULL, OPT_REASON},
 		{"wait", no_argument, NULL, OPT_WAIT},
 		{"hosts", required_argument, NULL, OPT_HOSTS},
+		{"break-glass", no_argument, NULL, OPT_BREAK_GLASS},
 		{},
 	};
 	int opt, ret;
@@ -153,6 +159,11 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 			break;
 		case OPT_HOSTS:
 			a->hosts = optarg;
+			break;
+		case OPT_BREAK_GLASS:
+			if (strcmp(verb, "request"))
+				return usage_error(verb, "--break-glass is for 'jitctl request'");
+			a->break_glass = true;
 			break;
 		case '?':
 			try_help(verb);
@@ -318,6 +329,8 @@ static int access_req(const char *verb, char **argv, int first, int end, const s
 		json_decref(req);
 		return usage_error(verb, "--reason: not valid UTF-8");
 	}
+	if (req && a->break_glass)
+		json_object_set_new(req, "break_glass", json_true());
 	*out = req;
 	return EXIT_OK;
 }
@@ -363,6 +376,10 @@ int cmd_request(struct ctl *c, int argc, char **argv)
 		return ret < 0 ? EXIT_OK : ret;
 	if (a.first >= argc)
 		return usage_error("request", "missing RESOURCE");
+	if (a.break_glass && a.hosts)
+		return usage_error("request", "--break-glass is local to this host: no --hosts");
+	if (a.break_glass && (!a.reason || !*a.reason))
+		return usage_error("request", "--break-glass needs --reason TEXT");
 	ret = access_req("request", argv, a.first, argc, &a, &req);
 	if (ret)
 		return ret;
@@ -521,6 +538,11 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	}
 	printf("%-10s %s\n",
 	       "subject:", format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
+	if (json_is_true(json_object_get(g, "break_glass"))) {
+		snprintf(buf, sizeof(buf), "break-glass, %s",
+			 grant_str(json_object_get(g, "review"), "state", "?"));
+		printf("%-10s %s\n", "review:", sanitize(buf));
+	}
 	h = json_object_get(g, "history");
 	printf("history:\n");
 	json_array_foreach(h, i, e) {
