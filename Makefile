@@ -217,7 +217,7 @@ sysroot:
 
 vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
-	$(Q)for part in guard revoke failpaths hostile crashes seal; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
+	$(Q)for part in guard revoke failpaths hostile crashes seal breakglass; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
 	$(Q)tests/vm/run.sh $(OUTPUT) deb
 

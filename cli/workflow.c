@@ -378,8 +378,6 @@ int cmd_request(struct ctl *c, int argc, char **argv)
 		return usage_error("request", "missing RESOURCE");
 	if (a.break_glass && a.hosts)
 		return usage_error("request", "--break-glass is local to this host: no --hosts");
-	if (a.break_glass && (!a.reason || !*a.reason))
-		return usage_error("request", "--break-glass needs --reason TEXT");
 	ret = access_req("request", argv, a.first, argc, &a, &req);
 	if (ret)
 		return ret;

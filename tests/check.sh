@@ -89,9 +89,9 @@ run fleet python3 "$SRC/tests/fleet/fleet_test.py" "$BUILD"
 run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
 # the parts that boot on their own: switching jitd off and cutting what was opened under a
 # grant that ended ("revoke": "open"; both on every kernel), failure paths, hostile clients,
-# kill -9 cycles and the sealed audit stream (6.12: the agent's, not the kernel's; the seal
-# part's file is verified again on the host, tests/vm/seal-host.sh)
-for part in guard revoke failpaths hostile crashes seal; do
+# kill -9 cycles, the sealed audit stream and break-glass with its review (6.12: the agent's,
+# not the kernel's; the seal part's file is verified again on the host, tests/vm/seal-host.sh)
+for part in guard revoke failpaths hostile crashes seal breakglass; do
 	run "vm-$part" "$SRC/tests/vm/run.sh" "$BUILD" "$part"
 done
 # fleet mode with real kernels: two VMs per kernel as two jitd hosts of one PostgreSQL
