@@ -9,7 +9,8 @@
 # break_glass_max: refused (exit 1), nothing changes. `list --unreviewed` is the backlog;
 # alice may not review her own; carol (an approver) approves once and the backlog empties.
 # `review --flag --revoke` revokes (open EPERM) and writes `reviewed` with verdict flag.
-# kill -9 and a restart keep the review states; `jitctl audit verify` passes.
+# kill -9 and a restart keep the review states. In fleet mode with a database that never
+# answers, break-glass and review still work at once. `jitctl audit verify` passes.
 #
 # Policy: tests/vm/policy-breakglass.json (policy-workflow.json with "break_glass_max":
 # "30m" on the secrets rule). Groups (run.sh): dba = alice, sre = carol.
@@ -158,7 +159,36 @@ if start_jitd bg-jitd-restarts-after-kill9; then
 	check bg-review-after-restart "exit $RC: $OUT" test "$RC" = 0
 	ids=$(unreviewed | tr '\n' ' ')
 	check bg-backlog-empty-after-restart-review "unreviewed: $ids" test -z "$ids"
+	jitctl revoke "$BG3" >/dev/null 2>&1
 fi
+
+# ------------------------------------------------------------------ fleet mode, database gone
+
+# A "database" that accepts the connection and never answers (the VM has no PostgreSQL):
+# jitd in fleet mode keeps enforcing its cached policy, and break-glass needs nothing else.
+stop_jitd
+sleep 3600 | nc -l -p 5433 >/dev/null 2>&1 &
+HUNG_DB=$!
+if start_jitd bg-jitd-starts-in-fleet-mode-without-database \
+	--fleet "host=127.0.0.1 port=5433 dbname=jitd user=jitd" --label role=db; then
+	st=$(jitctl status --json | tr -d '\n' | grep -oE '"fleet": ?\{[^}]*' | head -c 300)
+	check bg-fleet-mode-on-link-down "status: $st" contains "$st" '"enabled": ?true.*"connected": ?false'
+	expect bg-fleet-outage-alice-denied-before EPERM $P as 1001 $P open $SECRET
+	t0=$(now)
+	asj 1001 request secrets --for 5m --break-glass --reason INC-12
+	t1=$(now)
+	BG4=$ID
+	check bg-fleet-outage-break-glass-exit-0 "exit $RC: $OUT" test "$RC" = 0
+	check bg-fleet-outage-break-glass-within-2s "took $(fsub "$t1" "$t0") s" \
+		fcmp "$(fsub "$t1" "$t0")" lt 2
+	expect bg-fleet-outage-open-ok ok $P as 1001 $P open $SECRET
+	ids=$(unreviewed | tr '\n' ' ')
+	check bg-fleet-outage-unreviewed "unreviewed: $ids" test "$ids" = "$BG4 "
+	asj 1003 review "$BG4" --flag --revoke --reason "drill"
+	check bg-fleet-outage-review-exit-0 "exit $RC: $OUT" test "$RC" = 0
+	expect bg-fleet-outage-flag-revoke-eperm EPERM $P as 1001 $P open $SECRET
+fi
+kill "$HUNG_DB" 2>/dev/null
 
 out=$(jitctl audit verify "$AUDIT" 2>&1)
 check bg-audit-chain-verifies "$out" contains "$out" '^OK'
