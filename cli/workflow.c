@@ -487,6 +487,22 @@ int cmd_extend(struct ctl *c, int argc, char **argv)
 	return call_grant(c, "extend", req, false, NULL, 0, stdout);
 }
 
+/* The "review:" line of a break-glass grant: its state, and who reviewed it why. */
+static void show_review(const json_t *rv)
+{
+	char buf[1200];
+	const char *user = grant_str(rv, "user", NULL);
+
+	snprintf(buf, sizeof(buf), "break-glass, %s", grant_str(rv, "state", "?"));
+	if (json_is_integer(json_object_get(rv, "uid")))
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			 " by %s%s%" JSON_INTEGER_FORMAT "%s%s%s", user ?: "",
+			 user ? " (uid " : "uid ", json_integer_value(json_object_get(rv, "uid")),
+			 user ? ")" : "", json_object_get(rv, "reason") ? ": " : "",
+			 grant_str(rv, "reason", ""));
+	printf("%-10s %s\n", "review:", sanitize(buf));
+}
+
 int cmd_show(struct ctl *c, int argc, char **argv)
 {
 	json_t *req, *reply = NULL, *g, *h, *e;
@@ -536,11 +552,8 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	}
 	printf("%-10s %s\n",
 	       "subject:", format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
-	if (json_is_true(json_object_get(g, "break_glass"))) {
-		snprintf(buf, sizeof(buf), "break-glass, %s",
-			 grant_str(json_object_get(g, "review"), "state", "?"));
-		printf("%-10s %s\n", "review:", sanitize(buf));
-	}
+	if (json_is_true(json_object_get(g, "break_glass")))
+		show_review(json_object_get(g, "review"));
 	h = json_object_get(g, "history");
 	printf("history:\n");
 	json_array_foreach(h, i, e) {

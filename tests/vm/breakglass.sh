@@ -116,6 +116,9 @@ check bg-list-unreviewed-says-none "got: $out" test "$out" = "no unreviewed brea
 show=$(jitctl show "$BG" --json)
 check bg-review-approved-by-carol "got: $show" contains "$(echo "$show" | tr -d '\n')" \
 	'"review": ?\{ *"state": ?"approved", *"uid": ?1003, *"user": ?"carol"'
+text=$(jitctl show "$BG")
+check bg-show-says-who-reviewed "got: $text" contains "$text" \
+	'^review: +break-glass, approved by carol \(uid 1003\): real outage$'
 expect bg-approved-grant-still-open-ok ok $P as 1001 $P open $SECRET
 asj 1003 review "$BG" --flag --reason x
 check bg-second-review-refused "exit $RC: $OUT" test "$RC" = 1
