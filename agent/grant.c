@@ -126,6 +126,24 @@ static void add_time(json_t *o, const char *key, int64_t ns)
 	json_object_set_new(o, key, json_string(util_format_time(ns, buf, sizeof(buf))));
 }
 
+/* A break-glass grant's "review": its state, and who reviewed it when and why (from its
+ * history's "reviewed" entry). */
+static json_t *review_json(const struct grant *g)
+{
+	json_t *o = json_pack("{s:s}", "state", req_review_name(g->review)), *e;
+	static const char *const keys[] = {"uid", "user", "at", "reason"};
+	size_t i;
+
+	json_array_foreach(g->history, i, e) {
+		if (!o || strcmp(json_string_value(json_object_get(e, "event")) ?: "", "reviewed"))
+			continue;
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (json_object_get(e, keys[k]))
+				json_object_set(o, keys[k], json_object_get(e, keys[k]));
+	}
+	return o;
+}
+
 /* The protocol's grant object (docs/protocol.md). */
 json_t *grant_to_json(const struct grant *g)
 {
@@ -185,6 +203,10 @@ json_t *grant_to_json(const struct grant *g)
 		json_object_set_new(o, "unit", json_string(g->unit));
 	if (g->until_unit_stops)
 		json_object_set_new(o, "until_unit_stops", json_true());
+	if (g->break_glass) {
+		json_object_set_new(o, "break_glass", json_true());
+		json_object_set_new(o, "review", review_json(g));
+	}
 	json_object_set_new(o, "history", g->history ? json_deep_copy(g->history) : json_array());
 	return o;
 }
@@ -236,6 +258,10 @@ static json_t *grant_to_state(const struct grant *g)
 		ok = put(o, "unit", json_string(g->unit));
 	if (ok && g->until_unit_stops)
 		ok = put(o, "until_unit_stops", json_true());
+	/* absent: not break-glass (req_grant_from_state checks the pair) */
+	if (ok && g->break_glass)
+		ok = put(o, "break_glass", json_true()) &&
+		     put(o, "review", json_string(req_review_name(g->review)));
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -477,18 +503,25 @@ int grant_rebind_cgroups(struct agent *a)
 	return r;
 }
 
-/* Drop the oldest ended grants beyond GRANT_KEEP_ENDED. */
+/* May store_trim drop g: ended, and not a break-glass grant still awaiting its review? */
+static bool droppable(const struct grant *g)
+{
+	return !is_open(g) && g->review != GRANT_REVIEW_UNREVIEWED;
+}
+
+/* Drop the oldest ended grants beyond GRANT_KEEP_ENDED; unreviewed break-glass grants are
+ * never dropped (list --unreviewed is the backlog) and do not count. */
 static void store_trim(struct grant_store *s)
 {
 	size_t ended = 0, drop, w = 0;
 
 	for (size_t i = 0; i < s->n; i++)
-		ended += !is_open(&s->v[i]);
+		ended += droppable(&s->v[i]);
 	if (ended <= GRANT_KEEP_ENDED)
 		return;
 	drop = ended - GRANT_KEEP_ENDED;
 	for (size_t i = 0; i < s->n; i++) {
-		if (drop && !is_open(&s->v[i])) {
+		if (drop && droppable(&s->v[i])) {
 			req_grant_clear(&s->v[i]);
 			drop--;
 			continue;

@@ -585,6 +585,113 @@ static json_t *fleet_list_verb(struct verb_peer *c, json_t *req)
 	return r ? fleet_error(r, err) : ok_reply("fleet", out);
 }
 
+/*
+ * {"op":"request",...,"break_glass":true}: granted at once, for at most the rule's
+ * break_glass_max, with a reason; unreviewed until an approver reviews it. Only the local
+ * store and the policy in force (in fleet mode the cached fleet policy) are used, never
+ * the fleet database: it works while the network is down.
+ */
+static json_t *request_break_glass(struct verb_peer *c, json_t *req)
+{
+	struct agent *a = c->a;
+	struct grant g = {.kind = GRANT_REQUEST, .state = GRANT_ACTIVE};
+	const struct policy_rule *rule;
+	const char *reason;
+	char err[512];
+	bool enoent;
+	int64_t now, dur;
+	json_t *e, *gj;
+	int r;
+
+	if (json_object_get(req, "hosts") || json_object_get(req, "user") ||
+	    json_object_get(req, "uid") || json_object_get(req, "cgroup"))
+		return verbs_error("EINVAL", "a break-glass is for the caller on this host: no "
+					     "'hosts', 'user', 'uid' or 'cgroup'");
+	if ((e = get_resources(a, req, &g)) || (e = get_duration_reason(req, &dur, &reason)))
+		return e;
+	rule = req_find_break_glass_rule(a->policy, c->uid, g.res, g.n_res, &enoent, err,
+					 sizeof(err));
+	if (!rule)
+		return verbs_error(enoent ? "ENOENT" : "EPERM", "%s", err);
+	if (req_check_break_glass(rule, dur, reason, err, sizeof(err)))
+		return verbs_error("EINVAL", "%s", err);
+	now = util_now_ns(CLOCK_REALTIME);
+	g.has_uid = true;
+	g.uid = g.requester_uid = g.by_uid = c->uid;
+	g.created_ns = g.starts_ns = now;
+	g.expires_ns = now + dur * NS_PER_S;
+	g.duration_s = dur;
+	g.max_duration_s = rule->break_glass_max_s; /* extend never past it */
+	g.approvals_needed = rule->approvals;
+	g.on_end_kill = rule->on_end_kill;
+	g.break_glass = true;
+	g.review = GRANT_REVIEW_UNREVIEWED;
+	g.approvers = json_array(); /* frozen: who may review it */
+	for (size_t i = 0; g.approvers && i < rule->n_approvers; i++)
+		json_array_append_new(g.approvers, json_string(rule->approvers[i]));
+	if (!g.approvers || json_array_size(g.approvers) != rule->n_approvers) {
+		req_grant_clear(&g);
+		return verbs_error("ENOMEM", "out of memory");
+	}
+	if ((e = take_reason(&g, reason)))
+		return e;
+	req_history_add(&g, "requested", c->uid, reason, now);
+	req_history_add(&g, "break_glass", c->uid, reason, now);
+	r = grant_add(a, &g, err, sizeof(err));
+	if (r)
+		return verbs_error(errno_name(r), "%s", err);
+	gj = grant_to_json(grant_find(&a->grants, g.id));
+	audit_agent_event("requested", json_pack("{s:O,s:i}", "grant", gj, "by_uid", (int)c->uid));
+	/* instead of "granted", in the same class (3005), severity High */
+	audit_agent_event("break_glass", json_pack("{s:O,s:i,s:s}", "grant", gj, "by_uid",
+						   (int)c->uid, "reason", reason));
+	return ok_reply("grant", gj);
+}
+
+/* {"op":"review","id":N,"verdict":"approve"|"flag","reason":...,"revoke":bool}. */
+static json_t *do_review(struct verb_peer *c, json_t *req)
+{
+	json_t *jv = json_object_get(req, "verdict"), *jrev = json_object_get(req, "revoke");
+	const char *v = json_string_value(jv), *reason = NULL;
+	json_t *e = NULL, *reply;
+	struct grant *g = get_grant(c, req, &e), before;
+	const struct grant *out;
+	bool flag;
+	char err[512];
+	int r;
+
+	if (!g)
+		return e;
+	if (!v || (strcmp(v, "approve") && strcmp(v, "flag")))
+		return verbs_error("EINVAL", "'verdict' must be \"approve\" or \"flag\"");
+	flag = !strcmp(v, "flag");
+	if ((jrev && !json_is_boolean(jrev)) || (json_is_true(jrev) && !flag))
+		return verbs_error("EINVAL", "'revoke' is true or false, and only with \"flag\"");
+	if ((e = get_reason(req, false, &reason)))
+		return e;
+	grant_mark(g, &before);
+	r = req_review(c->a->policy, g, c->uid, flag, reason, util_now_ns(CLOCK_REALTIME), err,
+		       sizeof(err));
+	if (r) {
+		grant_mark_drop(&before);
+		return verbs_error(errno_name(r), "%s", err);
+	}
+	r = grant_commit(c->a, g, &before);
+	if (r)
+		return verbs_error("EIO", "cannot record the review: %s", strerror(-r));
+	audit_agent_event("reviewed",
+			  json_pack("{s:o,s:i,s:s,s:s?}", "grant", grant_to_json(g), "by_uid",
+				    (int)c->uid, "verdict", v, "reason", reason));
+	if (!json_is_true(jrev) || (g->state != GRANT_ACTIVE && g->state != GRANT_PENDING))
+		return grant_reply(NULL, g, c->uid);
+	r = grant_revoke(c->a, g->id, c->uid, &out);
+	if (r)
+		return verbs_error("EIO", "reviewed, but cannot revoke: %s", strerror(-r));
+	reply = grant_reply("revoked", out, c->uid);
+	audit_grant_changes(&c->a->grants); /* its rule's on_end kill, after "revoked" */
+	return reply;
+}
+
 static json_t *do_request(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -595,11 +702,19 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	int64_t now, dur;
 	json_t *e;
 	int r;
-	json_t *jdry = json_object_get(req, "dry_run");
+	json_t *jdry = json_object_get(req, "dry_run"), *jbg = json_object_get(req, "break_glass");
 
 	if (jdry &&
 	    (!json_is_boolean(jdry) || (json_is_true(jdry) && json_object_get(req, "hosts"))))
 		return verbs_error("EINVAL", "'dry_run' is true or false, for local requests only");
+	if (jbg && !json_is_boolean(jbg))
+		return verbs_error("EINVAL", "'break_glass' must be true or false");
+	/* a dry run of a break-glass would need its own rule choice (req_find_break_glass_rule):
+	 * refused rather than breaking the glass for real */
+	if (json_is_true(jdry) && json_is_true(jbg))
+		return verbs_error("EINVAL", "'dry_run' cannot be combined with 'break_glass' yet");
+	if (json_is_true(jbg))
+		return request_break_glass(c, req);
 	if (json_object_get(req, "hosts"))
 		return fleet_request(c, req);
 
@@ -833,15 +948,22 @@ static json_t *do_list(struct verb_peer *c, json_t *req)
 {
 	bool all = json_is_true(json_object_get(req, "all"));
 	bool mine = json_is_true(json_object_get(req, "mine"));
+	bool unreviewed = json_is_true(json_object_get(req, "unreviewed"));
 	json_t *arr = json_array();
+	if (unreviewed && json_is_true(json_object_get(req, "fleet")))
+		return json_decref(arr),
+		       verbs_error("EINVAL",
+				   "'unreviewed' lists this host's grants, not the fleet's");
 	if (json_is_true(json_object_get(req, "fleet")))
 		return fleet_list_verb(c, req);
 
 	for (size_t i = 0; i < c->a->grants.n; i++) {
 		const struct grant *g = &c->a->grants.v[i];
 
-		if (!all && g->state != GRANT_ACTIVE && g->state != GRANT_PENDING)
+		if (!all && !unreviewed && g->state != GRANT_ACTIVE && g->state != GRANT_PENDING)
 			continue;
+		if (unreviewed && g->review != GRANT_REVIEW_UNREVIEWED)
+			continue; /* the backlog: break-glass grants in any state */
 		if (mine && g->requester_uid != c->uid && !(g->has_uid && g->uid == c->uid))
 			continue;
 		json_array_append_new(arr, grant_to_json(g));
@@ -940,6 +1062,13 @@ static json_t *do_policy_apply(struct verb_peer *c, json_t *req)
 	return json_pack("{s:b,s:I}", "ok", 1, "serial", (json_int_t)c->a->policy->serial);
 }
 
+/* A rule's "break_glass_max_s" in policy_show, when it has one. */
+static void rule_show_break_glass(const struct policy_rule *ru, json_t *r)
+{
+	if (ru->break_glass_max_s)
+		json_object_set_new(r, "break_glass_max_s", json_integer(ru->break_glass_max_s));
+}
+
 static json_t *policy_show_build(const struct policy *p)
 {
 	json_t *o = json_pack("{s:b,s:I,s:s}", "ok", 1, "serial", (json_int_t)p->serial, "source",
@@ -988,6 +1117,7 @@ static json_t *policy_show_build(const struct policy *p)
 		if (ru->reason_pattern)
 			json_object_set_new(r, "reason_pattern", json_string(ru->reason_pattern));
 		json_object_set_new(r, "on_end", json_string(ru->on_end_kill ? "kill" : "keep"));
+		rule_show_break_glass(ru, r);
 		if (ru->hosts)
 			json_object_set_new(
 				r, "hosts",
@@ -1257,6 +1387,7 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		     {"policy_show", do_policy_show},
 		     {"revoke", do_revoke},
 		     {"list", do_list},
+		     {"review", do_review},
 		     {"status", do_status},
 		     {"audit", do_audit},
 		     {"audit_seal_init", do_audit_seal_init},

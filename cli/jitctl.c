@@ -57,6 +57,7 @@ static const char help_main[] =
 	"  extend ID --for DURATION               add time, never past the rule's maximum\n"
 	"  revoke ID                              end a grant, or cancel a request, now\n"
 	"  list [--all] [--mine] [--fleet]        show active grants and pending requests\n"
+	"  review ID --approve|--flag             review a break-glass grant (not your own)\n"
 	"  show ID                                one grant with its history\n"
 	"  policy check|apply|show                validate, push (admins) or show the policy\n"
 	"  policy explain USER RESOURCE...        could USER reach RESOURCE(s), and how\n"
@@ -162,7 +163,7 @@ static const char help_revoke[] =
 	"3 cannot reach jitd.\n";
 
 static const char help_list[] =
-	"Usage: jitctl list [--all] [--mine] [--fleet] [--json]\n"
+	"Usage: jitctl list [--all] [--mine] [--unreviewed] [--fleet] [--json]\n"
 	"\n"
 	"Show the active and scheduled grants and the pending requests as a table with the\n"
 	"columns ID, RESOURCE, SUBJECT, STATE,\n"
@@ -172,6 +173,8 @@ static const char help_list[] =
 	"Options:\n"
 	"  --all              also show grants that expired or were revoked, denied requests\n"
 	"  --mine             only what you asked for or what is granted to you\n"
+	"  --unreviewed       the break-glass grants awaiting review ('jitctl review ID'),\n"
+	"                     whatever their state (active, expired or revoked)\n"
 	"  --fleet            the fleet's requests this host may see (jitd --fleet): the\n"
 	"                     pending ones and those that target it or came from it\n" COMMON_HELP
 	"\n"
@@ -961,6 +964,10 @@ static int list_row(const json_t *g, char **cells)
 		snprintf(buf, sizeof(buf), "scheduled, starts %s", when);
 	else
 		snprintf(buf, sizeof(buf), "%s", state);
+	/* a break-glass grant says so, with its review: "active, break-glass unreviewed" */
+	if (json_is_true(json_object_get(g, "break_glass")))
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ", break-glass %s",
+			 grant_str(json_object_get(g, "review"), "state", "?"));
 	cells[COL_STATE] = strdup(buf);
 	cells[COL_EXPIRES] = strdup(format_when(
 		grant_str(g, "expires", grant_str(g, "pending_until", "-")), buf, sizeof(buf)));
@@ -1032,10 +1039,11 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 		{"all", no_argument, NULL, OPT_ALL},
 		{"mine", no_argument, NULL, OPT_MINE},
 		{"fleet", no_argument, NULL, OPT_FLEET},
+		{"unreviewed", no_argument, NULL, OPT_UNREVIEWED},
 		{},
 	};
 	json_t *req, *reply = NULL, *grants, *g;
-	bool all = false, mine = false, fleet = false;
+	bool all = false, mine = false, fleet = false, unreviewed = false;
 	int opt, ret;
 	size_t i;
 
@@ -1053,6 +1061,9 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 		case OPT_FLEET:
 			fleet = true;
 			break;
+		case OPT_UNREVIEWED:
+			unreviewed = true;
+			break;
 		case '?':
 			try_help("list");
 			return EXIT_USAGE;
@@ -1065,7 +1076,8 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 	if (optind < argc)
 		return usage_error("list", "unexpected argument '%s'", argv[optind]);
 
-	req = json_pack("{s:s, s:b, s:b}", "op", "list", "all", all, "mine", mine);
+	req = json_pack("{s:s, s:b, s:b, s:b}", "op", "list", "all", all, "mine", mine,
+			"unreviewed", unreviewed);
 	if (fleet && req)
 		return json_object_set_new(req, "fleet", json_true()),
 		       fleet_call(c, "list", req, NULL, 0);
@@ -1092,7 +1104,9 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 	if (c->json)
 		ret = print_json(grants);
 	else if (!json_array_size(grants))
-		puts(all ? "no grants" : "no active grants or pending requests");
+		puts(unreviewed ? "no unreviewed break-glass grants"
+		     : all	? "no grants"
+				: "no active grants or pending requests");
 	else
 		ret = list_print_table(grants);
 out:
@@ -1326,6 +1340,7 @@ static const struct verb verbs[] = {
 	{"show", cmd_show, help_show},		{"exec", cmd_exec, help_exec},
 	{"policy", cmd_policy, help_policy},	{"audit", cmd_audit, help_audit},
 	{"fleet", cmd_fleet, help_fleet},	{"approvers", cmd_approvers, help_approvers},
+	{"review", cmd_review, help_review},
 };
 
 static const struct verb *find_verb(const char *name)

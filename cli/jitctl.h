@@ -52,6 +52,11 @@ enum {
 	OPT_FLEET,
 	OPT_UNTIL_UNIT_STOPS,
 	OPT_DRY_RUN,
+	OPT_BREAK_GLASS,
+	OPT_UNREVIEWED,
+	OPT_APPROVE,
+	OPT_FLAG,
+	OPT_REVOKE,
 };
 
 /* Accepted globally and by every verb. */
@@ -138,6 +143,10 @@ int fleet_call(struct ctl *c, const char *verb, json_t *req, char *state, size_t
 int cmd_fleet(struct ctl *c, int argc, char **argv);
 /* The "fleet" part of `status` as text lines. */
 void fleet_status_print(const json_t *f);
+
+/* breakglass_cmd.c: "jitctl review" (of break-glass grants). */
+extern const char help_review[];
+int cmd_review(struct ctl *c, int argc, char **argv);
 
 /* audit_cmd.c: "jitctl audit". */
 extern const char help_audit[];

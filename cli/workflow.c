@@ -20,6 +20,7 @@
 const char help_request[] =
 	"Usage: jitctl request RESOURCE... --for DURATION [--reason TEXT] [--wait] [--json]\n"
 	"       jitctl request RESOURCE... --for DURATION [--reason TEXT] --dry-run [--json]\n"
+	"       jitctl request RESOURCE... --for DURATION --break-glass --reason TEXT [--json]\n"
 	"       jitctl request RESOURCE... --for DURATION --hosts NAME=VALUE[,...] [--reason "
 	"TEXT]\n"
 	"\n"
@@ -39,6 +40,10 @@ const char help_request[] =
 	"  --dry-run          only say what the request would do: granted, pending or\n"
 	"                     refused (and why), under which rule, and who can approve it;\n"
 	"                     nothing is requested or recorded\n"
+	"  --break-glass      emergency access: granted at once without approval, for at most\n"
+	"                     the rule's break_glass_max, with a reason always required;\n"
+	"                     audited with severity High and unreviewed until an approver\n"
+	"                     runs 'jitctl review ID'. Needs only jitd's socket (no network)\n"
 	"  --hosts SELECTOR   fleet mode: one request for every host whose labels match\n"
 	"                     (role=db,zone=eu); printed as fN; approve it with\n"
 	"                     'jitctl approve fN' on any host\n" COMMON_HELP "\n"
@@ -129,7 +134,7 @@ const char help_policy[] =
 /* Parse "ID" and the verb's options (--for, --reason, --wait, common). */
 struct args {
 	const char *dur, *reason, *hosts;
-	bool wait, dry_run;
+	bool wait, dry_run, break_glass;
 	int first; /* optind after parsing */
 };
 
@@ -143,6 +148,7 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 		{"wait", no_argument, NULL, OPT_WAIT},
 		{"hosts", required_argument, NULL, OPT_HOSTS},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"break-glass", no_argument, NULL, OPT_BREAK_GLASS},
 		{},
 	};
 	int opt, ret;
@@ -170,6 +176,11 @@ static int parse_args(struct ctl *c, int argc, char **argv, const char *verb, co
 				return usage_error(verb,
 						   "--dry-run is an option of 'request' only");
 			a->dry_run = true;
+			break;
+		case OPT_BREAK_GLASS:
+			if (strcmp(verb, "request"))
+				return usage_error(verb, "--break-glass is for 'jitctl request'");
+			a->break_glass = true;
 			break;
 		case '?':
 			try_help(verb);
@@ -335,6 +346,8 @@ static int access_req(const char *verb, char **argv, int first, int end, const s
 		json_decref(req);
 		return usage_error(verb, "--reason: not valid UTF-8");
 	}
+	if (req && a->break_glass)
+		json_object_set_new(req, "break_glass", json_true());
 	*out = req;
 	return EXIT_OK;
 }
@@ -380,12 +393,18 @@ int cmd_request(struct ctl *c, int argc, char **argv)
 		return ret < 0 ? EXIT_OK : ret;
 	if (a.first >= argc)
 		return usage_error("request", "missing RESOURCE");
+	if (a.break_glass && a.hosts)
+		return usage_error("request", "--break-glass is local to this host: no --hosts");
 	ret = access_req("request", argv, a.first, argc, &a, &req);
 	if (ret)
 		return ret;
 	if (a.dry_run && (a.hosts || a.wait)) {
 		json_decref(req);
 		return usage_error("request", "--dry-run is for local requests, without --wait");
+	}
+	if (a.dry_run && a.break_glass) {
+		json_decref(req);
+		return usage_error("request", "--dry-run cannot be combined with --break-glass");
 	}
 	if (a.dry_run)
 		return request_dry_run(c, req);
@@ -495,6 +514,22 @@ int cmd_extend(struct ctl *c, int argc, char **argv)
 	return call_grant(c, "extend", req, false, NULL, 0, stdout);
 }
 
+/* The "review:" line of a break-glass grant: its state, and who reviewed it why. */
+static void show_review(const json_t *rv)
+{
+	char buf[1200];
+	const char *user = grant_str(rv, "user", NULL);
+
+	snprintf(buf, sizeof(buf), "break-glass, %s", grant_str(rv, "state", "?"));
+	if (json_is_integer(json_object_get(rv, "uid")))
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			 " by %s%s%" JSON_INTEGER_FORMAT "%s%s%s", user ?: "",
+			 user ? " (uid " : "uid ", json_integer_value(json_object_get(rv, "uid")),
+			 user ? ")" : "", json_object_get(rv, "reason") ? ": " : "",
+			 grant_str(rv, "reason", ""));
+	printf("%-10s %s\n", "review:", sanitize(buf));
+}
+
 int cmd_show(struct ctl *c, int argc, char **argv)
 {
 	json_t *req, *reply = NULL, *g, *h, *e;
@@ -551,6 +586,8 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 				 : "");
 		printf("%-10s %s\n", "unit:", sanitize(buf));
 	}
+	if (json_is_true(json_object_get(g, "break_glass")))
+		show_review(json_object_get(g, "review"));
 	h = json_object_get(g, "history");
 	printf("history:\n");
 	json_array_foreach(h, i, e) {

@@ -492,6 +492,11 @@ static struct ocsf_class event_class(const char *ev)
 		{"policy_applied", {3, 3004, 3, CAT_IAM, "Entity Management", "Update"}},
 		{"policy_refused", {3, 3004, 3, CAT_IAM, "Entity Management", "Update"}},
 		{"granted", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
+		/* granted at once without approval (severity High, event_severity) */
+		{"break_glass",
+		 {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
+		/* a break-glass grant reviewed: "verdict" approve or flag */
+		{"reviewed", {3, 3004, 3, CAT_IAM, "Entity Management", "Update"}},
 		{"extended", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
 		/* a scheduled or fleet grant reaching its start time */
 		{"activated", {3, 3005, 1, CAT_IAM, "User Access Management", "Assign Privileges"}},
@@ -511,6 +516,18 @@ static struct ocsf_class event_class(const char *ev)
 			return t[i].c;
 	/* records_dropped, selftest and anything new: Event Log Activity, Other. */
 	return (struct ocsf_class){1, 1008, 99, CAT_SYSTEM, "Event Log Activity", "Other"};
+}
+
+/* The OCSF severity of an agent event that is not a failure: High (4) for a break-glass,
+ * Medium (3) for a flagged review, else Informational (1). */
+static int event_severity(const char *event, const json_t *f)
+{
+	if (!strcmp(event, "break_glass"))
+		return 4;
+	if (!strcmp(event, "reviewed") &&
+	    !strcmp(json_string_value(json_object_get(f, "verdict")) ?: "", "flag"))
+		return 3;
+	return 1;
 }
 
 static const char *severity_name(int id)
@@ -1107,6 +1124,8 @@ static void fill_event_summary(const char *event, const json_t *f, int64_t time_
 		s->priority = 2;
 		actor = json_object_get(json_object_get(f, "alert"), "subject");
 	}
+	if (event_severity(event, f) > 1)
+		s->priority = 4; /* break-glass, flagged review: warning */
 	if (actor && fstr(actor, "user"))
 		snprintf(s->user, sizeof(s->user), "%s", fstr(actor, "user"));
 	else if (actor && json_is_integer(json_object_get(actor, "uid")))
@@ -1327,7 +1346,7 @@ static json_t *ocsf_event(const struct audit_meta *m, const char *event, const j
 	const json_t *g = json_object_get(f, "grant");
 	bool failed = !strcmp(event, "policy_refused") || !strcmp(event, "seal_failed") ||
 		      (!strcmp(event, "selftest") && strcmp(fstr(f, "result") ?: "", "passed"));
-	int sev = failed ? 4 : !strcmp(event, "records_dropped") ? 4 : 1;
+	int sev = failed ? 4 : !strcmp(event, "records_dropped") ? 4 : event_severity(event, f);
 	char tbuf[40], type_name[96], msg[600];
 	const char *act = k.activity;
 	json_t *rec, *jitd;
@@ -1431,6 +1450,9 @@ static json_t *ecs_event(const struct audit_meta *m, const char *event, const js
 				    json_pack("{s:s,s:s}", "name", fstr(al, "kind") ?: "unknown",
 					      "description", fstr(al, "title") ?: ""));
 	}
+	if (event_severity(event, f) > 1)
+		json_object_set_new(json_object_get(rec, "event"), "severity",
+				    json_integer(event_severity(event, f)));
 	return rec;
 }
 
@@ -1746,6 +1768,8 @@ const char *audit_message_id(const char *event, const char *decision)
 		{"revoked", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f16"},
 		{"activated", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f17"},
 		{"rebound", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f18"},
+		{"break_glass", "fd5412a5485f2b1dd7d2e43d6715dbf8"},
+		{"reviewed", "fff8e45fa5f0a0cf2800c77a6a990019"},
 		{"policy_applied", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f20"},
 		{"policy_refused", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f21"},
 		{"records_dropped", "6a1c3e0f5b2d4c8e9f7a0b1c2d3e4f30"},

@@ -1367,11 +1367,33 @@ static int rule_on_end(struct pctx *c, json_t *o, struct policy_rule *rule)
 	return r;
 }
 
+/* The rule's optional "break_glass_max": a duration, at most its "max_duration". */
+static int rule_break_glass(struct pctx *c, json_t *o, struct policy_rule *rule)
+{
+	json_t *v = json_object_get(o, "break_glass_max");
+	char a[32], b[32];
+	int r;
+
+	if (!v)
+		return 0;
+	push_key(c, "break_glass_max");
+	r = check_duration(c, v, &rule->break_glass_max_s);
+	if (!r && rule->break_glass_max_s > rule->max_duration_s)
+		r = perr(c, false,
+			 "break_glass_max %s is longer than the rule's max_duration %s (a "
+			 "break-glass grant is never longer than a requested one)",
+			 util_format_duration(rule->break_glass_max_s, a, sizeof(a)),
+			 util_format_duration(rule->max_duration_s, b, sizeof(b)));
+	pop(c);
+	return r;
+}
+
 static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 {
-	static const char *const allowed[] = {
-		"resources", "requesters",     "max_duration", "approvals", "approvers",
-		"reason",    "reason_pattern", "hosts",	       "on_end",    NULL};
+	static const char *const allowed[] = {"resources",	 "requesters", "max_duration",
+					      "approvals",	 "approvers",  "reason",
+					      "reason_pattern",	 "hosts",      "on_end",
+					      "break_glass_max", NULL};
 	int r;
 
 	if (!json_is_object(o))
@@ -1390,6 +1412,8 @@ static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 		r = rule_reason(c, o, rule);
 	if (!r)
 		r = rule_on_end(c, o, rule);
+	if (!r)
+		r = rule_break_glass(c, o, rule);
 	return r;
 }
 

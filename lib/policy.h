@@ -59,6 +59,10 @@ struct policy_rule {
 	bool reason_required; /* "reason": "required" (default "optional") */
 	bool on_end_kill;     /* "on_end": "kill" (default "keep"): its grants' cgroup process
 			       * trees are killed when they expire or are revoked */
+
+	/* "break_glass_max": requesters may break glass (granted at once, reviewed after) for
+	 * at most this long, <= max_duration_s; 0: no break-glass under this rule */
+	int64_t break_glass_max_s;
 	char *reason_pattern; /* POSIX extended regex a reason must match (policy_pattern_check) */
 	regex_t reason_re;
 	json_t *hosts; /* "hosts": labels a host must carry for the rule to apply there, or NULL */

@@ -310,6 +310,136 @@ int req_deny(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char
 	return 0;
 }
 
+/* ---- break-glass: granted at once within the rule's break_glass_max, reviewed after ---- */
+
+/* Why no break-glass rule serves uid for res, into err (called when none does). */
+static void no_break_glass_rule(const struct policy *p, uid_t uid, char res[][POLICY_MAX_NAME],
+				unsigned n, bool *enoent, char *err, size_t errlen)
+{
+	char why[256];
+	size_t i;
+
+	for (unsigned j = 0; j < n; j++)
+		if (!policy_find(p, res[j])) {
+			*enoent = true;
+			snprintf(err, errlen, "unknown resource '%s'", res[j]);
+			return;
+		}
+	/* the ordinary rule's refusal says what is wrong with the requester or resources */
+	if (!find_rule(p, uid, res, n, NULL, why, sizeof(why))) {
+		snprintf(err, errlen, "no break-glass: %s", why);
+		return;
+	}
+	for (i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		unsigned j;
+
+		for (j = 0; j < n && rule_covers(r, res[j]); j++)
+			;
+		if (r->here && j == n && match_any(r->requesters, r->n_requesters, uid))
+			break;
+	}
+	snprintf(err, errlen,
+		 "no break-glass: rule %zu (and every other rule that lets uid %u request %s%s) "
+		 "has no 'break_glass_max'",
+		 i, uid, res[0], n > 1 ? " and the rest" : "");
+}
+
+const struct policy_rule *req_find_break_glass_rule(const struct policy *p, uid_t uid,
+						    char res[][POLICY_MAX_NAME], unsigned n,
+						    bool *enoent, char *err, size_t errlen)
+{
+	const struct policy_rule *best = NULL;
+
+	*enoent = false;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct policy_rule *r = &p->rules[i];
+		unsigned j;
+
+		if (!r->here || !r->break_glass_max_s ||
+		    (best && r->break_glass_max_s <= best->break_glass_max_s))
+			continue;
+		for (j = 0; j < n && rule_covers(r, res[j]); j++)
+			;
+		if (j == n && match_any(r->requesters, r->n_requesters, uid))
+			best = r;
+	}
+	if (!best)
+		no_break_glass_rule(p, uid, res, n, enoent, err, errlen);
+	return best;
+}
+
+int req_check_break_glass(const struct policy_rule *r, int64_t duration_s, const char *reason,
+			  char *err, size_t errlen)
+{
+	char a[32], b[32];
+
+	if (!reason || !*reason) {
+		snprintf(err, errlen, "break-glass needs a reason (--reason TEXT%s%s)",
+			 r->reason_pattern ? " matching " : "", r->reason_pattern ?: "");
+		return -EINVAL;
+	}
+	if (duration_s < 1 || duration_s > r->break_glass_max_s) {
+		snprintf(err, errlen, "duration %s exceeds the rule's break_glass_max of %s",
+			 util_format_duration(duration_s, a, sizeof(a)),
+			 util_format_duration(r->break_glass_max_s, b, sizeof(b)));
+		return -EINVAL;
+	}
+	/* length and pattern as for any request (break_glass_max <= max_duration) */
+	return req_check(r, duration_s, reason, err, errlen);
+}
+
+int req_may_review(const struct policy *p, const struct grant *g, uid_t by, char *err,
+		   size_t errlen)
+{
+	if (by == g->requester_uid) {
+		snprintf(err, errlen, "nobody may review their own break-glass (grant %llu)",
+			 (unsigned long long)g->id);
+		return -EPERM;
+	}
+	if (req_is_admin(p, by) || json_names(g->approvers, by))
+		return 0;
+	snprintf(err, errlen,
+		 "uid %u may not review grant %llu (its rule's approvers, root and admins may)", by,
+		 (unsigned long long)g->id);
+	return -EPERM;
+}
+
+int req_review(const struct policy *p, struct grant *g, uid_t by, bool flag, const char *reason,
+	       int64_t now_ns, char *err, size_t errlen)
+{
+	size_t n;
+	int r;
+
+	if (!g->break_glass) {
+		snprintf(err, errlen, "grant %llu is not a break-glass grant: nothing to review",
+			 (unsigned long long)g->id);
+		return -EINVAL;
+	}
+	r = req_may_review(p, g, by, err, errlen);
+	if (r)
+		return r;
+	if (g->review != GRANT_REVIEW_UNREVIEWED) {
+		snprintf(err, errlen, "grant %llu was already reviewed (%s)",
+			 (unsigned long long)g->id, req_review_name(g->review));
+		return -EALREADY;
+	}
+	if (flag && (!reason || !*reason)) {
+		snprintf(err, errlen, "flagging needs a reason (--reason TEXT)");
+		return -EINVAL;
+	}
+	n = json_array_size(g->history);
+	req_history_add(g, "reviewed", by, reason, now_ns);
+	if (json_array_size(g->history) != n + 1) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	json_object_set_new(json_array_get(g->history, n), "verdict",
+			    json_string(flag ? "flag" : "approve"));
+	g->review = flag ? GRANT_REVIEW_FLAGGED : GRANT_REVIEW_APPROVED;
+	return 0;
+}
+
 /* t + s seconds in ns, saturating instead of overflowing. */
 static int64_t add_seconds(int64_t t, int64_t s)
 {
@@ -364,6 +494,11 @@ static const char *const kind_names[] = {[GRANT_DIRECT] = "direct",
 					 [GRANT_EXEC] = "exec",
 					 [GRANT_FLEET] = "fleet"};
 
+static const char *const review_names[] = {[GRANT_REVIEW_NONE] = "",
+					   [GRANT_REVIEW_UNREVIEWED] = "unreviewed",
+					   [GRANT_REVIEW_APPROVED] = "approved",
+					   [GRANT_REVIEW_FLAGGED] = "flagged"};
+
 #define N_STATES	     (sizeof(state_names) / sizeof(state_names[0]))
 #define N_KINDS		     (sizeof(kind_names) / sizeof(kind_names[0]))
 #define STATE_MAX_TEXT	     4096 /* reason and cgroup path of a state entry */
@@ -373,6 +508,13 @@ static const char *const kind_names[] = {[GRANT_DIRECT] = "direct",
 const char *req_state_name(enum grant_state s)
 {
 	return (unsigned)s < N_STATES && state_names[s] ? state_names[s] : "unknown";
+}
+
+/* The state file's name of a review state. */
+const char *req_review_name(enum grant_review r)
+{
+	return (unsigned)r < sizeof(review_names) / sizeof(review_names[0]) ? review_names[r]
+									    : "unknown";
 }
 
 /* The state file's name of a grant kind. */
@@ -603,6 +745,28 @@ static int st_owned(json_t *o, struct grant *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* "break_glass" (true, only on a request) and its "review" (always with it); absent: an
+ * ordinary grant, as state files written before break-glass existed. */
+static int st_break_glass(json_t *o, struct grant *g, char *err, size_t errlen)
+{
+	json_t *bg = json_object_get(o, "break_glass");
+	int rv;
+
+	if (!bg && !json_object_get(o, "review"))
+		return 0;
+	if (!json_is_true(bg) || g->kind != GRANT_REQUEST) {
+		snprintf(err, errlen,
+			 "'break_glass' is not true on a request, or 'review' "
+			 "comes without it");
+		return -EINVAL;
+	}
+	if (st_enum(o, "review", review_names + 1, 3, -1, &rv, err, errlen))
+		return -EINVAL;
+	g->break_glass = true;
+	g->review = rv + 1;
+	return 0;
+}
+
 /*
  * Parse one entry of the state file into g, checked like user input: known state and
  * kind, uids and durations in range, sane times, a subject. same_boot: the file was
@@ -622,7 +786,7 @@ int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t bo
 	}
 	r = st_resources(o, g, err, errlen) ?: st_numbers(o, g, err, errlen) ?:
 	    st_times(o, same_boot, real_now, boot_now, g, err, errlen) ?:
-	    st_owned(o, g, err, errlen);
+	    st_owned(o, g, err, errlen) ?: st_break_glass(o, g, err, errlen);
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (r)

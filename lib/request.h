@@ -24,6 +24,14 @@ enum grant_state {
 	GRANT_DENIED = 5
 };
 
+/* The review of a break-glass grant (only those have one). */
+enum grant_review {
+	GRANT_REVIEW_NONE = 0,
+	GRANT_REVIEW_UNREVIEWED = 1,
+	GRANT_REVIEW_APPROVED = 2,
+	GRANT_REVIEW_FLAGGED = 3
+};
+
 /* Where a grant came from. */
 enum grant_kind { GRANT_DIRECT = 0, GRANT_REQUEST = 1, GRANT_EXEC = 2, GRANT_FLEET = 3 };
 
@@ -63,6 +71,11 @@ struct grant {
 	 * when its unit stops (scope.c) */
 	char *unit;
 	bool until_unit_stops;
+
+	/* break-glass: granted at once; review NONE unless break_glass (who reviewed it, when
+	 * and why: its history's "reviewed" entry) */
+	bool break_glass;
+	enum grant_review review;
 };
 
 /* request.c: rules, principals, approvals, state entries (pure logic, unit-tested). */
@@ -97,6 +110,26 @@ int req_deny(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char
 	     size_t errlen);
 int req_extend(const struct grant *g, int64_t add_s, int64_t *new_expires_ns, char *err,
 	       size_t errlen);
+/* The break-glass rule that lets uid take all of res at once: a requester of it, covering
+ * every resource, with "break_glass_max" (the longest). NULL with the reason in err; *enoent
+ * set when a resource is unknown. */
+const struct policy_rule *req_find_break_glass_rule(const struct policy *p, uid_t uid,
+						    char res[][POLICY_MAX_NAME], unsigned n,
+						    bool *enoent, char *err, size_t errlen);
+/* Is a break-glass of duration_s with reason acceptable under r? A reason is always needed
+ * (and matches the rule's pattern); at most r's break_glass_max. 0 or -EINVAL. */
+int req_check_break_glass(const struct policy_rule *r, int64_t duration_s, const char *reason,
+			  char *err, size_t errlen);
+/* May uid review break-glass grant g? Root, admins and its frozen approvers; never its
+ * requester. 0 or -EPERM with the reason in err. */
+int req_may_review(const struct policy *p, const struct grant *g, uid_t by, char *err,
+		   size_t errlen);
+/* Review unreviewed break-glass grant g: flag (a reason needed) or approve; history
+ * "reviewed". 0, or -EPERM / -EINVAL / -EALREADY (reviewed already) with err set. */
+int req_review(const struct policy *p, struct grant *g, uid_t by, bool flag, const char *reason,
+	       int64_t now_ns, char *err, size_t errlen);
+/* The name of a review state ("unreviewed", "approved", "flagged"; "" for none). */
+const char *req_review_name(enum grant_review r);
 const char *req_state_name(enum grant_state s);
 const char *req_kind_name(enum grant_kind k);
 void req_grant_clear(struct grant *g);

@@ -8,7 +8,7 @@
 # that is loaded. When jitd cannot be reached the dynamic parts offer nothing and say nothing.
 # tests/completion/check.sh keeps the lists below in step with 'jitctl VERB --help'.
 
-_jitctl_verbs='request approve deny exec grant extend revoke list show policy status audit help fleet approvers'
+_jitctl_verbs='request approve deny exec grant extend revoke list show policy status audit help fleet approvers review'
 _jitctl_common='--json --socket --timeout --help'
 # every option of any verb that takes an argument: the word after it is its value
 _jitctl_argopts=' --socket --timeout --for --reason --hosts --user --uid --cgroup --unit --start
@@ -133,14 +133,15 @@ _jitctl_options()
 {
 	case $1 in
 	'') echo "$_jitctl_common --version" ;;
-	request) echo "--for --reason --wait --hosts --dry-run $_jitctl_common" ;;
+	request) echo "--for --reason --wait --hosts --dry-run --break-glass $_jitctl_common" ;;
 	approvers) echo "--user $_jitctl_common" ;;
 	approve | deny) echo "--reason $_jitctl_common" ;;
 	exec) echo "--for --reason $_jitctl_common" ;;
 	grant) echo "--user --uid --cgroup --unit --until-unit-stops --for --start --reason $_jitctl_common" ;;
 	extend) echo "--for $_jitctl_common" ;;
 	revoke) echo "--kill $_jitctl_common" ;;
-	list) echo "--all --mine --fleet $_jitctl_common" ;;
+	list) echo "--all --mine --fleet --unreviewed $_jitctl_common" ;;
+	review) echo "--approve --flag --reason --revoke $_jitctl_common" ;;
 	show | policy | status) echo "$_jitctl_common" ;;
 	audit)
 		case $2 in
@@ -194,7 +195,8 @@ _jitctl_optarg()
 		;;
 	--filter)
 		_jitctl_reply "$(printf '%s\n' deny allow decision agent granted requested approved \
-			extended revoked expired activated policy_applied sealed seal_started)"
+			extended revoked expired activated policy_applied sealed seal_started \
+			break_glass reviewed)"
 		;;
 	esac
 	return 0
@@ -210,6 +212,10 @@ _jitctl_positional()
 	extend) (($2 == 0)) && _jitctl_reply "$(_jitctl_ids 'active scheduled')" ;;
 	revoke) (($2 == 0)) && _jitctl_reply "$(_jitctl_ids 'active scheduled pending')" ;;
 	show) (($2 == 0)) && _jitctl_reply "$(_jitctl_ids '')" ;;
+	review)
+		(($2 == 0)) && _jitctl_reply "$(_jitctl_query list --unreviewed --json |
+			awk -v want= "$_jitctl_awk_list" 2>/dev/null | cut -f1)"
+		;;
 	help) (($2 == 0)) && _jitctl_reply "$(compgen -W "$_jitctl_verbs")" ;;
 	policy)
 		if (($2 == 0)); then

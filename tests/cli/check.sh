@@ -112,6 +112,26 @@ for args in "approve 1 --dry-run|--dry-run is an option of 'request' only" \
 	check "usage-$name" "exit $rc: '$out'" test "$rc" = 2
 	check "usage-says-$name" "got '$out', expected '$want'" grep -qF -- "$want" <<<"$out"
 done
+# review and request --break-glass: what jitctl refuses before asking jitd (exit 2), and
+# what it sends once the arguments are right (exit 3: no jitd on that socket)
+bad=""
+for args in "review 7" "review 7 --approve --flag" "review 7 --flag" "review 7 --approve --revoke" \
+	"review --approve" "review x --approve" "review 7 8 --approve" \
+	"exec secrets --for 1m --break-glass -- true" \
+	"request secrets --for 1m --break-glass --reason x --hosts role=db"; do
+	# shellcheck disable=SC2086 # the words of args, split on purpose
+	"$JITCTL" --socket "$T/no.sock" $args >/dev/null 2>&1
+	rc=$?
+	[ "$rc" = 2 ] || bad="$bad '$args'(rc $rc)"
+done
+for args in "review 7 --approve" "review 7 --flag --reason x --revoke" "list --unreviewed" \
+	"request secrets --for 1m --break-glass --reason INC-1"; do
+	# shellcheck disable=SC2086
+	"$JITCTL" --socket "$T/no.sock" $args >/dev/null 2>&1
+	rc=$?
+	[ "$rc" = 3 ] || bad="$bad '$args'(rc $rc, not 3)"
+done
+check break-glass-and-review-arguments "${bad:-}" test -z "$bad"
 
 printf '{"a": 1}\n' >"$T/audit.jsonl"
 out=$("$JITCTL" audit verify "$T/audit.jsonl" --json 2>/dev/null)

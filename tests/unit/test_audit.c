@@ -22,9 +22,9 @@
 
 static const struct audit_meta meta = {.hostname = "h", .version = "0.1.0"};
 static const char *const events[] = {
-	"requested", "approved", "denied",	   "granted",	     "extended",
-	"expired",   "revoked",	 "policy_applied", "policy_refused", "records_dropped",
-	"started",   "stopped",	 "selftest",	   "activated",	     "alert"};
+	"requested", "approved",       "denied",	 "granted",	    "extended", "expired",
+	"revoked",   "policy_applied", "policy_refused", "records_dropped", "started",	"stopped",
+	"selftest",  "activated",      "alert",		 "break_glass",	    "reviewed"};
 
 static struct audit_decision decision(uint8_t op, bool allow)
 {
@@ -652,6 +652,73 @@ static void journal_fields_map_the_record(void)
 	abuf_free(&b);
 }
 
+/* break_glass: 3005 Assign Privileges, High, warning priority; reviewed: 3004 Update, Medium
+ * and warning when flagged; both verify in a chain, in both formats, and read back. */
+static void break_glass_and_reviewed_records(void)
+{
+	static const char *const ev[] = {"break_glass", "reviewed", "reviewed"};
+	static const int sev[] = {4, 3, 1}, cls[] = {3005, 3004, 3004};
+	static const char *const prio[] = {"4", "4", "5"};
+	struct audit_verify v = {};
+	struct audit_chain c;
+	struct abuf b = {};
+	struct audit_summary s;
+	char err[256], **f;
+	json_t *j, *fl;
+	size_t n;
+
+	audit_chain_init(&c);
+	for (int i = 0; i < 3; i++) {
+		fl = event_fields(ev[i]);
+		if (i < 2)
+			json_object_set_new(fl, i ? "verdict" : "by_uid",
+					    i ? json_string("flag") : json_integer(1001));
+		CHECK_INT(audit_fmt_event(AUDIT_FMT_OCSF, &meta, ev[i], fl, 1795424462345000000LL,
+					  &c, &b, &s),
+			  0);
+		CHECK(check_ocsf(b.p), "%s: %s", ev[i], why);
+		CHECK_INT(audit_verify_line(&v, b.p, b.len, err, sizeof(err)), 0);
+		CHECK_INT(audit_journal_fields(&s, b.p, b.len, &f, &n), 0); /* s points into fl */
+		json_decref(fl);
+		CHECK_STR(field(f, n, "MESSAGE_ID"), audit_message_id(ev[i], NULL));
+		CHECK_STR(field(f, n, "PRIORITY"), prio[i]);
+		for (size_t k = 0; k < n; k++)
+			free(f[k]);
+		free(f);
+		j = json_loads(b.p, 0, NULL);
+		CHECK_INT(json_integer_value(json_object_get(j, "class_uid")), cls[i]);
+		CHECK_INT(json_integer_value(json_object_get(j, "severity_id")), sev[i]);
+		CHECK_INT(json_integer_value(json_object_get(j, "type_uid")), i ? 300403 : 300501);
+		CHECK_INT(audit_record_summary(j, &s), 0);
+		CHECK_STR(s.event, ev[i]);
+		CHECK_INT(s.grant_id, 7);
+		json_decref(j);
+	}
+	CHECK(strcmp(audit_message_id("break_glass", NULL), audit_message_id("granted", NULL)) &&
+		      strcmp(audit_message_id("reviewed", NULL), audit_message_id("nope", NULL)),
+	      "break_glass or reviewed without a MESSAGE_ID of its own");
+	/* ECS: event.severity for the High one, and the chain still verifies */
+	audit_chain_init(&c);
+	memset(&v, 0, sizeof(v));
+	fl = event_fields("break_glass");
+	CHECK_INT(audit_fmt_event(AUDIT_FMT_ECS, &meta, "break_glass", fl, 1795424462345000000LL,
+				  &c, &b, &s),
+		  0);
+	json_decref(fl);
+	CHECK_INT(audit_verify_line(&v, b.p, b.len, err, sizeof(err)), 0);
+	j = json_loads(b.p, 0, NULL);
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(j, "event"), "severity")), 4);
+	CHECK_STR(json_string_value(
+			  json_object_get(json_object_get(j, "event"), "category")
+				  ? json_array_get(json_object_get(json_object_get(j, "event"),
+								   "category"),
+						   0)
+				  : NULL),
+		  "iam");
+	json_decref(j);
+	abuf_free(&b);
+}
+
 static void summary_reads_both_formats(void)
 {
 	for (int fmt = 0; fmt < 2; fmt++) {
@@ -799,6 +866,7 @@ int main(void)
 	RUN(ecs_decision_fields);
 	RUN(journal_fields_map_the_record);
 	RUN(summary_reads_both_formats);
+	RUN(break_glass_and_reviewed_records);
 	RUN(policy_audit_allow_parsed);
 	json_decref(subset);
 	return tl_exit();

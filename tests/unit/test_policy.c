@@ -807,7 +807,43 @@ static void rule_on_end_other_values_are_errors(void)
 	BAD(RULE_HEAD "\"on_end\": 1 }]\n}", "6:46", "on_end is an integer (expected");
 	BAD(RULE_HEAD "\"on-end\": \"kill\" }]\n}", "6:36",
 	    "rules[0]: unknown key 'on-end' (allowed: resources, requesters, max_duration, "
-	    "approvals, approvers, reason, reason_pattern, hosts, on_end)");
+	    "approvals, approvers, reason, reason_pattern, hosts, on_end, break_glass_max)");
+#undef RULE_HEAD
+}
+
+static void rule_break_glass_max_is_parsed_and_absent_means_none(void)
+{
+	struct policy *p =
+		parse("{\"version\":1,\"serial\":1,\"resources\":{\"s\":{\"open\":[\"/srv/s\"]}},"
+		      "\"rules\":[{\"resources\":[\"s\"],\"requesters\":[\"user:daemon\"],"
+		      "\"max_duration\":\"1h\",\"break_glass_max\":\"30m\"},"
+		      "{\"resources\":[\"s\"],\"requesters\":[\"user:bin\"],"
+		      "\"max_duration\":\"1h\",\"break_glass_max\":3600},"
+		      "{\"resources\":[\"s\"],\"requesters\":[\"user:sys\"],"
+		      "\"max_duration\":\"1h\"}]}");
+
+	CHECK(p != NULL, "parse: %s", err);
+	CHECK_INT(p->rules[0].break_glass_max_s, 1800);
+	CHECK_INT(p->rules[1].break_glass_max_s, 3600); /* equal to max_duration: allowed */
+	CHECK_INT(p->rules[2].break_glass_max_s, 0);
+	policy_free(p);
+}
+
+static void rule_break_glass_max_errors_name_the_rule(void)
+{
+#define RULE_HEAD                                                                                  \
+	HEAD "  \"resources\": { \"s\": { \"open\": [\"/srv/s\"] } },\n"                           \
+	     "  \"rules\": [{ \"resources\": [\"s\"], \"requesters\": [\"user:daemon\"],\n"        \
+	     "             \"max_duration\": \"1h\", "
+	BAD(RULE_HEAD "\"break_glass_max\": \"2h\" }]\n}", "6:55",
+	    "rules[0].break_glass_max: break_glass_max 2h is longer than the rule's max_duration "
+	    "1h");
+	BAD(RULE_HEAD "\"break_glass_max\": \"soon\" }]\n}", "6:55",
+	    "rules[0].break_glass_max: bad duration 'soon'");
+	BAD(RULE_HEAD "\"break_glass_max\": 0 }]\n}", "6:55",
+	    "rules[0].break_glass_max: duration 0 s out of range");
+	BAD(RULE_HEAD "\"break_glass_max\": true }]\n}", "6:55",
+	    "rules[0].break_glass_max: expected a duration");
 #undef RULE_HEAD
 }
 
@@ -915,5 +951,7 @@ int main(void)
 	RUN(resource_revoke_other_values_are_errors_naming_the_resource);
 	RUN(rule_on_end_kill_is_parsed_and_keep_is_the_default);
 	RUN(rule_on_end_other_values_are_errors);
+	RUN(rule_break_glass_max_is_parsed_and_absent_means_none);
+	RUN(rule_break_glass_max_errors_name_the_rule);
 	return tl_exit();
 }

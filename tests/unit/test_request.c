@@ -354,6 +354,162 @@ static void fleet_grant_errors_are_positioned(void)
 	    "5:42", "unknown user 'no-such-user-jitd'");
 }
 
+/* Rules for break-glass: root may take a (rule 1, 45m) or a and b (rule 0, 30m); nobody
+ * requests c under a rule without break_glass_max. */
+static const char bg_policy[] =
+	"{\"version\":1,\"serial\":1,\"resources\":{\"a\":{\"open\":[\"/a\"]},\"b\":{\"open\":"
+	"[\"/b\"]},\"c\":{\"open\":[\"/c\"]}},\"admins\":[\"user:bin\"],\"rules\":["
+	"{\"resources\":[\"a\",\"b\"],\"requesters\":[\"user:root\"],\"max_duration\":\"1h\","
+	"\"approvals\":1,\"approvers\":[\"user:daemon\"],\"reason_pattern\":\"^INC-[0-9]+$\","
+	"\"break_glass_max\":\"30m\"},"
+	"{\"resources\":[\"a\"],\"requesters\":[\"user:root\"],\"max_duration\":\"1h\","
+	"\"break_glass_max\":\"45m\"},"
+	"{\"resources\":[\"a\"],\"requesters\":[\"user:root\"],\"max_duration\":\"2h\"},"
+	"{\"resources\":[\"c\"],\"requesters\":[\"user:nobody\"],\"max_duration\":\"1h\"}]}";
+
+static void break_glass_takes_the_longest_covering_rule(void)
+{
+	struct policy *p = NULL;
+	char res[2][POLICY_MAX_NAME] = {"a", "b"}, c[1][POLICY_MAX_NAME] = {"c"};
+	char z[1][POLICY_MAX_NAME] = {"zz"};
+	const struct policy_rule *r;
+	bool enoent;
+
+	CHECK_INT(policy_parse("t.json", bg_policy, strlen(bg_policy), &p, err, sizeof(err)), 0);
+	r = req_find_break_glass_rule(p, 0, res, 1, &enoent, err, sizeof(err));
+	CHECK(r == &p->rules[1], "a alone: not the 45m rule");
+	r = req_find_break_glass_rule(p, 0, res, 2, &enoent, err, sizeof(err));
+	CHECK(r == &p->rules[0], "a and b: not the only rule covering both");
+	/* daemon requests nothing: refused whatever the rules */
+	CHECK(!req_find_break_glass_rule(p, 1, res, 1, &enoent, err, sizeof(err)) && !enoent,
+	      "a non-requester broke glass");
+	CHECK_CONTAINS(err, "no rule lists you as a requester");
+	/* nobody may request c, but under a rule without break_glass_max */
+	CHECK(!req_find_break_glass_rule(p, 65534, c, 1, &enoent, err, sizeof(err)) && !enoent,
+	      "break-glass under a rule without break_glass_max");
+	CHECK_CONTAINS(err, "rule 3");
+	CHECK_CONTAINS(err, "has no 'break_glass_max'");
+	CHECK(!req_find_break_glass_rule(p, 0, z, 1, &enoent, err, sizeof(err)) && enoent,
+	      "unknown resource not ENOENT");
+	policy_free(p);
+}
+
+static void break_glass_always_needs_a_reason_within_its_max(void)
+{
+	struct policy *p = NULL;
+
+	CHECK_INT(policy_parse("t.json", bg_policy, strlen(bg_policy), &p, err, sizeof(err)), 0);
+	/* rule 1's reason is optional: break-glass needs one anyway */
+	CHECK_INT(req_check_break_glass(&p->rules[1], 60, NULL, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "break-glass needs a reason");
+	CHECK_INT(req_check_break_glass(&p->rules[1], 60, "", err, sizeof(err)), -EINVAL);
+	CHECK_INT(req_check_break_glass(&p->rules[1], 45 * 60, "x", err, sizeof(err)), 0);
+	CHECK_INT(req_check_break_glass(&p->rules[1], 45 * 60 + 1, "x", err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "exceeds the rule's break_glass_max of 45m");
+	CHECK_INT(req_check_break_glass(&p->rules[0], 60, "outage", err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "does not match the required pattern");
+	CHECK_INT(req_check_break_glass(&p->rules[0], 60, "INC-9", err, sizeof(err)), 0);
+	policy_free(p);
+}
+
+/* A break-glass grant 7 of root's, approvers daemon (and nobody). */
+static void broken_glass(struct grant *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->id = 7;
+	g->state = GRANT_ACTIVE;
+	g->kind = GRANT_REQUEST;
+	g->requester_uid = 0;
+	g->break_glass = true;
+	g->review = GRANT_REVIEW_UNREVIEWED;
+	g->approvers = json_pack("[s,s]", "user:daemon", "user:nobody");
+	req_history_add(g, "break_glass", 0, "INC-1", 1 * NS);
+}
+
+static void review_by_approvers_and_admins_never_the_requester(void)
+{
+	struct policy *p = NULL;
+	struct grant g;
+
+	CHECK_INT(policy_parse("t.json", bg_policy, strlen(bg_policy), &p, err, sizeof(err)), 0);
+	broken_glass(&g);
+	/* root is an admin, but broke the glass: may not review it */
+	CHECK_INT(req_review(p, &g, 0, false, NULL, 2 * NS, err, sizeof(err)), -EPERM);
+	CHECK_CONTAINS(err, "own break-glass");
+	CHECK_INT(req_may_review(p, &g, 3, err, sizeof(err)), -EPERM); /* sys: nobody here */
+	CHECK_INT(req_may_review(p, &g, 2, err, sizeof(err)), 0);      /* bin: an admin */
+	CHECK_INT(req_may_review(p, &g, 65534, err, sizeof(err)), 0);  /* an approver */
+	CHECK_INT(req_review(p, &g, 1, true, NULL, 2 * NS, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "flagging needs a reason");
+	CHECK_INT(g.review, GRANT_REVIEW_UNREVIEWED);
+	CHECK_INT(req_review(p, &g, 1, true, "not an incident", 2 * NS, err, sizeof(err)), 0);
+	CHECK_INT(g.review, GRANT_REVIEW_FLAGGED);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(g.history, 1), "verdict")),
+		  "flag");
+	CHECK_INT(req_review(p, &g, 2, false, NULL, 3 * NS, err, sizeof(err)), -EALREADY);
+	CHECK_INT(json_array_size(g.history), 2);
+	g.break_glass = false;
+	g.review = GRANT_REVIEW_NONE;
+	CHECK_INT(req_review(p, &g, 2, false, NULL, 3 * NS, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "not a break-glass grant");
+	clear(&g);
+	policy_free(p);
+}
+
+/* Parse state entry text; 0 or the error. */
+static int state_entry(const char *text, struct grant *g)
+{
+	json_t *o = json_loads(text, 0, NULL);
+	int r = req_grant_from_state(o, false, 1800000000LL * NS, 10 * NS, g, err, sizeof(err));
+
+	json_decref(o);
+	return r;
+}
+
+static void break_glass_state_keys_are_checked_like_input(void)
+{
+#define ENTRY(kind, extra)                                                                         \
+	"{\"id\":3,\"resources\":[\"a\"],\"state\":\"active\",\"kind\":\"" kind "\",\"uid\":0,"    \
+	"\"created_ns\":1790000000000000000,\"starts_ns\":1790000000000000000,"                    \
+	"\"expires_ns\":1790000060000000000" extra "}"
+	struct grant g;
+
+	CHECK_INT(state_entry(ENTRY("request", ""), &g), 0);
+	CHECK(!g.break_glass && g.review == GRANT_REVIEW_NONE, "an old entry became break-glass");
+	req_grant_clear(&g);
+	CHECK_INT(state_entry(ENTRY("request", ",\"break_glass\":true,\"review\":\"unreviewed\""),
+			      &g),
+		  0);
+	CHECK(g.break_glass && g.review == GRANT_REVIEW_UNREVIEWED, "unreviewed not read");
+	req_grant_clear(&g);
+	CHECK_INT(state_entry(ENTRY("request", ",\"break_glass\":true,\"review\":\"flagged\""), &g),
+		  0);
+	CHECK_INT(g.review, GRANT_REVIEW_FLAGGED);
+	req_grant_clear(&g);
+	CHECK_INT(
+		state_entry(ENTRY("request", ",\"break_glass\":true,\"review\":\"approved\""), &g),
+		0);
+	CHECK_INT(g.review, GRANT_REVIEW_APPROVED);
+	req_grant_clear(&g);
+	CHECK_INT(state_entry(ENTRY("request", ",\"break_glass\":true"), &g), -EINVAL);
+	CHECK_CONTAINS(err, "'review' is missing");
+	CHECK_INT(state_entry(ENTRY("request", ",\"break_glass\":true,\"review\":\"ok\""), &g),
+		  -EINVAL);
+	CHECK_CONTAINS(err, "'review' is 'ok', not a known review");
+	CHECK_INT(state_entry(ENTRY("request", ",\"break_glass\":true,\"review\":\"\""), &g),
+		  -EINVAL);
+	CHECK_INT(state_entry(ENTRY("request", ",\"review\":\"unreviewed\""), &g), -EINVAL);
+	CHECK_CONTAINS(err, "'review' comes without it");
+	CHECK_INT(state_entry(ENTRY("request", ",\"break_glass\":1,\"review\":\"unreviewed\""), &g),
+		  -EINVAL);
+	CHECK_INT(state_entry(ENTRY("request", ",\"break_glass\":false"), &g), -EINVAL);
+	CHECK_INT(
+		state_entry(ENTRY("direct", ",\"break_glass\":true,\"review\":\"unreviewed\""), &g),
+		-EINVAL);
+	CHECK_CONTAINS(err, "not true on a request");
+#undef ENTRY
+}
+
 int main(void)
 {
 	RUN(rules_and_grants_are_parsed);
@@ -370,5 +526,9 @@ int main(void)
 	RUN(who_may_extend_and_revoke);
 	RUN(rule_errors_are_positioned);
 	RUN(fleet_grant_errors_are_positioned);
+	RUN(break_glass_takes_the_longest_covering_rule);
+	RUN(break_glass_always_needs_a_reason_within_its_max);
+	RUN(review_by_approvers_and_admins_never_the_requester);
+	RUN(break_glass_state_keys_are_checked_like_input);
 	return tl_exit();
 }

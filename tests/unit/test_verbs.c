@@ -930,6 +930,375 @@ static void approvers_and_explain_answer_for_oneself_admins_for_anyone(void)
 	json_decref(r);
 }
 
+/* host_policy with break_glass_max 30m on the db/psql rule (the etc rule has none). */
+static const char bg_policy[] =
+	"{\"version\":1,\"serial\":10,"
+	"\"resources\":{\"db\":{\"connect\":[\"10.0.5.0/24:5432\"]},"
+	"\"psql\":{\"exec\":[\"/usr/bin/psql\"]},\"etc\":{\"open\":[\"/etc/app/\"]}},"
+	"\"admins\":[\"user:bin\"],"
+	"\"rules\":[{\"resources\":[\"db\",\"psql\"],\"requesters\":[\"user:daemon\"],"
+	"\"max_duration\":\"1h\",\"approvals\":1,\"approvers\":[\"user:sys\"],"
+	"\"reason\":\"required\",\"reason_pattern\":\"^INC-[0-9]+\",\"break_glass_max\":\"30m\"},"
+	"{\"resources\":[\"etc\"],\"requesters\":[\"user:daemon\"],\"max_duration\":\"90m\"}]}";
+
+#define BREAK_GLASS                                                                                \
+	"{\"op\":\"request\",\"resource\":\"db\",\"duration_s\":1800,\"reason\":\"INC-9\","        \
+	"\"break_glass\":true}"
+
+static long audit_from; /* the audit file's size at bg_fresh: ids start again at 1 there */
+
+static void bg_fresh(void)
+{
+	char path[256];
+	struct stat st;
+
+	if (host_agent_reset(&a, bg_policy))
+		abort();
+	snprintf(path, sizeof(path), "%s/audit.jsonl", a.state_dir);
+	audit_from = stat(path, &st) ? 0 : st.st_size;
+}
+
+/* The audit records written so far whose event is ev, as a JSON array (owned). */
+static json_t *audit_records(const char *ev)
+{
+	char path[256], line[65536];
+	json_t *arr = json_array();
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/audit.jsonl", a.state_dir);
+	f = fopen(path, "re");
+	if (f && fseek(f, audit_from, SEEK_SET))
+		abort();
+	while (f && fgets(line, sizeof(line), f)) {
+		json_t *o = json_loads(line, 0, NULL);
+		json_t *j = json_object_get(json_object_get(o, "unmapped"), "jitd");
+
+		if (!strcmp(json_string_value(json_object_get(j, "event")) ?: "", ev))
+			json_array_append(arr, o);
+		json_decref(o);
+	}
+	if (f)
+		fclose(f);
+	return arr;
+}
+
+/* The last audit record of event ev for grant id, or NULL (owned by the caller). */
+static json_t *audit_last(const char *ev, int64_t id)
+{
+	json_t *arr = audit_records(ev), *o, *found = NULL;
+	size_t i;
+
+	json_array_foreach(arr, i, o) {
+		json_t *m = json_object_get(o, "metadata");
+		char want[32];
+
+		snprintf(want, sizeof(want), "%lld", (long long)id);
+		if (!strcmp(json_string_value(json_object_get(m, "correlation_uid")) ?: "", want)) {
+			json_decref(found);
+			found = json_incref(o);
+		}
+	}
+	json_decref(arr);
+	return found;
+}
+
+static void break_glass_is_active_at_once_with_a_high_record(void)
+{
+	json_t *r, *g, *rec;
+	uint64_t kid;
+	int64_t id;
+
+	bg_fresh();
+	r = call(REQUESTER, BREAK_GLASS);
+	CHECK(ok(r), "break-glass refused: %s", json_string_value(json_object_get(r, "error")));
+	g = json_object_get(r, "grant");
+	CHECK_STR(grant_state(r), "active");
+	CHECK(json_is_true(json_object_get(g, "break_glass")), "no break_glass in the grant");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(g, "review"), "state")),
+		  "unreviewed");
+	CHECK_INT(json_integer_value(json_object_get(g, "max_duration_s")), 1800);
+	id = grant_id(r);
+	json_decref(r);
+	CHECK(key_for(REQUESTER, "db", &kid), "no kernel key: not active in the kernel");
+	CHECK_INT(kid, id);
+	rec = audit_last("break_glass", id);
+	CHECK(rec, "no break_glass record");
+	CHECK_INT(json_integer_value(json_object_get(rec, "severity_id")), 4);
+	CHECK_INT(json_integer_value(json_object_get(rec, "class_uid")), 3005);
+	CHECK_STR(json_string_value(json_object_get(
+			  json_object_get(json_object_get(rec, "unmapped"), "jitd"), "reason")),
+		  "INC-9");
+	json_decref(rec);
+	rec = audit_last("granted", id);
+	CHECK(!rec, "a granted record as well as break_glass");
+	rec = audit_last("requested", id);
+	CHECK(rec, "no requested record");
+	json_decref(rec);
+	/* the requester cannot stretch it: extend needs an approver (the rule has approvals) */
+	char line[128];
+
+	snprintf(line, sizeof(line), "{\"op\":\"extend\",\"id\":%lld,\"duration_s\":600}",
+		 (long long)id);
+	r = call(REQUESTER, line);
+	CHECK_STR(err_name(r), "EPERM");
+	json_decref(r);
+}
+
+/* Run line as uid: refused with errno want, nothing changed (store, image, audit). */
+static void refused_unchanged(uid_t uid, const char *line, const char *want)
+{
+	char *before = host_store_text(&a), *after;
+	json_t *recs = audit_records("break_glass"), *r;
+	size_t img = host_img.n, n = json_array_size(recs);
+
+	json_decref(recs);
+	r = call(uid, line);
+	after = host_store_text(&a);
+	recs = audit_records("break_glass");
+	if (ok(r) || strcmp(err_name(r), want) || strcmp(before, after) || host_img.n != img ||
+	    json_array_size(recs) != n)
+		TL_FAIL("%s as uid %u: %s %s (want %s), store %s, image %zu -> %zu", line, uid,
+			ok(r) ? "accepted" : "refused", err_name(r), want,
+			strcmp(before, after) ? "changed" : "same", img, host_img.n);
+	json_decref(recs);
+	json_decref(r);
+	free(before);
+	free(after);
+}
+
+static void break_glass_refusals_change_nothing(void)
+{
+	bg_fresh();
+	refused_unchanged(REQUESTER,
+			  "{\"op\":\"request\",\"resource\":\"db\",\"duration_s\":1801,"
+			  "\"reason\":\"INC-9\",\"break_glass\":true}",
+			  "EINVAL");
+	refused_unchanged(REQUESTER,
+			  "{\"op\":\"request\",\"resource\":\"db\",\"duration_s\":60,"
+			  "\"break_glass\":true}",
+			  "EINVAL");
+	refused_unchanged(REQUESTER,
+			  "{\"op\":\"request\",\"resource\":\"db\",\"duration_s\":60,"
+			  "\"reason\":\"outage\",\"break_glass\":true}",
+			  "EINVAL");
+	refused_unchanged(NOBODY, BREAK_GLASS, "EPERM");
+	/* the etc rule has no break_glass_max */
+	refused_unchanged(REQUESTER,
+			  "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60,"
+			  "\"reason\":\"INC-9\",\"break_glass\":true}",
+			  "EPERM");
+	refused_unchanged(REQUESTER,
+			  "{\"op\":\"request\",\"resource\":\"nope\",\"duration_s\":60,"
+			  "\"reason\":\"INC-9\",\"break_glass\":true}",
+			  "ENOENT");
+	refused_unchanged(REQUESTER,
+			  "{\"op\":\"request\",\"resource\":\"db\",\"duration_s\":60,"
+			  "\"reason\":\"INC-9\",\"break_glass\":\"yes\"}",
+			  "EINVAL");
+	refused_unchanged(REQUESTER,
+			  "{\"op\":\"request\",\"resource\":\"db\",\"duration_s\":60,"
+			  "\"reason\":\"INC-9\",\"break_glass\":true,\"hosts\":{\"role\":\"db\"}}",
+			  "EINVAL");
+	/* and on a policy without break_glass_max anywhere */
+	fresh();
+	refused_unchanged(REQUESTER, BREAK_GLASS, "EPERM");
+}
+
+/* Review grant id as uid: the reply. */
+static json_t *review(uid_t uid, int64_t id, const char *rest)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "{\"op\":\"review\",\"id\":%lld%s}", (long long)id, rest);
+	return call(uid, line);
+}
+
+static size_t unreviewed_count(uid_t uid)
+{
+	json_t *r = call(uid, "{\"op\":\"list\",\"unreviewed\":true}");
+	size_t n = json_array_size(json_object_get(r, "grants"));
+
+	json_decref(r);
+	return n;
+}
+
+static void review_approves_once_and_empties_the_backlog(void)
+{
+	json_t *r, *rv, *rec;
+	int64_t id, plain;
+
+	bg_fresh();
+	r = call(REQUESTER, BREAK_GLASS);
+	id = grant_id(r);
+	json_decref(r);
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1000,\"duration_s\":60}");
+	plain = grant_id(r);
+	json_decref(r);
+	CHECK_INT(unreviewed_count(NOBODY), 1);
+	r = call(NOBODY, "{\"op\":\"list\",\"unreviewed\":true}");
+	CHECK_INT(json_integer_value(
+			  json_object_get(json_array_get(json_object_get(r, "grants"), 0), "id")),
+		  id);
+	json_decref(r);
+	r = review(REQUESTER, id, ",\"verdict\":\"approve\"");
+	CHECK_STR(err_name(r), "EPERM");
+	json_decref(r);
+	r = review(NOBODY, id, ",\"verdict\":\"approve\"");
+	CHECK_STR(err_name(r), "EPERM");
+	json_decref(r);
+	r = review(APPROVER, id, ",\"verdict\":\"flag\"");
+	CHECK_STR(err_name(r), "EINVAL"); /* flag needs a reason */
+	json_decref(r);
+	r = review(APPROVER, id, ",\"verdict\":\"approve\",\"revoke\":true");
+	CHECK_STR(err_name(r), "EINVAL"); /* revoke goes with flag */
+	json_decref(r);
+	r = review(APPROVER, id, ",\"verdict\":\"maybe\"");
+	CHECK_STR(err_name(r), "EINVAL");
+	json_decref(r);
+	r = review(ADMIN, plain, ",\"verdict\":\"approve\"");
+	CHECK_STR(err_name(r), "EINVAL"); /* not a break-glass grant */
+	json_decref(r);
+	CHECK_INT(unreviewed_count(NOBODY), 1);
+	r = review(APPROVER, id, ",\"verdict\":\"approve\",\"reason\":\"real outage\"");
+	CHECK(ok(r), "the approver could not review: %s",
+	      json_string_value(json_object_get(r, "error")));
+	rv = json_object_get(json_object_get(r, "grant"), "review");
+	CHECK_STR(json_string_value(json_object_get(rv, "state")), "approved");
+	CHECK_INT(json_integer_value(json_object_get(rv, "uid")), APPROVER);
+	CHECK_STR(json_string_value(json_object_get(rv, "reason")), "real outage");
+	CHECK(json_is_string(json_object_get(rv, "at")), "no review time");
+	CHECK_STR(grant_state(r), "active");
+	json_decref(r);
+	CHECK_INT(unreviewed_count(NOBODY), 0);
+	CHECK(key_for(REQUESTER, "db", NULL), "an approved review removed the kernel key");
+	r = review(ADMIN, id, ",\"verdict\":\"flag\",\"reason\":\"x\"");
+	CHECK_STR(err_name(r), "EALREADY");
+	json_decref(r);
+	rec = audit_last("reviewed", id);
+	CHECK(rec, "no reviewed record");
+	CHECK_INT(json_integer_value(json_object_get(rec, "class_uid")), 3004);
+	CHECK_INT(json_integer_value(json_object_get(rec, "severity_id")), 1);
+	json_decref(rec);
+}
+
+static void flag_with_revoke_ends_the_grant_in_the_kernel(void)
+{
+	json_t *r, *rec, *j;
+	int64_t id;
+
+	bg_fresh();
+	r = call(REQUESTER, BREAK_GLASS);
+	id = grant_id(r);
+	json_decref(r);
+	CHECK(key_for(REQUESTER, "db", NULL), "no kernel key");
+	r = review(ADMIN, id, ",\"verdict\":\"flag\",\"reason\":\"x\",\"revoke\":true");
+	CHECK(ok(r), "flag --revoke refused: %s", json_string_value(json_object_get(r, "error")));
+	CHECK_STR(grant_state(r), "revoked");
+	CHECK_STR(json_string_value(json_object_get(
+			  json_object_get(json_object_get(r, "grant"), "review"), "state")),
+		  "flagged");
+	json_decref(r);
+	CHECK(!key_for(REQUESTER, "db", NULL), "the kernel key outlived flag --revoke");
+	rec = audit_last("reviewed", id);
+	CHECK(rec, "no reviewed record");
+	j = json_object_get(json_object_get(rec, "unmapped"), "jitd");
+	CHECK_STR(json_string_value(json_object_get(j, "verdict")), "flag");
+	CHECK_INT(json_integer_value(json_object_get(rec, "severity_id")), 3);
+	json_decref(rec);
+	rec = audit_last("revoked", id);
+	CHECK(rec, "no revoked record");
+	json_decref(rec);
+	CHECK_INT(unreviewed_count(NOBODY), 0);
+	/* a flag without --revoke leaves an active grant active */
+	r = call(REQUESTER, BREAK_GLASS);
+	id = grant_id(r);
+	json_decref(r);
+	r = review(APPROVER, id, ",\"verdict\":\"flag\",\"reason\":\"x\"");
+	CHECK_STR(grant_state(r), "active");
+	json_decref(r);
+	CHECK(key_for(REQUESTER, "db", NULL), "flag without --revoke removed the kernel key");
+}
+
+static void review_state_survives_a_store_reload(void)
+{
+	char *before, *after;
+	json_t *r;
+	int64_t id;
+
+	bg_fresh();
+	r = call(REQUESTER, BREAK_GLASS);
+	json_decref(r);
+	r = call(REQUESTER, BREAK_GLASS);
+	id = grant_id(r);
+	json_decref(r);
+	r = review(APPROVER, id, ",\"verdict\":\"flag\",\"reason\":\"x\"");
+	json_decref(r);
+	before = host_store_text(&a);
+	grant_store_free(&a.grants);
+	memset(&a.grants, 0, sizeof(a.grants));
+	CHECK_INT(grant_store_load(&a.grants, a.state_dir), 0);
+	after = host_store_text(&a);
+	CHECK_STR(after, before);
+	CHECK_INT(grant_find(&a.grants, id)->review, GRANT_REVIEW_FLAGGED);
+	CHECK_INT(unreviewed_count(NOBODY), 1);
+	free(before);
+	free(after);
+}
+
+/* A state file of one ended unreviewed break-glass grant (id 1) and then GRANT_KEEP_ENDED + 1
+ * ended ordinary ones (ids 2..): one more than store_trim keeps. */
+static int write_full_store(void)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/grants.json", a.state_dir);
+	f = fopen(path, "we");
+	if (!f)
+		return -1;
+	fprintf(f, "{\"version\":1,\"next_id\":%d,\"grants\":[", GRANT_KEEP_ENDED + 3);
+	for (int i = 1; i <= GRANT_KEEP_ENDED + 2; i++)
+		fprintf(f,
+			"%s{\"id\":%d,\"resources\":[\"db\"],\"state\":\"expired\",\"kind\":"
+			"\"request\",\"uid\":1,\"requester_uid\":1,\"created_ns\":"
+			"1790000000000000000,\"starts_ns\":1790000000000000000,\"expires_ns\":"
+			"1790000060000000000,\"ended_ns\":1790000060000000000%s}",
+			i > 1 ? "," : "", i,
+			i == 1 ? ",\"break_glass\":true,\"review\":\"unreviewed\"" : "");
+	fputs("]}", f);
+	return fclose(f);
+}
+
+static void store_trim_keeps_unreviewed_break_glass(void)
+{
+	json_t *r;
+
+	bg_fresh();
+	CHECK_INT(write_full_store(), 0);
+	grant_store_free(&a.grants);
+	memset(&a.grants, 0, sizeof(a.grants));
+	CHECK_INT(grant_store_load(&a.grants, a.state_dir), 0);
+	CHECK_INT(a.grants.n, GRANT_KEEP_ENDED + 2);
+	/* the next grant trims: the oldest droppable one goes, never the unreviewed one */
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1000,\"duration_s\":60}");
+	CHECK(ok(r), "grant refused");
+	json_decref(r);
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1001,\"duration_s\":60}");
+	json_decref(r);
+	CHECK(grant_find(&a.grants, 1), "store_trim dropped the unreviewed break-glass grant");
+	CHECK(!grant_find(&a.grants, 2), "store_trim kept more than GRANT_KEEP_ENDED ended");
+	CHECK(grant_find(&a.grants, 3), "store_trim dropped too many");
+	CHECK_INT(unreviewed_count(NOBODY), 1);
+	/* once reviewed it is an ordinary ended grant again */
+	r = review(ADMIN, 1, ",\"verdict\":\"approve\"");
+	CHECK(ok(r), "review refused: %s", json_string_value(json_object_get(r, "error")));
+	json_decref(r);
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1002,\"duration_s\":60}");
+	json_decref(r);
+	CHECK(!grant_find(&a.grants, 1), "a reviewed ended grant outlived the trim");
+	fresh();
+}
+
 int main(void)
 {
 	if (host_agent_init(&a, host_policy)) {
@@ -956,6 +1325,12 @@ int main(void)
 	RUN(until_unit_stops_is_kept_and_never_rebound);
 	RUN(dry_run_changes_nothing_and_says_what_a_request_would_do);
 	RUN(approvers_and_explain_answer_for_oneself_admins_for_anyone);
+	RUN(break_glass_is_active_at_once_with_a_high_record);
+	RUN(break_glass_refusals_change_nothing);
+	RUN(review_approves_once_and_empties_the_backlog);
+	RUN(flag_with_revoke_ends_the_grant_in_the_kernel);
+	RUN(review_state_survives_a_store_reload);
+	RUN(store_trim_keeps_unreviewed_break_glass);
 	host_agent_free(&a);
 	return tl_exit();
 }
