@@ -15,6 +15,7 @@
 #include "core.h"
 #include "image.h"
 #include "log.h"
+#include "usage.h"
 #include "util.h"
 
 #define BOOT_ID_LEN 37
@@ -126,6 +127,18 @@ static void add_time(json_t *o, const char *key, int64_t ns)
 	json_object_set_new(o, key, json_string(util_format_time(ns, buf, sizeof(buf))));
 }
 
+/* The grant object's "usage": uses, and first_use and last_use once used. */
+static json_t *usage_json(const struct grant *g)
+{
+	json_t *o = json_pack("{s:I}", "uses", (json_int_t)g->uses);
+
+	if (o && g->first_use_ns)
+		add_time(o, "first_use", g->first_use_ns);
+	if (o && g->last_use_ns)
+		add_time(o, "last_use", g->last_use_ns);
+	return o;
+}
+
 /* The protocol's grant object (docs/protocol.md). */
 json_t *grant_to_json(const struct grant *g)
 {
@@ -181,6 +194,10 @@ json_t *grant_to_json(const struct grant *g)
 		json_object_set_new(o, "max_duration_s", json_integer(g->max_duration_s));
 	if (g->on_end_kill)
 		json_object_set_new(o, "on_end", json_string("kill"));
+	/* once it reached the kernel (not a request still pending, denied or withdrawn) */
+	if (g->state == GRANT_ACTIVE ||
+	    (g->state != GRANT_PENDING && g->state != GRANT_DENIED && g->starts_ns))
+		json_object_set_new(o, "usage", usage_json(g));
 	json_object_set_new(o, "history", g->history ? json_deep_copy(g->history) : json_array());
 	return o;
 }
@@ -227,6 +244,11 @@ static json_t *grant_to_state(const struct grant *g)
 	/* absent is "keep": state files written before on_end existed read the same */
 	if (ok && g->on_end_kill)
 		ok = put(o, "on_end", json_string("kill"));
+	/* absent: never used (an older jitd's entries read the same) */
+	if (ok && g->uses)
+		ok = put(o, "uses", json_integer((json_int_t)g->uses)) &&
+		     put(o, "first_use_ns", json_integer(g->first_use_ns)) &&
+		     put(o, "last_use_ns", json_integer(g->last_use_ns));
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -636,6 +658,9 @@ static int end_grant(struct agent *a, struct grant *g, enum grant_state st, cons
 	struct grant before;
 	int r, n = 0;
 
+	/* its last count, saved with its end (the entry goes with its keys) */
+	if (g->state == GRANT_ACTIVE)
+		usage_read(a, g);
 	grant_mark(g, &before);
 	g->state = st;
 	g->ended_ns = util_now_ns(CLOCK_REALTIME);
@@ -717,6 +742,8 @@ int grant_expire_due(struct agent *a)
 		}
 		if (!is_open(g) || g->expires_boot > now)
 			continue;
+		if (g->state == GRANT_ACTIVE)
+			usage_read(a, g); /* its last count, before the entry goes */
 		g->ended_ns = util_now_ns(CLOCK_REALTIME);
 		req_history_add(g, g->state == GRANT_PENDING ? "request_expired" : "expired", 0,
 				NULL, g->ended_ns);
@@ -781,6 +808,7 @@ static bool fleet_end_unlisted(struct agent *a, int64_t now)
 					 g->fleet_key ?: "");
 		if (listed)
 			continue;
+		usage_read(a, g); /* its last count: image_sync_all drops the entry */
 		g->state = GRANT_REVOKED;
 		g->ended_ns = now;
 		req_history_add(g, "removed_by_policy", 0, NULL, now);

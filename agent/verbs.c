@@ -22,6 +22,8 @@
 #include "fleet.h"
 #include "audit.h"
 #include "log.h"
+#include "report.h"
+#include "usage.h"
 #include "util.h"
 #include "verbs.h"
 
@@ -790,6 +792,7 @@ static json_t *do_list(struct verb_peer *c, json_t *req)
 	if (json_is_true(json_object_get(req, "fleet")))
 		return fleet_list_verb(c, req);
 
+	usage_refresh(c->a); /* the kernel's counts as of now */
 	for (size_t i = 0; i < c->a->grants.n; i++) {
 		const struct grant *g = &c->a->grants.v[i];
 
@@ -807,7 +810,18 @@ static json_t *do_show(struct verb_peer *c, json_t *req)
 	json_t *e = NULL;
 	struct grant *g = get_grant(c, req, &e);
 
+	if (g && g->state == GRANT_ACTIVE)
+		usage_read(c->a, g); /* the kernel's counts as of now */
 	return g ? grant_reply(NULL, g, 0) : e;
+}
+
+/* Who held what, how long, how often used (report.c); answers every user, as list does. */
+static json_t *do_report(struct verb_peer *c, json_t *req)
+{
+	char err[256];
+	json_t *rep = report_build(c->a, req, err, sizeof(err));
+
+	return rep ? ok_reply("report", rep) : verbs_error("EINVAL", "%s", err);
 }
 
 /* A grant for one process tree: jitd makes a cgroup, moves the caller into it, grants it. */
@@ -1130,6 +1144,7 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		     {"policy_show", do_policy_show},
 		     {"revoke", do_revoke},
 		     {"list", do_list},
+		     {"report", do_report},
 		     {"status", do_status},
 		     {"audit", do_audit},
 		     {"audit_seal_init", do_audit_seal_init},

@@ -57,6 +57,7 @@ static const char help_main[] =
 	"  revoke ID                              end a grant, or cancel a request, now\n"
 	"  list [--all] [--mine] [--fleet]        show active grants and pending requests\n"
 	"  show ID                                one grant with its history\n"
+	"  report [--since 30d|TIME] [--unused]   who held what, how long, how often used\n"
 	"  policy check|apply|show                validate, push (admins) or show the policy\n"
 	"  status                                 show whether jitd is enforcing, and why not\n"
 	"  audit --follow|--since|verify|seal-init|checkpoint  read, check or seal the audit "
@@ -158,8 +159,10 @@ static const char help_list[] =
 	"\n"
 	"Show the active and scheduled grants and the pending requests as a table with the\n"
 	"columns ID, RESOURCE, SUBJECT, STATE,\n"
-	"EXPIRES (UTC), REMAINING and REASON, or \"no active grants\". With --json prints\n"
-	"the array of grant objects. Every user may list.\n"
+	"EXPIRES (UTC), REMAINING, USES, LAST USE and REASON, or \"no active grants\".\n"
+	"USES counts the accesses the kernel allowed by the grant; LAST USE says how long\n"
+	"ago the last was. With --json prints the array of grant objects. Every user may\n"
+	"list.\n"
 	"\n"
 	"Options:\n"
 	"  --all              also show grants that expired or were revoked, denied requests\n"
@@ -903,6 +906,8 @@ enum {
 	COL_STATE,
 	COL_EXPIRES,
 	COL_REMAINING,
+	COL_USES,
+	COL_LAST_USE,
 	COL_REASON,
 	NCOLS
 };
@@ -922,6 +927,24 @@ static char *join_resources(const json_t *g)
 		strncat(buf, json_string_value(v) ?: "?", sizeof(buf) - strlen(buf) - 1);
 	}
 	return strdup(buf);
+}
+
+/* The USES and LAST USE cells ("-" before the grant reached the kernel). */
+static void list_usage(const json_t *u, char **cells)
+{
+	char buf[64];
+
+	if (!json_is_object(u)) {
+		cells[COL_USES] = strdup("-");
+		cells[COL_LAST_USE] = strdup("-");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(u, "uses")));
+	cells[COL_USES] = strdup(buf);
+	if (!relative_of(grant_str(u, "last_use", ""), buf, sizeof(buf)))
+		snprintf(buf, sizeof(buf), "%s", json_object_get(u, "last_use") ? "?" : "never");
+	cells[COL_LAST_USE] = strdup(buf);
 }
 
 /* Fill the table cells (malloc'd, sanitized) of one grant. Returns 0 or -ENOMEM. */
@@ -952,6 +975,7 @@ static int list_row(const json_t *g, char **cells)
 	else
 		strcpy(buf, "-");
 	cells[COL_REMAINING] = strdup(buf);
+	list_usage(json_object_get(g, "usage"), cells);
 	cells[COL_REASON] = strdup(grant_str(g, "reason", "-"));
 	for (int i = 0; i < NCOLS; i++) {
 		if (!cells[i])
@@ -965,8 +989,9 @@ static int list_row(const json_t *g, char **cells)
  * EXIT_REFUSED (out of memory). */
 static int list_print_table(const json_t *grants)
 {
-	static const char *const headers[NCOLS] = {"ID",      "RESOURCE",  "SUBJECT", "STATE",
-						   "EXPIRES", "REMAINING", "REASON"};
+	static const char *const headers[NCOLS] = {"ID",    "RESOURCE", "SUBJECT",
+						   "STATE", "EXPIRES",	"REMAINING",
+						   "USES",  "LAST USE", "REASON"};
 	size_t rows = json_array_size(grants), ncells = rows * NCOLS;
 	int width[NCOLS], ret = EXIT_OK;
 	char **cells;
@@ -1303,7 +1328,7 @@ static const struct verb verbs[] = {
 	{"deny", cmd_deny, help_deny},		{"extend", cmd_extend, help_extend},
 	{"show", cmd_show, help_show},		{"exec", cmd_exec, help_exec},
 	{"policy", cmd_policy, help_policy},	{"audit", cmd_audit, help_audit},
-	{"fleet", cmd_fleet, help_fleet},
+	{"fleet", cmd_fleet, help_fleet},	{"report", cmd_report, help_report},
 };
 
 static const struct verb *find_verb(const char *name)

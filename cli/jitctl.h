@@ -50,6 +50,8 @@ enum {
 	OPT_START,
 	OPT_HOSTS,
 	OPT_FLEET,
+	OPT_SINCE,
+	OPT_UNUSED,
 };
 
 /* Accepted globally and by every verb. */
@@ -113,6 +115,10 @@ int cmd_exec(struct ctl *c, int argc, char **argv);
 int cmd_policy(struct ctl *c, int argc, char **argv);
 extern const char help_request[], help_approve[], help_deny[], help_extend[], help_show[],
 	help_exec[], help_policy[];
+
+/* report_cmd.c: `jitctl report`. */
+extern const char help_report[];
+int cmd_report(struct ctl *c, int argc, char **argv);
 
 /* fleet_cmd.c: fleet ids ("f12"), --hosts selectors, `jitctl fleet`. */
 #ifndef JITD_FLEET_MIGRATIONS

@@ -521,6 +521,20 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	}
 	printf("%-10s %s\n",
 	       "subject:", format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
+	e = json_object_get(g, "usage");
+	if (json_is_object(e)) {
+		printf("%-10s %" JSON_INTEGER_FORMAT "%s\n",
+		       "uses:", json_integer_value(json_object_get(e, "uses")),
+		       json_integer_value(json_object_get(e, "uses")) ? "" : " (never used)");
+		for (i = 0; i < 2; i++) {
+			const char *k = i ? "last_use" : "first_use";
+
+			if (!json_is_string(json_object_get(e, k)))
+				continue;
+			format_when(grant_str(e, k, ""), buf, sizeof(buf));
+			printf("%-10s %s\n", i ? "last use:" : "first use:", sanitize(buf));
+		}
+	}
 	h = json_object_get(g, "history");
 	printf("history:\n");
 	json_array_foreach(h, i, e) {

@@ -59,6 +59,10 @@ struct grant {
 	char *fleet_key;   /* fleet grants: policy_grant_key() */
 	bool on_end_kill;  /* its rule's "on_end": "kill": its cgroup's tree dies with it */
 	bool live;	   /* runtime: the kernel entry reflects that it started */
+	/* usage, as last read from the kernel (agent/usage.c) and saved in the state file */
+	uint64_t uses;	      /* allowed accesses counted in all boots */
+	int64_t first_use_ns; /* CLOCK_REALTIME, 0: never used */
+	int64_t last_use_ns;  /* CLOCK_REALTIME, 0: never used */
 };
 
 /* request.c: rules, principals, approvals, state entries (pure logic, unit-tested). */

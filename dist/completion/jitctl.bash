@@ -8,7 +8,7 @@
 # that is loaded. When jitd cannot be reached the dynamic parts offer nothing and say nothing.
 # tests/completion/check.sh keeps the lists below in step with 'jitctl VERB --help'.
 
-_jitctl_verbs='request approve deny exec grant extend revoke list show policy status audit help fleet'
+_jitctl_verbs='request approve deny exec grant extend revoke list show policy status audit help fleet report'
 _jitctl_common='--json --socket --timeout --help'
 # every option of any verb that takes an argument: the word after it is its value
 _jitctl_argopts=' --socket --timeout --for --reason --hosts --user --uid --cgroup --unit --start
@@ -140,6 +140,7 @@ _jitctl_options()
 	extend) echo "--for $_jitctl_common" ;;
 	revoke) echo "--kill $_jitctl_common" ;;
 	list) echo "--all --mine --fleet $_jitctl_common" ;;
+	report) echo "--since --unused $_jitctl_common" ;;
 	show | policy | status) echo "$_jitctl_common" ;;
 	audit)
 		case $2 in

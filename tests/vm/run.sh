@@ -48,7 +48,7 @@ die() {
 [ $# -eq 2 ] || die "usage: run.sh BUILD_DIR tests|systemd|bench|demo|smoke|PART"
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
-# PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard and revoke on
+# PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard, revoke and usage on
 # every kernel; failpaths, hostile, crashes, seal on 6.12), judged like tests; make check runs each, and
 # the fleet part (every kernel: two VMs are two jitd hosts of one fleet, against a PostgreSQL
 # on the host's loopback; start_fleet_db). The net part (every kernel: two VMs with the
@@ -489,7 +489,7 @@ bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
 demo) MODE_KERNELS=${DEMO_KERNEL:-6.12.} ;; # one kernel: the first of the list that matches
 # parts about the agent alone, not the kernel side: one kernel is enough (CI time)
 failpaths | hostile | crashes | seal) MODE_KERNELS="6.12." ;;
-# the others (guard, revoke, fleet, net, tests, smoke): every kernel of the list
+# the others (guard, revoke, usage, fleet, net, tests, smoke): every kernel of the list
 *) MODE_KERNELS="" ;;
 esac
 
