@@ -424,9 +424,10 @@ static void op_status(struct agent *a, json_t *r)
 	json_object_set_new(r, "programs", kern_programs_json(a->kern));
 	json_object_set_new(r, "kernel", kern_features_json(a->kern));
 	json_object_set_new(r, "counters",
-			    json_pack("{s:I,s:I,s:I,s:I}", "allow", (json_int_t)allow, "deny",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "allow", (json_int_t)allow, "deny",
 				      (json_int_t)deny, "drops", (json_int_t)drops, "use_missing",
-				      (json_int_t)use[JITD_USE_STAT_MISSING]));
+				      (json_int_t)use[JITD_USE_STAT_MISSING], "use_expired",
+				      (json_int_t)use[JITD_USE_STAT_EXPIRED]));
 	json_object_set_new(r, "revoke_open", kern_open_json(a->kern));
 	json_object_set_new(r, "selftest", json_string(a->selftest_ok ? "passed" : "failed"));
 }

@@ -194,6 +194,8 @@ json_t *grant_to_json(const struct grant *g)
 		json_object_set_new(o, "max_duration_s", json_integer(g->max_duration_s));
 	if (g->on_end_kill)
 		json_object_set_new(o, "on_end", json_string("kill"));
+	if (g->max_idle_s)
+		json_object_set_new(o, "max_idle_s", json_integer(g->max_idle_s));
 	/* once it reached the kernel (not a request still pending, denied or withdrawn) */
 	if (g->state == GRANT_ACTIVE ||
 	    (g->state != GRANT_PENDING && g->state != GRANT_DENIED && g->starts_ns))
@@ -244,6 +246,8 @@ static json_t *grant_to_state(const struct grant *g)
 	/* absent is "keep": state files written before on_end existed read the same */
 	if (ok && g->on_end_kill)
 		ok = put(o, "on_end", json_string("kill"));
+	if (ok && g->max_idle_s)
+		ok = put(o, "max_idle_s", json_integer(g->max_idle_s));
 	/* absent: never used (an older jitd's entries read the same) */
 	if (ok && g->uses)
 		ok = put(o, "uses", json_integer((json_int_t)g->uses)) &&
@@ -515,6 +519,8 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 	g->starts_boot = real_to_boot(g->starts_ns);
 	g->expires_boot = real_to_boot(g->expires_ns);
 	g->live = g->starts_boot <= (uint64_t)util_now_ns(CLOCK_BOOTTIME);
+	if (g->max_idle_s)
+		g->idle_until_boot = g->starts_boot + g->max_idle_s * (uint64_t)NS_PER_S;
 	r = store_append(&a->grants, g);
 	if (r) {
 		req_grant_clear(g);
@@ -719,6 +725,38 @@ int grant_revoke_kill(struct agent *a, uint64_t id, uid_t by, bool kill, const s
 }
 
 /*
+ * An active grant with a "max_idle" whose idle deadline passed: read its usage (a use since
+ * moves the deadline), and if it is still idle end it as expired, "why": "idle" (the
+ * kernel already refuses it: its usage entry says idle too). True when it ended.
+ */
+static bool idled_out(struct agent *a, struct grant *g, uint64_t now)
+{
+	json_t *f;
+
+	if (g->idle_until_boot > now)
+		return false;
+	if (usage_read(a, g)) {
+		/* no entry to read (an older jitd's grant): its window alone bounds it */
+		g->idle_until_boot = g->expires_boot;
+		return false;
+	}
+	if (g->idle_until_boot > now)
+		return false;
+	g->ended_ns = util_now_ns(CLOCK_REALTIME);
+	req_history_add(g, "idle_expired", 0, NULL, g->ended_ns);
+	g->state = GRANT_EXPIRED;
+	image_sync_grant(a, g);
+	f = json_pack("{s:o,s:s,s:I}", "grant", grant_to_json(g), "why", "idle", "idle_s",
+		      (json_int_t)g->max_idle_s);
+	change(&a->grants, "expired", f);
+	if (g->on_end_kill)
+		tree_kill(a, g, NULL, true);
+	if (g->kind == GRANT_EXEC)
+		a->ops.grant_ended(a, g);
+	return true;
+}
+
+/*
  * Timer work: end grants whose boot-clock expiry has passed (the kernel already refuses
  * them), expire pending requests past their deadline, and re-sync the keys of scheduled
  * grants that just started. Returns how many grants changed.
@@ -738,6 +776,11 @@ int grant_expire_due(struct agent *a)
 			image_sync_grant(a, g);
 			change(&a->grants, "activated",
 			       json_pack("{s:o}", "grant", grant_to_json(g)));
+			continue;
+		}
+		if (g->state == GRANT_ACTIVE && g->live && g->max_idle_s && g->expires_boot > now &&
+		    idled_out(a, g, now)) {
+			n++;
 			continue;
 		}
 		if (!is_open(g) || g->expires_boot > now)
@@ -780,6 +823,10 @@ int64_t grant_next_expiry_boot(const struct agent *a)
 			continue;
 		if (g->state == GRANT_ACTIVE && !g->live && (int64_t)g->starts_boot < t)
 			t = g->starts_boot;
+		/* the earliest it can idle out (a use since moves it later: read then) */
+		if (g->state == GRANT_ACTIVE && g->live && g->max_idle_s &&
+		    (int64_t)g->idle_until_boot < t)
+			t = g->idle_until_boot;
 		if (next < 0 || t < next)
 			next = t;
 	}

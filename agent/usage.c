@@ -20,6 +20,18 @@ void usage_entry(const struct grant *g, struct jitd_grant_use *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->uses_base = g->uses;
+	if (g->max_idle_s) {
+		/* idle from its start, or from its last use in an earlier boot when that is
+		 * later (before this boot: 0, so a grant idle across a reboot ends at once) */
+		uint64_t last = g->last_use_ns ? util_real_to_boot(g->last_use_ns,
+								   util_now_ns(CLOCK_REALTIME),
+								   util_now_ns(CLOCK_BOOTTIME))
+					       : 0;
+
+		u->flags = JITD_USE_IDLE;
+		u->idle_ns = (uint64_t)g->max_idle_s * NS_PER_S;
+		u->idle_from_ns = last > g->starts_boot ? last : g->starts_boot;
+	}
 }
 
 /* Realtime of a boot-clock instant of this boot, as the clocks read now. */
@@ -40,6 +52,8 @@ int usage_read(struct agent *a, struct grant *g)
 	r = a->ops.get_use(a, g->id, &u);
 	if (r)
 		return r;
+	if (u.flags & JITD_USE_IDLE)
+		g->idle_until_boot = (u.last_ns ?: u.idle_from_ns) + u.idle_ns;
 	/* the count only grows: a lower one is an entry made again (--unload, reboot) */
 	if (u.uses_base + u.uses > g->uses)
 		g->uses = u.uses_base + u.uses;

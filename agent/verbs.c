@@ -291,6 +291,24 @@ static json_t *get_start(json_t *jstart, int64_t now, int64_t *start)
 	return NULL;
 }
 
+/* "max_idle_s" of a grant: absent (0: no idle limit), or 60..86400. */
+static json_t *get_max_idle(json_t *req, int64_t *out)
+{
+	json_t *v = json_object_get(req, "max_idle_s");
+
+	*out = 0;
+	if (!v)
+		return NULL;
+	if (!json_is_integer(v) || json_integer_value(v) < POLICY_MIN_IDLE_S ||
+	    json_integer_value(v) > POLICY_MAX_IDLE_S)
+		return verbs_error("EINVAL",
+				   "'max_idle_s' must be an integer from %d to %d (seconds: the "
+				   "grant ends once unused this long)",
+				   POLICY_MIN_IDLE_S, POLICY_MAX_IDLE_S);
+	*out = json_integer_value(v);
+	return NULL;
+}
+
 static json_t *do_grant(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -349,6 +367,10 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 	g.expires_ns = start + dur * NS_PER_S;
 	g.duration_s = dur;
 	g.by_uid = g.requester_uid = c->uid;
+	if ((e = get_max_idle(req, &g.max_idle_s))) {
+		req_grant_clear(&g);
+		return e;
+	}
 	if ((e = take_reason(&g, reason)))
 		return e;
 	req_history_add(&g, "granted", c->uid, reason, now);
@@ -610,6 +632,7 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	g.max_duration_s = rule->max_duration_s;
 	g.approvals_needed = rule->approvals;
 	g.on_end_kill = rule->on_end_kill;
+	g.max_idle_s = rule->max_idle_s;
 	g.approvers = json_array();
 	for (size_t i = 0; i < rule->n_approvers; i++)
 		json_array_append_new(g.approvers, json_string(rule->approvers[i]));
@@ -868,6 +891,7 @@ static json_t *do_exec(struct verb_peer *c, json_t *req)
 	g.duration_s = dur;
 	g.max_duration_s = rule ? rule->max_duration_s : 0;
 	g.on_end_kill = rule && rule->on_end_kill;
+	g.max_idle_s = rule ? rule->max_idle_s : 0;
 	if ((e = take_reason(&g, reason)))
 		return e;
 	req_history_add(&g, "exec", c->uid, reason, now);

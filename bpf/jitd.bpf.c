@@ -465,32 +465,49 @@ static __always_inline void emit(__u32 res, __u8 op, bool allow, __u64 grant_id,
 	bpf_ringbuf_submit(e, 0);
 }
 
+static __always_inline void use_stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&use_stats, &idx);
+
+	/* the array always has the slot; a NULL here only loses a count */
+	if (v)
+		*v += 1;
+}
+
 /*
- * One use of grant grant_id at now (an allow that is recorded: an execve counts once, at
- * bprm_check_security, not at its open too). Called once, after the key loop, only for
- * allows: unprotected objects and denials pay nothing. The entry is the grant id's, which
- * only jitd writes into a key's value: a subject cannot make its use count for another
- * grant. No entry (a grant written by an older jitd, until it re-syncs): the allow stands,
- * uncounted, and use_missing says so; the grant's own window still bounds it. Two CPUs
- * storing a first use race by nanoseconds, harmlessly; the count is an atomic add.
+ * An access grant grant_id allowed at now: does its usage limit still let it through, and,
+ * when count (an allow that is recorded: an execve counts once, at bprm_check_security,
+ * not at its open too), one use of it. Called once, after the key loop, only for allows:
+ * unprotected objects and denials pay nothing. The entry is the grant id's, which only
+ * jitd writes into a key's value: a subject cannot make its use count for another grant.
+ * No entry (a grant written by an older jitd, until it re-syncs): the allow stands,
+ * uncounted, and use_missing says so; the grant's own window still bounds it. An idle
+ * grant (JITD_USE_IDLE, unused for idle_ns) is denied here even while jitd is down. Two
+ * CPUs storing a first use race by nanoseconds, harmlessly; the count is an atomic add.
  */
-static __always_inline void count_use(__u64 grant_id, __u64 now)
+static __always_inline bool use_allows(__u64 grant_id, __u64 now, bool count)
 {
 	struct jitd_grant_use *u = bpf_map_lookup_elem(&grant_use, &grant_id);
 
 	if (!u) {
-		__u32 idx = JITD_USE_STAT_MISSING;
-		__u64 *v = bpf_map_lookup_elem(&use_stats, &idx);
-
-		/* the array always has the slot; a NULL here only loses a count */
-		if (v)
-			*v += 1;
-		return;
+		use_stat_inc(JITD_USE_STAT_MISSING);
+		return true;
 	}
+	if (u->flags & JITD_USE_IDLE) {
+		__u64 from = u->last_ns ?: u->idle_from_ns;
+
+		if (now >= from && now - from >= u->idle_ns) {
+			use_stat_inc(JITD_USE_STAT_EXPIRED);
+			return false;
+		}
+	}
+	if (!count)
+		return true;
 	if (!u->first_ns)
 		u->first_ns = now;
 	u->last_ns = now;
 	__sync_fetch_and_add(&u->uses, 1);
+	return true;
 }
 
 /*
@@ -517,9 +534,12 @@ static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct o
 		return 0;
 
 	allow = grants_apply && find_grant(res, s.subj, &grant_id, &key, &now);
+	/* an idle grant's denial is a plain denial (grant_id 0, as the ABI says) */
+	if (allow && !use_allows(grant_id, now, record_allow)) {
+		allow = false;
+		grant_id = 0;
+	}
 	stat_inc(allow ? JITD_STAT_ALLOW : JITD_STAT_DENY);
-	if (allow && record_allow)
-		count_use(grant_id, now);
 	if (allow && g) {
 		g->key = key;
 		g->id = grant_id;

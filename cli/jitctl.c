@@ -121,7 +121,10 @@ static const char help_grant[] =
 	"  --start TIME       start later (a scheduled grant): RFC 3339 UTC like\n"
 	"                     2026-12-01T02:00:00Z, or +DURATION from now\n"
 	"  --reason TEXT      why: a ticket or incident, at most 1024 bytes; it is "
-	"audited\n" COMMON_HELP "\n"
+	"audited\n"
+	"  --max-idle D       end the grant once no access used it for D (1m to 1d); the\n"
+	"                     kernel refuses it from then on, even if jitd is not "
+	"running\n" COMMON_HELP "\n"
 	"Examples:\n"
 	"  jitctl grant psql --user alice --for 1h --reason INC-42\n"
 	"  id=$(jitctl grant prod-db --uid 1001 --for 15m)\n"
@@ -633,10 +636,10 @@ int parse_start(const char *s, int64_t *out_ns)
 /* What jitctl grant was given: its options, RESOURCE, and the values parsed from them. */
 struct grant_args {
 	const char *user, *uid_arg, *cgroup, *dur_arg;
-	const char *reason, *resource, *unit, *start;
+	const char *reason, *resource, *unit, *start, *max_idle;
 	char start_buf[40]; /* start, formatted */
 	unsigned long long uid;
-	int64_t duration;
+	int64_t duration, max_idle_s;
 };
 
 /* Read grant's options into a: EXIT_OK, -1 after printing the help, or an exit code. */
@@ -651,6 +654,7 @@ static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args
 		{"reason", required_argument, NULL, OPT_REASON},
 		{"unit", required_argument, NULL, OPT_UNIT},
 		{"start", required_argument, NULL, OPT_START},
+		{"max-idle", required_argument, NULL, OPT_MAX_IDLE},
 		{},
 	};
 	int opt, ret;
@@ -680,6 +684,9 @@ static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args
 			break;
 		case OPT_START:
 			a->start = optarg;
+			break;
+		case OPT_MAX_IDLE:
+			a->max_idle = optarg;
 			break;
 		case '?':
 			try_help("grant");
@@ -749,6 +756,10 @@ static int grant_check(int argc, char **argv, struct grant_args *a)
 	if (a->reason && strlen(a->reason) > GRANT_MAX_REASON)
 		return usage_error("grant", "--reason: too long (%zu bytes, at most %d)",
 				   strlen(a->reason), GRANT_MAX_REASON);
+	if (a->max_idle && (util_parse_duration(a->max_idle, &a->max_idle_s) ||
+			    a->max_idle_s < POLICY_MIN_IDLE_S || a->max_idle_s > POLICY_MAX_IDLE_S))
+		return usage_error("grant", "--max-idle: '%s' is not a duration from 1m to 1d",
+				   a->max_idle);
 	return EXIT_OK;
 }
 
@@ -774,6 +785,8 @@ static int grant_request(json_t *req, const struct grant_args *a)
 		goto nomem;
 	if (a->reason && req_set_str(req, "reason", a->reason))
 		return usage_error("grant", "--reason: not valid UTF-8");
+	if (a->max_idle && json_object_set_new(req, "max_idle_s", json_integer(a->max_idle_s)))
+		goto nomem;
 	return EXIT_OK;
 nomem:
 	fprintf(stderr, "jitctl: grant: out of memory\n");

@@ -52,6 +52,7 @@ enum {
 	OPT_FLEET,
 	OPT_SINCE,
 	OPT_UNUSED,
+	OPT_MAX_IDLE,
 };
 
 /* Accepted globally and by every verb. */

@@ -472,6 +472,32 @@ int cmd_extend(struct ctl *c, int argc, char **argv)
 	return call_grant(c, "extend", req, false, NULL, 0, stdout);
 }
 
+/* show's usage lines: uses, first and last use, the idle limit. */
+static void show_usage(const json_t *g)
+{
+	json_t *e = json_object_get(g, "usage");
+	char buf[1200];
+
+	if (json_is_object(e)) {
+		printf("%-10s %" JSON_INTEGER_FORMAT "%s\n",
+		       "uses:", json_integer_value(json_object_get(e, "uses")),
+		       json_integer_value(json_object_get(e, "uses")) ? "" : " (never used)");
+		for (int i = 0; i < 2; i++) {
+			const char *k = i ? "last_use" : "first_use";
+
+			if (!json_is_string(json_object_get(e, k)))
+				continue;
+			format_when(grant_str(e, k, ""), buf, sizeof(buf));
+			printf("%-10s %s\n", i ? "last use:" : "first use:", sanitize(buf));
+		}
+	}
+	if (json_is_integer(json_object_get(g, "max_idle_s"))) {
+		util_format_duration(json_integer_value(json_object_get(g, "max_idle_s")), buf,
+				     sizeof(buf));
+		printf("%-10s %s\n", "max idle:", buf);
+	}
+}
+
 int cmd_show(struct ctl *c, int argc, char **argv)
 {
 	json_t *req, *reply = NULL, *g, *h, *e;
@@ -521,20 +547,7 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	}
 	printf("%-10s %s\n",
 	       "subject:", format_subject(json_object_get(g, "subject"), subject, sizeof(subject)));
-	e = json_object_get(g, "usage");
-	if (json_is_object(e)) {
-		printf("%-10s %" JSON_INTEGER_FORMAT "%s\n",
-		       "uses:", json_integer_value(json_object_get(e, "uses")),
-		       json_integer_value(json_object_get(e, "uses")) ? "" : " (never used)");
-		for (i = 0; i < 2; i++) {
-			const char *k = i ? "last_use" : "first_use";
-
-			if (!json_is_string(json_object_get(e, k)))
-				continue;
-			format_when(grant_str(e, k, ""), buf, sizeof(buf));
-			printf("%-10s %s\n", i ? "last use:" : "first use:", sanitize(buf));
-		}
-	}
+	show_usage(g);
 	h = json_object_get(g, "history");
 	printf("history:\n");
 	json_array_foreach(h, i, e) {

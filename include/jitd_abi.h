@@ -229,7 +229,7 @@ _Static_assert(sizeof(struct jitd_grant_val) == 24, "jitd_grant_val size");
  */
 enum jitd_use_flags {
 	JITD_USE_FIRST_USE = 1u << 0, /* reserved: the clock starts at first use */
-	JITD_USE_IDLE = 1u << 1	      /* reserved: inactive once unused for idle_ns */
+	JITD_USE_IDLE = 1u << 1	      /* inactive once now - (last_ns ?: idle_from_ns) >= idle_ns */
 };
 
 struct jitd_grant_use {
@@ -239,9 +239,10 @@ struct jitd_grant_use {
 	__u64 uses_base;    /* jitd: uses counted before this entry (another boot) */
 	__u64 first_by_ns;  /* jitd, reserved (JITD_USE_FIRST_USE) */
 	__u64 use_for_ns;   /* jitd, reserved (JITD_USE_FIRST_USE) */
-	__u64 idle_ns;	    /* jitd, reserved (JITD_USE_IDLE) */
-	__u64 idle_from_ns; /* jitd, reserved (JITD_USE_IDLE) */
-	__u32 flags;	    /* enum jitd_use_flags; 0 today: the kernel only counts */
+	__u64 idle_ns;	    /* jitd (JITD_USE_IDLE): the longest time unused */
+	__u64 idle_from_ns; /* jitd (JITD_USE_IDLE): boot clock, idleness counted from it
+			     * before the first use in this entry */
+	__u32 flags;	    /* enum jitd_use_flags */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct jitd_grant_use) == 72, "jitd_grant_use size");
@@ -250,7 +251,8 @@ _Static_assert(sizeof(struct jitd_grant_use) == 72, "jitd_grant_use size");
  * a pinned map's size is fixed, and libbpf refuses to reuse one whose max_entries grew). */
 enum jitd_use_stat {
 	JITD_USE_STAT_MISSING = 0, /* allows by a grant without a jitd_grant_use entry */
-	JITD_USE_STAT_MAX = 1
+	JITD_USE_STAT_EXPIRED = 1, /* denials: the grant's usage limit (idle) ended it */
+	JITD_USE_STAT_MAX = 2
 };
 #define JITD_USE_STATS 8 /* the array's slots, fixed (pinned): later counters fit in */
 

@@ -602,12 +602,13 @@ static int st_owned(json_t *o, struct grant *g, char *err, size_t errlen)
 	return 0;
 }
 
-/* Usage (optional keys; absent: never used): a count below 2^53 and sane times, a last
- * use never before the first, and times only with uses. */
+/* Usage and its limit (optional keys; absent: never used, no idle limit): a count below 2^53 and
+ * sane times, a last use never before the first, and times only with uses. */
 static int st_usage(json_t *o, struct grant *g, char *err, size_t errlen)
 {
 	int64_t uses, first, last;
-	int r = st_int(o, "uses", false, 0, (1LL << 53) - 1, &uses, err, errlen) ?:
+	int r = st_int(o, "max_idle_s", false, 0, POLICY_MAX_IDLE_S, &g->max_idle_s, err, errlen) ?:
+		st_int(o, "uses", false, 0, (1LL << 53) - 1, &uses, err, errlen) ?:
 		st_int(o, "first_use_ns", false, 0, JITD_TIME_MAX_NS - 1, &first, err, errlen) ?:
 		st_int(o, "last_use_ns", false, 0, JITD_TIME_MAX_NS - 1, &last, err, errlen);
 

@@ -293,6 +293,83 @@ static void report_marks_never_used_grants(void)
 	json_decref(r);
 }
 
+/* A grant with max_idle_s: its entry asks the kernel to refuse it once idle; jitd ends it
+ * only when the kernel's last use (or its start) is max_idle_s old; bad values refused. */
+static void idle_grants_end_after_max_idle(void)
+{
+	struct jitd_grant_use *u;
+	struct grant *g;
+	json_t *r, *h;
+	uint64_t now;
+	int64_t id;
+
+	fresh();
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1,\"duration_s\":600,"
+			"\"max_idle_s\":30}");
+	CHECK(!ok(r), "max_idle_s 30 taken");
+	json_decref(r);
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1,\"duration_s\":600,"
+			"\"max_idle_s\":60}");
+	CHECK(ok(r), "max_idle_s 60 refused");
+	id = json_integer_value(json_object_get(json_object_get(r, "grant"), "id"));
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "grant"), "max_idle_s")),
+		  60);
+	json_decref(r);
+	u = host_image_use(id);
+	g = grant_find(&a.grants, id);
+	CHECK(u && u->flags == JITD_USE_IDLE && u->idle_ns == 60ULL * NS_PER_S &&
+		      u->idle_from_ns == g->starts_boot,
+	      "the entry does not carry the idle limit");
+	/* used 30 s ago (as the kernel writes it): not idle; the deadline moves to the use */
+	now = util_now_ns(CLOCK_BOOTTIME);
+	u->first_ns = u->last_ns = now - 30ULL * NS_PER_S;
+	u->uses = 1;
+	g->idle_until_boot = 0; /* as after a restart: read at the next timer */
+	CHECK_INT(grant_expire_due(&a), 0);
+	CHECK(g->state == GRANT_ACTIVE, "ended while used 30 s ago");
+	CHECK(g->idle_until_boot == u->last_ns + 60ULL * NS_PER_S, "deadline not moved");
+	CHECK(grant_next_expiry_boot(&a) == (int64_t)g->idle_until_boot, "timer not at it");
+	/* last used 61 s ago: jitd ends it, "why": "idle" */
+	u->last_ns = now - 61ULL * NS_PER_S;
+	g->idle_until_boot = 0;
+	CHECK_INT(grant_expire_due(&a), 1);
+	CHECK(g->state == GRANT_EXPIRED, "an idle grant still active");
+	h = json_array_get(g->history, json_array_size(g->history) - 1);
+	CHECK_STR(json_string_value(json_object_get(h, "event")), "idle_expired");
+	CHECK(!host_image_use(id), "the idle grant's entry stayed");
+	CHECK_INT(a.grants.n_changes, 1);
+	CHECK_STR(json_string_value(json_object_get(a.grants.changes[0].fields, "why")), "idle");
+	CHECK_INT((long long)g->uses, 1);
+}
+
+/* The policy's rule key "max_idle": 1m..1d, copied into the grants of its requests. */
+static void rule_max_idle_is_checked_and_copied(void)
+{
+	static const char bad[] =
+		"{\"version\":1,\"serial\":10,\"resources\":{\"etc\":{\"open\":[\"/etc/app/\"]}},"
+		"\"rules\":[{\"resources\":[\"etc\"],\"requesters\":[\"user:daemon\"],"
+		"\"max_duration\":\"90m\",\"max_idle\":\"30s\"}]}";
+	static const char good[] =
+		"{\"version\":1,\"serial\":10,\"resources\":{\"etc\":{\"open\":[\"/etc/app/\"]}},"
+		"\"rules\":[{\"resources\":[\"etc\"],\"requesters\":[\"user:daemon\"],"
+		"\"max_duration\":\"90m\",\"max_idle\":\"15m\"}]}";
+	struct policy *p = NULL;
+	char err[512];
+	json_t *r;
+
+	CHECK(policy_parse("bad.json", bad, strlen(bad), &p, err, sizeof(err)),
+	      "max_idle 30s taken");
+	CHECK_CONTAINS(err, "max_idle");
+	if (host_agent_reset(&a, good))
+		abort();
+	r = call(1, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}");
+	CHECK(ok(r), "request refused");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "grant"), "max_idle_s")),
+		  900);
+	json_decref(r);
+	fresh();
+}
+
 int main(void)
 {
 	if (host_agent_init(&a, host_policy)) {
@@ -304,6 +381,8 @@ int main(void)
 	RUN(counts_survive_restart_and_reboot);
 	RUN(state_usage_keys_are_checked);
 	RUN(report_marks_never_used_grants);
+	RUN(idle_grants_end_after_max_idle);
+	RUN(rule_max_idle_is_checked_and_copied);
 	host_agent_free(&a);
 	return tl_exit();
 }

@@ -7,7 +7,10 @@
 # is not counted); another user's denials count nowhere; first and last use lie between
 # realtime stamps taken around the accesses; a kill -9 and a restart of jitd keep the count,
 # which keeps growing; `jitctl report --json` marks a grant never used; the counter of
-# allows without a usage entry stays 0.
+# allows without a usage entry stays 0. An idle timeout (`grant --max-idle 60s`): an open
+# 59 s after the grant started is allowed; with jitd killed, an open 60.5 s after that use is
+# refused by the kernel alone, the deny record's time minus the last allow's within
+# [60, 61.5) s; the restarted jitd ends the grant as expired, "why": "idle".
 . /tests/lib.sh
 
 P=$PROBE
@@ -19,7 +22,8 @@ rm -rf /srv/us
 mkdir -p /srv/us
 echo usage-secret >/srv/us/secret.txt
 echo other >/srv/us/other.txt
-chmod 644 /srv/us/secret.txt /srv/us/other.txt
+echo idle >/srv/us/idle.txt
+chmod 644 /srv/us/secret.txt /srv/us/other.txt /srv/us/idle.txt
 cp /tests/nop /srv/us/tool && chmod 755 /srv/us/tool
 cat >"$JITD_POLICY" <<'POLICY'
 {
@@ -28,7 +32,8 @@ cat >"$JITD_POLICY" <<'POLICY'
   "resources": {
     "us-file":  { "open": ["/srv/us/secret.txt"] },
     "us-tool":  { "exec": ["/srv/us/tool"] },
-    "us-other": { "open": ["/srv/us/other.txt"] }
+    "us-other": { "open": ["/srv/us/other.txt"] },
+    "us-idle":  { "open": ["/srv/us/idle.txt"] }
   },
   "exempt": { "uids": [0] }
 }
@@ -56,6 +61,10 @@ within() {
 }
 
 start_jitd || exit 1
+
+# the idle grant first: its minute runs while the counting checks do
+GI=$(grant_or_fail usage-grant-idle us-idle --user alice --for 600s --max-idle 60s)
+T_GI=$(now)
 
 G1=$(grant_or_fail usage-grant-file us-file --user alice --for 600s)
 GT=$(grant_or_fail usage-grant-tool us-tool --user alice --for 600s)
@@ -127,11 +136,36 @@ check usage-report-text "jitctl report (text) has no NEVER USED row" sh -c "jitc
 asj 1001 report --since 'not a time'
 check usage-report-bad-since-usage-error "report --since 'not a time' exit $RC, expected 2" test "$RC" = 2
 
+# ------------------------------------------------------------------ idle timeout
+
+check usage-idle-grant-shows-max-idle "show $GI has no max_idle_s 60" \
+	sh -c "jitctl show $GI --json | grep -qE '\"max_idle_s\": ?60([^0-9]|\$)'"
+# 59 s after the start (idle from the start until a first use): still allowed
+sleep "$(awk -v a="$T_GI" -v b="$(now)" 'BEGIN { d = a + 59 - b; printf "%.2f", (d > 0 ? d : 0) }')"
+expect usage-idle-open-before-max-idle ok $ALICE open /srv/us/idle.txt
+T_USE=$(now)
+kill9_jitd
+sleep "$(awk -v a="$T_USE" -v b="$(now)" 'BEGIN { d = a + 60.5 - b; printf "%.2f", (d > 0 ? d : 0) }')"
+expect usage-idle-kernel-refuses-without-jitd EPERM $ALICE open /srv/us/idle.txt
+start_jitd usage-idle-jitd-restarts || exit 1
+wait_audit 5 "$(jres us-idle)" "$(jkey decision)\"deny\"" >/dev/null
+t_allow=$(audit_lines "$(jres us-idle)" "$(jkey decision)\"allow\"" | tail -n 1 | grep -oE '"time": ?[0-9]+' | grep -oE '[0-9]+$')
+t_deny=$(audit_lines "$(jres us-idle)" "$(jkey decision)\"deny\"" | head -n 1 | grep -oE '"time": ?[0-9]+' | grep -oE '[0-9]+$')
+echo "usage: idle: last allow at ${t_allow:-?} ms, first deny at ${t_deny:-?} ms"
+check usage-idle-kernel-times "deny - last allow = $((${t_deny:-0} - ${t_allow:-0})) ms, expected [60000, 61500)" \
+	test "$((${t_deny:-0} - ${t_allow:-0}))" -ge 60000 -a "$((${t_deny:-0} - ${t_allow:-0}))" -lt 61500
+check usage-idle-jitd-ends-it "grant $GI is $(jfield "$GI" state), expected expired" wait_state "$GI" expired 3
+check usage-idle-history "no idle_expired in $GI's history" sh -c "jitctl show $GI --json | grep -q idle_expired"
+check usage-idle-expired-record "no expired record with why idle" grep -qE '"why": ?"idle"' "$AUDIT"
+check usage-idle-uses-kept "uses of $GI: $(uses "$GI"), expected 1" test "$(uses "$GI")" = 1
+
 # ------------------------------------------------------------------ counters
 
 jitctl status --json >/tmp/status.json 2>&1
 check usage-status-use-missing-zero "status counters: $(tr -d '\n' </tmp/status.json | grep -o '"counters": *{[^}]*}')" \
 	grep -qE '"use_missing": ?0([^0-9]|$)' /tmp/status.json
+check usage-status-use-expired "status counters: no use_expired >= 1" \
+	grep -qE '"use_expired": ?[1-9]' /tmp/status.json
 
 [ -n "$GT" ] && revoke "$GT"
 [ -n "$GU" ] && revoke "$GU"
