@@ -39,9 +39,10 @@ COMMON_SRCS := lib/util.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/audit
 	       lib/audit_verify.c lib/request.c lib/policy_alerts.c lib/explain.c
 AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
 	      agent/audit.c agent/audit_sub.c agent/fleet.c agent/alert.c \
-	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c
+	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c \
+	      agent/usage.c agent/report.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c cli/fleet_cmd.c cli/explain_cmd.c \
-	    cli/breakglass_cmd.c
+	    cli/breakglass_cmd.c cli/report_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
@@ -49,7 +50,8 @@ CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # The verbs and the grant store on the host (tests/host_agent.h): what test_verbs and the
 # ctl fuzzer link beyond COMMON_SRCS.
-HOST_AGENT_SRCS := agent/verbs.c agent/fleet.c agent/grant.c agent/image.c agent/apply.c agent/audit.c agent/alert.c tests/host_agent.c
+HOST_AGENT_SRCS := agent/verbs.c agent/fleet.c agent/grant.c agent/image.c agent/apply.c agent/audit.c \
+		   agent/alert.c agent/usage.c agent/report.c tests/host_agent.c
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood
 
@@ -98,6 +100,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 		$(LDLIBS) -o $@
 
 $(OUTPUT)/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
+$(OUTPUT)/tests/test_usage: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
 # connections reset in this process's network namespace (SKIP lines where the host cannot)
 $(OUTPUT)/tests/test_sock_reset: $(OUTPUT)/obj/agent/sock_reset.o
 $(OUTPUT)/tests/test_alert: $(OUTPUT)/obj/agent/alert.o
@@ -126,6 +129,7 @@ $(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
 		$(filter %.c %.o,$^) $(LDLIBS) -o $@
 
 $(OUTPUT)/asan/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
+$(OUTPUT)/asan/tests/test_usage: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/asan/tests/test_sock_reset: $(OUTPUT)/asan/obj/agent/sock_reset.o
 $(OUTPUT)/asan/tests/test_alert: $(OUTPUT)/asan/obj/agent/alert.o
 
@@ -220,7 +224,7 @@ sysroot:
 
 vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
-	$(Q)for part in guard revoke failpaths hostile crashes seal alerts; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
+	$(Q)for part in guard revoke usage failpaths hostile crashes seal alerts access breakglass; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
 	$(Q)tests/vm/run.sh $(OUTPUT) deb
 

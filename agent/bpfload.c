@@ -1137,6 +1137,75 @@ int kern_del_grant(struct kern *k, const struct jitd_grant_key *key)
 }
 
 /*
+ * Make grant id's usage entry (BPF_NOEXIST): 1 when made, 0 when it was there (a restarted
+ * jitd adopts the pinned map, and the kernel's counts in it stand), or -errno.
+ */
+int kern_use_put(struct kern *k, uint64_t id, const struct jitd_grant_use *u)
+{
+	if (!bpf_map_update_elem(bpf_map__fd(k->skel->maps.grant_use), &id, u, BPF_NOEXIST))
+		return 1;
+	return errno == EEXIST ? 0 : -errno;
+}
+
+/* Read grant id's usage entry: 0, -ENOENT when it has none, or -errno. */
+int kern_use_get(struct kern *k, uint64_t id, struct jitd_grant_use *u)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.grant_use), &id, u))
+		return -errno;
+	return 0;
+}
+
+int kern_use_del(struct kern *k, uint64_t id)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(k->skel->maps.grant_use), &id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Delete every usage entry whose grant id keep() rejects. */
+int kern_use_prune(struct kern *k, bool (*keep)(uint64_t id, void *), void *arg)
+{
+	int fd = bpf_map__fd(k->skel->maps.grant_use);
+	uint64_t key, next;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!keep(next, arg)) {
+			if (bpf_map_delete_elem(fd, &next) && errno != ENOENT)
+				return -errno;
+			prev = NULL;
+			continue;
+		}
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+/* Sum the per-CPU usage counters (enum jitd_use_stat) into sums[JITD_USE_STAT_MAX]. */
+int kern_use_counters(struct kern *k, uint64_t *sums)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(k->skel->maps.use_stats);
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < JITD_USE_STAT_MAX; i++) {
+		sums[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			sums[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+/*
  * Call cb for every open file and socket tracked for "revoke": "open" (jitd_open) with its
  * struct file's address, until it returns non-zero (then that). Nothing tracked: no walk.
  * Entries freed meanwhile are skipped; a walk restarted by such a free is bounded.

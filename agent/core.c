@@ -30,6 +30,7 @@
 #include "inotify.h"
 #include "kern.h"
 #include "log.h"
+#include "usage.h"
 #include "pathwatch.h"
 #include "scope.h"
 #include "util.h"
@@ -374,6 +375,26 @@ static int op_prune_grants(struct agent *a, bool (*keep)(const struct jitd_grant
 	return kern_prune_grants(a->kern, keep, arg);
 }
 
+static int op_put_use(struct agent *a, uint64_t id, const struct jitd_grant_use *u)
+{
+	return kern_use_put(a->kern, id, u);
+}
+
+static int op_get_use(struct agent *a, uint64_t id, struct jitd_grant_use *u)
+{
+	return kern_use_get(a->kern, id, u);
+}
+
+static int op_del_use(struct agent *a, uint64_t id)
+{
+	return kern_use_del(a->kern, id);
+}
+
+static int op_prune_uses(struct agent *a, bool (*keep)(uint64_t id, void *), void *arg)
+{
+	return kern_use_prune(a->kern, keep, arg);
+}
+
 static int op_set_granted_cgroups(struct agent *a, const uint64_t *ids, size_t n)
 {
 	return kern_set_granted_cgroups(a->kern, ids, n);
@@ -391,11 +412,12 @@ static void op_policy_changed(struct agent *a)
 
 static void op_status(struct agent *a, json_t *r)
 {
-	uint64_t allow = 0, deny = 0, drops = 0;
+	uint64_t allow = 0, deny = 0, drops = 0, use[JITD_USE_STAT_MAX] = {};
 	char lsm[256] = "";
 
 	kern_lsm_active(lsm, sizeof(lsm));
 	kern_counters(a->kern, &allow, &deny, &drops);
+	kern_use_counters(a->kern, use);
 	json_object_set_new(r, "enforcing",
 			    json_boolean(kern_enforcing(a->kern) && a->selftest_ok));
 	json_object_set_new(r, "pid", json_integer(getpid()));
@@ -403,8 +425,10 @@ static void op_status(struct agent *a, json_t *r)
 	json_object_set_new(r, "programs", kern_programs_json(a->kern));
 	json_object_set_new(r, "kernel", kern_features_json(a->kern));
 	json_object_set_new(r, "counters",
-			    json_pack("{s:I,s:I,s:I}", "allow", (json_int_t)allow, "deny",
-				      (json_int_t)deny, "drops", (json_int_t)drops));
+			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "allow", (json_int_t)allow, "deny",
+				      (json_int_t)deny, "drops", (json_int_t)drops, "use_missing",
+				      (json_int_t)use[JITD_USE_STAT_MISSING], "use_expired",
+				      (json_int_t)use[JITD_USE_STAT_EXPIRED]));
 	json_object_set_new(r, "revoke_open", kern_open_json(a->kern));
 	json_object_set_new(r, "selftest", json_string(a->selftest_ok ? "passed" : "failed"));
 }
@@ -414,6 +438,10 @@ static const struct agent_ops core_ops = {
 	.del_grant = op_del_grant,
 	.prune_grants = op_prune_grants,
 	.set_granted_cgroups = op_set_granted_cgroups,
+	.put_use = op_put_use,
+	.get_use = op_get_use,
+	.del_use = op_del_use,
+	.prune_uses = op_prune_uses,
 	.sync_policy = op_sync_policy,
 	.grants_changed = agent_rearm_expiry,
 	.policy_changed = op_policy_changed,
@@ -712,6 +740,10 @@ int agent_run(struct agent *a)
 	ctl_stop(a);
 	fleet_stop(a);
 	ring_buffer__consume(a->ringbuf);
+	/* the counts so far on disk too (the pinned map keeps counting) */
+	usage_refresh(a);
+	if (grant_store_save(&a->grants))
+		log_warn("cannot save the grants' usage at stop");
 	audit_agent_event("stopped", json_pack("{s:s}", "enforcement", "kept (pinned)"));
 	ring_buffer__free(a->ringbuf);
 	kern_close(a->kern);

@@ -44,6 +44,11 @@ struct agent_ops {
 	int (*prune_grants)(struct agent *a, bool (*keep)(const struct jitd_grant_key *, void *),
 			    void *arg);
 	int (*set_granted_cgroups)(struct agent *a, const uint64_t *ids, size_t n);
+	/* usage per grant id (jitd_grant_use): put makes it (1; 0: it was there) */
+	int (*put_use)(struct agent *a, uint64_t id, const struct jitd_grant_use *u);
+	int (*get_use)(struct agent *a, uint64_t id, struct jitd_grant_use *u);
+	int (*del_use)(struct agent *a, uint64_t id);
+	int (*prune_uses)(struct agent *a, bool (*keep)(uint64_t id, void *), void *arg);
 	/* the kernel's policy maps (apply.c) */
 	int (*sync_policy)(struct agent *a, const struct policy *p);
 	/* the store changed: re-arm the expiry timer */

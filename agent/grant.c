@@ -15,6 +15,7 @@
 #include "core.h"
 #include "image.h"
 #include "log.h"
+#include "usage.h"
 #include "util.h"
 
 #define BOOT_ID_LEN 37
@@ -144,6 +145,18 @@ static json_t *review_json(const struct grant *g)
 	return o;
 }
 
+/* The grant object's "usage": uses, and first_use and last_use once used. */
+static json_t *usage_json(const struct grant *g)
+{
+	json_t *o = json_pack("{s:I}", "uses", (json_int_t)g->uses);
+
+	if (o && g->first_use_ns)
+		add_time(o, "first_use", g->first_use_ns);
+	if (o && g->last_use_ns)
+		add_time(o, "last_use", g->last_use_ns);
+	return o;
+}
+
 /* The protocol's grant object (docs/protocol.md). */
 json_t *grant_to_json(const struct grant *g)
 {
@@ -207,6 +220,12 @@ json_t *grant_to_json(const struct grant *g)
 		json_object_set_new(o, "break_glass", json_true());
 		json_object_set_new(o, "review", review_json(g));
 	}
+	if (g->max_idle_s)
+		json_object_set_new(o, "max_idle_s", json_integer(g->max_idle_s));
+	/* once it reached the kernel (not a request still pending, denied or withdrawn) */
+	if (g->state == GRANT_ACTIVE ||
+	    (g->state != GRANT_PENDING && g->state != GRANT_DENIED && g->starts_ns))
+		json_object_set_new(o, "usage", usage_json(g));
 	json_object_set_new(o, "history", g->history ? json_deep_copy(g->history) : json_array());
 	return o;
 }
@@ -262,6 +281,13 @@ static json_t *grant_to_state(const struct grant *g)
 	if (ok && g->break_glass)
 		ok = put(o, "break_glass", json_true()) &&
 		     put(o, "review", json_string(req_review_name(g->review)));
+	if (ok && g->max_idle_s)
+		ok = put(o, "max_idle_s", json_integer(g->max_idle_s));
+	/* absent: never used (an older jitd's entries read the same) */
+	if (ok && g->uses)
+		ok = put(o, "uses", json_integer((json_int_t)g->uses)) &&
+		     put(o, "first_use_ns", json_integer(g->first_use_ns)) &&
+		     put(o, "last_use_ns", json_integer(g->last_use_ns));
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -563,6 +589,8 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 	g->starts_boot = real_to_boot(g->starts_ns);
 	g->expires_boot = real_to_boot(g->expires_ns);
 	g->live = g->starts_boot <= (uint64_t)util_now_ns(CLOCK_BOOTTIME);
+	if (g->max_idle_s)
+		g->idle_until_boot = g->starts_boot + g->max_idle_s * (uint64_t)NS_PER_S;
 	r = store_append(&a->grants, g);
 	if (r) {
 		req_grant_clear(g);
@@ -706,6 +734,9 @@ static int end_grant(struct agent *a, struct grant *g, enum grant_state st, cons
 	struct grant before;
 	int r, n = 0;
 
+	/* its last count, saved with its end (the entry goes with its keys) */
+	if (g->state == GRANT_ACTIVE)
+		usage_read(a, g);
 	grant_mark(g, &before);
 	g->state = st;
 	g->ended_ns = util_now_ns(CLOCK_REALTIME);
@@ -764,6 +795,38 @@ int grant_revoke_kill(struct agent *a, uint64_t id, uid_t by, bool kill, const s
 }
 
 /*
+ * An active grant with a "max_idle" whose idle deadline passed: read its usage (a use since
+ * moves the deadline), and if it is still idle end it as expired, "why": "idle" (the
+ * kernel already refuses it: its usage entry says idle too). True when it ended.
+ */
+static bool idled_out(struct agent *a, struct grant *g, uint64_t now)
+{
+	json_t *f;
+
+	if (g->idle_until_boot > now)
+		return false;
+	if (usage_read(a, g)) {
+		/* no entry to read (an older jitd's grant): its window alone bounds it */
+		g->idle_until_boot = g->expires_boot;
+		return false;
+	}
+	if (g->idle_until_boot > now)
+		return false;
+	g->ended_ns = util_now_ns(CLOCK_REALTIME);
+	req_history_add(g, "idle_expired", 0, NULL, g->ended_ns);
+	g->state = GRANT_EXPIRED;
+	image_sync_grant(a, g);
+	f = json_pack("{s:o,s:s,s:I}", "grant", grant_to_json(g), "why", "idle", "idle_s",
+		      (json_int_t)g->max_idle_s);
+	change(&a->grants, "expired", f);
+	if (g->on_end_kill)
+		tree_kill(a, g, NULL, true);
+	if (g->kind == GRANT_EXEC)
+		a->ops.grant_ended(a, g);
+	return true;
+}
+
+/*
  * Timer work: end grants whose boot-clock expiry has passed (the kernel already refuses
  * them), expire pending requests past their deadline, and re-sync the keys of scheduled
  * grants that just started. Returns how many grants changed.
@@ -785,8 +848,15 @@ int grant_expire_due(struct agent *a)
 			       json_pack("{s:o}", "grant", grant_to_json(g)));
 			continue;
 		}
+		if (g->state == GRANT_ACTIVE && g->live && g->max_idle_s && g->expires_boot > now &&
+		    idled_out(a, g, now)) {
+			n++;
+			continue;
+		}
 		if (!is_open(g) || g->expires_boot > now)
 			continue;
+		if (g->state == GRANT_ACTIVE)
+			usage_read(a, g); /* its last count, before the entry goes */
 		g->ended_ns = util_now_ns(CLOCK_REALTIME);
 		req_history_add(g, g->state == GRANT_PENDING ? "request_expired" : "expired", 0,
 				NULL, g->ended_ns);
@@ -823,6 +893,10 @@ int64_t grant_next_expiry_boot(const struct agent *a)
 			continue;
 		if (g->state == GRANT_ACTIVE && !g->live && (int64_t)g->starts_boot < t)
 			t = g->starts_boot;
+		/* the earliest it can idle out (a use since moves it later: read then) */
+		if (g->state == GRANT_ACTIVE && g->live && g->max_idle_s &&
+		    (int64_t)g->idle_until_boot < t)
+			t = g->idle_until_boot;
 		if (next < 0 || t < next)
 			next = t;
 	}
@@ -851,6 +925,7 @@ static bool fleet_end_unlisted(struct agent *a, int64_t now)
 					 g->fleet_key ?: "");
 		if (listed)
 			continue;
+		usage_read(a, g); /* its last count: image_sync_all drops the entry */
 		g->state = GRANT_REVOKED;
 		g->ended_ns = now;
 		req_history_add(g, "removed_by_policy", 0, NULL, now);

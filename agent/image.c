@@ -13,6 +13,7 @@
 #include "core.h"
 #include "image.h"
 #include "log.h"
+#include "usage.h"
 #include "util.h"
 
 /* The kernel key of a grant's resource i; false if it is not in the policy. */
@@ -117,17 +118,33 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 
 /*
  * Sync every key of grant g; every key is tried even when one fails (an ended grant's
- * other keys must still go), and the first error is returned.
+ * other keys must still go), and the first error is returned. An active grant's usage
+ * entry is made before its first key (kept if there: a restarted jitd adopts its counts),
+ * so none of its uses goes uncounted; failing that, no key is written (as for a full
+ * grants map). An ended grant's entry goes after its last key (its count was read first).
  */
 int image_sync_grant(struct agent *a, const struct grant *g)
 {
 	struct jitd_grant_key key;
+	struct jitd_grant_use u;
 	int r = 0, e;
 
+	if (g->state == GRANT_ACTIVE) {
+		usage_entry(g, &u);
+		r = a->ops.put_use(a, g->id, &u);
+		if (r < 0)
+			return r;
+		r = 0;
+	}
 	for (unsigned i = 0; i < g->n_res; i++) {
 		if (!grant_key(a, g, i, &key))
 			continue;
 		e = sync_key(a, &key);
+		if (e && !r)
+			r = e;
+	}
+	if (g->state != GRANT_ACTIVE) {
+		e = a->ops.del_use(a, g->id);
 		if (e && !r)
 			r = e;
 	}
@@ -141,6 +158,17 @@ static bool key_wanted(const struct jitd_grant_key *key, void *arg)
 	for (size_t i = 0; i < a->grants.n; i++)
 		if (grant_has_key(a, &a->grants.v[i], key))
 			return true;
+	return false;
+}
+
+/* Usage entries to keep: those of active grants (an ended grant's was read at its end). */
+static bool use_wanted(uint64_t id, void *arg)
+{
+	struct agent *a = arg;
+
+	for (size_t i = 0; i < a->grants.n; i++)
+		if (a->grants.v[i].id == id)
+			return a->grants.v[i].state == GRANT_ACTIVE;
 	return false;
 }
 
@@ -160,5 +188,6 @@ int image_sync_all(struct agent *a)
 		g->live = g->starts_boot <= now;
 	}
 	err = sync_granted_cgroups(a);
-	return err ?: a->ops.prune_grants(a, key_wanted, a);
+	err = err ?: a->ops.prune_grants(a, key_wanted, a);
+	return err ?: a->ops.prune_uses(a, use_wanted, a);
 }

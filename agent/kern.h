@@ -33,6 +33,13 @@ int kern_del_grant(struct kern *k, const struct jitd_grant_key *key);
 int kern_open_each(struct kern *k,
 		   int (*cb)(uint64_t file, const struct jitd_open_val *v, void *arg), void *arg);
 int kern_open_cut(struct kern *k, uint64_t file);
+/* Usage per grant id (jitd_grant_use): make (1 made, 0 there already), read, delete,
+ * delete all but what keep() keeps; and the usage counters (enum jitd_use_stat). */
+int kern_use_put(struct kern *k, uint64_t id, const struct jitd_grant_use *u);
+int kern_use_get(struct kern *k, uint64_t id, struct jitd_grant_use *u);
+int kern_use_del(struct kern *k, uint64_t id);
+int kern_use_prune(struct kern *k, bool (*keep)(uint64_t id, void *), void *arg);
+int kern_use_counters(struct kern *k, uint64_t *sums);
 int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *, void *),
 		      void *arg);
 int kern_selftest(struct kern *k, const char *dir);

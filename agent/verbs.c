@@ -23,6 +23,8 @@
 #include "audit.h"
 #include "explain.h"
 #include "log.h"
+#include "report.h"
+#include "usage.h"
 #include "util.h"
 #include "verbs.h"
 
@@ -290,6 +292,24 @@ static json_t *get_start(json_t *jstart, int64_t now, int64_t *start)
 	return NULL;
 }
 
+/* "max_idle_s" of a grant: absent (0: no idle limit), or 60..86400. */
+static json_t *get_max_idle(json_t *req, int64_t *out)
+{
+	json_t *v = json_object_get(req, "max_idle_s");
+
+	*out = 0;
+	if (!v)
+		return NULL;
+	if (!json_is_integer(v) || json_integer_value(v) < POLICY_MIN_IDLE_S ||
+	    json_integer_value(v) > POLICY_MAX_IDLE_S)
+		return verbs_error("EINVAL",
+				   "'max_idle_s' must be an integer from %d to %d (seconds: the "
+				   "grant ends once unused this long)",
+				   POLICY_MIN_IDLE_S, POLICY_MAX_IDLE_S);
+	*out = json_integer_value(v);
+	return NULL;
+}
+
 static json_t *do_grant(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -357,6 +377,10 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 	g.expires_ns = start + dur * NS_PER_S;
 	g.duration_s = dur;
 	g.by_uid = g.requester_uid = c->uid;
+	if ((e = get_max_idle(req, &g.max_idle_s))) {
+		req_grant_clear(&g);
+		return e;
+	}
 	if ((e = take_reason(&g, reason)))
 		return e;
 	req_history_add(&g, "granted", c->uid, reason, now);
@@ -740,6 +764,7 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	g.max_duration_s = rule->max_duration_s;
 	g.approvals_needed = rule->approvals;
 	g.on_end_kill = rule->on_end_kill;
+	g.max_idle_s = rule->max_idle_s;
 	g.approvers = json_array();
 	for (size_t i = 0; i < rule->n_approvers; i++)
 		json_array_append_new(g.approvers, json_string(rule->approvers[i]));
@@ -957,6 +982,7 @@ static json_t *do_list(struct verb_peer *c, json_t *req)
 	if (json_is_true(json_object_get(req, "fleet")))
 		return fleet_list_verb(c, req);
 
+	usage_refresh(c->a); /* the kernel's counts as of now */
 	for (size_t i = 0; i < c->a->grants.n; i++) {
 		const struct grant *g = &c->a->grants.v[i];
 
@@ -976,7 +1002,18 @@ static json_t *do_show(struct verb_peer *c, json_t *req)
 	json_t *e = NULL;
 	struct grant *g = get_grant(c, req, &e);
 
+	if (g && g->state == GRANT_ACTIVE)
+		usage_read(c->a, g); /* the kernel's counts as of now */
 	return g ? grant_reply(NULL, g, 0) : e;
+}
+
+/* Who held what, how long, how often used (report.c); answers every user, as list does. */
+static json_t *do_report(struct verb_peer *c, json_t *req)
+{
+	char err[256];
+	json_t *rep = report_build(c->a, req, err, sizeof(err));
+
+	return rep ? ok_reply("report", rep) : verbs_error("EINVAL", "%s", err);
 }
 
 /* A grant for one process tree: jitd makes a cgroup, moves the caller into it, grants it. */
@@ -1023,6 +1060,7 @@ static json_t *do_exec(struct verb_peer *c, json_t *req)
 	g.duration_s = dur;
 	g.max_duration_s = rule ? rule->max_duration_s : 0;
 	g.on_end_kill = rule && rule->on_end_kill;
+	g.max_idle_s = rule ? rule->max_idle_s : 0;
 	if ((e = take_reason(&g, reason)))
 		return e;
 	req_history_add(&g, "exec", c->uid, reason, now);
@@ -1388,6 +1426,7 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		     {"revoke", do_revoke},
 		     {"list", do_list},
 		     {"review", do_review},
+		     {"report", do_report},
 		     {"status", do_status},
 		     {"audit", do_audit},
 		     {"audit_seal_init", do_audit_seal_init},

@@ -172,6 +172,23 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* Usage per grant id (struct jitd_grant_use): made by jitd before a grant's first key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JITD_MAX_GRANTS);
+	__type(key, __u64);
+	__type(value, struct jitd_grant_use);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} grant_use SEC(".maps");
+
+/* enum jitd_use_stat, per CPU (apart from stats, whose pinned size is fixed). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, JITD_USE_STATS);
+	__type(key, __u32);
+	__type(value, __u64);
+} use_stats SEC(".maps");
+
 /* The SHA-256 of the BPF object that is attached (its programs' pins may be adopted by
  * a restarted agent with the same object: see the agent's kern_open). */
 struct {
@@ -351,11 +368,12 @@ static __always_inline bool grant_active(struct jitd_grant_key *key, __u64 now, 
 /* An active grant for the resource: the uid anywhere, any subject inside one of
  * the task's cgroup ancestors, or the uid inside one of them. */
 static __always_inline bool find_grant(__u32 res, __u32 subj, __u64 *grant_id,
-				       struct jitd_grant_key *key)
+				       struct jitd_grant_key *key, __u64 *now_out)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
 	struct cgroup *walk = walk_start();
 
+	*now_out = now;
 	key->resource = res;
 	key->uid = subj;
 	key->cgroup = 0;
@@ -447,6 +465,51 @@ static __always_inline void emit(__u32 res, __u8 op, bool allow, __u64 grant_id,
 	bpf_ringbuf_submit(e, 0);
 }
 
+static __always_inline void use_stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&use_stats, &idx);
+
+	/* the array always has the slot; a NULL here only loses a count */
+	if (v)
+		*v += 1;
+}
+
+/*
+ * An access grant grant_id allowed at now: does its usage limit still let it through, and,
+ * when count (an allow that is recorded: an execve counts once, at bprm_check_security,
+ * not at its open too), one use of it. Called once, after the key loop, only for allows:
+ * unprotected objects and denials pay nothing. The entry is the grant id's, which only
+ * jitd writes into a key's value: a subject cannot make its use count for another grant.
+ * No entry (a grant written by an older jitd, until it re-syncs): the allow stands,
+ * uncounted, and use_missing says so; the grant's own window still bounds it. An idle
+ * grant (JITD_USE_IDLE, unused for idle_ns) is denied here even while jitd is down. Two
+ * CPUs storing a first use race by nanoseconds, harmlessly; the count is an atomic add.
+ */
+static __always_inline bool use_allows(__u64 grant_id, __u64 now, bool count)
+{
+	struct jitd_grant_use *u = bpf_map_lookup_elem(&grant_use, &grant_id);
+
+	if (!u) {
+		use_stat_inc(JITD_USE_STAT_MISSING);
+		return true;
+	}
+	if (u->flags & JITD_USE_IDLE) {
+		__u64 from = u->last_ns ?: u->idle_from_ns;
+
+		if (now >= from && now - from >= u->idle_ns) {
+			use_stat_inc(JITD_USE_STAT_EXPIRED);
+			return false;
+		}
+	}
+	if (!count)
+		return true;
+	if (!u->first_ns)
+		u->first_ns = now;
+	u->last_ns = now;
+	__sync_fetch_and_add(&u->uses, 1);
+	return true;
+}
+
 /*
  * The decision for a protected access. Exempt subjects pass unrecorded (unless
  * the resource is the self-test's); everything else gets one record.
@@ -460,7 +523,7 @@ static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct o
 {
 	struct jitd_grant_key key = {};
 	struct subject s;
-	__u64 grant_id = 0;
+	__u64 grant_id = 0, now = 0;
 	bool allow;
 
 	subject_of(&s);
@@ -470,7 +533,12 @@ static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct o
 	if (res == JITD_RES_SELF && self_task())
 		return 0;
 
-	allow = grants_apply && find_grant(res, s.subj, &grant_id, &key);
+	allow = grants_apply && find_grant(res, s.subj, &grant_id, &key, &now);
+	/* an idle grant's denial is a plain denial (grant_id 0, as the ABI says) */
+	if (allow && !use_allows(grant_id, now, record_allow)) {
+		allow = false;
+		grant_id = 0;
+	}
 	stat_inc(allow ? JITD_STAT_ALLOW : JITD_STAT_DENY);
 	if (allow && g) {
 		g->key = key;

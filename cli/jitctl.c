@@ -59,6 +59,7 @@ static const char help_main[] =
 	"  list [--all] [--mine] [--fleet]        show active grants and pending requests\n"
 	"  review ID --approve|--flag             review a break-glass grant (not your own)\n"
 	"  show ID                                one grant with its history\n"
+	"  report [--since 30d|TIME] [--unused]   who held what, how long, how often used\n"
 	"  policy check|apply|show                validate, push (admins) or show the policy\n"
 	"  policy explain USER RESOURCE...        could USER reach RESOURCE(s), and how\n"
 	"  status                                 show whether jitd is enforcing, and why not\n"
@@ -128,7 +129,10 @@ static const char help_grant[] =
 	"  --start TIME       start later (a scheduled grant): RFC 3339 UTC like\n"
 	"                     2026-12-01T02:00:00Z, or +DURATION from now\n"
 	"  --reason TEXT      why: a ticket or incident, at most 1024 bytes; it is "
-	"audited\n" COMMON_HELP "\n"
+	"audited\n"
+	"  --max-idle D       end the grant once no access used it for D (1m to 1d); the\n"
+	"                     kernel refuses it from then on, even if jitd is not "
+	"running\n" COMMON_HELP "\n"
 	"Examples:\n"
 	"  jitctl grant psql --user alice --for 1h --reason INC-42\n"
 	"  id=$(jitctl grant prod-db --uid 1001 --for 15m)\n"
@@ -167,8 +171,10 @@ static const char help_list[] =
 	"\n"
 	"Show the active and scheduled grants and the pending requests as a table with the\n"
 	"columns ID, RESOURCE, SUBJECT, STATE,\n"
-	"EXPIRES (UTC), REMAINING and REASON, or \"no active grants\". With --json prints\n"
-	"the array of grant objects. Every user may list.\n"
+	"EXPIRES (UTC), REMAINING, USES, LAST USE and REASON, or \"no active grants\".\n"
+	"USES counts the accesses the kernel allowed by the grant; LAST USE says how long\n"
+	"ago the last was. With --json prints the array of grant objects. Every user may\n"
+	"list.\n"
 	"\n"
 	"Options:\n"
 	"  --all              also show grants that expired or were revoked, denied requests\n"
@@ -641,11 +647,11 @@ int parse_start(const char *s, int64_t *out_ns)
 /* What jitctl grant was given: its options, RESOURCE, and the values parsed from them. */
 struct grant_args {
 	const char *user, *uid_arg, *cgroup, *dur_arg;
-	const char *reason, *resource, *unit, *start;
+	const char *reason, *resource, *unit, *start, *max_idle;
 	bool until_unit_stops;
 	char start_buf[40]; /* start, formatted */
 	unsigned long long uid;
-	int64_t duration;
+	int64_t duration, max_idle_s;
 };
 
 /* Read grant's options into a: EXIT_OK, -1 after printing the help, or an exit code. */
@@ -661,6 +667,7 @@ static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args
 		{"unit", required_argument, NULL, OPT_UNIT},
 		{"start", required_argument, NULL, OPT_START},
 		{"until-unit-stops", no_argument, NULL, OPT_UNTIL_UNIT_STOPS},
+		{"max-idle", required_argument, NULL, OPT_MAX_IDLE},
 		{},
 	};
 	int opt, ret;
@@ -693,6 +700,9 @@ static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args
 			break;
 		case OPT_UNTIL_UNIT_STOPS:
 			a->until_unit_stops = true;
+			break;
+		case OPT_MAX_IDLE:
+			a->max_idle = optarg;
 			break;
 		case '?':
 			try_help("grant");
@@ -764,6 +774,10 @@ static int grant_check(int argc, char **argv, struct grant_args *a)
 	if (a->reason && strlen(a->reason) > GRANT_MAX_REASON)
 		return usage_error("grant", "--reason: too long (%zu bytes, at most %d)",
 				   strlen(a->reason), GRANT_MAX_REASON);
+	if (a->max_idle && (util_parse_duration(a->max_idle, &a->max_idle_s) ||
+			    a->max_idle_s < POLICY_MIN_IDLE_S || a->max_idle_s > POLICY_MAX_IDLE_S))
+		return usage_error("grant", "--max-idle: '%s' is not a duration from 1m to 1d",
+				   a->max_idle);
 	return EXIT_OK;
 }
 
@@ -791,6 +805,8 @@ static int grant_request(json_t *req, const struct grant_args *a)
 		goto nomem;
 	if (a->reason && req_set_str(req, "reason", a->reason))
 		return usage_error("grant", "--reason: not valid UTF-8");
+	if (a->max_idle && json_object_set_new(req, "max_idle_s", json_integer(a->max_idle_s)))
+		goto nomem;
 	return EXIT_OK;
 nomem:
 	fprintf(stderr, "jitctl: grant: out of memory\n");
@@ -923,6 +939,8 @@ enum {
 	COL_STATE,
 	COL_EXPIRES,
 	COL_REMAINING,
+	COL_USES,
+	COL_LAST_USE,
 	COL_REASON,
 	NCOLS
 };
@@ -942,6 +960,24 @@ static char *join_resources(const json_t *g)
 		strncat(buf, json_string_value(v) ?: "?", sizeof(buf) - strlen(buf) - 1);
 	}
 	return strdup(buf);
+}
+
+/* The USES and LAST USE cells ("-" before the grant reached the kernel). */
+static void list_usage(const json_t *u, char **cells)
+{
+	char buf[64];
+
+	if (!json_is_object(u)) {
+		cells[COL_USES] = strdup("-");
+		cells[COL_LAST_USE] = strdup("-");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(u, "uses")));
+	cells[COL_USES] = strdup(buf);
+	if (!relative_of(grant_str(u, "last_use", ""), buf, sizeof(buf)))
+		snprintf(buf, sizeof(buf), "%s", json_object_get(u, "last_use") ? "?" : "never");
+	cells[COL_LAST_USE] = strdup(buf);
 }
 
 /* Fill the table cells (malloc'd, sanitized) of one grant. Returns 0 or -ENOMEM. */
@@ -976,6 +1012,7 @@ static int list_row(const json_t *g, char **cells)
 	else
 		strcpy(buf, "-");
 	cells[COL_REMAINING] = strdup(buf);
+	list_usage(json_object_get(g, "usage"), cells);
 	cells[COL_REASON] = strdup(grant_str(g, "reason", "-"));
 	for (int i = 0; i < NCOLS; i++) {
 		if (!cells[i])
@@ -989,8 +1026,9 @@ static int list_row(const json_t *g, char **cells)
  * EXIT_REFUSED (out of memory). */
 static int list_print_table(const json_t *grants)
 {
-	static const char *const headers[NCOLS] = {"ID",      "RESOURCE",  "SUBJECT", "STATE",
-						   "EXPIRES", "REMAINING", "REASON"};
+	static const char *const headers[NCOLS] = {"ID",    "RESOURCE", "SUBJECT",
+						   "STATE", "EXPIRES",	"REMAINING",
+						   "USES",  "LAST USE", "REASON"};
 	size_t rows = json_array_size(grants), ncells = rows * NCOLS;
 	int width[NCOLS], ret = EXIT_OK;
 	char **cells;
@@ -1340,7 +1378,7 @@ static const struct verb verbs[] = {
 	{"show", cmd_show, help_show},		{"exec", cmd_exec, help_exec},
 	{"policy", cmd_policy, help_policy},	{"audit", cmd_audit, help_audit},
 	{"fleet", cmd_fleet, help_fleet},	{"approvers", cmd_approvers, help_approvers},
-	{"review", cmd_review, help_review},
+	{"review", cmd_review, help_review},	{"report", cmd_report, help_report},
 };
 
 static const struct verb *find_verb(const char *name)

@@ -57,6 +57,9 @@ enum {
 	OPT_APPROVE,
 	OPT_FLAG,
 	OPT_REVOKE,
+	OPT_SINCE,
+	OPT_UNUSED,
+	OPT_MAX_IDLE,
 };
 
 /* Accepted globally and by every verb. */
@@ -129,6 +132,9 @@ int request_dry_run(struct ctl *c, json_t *req);
 int cmd_approvers(struct ctl *c, int argc, char **argv);
 /* `jitctl policy explain USER RESOURCE...`: argv[first] is USER. An exit code. */
 int policy_explain(struct ctl *c, int argc, char **argv, int first);
+/* report_cmd.c: `jitctl report`. */
+extern const char help_report[];
+int cmd_report(struct ctl *c, int argc, char **argv);
 
 /* fleet_cmd.c: fleet ids ("f12"), --hosts selectors, `jitctl fleet`. */
 #ifndef JITD_FLEET_MIGRATIONS

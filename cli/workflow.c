@@ -530,6 +530,32 @@ static void show_review(const json_t *rv)
 	printf("%-10s %s\n", "review:", sanitize(buf));
 }
 
+/* show's usage lines: uses, first and last use, the idle limit. */
+static void show_usage(const json_t *g)
+{
+	json_t *e = json_object_get(g, "usage");
+	char buf[1200];
+
+	if (json_is_object(e)) {
+		printf("%-10s %" JSON_INTEGER_FORMAT "%s\n",
+		       "uses:", json_integer_value(json_object_get(e, "uses")),
+		       json_integer_value(json_object_get(e, "uses")) ? "" : " (never used)");
+		for (int i = 0; i < 2; i++) {
+			const char *k = i ? "last_use" : "first_use";
+
+			if (!json_is_string(json_object_get(e, k)))
+				continue;
+			format_when(grant_str(e, k, ""), buf, sizeof(buf));
+			printf("%-10s %s\n", i ? "last use:" : "first use:", sanitize(buf));
+		}
+	}
+	if (json_is_integer(json_object_get(g, "max_idle_s"))) {
+		util_format_duration(json_integer_value(json_object_get(g, "max_idle_s")), buf,
+				     sizeof(buf));
+		printf("%-10s %s\n", "max idle:", buf);
+	}
+}
+
 int cmd_show(struct ctl *c, int argc, char **argv)
 {
 	json_t *req, *reply = NULL, *g, *h, *e;
@@ -588,6 +614,7 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	}
 	if (json_is_true(json_object_get(g, "break_glass")))
 		show_review(json_object_get(g, "review"));
+	show_usage(g);
 	h = json_object_get(g, "history");
 	printf("history:\n");
 	json_array_foreach(h, i, e) {

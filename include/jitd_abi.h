@@ -221,6 +221,42 @@ struct jitd_grant_val {
 _Static_assert(sizeof(struct jitd_grant_val) == 24, "jitd_grant_val size");
 
 /*
+ * jitd_grant_use: per grant id, how it was used. jitd makes the entry (BPF_NOEXIST)
+ * before the grant's first kernel key and deletes it after its last, once it ended; the
+ * kernel adds each recorded allow by that grant (decide_key). Keyed by grant id, not in
+ * jitd_grant_val (pinned, fixed size, rewritten whole by jitd): a use counts for the grant
+ * the kernel allowed it by, never for a key's next grant.
+ */
+enum jitd_use_flags {
+	JITD_USE_FIRST_USE = 1u << 0, /* reserved: the clock starts at first use */
+	JITD_USE_IDLE = 1u << 1	      /* inactive once now - (last_ns ?: idle_from_ns) >= idle_ns */
+};
+
+struct jitd_grant_use {
+	__u64 first_ns;	    /* boot clock, 0: never used (kernel: plain store while 0) */
+	__u64 last_ns;	    /* boot clock (kernel: plain store) */
+	__u64 uses;	    /* kernel: atomic add (XADD, no fetch: 5.10 has it) */
+	__u64 uses_base;    /* jitd: uses counted before this entry (another boot) */
+	__u64 first_by_ns;  /* jitd, reserved (JITD_USE_FIRST_USE) */
+	__u64 use_for_ns;   /* jitd, reserved (JITD_USE_FIRST_USE) */
+	__u64 idle_ns;	    /* jitd (JITD_USE_IDLE): the longest time unused */
+	__u64 idle_from_ns; /* jitd (JITD_USE_IDLE): boot clock, idleness counted from it
+			     * before the first use in this entry */
+	__u32 flags;	    /* enum jitd_use_flags */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct jitd_grant_use) == 72, "jitd_grant_use size");
+
+/* Per-CPU counters of grant usage, index into the jitd_use_stats array (not jitd_stats:
+ * a pinned map's size is fixed, and libbpf refuses to reuse one whose max_entries grew). */
+enum jitd_use_stat {
+	JITD_USE_STAT_MISSING = 0, /* allows by a grant without a jitd_grant_use entry */
+	JITD_USE_STAT_EXPIRED = 1, /* denials: the grant's usage limit (idle) ended it */
+	JITD_USE_STAT_MAX = 2
+};
+#define JITD_USE_STATS 8 /* the array's slots, fixed (pinned): later counters fit in */
+
+/*
  * jitd_open: the open files and connected sockets of "revoke": "open" resources, keyed
  * by the address of their struct file (one open file description, shared by dup, fork,
  * SCM_RIGHTS and io_uring's fixed files), deleted when the kernel frees it. Each use

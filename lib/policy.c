@@ -1388,12 +1388,31 @@ static int rule_break_glass(struct pctx *c, json_t *o, struct policy_rule *rule)
 	return r;
 }
 
+/* The rule's optional "max_idle": a duration from 1m to 1d (see struct policy_rule). */
+static int rule_max_idle(struct pctx *c, json_t *o, struct policy_rule *rule)
+{
+	json_t *v = json_object_get(o, "max_idle");
+	int r;
+
+	if (!v)
+		return 0;
+	push_key(c, "max_idle");
+	r = check_duration(c, v, &rule->max_idle_s);
+	if (!r && (rule->max_idle_s < POLICY_MIN_IDLE_S || rule->max_idle_s > POLICY_MAX_IDLE_S))
+		r = perr(c, false,
+			 "max_idle %lld s out of range (expected 1m to 1d: its grants end once "
+			 "unused this long)",
+			 (long long)rule->max_idle_s);
+	pop(c);
+	return r;
+}
+
 static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 {
 	static const char *const allowed[] = {"resources",	 "requesters", "max_duration",
 					      "approvals",	 "approvers",  "reason",
 					      "reason_pattern",	 "hosts",      "on_end",
-					      "break_glass_max", NULL};
+					      "break_glass_max", "max_idle",   NULL};
 	int r;
 
 	if (!json_is_object(o))
@@ -1414,6 +1433,8 @@ static int check_rule(struct pctx *c, json_t *o, struct policy_rule *rule)
 		r = rule_on_end(c, o, rule);
 	if (!r)
 		r = rule_break_glass(c, o, rule);
+	if (!r)
+		r = rule_max_idle(c, o, rule);
 	return r;
 }
 

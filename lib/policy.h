@@ -42,6 +42,8 @@ struct policy_resource {
 #define POLICY_MAX_GRANTS      4096
 #define POLICY_MAX_PRINCIPALS  256 /* per list: admins, requesters, approvers */
 #define POLICY_MAX_APPROVALS   16
+#define POLICY_MIN_IDLE_S      60 /* "max_idle" of a rule, and grant --max-idle */
+#define POLICY_MAX_IDLE_S      86400
 #define POLICY_MAX_PATTERN     256  /* bytes of a reason_pattern */
 #define POLICY_MAX_REPEAT      255  /* largest count in a reason_pattern's {n,m} */
 #define POLICY_MAX_REPEAT_SIZE 2048 /* bytes all {n,m} copies of one reason_pattern make */
@@ -63,6 +65,7 @@ struct policy_rule {
 	/* "break_glass_max": requesters may break glass (granted at once, reviewed after) for
 	 * at most this long, <= max_duration_s; 0: no break-glass under this rule */
 	int64_t break_glass_max_s;
+	int64_t max_idle_s;   /* "max_idle": its grants end once unused this long; 0: never */
 	char *reason_pattern; /* POSIX extended regex a reason must match (policy_pattern_check) */
 	regex_t reason_re;
 	json_t *hosts; /* "hosts": labels a host must carry for the rule to apply there, or NULL */

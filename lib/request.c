@@ -767,6 +767,30 @@ static int st_break_glass(json_t *o, struct grant *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* Usage and its limit (optional keys; absent: never used, no idle limit): a count below 2^53 and
+ * sane times, a last use never before the first, and times only with uses. */
+static int st_usage(json_t *o, struct grant *g, char *err, size_t errlen)
+{
+	int64_t uses, first, last;
+	int r = st_int(o, "max_idle_s", false, 0, POLICY_MAX_IDLE_S, &g->max_idle_s, err, errlen) ?:
+		st_int(o, "uses", false, 0, (1LL << 53) - 1, &uses, err, errlen) ?:
+		st_int(o, "first_use_ns", false, 0, JITD_TIME_MAX_NS - 1, &first, err, errlen) ?:
+		st_int(o, "last_use_ns", false, 0, JITD_TIME_MAX_NS - 1, &last, err, errlen);
+
+	if (r)
+		return r;
+	if ((first || last) && (!uses || !first || !last || last < first)) {
+		snprintf(err, errlen,
+			 "'first_use_ns' and 'last_use_ns' need 'uses' and "
+			 "first <= last");
+		return -EINVAL;
+	}
+	g->uses = (uint64_t)uses;
+	g->first_use_ns = first;
+	g->last_use_ns = last;
+	return 0;
+}
+
 /*
  * Parse one entry of the state file into g, checked like user input: known state and
  * kind, uids and durations in range, sane times, a subject. same_boot: the file was
@@ -786,7 +810,8 @@ int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t bo
 	}
 	r = st_resources(o, g, err, errlen) ?: st_numbers(o, g, err, errlen) ?:
 	    st_times(o, same_boot, real_now, boot_now, g, err, errlen) ?:
-	    st_owned(o, g, err, errlen) ?: st_break_glass(o, g, err, errlen);
+	    st_owned(o, g, err, errlen) ?: st_break_glass(o, g, err, errlen) ?:
+	    st_usage(o, g, err, errlen);
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (r)

@@ -76,6 +76,12 @@ struct grant {
 	 * and why: its history's "reviewed" entry) */
 	bool break_glass;
 	enum grant_review review;
+	/* usage, as last read from the kernel (agent/usage.c) and saved in the state file */
+	uint64_t uses;		  /* allowed accesses counted in all boots */
+	int64_t first_use_ns;	  /* CLOCK_REALTIME, 0: never used */
+	int64_t last_use_ns;	  /* CLOCK_REALTIME, 0: never used */
+	int64_t max_idle_s;	  /* ends once unused this long (the rule's "max_idle"); 0: never */
+	uint64_t idle_until_boot; /* runtime: CLOCK_BOOTTIME it idles out at, as last read */
 };
 
 /* request.c: rules, principals, approvals, state entries (pure logic, unit-tested). */

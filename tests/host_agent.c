@@ -78,6 +78,66 @@ static int prune_grants(struct agent *a, bool (*keep)(const struct jitd_grant_ke
 	return 0;
 }
 
+static size_t use_find(uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < host_img.n_uses; i++)
+		if (host_img.uses[i].id == id)
+			break;
+	return i;
+}
+
+struct jitd_grant_use *host_image_use(uint64_t id)
+{
+	size_t i = use_find(id);
+
+	return i < host_img.n_uses ? &host_img.uses[i].use : NULL;
+}
+
+static int put_use(struct agent *a, uint64_t id, const struct jitd_grant_use *u)
+{
+	size_t i = use_find(id);
+
+	if (i < host_img.n_uses)
+		return 0; /* BPF_NOEXIST: the kernel's counts stand */
+	if (host_img.n_uses == HOST_IMG_MAX || host_img.fail_uses)
+		return -E2BIG; /* as the kernel's full map */
+	host_img.uses[i].id = id;
+	host_img.uses[i].use = *u;
+	host_img.n_uses++;
+	return 1;
+}
+
+static int get_use(struct agent *a, uint64_t id, struct jitd_grant_use *u)
+{
+	size_t i = use_find(id);
+
+	if (i == host_img.n_uses)
+		return -ENOENT;
+	*u = host_img.uses[i].use;
+	return 0;
+}
+
+static int del_use(struct agent *a, uint64_t id)
+{
+	size_t i = use_find(id);
+
+	if (i < host_img.n_uses)
+		host_img.uses[i] = host_img.uses[--host_img.n_uses];
+	return 0;
+}
+
+static int prune_uses(struct agent *a, bool (*keep)(uint64_t id, void *), void *arg)
+{
+	for (size_t i = 0; i < host_img.n_uses;)
+		if (!keep(host_img.uses[i].id, arg))
+			host_img.uses[i] = host_img.uses[--host_img.n_uses];
+		else
+			i++;
+	return 0;
+}
+
 static int set_granted_cgroups(struct agent *a, const uint64_t *ids, size_t n)
 {
 	host_img.n_cgroups = n;
@@ -138,6 +198,10 @@ static const struct agent_ops host_ops = {
 	.del_grant = del_grant,
 	.prune_grants = prune_grants,
 	.set_granted_cgroups = set_granted_cgroups,
+	.put_use = put_use,
+	.get_use = get_use,
+	.del_use = del_use,
+	.prune_uses = prune_uses,
 	.sync_policy = sync_policy,
 	.grants_changed = nothing,
 	.policy_changed = nothing,
@@ -186,6 +250,8 @@ int host_agent_reset(struct agent *a, const char *policy_text)
 	memset(&a->grants, 0, sizeof(a->grants));
 	alert_free(&a->alert);
 	host_img.n = 0;
+	host_img.n_uses = 0;
+	host_img.fail_uses = false;
 	r = policy_parse("host", policy_text, strlen(policy_text), &p, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "host_agent: policy: %s\n", err);

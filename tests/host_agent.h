@@ -24,6 +24,12 @@ struct host_image {
 	} v[HOST_IMG_MAX];
 	size_t n;
 	size_t n_cgroups; /* the granted-cgroups set's size */
+	struct {
+		uint64_t id;
+		struct jitd_grant_use use;
+	} uses[HOST_IMG_MAX]; /* the grant_use map: a test plays the kernel's counting */
+	size_t n_uses;
+	bool fail_uses; /* making an entry fails (as a full map) */
 };
 
 extern struct host_image host_img;
@@ -47,6 +53,8 @@ void host_agent_free(struct agent *a);
 json_t *host_call(struct agent *a, uid_t uid, const char *line, size_t len);
 /* The store as text without what the clock changes (remaining_s); free() it. */
 char *host_store_text(const struct agent *a);
+/* The usage entry of grant id (a test may count into it as the kernel would), or NULL. */
+struct jitd_grant_use *host_image_use(uint64_t id);
 /* The kernel value written for a key, or NULL. */
 const struct jitd_grant_val *host_image_get(const struct jitd_grant_key *key);
 

@@ -8,10 +8,10 @@
 # that is loaded. When jitd cannot be reached the dynamic parts offer nothing and say nothing.
 # tests/completion/check.sh keeps the lists below in step with 'jitctl VERB --help'.
 
-_jitctl_verbs='request approve deny exec grant extend revoke list show policy status audit help fleet approvers review'
+_jitctl_verbs='request approve deny exec grant extend revoke list show policy status audit help fleet approvers review report'
 _jitctl_common='--json --socket --timeout --help'
 # every option of any verb that takes an argument: the word after it is its value
-_jitctl_argopts=' --socket --timeout --for --reason --hosts --user --uid --cgroup --unit --start
+_jitctl_argopts=' --socket --timeout --for --reason --hosts --user --uid --cgroup --unit --start --max-idle
  --since --filter --key --since-checkpoint --interval --db --migrations --password-file '
 
 # The objects directly inside the top-level arrays of 'jitctl list --json' (one JSON value or
@@ -137,11 +137,12 @@ _jitctl_options()
 	approvers) echo "--user $_jitctl_common" ;;
 	approve | deny) echo "--reason $_jitctl_common" ;;
 	exec) echo "--for --reason $_jitctl_common" ;;
-	grant) echo "--user --uid --cgroup --unit --until-unit-stops --for --start --reason $_jitctl_common" ;;
+	grant) echo "--user --uid --cgroup --unit --until-unit-stops --for --start --reason --max-idle $_jitctl_common" ;;
 	extend) echo "--for $_jitctl_common" ;;
 	revoke) echo "--kill $_jitctl_common" ;;
 	list) echo "--all --mine --fleet --unreviewed $_jitctl_common" ;;
 	review) echo "--approve --flag --reason --revoke $_jitctl_common" ;;
+	report) echo "--since --unused $_jitctl_common" ;;
 	show | policy | status) echo "$_jitctl_common" ;;
 	audit)
 		case $2 in

@@ -317,6 +317,8 @@ static void fill_jitd_maps(void)
 {
 	int inodes = bpf_map__fd(jskel->maps.inodes);
 	int nets = bpf_map__fd(jskel->maps.nets), grants = bpf_map__fd(jskel->maps.grants);
+	int uses = bpf_map__fd(jskel->maps.grant_use);
+	struct jitd_grant_use gu = {};
 	struct jitd_inode_key ik;
 	struct jitd_inode_val iv = {};
 	struct jitd_net_key nk = {};
@@ -393,6 +395,9 @@ static void fill_jitd_maps(void)
 	for (uint32_t r = 1; r <= 5; r++) {
 		gk = (struct jitd_grant_key){.resource = r, .uid = 0, .cgroup = 0};
 		gv.grant_id = r;
+		/* as jitd: the usage entry before the key, so granted rows pay the counting */
+		if (bpf_map_update_elem(uses, &gv.grant_id, &gu, BPF_ANY))
+			die("grant_use");
 		if (bpf_map_update_elem(grants, &gk, &gv, BPF_ANY))
 			die("grants");
 	}
@@ -401,6 +406,8 @@ static void fill_jitd_maps(void)
 		gk.uid = 2000 + i;
 		gk.cgroup = i % 4 ? 0 : 100 + i;
 		gv.grant_id = 100 + i;
+		if (bpf_map_update_elem(uses, &gv.grant_id, &gu, BPF_ANY))
+			die("grant_use");
 		if (bpf_map_update_elem(grants, &gk, &gv, BPF_ANY))
 			die("grants");
 	}

@@ -807,7 +807,8 @@ static void rule_on_end_other_values_are_errors(void)
 	BAD(RULE_HEAD "\"on_end\": 1 }]\n}", "6:46", "on_end is an integer (expected");
 	BAD(RULE_HEAD "\"on-end\": \"kill\" }]\n}", "6:36",
 	    "rules[0]: unknown key 'on-end' (allowed: resources, requesters, max_duration, "
-	    "approvals, approvers, reason, reason_pattern, hosts, on_end, break_glass_max)");
+	    "approvals, approvers, reason, reason_pattern, hosts, on_end, break_glass_max, "
+	    "max_idle)");
 #undef RULE_HEAD
 }
 
