@@ -36,10 +36,10 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := lib/util.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/audit_seal.c \
-	       lib/audit_verify.c lib/request.c
+	       lib/audit_verify.c lib/request.c lib/policy_workflow.c
 AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
 	      agent/audit.c agent/audit_sub.c agent/fleet.c \
-	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c
+	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c agent/notify.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c cli/fleet_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(AGENT_SRCS))
@@ -97,6 +97,8 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 		$(LDLIBS) -o $@
 
 $(OUTPUT)/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
+# the notification runner on a real sd-event loop, with the host agent's store and audit
+$(OUTPUT)/tests/test_notify: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS) agent/notify.c)
 # connections reset in this process's network namespace (SKIP lines where the host cannot)
 $(OUTPUT)/tests/test_sock_reset: $(OUTPUT)/obj/agent/sock_reset.o
 
@@ -124,6 +126,8 @@ $(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
 		$(filter %.c %.o,$^) $(LDLIBS) -o $@
 
 $(OUTPUT)/asan/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
+$(OUTPUT)/asan/tests/test_notify: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS) \
+	agent/notify.c)
 $(OUTPUT)/asan/tests/test_sock_reset: $(OUTPUT)/asan/obj/agent/sock_reset.o
 
 # libFuzzer harnesses. Adding one: write tests/fuzz/fuzz_NAME.c (LLVMFuzzerTestOneInput) and
