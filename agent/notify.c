@@ -10,6 +10,7 @@
  * for good is a `notify_failed` record; a full queue drops and says so in `notify_dropped`
  * (at most one a second). The workflow never waits for a notification.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -659,6 +660,28 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* The job cgroups a previous jitd left: its children died with it (PR_SET_PDEATHSIG), what
+ * they started may not have; job ids start again at 1. */
+static void clean_cgroups(struct agent *a, const char *dir)
+{
+	char rel[128], path[4200];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(rel, sizeof(rel), NOTIFY_CGROUP "/%.64s", e->d_name);
+		if (a->ops.scope_kill)
+			a->ops.scope_kill(a, rel);
+		snprintf(path, sizeof(path), "%.4096s/%.64s", dir, e->d_name);
+		if (rmdir(path))
+			log_warn("cannot remove %s: %s", path, strerror(errno));
+	}
+	if (d)
+		closedir(d);
+}
+
 int notify_start(struct agent *a, unsigned jobs, unsigned queue)
 {
 	struct notify_state *ns = &a->notify;
@@ -673,6 +696,8 @@ int notify_start(struct agent *a, unsigned jobs, unsigned queue)
 		if (mkdir(dir, 0700) && errno != EEXIST)
 			log_warn("cannot make %s: %s (notification commands will fail)", dir,
 				 strerror(errno));
+		else
+			clean_cgroups(a, dir);
 	}
 	r = sd_event_add_defer(a->event, &ns->kick, on_kick, a);
 	if (r >= 0)

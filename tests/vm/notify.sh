@@ -54,6 +54,9 @@ chmod 755 /opt/notify/append.sh /opt/notify/slow.sh /tmp/www/cgi-bin/hook
 busybox httpd -f -p 127.0.0.1:8080 -h /tmp/www &
 HTTPD=$!
 
+# a job cgroup a previous jitd left (its ids start again at 1)
+mkdir -p /sys/fs/cgroup/jitd.notify/1
+
 JITD_POLICY=/tmp/notify-policy.json
 cp /tests/policy-notify.json "$JITD_POLICY"
 JITD_ARGS="--notify-jobs 2"
@@ -62,6 +65,9 @@ if ! start_jitd notify-jitd-starts-with-targets; then
 	echo "notify.sh: $N_PASS passed, $N_FAIL failed, $N_SKIP skipped"
 	exit 1
 fi
+
+check notify-start-removes-old-job-cgroups "left: $(ls /sys/fs/cgroup/jitd.notify)" \
+	test ! -d /sys/fs/cgroup/jitd.notify/1
 
 # failed LINES: the notify_failed records of the audit file
 failed() {
