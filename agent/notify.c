@@ -427,6 +427,7 @@ static int job_cgroup(struct notify_job *j, char *procs, size_t len)
 }
 
 static void job_done(struct notify_job *j, const char *result);
+static void job_reap_cgroup(struct notify_job *j);
 static int on_child(sd_event_source *s, const siginfo_t *si, void *ud);
 static int on_timeout(sd_event_source *s, uint64_t usec, void *ud);
 
@@ -459,9 +460,11 @@ static int job_start(struct notify_job *j)
 	if (r < 0 && j->pid > 0) {
 		kill(-j->pid, SIGKILL);
 		waitpid(j->pid, NULL, 0);
+		j->child = sd_event_source_disable_unref(j->child);
 	}
 	if (r < 0) {
 		j->pid = 0;
+		job_reap_cgroup(j);
 		return r;
 	}
 	ns->n_running++;

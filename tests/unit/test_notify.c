@@ -251,6 +251,22 @@ static void always_failing_is_one_record_with_all_attempts(void)
 	notify_stop(&A);
 }
 
+static void a_missing_command_fails_with_its_reason(void)
+{
+	char last[4096];
+
+	CHECK_INT(set_target("{\"name\":\"gone\",\"events\":[\"granted\"],\"command\":"
+			     "[\"/nonexistent/jitd-hook\"],\"user\":\"USER\",\"retries\":0}"),
+		  0);
+	CHECK_INT(start(4, 16), 0);
+	fire("granted", 12);
+	CHECK(run_until(no_jobs, 5000), "the job did not end");
+	CHECK_INT(count_records("notify_failed", last, sizeof(last)), 1);
+	CHECK_CONTAINS(last, "\"result\":\"exit 127\"");
+	CHECK_CONTAINS(last, "cannot run /nonexistent/jitd-hook: No such file or directory");
+	notify_stop(&A);
+}
+
 static unsigned max_running;
 
 static int on_watch(sd_event_source *s, uint64_t usec, void *ud)
@@ -267,14 +283,14 @@ static void jobs_never_exceed_the_bound(void)
 	sd_event_source *w;
 	int all_max = 0, per_target_max = 0;
 
-	/* 4 targets, 2 events: 8 jobs, each 0.3 s; at most 2 at once, 1 per target */
+	/* 4 targets, 2 events: 8 jobs, each 1 s; at most 2 at once, 1 per target */
 	snprintf(body, sizeof(body), "%s", "");
 	for (int t = 0; t < 4; t++)
 		snprintf(body + strlen(body), sizeof(body) - strlen(body),
 			 "%s{\"name\":\"t%d\",\"events\":[\"granted\"],\"command\":[\"/bin/"
 			 "sh\",\"-c\","
 			 "\"mkdir -p TMP/run TMP/run%d; touch TMP/run/$$ TMP/run%d/$$; echo "
-			 "$(ls TMP/run | wc -l) $(ls TMP/run%d | wc -l) >> TMP/conc; sleep 0.3; "
+			 "$(ls TMP/run | wc -l) $(ls TMP/run%d | wc -l) >> TMP/conc; sleep 1; "
 			 "rm TMP/run/$$ TMP/run%d/$$\"],\"user\":\"USER\"}",
 			 t ? "," : "", t, t, t, t, t);
 	CHECK_INT(set_target(body), 0);
@@ -286,7 +302,7 @@ static void jobs_never_exceed_the_bound(void)
 	sd_event_source_set_enabled(w, SD_EVENT_ON);
 	fire("granted", 10);
 	fire("granted", 11);
-	CHECK(run_until(no_jobs, 8000), "jobs left");
+	CHECK(run_until(no_jobs, 15000), "jobs left");
 	sd_event_source_disable_unref(w);
 	CHECK_INT(max_running, 2);
 	CHECK_INT(A.notify.sent, 8);
@@ -340,8 +356,8 @@ static void the_loop_runs_while_children_hang(void)
 
 	CHECK_INT(set_target(
 			  "{\"name\":\"slow\",\"events\":[\"granted\"],\"command\":[\"/bin/sleep\","
-			  "\"2\"],\"user\":\"USER\"},{\"name\":\"slow2\",\"events\":[\"granted\"],"
-			  "\"command\":[\"/bin/sleep\",\"2\"],\"user\":\"USER\"}"),
+			  "\"5\"],\"user\":\"USER\"},{\"name\":\"slow2\",\"events\":[\"granted\"],"
+			  "\"command\":[\"/bin/sleep\",\"5\"],\"user\":\"USER\"}"),
 		  0);
 	CHECK_INT(start(4, 16), 0);
 	fire("granted", 20);
@@ -403,6 +419,7 @@ int main(void)
 	RUN(a_hanging_tree_is_killed_at_the_timeout);
 	RUN(fail_fail_succeed_is_three_tries_and_no_failure);
 	RUN(always_failing_is_one_record_with_all_attempts);
+	RUN(a_missing_command_fails_with_its_reason);
 	RUN(jobs_never_exceed_the_bound);
 	RUN(a_full_queue_drops_and_says_so);
 	RUN(the_loop_runs_while_children_hang);
