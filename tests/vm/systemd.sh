@@ -278,6 +278,9 @@ check sd-stopped-grant-stays-app-allowed "app's last answer: $(cat /run/jitd-app
 
 # ------------------------------------------------------------------ journald and the watchdog
 
+# a notification target run from the hardened unit (its directory made before the start:
+# ReadWritePaths=-/var/lib/jitd-notify only applies to what exists then)
+mkdir -p /var/lib/jitd-notify && chown 1010:1010 /var/lib/jitd-notify
 mkdir -p $DROPIN
 printf '[Service]\nExecStart=\nExecStart=/usr/local/sbin/jitd --policy %s --journal\nWatchdogSec=2s\n' \
 	$POLICY_DIR >$DROPIN/test.conf
@@ -289,6 +292,18 @@ else
 	show_unit_log jitd.service
 fi
 pid3=$(unit_prop jitd.service MainPID)
+# the big policy again, serial 4, with a target on vault grants
+sed -e 's/"serial": 3,/"serial": 4, "notify": [{"name": "file", "events": ["granted"], "resources": ["vault"], "user": "jnotify", "command": ["\/bin\/sh", "-c", "{ cat; id -u; cat \/proc\/self\/cgroup; } >\/var\/lib\/jitd-notify\/granted-$JITD_GRANT_ID"]}],/' \
+	/tmp/sd-big.json >/tmp/sd-notify.json
+out=$(jitctl policy apply /tmp/sd-notify.json 2>&1)
+check sd-notify-policy-applied "got: $(echo "$out" | head -c 300)" contains "$(jitctl status --json 2>&1)" '"serial": *4'
+asj 1001 request vault --for 5s
+NF=/var/lib/jitd-notify/granted-$ID
+wait_for 10 test -s "$NF"
+check sd-notify-runs-from-hardened-unit "no $NF: $(grep notify_ "$AUDIT" | tail -n 1 | head -c 400)" \
+	grep -q '"event":"granted"' "$NF"
+check sd-notify-runs-as-user-in-job-cgroup "got: $(tail -n 2 "$NF" 2>&1 | tr '\n' ' ')" \
+	sh -c "tail -n 2 '$NF' | tr '\n' ' ' | grep -Eq '^1010 0::/jitd.notify/[0-9]+ \$'"
 restarts=$(unit_prop jitd.service NRestarts)
 check sd-revoke-unit-grant "jitctl revoke ${UG:-0} failed" jitctl revoke "${UG:-0}"
 check sd-revoked-app-denied "app's last answer: $(cat /run/jitd-app/last 2>&1)" \
