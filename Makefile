@@ -36,11 +36,11 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := lib/util.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/audit_seal.c \
-	       lib/audit_verify.c lib/request.c lib/policy_alerts.c lib/explain.c
+	       lib/audit_verify.c lib/request.c lib/policy_alerts.c lib/explain.c lib/policy_workflow.c
 AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
 	      agent/audit.c agent/audit_sub.c agent/fleet.c agent/alert.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c \
-	      agent/usage.c agent/report.c
+	      agent/usage.c agent/report.c agent/notify.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c cli/fleet_cmd.c cli/explain_cmd.c \
 	    cli/breakglass_cmd.c cli/report_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
@@ -101,6 +101,8 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 
 $(OUTPUT)/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/tests/test_usage: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
+# the notification runner on a real sd-event loop, with the host agent's store and audit
+$(OUTPUT)/tests/test_notify: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS) agent/notify.c)
 # connections reset in this process's network namespace (SKIP lines where the host cannot)
 $(OUTPUT)/tests/test_sock_reset: $(OUTPUT)/obj/agent/sock_reset.o
 $(OUTPUT)/tests/test_alert: $(OUTPUT)/obj/agent/alert.o
@@ -130,6 +132,8 @@ $(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
 
 $(OUTPUT)/asan/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/asan/tests/test_usage: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
+$(OUTPUT)/asan/tests/test_notify: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS) \
+	agent/notify.c)
 $(OUTPUT)/asan/tests/test_sock_reset: $(OUTPUT)/asan/obj/agent/sock_reset.o
 $(OUTPUT)/asan/tests/test_alert: $(OUTPUT)/asan/obj/agent/alert.o
 
@@ -197,7 +201,7 @@ deps:
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 		libjansson-dev libsystemd-dev libssl-dev libpq-dev postgresql-15 pkg-config libclang-rt-14-dev clang-format \
 		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs iproute2 util-linux \
-		scdoc man-db groff-base zsh bash-completion dpkg-dev debhelper lintian
+		scdoc man-db groff-base zsh bash-completion dpkg-dev debhelper lintian curl
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)
@@ -224,7 +228,7 @@ sysroot:
 
 vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
-	$(Q)for part in guard revoke usage failpaths hostile crashes seal alerts access breakglass; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
+	$(Q)for part in guard revoke usage failpaths hostile crashes seal alerts access breakglass notify; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
 	$(Q)tests/vm/run.sh $(OUTPUT) deb
 

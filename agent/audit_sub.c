@@ -47,7 +47,7 @@ static bool matches(const struct sub *s, const struct audit_summary *sum)
 	return sum->event && !strcmp(sum->event, f);
 }
 
-static void on_record(const char *line, size_t len, const struct audit_summary *sum)
+static void on_record(const char *line, size_t len, const struct audit_summary *sum, void *ud)
 {
 	for (int i = 0; i < MAX_SUBS; i++)
 		if (subs[i].client && subs[i].live && matches(&subs[i], sum))
@@ -93,7 +93,7 @@ static int on_start(sd_event_source *src, void *userdata)
 void audit_sub_init(int (*push_fn)(void *client, const char *buf, size_t len, bool close_after))
 {
 	push = push_fn;
-	audit_log_set_hook(on_record);
+	audit_log_add_hook(on_record, NULL);
 }
 
 static json_t *err(const char *e, const char *msg)

@@ -31,6 +31,7 @@
 #include "kern.h"
 #include "log.h"
 #include "usage.h"
+#include "notify.h"
 #include "pathwatch.h"
 #include "scope.h"
 #include "util.h"
@@ -321,6 +322,7 @@ static int setup_loop(struct agent *a)
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGCHLD); /* notification children: sd_event_add_child (notify.c) */
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = sd_event_add_signal(a->event, NULL, SIGTERM, on_sigterm, a)) < 0 ||
@@ -431,6 +433,7 @@ static void op_status(struct agent *a, json_t *r)
 				      (json_int_t)use[JITD_USE_STAT_EXPIRED]));
 	json_object_set_new(r, "revoke_open", kern_open_json(a->kern));
 	json_object_set_new(r, "selftest", json_string(a->selftest_ok ? "passed" : "failed"));
+	json_object_set_new(r, "notify", notify_status_json(a));
 }
 
 static const struct agent_ops core_ops = {
@@ -722,6 +725,11 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 	a->started_ns = util_now_ns(CLOCK_REALTIME);
 	if (start_files(a, cfg) || start_kernel(a, cfg) || start_serving(a))
 		return -1;
+	r = notify_start(a, cfg->notify_jobs, cfg->notify_queue);
+	if (r < 0) {
+		log_err("cannot start the notification runner: %s", strerror(-r));
+		return -1;
+	}
 	audit_agent_event("started", json_pack("{s:i,s:I,s:s}", "pid", getpid(), "policy_serial",
 					       (json_int_t)a->policy->serial, "lsm", lsm));
 	audit_seal_now(&a->audit); /* what was written before, a crash's tail included */
@@ -739,6 +747,7 @@ int agent_run(struct agent *a)
 	sd_notify(0, "STOPPING=1");
 	ctl_stop(a);
 	fleet_stop(a);
+	notify_stop(a);
 	ring_buffer__consume(a->ringbuf);
 	/* the counts so far on disk too (the pinned map keeps counting) */
 	usage_refresh(a);

@@ -15,6 +15,7 @@
 #include "ctl.h"
 #include "fleet.h"
 #include "grant.h"
+#include "notify.h"
 #include "pathwatch.h"
 #include "scope.h"
 #include "verbs.h"
@@ -93,6 +94,7 @@ struct agent {
 	struct audit_state audit;	/* decision records (audit.c) */
 	struct fleet fleet;		/* the fleet database link (fleet.c) */
 	struct alert_state alert;	/* alert windows and counters (alert.c) */
+	struct notify_state notify;	/* notification commands (notify.c) */
 	/* the core's own (core.c) */
 	struct ring_buffer *ringbuf;
 	uint64_t drops_seen;	  /* kernel ring-buffer losses reported so far */
@@ -107,6 +109,7 @@ struct agent_config {
 	const char *fleet; /* libpq conninfo, or NULL: single host */
 	json_t *labels;	   /* --label NAME=VALUE, taken over */
 	int64_t pending_ttl_s;
+	unsigned notify_jobs, notify_queue; /* --notify-jobs, --notify-queue */
 	enum audit_format audit_fmt;
 	bool journal, check_only, reload_programs;
 };

@@ -38,6 +38,10 @@ static const char usage_text[] =
 	"      --journal           also send every audit record to journald\n"
 	"      --cgroup-root DIR   cgroup v2 mount (default /sys/fs/cgroup)\n"
 	"      --pending-ttl DURATION  a pending request expires after this (default 1h)\n"
+	"      --notify-jobs N     notification commands run at once (1-32, default 4;\n"
+	"                          at most half of them, rounded up, for one target)\n"
+	"      --notify-queue N    notifications waiting to run, at most (1-4096, default\n"
+	"                          256); beyond, they are dropped and counted\n"
 	"      --check-policy      parse the policy, print errors (or a one-line summary),\n"
 	"                          exit (no kernel access)\n"
 	"      --unload            remove the pinned programs and maps, then exit\n"
@@ -71,6 +75,8 @@ static const struct option opts[] = {
 	{"reload-programs", no_argument, NULL, 'R'},
 	{"fleet", required_argument, NULL, 'f'},
 	{"label", required_argument, NULL, 'l'},
+	{"notify-jobs", required_argument, NULL, 'N'},
+	{"notify-queue", required_argument, NULL, 'Q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{},
@@ -121,6 +127,22 @@ static int fleet_arg(int c, const char *arg, struct agent_config *cfg)
 		fprintf(stderr, "jitd: --%s\n", err);
 		return 2;
 	}
+	return 0;
+}
+
+/* --notify-jobs N, --notify-queue N. 0, or -1 said on stderr. */
+static int notify_arg(int c, const char *arg, struct agent_config *cfg)
+{
+	unsigned long max = c == 'N' ? NOTIFY_JOBS_MAX : NOTIFY_QUEUE_MAX;
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (!*arg || *end || arg[0] == '-' || v < 1 || v > max) {
+		fprintf(stderr, "jitd: --%s: expected a number from 1 to %lu, got '%s'\n",
+			c == 'N' ? "notify-jobs" : "notify-queue", max, arg);
+		return -1;
+	}
+	*(c == 'N' ? &cfg->notify_jobs : &cfg->notify_queue) = v;
 	return 0;
 }
 
@@ -179,7 +201,10 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 			break;
 		case 'f':
 		case 'l':
-			if (fleet_arg(c, optarg, cfg))
+		case 'N':
+		case 'Q':
+			if (c == 'N' || c == 'Q' ? notify_arg(c, optarg, cfg)
+						 : fleet_arg(c, optarg, cfg))
 				return 2;
 			break;
 		case 'h':

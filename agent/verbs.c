@@ -1107,6 +1107,34 @@ static void rule_show_break_glass(const struct policy_rule *ru, json_t *r)
 		json_object_set_new(r, "break_glass_max_s", json_integer(ru->break_glass_max_s));
 }
 
+/* The notification targets as everyone may see them: never the command (a webhook URL
+ * in it is a secret). */
+static json_t *notify_show(const struct policy *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->n_notify; i++) {
+		const struct policy_notify *t = &p->notify[i];
+		json_t *o =
+			json_pack("{s:s,s:[],s:s,s:I,s:i,s:I}", "name", t->name, "events", "user",
+				  t->user, "timeout_s", (json_int_t)t->timeout_s, "retries",
+				  (int)t->retries, "retry_delay_s", (json_int_t)t->retry_delay_s);
+
+		for (size_t j = 0; j < t->n_events; j++)
+			json_array_append_new(json_object_get(o, "events"),
+					      json_string(t->events[j]));
+		if (t->n_resources) {
+			json_t *r = json_array();
+
+			for (size_t j = 0; j < t->n_resources; j++)
+				json_array_append_new(r, json_string(t->resources[j]));
+			json_object_set_new(o, "resources", r);
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 static json_t *policy_show_build(const struct policy *p)
 {
 	json_t *o = json_pack("{s:b,s:I,s:s}", "ok", 1, "serial", (json_int_t)p->serial, "source",
@@ -1205,6 +1233,8 @@ static json_t *do_policy_show(struct verb_peer *c, json_t *req)
 	free(show_cache->line);
 	memset(show_cache, 0, sizeof(*show_cache));
 	show_cache->json = policy_show_build(p);
+	if (show_cache->json && p->n_notify)
+		json_object_set_new(show_cache->json, "notify", notify_show(p));
 	line = show_cache->json ? json_dumps(show_cache->json, JSON_COMPACT) : NULL;
 	if (!line)
 		return json_incref(show_cache->json);

@@ -195,7 +195,8 @@ static const char help_status[] =
 	"\n"
 	"Show whether jitd is enforcing: its BPF programs with their hooks and whether they\n"
 	"are attached, decision counters, the policy in force (source, serial, resources),\n"
-	"active grants, the enforcement self-test, jitd's pid and start time. jitd enforces\n"
+	"active grants, the enforcement self-test, notification counters (sent, failed,\n"
+	"dropped, retried, running, queued), jitd's pid and start time. jitd enforces\n"
 	"only when every program is attached and the self-test passed. With --json prints\n"
 	"jitd's status object. Every user may ask.\n"
 	"\n"
@@ -1241,6 +1242,23 @@ static void audit_status_print(const json_t *au)
 		    status_int(au, "epoch", b, sizeof(b)));
 }
 
+/* The notification runner's counters (jitd notify.c), when jitd has one. */
+static void notify_status_print(const json_t *n)
+{
+	char v[8][32];
+	static const char *const keys[] = {"sent",    "failed", "dropped",  "retried",
+					   "running", "queued", "max_jobs", "max_queue"};
+
+	if (!json_is_object(n))
+		return;
+	for (int i = 0; i < 8; i++)
+		status_int(n, keys[i], v[i], sizeof(v[i]));
+	status_line("notify:",
+		    "%s sent, %s failed, %s dropped, %s retried; %s running, %s queued "
+		    "(at most %s at once, %s queued)",
+		    v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+}
+
 static void status_print(const json_t *st)
 {
 	json_t *enforcing = json_object_get(st, "enforcing");
@@ -1313,6 +1331,7 @@ static void status_print(const json_t *st)
 	kernel_print(json_object_get(st, "kernel"));
 	fleet_status_print(json_object_get(st, "fleet"));
 	audit_status_print(json_object_get(st, "audit"));
+	notify_status_print(json_object_get(st, "notify"));
 	status_line("pid:", "%s", status_int(st, "pid", n1, sizeof(n1)));
 	status_line("started:", "%s", status_str(st, "started", "unknown", a, sizeof(a)));
 }

@@ -36,7 +36,11 @@ static struct {
 	struct audit_meta meta;
 	struct audit_chain head;
 	struct abuf buf;
-	audit_hook_fn hook;
+	struct {
+		audit_hook_fn fn;
+		void *ud;
+	} hooks[AUDIT_LOG_MAX_HOOKS];
+	size_t n_hooks;
 	uint64_t lost;		       /* records not written, not yet reported */
 	int64_t lost_first, lost_last; /* their window, CLOCK_REALTIME ns */
 	bool reporting;
@@ -224,11 +228,27 @@ void audit_log_close(void)
 	free(L.state_file);
 	L.path = L.state_file = NULL;
 	abuf_free(&L.buf);
+	L.n_hooks = 0;
 }
 
-void audit_log_set_hook(audit_hook_fn fn)
+int audit_log_add_hook(audit_hook_fn fn, void *ud)
 {
-	L.hook = fn;
+	if (L.n_hooks >= AUDIT_LOG_MAX_HOOKS)
+		return -ENOSPC;
+	L.hooks[L.n_hooks].fn = fn;
+	L.hooks[L.n_hooks++].ud = ud;
+	return 0;
+}
+
+void audit_log_remove_hook(audit_hook_fn fn, void *ud)
+{
+	for (size_t i = 0; i < L.n_hooks; i++)
+		if (L.hooks[i].fn == fn && L.hooks[i].ud == ud) {
+			memmove(&L.hooks[i], &L.hooks[i + 1],
+				(L.n_hooks - i - 1) * sizeof(L.hooks[0]));
+			L.n_hooks--;
+			return;
+		}
 }
 
 const struct audit_chain *audit_log_head(void)
@@ -282,8 +302,8 @@ static int commit(const struct audit_chain *new, const struct audit_summary *s, 
 	L.unsynced = true;
 	if (L.journal)
 		to_journal(s, L.buf.p, L.buf.len);
-	if (L.hook)
-		L.hook(L.buf.p, L.buf.len, s);
+	for (size_t i = 0; i < L.n_hooks; i++)
+		L.hooks[i].fn(L.buf.p, L.buf.len, s, L.hooks[i].ud);
 	return 0;
 }
 

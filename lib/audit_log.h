@@ -13,7 +13,10 @@ struct audit_log_opts {
 	struct audit_meta meta;
 };
 
-typedef void (*audit_hook_fn)(const char *line, size_t len, const struct audit_summary *s);
+typedef void (*audit_hook_fn)(const char *line, size_t len, const struct audit_summary *s,
+			      void *ud);
+
+#define AUDIT_LOG_MAX_HOOKS 4
 
 /* Open the sink and recover the chain head (file tail, path.1 tail, state file). */
 int audit_log_open(const struct audit_log_opts *o);
@@ -26,8 +29,11 @@ void audit_log_close(void);
 /* Write one decision / agent event (fields borrowed). Returns 0 or negative errno. */
 int audit_log_decision(const struct audit_decision *d);
 int audit_log_event(const char *event, const json_t *fields, int64_t time_ns);
-/* Called with every record written (live subscribers). */
-void audit_log_set_hook(audit_hook_fn fn);
+/* Call fn(line, len, summary, ud) with every record written (live subscribers, the
+ * notification runner), in the order added. 0, or -ENOSPC past AUDIT_LOG_MAX_HOOKS. */
+int audit_log_add_hook(audit_hook_fn fn, void *ud);
+/* Remove a hook added with the same fn and ud (none: nothing happens). */
+void audit_log_remove_hook(audit_hook_fn fn, void *ud);
 /* The chain head now. */
 const struct audit_chain *audit_log_head(void);
 /* The sink path ("-" for stdout), or NULL. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "policy_int.h"
 #include "audit_fmt.h"
 #include "util.h"
 
@@ -1797,6 +1798,13 @@ static int check_alerts(struct pctx *c, json_t *root, struct policy *p)
 	c->depth -= 1 + d;
 	return r;
 }
+static const struct pctx_ops pctx_ops = {.push_key = push_key,
+					 .push_idx = push_idx,
+					 .pop = pop,
+					 .err = perr,
+					 .check_keys = check_keys,
+					 .duration = check_duration,
+					 .type_name = type_name};
 
 /* Parse and validate one source into p (which the caller frees). */
 static int parse_src(const struct src *src, struct policy *p, bool partial, char *err,
@@ -1804,7 +1812,7 @@ static int parse_src(const struct src *src, struct policy *p, bool partial, char
 {
 	static const char *const allowed[] = {"version", "serial", "resources", "exempt",
 					      "admins",	 "rules",  "grants",	"audit",
-					      "fleet",	 "alerts", NULL};
+					      "fleet",	 "alerts", "notify",	NULL};
 	struct pctx c = {.src = src, .err = err, .errlen = errlen, .partial = partial};
 	json_error_t je;
 	json_t *root;
@@ -1842,6 +1850,8 @@ static int parse_src(const struct src *src, struct policy *p, bool partial, char
 		r = check_fleet(&c, root, p);
 	if (!r)
 		r = check_alerts(&c, root, p);
+	if (!r)
+		r = policy_notify_parse(&c, &pctx_ops, root, p);
 out:
 	json_decref(root);
 	return r;
@@ -2023,6 +2033,35 @@ static int move_items(void **to, size_t *n_to, void *from, size_t *n_from, size_
 	return 0;
 }
 
+/* Notification targets of file si into to: a name given twice names both places. */
+static int merge_notify(struct loader *ld, struct policy *to, struct policy *from, size_t si)
+{
+	for (size_t i = 0; i < from->n_notify; i++) {
+		struct seg path[3] = {
+			{.key = "notify"}, {.idx = from->notify[i].pos}, {.key = "name"}};
+		char loc[PATH_MAX + 32];
+
+		from->notify[i].src = si;
+		if (to->n_notify + i >= POLICY_MAX_NOTIFY)
+			return lerr(ld, si, path, 2, false, "too many notify targets (max %d)",
+				    POLICY_MAX_NOTIFY);
+		for (size_t j = 0; j < to->n_notify; j++) {
+			const struct policy_notify *t = &to->notify[j];
+			struct seg tp[3] = {{.key = "notify"}, {.idx = t->pos}, {.key = "name"}};
+
+			if (strcmp(t->name, from->notify[i].name))
+				continue;
+			where(&ld->srcs[t->src], tp, 3, false, loc, sizeof(loc));
+			return lerr(ld, si, path, 3, false,
+				    "notify target '%s' is already defined in %s (expected each "
+				    "name once)",
+				    t->name, loc);
+		}
+	}
+	return move_items((void **)&to->notify, &to->n_notify, from->notify, &from->n_notify,
+			  sizeof(*to->notify));
+}
+
 /* Move the content of file number si (parsed into from) into the merged policy to. */
 static int merge(struct loader *ld, struct policy *to, struct policy *from, size_t si)
 {
@@ -2098,7 +2137,7 @@ static int merge(struct loader *ld, struct policy *to, struct policy *from, size
 	    move_items((void **)&to->grants, &to->n_grants, from->grants, &from->n_grants,
 		       sizeof(*to->grants)))
 		return -ENOMEM;
-	return 0;
+	return merge_notify(ld, to, from, si);
 }
 
 /* Rules and fleet grants may only name resources the (merged) policy defines. */
@@ -2133,6 +2172,36 @@ static int check_refs(const struct loader *ld, const struct policy *p)
 	return 0;
 }
 
+/* Notification targets: resources defined, the user not exempt, their cgroup not exempt
+ * (the commands run as that user in CGROUP_ROOT/jitd.notify, outside jitd's cgroup). */
+static int check_notify_refs(const struct loader *ld, const struct policy *p)
+{
+	if (p->n_notify && policy_exempts_cgroup(p, "/jitd.notify/1"))
+		return lerr(ld, p->notify[0].src, (struct seg[]){{.key = "notify"}}, 1, true,
+			    "the policy exempts /jitd.notify, where notification commands run "
+			    "(expected exempt cgroups that leave it out)");
+	for (size_t i = 0; i < p->n_notify; i++) {
+		const struct policy_notify *t = &p->notify[i];
+		struct seg path[4] = {{.key = "notify"}, {.idx = t->pos}, {.key = "user"}};
+
+		if (policy_exempts_uid(p, t->uid))
+			return lerr(ld, t->src, path, 3, false,
+				    "user '%s' (uid %u) is exempt (expected a user the policy does "
+				    "not exempt)",
+				    t->user, (unsigned)t->uid);
+		path[2].key = "resources";
+		for (size_t j = 0; j < t->n_resources; j++) {
+			path[3].idx = j;
+			if (!policy_find(p, t->resources[j]))
+				return lerr(ld, t->src, path, 4, false,
+					    "unknown resource '%s' (expected a name defined under "
+					    "\"resources\")",
+					    t->resources[j]);
+		}
+	}
+	return 0;
+}
+
 /* Parse every source of ld, merge them in order and run the cross checks. */
 static int load_sources(struct loader *ld, const char *source, struct policy **out)
 {
@@ -2161,6 +2230,8 @@ static int load_sources(struct loader *ld, const char *source, struct policy **o
 		r = check_ids(ld, p);
 	if (!r)
 		r = check_refs(ld, p);
+	if (!r)
+		r = check_notify_refs(ld, p);
 	if (!r) {
 		p->source = strdup(source);
 		if (!p->source)
@@ -2404,6 +2475,7 @@ void policy_free(struct policy *p)
 		json_decref(p->grants[i].hosts);
 	}
 	json_decref(p->fleet_labels);
+	policy_notify_free(p->notify, p->n_notify);
 	free(p->grants);
 	free(p->source);
 	free(p);

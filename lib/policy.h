@@ -87,6 +87,33 @@ struct policy_grant {
 	size_t src, pos;
 };
 
+#define POLICY_MAX_NOTIFY	 32
+#define POLICY_MAX_NOTIFY_ARGS	 64
+#define POLICY_MAX_NOTIFY_GROUPS 64
+#define POLICY_NOTIFY_EVENTS                                                                       \
+	"requested, approved, denied, granted, expired, revoked, "                                 \
+	"break_glass, alert"
+
+/* A notification target: a command run on chosen audit events (lib/policy_workflow.c). */
+struct policy_notify {
+	char name[POLICY_MAX_NAME];
+	char **events; /* event names (a subset of POLICY_NOTIFY_EVENTS) */
+	size_t n_events;
+	char **argv; /* NULL-terminated; argv[0] absolute; a secret (never shown) */
+	size_t argc;
+	char user[64]; /* as written, for policy_show */
+	uid_t uid;     /* resolved at parse time: the child does no NSS */
+	gid_t gid;     /* primary group */
+	gid_t groups[POLICY_MAX_NOTIFY_GROUPS];
+	size_t n_groups;
+	int64_t timeout_s;     /* 10 (1..300) */
+	unsigned retries;      /* 2 (0..10) */
+	int64_t retry_delay_s; /* 10 (1..3600), doubled after each failure, at most 300 */
+	char **resources;      /* only events about these resources, or none: all */
+	size_t n_resources;
+	size_t src, pos;
+};
+
 struct policy {
 	int64_t version;
 	int64_t serial;
@@ -109,6 +136,8 @@ struct policy {
 	struct policy_alerts alerts; /* "alerts" (policy_alerts.c); without has_alerts: the
 				      * defaults, policy_alerts_default() */
 	bool has_alerts;
+	struct policy_notify *notify; /* "notify": notification targets */
+	size_t n_notify;
 };
 
 #define POLICY_MAX_LABELS 16
@@ -155,6 +184,9 @@ char *policy_entry_format(const struct policy_entry *e, char *buf, size_t len);
 /* Format a fleet grant's identity (resource, subject, window) into buf: two equal keys
  * mean the same standing grant across policy versions. Returns buf. */
 char *policy_grant_key(const struct policy_grant *g, char *buf, size_t len);
+
+/* Does target n want records of event about resource (NULL: none named)? */
+bool policy_notify_wants(const struct policy_notify *n, const char *event, const char *resource);
 
 /* Free a policy (NULL is fine). */
 void policy_free(struct policy *p);

@@ -312,7 +312,7 @@ static void unknown_keys_are_errors_naming_allowed_keys(void)
 {
 	BAD(HEAD "  \"resources\": {},\n  \"resorces\": {}\n}", "5:3",
 	    "unknown key 'resorces' (allowed: version, serial, resources, exempt, admins, rules, "
-	    "grants, audit, fleet");
+	    "grants, audit, fleet, alerts, notify)");
 	BAD(HEAD
 	    "  \"resources\": {\n    \"psql\": { \"exec\": [\"/usr/bin/psql\"], \"exex\": [] }\n"
 	    "  }\n}",

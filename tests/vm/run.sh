@@ -48,8 +48,9 @@ die() {
 [ $# -eq 2 ] || die "usage: run.sh BUILD_DIR tests|systemd|bench|demo|smoke|PART"
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
-# PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard and revoke on
-# every kernel; failpaths, hostile, crashes, seal, alerts on 6.12), judged like tests; make check runs each, and
+# PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard, revoke and
+# usage on every kernel; failpaths, hostile, crashes, seal, alerts, access, breakglass, notify
+# on 6.12), judged like tests; make check runs each, and
 # the fleet part (every kernel: two VMs are two jitd hosts of one fleet, against a PostgreSQL
 # on the host's loopback; start_fleet_db). The net part (every kernel: two VMs with the
 # network reach a server on the host's loopback) is the rig's own check, not in make check.
@@ -125,13 +126,15 @@ done
 # ---------------------------------------------------------------- initramfs
 TEST_PASSWD='alice:x:1001:1001:Alice:/home/alice:/bin/sh
 bob:x:1002:1002:Bob:/home/bob:/bin/sh
-carol:x:1003:1003:Carol:/home/carol:/bin/sh'
+carol:x:1003:1003:Carol:/home/carol:/bin/sh
+jnotify:x:1010:1010:jitd notifications:/nonexistent:/bin/sh'
 TEST_GROUP='alice:x:1001:
 bob:x:1002:
 carol:x:1003:
 dba:x:2001:alice
 sre:x:2002:carol
-jit-admins:x:2003:carol'
+jit-admins:x:2003:carol
+jnotify:x:1010:'
 
 # install_tests ROOT: the test programs, scripts, policies and test units under ROOT/tests,
 # the test users' homes, and the mode in ROOT/tests/mode.
@@ -211,6 +214,14 @@ build_busybox_root() {
 	if [ -x "$BUILD/tests/bench" ]; then
 		install -m 0755 "$BUILD/tests/bench" "$ROOT/tests/bench"
 		dyn+=("$BUILD/tests/bench")
+	fi
+
+	# the notify part: its HTTP target is curl posting the event, as an operator's would be
+	if [ "$MODE" = notify ]; then
+		local curl
+		curl=$(command -v curl) || die "no curl for the notify part (apt-get install curl, or 'make deps')"
+		install -m 0755 "$curl" "$ROOT/usr/bin/curl"
+		dyn+=("$curl")
 	fi
 
 	# Shared libraries at the exact paths ldd resolves them to, plus the loader.
@@ -488,8 +499,8 @@ systemd | deb) MODE_KERNELS="6.1. 6.12." ;;
 bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
 demo) MODE_KERNELS=${DEMO_KERNEL:-6.12.} ;; # one kernel: the first of the list that matches
 # parts about the agent alone, not the kernel side: one kernel is enough (CI time)
-failpaths | hostile | crashes | seal | alerts) MODE_KERNELS="6.12." ;;
-# the others (guard, revoke, fleet, net, tests, smoke): every kernel of the list
+failpaths | hostile | crashes | seal | alerts | access | breakglass | notify) MODE_KERNELS="6.12." ;;
+# the others (guard, revoke, usage, fleet, net, tests, smoke): every kernel of the list
 *) MODE_KERNELS="" ;;
 esac
 
