@@ -20,6 +20,7 @@
 #include "apply.h"
 #include "core.h"
 #include "fleet.h"
+#include "alert.h"
 #include "audit.h"
 #include "explain.h"
 #include "log.h"
@@ -669,6 +670,8 @@ static json_t *request_break_glass(struct verb_peer *c, json_t *req)
 	/* instead of "granted", in the same class (3005), severity High */
 	audit_agent_event("break_glass", json_pack("{s:O,s:i,s:s}", "grant", gj, "by_uid",
 						   (int)c->uid, "reason", reason));
+	/* after the grant's own records: the alert follows what it is about */
+	alert_break_glass(a, grant_find(&a->grants, g.id), util_now_ns(CLOCK_REALTIME));
 	return ok_reply("grant", gj);
 }
 

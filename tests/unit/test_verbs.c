@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <stdio.h>
 
+#include "alert.h"
 #include "host_agent.h"
 #include "image.h"
 #include "testlib.h"
@@ -1029,6 +1030,12 @@ static void break_glass_is_active_at_once_with_a_high_record(void)
 			  json_object_get(json_object_get(rec, "unmapped"), "jitd"), "reason")),
 		  "INC-9");
 	json_decref(rec);
+	rec = audit_last("alert", id);
+	CHECK(rec, "no break_glass alert");
+	CHECK_INT(json_integer_value(json_object_get(rec, "class_uid")), 2004);
+	json_decref(rec);
+	CHECK(a.alert.raised[ALERT_BREAK_GLASS] == 1, "alert counters: %llu break-glass alerts",
+	      (unsigned long long)a.alert.raised[ALERT_BREAK_GLASS]);
 	rec = audit_last("granted", id);
 	CHECK(!rec, "a granted record as well as break_glass");
 	rec = audit_last("requested", id);

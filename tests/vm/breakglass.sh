@@ -88,6 +88,8 @@ check bg-audit-break-glass-severity-4 "$(grep -E "$(corr "$BG")" "$AUDIT" | tail
 	ev_lines break_glass "$(corr "$BG")" '"severity_id": ?4[,}]' '"class_uid": ?3005[,}]'
 check bg-audit-break-glass-keeps-reason "$(ev_lines break_glass "$(corr "$BG")")" \
 	ev_lines break_glass "$(corr "$BG")" '"reason": ?"INC-9"'
+check bg-audit-break-glass-alert-2004 "$(ev_lines alert "$(corr "$BG")" | head -c 400)" \
+	ev_lines alert "$(corr "$BG")" '"class_uid": ?2004[,}]' '"kind": ?"break_glass"' '"severity_id": ?4[,}]'
 check bg-audit-no-granted-record "$(ev_lines granted "$(corr "$BG")")" \
 	sh -c "! grep -E '\"event\": ?\"granted\"' $AUDIT | grep -qE '$(corr "$BG")'"
 ids=$(unreviewed | tr '\n' ' ')
