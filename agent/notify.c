@@ -13,7 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <grp.h> /* setgroups */
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,7 +38,6 @@
 #define NOTIFY_STDERR_SHOWN 512		/* of which a notify_failed record shows */
 #define NOTIFY_KILL_GRACE   (2 * USEC_PER_SEC)
 #define NOTIFY_DELAY_CAP_S  300
-#define NOTIFY_MAX_USERS    256 /* approver users named in a payload */
 #define USEC_PER_SEC	    1000000ULL
 
 struct notify_job {
@@ -83,67 +82,26 @@ static char *user_name(uid_t uid, char *buf, size_t len)
 	return buf;
 }
 
-static void add_user(json_t *users, const char *name, const char *exclude)
-{
-	size_t i;
-	json_t *v;
-
-	if (!strcmp(name, exclude) || json_array_size(users) >= NOTIFY_MAX_USERS)
-		return;
-	json_array_foreach(users, i, v)
-		if (!strcmp(json_string_value(v), name))
-			return;
-	json_array_append_new(users, json_string(name));
-}
-
-static int name_cmp(const void *x, const void *y)
-{
-	return strcmp(json_string_value(*(json_t *const *)x),
-		      json_string_value(*(json_t *const *)y));
-}
-
 /*
- * The users behind approver principals ("user:NAME"; "group:NAME" by its member list and
- * the users whose primary group it is), the requester left out: a simple expansion of its
- * own (the integrator may unify it with lib/request.c's req_approver_users).
+ * The names of the users behind approver principals (req_approver_users: "user:NAME";
+ * "group:NAME" by its members and the users whose primary group it is), the requester
+ * left out, sorted; an empty array when out of memory.
  */
-static json_t *approver_users(const json_t *principals, const char *requester)
+static json_t *approver_users(const json_t *principals, uid_t requester)
 {
-	json_t *users = json_array(), *v, *sorted[NOTIFY_MAX_USERS];
-	size_t i, n;
+	size_t n = json_array_size(principals), k = 0, i;
+	char **v = calloc(n + 1, sizeof(*v));
+	json_t *list = NULL, *names = json_array(), *e;
 
-	json_array_foreach(principals, i, v) {
-		const char *p = json_string_value(v);
-		struct group *gr;
-		struct passwd *pw;
-
-		if (!p)
-			continue;
-		if (!strncmp(p, "user:", 5)) {
-			if (getpwnam(p + 5))
-				add_user(users, p + 5, requester);
-			continue;
-		}
-		if (strncmp(p, "group:", 6) || !(gr = getgrnam(p + 6)))
-			continue;
-		gid_t gid = gr->gr_gid;
-
-		for (char **m = gr->gr_mem; *m; m++)
-			add_user(users, *m, requester);
-		setpwent();
-		for (int k = 0; k < 65536 && (pw = getpwent()); k++)
-			if (pw->pw_gid == gid)
-				add_user(users, pw->pw_name, requester);
-		endpwent();
-	}
-	n = json_array_size(users);
-	for (i = 0; i < n; i++)
-		sorted[i] = json_incref(json_array_get(users, i));
-	qsort(sorted, n, sizeof(*sorted), name_cmp);
-	json_array_clear(users);
-	for (i = 0; i < n; i++)
-		json_array_append_new(users, sorted[i]);
-	return users;
+	for (i = 0; v && i < n; i++)
+		if (json_is_string(json_array_get(principals, i)))
+			v[k++] = (char *)json_string_value(json_array_get(principals, i));
+	if (v && names && !req_approver_users(v, k, requester, REQ_MAX_APPROVER_USERS, &list))
+		json_array_foreach(list, i, e)
+			json_array_append(names, json_object_get(e, "user"));
+	json_decref(list);
+	free(v);
+	return names;
 }
 
 /* "alice: requested psql for 30m (INC-42), grant 17; approvers: carol, dave" */
@@ -174,16 +132,13 @@ static char *payload_text(const char *event, const struct grant *g, const json_t
 static void payload_grant(struct agent *a, json_t *p, const char *event, uint64_t id)
 {
 	const struct grant *g = id ? grant_find(&a->grants, id) : NULL;
-	char who[64] = "";
 	json_t *users = NULL;
 	char *text;
 
-	if (g) {
+	if (g)
 		json_object_set_new(p, "grant", grant_to_json(g));
-		user_name(g->requester_uid, who, sizeof(who));
-	}
 	if (g && json_array_size(g->approvers)) {
-		users = approver_users(g->approvers, who);
+		users = approver_users(g->approvers, g->requester_uid);
 		json_object_set_new(
 			p, "approvers",
 			json_pack("{s:O,s:O}", "principals", g->approvers, "users", users));
