@@ -136,8 +136,33 @@ static void status(struct agent *a, json_t *r)
 	json_object_set_new(r, "enforcing", json_false());
 }
 
+/* Usage entries (jitd_grant_use): a simulated host has no kernel to count uses. */
+static int put_use(struct agent *a, uint64_t id, const struct jitd_grant_use *u)
+{
+	return 0;
+}
+
+static int get_use(struct agent *a, uint64_t id, struct jitd_grant_use *u)
+{
+	return -ENOENT;
+}
+
+static int del_use(struct agent *a, uint64_t id)
+{
+	return 0;
+}
+
+static int prune_uses(struct agent *a, bool (*keep)(uint64_t id, void *), void *arg)
+{
+	return 0;
+}
+
 static const struct agent_ops sim_ops = {
 	.put_grant = put_grant,
+	.put_use = put_use,
+	.get_use = get_use,
+	.del_use = del_use,
+	.prune_uses = prune_uses,
 	.del_grant = del_grant,
 	.prune_grants = prune_grants,
 	.set_granted_cgroups = set_granted_cgroups,
