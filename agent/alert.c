@@ -128,7 +128,9 @@ static json_t *subject_json(uint32_t uid)
 /*
  * Raise kind for s unless rate-limited; al (taken) holds the kind's own fields, title
  * and desc. Quiet per (kind, subject), then the global bucket; a held-back alert is
- * counted and carried into the next one raised.
+ * counted and carried into the next one raised. A break-glass alert is never held back:
+ * each is a grant without approval (bounded by the rule), and a harmless first one must
+ * not hide the next (nor may other users' alerts empty the bucket before it).
  */
 static void raise_alert(struct agent *a, enum alert_kind kind, struct alert_subject *s, json_t *al,
 			int64_t now)
@@ -138,7 +140,8 @@ static void raise_alert(struct agent *a, enum alert_kind kind, struct alert_subj
 	struct alert_state *st = &a->alert;
 	char tbuf[40];
 
-	if (now < s->quiet_until[kind] || !take_token(st, cfg->max_per_hour, now)) {
+	if (kind != ALERT_BREAK_GLASS &&
+	    (now < s->quiet_until[kind] || !take_token(st, cfg->max_per_hour, now))) {
 		s->held[kind]++;
 		st->suppressed[kind]++;
 		json_decref(al);

@@ -126,6 +126,12 @@ static char *payload_text(const char *event, const struct grant *g, const json_t
 		if (off < sizeof(line))
 			off += snprintf(line + off, sizeof(line) - off, "%s%s",
 					i ? ", " : "; approvers: ", json_string_value(v));
+	/* printable ASCII: a reason cut inside a UTF-8 character would make the text invalid
+	 * (no "text" at all), and control characters have no place in a chat line; the
+	 * grant object beside it keeps the reason as given */
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
 	return strdup(line);
 }
 

@@ -649,6 +649,7 @@ static json_t *request_break_glass(struct verb_peer *c, json_t *req)
 	g.max_duration_s = rule->break_glass_max_s; /* extend never past it */
 	g.approvals_needed = rule->approvals;
 	g.on_end_kill = rule->on_end_kill;
+	g.max_idle_s = rule->max_idle_s; /* the rule's limits hold for a break-glass too */
 	g.break_glass = true;
 	g.review = GRANT_REVIEW_UNREVIEWED;
 	g.approvers = json_array(); /* frozen: who may review it */
@@ -800,12 +801,13 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	return ok_reply("grant", gj);
 }
 
-/* A request, then what alert.c makes of it: a refusal counts, any request may be outside
- * the policy's hours. Dry runs count nothing; a refusal gets no audit record of its own
- * (one each would let any user flood the stream): an alert carries the last few. */
-static json_t *do_request_alerted(struct verb_peer *c, json_t *req)
+/* What alert.c makes of the reply to a request or an exec (both self-service grants under
+ * the rules): a refusal counts, any of them may be outside the policy's hours. Dry runs
+ * count nothing; a refusal gets no audit record of its own (one each would let any user
+ * flood the stream): an alert carries the last few. Returns reply. */
+static json_t *alerted(struct verb_peer *c, json_t *req, json_t *reply)
 {
-	json_t *reply = do_request(c, req), *arr = json_object_get(req, "resources"), *v;
+	json_t *arr = json_object_get(req, "resources"), *v;
 	const char *res[GRANT_MAX_RES], *s;
 	size_t n = 0, i;
 
@@ -828,6 +830,11 @@ static json_t *do_request_alerted(struct verb_peer *c, json_t *req)
 		s = json_string_value(json_object_get(reply, "error")) ?: "refused";
 	alert_request(c->a, c->uid, res, n, s, util_now_ns(CLOCK_REALTIME));
 	return reply;
+}
+
+static json_t *do_request_alerted(struct verb_peer *c, json_t *req)
+{
+	return alerted(c, req, do_request(c, req));
 }
 
 /* The grant an approve or deny is about, and its reason; NULL with *e set. */
@@ -1078,6 +1085,11 @@ static json_t *do_exec(struct verb_peer *c, json_t *req)
 		log_warn("exec grant %llu: cannot watch its cgroup: %s", (unsigned long long)g.id,
 			 strerror(-r));
 	return reply;
+}
+
+static json_t *do_exec_alerted(struct verb_peer *c, json_t *req)
+{
+	return alerted(c, req, do_exec(c, req));
 }
 
 static json_t *do_policy_apply(struct verb_peer *c, json_t *req)
@@ -1453,7 +1465,7 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		     {"deny", do_deny},
 		     {"extend", do_extend},
 		     {"show", do_show},
-		     {"exec", do_exec},
+		     {"exec", do_exec_alerted},
 		     {"policy_apply", do_policy_apply},
 		     {"policy_show", do_policy_show},
 		     {"revoke", do_revoke},

@@ -310,6 +310,17 @@ static void break_glass_on_by_default(void)
 	CHECK_STR(kind_of(0), "break_glass");
 	CHECK_INT(field_of(0, "severity_id"), 4);
 	CHECK_INT(field_of(0, "grant_id"), 9);
+	/* never held back: a second within the quiet period, or past an empty bucket */
+	g.id = 10;
+	alert_break_glass(&a, &g, T0 + NS_PER_S);
+	CHECK_INT(n_records, 2);
+	CHECK_INT(field_of(1, "grant_id"), 10);
+	reset(&a);
+	a.policy = with_alerts("{\"max_per_hour\":1}");
+	CHECK(a.policy, "policy");
+	for (int i = 0; i < 3; i++)
+		alert_break_glass(&a, &g, T0 + i * NS_PER_S);
+	CHECK_INT(n_records, 3);
 	reset(&a);
 	a.policy = with_alerts("{\"break_glass\":false}");
 	CHECK(a.policy, "policy");

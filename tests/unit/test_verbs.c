@@ -194,7 +194,8 @@ static void request_refusals_raise_one_alert(void)
 	CHECK(ok(r), "the rule's request refused: %s",
 	      json_string_value(json_object_get(r, "error")));
 	json_decref(r);
-	r = call(NOBODY, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}");
+	/* an exec is a self-service grant under the same rules: its refusal counts too */
+	r = call(NOBODY, "{\"op\":\"exec\",\"resource\":\"etc\",\"duration_s\":60}");
 	CHECK_STR(err_name(r), "EPERM");
 	json_decref(r);
 	CHECK_INT(alert_records(), before);
