@@ -222,6 +222,10 @@ json_t *grant_to_json(const struct grant *g)
 	}
 	if (g->max_idle_s)
 		json_object_set_new(o, "max_idle_s", json_integer(g->max_idle_s));
+	if (g->from_first_use)
+		json_object_set_new(o, "clock", json_string("first_use"));
+	if (g->first_by_ns && g->state == GRANT_ACTIVE)
+		add_time(o, "first_use_by", g->first_by_ns);
 	/* once it reached the kernel (not a request still pending, denied or withdrawn) */
 	if (g->state == GRANT_ACTIVE ||
 	    (g->state != GRANT_PENDING && g->state != GRANT_DENIED && g->starts_ns))
@@ -283,6 +287,11 @@ static json_t *grant_to_state(const struct grant *g)
 		     put(o, "review", json_string(req_review_name(g->review)));
 	if (ok && g->max_idle_s)
 		ok = put(o, "max_idle_s", json_integer(g->max_idle_s));
+	/* absent: the clock started with the grant; first_by_ns only until its first use */
+	if (ok && g->from_first_use)
+		ok = put(o, "clock", json_string("first_use"));
+	if (ok && g->first_by_ns)
+		ok = put(o, "first_by_ns", json_integer(g->first_by_ns));
 	/* absent: never used (an older jitd's entries read the same) */
 	if (ok && g->uses)
 		ok = put(o, "uses", json_integer((json_int_t)g->uses)) &&
@@ -591,6 +600,8 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 	g->live = g->starts_boot <= (uint64_t)util_now_ns(CLOCK_BOOTTIME);
 	if (g->max_idle_s)
 		g->idle_until_boot = g->starts_boot + g->max_idle_s * (uint64_t)NS_PER_S;
+	if (g->first_by_ns)
+		g->first_by_boot = real_to_boot(g->first_by_ns);
 	r = store_append(&a->grants, g);
 	if (r) {
 		req_grant_clear(g);
@@ -827,6 +838,55 @@ static bool idled_out(struct agent *a, struct grant *g, uint64_t now)
 }
 
 /*
+ * An unused first-use grant (checked every second and at list/show). Its first use, read
+ * from the kernel, starts its clock: it starts at that use and expires at the earlier of
+ * that use + its duration and its outer bound; history "first_use", its kernel window
+ * rewritten, record "activated" "why": "first use". Unused at its latest start, it ends
+ * (the kernel already refuses it): "first_use_missed", "expired". True when it changed.
+ */
+static bool first_use_step(struct agent *a, struct grant *g, uint64_t now)
+{
+	const char *why = "not used before its latest start";
+
+	if (g->state != GRANT_ACTIVE || !g->live || !g->first_by_ns)
+		return false;
+	usage_read(a, g);
+	if (g->first_use_ns) {
+		g->starts_ns = g->first_use_ns;
+		g->starts_boot = g->first_use_boot ?: real_to_boot(g->first_use_ns);
+		if (g->first_use_ns + g->duration_s * NS_PER_S < g->expires_ns) {
+			g->expires_ns = g->first_use_ns + g->duration_s * NS_PER_S;
+			g->expires_boot = g->starts_boot + g->duration_s * (uint64_t)NS_PER_S;
+		}
+		g->first_by_ns = 0;
+		req_history_add(g, "first_use", 0, NULL, g->first_use_ns);
+		image_sync_grant(a, g);
+		change(&a->grants, "activated",
+		       json_pack("{s:o,s:s}", "grant", grant_to_json(g), "why", "first use"));
+		return true;
+	}
+	if (g->first_by_boot > now)
+		return false;
+	g->ended_ns = util_now_ns(CLOCK_REALTIME);
+	req_history_add(g, "first_use_missed", 0, NULL, g->ended_ns);
+	g->state = GRANT_EXPIRED;
+	image_sync_grant(a, g);
+	change(&a->grants, "expired",
+	       json_pack("{s:o,s:s}", "grant", grant_to_json(g), "why", why));
+	return true;
+}
+
+int grant_first_use_due(struct agent *a)
+{
+	uint64_t now = util_now_ns(CLOCK_BOOTTIME);
+	int n = 0;
+
+	for (size_t i = 0; i < a->grants.n; i++)
+		n += first_use_step(a, &a->grants.v[i], now);
+	return n ? grant_store_save(&a->grants) : 0;
+}
+
+/*
  * Timer work: end grants whose boot-clock expiry has passed (the kernel already refuses
  * them), expire pending requests past their deadline, and re-sync the keys of scheduled
  * grants that just started. Returns how many grants changed.
@@ -846,6 +906,10 @@ int grant_expire_due(struct agent *a)
 			image_sync_grant(a, g);
 			change(&a->grants, "activated",
 			       json_pack("{s:o}", "grant", grant_to_json(g)));
+			continue;
+		}
+		if (first_use_step(a, g, now)) {
+			n++;
 			continue;
 		}
 		if (g->state == GRANT_ACTIVE && g->live && g->max_idle_s && g->expires_boot > now &&
@@ -897,6 +961,14 @@ int64_t grant_next_expiry_boot(const struct agent *a)
 		if (g->state == GRANT_ACTIVE && g->live && g->max_idle_s &&
 		    (int64_t)g->idle_until_boot < t)
 			t = g->idle_until_boot;
+		/* unused first-use: its first use is looked for every second, until its latest
+		 * start */
+		if (g->state == GRANT_ACTIVE && g->live && g->first_by_ns) {
+			int64_t poll = util_now_ns(CLOCK_BOOTTIME) + NS_PER_S;
+
+			t = (int64_t)g->first_by_boot < t ? (int64_t)g->first_by_boot : t;
+			t = poll < t ? poll : t;
+		}
 		if (next < 0 || t < next)
 			next = t;
 	}

@@ -73,6 +73,9 @@ int grant_revoke_kill(struct agent *a, uint64_t id, uid_t by, bool kill, const s
 int grant_apply_fleet(struct agent *a);
 const char *grant_state_name(const struct grant *g);
 int grant_expire_due(struct agent *a);
+/* Start the clock of unused first-use grants the kernel saw used, end those unused at their
+ * latest start (saved when any changed): 0 or -errno of the save. */
+int grant_first_use_due(struct agent *a);
 int64_t grant_next_expiry_boot(const struct agent *a);
 struct grant *grant_find(struct grant_store *s, uint64_t id);
 size_t grant_count_active(const struct grant_store *s);

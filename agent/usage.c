@@ -32,6 +32,12 @@ void usage_entry(const struct grant *g, struct jitd_grant_use *u)
 		u->idle_ns = (uint64_t)g->max_idle_s * NS_PER_S;
 		u->idle_from_ns = last > g->starts_boot ? last : g->starts_boot;
 	}
+	/* unused first-use grant: the kernel starts its clock at the first use it allows */
+	if (g->from_first_use && g->first_by_ns) {
+		u->flags |= JITD_USE_FIRST_USE;
+		u->first_by_ns = g->first_by_boot;
+		u->use_for_ns = (uint64_t)g->duration_s * NS_PER_S;
+	}
 }
 
 /* Realtime of a boot-clock instant of this boot, as the clocks read now. */
@@ -58,6 +64,8 @@ int usage_read(struct agent *a, struct grant *g)
 	if (u.uses_base + u.uses > g->uses)
 		g->uses = u.uses_base + u.uses;
 	/* the first use of all boots is kept; the kernel's is this boot's */
+	if (u.first_ns)
+		g->first_use_boot = u.first_ns;
 	if (u.first_ns && !g->first_use_ns)
 		g->first_use_ns = boot_to_real(u.first_ns);
 	if (u.last_ns) {

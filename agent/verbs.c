@@ -311,6 +311,37 @@ static json_t *get_max_idle(json_t *req, int64_t *out)
 	return NULL;
 }
 
+/*
+ * "from_first_use" (true) with its "latest_start" (RFC 3339, ahead of now, at most 366 days;
+ * absent: 24 hours from now): the window [now, latest start + duration] bounds it, the
+ * kernel starts its clock at the first use. Not with "start" nor "max_idle_s".
+ */
+static json_t *get_first_use(json_t *req, struct grant *g, int64_t now)
+{
+	json_t *f = json_object_get(req, "from_first_use"),
+	       *l = json_object_get(req, "latest_start");
+	int64_t by = now + 86400 * NS_PER_S;
+
+	if ((f && !json_is_boolean(f)) || (l && !json_is_true(f)))
+		return verbs_error("EINVAL", "'from_first_use' is a boolean, and 'latest_start' "
+					     "comes only with it true");
+	if (!json_is_true(f))
+		return NULL;
+	if (json_object_get(req, "start") || json_object_get(req, "max_idle_s"))
+		return verbs_error("EINVAL", "'from_first_use' does not go with 'start' or "
+					     "'max_idle_s'");
+	if (l && (!json_is_string(l) || util_parse_time(json_string_value(l), &by)))
+		return verbs_error("EINVAL", "'latest_start' must be an RFC 3339 UTC time like "
+					     "2026-12-01T02:00:00Z");
+	if (by <= now || by - now > JITD_MAX_DURATION_S * NS_PER_S)
+		return verbs_error("EINVAL", "'latest_start' must be ahead of now, at most 366 "
+					     "days");
+	g->from_first_use = true;
+	g->first_by_ns = by;
+	g->expires_ns = by + g->duration_s * NS_PER_S;
+	return NULL;
+}
+
 static json_t *do_grant(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -378,7 +409,7 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 	g.expires_ns = start + dur * NS_PER_S;
 	g.duration_s = dur;
 	g.by_uid = g.requester_uid = c->uid;
-	if ((e = get_max_idle(req, &g.max_idle_s))) {
+	if ((e = get_max_idle(req, &g.max_idle_s)) || (e = get_first_use(req, &g, now))) {
 		req_grant_clear(&g);
 		return e;
 	}
@@ -918,6 +949,11 @@ static json_t *do_extend(struct verb_peer *c, json_t *req)
 	if (g->kind == GRANT_FLEET)
 		return verbs_error("EINVAL", "grant %llu comes from the policy; change the policy",
 				   (unsigned long long)g->id);
+	if (g->from_first_use)
+		return verbs_error("EINVAL",
+				   "grant %llu's clock starts at its first use (the kernel counts "
+				   "its duration from it): it cannot be extended; grant again",
+				   (unsigned long long)g->id);
 	r = req_extend(g, json_integer_value(jdur), &new_exp, err, sizeof(err));
 	if (r)
 		return verbs_error(errno_name(r), "%s", err);
@@ -993,6 +1029,7 @@ static json_t *do_list(struct verb_peer *c, json_t *req)
 		return fleet_list_verb(c, req);
 
 	usage_refresh(c->a); /* the kernel's counts as of now */
+	grant_first_use_due(c->a);
 	for (size_t i = 0; i < c->a->grants.n; i++) {
 		const struct grant *g = &c->a->grants.v[i];
 
@@ -1014,6 +1051,8 @@ static json_t *do_show(struct verb_peer *c, json_t *req)
 
 	if (g && g->state == GRANT_ACTIVE)
 		usage_read(c->a, g); /* the kernel's counts as of now */
+	if (g && g->first_by_ns)
+		grant_first_use_due(c->a);
 	return g ? grant_reply(NULL, g, 0) : e;
 }
 

@@ -493,6 +493,18 @@ static __always_inline bool use_allows(__u64 grant_id, __u64 now, bool count)
 		use_stat_inc(JITD_USE_STAT_MISSING);
 		return true;
 	}
+	/* a first-use grant: before its first use, allowed until its latest start; after it,
+	 * for its duration from that use (two CPUs racing on the first store differ by the
+	 * race's nanoseconds, either is a first use) */
+	if (u->flags & JITD_USE_FIRST_USE) {
+		bool over = u->first_ns ? now >= u->first_ns && now - u->first_ns >= u->use_for_ns
+					: now >= u->first_by_ns;
+
+		if (over) {
+			use_stat_inc(JITD_USE_STAT_EXPIRED);
+			return false;
+		}
+	}
 	if (u->flags & JITD_USE_IDLE) {
 		__u64 from = u->last_ns ?: u->idle_from_ns;
 

@@ -132,13 +132,20 @@ static const char help_grant[] =
 	"audited\n"
 	"  --max-idle D       end the grant once no access used it for D (1m to 1d); the\n"
 	"                     kernel refuses it from then on, even if jitd is not "
-	"running\n" COMMON_HELP "\n"
+	"running\n"
+	"  --from-first-use   the --for clock starts at the grant's first use (seen by\n"
+	"                     the kernel); unused, it ends at its latest start. Not with\n"
+	"                     --start or --max-idle; it cannot be extended.\n"
+	"  --latest-start TIME  with --from-first-use: the latest first use, RFC 3339 UTC\n"
+	"                     or +DURATION, ahead of now, at most 366d (default: "
+	"+24h)\n" COMMON_HELP "\n"
 	"Examples:\n"
 	"  jitctl grant psql --user alice --for 1h --reason INC-42\n"
 	"  id=$(jitctl grant prod-db --uid 1001 --for 15m)\n"
 	"  jitctl grant secrets --unit backup.service --for 2h\n"
 	"  jitctl grant deploy-key --unit ci-42.service --until-unit-stops --for 1h\n"
 	"  jitctl grant psql --user alice --cgroup /jtest --for 1h30m\n"
+	"  jitctl grant psql --user alice --from-first-use --latest-start +8h --for 1h\n"
 	"\n"
 	"Exit status: 0 granted, 1 refused by jitd, 2 usage error, 3 cannot reach jitd.\n";
 
@@ -648,9 +655,10 @@ int parse_start(const char *s, int64_t *out_ns)
 /* What jitctl grant was given: its options, RESOURCE, and the values parsed from them. */
 struct grant_args {
 	const char *user, *uid_arg, *cgroup, *dur_arg;
-	const char *reason, *resource, *unit, *start, *max_idle;
-	bool until_unit_stops;
-	char start_buf[40]; /* start, formatted */
+	const char *reason, *resource, *unit, *start, *max_idle, *latest_start;
+	bool until_unit_stops, from_first_use;
+	char start_buf[40];  /* start, formatted */
+	char latest_buf[40]; /* latest_start, formatted */
 	unsigned long long uid;
 	int64_t duration, max_idle_s;
 };
@@ -669,6 +677,8 @@ static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args
 		{"start", required_argument, NULL, OPT_START},
 		{"until-unit-stops", no_argument, NULL, OPT_UNTIL_UNIT_STOPS},
 		{"max-idle", required_argument, NULL, OPT_MAX_IDLE},
+		{"from-first-use", no_argument, NULL, OPT_FROM_FIRST_USE},
+		{"latest-start", required_argument, NULL, OPT_LATEST_START},
 		{},
 	};
 	int opt, ret;
@@ -704,6 +714,12 @@ static int grant_options(struct ctl *c, int argc, char **argv, struct grant_args
 			break;
 		case OPT_MAX_IDLE:
 			a->max_idle = optarg;
+			break;
+		case OPT_FROM_FIRST_USE:
+			a->from_first_use = true;
+			break;
+		case OPT_LATEST_START:
+			a->latest_start = optarg;
 			break;
 		case '?':
 			try_help("grant");
@@ -782,6 +798,35 @@ static int grant_check(int argc, char **argv, struct grant_args *a)
 	return EXIT_OK;
 }
 
+/* --from-first-use and --latest-start (parsed, ahead of now, at most 366 days): EXIT_OK or
+ * EXIT_USAGE after saying why. */
+static int grant_check_first_use(struct grant_args *a)
+{
+	int64_t now = util_now_ns(CLOCK_REALTIME), t;
+
+	if (a->latest_start && !a->from_first_use)
+		return usage_error("grant", "--latest-start needs --from-first-use");
+	if (!a->from_first_use)
+		return EXIT_OK;
+	if (a->start || a->max_idle)
+		return usage_error("grant", "--from-first-use cannot be combined with --start or "
+					    "--max-idle");
+	if (!a->latest_start)
+		return EXIT_OK; /* jitd's default: 24 hours from now */
+	if (parse_start(a->latest_start, &t))
+		return usage_error("grant",
+				   "--latest-start: invalid time '%s': expected RFC 3339 UTC like "
+				   "2026-12-01T02:00:00Z, or +DURATION from now",
+				   a->latest_start);
+	if (t <= now || t - now > JITD_MAX_DURATION_S * NS_PER_S)
+		return usage_error("grant",
+				   "--latest-start: '%s' must be ahead of now, at most "
+				   "366d",
+				   a->latest_start);
+	a->latest_start = util_format_time(t, a->latest_buf, sizeof(a->latest_buf));
+	return EXIT_OK;
+}
+
 /* Fill req (NULL when json_object() failed) with the grant request of a: EXIT_OK, or an
  * exit code after saying why. */
 static int grant_request(json_t *req, const struct grant_args *a)
@@ -807,6 +852,10 @@ static int grant_request(json_t *req, const struct grant_args *a)
 	if (a->reason && req_set_str(req, "reason", a->reason))
 		return usage_error("grant", "--reason: not valid UTF-8");
 	if (a->max_idle && json_object_set_new(req, "max_idle_s", json_integer(a->max_idle_s)))
+		goto nomem;
+	if (a->from_first_use && json_object_set_new(req, "from_first_use", json_true()))
+		goto nomem;
+	if (a->latest_start && req_set_str(req, "latest_start", a->latest_start))
 		goto nomem;
 	return EXIT_OK;
 nomem:
@@ -836,7 +885,7 @@ static int cmd_grant(struct ctl *c, int argc, char **argv)
 	ret = grant_options(c, argc, argv, &a);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = grant_check(argc, argv, &a);
+	ret = grant_check(argc, argv, &a) ?: grant_check_first_use(&a);
 	if (ret)
 		return ret;
 	req = json_object();

@@ -60,6 +60,8 @@ enum {
 	OPT_SINCE,
 	OPT_UNUSED,
 	OPT_MAX_IDLE,
+	OPT_FROM_FIRST_USE,
+	OPT_LATEST_START,
 };
 
 /* Accepted globally and by every verb. */

@@ -554,6 +554,16 @@ static void show_usage(const json_t *g)
 				     sizeof(buf));
 		printf("%-10s %s\n", "max idle:", buf);
 	}
+	if (!json_is_string(json_object_get(g, "clock")))
+		return;
+	if (json_is_string(json_object_get(g, "first_use_by"))) {
+		format_when(grant_str(g, "first_use_by", ""), buf, sizeof(buf));
+		printf("%-10s from first use (unused: the clock has not started), first use by "
+		       "%s\n",
+		       "clock:", sanitize(buf));
+	} else {
+		printf("%-10s from first use\n", "clock:");
+	}
 }
 
 int cmd_show(struct ctl *c, int argc, char **argv)

@@ -228,7 +228,8 @@ _Static_assert(sizeof(struct jitd_grant_val) == 24, "jitd_grant_val size");
  * the kernel allowed it by, never for a key's next grant.
  */
 enum jitd_use_flags {
-	JITD_USE_FIRST_USE = 1u << 0, /* reserved: the clock starts at first use */
+	JITD_USE_FIRST_USE = 1u << 0, /* the clock starts at first use: inactive from first_by_ns
+				       * while first_ns is 0, from first_ns + use_for_ns after */
 	JITD_USE_IDLE = 1u << 1	      /* inactive once now - (last_ns ?: idle_from_ns) >= idle_ns */
 };
 
@@ -237,8 +238,8 @@ struct jitd_grant_use {
 	__u64 last_ns;	    /* boot clock (kernel: plain store) */
 	__u64 uses;	    /* kernel: atomic add (XADD, no fetch: 5.10 has it) */
 	__u64 uses_base;    /* jitd: uses counted before this entry (another boot) */
-	__u64 first_by_ns;  /* jitd, reserved (JITD_USE_FIRST_USE) */
-	__u64 use_for_ns;   /* jitd, reserved (JITD_USE_FIRST_USE) */
+	__u64 first_by_ns;  /* jitd (JITD_USE_FIRST_USE): boot clock, the latest start */
+	__u64 use_for_ns;   /* jitd (JITD_USE_FIRST_USE): the duration from the first use */
 	__u64 idle_ns;	    /* jitd (JITD_USE_IDLE): the longest time unused */
 	__u64 idle_from_ns; /* jitd (JITD_USE_IDLE): boot clock, idleness counted from it
 			     * before the first use in this entry */
@@ -251,7 +252,7 @@ _Static_assert(sizeof(struct jitd_grant_use) == 72, "jitd_grant_use size");
  * a pinned map's size is fixed, and libbpf refuses to reuse one whose max_entries grew). */
 enum jitd_use_stat {
 	JITD_USE_STAT_MISSING = 0, /* allows by a grant without a jitd_grant_use entry */
-	JITD_USE_STAT_EXPIRED = 1, /* denials: the grant's usage limit (idle) ended it */
+	JITD_USE_STAT_EXPIRED = 1, /* denials: the grant's usage limit (idle, first use) ended it */
 	JITD_USE_STAT_MAX = 2
 };
 #define JITD_USE_STATS 8 /* the array's slots, fixed (pinned): later counters fit in */

@@ -791,6 +791,32 @@ static int st_usage(json_t *o, struct grant *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* "clock": "first_use" (absent: the clock starts at the grant's start), on a direct grant,
+ * and its latest start "first_by_ns" (a sane time within its window) until a first use. */
+static int st_clock(json_t *o, int64_t real_now, int64_t boot_now, struct grant *g, char *err,
+		    size_t errlen)
+{
+	json_t *c = json_object_get(o, "clock");
+	int64_t by;
+	int r = st_int(o, "first_by_ns", false, 0, JITD_TIME_MAX_NS - 1, &by, err, errlen);
+
+	if (r)
+		return r;
+	if ((c && (!json_is_string(c) || strcmp(json_string_value(c), "first_use"))) ||
+	    (by && !c) || (by && (by < g->starts_ns || by > g->expires_ns)) ||
+	    (c && (g->kind != GRANT_DIRECT || (!by && !g->first_use_ns)))) {
+		snprintf(err, errlen,
+			 "'clock' must be \"first_use\" on a direct grant, with 'first_by_ns' "
+			 "within its window until its first use");
+		return -EINVAL;
+	}
+	g->from_first_use = c;
+	g->first_by_ns = by;
+	if (by)
+		g->first_by_boot = util_real_to_boot(by, real_now, boot_now);
+	return 0;
+}
+
 /*
  * Parse one entry of the state file into g, checked like user input: known state and
  * kind, uids and durations in range, sane times, a subject. same_boot: the file was
@@ -811,7 +837,7 @@ int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t bo
 	r = st_resources(o, g, err, errlen) ?: st_numbers(o, g, err, errlen) ?:
 	    st_times(o, same_boot, real_now, boot_now, g, err, errlen) ?:
 	    st_owned(o, g, err, errlen) ?: st_break_glass(o, g, err, errlen) ?:
-	    st_usage(o, g, err, errlen);
+	    st_usage(o, g, err, errlen) ?: st_clock(o, real_now, boot_now, g, err, errlen);
 	if (r == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (r)

@@ -82,6 +82,12 @@ struct grant {
 	int64_t last_use_ns;	  /* CLOCK_REALTIME, 0: never used */
 	int64_t max_idle_s;	  /* ends once unused this long (the rule's "max_idle"); 0: never */
 	uint64_t idle_until_boot; /* runtime: CLOCK_BOOTTIME it idles out at, as last read */
+	/* "clock": "first_use": the duration counts from the first use; first_by_ns (realtime)
+	 * is the latest start while unused, 0 once used (starts/expires tightened to it) */
+	bool from_first_use;
+	int64_t first_by_ns;
+	uint64_t first_by_boot;	 /* runtime: first_by_ns on the boot clock */
+	uint64_t first_use_boot; /* runtime: the kernel's first use of this boot, 0: none read */
 };
 
 /* request.c: rules, principals, approvals, state entries (pure logic, unit-tested). */

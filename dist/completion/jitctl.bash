@@ -11,7 +11,7 @@
 _jitctl_verbs='request approve deny exec grant extend revoke list show policy status audit help fleet approvers review report'
 _jitctl_common='--json --socket --timeout --help'
 # every option of any verb that takes an argument: the word after it is its value
-_jitctl_argopts=' --socket --timeout --for --reason --hosts --user --uid --cgroup --unit --start --max-idle
+_jitctl_argopts=' --socket --timeout --for --reason --hosts --user --uid --cgroup --unit --start --max-idle --latest-start
  --since --filter --key --since-checkpoint --interval --db --migrations --password-file '
 
 # The objects directly inside the top-level arrays of 'jitctl list --json' (one JSON value or
@@ -137,7 +137,7 @@ _jitctl_options()
 	approvers) echo "--user $_jitctl_common" ;;
 	approve | deny) echo "--reason $_jitctl_common" ;;
 	exec) echo "--for --reason $_jitctl_common" ;;
-	grant) echo "--user --uid --cgroup --unit --until-unit-stops --for --start --reason --max-idle $_jitctl_common" ;;
+	grant) echo "--user --uid --cgroup --unit --until-unit-stops --for --start --reason --max-idle --from-first-use --latest-start $_jitctl_common" ;;
 	extend) echo "--for $_jitctl_common" ;;
 	revoke) echo "--kill $_jitctl_common" ;;
 	list) echo "--all --mine --fleet --unreviewed $_jitctl_common" ;;

@@ -370,6 +370,248 @@ static void rule_max_idle_is_checked_and_copied(void)
 	fresh();
 }
 
+/* A first-use grant of db to daemon for dur_s, latest start by_s from now; its id, or 0. */
+static uint64_t grant_first_use(int by_s, int dur_s)
+{
+	char line[256], when[40];
+	json_t *r;
+	uint64_t id;
+
+	util_format_time(util_now_ns(CLOCK_REALTIME) + by_s * NS_PER_S, when, sizeof(when));
+	snprintf(line, sizeof(line),
+		 "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1,\"duration_s\":%d,"
+		 "\"from_first_use\":true,\"latest_start\":\"%s\"}",
+		 dur_s, when);
+	r = call(ADMIN, line);
+	id = ok(r) ? (uint64_t)json_integer_value(
+			     json_object_get(json_object_get(r, "grant"), "id"))
+		   : 0;
+	json_decref(r);
+	return id;
+}
+
+/* The event of g's last history entry. */
+static const char *last_event(const struct grant *g)
+{
+	json_t *h = json_array_get(g->history, json_array_size(g->history) - 1);
+
+	return json_string_value(json_object_get(h, "event")) ?: "";
+}
+
+/* from_first_use and latest_start are checked; a good one carries its clock to the kernel:
+ * window [now, latest start + duration], entry FIRST_USE with the latest start and duration. */
+static void first_use_grant_options_checked(void)
+{
+	static const char *const bad[] = {
+		"\"from_first_use\":\"yes\"",
+		"\"latest_start\":\"2099-01-01T00:00:00Z\"",
+		"\"from_first_use\":false,\"latest_start\":\"2099-01-01T00:00:00Z\"",
+		"\"from_first_use\":true,\"latest_start\":\"2020-01-01T00:00:00Z\"",
+		"\"from_first_use\":true,\"latest_start\":\"2099-01-01T00:00:00Z\"",
+		"\"from_first_use\":true,\"latest_start\":\"tomorrow\"",
+		"\"from_first_use\":true,\"start\":\"2099-01-01T00:00:00Z\"",
+		"\"from_first_use\":true,\"max_idle_s\":60",
+	};
+	char line[256];
+	struct jitd_grant_use *u;
+	struct grant *g;
+	json_t *r, *o;
+	uint64_t id;
+	int64_t now = util_now_ns(CLOCK_REALTIME);
+
+	fresh();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line),
+			 "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1,\"duration_s\":60,%s}",
+			 bad[i]);
+		r = call(ADMIN, line);
+		CHECK(!ok(r), "grant with %s taken", bad[i]);
+		CHECK_STR(json_string_value(json_object_get(r, "errno")), "EINVAL");
+		json_decref(r);
+	}
+	CHECK_INT(a.grants.n, 1); /* the policy's own grant only: nothing changed */
+	id = grant_first_use(3600, 600);
+	CHECK(id, "first-use grant refused");
+	g = grant_find(&a.grants, id);
+	u = host_image_use(id);
+	CHECK(g && g->from_first_use && g->first_by_ns > now + 3599 * NS_PER_S, "no latest start");
+	CHECK(g && g->expires_ns == g->first_by_ns + 600 * NS_PER_S, "outer bound not latest "
+								     "start + duration");
+	CHECK(u && u->flags == JITD_USE_FIRST_USE && u->first_by_ns == g->first_by_boot &&
+		      u->use_for_ns == 600ULL * NS_PER_S,
+	      "the entry does not carry the first-use clock");
+	snprintf(line, sizeof(line), "{\"op\":\"show\",\"id\":%llu}", (unsigned long long)id);
+	r = call(ADMIN, line);
+	o = json_object_get(r, "grant");
+	CHECK_STR(json_string_value(json_object_get(o, "clock")), "first_use");
+	CHECK(json_is_string(json_object_get(o, "first_use_by")), "no first_use_by while unused");
+	CHECK_STR(json_string_value(json_object_get(o, "state")), "active");
+	json_decref(r);
+	/* the default latest start: 24 hours */
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1,\"duration_s\":60,"
+			"\"from_first_use\":true}");
+	CHECK(ok(r), "first-use grant without latest_start refused");
+	g = grant_find(&a.grants,
+		       json_integer_value(json_object_get(json_object_get(r, "grant"), "id")));
+	CHECK(g && g->first_by_ns >= now + 86400 * NS_PER_S &&
+		      g->first_by_ns < now + 86401 * NS_PER_S,
+	      "default latest start not 24 h");
+	json_decref(r);
+}
+
+/* The kernel's first use starts the clock: starts at it, expires at it + the duration,
+ * history first_use, record activated "first use", saved (clock kept, no first_by_ns),
+ * the kernel window rewritten; extend refused before and after. */
+static void first_use_starts_the_clock(void)
+{
+	char line[128];
+	struct grant_change *ch;
+	struct grant *g;
+	size_t n;
+	json_t *r;
+	uint64_t id, now;
+	int64_t next;
+
+	fresh();
+	id = grant_first_use(3600, 600);
+	g = grant_find(&a.grants, id);
+	CHECK_INT(grant_expire_due(&a), 0);
+	CHECK(g->first_by_ns, "started without a use");
+	next = grant_next_expiry_boot(&a);
+	now = util_now_ns(CLOCK_BOOTTIME);
+	CHECK(next <= (int64_t)(now + NS_PER_S),
+	      "an unused first-use grant is not looked at within a second");
+	snprintf(line, sizeof(line), "{\"op\":\"extend\",\"id\":%llu,\"duration_s\":60}",
+		 (unsigned long long)id);
+	r = call(ADMIN, line);
+	CHECK(!ok(r), "an unused first-use grant was extended");
+	CHECK_STR(json_string_value(json_object_get(r, "errno")), "EINVAL");
+	CHECK_CONTAINS(json_string_value(json_object_get(r, "error")) ?: "", "first use");
+	json_decref(r);
+	free(grant_changes_take(&a.grants, &n));
+	kernel_uses(id, 1); /* the first use, 2 s ago */
+	CHECK_INT(grant_expire_due(&a), 1);
+	CHECK(!g->first_by_ns && g->from_first_use, "the clock did not start");
+	CHECK(g->state == GRANT_ACTIVE, "not active after its first use");
+	CHECK_INT((long long)g->starts_ns, (long long)g->first_use_ns);
+	CHECK_INT((long long)g->expires_ns, (long long)(g->first_use_ns + 600 * NS_PER_S));
+	CHECK_INT((long long)g->starts_boot, (long long)host_image_use(id)->first_ns);
+	CHECK_INT((long long)g->expires_boot,
+		  (long long)(host_image_use(id)->first_ns + 600ULL * NS_PER_S));
+	CHECK_STR(last_event(g), "first_use");
+	ch = grant_changes_take(&a.grants, &n);
+	CHECK(n == 1 && !strcmp(ch[0].event, "activated") &&
+		      !strcmp(json_string_value(json_object_get(ch[0].fields, "why")) ?: "",
+			      "first use"),
+	      "no activated record with why first use");
+	for (size_t i = 0; i < n; i++)
+		json_decref(ch[i].fields);
+	free(ch);
+	/* saved: the clock kept, the latest start gone */
+	grant_store_free(&a.grants);
+	memset(&a.grants, 0, sizeof(a.grants));
+	CHECK_INT(grant_store_load(&a.grants, a.state_dir), 0);
+	g = grant_find(&a.grants, id);
+	CHECK(g && g->from_first_use && !g->first_by_ns && g->first_use_ns == g->starts_ns,
+	      "the started clock was not saved");
+	r = call(ADMIN, line);
+	CHECK(!ok(r), "a first-use grant was extended");
+	json_decref(r);
+}
+
+/* show looks at the kernel too: a first use seen there starts the clock at once. */
+static void first_use_seen_at_show(void)
+{
+	char line[64];
+	json_t *r, *o;
+	uint64_t id;
+
+	fresh();
+	id = grant_first_use(3600, 600);
+	kernel_uses(id, 1);
+	snprintf(line, sizeof(line), "{\"op\":\"show\",\"id\":%llu}", (unsigned long long)id);
+	r = call(ADMIN, line);
+	o = json_object_get(r, "grant");
+	CHECK(!json_object_get(o, "first_use_by"), "first_use_by after the first use");
+	CHECK_STR(json_string_value(json_object_get(o, "starts")),
+		  json_string_value(json_object_get(json_object_get(o, "usage"), "first_use")));
+	json_decref(r);
+	CHECK_STR(last_event(grant_find(&a.grants, id)), "first_use");
+}
+
+/* Unused at its latest start: ended, history first_use_missed, record expired with why. */
+static void first_use_missed_ends_the_grant(void)
+{
+	struct grant_change *ch;
+	struct grant *g;
+	size_t n;
+	uint64_t id;
+
+	fresh();
+	id = grant_first_use(3600, 600);
+	g = grant_find(&a.grants, id);
+	free(grant_changes_take(&a.grants, &n));
+	g->first_by_boot = util_now_ns(CLOCK_BOOTTIME) - 1; /* its latest start passed */
+	CHECK_INT(grant_expire_due(&a), 1);
+	CHECK(g->state == GRANT_EXPIRED, "unused past its latest start but not ended");
+	CHECK_STR(last_event(g), "first_use_missed");
+	CHECK(!host_image_use(id), "the ended grant's entry stayed");
+	ch = grant_changes_take(&a.grants, &n);
+	CHECK(n == 1 && !strcmp(ch[0].event, "expired") &&
+		      !strcmp(json_string_value(json_object_get(ch[0].fields, "why")) ?: "",
+			      "not used before its latest start"),
+	      "no expired record 'not used before its latest start'");
+	for (size_t i = 0; i < n; i++)
+		json_decref(ch[i].fields);
+	free(ch);
+}
+
+/* The state file's clock keys are checked like input. */
+static void state_clock_keys_are_checked(void)
+{
+	static const char *const bad[] = {
+		"\"clock\":\"approval\",\"first_by_ns\":1795000100000000000",
+		"\"clock\":true,\"first_by_ns\":1795000100000000000",
+		"\"first_by_ns\":1795000100000000000",
+		"\"clock\":\"first_use\",\"first_by_ns\":1794000000000000000",
+		"\"clock\":\"first_use\",\"first_by_ns\":1796000000000000000",
+		"\"clock\":\"first_use\",\"first_by_ns\":-5",
+		"\"clock\":\"first_use\"",
+		"\"clock\":\"first_use\",\"first_by_ns\":1795000100000000000,\"kind\":\"request\"",
+	};
+	static const char *const good[] = {
+		"\"clock\":\"first_use\",\"first_by_ns\":1795000100000000000",
+		"\"clock\":\"first_use\",\"uses\":1,\"first_use_ns\":1795000001000000000,"
+		"\"last_use_ns\":1795000001000000000",
+	};
+	const char *base =
+		"{\"id\":7,\"resources\":[\"db\"],\"state\":\"expired\",\"uid\":1,"
+		"\"created_ns\":1795000000000000000,\"starts_ns\":1795000000000000000,"
+		"\"expires_ns\":1795000600000000000,\"ended_ns\":1795000600000000000,%s}";
+	char text[512], err[256];
+	struct grant g;
+	json_t *o;
+	int64_t real = util_now_ns(CLOCK_REALTIME), boot = util_now_ns(CLOCK_BOOTTIME);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), base, bad[i]);
+		o = json_loads(text, 0, NULL);
+		CHECK(o, "bad test JSON %s", text);
+		CHECK(req_grant_from_state(o, false, real, boot, &g, err, sizeof(err)) == -EINVAL,
+		      "state entry with %s taken", bad[i]);
+		json_decref(o);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), base, good[i]);
+		o = json_loads(text, 0, NULL);
+		CHECK_INT(req_grant_from_state(o, false, real, boot, &g, err, sizeof(err)), 0);
+		CHECK(g.from_first_use, "clock not read from %s", good[i]);
+		CHECK_INT((long long)g.first_by_ns, i ? 0 : 1795000100000000000LL);
+		req_grant_clear(&g);
+		json_decref(o);
+	}
+}
+
 int main(void)
 {
 	if (host_agent_init(&a, host_policy)) {
@@ -383,6 +625,11 @@ int main(void)
 	RUN(report_marks_never_used_grants);
 	RUN(idle_grants_end_after_max_idle);
 	RUN(rule_max_idle_is_checked_and_copied);
+	RUN(first_use_grant_options_checked);
+	RUN(first_use_starts_the_clock);
+	RUN(first_use_seen_at_show);
+	RUN(first_use_missed_ends_the_grant);
+	RUN(state_clock_keys_are_checked);
 	host_agent_free(&a);
 	return tl_exit();
 }

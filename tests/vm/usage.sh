@@ -11,6 +11,12 @@
 # 59 s after the grant started is allowed; with jitd killed, an open 60.5 s after that use is
 # refused by the kernel alone, the deny record's time minus the last allow's within
 # [60, 61.5) s; the restarted jitd ends the grant as expired, "why": "idle".
+# A first-use clock (`grant --from-first-use --latest-start +40s --for 4s`): unused for 5 s
+# it stays active and show says unused; the first open is allowed and the first EPERM of
+# opens polled every 150 ms falls within [the kernel's first use + 4 s, + 5 s]; jitd records
+# "activated" "why": "first use". One never used (--latest-start +3s) is refused at 5 s and
+# ended as expired, "not used before its latest start", within 2 s of it. A first use while
+# jitd is killed is found by the restarted jitd.
 . /tests/lib.sh
 
 P=$PROBE
@@ -23,7 +29,11 @@ mkdir -p /srv/us
 echo usage-secret >/srv/us/secret.txt
 echo other >/srv/us/other.txt
 echo idle >/srv/us/idle.txt
-chmod 644 /srv/us/secret.txt /srv/us/other.txt /srv/us/idle.txt
+echo first >/srv/us/first.txt
+echo missed >/srv/us/missed.txt
+echo restart >/srv/us/restart.txt
+chmod 644 /srv/us/secret.txt /srv/us/other.txt /srv/us/idle.txt /srv/us/first.txt \
+	/srv/us/missed.txt /srv/us/restart.txt
 cp /tests/nop /srv/us/tool && chmod 755 /srv/us/tool
 cat >"$JITD_POLICY" <<'POLICY'
 {
@@ -33,7 +43,10 @@ cat >"$JITD_POLICY" <<'POLICY'
     "us-file":  { "open": ["/srv/us/secret.txt"] },
     "us-tool":  { "exec": ["/srv/us/tool"] },
     "us-other": { "open": ["/srv/us/other.txt"] },
-    "us-idle":  { "open": ["/srv/us/idle.txt"] }
+    "us-idle":  { "open": ["/srv/us/idle.txt"] },
+    "us-first": { "open": ["/srv/us/first.txt"] },
+    "us-missed": { "open": ["/srv/us/missed.txt"] },
+    "us-restart": { "open": ["/srv/us/restart.txt"] }
   },
   "exempt": { "uids": [0] }
 }
@@ -58,6 +71,13 @@ stamp() {
 # within A T B: A <= T's first 19 characters <= B (ISO times compare as strings).
 within() {
 	awk -v a="$1" -v t="$(echo "$2" | cut -c1-19)" -v b="$3" 'BEGIN { exit !(t != "" && a <= t && t <= b) }'
+}
+
+# rt_of TIME: an RFC 3339 UTC time (with milliseconds) in ms since the epoch (busybox date).
+rt_of() {
+	_s=$(date -u -d "$(echo "$1" | cut -c1-19 | tr T ' ')" +%s 2>/dev/null) || return 0
+	_f=$(echo "$1" | sed -n 's/.*\.\([0-9][0-9][0-9]\).*/\1/p' | sed 's/^0*//')
+	echo $((_s * 1000 + ${_f:-0}))
 }
 
 start_jitd || exit 1
@@ -113,8 +133,82 @@ check usage-survives-kill9 "uses of $G1 after kill -9 and restart: $(uses "$G1")
 	test "$(uses "$G1")" = 4
 expect usage-open-after-restart ok $ALICE open /srv/us/secret.txt
 check usage-keeps-growing-after-restart "uses of $G1: $(uses "$G1"), expected 5" test "$(uses "$G1")" = 5
+# the same instant (a restarted jitd converts the kernel's boot-clock time again: the two
+# conversions may fall on either side of a millisecond)
+t_f1=$(rt_of "$(ufield "$G1" first_use)")
+t_f0=$(rt_of "$F1")
+d_f1=$((${t_f1:-0} - ${t_f0:-0}))
 check usage-first-use-kept-after-restart "first_use $(ufield "$G1" first_use), was $F1" \
-	test "$(ufield "$G1" first_use)" = "$F1"
+	test -n "$F1" -a "$d_f1" -ge -2 -a "$d_f1" -le 2
+
+# ------------------------------------------------------------------ first-use clock
+
+
+GF=$(grant_or_fail usage-first-grant us-first --user alice --from-first-use --latest-start +40s --for 4s)
+GM=$(grant_or_fail usage-first-missed-grant us-missed --user alice --from-first-use --latest-start +3s --for 60s)
+GR=$(grant_or_fail usage-first-restart-grant us-restart --user alice --from-first-use --for 600s)
+check usage-first-use-clock-field "show $GF --json has no clock first_use" \
+	sh -c "jitctl show $GF --json | grep -qE '\"clock\": ?\"first_use\"'"
+sleep 5
+check usage-first-unused-still-active "grant $GF is $(jfield "$GF" state) after 5 s unused" \
+	test "$(jfield "$GF" state)" = active
+check usage-first-show-says-unused "show $GF: $(jitctl show "$GF" | grep clock)" \
+	sh -c "jitctl show $GF | grep -q '^clock: .*unused.*first use by'"
+check usage-first-no-first-use-yet "first_use of $GF: $(ufield "$GF" first_use)" test -z "$(ufield "$GF" first_use)"
+expect usage-first-open-at-T ok $ALICE open /srv/us/first.txt
+t_deny=""
+i=0
+while [ $i -lt 60 ]; do
+	if [ "$(result $ALICE open /srv/us/first.txt)" = EPERM ]; then
+		t_deny=polled
+		break
+	fi
+	sleep 0.15
+	i=$((i + 1))
+done
+F_GF=$(ufield "$GF" first_use)
+t_first=$(rt_of "$F_GF")
+# the first EPERM's time as the kernel stamped its deny record
+[ -n "$t_deny" ] && wait_audit 3 "$(jres us-first)" "$(jkey decision)\"deny\"" >/dev/null &&
+	t_deny=$(audit_lines "$(jres us-first)" "$(jkey decision)\"deny\"" | head -n 1 |
+		grep -oE '"time": ?[0-9]+' | grep -oE '[0-9]+$')
+echo "usage: first-use: kernel first use $F_GF ($t_first ms), first EPERM at ${t_deny:-none} ms"
+check usage-first-use-window "first EPERM - first use = $((${t_deny:-0} - ${t_first:-0})) ms, expected [4000, 5000]" \
+	test -n "$t_deny" -a -n "$t_first" -a "$((${t_deny:-0} - ${t_first:-0}))" -ge 4000 -a \
+	"$((${t_deny:-0} - ${t_first:-0}))" -le 5000
+check usage-first-activated-record "no activated record with why first use" \
+	grep -qE '"why": ?"first use"' "$AUDIT"
+check usage-first-history "no first_use in $GF's history" sh -c "jitctl show $GF --json | grep -qE '\"event\": ?\"first_use\"'"
+check usage-first-starts-at-first-use "starts of $GF: $(jfield "$GF" starts), first use $F_GF" \
+	test "$(jfield "$GF" starts)" = "$F_GF"
+check usage-first-ends-expired "grant $GF is $(jfield "$GF" state), expected expired" wait_state "$GF" expired 3
+
+# never used: the kernel refuses it from its latest start, jitd ends it
+expect usage-first-missed-refused EPERM $ALICE open /srv/us/missed.txt
+check usage-first-missed-expired "grant $GM is $(jfield "$GM" state), expected expired" wait_state "$GM" expired 2
+T_GM=$(rt_of "$(jfield "$GM" created)")
+t_end=$(rt_of "$(jfield "$GM" ended)")
+check usage-first-missed-ended-in-time "$GM ended $((${t_end:-0} - ${T_GM:-0})) ms after its grant, expected [3000, 5000]" \
+	test -n "$t_end" -a -n "$T_GM" -a "$((${t_end:-0} - ${T_GM:-0}))" -ge 2900 -a "$((${t_end:-0} - T_GM))" -le 5000
+check usage-first-missed-record "no expired record 'not used before its latest start'" \
+	grep -qE '"why": ?"not used before its latest start"' "$AUDIT"
+check usage-first-missed-history "no first_use_missed in $GM's history" \
+	sh -c "jitctl show $GM --json | grep -q first_use_missed"
+
+# extend of an unused first-use grant: refused, clearly
+jitctl extend "$GR" --for 1h >/tmp/.ext.out 2>&1
+RC=$?
+check usage-first-extend-refused "extend $GR: exit $RC: $(cat /tmp/.ext.out)" \
+	sh -c "test $RC = 1 && grep -q 'first use' /tmp/.ext.out"
+
+# a first use while jitd is down: the restarted jitd finds it
+kill9_jitd
+expect usage-first-open-while-jitd-down ok $ALICE open /srv/us/restart.txt
+start_jitd usage-first-jitd-restarts || exit 1
+check usage-first-found-after-restart "no first_use in $GR's history after the restart" \
+	wait_for 3 sh -c "jitctl show $GR --json | grep -qE '\"event\": ?\"first_use\"'"
+expect usage-first-restart-still-ok ok $ALICE open /srv/us/restart.txt
+[ -n "$GR" ] && revoke "$GR"
 
 # ------------------------------------------------------------------ ended grants, report
 
