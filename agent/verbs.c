@@ -641,6 +641,23 @@ static json_t *fleet_list_verb(struct verb_peer *c, json_t *req)
 	return r ? fleet_error(r, err) : ok_reply("fleet", out);
 }
 
+/* What a request grant keeps of its rule: approvals and their approvers (frozen: who may
+ * approve or review it), on_end and max_idle. NULL, or an ENOMEM reply with g cleared. */
+static json_t *take_rule(struct grant *g, const struct policy_rule *rule)
+{
+	g->approvals_needed = rule->approvals;
+	g->on_end_kill = rule->on_end_kill;
+	g->max_idle_s = rule->max_idle_s;
+	g->approvers = json_array();
+	for (size_t i = 0; g->approvers && i < rule->n_approvers; i++)
+		json_array_append_new(g->approvers, json_string(rule->approvers[i]));
+	if (!g->approvers || json_array_size(g->approvers) != rule->n_approvers) {
+		req_grant_clear(g);
+		return verbs_error("ENOMEM", "out of memory");
+	}
+	return NULL;
+}
+
 /*
  * {"op":"request",...,"break_glass":true}: granted at once, for at most the rule's
  * break_glass_max, with a reason; unreviewed until an approver reviews it. Only the local
@@ -678,19 +695,10 @@ static json_t *request_break_glass(struct verb_peer *c, json_t *req)
 	g.expires_ns = now + dur * NS_PER_S;
 	g.duration_s = dur;
 	g.max_duration_s = rule->break_glass_max_s; /* extend never past it */
-	g.approvals_needed = rule->approvals;
-	g.on_end_kill = rule->on_end_kill;
-	g.max_idle_s = rule->max_idle_s; /* the rule's limits hold for a break-glass too */
 	g.break_glass = true;
 	g.review = GRANT_REVIEW_UNREVIEWED;
-	g.approvers = json_array(); /* frozen: who may review it */
-	for (size_t i = 0; g.approvers && i < rule->n_approvers; i++)
-		json_array_append_new(g.approvers, json_string(rule->approvers[i]));
-	if (!g.approvers || json_array_size(g.approvers) != rule->n_approvers) {
-		req_grant_clear(&g);
-		return verbs_error("ENOMEM", "out of memory");
-	}
-	if ((e = take_reason(&g, reason)))
+	/* the rule's limits hold for a break-glass too */
+	if ((e = take_rule(&g, rule)) || (e = take_reason(&g, reason)))
 		return e;
 	req_history_add(&g, "requested", c->uid, reason, now);
 	req_history_add(&g, "break_glass", c->uid, reason, now);
@@ -797,17 +805,7 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	g.created_ns = now;
 	g.duration_s = dur;
 	g.max_duration_s = rule->max_duration_s;
-	g.approvals_needed = rule->approvals;
-	g.on_end_kill = rule->on_end_kill;
-	g.max_idle_s = rule->max_idle_s;
-	g.approvers = json_array();
-	for (size_t i = 0; i < rule->n_approvers; i++)
-		json_array_append_new(g.approvers, json_string(rule->approvers[i]));
-	if (!g.approvers || json_array_size(g.approvers) != rule->n_approvers) {
-		req_grant_clear(&g);
-		return verbs_error("ENOMEM", "out of memory");
-	}
-	if ((e = take_reason(&g, reason)))
+	if ((e = take_rule(&g, rule)) || (e = take_reason(&g, reason)))
 		return e;
 	req_history_add(&g, "requested", c->uid, reason, now);
 	if (rule->approvals) {
