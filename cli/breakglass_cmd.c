@@ -113,19 +113,9 @@ int cmd_review(struct ctl *c, int argc, char **argv)
 		json_decref(req);
 		return usage_error("review", "--reason: not valid UTF-8");
 	}
-	if (!req) {
-		fprintf(stderr, "jitctl: review: out of memory\n");
-		return EXIT_REFUSED;
-	}
-	ret = ctl_call(c, "review", req, &reply);
-	json_decref(req);
-	if (ret)
+	g = call_for_grant(c, "review", req, &reply, &ret);
+	if (!g)
 		return ret;
-	g = reply_grant(c, reply);
-	if (!g) {
-		json_decref(reply);
-		return EXIT_UNREACHABLE;
-	}
 	if (c->json) {
 		ret = print_json(g);
 	} else {

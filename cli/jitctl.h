@@ -126,6 +126,10 @@ int cmd_policy(struct ctl *c, int argc, char **argv);
 extern const char help_request[], help_approve[], help_deny[], help_extend[], help_show[],
 	help_exec[], help_policy[];
 
+/* workflow.c: send req (consumed; NULL: it could not be built) and return the grant
+ * object of the reply, owned by *reply; or NULL with the exit code in *ret (the error
+ * printed). */
+json_t *call_for_grant(struct ctl *c, const char *verb, json_t *req, json_t **reply, int *ret);
 /* explain_cmd.c: request --dry-run, approvers, policy explain. */
 extern const char help_approvers[];
 /* Send request req (consumed) as a dry-run and print what it would do: EXIT_OK when it

@@ -236,13 +236,7 @@ static json_t *id_req(const char *op, unsigned long long id, bool fleet)
 	return json_pack("{s:s,s:I}", "op", op, fleet ? "fleet_id" : "id", (json_int_t)id);
 }
 
-/* Send req (taken over) and print the grant of the reply; *state gets a copy of its state. */
-/*
- * Send req (consumed; NULL: it could not be built) and return the grant object of the
- * reply, owned by *reply; or NULL with the exit code in *ret (the error printed).
- */
-static json_t *call_for_grant(struct ctl *c, const char *verb, json_t *req, json_t **reply,
-			      int *ret)
+json_t *call_for_grant(struct ctl *c, const char *verb, json_t *req, json_t **reply, int *ret)
 {
 	json_t *g;
 
