@@ -685,19 +685,6 @@ static int check_serial(struct pctx *c, json_t *root, struct policy *p)
 	return r;
 }
 
-static bool good_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n >= POLICY_MAX_NAME)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
 static int check_entries(struct pctx *c, const char *kname, json_t *arr,
 			 enum policy_entry_kind kind, struct policy_resource *res)
 {
@@ -840,7 +827,7 @@ static int check_resources(struct pctx *c, json_t *root, struct policy *p)
 		struct policy_resource *res = &p->resources[p->n_resources];
 
 		push_key(c, name);
-		if (!good_name(name)) {
+		if (!policy_name_ok(name)) {
 			r = perr(c, true,
 				 "bad resource name '%.*s' (expected 1 to %d characters of A-Z a-z "
 				 "0-9 "
@@ -1089,7 +1076,7 @@ static int rule_resources(struct pctx *c, json_t *o, struct policy_rule *rule)
 	}
 	json_array_foreach(v, i, e) {
 		push_idx(c, i);
-		if (!json_is_string(e) || !good_name(json_string_value(e)))
+		if (!json_is_string(e) || !policy_name_ok(json_string_value(e)))
 			r = perr(c, false, "expected a resource name, got %s", type_name(e));
 		else if (!(rule->resources[rule->n_resources] = strdup(json_string_value(e))))
 			r = -ENOMEM;
@@ -1646,7 +1633,7 @@ static int check_grant(struct pctx *c, json_t *o, struct policy_grant *g)
 	if (!v)
 		return perr(c, false, "missing key 'resource'");
 	push_key(c, "resource");
-	if (!json_is_string(v) || !good_name(json_string_value(v)))
+	if (!json_is_string(v) || !policy_name_ok(json_string_value(v)))
 		r = perr(c, false, "expected a resource name, got %s", type_name(v));
 	else
 		strcpy(g->resource, json_string_value(v));

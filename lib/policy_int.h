@@ -6,9 +6,24 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <jansson.h>
 
 #include "policy.h"
+
+/* A name of the policy (resource, notification target): [A-Za-z0-9._-]{1,63}. */
+static inline bool policy_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= POLICY_MAX_NAME)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
 
 struct pctx; /* policy.c: where in which file the parser is, for error positions */
 

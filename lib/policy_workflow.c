@@ -30,19 +30,6 @@ struct nctx {
 	const struct pctx_ops *o;
 };
 
-static bool notify_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n >= POLICY_MAX_NAME)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
 /* A NULL-terminated copy of arr's strings into *out (each checked by ok, which says why
  * not). 0 or negative errno. */
 static int string_list(struct nctx *x, json_t *arr, size_t min, size_t max, char ***out, size_t *n,
@@ -102,7 +89,7 @@ static const char *arg_ok(const char *s, size_t i, char **seen, size_t n)
 
 static const char *resource_ok(const char *s, size_t i, char **seen, size_t n)
 {
-	if (!notify_name_ok(s))
+	if (!policy_name_ok(s))
 		return "expected a resource name [A-Za-z0-9._-]{1,63}";
 	return seen_in(seen, n, s) ? "resource named twice" : NULL;
 }
@@ -199,7 +186,7 @@ static int required(struct nctx *x, json_t *o, const char *key, const char *what
 
 static int notify_name(struct nctx *x, json_t *v, struct policy_notify *t)
 {
-	if (!json_is_string(v) || !notify_name_ok(json_string_value(v)))
+	if (!json_is_string(v) || !policy_name_ok(json_string_value(v)))
 		return x->o->err(x->c, false, "expected a name [A-Za-z0-9._-]{1,63}");
 	snprintf(t->name, sizeof(t->name), "%s", json_string_value(v));
 	return 0;
