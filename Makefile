@@ -53,7 +53,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 HOST_AGENT_SRCS := agent/verbs.c agent/fleet.c agent/grant.c agent/image.c agent/apply.c agent/audit.c \
 		   agent/alert.c agent/usage.c agent/report.c tests/host_agent.c
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood
+VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood \
+	$(OUTPUT)/tests/peers_check
 
 # A recipe that fails leaves no half-written target behind to pass as up to date next time.
 .DELETE_ON_ERROR:
@@ -190,9 +191,18 @@ $(MAN_PAGES): $(OUTPUT)/man/%: docs/man/%.scd
 	$(Q)mv $@.tmp $@
 
 $(OUTPUT)/tests/bench: tests/bench/bench.c agent/lsm_hooks.c $(OUTPUT)/jitd.skel.h \
-		$(OUTPUT)/bench_min.skel.h | $(OUTPUT)/tests
+		$(OUTPUT)/bench_min.skel.h $(OUTPUT)/tests/peers.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< agent/lsm_hooks.c $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< agent/lsm_hooks.c $(OUTPUT)/tests/peers.o $(LDLIBS) -o $@
+
+# The peers the bench measures beside jitd (AppArmor, fapolicyd), and their check in the VM.
+$(OUTPUT)/tests/peers.o: tests/bench/peers.c tests/bench/peers.h | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/peers_check: tests/bench/peers_check.c $(OUTPUT)/tests/peers.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/tests/peers.o -lcrypto -o $@
 
 # Debian packages needed to build and test (run as root on Debian 12).
 deps:
@@ -201,7 +211,9 @@ deps:
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 		libjansson-dev libsystemd-dev libssl-dev libpq-dev postgresql-15 pkg-config libclang-rt-14-dev clang-format \
 		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs iproute2 util-linux \
-		scdoc man-db groff-base zsh bash-completion dpkg-dev debhelper lintian curl
+		scdoc man-db groff-base zsh bash-completion dpkg-dev debhelper lintian curl apparmor fapolicyd
+	@# the bench runs fapolicyd in its VM only: on this host it would decide every open and exec
+	-systemctl disable --now fapolicyd.service 2>/dev/null
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)
@@ -228,7 +240,7 @@ sysroot:
 
 vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
-	$(Q)for part in guard revoke usage failpaths hostile crashes seal alerts access breakglass notify; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
+	$(Q)for part in guard revoke usage failpaths hostile crashes seal alerts access breakglass notify peers; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
 	$(Q)tests/vm/run.sh $(OUTPUT) deb
 

@@ -31,8 +31,11 @@ struct peer_objects {
 /* AppArmor: compile and load the profile (once per boot). */
 int apparmor_setup(const struct peer_objects *o, char *why, size_t len);
 /* In the calling process (a worker forked for the AppArmor rounds, still root): confine it
- * and its children by the profile from now on (irreversible). */
-int apparmor_confine(char *why, size_t len);
+ * and its children by the profile from now on (irreversible). granted 0: the profile that
+ * denies the protected file and binary (the unprotected rows); 1: the one that allows them
+ * by explicit rules (the "protected object allowed" rows: AppArmor has no rule per user and
+ * none that expires, so it allows them to every process it confines). */
+int apparmor_confine(int granted, char *why, size_t len);
 /* Whether the profile has a network rule equivalent to jitd's destination check (0: the
  * connect rows are printed as "no equivalent"). */
 int apparmor_has_net(void);

@@ -49,8 +49,8 @@ die() {
 BUILD=$(cd "$1" 2>/dev/null && pwd) || die "no build directory $1"
 MODE=$2
 # PART: a part of the test suite that boots on its own (tests/vm/PART.sh: guard, revoke and
-# usage on every kernel; failpaths, hostile, crashes, seal, alerts, access, breakglass, notify
-# on 6.12), judged like tests; make check runs each, and
+# usage on every kernel; failpaths, hostile, crashes, seal, alerts, access, breakglass, notify,
+# peers on 6.12; bench and peers boot with apparmor in lsm=), judged like tests; make check runs each, and
 # the fleet part (every kernel: two VMs are two jitd hosts of one fleet, against a PostgreSQL
 # on the host's loopback; start_fleet_db). The net part (every kernel: two VMs with the
 # network reach a server on the host's loopback) is the rig's own check, not in make check.
@@ -193,6 +193,25 @@ install_modules() {
 	done <"$BUILD/kernels/list"
 }
 
+# install_peers: into $ROOT, apparmor_parser and fapolicyd from the host (make deps), the magic
+# files fapolicyd's libmagic loads, and build/tests/peers_check; PEERS_DYN: what needs libraries.
+install_peers() {
+	local parser fapd f
+	parser=$(command -v apparmor_parser || ls /sbin/apparmor_parser /usr/sbin/apparmor_parser 2>/dev/null | head -n1)
+	fapd=$(command -v fapolicyd || ls /usr/sbin/fapolicyd 2>/dev/null | head -n1)
+	[ -x "$parser" ] || die "no apparmor_parser for the $MODE mode (apt-get install apparmor, or 'make deps')"
+	[ -x "$fapd" ] || die "no fapolicyd for the $MODE mode (apt-get install fapolicyd, or 'make deps')"
+	[ -x "$BUILD/tests/peers_check" ] || die "$BUILD/tests/peers_check is missing (run 'make')"
+	install -m 0755 "$parser" "$ROOT/usr/sbin/apparmor_parser"
+	install -m 0755 "$fapd" "$ROOT/usr/sbin/fapolicyd"
+	install -m 0755 "$BUILD/tests/peers_check" "$ROOT/tests/peers_check"
+	for f in /usr/share/fapolicyd/fapolicyd-magic.mgc /usr/share/misc/magic.mgc; do
+		[ -f "$f" ] || die "no $f (packages fapolicyd, libmagic-mgc)"
+		mkdir -p "$ROOT$(dirname "$f")" && cp -L "$f" "$ROOT$f" || die "cannot copy $f"
+	done
+	PEERS_DYN=("$parser" "$fapd" "$BUILD/tests/peers_check")
+}
+
 # The busybox initramfs of the tests, bench and demo modes.
 build_busybox_root() {
 	rm -rf "$ROOT"
@@ -214,6 +233,13 @@ build_busybox_root() {
 	if [ -x "$BUILD/tests/bench" ]; then
 		install -m 0755 "$BUILD/tests/bench" "$ROOT/tests/bench"
 		dyn+=("$BUILD/tests/bench")
+	fi
+
+	# the peers the bench measures beside jitd (tests/bench/peers.c): Debian's apparmor_parser
+	# and fapolicyd, with what they read at start, and their check (the peers part, the bench)
+	if [ "$MODE" = bench ] || [ "$MODE" = peers ]; then
+		install_peers
+		dyn+=("${PEERS_DYN[@]}")
 	fi
 
 	# the notify part: its HTTP target is curl posting the event, as an operator's would be
@@ -499,7 +525,7 @@ systemd | deb) MODE_KERNELS="6.1. 6.12." ;;
 bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
 demo) MODE_KERNELS=${DEMO_KERNEL:-6.12.} ;; # one kernel: the first of the list that matches
 # parts about the agent alone, not the kernel side: one kernel is enough (CI time)
-failpaths | hostile | crashes | seal | alerts | access | breakglass | notify) MODE_KERNELS="6.12." ;;
+failpaths | hostile | crashes | seal | alerts | access | breakglass | notify | peers) MODE_KERNELS="6.12." ;;
 # the others (guard, revoke, usage, fleet, net, tests, smoke): every kernel of the list
 *) MODE_KERNELS="" ;;
 esac
@@ -537,7 +563,7 @@ boot() {
 	# the markers in the log say whether the VM booted and finished.
 	timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 		-kernel "$path" -initrd "$INITRD" \
-		-append "console=ttyS0 lsm=lockdown,capability,landlock,bpf panic=-1 quiet $APPEND $extra" \
+		-append "console=ttyS0 lsm=$LSMS panic=-1 quiet $APPEND $extra" \
 		-nodefaults -vga none -serial stdio -display none -no-reboot \
 		-m "$MEM" -smp "$SMP" "${NET_QEMU[@]}" "${QEMU_EXTRA[@]}" </dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$log" |
 		if [ "$JUDGED" = 1 ]; then
@@ -612,6 +638,10 @@ boot_side_by_side() {
 	done
 	echo "[$ktag] $VMS VMs of $MODE side by side took $(($(date +%s) - t0))s"
 }
+
+# The LSMs the kernels boot with; AppArmor too where the peers are measured or checked.
+LSMS=lockdown,capability,landlock,bpf
+case "$MODE" in bench | peers) LSMS=lockdown,capability,landlock,apparmor,bpf ;; esac
 
 failed=0
 for k in "${kernels[@]}"; do
