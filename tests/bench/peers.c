@@ -68,52 +68,62 @@ static int path_ok(const char *p)
 	return p && p[0] == '/' && !strpbrk(p, " \t\n\"\\*?[]{}^#,");
 }
 
-/* The first n regular files of dir (sorted), as absolute paths in a NULL-terminated array
- * (freed by free_paths), or NULL with why set. */
-static char **filler_paths(const char *dir, int n, char *why, size_t len)
-{
-	struct dirent **ents = NULL;
-	char **paths;
-	int n_ents, i, got = 0;
-
-	n_ents = scandir(dir, &ents, NULL, alphasort);
-	if (n_ents < 0) {
-		say(why, len, "cannot list the filler directory %s: %s", dir, strerror(errno));
-		return NULL;
-	}
-	paths = calloc((size_t)n + 1, sizeof(*paths));
-	for (i = 0; paths && i < n_ents && got < n; i++) {
-		struct stat st;
-		char *p;
-
-		if (asprintf(&p, "%s/%s", dir, ents[i]->d_name) < 0)
-			break;
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && path_ok(p))
-			paths[got++] = p;
-		else
-			free(p);
-	}
-	for (i = 0; i < n_ents; i++)
-		free(ents[i]);
-	free(ents);
-	if (paths && got < n) {
-		say(why, len, "%s holds %d files a rule can name, not the %d filler rules", dir,
-		    got, n);
-		for (i = 0; i < got; i++)
-			free(paths[i]);
-		free(paths);
-		return NULL;
-	}
-	if (!paths)
-		say(why, len, "out of memory");
-	return paths;
-}
-
 static void free_paths(char **paths)
 {
 	for (char **p = paths; p && *p; p++)
 		free(*p);
 	free(paths);
+}
+
+/* n filler rule targets in a NULL-terminated array (freed by free_paths), or NULL with why
+ * set: the entries of dir (sorted; a directory as "path/", its subtree), then, when dir has
+ * fewer, names under dir that do not exist (a rule costs the same whether its file exists). */
+static char **filler_paths(const char *dir, int n, char *why, size_t len)
+{
+	struct dirent **ents = NULL;
+	char **paths = calloc((size_t)n + 1, sizeof(*paths));
+	int n_ents, i, got = 0;
+
+	if (!path_ok(dir)) {
+		say(why, len, "a rule cannot name the filler directory '%s'", dir);
+		free(paths);
+		return NULL;
+	}
+	n_ents = scandir(dir, &ents, NULL, alphasort);
+	if (n_ents < 0 || !paths) {
+		say(why, len, "cannot list the filler directory %s: %s", dir, strerror(errno));
+		free(paths);
+		return NULL;
+	}
+	for (i = 0; i < n_ents && got < n; i++) {
+		struct stat st;
+		char *p;
+
+		if (ents[i]->d_name[0] == '.' || asprintf(&p, "%s/%s", dir, ents[i]->d_name) < 0)
+			continue;
+		if (lstat(p, &st) || !path_ok(p) || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) {
+			free(p);
+		} else if (S_ISDIR(st.st_mode)) {
+			free(p);
+			if (asprintf(&p, "%s/%s/", dir, ents[i]->d_name) >= 0)
+				paths[got++] = p;
+		} else {
+			paths[got++] = p;
+		}
+	}
+	for (i = 0; i < n_ents; i++)
+		free(ents[i]);
+	free(ents);
+	for (i = 0; got < n; i++)
+		if (asprintf(&paths[got], "%s/.peers-filler-%d", dir, i) < 0) {
+			paths[got] = NULL;
+			say(why, len, "out of memory");
+			free_paths(paths);
+			return NULL;
+		} else {
+			got++;
+		}
+	return paths;
 }
 
 static int check_objects(const struct peer_objects *o, char *why, size_t len)
@@ -184,8 +194,8 @@ static void aa_write_profile(FILE *f, const char *name, const struct peer_object
 		fprintf(f, "  %s rwlk,\n  %s mrix,\n", o->prot_file, o->prot_bin);
 	else
 		fprintf(f, "  deny %s mrwlkx,\n  deny %s mrwlkx,\n", o->prot_file, o->prot_bin);
-	for (char **p = filler; *p; p++)
-		fprintf(f, "  deny %s rwlkx,\n", *p);
+	for (char **p = filler; *p; p++) /* "dir/": the subtree */
+		fprintf(f, "  deny %s%s rwlkx,\n", *p, (*p)[strlen(*p) - 1] == '/' ? "**" : "");
 	fprintf(f, "}\n");
 }
 
@@ -346,8 +356,9 @@ static int fa_write_rules(const char *path, const struct peer_objects *o, char *
 	fprintf(f, "allow perm=any uid=%u : path=%s\n", (unsigned)o->bench_uid, o->prot_bin);
 	fprintf(f, "deny perm=any all : path=%s\n", o->prot_file);
 	fprintf(f, "deny perm=any all : path=%s\n", o->prot_bin);
-	for (char **p = filler; *p; p++)
-		fprintf(f, "deny perm=any all : path=%s\n", *p);
+	for (char **p = filler; *p; p++) /* "dir/": the subtree */
+		fprintf(f, "deny perm=any all : %s=%s\n",
+			(*p)[strlen(*p) - 1] == '/' ? "dir" : "path", *p);
 	fprintf(f, "allow perm=any all : all\n");
 	if (fclose(f)) {
 		say(why, len, "cannot write %s", path);
@@ -479,8 +490,12 @@ void fapolicyd_stop(void)
 	if (fa_pid <= 0)
 		return;
 	kill(fa_pid, SIGTERM);
-	/* once it has exited, its fanotify group and marks are gone */
-	while (waitpid(fa_pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	/* once it has exited, its fanotify group and marks are gone; one that does not within
+	 * 30 s is killed (its pending permission events are then allowed by the kernel) */
+	for (int i = 0; waitpid(fa_pid, NULL, WNOHANG) == 0; i++) {
+		if (i == 300)
+			kill(fa_pid, SIGKILL);
+		usleep(100 * 1000);
+	}
 	fa_pid = -1;
 }

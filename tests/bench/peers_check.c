@@ -27,12 +27,13 @@
 
 #include "peers.h"
 
-#define DIR	  "/tmp/peers"
-#define RULE_DIR  DIR "/rules"
-#define N_RULES	  1000
-#define BENCH_UID 1000
-#define OTHER_UID 1001
-#define ROUNDS	  5
+#define DIR	   "/tmp/peers"
+#define RULE_DIR   DIR "/rules"
+#define FILLER_DIR RULE_DIR "/r0999"
+#define N_RULES	   1000
+#define BENCH_UID  1000
+#define OTHER_UID  1001
+#define ROUNDS	   7
 
 static const struct peer_objects objs = {
 	.prot_file = DIR "/data/protected.txt",
@@ -92,10 +93,14 @@ static void setup(const char *nop)
 	write_file(objs.prot_bin, buf, (size_t)n, 0755);
 	write_file(objs.prot_file, "secret\n", 7, 0644);
 	write_file(objs.unprot_file, "public\n", 7, 0644);
-	for (int i = 0; i < N_RULES; i++) {
+	/* filler: files, and one directory whose subtree a rule covers */
+	for (int i = 0; i < N_RULES - 1; i++) {
 		snprintf(path, sizeof(path), RULE_DIR "/r%04d", i);
 		write_file(path, "x", 1, 0644);
 	}
+	if (mkdir(FILLER_DIR, 0755) && errno != EEXIST)
+		die("mkdir " FILLER_DIR);
+	write_file(FILLER_DIR "/f", "x", 1, 0644);
 }
 
 /* 0 when the open of path succeeds, else its errno. */
@@ -214,35 +219,12 @@ static void time_ops(enum cfg c, int round, int prot_ok)
 	}
 }
 
-/* In a child: confined by AppArmor when aa >= 0 (aa: granted), then as uid: what the peer
- * decides (checks: PASS/FAIL lines), and the time per operation into times[c][.][round]
- * (c >= 0). want: the errno of a refusal (EACCES for AppArmor, EPERM for fapolicyd);
- * prot_ok: whether the protected objects are allowed to this uid. Returns the child's
- * number of failures. */
-static int probe(const char *peer, int aa, uid_t uid, int want, int prot_ok, int checks, int c,
-		 int round)
+/* PASS/FAIL lines: what the peer decides for this process (see probe). */
+static void check_decisions(const char *peer, int aa, uid_t uid, int want, int prot_ok)
 {
 	char name[128], why[256], label[128];
-	pid_t pid = fork();
-	int st, e;
+	int e;
 
-	if (pid != 0)
-		return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st)
-									       : 1;
-	failures = 0;
-	if (aa >= 0 && apparmor_confine(aa, why, sizeof(why))) {
-		snprintf(name, sizeof(name), "%s-confine-%s", peer, aa ? "granted" : "deny");
-		result(name, 0, why);
-		_exit(failures);
-	}
-	if (setgid(uid) || setuid(uid)) {
-		result("peers-setuid", 0, strerror(errno));
-		_exit(failures);
-	}
-	if (c >= 0)
-		time_ops(c, round, prot_ok);
-	if (!checks)
-		_exit(failures);
 #define CHECK(what, cond, ...)                                                                     \
 	do {                                                                                       \
 		snprintf(name, sizeof(name), "%s-uid%u-%s", peer, (unsigned)uid, what);            \
@@ -269,14 +251,50 @@ static int probe(const char *peer, int aa, uid_t uid, int want, int prot_ok, int
 		      : e   ? "exit != 0"
 			    : "allowed",
 		      strerror(want));
-	e = try_open(RULE_DIR "/r0999");
-	CHECK("filler-rule-refused", e == want, "open of the last filler file: %s, not %s",
+	e = try_open(RULE_DIR "/r0000");
+	CHECK("filler-rule-refused", e == want, "open of the first filler file: %s, not %s",
 	      strerror(e), strerror(want));
+	e = try_open(FILLER_DIR "/f");
+	CHECK("filler-subtree-rule-refused", e == want,
+	      "open of a file in the last filler directory: %s, not %s", strerror(e),
+	      strerror(want));
 	if (aa >= 0) {
 		exec_label(label, sizeof(label));
 		CHECK("confined-after-exec", strstr(label, "jitd-bench") != NULL,
 		      "a child exec'd runs as '%s'", label);
 	}
+}
+
+/* In a child: confined by AppArmor when aa >= 0 (aa: granted), then as uid: what the peer
+ * decides (checks: PASS/FAIL lines), and the time per operation into times[c][.][round]
+ * (c >= 0). want: the errno of a refusal (EACCES for AppArmor, EPERM for fapolicyd);
+ * prot_ok: whether the protected objects are allowed to this uid. Returns the child's
+ * number of failures. */
+static int probe(const char *peer, int aa, uid_t uid, int want, int prot_ok, int checks, int c,
+		 int round)
+{
+	char name[128], why[256];
+	pid_t pid = fork();
+	int st;
+
+	if (pid != 0)
+		return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st)
+									       : 1;
+	failures = 0;
+	if (aa >= 0 && apparmor_confine(aa, why, sizeof(why))) {
+		snprintf(name, sizeof(name), "%s-confine-%s", peer, aa ? "granted" : "deny");
+		result(name, 0, why);
+		_exit(failures);
+	}
+	if (setgid(uid) || setuid(uid)) {
+		result("peers-setuid", 0, strerror(errno));
+		_exit(failures);
+	}
+	if (c >= 0)
+		time_ops(c, round, prot_ok);
+	if (!checks)
+		_exit(failures);
+	check_decisions(peer, aa, uid, want, prot_ok);
 	_exit(failures);
 }
 
