@@ -5,17 +5,18 @@
  * the same objects would.
  *
  * AppArmor: two profiles, loaded once by apparmor_parser. Both allow everything (files with
- * exec inheriting the profile, network, capabilities, signals, ptrace, ...) and deny the
- * n_rules filler files; "jitd-bench" also denies the protected file and binary, and
- * "jitd-bench-granted" allows them by explicit rules instead. AppArmor has no rule for a
- * user and none that expires: the "granted" profile allows every process it confines, not
- * bench_uid alone, and for as long as it is loaded. Its network rules name families and
- * types, never an address: no equivalent of jitd's destination check.
+ * exec inheriting the profile, network, capabilities, signals, ptrace, ...) and deny n_rules
+ * filler targets (the files of rule_dir, its directories as subtrees); "jitd-bench" also denies the
+ * protected file and binary, and "jitd-bench-granted" allows them by explicit rules instead.
+ * AppArmor has no rule for a user and none that expires: the "granted" profile allows every process
+ * it confines, not bench_uid alone, and for as long as it is loaded. Its network rules name
+ * families and types, never an address: no equivalent of jitd's destination check.
  *
  * fapolicyd: the daemon in the foreground (run as root, integrity none, the file trust
  * backend) with rules that allow bench_uid the protected file and binary, deny them to
- * everyone else, deny the filler files and allow everything else. It sees opens and execs
- * (fanotify), never connects.
+ * everyone else, deny the filler targets (one rule each, evaluated in order: first match
+ * decides) and allow everything else. It sees opens and execs (fanotify), never connects.
+ * While it runs, root too is refused the protected objects.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -321,7 +322,8 @@ out:
 	return rc;
 }
 
-/* Write f's contents to path, refusing to overwrite a file that is not ours. */
+/* path opened for writing, with our mark as its first line; NULL (why set) when path exists
+ * and is not ours (a real host's configuration is never overwritten). */
 static FILE *fa_open_conf(const char *path, char *why, size_t len)
 {
 	char line[128] = "";
