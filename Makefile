@@ -211,9 +211,14 @@ deps:
 		make gcc libc6-dev clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev \
 		libjansson-dev libsystemd-dev libssl-dev libpq-dev postgresql-15 pkg-config libclang-rt-14-dev clang-format \
 		qemu-system-x86 busybox-static cpio lz4 zstd xz-utils python3 ca-certificates debootstrap e2fsprogs iproute2 util-linux \
-		scdoc man-db groff-base zsh bash-completion dpkg-dev debhelper lintian curl apparmor fapolicyd
-	@# the bench runs fapolicyd in its VM only: on this host it would decide every open and exec
-	-systemctl disable --now fapolicyd.service 2>/dev/null
+		scdoc man-db groff-base zsh bash-completion dpkg-dev debhelper lintian curl \
+		liblmdb0 libmagic1 libmagic-mgc libcap-ng0 libseccomp2 libssl3 libudev1
+	@# The bench's peers run in its VM only: their packages are unpacked, never installed (an
+	@# installed fapolicyd would decide every open and exec of this host, AppArmor load profiles).
+	rm -rf $(OUTPUT)/peers $(OUTPUT)/peers.tmp && mkdir -p $(OUTPUT)/peers.tmp
+	cd $(OUTPUT)/peers.tmp && apt-get download apparmor fapolicyd && \
+		for deb in *.deb; do dpkg-deb -x "$$deb" ../peers || exit 1; done
+	rm -rf $(OUTPUT)/peers.tmp
 
 unit: $(UNIT_BINS)
 	$(Q)tests/unit/run.sh $(UNIT_BINS)

@@ -193,22 +193,25 @@ install_modules() {
 	done <"$BUILD/kernels/list"
 }
 
-# install_peers: into $ROOT, apparmor_parser and fapolicyd from the host (make deps), the magic
-# files fapolicyd's libmagic loads, and build/tests/peers_check; PEERS_DYN: what needs libraries.
+# install_peers: into $ROOT, apparmor_parser and fapolicyd as make deps unpacked them into
+# $BUILD/peers (never installed on the host), the magic files fapolicyd's libmagic loads, and
+# build/tests/peers_check; PEERS_DYN: what needs libraries.
 install_peers() {
-	local parser fapd f
-	parser=$(command -v apparmor_parser || ls /sbin/apparmor_parser /usr/sbin/apparmor_parser 2>/dev/null | head -n1)
-	fapd=$(command -v fapolicyd || ls /usr/sbin/fapolicyd 2>/dev/null | head -n1)
-	[ -x "$parser" ] || die "no apparmor_parser for the $MODE mode (apt-get install apparmor, or 'make deps')"
-	[ -x "$fapd" ] || die "no fapolicyd for the $MODE mode (apt-get install fapolicyd, or 'make deps')"
+	local peers=$BUILD/peers parser fapd f
+	parser=$peers/sbin/apparmor_parser
+	fapd=$peers/usr/sbin/fapolicyd
+	[ -x "$parser" ] || die "no $parser for the $MODE mode (run 'make deps': it unpacks Debian's apparmor there)"
+	[ -x "$fapd" ] || die "no $fapd for the $MODE mode (run 'make deps': it unpacks Debian's fapolicyd there)"
 	[ -x "$BUILD/tests/peers_check" ] || die "$BUILD/tests/peers_check is missing (run 'make')"
 	install -m 0755 "$parser" "$ROOT/usr/sbin/apparmor_parser"
 	install -m 0755 "$fapd" "$ROOT/usr/sbin/fapolicyd"
 	install -m 0755 "$BUILD/tests/peers_check" "$ROOT/tests/peers_check"
-	for f in /usr/share/fapolicyd/fapolicyd-magic.mgc /usr/share/misc/magic.mgc; do
-		[ -f "$f" ] || die "no $f (packages fapolicyd, libmagic-mgc)"
-		mkdir -p "$ROOT$(dirname "$f")" && cp -L "$f" "$ROOT$f" || die "cannot copy $f"
-	done
+	mkdir -p "$ROOT/usr/share/fapolicyd" "$ROOT/usr/share/misc"
+	cp "$peers/usr/share/fapolicyd/fapolicyd-magic.mgc" "$ROOT/usr/share/fapolicyd/" ||
+		die "no fapolicyd-magic.mgc in $peers (run 'make deps')"
+	f=/usr/share/misc/magic.mgc
+	[ -f "$f" ] || die "no $f (package libmagic-mgc: run 'make deps')"
+	cp -L "$f" "$ROOT$f" || die "cannot copy $f"
 	PEERS_DYN=("$parser" "$fapd" "$BUILD/tests/peers_check")
 }
 
