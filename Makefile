@@ -189,10 +189,14 @@ $(MAN_PAGES): $(OUTPUT)/man/%: docs/man/%.scd
 	$(Q)SOURCE_DATE_EPOCH=$$(stat -c %Y $<) $(SCDOC) < $< > $@.tmp || { rm -f $@.tmp; exit 1; }
 	$(Q)mv $@.tmp $@
 
-$(OUTPUT)/tests/bench: tests/bench/bench.c agent/lsm_hooks.c $(OUTPUT)/jitd.skel.h \
-		$(OUTPUT)/bench_min.skel.h | $(OUTPUT)/tests
+# The peers measured beside jitd (peers.h): peers_none.c says "not built in" for each until
+# tests/bench/peers.c is there.
+BENCH_PEERS ?= tests/bench/peers_none.c
+$(OUTPUT)/tests/bench: tests/bench/bench.c tests/bench/bench_agent.c $(BENCH_PEERS) \
+		agent/lsm_hooks.c $(OUTPUT)/jitd.skel.h $(OUTPUT)/bench_min.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< agent/lsm_hooks.c $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bench $< tests/bench/bench_agent.c $(BENCH_PEERS) \
+		agent/lsm_hooks.c $(LDLIBS) -o $@
 
 # Debian packages needed to build and test (run as root on Debian 12).
 deps:
@@ -240,6 +244,10 @@ check: all man $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) $(OUTPUT)
 	kernels sysroot
 	$(Q)FUZZ_CHECK_SECONDS=$(FUZZ_CHECK_SECONDS) tests/check.sh $(OUTPUT)
 
+# The benchmark (tests/bench/bench.c) in the VM on 6.12, one boot on 1 vCPU and one on 2
+# (VM_SMP): micro rows per configuration (none, cheapest hooks, jitd kernel, jitd + agent,
+# the peers), per-program kernel cost, the macro workload; BENCH_ROUNDS rounds. Ends with
+# the 1-vCPU boot's "ratio unprotected=X.XX granted=Y.YY" (jitd + agent over cheapest hooks).
 bench: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) bench
 
