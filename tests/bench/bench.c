@@ -1,27 +1,46 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `make bench`, run as root inside the VM (no jitd running): time per
- * operation of open+close, fork+exec, TCP connect (socket_create and socket_connect),
- * chmod (inode_setattr, the cost every change hook adds), and the uses of an open
- * descriptor that "revoke": "open" checks: pread and pwrite of 1 byte at offset 0
- * (file_permission), and 1 byte sent and echoed back on a connected loopback TCP
- * socket (socket_sendmsg and socket_recvmsg on both ends), under
- *   none  - no LSM programs attached,
- *   min   - the cheapest possible hooks (bench_min.bpf.c: one lookup, allow),
- *   jitd  - jitd's own programs with 1,000 resources and 10,000 active grants,
- * on unprotected objects and on a protected object the caller holds a grant
- * for. For the uses, the policy holds a "revoke": "open" file and destination, and the
- * granted descriptors are theirs, opened and connected under a grant while jitd's
- * programs are attached, so that jitd tracks them. Configurations are interleaved
- * round by round (TCG is noisy) and the medians compared. Last line:
- * "ratio unprotected=X.XX granted=Y.YY", jitd's median over min's, worst of the
- * hot-path operations (open, exec, connect); the line before it gives the uses'
- * (worst of pread and pwrite, and send+recv; target: unprotected read/write <= 1.03),
- * the one before that chmod's, the cost a change hook adds to a change.
+ * `make bench`, run as root inside the VM (tests/bench/bench.sh): the cost a user pays, per
+ * operation and for a small workload. Timed: open+close, fork+exec, TCP connect
+ * (socket_create and socket_connect), chmod (inode_setattr, the cost every change hook adds
+ * to a change) and the uses of an open descriptor that "revoke": "open" checks: pread and
+ * pwrite of 1 byte (file_permission), 1 byte sent and echoed back on a loopback TCP socket
+ * (socket_sendmsg and socket_recvmsg on both ends); on unprotected objects and on protected
+ * objects the caller holds a grant for, under
+ *   none         - no LSM programs attached,
+ *   min          - the cheapest possible hooks (bench_min.bpf.c: one lookup, allow),
+ *   jitd kernel  - jitd's programs from the skeleton, maps filled here as jitd fills them
+ *                  (1,000 resources, 10,000 grants), a ring buffer nobody reads during a
+ *                  batch (drained between batches, untimed),
+ *   jitd + agent - the real agent, /usr/sbin/jitd, on a policy of the same 1,000 resources
+ *                  with the worker's grants scheduled in it (no filler grants: jitd's
+ *                  start-up grows much faster than linearly with policy grants, minutes
+ *                  for 1,000 under TCG), running and recording every decision to its
+ *                  audit file: the system cost (bench_agent.c),
+ *   apparmor     - a profile confining the worker, fapolicyd - its daemon (peers.h; a peer
+ *                  not built in or not available prints why instead of its rows).
+ * Every timed operation runs in a worker process forked per (round, configuration) as an
+ * unprivileged uid (BENCH_UID, after the configuration's own setup as root: AppArmor
+ * confines the worker there); it sends each batch's mean through a pipe and waits for the
+ * parent between batches. Configurations are interleaved round by round (TCG is noisy):
+ * the agent is started before its worker, and stopped and its programs unpinned (as `jitd
+ * --unload` does) after it, every round. Medians of per-round means are compared.
+ *
+ * Then, untimed rounds with bpf(BPF_ENABLE_STATS): the kernel's own run time and count of
+ * each jitd program, kernel only and with the agent (one worker each). The macro workload
+ * (as BENCH_UID, with no programs and with jitd + agent, in the same rounds): unpack a
+ * source tree (/tests/src.tar, made by run.sh), find and grep over it, and build a C
+ * program when the image has a compiler. Last line: "ratio unprotected=X.XX granted=Y.YY",
+ * jitd + agent's median over min's, worst of the hot-path operations (open, exec, connect);
+ * the lines before it give the same for the kernel-only configuration, the uses' (target:
+ * unprotected read/write <= 1.03) and chmod's.
+ *
+ * Usage: bench NOP_BINARY [ROUNDS]
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -41,34 +60,64 @@
 #include "jitd.skel.h"
 #include "bench_min.skel.h"
 #include "lsm_hooks.h"
+#include "bench_agent.h"
+#include "peers.h"
 
-#define ROUNDS	    31
-#define N_RESOURCES 1000
-#define N_GRANTS    10000
-#define DIR	    "/tmp/bench"
-#define UNPROT_FILE DIR "/data/a/b/unprotected.txt"
-#define PROT_FILE   DIR "/data/a/b/protected.txt"
-#define UNPROT_BIN  DIR "/nop"
-#define PROT_BIN    DIR "/pnop"
-#define UNPROT_ADDR "127.0.0.1"
-#define PROT_ADDR   "127.0.0.3"
-#define PORT	    7000
-#define OPEN_FILE   DIR "/data/a/b/revoke-open.txt" /* "revoke": "open", resource 4 */
-#define OPEN_ADDR   "127.0.0.4"			    /* "revoke": "open", resource 5 */
-#define ECHO_PORT   7001
+#define MAX_ROUNDS	64
+#define DEFAULT_ROUNDS	5
+#define N_RESOURCES	1000
+#define N_GRANTS	10000
+#define N_POLICY_GRANTS 0 /* filler grants in the agent's policy (see the top) */
+#define BENCH_UID	1000
+#define DIR		"/tmp/bench"
+#define UNPROT_FILE	DIR "/data/a/b/unprotected.txt"
+#define PROT_FILE	DIR "/data/a/b/protected.txt"
+#define UNPROT_BIN	DIR "/nop"
+#define PROT_BIN	DIR "/pnop"
+#define UNPROT_ADDR	"127.0.0.1"
+#define PROT_ADDR	"127.0.0.3"
+#define PORT		7000
+#define OPEN_FILE	DIR "/data/a/b/revoke-open.txt" /* "revoke": "open", resource 4 */
+#define OPEN_ADDR	"127.0.0.4"			/* "revoke": "open", resource 5 */
+#define ECHO_PORT	7001
+#define MACRO_TAR	"/tests/src.tar"
+#define MACRO_DIR	DIR "/macro"
+#define MACRO_CC	"/usr/bin/cc"
 
-enum cfg { CFG_NONE, CFG_MIN, CFG_JITD, N_CFG };
+enum cfg { CFG_NONE, CFG_MIN, CFG_JITD, CFG_AGENT, CFG_APPARMOR, CFG_FAPOLICYD, N_CFG };
 enum op { OP_OPEN, OP_EXEC, OP_CONNECT, OP_CHMOD, OP_PREAD, OP_PWRITE, OP_ECHO, N_OP };
 enum target { T_UNPROT, T_GRANTED, N_T };
+enum phase { PH_UNPACK, PH_FIND, PH_GREP, PH_BUILD, N_PH };
 
+static const char *cfg_names[] = {"none",	  "min",      "jitd kernel",
+				  "jitd + agent", "apparmor", "fapolicyd"};
 static const char *op_names[] = {"open+close", "fork+exec", "tcp connect", "chmod",
 				 "pread 1B",   "pwrite 1B", "send+recv 1B"};
+static const char *phase_names[] = {"unpack (tar -x)", "find", "grep -r", "build (cc)"};
 static const int batch[] = {2000, 40, 300, 2000, 20000, 20000, 1000};
 
-static double samples[N_CFG][N_OP][N_T][ROUNDS];
+static int rounds = DEFAULT_ROUNDS;
+static double samples[N_CFG][N_OP][N_T][MAX_ROUNDS];
+static double macro[N_CFG][N_PH][MAX_ROUNDS]; /* CFG_NONE and CFG_AGENT */
+static int avail[N_CFG];
+static char why[N_CFG][256];   /* why a configuration is not measured */
+static long agent_records;     /* audit records the agent wrote, all rounds */
+static int macro_ok, macro_cc; /* the source tarball, a compiler */
+static char macro_why[256];
 static struct jitd_bpf *jskel;
 static struct bench_min_bpf *mskel;
 static struct ring_buffer *rb;
+static const struct peer_objects peer_objs = {
+	.prot_file = PROT_FILE,
+	.prot_bin = PROT_BIN,
+	.unprot_file = UNPROT_FILE,
+	.unprot_bin = UNPROT_BIN,
+	.prot_addr = PROT_ADDR,
+	.port = PORT,
+	.bench_uid = BENCH_UID,
+	.n_rules = N_RESOURCES,
+	.rule_dir = DIR "/res",
+};
 
 /* The descriptors the uses work on, per target: a file open for reading and writing, and
  * both ends of a loopback TCP connection (cli: the connected one, which jitd tracks when
@@ -391,9 +440,9 @@ static void fill_jitd_maps(void)
 	}
 	if (bpf_map_update_elem(bpf_map__fd(jskel->maps.filter), &zero, &filt, BPF_ANY))
 		die("filter");
-	/* The caller (root, no loginuid) holds grants on resources 1..5. */
+	/* The worker (BENCH_UID, no loginuid) holds grants on resources 1..5. */
 	for (uint32_t r = 1; r <= 5; r++) {
-		gk = (struct jitd_grant_key){.resource = r, .uid = 0, .cgroup = 0};
+		gk = (struct jitd_grant_key){.resource = r, .uid = BENCH_UID, .cgroup = 0};
 		gv.grant_id = r;
 		/* as jitd: the usage entry before the key, so granted rows pay the counting */
 		if (bpf_map_update_elem(uses, &gv.grant_id, &gu, BPF_ANY))
@@ -452,6 +501,382 @@ static void detach(void)
 		bpf_link__destroy(links[--n_links]);
 }
 
+/* The agent's policy: the same 1,000 resources as fill_jitd_maps (same numbering; files,
+ * directories as subtrees, networks; 4 and 5 "revoke": "open"), the worker's grants on 1..5
+ * and filler grants for other uids, all scheduled in the policy until 2199. */
+static void write_policy(void)
+{
+	FILE *f;
+
+	mkdir(AGENT_DIR, 0755);
+	f = fopen(AGENT_POLICY, "w");
+	if (!f)
+		die(AGENT_POLICY);
+	fprintf(f, "{\"version\": 1, \"serial\": 1, \"resources\": {\n");
+	fprintf(f, "\"r1\": {\"open\": [\"%s\"]},\n\"r2\": {\"exec\": [\"%s\"]},\n", PROT_FILE,
+		PROT_BIN);
+	fprintf(f, "\"r3\": {\"connect\": [\"%s:%d\"]},\n", PROT_ADDR, PORT);
+	fprintf(f, "\"r4\": {\"open\": [\"%s\"], \"revoke\": \"open\"},\n", OPEN_FILE);
+	fprintf(f, "\"r5\": {\"connect\": [\"%s:%d\"], \"revoke\": \"open\"}", OPEN_ADDR,
+		ECHO_PORT);
+	for (int res = 6; res <= N_RESOURCES; res++) {
+		if (res % 3)
+			fprintf(f, ",\n\"r%d\": {\"open\": [\"" DIR "/res/%d\"]}", res, res);
+		else
+			fprintf(f, ",\n\"r%d\": {\"connect\": [\"10.%d.0.0/%d:%d\"]}", res,
+				res & 0xff, 16 + res % 17, 1000 + res);
+	}
+	fprintf(f, "},\n\"exempt\": {\"uids\": [0]},\n\"grants\": [\n");
+	for (int i = 0; i < 5 + N_POLICY_GRANTS; i++)
+		fprintf(f,
+			"%s{\"resource\": \"r%d\", \"uid\": %d, \"not_after\": "
+			"\"2199-01-01T00:00:00Z\"}",
+			i ? ",\n" : "", i < 5 ? 1 + i : 6 + i % (N_RESOURCES - 5),
+			i < 5 ? BENCH_UID : 2000 + i);
+	fprintf(f, "]}\n");
+	if (fclose(f))
+		die(AGENT_POLICY);
+}
+
+/* The worker's side: BENCH_UID, no supplementary groups. */
+static void drop_privileges(void)
+{
+	if (setgroups(0, NULL) || setgid(BENCH_UID) || setuid(BENCH_UID))
+		die("drop privileges");
+	if (getuid() != BENCH_UID || geteuid() != BENCH_UID)
+		fail("still privileged");
+}
+
+static void send_double(int fd, double v)
+{
+	if (write(fd, &v, sizeof(v)) != sizeof(v))
+		die("write (pipe)");
+}
+
+/* A double from the worker; 0 when it stopped (it said why on stderr). */
+static int recv_double(int fd, double *v)
+{
+	return read(fd, v, sizeof(*v)) == sizeof(*v);
+}
+
+static void wait_go(int fd)
+{
+	char go;
+
+	if (read(fd, &go, 1) != 1)
+		_exit(1);
+}
+
+/* The worker of one (round, configuration): the configuration's setup still as root, then
+ * BENCH_UID; opens the uses' descriptors and warms up, says it is ready (-1), then times
+ * each batch and sends its mean (ns per operation), waiting for the parent's go before
+ * each. Never returns. */
+static void worker(enum cfg c, int out, int in)
+{
+	char reason[256];
+
+	/* the profile that allows BENCH_UID the protected objects among its 1,000 filler deny
+	 * rules: jitd's state (1,000 resources, grants on the protected ones) as AppArmor has it */
+	if (c == CFG_APPARMOR && apparmor_confine(1, reason, sizeof(reason))) {
+		fprintf(stderr, "bench: apparmor_confine: %s\n", reason);
+		_exit(1);
+	}
+	drop_privileges();
+	open_handles();
+	/* Untimed: TCG translates the freshly JITed programs on first use. */
+	for (int op = 0; op < N_OP; op++)
+		for (int t = 0; t < N_T; t++)
+			run_batch(op, t, 4);
+	send_double(out, -1);
+	wait_go(in);
+	for (int op = 0; op < N_OP; op++)
+		for (int t = 0; t < N_T; t++) {
+			send_double(out, run_batch(op, t, batch[op]));
+			wait_go(in);
+		}
+	close_handles();
+	_exit(0);
+}
+
+static void reap(pid_t pid, const char *what)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		fail(what);
+}
+
+/* Fork the worker of configuration c (already set up) and collect its batches into
+ * res[op][t]. The parent drains the skeleton's ring buffer between batches (kernel only),
+ * and checks that jitd tracks exactly the granted file and socket while the worker has
+ * them open, and none once it has exited (file_free_security). */
+static void run_worker(enum cfg c, double res[N_OP][N_T])
+{
+	int out[2], in[2];
+	double ready;
+	pid_t pid;
+
+	if (pipe2(out, O_CLOEXEC) || pipe2(in, O_CLOEXEC))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(out[0]);
+		close(in[1]);
+		worker(c, out[1], in[0]);
+	}
+	close(out[1]);
+	close(in[0]);
+	if (!recv_double(out[0], &ready) || ready != -1)
+		fail("the worker stopped before it was ready");
+	if (c == CFG_JITD && tracked() != 2)
+		fail("jitd does not track exactly the granted file and socket");
+	if (c == CFG_JITD)
+		ring_buffer__consume(rb);
+	for (int op = 0; op < N_OP; op++)
+		for (int t = 0; t < N_T; t++) {
+			if (write(in[1], "g", 1) != 1 || !recv_double(out[0], &res[op][t]))
+				fail("the worker stopped during a batch");
+			if (c == CFG_JITD)
+				ring_buffer__consume(rb); /* not timed */
+		}
+	if (write(in[1], "g", 1) != 1)
+		die("write (pipe)");
+	close(in[1]);
+	close(out[0]);
+	reap(pid, "the worker failed");
+	if (c == CFG_JITD && tracked() > 0)
+		fail("jitd still tracks closed files (file_free_security)");
+}
+
+/* One phase of the macro workload: sh -c cmd, its wall time in ns. */
+static double macro_phase(const char *cmd)
+{
+	double t0 = now_ns();
+	int rc = system(cmd);
+
+	if (rc != 0) {
+		fprintf(stderr, "bench: macro: '%s' exited %d\n", cmd, rc);
+		_exit(1);
+	}
+	return now_ns() - t0;
+}
+
+/* The macro workload as BENCH_UID in MACRO_DIR/w (made here, removed after): unpack, find,
+ * grep, build; each phase's time into m[phase][r] (build: -1 without a compiler). */
+static void run_macro(double m[N_PH][MAX_ROUNDS], int r)
+{
+	static const char *cmds[] = {
+		"tar -xf " MACRO_TAR " -C " MACRO_DIR "/w",
+		"find " MACRO_DIR "/w -type f | wc -l >/dev/null",
+		"grep -r -l bpf_map_lookup_elem " MACRO_DIR "/w >/dev/null",
+		"cd " MACRO_DIR "/w && " MACRO_CC " -O1 -o hello ../hello.c && ./hello >/dev/null",
+	};
+	char *rm[] = {"/bin/rm", "-rf", MACRO_DIR "/w", NULL};
+	int out[2];
+	pid_t pid;
+
+	mkdir(MACRO_DIR, 0755);
+	if (mkdir(MACRO_DIR "/w", 0755) || chown(MACRO_DIR "/w", BENCH_UID, BENCH_UID))
+		die(MACRO_DIR "/w");
+	if (pipe2(out, O_CLOEXEC))
+		die("pipe");
+	pid = fork();
+	if (pid == 0) {
+		drop_privileges();
+		for (int ph = 0; ph < N_PH; ph++)
+			send_double(out[1],
+				    ph == PH_BUILD && !macro_cc ? -1 : macro_phase(cmds[ph]));
+		_exit(0);
+	}
+	close(out[1]);
+	for (int ph = 0; ph < N_PH; ph++)
+		if (!recv_double(out[0], &m[ph][r]))
+			fail("the macro workload failed");
+	close(out[0]);
+	reap(pid, "the macro workload failed");
+	pid = fork();
+	if (pid == 0) {
+		execv(rm[0], rm);
+		_exit(127);
+	}
+	reap(pid, "rm -rf " MACRO_DIR "/w");
+}
+
+/* Set configuration c up as root before its worker: attach, start the agent or the peer.
+ * 0, or -1 with why[c] set (the configuration is then not measured). */
+static int setup(enum cfg c)
+{
+	switch (c) {
+	case CFG_MIN:
+	case CFG_JITD:
+		attach(c);
+		return 0;
+	case CFG_AGENT:
+		return agent_start(why[c], sizeof(why[c]));
+	case CFG_FAPOLICYD:
+		return fapolicyd_start(&peer_objs, why[c], sizeof(why[c]));
+	default:
+		return 0;
+	}
+}
+
+static void teardown(enum cfg c)
+{
+	long n;
+
+	switch (c) {
+	case CFG_MIN:
+	case CFG_JITD:
+		detach();
+		break;
+	case CFG_AGENT:
+		n = agent_stop(why[c], sizeof(why[c]));
+		if (n < 0) {
+			fprintf(stderr, "bench: removing the agent's programs: %s\n", why[c]);
+			fail("the agent's programs stay attached");
+		}
+		agent_records += n;
+		break;
+	case CFG_FAPOLICYD:
+		fapolicyd_stop();
+		break;
+	default:
+		break;
+	}
+}
+
+/* One round of configuration c: set up, the worker, the macro workload (none and the
+ * agent), tear down. A setup that fails in the first round makes c unavailable; later, it
+ * is a failure of the bench. */
+static void run_round(enum cfg c, int r)
+{
+	double res[N_OP][N_T];
+
+	if (setup(c)) {
+		if (r > 0) {
+			fprintf(stderr, "bench: %s: %s\n", cfg_names[c], why[c]);
+			fail("a configuration that worked stopped working");
+		}
+		avail[c] = 0;
+		return;
+	}
+	run_worker(c, res);
+	for (int op = 0; op < N_OP; op++)
+		for (int t = 0; t < N_T; t++)
+			samples[c][op][t][r] = res[op][t];
+	if (macro_ok && (c == CFG_NONE || c == CFG_AGENT))
+		run_macro(macro[c], r);
+	teardown(c);
+}
+
+/* ---- the kernel's own cost per program (BPF_ENABLE_STATS) */
+
+#define MAX_PROGS 128
+
+struct prog_stat {
+	__u32 id;
+	char name[BPF_OBJ_NAME_LEN];
+	__u64 cnt, ns;
+};
+
+/* The run count and time of every loaded LSM program, as the kernel keeps them. */
+static int snap_progs(struct prog_stat *s)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	while (n < MAX_PROGS && !bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_PROG_TYPE_LSM) {
+			s[n].id = id;
+			memcpy(s[n].name, info.name, sizeof(s[n].name));
+			s[n].cnt = info.run_cnt;
+			s[n].ns = info.run_time_ns;
+			n++;
+		}
+		close(fd);
+	}
+	return n;
+}
+
+static struct prog_stat pstat[2][MAX_PROGS]; /* kernel only, agent: the deltas */
+static int n_pstat[2];
+
+/* One untimed round of c (CFG_JITD or CFG_AGENT) with run-time statistics on: the
+ * programs that ran, their calls and time, into pstat[k]. */
+static void stats_round(enum cfg c, int k)
+{
+	static struct prog_stat before[MAX_PROGS], after[MAX_PROGS];
+	double res[N_OP][N_T];
+	int nb, na, fd;
+
+	if (!avail[c] || setup(c))
+		return;
+	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (fd < 0)
+		die("bpf(BPF_ENABLE_STATS)");
+	nb = snap_progs(before);
+	run_worker(c, res);
+	na = snap_progs(after);
+	close(fd);
+	teardown(c);
+	for (int i = 0; i < na; i++) {
+		struct prog_stat d = after[i];
+
+		for (int j = 0; j < nb; j++)
+			if (before[j].id == d.id) {
+				d.cnt -= before[j].cnt;
+				d.ns -= before[j].ns;
+			}
+		if (d.cnt)
+			pstat[k][n_pstat[k]++] = d;
+	}
+}
+
+static const struct prog_stat *find_stat(int k, const char *name)
+{
+	for (int i = 0; i < n_pstat[k]; i++)
+		if (!strcmp(pstat[k][i].name, name))
+			return &pstat[k][i];
+	return NULL;
+}
+
+static void print_stats(void)
+{
+	printf("\nper program, from the kernel (BPF_ENABLE_STATS run_time_ns/run_cnt), one "
+	       "untimed round each (stats on add two clock reads per call)\n");
+	printf("%-16s %12s %10s %12s %10s\n", "program", "kern calls", "ns/call", "agent calls",
+	       "ns/call");
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < n_pstat[k]; i++) {
+			const struct prog_stat *s[2];
+
+			if (k == 1 && find_stat(0, pstat[1][i].name))
+				continue; /* printed with the kernel-only row */
+			s[0] = find_stat(0, pstat[k][i].name);
+			s[1] = find_stat(1, pstat[k][i].name);
+			printf("%-16s", pstat[k][i].name);
+			for (int j = 0; j < 2; j++)
+				if (s[j])
+					printf(" %12llu %10.0f", (unsigned long long)s[j]->cnt,
+					       (double)s[j]->ns / s[j]->cnt);
+				else
+					printf(" %12s %10s", "-", "-");
+			printf("\n");
+		}
+	if (!n_pstat[0] && !n_pstat[1])
+		printf("(no program ran with statistics on)\n");
+}
+
+/* ---- results */
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -459,20 +884,154 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double median(double *v)
+static double median(const double *v)
 {
-	double tmp[ROUNDS];
+	double tmp[MAX_ROUNDS];
 
-	memcpy(tmp, v, sizeof(tmp));
-	qsort(tmp, ROUNDS, sizeof(double), cmp_double);
-	return tmp[ROUNDS / 2];
+	memcpy(tmp, v, rounds * sizeof(double));
+	qsort(tmp, rounds, sizeof(double), cmp_double);
+	return tmp[rounds / 2];
 }
 
-int main(int argc, char **argv)
+/* Whether configuration c has a row for op (a peer without an equivalent check has not). */
+static int comparable(enum cfg c, enum op op)
 {
-	const char *nop = argc > 1 ? argv[1] : "/tests/nop";
-	double worst[N_T] = {0, 0}, change[N_T] = {0, 0}, rw[N_T] = {0, 0}, echo[N_T] = {0, 0};
+	if (op != OP_CONNECT)
+		return 1;
+	if (c == CFG_FAPOLICYD)
+		return 0; /* fanotify sees files, never destinations */
+	return c != CFG_APPARMOR || apparmor_has_net();
+}
+
+struct ratios {
+	double hot[N_T], change[N_T], rw[N_T], echo[N_T];
+};
+
+/* c's medians over min's, per group of operations (worst of the group). */
+static void ratios_of(enum cfg c, struct ratios *q)
+{
+	memset(q, 0, sizeof(*q));
+	for (int op = 0; op < N_OP; op++)
+		for (int t = 0; t < N_T; t++) {
+			double ratio = median(samples[c][op][t]) / median(samples[CFG_MIN][op][t]);
+			double *slot = op == OP_CHMOD			   ? &q->change[t]
+				       : op == OP_ECHO			   ? &q->echo[t]
+				       : op == OP_PREAD || op == OP_PWRITE ? &q->rw[t]
+									   : &q->hot[t];
+
+			if (ratio > *slot)
+				*slot = ratio;
+		}
+}
+
+static void print_micro(void)
+{
+	printf("%-12s %-12s", "operation", "object");
+	for (int c = 0; c < N_CFG; c++)
+		if (avail[c])
+			printf(" %13s", cfg_names[c]);
+	printf(" %8s%s\n", "kern/min", avail[CFG_AGENT] ? " agent/min" : "");
+	for (int op = 0; op < N_OP; op++)
+		for (int t = 0; t < N_T; t++) {
+			printf("%-12s %-12s", op_names[op],
+			       t == T_GRANTED ? "granted" : "unprotected");
+			for (int c = 0; c < N_CFG; c++)
+				if (!avail[c])
+					continue;
+				else if (!comparable(c, op))
+					printf(" %13s", "no equivalent");
+				else
+					printf(" %13.0f", median(samples[c][op][t]));
+			printf(" %8.3f",
+			       median(samples[CFG_JITD][op][t]) / median(samples[CFG_MIN][op][t]));
+			if (avail[CFG_AGENT])
+				printf(" %9.3f", median(samples[CFG_AGENT][op][t]) /
+							 median(samples[CFG_MIN][op][t]));
+			printf("\n");
+		}
+	printf("ns per operation: medians of %d per-round means, as uid %d; resources=%d, "
+	       "grants=%d (kernel) / %d (agent's policy)\n",
+	       rounds, BENCH_UID, N_RESOURCES, N_GRANTS, 5 + N_POLICY_GRANTS);
+	for (int c = 0; c < N_CFG; c++)
+		if (!avail[c])
+			printf("%s: not measured: %s\n", cfg_names[c], why[c]);
+	if (avail[CFG_AGENT])
+		printf("jitd + agent: %ld audit records written in %d rounds\n", agent_records,
+		       rounds);
+}
+
+static void print_macro(void)
+{
+	double tot[2][MAX_ROUNDS] = {};
+	const enum cfg mc[2] = {CFG_NONE, CFG_AGENT};
+
+	printf("\nmacro workload (uid %d, 1,000 protected resources), ms, medians of %d "
+	       "rounds\n",
+	       BENCH_UID, rounds);
+	if (!macro_ok) {
+		printf("not measured: %s\n", macro_why);
+		return;
+	}
+	if (!avail[CFG_AGENT]) {
+		printf("not measured: jitd + agent: %s\n", why[CFG_AGENT]);
+		return;
+	}
+	printf("%-18s %12s %14s %8s\n", "phase", "none ms", "jitd+agent ms", "ratio");
+	for (int ph = 0; ph < N_PH; ph++) {
+		if (ph == PH_BUILD && !macro_cc) {
+			printf("%-18s %12s %14s %8s\n", phase_names[ph], "-", "-", "-");
+			continue;
+		}
+		for (int k = 0; k < 2; k++)
+			for (int r = 0; r < rounds; r++)
+				tot[k][r] += macro[mc[k]][ph][r];
+		printf("%-18s %12.1f %14.1f %8.3f\n", phase_names[ph],
+		       median(macro[CFG_NONE][ph]) / 1e6, median(macro[CFG_AGENT][ph]) / 1e6,
+		       median(macro[CFG_AGENT][ph]) / median(macro[CFG_NONE][ph]));
+	}
+	printf("%-18s %12.1f %14.1f %8.3f\n", "total", median(tot[0]) / 1e6, median(tot[1]) / 1e6,
+	       median(tot[1]) / median(tot[0]));
+	if (!macro_cc)
+		printf("build: not measured: %s\n", macro_why);
+}
+
+static void print_summary(void)
+{
+	struct ratios k, a;
+
+	ratios_of(CFG_JITD, &k);
+	printf("\nchange hooks (chmod: inode_setattr, as every change hook) unprotected=%.2f "
+	       "granted=%.2f (jitd kernel)\n",
+	       k.change[T_UNPROT], k.change[T_GRANTED]);
+	printf("use hooks (\"revoke\": \"open\"; granted: tracked) read/write unprotected=%.3f "
+	       "granted=%.3f send+recv unprotected=%.3f granted=%.3f (jitd kernel; target: "
+	       "read/write unprotected <= 1.03)\n",
+	       k.rw[T_UNPROT], k.rw[T_GRANTED], k.echo[T_UNPROT], k.echo[T_GRANTED]);
+	printf("jitd kernel over cheapest hooks (open, exec, connect): unprotected=%.2f "
+	       "granted=%.2f\n",
+	       k.hot[T_UNPROT], k.hot[T_GRANTED]);
+	if (!avail[CFG_AGENT]) {
+		printf("no agent (%s): the ratio below is the kernel's alone\n", why[CFG_AGENT]);
+		printf("ratio unprotected=%.2f granted=%.2f\n", k.hot[T_UNPROT], k.hot[T_GRANTED]);
+		return;
+	}
+	ratios_of(CFG_AGENT, &a);
+	printf("change hooks unprotected=%.2f granted=%.2f, use hooks read/write "
+	       "unprotected=%.3f granted=%.3f send+recv unprotected=%.3f granted=%.3f (jitd + "
+	       "agent)\n",
+	       a.change[T_UNPROT], a.change[T_GRANTED], a.rw[T_UNPROT], a.rw[T_GRANTED],
+	       a.echo[T_UNPROT], a.echo[T_GRANTED]);
+	printf("jitd + agent over cheapest hooks, worst of open, exec, connect (targets: "
+	       "unprotected <= 1.03, granted <= 1.20):\n");
+	printf("ratio unprotected=%.2f granted=%.2f\n", a.hot[T_UNPROT], a.hot[T_GRANTED]);
+}
+
+/* The files, binaries, listeners, BPF objects, the agent's policy, the peers and the
+ * macro workload's inputs. */
+static pid_t prepare(const char *nop)
+{
 	pid_t listener;
+	FILE *f;
 
 	mkdir(DIR, 0755);
 	mkdir(DIR "/res", 0755);
@@ -482,6 +1041,10 @@ int main(int argc, char **argv)
 	one_byte_file(UNPROT_FILE);
 	touch_file(PROT_FILE);
 	one_byte_file(OPEN_FILE);
+	/* the worker chmods and writes them */
+	if (chown(UNPROT_FILE, BENCH_UID, BENCH_UID) || chown(PROT_FILE, BENCH_UID, BENCH_UID) ||
+	    chown(OPEN_FILE, BENCH_UID, BENCH_UID))
+		die("chown");
 	copy_file(nop, UNPROT_BIN);
 	copy_file(nop, PROT_BIN);
 	listener = start_listener();
@@ -499,75 +1062,61 @@ int main(int argc, char **argv)
 	rb = ring_buffer__new(bpf_map__fd(jskel->maps.events), drain, NULL, NULL);
 	if (!rb)
 		die("ring buffer");
+	write_policy();
 
-	/* Warm up caches and the page cache once per operation. */
-	open_handles();
-	for (int op = 0; op < N_OP; op++)
-		for (int t = 0; t < N_T; t++)
-			run_batch(op, t, batch[op]);
-	close_handles();
+	for (int c = 0; c < N_CFG; c++)
+		avail[c] = 1;
+	if (agent_available(why[CFG_AGENT], sizeof(why[CFG_AGENT])))
+		avail[CFG_AGENT] = 0;
+	if (apparmor_setup(&peer_objs, why[CFG_APPARMOR], sizeof(why[CFG_APPARMOR])))
+		avail[CFG_APPARMOR] = 0;
 
-	for (int r = 0; r < ROUNDS; r++) {
+	macro_ok = access(MACRO_TAR, R_OK) == 0;
+	macro_cc = access(MACRO_CC, X_OK) == 0;
+	snprintf(macro_why, sizeof(macro_why), "%s",
+		 !macro_ok ? "no " MACRO_TAR " in this image"
+			   : "no compiler (" MACRO_CC ") in this image");
+	mkdir(MACRO_DIR, 0755);
+	f = fopen(MACRO_DIR "/hello.c", "w");
+	if (!f ||
+	    fputs("#include <stdio.h>\n#include <string.h>\n\nint main(int argc, char **argv)\n"
+		  "{\n\tsize_t n = 0;\n\n\tfor (int i = 0; i < argc; i++)\n"
+		  "\t\tn += strlen(argv[i]);\n\tprintf(\"%zu\\n\", n);\n\treturn 0;\n}\n",
+		  f) < 0 ||
+	    fclose(f))
+		die(MACRO_DIR "/hello.c");
+	return listener;
+}
+
+int main(int argc, char **argv)
+{
+	const char *nop = argc > 1 ? argv[1] : "/tests/nop";
+	pid_t listener;
+
+	if (argc > 2)
+		rounds = atoi(argv[2]);
+	if (rounds < 1 || rounds > MAX_ROUNDS)
+		fail("usage: bench NOP_BINARY [ROUNDS (1-64)]");
+	listener = prepare(nop);
+
+	for (int r = 0; r < rounds; r++) {
 		for (int i = 0; i < N_CFG; i++) {
 			enum cfg c = (r + i) % N_CFG; /* rotate the order each round */
 
-			attach(c);
-			open_handles();
-			/* Exactly the granted file and connection, or the granted rows would time
-			 * something else (the unprotected ones must not be tracked). */
-			if (c == CFG_JITD && tracked() != 2)
-				fail("jitd does not track exactly the granted file and socket");
-			/* Untimed: TCG translates the freshly JITed programs on first use. */
-			for (int op = 0; op < N_OP; op++)
-				for (int t = 0; t < N_T; t++)
-					run_batch(op, t, 4);
-			ring_buffer__consume(rb);
-			for (int op = 0; op < N_OP; op++)
-				for (int t = 0; t < N_T; t++) {
-					samples[c][op][t][r] = run_batch(op, t, batch[op]);
-					ring_buffer__consume(rb); /* not timed */
-				}
-			close_handles();
-			if (c == CFG_JITD && tracked() > 0)
-				fail("jitd still tracks closed files (file_free_security)");
-			detach();
+			if (avail[c])
+				run_round(c, r);
 		}
-		fprintf(stderr, "bench: round %d/%d\n", r + 1, ROUNDS);
+		fprintf(stderr, "bench: round %d/%d\n", r + 1, rounds);
 	}
+	stats_round(CFG_JITD, 0);
+	stats_round(CFG_AGENT, 1);
 	kill(listener, SIGKILL);
 	close(echo_fd);
 
-	printf("%-12s %-12s %12s %12s %12s %8s\n", "operation", "object", "none ns", "min ns",
-	       "jitd ns", "jitd/min");
-	for (int op = 0; op < N_OP; op++)
-		for (int t = 0; t < N_T; t++) {
-			double m[N_CFG], ratio;
-
-			for (int c = 0; c < N_CFG; c++)
-				m[c] = median(samples[c][op][t]);
-			ratio = m[CFG_JITD] / m[CFG_MIN];
-			if (op == OP_CHMOD)
-				change[t] = ratio; /* not a hot path: reported on its own */
-			else if (op == OP_ECHO)
-				echo[t] = ratio; /* uses: reported on their own line */
-			else if (op == OP_PREAD || op == OP_PWRITE)
-				rw[t] = ratio > rw[t] ? ratio : rw[t];
-			else if (ratio > worst[t])
-				worst[t] = ratio;
-			printf("%-12s %-12s %12.0f %12.0f %12.0f %8.3f\n", op_names[op],
-			       t == T_GRANTED ? "granted" : "unprotected", m[CFG_NONE], m[CFG_MIN],
-			       m[CFG_JITD], ratio);
-		}
-	printf("rounds=%d resources=%d grants=%d (medians of per-round means)\n", ROUNDS,
-	       N_RESOURCES, N_GRANTS);
-	printf("change hooks (chmod: inode_setattr, as every change hook) unprotected=%.2f "
-	       "granted=%.2f\n",
-	       change[T_UNPROT], change[T_GRANTED]);
-	printf("use hooks (\"revoke\": \"open\"; granted: tracked) read/write unprotected=%.3f "
-	       "granted=%.3f send+recv unprotected=%.3f granted=%.3f (target: read/write "
-	       "unprotected <= 1.03)\n",
-	       rw[T_UNPROT], rw[T_GRANTED], echo[T_UNPROT], echo[T_GRANTED]);
-	printf("ratio unprotected=%.2f granted=%.2f\n", worst[T_UNPROT], worst[T_GRANTED]);
+	print_micro();
+	print_stats();
+	print_macro();
+	print_summary();
 	ring_buffer__free(rb);
 	jitd_bpf__destroy(jskel);
 	bench_min_bpf__destroy(mskel);

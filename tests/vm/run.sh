@@ -8,7 +8,10 @@
 # where /init runs /tests/MODE.sh. The serial console streams to the terminal and to
 # BUILD_DIR/vm/<kernel>-<mode>.log. Which kernels: tests boots all four (5.10, 6.1, 6.12,
 # 7.2); systemd and demo boot bookworm's 6.1 and 6.12 only, the kernels of the Debian 12
-# hosts they stand for (and a systemd boot is slow); bench boots 6.12 (BENCH_KERNEL).
+# hosts they stand for (and a systemd boot is slow); bench boots 6.12 (BENCH_KERNEL) twice,
+# on 1 and on 2 vCPUs (logs BUILD_DIR/vm/<kernel>-bench-smpN.log), with a source tarball and
+# the host's C compiler in the image for its macro workload, and ends with the 1-vCPU boot's
+# ratio line.
 #
 # systemd: the initramfs is instead the Debian root of BUILD_DIR/vm/sysroot (tests/vm/
 # sysroot.sh) with jitd installed by `make install`; systemd is PID 1 and the unit
@@ -35,8 +38,9 @@
 # port goes to them on the command line.
 #
 # Environment: VM_TIMEOUT (seconds per boot; default 900), VM_MEM (MiB, default 1024),
-# VM_SMP (default 1), BENCH_KERNEL (start of the kernel version to benchmark on; default
-# "6.12."), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
+# VM_SMP (default 1; bench: the vCPU counts to boot, default "1 2"), BENCH_KERNEL (start of
+# the kernel version to benchmark on; default "6.12."), BENCH_ROUNDS (the bench's rounds,
+# default bench.c's), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
 # this, e.g. "6.1." or "5.10"), VM_NET=1 (the network for a mode that does not ask for it).
 set -uo pipefail
 
@@ -74,7 +78,7 @@ INITRD="$VMDIR/initramfs-$MODE.cpio"
 # A tests boot takes 6 to 10 minutes under TCG here (jitd loads several times, each a verifier
 # run); the bound only has to stop a hung VM.
 case "$MODE" in
-bench) TIMEOUT=${VM_TIMEOUT:-900} ;;
+bench) TIMEOUT=${VM_TIMEOUT:-1200} ;; # per boot (one per vCPU count)
 tests) TIMEOUT=${VM_TIMEOUT:-1500} ;;
 *) TIMEOUT=${VM_TIMEOUT:-900} ;;
 esac
@@ -215,6 +219,60 @@ install_peers() {
 	PEERS_DYN=("$parser" "$fapd" "$BUILD/tests/peers_check")
 }
 
+# install_bench_src ROOT: the bench's macro workload's source tree, ROOT/tests/src.tar: this
+# tree's lib, agent, bpf, cli and include, 30 copies (about 2,200 files, 31 MB).
+install_bench_src() {
+	local stage="$VMDIR/bench-src" i
+	rm -rf "$stage"
+	for i in $(seq 30); do
+		mkdir -p "$stage/src/copy$i"
+		cp -r "$SRC"/{lib,agent,bpf,cli,include} "$stage/src/copy$i/" || die "cannot stage the bench's sources"
+	done
+	tar -cf "$1/tests/src.tar" -C "$stage" src || die "cannot make $1/tests/src.tar"
+	rm -rf "$stage"
+}
+
+# install_compiler ROOT: the host's C compiler as /usr/bin/cc in ROOT, with exactly the
+# programs, headers, start files and libraries it uses to build the bench's hello.c (cc -M
+# and -v -Wl,-t name them); CC_DYN: the executables whose shared libraries ROOT needs. Returns 1
+# (the bench then says it has no compiler) when there is none to copy.
+CC_DYN=()
+install_compiler() {
+	local root=$1 tmp="$VMDIR/cc-probe" driver f files
+	driver=$(readlink -f "$(command -v cc)" 2>/dev/null) || return 1
+	mkdir -p "$tmp"
+	cat >"$tmp/hello.c" <<-'EOC'
+		#include <stdio.h>
+		#include <string.h>
+		int main(int argc, char **argv) { printf("%zu\n", strlen(argv[0])); return 0; }
+	EOC
+	if ! cc -O1 -v -Wl,-t -o "$tmp/hello" "$tmp/hello.c" >"$tmp/log" 2>&1; then
+		echo "run.sh: no compiler for the bench's macro workload (cc failed: $tmp/log)" >&2
+		return 1
+	fi
+	files=$( {
+		cc -O1 -M "$tmp/hello.c" | sed 's/ /\n/g' | grep '^/'	# headers
+		grep '^/' "$tmp/log" | grep -v ' '	# linker inputs (-t)
+		for f in cc1 collect2 liblto_plugin.so lto-wrapper; do
+			cc -print-prog-name=$f
+		done
+		cc -print-file-name=liblto_plugin.so
+	} | grep -v "^$tmp" | sort -u)
+	for f in $files; do
+		[ -f "$f" ] || continue
+		f=$(realpath -s "$f")
+		mkdir -p "$root$(dirname "$f")"
+		cp -L "$f" "$root$f" || die "cannot copy $f"
+	done
+	install -m 0755 "$driver" "$root/usr/bin/cc"
+	install -m 0755 "$(readlink -f "$(command -v as)")" "$root/usr/bin/as"
+	install -m 0755 "$(readlink -f "$(command -v ld)")" "$root/usr/bin/ld"
+	CC_DYN=("$driver" "$(readlink -f "$(command -v as)")" "$(readlink -f "$(command -v ld)")"
+		"$(cc -print-prog-name=cc1)" "$(cc -print-prog-name=collect2)"
+		"$(cc -print-file-name=liblto_plugin.so)")
+	rm -rf "$tmp"
+}
+
 # The busybox initramfs of the tests, bench and demo modes.
 build_busybox_root() {
 	rm -rf "$ROOT"
@@ -243,6 +301,10 @@ build_busybox_root() {
 	if [ "$MODE" = bench ] || [ "$MODE" = peers ]; then
 		install_peers
 		dyn+=("${PEERS_DYN[@]}")
+	fi
+	if [ "$MODE" = bench ]; then
+		install_bench_src "$ROOT"
+		install_compiler "$ROOT" && dyn+=("${CC_DYN[@]}")
 	fi
 
 	# the notify part: its HTTP target is curl posting the event, as an operator's would be
@@ -360,6 +422,8 @@ else
 	build_busybox_root
 	APPEND=""
 fi
+# the bench's rounds, for tests/bench/bench.sh
+[ "$MODE" != bench ] || [ -z "${BENCH_ROUNDS:-}" ] || APPEND+=" jitd.rounds=$BENCH_ROUNDS"
 # The network card, on qemu's user network (slirp: a network per VM; the guest's connections
 # to 10.0.2.2 go to the host's 127.0.0.1). No option ROM: the kernel is booted directly.
 NET_QEMU=()
@@ -664,7 +728,13 @@ for k in "${kernels[@]}"; do
 		QEMU_EXTRA=(-drive "file=$disk,if=none,id=persist,format=raw,file.locking=off"
 			-device "nvme,serial=persist,drive=persist")
 	fi
-	if [ "$VMS" = 1 ]; then
+	if [ "$MODE" = bench ]; then
+		# one boot per vCPU count (VM_SMP, default 1 then 2), each printing its tables
+		for SMP in ${VM_SMP:-1 2}; do
+			echo "=== bench: $SMP vCPU(s) ==="
+			boot "$VMDIR/$ver-$MODE-smp$SMP.log" ""
+		done
+	elif [ "$VMS" = 1 ]; then
 		boot "$VMDIR/$ver-$MODE.log" ""
 	else
 		boot_side_by_side
@@ -676,6 +746,12 @@ for k in "${kernels[@]}"; do
 			awk -v tag="[$tag]" '/^(PASS|FAIL|SKIP) / { r = $1; sub(/^[A-Z]+ /, ""); print r, tag, $0; fflush(); next }
 				{ print tag, $0; fflush() }' | tee "$VMDIR/$ver-$MODE-host.log"
 		grep -q '^FAIL ' "$VMDIR/$ver-$MODE-host.log" && failed=1
+	fi
+	# bench: the last line is the first boot's ratio (1 vCPU by default), as scripts read it
+	if [ "$MODE" = bench ]; then
+		SMP=${VM_SMP:-1 2}
+		SMP=${SMP%% *}
+		grep '^ratio ' "$VMDIR/$ver-$MODE-smp$SMP.log" | tail -n 1
 	fi
 	[ "$MODE" = systemd ] || continue
 	# The first boot ends with a crash (sysrq b) after JITD-VM-REBOOT; the second boot, on
