@@ -784,24 +784,15 @@ struct prog_stat {
 /* The run count and time of every loaded LSM program, as the kernel keeps them. */
 static int snap_progs(struct prog_stat *s)
 {
-	__u32 id = 0;
-	int n = 0;
+	static struct bpf_prog_info info[MAX_PROGS];
+	__u32 ids[MAX_PROGS];
+	int n = lsm_progs(ids, info, MAX_PROGS);
 
-	while (n < MAX_PROGS && !bpf_prog_get_next_id(id, &id)) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_PROG_TYPE_LSM) {
-			s[n].id = id;
-			memcpy(s[n].name, info.name, sizeof(s[n].name));
-			s[n].cnt = info.run_cnt;
-			s[n].ns = info.run_time_ns;
-			n++;
-		}
-		close(fd);
+	for (int i = 0; i < n; i++) {
+		s[i].id = ids[i];
+		memcpy(s[i].name, info[i].name, sizeof(s[i].name));
+		s[i].cnt = info[i].run_cnt;
+		s[i].ns = info[i].run_time_ns;
 	}
 	return n;
 }

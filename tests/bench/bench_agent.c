@@ -38,25 +38,37 @@ static pid_t agent_pid;
 static __u32 before_ids[MAX_IDS]; /* the LSM programs named jitd_* before jitd started */
 static int n_before;
 
-/* The ids of the LSM programs named jitd_* (as kern_unload counts them). */
-static int jitd_prog_ids(__u32 *ids)
+int lsm_progs(__u32 *ids, struct bpf_prog_info *info, int max)
 {
 	__u32 id = 0;
 	int n = 0;
 
-	while (n < MAX_IDS && !bpf_prog_get_next_id(id, &id)) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
+	while (n < max && !bpf_prog_get_next_id(id, &id)) {
+		__u32 len = sizeof(info[n]);
 		int fd = bpf_prog_get_fd_by_id(id);
 
 		if (fd < 0)
 			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_PROG_TYPE_LSM &&
-		    !strncmp(info.name, "jitd_", 5))
+		memset(&info[n], 0, sizeof(info[n]));
+		if (!bpf_obj_get_info_by_fd(fd, &info[n], &len) &&
+		    info[n].type == BPF_PROG_TYPE_LSM)
 			ids[n++] = id;
 		close(fd);
 	}
 	return n;
+}
+
+/* The ids of the LSM programs named jitd_* (as kern_unload counts them). */
+static int jitd_prog_ids(__u32 *ids)
+{
+	static struct bpf_prog_info info[MAX_IDS];
+	__u32 all[MAX_IDS];
+	int n = lsm_progs(all, info, MAX_IDS), k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (!strncmp(info[i].name, "jitd_", 5))
+			ids[k++] = all[i];
+	return k;
 }
 
 /* How many of the jitd_* programs were not there before jitd started: the agent's. */

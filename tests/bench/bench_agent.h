@@ -9,6 +9,7 @@
 #define JITD_BENCH_AGENT_H
 
 #include <stddef.h>
+#include <bpf/bpf.h>
 
 /* The directory of the agent's policy, state, socket, log and audit file. */
 #define AGENT_DIR    "/tmp/bench/agent"
@@ -22,5 +23,8 @@ int agent_start(char *why, size_t len);
 /* Stop jitd (SIGTERM), remove its programs (unpin, wait until they are gone) and count,
  * then delete, its audit file: the audit records it wrote, or -1 with why[] set. */
 long agent_stop(char *why, size_t len);
+
+/* The loaded LSM programs: their ids and info, at most max of them; how many. */
+int lsm_progs(__u32 *ids, struct bpf_prog_info *info, int max);
 
 #endif /* JITD_BENCH_AGENT_H */

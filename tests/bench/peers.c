@@ -143,15 +143,12 @@ static int check_objects(const struct peer_objects *o, char *why, size_t len)
 	return 0;
 }
 
-/* Run argv (argv[0] a path) with stdout and stderr to the file log; its exit status, or -1
- * when it did not exit. */
-static int run_logged(char *const argv[], const char *log)
+/* Start argv (argv[0] a path) with stdout and stderr to the file log (made afresh): its
+ * pid, or -1. */
+static pid_t spawn_logged(char *const argv[], const char *log)
 {
 	pid_t pid = fork();
-	int st;
 
-	if (pid < 0)
-		return -1;
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
@@ -162,7 +159,16 @@ static int run_logged(char *const argv[], const char *log)
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+	return pid;
+}
+
+/* Run argv as spawn_logged does; its exit status, or -1 when it did not exit. */
+static int run_logged(char *const argv[], const char *log)
+{
+	pid_t pid = spawn_logged(argv, log);
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
 }
@@ -423,21 +429,9 @@ static int fa_refused(const char *path, uid_t uid)
 
 static int fa_spawn(const char *prog)
 {
-	fa_pid = fork();
-	if (fa_pid < 0)
-		return -1;
-	if (fa_pid == 0) {
-		int fd = open(FA_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		/* --debug-deny: in the foreground, logging denials to stderr only */
-		execl(prog, prog, "--debug-deny", (char *)NULL);
-		_exit(127);
-	}
-	return 0;
+	/* --debug-deny: in the foreground, logging denials to stderr only */
+	fa_pid = spawn_logged((char *const[]){(char *)prog, "--debug-deny", NULL}, FA_LOG);
+	return fa_pid < 0 ? -1 : 0;
 }
 
 int fapolicyd_start(const struct peer_objects *o, char *why, size_t len)
