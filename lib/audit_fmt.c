@@ -589,6 +589,7 @@ static void fill_decision_summary(const struct audit_decision *d, uint64_t seq,
 	s->seq = seq;
 	s->time_ms = d->time_ns / 1000000;
 	s->priority = d->allow ? 6 : 4;
+	s->count = d->count;
 }
 
 /* Summary of a decision (journald, subscribers), computed only when someone needs it. */
@@ -1789,10 +1790,15 @@ int audit_record_summary(const json_t *rec, struct audit_summary *s)
 {
 	const json_t *md = json_object_get(rec, "metadata");
 
+	int r;
+
 	memset(s, 0, sizeof(*s));
-	if (md) /* OCSF */
-		return ocsf_record_summary(rec, md, s);
-	return ecs_record_summary(rec, s);
+	r = md ? ocsf_record_summary(rec, md, s) /* OCSF */ : ecs_record_summary(rec, s);
+	/* an aggregate of allows: OCSF's count, ECS jitd.count */
+	if (!r && s->decision)
+		s->count = (uint64_t)json_integer_value(
+			json_object_get(md ? rec : json_object_get(rec, "jitd"), "count"));
+	return r;
 }
 
 /* ---- journald ---- */
@@ -1855,7 +1861,10 @@ int audit_journal_fields(const struct audit_summary *s, const char *line, size_t
 	} while (0)
 	ADD("MESSAGE_ID=%s", audit_message_id(s->event, s->decision));
 	ADD("PRIORITY=%d", s->priority);
-	if (s->decision)
+	if (s->decision && s->count)
+		ADD("MESSAGE=jitd: %s %s %s by %s: %s (%llu times)", s->decision, s->op ?: "",
+		    s->object, s->user, s->reason, (unsigned long long)s->count);
+	else if (s->decision)
 		ADD("MESSAGE=jitd: %s %s %s by %s: %s", s->decision, s->op ?: "", s->object,
 		    s->user, s->reason);
 	else
@@ -1876,6 +1885,8 @@ int audit_journal_fields(const struct audit_summary *s, const char *line, size_t
 		ADD("JITD_GRANT_ID=%llu", (unsigned long long)s->grant_id);
 	if (*s->reason)
 		ADD("JITD_REASON=%s", s->reason);
+	if (s->count)
+		ADD("JITD_COUNT=%llu", (unsigned long long)s->count);
 	ADD("JITD_RECORD=%.*s", (int)len, line);
 #undef ADD
 	if (bad) {

@@ -76,7 +76,8 @@ struct audit_summary {
 	char reason[256];
 	uint64_t seq;
 	int64_t time_ms;
-	int priority; /* syslog priority */
+	int priority;	/* syslog priority */
+	uint64_t count; /* an aggregate of allows: how many (else 0) */
 };
 
 /* A growable output buffer. */

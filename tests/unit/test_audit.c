@@ -969,6 +969,47 @@ static void chain_with_aggregates_verifies_and_catches_a_count_edit(void)
 	}
 }
 
+/* journald and the human view say an aggregate's count: JITD_COUNT, the summary of the
+ * record as written (both formats) and as formatted. */
+static void aggregate_count_in_journal_and_summary(void)
+{
+	for (int fmt = 0; fmt < 2; fmt++) {
+		struct audit_decision d = aggregate(JITD_OP_OPEN);
+		struct audit_chain c;
+		struct abuf b = {};
+		struct audit_summary s, rs;
+		char **f;
+		size_t n;
+		json_t *j;
+
+		audit_chain_init(&c);
+		CHECK_INT(audit_fmt_decision(fmt, &meta, &d, &c, &b, &s), 0);
+		CHECK_INT(s.count, 41);
+		j = json_loads(b.p, 0, NULL);
+		CHECK_INT(audit_record_summary(j, &rs), 0);
+		CHECK_INT(rs.count, 41);
+		json_decref(j);
+		CHECK_INT(audit_journal_fields(&s, b.p, b.len, &f, &n), 0);
+		CHECK_STR(field(f, n, "JITD_COUNT"), "41");
+		CHECK_CONTAINS(field(f, n, "MESSAGE"), "(41 times)");
+		for (size_t i = 0; i < n; i++)
+			free(f[i]);
+		free(f);
+		d = decision(JITD_OP_OPEN, true);
+		CHECK_INT(audit_fmt_decision(fmt, &meta, &d, &c, &b, &s), 0);
+		j = json_loads(b.p, 0, NULL);
+		CHECK_INT(audit_record_summary(j, &rs), 0);
+		CHECK_INT(rs.count + s.count, 0);
+		json_decref(j);
+		CHECK_INT(audit_journal_fields(&s, b.p, b.len, &f, &n), 0);
+		CHECK(!field(f, n, "JITD_COUNT"), "a single decision has JITD_COUNT");
+		for (size_t i = 0; i < n; i++)
+			free(f[i]);
+		free(f);
+		abuf_free(&b);
+	}
+}
+
 int main(void)
 {
 	subset = json_load_file(SUBSET, 0, NULL);
@@ -994,6 +1035,7 @@ int main(void)
 	RUN(ocsf_aggregate_has_count_start_end);
 	RUN(ecs_aggregate_has_event_start_end_and_count);
 	RUN(chain_with_aggregates_verifies_and_catches_a_count_edit);
+	RUN(aggregate_count_in_journal_and_summary);
 	json_decref(subset);
 	return tl_exit();
 }
