@@ -59,22 +59,26 @@ static void agg_write(struct agent *a, const struct jitd_agg_key *k, const struc
 	e.family = k->family;
 	e.port = k->port;
 	memcpy(e.addr, k->addr, sizeof(e.addr));
-	memcpy(e.comm, v->comm, sizeof(e.comm));
+	memcpy(e.comm, k->comm, sizeof(e.comm));
 	audit_decision_count(a, &e, v->count, v->first_ns ?: v->last_ns, agg_path_of);
 	a->agg.records++;
 	a->agg.uses += v->count;
 }
 
-/* The keys of the entries over at now_s (boot clock), in *keys (malloc'd). */
-static size_t agg_due(int fd, uint32_t now_s, uint32_t ival, struct jitd_agg_key **keys)
+/* The keys of the entries over at now_s (boot clock), in *keys (malloc'd); *all: every
+ * entry seen. */
+static size_t agg_due(int fd, uint32_t now_s, uint32_t ival, struct jitd_agg_key **keys,
+		      uint64_t *all)
 {
 	struct jitd_agg_key key, next, *v = NULL;
 	size_t n = 0, cap = 0;
 	void *prev = NULL;
 
-	while (!bpf_map_get_next_key(fd, prev, &next) && n < JITD_MAX_AGG) {
+	*all = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next) && *all < 2 * JITD_MAX_AGG) {
 		key = next;
 		prev = &key;
+		++*all;
 		if ((uint64_t)next.epoch_end_s + ival > now_s)
 			continue;
 		if (n == cap) {
@@ -101,7 +105,7 @@ void aggregate_harvest(struct agent *a)
 
 	/* the full records come first: each entry was made after its own */
 	ring_buffer__consume(a->ringbuf);
-	n = agg_due(fd, now_s, ival, &keys);
+	n = agg_due(fd, now_s, ival, &keys, &a->agg.entries);
 	for (size_t i = 0; i < n; i++) {
 		struct jitd_agg_val v;
 
@@ -132,17 +136,9 @@ void aggregate_tick(struct agent *a)
 
 json_t *aggregate_status(struct agent *a)
 {
-	int fd = kern_agg_fd(a->kern);
-	struct jitd_agg_key key, next;
-	void *prev = NULL;
-	json_int_t pending = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next) && pending < JITD_MAX_AGG) {
-		key = next;
-		prev = &key;
-		pending++;
-	}
-	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "interval_s", (json_int_t)a->agg.interval_s,
+	/* the map as the last harvest found it: status does not walk it (any user may ask) */
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "interval_s", (json_int_t)a->agg.interval_s,
 			 "records", (json_int_t)a->agg.records, "uses", (json_int_t)a->agg.uses,
-			 "pending", pending, "max", (json_int_t)JITD_MAX_AGG);
+			 "entries", (json_int_t)a->agg.entries, "max", (json_int_t)JITD_MAX_AGG,
+			 "read_errors", (json_int_t)a->agg.read_errors);
 }

@@ -19,6 +19,7 @@ struct agg_state {
 	uint64_t records;     /* aggregate records written by this agent */
 	uint64_t uses;	      /* the allows they count */
 	uint64_t read_errors; /* entries that could not be read (left for the next harvest) */
+	uint64_t entries;     /* in the kernel map at the last harvest */
 };
 
 /* Put the interval in force in the kernel (jitd_config). 0 or negative errno. */
@@ -27,7 +28,7 @@ int aggregate_start(struct agent *a, uint32_t interval_s);
 void aggregate_tick(struct agent *a);
 /* Write and delete every aggregate that is over now (start-up, stop, tick). */
 void aggregate_harvest(struct agent *a);
-/* Its part of status: {"interval_s", "records", "uses", "pending", ...}. */
+/* Its part of status: {"interval_s", "records", "uses", "entries", "max", "read_errors"}. */
 json_t *aggregate_status(struct agent *a);
 
 #endif

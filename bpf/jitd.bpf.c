@@ -189,7 +189,7 @@ struct {
 	__type(value, __u64);
 } use_stats SEC(".maps");
 
-/* Allows aggregated per process, object, grant and interval (jitd_abi.h, agg_allow). */
+/* Allows aggregated per process, object, grant and interval (jitd_abi.h, agg_count). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, JITD_MAX_AGG);
@@ -550,6 +550,7 @@ static __always_inline bool agg_key_of(struct jitd_agg_key *k, __u32 res, __u8 o
 	k->dev = obj->dev;
 	k->ino = obj->ino;
 	__builtin_memcpy(k->addr, obj->addr, sizeof(k->addr));
+	bpf_get_current_comm(k->comm, sizeof(k->comm));
 	k->epoch_end_s = (__u32)((now / (ival * 1000000000ULL) + 1) * ival);
 	k->tgid = bpf_get_current_pid_tgid() >> 32;
 	k->resource = res;
@@ -570,9 +571,11 @@ static __always_inline bool agg_key_of(struct jitd_agg_key *k, __u32 res, __u8 o
  *    how often); nothing is dropped for want of room.
  *  - make a use count for another grant: the key's grant_id is find_grant's, from the
  *    grant map only jitd writes; the tgid is the kernel's; no field comes from the caller.
- *  - hide behind a new process (exec keeps the tgid, so its uses stay in the aggregate of
- *    that pid, with the full record's comm; fork gets a new tgid, and so a full record
- *    first): each process's first use of the object under the grant is a full record.
+ *  - hide behind a new process or program: fork gets a new tgid, and an exec keeps the
+ *    tgid but changes comm, both in the key: the first use of the object under the grant by
+ *    each process, and by each program name in it, is a full record (a program renaming
+ *    itself, prctl PR_SET_NAME, only gets more full records). An exec of a program of the
+ *    same name stays in its pid's aggregate, as one process with one name.
  *  - hide in the aggregate's lag: the count is written one to two intervals later; a host
  *    crash before loses at most the counts of those intervals (the full records stand).
  * A preempted program that adds after jitd read and deleted its entry (it would have to
@@ -604,7 +607,6 @@ static __always_inline void agg_make(const struct jitd_agg_key *k, const struct 
 	v.loginuid = s->loginuid;
 	v.subject_uid = s->subj;
 	v.tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_get_current_comm(v.comm, sizeof(v.comm));
 	r = bpf_map_update_elem(&allow_agg, k, &v, BPF_NOEXIST);
 	if (r && r != -EEXIST)
 		use_stat_inc(JITD_USE_STAT_AGG_FULL);

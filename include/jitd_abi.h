@@ -313,21 +313,23 @@ static inline __u32 jitd_open_slot(__u64 ino)
  * (count 0); each later one with the same key only adds to count and stores last_ns. jitd
  * reads an entry once its interval is over (epoch_end_s + interval <= now), writes one record
  * with the count, first and last time when count > 0, and deletes it. Keyed by the process
- * (tgid): every process's first use of an object under a grant is a full record of its own.
+ * (tgid) and its comm: every process's first use of an object under a grant is a full record
+ * of its own, and so is the first after an exec of a program of another name.
  */
 struct jitd_agg_key {
 	__u64 grant_id;
 	__u64 dev; /* files: kernel s_dev; else as in jitd_event */
 	__u64 ino;
 	__u8 addr[16];
-	__u32 epoch_end_s; /* boot clock, seconds: the end of the interval */
+	char comm[JITD_COMM_LEN]; /* an exec (same tgid) of another program: another key */
+	__u32 epoch_end_s;	  /* boot clock, seconds: the end of the interval */
 	__u32 tgid;
 	__u32 resource;
 	__u8 op;
 	__u8 family;
 	__u16 port;
 };
-_Static_assert(sizeof(struct jitd_agg_key) == 56, "jitd_agg_key size");
+_Static_assert(sizeof(struct jitd_agg_key) == 72, "jitd_agg_key size");
 
 struct jitd_agg_val {
 	__u64 count;	/* kernel: atomic add; the allows after the full record */
@@ -338,9 +340,8 @@ struct jitd_agg_val {
 	__u32 loginuid;
 	__u32 subject_uid;
 	__u32 tid;
-	char comm[JITD_COMM_LEN];
 };
-_Static_assert(sizeof(struct jitd_agg_val) == 64, "jitd_agg_val size");
+_Static_assert(sizeof(struct jitd_agg_val) == 48, "jitd_agg_val size");
 
 /* One ring-buffer record per decision (allow by grant, or deny). */
 struct jitd_event {

@@ -6,7 +6,8 @@
 # granted file N times leaves records of its pid whose counts (a record without "count"
 # counts 1) add up to exactly N: the first is a full record, at least one has a count > 1
 # with start_time <= end_time; a second process gets a full first record of its own; bob's
-# N denials are N records without a count. The chain still verifies. Uses counted while jitd
+# N denials are N records without a count; a process that execs another program (same pid)
+# gets a full record as that program. The chain still verifies. Uses counted while jitd
 # is killed are written by the restarted jitd. With --audit-aggregate 0 every allow is a
 # full record again. Grant usage counts every allow either way.
 . /tests/lib.sh
@@ -95,6 +96,17 @@ check aggregate-second-process-sum "pid $PID2: $(total "$PID2") allows accounted
 first2=$(recs "$PID2" allow | head -n 1)
 check aggregate-second-process-full-first "pid $PID2's first record: $first2" \
 	sh -c "test -n '$first2' && ! echo '$first2' | grep -q '\"count\"'"
+
+# ---------------------------------------------------------------- an exec: same pid, new program
+cp "$P" /tmp/agprobe2 && chmod 755 /tmp/agprobe2
+set -- $($ALICE open-repeat 3 /srv/ag/secret.txt 0 /tmp/agprobe2 open-repeat 3 /srv/ag/secret.txt 0)
+PID5=$1
+check aggregate-exec-same-pid "open-repeat then exec said '$*': not one pid twice" test "$1" = "$5"
+check aggregate-exec-sum "pid $PID5: $(total "$PID5") allows accounted, expected 6" \
+	wait_total "$PID5" 6 10
+full2=$(recs "$PID5" allow | grep -E '"name": ?"agprobe2"' | grep -vc '"count"')
+check aggregate-exec-new-program-full-record "pid $PID5 after its exec of agprobe2: $full2 full records as agprobe2, expected 1" \
+	test "$full2" = 1
 
 # ---------------------------------------------------------------- denials stay one each
 set -- $($BOB open-repeat 5 /srv/ag/secret.txt 0)

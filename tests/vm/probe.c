@@ -187,11 +187,14 @@ static int cmd_open(const char *path)
 	return report(0);
 }
 
+static int run_cmd(char **argv);
+
 /*
- * open-repeat N PATH GAP_MS: open (and close) PATH N times in this one process, GAP_MS
- * apart; prints "PID OK EPERM OTHER" (the audit records of those uses carry PID). Exits 0.
+ * open-repeat N PATH GAP_MS [CMD...]: open (and close) PATH N times in this one process,
+ * GAP_MS apart; prints "PID OK EPERM OTHER" (the audit records of those uses carry PID).
+ * Exits 0, or with CMD execs it (the same pid, another program).
  */
-static int cmd_open_repeat(const char *n_s, const char *path, const char *gap_s)
+static int cmd_open_repeat(const char *n_s, const char *path, const char *gap_s, char **cmd)
 {
 	long n = atol(n_s), gap = atol(gap_s), ok = 0, eperm = 0, other = 0;
 	struct timespec ts = {.tv_sec = gap / 1000, .tv_nsec = gap % 1000 * 1000000};
@@ -209,7 +212,8 @@ static int cmd_open_repeat(const char *n_s, const char *path, const char *gap_s)
 			nanosleep(&ts, NULL);
 	}
 	printf("%d %ld %ld %ld\n", getpid(), ok, eperm, other);
-	return 0;
+	fflush(stdout);
+	return cmd && *cmd ? run_cmd(cmd) : 0;
 }
 
 /* The wall clock, seconds with microseconds: the clock the fleet database's times compare
@@ -2066,8 +2070,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "open") && argc == 1)
 		return cmd_open(argv[0]);
-	if (!strcmp(cmd, "open-repeat") && argc == 3)
-		return cmd_open_repeat(argv[0], argv[1], argv[2]);
+	if (!strcmp(cmd, "open-repeat") && argc >= 3)
+		return cmd_open_repeat(argv[0], argv[1], argv[2], argv + 3);
 	if (!strcmp(cmd, "exec") && argc >= 1)
 		return cmd_exec(argc, argv);
 	if (!strcmp(cmd, "execveat") && argc == 1)
