@@ -40,7 +40,8 @@ COMMON_SRCS := lib/util.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/audit
 AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
 	      agent/audit.c agent/audit_sub.c agent/fleet.c agent/alert.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c \
-	      agent/usage.c agent/report.c agent/notify.c
+	      agent/usage.c agent/report.c agent/notify.c \
+	      agent/aggregate.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c cli/fleet_cmd.c cli/explain_cmd.c \
 	    cli/breakglass_cmd.c cli/report_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
@@ -246,7 +247,7 @@ sysroot:
 
 vmcheck: all $(VM_PROGS) kernels sysroot
 	$(Q)tests/vm/run.sh $(OUTPUT) tests
-	$(Q)for part in guard revoke usage failpaths hostile crashes seal alerts access breakglass notify peers; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
+	$(Q)for part in guard revoke usage aggregate failpaths hostile crashes seal alerts access breakglass notify peers; do tests/vm/run.sh $(OUTPUT) $$part || exit 1; done
 	$(Q)tests/vm/run.sh $(OUTPUT) systemd
 	$(Q)tests/vm/run.sh $(OUTPUT) deb
 

@@ -171,6 +171,15 @@ static bool first_use(struct audit_state *st, const struct jitd_event *e)
 int audit_decision(struct agent *a, const struct jitd_event *e,
 		   const char *(*path_of)(struct agent *a, uint64_t dev, uint64_t ino))
 {
+	return audit_decision_count(a, e, 0, 0, path_of);
+}
+
+/* One record for e, or with count > 0 for that many allows like e from first_ns to e's time
+ * (boot clock). */
+int audit_decision_count(struct agent *a, const struct jitd_event *e, uint64_t count,
+			 uint64_t first_ns,
+			 const char *(*path_of)(struct agent *a, uint64_t dev, uint64_t ino))
+{
 	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	int allow_mode = a->policy ? a->policy->audit_allow : AUDIT_ALLOW_ALL;
 	char comm[JITD_COMM_LEN + 1], rbuf[16], addr[INET6_ADDRSTRLEN];
@@ -185,6 +194,11 @@ int audit_decision(struct agent *a, const struct jitd_event *e,
 	memcpy(comm, e->comm, JITD_COMM_LEN);
 	comm[JITD_COMM_LEN] = 0;
 	d.time_ns = audit_boot_to_real(e->ts_ns);
+	if (count) {
+		d.count = count;
+		d.start_ns = audit_boot_to_real(first_ns);
+		d.end_ns = d.time_ns;
+	}
 	d.op = e->op;
 	d.allow = e->decision == JITD_ALLOW;
 	d.uid = e->uid;

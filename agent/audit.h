@@ -57,6 +57,11 @@ void audit_close(struct audit_state *st);
  * events about files */
 int audit_decision(struct agent *a, const struct jitd_event *e,
 		   const char *(*path_of)(struct agent *a, uint64_t dev, uint64_t ino));
+/* An aggregate of count allows like e (jitd_allow_agg) from first_ns to e->ts_ns (boot
+ * clock): one record with the count, start and end time (audit_decision when count is 0). */
+int audit_decision_count(struct agent *a, const struct jitd_event *e, uint64_t count,
+			 uint64_t first_ns,
+			 const char *(*path_of)(struct agent *a, uint64_t dev, uint64_t ino));
 void audit_agent_event(const char *event, json_t *fields);
 /* Seal the chain head now (after the start, after seal-init). */
 void audit_seal_now(struct audit_state *st);

@@ -56,6 +56,7 @@ struct kern {
 	size_t n_self_objects;		/* entries of the self map (status) */
 	size_t n_self_files;		/* jitd's own files among paths (status) */
 	uint64_t cut, track_full;	/* "revoke": "open" counters (kern_counters) */
+	uint32_t agg_interval_s;	/* jitd_config.agg_interval_s (kern_agg_set) */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -460,6 +461,27 @@ int kern_unload(void)
 int kern_ringbuf_fd(struct kern *k)
 {
 	return bpf_map__fd(k->skel->maps.events);
+}
+
+int kern_agg_fd(struct kern *k)
+{
+	return bpf_map__fd(k->skel->maps.allow_agg);
+}
+
+/* Aggregate allows per interval_s seconds (0: record each): jitd_config, flags kept. */
+int kern_agg_set(struct kern *k, uint32_t interval_s)
+{
+	int fd = bpf_map__fd(k->skel->maps.jconfig);
+	struct jitd_config cfg = {};
+	uint32_t zero = 0;
+
+	k->agg_interval_s = interval_s;
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -errno;
+	cfg.agg_interval_s = interval_s;
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 bool kern_enforcing(struct kern *k)
@@ -1031,7 +1053,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	struct jitd_filter *filter = calloc(1, sizeof(*filter));
 	struct inode_path *old = k->paths;
 	size_t n_old = k->n_paths;
-	struct jitd_config cfg = {};
+	struct jitd_config cfg = {.agg_interval_s = k->agg_interval_s};
 	uint32_t zero = 0;
 	int err = filter ? 0 : -ENOMEM;
 

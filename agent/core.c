@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include <systemd/sd-daemon.h>
 
+#include "aggregate.h"
 #include "apply.h"
 #include "audit.h"
 #include "audit_sub.h"
@@ -122,6 +123,7 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 		kern_drops_reported(a->kern, NULL, &a->drops_seen);
 	}
 	a->drops_checked_ns = now;
+	aggregate_tick(a);
 	audit_sync(); /* the decisions of the last second */
 	audit_seal_tick(&a->audit);
 	sd_event_source_set_time_relative(s, DROPS_CHECK_USEC);
@@ -427,10 +429,13 @@ static void op_status(struct agent *a, json_t *r)
 	json_object_set_new(r, "programs", kern_programs_json(a->kern));
 	json_object_set_new(r, "kernel", kern_features_json(a->kern));
 	json_object_set_new(r, "counters",
-			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "allow", (json_int_t)allow, "deny",
-				      (json_int_t)deny, "drops", (json_int_t)drops, "use_missing",
-				      (json_int_t)use[JITD_USE_STAT_MISSING], "use_expired",
-				      (json_int_t)use[JITD_USE_STAT_EXPIRED]));
+			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "allow", (json_int_t)allow,
+				      "deny", (json_int_t)deny, "drops", (json_int_t)drops,
+				      "use_missing", (json_int_t)use[JITD_USE_STAT_MISSING],
+				      "use_expired", (json_int_t)use[JITD_USE_STAT_EXPIRED],
+				      "aggregated", (json_int_t)use[JITD_USE_STAT_AGGREGATED],
+				      "aggregate_full", (json_int_t)use[JITD_USE_STAT_AGG_FULL]));
+	json_object_set_new(r, "audit_aggregate", aggregate_status(a));
 	json_object_set_new(r, "revoke_open", kern_open_json(a->kern));
 	json_object_set_new(r, "selftest", json_string(a->selftest_ok ? "passed" : "failed"));
 	json_object_set_new(r, "notify", notify_status_json(a));
@@ -544,7 +549,7 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 	int r;
 
 	warn_if_not_exempt(a->policy);
-	if (kern_open(&a->kern, cfg->reload_programs))
+	if (kern_open(&a->kern, cfg->reload_programs) || aggregate_start(a, cfg->audit_aggregate_s))
 		return -1;
 	r = kern_set_self(a->kern, a->policy_path, a->state_dir,
 			  strcmp(cfg->audit_path, "-") ? cfg->audit_path : NULL);
@@ -749,6 +754,7 @@ int agent_run(struct agent *a)
 	fleet_stop(a);
 	notify_stop(a);
 	ring_buffer__consume(a->ringbuf);
+	aggregate_harvest(a); /* what is over; the current interval stays for the next jitd */
 	/* the counts so far on disk too (the pinned map keeps counting) */
 	usage_refresh(a);
 	if (grant_store_save(&a->grants))

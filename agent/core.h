@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 #include <jansson.h>
 
+#include "aggregate.h"
 #include "alert.h"
 #include "audit.h"
 #include "audit_fmt.h"
@@ -95,6 +96,7 @@ struct agent {
 	struct fleet fleet;		/* the fleet database link (fleet.c) */
 	struct alert_state alert;	/* alert windows and counters (alert.c) */
 	struct notify_state notify;	/* notification commands (notify.c) */
+	struct agg_state agg;		/* aggregated allows (aggregate.c) */
 	/* the core's own (core.c) */
 	struct ring_buffer *ringbuf;
 	uint64_t drops_seen;	  /* kernel ring-buffer losses reported so far */
@@ -110,6 +112,7 @@ struct agent_config {
 	json_t *labels;	   /* --label NAME=VALUE, taken over */
 	int64_t pending_ttl_s;
 	unsigned notify_jobs, notify_queue; /* --notify-jobs, --notify-queue */
+	uint32_t audit_aggregate_s;	    /* --audit-aggregate (0: off) */
 	enum audit_format audit_fmt;
 	bool journal, check_only, reload_programs;
 };

@@ -20,6 +20,10 @@ int kern_open(struct kern **out, bool reload);
 void kern_close(struct kern *k);
 int kern_unload(void);
 int kern_ringbuf_fd(struct kern *k);
+/* The map of aggregated allows (jitd_allow_agg), and its interval in jitd_config (0: off;
+ * kept by kern_sync_policy). */
+int kern_agg_fd(struct kern *k);
+int kern_agg_set(struct kern *k, uint32_t interval_s);
 int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root);
 /* jitd's own files (policy, state directory, audit file; NULL: none), protected from the
  * next kern_sync_policy on with the binary, the pins, the unit and the exempt cgroups. */

@@ -36,6 +36,10 @@ static const char usage_text[] =
 	"                          (default /var/log/jitd/audit.jsonl)\n"
 	"      --audit-format F    ocsf (OCSF 1.8.0, default) or ecs (ECS 9.x)\n"
 	"      --journal           also send every audit record to journald\n"
+	"      --audit-aggregate SECONDS  repeated allows of one object under one grant by\n"
+	"                          one process and program: the first recorded in full, the\n"
+	"                          rest as one record with a count per SECONDS (default 5;\n"
+	"                          0: each one)\n"
 	"      --cgroup-root DIR   cgroup v2 mount (default /sys/fs/cgroup)\n"
 	"      --pending-ttl DURATION  a pending request expires after this (default 1h)\n"
 	"      --notify-jobs N     notification commands run at once (1-32, default 4;\n"
@@ -77,6 +81,7 @@ static const struct option opts[] = {
 	{"label", required_argument, NULL, 'l'},
 	{"notify-jobs", required_argument, NULL, 'N'},
 	{"notify-queue", required_argument, NULL, 'Q'},
+	{"audit-aggregate", required_argument, NULL, 'G'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{},
@@ -146,6 +151,37 @@ static int notify_arg(int c, const char *arg, struct agent_config *cfg)
 	return 0;
 }
 
+/* --audit-aggregate SECONDS (0 to AGG_MAX_S). 0, or -1 said on stderr. */
+static int aggregate_arg(const char *arg, struct agent_config *cfg)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (!*arg || *end || arg[0] == '-' || v > AGG_MAX_S) {
+		fprintf(stderr,
+			"jitd: --audit-aggregate: expected seconds from 0 to %d, got '%s'\n",
+			AGG_MAX_S, arg);
+		return -1;
+	}
+	cfg->audit_aggregate_s = (uint32_t)v;
+	return 0;
+}
+
+/* The options with a checked value: --fleet, --label, --notify-*, --audit-aggregate,
+ * --pending-ttl. 0, or -1 said on stderr. */
+static int value_arg(int c, const char *arg, struct agent_config *cfg)
+{
+	if (c == 'T' && util_parse_duration(arg, &cfg->pending_ttl_s)) {
+		fprintf(stderr, "jitd: --pending-ttl: bad duration '%s'\n", arg);
+		return -1;
+	}
+	if (c == 'T')
+		return 0;
+	if (c == 'G')
+		return aggregate_arg(arg, cfg);
+	return c == 'N' || c == 'Q' ? notify_arg(c, arg, cfg) : fleet_arg(c, arg, cfg);
+}
+
 /* Read the arguments into cfg. -1 to go on, else the exit status (help, bad arguments). */
 static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unload)
 {
@@ -156,6 +192,7 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 				     .audit_path = "/var/log/jitd/audit.jsonl",
 				     .cgroup_root = "/sys/fs/cgroup",
 				     .pending_ttl_s = GRANT_PENDING_TTL_S,
+				     .audit_aggregate_s = AGG_DEFAULT_S,
 				     .audit_fmt = AUDIT_FMT_OCSF};
 	while ((c = getopt_long(argc, argv, "p:s:d:a:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -173,12 +210,6 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 			break;
 		case 'C':
 			cfg->cgroup_root = optarg;
-			break;
-		case 'T':
-			if (util_parse_duration(optarg, &cfg->pending_ttl_s)) {
-				fprintf(stderr, "jitd: --pending-ttl: bad duration '%s'\n", optarg);
-				return 2;
-			}
 			break;
 		case 'c':
 			cfg->check_only = true;
@@ -203,8 +234,9 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 		case 'l':
 		case 'N':
 		case 'Q':
-			if (c == 'N' || c == 'Q' ? notify_arg(c, optarg, cfg)
-						 : fleet_arg(c, optarg, cfg))
+		case 'G':
+		case 'T':
+			if (value_arg(c, optarg, cfg))
 				return 2;
 			break;
 		case 'h':

@@ -189,6 +189,15 @@ struct {
 	__type(value, __u64);
 } use_stats SEC(".maps");
 
+/* Allows aggregated per process, object, grant and interval (jitd_abi.h, agg_count). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JITD_MAX_AGG);
+	__type(key, struct jitd_agg_key);
+	__type(value, struct jitd_agg_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} allow_agg SEC(".maps");
+
 /* The SHA-256 of the BPF object that is attached (its programs' pins may be adopted by
  * a restarted agent with the same object: see the agent's kern_open). */
 struct {
@@ -523,6 +532,87 @@ static __always_inline bool use_allows(__u64 grant_id, __u64 now, bool count)
 }
 
 /*
+ * Aggregation of allows (jitd_config.agg_interval_s not 0): the key of an allow at now, or
+ * false when aggregation is off (every allow recorded). The interval is the one that ends
+ * at epoch_end_s on the boot clock, the same for every CPU.
+ */
+static __always_inline bool agg_key_of(struct jitd_agg_key *k, __u32 res, __u8 op, __u64 grant_id,
+				       const struct object *obj, __u64 now)
+{
+	__u32 zero = 0;
+	struct jitd_config *c = bpf_map_lookup_elem(&jconfig, &zero);
+	__u64 ival;
+
+	if (!c || !c->agg_interval_s || res == JITD_RES_SELFTEST)
+		return false;
+	ival = c->agg_interval_s;
+	k->grant_id = grant_id;
+	k->dev = obj->dev;
+	k->ino = obj->ino;
+	__builtin_memcpy(k->addr, obj->addr, sizeof(k->addr));
+	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	k->epoch_end_s = (__u32)((now / (ival * 1000000000ULL) + 1) * ival);
+	k->tgid = bpf_get_current_pid_tgid() >> 32;
+	k->resource = res;
+	k->op = op;
+	k->family = obj->family;
+	k->port = obj->port;
+	return true;
+}
+
+/*
+ * An allow counted in its aggregate, if it has one (then no record: jitd writes the count,
+ * first and last time once the interval is over). No aggregate yet: false, the caller records
+ * the allow in full and then makes it with agg_make.
+ *
+ * What a subject could try, and why it fails:
+ *  - make its uses vanish by filling the map (many processes, objects): a full map only
+ *    fails agg_make, and every allow without an aggregate is a full record (agg_full says
+ *    how often); nothing is dropped for want of room.
+ *  - make a use count for another grant: the key's grant_id is find_grant's, from the
+ *    grant map only jitd writes; the tgid is the kernel's; no field comes from the caller.
+ *  - hide behind a new process or program: fork gets a new tgid, and an exec keeps the
+ *    tgid but changes comm, both in the key: the first use of the object under the grant by
+ *    each process, and by each program name in it, is a full record (a program renaming
+ *    itself, prctl PR_SET_NAME, only gets more full records). An exec of a program of the
+ *    same name stays in its pid's aggregate, as one process with one name.
+ *  - hide in the aggregate's lag: the count is written one to two intervals later; a host
+ *    crash before loses at most the counts of those intervals (the full records stand).
+ * A preempted program that adds after jitd read and deleted its entry (it would have to
+ * stall for a whole interval between its clock read and the add) loses that one count.
+ */
+static __always_inline bool agg_count(const struct jitd_agg_key *k, __u64 now)
+{
+	struct jitd_agg_val *v = bpf_map_lookup_elem(&allow_agg, k);
+
+	if (!v)
+		return false;
+	if (!v->first_ns)
+		v->first_ns = now;
+	v->last_ns = now;
+	__sync_fetch_and_add(&v->count, 1);
+	use_stat_inc(JITD_USE_STAT_AGGREGATED);
+	return true;
+}
+
+/* After a full record: the aggregate its key's later allows count in (count 0). Another CPU
+ * making it first (-EEXIST) is fine; a full map: the next allows are full records too. */
+static __always_inline void agg_make(const struct jitd_agg_key *k, const struct subject *s)
+{
+	struct jitd_agg_val v = {};
+	long r;
+
+	v.cgroup = bpf_get_current_cgroup_id();
+	v.uid = s->uid;
+	v.loginuid = s->loginuid;
+	v.subject_uid = s->subj;
+	v.tid = (__u32)bpf_get_current_pid_tgid();
+	r = bpf_map_update_elem(&allow_agg, k, &v, BPF_NOEXIST);
+	if (r && r != -EEXIST)
+		use_stat_inc(JITD_USE_STAT_AGG_FULL);
+}
+
+/*
  * The decision for a protected access. Exempt subjects pass unrecorded (unless
  * the resource is the self-test's); everything else gets one record.
  * record_allow == false records only denials (the exec-open half of an execve,
@@ -559,6 +649,17 @@ static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct o
 	}
 	if (allow && !record_allow)
 		return 0;
+	if (allow) {
+		struct jitd_agg_key ak = {};
+
+		if (agg_key_of(&ak, res, op, grant_id, obj, now)) {
+			if (agg_count(&ak, now))
+				return 0;
+			emit(res, op, allow, grant_id, &s, obj);
+			agg_make(&ak, &s);
+			return 0;
+		}
+	}
 	emit(res, op, allow, grant_id, &s, obj);
 	return verdict(allow);
 }

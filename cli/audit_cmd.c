@@ -300,9 +300,12 @@ static void print_human(const char *line, size_t len)
 		    res)
 			snprintf(s.user, sizeof(s.user), "%s", res->pw_name);
 	}
-	printf("%-24s %-10s %-15s %-30s %-6s %-6s %s\n",
+	printf("%-24s %-10s %-15s %-30s %-6s %-6s %s",
 	       util_format_time(s.time_ms * 1000000, t, sizeof(t)), s.user, s.op ?: "-",
 	       *s.object ? s.object : "-", s.decision ?: "-", grant, s.reason);
+	if (s.count) /* an aggregate of allows */
+		printf(" (%llu times)", (unsigned long long)s.count);
+	putchar('\n');
 	json_decref(rec);
 }
 

@@ -25,6 +25,7 @@
 #define JITD_MAX_OPEN	   16384 /* open files and sockets tracked for "revoke": "open" */
 #define JITD_OPEN_SHIFT	   14	 /* jitd_open_count: 1 << 14 counters */
 #define JITD_OPEN_QUOTA	   1024	 /* of them, tracked at once for one subject */
+#define JITD_MAX_AGG	   65536 /* allows aggregated at once (jitd_agg_key); full: full records */
 
 /* Resource id of a decision that is about a grant's cgroup, not a resource (ptrace). */
 #define JITD_RES_NONE 0u
@@ -144,8 +145,8 @@ enum jitd_config_flags {
 };
 
 struct jitd_config {
-	__u32 flags; /* enum jitd_config_flags */
-	__u32 pad;
+	__u32 flags;	      /* enum jitd_config_flags */
+	__u32 agg_interval_s; /* allows aggregated per this many seconds (0: each one recorded) */
 };
 _Static_assert(sizeof(struct jitd_config) == 8, "jitd_config size");
 
@@ -253,7 +254,10 @@ _Static_assert(sizeof(struct jitd_grant_use) == 72, "jitd_grant_use size");
 enum jitd_use_stat {
 	JITD_USE_STAT_MISSING = 0, /* allows by a grant without a jitd_grant_use entry */
 	JITD_USE_STAT_EXPIRED = 1, /* denials: the grant's usage limit (idle, first use) ended it */
-	JITD_USE_STAT_MAX = 2
+	JITD_USE_STAT_AGGREGATED = 2, /* allows counted in a jitd_agg_val instead of a record */
+	JITD_USE_STAT_AGG_FULL = 3,   /* allows whose aggregate could not be made (map full):
+				       * recorded each, as with aggregation off */
+	JITD_USE_STAT_MAX = 4
 };
 #define JITD_USE_STATS 8 /* the array's slots, fixed (pinned): later counters fit in */
 
@@ -302,6 +306,42 @@ static inline __u32 jitd_open_slot(__u64 ino)
 {
 	return (__u32)((ino * 0x9E3779B97F4A7C15ULL) >> (64 - JITD_OPEN_SHIFT));
 }
+
+/*
+ * jitd_allow_agg: allows aggregated in the kernel (agg_interval_s in jitd_config not 0).
+ * The first allow of a key in an interval is a full ring-buffer record and makes the entry
+ * (count 0); each later one with the same key only adds to count and stores last_ns. jitd
+ * reads an entry once its interval is over (epoch_end_s + interval <= now), writes one record
+ * with the count, first and last time when count > 0, and deletes it. Keyed by the process
+ * (tgid) and its comm: every process's first use of an object under a grant is a full record
+ * of its own, and so is the first after an exec of a program of another name.
+ */
+struct jitd_agg_key {
+	__u64 grant_id;
+	__u64 dev; /* files: kernel s_dev; else as in jitd_event */
+	__u64 ino;
+	__u8 addr[16];
+	char comm[JITD_COMM_LEN]; /* an exec (same tgid) of another program: another key */
+	__u32 epoch_end_s;	  /* boot clock, seconds: the end of the interval */
+	__u32 tgid;
+	__u32 resource;
+	__u8 op;
+	__u8 family;
+	__u16 port;
+};
+_Static_assert(sizeof(struct jitd_agg_key) == 72, "jitd_agg_key size");
+
+struct jitd_agg_val {
+	__u64 count;	/* kernel: atomic add; the allows after the full record */
+	__u64 first_ns; /* boot clock: the first of them (0: none yet) */
+	__u64 last_ns;	/* boot clock: the last of them */
+	__u64 cgroup;	/* the subject as in the full record */
+	__u32 uid;
+	__u32 loginuid;
+	__u32 subject_uid;
+	__u32 tid;
+};
+_Static_assert(sizeof(struct jitd_agg_val) == 48, "jitd_agg_val size");
 
 /* One ring-buffer record per decision (allow by grant, or deny). */
 struct jitd_event {

@@ -589,6 +589,7 @@ static void fill_decision_summary(const struct audit_decision *d, uint64_t seq,
 	s->seq = seq;
 	s->time_ms = d->time_ns / 1000000;
 	s->priority = d->allow ? 6 : 4;
+	s->count = d->count;
 }
 
 /* Summary of a decision (journald, subscribers), computed only when someone needs it. */
@@ -709,6 +710,20 @@ static void ab_hex48(struct abuf *b, uint64_t v)
 	ab_raw(b, o, sizeof(o));
 }
 
+/* "K":ms,"K_dt":"..", of an aggregate's start or end (OCSF base attributes). */
+static void ab_agg_time(struct abuf *b, const char *k, int64_t ns)
+{
+	AB_LIT(b, "\"");
+	ab_raw(b, k, strlen(k));
+	AB_LIT(b, "\":");
+	ab_i64(b, ns / 1000000);
+	AB_LIT(b, ",\"");
+	ab_raw(b, k, strlen(k));
+	AB_LIT(b, "_dt\":");
+	ab_time_dt(b, ns);
+	AB_LIT(b, ",");
+}
+
 /* "name":"x","uid":"N"} of an OCSF user (the key and '{' written by the caller). */
 static void ab_user_body(struct abuf *b, const char *name, uint32_t uid)
 {
@@ -775,6 +790,11 @@ static void ocsf_dec_target(struct abuf *b, const struct audit_decision *d, uint
 			       "\"connection_info\":{\"direction\":\"Outbound\",\"direction_id\":2,"
 			       "\"protocol_ver_id\":4},");
 	}
+	if (d->count) {
+		AB_LIT(b, "\"count\":");
+		ab_u64(b, d->count);
+		AB_LIT(b, ",");
+	}
 	ab_buf(b, &F.device);
 	if (d->allow)
 		AB_LIT(b, "\"disposition\":\"Allowed\",\"disposition_id\":1,");
@@ -786,7 +806,10 @@ static void ocsf_dec_target(struct abuf *b, const struct audit_decision *d, uint
 		AB_LIT(b, ",\"port\":");
 		ab_u64(b, d->port);
 		AB_LIT(b, "},");
-	} else if (op != JITD_OP_EXEC && !PROC_OP(op)) {
+	}
+	if (d->count)
+		ab_agg_time(b, "end_time", d->end_ns);
+	if (!net && op != JITD_OP_EXEC && !PROC_OP(op)) {
 		AB_LIT(b, "\"file\":");
 		ab_file(b, d, false);
 		AB_LIT(b, ",");
@@ -875,10 +898,20 @@ static void ocsf_dec_process(struct abuf *b, const struct audit_decision *d, uin
 	}
 }
 
-/* "severity" to "time_dt", then "type_name", "type_uid" and the opening of "unmapped". */
+/* "severity" to "time_dt", then "type_name", "type_uid" and the opening of "unmapped"; an
+ * aggregate's "start_time" and "start_time_dt" between "severity_id" and "status". */
 static void ocsf_dec_status(struct abuf *b, const struct audit_decision *d, uint8_t op)
 {
-	ab_buf(b, &F.tail[op][d->allow]);
+	const struct abuf *t = &F.tail[op][d->allow];
+	const char *st = d->count ? memmem(t->p, t->len, "\"status\":", 9) : NULL;
+
+	if (st) {
+		ab_raw(b, t->p, (size_t)(st - t->p));
+		ab_agg_time(b, "start_time", d->start_ns);
+		ab_raw(b, st, t->len - (size_t)(st - t->p));
+	} else {
+		ab_buf(b, t);
+	}
 	if (d->allow) {
 		AB_LIT(b, "grant ");
 		ab_u64(b, d->grant_id);
@@ -1032,6 +1065,18 @@ static void ecs_dec_object(json_t *rec, const struct audit_decision *d, bool net
 	}
 }
 
+/* An aggregate of allows: event.start, event.end and jitd.count (ECS has no count). */
+static void ecs_dec_aggregate(json_t *rec, const struct audit_decision *d)
+{
+	json_t *ev = json_object_get(rec, "event");
+	char t[40];
+
+	json_object_set_new(ev, "start", json_string(util_format_time(d->start_ns, t, sizeof(t))));
+	json_object_set_new(ev, "end", json_string(util_format_time(d->end_ns, t, sizeof(t))));
+	json_object_set_new(json_object_get(rec, "jitd"), "count",
+			    json_integer((json_int_t)d->count));
+}
+
 static int ecs_decision(const struct audit_meta *m, const struct audit_decision *d,
 			struct audit_chain *c, struct abuf *out, struct audit_summary *sum)
 {
@@ -1076,6 +1121,8 @@ static int ecs_decision(const struct audit_meta *m, const struct audit_decision 
 			  d->loginuid == JITD_NO_LOGINUID ? json_null() : json_integer(d->loginuid),
 			  "resource", d->resource, "cgroup_id", (json_int_t)d->cgroup_id,
 			  "subject_uid", (json_int_t)d->subject_uid));
+	if (d->count)
+		ecs_dec_aggregate(rec, d);
 	r = ecs_seal(c, rec, &nc, out);
 	json_decref(rec);
 	if (r)
@@ -1743,10 +1790,15 @@ int audit_record_summary(const json_t *rec, struct audit_summary *s)
 {
 	const json_t *md = json_object_get(rec, "metadata");
 
+	int r;
+
 	memset(s, 0, sizeof(*s));
-	if (md) /* OCSF */
-		return ocsf_record_summary(rec, md, s);
-	return ecs_record_summary(rec, s);
+	r = md ? ocsf_record_summary(rec, md, s) /* OCSF */ : ecs_record_summary(rec, s);
+	/* an aggregate of allows: OCSF's count, ECS jitd.count */
+	if (!r && s->decision)
+		s->count = (uint64_t)json_integer_value(
+			json_object_get(md ? rec : json_object_get(rec, "jitd"), "count"));
+	return r;
 }
 
 /* ---- journald ---- */
@@ -1809,7 +1861,10 @@ int audit_journal_fields(const struct audit_summary *s, const char *line, size_t
 	} while (0)
 	ADD("MESSAGE_ID=%s", audit_message_id(s->event, s->decision));
 	ADD("PRIORITY=%d", s->priority);
-	if (s->decision)
+	if (s->decision && s->count)
+		ADD("MESSAGE=jitd: %s %s %s by %s: %s (%llu times)", s->decision, s->op ?: "",
+		    s->object, s->user, s->reason, (unsigned long long)s->count);
+	else if (s->decision)
 		ADD("MESSAGE=jitd: %s %s %s by %s: %s", s->decision, s->op ?: "", s->object,
 		    s->user, s->reason);
 	else
@@ -1830,6 +1885,8 @@ int audit_journal_fields(const struct audit_summary *s, const char *line, size_t
 		ADD("JITD_GRANT_ID=%llu", (unsigned long long)s->grant_id);
 	if (*s->reason)
 		ADD("JITD_REASON=%s", s->reason);
+	if (s->count)
+		ADD("JITD_COUNT=%llu", (unsigned long long)s->count);
 	ADD("JITD_RECORD=%.*s", (int)len, line);
 #undef ADD
 	if (bad) {

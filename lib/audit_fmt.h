@@ -58,6 +58,10 @@ struct audit_decision {
 	bool v6;
 	const char *addr; /* text form */
 	uint16_t port;
+	/* an aggregate of allows (the kernel's jitd_allow_agg): count > 0 of them between
+	 * start_ns and end_ns (CLOCK_REALTIME); 0: one decision */
+	uint64_t count;
+	int64_t start_ns, end_ns;
 };
 
 /* What a record is about, for journald, filters and the human view. Strings borrowed. */
@@ -72,7 +76,8 @@ struct audit_summary {
 	char reason[256];
 	uint64_t seq;
 	int64_t time_ms;
-	int priority; /* syslog priority */
+	int priority;	/* syslog priority */
+	uint64_t count; /* an aggregate of allows: how many (else 0) */
 };
 
 /* A growable output buffer. */

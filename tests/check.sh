@@ -6,8 +6,8 @@
 # built with ASan+UBSan (BUILD_DIR/asan, one line per binary), each libFuzzer harness
 # (BUILD_DIR/fuzz) for FUZZ_CHECK_SECONDS (20 by default), then the VM
 # tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), the parts that
-# boot on their own (guard, revoke and usage on the four; failpaths, hostile, crashes, seal,
-# alerts, access, breakglass, notify, peers on 6.12), the fleet part (two
+# boot on their own (guard, revoke, usage and aggregate on the four; failpaths, hostile,
+# crashes, seal, alerts, access, breakglass, notify, peers on 6.12), the fleet part (two
 # VMs per kernel against a PostgreSQL on the host, the four kernels), then with a Debian
 # root and systemd as PID 1 on 6.1 and 6.12 (tests/vm/run.sh), and there the Debian package
 # (tests/vm/deb.sh). Every PASS/FAIL/SKIP line is
@@ -88,12 +88,13 @@ run fleet python3 "$SRC/tests/fleet/fleet_test.py" "$BUILD"
 
 run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
 # the parts that boot on their own: switching jitd off and cutting what was opened under a
-# grant that ended ("revoke": "open"), per-grant usage counted by the kernel (these three on
-# every kernel), failure paths, hostile clients, kill -9 cycles, the sealed audit stream,
+# grant that ended ("revoke": "open"), per-grant usage counted by the kernel, allows
+# aggregated in the kernel (these four on every kernel), failure paths, hostile clients,
+# kill -9 cycles, the sealed audit stream,
 # alerts, dry-run and explain (access), break-glass and review, notification commands (6.12:
 # the agent's, not the kernel's; the seal part's file is verified again on the host,
 # tests/vm/seal-host.sh), and the peers the bench compares with (AppArmor, fapolicyd) deciding
-for part in guard revoke usage failpaths hostile crashes seal alerts access breakglass notify peers; do
+for part in guard revoke usage aggregate failpaths hostile crashes seal alerts access breakglass notify peers; do
 	run "vm-$part" "$SRC/tests/vm/run.sh" "$BUILD" "$part"
 done
 # fleet mode with real kernels: two VMs per kernel as two jitd hosts of one PostgreSQL

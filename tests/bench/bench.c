@@ -441,6 +441,11 @@ static void fill_jitd_maps(void)
 	if (bpf_map_update_elem(bpf_map__fd(jskel->maps.filter), &zero, &filt, BPF_ANY))
 		die("filter");
 	/* The worker (BENCH_UID, no loginuid) holds grants on resources 1..5. */
+	/* jitd's default --audit-aggregate 5: repeated allows counted in the kernel */
+	struct jitd_config cfg = {.agg_interval_s = 5};
+
+	if (bpf_map_update_elem(bpf_map__fd(jskel->maps.jconfig), &zero, &cfg, BPF_ANY))
+		die("jconfig");
 	for (uint32_t r = 1; r <= 5; r++) {
 		gk = (struct jitd_grant_key){.resource = r, .uid = BENCH_UID, .cgroup = 0};
 		gv.grant_id = r;

@@ -847,6 +847,169 @@ static void policy_audit_allow_parsed(void)
 	CHECK_CONTAINS(err, "first");
 }
 
+/* ---- aggregates of allows (the kernel's jitd_allow_agg, agent/aggregate.c) ---- */
+
+static struct audit_decision aggregate(uint8_t op)
+{
+	struct audit_decision d = decision(op, true);
+
+	d.count = 41;
+	d.start_ns = 1795424460001000000LL;
+	d.end_ns = d.time_ns;
+	return d;
+}
+
+static const uint8_t agg_ops[] = {JITD_OP_EXEC,	   JITD_OP_OPEN,   JITD_OP_CONNECT,
+				  JITD_OP_SENDMSG, JITD_OP_PTRACE, JITD_OP_SETATTR};
+
+static void ocsf_aggregate_meets_the_schema_and_is_canonical(void)
+{
+	struct audit_chain c;
+	struct abuf b = {};
+
+	audit_chain_init(&c);
+	for (size_t i = 0; i < sizeof(agg_ops); i++) {
+		struct audit_decision d = aggregate(agg_ops[i]);
+		json_t *j;
+		char *canon;
+
+		CHECK_INT(audit_fmt_decision(AUDIT_FMT_OCSF, &meta, &d, &c, &b, NULL), 0);
+		CHECK(check_ocsf(b.p), "op %d: %s", agg_ops[i], why);
+		j = json_loadb(b.p, b.len - 1, 0, NULL);
+		CHECK(j, "op %d: not JSON: %s", agg_ops[i], b.p);
+		canon = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+		CHECK(canon && strlen(canon) == b.len - 1 && !memcmp(canon, b.p, b.len - 1),
+		      "op %d:\n  ours  %s  canon %s", agg_ops[i], b.p, canon);
+		free(canon);
+		json_decref(j);
+	}
+	abuf_free(&b);
+}
+
+static void ocsf_aggregate_has_count_start_end(void)
+{
+	struct audit_decision d = aggregate(JITD_OP_OPEN);
+	struct audit_chain c;
+	struct abuf b = {};
+	json_t *j;
+
+	audit_chain_init(&c);
+	CHECK_INT(audit_fmt_decision(AUDIT_FMT_OCSF, &meta, &d, &c, &b, NULL), 0);
+	j = json_loads(b.p, 0, NULL);
+	CHECK_INT(json_integer_value(json_object_get(j, "count")), 41);
+	CHECK_INT(json_integer_value(json_object_get(j, "start_time")), 1795424460001LL);
+	CHECK_INT(json_integer_value(json_object_get(j, "end_time")), 1795424462345LL);
+	CHECK_INT(json_integer_value(json_object_get(j, "time")), 1795424462345LL);
+	CHECK_STR(json_string_value(json_object_get(j, "start_time_dt")),
+		  "2026-11-23T09:01:00.001Z");
+	CHECK_STR(json_string_value(json_object_get(j, "end_time_dt")), "2026-11-23T09:01:02.345Z");
+	/* an aggregate is the same class, activity and subject as the full record */
+	CHECK_INT(json_integer_value(json_object_get(j, "class_uid")), 1001);
+	CHECK_INT(json_integer_value(json_object_get(j, "activity_id")), 14);
+	CHECK_INT(json_integer_value(json_object_get(
+			  json_object_get(json_object_get(j, "actor"), "process"), "pid")),
+		  812);
+	json_decref(j);
+	/* a single decision has none of them */
+	d = decision(JITD_OP_OPEN, true);
+	CHECK_INT(audit_fmt_decision(AUDIT_FMT_OCSF, &meta, &d, &c, &b, NULL), 0);
+	CHECK(!strstr(b.p, "\"count\"") && !strstr(b.p, "start_time") && !strstr(b.p, "end_time"),
+	      "a single decision has aggregate fields: %s", b.p);
+	abuf_free(&b);
+}
+
+static void ecs_aggregate_has_event_start_end_and_count(void)
+{
+	struct audit_decision d = aggregate(JITD_OP_CONNECT);
+	struct audit_chain c;
+	struct abuf b = {};
+	json_t *j, *ev;
+
+	audit_chain_init(&c);
+	CHECK_INT(audit_fmt_decision(AUDIT_FMT_ECS, &meta, &d, &c, &b, NULL), 0);
+	j = json_loads(b.p, 0, NULL);
+	ev = json_object_get(j, "event");
+	CHECK_STR(json_string_value(json_object_get(ev, "start")), "2026-11-23T09:01:00.001Z");
+	CHECK_STR(json_string_value(json_object_get(ev, "end")), "2026-11-23T09:01:02.345Z");
+	CHECK_INT(json_integer_value(json_object_get(json_object_get(j, "jitd"), "count")), 41);
+	json_decref(j);
+	d = decision(JITD_OP_CONNECT, true);
+	CHECK_INT(audit_fmt_decision(AUDIT_FMT_ECS, &meta, &d, &c, &b, NULL), 0);
+	CHECK(!strstr(b.p, "\"count\"") && !strstr(b.p, "\"start\""),
+	      "a single decision has aggregate fields: %s", b.p);
+	abuf_free(&b);
+}
+
+/* A chain of full records and aggregates verifies; an edited count is caught. */
+static void chain_with_aggregates_verifies_and_catches_a_count_edit(void)
+{
+	for (int fmt = 0; fmt < 2; fmt++) {
+		struct audit_chain c;
+		struct abuf b = {};
+		char *p;
+
+		for (size_t i = 0; i < n_lines; i++)
+			free(lines[i]);
+		n_lines = 0;
+		audit_chain_init(&c);
+		for (size_t i = 0; i < 12; i++) {
+			struct audit_decision d =
+				i % 2 ? aggregate(agg_ops[i % sizeof(agg_ops)])
+				      : decision(agg_ops[i % sizeof(agg_ops)], i % 4);
+
+			CHECK_INT(audit_fmt_decision(fmt, &meta, &d, &c, &b, NULL), 0);
+			lines[n_lines++] = strdup(b.p);
+		}
+		abuf_free(&b);
+		CHECK_INT(verify_lines(lines, n_lines), 0);
+		p = strstr(lines[5], "\"count\":41");
+		CHECK(p, "no count in line 6: %s", lines[5]);
+		p[sizeof("\"count\":4") - 1] = '2'; /* 41 -> 42 */
+		CHECK_INT(verify_lines(lines, n_lines), 6);
+	}
+}
+
+/* journald and the human view say an aggregate's count: JITD_COUNT, the summary of the
+ * record as written (both formats) and as formatted. */
+static void aggregate_count_in_journal_and_summary(void)
+{
+	for (int fmt = 0; fmt < 2; fmt++) {
+		struct audit_decision d = aggregate(JITD_OP_OPEN);
+		struct audit_chain c;
+		struct abuf b = {};
+		struct audit_summary s, rs;
+		char **f;
+		size_t n;
+		json_t *j;
+
+		audit_chain_init(&c);
+		CHECK_INT(audit_fmt_decision(fmt, &meta, &d, &c, &b, &s), 0);
+		CHECK_INT(s.count, 41);
+		j = json_loads(b.p, 0, NULL);
+		CHECK_INT(audit_record_summary(j, &rs), 0);
+		CHECK_INT(rs.count, 41);
+		json_decref(j);
+		CHECK_INT(audit_journal_fields(&s, b.p, b.len, &f, &n), 0);
+		CHECK_STR(field(f, n, "JITD_COUNT"), "41");
+		CHECK_CONTAINS(field(f, n, "MESSAGE"), "(41 times)");
+		for (size_t i = 0; i < n; i++)
+			free(f[i]);
+		free(f);
+		d = decision(JITD_OP_OPEN, true);
+		CHECK_INT(audit_fmt_decision(fmt, &meta, &d, &c, &b, &s), 0);
+		j = json_loads(b.p, 0, NULL);
+		CHECK_INT(audit_record_summary(j, &rs), 0);
+		CHECK_INT(rs.count + s.count, 0);
+		json_decref(j);
+		CHECK_INT(audit_journal_fields(&s, b.p, b.len, &f, &n), 0);
+		CHECK(!field(f, n, "JITD_COUNT"), "a single decision has JITD_COUNT");
+		for (size_t i = 0; i < n; i++)
+			free(f[i]);
+		free(f);
+		abuf_free(&b);
+	}
+}
+
 int main(void)
 {
 	subset = json_load_file(SUBSET, 0, NULL);
@@ -868,6 +1031,11 @@ int main(void)
 	RUN(summary_reads_both_formats);
 	RUN(break_glass_and_reviewed_records);
 	RUN(policy_audit_allow_parsed);
+	RUN(ocsf_aggregate_meets_the_schema_and_is_canonical);
+	RUN(ocsf_aggregate_has_count_start_end);
+	RUN(ecs_aggregate_has_event_start_end_and_count);
+	RUN(chain_with_aggregates_verifies_and_catches_a_count_edit);
+	RUN(aggregate_count_in_journal_and_summary);
 	json_decref(subset);
 	return tl_exit();
 }

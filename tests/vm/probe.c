@@ -85,7 +85,8 @@ static int usage(void)
 		"             rename A B | connect ADDR PORT | sendto ADDR PORT | ctl SOCKET LINE "
 		"|\n"
 		"             as UID[:GID] CMD... | loginuid N CMD... | cgexec CGPATH CMD... |\n"
-		"             suroot CMD... | flood N PATH | open-many N PATH SECS | setloginuid N "
+		"             suroot CMD... | flood N PATH | open-many N PATH SECS | open-repeat N "
+		"PATH GAP_MS | setloginuid N "
 		"| chmod PATH MODE |\n"
 		"             chown PATH UID | truncate PATH | setxattr PATH | rmxattr PATH |\n"
 		"             unlink PATH | rmdir PATH | byhandle PATH MOUNT | rawsock | raw6sock "
@@ -184,6 +185,35 @@ static int cmd_open(const char *path)
 		return report(errno);
 	close(fd);
 	return report(0);
+}
+
+static int run_cmd(char **argv);
+
+/*
+ * open-repeat N PATH GAP_MS [CMD...]: open (and close) PATH N times in this one process,
+ * GAP_MS apart; prints "PID OK EPERM OTHER" (the audit records of those uses carry PID).
+ * Exits 0, or with CMD execs it (the same pid, another program).
+ */
+static int cmd_open_repeat(const char *n_s, const char *path, const char *gap_s, char **cmd)
+{
+	long n = atol(n_s), gap = atol(gap_s), ok = 0, eperm = 0, other = 0;
+	struct timespec ts = {.tv_sec = gap / 1000, .tv_nsec = gap % 1000 * 1000000};
+
+	for (long i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY);
+
+		if (fd >= 0)
+			ok++, close(fd);
+		else if (errno == EPERM)
+			eperm++;
+		else
+			other++;
+		if (gap && i + 1 < n)
+			nanosleep(&ts, NULL);
+	}
+	printf("%d %ld %ld %ld\n", getpid(), ok, eperm, other);
+	fflush(stdout);
+	return cmd && *cmd ? run_cmd(cmd) : 0;
 }
 
 /* The wall clock, seconds with microseconds: the clock the fleet database's times compare
@@ -2040,6 +2070,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "open") && argc == 1)
 		return cmd_open(argv[0]);
+	if (!strcmp(cmd, "open-repeat") && argc >= 3)
+		return cmd_open_repeat(argv[0], argv[1], argv[2], argv + 3);
 	if (!strcmp(cmd, "exec") && argc >= 1)
 		return cmd_exec(argc, argv);
 	if (!strcmp(cmd, "execveat") && argc == 1)

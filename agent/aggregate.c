@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Allows aggregated in the kernel. With --audit-aggregate N (default 5, 0 off) the BPF side
+ * records the first allow of a process, object and grant in an interval of N seconds in
+ * full and only counts the later ones in jitd_allow_agg (bpf/jitd.bpf.c, agg_count). Here,
+ * once an interval is over, each entry with a count becomes one audit record like that
+ * full record plus the count and the first and last time, and is deleted. The entries are
+ * keyed by the boot-clock second their interval ends, so a restarted jitd (or one with
+ * another interval) harvests what an earlier one left. An entry is read one whole interval
+ * after its end: a program that read the clock just before the end has long added its count.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "aggregate.h"
+#include "audit.h"
+#include "core.h"
+#include "kern.h"
+#include "log.h"
+#include "util.h"
+
+int aggregate_start(struct agent *a, uint32_t interval_s)
+{
+	int r = kern_agg_set(a->kern, interval_s);
+
+	a->agg.interval_s = interval_s;
+	if (r)
+		log_err("cannot set the audit aggregation interval: %s", strerror(-r));
+	return r;
+}
+
+static const char *agg_path_of(struct agent *a, uint64_t dev, uint64_t ino)
+{
+	return kern_path_of(a->kern, dev, ino);
+}
+
+/* The record of one aggregate read from the kernel (the subject of its full record). */
+static void agg_write(struct agent *a, const struct jitd_agg_key *k, const struct jitd_agg_val *v)
+{
+	struct jitd_event e = {};
+
+	e.ts_ns = v->last_ns;
+	e.cgroup = v->cgroup;
+	e.grant_id = k->grant_id;
+	e.dev = k->dev;
+	e.ino = k->ino;
+	e.pid = k->tgid;
+	e.tid = v->tid;
+	e.uid = v->uid;
+	e.loginuid = v->loginuid;
+	e.subject_uid = v->subject_uid;
+	e.resource = k->resource;
+	e.op = k->op;
+	e.decision = JITD_ALLOW;
+	e.family = k->family;
+	e.port = k->port;
+	memcpy(e.addr, k->addr, sizeof(e.addr));
+	memcpy(e.comm, k->comm, sizeof(e.comm));
+	audit_decision_count(a, &e, v->count, v->first_ns ?: v->last_ns, agg_path_of);
+	a->agg.records++;
+	a->agg.uses += v->count;
+}
+
+/* The keys of the entries over at now_s (boot clock), in *keys (malloc'd); *all: every
+ * entry seen. */
+static size_t agg_due(int fd, uint32_t now_s, uint32_t ival, struct jitd_agg_key **keys,
+		      uint64_t *all)
+{
+	struct jitd_agg_key key, next, *v = NULL;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+
+	*all = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next) && *all < 2 * JITD_MAX_AGG) {
+		key = next;
+		prev = &key;
+		++*all;
+		if ((uint64_t)next.epoch_end_s + ival > now_s)
+			continue;
+		if (n == cap) {
+			struct jitd_agg_key *nv = realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!nv)
+				break;
+			v = nv;
+			cap = cap ? cap * 2 : 64;
+		}
+		v[n++] = next;
+	}
+	*keys = v;
+	return n;
+}
+
+void aggregate_harvest(struct agent *a)
+{
+	int fd = kern_agg_fd(a->kern);
+	uint32_t now_s = (uint32_t)(util_now_ns(CLOCK_BOOTTIME) / NS_PER_S);
+	uint32_t ival = a->agg.interval_s ? a->agg.interval_s : 1;
+	struct jitd_agg_key *keys;
+	size_t n;
+
+	/* the full records come first: each entry was made after its own */
+	ring_buffer__consume(a->ringbuf);
+	n = agg_due(fd, now_s, ival, &keys, &a->agg.entries);
+	for (size_t i = 0; i < n; i++) {
+		struct jitd_agg_val v;
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &v)) {
+			if (errno != ENOENT)
+				a->agg.read_errors++;
+			continue;
+		}
+		if (v.count)
+			agg_write(a, &keys[i], &v);
+		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT)
+			log_warn("cannot delete an audit aggregate: %s", strerror(errno));
+	}
+	free(keys);
+}
+
+void aggregate_tick(struct agent *a)
+{
+	int64_t now = util_now_ns(CLOCK_BOOTTIME);
+
+	if (now < a->agg.next_boot_ns)
+		return;
+	aggregate_harvest(a);
+	/* off: still every AGG_DEFAULT_S, for what an earlier jitd with it on left */
+	a->agg.next_boot_ns =
+		now + (int64_t)(a->agg.interval_s ? a->agg.interval_s : AGG_DEFAULT_S) * NS_PER_S;
+}
+
+json_t *aggregate_status(struct agent *a)
+{
+	/* the map as the last harvest found it: status does not walk it (any user may ask) */
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "interval_s", (json_int_t)a->agg.interval_s,
+			 "records", (json_int_t)a->agg.records, "uses", (json_int_t)a->agg.uses,
+			 "entries", (json_int_t)a->agg.entries, "max", (json_int_t)JITD_MAX_AGG,
+			 "read_errors", (json_int_t)a->agg.read_errors);
+}

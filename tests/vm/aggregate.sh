@@ -1,0 +1,155 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# aggregate.sh: allows aggregated in the kernel (issue 16), on every kernel
+# (`tests/vm/run.sh BUILD aggregate`). With --audit-aggregate 1, one process opening a
+# granted file N times leaves records of its pid whose counts (a record without "count"
+# counts 1) add up to exactly N: the first is a full record, at least one has a count > 1
+# with start_time <= end_time; a second process gets a full first record of its own; bob's
+# N denials are N records without a count; a process that execs another program (same pid)
+# gets a full record as that program. The chain still verifies. Uses counted while jitd
+# is killed are written by the restarted jitd. With --audit-aggregate 0 every allow is a
+# full record again. Grant usage counts every allow either way.
+. /tests/lib.sh
+
+P=$PROBE
+ALICE="$P loginuid 1001 $P as 1001 $P" # alice, logged in
+BOB="$P loginuid 1002 $P as 1002 $P"   # bob: no grant
+JITD_POLICY=/tmp/aggregate-policy.json
+N=40
+
+rm -rf /srv/ag
+mkdir -p /srv/ag
+echo aggregate-secret >/srv/ag/secret.txt
+chmod 644 /srv/ag/secret.txt
+cat >"$JITD_POLICY" <<'POLICY'
+{
+  "version": 1,
+  "serial": 1,
+  "resources": { "ag-file": { "open": ["/srv/ag/secret.txt"] } },
+  "exempt": { "uids": [0] }
+}
+POLICY
+
+# recs PID DECISION: the decision records of process PID (actor.process.pid) for ag-file.
+recs() {
+	audit_lines "$(jres ag-file)" "$(jkey decision)\"$2\"" "\"actor\": ?\\{\"process\": ?\\{[^}]*\"pid\": ?$1[,}]"
+}
+
+# total PID: the allows of PID the audit file accounts for (each record: its count, or 1).
+total() {
+	recs "$1" allow | awk '{ if (match($0, /"count": ?[0-9]+/)) { s = substr($0, RSTART, RLENGTH); sub(/.*: ?/, "", s); t += s } else t += 1 } END { print t + 0 }'
+}
+
+# wait_total PID WANT SECONDS: until total PID is WANT.
+wait_total() {
+	_wt=$(($3 * 5))
+	while [ $_wt -gt 0 ] && [ "$(total "$1")" != "$2" ]; do
+		sleep 0.2
+		_wt=$((_wt - 1))
+	done
+	[ "$(total "$1")" = "$2" ]
+}
+
+# field LINE KEY: the integer value of top-level-ish KEY in a record line.
+field() {
+	echo "$1" | grep -oE "\"$2\": ?[0-9]+" | head -n 1 | grep -oE '[0-9]+$'
+}
+
+start_jitd aggregate-start --audit-aggregate 1 || exit 1
+G=$(grant_or_fail aggregate-grant ag-file --user alice --for 600s)
+uses0=$(jitctl show "$G" --json | grep -o '"uses": *[0-9]*' | grep -o '[0-9]*$')
+
+# ---------------------------------------------------------------- one process, N opens
+set -- $($ALICE open-repeat $N /srv/ag/secret.txt 50)
+PID1=$1
+check aggregate-opens-allowed "open-repeat said '$*', expected $N ok" test "$2" = "$N"
+check aggregate-sum-is-n "records of pid $PID1 account for $(total "$PID1") allows, expected $N" \
+	wait_total "$PID1" $N 10
+first=$(recs "$PID1" allow | head -n 1)
+check aggregate-first-record-full "the first record of pid $PID1 has a count: $first" \
+	sh -c "! echo '$first' | grep -q '\"count\"'"
+nfull=$(recs "$PID1" allow | grep -vc '"count"')
+nagg=$(recs "$PID1" allow | grep -c '"count"')
+echo "aggregate: pid $PID1: $nfull full records, $nagg aggregates for $N opens over ~2 s"
+# one full record per interval the process used the file in: ~2 s of 1 s intervals
+check aggregate-few-full-records "$nfull full records, expected 1 to 4" test "$nfull" -ge 1 -a "$nfull" -le 4
+agg=$(recs "$PID1" allow | grep -E '"count": ?([2-9]|[1-9][0-9])' | head -n 1)
+st=$(field "$agg" start_time)
+et=$(field "$agg" end_time)
+check aggregate-has-count-over-1 "no record of pid $PID1 with count > 1" test -n "$agg"
+check aggregate-start-end "start_time ${st:-?} end_time ${et:-?}: not 0 < start <= end" \
+	test "${st:-0}" -gt 0 -a "${st:-0}" -le "${et:-0}"
+check aggregate-start-end-dt "no start_time_dt/end_time_dt in: $agg" \
+	sh -c "echo '$agg' | grep -q '\"start_time_dt\"' && echo '$agg' | grep -q '\"end_time_dt\"'"
+check aggregate-same-grant "the aggregate is not grant $G's: $agg" \
+	sh -c "echo '$agg' | grep -qE '\"correlation_uid\": ?\"$G\"'"
+uses1=$(jitctl show "$G" --json | grep -o '"uses": *[0-9]*' | grep -o '[0-9]*$')
+check aggregate-grant-uses-count-all "uses went ${uses0:-?} -> ${uses1:-?}, expected +$N" \
+	test "$((${uses1:-0} - ${uses0:-0}))" = "$N"
+
+# ---------------------------------------------------------------- a second process
+set -- $($ALICE open-repeat 5 /srv/ag/secret.txt 0)
+PID2=$1
+check aggregate-second-process-sum "pid $PID2: $(total "$PID2") allows accounted, expected 5" \
+	wait_total "$PID2" 5 10
+first2=$(recs "$PID2" allow | head -n 1)
+check aggregate-second-process-full-first "pid $PID2's first record: $first2" \
+	sh -c "test -n '$first2' && ! echo '$first2' | grep -q '\"count\"'"
+
+# ---------------------------------------------------------------- an exec: same pid, new program
+cp "$P" /tmp/agprobe2 && chmod 755 /tmp/agprobe2
+set -- $($ALICE open-repeat 3 /srv/ag/secret.txt 0 /tmp/agprobe2 open-repeat 3 /srv/ag/secret.txt 0)
+PID5=$1
+check aggregate-exec-same-pid "open-repeat then exec said '$*': not one pid twice" test "$1" = "$5"
+check aggregate-exec-sum "pid $PID5: $(total "$PID5") allows accounted, expected 6" \
+	wait_total "$PID5" 6 10
+full2=$(recs "$PID5" allow | grep -E '"name": ?"agprobe2"' | grep -vc '"count"')
+check aggregate-exec-new-program-full-record "pid $PID5 after its exec of agprobe2: $full2 full records as agprobe2, expected 1" \
+	test "$full2" = 1
+
+# ---------------------------------------------------------------- denials stay one each
+set -- $($BOB open-repeat 5 /srv/ag/secret.txt 0)
+PIDB=$1
+check aggregate-bob-denied "bob's open-repeat said '$*', expected 5 EPERM" test "$3" = 5
+sleep 3
+nd=$(recs "$PIDB" deny | wc -l)
+ndc=$(recs "$PIDB" deny | grep -c '"count"')
+check aggregate-denials-not-aggregated "bob's pid $PIDB: $nd deny records ($ndc with a count), expected 5 (0)" \
+	test "$nd" = 5 -a "$ndc" = 0
+
+jitctl status --json >/tmp/status.json 2>&1
+check aggregate-status-interval "status has no audit_aggregate interval_s 1: $(tr -d '\n' </tmp/status.json | grep -o '"audit_aggregate": *{[^}]*}')" \
+	sh -c "tr -d '\n ' </tmp/status.json | grep -q '\"audit_aggregate\":{[^}]*\"interval_s\":1[,}]'"
+check aggregate-status-counter "status counters: $(tr -d '\n' </tmp/status.json | grep -o '"counters": *{[^}]*}')" \
+	grep -qE '"aggregated": ?[1-9]' /tmp/status.json
+out=$(jitctl audit verify "$AUDIT" 2>&1)
+check aggregate-audit-verifies "jitctl audit verify: $out" jitctl audit verify "$AUDIT"
+
+# ---------------------------------------------------------------- counts across a crash
+stop_jitd
+start_jitd aggregate-restart-5s --audit-aggregate 5 || exit 1
+set -- $($ALICE open-repeat 10 /srv/ag/secret.txt 0)
+PID3=$1
+kill9_jitd
+sleep 1
+start_jitd aggregate-restart-after-kill9 --audit-aggregate 5 || exit 1
+check aggregate-survives-kill9 "pid $PID3: $(total "$PID3") allows accounted after kill -9, expected 10" \
+	wait_total "$PID3" 10 20
+
+# ---------------------------------------------------------------- off
+stop_jitd
+start_jitd aggregate-off --audit-aggregate 0 || exit 1
+set -- $($ALICE open-repeat 10 /srv/ag/secret.txt 0)
+PID4=$1
+wait_total "$PID4" 10 10
+n4=$(recs "$PID4" allow | wc -l)
+n4c=$(recs "$PID4" allow | grep -c '"count"')
+check aggregate-off-full-records "pid $PID4: $n4 records ($n4c with a count), expected 10 (0)" \
+	test "$n4" = 10 -a "$n4c" = 0
+check aggregate-verifies-at-end "jitctl audit verify fails" jitctl audit verify "$AUDIT"
+
+revoke "$G"
+stop_jitd
+echo "aggregate.sh: $N_PASS passed, $N_FAIL failed"
+[ "$N_FAIL" = 0 ]
