@@ -21,6 +21,7 @@
 #include "apply.h"
 #include "audit.h"
 #include "audit_sub.h"
+#include "audit_log.h"
 #include "core.h"
 #include "fleet.h"
 #include "image.h"
@@ -432,6 +433,14 @@ static void op_status(struct agent *a, json_t *r)
 				      (json_int_t)use[JITD_USE_STAT_MISSING], "use_expired",
 				      (json_int_t)use[JITD_USE_STAT_EXPIRED]));
 	json_object_set_new(r, "revoke_open", kern_open_json(a->kern));
+	/* the audit stream under load: records written (the chain's sequence), ring-buffer
+	 * drops in the kernel, and those already in the stream as records_dropped */
+	json_object_set_new(r, "records",
+			    json_pack("{s:I,s:I,s:I,s:I}", "written",
+				      (json_int_t)audit_log_head()->seq, "dropped",
+				      (json_int_t)drops, "dropped_reported",
+				      (json_int_t)a->drops_seen, "write_lost",
+				      (json_int_t)audit_log_pending_losses()));
 	json_object_set_new(r, "selftest", json_string(a->selftest_ok ? "passed" : "failed"));
 	json_object_set_new(r, "notify", notify_status_json(a));
 }
