@@ -43,11 +43,24 @@ echo "generator alone (no jitd, 10 s, as fast as it can): $(cat /tmp/gen-alone)"
 GEN_ALONE=$(sed -n 's/.*achieved=\([0-9]*\).*/\1/p' /tmp/gen-alone)
 
 start_jitd load-jitd-starts || exit 1
+# LOAD_NICE: jitd's nice value (a systemd unit's Nice=), against a generator at 0
+NICE=$(kparam jitd.loadnice "")
+[ -z "$NICE" ] || renice -n "$NICE" -p "$JITD_PID" >/dev/null
+echo "jitd nice: $(awk '{ print $19 }' "/proc/$JITD_PID/stat")"
 
 # status_json: `jitctl status --json` into /tmp/.load-status; field KEY: from its records
 # object (0 when absent).
 status_json() {
-	jitctl status --json >/tmp/.load-status 2>/dev/null
+	_n=0
+	until jitctl status --json >/tmp/.load-status 2>/dev/null &&
+		grep -q '"records"' /tmp/.load-status; do
+		_n=$((_n + 1))
+		[ $_n -lt 30 ] || {
+			echo "load: jitctl status --json failed 30 times: $(head -c 300 /tmp/.load-status)"
+			break
+		}
+		sleep 1
+	done
 }
 # drain: wait until records.written stops moving (2 s), at most 300 s.
 drain() {
@@ -143,7 +156,7 @@ done
 
 rm -f /tmp/.load-trim
 wait "$tpid"
-echo "=== audit under load: $(nproc) vCPU(s), $SECS s a step (kernel $(uname -r)) ==="
+echo "=== audit under load: $(nproc) vCPU(s), jitd nice ${NICE:-0}, $SECS s a step (kernel $(uname -r)) ==="
 echo "generator alone (no jitd): $GEN_ALONE opens/s; with jitd denying each: $(sed -n 's/.*achieved=\([0-9]*\).*/\1/p' /tmp/gen-jitd) opens/s (5 s)"
 cat "$TABLE"
 echo "drops begin at: ${first_drop:-none of the rates asked}"

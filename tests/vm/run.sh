@@ -36,7 +36,7 @@
 #
 # Environment: VM_TIMEOUT (seconds per boot; default 900), VM_MEM (MiB, default 1024),
 # VM_SMP (default 1), BENCH_KERNEL (start of the kernel version to benchmark on; default
-# "6.12."; also the load mode's), LOAD_RATES and LOAD_SECONDS (the load mode: tests/vm/load.sh), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
+# "6.12."; also the load mode's), LOAD_RATES, LOAD_SECONDS and LOAD_NICE (the load mode: tests/vm/load.sh), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
 # this, e.g. "6.1." or "5.10"), VM_NET=1 (the network for a mode that does not ask for it).
 set -uo pipefail
 
@@ -346,8 +346,9 @@ if [ "$NET" = 1 ]; then
 	NET_QEMU=(-netdev "user,id=n0" -device "virtio-net-pci,netdev=n0,romfile=")
 fi
 # The load benchmark's steps (make bench-load; tests/vm/load.sh): LOAD_RATES "5000,10000",
-# LOAD_SECONDS per step.
-[ "$MODE" != load ] || APPEND+=" jitd.loadrates=${LOAD_RATES:-} jitd.loadsecs=${LOAD_SECONDS:-}"
+# LOAD_SECONDS per step, LOAD_NICE jitd's nice value.
+[ "$MODE" != load ] ||
+	APPEND+=" jitd.loadrates=${LOAD_RATES:-} jitd.loadsecs=${LOAD_SECONDS:-} jitd.loadnice=${LOAD_NICE:-}"
 
 # ---------------------------------------------------------------- host services
 # start_services: what a part's VMs reach on the host's loopback, started once for all its
