@@ -6,8 +6,8 @@
 # LOAD_SECONDS (60) a step, each open a denial and one audit record (tests/bench/loadgen.c),
 # at each rate of LOAD_RATES (5k to 50k a second). A step reads `jitctl status --json` before
 # and after (records.written: the chain's sequence; records.dropped: ring-buffer reserve
-# failures) and the agent's CPU time (/proc/PID/stat); then waits until jitd has written what
-# the ring buffer held (the drain). First the generator alone (no jitd): how fast it opens.
+# failures) and the agent's CPU time (/proc/PID/stat), times one `jitctl status` halfway
+# through; then waits until jitd has written what the ring buffer held (the drain). First the generator alone (no jitd): how fast it opens.
 # The audit file is emptied whenever it passes 64 MiB (the VM's root is in RAM): jitd appends
 # (O_APPEND), its chain's sequence counts what it wrote.
 . /tests/lib.sh
@@ -113,8 +113,8 @@ for burst in 1 5; do
 	echo "burst of $burst s at full speed with jitd (each open denied): $(cat /tmp/gen-jitd); dropped $(($(field dropped) - d0))"
 done
 
-printf '%-8s %-10s %-10s %-9s %-8s %-7s %-7s %s\n' asked/s achieved/s written/s dropped \
-	"drain s" "cpu %" lost "records written: in window / after drain" >"$TABLE"
+printf '%-8s %-10s %-10s %-9s %-8s %-7s %-7s %-9s %s\n' asked/s achieved/s written/s dropped \
+	"drain s" "cpu %" lost "status s" "records written: in window / after drain" >"$TABLE"
 first_drop=""
 for rate in $(echo "$RATES" | tr ',' ' '); do
 	status_json
@@ -122,7 +122,14 @@ for rate in $(echo "$RATES" | tr ',' ' '); do
 	d0=$(field dropped)
 	c0=$(cpu_ticks)
 	t0=$(now)
-	"$GEN" 1001 "$rate" "$SECS" "$FILE" >/tmp/gen-out
+	"$GEN" 1001 "$rate" "$SECS" "$FILE" >/tmp/gen-out &
+	gpid=$!
+	# halfway: how long `jitctl status` takes to answer while the agent is flooded
+	sleep $((SECS / 2))
+	ts=$(now)
+	jitctl status >/dev/null 2>&1
+	st=$(fsub "$(now)" "$ts")
+	wait "$gpid"
 	t1=$(now)
 	c1=$(cpu_ticks)
 	status_json
@@ -145,10 +152,11 @@ for rate in $(echo "$RATES" | tr ',' ' '); do
 	[ "$lost" -ge 0 ] || lost=0
 	awk -v r="$rate" -v a="$achieved" -v w0="$w0" -v w1="$w1" -v w2="$w2" -v t0="$t0" \
 		-v t1="$t1" -v t2="$t2" -v d="$dropped" -v c0="$c0" -v c1="$c1" -v hz=$HZ \
-		-v lost="$lost" 'BEGIN {
+		-v lost="$lost" -v st="$st" 'BEGIN {
 		win = t1 - t0; if (win <= 0) win = 1
-		printf "%-8d %-10d %-10d %-9d %-8.1f %-7.1f %-7d %d / %d\n", r, a, (w1 - w0) / win,
-			d, t2 - t1, (c1 - c0) / hz / win * 100, lost, w1 - w0, w2 - w0 }' >>"$TABLE"
+		printf "%-8d %-10d %-10d %-9d %-8.1f %-7.1f %-7d %-9.2f %d / %d\n", r, a,
+			(w1 - w0) / win, d, t2 - t1, (c1 - c0) / hz / win * 100, lost, st, w1 - w0,
+			w2 - w0 }' >>"$TABLE"
 	echo "step $rate/s: $(cat /tmp/gen-out); written $((w2 - w0)), dropped $dropped (reported in the stream: $rep in all)"
 	[ -n "$first_drop" ] || [ "$dropped" = 0 ] || first_drop=$rate
 	[ "$opens" = "$denied" ] || echo "step $rate/s: $((opens - denied)) opens were not denied"
