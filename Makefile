@@ -55,7 +55,7 @@ HOST_AGENT_SRCS := agent/verbs.c agent/fleet.c agent/grant.c agent/image.c agent
 		   agent/alert.c agent/usage.c agent/report.c tests/host_agent.c
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 VM_PROGS := $(OUTPUT)/tests/probe $(OUTPUT)/tests/nop $(OUTPUT)/tests/bench $(OUTPUT)/tests/flood \
-	$(OUTPUT)/tests/peers_check
+	$(OUTPUT)/tests/peers_check $(OUTPUT)/tests/loadgen
 
 # A recipe that fails leaves no half-written target behind to pass as up to date next time.
 .DELETE_ON_ERROR:
@@ -273,6 +273,16 @@ $(OUTPUT)/tests/audit_bench: tests/bench/audit_bench.c $(COMMON_OBJS) | $(OUTPUT
 
 bench-audit: $(OUTPUT)/tests/audit_bench
 	$(Q)taskset -c 0 $(OUTPUT)/tests/audit_bench 2>/dev/null || $(OUTPUT)/tests/audit_bench
+
+# Audit under load (tests/vm/load.sh in the VM on 6.12): decisions at stepped rates for
+# LOAD_SECONDS (60) each, records written and dropped, the agent's CPU; VM_SMP=2 for two vCPUs.
+$(OUTPUT)/tests/loadgen: tests/bench/loadgen.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -static $< -o $@
+
+.PHONY: bench-load
+bench-load: all $(VM_PROGS) $(OUTPUT)/tests/audit_bench kernels
+	$(Q)tests/vm/run.sh $(OUTPUT) load
 
 # Fleet benchmark: 1000 simulated hosts against one real PostgreSQL on this machine; revoke and
 # grant fan-out, connections, CPU, memory (tests/fleet/fleet_bench.py; FLEET_BENCH_ARGS, e.g.

@@ -225,6 +225,31 @@ static int adopt(struct kern *k)
 	return 0;
 }
 
+/*
+ * A ring buffer pinned by a jitd built with another JITD_RINGBUF_BYTES (an upgrade) keeps
+ * its size: ours takes it, so the pinned map is reused (the decisions it holds are read,
+ * none is lost) instead of refusing to start. The new size comes with the next load
+ * without pins (a reboot, or jitd --unload while stopped). 0 or -errno.
+ */
+static int ringbuf_keep_pinned_size(struct bpf_map *map)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(bpf_map__pin_path(map)), err = 0;
+
+	if (fd < 0)
+		return 0; /* not pinned yet: the size built in */
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_MAP_TYPE_RINGBUF &&
+	    info.max_entries != bpf_map__max_entries(map)) {
+		log_warn("the pinned ring buffer %s has %u bytes (this build: %u): keeping it "
+			 "until the next start without pins",
+			 bpf_map__pin_path(map), info.max_entries, bpf_map__max_entries(map));
+		err = bpf_map__set_max_entries(map, info.max_entries);
+	}
+	close(fd);
+	return err;
+}
+
 /* Load programs (reusing pinned maps), attach, and pin the links replacing any
  * previous instance's pins: the old links stay attached until the new ones are. */
 /* Open the skeleton with the hooks this kernel has and the maps' pin paths. 0 or -errno. */
@@ -266,7 +291,7 @@ static int open_skel(struct kern *k)
 		if (err)
 			return err;
 	}
-	return 0;
+	return ringbuf_keep_pinned_size(k->skel->maps.events);
 }
 
 /* Attach every loaded program (the old links still hold until the pins are swapped). */

@@ -16,7 +16,7 @@
 #define JITD_MAX_NETS	   16384 /* protected {port, prefix} entries */
 #define JITD_MAX_GRANTS	   65536 /* kernel grant keys */
 #define JITD_MAX_EXEMPT	   1024	 /* exempt uids and exempt cgroups, each */
-#define JITD_RINGBUF_BYTES (1 << 20)
+#define JITD_RINGBUF_BYTES (8 << 20)
 #define JITD_DPARENT_DEPTH 256 /* d_parent levels walked; deeper on a protected fs: deny */
 #define JITD_FAST_DEPTH	   32 /* of which by direct loads (the hot path); the rest by probe reads */
 #define JITD_SCTP_ADDRS	   8  /* addresses checked in one SCTP connectx; more: deny */

@@ -99,8 +99,35 @@ for id in $(cat "$ACKED_G" "$ACKED_R"); do
 done
 out=$(jitctl audit verify "$AUDIT" 2>&1)
 check crash-audit-chain-verifies "$out" contains "$out" '^OK'
+# status counts what the chain holds: records.written is the last record's sequence
+last=$(tail -n 1 "$AUDIT" | grep -oE "$(jkey sequence)[0-9]+" | head -n 1 | grep -oE '[0-9]+$')
+written=$(jitctl status --json | tr -d ' \n' | grep -oE '"records":\{[^}]*\}' |
+	grep -oE '"written":[0-9]+' | grep -oE '[0-9]+$')
+check crash-status-records-written "status records.written '$written', last sequence '$last'" \
+	test -n "$last" -a "$written" = "$last"
 expect crash-still-enforcing-alice-denied EPERM $P as 1001 $P open /srv/secret.txt
 expect crash-bob-granted-ok ok $P as 1002 $P open /srv/secret.txt
+
+# an upgrade from a jitd built with another ring-buffer size: the pinned ring buffer is
+# reused with its size (a warning), not refused, and decisions still reach the audit file.
+# (Without the build pin the next start is a full load that reuses the pinned maps.)
+stop_jitd
+rm -f /sys/fs/bpf/jitd/build /sys/fs/bpf/jitd/events
+/tests/loadgen pin-ringbuf /sys/fs/bpf/jitd/events 1048576
+if start_jitd crash-older-ringbuf-size-starts; then
+	check crash-older-ringbuf-size-kept "no warning in $JITD_LOG" \
+		grep -q 'pinned ring buffer .* has 1048576 bytes' "$JITD_LOG"
+	n0=$(audit_lines "$(juid 1001)" '"decision": ?"deny"' | wc -l)
+	expect crash-older-ringbuf-alice-denied EPERM $P as 1001 $P open /srv/secret.txt
+	w=0
+	while [ "$(audit_lines "$(juid 1001)" '"decision": ?"deny"' | wc -l)" -le "$n0" ] &&
+		[ $w -lt 50 ]; do
+		sleep 0.2
+		w=$((w + 1))
+	done
+	check crash-older-ringbuf-denial-audited "no new deny record of uid 1001 in $AUDIT" \
+		test "$(audit_lines "$(juid 1001)" '"decision": ?"deny"' | wc -l)" -gt "$n0"
+fi
 
 stop_jitd
 jitd --unload >/dev/null 2>&1

@@ -39,8 +39,9 @@
 #
 # Environment: VM_TIMEOUT (seconds per boot; default 900), VM_MEM (MiB, default 1024),
 # VM_SMP (default 1; bench: the vCPU counts to boot, default "1 2"), BENCH_KERNEL (start of
-# the kernel version to benchmark on; default "6.12."), BENCH_ROUNDS (the bench's rounds,
-# default bench.c's), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
+# the kernel version to benchmark on; default "6.12."; also the load mode's), BENCH_ROUNDS
+# (the bench's rounds, default bench.c's), LOAD_RATES, LOAD_SECONDS and LOAD_NICE (the load
+# mode: tests/vm/load.sh), VM_KERNEL (of the mode's kernels, only boot those whose version starts with
 # this, e.g. "6.1." or "5.10"), VM_NET=1 (the network for a mode that does not ask for it).
 set -uo pipefail
 
@@ -61,7 +62,7 @@ MODE=$2
 JUDGED=1
 case "$MODE" in
 tests | systemd | smoke) ;;
-bench | demo) JUDGED=0 ;;
+bench | demo | load) JUDGED=0 ;;
 kernels | run | init | sysroot | lib | systemd-* | deb-* | *-host | *[!a-z0-9_-]*)
 	die "unknown mode '$MODE' (tests, systemd, bench, demo, smoke or a part: tests/vm/PART.sh)" ;;
 *) [ -f "$(dirname "$0")/$MODE.sh" ] ||
@@ -79,6 +80,7 @@ INITRD="$VMDIR/initramfs-$MODE.cpio"
 # run); the bound only has to stop a hung VM.
 case "$MODE" in
 bench) TIMEOUT=${VM_TIMEOUT:-1200} ;; # per boot (one per vCPU count)
+load) TIMEOUT=${VM_TIMEOUT:-2400} ;; # make bench-load: five 60 s steps and their drain
 tests) TIMEOUT=${VM_TIMEOUT:-1500} ;;
 *) TIMEOUT=${VM_TIMEOUT:-900} ;;
 esac
@@ -100,6 +102,7 @@ done
 
 need=("$BUILD/tests/probe" "$BUILD/tests/nop" "$BUILD/jitd" "$BUILD/jitctl")
 [ "$MODE" = bench ] && need+=("$BUILD/tests/bench")
+[ "$MODE" = load ] && need+=("$BUILD/tests/loadgen")
 for f in "${need[@]}"; do
 	[ -x "$f" ] || die "$f is missing (run 'make')"
 done
@@ -148,6 +151,7 @@ install_tests() {
 	install -m 0755 "$BUILD/tests/probe" "$root/tests/probe"
 	install -m 0755 "$BUILD/tests/nop" "$root/tests/nop"
 	install -m 0755 "$BUILD/tests/flood" "$root/tests/flood"
+	[ ! -x "$BUILD/tests/loadgen" ] || install -m 0755 "$BUILD/tests/loadgen" "$root/tests/loadgen"
 	for s in "$SRC"/tests/vm/*.sh; do
 		case "$(basename "$s")" in
 		kernels.sh | run.sh | init.sh | sysroot.sh) ;;
@@ -291,6 +295,10 @@ build_busybox_root() {
 	install -m 0755 "$BUILD/jitd" "$ROOT/usr/sbin/jitd"
 	install -m 0755 "$BUILD/jitctl" "$ROOT/usr/bin/jitctl"
 	local dyn=("$BUILD/jitd" "$BUILD/jitctl")
+	if [ "$MODE" = load ] && [ -x "$BUILD/tests/audit_bench" ]; then
+		install -m 0755 "$BUILD/tests/audit_bench" "$ROOT/tests/audit_bench"
+		dyn+=("$BUILD/tests/audit_bench")
+	fi
 	if [ -x "$BUILD/tests/bench" ]; then
 		install -m 0755 "$BUILD/tests/bench" "$ROOT/tests/bench"
 		dyn+=("$BUILD/tests/bench")
@@ -431,6 +439,10 @@ if [ "$NET" = 1 ]; then
 	APPEND+=" jitd.net=1"
 	NET_QEMU=(-netdev "user,id=n0" -device "virtio-net-pci,netdev=n0,romfile=")
 fi
+# The load benchmark's steps (make bench-load; tests/vm/load.sh): LOAD_RATES "5000,10000",
+# LOAD_SECONDS per step, LOAD_NICE jitd's nice value.
+[ "$MODE" != load ] ||
+	APPEND+=" jitd.loadrates=${LOAD_RATES:-} jitd.loadsecs=${LOAD_SECONDS:-} jitd.loadnice=${LOAD_NICE:-}"
 
 # ---------------------------------------------------------------- host services
 # start_services: what a part's VMs reach on the host's loopback, started once for all its
@@ -590,6 +602,7 @@ short_ver() {
 case "$MODE" in
 systemd | deb) MODE_KERNELS="6.1. 6.12." ;;
 bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
+load) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
 demo) MODE_KERNELS=${DEMO_KERNEL:-6.12.} ;; # one kernel: the first of the list that matches
 # parts about the agent alone, not the kernel side: one kernel is enough (CI time)
 failpaths | hostile | crashes | seal | alerts | access | breakglass | notify | peers) MODE_KERNELS="6.12." ;;
