@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -592,6 +593,7 @@ int grant_store_load(struct grant_store *s, const char *state_dir)
 		store_trim(s);
 		err = grant_store_save(s);
 	}
+	malloc_trim(0); /* the file's JSON tree is freed: give its pages back (RSS) */
 	return err;
 }
 
@@ -724,6 +726,7 @@ int grant_store_save(struct grant_store *s)
 	}
 	err = util_write_atomic(s->path, text, strlen(text), 0600);
 	free(text);
+	malloc_trim(0); /* the whole store's text: give its pages back (RSS) */
 	if (err)
 		log_err("cannot write %s: %s", s->path, strerror(-err));
 	else
