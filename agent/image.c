@@ -66,8 +66,10 @@ static bool grant_has_key(const struct agent *a, const struct grant *g,
 
 	if (g->state != GRANT_ACTIVE)
 		return false;
+	/* the id is the name's hash (util_resource_id): compared before the policy lookup */
 	for (unsigned i = 0; i < g->n_res; i++)
-		if (grant_key(a, g, i, &k) && !memcmp(&k, key, sizeof(k)))
+		if (util_resource_id(g->res[i]) == key->resource && grant_key(a, g, i, &k) &&
+		    !memcmp(&k, key, sizeof(k)))
 			return true;
 	return false;
 }
