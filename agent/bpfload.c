@@ -51,6 +51,7 @@ struct kern {
 	bool task_btf; /* the kernel has get_current_task_btf (what the programs chose) */
 	struct inode_path *paths; /* policy paths, for audit records */
 	size_t n_paths, cap_paths;
+	struct entries *path_keys;	/* (dev, ino) of paths[i] at position i: kern_path_of */
 	__u32 prog_ids[KERN_MAX_LINKS]; /* of each link's program */
 	bool adopted;			/* the programs are a previous agent's (same build) */
 	char *self_files[3];		/* policy, state directory, audit file (kern_set_self) */
@@ -512,6 +513,8 @@ fail:
 	return err ? err : -EIO;
 }
 
+static void entries_free(struct entries *e);
+
 /* Close our handles; pinned links and maps keep enforcing (fail closed). */
 void kern_close(struct kern *k)
 {
@@ -524,6 +527,9 @@ void kern_close(struct kern *k)
 	for (size_t i = 0; i < k->n_paths; i++)
 		free(k->paths[i].path);
 	free(k->paths);
+	if (k->path_keys)
+		entries_free(k->path_keys);
+	free(k->path_keys);
 	for (size_t i = 0; i < sizeof(k->self_files) / sizeof(k->self_files[0]); i++)
 		free(k->self_files[i]);
 	free(k);
@@ -1211,6 +1217,19 @@ static int add_exemptions(const struct policy *p, const char *cgroup_root, struc
 	return err;
 }
 
+/* Keep the inode entries (in step with k->paths, see remember) as kern_path_of's index. */
+static void keep_path_index(struct kern *k, struct entries *inodes)
+{
+	if (k->path_keys)
+		entries_free(k->path_keys);
+	free(k->path_keys);
+	k->path_keys = malloc(sizeof(*k->path_keys));
+	if (k->path_keys)
+		*k->path_keys = *inodes;
+	else
+		entries_free(inodes);
+}
+
 int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root)
 {
 	struct entries inodes = {.ksz = sizeof(struct jitd_inode_key),
@@ -1279,7 +1298,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 		err = filter_write(k, filter, false);
 	if (err)
 		log_err("cannot update kernel maps: %s", strerror(-err));
-	entries_free(&inodes);
+	keep_path_index(k, &inodes);
 	free(filter);
 	entries_free(&nets);
 	entries_free(&exu);
@@ -1307,6 +1326,13 @@ int kern_set_granted_cgroups(struct kern *k, const uint64_t *ids, size_t n)
 
 const char *kern_path_of(struct kern *k, uint64_t dev, uint64_t ino)
 {
+	struct jitd_inode_key key = {.dev = dev, .ino = ino};
+
+	if (k->path_keys) { /* one probe per audit record, not a scan of 100,000 paths */
+		long pos = keyset_find(&k->path_keys->idx, &key);
+
+		return pos >= 0 && (size_t)pos < k->n_paths ? k->paths[pos].path : NULL;
+	}
 	for (size_t i = 0; i < k->n_paths; i++)
 		if (k->paths[i].dev == dev && k->paths[i].ino == ino)
 			return k->paths[i].path;
