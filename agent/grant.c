@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -636,6 +637,12 @@ static int journal_append(struct grant_store *s, const char *text, size_t len)
 	off_t end = lseek(s->j_fd, 0, SEEK_END);
 	size_t done = 0;
 	int err = end < 0 ? -errno : 0;
+	struct statvfs vfs;
+
+	/* a full file system is refused, even when the line would fit in the journal's last
+	 * block: the state file must still be written whole at the next fold */
+	if (!err && !fstatvfs(s->j_fd, &vfs) && (uint64_t)vfs.f_bavail * vfs.f_frsize < len)
+		err = -ENOSPC;
 
 	while (!err && done < len) {
 		ssize_t w = write(s->j_fd, text + done, len - done);
