@@ -35,7 +35,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
-COMMON_SRCS := lib/util.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/audit_seal.c \
+COMMON_SRCS := lib/util.c lib/keyset.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/audit_seal.c \
 	       lib/audit_verify.c lib/request.c lib/policy_alerts.c lib/explain.c lib/policy_workflow.c
 AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
 	      agent/audit.c agent/audit_sub.c agent/fleet.c agent/alert.c \
@@ -103,6 +103,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 
 $(OUTPUT)/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/tests/test_usage: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
+$(OUTPUT)/tests/test_grant_journal: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
 # the notification runner on a real sd-event loop, with the host agent's store and audit
 $(OUTPUT)/tests/test_notify: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS) agent/notify.c)
 # connections reset in this process's network namespace (SKIP lines where the host cannot)
@@ -134,6 +135,7 @@ $(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
 
 $(OUTPUT)/asan/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/asan/tests/test_usage: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
+$(OUTPUT)/asan/tests/test_grant_journal: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/asan/tests/test_notify: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS) \
 	agent/notify.c)
 $(OUTPUT)/asan/tests/test_sock_reset: $(OUTPUT)/asan/obj/agent/sock_reset.o
@@ -265,6 +267,16 @@ check: all man $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) $(OUTPUT)
 # the 1-vCPU boot's "ratio unprotected=X.XX granted=Y.YY" (jitd + agent over cheapest hooks).
 bench: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) bench
+
+# Scale in the VM (6.12, BENCH_KERNEL): 100,000 protected paths, grants through the control
+# socket towards 1,000,000, memory, start-up and restart (tests/vm/scale.sh; not judged).
+$(OUTPUT)/tests/scale: tests/bench/scale.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+.PHONY: bench-scale
+bench-scale: all $(VM_PROGS) $(OUTPUT)/tests/scale
+	$(Q)tests/vm/run.sh $(OUTPUT) scale
 
 # Audit records formatted, hashed and written per second on one core (host, no root).
 $(OUTPUT)/tests/audit_bench: tests/bench/audit_bench.c $(COMMON_OBJS) | $(OUTPUT)/tests

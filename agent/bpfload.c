@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include <openssl/sha.h>
 
+#include "keyset.h"
 #include "kern.h"
 #include "log.h"
 #include "util.h"
@@ -49,7 +50,8 @@ struct kern {
 	json_t *hooks; /* {hook: program or "not in this kernel"} for status */
 	bool task_btf; /* the kernel has get_current_task_btf (what the programs chose) */
 	struct inode_path *paths; /* policy paths, for audit records */
-	size_t n_paths;
+	size_t n_paths, cap_paths;
+	struct entries *path_keys;	/* (dev, ino) of paths[i] at position i: kern_path_of */
 	__u32 prog_ids[KERN_MAX_LINKS]; /* of each link's program */
 	bool adopted;			/* the programs are a previous agent's (same build) */
 	char *self_files[3];		/* policy, state directory, audit file (kern_set_self) */
@@ -355,11 +357,141 @@ static int pin_links(struct kern *k)
 	return 0;
 }
 
+#define KERN_MAX_MAPS 64
+
+/* Does the pinned map (fd) have the shape this build's map asks for (what libbpf checks
+ * before reusing a pin)? */
+static bool pin_fits(int fd, const struct bpf_map *map)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map) &&
+	       info.max_entries == bpf_map__max_entries(map) &&
+	       info.map_flags == bpf_map__map_flags(map);
+}
+
+/*
+ * A pinned map of another build with another shape (a raised max_entries, a larger
+ * filter) cannot be reused: libbpf would refuse to load. Its pin is removed, so the load
+ * makes and pins a new one, and its descriptor kept in old[] (in map order, -1 for none)
+ * for carry_over. The old programs keep their old maps until the links are swapped.
+ */
+static int unpin_misfits(struct kern *k, int *old)
+{
+	struct bpf_map *map;
+	size_t i = 0;
+
+	bpf_object__for_each_map(map, k->skel->obj) {
+		const char *pin = bpf_map__pin_path(map);
+		int fd = pin ? bpf_obj_get(pin) : -1;
+
+		if (i == KERN_MAX_MAPS) {
+			if (fd >= 0)
+				close(fd);
+			return -E2BIG;
+		}
+		old[i++] = -1;
+		if (fd < 0)
+			continue;
+		if (pin_fits(fd, map)) {
+			close(fd);
+			continue;
+		}
+		if (unlink(pin)) {
+			int err = -errno;
+
+			log_err("cannot replace the pinned map %s of another build: %s", pin,
+				strerror(errno));
+			close(fd);
+			return err;
+		}
+		log_info("pinned map %s: another build's size or layout: replaced", pin);
+		old[i - 1] = fd;
+	}
+	return 0;
+}
+
+/*
+ * Fill a replacing map before any program uses it: the entries of the old one when keys
+ * and values have the same size (a raised max_entries), else, for the filter, every bit
+ * set (every inode "maybe protected": the hash lookup decides until the policy is
+ * written), else nothing (the policy, the state file and the agent refill it).
+ */
+static int carry_over(struct kern *k, struct bpf_map *map, int old)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	int fd = bpf_map__fd(map), err = 0;
+	char key[256], next[256];
+	void *prev = NULL, *val;
+
+	if (map == k->skel->maps.filter) {
+		struct jitd_filter *f = malloc(sizeof(*f));
+
+		if (!f)
+			return -ENOMEM;
+		memset(f, 0xff, sizeof(*f));
+		err = bpf_map_update_elem(fd, &zero, f, BPF_ANY) ? -errno : 0;
+		free(f);
+		return err;
+	}
+	if (bpf_obj_get_info_by_fd(old, &info, &len))
+		return -errno;
+	if (info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) || info.key_size > sizeof(key) ||
+	    (info.type != BPF_MAP_TYPE_HASH && info.type != BPF_MAP_TYPE_LPM_TRIE))
+		return 0;
+	val = malloc(info.value_size);
+	if (!val)
+		return -ENOMEM;
+	while (!err && !bpf_map_get_next_key(old, prev, next)) {
+		if (!bpf_map_lookup_elem(old, next, val) &&
+		    bpf_map_update_elem(fd, next, val, BPF_ANY))
+			err = -errno;
+		memcpy(key, next, info.key_size);
+		prev = key;
+	}
+	free(val);
+	return err;
+}
+
+static int carry_all(struct kern *k, int *old)
+{
+	struct bpf_map *map;
+	size_t i = 0;
+	int err = 0;
+
+	bpf_object__for_each_map(map, k->skel->obj) {
+		if (i < KERN_MAX_MAPS && old[i] >= 0 && !err) {
+			err = carry_over(k, map, old[i]);
+			if (err)
+				log_err("cannot fill the replacing map %s: %s", bpf_map__name(map),
+					strerror(-err));
+		}
+		i++;
+	}
+	return err;
+}
+
+static void close_old(int *old)
+{
+	for (size_t i = 0; i < KERN_MAX_MAPS; i++)
+		if (old[i] >= 0) {
+			close(old[i]);
+			old[i] = -1;
+		}
+}
+
 int kern_open(struct kern **out, bool reload)
 {
 	struct kern *k = calloc(1, sizeof(*k));
-	int err;
+	int err, old[KERN_MAX_MAPS];
 
+	memset(old, 0xff, sizeof(old));
 	if (!k)
 		return -ENOMEM;
 	libbpf_set_print(libbpf_log);
@@ -374,6 +506,9 @@ int kern_open(struct kern **out, bool reload)
 				 JITD_PIN_DIR);
 		goto registered;
 	}
+	err = unpin_misfits(k, old);
+	if (err)
+		goto fail;
 	load_log_len = 0;
 	load_log[0] = 0;
 	err = jitd_bpf__load(k->skel);
@@ -382,12 +517,15 @@ int kern_open(struct kern **out, bool reload)
 		report_load_error();
 		goto fail;
 	}
-	err = attach_all(k);
+	err = carry_all(k, old);
+	if (!err)
+		err = attach_all(k);
 	if (!err)
 		err = pin_links(k);
 	if (err)
 		goto fail;
 registered:
+	close_old(old);
 	err = self_objects(k);
 	if (err) {
 		log_err("cannot register jitd's own objects with the kernel: %s", strerror(-err));
@@ -396,9 +534,12 @@ registered:
 	*out = k;
 	return 0;
 fail:
+	close_old(old);
 	kern_close(k);
 	return err ? err : -EIO;
 }
+
+static void entries_free(struct entries *e);
 
 /* Close our handles; pinned links and maps keep enforcing (fail closed). */
 void kern_close(struct kern *k)
@@ -412,6 +553,9 @@ void kern_close(struct kern *k)
 	for (size_t i = 0; i < k->n_paths; i++)
 		free(k->paths[i].path);
 	free(k->paths);
+	if (k->path_keys)
+		entries_free(k->path_keys);
+	free(k->path_keys);
 	for (size_t i = 0; i < sizeof(k->self_files) / sizeof(k->self_files[0]); i++)
 		free(k->self_files[i]);
 	free(k);
@@ -514,10 +658,11 @@ bool kern_enforcing(struct kern *k)
 	return k && k->n_links > 0;
 }
 
-/* Desired entries of a hash map, as parallel key/value arrays. */
+/* Desired entries of a hash map, as parallel key/value arrays, indexed by key. */
 struct entries {
 	void *keys, *vals;
 	size_t n, cap, ksz, vsz;
+	struct keyset idx;
 };
 
 static int entries_add(struct entries *e, const void *key, const void *val)
@@ -538,46 +683,49 @@ static int entries_add(struct entries *e, const void *key, const void *val)
 	}
 	memcpy((char *)e->keys + e->n * e->ksz, key, e->ksz);
 	memcpy((char *)e->vals + e->n * e->vsz, val, e->vsz);
+	e->idx.ksz = e->ksz;
+	if (keyset_put(&e->idx, e->keys, e->n))
+		return -ENOMEM;
 	e->n++;
 	return 0;
 }
 
 static bool entries_has(const struct entries *e, const void *key)
 {
-	for (size_t i = 0; i < e->n; i++)
-		if (!memcmp((char *)e->keys + i * e->ksz, key, e->ksz))
-			return true;
-	return false;
+	return keyset_find(&e->idx, key) >= 0;
 }
 
 static void entries_free(struct entries *e)
 {
 	free(e->keys);
 	free(e->vals);
+	keyset_free(&e->idx);
 }
 
-/* Make a map hold exactly the entries: write all, then delete the others. */
+/* Make a map hold exactly the entries: write all, then delete the others (collected in
+ * one walk first: deleting during a hash map walk could restart it, O(n^2) at 100k). */
 static int map_reconcile(int fd, const struct entries *e)
 {
-	char key[64], next[64];
+	struct entries stale = {.ksz = e->ksz, .vsz = 1};
+	char key[64], next[64], none = 0;
 	void *prev = NULL;
+	int err = 0;
 
 	for (size_t i = 0; i < e->n; i++)
 		if (bpf_map_update_elem(fd, (char *)e->keys + i * e->ksz,
 					(char *)e->vals + i * e->vsz, BPF_ANY))
 			return -errno;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		if (!entries_has(e, next)) {
-			if (bpf_map_delete_elem(fd, next) && errno != ENOENT)
-				return -errno;
-			/* Restart: deleting can reorder a hash map walk. */
-			prev = NULL;
-			continue;
-		}
+	while (!err && !bpf_map_get_next_key(fd, prev, next)) {
+		if (!entries_has(e, next) && !entries_has(&stale, next))
+			err = entries_add(&stale, next, &none);
 		memcpy(key, next, e->ksz);
 		prev = key;
 	}
-	return 0;
+	for (size_t i = 0; !err && i < stale.n; i++)
+		if (bpf_map_delete_elem(fd, (char *)stale.keys + i * e->ksz) && errno != ENOENT)
+			err = -errno;
+	entries_free(&stale);
+	return err;
 }
 
 /* The id of a BPF object (map, program or link) from its descriptor. */
@@ -682,10 +830,16 @@ static int remember(struct kern *k, struct entries *inodes, const struct inode_p
 	err = entries_add(inodes, &key, &val);
 	if (err)
 		return err;
-	np = realloc(k->paths, (k->n_paths + 1) * sizeof(*np));
-	if (!np)
-		return -ENOMEM;
-	k->paths = np;
+	if (k->n_paths == k->cap_paths) {
+		size_t cap = k->cap_paths ? 2 * k->cap_paths : 64;
+
+		np = realloc(k->paths, cap * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		k->paths = np;
+		k->cap_paths = cap;
+	}
+	np = k->paths;
 	np[k->n_paths] = *ip;
 	np[k->n_paths].path = strdup(ip->path);
 	if (!np[k->n_paths].path)
@@ -778,7 +932,8 @@ static int add_path(struct kern *k, struct entries *inodes, const struct policy_
 		    const struct policy_entry *pe)
 {
 	struct inode_path ip = {.path = pe->path, .resource = r->id};
-	struct jitd_inode_key key;
+	struct jitd_inode_key key = {};
+	long pos;
 	struct stat st;
 
 	if (stat(pe->path, &st)) {
@@ -794,29 +949,71 @@ static int add_path(struct kern *k, struct entries *inodes, const struct policy_
 		ip.flags |= JITD_INODE_EXEC;
 	if (r->revoke_open)
 		ip.flags |= JITD_INODE_REVOKE_OPEN;
-	for (size_t i = 0; i < k->n_paths; i++) {
-		if (k->paths[i].dev == key.dev && k->paths[i].ino == key.ino &&
-		    k->paths[i].resource != r->id && !k->paths[i].member) {
-			log_err("resource %s: %s is the same file as %s of another resource",
-				r->name, pe->path, k->paths[i].path);
-			return -EINVAL;
-		}
+	/* inodes and k->paths are in step (remember): one entry per (dev, ino) */
+	pos = keyset_find(&inodes->idx, &key);
+	if (pos >= 0 && k->paths[pos].resource != r->id && !k->paths[pos].member) {
+		log_err("resource %s: %s is the same file as %s of another resource", r->name,
+			pe->path, k->paths[pos].path);
+		return -EINVAL;
 	}
 	return remember(k, inodes, &ip);
 }
 
-/* Does the policy still name `path` in resource `id`? */
-static bool policy_names(const struct policy *p, uint32_t id, const char *path)
+/* A (resource, path) the policy names, and how many of k->paths carry it (sorted array:
+ * a reload of 100,000 paths looks each one up, never scans the policy per path). */
+struct named {
+	uint32_t resource;
+	const char *path;
+	size_t same;
+};
+
+static int named_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < p->n_resources; i++) {
-		if (p->resources[i].id != id)
-			continue;
+	const struct named *x = a, *y = b;
+
+	if (x->resource != y->resource)
+		return x->resource < y->resource ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static struct named *named_find(struct named *v, size_t n, uint32_t resource, const char *path)
+{
+	struct named key = {.resource = resource, .path = path};
+
+	return bsearch(&key, v, n, sizeof(*v), named_cmp);
+}
+
+/* The policy's named paths, sorted and unique, with their counts in k->paths. */
+static struct named *named_build(const struct kern *k, const struct policy *p, size_t *out_n)
+{
+	size_t n = 0, m = 0;
+	struct named *v;
+
+	for (size_t i = 0; i < p->n_resources; i++)
+		n += p->resources[i].n_entries;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	n = 0;
+	for (size_t i = 0; i < p->n_resources; i++)
 		for (size_t j = 0; j < p->resources[i].n_entries; j++)
-			if (p->resources[i].entries[j].kind != POLICY_CONNECT &&
-			    !strcmp(p->resources[i].entries[j].path, path))
-				return true;
+			if (p->resources[i].entries[j].kind != POLICY_CONNECT)
+				v[n++] = (struct named){.resource = p->resources[i].id,
+							.path = p->resources[i].entries[j].path};
+	qsort(v, n, sizeof(*v), named_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!m || named_cmp(&v[m - 1], &v[i]))
+			v[m++] = v[i];
+	for (size_t j = 0; j < k->n_paths; j++) {
+		struct named *e = k->paths[j].member ? NULL
+						     : named_find(v, m, k->paths[j].resource,
+								  k->paths[j].path);
+
+		if (e)
+			e->same++;
 	}
-	return false;
+	*out_n = m;
+	return v;
 }
 
 /*
@@ -829,22 +1026,23 @@ static bool policy_names(const struct policy *p, uint32_t id, const char *path)
 static int keep_replaced(struct kern *k, struct entries *inodes, const struct policy *p,
 			 const struct inode_path *old, size_t n_old)
 {
-	int err = 0;
+	size_t n_named = 0;
+	struct named *named = n_old ? named_build(k, p, &n_named) : NULL;
+	int err = n_old && !named ? -ENOMEM : 0;
 
 	/* old is newest first (this sync's finds, then what was kept before): so stays k->paths */
 	for (size_t i = 0; i < n_old && !err; i++) {
-		size_t same = 0;
+		struct named *e =
+			old[i].member ? NULL
+				      : named_find(named, n_named, old[i].resource, old[i].path);
+		size_t before = k->n_paths;
 
-		if (old[i].member || !policy_names(p, old[i].resource, old[i].path))
-			continue;
-		for (size_t j = 0; j < k->n_paths; j++)
-			if (!k->paths[j].member && k->paths[j].resource == old[i].resource &&
-			    !strcmp(k->paths[j].path, old[i].path))
-				same++;
-		if (same > KERN_KEEP_REPLACED)
+		if (!e || e->same > KERN_KEEP_REPLACED)
 			continue;
 		err = remember(k, inodes, &old[i]);
+		e->same += k->n_paths - before;
 	}
+	free(named);
 	return err;
 }
 
@@ -1066,6 +1264,19 @@ static int add_exemptions(const struct policy *p, const char *cgroup_root, struc
 	return err;
 }
 
+/* Keep the inode entries (in step with k->paths, see remember) as kern_path_of's index. */
+static void keep_path_index(struct kern *k, struct entries *inodes)
+{
+	if (k->path_keys)
+		entries_free(k->path_keys);
+	free(k->path_keys);
+	k->path_keys = malloc(sizeof(*k->path_keys));
+	if (k->path_keys)
+		*k->path_keys = *inodes;
+	else
+		entries_free(inodes);
+}
+
 int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root)
 {
 	struct entries inodes = {.ksz = sizeof(struct jitd_inode_key),
@@ -1083,7 +1294,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	int err = filter ? 0 : -ENOMEM;
 
 	k->paths = NULL;
-	k->n_paths = 0;
+	k->n_paths = k->cap_paths = 0;
 	for (size_t i = 0; i < p->n_resources && !err; i++) {
 		const struct policy_resource *r = &p->resources[i];
 
@@ -1134,7 +1345,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 		err = filter_write(k, filter, false);
 	if (err)
 		log_err("cannot update kernel maps: %s", strerror(-err));
-	entries_free(&inodes);
+	keep_path_index(k, &inodes);
 	free(filter);
 	entries_free(&nets);
 	entries_free(&exu);
@@ -1162,6 +1373,13 @@ int kern_set_granted_cgroups(struct kern *k, const uint64_t *ids, size_t n)
 
 const char *kern_path_of(struct kern *k, uint64_t dev, uint64_t ino)
 {
+	struct jitd_inode_key key = {.dev = dev, .ino = ino};
+
+	if (k->path_keys) { /* one probe per audit record, not a scan of 100,000 paths */
+		long pos = keyset_find(&k->path_keys->idx, &key);
+
+		return pos >= 0 && (size_t)pos < k->n_paths ? k->paths[pos].path : NULL;
+	}
 	for (size_t i = 0; i < k->n_paths; i++)
 		if (k->paths[i].dev == dev && k->paths[i].ino == ino)
 			return k->paths[i].path;

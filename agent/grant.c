@@ -5,12 +5,16 @@
  * kernel's grants map: for each key, the active grant that ends last.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core.h"
 #include "image.h"
@@ -102,6 +106,8 @@ void grant_store_free(struct grant_store *s)
 	free(s->changes);
 	free(s->v);
 	free(s->path);
+	if (s->j_open)
+		close(s->j_fd);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -364,6 +370,24 @@ static int unit_from_state(json_t *o, struct grant *g, char *why, size_t len)
 	return r;
 }
 
+/* A grant by id in a store still being loaded (a state file out of id order: a scan). */
+static bool grant_find_any(const struct grant_store *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].id == id)
+			return true;
+	return false;
+}
+
+static void store_trim(struct grant_store *s);
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct grant *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 /*
  * Take entry i of the state file into s, or refuse it (logged with the reason: it is
  * never enforced, and its kernel keys are pruned). 0, 1 when refused, or -ENOMEM.
@@ -384,7 +408,7 @@ static int load_entry(struct grant_store *s, json_t *o, size_t i, bool same_boot
 		r = on_end_from_state(o, &g, why, sizeof(why));
 	if (!r)
 		r = unit_from_state(o, &g, why, sizeof(why));
-	if (!r && grant_find(s, g.id)) {
+	if (!r && (s->n && g.id <= s->v[s->n - 1].id) && grant_find_any(s, g.id)) {
 		snprintf(why, sizeof(why), "a second grant with id %llu", (unsigned long long)g.id);
 		req_grant_clear(&g);
 		r = -EEXIST;
@@ -403,26 +427,115 @@ static int load_entry(struct grant_store *s, json_t *o, size_t i, bool same_boot
 	return r;
 }
 
+/* The journal's path, or NULL (out of memory). Freed by the caller. */
+static char *journal_path(const struct grant_store *s)
+{
+	char *p;
+
+	return asprintf(&p, "%s.journal", s->path) < 0 ? NULL : p;
+}
+
+/* Put g (loaded from a journal line) in s: replacing the grant with its id, or appended. */
+static int journal_take(struct grant_store *s, struct grant *g)
+{
+	struct grant *old = grant_find(s, g->id);
+	int r;
+
+	if (old) {
+		req_grant_clear(old);
+		*old = *g;
+		return 0;
+	}
+	r = store_append(s, g);
+	if (r)
+		req_grant_clear(g);
+	else if (s->n > 1 && s->v[s->n - 2].id > g->id)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_id); /* not written by jitd: rare */
+	return r;
+}
+
+/* Line no of the journal (its text parsed) into s. 0, or -ENOMEM. A line jitd could not
+ * have written is refused as a state entry is, and so is the grant it would change. */
+static int journal_line(struct grant_store *s, json_t *o, size_t no, int64_t real_now,
+			int64_t boot_now)
+{
+	json_int_t seq = json_integer_value(json_object_get(o, "seq"));
+	json_int_t nid = json_integer_value(json_object_get(o, "next_id"));
+	json_t *jg = json_object_get(o, "grant");
+	struct grant_store one = {.path = s->path, .next_id = 1};
+	struct grant *old;
+	bool same_boot;
+	int r;
+
+	if ((uint64_t)seq <= s->seq)
+		return 0; /* in the state file already */
+	s->seq = seq;
+	if (nid > 0 && nid < GRANT_MAX_ID && (uint64_t)nid > s->next_id)
+		s->next_id = nid;
+	same_boot =
+		!strcmp(json_string_value(json_object_get(o, "boot_id")) ?: "", current_boot_id());
+	r = load_entry(&one, jg, no, same_boot, real_now, boot_now);
+	if (one.next_id > s->next_id)
+		s->next_id = one.next_id;
+	if (r == 1) {
+		old = grant_find(s, json_integer_value(json_object_get(jg, "id")));
+		if (old) { /* refused: never enforced, not even as it was before */
+			req_grant_clear(old);
+			memmove(old, old + 1, (s->v + s->n - old - 1) * sizeof(*old));
+			s->n--;
+		}
+	}
+	r = r == 1 ? 0 : r ?: journal_take(s, &one.v[0]);
+	free(one.v);
+	return r;
+}
+
+/* Replay the journal over the loaded state file. Lines applied (> 0: the caller writes the
+ * state file whole and empties the journal), or -ENOMEM. A line that is not JSON (a write
+ * cut short by a crash: its change was never answered) is skipped. */
+static int journal_replay(struct grant_store *s, int64_t real_now, int64_t boot_now)
+{
+	char *path = journal_path(s), *line = NULL;
+	FILE *f = path ? fopen(path, "re") : NULL;
+	size_t cap = 0, no = 0;
+	int n = 0, r = 0;
+
+	if (!f) {
+		if (path && errno != ENOENT)
+			log_err("cannot read %s: %s", path, strerror(errno));
+		free(path);
+		return path ? 0 : -ENOMEM;
+	}
+	while (r >= 0 && getline(&line, &cap, f) > 0) {
+		json_t *o = json_loads(line, 0, NULL);
+
+		no++;
+		if (!json_is_object(o) || !json_is_object(json_object_get(o, "grant")))
+			log_err("%s: line %zu is not a journal line: skipped", path, no);
+		else
+			r = journal_line(s, o, no, real_now, boot_now);
+		n += r >= 0;
+		json_decref(o);
+	}
+	free(line);
+	fclose(f);
+	free(path);
+	return r < 0 ? r : n;
+}
+
 /*
  * Load STATE_DIR/grants.json (absent: empty store). A file that is not JSON is refused
  * whole; an entry that jitd could not have written is refused alone (see load_entry), and
  * the file as read is kept as grants.json.refused for whoever looks into it.
  */
-int grant_store_load(struct grant_store *s, const char *state_dir)
+static int load_state_file(struct grant_store *s, int64_t real_now, int64_t boot_now)
 {
-	int64_t real_now = util_now_ns(CLOCK_REALTIME), boot_now = util_now_ns(CLOCK_BOOTTIME);
 	json_t *root, *arr, *o, *nid;
 	size_t i, refused = 0;
 	json_error_t jerr;
 	bool same_boot;
 	int err = 0;
 
-	memset(s, 0, sizeof(*s));
-	s->next_id = 1;
-	if (asprintf(&s->path, "%s/grants.json", state_dir) < 0) {
-		s->path = NULL;
-		return -ENOMEM;
-	}
 	root = json_load_file(s->path, 0, &jerr);
 	if (!root) {
 		if (access(s->path, F_OK) && errno == ENOENT)
@@ -440,6 +553,7 @@ int grant_store_load(struct grant_store *s, const char *state_dir)
 		return -EINVAL;
 	}
 	s->next_id = nid ? json_integer_value(nid) : 1;
+	s->seq = json_integer_value(json_object_get(root, "seq")); /* absent: 0 */
 	same_boot = !strcmp(json_string_value(json_object_get(root, "boot_id")) ?: "",
 			    current_boot_id());
 	json_array_foreach(arr, i, o) {
@@ -455,8 +569,147 @@ int grant_store_load(struct grant_store *s, const char *state_dir)
 	return err;
 }
 
-/* Write the store (atomic replace, fsync) — done before any reply; all of it or nothing. */
-int grant_store_save(const struct grant_store *s)
+/*
+ * Load STATE_DIR/grants.json and replay STATE_DIR/grants.json.journal over it (either may
+ * be absent: an empty store). A journal replayed is folded into the state file at once.
+ */
+int grant_store_load(struct grant_store *s, const char *state_dir)
+{
+	int64_t real_now = util_now_ns(CLOCK_REALTIME), boot_now = util_now_ns(CLOCK_BOOTTIME);
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->next_id = 1;
+	if (asprintf(&s->path, "%s/grants.json", state_dir) < 0) {
+		s->path = NULL;
+		return -ENOMEM;
+	}
+	err = load_state_file(s, real_now, boot_now);
+	if (err)
+		return err;
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_id); /* grant_find: in id order */
+	err = journal_replay(s, real_now, boot_now);
+	if (err > 0) {
+		store_trim(s);
+		err = grant_store_save(s);
+	}
+	malloc_trim(0); /* the file's JSON tree is freed: give its pages back (RSS) */
+	return err;
+}
+
+/* After the state file was written whole: its lines are in it (a failure here is harmless:
+ * lines whose seq the file has are skipped on load). */
+static void journal_empty(struct grant_store *s)
+{
+	char *path;
+
+	s->j_lines = 0;
+	if (s->j_open) {
+		if (ftruncate(s->j_fd, 0))
+			log_warn("cannot empty the grant journal: %s", strerror(errno));
+		return;
+	}
+	path = journal_path(s);
+	if (path && unlink(path) && errno != ENOENT)
+		log_warn("cannot remove %s: %s", path, strerror(errno));
+	free(path);
+}
+
+static int journal_open(struct grant_store *s)
+{
+	char *path = journal_path(s);
+
+	if (!path)
+		return -ENOMEM;
+	s->j_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (s->j_fd < 0)
+		return -errno;
+	s->j_open = true;
+	return 0;
+}
+
+/* Append text (len bytes) to the journal and sync it; on a short or failed write the journal
+ * is cut back to where it was, so a line is there whole or not at all. 0 or -errno. */
+static int journal_append(struct grant_store *s, const char *text, size_t len)
+{
+	off_t end = lseek(s->j_fd, 0, SEEK_END);
+	size_t done = 0;
+	int err = end < 0 ? -errno : 0;
+	struct statvfs vfs;
+
+	/* a full file system is refused, even when the line would fit in the journal's last
+	 * block: the state file must still be written whole at the next fold */
+	if (!err && !fstatvfs(s->j_fd, &vfs) && (uint64_t)vfs.f_bavail * vfs.f_frsize < len)
+		err = -ENOSPC;
+
+	while (!err && done < len) {
+		ssize_t w = write(s->j_fd, text + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		err = w < 0 ? -errno : 0;
+		done += w > 0 ? (size_t)w : 0;
+	}
+	if (!err && fdatasync(s->j_fd))
+		err = -errno;
+	if (err && end >= 0 && ftruncate(s->j_fd, end))
+		log_err("cannot cut back the grant journal: %s", strerror(errno));
+	return err;
+}
+
+/*
+ * Persist one changed (or new) grant: a line {"seq", "boot_id", "next_id", "grant"} appended
+ * to the journal and synced, before any reply. When the journal has half as many lines as
+ * the store has grants (and at least GRANT_JOURNAL_MIN), the store is written whole instead
+ * and the journal emptied: a change costs O(1) amortised, not the whole store (adds only:
+ * a whole write each time the store grew by half).
+ */
+int grant_store_put(struct grant_store *s, const struct grant *g)
+{
+	json_t *line, *o;
+	char *text = NULL, *nl;
+	size_t len = 0;
+	int err;
+
+	if (s->j_lines >= GRANT_JOURNAL_MIN && 2 * s->j_lines >= s->n)
+		return grant_store_save(s);
+	if (!s->j_open && (err = journal_open(s))) {
+		log_err("cannot open the grant journal of %s: %s", s->path, strerror(-err));
+		return err;
+	}
+	o = grant_to_state(g);
+	line = o ? json_pack("{s:I,s:s,s:I,s:o}", "seq", (json_int_t)(s->seq + 1), "boot_id",
+			     current_boot_id(), "next_id", (json_int_t)s->next_id, "grant", o)
+		 : NULL;
+	if (line)
+		text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
+	if (text)
+		len = strlen(text);
+	nl = text ? realloc(text, len + 2) : NULL;
+	if (!nl) {
+		free(text);
+		log_err("cannot write the grant journal: out of memory");
+		return -ENOMEM;
+	}
+	text = nl;
+	memcpy(text + len, "\n", 2);
+	err = journal_append(s, text, len + 1);
+	free(text);
+	if (err) {
+		log_err("cannot write the grant journal of %s: %s", s->path, strerror(-err));
+		return err;
+	}
+	s->seq++;
+	s->j_lines++;
+	return 0;
+}
+
+/* Write the store whole (atomic replace, fsync), then empty the journal (its lines are
+ * in it: their seq is at most the file's) — done before any reply; all of it or nothing. */
+int grant_store_save(struct grant_store *s)
 {
 	json_t *root = json_object(), *arr = json_array();
 	char *text = NULL;
@@ -466,6 +719,7 @@ int grant_store_save(const struct grant_store *s)
 	for (size_t i = 0; ok && i < s->n; i++)
 		ok = !json_array_append_new(arr, grant_to_state(&s->v[i]));
 	ok = ok && put(root, "version", json_integer(1)) &&
+	     put(root, "seq", json_integer((json_int_t)s->seq)) &&
 	     put(root, "boot_id", json_string(current_boot_id())) &&
 	     put(root, "next_id", json_integer((json_int_t)s->next_id)) &&
 	     put(root, "grants", json_incref(arr));
@@ -479,16 +733,30 @@ int grant_store_save(const struct grant_store *s)
 	}
 	err = util_write_atomic(s->path, text, strlen(text), 0600);
 	free(text);
+	malloc_trim(0); /* the whole store's text: give its pages back (RSS) */
 	if (err)
 		log_err("cannot write %s: %s", s->path, strerror(-err));
+	else
+		journal_empty(s);
 	return err;
 }
 
+/* The store is in id order (ids are handed out increasing, grant_store_load sorts): a
+ * binary search, not a scan per request at 100,000 grants. */
 struct grant *grant_find(struct grant_store *s, uint64_t id)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].id == id)
-			return &s->v[i];
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid].id == id)
+			return &s->v[mid];
+		if (s->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -608,7 +876,8 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 		return r;
 	}
 	store_trim(&a->grants);
-	r = grant_store_save(&a->grants);
+	/* the new grant is the last entry (trimming keeps the order) */
+	r = grant_store_put(&a->grants, &a->grants.v[a->grants.n - 1]);
 	if (r) {
 		/* not on disk: not granted (it is the last entry; trimming keeps the order) */
 		req_grant_clear(&a->grants.v[--a->grants.n]);
@@ -623,7 +892,7 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 			/* Kernel map full or failing: the grant must not stand anywhere. */
 			ng->state = GRANT_REVOKED;
 			ng->ended_ns = util_now_ns(CLOCK_REALTIME);
-			grant_store_save(&a->grants);
+			grant_store_put(&a->grants, ng);
 			if (image_sync_grant(a, ng))
 				log_err("grant %llu: refused, but a kernel key of it may stand "
 					"until its expiry",
@@ -658,7 +927,7 @@ void grant_mark_drop(struct grant *before)
  */
 int grant_commit(struct agent *a, struct grant *g, struct grant *before)
 {
-	int r = grant_store_save(&a->grants);
+	int r = grant_store_put(&a->grants, g);
 
 	if (r) {
 		json_decref(g->history);
@@ -752,7 +1021,7 @@ static int end_grant(struct agent *a, struct grant *g, enum grant_state st, cons
 	g->state = st;
 	g->ended_ns = util_now_ns(CLOCK_REALTIME);
 	req_history_add(g, event, by, reason, g->ended_ns);
-	r = grant_store_save(&a->grants);
+	r = grant_store_put(&a->grants, g);
 	if (r) {
 		json_decref(g->history);
 		*g = before;

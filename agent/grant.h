@@ -12,8 +12,9 @@
 
 struct agent;
 
-#define GRANT_KEEP_ENDED 1000  /* ended grants kept for `list --all` */
-#define FLEET_KEY_PREFIX "db:" /* fleet_key of a grant from the fleet database (fleet.c) */
+#define GRANT_KEEP_ENDED  1000	/* ended grants kept for `list --all` */
+#define GRANT_JOURNAL_MIN 1024	/* journal lines before the state file is written whole */
+#define FLEET_KEY_PREFIX  "db:" /* fleet_key of a grant from the fleet database (fleet.c) */
 
 /* Cgroup and unit grants (not exec grants, whose cgroup is made once for them, nor unit
  * grants that end when their unit stops: for them a new cgroup is a new run). */
@@ -44,6 +45,12 @@ struct grant_store {
 	char *path;		      /* state file */
 	struct grant_change *changes; /* since the caller last took them */
 	size_t n_changes;
+	/* the journal (path.journal): one line per grant changed since the state file was
+	 * written whole, so a change costs a line, not the whole store (see grant_store_put) */
+	uint64_t seq;	/* changes written: the state file's "seq", then one per line */
+	size_t j_lines; /* lines in the journal */
+	int j_fd;	/* open for appending, or -1 (0 in a store never loaded: not open) */
+	bool j_open;
 };
 
 /* grant.c: the grant store and its kernel image. */
@@ -52,7 +59,8 @@ struct grant_store {
  * number. */
 struct grant_change *grant_changes_take(struct grant_store *s, size_t *n);
 int grant_store_load(struct grant_store *s, const char *state_dir);
-int grant_store_save(const struct grant_store *s);
+int grant_store_save(struct grant_store *s);
+int grant_store_put(struct grant_store *s, const struct grant *g);
 void grant_store_free(struct grant_store *s);
 int grant_rebind_cgroups(struct agent *a);
 int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen);

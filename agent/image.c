@@ -12,6 +12,7 @@
 
 #include "core.h"
 #include "image.h"
+#include "keyset.h"
 #include "log.h"
 #include "usage.h"
 #include "util.h"
@@ -65,11 +66,15 @@ static bool grant_has_key(const struct agent *a, const struct grant *g,
 
 	if (g->state != GRANT_ACTIVE)
 		return false;
+	/* the id is the name's hash (util_resource_id): compared before the policy lookup */
 	for (unsigned i = 0; i < g->n_res; i++)
-		if (grant_key(a, g, i, &k) && !memcmp(&k, key, sizeof(k)))
+		if (util_resource_id(g->res[i]) == key->resource && grant_key(a, g, i, &k) &&
+		    !memcmp(&k, key, sizeof(k)))
 			return true;
 	return false;
 }
+
+static bool better(const struct grant *g, const struct grant *best, uint64_t now);
 
 /*
  * Write the kernel value for one key: of the active grants with that key, the started one
@@ -84,23 +89,13 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 
 	for (size_t i = 0; i < a->grants.n; i++) {
 		const struct grant *g = &a->grants.v[i];
-		bool started, best_started;
 
-		if (!grant_has_key(a, g, key))
+		/* the subject first: a compare, before a policy lookup per resource */
+		if (g->state != GRANT_ACTIVE || g->cgroup_id != key->cgroup ||
+		    (g->has_uid ? g->uid : JITD_ANY_UID) != key->uid || !grant_has_key(a, g, key))
 			continue;
-		if (!best) {
+		if (!best || better(g, best, now))
 			best = g;
-			continue;
-		}
-		started = g->starts_boot <= now;
-		best_started = best->starts_boot <= now;
-		if (started != best_started) {
-			if (started)
-				best = g;
-		} else if (started ? g->expires_boot > best->expires_boot
-				   : g->starts_boot < best->starts_boot) {
-			best = g;
-		}
 	}
 	if (!best) {
 		r = a->ops.del_grant(a, key);
@@ -151,43 +146,133 @@ int image_sync_grant(struct agent *a, const struct grant *g)
 	return r;
 }
 
+/* Which grant's window the kernel gets when g and best share a key (see sync_key). */
+static bool better(const struct grant *g, const struct grant *best, uint64_t now)
+{
+	bool started = g->starts_boot <= now, best_started = best->starts_boot <= now;
+
+	if (started != best_started)
+		return started;
+	return started ? g->expires_boot > best->expires_boot : g->starts_boot < best->starts_boot;
+}
+
+/* Every key the active grants hold, each with its best grant: one pass over the store
+ * (sync_key per grant would be a pass per key, O(n^2) at 100,000 grants). */
+struct key_table {
+	struct jitd_grant_key *keys;
+	size_t *best, n, cap;
+	struct keyset idx;
+};
+
+static int key_table_add(struct key_table *t, const struct jitd_grant_key *key, size_t gi,
+			 const struct agent *a, uint64_t now)
+{
+	long pos = keyset_find(&t->idx, key);
+
+	if (pos >= 0) {
+		if (better(&a->grants.v[gi], &a->grants.v[t->best[pos]], now))
+			t->best[pos] = gi;
+		return 0;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 256;
+		struct jitd_grant_key *k = realloc(t->keys, cap * sizeof(*k));
+		size_t *b = k ? realloc(t->best, cap * sizeof(*b)) : NULL;
+
+		if (k)
+			t->keys = k;
+		if (!b)
+			return -ENOMEM;
+		t->best = b;
+		t->cap = cap;
+	}
+	t->keys[t->n] = *key;
+	t->best[t->n] = gi;
+	t->idx.ksz = sizeof(*key);
+	if (keyset_put(&t->idx, t->keys, t->n))
+		return -ENOMEM;
+	t->n++;
+	return 0;
+}
+
+static int key_table_build(struct key_table *t, const struct agent *a, uint64_t now)
+{
+	struct jitd_grant_key key;
+	int r = 0;
+
+	for (size_t i = 0; i < a->grants.n && !r; i++) {
+		const struct grant *g = &a->grants.v[i];
+
+		if (g->state != GRANT_ACTIVE)
+			continue;
+		for (unsigned j = 0; j < g->n_res && !r; j++)
+			if (grant_key(a, g, j, &key))
+				r = key_table_add(t, &key, i, a, now);
+	}
+	return r;
+}
+
+static void key_table_free(struct key_table *t)
+{
+	free(t->keys);
+	free(t->best);
+	keyset_free(&t->idx);
+}
+
 static bool key_wanted(const struct jitd_grant_key *key, void *arg)
 {
-	struct agent *a = arg;
-
-	for (size_t i = 0; i < a->grants.n; i++)
-		if (grant_has_key(a, &a->grants.v[i], key))
-			return true;
-	return false;
+	return keyset_find(&((struct key_table *)arg)->idx, key) >= 0;
 }
 
 /* Usage entries to keep: those of active grants (an ended grant's was read at its end). */
 static bool use_wanted(uint64_t id, void *arg)
 {
-	struct agent *a = arg;
+	const struct grant_store *s = &((struct agent *)arg)->grants;
+	size_t lo = 0, hi = s->n;
 
-	for (size_t i = 0; i < a->grants.n; i++)
-		if (a->grants.v[i].id == id)
-			return a->grants.v[i].state == GRANT_ACTIVE;
+	/* the store is in id order (grant_find; not called: grant.c calls this file) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid].id == id)
+			return s->v[mid].state == GRANT_ACTIVE;
+		if (s->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return false;
 }
 
+/* The usage entries of the active grants, then (the ptrace guard's set first) every key
+ * with its best grant's window, then pruning what no grant holds. */
 int image_sync_all(struct agent *a)
 {
 	uint64_t now = util_now_ns(CLOCK_BOOTTIME);
-	int err;
+	struct key_table t = {};
+	struct jitd_grant_use u;
+	int err = key_table_build(&t, a, now);
 
-	for (size_t i = 0; i < a->grants.n; i++) {
+	for (size_t i = 0; i < a->grants.n && !err; i++) {
 		struct grant *g = &a->grants.v[i];
 
 		if (g->state != GRANT_ACTIVE)
 			continue;
-		err = image_sync_grant(a, g);
-		if (err)
-			return err;
+		usage_entry(g, &u);
+		err = a->ops.put_use(a, g->id, &u);
+		err = err < 0 ? err : 0;
 		g->live = g->starts_boot <= now;
 	}
-	err = sync_granted_cgroups(a);
-	err = err ?: a->ops.prune_grants(a, key_wanted, a);
+	err = err ?: sync_granted_cgroups(a);
+	for (size_t i = 0; i < t.n && !err; i++) {
+		const struct grant *best = &a->grants.v[t.best[i]];
+		struct jitd_grant_val val = {.grant_id = best->id,
+					     .starts_ns = best->starts_boot,
+					     .expires_ns = best->expires_boot};
+
+		err = a->ops.put_grant(a, &t.keys[i], &val);
+	}
+	err = err ?: a->ops.prune_grants(a, key_wanted, &t);
+	key_table_free(&t);
 	return err ?: a->ops.prune_uses(a, use_wanted, a);
 }

@@ -94,6 +94,7 @@ struct {
 	__uint(max_entries, JITD_MAX_INODES);
 	__type(key, struct jitd_inode_key);
 	__type(value, struct jitd_inode_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 } inodes SEC(".maps");
 
 /* Pre-filter over jitd_inodes (see jitd_abi.h); one element, index 0. */
@@ -136,6 +137,7 @@ struct {
 	__uint(max_entries, JITD_MAX_GRANTS);
 	__type(key, struct jitd_grant_key);
 	__type(value, struct jitd_grant_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 } grants SEC(".maps");
 
 struct {

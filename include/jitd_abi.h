@@ -12,9 +12,10 @@
 #endif
 
 /* Limits. */
-#define JITD_MAX_INODES	   65536 /* protected (dev, ino) entries */
+/* protected (dev, ino) entries; kernel grant keys (not preallocated: paid per entry) */
+#define JITD_MAX_INODES	   262144
+#define JITD_MAX_GRANTS	   1048576
 #define JITD_MAX_NETS	   16384 /* protected {port, prefix} entries */
-#define JITD_MAX_GRANTS	   65536 /* kernel grant keys */
 #define JITD_MAX_EXEMPT	   1024	 /* exempt uids and exempt cgroups, each */
 #define JITD_RINGBUF_BYTES (8 << 20)
 #define JITD_DPARENT_DEPTH 256 /* d_parent levels walked; deeper on a protected fs: deny */
@@ -48,13 +49,13 @@
  * lookups. A set bit may be a false positive (then the jitd_inodes lookup
  * decides); a protected inode's bit is always set before its jitd_inodes entry.
  */
-#define JITD_FILTER_SHIFT 16 /* 65536 bits, 8 KiB */
+#define JITD_FILTER_SHIFT 20 /* 2^20 bits, 128 KiB: about 9% set at 100,000 inodes */
 #define JITD_FILTER_WORDS ((1u << JITD_FILTER_SHIFT) / 64)
 
 struct jitd_filter {
 	__u64 bits[JITD_FILTER_WORDS];
 };
-_Static_assert(sizeof(struct jitd_filter) == 8192, "jitd_filter size");
+_Static_assert(sizeof(struct jitd_filter) == 131072, "jitd_filter size");
 
 /* Bit index of a (kernel s_dev, ino) in jitd_filter: a multiplicative hash. */
 static inline __u32 jitd_filter_bit(__u64 dev, __u64 ino)

@@ -244,6 +244,8 @@ int host_agent_reset(struct agent *a, const char *policy_text)
 
 	snprintf(path, sizeof(path), "%s/grants.json", dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/grants.json.journal", dir);
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/policy.applied.json", dir);
 	unlink(path);
 	grant_store_free(&a->grants);

@@ -173,6 +173,33 @@ check fp-first-policy-file-starts-enforcement "jitctl status: $(jitctl status 2>
 expect fp-first-policy-enforced EPERM $PROBE as 1001 $PROBE open /srv/secret.txt
 stop_jitd
 
+# ------------------------------------------------------------------ pins of another shape
+# An upgrade whose maps changed size (the grants map of an older build: 65536 entries, one
+# stale key) must neither fail to start nor keep the old size: the pin is replaced, and the
+# state file's grants are enforced again through the new map.
+if start_jitd fp-shape-jitd-starts; then
+	gid=$(grant secrets --user alice --for 1h --reason fp-shape)
+	stop_jitd
+	GRANTS_PIN=/sys/fs/bpf/jitd/grants
+	rm -f "$GRANTS_PIN"
+	expect fp-shape-old-pin-made ok $PROBE bpf-oldpin "$GRANTS_PIN" 16 24 65536
+	check fp-shape-old-pin-is-old "max_entries $($PROBE bpf-maxent "$GRANTS_PIN")" \
+		test "$($PROBE bpf-maxent "$GRANTS_PIN")" = 65536
+	if start_jitd fp-shape-jitd-starts-over-an-old-pin --reload-programs; then
+		n=$($PROBE bpf-maxent "$GRANTS_PIN")
+		check fp-shape-grants-map-has-this-builds-size "max_entries $n" test "${n:-0}" -gt 65536
+		check fp-shape-replacement-logged "$(tail -n 5 "$JITD_LOG")" \
+			grep -q "grants: another build's size or layout: replaced" "$JITD_LOG"
+		check fp-shape-grant-${gid:-none}-still-active "state $(jfield "${gid:-0}" state)" \
+			test "$(jfield "${gid:-0}" state)" = active
+		expect fp-shape-grant-enforced-through-the-new-map ok \
+			$PROBE as 1001 $PROBE open /srv/secret.txt
+		expect fp-shape-others-still-denied EPERM $PROBE as 1002 $PROBE open /srv/secret.txt
+		jitctl revoke "${gid:-0}" >/dev/null 2>&1
+		stop_jitd
+	fi
+fi
+
 jitd --unload >/dev/null 2>&1
 echo "failpaths.sh: $N_PASS passed, $N_FAIL failed, $N_SKIP skipped"
 [ "$N_FAIL" = 0 ]

@@ -922,6 +922,61 @@ static int cmd_bpf_objget(const char *path)
 	return report(fd < 0 ? errno : 0);
 }
 
+/*
+ * bpf-oldpin PATH KEYSZ VALSZ MAX: pin at PATH a hash map of that shape holding one entry
+ * (key and value bytes 1), as a jitd of another build left it. bpf-maxent PATH: print the
+ * pinned map's max_entries.
+ */
+static int cmd_bpf_oldpin(const char *path, const char *ksz, const char *vsz, const char *max)
+{
+	unsigned char key[256], val[256];
+	union bpf_attr a = {};
+	long fd;
+
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = atoi(ksz);
+	a.value_size = atoi(vsz);
+	a.max_entries = atoi(max);
+	if (a.key_size > sizeof(key) || a.value_size > sizeof(val))
+		return report(EINVAL);
+	fd = sys_bpf(BPF_MAP_CREATE, &a);
+	if (fd < 0)
+		return report(errno);
+	memset(key, 1, sizeof(key));
+	memset(val, 1, sizeof(val));
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (__u64)(unsigned long)key;
+	a.value = (__u64)(unsigned long)val;
+	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
+		return report(errno);
+	memset(&a, 0, sizeof(a));
+	a.bpf_fd = fd;
+	a.pathname = (__u64)(unsigned long)path;
+	return report(sys_bpf(BPF_OBJ_PIN, &a) < 0 ? errno : 0);
+}
+
+static int cmd_bpf_maxent(const char *path)
+{
+	struct bpf_map_info info = {};
+	union bpf_attr a = {};
+	long fd;
+
+	a.pathname = (__u64)(unsigned long)path;
+	fd = sys_bpf(BPF_OBJ_GET, &a);
+	if (fd < 0)
+		return report(errno);
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (__u64)(unsigned long)&info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) < 0)
+		return report(errno);
+	printf("%u\n", info.max_entries);
+	close(fd);
+	return 0;
+}
+
 /* Load "r0 = 0; exit" as a program of the named type (lsm and tracing lack the attach
  * target the kernel wants: only jitd's refusal is EPERM for them). */
 static int cmd_bpf_load(const char *type)
@@ -2162,6 +2217,10 @@ int main(int argc, char **argv)
 		return cmd_bpf_objget(argv[0]);
 	if (!strcmp(cmd, "bpf-load") && argc == 1)
 		return cmd_bpf_load(argv[0]);
+	if (!strcmp(cmd, "bpf-oldpin") && argc == 4)
+		return cmd_bpf_oldpin(argv[0], argv[1], argv[2], argv[3]);
+	if (!strcmp(cmd, "bpf-maxent") && argc == 1)
+		return cmd_bpf_maxent(argv[0]);
 	if (!strcmp(cmd, "kill") && argc == 2)
 		return report(kill(atoi(argv[0]), atoi(argv[1])) < 0 ? errno : 0);
 	if (!strcmp(cmd, "umount") && argc == 1)

@@ -62,7 +62,7 @@ MODE=$2
 JUDGED=1
 case "$MODE" in
 tests | systemd | smoke) ;;
-bench | demo | load) JUDGED=0 ;;
+bench | demo | load | scale) JUDGED=0 ;;
 kernels | run | init | sysroot | lib | systemd-* | deb-* | *-host | *[!a-z0-9_-]*)
 	die "unknown mode '$MODE' (tests, systemd, bench, demo, smoke or a part: tests/vm/PART.sh)" ;;
 *) [ -f "$(dirname "$0")/$MODE.sh" ] ||
@@ -81,10 +81,12 @@ INITRD="$VMDIR/initramfs-$MODE.cpio"
 case "$MODE" in
 bench) TIMEOUT=${VM_TIMEOUT:-1200} ;; # per boot (one per vCPU count)
 load) TIMEOUT=${VM_TIMEOUT:-2400} ;; # make bench-load: five 60 s steps and their drain
+scale) TIMEOUT=${VM_TIMEOUT:-3000} ;; # 100,000 paths and grants under TCG
 tests) TIMEOUT=${VM_TIMEOUT:-1500} ;;
 *) TIMEOUT=${VM_TIMEOUT:-900} ;;
 esac
 MEM=${VM_MEM:-1024}
+[ "$MODE" = scale ] && MEM=${VM_MEM:-3072} # the scale part's grants, policy and state files
 SMP=${VM_SMP:-1}
 
 for tool in qemu-system-x86_64 cpio gzip zstd ldd timeout; do
@@ -103,6 +105,7 @@ done
 need=("$BUILD/tests/probe" "$BUILD/tests/nop" "$BUILD/jitd" "$BUILD/jitctl")
 [ "$MODE" = bench ] && need+=("$BUILD/tests/bench")
 [ "$MODE" = load ] && need+=("$BUILD/tests/loadgen")
+[ "$MODE" = scale ] && need+=("$BUILD/tests/scale")
 for f in "${need[@]}"; do
 	[ -x "$f" ] || die "$f is missing (run 'make')"
 done
@@ -302,6 +305,12 @@ build_busybox_root() {
 	if [ -x "$BUILD/tests/bench" ]; then
 		install -m 0755 "$BUILD/tests/bench" "$ROOT/tests/bench"
 		dyn+=("$BUILD/tests/bench")
+	fi
+	if [ "$MODE" = scale ]; then
+		install -m 0755 "$BUILD/tests/scale" "$ROOT/tests/scale"
+		dyn+=("$BUILD/tests/scale")
+		# its sizes (SCALE_GRANTS, SCALE_BUDGET, SCALE_BIG, SCALE_OPENS; see scale.sh)
+		env | grep '^SCALE_[A-Z]*=[0-9]*$' >"$ROOT/tests/scale.env"
 	fi
 
 	# the peers the bench measures beside jitd (tests/bench/peers.c): Debian's apparmor_parser
@@ -601,8 +610,7 @@ short_ver() {
 # The version prefixes of the kernels this mode boots; none: all of the list.
 case "$MODE" in
 systemd | deb) MODE_KERNELS="6.1. 6.12." ;;
-bench) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
-load) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
+bench | load | scale) MODE_KERNELS=${BENCH_KERNEL:-6.12.} ;;
 demo) MODE_KERNELS=${DEMO_KERNEL:-6.12.} ;; # one kernel: the first of the list that matches
 # parts about the agent alone, not the kernel side: one kernel is enough (CI time)
 failpaths | hostile | crashes | seal | alerts | access | breakglass | notify | peers) MODE_KERNELS="6.12." ;;

@@ -348,7 +348,8 @@ KA=$ID
 asj 1003 approve "$KA"
 exp_before=$(jfield "$KA" expires)
 kill9_jitd
-check wf-kill9-pending-kept-without-jitd "state file lost request $KP" grep -q "\"id\":$KP," "$JITD_STATE/grants.json"
+check wf-kill9-pending-kept-without-jitd "state file lost request $KP" \
+	grep -q "\"id\":$KP," "$JITD_STATE/grants.json" "$JITD_STATE/grants.json.journal"
 rmdir $UC # the unit of UU2 stops while jitd is down
 start_jitd wf-restart-after-kill9
 check wf-until-unit-stops-ended-at-start "grant ${UU2:-0} is $(jfield "${UU2:-0}" state)" state_is "${UU2:-0}" expired
@@ -359,8 +360,11 @@ check wf-kill9-applied-policy-kept "serial is $(serial_of)" test "$(serial_of)" 
 expect wf-kill9-active-grant-alice-allowed ok $P as 1001 $P open $SECRET
 # a reboot: another boot id in the state file makes jitd re-arm from the wall-clock times
 kill9_jitd
-sed 's/"boot_id":"[^"]*"/"boot_id":"00000000-0000-0000-0000-000000000000"/' \
-	"$JITD_STATE/grants.json" >/tmp/wf-g.json && cat /tmp/wf-g.json >"$JITD_STATE/grants.json"
+for f in "$JITD_STATE/grants.json" "$JITD_STATE/grants.json.journal"; do
+	[ -f "$f" ] || continue
+	sed 's/"boot_id":"[^"]*"/"boot_id":"00000000-0000-0000-0000-000000000000"/' \
+		"$f" >/tmp/wf-g.json && cat /tmp/wf-g.json >"$f"
+done
 start_jitd wf-restart-as-after-reboot
 check wf-reboot-pending-still-pending "state $(jfield "$KP" state)" test "$(jfield "$KP" state)" = pending
 check wf-reboot-same-absolute-expiry "before $exp_before, after $(jfield "$KA" expires)" test "$(jfield "$KA" expires)" = "$exp_before"
