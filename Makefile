@@ -275,7 +275,7 @@ $(OUTPUT)/tests/scale: tests/bench/scale.c | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
 .PHONY: bench-scale
-bench-scale: all $(VM_PROGS) $(OUTPUT)/tests/scale
+bench-scale: all $(VM_PROGS) $(OUTPUT)/tests/scale kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) scale
 
 # Audit records formatted, hashed and written per second on one core (host, no root).
