@@ -7,7 +7,10 @@
 # at each rate of LOAD_RATES (5k to 50k a second). A step reads `jitctl status --json` before
 # and after (records.written: the chain's sequence; records.dropped: ring-buffer reserve
 # failures) and the agent's CPU time (/proc/PID/stat), times one `jitctl status` halfway
-# through; then waits until jitd has written what the ring buffer held (the drain). First the generator alone (no jitd): how fast it opens.
+# through; then waits until jitd has written what the ring buffer held (the drain). First the
+# generator alone (no jitd): how fast it opens. Then the allowed phase: alice granted, each
+# open an allow aggregated in the kernel, at LOAD_ALLOW_RATES (50,000 a second): records,
+# drops, and whether the records' counts add up to the opens.
 # The audit file is emptied whenever it passes 64 MiB (the VM's root is in RAM): jitd appends
 # (O_APPEND), its chain's sequence counts what it wrote.
 . /tests/lib.sh
@@ -164,8 +167,59 @@ done
 
 rm -f /tmp/.load-trim
 wait "$tpid"
+
+# The allowed phase: alice granted the file, each open an allow that jitd's default
+# --audit-aggregate (5 s) counts in the kernel (a full first record, then one record with a
+# count per interval). Every open must be accounted for: the counts of the generator's
+# records (a record without "count" counts 1) add up to its opens, with nothing dropped.
+AL_RATES=$(kparam jitd.loadallow "")
+[ -n "$AL_RATES" ] || AL_RATES=50000
+ATABLE=/tmp/load-allow-table
+printf '%-8s %-10s %-9s %-8s %-7s %-8s %-9s %s\n' asked/s achieved/s opens dropped "cpu %" \
+	records "counted" "accounted" >"$ATABLE"
+: >"$AUDIT" # the denial steps' records: only this phase's are counted below
+if grant_or_fail load-grant secret --user alice --for 7200s >/dev/null; then
+	for rate in $(echo "$AL_RATES" | tr ',' ' '); do
+		status_json
+		d0=$(field dropped)
+		c0=$(cpu_ticks)
+		t0=$(now)
+		"$GEN" 1001 "$rate" "$SECS" "$FILE" >/tmp/gen-out &
+		gpid=$!
+		wait "$gpid"
+		t1=$(now)
+		c1=$(cpu_ticks)
+		opens=$(sed -n 's/.* opens=\([0-9]*\).*/\1/p' /tmp/gen-out)
+		allowed=$(sed -n 's/.* allowed=\([0-9]*\).*/\1/p' /tmp/gen-out)
+		achieved=$(sed -n 's/.*achieved=\([0-9]*\).*/\1/p' /tmp/gen-out)
+		# the generator's records: harvested one to two intervals after their interval ends
+		pat="\"actor\": ?\\{\"process\": ?\\{[^}]*\"pid\": ?$gpid[,}]"
+		_w=0
+		while [ $_w -lt 60 ]; do
+			counted=$(audit_lines "$(jres secret)" "$(jkey decision)\"allow\"" "$pat" |
+				awk '{ if (match($0, /"count": ?[0-9]+/)) { s = substr($0, RSTART, RLENGTH); sub(/.*: ?/, "", s); t += s } else t += 1 } END { print t + 0 }')
+			[ "$counted" != "$allowed" ] || break
+			sleep 1
+			_w=$((_w + 1))
+		done
+		nrec=$(audit_lines "$(jres secret)" "$(jkey decision)\"allow\"" "$pat" | wc -l)
+		status_json
+		dropped=$(($(field dropped) - d0))
+		acc=no
+		[ "$counted" != "$allowed" ] || [ "$allowed" != "$opens" ] || acc=yes
+		awk -v r="$rate" -v a="$achieved" -v o="$opens" -v d="$dropped" -v c0="$c0" -v c1="$c1" \
+			-v hz=$HZ -v t0="$t0" -v t1="$t1" -v n="$nrec" -v k="$counted" -v acc="$acc" 'BEGIN {
+			win = t1 - t0; if (win <= 0) win = 1
+			printf "%-8d %-10d %-9d %-8d %-7.1f %-8d %-9d %s\n", r, a, o, d,
+				(c1 - c0) / hz / win * 100, n, k, acc }' >>"$ATABLE"
+		echo "allowed step $rate/s: $(cat /tmp/gen-out); $nrec records counting $counted allows, dropped $dropped"
+	done
+fi
+
 echo "=== audit under load: $(nproc) vCPU(s), jitd nice ${NICE:-0}, $SECS s a step (kernel $(uname -r)) ==="
 echo "generator alone (no jitd): $GEN_ALONE opens/s; with jitd denying each: $(sed -n 's/.*achieved=\([0-9]*\).*/\1/p' /tmp/gen-jitd) opens/s (5 s)"
 cat "$TABLE"
 echo "drops begin at: ${first_drop:-none of the rates asked}"
+echo "allowed opens under a grant, aggregated in the kernel ($SECS s a step):"
+cat "$ATABLE"
 stop_jitd

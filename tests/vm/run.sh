@@ -449,9 +449,10 @@ if [ "$NET" = 1 ]; then
 	NET_QEMU=(-netdev "user,id=n0" -device "virtio-net-pci,netdev=n0,romfile=")
 fi
 # The load benchmark's steps (make bench-load; tests/vm/load.sh): LOAD_RATES "5000,10000",
-# LOAD_SECONDS per step, LOAD_NICE jitd's nice value.
+# LOAD_SECONDS per step, LOAD_NICE jitd's nice value, LOAD_ALLOW_RATES the allowed phase's.
 [ "$MODE" != load ] ||
 	APPEND+=" jitd.loadrates=${LOAD_RATES:-} jitd.loadsecs=${LOAD_SECONDS:-} jitd.loadnice=${LOAD_NICE:-}"
+[ "$MODE" != load ] || APPEND+=" jitd.loadallow=${LOAD_ALLOW_RATES:-}"
 
 # ---------------------------------------------------------------- host services
 # start_services: what a part's VMs reach on the host's loopback, started once for all its
