@@ -10,6 +10,7 @@
  * after its end: a program that read the clock just before the end has long added its count.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,8 +39,9 @@ static const char *agg_path_of(struct agent *a, uint64_t dev, uint64_t ino)
 	return kern_path_of(a->kern, dev, ino);
 }
 
-/* The record of one aggregate read from the kernel (the subject of its full record). */
-static void agg_write(struct agent *a, const struct jitd_agg_key *k, const struct jitd_agg_val *v)
+/* The record of one aggregate read from the kernel (the subject of its full record). 0 or
+ * negative errno (the audit write failed). */
+static int agg_write(struct agent *a, const struct jitd_agg_key *k, const struct jitd_agg_val *v)
 {
 	struct jitd_event e = {};
 
@@ -60,14 +62,16 @@ static void agg_write(struct agent *a, const struct jitd_agg_key *k, const struc
 	e.port = k->port;
 	memcpy(e.addr, k->addr, sizeof(e.addr));
 	memcpy(e.comm, k->comm, sizeof(e.comm));
-	audit_decision_count(a, &e, v->count, v->first_ns ?: v->last_ns, agg_path_of);
+	if (audit_decision_count(a, &e, v->count, v->first_ns ?: v->last_ns, agg_path_of) < 0)
+		return -EIO;
 	a->agg.records++;
 	a->agg.uses += v->count;
+	return 0;
 }
 
-/* The keys of the entries over at now_s (boot clock), in *keys (malloc'd); *all: every
- * entry seen. */
-static size_t agg_due(int fd, uint32_t now_s, uint32_t ival, struct jitd_agg_key **keys,
+/* The keys of the entries over at now_s (boot clock; every entry when every), in *keys
+ * (malloc'd); *all: every entry seen. */
+static size_t agg_due(int fd, uint32_t now_s, uint32_t ival, bool every, struct jitd_agg_key **keys,
 		      uint64_t *all)
 {
 	struct jitd_agg_key key, next, *v = NULL;
@@ -79,7 +83,7 @@ static size_t agg_due(int fd, uint32_t now_s, uint32_t ival, struct jitd_agg_key
 		key = next;
 		prev = &key;
 		++*all;
-		if ((uint64_t)next.epoch_end_s + ival > now_s)
+		if (!every && (uint64_t)next.epoch_end_s + ival > now_s)
 			continue;
 		if (n == cap) {
 			struct jitd_agg_key *nv = realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
@@ -95,7 +99,12 @@ static size_t agg_due(int fd, uint32_t now_s, uint32_t ival, struct jitd_agg_key
 	return n;
 }
 
-void aggregate_harvest(struct agent *a)
+/*
+ * Write and delete the aggregates that are over (every one when every). An aggregate whose
+ * record cannot be written (a full disk) stays in the kernel for the next harvest: its uses
+ * are not lost with it; the failed write is reported as any other (records_dropped).
+ */
+static void harvest(struct agent *a, bool every)
 {
 	int fd = kern_agg_fd(a->kern);
 	uint32_t now_s = (uint32_t)(util_now_ns(CLOCK_BOOTTIME) / NS_PER_S);
@@ -104,8 +113,8 @@ void aggregate_harvest(struct agent *a)
 	size_t n;
 
 	/* the full records come first: each entry was made after its own */
-	ring_buffer__consume(a->ringbuf);
-	n = agg_due(fd, now_s, ival, &keys, &a->agg.entries);
+	agent_ring_turn(a);
+	n = agg_due(fd, now_s, ival, every, &keys, &a->agg.entries);
 	for (size_t i = 0; i < n; i++) {
 		struct jitd_agg_val v;
 
@@ -114,12 +123,45 @@ void aggregate_harvest(struct agent *a)
 				a->agg.read_errors++;
 			continue;
 		}
-		if (v.count)
-			agg_write(a, &keys[i], &v);
+		if (v.count && agg_write(a, &keys[i], &v)) {
+			a->agg.write_errors++;
+			break; /* the audit file refuses: the rest waits too */
+		}
 		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT)
 			log_warn("cannot delete an audit aggregate: %s", strerror(errno));
 	}
 	free(keys);
+}
+
+void aggregate_harvest(struct agent *a)
+{
+	harvest(a, false);
+}
+
+/*
+ * At stop, every count so far becomes a record, the current interval's too, so that a
+ * reboot after a clean stop loses none. Aggregation is switched off in the kernel first
+ * (an allow meanwhile is a full record, kept in the pinned ring buffer for the next jitd),
+ * a program that read the setting before has AGG_STOP_PAUSE_MS to add its count, every
+ * entry is harvested, and the interval is put back: the uses while no jitd runs are
+ * counted again, for the next jitd.
+ */
+void aggregate_stop(struct agent *a)
+{
+	struct timespec pause = {0, AGG_STOP_PAUSE_MS * 1000000L};
+	uint32_t ival = a->agg.interval_s;
+
+	if (kern_agg_set(a->kern, 0)) {
+		log_warn("cannot switch aggregation off at stop: the current interval's counts "
+			 "wait for the next jitd");
+		harvest(a, false);
+		return;
+	}
+	nanosleep(&pause, NULL);
+	harvest(a, true);
+	if (kern_agg_set(a->kern, ival))
+		log_warn("cannot put the aggregation interval back at stop: every allow is a "
+			 "full record until jitd starts");
 }
 
 void aggregate_tick(struct agent *a)
@@ -137,8 +179,9 @@ void aggregate_tick(struct agent *a)
 json_t *aggregate_status(struct agent *a)
 {
 	/* the map as the last harvest found it: status does not walk it (any user may ask) */
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "interval_s", (json_int_t)a->agg.interval_s,
-			 "records", (json_int_t)a->agg.records, "uses", (json_int_t)a->agg.uses,
-			 "entries", (json_int_t)a->agg.entries, "max", (json_int_t)JITD_MAX_AGG,
-			 "read_errors", (json_int_t)a->agg.read_errors);
+	return json_pack(
+		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "interval_s", (json_int_t)a->agg.interval_s,
+		"records", (json_int_t)a->agg.records, "uses", (json_int_t)a->agg.uses, "entries",
+		(json_int_t)a->agg.entries, "max", (json_int_t)JITD_MAX_AGG, "read_errors",
+		(json_int_t)a->agg.read_errors, "write_errors", (json_int_t)a->agg.write_errors);
 }

@@ -62,18 +62,22 @@ static int handle_event(void *ctx, void *data, size_t len)
 }
 
 /*
- * At most RINGBUF_TURN records a turn of the loop: under a flood of decisions faster than
- * jitd writes them, the control socket, the timers (expiry, the once-a-second drops
- * report and fdatasync) and the watchdog still get their turn; the ring buffer stays
- * readable (level-triggered), so the next turn goes on where this one stopped.
+ * Every read of the ring buffer takes at most RINGBUF_TURN records: under a flood of
+ * decisions faster than jitd writes them, libbpf's consume would not return, and the
+ * control socket, the timers (expiry, the once-a-second drops report and fdatasync) and
+ * the watchdog would wait. The ring buffer stays readable (level-triggered), so the next
+ * turn goes on where this one stopped; at stop, the rest waits in the pinned ring buffer.
  */
-static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+void agent_ring_turn(struct agent *a)
 {
-	struct agent *a = userdata;
-
 	a->rb_budget = RINGBUF_TURN;
 	ring_buffer__consume(a->ringbuf);
 	a->rb_budget = 0;
+}
+
+static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	agent_ring_turn(userdata);
 	return 0;
 }
 
@@ -123,9 +127,7 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 	char t0[40], t1[40];
 
 	if (!kern_counters(a->kern, &allow, &deny, &drops) && drops > a->drops_seen) {
-		a->rb_budget = RINGBUF_TURN; /* what did fit comes first (a turn's worth) */
-		ring_buffer__consume(a->ringbuf);
-		a->rb_budget = 0;
+		agent_ring_turn(a); /* what did fit comes first (a turn's worth) */
 		audit_agent_event("records_dropped",
 				  json_pack("{s:s,s:I,s:I,s:{s:s,s:s}}", "source",
 					    "kernel ring buffer", "count",
@@ -595,11 +597,10 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 		log_err("cannot set up the event loop: %s", strerror(-r));
 		return -1;
 	}
-	ring_buffer__consume(
-		a->ringbuf); /* decisions made while no agent ran: room for the test's */
+	agent_ring_turn(a); /* decisions made while no agent ran: room for the test's */
 	r = kern_selftest(a->kern, a->state_dir);
 	a->selftest_ok = r == 0;
-	ring_buffer__consume(a->ringbuf); /* the self-test's own record */
+	agent_ring_turn(a); /* the self-test's own record, unless a flood is ahead of it */
 	audit_agent_event("selftest", json_pack("{s:s}", "result", r ? "failed" : "passed"));
 	if (r) {
 		log_err("enforcement self-test failed (%s): a protected open was not denied",
@@ -776,8 +777,8 @@ int agent_run(struct agent *a)
 	ctl_stop(a);
 	fleet_stop(a);
 	notify_stop(a);
-	ring_buffer__consume(a->ringbuf);
-	aggregate_harvest(a); /* what is over; the current interval stays for the next jitd */
+	agent_ring_turn(a);
+	aggregate_stop(a); /* every count so far, the current interval's too */
 	/* the counts so far on disk too (the pinned map keeps counting) */
 	usage_refresh(a);
 	if (grant_store_save(&a->grants))

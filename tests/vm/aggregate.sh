@@ -8,7 +8,8 @@
 # with start_time <= end_time; a second process gets a full first record of its own; bob's
 # N denials are N records without a count; a process that execs another program (same pid)
 # gets a full record as that program. The chain still verifies. Uses counted while jitd
-# is killed are written by the restarted jitd. With --audit-aggregate 0 every allow is a
+# is killed are written by the restarted jitd; a clean stop writes every count, the current
+# interval's too; an aggregate the audit file refuses (a full disk) is written later. With --audit-aggregate 0 every allow is a
 # full record again. Grant usage counts every allow either way.
 . /tests/lib.sh
 
@@ -137,8 +138,42 @@ start_jitd aggregate-restart-after-kill9 --audit-aggregate 5 || exit 1
 check aggregate-survives-kill9 "pid $PID3: $(total "$PID3") allows accounted after kill -9, expected 10" \
 	wait_total "$PID3" 10 20
 
-# ---------------------------------------------------------------- off
+# ---------------------------------------------------------------- a clean stop writes every count
+# (the current interval's too: a reboot after the stop would lose the kernel map)
 stop_jitd
+start_jitd aggregate-long-interval --audit-aggregate 3600 || exit 1
+set -- $($ALICE open-repeat 20 /srv/ag/secret.txt 0)
+PID6=$1
+check aggregate-long-interval-first-only "pid $PID6: $(total "$PID6") allows written before the stop, expected 1 (the rest counting in the kernel)" \
+	wait_total "$PID6" 1 10
+stop_jitd
+check aggregate-stop-writes-current-interval "pid $PID6: $(total "$PID6") allows accounted after a clean stop, expected 20" \
+	test "$(total "$PID6")" = 20
+
+# ---------------------------------------------------------------- a full disk keeps the counts
+# an aggregate the audit file refuses stays in the kernel map for a later harvest
+mkdir -p /tmp/agfull
+mount -t tmpfs -o size=256k tmpfs /tmp/agfull
+AUDIT0=$AUDIT
+AUDIT=/tmp/agfull/audit.jsonl
+start_jitd aggregate-full-disk-start --audit-aggregate 3600 || exit 1
+set -- $($ALICE open-repeat 20 /srv/ag/secret.txt 0)
+PID7=$1
+check aggregate-full-disk-first-record "pid $PID7: $(total "$PID7") allows written, expected 1" \
+	wait_total "$PID7" 1 10
+dd if=/dev/zero of=/tmp/agfull/fill bs=4k count=1000 2>/dev/null
+stop_jitd # its harvest of every count meets the full disk
+check aggregate-full-disk-not-written "pid $PID7: $(total "$PID7") allows written on a full disk, expected 1" \
+	test "$(total "$PID7")" = 1
+rm -f /tmp/agfull/fill
+start_jitd aggregate-full-disk-restart --audit-aggregate 3600 || exit 1
+stop_jitd
+check aggregate-full-disk-counts-kept "pid $PID7: $(total "$PID7") allows accounted once the disk has room, expected 20" \
+	test "$(total "$PID7")" = 20
+AUDIT=$AUDIT0
+umount /tmp/agfull
+
+# ---------------------------------------------------------------- off
 start_jitd aggregate-off --audit-aggregate 0 || exit 1
 set -- $($ALICE open-repeat 10 /srv/ag/secret.txt 0)
 PID4=$1
