@@ -40,6 +40,8 @@
 
 #define DROPS_CHECK_USEC (1000000ULL)
 #define RINGBUF_TURN	 4096 /* records a loop turn (on_ringbuf) */
+/* turns at start: 262,144 records, more than the ring buffer holds (about 75,000) */
+#define RINGBUF_START_TURNS 64
 
 static const char *path_of(struct agent *a, uint64_t dev, uint64_t ino)
 {
@@ -68,11 +70,14 @@ static int handle_event(void *ctx, void *data, size_t len)
  * the watchdog would wait. The ring buffer stays readable (level-triggered), so the next
  * turn goes on where this one stopped; at stop, the rest waits in the pinned ring buffer.
  */
-void agent_ring_turn(struct agent *a)
+int agent_ring_turn(struct agent *a)
 {
+	int r;
+
 	a->rb_budget = RINGBUF_TURN;
-	ring_buffer__consume(a->ringbuf);
+	r = ring_buffer__consume(a->ringbuf);
 	a->rb_budget = 0;
+	return r == -EAGAIN ? 1 : 0;
 }
 
 static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -597,7 +602,10 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 		log_err("cannot set up the event loop: %s", strerror(-r));
 		return -1;
 	}
-	agent_ring_turn(a); /* decisions made while no agent ran: room for the test's */
+	/* decisions made while no agent ran, room for the test's: the whole ring buffer, in
+	 * turns, unless a flood outruns RINGBUF_START_TURNS of them */
+	for (int t = 0; t < RINGBUF_START_TURNS && agent_ring_turn(a); t++)
+		;
 	r = kern_selftest(a->kern, a->state_dir);
 	a->selftest_ok = r == 0;
 	agent_ring_turn(a); /* the self-test's own record, unless a flood is ahead of it */
