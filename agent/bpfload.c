@@ -59,6 +59,7 @@ struct kern {
 	size_t n_self_files;		/* jitd's own files among paths (status) */
 	uint64_t cut, track_full;	/* "revoke": "open" counters (kern_counters) */
 	uint32_t agg_interval_s;	/* jitd_config.agg_interval_s (kern_agg_set) */
+	int guard_fd; /* during a load: the self map the attached programs read (-1: none) */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -296,6 +297,73 @@ static int open_skel(struct kern *k)
 	return ringbuf_keep_pinned_size(k->skel->maps.events);
 }
 
+/*
+ * While a load replaces attached programs, those guard jitd's objects by the ids in their
+ * self map, and only by those: each new object's id goes there the moment it exists (a map
+ * before the load, a program after it, a link after its attach), so that a governed root
+ * looping over BPF_*_GET_FD_BY_ID gets no descriptor of one before self_objects registers
+ * the new set. Nothing attached (no self pin): nothing to guard.
+ */
+static void guard_add(struct kern *k, __u32 kind, int fd)
+{
+	struct jitd_self_key key = {.kind = kind};
+	__u32 one = 1;
+
+	if (k->guard_fd < 0)
+		return;
+	if (obj_id(fd, &key.id) || bpf_map_update_elem(k->guard_fd, &key, &one, BPF_ANY))
+		log_warn("cannot register a new object with the attached programs' guard: %s",
+			 strerror(errno));
+}
+
+/*
+ * A map with no pin (new in this build, or of another shape and unpinned by unpin_misfits)
+ * is made here rather than by the load, its id in the guard first; the load reuses it and
+ * pins it. Only when programs are attached (a first start has nothing to guard).
+ */
+static int premake_maps(struct kern *k)
+{
+	struct bpf_map *map;
+
+	if (k->guard_fd < 0)
+		return 0;
+	bpf_object__for_each_map(map, k->skel->obj) {
+		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(map));
+		const char *pin = bpf_map__pin_path(map);
+		int fd = pin ? bpf_obj_get(pin) : -1, err;
+
+		if (fd >= 0 || !pin) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map), bpf_map__key_size(map),
+				    bpf_map__value_size(map), bpf_map__max_entries(map), &opts);
+		if (fd < 0) {
+			err = -errno;
+			log_err("cannot create the map %s: %s", bpf_map__name(map),
+				strerror(errno));
+			return err;
+		}
+		guard_add(k, JITD_SELF_MAP, fd);
+		err = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The programs the load made, into the guard before any is attached. */
+static void guard_progs(struct kern *k)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, k->skel->obj)
+		if (bpf_program__autoload(prog) && bpf_program__fd(prog) >= 0)
+			guard_add(k, JITD_SELF_PROG, bpf_program__fd(prog));
+}
+
 /* Attach every loaded program (the old links still hold until the pins are swapped). */
 static int attach_all(struct kern *k)
 {
@@ -314,6 +382,7 @@ static int attach_all(struct kern *k)
 			log_err("cannot attach %s: %s", name, strerror(errno));
 			return err;
 		}
+		guard_add(k, JITD_SELF_LINK, bpf_link__fd(link));
 		if (k->n_links == sizeof(k->links) / sizeof(k->links[0])) {
 			bpf_link__destroy(link);
 			return -E2BIG;
@@ -477,6 +546,13 @@ static int carry_all(struct kern *k, int *old)
 	return err;
 }
 
+static void guard_close(struct kern *k)
+{
+	if (k->guard_fd >= 0)
+		close(k->guard_fd);
+	k->guard_fd = -1;
+}
+
 static void close_old(int *old)
 {
 	for (size_t i = 0; i < KERN_MAX_MAPS; i++)
@@ -490,10 +566,12 @@ int kern_open(struct kern **out, bool reload)
 {
 	struct kern *k = calloc(1, sizeof(*k));
 	int err, old[KERN_MAX_MAPS];
+	char path[256];
 
 	memset(old, 0xff, sizeof(old));
 	if (!k)
 		return -ENOMEM;
+	k->guard_fd = -1;
 	libbpf_set_print(libbpf_log);
 	err = open_skel(k);
 	if (err)
@@ -506,7 +584,11 @@ int kern_open(struct kern **out, bool reload)
 				 JITD_PIN_DIR);
 		goto registered;
 	}
+	pin_path(path, sizeof(path), "self");
+	k->guard_fd = bpf_obj_get(path);
 	err = unpin_misfits(k, old);
+	if (!err)
+		err = premake_maps(k);
 	if (err)
 		goto fail;
 	load_log_len = 0;
@@ -517,6 +599,7 @@ int kern_open(struct kern **out, bool reload)
 		report_load_error();
 		goto fail;
 	}
+	guard_progs(k);
 	err = carry_all(k, old);
 	if (!err)
 		err = attach_all(k);
@@ -526,6 +609,7 @@ int kern_open(struct kern **out, bool reload)
 		goto fail;
 registered:
 	close_old(old);
+	guard_close(k);
 	err = self_objects(k);
 	if (err) {
 		log_err("cannot register jitd's own objects with the kernel: %s", strerror(-err));
@@ -535,6 +619,7 @@ registered:
 	return 0;
 fail:
 	close_old(old);
+	guard_close(k);
 	kern_close(k);
 	return err ? err : -EIO;
 }

@@ -176,7 +176,8 @@ stop_jitd
 # ------------------------------------------------------------------ pins of another shape
 # An upgrade whose maps changed size (the grants map of an older build: 65536 entries, one
 # stale key) must neither fail to start nor keep the old size: the pin is replaced, and the
-# state file's grants are enforced again through the new map.
+# state file's grants are enforced again through the new map. A governed root looping over
+# the BPF ids meanwhile gets a descriptor of no new object.
 if start_jitd fp-shape-jitd-starts; then
 	gid=$(grant secrets --user alice --for 1h --reason fp-shape)
 	stop_jitd
@@ -185,7 +186,16 @@ if start_jitd fp-shape-jitd-starts; then
 	expect fp-shape-old-pin-made ok $PROBE bpf-oldpin "$GRANTS_PIN" 16 24 65536
 	check fp-shape-old-pin-is-old "max_entries $($PROBE bpf-maxent "$GRANTS_PIN")" \
 		test "$($PROBE bpf-maxent "$GRANTS_PIN")" = 65536
+	# a governed root asks for a descriptor of every new map, program and link while the new
+	# build loads and replaces the old one (the replacement maps and allow_agg are new)
+	$PROBE loginuid 1001 $PROBE bpf-grab 60 >/tmp/grab.out 2>&1 &
+	grab=$!
+	sleep 1
 	if start_jitd fp-shape-jitd-starts-over-an-old-pin --reload-programs; then
+		kill "$grab" 2>/dev/null
+		wait "$grab" 2>/dev/null
+		check fp-shape-load-gives-governed-root-no-descriptor "got: $(tr '\n' ' ' </tmp/grab.out | head -c 400)" \
+			test ! -s /tmp/grab.out
 		n=$($PROBE bpf-maxent "$GRANTS_PIN")
 		check fp-shape-grants-map-has-this-builds-size "max_entries $n" test "${n:-0}" -gt 65536
 		check fp-shape-replacement-logged "$(tail -n 5 "$JITD_LOG")" \

@@ -96,7 +96,7 @@ static int usage(void)
 		"             deepopen DIR N |\n"
 		"             deepmv SRC DIR N | sctp-connect ADDR PORT |\n"
 		"             sctp-connectx PORT ADDR... | jitd-bpf-ids |\n"
-		"             bpf-getfd map|prog|link ID | bpf-objget PATH |\n"
+		"             bpf-getfd map|prog|link ID | bpf-grab SECONDS | bpf-objget PATH |\n"
 		"             bpf-load socket|kprobe|tracepoint|lsm|tracing | kill PID SIG |\n"
 		"             umount PATH | write PATH | create PATH | mkfifo PATH |\n"
 		"             clone-into CGDIR |\n"
@@ -843,9 +843,41 @@ static long sys_bpf(int cmd, union bpf_attr *attr)
 	return syscall(SYS_bpf, cmd, attr, sizeof(*attr));
 }
 
+/*
+ * Walk every map, program and link id, asking for a descriptor of each; print
+ * "map|prog|link ID NAME" for each got. With seen (n_seen of max_seen kept there): only
+ * the ids not asked for before.
+ */
+static void bpf_ids_walk(__u32 (*seen)[2], size_t *n_seen, size_t max_seen);
+
 /* Print "map|prog|link ID NAME" for jitd's BPF objects (run by an exempt subject: the
  * attack tests use the ids as another subject). */
 static int cmd_jitd_bpf_ids(void)
+{
+	bpf_ids_walk(NULL, NULL, 0);
+	return 0;
+}
+
+/*
+ * bpf-grab SECONDS: what a governed root would try while jitd loads a new build: for
+ * SECONDS, every new id of a map, program or link asked for a descriptor as soon as it
+ * appears; prints each object it got one of.
+ */
+static int cmd_bpf_grab(const char *secs)
+{
+	static __u32 seen[4096][2];
+	size_t n = 0;
+	time_t end = time(NULL) + atoi(secs);
+
+	while (time(NULL) < end) {
+		bpf_ids_walk(seen, &n, sizeof(seen) / sizeof(seen[0]));
+		fflush(stdout);
+		usleep(500); /* the load shares the CPU; its window lasts far longer */
+	}
+	return 0;
+}
+
+static void bpf_ids_walk(__u32 (*seen)[2], size_t *n_seen, size_t max_seen)
 {
 	static const struct {
 		const char *kind;
@@ -872,6 +904,17 @@ static int cmd_jitd_bpf_ids(void)
 			if (sys_bpf(kinds[k].next, &a) < 0)
 				break;
 			id = a.next_id;
+			if (seen) { /* each id asked once: a refusal is for good (its audit record)
+				     */
+				size_t i = 0;
+
+				while (i < *n_seen && (seen[i][0] != k || seen[i][1] != id))
+					i++;
+				if (i < *n_seen || *n_seen == max_seen)
+					continue;
+				seen[*n_seen][0] = (__u32)k;
+				seen[(*n_seen)++][1] = id;
+			}
 			g.map_id = id;
 			fd = sys_bpf(kinds[k].getfd, &g);
 			if (fd < 0)
@@ -892,7 +935,6 @@ static int cmd_jitd_bpf_ids(void)
 			close(fd);
 		}
 	}
-	return 0;
 }
 
 static int cmd_bpf_getfd(const char *kind, const char *id)
@@ -2211,6 +2253,8 @@ int main(int argc, char **argv)
 		return cmd_deep(cmd, argv[1], argv[2], argv[0]);
 	if (!strcmp(cmd, "jitd-bpf-ids") && argc == 0)
 		return cmd_jitd_bpf_ids();
+	if (!strcmp(cmd, "bpf-grab") && argc == 1)
+		return cmd_bpf_grab(argv[0]);
 	if (!strcmp(cmd, "bpf-getfd") && argc == 2)
 		return cmd_bpf_getfd(argv[0], argv[1]);
 	if (!strcmp(cmd, "bpf-objget") && argc == 1)
