@@ -41,7 +41,7 @@ AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/gr
 	      agent/audit.c agent/audit_sub.c agent/fleet.c agent/alert.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c \
 	      agent/usage.c agent/report.c agent/notify.c \
-	      agent/aggregate.c
+	      agent/aggregate.c agent/ring.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c cli/fleet_cmd.c cli/explain_cmd.c \
 	    cli/breakglass_cmd.c cli/report_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))

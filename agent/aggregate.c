@@ -22,6 +22,7 @@
 #include "core.h"
 #include "kern.h"
 #include "log.h"
+#include "ring.h"
 #include "util.h"
 
 int aggregate_start(struct agent *a, uint32_t interval_s)
@@ -113,7 +114,7 @@ static void harvest(struct agent *a, bool every)
 	size_t n;
 
 	/* the full records come first: each entry was made after its own */
-	agent_ring_turn(a);
+	ring_turn(a);
 	n = agg_due(fd, now_s, ival, every, &keys, &a->agg.entries);
 	for (size_t i = 0; i < n; i++) {
 		struct jitd_agg_val v;

@@ -35,54 +35,14 @@
 #include "usage.h"
 #include "notify.h"
 #include "pathwatch.h"
+#include "ring.h"
 #include "scope.h"
 #include "util.h"
 
 #define DROPS_CHECK_USEC (1000000ULL)
-#define RINGBUF_TURN	 4096 /* records a loop turn (on_ringbuf) */
-/* turns at start: 262,144 records, more than the ring buffer holds (about 75,000) */
-#define RINGBUF_START_TURNS 64
-
-static const char *path_of(struct agent *a, uint64_t dev, uint64_t ino)
-{
-	return kern_path_of(a->kern, dev, ino);
-}
-
-static int handle_event(void *ctx, void *data, size_t len)
-{
-	const struct jitd_event *e = data;
-	struct agent *a = ctx;
-
-	if (len < sizeof(struct jitd_event))
-		return 0;
-	audit_decision(a, e, path_of);
-	alert_decision(a, e, util_now_ns(CLOCK_REALTIME));
-	/* this record is taken (libbpf moves past it); the rest waits for the next turn */
-	if (a->rb_budget && !--a->rb_budget)
-		return -EAGAIN;
-	return 0;
-}
-
-/*
- * Every read of the ring buffer takes at most RINGBUF_TURN records: under a flood of
- * decisions faster than jitd writes them, libbpf's consume would not return, and the
- * control socket, the timers (expiry, the once-a-second drops report and fdatasync) and
- * the watchdog would wait. The ring buffer stays readable (level-triggered), so the next
- * turn goes on where this one stopped; at stop, the rest waits in the pinned ring buffer.
- */
-int agent_ring_turn(struct agent *a)
-{
-	int r;
-
-	a->rb_budget = RINGBUF_TURN;
-	r = ring_buffer__consume(a->ringbuf);
-	a->rb_budget = 0;
-	return r == -EAGAIN ? 1 : 0;
-}
-
 static int on_ringbuf(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	agent_ring_turn(userdata);
+	ring_turn(userdata);
 	return 0;
 }
 
@@ -132,7 +92,7 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 	char t0[40], t1[40];
 
 	if (!kern_counters(a->kern, &allow, &deny, &drops) && drops > a->drops_seen) {
-		agent_ring_turn(a); /* what did fit comes first (a turn's worth) */
+		ring_turn(a); /* what did fit comes first (a turn's worth) */
 		audit_agent_event("records_dropped",
 				  json_pack("{s:s,s:I,s:I,s:{s:s,s:s}}", "source",
 					    "kernel ring buffer", "count",
@@ -353,9 +313,8 @@ static int setup_loop(struct agent *a)
 	    (r = sd_event_add_signal(a->event, NULL, SIGINT, on_sigterm, a)) < 0 ||
 	    (r = sd_event_add_signal(a->event, NULL, SIGHUP, on_sighup, a)) < 0)
 		return r;
-	a->ringbuf = ring_buffer__new(kern_ringbuf_fd(a->kern), handle_event, a, NULL);
-	if (!a->ringbuf)
-		return -errno;
+	if ((r = ring_open(a)) < 0)
+		return r;
 	r = sd_event_add_io(a->event, &src, ring_buffer__epoll_fd(a->ringbuf), EPOLLIN, on_ringbuf,
 			    a);
 	if (r < 0)
@@ -603,12 +562,12 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 		return -1;
 	}
 	/* decisions made while no agent ran, room for the test's: the whole ring buffer, in
-	 * turns, unless a flood outruns RINGBUF_START_TURNS of them */
-	for (int t = 0; t < RINGBUF_START_TURNS && agent_ring_turn(a); t++)
+	 * turns, unless a flood outruns RING_START_TURNS of them */
+	for (int t = 0; t < RING_START_TURNS && ring_turn(a); t++)
 		;
 	r = kern_selftest(a->kern, a->state_dir);
 	a->selftest_ok = r == 0;
-	agent_ring_turn(a); /* the self-test's own record, unless a flood is ahead of it */
+	ring_turn(a); /* the self-test's own record, unless a flood is ahead of it */
 	audit_agent_event("selftest", json_pack("{s:s}", "result", r ? "failed" : "passed"));
 	if (r) {
 		log_err("enforcement self-test failed (%s): a protected open was not denied",
@@ -785,7 +744,7 @@ int agent_run(struct agent *a)
 	ctl_stop(a);
 	fleet_stop(a);
 	notify_stop(a);
-	agent_ring_turn(a);
+	ring_turn(a);
 	aggregate_stop(a); /* every count so far, the current interval's too */
 	/* the counts so far on disk too (the pinned map keeps counting) */
 	usage_refresh(a);

@@ -120,9 +120,7 @@ struct agent_config {
 
 /* Arm the one expiry timer at the earliest active grant's boot-clock expiry. */
 void agent_rearm_expiry(struct agent *a);
-/* Read at most a loop turn's worth of the ring buffer's records (the rest waits): 1 when
- * the turn was used up (more may wait), else 0. */
-int agent_ring_turn(struct agent *a);
+
 /* Everything up to READY=1 (with --check-policy: the policy parsed). 0, or -1 when the
  * reason was said on stderr. */
 int agent_start(struct agent *a, const struct agent_config *cfg);
