@@ -59,7 +59,8 @@ struct kern {
 	size_t n_self_files;		/* jitd's own files among paths (status) */
 	uint64_t cut, track_full;	/* "revoke": "open" counters (kern_counters) */
 	uint32_t agg_interval_s;	/* jitd_config.agg_interval_s (kern_agg_set) */
-	int guard_fd; /* during a load: the self map the attached programs read (-1: none) */
+	int guard_fd;	/* during a load: the self map the attached programs read (-1: none) */
+	bool to_attach; /* loaded, not attached yet (kern_attach) */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -601,15 +602,13 @@ int kern_open(struct kern **out, bool reload)
 	}
 	guard_progs(k);
 	err = carry_all(k, old);
-	if (!err)
-		err = attach_all(k);
-	if (!err)
-		err = pin_links(k);
 	if (err)
 		goto fail;
-registered:
 	close_old(old);
-	guard_close(k);
+	k->to_attach = true; /* kern_attach, once the maps are filled */
+	*out = k;
+	return 0;
+registered:
 	err = self_objects(k);
 	if (err) {
 		log_err("cannot register jitd's own objects with the kernel: %s", strerror(-err));
@@ -624,6 +623,31 @@ fail:
 	return err ? err : -EIO;
 }
 
+/*
+ * After a load, once the policy, the grants and the images are in the maps: attach the new
+ * programs and swap the link pins (the old programs enforced until then, on their own
+ * maps or on the shared ones being filled), then register jitd's objects. A failure leaves
+ * the old links pinned and enforcing. Nothing to do for adopted programs. 0 or -errno.
+ */
+int kern_attach(struct kern *k)
+{
+	int err = 0;
+
+	if (!k->to_attach)
+		return 0;
+	err = attach_all(k);
+	if (!err)
+		err = pin_links(k);
+	guard_close(k);
+	if (err)
+		return err;
+	k->to_attach = false;
+	err = self_objects(k);
+	if (err)
+		log_err("cannot register jitd's own objects with the kernel: %s", strerror(-err));
+	return err;
+}
+
 static void entries_free(struct entries *e);
 
 /* Close our handles; pinned links and maps keep enforcing (fail closed). */
@@ -631,6 +655,7 @@ void kern_close(struct kern *k)
 {
 	if (!k)
 		return;
+	guard_close(k);
 	for (size_t i = 0; i < k->n_links; i++)
 		bpf_link__destroy(k->links[i]); /* pinned: stays attached */
 	jitd_bpf__destroy(k->skel);

@@ -555,6 +555,14 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 		log_err("cannot fill the kernel maps: %s", strerror(-r));
 		return -1;
 	}
+	/* a new build's programs take over only now, on maps that hold everything */
+	r = kern_attach(a->kern);
+	if (r) {
+		log_err("cannot attach the BPF programs: %s (the programs attached before, if "
+			"any, still enforce)",
+			strerror(-r));
+		return -1;
+	}
 	kern_drops_reported(a->kern, &a->drops_seen, NULL); /* what earlier agents reported */
 	r = setup_loop(a);
 	if (r < 0) {

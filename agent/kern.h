@@ -15,8 +15,11 @@
 struct kern;
 
 int kern_lsm_active(char *lsm, size_t len);
-/* Load (or, same build and !reload, adopt) the programs, attach, pin, register self. */
+/* Load the programs (attached by kern_attach once the maps are filled), or, same build and
+ * !reload, adopt the attached ones and register self. */
 int kern_open(struct kern **out, bool reload);
+/* Attach what kern_open loaded, swap the link pins, register self (nothing if adopted). */
+int kern_attach(struct kern *k);
 void kern_close(struct kern *k);
 int kern_unload(void);
 int kern_ringbuf_fd(struct kern *k);
