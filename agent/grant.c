@@ -618,16 +618,24 @@ static void journal_empty(struct grant_store *s)
 
 static int journal_open(struct grant_store *s)
 {
-	char *path = journal_path(s);
+	char *path = journal_path(s), *slash;
+	int r;
 
 	if (!path)
 		return -ENOMEM;
 	s->j_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	free(path);
-	if (s->j_fd < 0)
+	if (s->j_fd < 0) {
+		free(path);
 		return -errno;
+	}
 	s->j_open = true;
-	return 0;
+	/* a journal just made is in its directory before a line is answered as written */
+	slash = strrchr(path, '/');
+	if (slash)
+		slash[slash == path ? 1 : 0] = 0; /* "/x": "/" */
+	r = util_fsync_dir(slash ? path : ".");
+	free(path);
+	return r;
 }
 
 /* Append text (len bytes) to the journal and sync it; on a short or failed write the journal

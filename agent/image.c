@@ -108,7 +108,12 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 	struct jitd_grant_val val = {.grant_id = best->id,
 				     .starts_ns = best->starts_boot,
 				     .expires_ns = best->expires_boot};
-	return a->ops.put_grant(a, key, &val);
+	r = a->ops.put_grant(a, key, &val);
+	/* a key that cannot be rewritten (the map makes a new element for it: ENOMEM) may
+	 * still name a grant that just ended: removed, fail closed, until a sync writes it */
+	if (r)
+		a->ops.del_grant(a, key);
+	return r;
 }
 
 /*

@@ -341,12 +341,23 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int util_fsync_dir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (dfd < 0)
+		return -errno;
+	r = fsync(dfd) ? -errno : 0;
+	close(dfd);
+	return r;
+}
+
 /* Write data to path atomically: temp file in the same directory, fsync, rename, dir fsync. */
 int util_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	const char *slash = strrchr(path, '/');
 	char tmp[PATH_MAX], dir[PATH_MAX];
-	int fd, dfd, r;
+	int fd, r;
 
 	if (!*path || (slash && !slash[1]))
 		return -EINVAL;
@@ -391,12 +402,7 @@ int util_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		goto fail;
 	}
 
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	r = fsync(dfd) ? -errno : 0;
-	close(dfd);
-	return r;
+	return util_fsync_dir(dir);
 
 fail:
 	if (fd >= 0)

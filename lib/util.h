@@ -66,6 +66,8 @@ int util_cgroup_id(const char *root, const char *path, uint64_t *id);
 /* Stable 32-bit id of a resource name (FNV-1a); never 0, 0xfffffffe or 0xffffffff (reserved). */
 uint32_t util_resource_id(const char *name);
 
+/* fsync the directory dir (a file made or renamed in it is then on disk). 0 or -errno. */
+int util_fsync_dir(const char *dir);
 /* Write data to path atomically: temp file in the same directory, fsync, rename,
  * fsync of the directory. Returns 0 or negative errno. */
 int util_write_atomic(const char *path, const void *data, size_t len, mode_t mode);

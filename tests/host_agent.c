@@ -48,6 +48,8 @@ static int put_grant(struct agent *a, const struct jitd_grant_key *key,
 {
 	size_t i = img_find(key);
 
+	if (i < host_img.n && host_img.fail_rewrite)
+		return -ENOMEM;
 	if (i == host_img.n) {
 		if (host_img.n == HOST_IMG_MAX)
 			return -E2BIG; /* as the kernel's full map */
@@ -254,6 +256,7 @@ int host_agent_reset(struct agent *a, const char *policy_text)
 	host_img.n = 0;
 	host_img.n_uses = 0;
 	host_img.fail_uses = false;
+	host_img.fail_rewrite = false;
 	r = policy_parse("host", policy_text, strlen(policy_text), &p, err, sizeof(err));
 	if (r) {
 		fprintf(stderr, "host_agent: policy: %s\n", err);

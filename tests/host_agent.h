@@ -29,7 +29,8 @@ struct host_image {
 		struct jitd_grant_use use;
 	} uses[HOST_IMG_MAX]; /* the grant_use map: a test plays the kernel's counting */
 	size_t n_uses;
-	bool fail_uses; /* making an entry fails (as a full map) */
+	bool fail_uses;	   /* making an entry fails (as a full map) */
+	bool fail_rewrite; /* rewriting a key fails (ENOMEM: a map without preallocation) */
 };
 
 extern struct host_image host_img;

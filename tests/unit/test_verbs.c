@@ -1307,6 +1307,38 @@ static void store_trim_keeps_unreviewed_break_glass(void)
 	fresh();
 }
 
+/*
+ * Two grants share a kernel key; the one whose window is in the kernel is revoked while the
+ * key cannot be rewritten (ENOMEM: the map makes a new element): the key goes (fail
+ * closed), never keeping the revoked grant's window.
+ */
+static void revoke_with_a_key_that_cannot_be_rewritten_removes_it(void)
+{
+	json_t *r1, *r2, *r;
+	uint64_t kid = 0;
+	char line[128];
+	int64_t g1, g2;
+
+	fresh();
+	r1 = call(ROOT, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1000,\"duration_s\":60}");
+	r2 = call(ROOT, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1000,\"duration_s\":600}");
+	g1 = grant_id(r1);
+	g2 = grant_id(r2);
+	CHECK(ok(r1) && ok(r2), "the two grants were refused");
+	CHECK(key_for(1000, "db", &kid) && kid == (uint64_t)g2,
+	      "the key does not carry the grant that ends last");
+	host_img.fail_rewrite = true;
+	snprintf(line, sizeof(line), "{\"op\":\"revoke\",\"id\":%lld}", (long long)g2);
+	r = call(ROOT, line);
+	host_img.fail_rewrite = false;
+	CHECK(!key_for(1000, "db", &kid) || kid != (uint64_t)g2,
+	      "the key still carries the revoked grant's window");
+	CHECK(g1 > 0, "no first grant");
+	json_decref(r);
+	json_decref(r1);
+	json_decref(r2);
+}
+
 int main(void)
 {
 	if (host_agent_init(&a, host_policy)) {
@@ -1339,6 +1371,7 @@ int main(void)
 	RUN(flag_with_revoke_ends_the_grant_in_the_kernel);
 	RUN(review_state_survives_a_store_reload);
 	RUN(store_trim_keeps_unreviewed_break_glass);
+	RUN(revoke_with_a_key_that_cannot_be_rewritten_removes_it);
 	host_agent_free(&a);
 	return tl_exit();
 }
