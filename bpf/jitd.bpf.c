@@ -1873,6 +1873,22 @@ int BPF_PROG(jitd_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
 }
 
 /* A new descriptor of a program, by id or by pin. */
+/*
+ * An LSM program named jitd_*: jitd's, even before jitd registers its id (a load verifies
+ * them one after the other, for seconds, before any id can be registered). Nobody governed
+ * can load an LSM program (check_bpf), so no governed subject needs a descriptor of one.
+ */
+static __always_inline bool is_jitd_prog(struct bpf_prog *prog)
+{
+	char name[5] = {};
+
+	if (BPF_CORE_READ(prog, type) != BPF_PROG_TYPE_LSM)
+		return false;
+	bpf_core_read(name, sizeof(name), &prog->aux->name);
+	return name[0] == 'j' && name[1] == 'i' && name[2] == 't' && name[3] == 'd' &&
+	       name[4] == '_';
+}
+
 SEC("lsm/bpf_prog")
 int BPF_PROG(jitd_bpf_prog, struct bpf_prog *prog, int ret)
 {
@@ -1881,7 +1897,7 @@ int BPF_PROG(jitd_bpf_prog, struct bpf_prog *prog, int ret)
 	if (ret)
 		return prior(ret);
 	obj.ino = BPF_CORE_READ(prog, aux, id);
-	if (!is_self(JITD_SELF_PROG, obj.ino))
+	if (!is_self(JITD_SELF_PROG, obj.ino) && !is_jitd_prog(prog))
 		return 0;
 	return self_guard(JITD_OP_BPF, &obj);
 }
