@@ -539,15 +539,22 @@ static __always_inline bool use_allows(__u64 grant_id, __u64 now, bool count)
  * at epoch_end_s on the boot clock, the same for every CPU.
  */
 static __always_inline bool agg_key_of(struct jitd_agg_key *k, __u32 res, __u8 op, __u64 grant_id,
-				       const struct object *obj, __u64 now)
+				       const struct object *obj, const struct subject *s, __u64 now)
 {
 	__u32 zero = 0;
 	struct jitd_config *c = bpf_map_lookup_elem(&jconfig, &zero);
+	struct task_struct *task;
 	__u64 ival;
 
 	if (!c || !c->agg_interval_s || res == JITD_RES_SELFTEST)
 		return false;
 	ival = c->agg_interval_s;
+	task = current_task();
+	k->cgroup = bpf_get_current_cgroup_id();
+	k->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	k->uid = s->uid;
+	k->loginuid = s->loginuid;
+	k->exec_id = (__u32)BPF_CORE_READ(task, self_exec_id);
 	k->grant_id = grant_id;
 	k->dev = obj->dev;
 	k->ino = obj->ino;
@@ -573,11 +580,11 @@ static __always_inline bool agg_key_of(struct jitd_agg_key *k, __u32 res, __u8 o
  *    how often); nothing is dropped for want of room.
  *  - make a use count for another grant: the key's grant_id is find_grant's, from the
  *    grant map only jitd writes; the tgid is the kernel's; no field comes from the caller.
- *  - hide behind a new process or program: fork gets a new tgid, and an exec keeps the
- *    tgid but changes comm, both in the key: the first use of the object under the grant by
- *    each process, and by each program name in it, is a full record (a program renaming
- *    itself, prctl PR_SET_NAME, only gets more full records). An exec of a program of the
- *    same name stays in its pid's aggregate, as one process with one name.
+ *  - hide behind a new process or program: fork gets a new tgid, an exec keeps the tgid
+ *    but changes the exec id (and comm), a reused pid has another start time, a setuid or a
+ *    move to another cgroup another subject: each in the key, so the first use of the object
+ *    under the grant by each process, program and subject is a full record with its own
+ *    subject (a program renaming itself, prctl PR_SET_NAME, only gets more full records).
  *  - hide in the aggregate's lag: the count is written one to two intervals later; a host
  *    crash before loses at most the counts of those intervals (the full records stand).
  * A preempted program that adds after jitd read and deleted its entry (it would have to
@@ -654,7 +661,7 @@ static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct o
 	if (allow) {
 		struct jitd_agg_key ak = {};
 
-		if (agg_key_of(&ak, res, op, grant_id, obj, now)) {
+		if (agg_key_of(&ak, res, op, grant_id, obj, &s, now)) {
 			if (agg_count(&ak, now))
 				return 0;
 			emit(res, op, allow, grant_id, &s, obj);

@@ -323,14 +323,20 @@ struct jitd_agg_key {
 	__u64 ino;
 	__u8 addr[16];
 	char comm[JITD_COMM_LEN]; /* an exec (same tgid) of another program: another key */
-	__u32 epoch_end_s;	  /* boot clock, seconds: the end of the interval */
+	__u64 cgroup;		  /* the subject, whole: a move to another cgroup, */
+	__u64 start_ns;		  /* the process's start (boot clock): a reused pid, */
+	__u32 uid;		  /* a setuid, */
+	__u32 loginuid;
+	__u32 exec_id;	   /* and any exec: another key */
+	__u32 epoch_end_s; /* boot clock, seconds: the end of the interval */
 	__u32 tgid;
 	__u32 resource;
 	__u8 op;
 	__u8 family;
 	__u16 port;
+	__u32 pad; /* 0 */
 };
-_Static_assert(sizeof(struct jitd_agg_key) == 72, "jitd_agg_key size");
+_Static_assert(sizeof(struct jitd_agg_key) == 104, "jitd_agg_key size");
 
 struct jitd_agg_val {
 	__u64 count;	/* kernel: atomic add; the allows after the full record */

@@ -7,9 +7,10 @@
 # counts 1) add up to exactly N: the first is a full record, at least one has a count > 1
 # with start_time <= end_time; a second process gets a full first record of its own; bob's
 # N denials are N records without a count; a process that execs another program (same pid)
-# gets a full record as that program. The chain still verifies. Uses counted while jitd
-# is killed are written by the restarted jitd; a clean stop writes every count, the current
-# interval's too; an aggregate the audit file refuses (a full disk) is written later. With --audit-aggregate 0 every allow is a
+# gets a full record as that program, and so does an exec of a program of the same name.
+# The chain still verifies. Uses counted while jitd is killed are written by the restarted
+# jitd; a clean stop writes every count, the current interval's too; an aggregate the audit
+# file refuses (a full disk) is written later. With --audit-aggregate 0 every allow is a
 # full record again. Grant usage counts every allow either way.
 . /tests/lib.sh
 
@@ -108,6 +109,15 @@ check aggregate-exec-sum "pid $PID5: $(total "$PID5") allows accounted, expected
 full2=$(recs "$PID5" allow | grep -E '"name": ?"agprobe2"' | grep -vc '"count"')
 check aggregate-exec-new-program-full-record "pid $PID5 after its exec of agprobe2: $full2 full records as agprobe2, expected 1" \
 	test "$full2" = 1
+
+# an exec of a program of the same name (the probe again): a new full record all the same
+set -- $($ALICE open-repeat 3 /srv/ag/secret.txt 0 "$P" open-repeat 3 /srv/ag/secret.txt 0)
+PID8=$1
+check aggregate-exec-same-name-sum "pid $PID8: $(total "$PID8") allows accounted, expected 6" \
+	wait_total "$PID8" 6 10
+full8=$(recs "$PID8" allow | grep -vc '"count"')
+check aggregate-exec-same-name-full-record "pid $PID8 after its exec of the same program: $full8 full records, expected 2" \
+	test "$full8" = 2
 
 # ---------------------------------------------------------------- denials stay one each
 set -- $($BOB open-repeat 5 /srv/ag/secret.txt 0)
