@@ -454,12 +454,16 @@ static int journal_take(struct grant_store *s, struct grant *g)
 	return r;
 }
 
-/* Line no of the journal (its text parsed) into s. 0, or -ENOMEM. A line jitd could not
- * have written is refused as a state entry is, and so is the grant it would change. */
+/* Line no of the journal (its text parsed) into s. 0, -EINVAL or -ENOMEM. A line jitd
+ * could not have written is refused as a state entry is, and so is the grant it would
+ * change. jitd numbers the lines it answered for one after the other (a write it cut back
+ * takes no number): a line without its number, or after a gap (a change answered and then
+ * lost, or a journal of another state file), stops the replay, and jitd does not start. */
 static int journal_line(struct grant_store *s, json_t *o, size_t no, int64_t real_now,
 			int64_t boot_now)
 {
-	json_int_t seq = json_integer_value(json_object_get(o, "seq"));
+	json_t *jseq = json_object_get(o, "seq");
+	json_int_t seq = json_integer_value(jseq);
 	json_int_t nid = json_integer_value(json_object_get(o, "next_id"));
 	json_t *jg = json_object_get(o, "grant");
 	struct grant_store one = {.path = s->path, .next_id = 1};
@@ -467,8 +471,21 @@ static int journal_line(struct grant_store *s, json_t *o, size_t no, int64_t rea
 	bool same_boot;
 	int r;
 
+	if (!json_is_integer(jseq) || seq < 1) {
+		log_err("%s.journal: line %zu has no \"seq\": refusing to replay it (check the "
+			"journal, then move it aside to start from %s alone)",
+			s->path, no, s->path);
+		return -EINVAL;
+	}
 	if ((uint64_t)seq <= s->seq)
 		return 0; /* in the state file already */
+	if ((uint64_t)seq != s->seq + 1) {
+		log_err("%s.journal: line %zu has seq %lld where %llu comes next: a change is "
+			"missing; refusing to replay over it (check the journal, then move it "
+			"aside to start from %s alone)",
+			s->path, no, (long long)seq, (unsigned long long)s->seq + 1, s->path);
+		return -EINVAL;
+	}
 	s->seq = seq;
 	if (nid > 0 && nid < GRANT_MAX_ID && (uint64_t)nid > s->next_id)
 		s->next_id = nid;
@@ -491,8 +508,9 @@ static int journal_line(struct grant_store *s, json_t *o, size_t no, int64_t rea
 }
 
 /* Replay the journal over the loaded state file. Lines applied (> 0: the caller writes the
- * state file whole and empties the journal), or -ENOMEM. A line that is not JSON (a write
- * cut short by a crash: its change was never answered) is skipped. */
+ * state file whole and empties the journal), -EINVAL (a gap, see journal_line) or -ENOMEM.
+ * A line that is not JSON (a write cut short by a crash: its change was never answered, and
+ * took no seq) is skipped. */
 static int journal_replay(struct grant_store *s, int64_t real_now, int64_t boot_now)
 {
 	char *path = journal_path(s), *line = NULL;

@@ -2,8 +2,9 @@
 /*
  * Unit tests of the grant store's journal and index on the host (tests/host_agent.h): a
  * change is one line appended to grants.json.journal, not the whole store rewritten; a
- * restart replays the lines over the state file and folds them into it; a torn last line
- * and lines the state file already holds are skipped; the journal is folded once it has
+ * restart replays the lines over the state file and folds them into it; a torn line and
+ * lines the state file already holds are skipped, a gap in the lines' numbers refuses the
+ * load; the journal is folded once it has
  * half as many lines as the store has grants; grant_find finds every id, also in a state file
  * out of id order; image_sync_all writes one key per (resource, uid) with its best grant.
  */
@@ -191,6 +192,75 @@ static void lines_the_state_file_holds_are_not_replayed(void)
 	CHECK_STR(req_state_name(grant_find(&a.grants, id)->state), "revoked");
 }
 
+/* Append text to the journal as it is. */
+static void journal_put(const char *text)
+{
+	FILE *f = fopen(path_of("grants.json.journal"), "a");
+
+	CHECK(f && fputs(text, f) >= 0, "cannot write the journal");
+	if (f)
+		fclose(f);
+}
+
+/* The journal's line n (1-based), in line. */
+static bool journal_get(int n, char *line, size_t len)
+{
+	FILE *f = fopen(path_of("grants.json.journal"), "r");
+	bool got = false;
+
+	while (f && n-- > 0)
+		got = fgets(line, (int)len, f) != NULL;
+	if (f)
+		fclose(f);
+	return got;
+}
+
+/* A change answered and then lost (a line missing: the next seq is not the one after) or a
+ * line without a seq: the replay stops and the store does not load (fail closed), instead
+ * of enforcing what the lines after the gap say over what is missing. */
+static void a_gap_in_the_journal_refuses_the_load(void)
+{
+	char l1[8192], l2[8192], l3[8192];
+
+	fresh();
+	CHECK(grant("etc", 1, 600) > 0 && grant("etc", 5, 600) > 0, "grants refused");
+	CHECK(revoke_id(1), "revoke refused");
+	CHECK(journal_get(1, l1, sizeof(l1)) && journal_get(2, l2, sizeof(l2)) &&
+		      journal_get(3, l3, sizeof(l3)),
+	      "no three journal lines");
+	/* line 2 lost: 1 then 3 */
+	CHECK(truncate(path_of("grants.json.journal"), 0) == 0, "truncate");
+	journal_put(l1);
+	journal_put(l3);
+	CHECK_INT(restart(), -EINVAL);
+	/* a line without a seq */
+	fresh();
+	CHECK(grant("etc", 1, 600) > 0, "grant refused");
+	journal_put("{\"boot_id\":\"x\",\"grant\":{\"id\":9}}\n");
+	CHECK_INT(restart(), -EINVAL);
+}
+
+/* A write jitd cut back but could not cut (its change was not answered, and took no seq)
+ * followed by later lines: skipped, the lines after it replayed. */
+static void a_torn_line_inside_the_journal_is_skipped_when_no_seq_is_missing(void)
+{
+	char l1[8192], l2[8192], *before, *after;
+
+	fresh();
+	CHECK(grant("etc", 1, 600) > 0 && grant("etc", 5, 600) > 0, "grants refused");
+	before = host_store_text(&a);
+	CHECK(journal_get(1, l1, sizeof(l1)) && journal_get(2, l2, sizeof(l2)), "no lines");
+	CHECK(truncate(path_of("grants.json.journal"), 0) == 0, "truncate");
+	journal_put(l1);
+	journal_put("{\"seq\":2,\"boot_id\":\"x\",\"gra\n");
+	journal_put(l2);
+	CHECK_INT(restart(), 0);
+	after = host_store_text(&a);
+	CHECK_STR(after, before);
+	free(before);
+	free(after);
+}
+
 /* Folded when it has half as many lines as the store has grants (at least
  * GRANT_JOURNAL_MIN): it never grows past that, and what it had is in the state file. */
 static void the_journal_is_folded_when_it_has_half_as_many_lines_as_grants(void)
@@ -287,6 +357,8 @@ int main(void)
 	RUN(a_restart_replays_the_journal_and_folds_it_in);
 	RUN(a_torn_last_line_is_skipped);
 	RUN(lines_the_state_file_holds_are_not_replayed);
+	RUN(a_gap_in_the_journal_refuses_the_load);
+	RUN(a_torn_line_inside_the_journal_is_skipped_when_no_seq_is_missing);
 	RUN(the_journal_is_folded_when_it_has_half_as_many_lines_as_grants);
 	RUN(every_id_is_found_also_from_a_state_file_out_of_order);
 	RUN(one_key_per_subject_with_the_grant_that_ends_last);
