@@ -918,7 +918,13 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 			/* Kernel map full or failing: the grant must not stand anywhere. */
 			ng->state = GRANT_REVOKED;
 			ng->ended_ns = util_now_ns(CLOCK_REALTIME);
-			grant_store_put(&a->grants, ng);
+			/* the journal's last line says active: a restart must not bring it back */
+			if (grant_store_put(&a->grants, ng) && grant_store_save(&a->grants))
+				log_err("grant %llu: refused, but the state file still says "
+					"active: "
+					"a restart would enforce it (make room in the state "
+					"directory, then revoke it)",
+					(unsigned long long)ng->id);
 			if (image_sync_grant(a, ng))
 				log_err("grant %llu: refused, but a kernel key of it may stand "
 					"until its expiry",
