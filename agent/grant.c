@@ -922,8 +922,8 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 			if (grant_store_put(&a->grants, ng) && grant_store_save(&a->grants))
 				log_err("grant %llu: refused, but the state file still says "
 					"active: "
-					"a restart would enforce it (make room in the state "
-					"directory, then revoke it)",
+					"a restart would enforce it until the state file is "
+					"written whole (make room in the state directory)",
 					(unsigned long long)ng->id);
 			if (image_sync_grant(a, ng))
 				log_err("grant %llu: refused, but a kernel key of it may stand "
