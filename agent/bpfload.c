@@ -933,13 +933,12 @@ static int remember(struct kern *k, struct entries *inodes, const struct inode_p
 	struct jitd_inode_key key = {.dev = ip->dev, .ino = ip->ino};
 	struct jitd_inode_val val = {.resource = ip->resource, .flags = ip->flags};
 	struct inode_path *np;
+	char *copy;
 	int err;
 
 	if (entries_has(inodes, &key))
 		return 0;
-	err = entries_add(inodes, &key, &val);
-	if (err)
-		return err;
+	/* paths[i] and the inode index's entry i go in together, or neither (kern_path_of) */
 	if (k->n_paths == k->cap_paths) {
 		size_t cap = k->cap_paths ? 2 * k->cap_paths : 64;
 
@@ -949,12 +948,17 @@ static int remember(struct kern *k, struct entries *inodes, const struct inode_p
 		k->paths = np;
 		k->cap_paths = cap;
 	}
+	copy = strdup(ip->path);
+	if (!copy)
+		return -ENOMEM;
+	err = entries_add(inodes, &key, &val);
+	if (err) {
+		free(copy);
+		return err;
+	}
 	np = k->paths;
 	np[k->n_paths] = *ip;
-	np[k->n_paths].path = strdup(ip->path);
-	if (!np[k->n_paths].path)
-		return -ENOMEM;
-	k->n_paths++;
+	np[k->n_paths++].path = copy;
 	return 0;
 }
 
