@@ -1830,8 +1830,12 @@ static __always_inline int check_bpf(int cmd, union bpf_attr *attr)
 		kind = JITD_SELF_PROG;
 		break;
 	case BPF_LINK_GET_FD_BY_ID:
-		kind = JITD_SELF_LINK;
-		break;
+		/* any link, registered or not: jitd attaches its programs one after the other,
+		 * each link for a moment before its id is registered, and a link's descriptor
+		 * detaches it; nobody governed needs one by id (the maker of a link has its fd) */
+		obj.dev = JITD_SELF_LINK;
+		obj.ino = attr->link_id;
+		return self_guard(JITD_OP_BPF, &obj);
 	case BPF_PROG_LOAD:
 		if (prog_type_harmless(attr->prog_type))
 			return 0;
