@@ -319,8 +319,9 @@ static void guard_add(struct kern *k, __u32 kind, int fd)
 
 /*
  * A map with no pin (new in this build, or of another shape and unpinned by unpin_misfits)
- * is made here rather than by the load, its id in the guard first; the load reuses it and
- * pins it. Only when programs are attached (a first start has nothing to guard).
+ * is made here rather than by the load, named jitd_* (refused to the governed by its name
+ * from its first moment) and its id put in the guard; the load reuses it and pins it. Only
+ * when programs are attached (a first start has nothing to guard).
  */
 static int premake_maps(struct kern *k)
 {
@@ -332,13 +333,16 @@ static int premake_maps(struct kern *k)
 		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(map));
 		const char *pin = bpf_map__pin_path(map);
 		int fd = pin ? bpf_obj_get(pin) : -1, err;
+		char name[BPF_OBJ_NAME_LEN];
 
 		if (fd >= 0 || !pin) {
 			if (fd >= 0)
 				close(fd);
 			continue;
 		}
-		fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map), bpf_map__key_size(map),
+		/* named jitd_*: the guard refuses it by its name until its id is registered */
+		snprintf(name, sizeof(name), "jitd_%s", bpf_map__name(map));
+		fd = bpf_map_create(bpf_map__type(map), name, bpf_map__key_size(map),
 				    bpf_map__value_size(map), bpf_map__max_entries(map), &opts);
 		if (fd < 0) {
 			err = -errno;

@@ -1869,7 +1869,18 @@ int BPF_PROG(jitd_bpf_k, int cmd, union bpf_attr *attr, unsigned int size, bool 
 	return check_bpf(cmd, attr);
 }
 
-/* A new descriptor of a map, by id or by pin (BPF_OBJ_GET), or at creation. */
+/* "jitd_" at the start of a kernel object name. */
+static __always_inline bool jitd_named(const char *name)
+{
+	char n[5] = {};
+
+	bpf_core_read(n, sizeof(n), name);
+	return n[0] == 'j' && n[1] == 'i' && n[2] == 't' && n[3] == 'd' && n[4] == '_';
+}
+
+/* A new descriptor of a map, by id or by pin (BPF_OBJ_GET), or at creation. A map named
+ * jitd_* is jitd's (the maps a new build makes while the old one enforces are named so,
+ * and exist for a moment before their ids are registered). */
 SEC("lsm/bpf_map")
 int BPF_PROG(jitd_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
 {
@@ -1878,7 +1889,7 @@ int BPF_PROG(jitd_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
 	if (ret)
 		return prior(ret);
 	obj.ino = map->id;
-	if (!is_self(JITD_SELF_MAP, obj.ino))
+	if (!is_self(JITD_SELF_MAP, obj.ino) && !jitd_named(map->name))
 		return 0;
 	return self_guard(JITD_OP_BPF, &obj);
 }
@@ -1891,13 +1902,7 @@ int BPF_PROG(jitd_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
  */
 static __always_inline bool is_jitd_prog(struct bpf_prog *prog)
 {
-	char name[5] = {};
-
-	if (BPF_CORE_READ(prog, type) != BPF_PROG_TYPE_LSM)
-		return false;
-	bpf_core_read(name, sizeof(name), &prog->aux->name);
-	return name[0] == 'j' && name[1] == 'i' && name[2] == 't' && name[3] == 'd' &&
-	       name[4] == '_';
+	return BPF_CORE_READ(prog, type) == BPF_PROG_TYPE_LSM && jitd_named(prog->aux->name);
 }
 
 SEC("lsm/bpf_prog")
