@@ -61,6 +61,7 @@ struct kern {
 	uint32_t agg_interval_s;	/* jitd_config.agg_interval_s (kern_agg_set) */
 	int guard_fd;	/* during a load: the self map the attached programs read (-1: none) */
 	bool to_attach; /* loaded, not attached yet (kern_attach) */
+	int old_use_fd; /* a replaced grant_use the old programs still count in (-1: none) */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -533,6 +534,17 @@ static int carry_over(struct kern *k, struct bpf_map *map, int old)
 	return err;
 }
 
+/* Whether the map behind fd has map's key and value sizes. */
+static bool same_layout(struct bpf_map *map, int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	       info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map);
+}
+
 static int carry_all(struct kern *k, int *old)
 {
 	struct bpf_map *map;
@@ -545,10 +557,44 @@ static int carry_all(struct kern *k, int *old)
 			if (err)
 				log_err("cannot fill the replacing map %s: %s", bpf_map__name(map),
 					strerror(-err));
+			/* the old programs go on counting into it until kern_attach */
+			if (!err && map == k->skel->maps.grant_use && same_layout(map, old[i]))
+				k->old_use_fd = dup(old[i]);
 		}
 		i++;
 	}
 	return err;
+}
+
+/*
+ * Just before the swap: the uses the old programs counted in their replaced grant_use
+ * since it was copied (the new map holds the copy; nothing else adds to it before the
+ * swap): per grant still in the new map, the higher count, the earliest first use, the
+ * latest last use. A use between this and the swap is the only one not carried.
+ */
+static void use_merge(struct kern *k)
+{
+	int fd = bpf_map__fd(k->skel->maps.grant_use);
+	struct jitd_grant_use o, n;
+	__u64 key, next, *prev = NULL;
+
+	while (k->old_use_fd >= 0 && !bpf_map_get_next_key(k->old_use_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(k->old_use_fd, &key, &o) ||
+		    bpf_map_lookup_elem(fd, &key, &n))
+			continue; /* gone from the new map: the grant ended */
+		if (o.first_ns && (!n.first_ns || o.first_ns < n.first_ns))
+			n.first_ns = o.first_ns;
+		if (o.last_ns > n.last_ns)
+			n.last_ns = o.last_ns;
+		if (o.uses > n.uses)
+			n.uses = o.uses;
+		bpf_map_update_elem(fd, &key, &n, BPF_EXIST);
+	}
+	if (k->old_use_fd >= 0)
+		close(k->old_use_fd);
+	k->old_use_fd = -1;
 }
 
 static void guard_close(struct kern *k)
@@ -577,6 +623,7 @@ int kern_open(struct kern **out, bool reload)
 	if (!k)
 		return -ENOMEM;
 	k->guard_fd = -1;
+	k->old_use_fd = -1;
 	libbpf_set_print(libbpf_log);
 	err = open_skel(k);
 	if (err)
@@ -639,6 +686,7 @@ int kern_attach(struct kern *k)
 
 	if (!k->to_attach)
 		return 0;
+	use_merge(k);
 	err = attach_all(k);
 	if (!err)
 		err = pin_links(k);
@@ -660,6 +708,8 @@ void kern_close(struct kern *k)
 	if (!k)
 		return;
 	guard_close(k);
+	if (k->old_use_fd >= 0)
+		close(k->old_use_fd);
 	for (size_t i = 0; i < k->n_links; i++)
 		bpf_link__destroy(k->links[i]); /* pinned: stays attached */
 	jitd_bpf__destroy(k->skel);

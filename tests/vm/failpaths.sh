@@ -184,6 +184,9 @@ if start_jitd fp-shape-jitd-starts; then
 	GRANTS_PIN=/sys/fs/bpf/jitd/grants
 	rm -f "$GRANTS_PIN"
 	expect fp-shape-old-pin-made ok $PROBE bpf-oldpin "$GRANTS_PIN" 16 24 65536
+	# and a grant_use of another size: replaced too, its counts merged again before the swap
+	rm -f /sys/fs/bpf/jitd/grant_use
+	expect fp-shape-old-use-pin-made ok $PROBE bpf-oldpin /sys/fs/bpf/jitd/grant_use 8 72 65536
 	check fp-shape-old-pin-is-old "max_entries $($PROBE bpf-maxent "$GRANTS_PIN")" \
 		test "$($PROBE bpf-maxent "$GRANTS_PIN")" = 65536
 	# a governed root asks for a descriptor of every new map, program and link while the new
@@ -202,6 +205,8 @@ if start_jitd fp-shape-jitd-starts; then
 		check fp-shape-grants-map-has-this-builds-size "max_entries $n" test "${n:-0}" -gt 65536
 		check fp-shape-replacement-logged "$(tail -n 5 "$JITD_LOG")" \
 			grep -q "grants: another build's size or layout: replaced" "$JITD_LOG"
+		n=$($PROBE bpf-maxent /sys/fs/bpf/jitd/grant_use)
+		check fp-shape-grant-use-map-has-this-builds-size "max_entries $n" test "${n:-0}" -gt 65536
 		check fp-shape-grant-${gid:-none}-still-active "state $(jfield "${gid:-0}" state)" \
 			test "$(jfield "${gid:-0}" state)" = active
 		expect fp-shape-grant-enforced-through-the-new-map ok \
