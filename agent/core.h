@@ -99,7 +99,7 @@ struct agent {
 	struct agg_state agg;		/* aggregated allows (aggregate.c) */
 	/* the core's own (core.c) */
 	struct ring_buffer *ringbuf;
-	unsigned rb_budget;	  /* records left this loop turn (on_ringbuf); 0: no bound */
+	unsigned rb_budget;	  /* records left in this read (ring.c, ring_turn); 0: no bound */
 	uint64_t drops_seen;	  /* kernel ring-buffer losses reported so far */
 	int64_t drops_checked_ns; /* when they were last looked at */
 	sd_event_source *policy_debounce;
