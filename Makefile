@@ -18,12 +18,12 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-PKGS := libbpf jansson libsystemd libcrypto libpq
+PKGS := libbpf jansson libsystemd libcrypto # libpq: loaded by lib/pqdl.c, fleet mode only
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -D_GNU_SOURCE -MMD -MP -Iinclude -Ilib -Iagent -I$(OUTPUT) \
 	  $(shell pkg-config --cflags-only-I libpq 2>/dev/null || echo -I/usr/include/postgresql)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd -lcrypto -lpq) -lelf -lz
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lsystemd -lcrypto) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Iinclude -Ivmlinux/$(ARCH) -I$(OUTPUT)
 ifeq ($(DEBUG),1)
@@ -36,7 +36,8 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := lib/util.c lib/keyset.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/audit_seal.c \
-	       lib/audit_verify.c lib/request.c lib/policy_alerts.c lib/explain.c lib/policy_workflow.c
+	       lib/audit_verify.c lib/request.c lib/policy_alerts.c lib/explain.c lib/policy_workflow.c \
+	       lib/pqdl.c
 AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
 	      agent/audit.c agent/audit_sub.c agent/fleet.c agent/alert.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c \

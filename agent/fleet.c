@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
-#include <libpq-fe.h>
 #include <systemd/sd-event.h>
 
 #include "apply.h"
@@ -28,6 +27,7 @@
 #include "fleet.h"
 #include "grant.h"
 #include "log.h"
+#include "pqdl.h"
 #include "request.h"
 #include "util.h"
 
@@ -75,17 +75,17 @@ int fleet_label_add(json_t *labels, const char *arg, char *err, size_t errlen)
 static PGresult *fleet_result(struct agent *a, PGresult *res, char *err, size_t errlen)
 {
 	struct fleet *f = &a->fleet;
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	ExecStatusType st = res ? pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 		return res;
 	snprintf(err, errlen, "%s",
-		 res && PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-			 ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-			 : PQerrorMessage(f->conn));
+		 res && pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+			 ? pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+			 : pq.PQerrorMessage(f->conn));
 	err[strcspn(err, "\n")] = 0;
-	PQclear(res);
-	if (PQstatus(f->conn) == CONNECTION_BAD)
+	pq.PQclear(res);
+	if (pq.PQstatus(f->conn) == CONNECTION_BAD)
 		fleet_down(a, err);
 	return NULL;
 }
@@ -109,7 +109,7 @@ static PGresult *fleet_exec(struct agent *a, const char *sql, int n, const char 
 {
 	if (!fleet_usable(a, err, errlen))
 		return NULL;
-	return fleet_result(a, PQexecParams(a->fleet.conn, sql, n, NULL, params, NULL, NULL, 0),
+	return fleet_result(a, pq.PQexecParams(a->fleet.conn, sql, n, NULL, params, NULL, NULL, 0),
 			    err, errlen);
 }
 
@@ -119,37 +119,37 @@ static PGresult *fleet_exec_prepared(struct agent *a, const char *name, int n,
 {
 	if (!fleet_usable(a, err, errlen))
 		return NULL;
-	return fleet_result(a, PQexecPrepared(a->fleet.conn, name, n, params, NULL, NULL, 0), err,
-			    errlen);
+	return fleet_result(a, pq.PQexecPrepared(a->fleet.conn, name, n, params, NULL, NULL, 0),
+			    err, errlen);
 }
 
 static void copy_field(char *dst, size_t len, const PGresult *res, int row, int col)
 {
-	snprintf(dst, len, "%s", PQgetvalue(res, row, col));
+	snprintf(dst, len, "%s", pq.PQgetvalue(res, row, col));
 }
 
 /* Row i of a ROW_COLUMNS result into r. 0, or -EINVAL for a row this host cannot use. */
 static int row_read(const PGresult *res, int i, struct fleet_row *r)
 {
-	json_t *arr = json_loads(PQgetvalue(res, i, 2), 0, NULL), *v;
+	json_t *arr = json_loads(pq.PQgetvalue(res, i, 2), 0, NULL), *v;
 	int64_t now;
 	size_t k;
 
 	memset(r, 0, sizeof(*r));
-	r->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-	r->rev = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+	r->id = strtoll(pq.PQgetvalue(res, i, 0), NULL, 10);
+	r->rev = strtoll(pq.PQgetvalue(res, i, 1), NULL, 10);
 	copy_field(r->user, sizeof(r->user), res, i, 3);
 	copy_field(r->state, sizeof(r->state), res, i, 4);
 	/* The database says how far ahead the start and expiry are, and they are put on this
 	 * host's clock: a host whose clock is off from the database's still enforces each
 	 * grant from when the database started it, for as long as it lasts. */
 	now = util_now_ns(CLOCK_REALTIME);
-	r->starts_ns = now + strtoll(PQgetvalue(res, i, 5), NULL, 10) * 1000;
-	r->expires_ns = now + strtoll(PQgetvalue(res, i, 6), NULL, 10) * 1000;
+	r->starts_ns = now + strtoll(pq.PQgetvalue(res, i, 5), NULL, 10) * 1000;
+	r->expires_ns = now + strtoll(pq.PQgetvalue(res, i, 6), NULL, 10) * 1000;
 	copy_field(r->reason, sizeof(r->reason), res, i, 7);
 	copy_field(r->requested_by, sizeof(r->requested_by), res, i, 8);
 	copy_field(r->requested_on, sizeof(r->requested_on), res, i, 9);
-	r->mine = !strcmp(PQgetvalue(res, i, 10), "t");
+	r->mine = !strcmp(pq.PQgetvalue(res, i, 10), "t");
 	copy_field(r->ended_by, sizeof(r->ended_by), res, i, 11);
 	json_array_foreach(arr, k, v) {
 		if (!json_is_string(v) || json_string_length(v) >= sizeof(r->res[0]) ||
@@ -283,10 +283,10 @@ static int64_t rows_apply(struct agent *a, const PGresult *res, int64_t top)
 {
 	struct fleet_row r;
 
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int i = 0; i < pq.PQntuples(res); i++) {
 		if (row_read(res, i, &r)) {
 			log_warn("fleet: request row %s unreadable here; skipped",
-				 PQgetvalue(res, i, 0));
+				 pq.PQgetvalue(res, i, 0));
 			a->fleet.skipped++;
 			continue;
 		}
@@ -314,18 +314,18 @@ static int sync_changes(struct agent *a)
 		res = fleet_exec_prepared(a, "changes", 1, p, err, sizeof(err));
 		if (!res)
 			return -EIO;
-		n = PQntuples(res);
-		if (n == 1 && PQgetisnull(res, 0, 0))
+		n = pq.PQntuples(res);
+		if (n == 1 && pq.PQgetisnull(res, 0, 0))
 			n = 0;
 		else
 			f->last_rev = rows_apply(a, res, f->last_rev);
-		if (n < FLEET_BATCH && PQntuples(res)) {
-			int64_t head = strtoll(PQgetvalue(res, 0, 12), NULL, 10);
+		if (n < FLEET_BATCH && pq.PQntuples(res)) {
+			int64_t head = strtoll(pq.PQgetvalue(res, 0, 12), NULL, 10);
 
 			if (head > f->last_rev)
 				f->last_rev = head;
 		}
-		PQclear(res);
+		pq.PQclear(res);
 	} while (n == FLEET_BATCH);
 	audit_grant_changes(&a->grants);
 	return 0;
@@ -347,17 +347,17 @@ static int sync_policy(struct agent *a)
 	res = fleet_exec_prepared(a, "policy", 2, p, err, sizeof(err));
 	if (!res)
 		return -EIO;
-	if (!PQntuples(res) || PQgetisnull(res, 0, 1)) {
-		PQclear(res);
+	if (!pq.PQntuples(res) || pq.PQgetisnull(res, 0, 1)) {
+		pq.PQclear(res);
 		return 0;
 	}
-	serial = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	r = policy_parse("fleet policy", PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), &pol, err,
-			 sizeof(err));
+	serial = strtoll(pq.PQgetvalue(res, 0, 0), NULL, 10);
+	r = policy_parse("fleet policy", pq.PQgetvalue(res, 0, 1), pq.PQgetlength(res, 0, 1), &pol,
+			 err, sizeof(err));
 	if (!r)
-		r = apply_pushed(a, pol, PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), err,
+		r = apply_pushed(a, pol, pq.PQgetvalue(res, 0, 1), pq.PQgetlength(res, 0, 1), err,
 				 sizeof(err));
-	PQclear(res);
+	pq.PQclear(res);
 	if (r) {
 		f->failed_serial = serial;
 		log_err("fleet policy %lld refused: %s", (long long)serial, err);
@@ -386,8 +386,8 @@ static void end_unlisted(struct agent *a, const PGresult *res)
 		    g->expires_ns <= now + NS_PER_S) /* its own expiry ends it */
 			continue;
 		id = strtoll(g->fleet_key + strlen(FLEET_KEY_PREFIX), NULL, 10);
-		for (int j = 0; j < PQntuples(res) && !listed; j++)
-			listed = strtoll(PQgetvalue(res, j, 0), NULL, 10) == id;
+		for (int j = 0; j < pq.PQntuples(res) && !listed; j++)
+			listed = strtoll(pq.PQgetvalue(res, j, 0), NULL, 10) == id;
 		if (listed)
 			continue;
 		if (!grant_end(a, g, GRANT_REVOKED, "revoked", g->uid, "fleet: no longer active"))
@@ -409,7 +409,7 @@ static int sync_full(struct agent *a)
 	if (!(res = fleet_exec(a, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err,
 			       sizeof(err))))
 		return -EIO;
-	PQclear(res);
+	pq.PQclear(res);
 	top = fleet_exec(a, "SELECT jitd.head_rev()", 0, NULL, err, sizeof(err));
 	res = top ? fleet_exec(
 			    a,
@@ -420,16 +420,16 @@ static int sync_full(struct agent *a)
 	if (res) {
 		rows_apply(a, res, 0);
 		end_unlisted(a, res);
-		int64_t t = strtoll(PQgetvalue(top, 0, 0), NULL, 10);
+		int64_t t = strtoll(pq.PQgetvalue(top, 0, 0), NULL, 10);
 
 		if (t > f->last_rev)
 			f->last_rev = t;
 		f->synced_ns = util_now_ns(CLOCK_REALTIME);
 		r = 0;
 	}
-	PQclear(res);
-	PQclear(top);
-	PQclear(fleet_exec(a, r ? "ROLLBACK" : "COMMIT", 0, NULL, err, sizeof(err)));
+	pq.PQclear(res);
+	pq.PQclear(top);
+	pq.PQclear(fleet_exec(a, r ? "ROLLBACK" : "COMMIT", 0, NULL, err, sizeof(err)));
 	audit_grant_changes(&a->grants);
 	return r;
 }
@@ -453,7 +453,7 @@ static int sync_register(struct agent *a)
 		log_warn("fleet: cannot register this host: %s", err);
 		return -EIO;
 	}
-	PQclear(res);
+	pq.PQclear(res);
 	return 0;
 }
 
@@ -463,12 +463,12 @@ static void drain_notifies(struct agent *a)
 	PGnotify *n;
 	bool requests = false, policy = false;
 
-	while (a->fleet.conn && (n = PQnotifies(a->fleet.conn))) {
+	while (a->fleet.conn && (n = pq.PQnotifies(a->fleet.conn))) {
 		if (!strncmp(n->extra, "policy ", 7))
 			policy = true;
 		else
 			requests = true;
-		PQfreemem(n);
+		pq.PQfreemem(n);
 	}
 	/* a policy first: the rows that follow are checked against it */
 	if (policy && sync_policy(a))
@@ -483,7 +483,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 static int watch(struct agent *a, uint32_t events)
 {
 	struct fleet *f = &a->fleet;
-	int fd = PQsocket(f->conn);
+	int fd = pq.PQsocket(f->conn);
 
 	/* while connecting, libpq may close the socket and open the next host's under the same
 	 * number, which epoll forgot: the source is made anew each time then */
@@ -503,8 +503,8 @@ static int link_setup(struct agent *a, char *err, size_t errlen)
 
 	if (!res)
 		return -EIO;
-	v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	v = strtol(pq.PQgetvalue(res, 0, 0), NULL, 10);
+	pq.PQclear(res);
 	if (v < FLEET_SCHEMA) {
 		snprintf(err, errlen,
 			 "the fleet schema is at version %ld, this jitd needs %d: run `jitctl "
@@ -512,16 +512,16 @@ static int link_setup(struct agent *a, char *err, size_t errlen)
 			 v, FLEET_SCHEMA);
 		return -EPROTO;
 	}
-	res = fleet_result(a, PQprepare(a->fleet.conn, "changes", CHANGES_SQL, 1, NULL), err,
+	res = fleet_result(a, pq.PQprepare(a->fleet.conn, "changes", CHANGES_SQL, 1, NULL), err,
 			   errlen);
-	PQclear(res);
+	pq.PQclear(res);
 	if (res)
-		res = fleet_result(a, PQprepare(a->fleet.conn, "policy", POLICY_SQL, 2, NULL), err,
-				   errlen);
-	PQclear(res);
+		res = fleet_result(a, pq.PQprepare(a->fleet.conn, "policy", POLICY_SQL, 2, NULL),
+				   err, errlen);
+	pq.PQclear(res);
 	if (res)
 		res = fleet_exec(a, "LISTEN jitd", 0, NULL, err, errlen);
-	PQclear(res);
+	pq.PQclear(res);
 	return res ? 0 : -EIO;
 }
 
@@ -545,11 +545,11 @@ static void on_connected(struct agent *a)
 			fleet_down(a, "the first sync failed");
 		return;
 	}
-	log_info("fleet: connected to %s:%s, in sync up to revision %lld", PQhost(f->conn),
-		 PQport(f->conn), (long long)f->last_rev);
+	log_info("fleet: connected to %s:%s, in sync up to revision %lld", pq.PQhost(f->conn),
+		 pq.PQport(f->conn), (long long)f->last_rev);
 	audit_agent_event("fleet_connected",
-			  json_pack("{s:s,s:s,s:I}", "server", PQhost(f->conn), "port",
-				    PQport(f->conn), "revision", (json_int_t)f->last_rev));
+			  json_pack("{s:s,s:s,s:I}", "server", pq.PQhost(f->conn), "port",
+				    pq.PQport(f->conn), "revision", (json_int_t)f->last_rev));
 	f->backoff_s = 1;
 	f->error[0] = 0;
 }
@@ -560,7 +560,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	struct fleet *f = &a->fleet;
 
 	if (f->connecting) {
-		switch (PQconnectPoll(f->conn)) {
+		switch (pq.PQconnectPoll(f->conn)) {
 		case PGRES_POLLING_READING:
 			watch(a, EPOLLIN);
 			break;
@@ -571,14 +571,14 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 			on_connected(a);
 			break;
 		default:
-			fleet_down(a, PQerrorMessage(f->conn));
+			fleet_down(a, pq.PQerrorMessage(f->conn));
 		}
 		return 0;
 	}
 	if (!f->conn)
 		return 0;
-	if (!PQconsumeInput(f->conn)) {
-		fleet_down(a, PQerrorMessage(f->conn));
+	if (!pq.PQconsumeInput(f->conn)) {
+		fleet_down(a, pq.PQerrorMessage(f->conn));
 		return 0;
 	}
 	drain_notifies(a);
@@ -616,7 +616,7 @@ static void fleet_down(struct agent *a, const char *why)
 	f->error[strcspn(f->error, "\n")] = 0;
 	f->io = sd_event_source_disable_unref(f->io);
 	if (f->conn)
-		PQfinish(f->conn);
+		pq.PQfinish(f->conn);
 	f->conn = NULL;
 	f->up = f->connecting = false;
 	if (was_up) {
@@ -648,9 +648,9 @@ static int fleet_connect(struct agent *a)
 	const char *val[] = {
 		"3", "jitd", "5", "2", "2", "5000", "-c statement_timeout=5000", f->conninfo, NULL};
 
-	f->conn = PQconnectStartParams(kw, val, 1);
-	if (!f->conn || PQstatus(f->conn) == CONNECTION_BAD) {
-		fleet_down(a, f->conn ? PQerrorMessage(f->conn) : "out of memory");
+	f->conn = pq.PQconnectStartParams(kw, val, 1);
+	if (!f->conn || pq.PQstatus(f->conn) == CONNECTION_BAD) {
+		fleet_down(a, f->conn ? pq.PQerrorMessage(f->conn) : "out of memory");
 		return -ENOTCONN;
 	}
 	f->connecting = true;
@@ -687,10 +687,16 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 int fleet_start(struct agent *a)
 {
 	struct fleet *f = &a->fleet;
+	char err[256];
 	int r;
 
 	if (!f->conninfo || !*f->conninfo)
 		return 0;
+	r = pq_load(err, sizeof(err));
+	if (r) {
+		log_err("%s", err);
+		return r;
+	}
 	if (!f->labels && !(f->labels = json_object()))
 		return -ENOMEM;
 	f->backoff_s = 1;
@@ -708,7 +714,7 @@ void fleet_stop(struct agent *a)
 	f->io = sd_event_source_disable_unref(f->io);
 	f->timer = sd_event_source_disable_unref(f->timer);
 	if (f->conn)
-		PQfinish(f->conn);
+		pq.PQfinish(f->conn);
 	f->conn = NULL;
 	f->up = false;
 	json_decref(f->labels);
@@ -728,7 +734,7 @@ json_t *fleet_status(struct agent *a)
 		      (json_int_t)f->applied, "skipped", (json_int_t)f->skipped);
 	if (f->up)
 		json_object_set_new(o, "server",
-				    json_sprintf("%s:%s", PQhost(f->conn), PQport(f->conn)));
+				    json_sprintf("%s:%s", pq.PQhost(f->conn), pq.PQport(f->conn)));
 	if (f->synced_ns)
 		json_object_set_new(o, "synced",
 				    json_string(util_format_time(f->synced_ns, t, sizeof(t))));
@@ -771,8 +777,8 @@ int fleet_insert_request(struct agent *a, const struct fleet_row *r, const json_
 	free(sel_s);
 	if (!res)
 		return a->fleet.up ? -EPERM : -ENOTCONN;
-	*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	*id = strtoll(pq.PQgetvalue(res, 0, 0), NULL, 10);
+	pq.PQclear(res);
 	sync_changes(a); /* granted at once (no approval needed) here too */
 	return 0;
 }
@@ -795,7 +801,7 @@ int fleet_insert_action(struct agent *a, int64_t id, const char *action, const c
 			 6, p, err, errlen);
 	if (!res)
 		return a->fleet.up ? -EPERM : -ENOTCONN;
-	PQclear(res);
+	pq.PQclear(res);
 	sync_changes(a);
 	return 0;
 }
@@ -825,15 +831,15 @@ int fleet_fetch(struct agent *a, int64_t id, struct fleet_row *r, json_t **detai
 		p, err, errlen);
 	if (!res)
 		return -ENOTCONN;
-	if (PQntuples(res) != 1 || row_read(res, 0, r)) {
-		PQclear(res);
+	if (pq.PQntuples(res) != 1 || row_read(res, 0, r)) {
+		pq.PQclear(res);
 		snprintf(err, errlen, "no fleet request f%lld that this host may see",
 			 (long long)id);
 		return -ENOENT;
 	}
 	if (detail)
-		*detail = json_loads(PQgetvalue(res, 0, 12), 0, NULL);
-	PQclear(res);
+		*detail = json_loads(pq.PQgetvalue(res, 0, 12), 0, NULL);
+	pq.PQclear(res);
 	return 0;
 }
 
@@ -852,7 +858,7 @@ int fleet_list(struct agent *a, bool all, size_t limit, json_t **out, char *err,
 			 2, p, err, errlen);
 	if (!res)
 		return -ENOTCONN;
-	*out = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
+	*out = json_loads(pq.PQgetvalue(res, 0, 0), 0, NULL);
+	pq.PQclear(res);
 	return *out ? 0 : -ENOMEM;
 }

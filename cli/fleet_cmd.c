@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
-#include <libpq-fe.h>
 
 #include "jitctl.h"
 #include "policy.h"
+#include "pqdl.h"
 #include "util.h"
 
 #define FLEET_STALE_S	 90 /* three missed heartbeats (jitd's FLEET_RESYNC_S is 30) */
@@ -189,13 +189,19 @@ static PGconn *db_connect(const char *conninfo)
 	static const char *const kw[] = {"connect_timeout", "application_name", "dbname", NULL};
 	const char *env = getenv("JITD_FLEET_DB");
 	const char *val[] = {"10", "jitctl", conninfo ?: (env ?: ""), NULL};
-	PGconn *db = PQconnectdbParams(kw, val, 1);
+	char err[256];
+	PGconn *db;
 
-	PQsetNoticeProcessor(db, quiet, NULL);
-	if (PQstatus(db) != CONNECTION_OK) {
+	if (pq_load(err, sizeof(err))) {
+		fprintf(stderr, "jitctl: fleet: %s\n", err);
+		return NULL;
+	}
+	db = pq.PQconnectdbParams(kw, val, 1);
+	pq.PQsetNoticeProcessor(db, quiet, NULL);
+	if (pq.PQstatus(db) != CONNECTION_OK) {
 		fprintf(stderr, "jitctl: fleet: cannot connect to the fleet database: %s",
-			PQerrorMessage(db));
-		PQfinish(db);
+			pq.PQerrorMessage(db));
+		pq.PQfinish(db);
 		return NULL;
 	}
 	return db;
@@ -207,21 +213,22 @@ static int db_run(PGconn *db, const char *what, const char *sql, int n, const ch
 		  PGresult **out)
 {
 	/* without parameters: PQexec, which runs a script of several statements */
-	PGresult *res = n ? PQexecParams(db, sql, n, NULL, p, NULL, NULL, 0) : PQexec(db, sql);
-	ExecStatusType st = PQresultStatus(res);
+	PGresult *res =
+		n ? pq.PQexecParams(db, sql, n, NULL, p, NULL, NULL, 0) : pq.PQexec(db, sql);
+	ExecStatusType st = pq.PQresultStatus(res);
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		const char *m = pq.PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
-		fprintf(stderr, "jitctl: fleet: %s: %s%s", what, m ?: PQerrorMessage(db),
+		fprintf(stderr, "jitctl: fleet: %s: %s%s", what, m ?: pq.PQerrorMessage(db),
 			m ? "\n" : "");
-		PQclear(res);
+		pq.PQclear(res);
 		return EXIT_REFUSED;
 	}
 	if (out)
 		*out = res;
 	else
-		PQclear(res);
+		pq.PQclear(res);
 	return EXIT_OK;
 }
 
@@ -253,15 +260,15 @@ static int migrate_one(PGconn *db, const char *dir, const char *name)
 	if (!ret)
 		ret = db_run(db, "init", "SELECT to_regclass('jitd.schema_version') IS NOT NULL", 0,
 			     NULL, &res);
-	todo = !ret && !strcmp(PQgetvalue(res, 0, 0), "f"); /* no schema yet */
+	todo = !ret && !strcmp(pq.PQgetvalue(res, 0, 0), "f"); /* no schema yet */
 	if (!ret && !todo) {
-		PQclear(res);
+		pq.PQclear(res);
 		res = NULL;
 		ret = db_run(db, "init",
 			     "SELECT NOT EXISTS (SELECT 1 FROM jitd.schema_version WHERE version = "
 			     "$1::int)",
 			     1, p, &res);
-		todo = !ret && !strcmp(PQgetvalue(res, 0, 0), "t");
+		todo = !ret && !strcmp(pq.PQgetvalue(res, 0, 0), "t");
 	}
 	if (todo) {
 		ret = db_run(db, name, sql, 0, NULL, NULL);
@@ -271,7 +278,7 @@ static int migrate_one(PGconn *db, const char *dir, const char *name)
 		if (!ret)
 			printf("applied %s\n", name);
 	}
-	PQclear(res);
+	pq.PQclear(res);
 	free(sql);
 	db_run(db, "init", ret ? "ROLLBACK" : "COMMIT", 0, NULL, NULL);
 	return ret;
@@ -309,31 +316,32 @@ static int fleet_init(PGconn *db, const struct fleet_args *fa)
 /* Create (or complete) login role name in group. */
 static int fleet_add_role(PGconn *db, const char *group, const char *name, const char *pwfile)
 {
-	char *id = PQescapeIdentifier(db, name, strlen(name)), *lit = NULL, *pw = NULL, sql[1024];
-	char *name_lit = PQescapeLiteral(db, name, strlen(name));
+	char *id = pq.PQescapeIdentifier(db, name, strlen(name)), *lit = NULL, *pw = NULL,
+	     sql[1024];
+	char *name_lit = pq.PQescapeLiteral(db, name, strlen(name));
 	size_t len;
 	int ret;
 
 	if (!id || !name_lit) {
-		PQfreemem(id);
-		PQfreemem(name_lit);
+		pq.PQfreemem(id);
+		pq.PQfreemem(name_lit);
 		return EXIT_REFUSED;
 	}
 	if (pwfile) {
 		if (util_read_file(pwfile, 4096, &pw, &len)) {
 			fprintf(stderr, "jitctl: fleet: cannot read %s\n", pwfile);
-			PQfreemem(id);
-			PQfreemem(name_lit);
+			pq.PQfreemem(id);
+			pq.PQfreemem(name_lit);
 			return EXIT_REFUSED;
 		}
 		pw[strcspn(pw, "\r\n")] = 0;
-		lit = PQescapeLiteral(db, pw, strlen(pw));
+		lit = pq.PQescapeLiteral(db, pw, strlen(pw));
 	}
 	snprintf(sql, sizeof(sql),
 		 "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) THEN "
 		 "CREATE ROLE %s LOGIN; END IF; END $$",
 		 name_lit, id);
-	PQfreemem(name_lit);
+	pq.PQfreemem(name_lit);
 	ret = db_run(db, "add role", sql, 0, NULL, NULL);
 	snprintf(sql, sizeof(sql), "GRANT %s TO %s", group, id);
 	if (!ret)
@@ -344,8 +352,8 @@ static int fleet_add_role(PGconn *db, const char *group, const char *name, const
 	}
 	if (!ret)
 		printf("role %s is in %s\n", name, group);
-	PQfreemem(id);
-	PQfreemem(lit);
+	pq.PQfreemem(id);
+	pq.PQfreemem(lit);
 	free(pw);
 	return ret;
 }
@@ -397,10 +405,10 @@ static int fleet_hosts(struct ctl *c, PGconn *db)
 		     1, p, &res);
 	if (ret)
 		return ret;
-	json_t *arr = json_loads(PQgetvalue(res, 0, 0), 0, NULL), *h;
+	json_t *arr = json_loads(pq.PQgetvalue(res, 0, 0), 0, NULL), *h;
 	size_t i;
 
-	PQclear(res);
+	pq.PQclear(res);
 	if (c->json) {
 		ret = print_json(arr);
 	} else {
@@ -494,6 +502,6 @@ int cmd_fleet(struct ctl *c, int argc, char **argv)
 	else
 		ret = fleet_add_role(db, strcmp(sub, "add-host") ? "jitd_admin" : "jitd_host",
 				     argv[fa.first + 1], fa.password_file);
-	PQfinish(db);
+	pq.PQfinish(db);
 	return ret;
 }

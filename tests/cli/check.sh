@@ -160,5 +160,19 @@ else
 	fail install-puts-everything-in-place "make install failed: $(tail -n 5 "$T/inst.out")"
 fi
 
+# libpq is loaded in fleet mode only: neither binary links it, and without it `jitctl fleet`
+# says what to install (libpq hidden in a mount namespace of its own; root only)
+check jitd-does-not-link-libpq "$(ldd "$JITD" | grep libpq)" sh -c "! ldd '$JITD' | grep -q libpq"
+check jitctl-does-not-link-libpq "$(ldd "$JITCTL" | grep libpq)" sh -c "! ldd '$JITCTL' | grep -q libpq"
+pq=$(ldconfig -p | awk '$1 == "libpq.so.5" && $NF ~ /^\// { print $NF; exit }')
+if [ "$(id -u)" = 0 ] && [ -n "$pq" ] && command -v unshare >/dev/null; then
+	out=$(unshare -m sh -c "mount --bind /dev/null '$pq' && '$JITCTL' fleet hosts --db 'dbname=none'" 2>&1)
+	rc=$?
+	check fleet-without-libpq-says-what-to-install "exit $rc: $out" \
+		sh -c "[ $rc != 0 ] && grep -q 'apt-get install libpq5' <<'EOF'
+$out
+EOF"
+fi
+
 echo "cli: $failed failed"
 [ "$failed" = 0 ]

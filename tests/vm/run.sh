@@ -332,9 +332,15 @@ build_busybox_root() {
 		dyn+=("$curl")
 	fi
 
+	# libpq: jitd and jitctl load it in fleet mode only (lib/pqdl.c), so ldd does not list it
+	local pq
+	pq=$(ldconfig -p | awk '$1 == "libpq.so.5" && $NF ~ /^\// { print $NF; exit }')
+	[ -n "$pq" ] || die "no libpq.so.5 for fleet mode (apt-get install libpq5, or 'make deps')"
+	dyn+=("$pq")
+
 	# Shared libraries at the exact paths ldd resolves them to, plus the loader.
 	local lib
-	for lib in $(ldd "${dyn[@]}" 2>/dev/null | awk '
+	for lib in "$pq" $(ldd "${dyn[@]}" 2>/dev/null | awk '
 		$2 == "=>" && $3 ~ /^\// { print $3 }
 		$1 ~ /^\// && $2 ~ /^\(/ { print $1 }' | sort -u); do
 		mkdir -p "$ROOT$(dirname "$lib")"
