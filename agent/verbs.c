@@ -1312,6 +1312,26 @@ static json_t *do_policy_show(struct verb_peer *c, json_t *req)
 	return json_incref(show_cache->json);
 }
 
+/* "memory": jitd's resident set now and at its peak (VmRSS, VmHWM of /proc/self/status),
+ * in KiB; empty when unreadable. */
+static json_t *memory_status(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	json_t *o = json_object();
+	char line[256];
+	long v;
+
+	while (f && o && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
+			json_object_set_new(o, "rss_kib", json_integer(v));
+		else if (sscanf(line, "VmHWM: %ld kB", &v) == 1)
+			json_object_set_new(o, "hwm_kib", json_integer(v));
+	}
+	if (f)
+		fclose(f);
+	return o;
+}
+
 static json_t *do_status(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -1332,6 +1352,7 @@ static json_t *do_status(struct verb_peer *c, json_t *req)
 	json_object_set_new(r, "fleet", fleet_status(a));
 	json_object_set_new(r, "audit", audit_seal_status(&a->audit));
 	json_object_set_new(r, "alerts", alert_status(a));
+	json_object_set_new(r, "memory", memory_status());
 	return r;
 }
 

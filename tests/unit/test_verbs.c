@@ -206,6 +206,14 @@ static void request_refusals_raise_one_alert(void)
 	CHECK_INT(alert_records(), before + 1);
 	r = call(NOBODY, "{\"op\":\"status\"}");
 	CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "alerts"), "raised")), 1);
+	/* jitd's own memory, as /proc says: resident now, at most its peak */
+	CHECK(json_integer_value(json_object_get(json_object_get(r, "memory"), "rss_kib")) > 0 &&
+		      json_integer_value(
+			      json_object_get(json_object_get(r, "memory"), "rss_kib")) <=
+			      json_integer_value(
+				      json_object_get(json_object_get(r, "memory"), "hwm_kib")),
+	      "status memory: %s",
+	      json_dumps(json_object_get(r, "memory"), JSON_COMPACT) ?: "(none)");
 	json_decref(r);
 	fresh();
 }
