@@ -1283,6 +1283,17 @@ static json_t *policy_show_build(const struct policy *p)
 	return o;
 }
 
+/* Forget policy_show's reply once it is a second old (at the next request): a big
+ * policy's tree and line (MBs) are not kept for a client that never asks again. */
+static void show_cache_expire(struct verbs_cache *show_cache)
+{
+	if (!show_cache->json || now_usec() - show_cache->at < 1000000)
+		return;
+	json_decref(show_cache->json);
+	free(show_cache->line);
+	memset(show_cache, 0, sizeof(*show_cache));
+}
+
 /* The policy as a reply. Built and serialized at most once a second (client_reply sends the
  * cached line): a client repeating policy_show costs a copy, not a rebuild. */
 static json_t *do_policy_show(struct verb_peer *c, json_t *req)
@@ -1552,9 +1563,11 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		     {"approvers", do_approvers},
 		     {"policy_explain", do_policy_explain}};
 	json_error_t jerr;
-	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *reply = NULL;
+	json_t *req, *reply = NULL;
 	const char *op;
 
+	show_cache_expire(&c->a->verbs_cache);
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req)
 		return verbs_error("EINVAL", "malformed request: %s (column %d)", jerr.text,
 				   jerr.column);
