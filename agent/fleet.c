@@ -188,7 +188,8 @@ static json_t *row_event(const struct fleet_row *r, const struct grant *g)
 /* A fleet grant for r on this host: its user resolved here, its resources in the policy. */
 static int row_grant(struct agent *a, const struct fleet_row *r)
 {
-	struct grant g = {.kind = GRANT_FLEET, .state = GRANT_ACTIVE, .has_uid = true};
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	struct grant g = {.res = res, .kind = GRANT_FLEET, .state = GRANT_ACTIVE, .has_uid = true};
 	struct passwd pw, *pwr = NULL;
 	char buf[4096], key[32], why[256], err[256];
 	int64_t now = util_now_ns(CLOCK_REALTIME);
@@ -213,7 +214,7 @@ static int row_grant(struct agent *a, const struct fleet_row *r)
 		 r->requested_by, r->requested_on);
 	g.fleet_key = strdup(key);
 	g.reason = r->reason[0] ? strdup(r->reason) : NULL;
-	g.history = json_array();
+	g.history = strdup("[]");
 	if (!g.fleet_key || (r->reason[0] && !g.reason) || !g.history) {
 		req_grant_clear(&g);
 		return -ENOMEM;

@@ -111,18 +111,26 @@ void grant_store_free(struct grant_store *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* g into s (its resources copied when it does not own them). 0 or -ENOMEM. */
 static int store_append(struct grant_store *s, const struct grant *g)
 {
+	struct grant own = *g;
+
+	if (req_grant_own_res(&own))
+		return -ENOMEM;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		struct grant *nv = realloc(s->v, cap * sizeof(*nv));
 
-		if (!nv)
+		if (!nv) {
+			if (own.res != g->res)
+				free(own.res);
 			return -ENOMEM;
+		}
 		s->v = nv;
 		s->cap = cap;
 	}
-	s->v[s->n++] = *g;
+	s->v[s->n++] = own;
 	return 0;
 }
 
@@ -138,16 +146,18 @@ static void add_time(json_t *o, const char *key, int64_t ns)
 static json_t *review_json(const struct grant *g)
 {
 	json_t *o = json_pack("{s:s}", "state", req_review_name(g->review)), *e;
+	json_t *h = req_json_list(g->history);
 	static const char *const keys[] = {"uid", "user", "at", "reason"};
 	size_t i;
 
-	json_array_foreach(g->history, i, e) {
+	json_array_foreach(h, i, e) {
 		if (!o || strcmp(json_string_value(json_object_get(e, "event")) ?: "", "reviewed"))
 			continue;
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 			if (json_object_get(e, keys[k]))
 				json_object_set(o, keys[k], json_object_get(e, keys[k]));
 	}
+	json_decref(h);
 	return o;
 }
 
@@ -236,7 +246,7 @@ json_t *grant_to_json(const struct grant *g)
 	if (g->state == GRANT_ACTIVE ||
 	    (g->state != GRANT_PENDING && g->state != GRANT_DENIED && g->starts_ns))
 		json_object_set_new(o, "usage", usage_json(g));
-	json_object_set_new(o, "history", g->history ? json_deep_copy(g->history) : json_array());
+	json_object_set_new(o, "history", req_json_list(g->history));
 	return o;
 }
 
@@ -274,9 +284,9 @@ static json_t *grant_to_state(const struct grant *g)
 	     put(o, "max_duration_s", json_integer(g->max_duration_s)) &&
 	     put(o, "approvals_needed", json_integer(g->approvals_needed));
 	if (ok && g->approvers)
-		ok = !json_object_set(o, "approvers", g->approvers);
+		ok = put(o, "approvers", req_json_list(g->approvers));
 	if (ok && g->history)
-		ok = !json_object_set(o, "history", g->history);
+		ok = put(o, "history", req_json_list(g->history));
 	if (ok && g->fleet_key)
 		ok = put(o, "fleet_key", json_string(g->fleet_key));
 	/* absent is "keep": state files written before on_end existed read the same */
@@ -943,13 +953,13 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 void grant_mark(const struct grant *g, struct grant *before)
 {
 	*before = *g;
-	before->history = g->history ? json_deep_copy(g->history) : NULL;
+	before->history = g->history ? strdup(g->history) : NULL;
 }
 
 /* Forget a mark (the change was refused before anything was written). */
 void grant_mark_drop(struct grant *before)
 {
-	json_decref(before->history);
+	free(before->history);
 }
 
 /*
@@ -962,11 +972,11 @@ int grant_commit(struct agent *a, struct grant *g, struct grant *before)
 	int r = grant_store_put(&a->grants, g);
 
 	if (r) {
-		json_decref(g->history);
+		free(g->history);
 		*g = *before;
 		return r;
 	}
-	json_decref(before->history);
+	free(before->history);
 	r = image_sync_grant(a, g);
 	if (r)
 		log_err("grant %llu: cannot write its kernel keys: %s", (unsigned long long)g->id,
@@ -1055,7 +1065,7 @@ static int end_grant(struct agent *a, struct grant *g, enum grant_state st, cons
 	req_history_add(g, event, by, reason, g->ended_ns);
 	r = grant_store_put(&a->grants, g);
 	if (r) {
-		json_decref(g->history);
+		free(g->history);
 		*g = before;
 		return r;
 	}
@@ -1326,6 +1336,8 @@ static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const
 			   int64_t now, struct grant *g)
 {
 	*g = (struct grant){.n_res = 1,
+			    .res = malloc(sizeof(*g->res)),
+			    .res_owned = true,
 			    .kind = GRANT_FLEET,
 			    .state = GRANT_ACTIVE,
 			    .has_uid = pg->has_uid,
@@ -1333,6 +1345,8 @@ static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const
 			    .created_ns = now,
 			    .starts_ns = pg->not_before_ns ?: now,
 			    .expires_ns = pg->not_after_ns};
+	if (!g->res)
+		return -ENOMEM;
 	snprintf(g->res[0], sizeof(g->res[0]), "%s", pg->resource);
 	if (pg->cgroup) {
 		char full[4096];
@@ -1342,6 +1356,7 @@ static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const
 		if (stat(full, &st)) {
 			log_warn("fleet grant %s: cgroup %s: %s; skipped", key, pg->cgroup,
 				 strerror(errno));
+			req_grant_clear(g);
 			return 1;
 		}
 		g->cgroup_id = st.st_ino;
@@ -1350,7 +1365,7 @@ static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const
 	g->duration_s = (g->expires_ns - (g->starts_ns > now ? g->starts_ns : now)) / NS_PER_S;
 	g->reason = pg->reason ? strdup(pg->reason) : NULL;
 	g->fleet_key = strdup(key);
-	g->history = json_array();
+	g->history = strdup("[]");
 	/* a missing copy (the cgroup above all) would widen the grant: none is made */
 	if ((pg->cgroup && !g->cgroup) || (pg->reason && !g->reason) || !g->fleet_key ||
 	    !g->history) {

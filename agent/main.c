@@ -6,6 +6,7 @@
  * This file reads the arguments; the core (core.c) does the rest.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -267,8 +268,13 @@ int main(int argc, char **argv)
 	static struct agent agent;
 	struct agent_config cfg;
 	bool unload = false;
-	int r = parse_args(argc, argv, &cfg, &unload);
+	int r;
 
+	/* fixed thresholds: a big transient (BTF, the state file's tree) is unmapped when
+	 * freed instead of raising the dynamic ones and staying in the heap (RSS) */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+	r = parse_args(argc, argv, &cfg, &unload);
 	if (r >= 0)
 		return r;
 	if (unload)

@@ -138,17 +138,17 @@ static char *payload_text(const char *event, const struct grant *g, const json_t
 static void payload_grant(struct agent *a, json_t *p, const char *event, uint64_t id)
 {
 	const struct grant *g = id ? grant_find(&a->grants, id) : NULL;
-	json_t *users = NULL;
+	json_t *users = NULL, *ap = g ? req_json_list(g->approvers) : NULL;
 	char *text;
 
 	if (g)
 		json_object_set_new(p, "grant", grant_to_json(g));
-	if (g && json_array_size(g->approvers)) {
-		users = approver_users(g->approvers, g->requester_uid);
-		json_object_set_new(
-			p, "approvers",
-			json_pack("{s:O,s:O}", "principals", g->approvers, "users", users));
+	if (g && json_array_size(ap)) {
+		users = approver_users(ap, g->requester_uid);
+		json_object_set_new(p, "approvers",
+				    json_pack("{s:O,s:O}", "principals", ap, "users", users));
 	}
+	json_decref(ap);
 	text = payload_text(event, g, users);
 	json_object_set_new(p, "text", json_string(text ?: event));
 	free(text);

@@ -349,7 +349,8 @@ static json_t *do_grant(struct verb_peer *c, json_t *req)
 	json_t *jcg = json_object_get(req, "cgroup"), *junit = json_object_get(req, "unit");
 	json_t *jstart = json_object_get(req, "start"), *e;
 	json_t *juntil = json_object_get(req, "until_unit_stops");
-	struct grant g = {.kind = GRANT_DIRECT, .state = GRANT_ACTIVE};
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	struct grant g = {.res = res, .kind = GRANT_DIRECT, .state = GRANT_ACTIVE};
 	const char *reason, *cgpath = NULL;
 	char err[256], *unit_cg = NULL;
 	int64_t now, dur, start;
@@ -471,7 +472,8 @@ static json_t *fleet_error(int r, const char *err)
 static json_t *fleet_request(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
-	struct grant g = {.kind = GRANT_REQUEST};
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	struct grant g = {.res = res, .kind = GRANT_REQUEST};
 	struct fleet_row row = {0};
 	const struct policy_rule *rule;
 	const char *reason;
@@ -517,7 +519,7 @@ static json_t *fleet_request(struct verb_peer *c, json_t *req)
 static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row *row,
 			     struct grant *g, json_t **detail)
 {
-	json_t *jid = json_object_get(req, "fleet_id"), *sel, *empty = NULL;
+	json_t *jid = json_object_get(req, "fleet_id"), *sel, *empty = NULL, *ap;
 	const struct policy_rule *rule;
 	struct passwd pw, *res = NULL;
 	char buf[4096], err[512];
@@ -528,7 +530,8 @@ static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row 
 	r = fleet_fetch(c->a, json_integer_value(jid), row, detail, err, sizeof(err));
 	if (r)
 		return fleet_error(r, err);
-	*g = (struct grant){.id = row->id,
+	*g = (struct grant){.res = g->res, /* the caller's array */
+			    .id = row->id,
 			    .kind = GRANT_REQUEST,
 			    .state = GRANT_PENDING,
 			    .requester_uid = (uid_t)-1,
@@ -541,7 +544,6 @@ static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row 
 	res = NULL;
 	if (!getpwnam_r(row->requested_by, &pw, buf, sizeof(buf), &res) && res)
 		g->requester_uid = res->pw_uid;
-	g->approvers = json_array();
 	/* the rule is the fleet's, wherever it holds: approvers need not be on those hosts */
 	sel = json_object_get(*detail, "hosts");
 	if (!json_is_object(sel))
@@ -551,10 +553,13 @@ static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row 
 					     err, sizeof(err))
 		       : NULL;
 	json_decref(empty);
-	for (size_t i = 0; rule && i < rule->n_approvers; i++)
-		json_array_append_new(g->approvers, json_string(rule->approvers[i]));
+	ap = json_array();
+	for (size_t i = 0; ap && rule && i < rule->n_approvers; i++)
+		json_array_append_new(ap, json_string(rule->approvers[i]));
 	g->approvals_needed = rule ? rule->approvals : 0;
-	g->history = json_array();
+	req_json_list_set(&g->approvers, ap);
+	json_decref(ap);
+	g->history = strdup("[]");
 	return NULL;
 }
 
@@ -562,7 +567,8 @@ static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row 
 static json_t *fleet_decide(struct verb_peer *c, json_t *req, const char *op)
 {
 	struct fleet_row row;
-	struct grant g = {0};
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	struct grant g = {.res = res};
 	json_t *e, *detail = NULL, *jdur = json_object_get(req, "duration_s");
 	const char *reason = NULL;
 	char err[512], name[65];
@@ -648,13 +654,17 @@ static json_t *take_rule(struct grant *g, const struct policy_rule *rule)
 	g->approvals_needed = rule->approvals;
 	g->on_end_kill = rule->on_end_kill;
 	g->max_idle_s = rule->max_idle_s;
-	g->approvers = json_array();
-	for (size_t i = 0; g->approvers && i < rule->n_approvers; i++)
-		json_array_append_new(g->approvers, json_string(rule->approvers[i]));
-	if (!g->approvers || json_array_size(g->approvers) != rule->n_approvers) {
+	json_t *ap = json_array();
+
+	for (size_t i = 0; ap && i < rule->n_approvers; i++)
+		json_array_append_new(ap, json_string(rule->approvers[i]));
+	if (!ap || json_array_size(ap) != rule->n_approvers ||
+	    req_json_list_set(&g->approvers, ap)) {
+		json_decref(ap);
 		req_grant_clear(g);
 		return verbs_error("ENOMEM", "out of memory");
 	}
+	json_decref(ap);
 	return NULL;
 }
 
@@ -667,7 +677,8 @@ static json_t *take_rule(struct grant *g, const struct policy_rule *rule)
 static json_t *request_break_glass(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
-	struct grant g = {.kind = GRANT_REQUEST, .state = GRANT_ACTIVE};
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	struct grant g = {.res = res, .kind = GRANT_REQUEST, .state = GRANT_ACTIVE};
 	const struct policy_rule *rule;
 	const char *reason;
 	char err[512];
@@ -762,7 +773,8 @@ static json_t *do_review(struct verb_peer *c, json_t *req)
 static json_t *do_request(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
-	struct grant g = {.kind = GRANT_REQUEST};
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	struct grant g = {.res = res, .kind = GRANT_REQUEST};
 	const struct policy_rule *rule;
 	const char *reason;
 	char err[512];
@@ -1067,7 +1079,8 @@ static json_t *do_report(struct verb_peer *c, json_t *req)
 static json_t *do_exec(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
-	struct grant g = {.kind = GRANT_EXEC, .state = GRANT_ACTIVE};
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	struct grant g = {.res = res, .kind = GRANT_EXEC, .state = GRANT_ACTIVE};
 	const struct policy_rule *rule = NULL;
 	char err[512], proc[64];
 	const char *reason;
@@ -1270,6 +1283,17 @@ static json_t *policy_show_build(const struct policy *p)
 	return o;
 }
 
+/* Forget policy_show's reply once it is a second old (at the next request): a big
+ * policy's tree and line (MBs) are not kept for a client that never asks again. */
+static void show_cache_expire(struct verbs_cache *show_cache)
+{
+	if (!show_cache->json || now_usec() - show_cache->at < 1000000)
+		return;
+	json_decref(show_cache->json);
+	free(show_cache->line);
+	memset(show_cache, 0, sizeof(*show_cache));
+}
+
 /* The policy as a reply. Built and serialized at most once a second (client_reply sends the
  * cached line): a client repeating policy_show costs a copy, not a rebuild. */
 static json_t *do_policy_show(struct verb_peer *c, json_t *req)
@@ -1299,6 +1323,26 @@ static json_t *do_policy_show(struct verb_peer *c, json_t *req)
 	return json_incref(show_cache->json);
 }
 
+/* "memory": jitd's resident set now and at its peak (VmRSS, VmHWM of /proc/self/status),
+ * in KiB; empty when unreadable. */
+static json_t *memory_status(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	json_t *o = json_object();
+	char line[256];
+	long v;
+
+	while (f && o && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
+			json_object_set_new(o, "rss_kib", json_integer(v));
+		else if (sscanf(line, "VmHWM: %ld kB", &v) == 1)
+			json_object_set_new(o, "hwm_kib", json_integer(v));
+	}
+	if (f)
+		fclose(f);
+	return o;
+}
+
 static json_t *do_status(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -1319,6 +1363,7 @@ static json_t *do_status(struct verb_peer *c, json_t *req)
 	json_object_set_new(r, "fleet", fleet_status(a));
 	json_object_set_new(r, "audit", audit_seal_status(&a->audit));
 	json_object_set_new(r, "alerts", alert_status(a));
+	json_object_set_new(r, "memory", memory_status());
 	return r;
 }
 
@@ -1371,7 +1416,8 @@ static json_t *get_subject_user(struct verb_peer *c, json_t *req, bool required,
  * who can approve it. */
 static json_t *do_approvers(struct verb_peer *c, json_t *req)
 {
-	struct grant g = {0};
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	struct grant g = {.res = res};
 	const struct policy_rule *rule;
 	char err[512], name[256];
 	uid_t uid;
@@ -1390,7 +1436,8 @@ static json_t *do_approvers(struct verb_peer *c, json_t *req)
 /* {"op":"policy_explain","user","resources"}: could the user reach them, and how. */
 static json_t *do_policy_explain(struct verb_peer *c, json_t *req)
 {
-	struct grant g = {0};
+	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	struct grant g = {.res = res};
 	json_t *e, *holds = json_array();
 	char name[256];
 	uid_t uid;
@@ -1516,9 +1563,11 @@ json_t *verbs_dispatch(struct verb_peer *c, const char *line, size_t len)
 		     {"approvers", do_approvers},
 		     {"policy_explain", do_policy_explain}};
 	json_error_t jerr;
-	json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr), *reply = NULL;
+	json_t *req, *reply = NULL;
 	const char *op;
 
+	show_cache_expire(&c->a->verbs_cache);
+	req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req)
 		return verbs_error("EINVAL", "malformed request: %s (column %d)", jerr.text,
 				   jerr.column);

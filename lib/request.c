@@ -58,17 +58,21 @@ bool req_is_admin(const struct policy *p, uid_t uid)
 	return uid == 0 || (p && match_any(p->admins, p->n_admins, uid));
 }
 
-/* Is uid one of the principals in arr (a JSON array of strings)? */
-static bool json_names(json_t *arr, uid_t uid)
+/* Is uid one of the principals in text (a JSON array of strings)? */
+static bool json_names(const char *text, uid_t uid)
 {
+	json_t *arr = req_json_list(text), *v;
+	bool found = false;
 	size_t i;
-	json_t *v;
 
 	json_array_foreach(arr, i, v) {
-		if (json_is_string(v) && req_principal_match(json_string_value(v), uid))
-			return true;
+		if (json_is_string(v) && req_principal_match(json_string_value(v), uid)) {
+			found = true;
+			break;
+		}
 	}
-	return false;
+	json_decref(arr);
+	return found;
 }
 
 bool req_may_extend(const struct policy *p, const struct grant *g, uid_t by)
@@ -197,60 +201,99 @@ int req_check(const struct policy_rule *r, int64_t duration_s, const char *reaso
 	return 0;
 }
 
-/* Append one entry to g's history. */
-void req_history_add(struct grant *g, const char *event, uid_t uid, const char *reason,
-		     int64_t now_ns)
+json_t *req_json_list(const char *text)
+{
+	json_t *v;
+
+	if (!text)
+		return json_array();
+	v = json_loads(text, 0, NULL);
+	if (v && !json_is_array(v)) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+int req_json_list_set(char **text, const json_t *arr)
+{
+	char *t = NULL;
+
+	if (arr && !(t = json_dumps(arr, JSON_COMPACT)))
+		return -ENOMEM;
+	free(*text);
+	*text = t;
+	return 0;
+}
+
+/* One history entry: event, uid, at, user (when known) and reason (when given). */
+static json_t *history_entry(const char *event, uid_t uid, const char *reason, int64_t now_ns)
 {
 	struct passwd pw, *res = NULL;
 	char at[40], buf[4096];
 	json_t *e;
 
-	if (!g->history)
-		g->history = json_array();
 	e = json_pack("{s:s,s:i,s:s}", "event", event, "uid", (int)uid, "at",
 		      util_format_time(now_ns, at, sizeof(at)));
 	if (!e)
-		return;
+		return NULL;
 	if (!getpwuid_r(uid, &pw, buf, sizeof(buf), &res) && res)
 		json_object_set_new(e, "user", json_string(pw.pw_name));
 	if (reason && *reason)
 		json_object_set_new(e, "reason", json_string(reason));
-	json_array_append_new(g->history, e);
+	return e;
+}
+
+/* Append entry e (taken over) to g's history text. 0 or -ENOMEM (history unchanged). */
+static int history_append(struct grant *g, json_t *e)
+{
+	json_t *h = req_json_list(g->history);
+	int r = -ENOMEM;
+
+	if (h && e && !json_array_append(h, e))
+		r = req_json_list_set(&g->history, h);
+	json_decref(h);
+	json_decref(e);
+	return r;
+}
+
+/* Append one entry to g's history. */
+void req_history_add(struct grant *g, const char *event, uid_t uid, const char *reason,
+		     int64_t now_ns)
+{
+	history_append(g, history_entry(event, uid, reason, now_ns));
+}
+
+/* How many "approved" entries g's history has (by uid only, unless any_uid). */
+static unsigned count_approved(const struct grant *g, bool any_uid, uid_t uid)
+{
+	json_t *h = req_json_list(g->history), *e;
+	unsigned n = 0;
+	size_t i;
+
+	json_array_foreach(h, i, e) {
+		if (!strcmp(json_string_value(json_object_get(e, "event")) ?: "", "approved") &&
+		    (any_uid || json_integer_value(json_object_get(e, "uid")) == (json_int_t)uid))
+			n++;
+	}
+	json_decref(h);
+	return n;
 }
 
 static bool has_approved(const struct grant *g, uid_t uid)
 {
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(g->history, i, e) {
-		if (!strcmp(json_string_value(json_object_get(e, "event")) ?: "", "approved") &&
-		    json_integer_value(json_object_get(e, "uid")) == (json_int_t)uid)
-			return true;
-	}
-	return false;
+	return count_approved(g, false, uid) > 0;
 }
 
 /* Approvals given so far: each approver counts once. */
 unsigned req_approval_count(const struct grant *g)
 {
-	unsigned n = 0;
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(g->history, i, e) {
-		if (!strcmp(json_string_value(json_object_get(e, "event")) ?: "", "approved"))
-			n++;
-	}
-	return n;
+	return count_approved(g, true, 0);
 }
 
 /* May uid approve or deny g? 0, or -EPERM / -EINVAL with the reason in err. */
 static int may_decide(const struct grant *g, uid_t by, const char *verb, char *err, size_t errlen)
 {
-	size_t i;
-	json_t *v;
-
 	if (g->state != GRANT_PENDING) {
 		snprintf(err, errlen, "request %llu is not pending", (unsigned long long)g->id);
 		return -EINVAL;
@@ -260,10 +303,8 @@ static int may_decide(const struct grant *g, uid_t by, const char *verb, char *e
 			 (unsigned long long)g->id);
 		return -EPERM;
 	}
-	json_array_foreach(g->approvers, i, v) {
-		if (json_is_string(v) && req_principal_match(json_string_value(v), by))
-			return 0;
-	}
+	if (json_names(g->approvers, by))
+		return 0;
 	snprintf(err, errlen, "uid %u is not an approver of request %llu", by,
 		 (unsigned long long)g->id);
 	return -EPERM;
@@ -408,7 +449,7 @@ int req_may_review(const struct policy *p, const struct grant *g, uid_t by, char
 int req_review(const struct policy *p, struct grant *g, uid_t by, bool flag, const char *reason,
 	       int64_t now_ns, char *err, size_t errlen)
 {
-	size_t n;
+	json_t *e;
 	int r;
 
 	if (!g->break_glass) {
@@ -428,14 +469,14 @@ int req_review(const struct policy *p, struct grant *g, uid_t by, bool flag, con
 		snprintf(err, errlen, "flagging needs a reason (--reason TEXT)");
 		return -EINVAL;
 	}
-	n = json_array_size(g->history);
-	req_history_add(g, "reviewed", by, reason, now_ns);
-	if (json_array_size(g->history) != n + 1) {
+	e = history_entry("reviewed", by, reason, now_ns);
+	if (!e || json_object_set_new(e, "verdict", json_string(flag ? "flag" : "approve")) ||
+	    history_append(g, json_incref(e))) {
+		json_decref(e);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	json_object_set_new(json_array_get(g->history, n), "verdict",
-			    json_string(flag ? "flag" : "approve"));
+	json_decref(e);
 	g->review = flag ? GRANT_REVIEW_FLAGGED : GRANT_REVIEW_APPROVED;
 	return 0;
 }
@@ -530,10 +571,31 @@ void req_grant_clear(struct grant *g)
 	free(g->reason);
 	free(g->fleet_key);
 	free(g->unit);
-	json_decref(g->approvers);
-	json_decref(g->history);
+	free(g->approvers);
+	free(g->history);
+	if (g->res_owned)
+		free(g->res);
+	g->res = NULL;
+	g->n_res = 0;
+	g->res_owned = false;
 	g->cgroup = g->reason = g->fleet_key = g->unit = NULL;
 	g->approvers = g->history = NULL;
+}
+
+int req_grant_own_res(struct grant *g)
+{
+	char(*r)[POLICY_MAX_NAME];
+
+	if (g->res_owned)
+		return 0;
+	r = malloc((g->n_res ?: 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	if (g->n_res)
+		memcpy(r, g->res, g->n_res * sizeof(*r));
+	g->res = r;
+	g->res_owned = true;
+	return 0;
 }
 
 /* Integer field key of o in [min, max] into *out; absent: 0, or an error when required. */
@@ -601,11 +663,15 @@ static int st_resources(json_t *o, struct grant *g, char *err, size_t errlen)
 	json_t *arr = json_object_get(o, "resources"), *one = json_object_get(o, "resource"), *v;
 	size_t i;
 
+	char names[GRANT_MAX_RES][POLICY_MAX_NAME];
+
 	g->n_res = 0;
+	g->res = names; /* then a copy of its own, of n_res entries */
 	if (!arr && json_is_string(one)) {
 		arr = json_array();
 		if (!arr || json_array_append(arr, one)) {
 			json_decref(arr);
+			g->res = NULL;
 			return -ENOMEM;
 		}
 	} else {
@@ -621,9 +687,14 @@ static int st_resources(json_t *o, struct grant *g, char *err, size_t errlen)
 		snprintf(err, errlen, "'resources' is not a list of 1 to %d resource names",
 			 GRANT_MAX_RES);
 		json_decref(arr);
+		g->res = NULL;
 		return -EINVAL;
 	}
 	json_decref(arr);
+	if (req_grant_own_res(g)) {
+		g->res = NULL;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -740,8 +811,12 @@ static int st_owned(json_t *o, struct grant *g, char *err, size_t errlen)
 		snprintf(err, errlen, "'approvers' and 'history' must be lists");
 		return -EINVAL;
 	}
-	g->approvers = json_incref(ap);
-	g->history = json_incref(hi);
+	/* text, not the parse tree's nodes: a kept node would hold the whole tree's pages */
+	if ((ap && !(g->approvers = json_dumps(ap, JSON_COMPACT))) ||
+	    (hi && !(g->history = json_dumps(hi, JSON_COMPACT)))) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -42,8 +42,12 @@ enum grant_kind { GRANT_DIRECT = 0, GRANT_REQUEST = 1, GRANT_EXEC = 2, GRANT_FLE
  */
 struct grant {
 	uint64_t id;
-	char res[GRANT_MAX_RES][POLICY_MAX_NAME];
+	/* n_res names. A grant in the store owns them (res_owned: n_res entries malloc'd,
+	 * freed by req_grant_clear); a request being parsed points at its own array of
+	 * GRANT_MAX_RES, copied when it enters the store (~1 KB a grant saved) */
+	char (*res)[POLICY_MAX_NAME];
 	unsigned n_res;
+	bool res_owned;
 	enum grant_state state;
 	enum grant_kind kind;
 	bool has_uid;
@@ -62,11 +66,12 @@ struct grant {
 	int64_t duration_s;	/* asked for; the clock starts at approval */
 	int64_t max_duration_s; /* the rule's maximum (extend never goes past it); 0: none */
 	unsigned approvals_needed;
-	json_t *approvers; /* the rule's approvers when requested (array of principals) */
-	json_t *history;   /* [{"event","uid","at","reason"}] */
-	char *fleet_key;   /* fleet grants: policy_grant_key() */
-	bool on_end_kill;  /* its rule's "on_end": "kill": its cgroup's tree dies with it */
-	bool live;	   /* runtime: the kernel entry reflects that it started */
+	/* compact JSON text (req_json_list reads it): kept as text, a tree costs ~1 KB */
+	char *approvers;  /* the rule's approvers when requested (array of principals) */
+	char *history;	  /* [{"event","uid","at","reason"}]; NULL: none (not even []) */
+	char *fleet_key;  /* fleet grants: policy_grant_key() */
+	bool on_end_kill; /* its rule's "on_end": "kill": its cgroup's tree dies with it */
+	bool live;	  /* runtime: the kernel entry reflects that it started */
 	/* a --unit grant's unit (NAME.service), or NULL; until_unit_stops: the grant ends
 	 * when its unit stops (scope.c) */
 	char *unit;
@@ -116,6 +121,11 @@ int req_check(const struct policy_rule *r, int64_t duration_s, const char *reaso
 void req_history_add(struct grant *g, const char *event, uid_t uid, const char *reason,
 		     int64_t now_ns);
 unsigned req_approval_count(const struct grant *g);
+/* A grant's history or approvers text as a JSON array (a new reference): an empty array
+ * for NULL; NULL when out of memory (or not an array). */
+json_t *req_json_list(const char *text);
+/* arr (NULL: none) as compact text into *text, replacing it. 0 or -ENOMEM (*text kept). */
+int req_json_list_set(char **text, const json_t *arr);
 int req_approve(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char *err,
 		size_t errlen);
 int req_deny(struct grant *g, uid_t by, const char *reason, int64_t now_ns, char *err,
@@ -145,6 +155,8 @@ const char *req_review_name(enum grant_review r);
 const char *req_state_name(enum grant_state s);
 const char *req_kind_name(enum grant_kind k);
 void req_grant_clear(struct grant *g);
+/* g->res as n_res entries of its own (when not yet owned): 0 or -ENOMEM. */
+int req_grant_own_res(struct grant *g);
 int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t boot_now,
 			 struct grant *g, char *err, size_t errlen);
 

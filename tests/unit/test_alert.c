@@ -302,7 +302,9 @@ static void off_hours_request_raises(void)
 static void break_glass_on_by_default(void)
 {
 	struct agent a = {};
-	struct grant g = {.id = 9, .n_res = 1, .has_uid = true, .uid = 1001, .reason = "INC-9"};
+	char res[1][POLICY_MAX_NAME];
+	struct grant g = {
+		.id = 9, .res = res, .n_res = 1, .has_uid = true, .uid = 1001, .reason = "INC-9"};
 
 	strcpy(g.res[0], "s");
 	alert_break_glass(&a, &g, T0);

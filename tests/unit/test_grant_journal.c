@@ -347,6 +347,110 @@ static void one_key_per_subject_with_the_grant_that_ends_last(void)
 	      "after revoking the longest, the key is not the 600 s grant's");
 }
 
+/* The whole state file's text (malloc'd), or NULL. */
+static char *slurp(const char *name)
+{
+	FILE *f = fopen(path_of(name), "r");
+	char *t = NULL;
+	size_t len = 0;
+
+	if (f && getdelim(&t, &len, '\0', f) < 0) {
+		free(t);
+		t = NULL;
+	}
+	if (f)
+		fclose(f);
+	return t;
+}
+
+/* History and approvers are kept as text, resources sized to the grant: a state file with a
+ * three-resource grant, a two-entry history and approvers is saved again byte for byte. */
+static void a_state_file_is_saved_again_byte_for_byte_after_a_restart(void)
+{
+	char *before, *after, line[128];
+	json_t *r;
+	int64_t id;
+
+	fresh();
+	r = call(ADMIN, "{\"op\":\"grant\",\"resources\":[\"db\",\"psql\",\"etc\"],"
+			"\"uid\":7,\"duration_s\":600,\"reason\":\"CHG-\\u00e9 \\\"q\\\"\"}");
+	CHECK(json_is_true(json_object_get(r, "ok")), "3-resource grant refused");
+	id = json_integer_value(json_object_get(json_object_get(r, "grant"), "id"));
+	json_decref(r);
+	CHECK(grant("etc", 8, 60) > 0, "grant refused"); /* another request's array, reused */
+	CHECK(grant_find(&a.grants, id) && grant_find(&a.grants, id)->res_owned &&
+		      grant_find(&a.grants, id)->n_res == 3 &&
+		      !strcmp(grant_find(&a.grants, id)->res[2], "etc"),
+	      "the stored grant lost its resources");
+	CHECK(revoke_id(id), "revoke refused");
+	r = call(1, "{\"op\":\"request\",\"resources\":[\"db\",\"psql\"],"
+		    "\"duration_s\":60,\"reason\":\"INC-7\"}");
+	CHECK(json_is_true(json_object_get(r, "ok")), "request refused: %s",
+	      json_string_value(json_object_get(r, "error")));
+	id = json_integer_value(json_object_get(json_object_get(r, "grant"), "id"));
+	json_decref(r);
+	snprintf(line, sizeof(line), "{\"op\":\"approve\",\"id\":%lld}", (long long)id);
+	r = call(3, line); /* sys approves: active (a pending request's boot times are not kept) */
+	CHECK(json_is_true(json_object_get(r, "ok")), "approval refused: %s",
+	      json_string_value(json_object_get(r, "error")));
+	json_decref(r);
+	CHECK_INT(grant_store_save(&a.grants), 0);
+	before = slurp("grants.json");
+	CHECK(before && strstr(before, "\"db\",\"psql\",\"etc\"") &&
+		      strstr(before, "\"event\":\"revoked\"") &&
+		      strstr(before, "\"approvers\":[\"user:sys\"]") &&
+		      strstr(before, "\"event\":\"approved\""),
+	      "state file lacks the grants: %s", before ?: "(none)");
+	CHECK_INT(restart(), 0);
+	CHECK_INT(grant_store_save(&a.grants), 0);
+	after = slurp("grants.json");
+	CHECK(before && after && !strcmp(before, after),
+	      "saved differently after a restart:\n%s\n%s", before ?: "", after ?: "");
+	CHECK_INT(restart(), 0); /* the journal way: a change, a restart, the same again */
+	CHECK(grant("etc", 9, 60) > 0, "grant refused");
+	CHECK_INT(restart(), 0);
+	free(after);
+	after = slurp("grants.json");
+	/* the grants before, then the new one (seq and next_id moved on) */
+	CHECK(after && strstr(after, "\"grants\":[") &&
+		      !strncmp(strstr(before, "\"grants\":["), strstr(after, "\"grants\":["),
+			       strlen(strstr(before, "\"grants\":[")) - 2),
+	      "the journal replayed and folded changed the earlier grants");
+	free(before);
+	free(after);
+}
+
+/* A change that cannot reach the disk is taken back: the history as it was. */
+static void a_refused_commit_keeps_the_old_history(void)
+{
+	struct grant before, *g;
+	char *h0;
+	int64_t id;
+	int saved, ro;
+
+	fresh();
+	id = grant("etc", 1, 600);
+	g = grant_find(&a.grants, id);
+	CHECK(g && g->history && a.grants.j_open, "no grant or journal");
+	h0 = strdup(g->history);
+	grant_mark(g, &before);
+	req_history_add(g, "extended", ADMIN, "more", util_now_ns(CLOCK_REALTIME));
+	CHECK(strcmp(g->history, h0), "history not changed");
+	saved = dup(a.grants.j_fd);
+	ro = open("/dev/null", O_RDONLY);
+	dup2(ro, a.grants.j_fd); /* writes fail: EBADF */
+	CHECK(grant_commit(&a, g, &before) < 0, "commit to a read-only journal succeeded");
+	dup2(saved, a.grants.j_fd);
+	close(saved);
+	close(ro);
+	CHECK(g->history && !strcmp(g->history, h0), "history not taken back: %s",
+	      g->history ?: "(null)");
+	free(h0);
+	CHECK_INT(restart(), 0);
+	g = grant_find(&a.grants, id);
+	CHECK(g && g->history && !strstr(g->history, "extended"), "refused change on disk");
+}
+
 int main(void)
 {
 	if (host_agent_init(&a, host_policy)) {
@@ -362,6 +466,8 @@ int main(void)
 	RUN(the_journal_is_folded_when_it_has_half_as_many_lines_as_grants);
 	RUN(every_id_is_found_also_from_a_state_file_out_of_order);
 	RUN(one_key_per_subject_with_the_grant_that_ends_last);
+	RUN(a_state_file_is_saved_again_byte_for_byte_after_a_restart);
+	RUN(a_refused_commit_keeps_the_old_history);
 	host_agent_free(&a);
 	return tl_exit();
 }

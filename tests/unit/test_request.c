@@ -180,14 +180,35 @@ static void pending(struct grant *g, unsigned needed)
 	g->kind = GRANT_REQUEST;
 	g->requester_uid = 0;
 	g->approvals_needed = needed;
-	g->approvers = json_pack("[s,s]", "user:daemon", "user:bin");
+	g->approvers = strdup("[\"user:daemon\",\"user:bin\"]");
 	req_history_add(g, "requested", 0, "INC-1", 1 * NS);
 }
 
 static void clear(struct grant *g)
 {
-	json_decref(g->approvers);
-	json_decref(g->history);
+	req_grant_clear(g);
+}
+
+/* Entries in g's history (its text parsed). */
+static size_t hist_len(const struct grant *g)
+{
+	json_t *h = req_json_list(g->history);
+	size_t n = json_array_size(h);
+
+	json_decref(h);
+	return n;
+}
+
+/* String key of g's history entry i ("" when absent), copied. */
+static const char *hist_str(const struct grant *g, size_t i, const char *key)
+{
+	static char buf[256];
+	json_t *h = req_json_list(g->history);
+
+	snprintf(buf, sizeof(buf), "%s",
+		 json_string_value(json_object_get(json_array_get(h, i), key)) ?: "");
+	json_decref(h);
+	return buf;
 }
 
 static void requester_never_approves_own_request(void)
@@ -195,7 +216,8 @@ static void requester_never_approves_own_request(void)
 	struct grant g;
 
 	pending(&g, 1);
-	json_array_append_new(g.approvers, json_string("user:root"));
+	free(g.approvers);
+	g.approvers = strdup("[\"user:daemon\",\"user:bin\",\"user:root\"]");
 	CHECK_INT(req_approve(&g, 0, NULL, 2 * NS, err, sizeof(err)), -EPERM);
 	CHECK_CONTAINS(err, "own request");
 	CHECK_INT(req_approval_count(&g), 0);
@@ -215,7 +237,7 @@ static void n_approvals_need_n_different_approvers(void)
 	CHECK_INT(req_approve(&g, 2, NULL, 4 * NS, err, sizeof(err)), 1);
 	CHECK_INT(req_approval_count(&g), 2);
 	CHECK_INT(g.by_uid, 2);
-	CHECK_INT(json_array_size(g.history), 3);
+	CHECK_INT(hist_len(&g), 3);
 	clear(&g);
 }
 
@@ -232,8 +254,7 @@ static void deny_needs_reason_and_ends_request(void)
 	CHECK_INT(g.ended_ns, 2 * NS);
 	CHECK_INT(req_approve(&g, 2, NULL, 3 * NS, err, sizeof(err)), -EINVAL);
 	CHECK_CONTAINS(err, "not pending");
-	CHECK_STR(json_string_value(json_object_get(json_array_get(g.history, 1), "reason")),
-		  "freeze");
+	CHECK_STR(hist_str(&g, 1, "reason"), "freeze");
 	clear(&g);
 }
 
@@ -273,7 +294,7 @@ static void who_may_extend_and_revoke(void)
 			  .approvals_needed = 1};
 
 	CHECK(p, "policy: %s", err);
-	g.approvers = json_pack("[s]", "user:bin");
+	g.approvers = strdup("[\"user:bin\"]");
 	CHECK(req_may_extend(p, &g, 0), "root may not extend");
 	CHECK(req_may_extend(p, &g, 1), "an admin (daemon) may not extend");
 	CHECK(req_may_extend(p, &g, 2), "the request's approver (bin) may not extend");
@@ -290,7 +311,7 @@ static void who_may_extend_and_revoke(void)
 	CHECK(!req_may_revoke(p, &g, 65534), "a user revoked a grant of the policy");
 	CHECK(req_may_revoke(p, &g, 1), "an admin may not revoke a grant of the policy");
 	CHECK(req_may_read_audit(0) && !req_may_read_audit(1), "audit stream not root only");
-	json_decref(g.approvers);
+	free(g.approvers);
 	policy_free(p);
 }
 
@@ -422,7 +443,7 @@ static void broken_glass(struct grant *g)
 	g->requester_uid = 0;
 	g->break_glass = true;
 	g->review = GRANT_REVIEW_UNREVIEWED;
-	g->approvers = json_pack("[s,s]", "user:daemon", "user:nobody");
+	g->approvers = strdup("[\"user:daemon\",\"user:nobody\"]");
 	req_history_add(g, "break_glass", 0, "INC-1", 1 * NS);
 }
 
@@ -444,10 +465,9 @@ static void review_by_approvers_and_admins_never_the_requester(void)
 	CHECK_INT(g.review, GRANT_REVIEW_UNREVIEWED);
 	CHECK_INT(req_review(p, &g, 1, true, "not an incident", 2 * NS, err, sizeof(err)), 0);
 	CHECK_INT(g.review, GRANT_REVIEW_FLAGGED);
-	CHECK_STR(json_string_value(json_object_get(json_array_get(g.history, 1), "verdict")),
-		  "flag");
+	CHECK_STR(hist_str(&g, 1, "verdict"), "flag");
 	CHECK_INT(req_review(p, &g, 2, false, NULL, 3 * NS, err, sizeof(err)), -EALREADY);
-	CHECK_INT(json_array_size(g.history), 2);
+	CHECK_INT(hist_len(&g), 2);
 	g.break_glass = false;
 	g.review = GRANT_REVIEW_NONE;
 	CHECK_INT(req_review(p, &g, 2, false, NULL, 3 * NS, err, sizeof(err)), -EINVAL);
@@ -510,6 +530,38 @@ static void break_glass_state_keys_are_checked_like_input(void)
 #undef ENTRY
 }
 
+/* A state entry's resources, history and approvers belong to the grant, not to the parse
+ * tree: they outlive it, and a grant's own copy of a request's names outlives the request. */
+static void a_grant_owns_its_resources_and_history(void)
+{
+	char names[GRANT_MAX_RES][POLICY_MAX_NAME] = {"x", "y"};
+	struct grant g, req = {.res = names, .n_res = 2};
+
+	CHECK_INT(state_entry("{\"id\":3,\"resources\":[\"a\",\"b\",\"c\"],\"state\":\"active\","
+			      "\"kind\":\"request\",\"uid\":0,\"created_ns\":1790000000000000000,"
+			      "\"starts_ns\":1790000000000000000,\"expires_ns\":"
+			      "1790000060000000000,\"approvers\":[\"user:bin\"],\"history\":"
+			      "[{\"event\":\"requested\",\"uid\":0},{\"event\":\"approved\","
+			      "\"uid\":2,\"reason\":\"ok\"}]}",
+			      &g),
+		  0);
+	CHECK(g.res_owned && g.n_res == 3 && !strcmp(g.res[0], "a") && !strcmp(g.res[2], "c"),
+	      "resources not kept");
+	CHECK_STR(g.history, "[{\"event\":\"requested\",\"uid\":0},{\"event\":\"approved\","
+			     "\"uid\":2,\"reason\":\"ok\"}]");
+	CHECK_STR(g.approvers, "[\"user:bin\"]");
+	CHECK_INT(req_approval_count(&g), 1);
+	req_grant_clear(&g);
+	CHECK(!g.res && !g.history && !g.approvers, "cleared grant keeps pointers");
+	CHECK_INT(req_grant_own_res(&req), 0);
+	CHECK(req.res_owned && req.res != names, "request names not copied");
+	strcpy(names[1], "changed");
+	CHECK_STR(req.res[1], "y");
+	req_grant_clear(&req);
+	strcpy(names[0], "still there"); /* a cleared copy never freed the request's array */
+	CHECK_STR(names[0], "still there");
+}
+
 int main(void)
 {
 	RUN(rules_and_grants_are_parsed);
@@ -529,6 +581,7 @@ int main(void)
 	RUN(break_glass_takes_the_longest_covering_rule);
 	RUN(break_glass_always_needs_a_reason_within_its_max);
 	RUN(review_by_approvers_and_admins_never_the_requester);
+	RUN(a_grant_owns_its_resources_and_history);
 	RUN(break_glass_state_keys_are_checked_like_input);
 	return tl_exit();
 }

@@ -293,13 +293,27 @@ static void report_marks_never_used_grants(void)
 	json_decref(r);
 }
 
+/* The event of g's last history entry. */
+static const char *last_event(const struct grant *g)
+{
+	static char buf[64];
+	json_t *h = req_json_list(g->history);
+
+	snprintf(buf, sizeof(buf), "%s",
+		 json_string_value(
+			 json_object_get(json_array_get(h, json_array_size(h) - 1), "event"))
+			 ?: "");
+	json_decref(h);
+	return buf;
+}
+
 /* A grant with max_idle_s: its entry asks the kernel to refuse it once idle; jitd ends it
  * only when the kernel's last use (or its start) is max_idle_s old; bad values refused. */
 static void idle_grants_end_after_max_idle(void)
 {
 	struct jitd_grant_use *u;
 	struct grant *g;
-	json_t *r, *h;
+	json_t *r;
 	uint64_t now;
 	int64_t id;
 
@@ -334,8 +348,7 @@ static void idle_grants_end_after_max_idle(void)
 	g->idle_until_boot = 0;
 	CHECK_INT(grant_expire_due(&a), 1);
 	CHECK(g->state == GRANT_EXPIRED, "an idle grant still active");
-	h = json_array_get(g->history, json_array_size(g->history) - 1);
-	CHECK_STR(json_string_value(json_object_get(h, "event")), "idle_expired");
+	CHECK_STR(last_event(g), "idle_expired");
 	CHECK(!host_image_use(id), "the idle grant's entry stayed");
 	CHECK_INT(a.grants.n_changes, 1);
 	CHECK_STR(json_string_value(json_object_get(a.grants.changes[0].fields, "why")), "idle");
@@ -388,14 +401,6 @@ static uint64_t grant_first_use(int by_s, int dur_s)
 		   : 0;
 	json_decref(r);
 	return id;
-}
-
-/* The event of g's last history entry. */
-static const char *last_event(const struct grant *g)
-{
-	json_t *h = json_array_get(g->history, json_array_size(g->history) - 1);
-
-	return json_string_value(json_object_get(h, "event")) ?: "";
 }
 
 /* from_first_use and latest_start are checked; a good one carries its clock to the kernel:

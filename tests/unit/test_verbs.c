@@ -206,6 +206,14 @@ static void request_refusals_raise_one_alert(void)
 	CHECK_INT(alert_records(), before + 1);
 	r = call(NOBODY, "{\"op\":\"status\"}");
 	CHECK_INT(json_integer_value(json_object_get(json_object_get(r, "alerts"), "raised")), 1);
+	/* jitd's own memory, as /proc says: resident now, at most its peak */
+	CHECK(json_integer_value(json_object_get(json_object_get(r, "memory"), "rss_kib")) > 0 &&
+		      json_integer_value(
+			      json_object_get(json_object_get(r, "memory"), "rss_kib")) <=
+			      json_integer_value(
+				      json_object_get(json_object_get(r, "memory"), "hwm_kib")),
+	      "status memory: %s",
+	      json_dumps(json_object_get(r, "memory"), JSON_COMPACT) ?: "(none)");
 	json_decref(r);
 	fresh();
 }
@@ -1339,6 +1347,28 @@ static void revoke_with_a_key_that_cannot_be_rewritten_removes_it(void)
 	json_decref(r2);
 }
 
+/* policy_show's reply is kept for a second (a repeat is a copy), then dropped at the next
+ * request: a big policy's tree and line do not stay in memory. */
+static void policy_show_cache_is_dropped_once_a_second_old(void)
+{
+	json_t *r1, *r2;
+
+	fresh();
+	r1 = call(NOBODY, "{\"op\":\"policy_show\"}");
+	CHECK(a.verbs_cache.json && a.verbs_cache.line, "policy_show not cached");
+	r2 = call(NOBODY, "{\"op\":\"policy_show\"}");
+	CHECK(r1 == r2, "a repeat within the second was built again");
+	json_decref(r2);
+	a.verbs_cache.at -= 2000000; /* as a second later */
+	r2 = call(NOBODY, "{\"op\":\"status\"}");
+	json_decref(r2);
+	CHECK(!a.verbs_cache.json && !a.verbs_cache.line, "a stale policy_show reply kept");
+	r2 = call(NOBODY, "{\"op\":\"policy_show\"}");
+	CHECK(r2 && r2 != r1 && json_equal(r1, r2), "policy_show after the drop differs");
+	json_decref(r1);
+	json_decref(r2);
+}
+
 int main(void)
 {
 	if (host_agent_init(&a, host_policy)) {
@@ -1346,6 +1376,7 @@ int main(void)
 		return 1;
 	}
 	host_ops_unit_cgroup = a.ops.unit_cgroup;
+	RUN(policy_show_cache_is_dropped_once_a_second_old);
 	RUN(grant_needs_root_or_admin_and_refusal_changes_nothing);
 	RUN(request_is_pending_until_an_approver_approves);
 	RUN(request_outside_the_rules_is_refused);
