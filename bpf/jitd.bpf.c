@@ -1175,24 +1175,11 @@ int BPF_PROG(jitd_ffree, struct file *file)
 	__u32 total = JITD_OPEN_TOTAL, slot, subj;
 	__u32 *n = bpf_map_lookup_elem(&open_count, &total);
 	struct jitd_open_val *v;
-	struct inode *inode = NULL;
-	__u64 key = 0, ino = 0;
+	__u64 key = 0;
 
 	if (!n || !*n)
 		return 0;
 	bpf_probe_read_kernel(&key, sizeof(key), &file);
-	/* Most closes are of untracked files while some other file is tracked: the slot of
-	 * its inode, as tracked() finds it (by probe reads: file is a number here), says so
-	 * with one array load instead of a hash lookup. A read that fails looks it up. */
-	if (!bpf_core_read(&inode, sizeof(inode), &((struct file *)key)->f_inode) && inode &&
-	    !bpf_core_read(&ino, sizeof(ino), &inode->i_ino)) {
-		__u32 *in_slot;
-
-		slot = jitd_open_slot(ino);
-		in_slot = bpf_map_lookup_elem(&open_count, &slot);
-		if (!in_slot || !*in_slot)
-			return 0;
-	}
 	v = bpf_map_lookup_elem(&open_files, &key);
 	if (!v)
 		return 0;
