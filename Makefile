@@ -42,7 +42,7 @@ AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/gr
 	      agent/audit.c agent/audit_sub.c agent/fleet.c agent/alert.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c \
 	      agent/usage.c agent/report.c agent/notify.c \
-	      agent/aggregate.c agent/ring.c
+	      agent/aggregate.c agent/ring.c agent/ringread.c
 CLI_SRCS := cli/jitctl.c cli/audit_cmd.c cli/workflow.c cli/fleet_cmd.c cli/explain_cmd.c \
 	    cli/breakglass_cmd.c cli/report_cmd.c
 COMMON_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS))
@@ -103,6 +103,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(COMMON_OBJS) | $(OUTPUT)/tests
 		$(LDLIBS) -o $@
 
 $(OUTPUT)/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
+$(OUTPUT)/tests/test_ringread: $(OUTPUT)/obj/agent/ringread.o
 $(OUTPUT)/tests/test_usage: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/tests/test_grant_journal: $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS))
 # the notification runner on a real sd-event loop, with the host agent's store and audit
@@ -135,6 +136,7 @@ $(OUTPUT)/asan/tests/test_%: tests/unit/test_%.c $(ASAN_COMMON_OBJS)
 		$(filter %.c %.o,$^) $(LDLIBS) -o $@
 
 $(OUTPUT)/asan/tests/test_verbs: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
+$(OUTPUT)/asan/tests/test_ringread: $(OUTPUT)/asan/obj/agent/ringread.o
 $(OUTPUT)/asan/tests/test_usage: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/asan/tests/test_grant_journal: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS))
 $(OUTPUT)/asan/tests/test_notify: $(patsubst %.c,$(OUTPUT)/asan/obj/%.o,$(HOST_AGENT_SRCS) \

@@ -315,8 +315,7 @@ static int setup_loop(struct agent *a)
 		return r;
 	if ((r = ring_open(a)) < 0)
 		return r;
-	r = sd_event_add_io(a->event, &src, ring_buffer__epoll_fd(a->ringbuf), EPOLLIN, on_ringbuf,
-			    a);
+	r = sd_event_add_io(a->event, &src, ring_fd(a), EPOLLIN, on_ringbuf, a);
 	if (r < 0)
 		return r;
 	sd_event_source_set_description(src, "ringbuf");
@@ -759,7 +758,7 @@ int agent_run(struct agent *a)
 	if (grant_store_save(&a->grants))
 		log_warn("cannot save the grants' usage at stop");
 	audit_agent_event("stopped", json_pack("{s:s}", "enforcement", "kept (pinned)"));
-	ring_buffer__free(a->ringbuf);
+	ring_close(a);
 	kern_close(a->kern);
 	audit_close(&a->audit);
 	alert_free(&a->alert);

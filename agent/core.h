@@ -71,7 +71,7 @@ struct agent_ops {
 	json_t *(*audit_subscribe)(struct agent *a, void *client, json_t *req);
 };
 
-struct ring_buffer;
+struct ringread;
 
 struct agent {
 	struct agent_ops ops;
@@ -98,8 +98,7 @@ struct agent {
 	struct notify_state notify;	/* notification commands (notify.c) */
 	struct agg_state agg;		/* aggregated allows (aggregate.c) */
 	/* the core's own (core.c) */
-	struct ring_buffer *ringbuf;
-	unsigned rb_budget;	  /* records left in this read (ring.c, ring_turn); 0: no bound */
+	struct ringread *ring;	  /* the ring buffer's reader (ring.c) */
 	uint64_t drops_seen;	  /* kernel ring-buffer losses reported so far */
 	int64_t drops_checked_ns; /* when they were last looked at */
 	sd_event_source *policy_debounce;

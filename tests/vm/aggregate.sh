@@ -11,7 +11,8 @@
 # The chain still verifies. Uses counted while jitd is killed are written by the restarted
 # jitd; a clean stop writes every count, the current interval's too; an aggregate the audit
 # file refuses (a full disk) is written later. With --audit-aggregate 0 every allow is a
-# full record again. Grant usage counts every allow either way.
+# full record again. Grant usage counts every allow either way. jitd maps its ring buffer's
+# data once (libbpf's reader maps it twice: twice its size in VmRSS).
 . /tests/lib.sh
 
 P=$PROBE
@@ -51,6 +52,24 @@ wait_total() {
 		_wt=$((_wt - 1))
 	done
 	[ "$(total "$1")" = "$2" ]
+}
+
+# ring_size PID: the data size (max_entries) of the ring buffer (map type 27) PID holds.
+ring_size() {
+	for _f in /proc/"$1"/fdinfo/*; do
+		grep -q '^map_type:[[:space:]]*27$' "$_f" 2>/dev/null || continue
+		sed -n 's/^max_entries:[[:space:]]*//p' "$_f"
+		return
+	done
+}
+
+# bpf_mapped PID: the bytes of PID's mappings of BPF maps (jitd maps only its ring buffer).
+bpf_mapped() {
+	_sum=0
+	while read -r _range _rest; do
+		case "$_rest" in *bpf-map*) _sum=$((_sum + 0x${_range#*-} - 0x${_range%-*})) ;; esac
+	done <"/proc/$1/maps"
+	echo "$_sum"
 }
 
 # field LINE KEY: the integer value of top-level-ish KEY in a record line.
@@ -128,6 +147,16 @@ nd=$(recs "$PIDB" deny | wc -l)
 ndc=$(recs "$PIDB" deny | grep -c '"count"')
 check aggregate-denials-not-aggregated "bob's pid $PIDB: $nd deny records ($ndc with a count), expected 5 (0)" \
 	test "$nd" = 5 -a "$ndc" = 0
+
+# ---------------------------------------------------------------- the ring buffer mapped once
+# the consumer page, the producer page and the data, once: 2 pages + the data
+rsz=$(ring_size "$JITD_PID")
+page=$(getconf PAGESIZE 2>/dev/null || echo 4096)
+mapped=$(bpf_mapped "$JITD_PID")
+echo "aggregate: jitd's ring buffer: ${rsz:-?} bytes of data, $mapped bytes mapped;" \
+	"$(grep -E '^(VmRSS|RssAnon|RssFile)' "/proc/$JITD_PID/status" | tr -s ' \t\n' ' ')"
+check aggregate-ringbuf-mapped-once "ring buffer of ${rsz:-?} bytes: $mapped bytes mapped, expected $((2 * page + ${rsz:-0}))" \
+	test -n "$rsz" -a "$mapped" = "$((2 * page + ${rsz:-0}))"
 
 jitctl status --json >/tmp/status.json 2>&1
 check aggregate-status-interval "status has no audit_aggregate interval_s 1: $(tr -d '\n' </tmp/status.json | grep -o '"audit_aggregate": *{[^}]*}')" \
