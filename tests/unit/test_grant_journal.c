@@ -406,6 +406,17 @@ static void a_state_file_is_saved_again_byte_for_byte_after_a_restart(void)
 	after = slurp("grants.json");
 	CHECK(before && after && !strcmp(before, after),
 	      "saved differently after a restart:\n%s\n%s", before ?: "", after ?: "");
+	/* written a grant at a time, the file is the document's own compact dump, byte for byte
+	 * (what one json_dumps of the whole store wrote before) */
+	r = json_loads(after ?: "", 0, NULL);
+	{
+		char *dump = r ? json_dumps(r, JSON_COMPACT) : NULL;
+
+		CHECK(dump && after && !strcmp(dump, after), "not the compact dump:\n%s\n%s",
+		      dump ?: "(not JSON)", after ?: "");
+		free(dump);
+	}
+	json_decref(r);
 	CHECK_INT(restart(), 0); /* the journal way: a change, a restart, the same again */
 	CHECK(grant("etc", 9, 60) > 0, "grant refused");
 	CHECK_INT(restart(), 0);
