@@ -431,6 +431,77 @@ static void a_state_file_is_saved_again_byte_for_byte_after_a_restart(void)
 	free(after);
 }
 
+/* Write text as the state file (no journal). */
+static void put_state(const char *text)
+{
+	FILE *f = fopen(path_of("grants.json"), "w");
+
+	CHECK(f && fputs(text, f) >= 0 && !fclose(f), "cannot write the state file");
+	unlink(path_of("grants.json.journal"));
+}
+
+/* The state file is read a grant at a time: hand-edited layouts (indented, keys in another
+ * order) load as before, and what is not JSON is refused whole, as json_load_file did. */
+static void the_state_file_is_read_a_grant_at_a_time(void)
+{
+	json_t *root;
+	char *text, *kept;
+	size_t n0;
+
+	fresh();
+	n0 = a.grants.n;
+	for (int k = 0; k < 3; k++)
+		CHECK(grant("etc", 300000 + k, 600) > 0, "grant refused");
+	CHECK_INT(grant_store_save(&a.grants), 0);
+	root = json_load_file(path_of("grants.json"), 0, NULL);
+	/* indented, sorted keys: "grants" before "next_id" and "seq" */
+	CHECK_INT(json_dump_file(root, path_of("grants.json"), JSON_INDENT(3) | JSON_SORT_KEYS), 0);
+	CHECK_INT(restart(), 0);
+	CHECK_INT(a.grants.n, n0 + 3);
+	text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	/* a trailing comma, a cut file, a bad element: refused, nothing loaded */
+	put_state("{\"next_id\": 5, \"grants\": [],}");
+	CHECK_INT(restart(), -EINVAL);
+	put_state("{\"next_id\": 5, \"grants\": [{\"id\": 1},]}");
+	CHECK_INT(restart(), -EINVAL);
+	put_state("{\"next_id\": 5, \"grants\": [{\"id\": 1}");
+	CHECK_INT(restart(), -EINVAL);
+	put_state("{\"next_id\": 5, \"grants\": [{\"id\" 1}]}");
+	CHECK_INT(restart(), -EINVAL);
+	put_state("{\"next_id\": 5, \"grants\": {}}");
+	CHECK_INT(restart(), -EINVAL);
+	put_state("{\"next_id\": 5, \"grants\": []} x");
+	CHECK_INT(restart(), -EINVAL);
+	/* empty: no grant */
+	put_state(" {\"next_id\": 5, \"grants\": [ ]}\n");
+	CHECK_INT(restart(), 0);
+	CHECK_INT(a.grants.n, 0);
+	/* a refused entry: the file as read is kept beside it, byte for byte */
+	if (text) {
+		size_t len = strlen(text);
+		char *bad = malloc(len + 64);
+
+		/* "grants":[ then a first element that is refused: a number */
+		char *at = strstr(text, "\"grants\":[");
+
+		CHECK(at != NULL, "no grants in %s", text);
+		if (bad && at) {
+			at += strlen("\"grants\":[");
+			snprintf(bad, len + 64, "%.*s7,%s", (int)(at - text), text, at);
+			put_state(bad);
+			CHECK_INT(restart(), 0);
+			CHECK_INT(a.grants.n, n0 + 3);
+			kept = slurp("grants.json.refused");
+			CHECK(kept && !strcmp(kept, bad), "kept copy differs: %s",
+			      kept ?: "(none)");
+			free(kept);
+		}
+		free(bad);
+	}
+	free(text);
+}
+
 /* A change that cannot reach the disk is taken back: the history as it was. */
 static void a_refused_commit_keeps_the_old_history(void)
 {
@@ -479,6 +550,7 @@ int main(void)
 	RUN(one_key_per_subject_with_the_grant_that_ends_last);
 	RUN(a_state_file_is_saved_again_byte_for_byte_after_a_restart);
 	RUN(a_refused_commit_keeps_the_old_history);
+	RUN(the_state_file_is_read_a_grant_at_a_time);
 	host_agent_free(&a);
 	return tl_exit();
 }
