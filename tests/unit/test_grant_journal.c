@@ -460,19 +460,20 @@ static void the_state_file_is_read_a_grant_at_a_time(void)
 	CHECK_INT(a.grants.n, n0 + 3);
 	text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
-	/* a trailing comma, a cut file, a bad element: refused, nothing loaded */
-	put_state("{\"next_id\": 5, \"grants\": [],}");
-	CHECK_INT(restart(), -EINVAL);
-	put_state("{\"next_id\": 5, \"grants\": [{\"id\": 1},]}");
-	CHECK_INT(restart(), -EINVAL);
-	put_state("{\"next_id\": 5, \"grants\": [{\"id\": 1}");
-	CHECK_INT(restart(), -EINVAL);
-	put_state("{\"next_id\": 5, \"grants\": [{\"id\" 1}]}");
-	CHECK_INT(restart(), -EINVAL);
-	put_state("{\"next_id\": 5, \"grants\": {}}");
-	CHECK_INT(restart(), -EINVAL);
-	put_state("{\"next_id\": 5, \"grants\": []} x");
-	CHECK_INT(restart(), -EINVAL);
+	/* a trailing comma, a cut file, a bad element, grants not a list, trailing bytes:
+	 * refused, nothing loaded */
+	static const char *const bad_files[] = {
+		"{\"next_id\": 5, \"grants\": [],}",
+		"{\"next_id\": 5, \"grants\": [{\"id\": 1},]}",
+		"{\"next_id\": 5, \"grants\": [{\"id\": 1}",
+		"{\"next_id\": 5, \"grants\": [{\"id\" 1}]}",
+		"{\"next_id\": 5, \"grants\": {}}",
+		"{\"next_id\": 5, \"grants\": []} x",
+	};
+	for (size_t k = 0; k < sizeof(bad_files) / sizeof(bad_files[0]); k++) {
+		put_state(bad_files[k]);
+		CHECK(restart() == -EINVAL, "loaded: %s", bad_files[k]);
+	}
 	/* empty: no grant */
 	put_state(" {\"next_id\": 5, \"grants\": [ ]}\n");
 	CHECK_INT(restart(), 0);
