@@ -621,7 +621,7 @@ static bool scan_top(const char *t, size_t n, json_t *head, size_t *gi, size_t *
 		json_t *k, *v;
 		bool grants;
 
-		e = t[i] == '"' ? value_end(t, n, i) : 0;
+		e = i < n && t[i] == '"' ? value_end(t, n, i) : 0;
 		k = e ? json_loadb(t + i, e - i, JSON_DECODE_ANY, NULL) : NULL;
 		grants = k && !strcmp(json_string_value(k) ?: "", "grants");
 		i = skip_space(t, n, e);
@@ -632,6 +632,12 @@ static bool scan_top(const char *t, size_t n, json_t *head, size_t *gi, size_t *
 		i = skip_space(t, n, i + 1);
 		e = value_end(t, n, i);
 		v = e && !grants ? json_loadb(t + i, e - i, JSON_DECODE_ANY, NULL) : NULL;
+		/* a key twice: the first value would go unread (json_load_file parsed it) */
+		if ((grants && *ge) || json_object_get(head, json_string_value(k))) {
+			json_decref(v);
+			json_decref(k);
+			return false;
+		}
 		if (grants && e) {
 			*gi = i;
 			*ge = e;
@@ -683,7 +689,9 @@ static int state_file_error(const struct grant_store *s)
 
 	if (root) {
 		json_decref(root);
-		log_err("%s: not read (its grants are not one list of objects?)", s->path);
+		log_err("%s: not read: a key given twice, or bytes jitd never writes (a NUL); "
+			"check the file, or move it aside to start without its grants",
+			s->path);
 	} else {
 		log_err("%s:%d:%d: %s", s->path, jerr.line, jerr.column, jerr.text);
 	}

@@ -469,6 +469,10 @@ static void the_state_file_is_read_a_grant_at_a_time(void)
 		"{\"next_id\": 5, \"grants\": [{\"id\" 1}]}",
 		"{\"next_id\": 5, \"grants\": {}}",
 		"{\"next_id\": 5, \"grants\": []} x",
+		"{\"next_id\": 5, \"grants\": [{\"id\": 1}x], \"grants\": []}",
+		"{\"next_id\": 5, \"grants\": [], \"next_id\": 6}",
+		"{\"next_id\": 5,",
+		"{",
 	};
 	for (size_t k = 0; k < sizeof(bad_files) / sizeof(bad_files[0]); k++) {
 		put_state(bad_files[k]);
