@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "pqdl.h"
 #include "util.h"
 
 static const char usage_text[] =
@@ -123,8 +124,14 @@ static int fleet_arg(int c, const char *arg, struct agent_config *cfg)
 {
 	char err[256];
 
-	if (c == 'f')
+	if (c == 'f') {
+		/* before the kernel side is set up: without libpq, say so and do nothing */
+		if (pq_load(err, sizeof(err))) {
+			fprintf(stderr, "jitd: --fleet: %s\n", err);
+			return 2;
+		}
 		return fleet_conninfo_arg(arg, cfg);
+	}
 	if (!cfg->labels && !(cfg->labels = json_object())) {
 		fputs("jitd: out of memory\n", stderr);
 		return 2;

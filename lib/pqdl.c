@@ -29,8 +29,9 @@ int pq_load(char *err, size_t errlen)
 	}
 #define PQ_LOAD(name)                                                                              \
 	if (!(*(void **)&fns.name = dlsym(h, #name))) {                                            \
-		snprintf(err, errlen, "%s has no %s: libpq 12 or later is needed", PQ_LIBRARY,     \
-			 #name);                                                                   \
+		snprintf(err, errlen,                                                              \
+			 "%s has no %s: not the PostgreSQL client library jitd was built for",     \
+			 PQ_LIBRARY, #name);                                                       \
 		dlclose(h);                                                                        \
 		return -ENOENT;                                                                    \
 	}

@@ -172,6 +172,13 @@ if [ "$(id -u)" = 0 ] && [ -n "$pq" ] && command -v unshare >/dev/null; then
 		sh -c "[ $rc != 0 ] && grep -q 'apt-get install libpq5' <<'EOF'
 $out
 EOF"
+	# jitd refuses --fleet at its options, before it touches the kernel
+	out=$(unshare -m sh -c "mount --bind /dev/null '$pq' && '$JITD' --fleet 'dbname=none' --policy /nonexistent" 2>&1)
+	rc=$?
+	check jitd-fleet-without-libpq-says-what-to-install "exit $rc: $out" \
+		sh -c "[ $rc = 2 ] && grep -q 'apt-get install libpq5' <<'EOF'
+$out
+EOF"
 fi
 
 echo "cli: $failed failed"
