@@ -198,7 +198,8 @@ if start_jitd fp-shape-jitd-starts; then
 		kill "$grab" 2>/dev/null
 		wait "$grab" 2>/dev/null
 		# (libbpf's own feature probes, unnamed or libbpf_*, are not jitd's)
-		grep -vE '^(map|prog) [0-9]+ ?$|^(map|prog) [0-9]+ libbpf_' /tmp/grab.out >/tmp/grab.jitd
+		grep -E '^(map|prog|link) ' /tmp/grab.out |
+			grep -vE '^(map|prog) [0-9]+ ?$|^(map|prog) [0-9]+ libbpf_' >/tmp/grab.jitd
 		check fp-shape-load-gives-governed-root-no-descriptor "got: $(tr '\n' ' ' </tmp/grab.jitd | head -c 400)" \
 			test ! -s /tmp/grab.jitd
 		n=$($PROBE bpf-maxent "$GRANTS_PIN")

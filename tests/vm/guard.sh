@@ -121,23 +121,32 @@ expect guard-gov-root-moves-within-own-tree-ok ok $P cgexec /jtest $GOV $P cgexe
 # soon as it appears gets none of jitd's; the exempt root doing the same gets the new
 # jitd_open (the probe sees the load's window).
 stop_jitd
-$GOV $P bpf-grab 30 >/tmp/grab-gov.out 2>&1 &
+$GOV $P bpf-grab 120 >/tmp/grab-gov.out 2>&1 &
 grab_gov=$!
-$P bpf-grab 30 >/tmp/grab-ex.out 2>&1 &
+$P bpf-grab 120 >/tmp/grab-ex.out 2>&1 &
 grab_ex=$!
 sleep 1
 start_jitd guard-jitd-restarts-with-new-programs --reload-programs
 JPID=$JITD_PID
-kill "$grab_gov" "$grab_ex" 2>/dev/null
+# both grabbers still asking when the new jitd is ready (then they print their counts)
+kill "$grab_gov"
+gov_alive=$?
+kill "$grab_ex"
 wait "$grab_gov" "$grab_ex" 2>/dev/null
 # (libbpf's own feature probes, unnamed or libbpf_*, are not jitd's)
-grep -vE '^(map|prog) [0-9]+ ?$|^(map|prog) [0-9]+ libbpf_' /tmp/grab-gov.out >/tmp/grab-gov.jitd
+grep -E '^(map|prog|link) ' /tmp/grab-gov.out |
+	grep -vE '^(map|prog) [0-9]+ ?$|^(map|prog) [0-9]+ libbpf_' >/tmp/grab-gov.jitd
 check guard-gov-root-gets-no-descriptor-during-upgrade \
 	"got: $(tr '\n' ' ' </tmp/grab-gov.jitd | head -c 400)" test ! -s /tmp/grab-gov.jitd
 new_open=$(awk -v old="$prog_id" '$1 == "prog" && $3 == "jitd_open" && $2 != old { print $2 }' \
 	/tmp/grab-ex.out | tail -n 1)
 check guard-exempt-root-gets-new-program-during-upgrade \
 	"old jitd_open $prog_id; got: $(grep -c . /tmp/grab-ex.out) objects" test -n "$new_open"
+# the governed grabber ran through the load and was refused that very program
+check guard-gov-root-was-refused-the-new-program \
+	"alive at the end: $gov_alive (0: yes); $(grep -E '^(asked|full)' /tmp/grab-gov.out | tr '\n' ' ')" \
+	sh -c "[ $gov_alive = 0 ] && grep -qx 'refused prog ${new_open:-none}' /tmp/grab-gov.out &&
+		! grep -qx full /tmp/grab-gov.out"
 
 check guard-still-enforcing-at-end "jitd or its pins gone" still_enforcing
 stop_jitd

@@ -858,10 +858,20 @@ static int cmd_jitd_bpf_ids(void)
 	return 0;
 }
 
+static volatile sig_atomic_t grab_stop;
+static unsigned long grab_asked, grab_refused;
+
+static void on_grab_term(int sig)
+{
+	grab_stop = 1;
+}
+
 /*
  * bpf-grab SECONDS: what a governed root would try while jitd loads a new build: for
- * SECONDS, every new id of a map, program or link asked for a descriptor as soon as it
- * appears; prints each object it got one of.
+ * SECONDS (or until SIGTERM), every new id of a map, program or link asked for a
+ * descriptor as soon as it appears; prints each object it got one of ("KIND ID NAME",
+ * "KIND ID ?" when its info is not readable), each one refused ("refused KIND ID"), and
+ * at the end "asked N refused M" ("full" if it saw more ids than it can remember).
  */
 static int cmd_bpf_grab(const char *secs)
 {
@@ -869,11 +879,15 @@ static int cmd_bpf_grab(const char *secs)
 	size_t n = 0;
 	time_t end = time(NULL) + atoi(secs);
 
-	while (time(NULL) < end) {
+	signal(SIGTERM, on_grab_term);
+	while (!grab_stop && time(NULL) < end) {
 		bpf_ids_walk(seen, &n, sizeof(seen) / sizeof(seen[0]));
 		fflush(stdout);
 		usleep(500); /* the load shares the CPU; its window lasts far longer */
 	}
+	if (n == sizeof(seen) / sizeof(seen[0]))
+		printf("full\n");
+	printf("asked %lu refused %lu\n", grab_asked, grab_refused);
 	return 0;
 }
 
@@ -917,8 +931,15 @@ static void bpf_ids_walk(__u32 (*seen)[2], size_t *n_seen, size_t max_seen)
 			}
 			g.map_id = id;
 			fd = sys_bpf(kinds[k].getfd, &g);
-			if (fd < 0)
+			if (seen)
+				grab_asked++;
+			if (fd < 0) {
+				if (seen) {
+					grab_refused++;
+					printf("refused %s %u\n", kinds[k].kind, id);
+				}
 				continue;
+			}
 			memset(&info, 0, sizeof(info));
 			memset(&g, 0, sizeof(g));
 			g.info.bpf_fd = fd;
@@ -931,6 +952,8 @@ static void bpf_ids_walk(__u32 (*seen)[2], size_t *n_seen, size_t max_seen)
 					printf("prog %u %s\n", id, info.p.name);
 				else
 					printf("link %u prog%u\n", id, info.l.prog_id);
+			} else {
+				printf("%s %u ?\n", kinds[k].kind, id);
 			}
 			close(fd);
 		}
