@@ -514,12 +514,26 @@ static json_t *fleet_request(struct verb_peer *c, json_t *req)
 	return ok_reply("fleet", detail ?: json_pack("{s:I}", "fleet_id", (json_int_t)id));
 }
 
+/* g's approvers: rule's principals (none without a rule), as the grant's text. 0 or
+ * -ENOMEM. */
+static int set_approvers(struct grant *g, const struct policy_rule *rule)
+{
+	json_t *ap = json_array();
+	int r = -ENOMEM;
+
+	for (size_t i = 0; ap && rule && i < rule->n_approvers; i++)
+		json_array_append_new(ap, json_string(rule->approvers[i]));
+	if (ap && json_array_size(ap) == (rule ? rule->n_approvers : 0))
+		r = req_json_list_set(&g->approvers, ap);
+	json_decref(ap);
+	return r;
+}
 /* The fleet request of "fleet_id" as a grant of this host's rules (requester, user and the
  * rule's approvers resolved here) for the checks of lib/request.c. */
 static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row *row,
 			     struct grant *g, json_t **detail)
 {
-	json_t *jid = json_object_get(req, "fleet_id"), *sel, *empty = NULL, *ap;
+	json_t *jid = json_object_get(req, "fleet_id"), *sel, *empty = NULL;
 	const struct policy_rule *rule;
 	struct passwd pw, *res = NULL;
 	char buf[4096], err[512];
@@ -553,12 +567,8 @@ static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row 
 					     err, sizeof(err))
 		       : NULL;
 	json_decref(empty);
-	ap = json_array();
-	for (size_t i = 0; ap && rule && i < rule->n_approvers; i++)
-		json_array_append_new(ap, json_string(rule->approvers[i]));
 	g->approvals_needed = rule ? rule->approvals : 0;
-	req_json_list_set(&g->approvers, ap);
-	json_decref(ap);
+	set_approvers(g, rule);
 	g->history = strdup("[]");
 	return NULL;
 }
@@ -654,17 +664,10 @@ static json_t *take_rule(struct grant *g, const struct policy_rule *rule)
 	g->approvals_needed = rule->approvals;
 	g->on_end_kill = rule->on_end_kill;
 	g->max_idle_s = rule->max_idle_s;
-	json_t *ap = json_array();
-
-	for (size_t i = 0; ap && i < rule->n_approvers; i++)
-		json_array_append_new(ap, json_string(rule->approvers[i]));
-	if (!ap || json_array_size(ap) != rule->n_approvers ||
-	    req_json_list_set(&g->approvers, ap)) {
-		json_decref(ap);
+	if (set_approvers(g, rule)) {
 		req_grant_clear(g);
 		return verbs_error("ENOMEM", "out of memory");
 	}
-	json_decref(ap);
 	return NULL;
 }
 
