@@ -5,12 +5,13 @@
 # format-check), the man pages (tests/man/check.sh), unit tests on the host, the same tests
 # built with ASan+UBSan (BUILD_DIR/asan, one line per binary), each libFuzzer harness
 # (BUILD_DIR/fuzz) for FUZZ_CHECK_SECONDS (20 by default), then the VM
-# tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), the parts that
-# boot on their own (guard, revoke, usage and aggregate on the four; failpaths, hostile,
-# crashes, seal, alerts, access, breakglass, notify, peers on 6.12), the fleet part (two
-# VMs per kernel against a PostgreSQL on the host, the four kernels), then with a Debian
-# root and systemd as PID 1 on 6.1 and 6.12 (tests/vm/run.sh), and there the Debian package
-# (tests/vm/deb.sh). Every PASS/FAIL/SKIP line is
+# tests: with busybox on the four Debian kernels (5.10, 6.1, 6.12, 7.2), and beside them on
+# the second core (VM_LANES, 2 by default) the parts that boot on their own (guard, revoke,
+# usage and aggregate on the four; failpaths, hostile, crashes, seal, alerts, access,
+# breakglass, notify, peers on 6.12) and the Debian root with systemd as PID 1 on 6.1 and
+# 6.12 (tests/vm/run.sh); then the fleet part (two VMs per kernel against a PostgreSQL on
+# the host, the four kernels) and the Debian package on 6.1 and 6.12 (tests/vm/deb.sh).
+# Every PASS/FAIL/SKIP line is
 # counted and the last line is exactly "N passed, N failed" (", N skipped" when some were
 # skipped). Exits non-zero if anything failed, a runner failed without saying which test,
 # or nothing ran at all.
@@ -25,17 +26,22 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-# run NAME CMD...: stream CMD's output and keep it for counting; a runner that fails
-# without a FAIL line of its own gets one, so the failure is counted.
-run() {
-	local name=$1 before rc
-	shift
-	before=$(grep -c '^FAIL ' "$out")
-	"$@" 2>&1 | tee -a "$out"
+# run_into FILE NAME CMD...: stream CMD's output and keep it in FILE for counting; a runner
+# that fails without a FAIL line of its own gets one, so the failure is counted.
+run_into() {
+	local to=$1 name=$2 before rc
+	shift 2
+	before=$(grep -c '^FAIL ' "$to")
+	"$@" 2>&1 | tee -a "$to"
 	rc=${PIPESTATUS[0]}
-	if [ "$rc" != 0 ] && [ "$(grep -c '^FAIL ' "$out")" = "$before" ]; then
-		echo "FAIL $name: exited with status $rc without reporting a failed test" | tee -a "$out"
+	if [ "$rc" != 0 ] && [ "$(grep -c '^FAIL ' "$to")" = "$before" ]; then
+		echo "FAIL $name: exited with status $rc without reporting a failed test" | tee -a "$to"
 	fi
+}
+
+# run NAME CMD...: run_into the one output that is counted.
+run() {
+	run_into "$out" "$@"
 }
 
 # binaries FILE...: the files that exist (an unmatched glob stays a pattern) and are not the
@@ -86,23 +92,48 @@ fi
 # fleet mode against a real PostgreSQL (primary, standby, failover) with simulated hosts
 run fleet python3 "$SRC/tests/fleet/fleet_test.py" "$BUILD"
 
-run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
-# the parts that boot on their own: switching jitd off and cutting what was opened under a
+# The VM parts in two lanes on the machine's two cores (one TCG vCPU each; VM_LANES=1: one
+# after the other): the tests boots of the four kernels stream here, while the other parts run
+# beside them into a file of their own, printed when both lanes are done. Then the fleet part
+# (two VMs at once) and the Debian package (two package builds) alone.
+# The parts that boot on their own: switching jitd off and cutting what was opened under a
 # grant that ended ("revoke": "open"), per-grant usage counted by the kernel, allows
 # aggregated in the kernel (these four on every kernel), failure paths, hostile clients,
 # kill -9 cycles, the sealed audit stream,
 # alerts, dry-run and explain (access), break-glass and review, notification commands (6.12:
 # the agent's, not the kernel's; the seal part's file is verified again on the host,
-# tests/vm/seal-host.sh), and the peers the bench compares with (AppArmor, fapolicyd) deciding
-for part in guard revoke usage aggregate failpaths hostile crashes seal alerts access breakglass notify peers; do
-	run "vm-$part" "$SRC/tests/vm/run.sh" "$BUILD" "$part"
-done
+# tests/vm/seal-host.sh), the peers the bench compares with (AppArmor, fapolicyd) deciding,
+# then with a Debian root and systemd as PID 1 (6.1, 6.12).
+side_parts() {
+	local part
+	for part in guard revoke usage aggregate failpaths hostile crashes seal alerts access breakglass notify peers; do
+		run_into "$1" "vm-$part" "$SRC/tests/vm/run.sh" "$BUILD" "$part"
+	done
+	run_into "$1" vm-systemd-tests "$SRC/tests/vm/run.sh" "$BUILD" systemd
+}
+vm_start=$(date +%s)
+if [ "${VM_LANES:-2}" = 1 ]; then
+	run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
+	side_parts "$out"
+else
+	side=$(mktemp)
+	trap 'rm -f "$out" "$side"' EXIT
+	echo "check.sh: the VM parts other than tests run beside it; their output follows the tests boots"
+	side_parts "$side" >/dev/null &
+	side_pid=$!
+	run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
+	tests_secs=$(($(date +%s) - vm_start))
+	wait "$side_pid" || true
+	echo "check.sh: the tests boots took ${tests_secs}s, the parts beside them $(($(date +%s) - vm_start))s in all; their output:"
+	cat "$side"
+	cat "$side" >>"$out"
+fi
 # fleet mode with real kernels: two VMs per kernel as two jitd hosts of one PostgreSQL
 run vm-fleet "$SRC/tests/vm/run.sh" "$BUILD" fleet
-run vm-systemd-tests "$SRC/tests/vm/run.sh" "$BUILD" systemd
 # the Debian package (make deb, twice: a second version to upgrade to) installed, upgraded
 # under a probe that must never get through, removed and purged, with systemd (6.1, 6.12)
 run vm-deb "$SRC/tests/vm/run.sh" "$BUILD" deb
+echo "check.sh: the VM parts took $(($(date +%s) - vm_start))s"
 
 passed=$(grep -c '^PASS ' "$out")
 failed=$(grep -c '^FAIL ' "$out")
