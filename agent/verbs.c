@@ -967,6 +967,12 @@ static json_t *do_extend(struct verb_peer *c, json_t *req)
 				   "grant %llu's clock starts at its first use (the kernel counts "
 				   "its duration from it): it cannot be extended; grant again",
 				   (unsigned long long)g->id);
+	if (g->history && strlen(g->history) > GRANT_HISTORY_MAX)
+		return verbs_error("ENOSPC",
+				   "grant %llu has been extended too often (its history holds %zu "
+				   "bytes, at most %d): grant or request it again",
+				   (unsigned long long)g->id, strlen(g->history),
+				   GRANT_HISTORY_MAX);
 	r = req_extend(g, json_integer_value(jdur), &new_exp, err, sizeof(err));
 	if (r)
 		return verbs_error(errno_name(r), "%s", err);

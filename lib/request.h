@@ -12,8 +12,11 @@
 #include "policy.h"
 
 #define GRANT_MAX_REASON 1024
-#define GRANT_MAX_RES	 16	     /* resources of one request */
-#define GRANT_MAX_ID	 (1LL << 53) /* grant ids: 1 .. GRANT_MAX_ID - 1 */
+#define GRANT_MAX_RES	 16 /* resources of one request */
+/* Bytes of history text past which a grant is no longer extended (~150 extensions): each
+ * extension adds an entry, parsed and written whole, and a user may extend their own grant */
+#define GRANT_HISTORY_MAX 16384
+#define GRANT_MAX_ID	  (1LL << 53) /* grant ids: 1 .. GRANT_MAX_ID - 1 */
 
 /* "scheduled" is an active grant whose start is still ahead (docs/protocol.md). */
 enum grant_state {

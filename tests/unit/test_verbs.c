@@ -319,6 +319,47 @@ static void extension_stops_at_the_rules_maximum(void)
 	json_decref(r);
 }
 
+/* A user who may extend their own grant cannot grow its history without end (each extension
+ * parses and writes it whole): past GRANT_HISTORY_MAX bytes extend is refused and changes
+ * nothing. */
+static void extensions_stop_when_the_history_is_full(void)
+{
+	char line[160];
+	const char *err = NULL;
+	json_t *r, *g;
+	int64_t id, exp = 0;
+	int n;
+
+	fresh();
+	r = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}");
+	id = grant_id(r);
+	json_decref(r);
+	snprintf(line, sizeof(line), "{\"op\":\"extend\",\"id\":%lld,\"duration_s\":1}",
+		 (long long)id);
+	for (n = 0; n < 1000; n++) {
+		r = call(REQUESTER, line);
+		if (!ok(r)) {
+			err = err_name(r);
+			break;
+		}
+		exp = json_integer_value(
+			json_object_get(json_object_get(r, "grant"), "duration_s"));
+		json_decref(r);
+	}
+	CHECK(n > 100 && n < 1000, "extensions before the refusal: %d", n);
+	CHECK_STR(err ?: "(none)", "ENOSPC");
+	CHECK(strstr(json_string_value(json_object_get(r, "error")) ?: "", "grant or request it"),
+	      "the refusal does not say what to do");
+	json_decref(r);
+	snprintf(line, sizeof(line), "{\"op\":\"show\",\"id\":%lld}", (long long)id);
+	r = call(REQUESTER, line);
+	g = json_object_get(r, "grant");
+	CHECK_INT(json_integer_value(json_object_get(g, "duration_s")), exp);
+	/* requested, granted, then the extensions that were taken */
+	CHECK_INT(json_array_size(json_object_get(g, "history")), (size_t)n + 2);
+	json_decref(r);
+}
+
 /* The store read back from its state file is the same store, with the same kernel image. */
 static void store_survives_a_reload(void)
 {
@@ -1377,6 +1418,7 @@ int main(void)
 	}
 	host_ops_unit_cgroup = a.ops.unit_cgroup;
 	RUN(policy_show_cache_is_dropped_once_a_second_old);
+	RUN(extensions_stop_when_the_history_is_full);
 	RUN(grant_needs_root_or_admin_and_refusal_changes_nothing);
 	RUN(request_is_pending_until_an_approver_approves);
 	RUN(request_outside_the_rules_is_refused);
