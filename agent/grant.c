@@ -1507,9 +1507,11 @@ static bool fleet_have(const struct grant_store *s, const char *key)
 static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const char *key,
 			   int64_t now, struct grant *g)
 {
+	char name[1][POLICY_MAX_NAME];
+
+	snprintf(name[0], sizeof(name[0]), "%s", pg->resource);
 	*g = (struct grant){.n_res = 1,
-			    .res = malloc(sizeof(*g->res)),
-			    .res_owned = true,
+			    .res = name,
 			    .kind = GRANT_FLEET,
 			    .state = GRANT_ACTIVE,
 			    .has_uid = pg->has_uid,
@@ -1517,9 +1519,10 @@ static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const
 			    .created_ns = now,
 			    .starts_ns = pg->not_before_ns ?: now,
 			    .expires_ns = pg->not_after_ns};
-	if (!g->res)
+	if (req_grant_own_res(g)) {
+		g->res = NULL;
 		return -ENOMEM;
-	snprintf(g->res[0], sizeof(g->res[0]), "%s", pg->resource);
+	}
 	if (pg->cgroup) {
 		char full[4096];
 		struct stat st;

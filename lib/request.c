@@ -565,6 +565,145 @@ const char *req_kind_name(enum grant_kind k)
 }
 
 /* Free what a grant owns (strings, JSON); the grant itself is the caller's. */
+
+/*
+ * The store's resource lists, one copy of each distinct list shared by the grants that name
+ * it (100,000 grants of one resource hold one 64-byte name, not 100,000): an open-addressing
+ * table (linear probing, backward-shift deletion) of reference-counted lists. A grant owns
+ * one reference (res_owned); a struct copy moves it, as the whole store does with its
+ * strings. jitd has one thread.
+ */
+struct res_list {
+	uint64_t hash;
+	unsigned n, refs;
+	char (*names)[POLICY_MAX_NAME]; /* n entries, zero past each name; NULL: free slot */
+};
+static struct res_list *rl_tab;
+static size_t rl_cap, rl_used;
+
+static uint64_t res_hash(char (*names)[POLICY_MAX_NAME], unsigned n)
+{
+	uint64_t h = 1469598103934665603ULL ^ n;
+
+	for (unsigned i = 0; i < n; i++)
+		for (const unsigned char *c = (const unsigned char *)names[i];; c++) {
+			h = (h ^ *c) * 1099511628211ULL;
+			if (!*c)
+				break;
+		}
+	return h;
+}
+
+static bool res_same(const struct res_list *l, uint64_t h, char (*names)[POLICY_MAX_NAME],
+		     unsigned n)
+{
+	if (l->hash != h || l->n != n)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(l->names[i], names[i]))
+			return false;
+	return true;
+}
+
+static int res_grow(void)
+{
+	size_t cap = rl_cap ? rl_cap * 2 : 64;
+	struct res_list *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < rl_cap; i++) {
+		size_t j = rl_tab[i].hash & (cap - 1);
+
+		if (!rl_tab[i].names)
+			continue;
+		while (t[j].names)
+			j = (j + 1) & (cap - 1);
+		t[j] = rl_tab[i];
+	}
+	free(rl_tab);
+	rl_tab = t;
+	rl_cap = cap;
+	return 0;
+}
+
+/* One more reference to the shared list equal to names[0..n): it, or NULL (no memory). */
+static char (*res_ref(char (*names)[POLICY_MAX_NAME], unsigned n))[POLICY_MAX_NAME]
+{
+	uint64_t h = res_hash(names, n);
+	size_t i;
+
+	if ((rl_used + 1) * 2 > rl_cap && res_grow())
+		return NULL;
+	for (i = h & (rl_cap - 1); rl_tab[i].names; i = (i + 1) & (rl_cap - 1))
+		if (res_same(&rl_tab[i], h, names, n)) {
+			rl_tab[i].refs++;
+			return rl_tab[i].names;
+		}
+	rl_tab[i].names = calloc(n ?: 1, sizeof(*names));
+	if (!rl_tab[i].names)
+		return NULL;
+	for (unsigned k = 0; k < n; k++)
+		snprintf(rl_tab[i].names[k], sizeof(*names), "%s", names[k]);
+	rl_tab[i].hash = h;
+	rl_tab[i].n = n;
+	rl_tab[i].refs = 1;
+	rl_used++;
+	return rl_tab[i].names;
+}
+
+/* Drop a reference taken by res_ref: the list (and the table, once empty) is freed at 0. */
+static void res_unref(char (*names)[POLICY_MAX_NAME], unsigned n)
+{
+	uint64_t h = res_hash(names, n);
+	size_t i, j;
+
+	for (i = h & (rl_cap - 1); rl_cap && rl_tab[i].names != names; i = (i + 1) & (rl_cap - 1))
+		if (!rl_tab[i].names)
+			abort(); /* not a shared list: a grant's ownership was broken */
+	if (!rl_cap)
+		abort();
+	if (--rl_tab[i].refs)
+		return;
+	free(rl_tab[i].names);
+	rl_tab[i].names = NULL;
+	rl_used--;
+	/* backward shift: move later members of the run into the hole they may occupy */
+	for (j = (i + 1) & (rl_cap - 1); rl_tab[j].names; j = (j + 1) & (rl_cap - 1)) {
+		size_t home = rl_tab[j].hash & (rl_cap - 1);
+
+		if (((j - home) & (rl_cap - 1)) >= ((j - i) & (rl_cap - 1))) {
+			rl_tab[i] = rl_tab[j];
+			rl_tab[j].names = NULL;
+			i = j;
+		}
+	}
+	if (!rl_used) {
+		free(rl_tab);
+		rl_tab = NULL;
+		rl_cap = 0;
+	}
+}
+
+size_t req_res_lists(void)
+{
+	return rl_used;
+}
+
+int req_grant_own_res(struct grant *g)
+{
+	char(*r)[POLICY_MAX_NAME];
+
+	if (g->res_owned)
+		return 0;
+	r = res_ref(g->res, g->n_res);
+	if (!r)
+		return -ENOMEM;
+	g->res = r;
+	g->res_owned = true;
+	return 0;
+}
+
 void req_grant_clear(struct grant *g)
 {
 	free(g->cgroup);
@@ -574,28 +713,12 @@ void req_grant_clear(struct grant *g)
 	free(g->approvers);
 	free(g->history);
 	if (g->res_owned)
-		free(g->res);
+		res_unref(g->res, g->n_res);
 	g->res = NULL;
 	g->n_res = 0;
 	g->res_owned = false;
 	g->cgroup = g->reason = g->fleet_key = g->unit = NULL;
 	g->approvers = g->history = NULL;
-}
-
-int req_grant_own_res(struct grant *g)
-{
-	char(*r)[POLICY_MAX_NAME];
-
-	if (g->res_owned)
-		return 0;
-	r = malloc((g->n_res ?: 1) * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	if (g->n_res)
-		memcpy(r, g->res, g->n_res * sizeof(*r));
-	g->res = r;
-	g->res_owned = true;
-	return 0;
 }
 
 /* Integer field key of o in [min, max] into *out; absent: 0, or an error when required. */

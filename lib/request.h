@@ -45,9 +45,10 @@ enum grant_kind { GRANT_DIRECT = 0, GRANT_REQUEST = 1, GRANT_EXEC = 2, GRANT_FLE
  */
 struct grant {
 	uint64_t id;
-	/* n_res names. A grant in the store owns them (res_owned: n_res entries malloc'd,
-	 * freed by req_grant_clear); a request being parsed points at its own array of
-	 * GRANT_MAX_RES, copied when it enters the store (~1 KB a grant saved) */
+	/* n_res names. A grant in the store owns a reference to a list shared by the grants
+	 * naming the same resources (res_owned; dropped by req_grant_clear; never written
+	 * through); a request being parsed points at its own array of GRANT_MAX_RES, shared
+	 * when it enters the store (req_grant_own_res) */
 	char (*res)[POLICY_MAX_NAME];
 	unsigned n_res;
 	bool res_owned;
@@ -158,8 +159,11 @@ const char *req_review_name(enum grant_review r);
 const char *req_state_name(enum grant_state s);
 const char *req_kind_name(enum grant_kind k);
 void req_grant_clear(struct grant *g);
-/* g->res as n_res entries of its own (when not yet owned): 0 or -ENOMEM. */
+/* g->res as a reference to the shared list of the same n_res names (when not yet owned;
+ * the list must not be written through): 0 or -ENOMEM. */
 int req_grant_own_res(struct grant *g);
+/* How many distinct shared resource lists there are (tests). */
+size_t req_res_lists(void);
 int req_grant_from_state(json_t *o, bool same_boot, int64_t real_now, int64_t boot_now,
 			 struct grant *g, char *err, size_t errlen);
 

@@ -562,6 +562,76 @@ static void a_grant_owns_its_resources_and_history(void)
 	CHECK_STR(names[0], "still there");
 }
 
+/* List k of 150: "sK" alone (k <= 50), "rJ", "sK" (J = k / 2, up to 100), or the list k - 50
+ * the other way round (a different list); its length. */
+static unsigned list_of(int k, char (*names)[POLICY_MAX_NAME])
+{
+	int o = k > 100 ? k - 50 : k;
+
+	memset(names, 0, 2 * sizeof(*names));
+	if (o <= 50) {
+		snprintf(names[0], sizeof(*names), "s%d", o);
+		return 1;
+	}
+	snprintf(names[k > 100], sizeof(*names), "r%d", o / 2);
+	snprintf(names[k <= 100], sizeof(*names), "s%d", o);
+	return 2;
+}
+
+/* Grants naming the same resources share one list (100,000 grants of one resource hold
+ * one name); a list lives while a grant holds it, and the table keeps finding every list
+ * while others come and go (removal moves the later members of a probe run). */
+static void grants_share_one_list_of_the_same_resources(void)
+{
+	enum { N = 600 };
+	static struct grant g[N];
+	char names[GRANT_MAX_RES][POLICY_MAX_NAME], want[2][POLICY_MAX_NAME];
+	size_t base = req_res_lists(), live = 0;
+	unsigned seed = 7;
+
+	for (int i = 0; i < N; i++) {
+		g[i] = (struct grant){.res = names, .n_res = list_of(i % 150, names)};
+		CHECK_INT(req_grant_own_res(&g[i]), 0);
+		CHECK(g[i].res != names && g[i].res_owned, "grant %d does not own its list", i);
+		if (i >= 150)
+			CHECK(g[i].res == g[i - 150].res, "grant %d does not share its list", i);
+	}
+	CHECK_INT(req_res_lists() - base, 150);
+	CHECK(g[60].res != g[110].res && !strcmp(g[60].res[0], g[110].res[1]),
+	      "the same names in another order share a list");
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < N; i++) {
+			seed = seed * 1103515245 + 12345;
+			if (!g[i].res_owned || (seed >> 16) % 3)
+				continue;
+			req_grant_clear(&g[i]);
+			/* every other grant still holds its own names */
+			for (int j = 0; j < N; j++) {
+				unsigned n = list_of(j % 150, want);
+
+				CHECK(!g[j].res_owned ||
+					      (g[j].n_res == n &&
+					       !memcmp(g[j].res, want, n * sizeof(want[0]))),
+				      "grant %d lost its names", j);
+			}
+		}
+	for (int i = 0; i < N; i++) {
+		struct grant again = {.res = names};
+
+		if (!g[i].res_owned)
+			continue;
+		live++;
+		again.n_res = list_of(i % 150, names);
+		CHECK_INT(req_grant_own_res(&again), 0);
+		CHECK(again.res == g[i].res, "list of grant %d not found again", i);
+		req_grant_clear(&again);
+	}
+	CHECK(live > 0 && live < N, "%zu grants left", live);
+	for (int i = 0; i < N; i++)
+		req_grant_clear(&g[i]);
+	CHECK_INT(req_res_lists(), base);
+}
+
 int main(void)
 {
 	RUN(rules_and_grants_are_parsed);
@@ -582,6 +652,7 @@ int main(void)
 	RUN(break_glass_always_needs_a_reason_within_its_max);
 	RUN(review_by_approvers_and_admins_never_the_requester);
 	RUN(a_grant_owns_its_resources_and_history);
+	RUN(grants_share_one_list_of_the_same_resources);
 	RUN(break_glass_state_keys_are_checked_like_input);
 	return tl_exit();
 }
