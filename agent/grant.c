@@ -61,6 +61,12 @@ static bool is_open(const struct grant *g)
 	return g->state == GRANT_ACTIVE || g->state == GRANT_PENDING;
 }
 
+/* May store_trim drop g: ended, and not a break-glass grant still awaiting its review? */
+static bool droppable(const struct grant *g)
+{
+	return !is_open(g) && g->review != GRANT_REVIEW_UNREVIEWED;
+}
+
 static json_t *res_json(const struct grant *g)
 {
 	json_t *arr = json_array();
@@ -762,6 +768,7 @@ int grant_store_load(struct grant_store *s, const char *state_dir)
 		return err;
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof(*s->v), cmp_id); /* grant_find: in id order */
+	s->trim_due = true; /* what the file holds was never counted */
 	err = journal_replay(s, real_now, boot_now);
 	if (err > 0) {
 		store_trim(s);
@@ -854,6 +861,8 @@ int grant_store_put(struct grant_store *s, const struct grant *g)
 	size_t len = 0;
 	int err;
 
+	/* every change is put here: one that lets store_trim drop g makes its scan due */
+	s->trim_due = s->trim_due || droppable(g);
 	if (s->j_lines >= GRANT_JOURNAL_MIN && 2 * s->j_lines >= s->n)
 		return grant_store_save(s);
 	if (!s->j_open && (err = journal_open(s))) {
@@ -1014,18 +1023,17 @@ int grant_rebind_cgroups(struct agent *a)
 	return r;
 }
 
-/* May store_trim drop g: ended, and not a break-glass grant still awaiting its review? */
-static bool droppable(const struct grant *g)
-{
-	return !is_open(g) && g->review != GRANT_REVIEW_UNREVIEWED;
-}
-
 /* Drop the oldest ended grants beyond GRANT_KEEP_ENDED; unreviewed break-glass grants are
  * never dropped (list --unreviewed is the backlog) and do not count. */
 static void store_trim(struct grant_store *s)
 {
 	size_t ended = 0, drop, w = 0;
 
+	/* no grant became droppable since the last scan: nothing to count (a pass over the
+	 * store at every grant was most of a grant's cost at 100,000) */
+	if (!s->trim_due)
+		return;
+	s->trim_due = false;
 	for (size_t i = 0; i < s->n; i++)
 		ended += droppable(&s->v[i]);
 	if (ended <= GRANT_KEEP_ENDED)

@@ -51,6 +51,7 @@ struct grant_store {
 	size_t j_lines; /* lines in the journal */
 	int j_fd;	/* open for appending, or -1 (0 in a store never loaded: not open) */
 	bool j_open;
+	bool trim_due; /* a grant may have become droppable since store_trim last counted */
 };
 
 /* grant.c: the grant store and its kernel image. */

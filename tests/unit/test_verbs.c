@@ -1356,6 +1356,39 @@ static void store_trim_keeps_unreviewed_break_glass(void)
 	fresh();
 }
 
+/* Grants that end while jitd runs (revoked here) are trimmed at the next grant as well: the
+ * store counts its ended grants again whenever a change may have made one droppable. */
+static void grants_ended_at_run_time_are_trimmed(void)
+{
+	char line[160];
+	size_t ended = 0;
+	json_t *r;
+
+	fresh();
+	for (int i = 0; i < GRANT_KEEP_ENDED + 3; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":%d,\"duration_s\":60}",
+			 5000 + i);
+		r = call(ADMIN, line);
+		CHECK(ok(r), "grant %d refused", i);
+		json_decref(r);
+	}
+	for (size_t i = 0; i < a.grants.n; i++) {
+		if (a.grants.v[i].state != GRANT_ACTIVE)
+			continue;
+		snprintf(line, sizeof(line), "{\"op\":\"revoke\",\"id\":%llu}",
+			 (unsigned long long)a.grants.v[i].id);
+		json_decref(call(ADMIN, line));
+	}
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1000,\"duration_s\":60}");
+	CHECK(ok(r), "grant refused");
+	json_decref(r);
+	for (size_t i = 0; i < a.grants.n; i++)
+		ended += a.grants.v[i].state != GRANT_ACTIVE;
+	CHECK_INT(ended, GRANT_KEEP_ENDED);
+	fresh();
+}
+
 /*
  * Two grants share a kernel key; the one whose window is in the kernel is revoked while the
  * key cannot be rewritten (ENOMEM: the map makes a new element): the key goes (fail
@@ -1419,6 +1452,7 @@ int main(void)
 	host_ops_unit_cgroup = a.ops.unit_cgroup;
 	RUN(policy_show_cache_is_dropped_once_a_second_old);
 	RUN(extensions_stop_when_the_history_is_full);
+	RUN(grants_ended_at_run_time_are_trimmed);
 	RUN(grant_needs_root_or_admin_and_refusal_changes_nothing);
 	RUN(request_is_pending_until_an_approver_approves);
 	RUN(request_outside_the_rules_is_refused);
