@@ -44,6 +44,8 @@ enum grant_kind { GRANT_DIRECT = 0, GRANT_REQUEST = 1, GRANT_EXEC = 2, GRANT_FLE
  * its pending deadline (EXPIRED; expires_ns holds the deadline while PENDING).
  */
 struct grant {
+	/* the fields sync_key compares for every grant (state, subject) in the first 64 bytes;
+	 * the small ones together (no padding): 240 bytes a grant in the store */
 	uint64_t id;
 	/* n_res names. A grant in the store owns a reference to a list shared by the grants
 	 * naming the same resources (res_owned; dropped by req_grant_clear; never written
@@ -51,13 +53,24 @@ struct grant {
 	 * when it enters the store (req_grant_own_res) */
 	char (*res)[POLICY_MAX_NAME];
 	unsigned n_res;
-	bool res_owned;
+	uid_t uid;
 	enum grant_state state;
 	enum grant_kind kind;
+	/* break-glass: granted at once; review NONE unless break_glass (who reviewed it, when
+	 * and why: its history's "reviewed" entry) */
+	enum grant_review review;
+	uid_t by_uid;	     /* who granted: the admin, or the last approver */
+	uid_t requester_uid; /* who asked (requests and exec), else by_uid */
+	unsigned approvals_needed;
+	bool res_owned;
 	bool has_uid;
-	uid_t uid;
-	char *cgroup; /* path relative to the cgroupfs root, or NULL */
+	bool on_end_kill;      /* its rule's "on_end": "kill": its cgroup's tree dies with it */
+	bool live;	       /* runtime: the kernel entry reflects that it started */
+	bool until_unit_stops; /* the grant ends when its unit stops (scope.c) */
+	bool break_glass;
+	bool from_first_use; /* "clock": "first_use" (first_by_ns below) */
 	uint64_t cgroup_id;
+	char *cgroup;	      /* path relative to the cgroupfs root, or NULL */
 	int64_t created_ns;   /* CLOCK_REALTIME */
 	int64_t starts_ns;    /* CLOCK_REALTIME */
 	int64_t expires_ns;   /* CLOCK_REALTIME */
@@ -65,35 +78,21 @@ struct grant {
 	uint64_t starts_boot; /* CLOCK_BOOTTIME of this boot (see store boot_id) */
 	uint64_t expires_boot;
 	char *reason;
-	uid_t by_uid;		/* who granted: the admin, or the last approver */
-	uid_t requester_uid;	/* who asked (requests and exec), else by_uid */
 	int64_t duration_s;	/* asked for; the clock starts at approval */
 	int64_t max_duration_s; /* the rule's maximum (extend never goes past it); 0: none */
-	unsigned approvals_needed;
 	/* compact JSON text (req_json_list reads it): kept as text, a tree costs ~1 KB */
-	char *approvers;  /* the rule's approvers when requested (array of principals) */
-	char *history;	  /* [{"event","uid","at","reason"}]; NULL: none (not even []) */
-	char *fleet_key;  /* fleet grants: policy_grant_key() */
-	bool on_end_kill; /* its rule's "on_end": "kill": its cgroup's tree dies with it */
-	bool live;	  /* runtime: the kernel entry reflects that it started */
-	/* a --unit grant's unit (NAME.service), or NULL; until_unit_stops: the grant ends
-	 * when its unit stops (scope.c) */
-	char *unit;
-	bool until_unit_stops;
-
-	/* break-glass: granted at once; review NONE unless break_glass (who reviewed it, when
-	 * and why: its history's "reviewed" entry) */
-	bool break_glass;
-	enum grant_review review;
+	char *approvers; /* the rule's approvers when requested (array of principals) */
+	char *history;	 /* [{"event","uid","at","reason"}]; NULL: none (not even []) */
+	char *fleet_key; /* fleet grants: policy_grant_key() */
+	char *unit;	 /* a --unit grant's unit (NAME.service), or NULL */
 	/* usage, as last read from the kernel (agent/usage.c) and saved in the state file */
 	uint64_t uses;		  /* allowed accesses counted in all boots */
 	int64_t first_use_ns;	  /* CLOCK_REALTIME, 0: never used */
 	int64_t last_use_ns;	  /* CLOCK_REALTIME, 0: never used */
 	int64_t max_idle_s;	  /* ends once unused this long (the rule's "max_idle"); 0: never */
 	uint64_t idle_until_boot; /* runtime: CLOCK_BOOTTIME it idles out at, as last read */
-	/* "clock": "first_use": the duration counts from the first use; first_by_ns (realtime)
-	 * is the latest start while unused, 0 once used (starts/expires tightened to it) */
-	bool from_first_use;
+	/* from_first_use: the duration counts from the first use; first_by_ns (realtime) is
+	 * the latest start while unused, 0 once used (starts/expires tightened to it) */
 	int64_t first_by_ns;
 	uint64_t first_by_boot;	 /* runtime: first_by_ns on the boot clock */
 	uint64_t first_use_boot; /* runtime: the kernel's first use of this boot, 0: none read */
