@@ -111,32 +111,53 @@ void grant_store_free(struct grant_store *s)
 		json_decref(s->changes[i].fields);
 	free(s->changes);
 	free(s->v);
+	free(s->subj);
 	free(s->path);
 	if (s->j_open)
 		close(s->j_fd);
 	memset(s, 0, sizeof(*s));
 }
 
-/* g into s (its resources copied when it does not own them). 0 or -ENOMEM. */
+/* Note g, just appended, in the subject hashes when they are up to date; else they are
+ * made again at the next use. */
+static void subjects_append(struct grant_store *s, const struct grant *g)
+{
+	if (!s->subj_ok || s->subj_n != s->n - 1)
+		goto stale;
+	if (s->subj_n == s->subj_cap) {
+		size_t cap = s->subj_cap ? 2 * s->subj_cap : 64;
+		uint32_t *t = realloc(s->subj, cap * sizeof(*t));
+
+		if (!t)
+			goto stale;
+		s->subj = t;
+		s->subj_cap = cap;
+	}
+	s->subj[s->subj_n++] = image_subject_of(g);
+	return;
+stale:
+	s->subj_ok = false;
+}
+
+/* g into s (a reference to its resource list taken when it does not own it). 0 or -ENOMEM
+ * (nothing taken). */
 static int store_append(struct grant_store *s, const struct grant *g)
 {
 	struct grant own = *g;
 
-	if (req_grant_own_res(&own))
-		return -ENOMEM;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		struct grant *nv = realloc(s->v, cap * sizeof(*nv));
 
-		if (!nv) {
-			if (own.res != g->res)
-				free(own.res);
+		if (!nv)
 			return -ENOMEM;
-		}
 		s->v = nv;
 		s->cap = cap;
 	}
+	if (req_grant_own_res(&own))
+		return -ENOMEM;
 	s->v[s->n++] = own;
+	subjects_append(s, &own);
 	return 0;
 }
 
@@ -459,13 +480,16 @@ static int journal_take(struct grant_store *s, struct grant *g)
 	if (old) {
 		req_grant_clear(old);
 		*old = *g;
+		s->subj_ok = false; /* its subject may have changed */
 		return 0;
 	}
 	r = store_append(s, g);
 	if (r)
 		req_grant_clear(g);
-	else if (s->n > 1 && s->v[s->n - 2].id > g->id)
+	else if (s->n > 1 && s->v[s->n - 2].id > g->id) {
 		qsort(s->v, s->n, sizeof(*s->v), cmp_id); /* not written by jitd: rare */
+		s->subj_ok = false;
+	}
 	return r;
 }
 
@@ -515,6 +539,7 @@ static int journal_line(struct grant_store *s, json_t *o, size_t no, int64_t rea
 			req_grant_clear(old);
 			memmove(old, old + 1, (s->v + s->n - old - 1) * sizeof(*old));
 			s->n--;
+			s->subj_ok = false;
 		}
 	}
 	r = r == 1 ? 0 : r ?: journal_take(s, &one.v[0]);
@@ -768,6 +793,7 @@ int grant_store_load(struct grant_store *s, const char *state_dir)
 		return err;
 	if (s->n > 1)
 		qsort(s->v, s->n, sizeof(*s->v), cmp_id); /* grant_find: in id order */
+	s->subj_ok = false;
 	s->trim_due = true; /* what the file holds was never counted */
 	err = journal_replay(s, real_now, boot_now);
 	if (err > 0) {
@@ -944,6 +970,9 @@ int grant_store_save(struct grant_store *s)
 	char *text = state_text(s, &len);
 	int err;
 
+	/* grants that end on a timer (expiry, idle, first use missed, fleet) are saved here,
+	 * not put: one may have become droppable */
+	s->trim_due = true;
 	if (!text) {
 		log_err("cannot write %s: out of memory", s->path);
 		return -ENOMEM;
@@ -1003,7 +1032,10 @@ int grant_rebind_cgroups(struct agent *a)
 		    id == old)
 			continue;
 		g->cgroup_id = id;
-		req_history_add(g, "rebound", 0, "cgroup made again (unit restarted)", now);
+		a->grants.subj_ok = false; /* its subject changed */
+		/* a unit that restarts in a loop would grow it without end (as extend would) */
+		if (!g->history || strlen(g->history) <= GRANT_HISTORY_MAX)
+			req_history_add(g, "rebound", 0, "cgroup made again (unit restarted)", now);
 		log_info("grant %llu: %s is a new cgroup (id %llu, was %llu); the grant follows it",
 			 (unsigned long long)g->id, g->cgroup, (unsigned long long)id,
 			 (unsigned long long)old);
@@ -1048,6 +1080,7 @@ static void store_trim(struct grant_store *s)
 		s->v[w++] = s->v[i];
 	}
 	s->n = w;
+	s->subj_ok = false; /* grants moved */
 }
 
 /*
@@ -1088,6 +1121,7 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 		g->first_by_boot = real_to_boot(g->first_by_ns);
 	r = store_append(&a->grants, g);
 	if (r) {
+		snprintf(err, errlen, "cannot keep the grant: out of memory");
 		req_grant_clear(g);
 		return r;
 	}

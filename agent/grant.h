@@ -52,6 +52,12 @@ struct grant_store {
 	int j_fd;	/* open for appending, or -1 (0 in a store never loaded: not open) */
 	bool j_open;
 	bool trim_due; /* a grant may have become droppable since store_trim last counted */
+	/* sync_key's scan: the hash of each grant's subject in store order (image.c),
+	 * valid while subj_ok and subj_n == n: store_append keeps it, whatever moves grants or
+	 * changes a subject clears subj_ok */
+	uint32_t *subj;
+	size_t subj_n, subj_cap;
+	bool subj_ok;
 };
 
 /* grant.c: the grant store and its kernel image. */

@@ -76,6 +76,40 @@ static bool grant_has_key(const struct agent *a, const struct grant *g,
 
 static bool better(const struct grant *g, const struct grant *best, uint64_t now);
 
+/* The hash of a subject as sync_key compares it (uid or JITD_ANY_UID, cgroup id). */
+static uint32_t subject_hash(uint32_t uid, uint64_t cgroup_id)
+{
+	uint64_t h = (uid * 0x9E3779B97F4A7C15ULL) ^ (cgroup_id * 0xC2B2AE3D27D4EB4FULL);
+
+	return (uint32_t)(h ^ h >> 32);
+}
+
+unsigned image_subject_of(const struct grant *g)
+{
+	return subject_hash(g->has_uid ? g->uid : JITD_ANY_UID, g->cgroup_id);
+}
+
+/* The subject hash of every grant (s->n of them, in store order: grant.c's store_append
+ * keeps them), made again when stale; NULL when out of memory (then compare every grant). */
+static const uint32_t *subjects(struct grant_store *s)
+{
+	if (s->subj_ok && s->subj_n == s->n)
+		return s->subj;
+	if (s->n > s->subj_cap) {
+		uint32_t *t = realloc(s->subj, s->cap * sizeof(*t));
+
+		if (!t)
+			return NULL;
+		s->subj = t;
+		s->subj_cap = s->cap;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		s->subj[i] = image_subject_of(&s->v[i]);
+	s->subj_n = s->n;
+	s->subj_ok = true;
+	return s->subj;
+}
+
 /*
  * Write the kernel value for one key: of the active grants with that key, the started one
  * that ends last, else the one that starts first (a scheduled grant, written in advance:
@@ -85,11 +119,16 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 {
 	uint64_t now = util_now_ns(CLOCK_BOOTTIME);
 	const struct grant *best = NULL;
+	/* a pass over 4 bytes a grant, the whole compare only where the subject's hash is */
+	const uint32_t *subj = subjects(&a->grants);
+	uint32_t want = subject_hash(key->uid, key->cgroup);
 	int r, e;
 
 	for (size_t i = 0; i < a->grants.n; i++) {
 		const struct grant *g = &a->grants.v[i];
 
+		if (subj && subj[i] != want)
+			continue;
 		/* the subject first: a compare, before a policy lookup per resource */
 		if (g->state != GRANT_ACTIVE || g->cgroup_id != key->cgroup ||
 		    (g->has_uid ? g->uid : JITD_ANY_UID) != key->uid || !grant_has_key(a, g, key))

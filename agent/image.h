@@ -11,5 +11,8 @@ struct grant;
 int image_sync_grant(struct agent *a, const struct grant *g);
 /* Make the kernel grants map the image of the whole store (start-up, policy reload). */
 int image_sync_all(struct agent *a);
+/* The hash of g's subject (uid, cgroup) that sync_key's pass compares first: the store's
+ * subj array holds it per grant (struct grant_store). */
+unsigned image_subject_of(const struct grant *g);
 
 #endif

@@ -818,6 +818,11 @@ static void until_unit_stops_is_kept_and_never_rebound(void)
 		      grant_find(&a.grants, plain_id)->unit,
 	      "the plain unit grant changed across the reload");
 
+	/* a grant synced first: the store's subject hashes are up to date before the rebind */
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"etc\",\"uid\":4242,\"duration_s\":60}");
+	CHECK(ok(r), "grant refused");
+	json_decref(r);
+	g = grant_find(&a.grants, until_id);
 	/* a new run: another cgroup (the old directory kept aside, so its inode is not reused) */
 	old_cg = g->cgroup_id;
 	snprintf(moved, sizeof(moved), "%s/system.slice/old-run", a.cgroup_root);
@@ -828,6 +833,23 @@ static void until_unit_stops_is_kept_and_never_rebound(void)
 	      "an until-unit-stops grant followed the unit's new run");
 	CHECK(grant_find(&a.grants, plain_id)->cgroup_id != old_cg,
 	      "a plain unit grant did not follow the new run");
+	{ /* the kernel's key at the new cgroup names it (it ends last) also after a shorter
+	   * grant on the same unit: sync_key found it under its new subject */
+		const struct grant *pg;
+
+		r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"etc\",\"unit\":"
+				"\"ci-42.service\",\"duration_s\":10}");
+		CHECK(ok(r), "short unit grant refused");
+		json_decref(r);
+		pg = grant_find(&a.grants, plain_id);
+		struct jitd_grant_key k = {.resource = util_resource_id("etc"),
+					   .uid = pg->has_uid ? pg->uid : JITD_ANY_UID,
+					   .cgroup = pg->cgroup_id};
+		const struct jitd_grant_val *v = host_image_get(&k);
+
+		CHECK(v && v->grant_id == plain_id,
+		      "no kernel key names the rebound grant at its new cgroup");
+	}
 	take_events("", &root); /* drop the queued "rebound" */
 	json_decref(root);
 
@@ -1389,6 +1411,83 @@ static void grants_ended_at_run_time_are_trimmed(void)
 	fresh();
 }
 
+/* Grants that end on the timer (saved whole, not put a grant at a time) are trimmed at the
+ * next grant too: expiry is how most grants end. */
+static void grants_that_expire_are_trimmed(void)
+{
+	char line[160];
+	size_t ended = 0;
+	json_t *r;
+
+	fresh();
+	for (int i = 0; i < GRANT_KEEP_ENDED + 3; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":%d,\"duration_s\":60}",
+			 5000 + i);
+		r = call(ADMIN, line);
+		CHECK(ok(r), "grant %d refused", i);
+		json_decref(r);
+	}
+	for (size_t i = 0; i < a.grants.n; i++)
+		a.grants.v[i].expires_boot = 1;
+	CHECK(grant_expire_due(&a) > 0, "nothing expired");
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1000,\"duration_s\":60}");
+	CHECK(ok(r), "grant refused");
+	json_decref(r);
+	for (size_t i = 0; i < a.grants.n; i++)
+		ended += a.grants.v[i].state != GRANT_ACTIVE;
+	CHECK_INT(ended, GRANT_KEEP_ENDED);
+	fresh();
+}
+
+#ifndef __SANITIZE_ADDRESS__
+/* realloc fails once, for the store's next size (store_append's growth) */
+extern void *__libc_realloc(void *, size_t);
+static size_t realloc_fail_size;
+
+void *realloc(void *p, size_t n)
+{
+	if (realloc_fail_size && n == realloc_fail_size) {
+		realloc_fail_size = 0;
+		return NULL;
+	}
+	return __libc_realloc(p, n);
+}
+
+/* A grant the store cannot grow for is refused and takes nothing: the resource list it
+ * would have shared stays the other grants' (it was freed once while they held it). */
+static void a_grant_refused_for_memory_leaves_the_shared_list(void)
+{
+	char line[160];
+	json_t *r;
+	int i = 0;
+
+	fresh();
+	do {
+		snprintf(line, sizeof(line),
+			 "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":%d,\"duration_s\":60}",
+			 6000 + i++);
+		r = call(ADMIN, line);
+		CHECK(ok(r), "grant refused");
+		json_decref(r);
+	} while (a.grants.n < a.grants.cap);
+	realloc_fail_size = a.grants.cap * 2 * sizeof(struct grant);
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":7777,\"duration_s\":60}");
+	CHECK(!ok(r), "granted without memory for it");
+	json_decref(r);
+	CHECK_INT(realloc_fail_size, 0);
+	for (int k = 0; k < 8; k++) { /* what a freed list's chunk would be handed out as */
+		char *x = calloc(1, POLICY_MAX_NAME);
+
+		snprintf(x, POLICY_MAX_NAME, "etc");
+		CHECK((void *)x != (void *)a.grants.v[0].res, "the shared list was freed");
+		free(x);
+	}
+	CHECK_STR(a.grants.v[a.grants.n - 1].res[0], "db");
+	fresh();
+}
+#endif
+
 /*
  * Two grants share a kernel key; the one whose window is in the kernel is revoked while the
  * key cannot be rewritten (ENOMEM: the map makes a new element): the key goes (fail
@@ -1453,6 +1552,10 @@ int main(void)
 	RUN(policy_show_cache_is_dropped_once_a_second_old);
 	RUN(extensions_stop_when_the_history_is_full);
 	RUN(grants_ended_at_run_time_are_trimmed);
+	RUN(grants_that_expire_are_trimmed);
+#ifndef __SANITIZE_ADDRESS__
+	RUN(a_grant_refused_for_memory_leaves_the_shared_list);
+#endif
 	RUN(grant_needs_root_or_admin_and_refusal_changes_nothing);
 	RUN(request_is_pending_until_an_approver_approves);
 	RUN(request_outside_the_rules_is_refused);
