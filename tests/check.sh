@@ -110,23 +110,40 @@ side_parts() {
 		run_into "$1" "vm-$part" "$SRC/tests/vm/run.sh" "$BUILD" "$part"
 	done
 	run_into "$1" vm-systemd-tests "$SRC/tests/vm/run.sh" "$BUILD" systemd
+	echo "check.sh: side lane done" >>"$1"
+}
+# kill_tree PID: PID and everything it started (the side lane's run.sh and qemu)
+kill_tree() {
+	local c
+	if command -v pgrep >/dev/null; then
+		for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+	fi
+	kill -TERM "$1" 2>/dev/null
 }
 vm_start=$(date +%s)
-if [ "${VM_LANES:-2}" = 1 ]; then
+side=""
+[ "${VM_LANES:-2}" = 1 ] || side=$(mktemp) || side=""
+if [ -z "$side" ]; then
 	run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
 	side_parts "$out"
 else
-	side=$(mktemp)
 	trap 'rm -f "$out" "$side"' EXIT
 	echo "check.sh: the VM parts other than tests run beside it; their output follows the tests boots"
 	side_parts "$side" >/dev/null &
 	side_pid=$!
+	trap 'kill_tree "$side_pid"; exit 130' INT TERM
 	run vm-tests "$SRC/tests/vm/run.sh" "$BUILD" tests
 	tests_secs=$(($(date +%s) - vm_start))
-	wait "$side_pid" || true
+	wait "$side_pid"
+	rc=$?
+	trap - INT TERM
 	echo "check.sh: the tests boots took ${tests_secs}s, the parts beside them $(($(date +%s) - vm_start))s in all; their output:"
 	cat "$side"
 	cat "$side" >>"$out"
+	# a lane that died part-way leaves no line for the parts it never ran
+	if [ "$rc" != 0 ] || ! grep -q '^check.sh: side lane done$' "$side"; then
+		echo "FAIL vm-side-lane: the lane beside the tests boots stopped before its end (status $rc)" | tee -a "$out"
+	fi
 fi
 # fleet mode with real kernels: two VMs per kernel as two jitd hosts of one PostgreSQL
 run vm-fleet "$SRC/tests/vm/run.sh" "$BUILD" fleet
