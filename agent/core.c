@@ -67,11 +67,9 @@ static int on_post(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-/* Arm the one expiry timer at the earliest active grant's boot-clock expiry. */
-void agent_rearm_expiry(struct agent *a)
+static void arm_expiry(struct agent *a, int64_t next)
 {
-	int64_t next = grant_next_expiry_boot(a);
-
+	a->expiry_next = next;
 	if (!a->expiry_timer)
 		return;
 	if (next < 0) {
@@ -80,6 +78,28 @@ void agent_rearm_expiry(struct agent *a)
 	}
 	sd_event_source_set_time(a->expiry_timer, next / 1000);
 	sd_event_source_set_enabled(a->expiry_timer, SD_EVENT_ONESHOT);
+}
+
+/* Arm the one expiry timer at the earliest active grant's boot-clock expiry (a pass). */
+void agent_rearm_expiry(struct agent *a)
+{
+	arm_expiry(a, grant_next_expiry_boot(a));
+}
+
+/* Grant g changed (NULL: any): the timer moves earlier when g is due first. It never moves
+ * later here: a time that passed its grant (extended, ended) fires early, finds nothing
+ * due and re-arms after a pass (on_expiry), so it is never late. */
+void agent_grant_changed(struct agent *a, const struct grant *g)
+{
+	int64_t t;
+
+	if (!g || !a->expiry_timer) {
+		agent_rearm_expiry(a);
+		return;
+	}
+	t = grant_due_boot(g);
+	if (t >= 0 && (a->expiry_next < 0 || t < a->expiry_next))
+		arm_expiry(a, t);
 }
 
 /* Every second: kernel ring-buffer losses become audit records; the audit file is synced. */
@@ -319,6 +339,7 @@ static int setup_loop(struct agent *a)
 	if (r < 0)
 		return r;
 	sd_event_source_set_description(src, "ringbuf");
+	a->expiry_next = -1; /* off until the first pass */
 	r = sd_event_add_time(a->event, &a->expiry_timer, CLOCK_BOOTTIME, UINT64_MAX, 0, on_expiry,
 			      a);
 	if (r < 0)
@@ -439,7 +460,7 @@ static const struct agent_ops core_ops = {
 	.del_use = op_del_use,
 	.prune_uses = op_prune_uses,
 	.sync_policy = op_sync_policy,
-	.grants_changed = agent_rearm_expiry,
+	.grants_changed = agent_grant_changed,
 	.policy_changed = op_policy_changed,
 	.grant_ended = scope_release,
 	.grant_follow = scope_follow,

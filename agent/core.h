@@ -53,8 +53,10 @@ struct agent_ops {
 	int (*prune_uses)(struct agent *a, bool (*keep)(uint64_t id, void *), void *arg);
 	/* the kernel's policy maps (apply.c) */
 	int (*sync_policy)(struct agent *a, const struct policy *p);
-	/* the store changed: re-arm the expiry timer */
-	void (*grants_changed)(struct agent *a);
+	/* the store changed: re-arm the expiry timer. g: the one grant that changed (the timer
+	 * may only move earlier for it: a pass over the store per change was the cost of a
+	 * grant at 100,000), NULL: any number (a pass) */
+	void (*grants_changed)(struct agent *a, const struct grant *g);
 	/* a policy was put in force: re-watch its paths */
 	void (*policy_changed)(struct agent *a);
 	/* exec and cgroup grants (scope.c) */
@@ -86,6 +88,7 @@ struct agent {
 	int64_t started_ns;
 	bool selftest_ok;
 	sd_event_source *expiry_timer;
+	int64_t expiry_next;	    /* CLOCK_BOOTTIME ns the timer is set to, -1: off (core.c) */
 	bool use_systemd;	    /* jitd exec: transient scopes over D-Bus (systemd is PID 1) */
 	int64_t pending_ttl_s;	    /* a pending request expires after this (--pending-ttl) */
 	struct ctl_server ctl;	    /* the control socket (ctl.c) */
@@ -119,6 +122,7 @@ struct agent_config {
 
 /* Arm the one expiry timer at the earliest active grant's boot-clock expiry. */
 void agent_rearm_expiry(struct agent *a);
+void agent_grant_changed(struct agent *a, const struct grant *g);
 
 /* Everything up to READY=1 (with --check-policy: the policy parsed). 0, or -1 when the
  * reason was said on stderr. */

@@ -1159,7 +1159,7 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 			return r;
 		}
 	}
-	a->ops.grants_changed(a);
+	a->ops.grants_changed(a, grant_find(&a->grants, g->id));
 	return 0;
 }
 
@@ -1195,7 +1195,7 @@ int grant_commit(struct agent *a, struct grant *g, struct grant *before)
 	if (r)
 		log_err("grant %llu: cannot write its kernel keys: %s", (unsigned long long)g->id,
 			strerror(-r));
-	a->ops.grants_changed(a);
+	a->ops.grants_changed(a, g);
 	return r;
 }
 
@@ -1293,7 +1293,7 @@ static int end_grant(struct agent *a, struct grant *g, enum grant_state st, cons
 		*killed = n;
 	if (g->kind == GRANT_EXEC)
 		a->ops.grant_ended(a, g);
-	a->ops.grants_changed(a);
+	a->ops.grants_changed(a, g);
 	return r;
 }
 
@@ -1470,31 +1470,35 @@ int grant_expire_due(struct agent *a)
 }
 
 /* Boot-clock time of the next start, expiry or pending deadline, or -1. */
+int64_t grant_due_boot(const struct grant *g)
+{
+	int64_t t = g->expires_boot;
+
+	if (!is_open(g))
+		return -1;
+	if (g->state == GRANT_ACTIVE && !g->live && (int64_t)g->starts_boot < t)
+		t = g->starts_boot;
+	/* the earliest it can idle out (a use since moves it later: read then) */
+	if (g->state == GRANT_ACTIVE && g->live && g->max_idle_s && (int64_t)g->idle_until_boot < t)
+		t = g->idle_until_boot;
+	/* unused first-use: its first use is looked for every second, until its latest start */
+	if (g->state == GRANT_ACTIVE && g->live && g->first_by_ns) {
+		int64_t poll = util_now_ns(CLOCK_BOOTTIME) + NS_PER_S;
+
+		t = (int64_t)g->first_by_boot < t ? (int64_t)g->first_by_boot : t;
+		t = poll < t ? poll : t;
+	}
+	return t;
+}
+
 int64_t grant_next_expiry_boot(const struct agent *a)
 {
 	int64_t next = -1;
 
 	for (size_t i = 0; i < a->grants.n; i++) {
-		const struct grant *g = &a->grants.v[i];
-		int64_t t = g->expires_boot;
+		int64_t t = grant_due_boot(&a->grants.v[i]);
 
-		if (!is_open(g))
-			continue;
-		if (g->state == GRANT_ACTIVE && !g->live && (int64_t)g->starts_boot < t)
-			t = g->starts_boot;
-		/* the earliest it can idle out (a use since moves it later: read then) */
-		if (g->state == GRANT_ACTIVE && g->live && g->max_idle_s &&
-		    (int64_t)g->idle_until_boot < t)
-			t = g->idle_until_boot;
-		/* unused first-use: its first use is looked for every second, until its latest
-		 * start */
-		if (g->state == GRANT_ACTIVE && g->live && g->first_by_ns) {
-			int64_t poll = util_now_ns(CLOCK_BOOTTIME) + NS_PER_S;
-
-			t = (int64_t)g->first_by_boot < t ? (int64_t)g->first_by_boot : t;
-			t = poll < t ? poll : t;
-		}
-		if (next < 0 || t < next)
+		if (t >= 0 && (next < 0 || t < next))
 			next = t;
 	}
 	return next;
@@ -1660,6 +1664,6 @@ int grant_apply_fleet(struct agent *a)
 	r = grant_store_save(&a->grants);
 	if (!r)
 		r = image_sync_all(a);
-	a->ops.grants_changed(a);
+	a->ops.grants_changed(a, NULL);
 	return r;
 }

@@ -91,6 +91,9 @@ int grant_expire_due(struct agent *a);
 /* Start the clock of unused first-use grants the kernel saw used, end those unused at their
  * latest start (saved when any changed): 0 or -errno of the save. */
 int grant_first_use_due(struct agent *a);
+/* When g next needs the expiry timer (boot clock: its end, its start, its idle-out, its
+ * first-use poll), or -1 when it is closed. */
+int64_t grant_due_boot(const struct grant *g);
 int64_t grant_next_expiry_boot(const struct agent *a);
 struct grant *grant_find(struct grant_store *s, uint64_t id);
 size_t grant_count_active(const struct grant_store *s);
