@@ -290,18 +290,31 @@ static void reasons_with_nul_are_refused_everywhere(void)
 	json_decref(r);
 }
 
-static void extension_stops_at_the_rules_maximum(void)
+/* REQUESTER's request of etc (no approval) for req_s seconds; its id, and in line (160
+ * bytes) the request to extend it by add_s. */
+static int64_t etc_to_extend(int req_s, int add_s, char *line)
 {
-	char line[160];
+	char req[128];
 	json_t *r;
 	int64_t id;
 
 	fresh();
-	r = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":3600}");
+	snprintf(req, sizeof(req), "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":%d}",
+		 req_s);
+	r = call(REQUESTER, req);
 	id = grant_id(r);
 	json_decref(r);
-	snprintf(line, sizeof(line), "{\"op\":\"extend\",\"id\":%lld,\"duration_s\":3600}",
-		 (long long)id);
+	snprintf(line, 160, "{\"op\":\"extend\",\"id\":%lld,\"duration_s\":%d}", (long long)id,
+		 add_s);
+	return id;
+}
+
+static void extension_stops_at_the_rules_maximum(void)
+{
+	char line[160];
+	json_t *r;
+
+	etc_to_extend(3600, 3600, line);
 	r = call(NOBODY, line);
 	CHECK(!ok(r), "someone else extended a user's grant");
 	CHECK_STR(err_name(r), "EPERM");
@@ -327,15 +340,9 @@ static void extensions_stop_when_the_history_is_full(void)
 	char line[160];
 	const char *err = NULL;
 	json_t *r, *g;
-	int64_t id, exp = 0;
+	int64_t id = etc_to_extend(60, 1, line), exp = 0;
 	int n;
 
-	fresh();
-	r = call(REQUESTER, "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}");
-	id = grant_id(r);
-	json_decref(r);
-	snprintf(line, sizeof(line), "{\"op\":\"extend\",\"id\":%lld,\"duration_s\":1}",
-		 (long long)id);
 	for (n = 0; n < 1000; n++) {
 		r = call(REQUESTER, line);
 		if (!ok(r)) {
@@ -1378,23 +1385,39 @@ static void store_trim_keeps_unreviewed_break_glass(void)
 	fresh();
 }
 
+/* n grants of db, to uids uid0.., each granted; and the number of ended grants. */
+static void grant_many(int n, int uid0)
+{
+	char line[160];
+	json_t *r;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":%d,\"duration_s\":60}",
+			 uid0 + i);
+		r = call(ADMIN, line);
+		CHECK(ok(r), "grant %d refused", i);
+		json_decref(r);
+	}
+}
+
+static size_t ended_grants(void)
+{
+	size_t ended = 0;
+
+	for (size_t i = 0; i < a.grants.n; i++)
+		ended += a.grants.v[i].state != GRANT_ACTIVE;
+	return ended;
+}
+
 /* Grants that end while jitd runs (revoked here) are trimmed at the next grant as well: the
  * store counts its ended grants again whenever a change may have made one droppable. */
 static void grants_ended_at_run_time_are_trimmed(void)
 {
 	char line[160];
-	size_t ended = 0;
-	json_t *r;
 
 	fresh();
-	for (int i = 0; i < GRANT_KEEP_ENDED + 3; i++) {
-		snprintf(line, sizeof(line),
-			 "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":%d,\"duration_s\":60}",
-			 5000 + i);
-		r = call(ADMIN, line);
-		CHECK(ok(r), "grant %d refused", i);
-		json_decref(r);
-	}
+	grant_many(GRANT_KEEP_ENDED + 3, 5000);
 	for (size_t i = 0; i < a.grants.n; i++) {
 		if (a.grants.v[i].state != GRANT_ACTIVE)
 			continue;
@@ -1402,12 +1425,8 @@ static void grants_ended_at_run_time_are_trimmed(void)
 			 (unsigned long long)a.grants.v[i].id);
 		json_decref(call(ADMIN, line));
 	}
-	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1000,\"duration_s\":60}");
-	CHECK(ok(r), "grant refused");
-	json_decref(r);
-	for (size_t i = 0; i < a.grants.n; i++)
-		ended += a.grants.v[i].state != GRANT_ACTIVE;
-	CHECK_INT(ended, GRANT_KEEP_ENDED);
+	grant_many(1, 1000);
+	CHECK_INT(ended_grants(), GRANT_KEEP_ENDED);
 	fresh();
 }
 
@@ -1415,28 +1434,13 @@ static void grants_ended_at_run_time_are_trimmed(void)
  * next grant too: expiry is how most grants end. */
 static void grants_that_expire_are_trimmed(void)
 {
-	char line[160];
-	size_t ended = 0;
-	json_t *r;
-
 	fresh();
-	for (int i = 0; i < GRANT_KEEP_ENDED + 3; i++) {
-		snprintf(line, sizeof(line),
-			 "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":%d,\"duration_s\":60}",
-			 5000 + i);
-		r = call(ADMIN, line);
-		CHECK(ok(r), "grant %d refused", i);
-		json_decref(r);
-	}
+	grant_many(GRANT_KEEP_ENDED + 3, 5000);
 	for (size_t i = 0; i < a.grants.n; i++)
 		a.grants.v[i].expires_boot = 1;
 	CHECK(grant_expire_due(&a) > 0, "nothing expired");
-	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"db\",\"uid\":1000,\"duration_s\":60}");
-	CHECK(ok(r), "grant refused");
-	json_decref(r);
-	for (size_t i = 0; i < a.grants.n; i++)
-		ended += a.grants.v[i].state != GRANT_ACTIVE;
-	CHECK_INT(ended, GRANT_KEEP_ENDED);
+	grant_many(1, 1000);
+	CHECK_INT(ended_grants(), GRANT_KEEP_ENDED);
 	fresh();
 }
 
