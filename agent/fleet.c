@@ -243,7 +243,7 @@ static int row_extend(struct agent *a, const struct fleet_row *r, struct grant *
 	g->duration_s = (g->expires_ns - g->starts_ns) / NS_PER_S;
 	/* the fleet's extensions are its actions rows; here the history stops growing past
 	 * GRANT_HISTORY_MAX (as a local extend would be refused), the audit stream still says it */
-	if (!g->history || strlen(g->history) <= GRANT_HISTORY_MAX)
+	if (!req_history_full(g))
 		req_history_add(g, "extended", g->uid, "fleet", util_now_ns(CLOCK_REALTIME));
 	rc = grant_commit(a, g, &before);
 	if (!rc)

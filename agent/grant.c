@@ -1034,7 +1034,7 @@ int grant_rebind_cgroups(struct agent *a)
 		g->cgroup_id = id;
 		a->grants.subj_ok = false; /* its subject changed */
 		/* a unit that restarts in a loop would grow it without end (as extend would) */
-		if (!g->history || strlen(g->history) <= GRANT_HISTORY_MAX)
+		if (!req_history_full(g))
 			req_history_add(g, "rebound", 0, "cgroup made again (unit restarted)", now);
 		log_info("grant %llu: %s is a new cgroup (id %llu, was %llu); the grant follows it",
 			 (unsigned long long)g->id, g->cgroup, (unsigned long long)id,
@@ -1469,7 +1469,6 @@ int grant_expire_due(struct agent *a)
 	return r ? r : n;
 }
 
-/* Boot-clock time of the next start, expiry or pending deadline, or -1. */
 int64_t grant_due_boot(const struct grant *g)
 {
 	int64_t t = g->expires_boot;
@@ -1491,6 +1490,7 @@ int64_t grant_due_boot(const struct grant *g)
 	return t;
 }
 
+/* Boot-clock time of the next start, expiry or pending deadline, or -1. */
 int64_t grant_next_expiry_boot(const struct agent *a)
 {
 	int64_t next = -1;

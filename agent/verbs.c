@@ -967,7 +967,7 @@ static json_t *do_extend(struct verb_peer *c, json_t *req)
 				   "grant %llu's clock starts at its first use (the kernel counts "
 				   "its duration from it): it cannot be extended; grant again",
 				   (unsigned long long)g->id);
-	if (g->history && strlen(g->history) > GRANT_HISTORY_MAX)
+	if (req_history_full(g))
 		return verbs_error("ENOSPC",
 				   "grant %llu has been extended too often (its history holds %zu "
 				   "bytes, at most %d): grant or request it again",

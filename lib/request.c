@@ -257,6 +257,12 @@ static int history_append(struct grant *g, json_t *e)
 	return r;
 }
 
+/* Whether g's history holds more than GRANT_HISTORY_MAX bytes (no more extensions). */
+bool req_history_full(const struct grant *g)
+{
+	return g->history && strlen(g->history) > GRANT_HISTORY_MAX;
+}
+
 /* Append one entry to g's history. */
 void req_history_add(struct grant *g, const char *event, uid_t uid, const char *reason,
 		     int64_t now_ns)

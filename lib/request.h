@@ -121,6 +121,7 @@ const struct policy_rule *req_find_fleet_rule(const struct policy *p, uid_t uid,
 					      const json_t *sel, char *err, size_t errlen);
 int req_check(const struct policy_rule *r, int64_t duration_s, const char *reason, char *err,
 	      size_t errlen);
+bool req_history_full(const struct grant *g);
 void req_history_add(struct grant *g, const char *event, uid_t uid, const char *reason,
 		     int64_t now_ns);
 unsigned req_approval_count(const struct grant *g);
