@@ -261,6 +261,7 @@ vmcheck: all $(VM_PROGS) kernels sysroot
 # Debian package of `make deb`, which tests/vm/run.sh builds, installed there); ends with
 # "N passed, N failed".
 check: all man $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) $(OUTPUT)/tests/fleet_sim \
+	$(OUTPUT)/tests/grant_mem \
 	kernels sysroot
 	$(Q)FUZZ_CHECK_SECONDS=$(FUZZ_CHECK_SECONDS) tests/check.sh $(OUTPUT)
 
@@ -280,6 +281,16 @@ $(OUTPUT)/tests/scale: tests/bench/scale.c | $(OUTPUT)/tests
 .PHONY: bench-scale
 bench-scale: all $(VM_PROGS) $(OUTPUT)/tests/scale kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) scale
+
+# The agent's heap and RSS a grant, 100,000 grants loaded from a state file (host, no root).
+$(OUTPUT)/tests/grant_mem: tests/bench/grant_mem.c $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HOST_AGENT_SRCS)) \
+		$(COMMON_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $(filter %.c %.o,$^) $(LDLIBS) -o $@
+
+.PHONY: bench-mem
+bench-mem: $(OUTPUT)/tests/grant_mem
+	$(Q)$(OUTPUT)/tests/grant_mem $(or $(GRANT_MEM_N),100000)
 
 # Audit records formatted, hashed and written per second on one core (host, no root).
 $(OUTPUT)/tests/audit_bench: tests/bench/audit_bench.c $(COMMON_OBJS) | $(OUTPUT)/tests
