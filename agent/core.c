@@ -726,6 +726,7 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 			    .state_dir = cfg->state_dir,
 			    .cgroup_root = cfg->cgroup_root,
 			    .pending_ttl_s = cfg->pending_ttl_s,
+			    .max_open = cfg->max_open,
 			    .fleet = {.conninfo = cfg->fleet, .labels = cfg->labels}};
 	if (start_policy(a, cfg->check_only))
 		return -1;

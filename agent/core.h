@@ -27,7 +27,9 @@
 #define JITD_VERSION "0.1.0"
 #endif
 
-#define GRANT_PENDING_TTL_S 3600 /* default --pending-ttl */
+#define GRANT_PENDING_TTL_S 3600   /* default --pending-ttl */
+#define GRANT_OPEN_DEFAULT  100	   /* default --max-open */
+#define GRANT_OPEN_MAX	    100000 /* largest --max-open */
 
 struct kern;
 struct agent;
@@ -91,6 +93,7 @@ struct agent {
 	int64_t expiry_next;	    /* CLOCK_BOOTTIME ns the timer is set to, -1: off (core.c) */
 	bool use_systemd;	    /* jitd exec: transient scopes over D-Bus (systemd is PID 1) */
 	int64_t pending_ttl_s;	    /* a pending request expires after this (--pending-ttl) */
+	unsigned max_open;	    /* open self-service grants a user may hold (--max-open) */
 	struct ctl_server ctl;	    /* the control socket (ctl.c) */
 	struct scope_state scope;   /* exec and cgroup-grant watches (scope.c) */
 	struct pathwatch pathwatch; /* the policy's paths (pathwatch.c) */
@@ -114,6 +117,7 @@ struct agent_config {
 	const char *fleet; /* libpq conninfo, or NULL: single host */
 	json_t *labels;	   /* --label NAME=VALUE, taken over */
 	int64_t pending_ttl_s;
+	unsigned max_open;		    /* --max-open */
 	unsigned notify_jobs, notify_queue; /* --notify-jobs, --notify-queue */
 	uint32_t audit_aggregate_s;	    /* --audit-aggregate (0: off) */
 	enum audit_format audit_fmt;

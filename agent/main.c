@@ -44,6 +44,10 @@ static const char usage_text[] =
 	"                          0: each one)\n"
 	"      --cgroup-root DIR   cgroup v2 mount (default /sys/fs/cgroup)\n"
 	"      --pending-ttl DURATION  a pending request expires after this (default 1h)\n"
+	"      --max-open N        requests and self-service grants (request, break-glass,\n"
+	"                          exec) one user may hold open, pending or active (1-100000,\n"
+	"                          default 100; admins, and grants by admins or the policy,\n"
+	"                          are not counted)\n"
 	"      --notify-jobs N     notification commands run at once (1-32, default 4;\n"
 	"                          at most half of them, rounded up, for one target)\n"
 	"      --notify-queue N    notifications waiting to run, at most (1-4096, default\n"
@@ -84,6 +88,7 @@ static const struct option opts[] = {
 	{"notify-jobs", required_argument, NULL, 'N'},
 	{"notify-queue", required_argument, NULL, 'Q'},
 	{"audit-aggregate", required_argument, NULL, 'G'},
+	{"max-open", required_argument, NULL, 'O'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{},
@@ -143,19 +148,24 @@ static int fleet_arg(int c, const char *arg, struct agent_config *cfg)
 	return 0;
 }
 
-/* --notify-jobs N, --notify-queue N. 0, or -1 said on stderr. */
-static int notify_arg(int c, const char *arg, struct agent_config *cfg)
+/* --notify-jobs N, --notify-queue N, --max-open N. 0, or -1 said on stderr. */
+static int count_arg(int c, const char *arg, struct agent_config *cfg)
 {
-	unsigned long max = c == 'N' ? NOTIFY_JOBS_MAX : NOTIFY_QUEUE_MAX;
+	unsigned long max = c == 'N'   ? NOTIFY_JOBS_MAX
+			    : c == 'Q' ? NOTIFY_QUEUE_MAX
+				       : GRANT_OPEN_MAX;
 	char *end;
 	unsigned long v = strtoul(arg, &end, 10);
 
 	if (!*arg || *end || arg[0] == '-' || v < 1 || v > max) {
 		fprintf(stderr, "jitd: --%s: expected a number from 1 to %lu, got '%s'\n",
-			c == 'N' ? "notify-jobs" : "notify-queue", max, arg);
+			c == 'N'   ? "notify-jobs"
+			: c == 'Q' ? "notify-queue"
+				   : "max-open",
+			max, arg);
 		return -1;
 	}
-	*(c == 'N' ? &cfg->notify_jobs : &cfg->notify_queue) = v;
+	*(c == 'N' ? &cfg->notify_jobs : c == 'Q' ? &cfg->notify_queue : &cfg->max_open) = v;
 	return 0;
 }
 
@@ -176,7 +186,7 @@ static int aggregate_arg(const char *arg, struct agent_config *cfg)
 }
 
 /* The options with a checked value: --fleet, --label, --notify-*, --audit-aggregate,
- * --pending-ttl. 0, or -1 said on stderr. */
+ * --pending-ttl, --max-open. 0, or -1 said on stderr. */
 static int value_arg(int c, const char *arg, struct agent_config *cfg)
 {
 	if (c == 'T' && util_parse_duration(arg, &cfg->pending_ttl_s)) {
@@ -187,7 +197,7 @@ static int value_arg(int c, const char *arg, struct agent_config *cfg)
 		return 0;
 	if (c == 'G')
 		return aggregate_arg(arg, cfg);
-	return c == 'N' || c == 'Q' ? notify_arg(c, arg, cfg) : fleet_arg(c, arg, cfg);
+	return c == 'N' || c == 'Q' || c == 'O' ? count_arg(c, arg, cfg) : fleet_arg(c, arg, cfg);
 }
 
 /* Read the arguments into cfg. -1 to go on, else the exit status (help, bad arguments). */
@@ -200,6 +210,7 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 				     .audit_path = "/var/log/jitd/audit.jsonl",
 				     .cgroup_root = "/sys/fs/cgroup",
 				     .pending_ttl_s = GRANT_PENDING_TTL_S,
+				     .max_open = GRANT_OPEN_DEFAULT,
 				     .audit_aggregate_s = AGG_DEFAULT_S,
 				     .audit_fmt = AUDIT_FMT_OCSF};
 	while ((c = getopt_long(argc, argv, "p:s:d:a:h", opts, NULL)) != -1) {
@@ -244,6 +255,7 @@ static int parse_args(int argc, char **argv, struct agent_config *cfg, bool *unl
 		case 'Q':
 		case 'G':
 		case 'T':
+		case 'O':
 			if (value_arg(c, optarg, cfg))
 				return 2;
 			break;

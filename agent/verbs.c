@@ -677,6 +677,34 @@ static json_t *take_rule(struct grant *g, const struct policy_rule *rule)
  * store and the policy in force (in fleet mode the cached fleet policy) are used, never
  * the fleet database: it works while the network is down.
  */
+/*
+ * A user's open self-service grants (requests, break-glass, exec: pending or active, made by
+ * that user under the rules) are bounded by --max-open, so no requester can grow the store,
+ * the state file and every pass over them without end. Admins are not bounded (they may
+ * grant anything), nor are grants an admin or the policy made. NULL, or the refusal.
+ */
+static json_t *open_limit(const struct agent *a, uid_t uid)
+{
+	size_t n = 0;
+
+	if (req_is_admin(a->policy, uid))
+		return NULL;
+	for (size_t i = 0; i < a->grants.n; i++) {
+		const struct grant *g = &a->grants.v[i];
+
+		n += g->requester_uid == uid &&
+		     (g->kind == GRANT_REQUEST || g->kind == GRANT_EXEC) &&
+		     (g->state == GRANT_PENDING || g->state == GRANT_ACTIVE);
+	}
+	if (n < a->max_open)
+		return NULL;
+	return verbs_error("EDQUOT",
+			   "uid %u already holds %zu open requests and grants of its own "
+			   "(jitd --max-open %u): cancel or end some first (jitctl list --mine, "
+			   "jitctl revoke ID)",
+			   (unsigned)uid, n, a->max_open);
+}
+
 static json_t *request_break_glass(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
@@ -702,6 +730,8 @@ static json_t *request_break_glass(struct verb_peer *c, json_t *req)
 		return verbs_error(enoent ? "ENOENT" : "EPERM", "%s", err);
 	if (req_check_break_glass(rule, dur, reason, err, sizeof(err)))
 		return verbs_error("EINVAL", "%s", err);
+	if ((e = open_limit(a, c->uid)))
+		return e;
 	now = util_now_ns(CLOCK_REALTIME);
 	g.has_uid = true;
 	g.uid = g.requester_uid = g.by_uid = c->uid;
@@ -814,6 +844,8 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	r = req_check(rule, dur, reason, err, sizeof(err));
 	if (r)
 		return verbs_error("EINVAL", "%s", err);
+	if ((e = open_limit(a, c->uid)))
+		return e;
 	now = util_now_ns(CLOCK_REALTIME);
 	g.has_uid = true;
 	g.uid = g.requester_uid = g.by_uid = c->uid;
@@ -868,7 +900,7 @@ static json_t *alerted(struct verb_peer *c, json_t *req, json_t *reply)
 	 * ENOTCONN from the fleet database, a full grants map) */
 	if (json_is_true(json_object_get(reply, "ok")) ||
 	    (strcmp(s, "EPERM") && strcmp(s, "EACCES") && strcmp(s, "EINVAL") &&
-	     strcmp(s, "ENOENT") && strcmp(s, "E2BIG")))
+	     strcmp(s, "ENOENT") && strcmp(s, "E2BIG") && strcmp(s, "EDQUOT")))
 		s = NULL;
 	else
 		s = json_string_value(json_object_get(reply, "error")) ?: "refused";
@@ -1113,6 +1145,8 @@ static json_t *do_exec(struct verb_peer *c, json_t *req)
 		r = req_check(rule, dur, reason, err, sizeof(err));
 		if (r)
 			return verbs_error("EINVAL", "%s", err);
+		if ((e = open_limit(a, c->uid)))
+			return e;
 	}
 	/* the peer must still be the process that connected, owned by the same user */
 	snprintf(proc, sizeof(proc), "/proc/%d", (int)c->pid);

@@ -235,6 +235,7 @@ int host_agent_init(struct agent *a, const char *policy_text)
 	a->cgroup_root = dir; /* cgroup grants: directories below it */
 	a->policy_path = "host-policy.json";
 	a->pending_ttl_s = GRANT_PENDING_TTL_S;
+	a->max_open = GRANT_OPEN_DEFAULT;
 	return host_agent_reset(a, policy_text);
 }
 

@@ -36,6 +36,17 @@ out=$("$JITCTL" --version 2>&1)
 check jitctl-version "got '$out'" grep -qE '^jitctl [0-9]+\.[0-9]+\.[0-9]+$' <<<"$out"
 check jitd-help-lists-version "jitd --help: no --version" grep -q -- '--version' <<<"$("$JITD" --help)"
 
+# --max-open takes a count from 1 to 100000; anything else is a usage error that says so
+for v in 0 -1 100001 x 5x ""; do
+	out=$("$JITD" --max-open "$v" --check-policy --policy /nonexistent 2>&1)
+	rc=$?
+	check "jitd-max-open-refuses-'$v'" "exit $rc: $out" \
+		sh -c "[ $rc = 2 ] && grep -q 'max-open: expected a number from 1 to 100000' <<'EOF'
+$out
+EOF"
+done
+check jitd-help-lists-max-open "jitd --help: no --max-open" grep -q -- '--max-open N' <<<"$("$JITD" --help)"
+
 # every verb of `jitctl --help` has its own help, by `jitctl VERB --help` and `jitctl help VERB`
 verbs=$("$JITCTL" --help | sed -n '/^Verbs:/,/^$/s/^  \([a-z]*\).*/\1/p')
 check help-lists-verbs "verbs: $verbs" test "$(wc -w <<<"$verbs")" -ge 14

@@ -190,6 +190,7 @@ static int host_init(struct sim_host *h, int no, const char *tmpl, const char *p
 	h->a.cgroup_root = h->dir;
 	h->a.policy_path = policy_path;
 	h->a.pending_ttl_s = GRANT_PENDING_TTL_S;
+	h->a.max_open = GRANT_OPEN_DEFAULT;
 	snprintf(h->a.audit.hostname, sizeof(h->a.audit.hostname), "sim%04d", no);
 	if (policy_load(policy_path, &h->a.policy, err, sizeof(err))) {
 		fprintf(stderr, "fleet_sim: %s\n", err);

@@ -1152,6 +1152,68 @@ static void refused_unchanged(uid_t uid, const char *line, const char *want)
 	free(after);
 }
 
+/* bg_policy, nobody (65534) a requester of db too */
+static const char limit_policy[] =
+	"{\"version\":1,\"serial\":10,"
+	"\"resources\":{\"db\":{\"connect\":[\"10.0.5.0/24:5432\"]},"
+	"\"psql\":{\"exec\":[\"/usr/bin/psql\"]},\"etc\":{\"open\":[\"/etc/app/\"]}},"
+	"\"admins\":[\"user:bin\"],"
+	"\"rules\":[{\"resources\":[\"db\",\"psql\"],\"requesters\":[\"user:daemon\","
+	"\"user:nobody\"],\"max_duration\":\"1h\",\"approvals\":1,\"approvers\":[\"user:sys\"],"
+	"\"reason\":\"required\",\"reason_pattern\":\"^INC-[0-9]+\",\"break_glass_max\":\"30m\"},"
+	"{\"resources\":[\"etc\"],\"requesters\":[\"user:daemon\"],\"max_duration\":\"90m\"}]}";
+
+/* A requester holds at most --max-open open requests and grants of its own: the next one,
+ * break-glass included, is refused with EDQUOT (saying what to do) and changes nothing; one
+ * ended makes room again; an admin's grant to the same user does not count. */
+static void open_requests_and_grants_are_bounded_per_user(void)
+{
+	static const char etc[] = "{\"op\":\"request\",\"resource\":\"etc\",\"duration_s\":60}";
+	static const char db[] = "{\"op\":\"request\",\"resource\":\"db\",\"duration_s\":60,"
+				 "\"reason\":\"INC-1\"}";
+	char line[96];
+	int64_t pending;
+	json_t *r;
+
+	if (host_agent_reset(&a, limit_policy))
+		abort();
+	a.max_open = 3;
+	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"etc\",\"user\":\"daemon\","
+			"\"duration_s\":60}");
+	CHECK(ok(r), "the admin's grant was refused: %s", err_name(r));
+	json_decref(r);
+	r = call(REQUESTER, etc);
+	CHECK(ok(r), "first request refused: %s", err_name(r));
+	json_decref(r);
+	r = call(REQUESTER, db);
+	CHECK(ok(r) && !strcmp(grant_state(r) ?: "", "pending"), "second request: %s", err_name(r));
+	pending = grant_id(r);
+	json_decref(r);
+	r = call(REQUESTER, BREAK_GLASS);
+	CHECK(ok(r), "break-glass refused: %s", err_name(r));
+	json_decref(r);
+	refused_unchanged(REQUESTER, etc, "EDQUOT");
+	refused_unchanged(REQUESTER, db, "EDQUOT");
+	refused_unchanged(REQUESTER, BREAK_GLASS, "EDQUOT");
+	r = call(REQUESTER, etc);
+	CHECK_CONTAINS(json_string_value(json_object_get(r, "error")) ?: "", "--max-open 3");
+	CHECK_CONTAINS(json_string_value(json_object_get(r, "error")) ?: "", "jitctl revoke");
+	json_decref(r);
+	/* another user is not held back by this one */
+	r = call(65534, db);
+	CHECK(ok(r), "another user's request refused: %s", err_name(r));
+	json_decref(r);
+	snprintf(line, sizeof(line), "{\"op\":\"revoke\",\"id\":%lld}", (long long)pending);
+	r = call(REQUESTER, line);
+	CHECK(ok(r), "cancelling one's own request refused: %s", err_name(r));
+	json_decref(r);
+	r = call(REQUESTER, etc);
+	CHECK(ok(r), "a request after one ended refused: %s", err_name(r));
+	json_decref(r);
+	refused_unchanged(REQUESTER, etc, "EDQUOT");
+	a.max_open = GRANT_OPEN_DEFAULT;
+}
+
 static void break_glass_refusals_change_nothing(void)
 {
 	bg_fresh();
@@ -1555,6 +1617,7 @@ int main(void)
 	host_ops_unit_cgroup = a.ops.unit_cgroup;
 	RUN(policy_show_cache_is_dropped_once_a_second_old);
 	RUN(extensions_stop_when_the_history_is_full);
+	RUN(open_requests_and_grants_are_bounded_per_user);
 	RUN(grants_ended_at_run_time_are_trimmed);
 	RUN(grants_that_expire_are_trimmed);
 #ifndef __SANITIZE_ADDRESS__

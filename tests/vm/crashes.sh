@@ -15,6 +15,9 @@ CYCLES=${CRASH_CYCLES:-100}
 ACKED_G=/tmp/acked-grants
 ACKED_R=/tmp/acked-requests
 STOP=/tmp/crash-traffic-stop
+# alice's requests stay pending (an hour): hundreds of them over the cycles, past the
+# default --max-open (100), which would refuse the rest of her traffic
+JITD_ARGS="--max-open 100000"
 
 mkdir -p /srv/vault /opt/bin /sys/fs/cgroup/exempt
 echo s >/srv/secret.txt && chmod 644 /srv/secret.txt
@@ -49,8 +52,9 @@ TR=$!
 # restart: kill -9 the agent, start a new one and wait until it answers (120 s at most).
 restart() {
 	kill9_jitd
+	# shellcheck disable=SC2086 # JITD_ARGS: options, split on purpose
 	jitd --policy "$JITD_POLICY" --socket "$JITD_SOCK" --state-dir "$JITD_STATE" \
-		--audit-file "$AUDIT" >>"$JITD_LOG" 2>&1 &
+		--audit-file "$AUDIT" $JITD_ARGS >>"$JITD_LOG" 2>&1 &
 	JITD_PID=$!
 	_r=0
 	while ! jitctl --timeout 2 status >/dev/null 2>&1; do
