@@ -24,6 +24,7 @@
 #include "apply.h"
 #include "audit.h"
 #include "core.h"
+#include "history.h"
 #include "fleet.h"
 #include "grant.h"
 #include "log.h"
@@ -214,7 +215,7 @@ static int row_grant(struct agent *a, const struct fleet_row *r)
 		 r->requested_by, r->requested_on);
 	g.fleet_key = strdup(key);
 	g.reason = r->reason[0] ? strdup(r->reason) : NULL;
-	g.history = strdup("[]");
+	g.history = hist_empty();
 	if (!g.fleet_key || (r->reason[0] && !g.reason) || !g.history) {
 		req_grant_clear(&g);
 		return -ENOMEM;
@@ -242,7 +243,7 @@ static int row_extend(struct agent *a, const struct fleet_row *r, struct grant *
 	g->expires_boot += r->expires_ns - old;
 	g->duration_s = (g->expires_ns - g->starts_ns) / NS_PER_S;
 	/* the fleet's extensions are its actions rows; here the history stops growing past
-	 * GRANT_HISTORY_MAX (as a local extend would be refused), the audit stream still says it */
+	 * req_history_full (as a local extend would be refused), the audit stream still says it */
 	if (!req_history_full(g))
 		req_history_add(g, "extended", g->uid, "fleet", util_now_ns(CLOCK_REALTIME));
 	rc = grant_commit(a, g, &before);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "history.h"
 #include "image.h"
 #include "log.h"
 #include "usage.h"
@@ -173,7 +174,7 @@ static void add_time(json_t *o, const char *key, int64_t ns)
 static json_t *review_json(const struct grant *g)
 {
 	json_t *o = json_pack("{s:s}", "state", req_review_name(g->review)), *e;
-	json_t *h = req_json_list(g->history);
+	json_t *h = hist_decode(g->history);
 	static const char *const keys[] = {"uid", "user", "at", "reason"};
 	size_t i;
 
@@ -273,7 +274,7 @@ json_t *grant_to_json(const struct grant *g)
 	if (g->state == GRANT_ACTIVE ||
 	    (g->state != GRANT_PENDING && g->state != GRANT_DENIED && g->starts_ns))
 		json_object_set_new(o, "usage", usage_json(g));
-	json_object_set_new(o, "history", req_json_list(g->history));
+	json_object_set_new(o, "history", hist_decode(g->history));
 	return o;
 }
 
@@ -313,7 +314,7 @@ static json_t *grant_to_state(const struct grant *g)
 	if (ok && g->approvers)
 		ok = put(o, "approvers", req_json_list(g->approvers));
 	if (ok && g->history)
-		ok = put(o, "history", req_json_list(g->history));
+		ok = put(o, "history", hist_decode(g->history));
 	if (ok && g->fleet_key)
 		ok = put(o, "fleet_key", json_string(g->fleet_key));
 	/* absent is "keep": state files written before on_end existed read the same */
@@ -1167,7 +1168,7 @@ int grant_add(struct agent *a, struct grant *g, char *err, size_t errlen)
 void grant_mark(const struct grant *g, struct grant *before)
 {
 	*before = *g;
-	before->history = g->history ? strdup(g->history) : NULL;
+	before->history = hist_dup(g->history);
 }
 
 /* Forget a mark (the change was refused before anything was written). */
@@ -1586,7 +1587,7 @@ static int fleet_grant_new(struct agent *a, const struct policy_grant *pg, const
 	g->duration_s = (g->expires_ns - (g->starts_ns > now ? g->starts_ns : now)) / NS_PER_S;
 	g->reason = pg->reason ? strdup(pg->reason) : NULL;
 	g->fleet_key = strdup(key);
-	g->history = strdup("[]");
+	g->history = hist_empty();
 	/* a missing copy (the cgroup above all) would widen the grant: none is made */
 	if ((pg->cgroup && !g->cgroup) || (pg->reason && !g->reason) || !g->fleet_key ||
 	    !g->history) {

@@ -19,6 +19,7 @@
 
 #include "apply.h"
 #include "core.h"
+#include "history.h"
 #include "fleet.h"
 #include "alert.h"
 #include "audit.h"
@@ -569,7 +570,7 @@ static json_t *fleet_subject(struct verb_peer *c, json_t *req, struct fleet_row 
 	json_decref(empty);
 	g->approvals_needed = rule ? rule->approvals : 0;
 	set_approvers(g, rule);
-	g->history = strdup("[]");
+	g->history = hist_empty();
 	return NULL;
 }
 
@@ -1002,9 +1003,10 @@ static json_t *do_extend(struct verb_peer *c, json_t *req)
 	if (req_history_full(g))
 		return verbs_error("ENOSPC",
 				   "grant %llu has been extended too often (its history holds %zu "
-				   "bytes, at most %d): grant or request it again",
-				   (unsigned long long)g->id, strlen(g->history),
-				   GRANT_HISTORY_MAX);
+				   "entries in %zu bytes, at most %d or %d): grant or request it "
+				   "again",
+				   (unsigned long long)g->id, hist_count(g->history),
+				   hist_size(g->history), GRANT_HISTORY_ENTRIES, GRANT_HISTORY_MAX);
 	r = req_extend(g, json_integer_value(jdur), &new_exp, err, sizeof(err));
 	if (r)
 		return verbs_error(errno_name(r), "%s", err);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jitd_abi.h"
+#include "history.h"
 #include "request.h"
 #include "util.h"
 
@@ -247,20 +248,25 @@ static json_t *history_entry(const char *event, uid_t uid, const char *reason, i
 /* Append entry e (taken over) to g's history text. 0 or -ENOMEM (history unchanged). */
 static int history_append(struct grant *g, json_t *e)
 {
-	json_t *h = req_json_list(g->history);
+	json_t *h = hist_decode(g->history);
 	int r = -ENOMEM;
+	char *t;
 
-	if (h && e && !json_array_append(h, e))
-		r = req_json_list_set(&g->history, h);
+	if (h && e && !json_array_append(h, e) && !(r = hist_encode(h, &t))) {
+		free(g->history);
+		g->history = t;
+	}
 	json_decref(h);
 	json_decref(e);
 	return r;
 }
 
-/* Whether g's history holds more than GRANT_HISTORY_MAX bytes (no more extensions). */
+/* Whether g's history is full (no more extensions): GRANT_HISTORY_ENTRIES entries, or
+ * more than GRANT_HISTORY_MAX bytes. */
 bool req_history_full(const struct grant *g)
 {
-	return g->history && strlen(g->history) > GRANT_HISTORY_MAX;
+	return hist_count(g->history) >= GRANT_HISTORY_ENTRIES ||
+	       hist_size(g->history) > GRANT_HISTORY_MAX;
 }
 
 /* Append one entry to g's history. */
@@ -273,7 +279,7 @@ void req_history_add(struct grant *g, const char *event, uid_t uid, const char *
 /* How many "approved" entries g's history has (by uid only, unless any_uid). */
 static unsigned count_approved(const struct grant *g, bool any_uid, uid_t uid)
 {
-	json_t *h = req_json_list(g->history), *e;
+	json_t *h = hist_decode(g->history), *e;
 	unsigned n = 0;
 	size_t i;
 
@@ -942,7 +948,7 @@ static int st_owned(json_t *o, struct grant *g, char *err, size_t errlen)
 	}
 	/* text, not the parse tree's nodes: a kept node would hold the whole tree's pages */
 	if ((ap && !(g->approvers = json_dumps(ap, JSON_COMPACT))) ||
-	    (hi && !(g->history = json_dumps(hi, JSON_COMPACT)))) {
+	    (hi && hist_encode(hi, &g->history))) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}

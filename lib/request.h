@@ -13,10 +13,12 @@
 
 #define GRANT_MAX_REASON 1024
 #define GRANT_MAX_RES	 16 /* resources of one request */
-/* Bytes of history text past which a grant is no longer extended (~150 extensions): each
- * extension adds an entry, parsed and written whole, and a user may extend their own grant */
-#define GRANT_HISTORY_MAX 16384
-#define GRANT_MAX_ID	  (1LL << 53) /* grant ids: 1 .. GRANT_MAX_ID - 1 */
+/* A grant is no longer extended once its history holds GRANT_HISTORY_ENTRIES entries or
+ * GRANT_HISTORY_MAX bytes as kept (lib/history.h; long reasons): each extension adds an
+ * entry, parsed and written whole, and a user may extend their own grant */
+#define GRANT_HISTORY_MAX     16384
+#define GRANT_HISTORY_ENTRIES 160
+#define GRANT_MAX_ID	      (1LL << 53) /* grant ids: 1 .. GRANT_MAX_ID - 1 */
 
 /* "scheduled" is an active grant whose start is still ahead (docs/protocol.md). */
 enum grant_state {
@@ -82,7 +84,9 @@ struct grant {
 	int64_t max_duration_s; /* the rule's maximum (extend never goes past it); 0: none */
 	/* compact JSON text (req_json_list reads it): kept as text, a tree costs ~1 KB */
 	char *approvers; /* the rule's approvers when requested (array of principals) */
-	char *history;	 /* [{"event","uid","at","reason"}]; NULL: none (not even []) */
+	/* [{"event","uid","at","user","reason"}] encoded (lib/history.h: hist_decode reads it,
+	 * hist_encode makes it); NULL: none (not even []) */
+	char *history;
 	char *fleet_key; /* fleet grants: policy_grant_key() */
 	char *unit;	 /* a --unit grant's unit (NAME.service), or NULL */
 	/* usage, as last read from the kernel (agent/usage.c) and saved in the state file */

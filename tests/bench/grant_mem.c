@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "grant.h"
+#include "history.h"
 #include "host_agent.h"
 #include "request.h"
 
@@ -93,10 +94,13 @@ int main(int argc, char **argv)
 	}
 	m1 = mallinfo2();
 	r1 = rss_kib();
+	malloc_trim(0);
+	printf("rss a grant after malloc_trim: %.1f B\n",
+	       (double)(rss_kib() - r0) * 1024 / (double)n);
 	for (size_t i = 0; i < a.grants.n; i++) {
 		const struct grant *g = &a.grants.v[i];
 
-		hist += g->history ? strlen(g->history) + 1 : 0;
+		hist += hist_size(g->history);
 		reason += g->reason ? strlen(g->reason) + 1 : 0;
 		other += (g->cgroup ? strlen(g->cgroup) + 1 : 0) +
 			 (g->approvers ? strlen(g->approvers) + 1 : 0) +
@@ -105,7 +109,7 @@ int main(int argc, char **argv)
 	}
 	printf("grants loaded: %zu (of %ld)\n", a.grants.n, n);
 	printf("record: %zu B a grant (array capacity %zu)\n", sizeof(struct grant), a.grants.cap);
-	printf("text a grant: history %.1f B, reason %.1f B, other %.1f B\n",
+	printf("kept a grant: history %.1f B, reason %.1f B, other %.1f B\n",
 	       (double)hist / (double)a.grants.n, (double)reason / (double)a.grants.n,
 	       (double)other / (double)a.grants.n);
 	printf("heap in use a grant: %.1f B (%.1f MB in all)\n",

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "history.h"
 #include "host_agent.h"
 #include "image.h"
 #include "testlib.h"
@@ -297,7 +298,7 @@ static void report_marks_never_used_grants(void)
 static const char *last_event(const struct grant *g)
 {
 	static char buf[64];
-	json_t *h = req_json_list(g->history);
+	json_t *h = hist_decode(g->history);
 
 	snprintf(buf, sizeof(buf), "%s",
 		 json_string_value(
