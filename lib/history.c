@@ -6,9 +6,10 @@
  * name that follows; whether a user, a reason and a review's verdict follow), the uid and the time
  * in milliseconds as varints, then the strings each with its length.
  *
- * Layout: 4 bytes of total length (little-endian, this header included), 1 byte of kind
- * (HIST_BIN: entries as above; HIST_TEXT: the list's compact JSON text and a NUL), 2 bytes
- * of the number of entries (at most 65535: the most it says), then the payload. A list with any
+ * Layout: 3 bytes of total length (little-endian, this header included: at most 16 MiB), 1
+ * byte of kind (HIST_BIN: entries as above; HIST_TEXT: the list's compact JSON text and a
+ * NUL), 1 byte of the number of entries (255 for any more), then the payload: the usual
+ * one-entry history of a grant fits malloc's smallest chunk (24 bytes). A list with any
  * entry of another shape (other keys, another order, a time that would not be written back the
  * same) is kept as text: what is decoded is always what was encoded, which hist_encode checks
  * before it answers.
@@ -23,7 +24,9 @@
 #include "util.h"
 
 enum { HIST_BIN = 1, HIST_TEXT = 2 };
-#define HIST_HEAD     7
+#define HIST_HEAD     5
+#define HIST_MAX_SIZE 0xffffff /* 3 bytes of length */
+#define HIST_MAX_SAID 0xff
 #define TAG_USER      0x80
 #define TAG_REASON    0x40
 #define TAG_VERDICT   0x20
@@ -176,22 +179,21 @@ static bool encode_entries(const json_t *arr, struct buf *b)
 
 static void set_head(struct buf *b, uint8_t kind, size_t entries)
 {
-	uint32_t n = (uint32_t)b->n;
-	uint16_t c = entries > UINT16_MAX ? UINT16_MAX : (uint16_t)entries;
-
-	for (int i = 0; i < 4; i++)
-		b->p[i] = (char)(n >> (8 * i));
-	b->p[4] = (char)kind;
-	b->p[5] = (char)(c & 0xff);
-	b->p[6] = (char)(c >> 8);
+	for (int i = 0; i < 3; i++)
+		b->p[i] = (char)(b->n >> (8 * i));
+	b->p[3] = (char)kind;
+	b->p[4] = (char)(entries > HIST_MAX_SAID ? HIST_MAX_SAID : entries);
 }
 
-/* b's bytes alone: a grant keeps its history for as long as it is kept */
+/* b's bytes alone, in a chunk of their size (not what realloc would leave of the scratch
+ * buffer: the rest of it split off, a hole between the grants' chunks); kept if no memory */
 static void shrink(struct buf *b)
 {
-	char *np = b->n < b->cap ? realloc(b->p, b->n) : NULL;
+	char *np = b->n < b->cap ? malloc(b->n) : NULL;
 
 	if (np) {
+		memcpy(np, b->p, b->n);
+		free(b->p);
 		b->p = np;
 		b->cap = b->n;
 	}
@@ -209,9 +211,9 @@ static int encode_text(const json_t *arr, char **out)
 	put_bytes(&b, head, HIST_HEAD);
 	put_bytes(&b, t, strlen(t) + 1);
 	free(t);
-	if (b.oom || b.n > UINT32_MAX) {
+	if (b.oom || b.n > HIST_MAX_SIZE) {
 		free(b.p);
-		return -ENOMEM;
+		return b.oom ? -ENOMEM : -E2BIG;
 	}
 	set_head(&b, HIST_TEXT, json_array_size(arr));
 	shrink(&b);
@@ -233,9 +235,9 @@ int hist_encode(const json_t *arr, char **out)
 		free(b.p);
 		return encode_text(arr, out);
 	}
-	if (b.oom || b.n > UINT32_MAX) {
+	if (b.oom || b.n > HIST_MAX_SIZE) {
 		free(b.p);
-		return -ENOMEM;
+		return b.oom ? -ENOMEM : -E2BIG;
 	}
 	set_head(&b, HIST_BIN, json_array_size(arr));
 	shrink(&b);
@@ -255,14 +257,14 @@ size_t hist_size(const char *h)
 {
 	const uint8_t *u = (const uint8_t *)h;
 
-	return h ? (size_t)u[0] | (size_t)u[1] << 8 | (size_t)u[2] << 16 | (size_t)u[3] << 24 : 0;
+	return h ? (size_t)u[0] | (size_t)u[1] << 8 | (size_t)u[2] << 16 : 0;
 }
 
 size_t hist_count(const char *h)
 {
 	const uint8_t *u = (const uint8_t *)h;
 
-	return h ? (size_t)u[5] | (size_t)u[6] << 8 : 0;
+	return h ? u[4] : 0;
 }
 
 char *hist_dup(const char *h)
@@ -363,7 +365,7 @@ json_t *hist_decode(const char *h)
 		return json_array();
 	if (n < HIST_HEAD)
 		return NULL;
-	if (h[4] == HIST_TEXT)
+	if (h[3] == HIST_TEXT)
 		return json_loads(h + HIST_HEAD, JSON_ALLOW_NUL, NULL);
 	r = (struct reader){.p = (const uint8_t *)h + HIST_HEAD, .end = (const uint8_t *)h + n};
 	arr = json_array();

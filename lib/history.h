@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <jansson.h>
 
-/* The encoding of the list arr into *out (malloc'd; the caller frees it). 0 or -ENOMEM
- * (-EINVAL when arr is not a list). */
+/* The encoding of the list arr into *out (malloc'd; the caller frees it). 0, -ENOMEM, -E2BIG
+ * (more than 16 MiB) or -EINVAL (arr is not a list). */
 int hist_encode(const json_t *arr, char **out);
 /* The list h encodes (a new reference): [] for NULL; NULL when out of memory. */
 json_t *hist_decode(const char *h);
 /* Bytes of the encoding (0 for NULL). */
 size_t hist_size(const char *h);
-/* Entries in the list (65535 for any more; 0 for NULL). */
+/* Entries in the list (255 for any more; 0 for NULL). */
 size_t hist_count(const char *h);
 /* A copy of the encoding; NULL for NULL, or when out of memory. */
 char *hist_dup(const char *h);

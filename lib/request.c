@@ -263,6 +263,8 @@ static int history_append(struct grant *g, json_t *e)
 
 /* Whether g's history is full (no more extensions): GRANT_HISTORY_ENTRIES entries, or
  * more than GRANT_HISTORY_MAX bytes. */
+_Static_assert(GRANT_HISTORY_ENTRIES < 255, "hist_count says 255 for any more");
+
 bool req_history_full(const struct grant *g)
 {
 	return hist_count(g->history) >= GRANT_HISTORY_ENTRIES ||
@@ -947,12 +949,15 @@ static int st_owned(json_t *o, struct grant *g, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	/* text, not the parse tree's nodes: a kept node would hold the whole tree's pages */
-	if ((ap && !(g->approvers = json_dumps(ap, JSON_COMPACT))) ||
-	    (hi && hist_encode(hi, &g->history))) {
+	if (ap && !(g->approvers = json_dumps(ap, JSON_COMPACT))) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	return 0;
+	r = hi ? hist_encode(hi, &g->history) : 0;
+	if (r)
+		snprintf(err, errlen, "%s",
+			 r == -E2BIG ? "'history' is larger than 16 MiB" : "out of memory");
+	return r;
 }
 
 /* "break_glass" (true, only on a request) and its "review" (always with it); absent: an
