@@ -15,6 +15,7 @@
 #include "history.h"
 #include "host_agent.h"
 #include "request.h"
+#include "util.h"
 
 static long rss_kib(void)
 {
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
 	size_t hist = 0, reason = 0, other = 0;
 	char path[512];
 	long r0, r1;
+	int64_t t0, t1;
 	json_t *r;
 
 	if (n < 1 || host_agent_init(&a, host_policy))
@@ -88,15 +90,14 @@ int main(int argc, char **argv)
 	malloc_trim(0);
 	m0 = mallinfo2();
 	r0 = rss_kib();
+	t0 = util_now_ns(CLOCK_MONOTONIC);
 	if (grant_store_load(&a.grants, a.state_dir)) {
 		fprintf(stderr, "grant_mem: the store did not load\n");
 		return 1;
 	}
+	t1 = util_now_ns(CLOCK_MONOTONIC);
 	m1 = mallinfo2();
 	r1 = rss_kib();
-	malloc_trim(0);
-	printf("rss a grant after malloc_trim: %.1f B\n",
-	       (double)(rss_kib() - r0) * 1024 / (double)n);
 	for (size_t i = 0; i < a.grants.n; i++) {
 		const struct grant *g = &a.grants.v[i];
 
@@ -107,7 +108,7 @@ int main(int argc, char **argv)
 			 (g->fleet_key ? strlen(g->fleet_key) + 1 : 0) +
 			 (g->unit ? strlen(g->unit) + 1 : 0);
 	}
-	printf("grants loaded: %zu (of %ld)\n", a.grants.n, n);
+	printf("grants loaded: %zu (of %ld) in %.0f ms\n", a.grants.n, n, (double)(t1 - t0) / 1e6);
 	printf("record: %zu B a grant (array capacity %zu)\n", sizeof(struct grant), a.grants.cap);
 	printf("kept a grant: history %.1f B, reason %.1f B, other %.1f B\n",
 	       (double)hist / (double)a.grants.n, (double)reason / (double)a.grants.n,
