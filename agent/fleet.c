@@ -13,6 +13,7 @@
  * connection's statement_timeout and tcp_user_timeout.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -750,11 +751,12 @@ json_t *fleet_status(struct agent *a)
 
 int fleet_insert_request(struct agent *a, const struct fleet_row *r, const json_t *selector,
 			 int64_t duration_s, int64_t max_duration_s, unsigned approvals,
-			 uid_t requester_uid, int64_t *id, char *err, size_t errlen)
+			 uid_t requester_uid, unsigned max_open, int64_t *id, char *err,
+			 size_t errlen)
 {
 	json_t *res_arr = json_array();
 	char *res_s, *sel_s = json_dumps(selector, JSON_COMPACT);
-	char dur[32], max[32], appr[16], ruid[16], ttl[32];
+	char dur[32], max[32], appr[16], ruid[16], ttl[32], lim[16];
 	PGresult *res;
 
 	for (unsigned i = 0; i < r->n_res; i++)
@@ -766,22 +768,40 @@ int fleet_insert_request(struct agent *a, const struct fleet_row *r, const json_
 	snprintf(appr, sizeof(appr), "%u", approvals);
 	snprintf(ruid, sizeof(ruid), "%u", requester_uid);
 	snprintf(ttl, sizeof(ttl), "%lld", (long long)a->pending_ttl_s);
-	const char *p[9] = {res_s, r->user, sel_s, dur, max, r->reason, appr, ruid, ttl};
+	snprintf(lim, sizeof(lim), "%u", max_open ? max_open : UINT_MAX);
+	const char *p[10] = {res_s, r->user, sel_s, dur, max, r->reason, appr, ruid, ttl, lim};
 
+	/* inserted only while the user's open requests from this host are fewer than $10 (this
+	 * jitd is the one writer of this host's requests: nothing comes between) */
 	res = res_s && sel_s
 		      ? fleet_exec(a,
 				   "INSERT INTO jitd.requests (resources, user_name, selector, "
 				   "duration_s, max_duration_s, reason, approvals_needed, "
-				   "requested_by, requested_uid, pending_until) VALUES "
-				   "(ARRAY(SELECT json_array_elements_text($1::json)), $2, "
-				   "$3::jsonb, $4, $5, nullif($6, ''), $7, $2, $8, "
-				   "now() + make_interval(secs => $9)) RETURNING id",
-				   9, p, err, errlen)
+				   "requested_by, requested_uid, pending_until) SELECT "
+				   "ARRAY(SELECT json_array_elements_text($1::json)), $2::text, "
+				   "$3::jsonb, $4::bigint, $5::bigint, nullif($6::text, ''), "
+				   "$7::int, $2::text, $8::bigint, "
+				   "now() + make_interval(secs => $9::double precision) "
+				   "WHERE (SELECT count(*) FROM jitd.requests WHERE requested_on = "
+				   "session_user::text AND requested_uid = $8::bigint AND "
+				   "((state = 'pending' AND pending_until > now()) OR "
+				   "(state = 'active' AND expires_at > now()))) < $10::bigint "
+				   "RETURNING id",
+				   10, p, err, errlen)
 		      : NULL;
 	free(res_s);
 	free(sel_s);
 	if (!res)
 		return a->fleet.up ? -EPERM : -ENOTCONN;
+	if (pq.PQntuples(res) != 1) {
+		pq.PQclear(res);
+		snprintf(err, errlen,
+			 "uid %u already holds %u open fleet requests from this host (jitd "
+			 "--max-open %u): cancel or end some first (jitctl list --fleet, jitctl "
+			 "revoke fN)",
+			 (unsigned)requester_uid, max_open, max_open);
+		return -EDQUOT;
+	}
 	*id = strtoll(pq.PQgetvalue(res, 0, 0), NULL, 10);
 	pq.PQclear(res);
 	sync_changes(a); /* granted at once (no approval needed) here too */

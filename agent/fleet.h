@@ -55,9 +55,12 @@ json_t *fleet_status(struct agent *a);
 
 /* Fleet operations for the verbs; each needs the link up (else -ENOTCONN with err saying
  * so). 0 or negative errno with err set. */
+/* A request is refused with -EDQUOT when requester_uid already has max_open requests of this
+ * host pending or active (0: no limit). */
 int fleet_insert_request(struct agent *a, const struct fleet_row *r, const json_t *selector,
 			 int64_t duration_s, int64_t max_duration_s, unsigned approvals,
-			 uid_t requester_uid, int64_t *id, char *err, size_t errlen);
+			 uid_t requester_uid, unsigned max_open, int64_t *id, char *err,
+			 size_t errlen);
 int fleet_insert_action(struct agent *a, int64_t id, const char *action, const char *by_user,
 			uid_t by_uid, const char *reason, int64_t extend_s, char *err,
 			size_t errlen);

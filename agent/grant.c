@@ -246,8 +246,9 @@ json_t *grant_to_json(const struct grant *g)
 		add_time(o, "ended", g->ended_ns);
 	if (g->reason)
 		json_object_set_new(o, "reason", json_string(g->reason));
-	json_object_set_new(o, "granted_by", json_pack("{s:i}", "uid", (int)g->by_uid));
-	json_object_set_new(o, "requested_by", json_pack("{s:i}", "uid", (int)g->requester_uid));
+	json_object_set_new(o, "granted_by", json_pack("{s:I}", "uid", (json_int_t)g->by_uid));
+	json_object_set_new(o, "requested_by",
+			    json_pack("{s:I}", "uid", (json_int_t)g->requester_uid));
 	if (g->kind == GRANT_REQUEST)
 		json_object_set_new(o, "approvals",
 				    json_pack("{s:i,s:i}", "needed", (int)g->approvals_needed,
@@ -290,13 +291,13 @@ static bool put(json_t *o, const char *key, json_t *v)
  */
 static json_t *grant_to_state(const struct grant *g)
 {
-	json_t *o =
-		json_pack("{s:I,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "id", (json_int_t)g->id,
-			  "resources", res_json(g), "state", req_state_name(g->state), "created_ns",
-			  (json_int_t)g->created_ns, "starts_ns", (json_int_t)g->starts_ns,
-			  "expires_ns", (json_int_t)g->expires_ns, "ended_ns",
-			  (json_int_t)g->ended_ns, "starts_boot", (json_int_t)g->starts_boot,
-			  "expires_boot", (json_int_t)g->expires_boot, "by_uid", (int)g->by_uid);
+	json_t *o = json_pack("{s:I,s:o,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "id", (json_int_t)g->id,
+			      "resources", res_json(g), "state", req_state_name(g->state),
+			      "created_ns", (json_int_t)g->created_ns, "starts_ns",
+			      (json_int_t)g->starts_ns, "expires_ns", (json_int_t)g->expires_ns,
+			      "ended_ns", (json_int_t)g->ended_ns, "starts_boot",
+			      (json_int_t)g->starts_boot, "expires_boot",
+			      (json_int_t)g->expires_boot, "by_uid", (json_int_t)g->by_uid);
 	bool ok = o;
 
 	if (ok && g->has_uid)

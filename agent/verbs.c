@@ -128,6 +128,8 @@ static const char *errno_name(int r)
 		return "E2BIG";
 	case ESRCH:
 		return "ESRCH";
+	case EDQUOT:
+		return "EDQUOT";
 	default:
 		return "EIO";
 	}
@@ -251,7 +253,8 @@ static json_t *grant_reply(const char *event, const struct grant *g, uid_t by)
 	json_t *gj = grant_to_json(g);
 
 	if (event)
-		audit_agent_event(event, json_pack("{s:O,s:i}", "grant", gj, "by_uid", (int)by));
+		audit_agent_event(event,
+				  json_pack("{s:O,s:I}", "grant", gj, "by_uid", (json_int_t)by));
 	return ok_reply("grant", gj);
 }
 
@@ -503,15 +506,16 @@ static json_t *fleet_request(struct verb_peer *c, json_t *req)
 		snprintf(row.res[row.n_res++], sizeof(row.res[0]), "%s", g.res[i]);
 	snprintf(row.reason, sizeof(row.reason), "%s", reason ?: "");
 	r = fleet_insert_request(a, &row, sel, dur, rule->max_duration_s, rule->approvals, c->uid,
-				 &id, err, sizeof(err));
+				 req_is_admin(a->policy, c->uid) ? 0 : a->max_open, &id, err,
+				 sizeof(err));
 	json_decref(sel);
 	if (r)
 		return fleet_error(r, err);
 	r = fleet_fetch(a, id, &row, &detail, err, sizeof(err));
-	audit_agent_event("requested", json_pack("{s:o,s:i}", "fleet",
+	audit_agent_event("requested", json_pack("{s:o,s:I}", "fleet",
 						 detail ? json_incref(detail)
 							: json_pack("{s:I}", "fleet_id", id),
-						 "by_uid", (int)c->uid));
+						 "by_uid", (json_int_t)c->uid));
 	return ok_reply("fleet", detail ?: json_pack("{s:I}", "fleet_id", (json_int_t)id));
 }
 
@@ -637,8 +641,8 @@ static json_t *fleet_decide(struct verb_peer *c, json_t *req, const char *op)
 			  : !strcmp(op, "deny")	  ? "denied"
 			  : !strcmp(op, "revoke") ? "revoked"
 						  : "extended",
-			  json_pack("{s:O?,s:I,s:i}", "fleet", detail, "fleet_id",
-				    (json_int_t)row.id, "by_uid", (int)c->uid));
+			  json_pack("{s:O?,s:I,s:I}", "fleet", detail, "fleet_id",
+				    (json_int_t)row.id, "by_uid", (json_int_t)c->uid));
 	e = ok_reply("fleet", detail ?: json_pack("{s:I}", "fleet_id", (json_int_t)row.id));
 out:
 	req_grant_clear(&g);
@@ -680,9 +684,10 @@ static json_t *take_rule(struct grant *g, const struct policy_rule *rule)
  */
 /*
  * A user's open self-service grants (requests, break-glass, exec: pending or active, made by
- * that user under the rules) are bounded by --max-open, so no requester can grow the store,
- * the state file and every pass over them without end. Admins are not bounded (they may
- * grant anything), nor are grants an admin or the policy made. NULL, or the refusal.
+ * that user under the rules; a break-glass until it is reviewed) are bounded by --max-open, so no
+ * requester can grow the store, the state file and every pass over them without end. Admins are not
+ * bounded (they may grant anything), nor are grants an admin or the policy made. NULL, or the
+ * refusal.
  */
 static json_t *open_limit(const struct agent *a, uid_t uid)
 {
@@ -693,9 +698,11 @@ static json_t *open_limit(const struct agent *a, uid_t uid)
 	for (size_t i = 0; i < a->grants.n; i++) {
 		const struct grant *g = &a->grants.v[i];
 
+		/* an unreviewed break-glass is kept until reviewed, ended or not */
 		n += g->requester_uid == uid &&
 		     (g->kind == GRANT_REQUEST || g->kind == GRANT_EXEC) &&
-		     (g->state == GRANT_PENDING || g->state == GRANT_ACTIVE);
+		     (g->state == GRANT_PENDING || g->state == GRANT_ACTIVE ||
+		      g->review == GRANT_REVIEW_UNREVIEWED);
 	}
 	if (n < a->max_open)
 		return NULL;
@@ -751,10 +758,11 @@ static json_t *request_break_glass(struct verb_peer *c, json_t *req)
 	if (r)
 		return verbs_error(errno_name(r), "%s", err);
 	gj = grant_to_json(grant_find(&a->grants, g.id));
-	audit_agent_event("requested", json_pack("{s:O,s:i}", "grant", gj, "by_uid", (int)c->uid));
+	audit_agent_event("requested",
+			  json_pack("{s:O,s:I}", "grant", gj, "by_uid", (json_int_t)c->uid));
 	/* instead of "granted", in the same class (3005), severity High */
-	audit_agent_event("break_glass", json_pack("{s:O,s:i,s:s}", "grant", gj, "by_uid",
-						   (int)c->uid, "reason", reason));
+	audit_agent_event("break_glass", json_pack("{s:O,s:I,s:s}", "grant", gj, "by_uid",
+						   (json_int_t)c->uid, "reason", reason));
 	/* after the grant's own records: the alert follows what it is about */
 	alert_break_glass(a, grant_find(&a->grants, g.id), util_now_ns(CLOCK_REALTIME));
 	return ok_reply("grant", gj);
@@ -792,8 +800,8 @@ static json_t *do_review(struct verb_peer *c, json_t *req)
 	if (r)
 		return verbs_error("EIO", "cannot record the review: %s", strerror(-r));
 	audit_agent_event("reviewed",
-			  json_pack("{s:o,s:i,s:s,s:s?}", "grant", grant_to_json(g), "by_uid",
-				    (int)c->uid, "verdict", v, "reason", reason));
+			  json_pack("{s:o,s:I,s:s,s:s?}", "grant", grant_to_json(g), "by_uid",
+				    (json_int_t)c->uid, "verdict", v, "reason", reason));
 	if (!json_is_true(jrev) || (g->state != GRANT_ACTIVE && g->state != GRANT_PENDING))
 		return grant_reply(NULL, g, c->uid);
 	r = grant_revoke(c->a, g->id, c->uid, &out);
@@ -871,10 +879,11 @@ static json_t *do_request(struct verb_peer *c, json_t *req)
 	const struct grant *ng = grant_find(&a->grants, g.id);
 	json_t *gj = grant_to_json(ng);
 
-	audit_agent_event("requested", json_pack("{s:O,s:i}", "grant", gj, "by_uid", (int)c->uid));
+	audit_agent_event("requested",
+			  json_pack("{s:O,s:I}", "grant", gj, "by_uid", (json_int_t)c->uid));
 	if (ng->state == GRANT_ACTIVE)
-		audit_agent_event("granted",
-				  json_pack("{s:O,s:i}", "grant", gj, "by_uid", (int)c->uid));
+		audit_agent_event("granted", json_pack("{s:O,s:I}", "grant", gj, "by_uid",
+						       (json_int_t)c->uid));
 	return ok_reply("grant", gj);
 }
 
@@ -947,8 +956,8 @@ static json_t *do_approve(struct verb_peer *c, json_t *req)
 		r = grant_commit(c->a, g, &before);
 	if (r)
 		return verbs_error("EIO", "cannot record the approval: %s", strerror(-r));
-	audit_agent_event("approved",
-			  json_pack("{s:o,s:i}", "grant", grant_to_json(g), "by_uid", (int)c->uid));
+	audit_agent_event("approved", json_pack("{s:o,s:I}", "grant", grant_to_json(g), "by_uid",
+						(json_int_t)c->uid));
 	return grant_reply(g->state == GRANT_ACTIVE ? "granted" : NULL, g, c->uid);
 }
 

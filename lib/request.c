@@ -234,7 +234,7 @@ static json_t *history_entry(const char *event, uid_t uid, const char *reason, i
 	char at[40], buf[4096];
 	json_t *e;
 
-	e = json_pack("{s:s,s:i,s:s}", "event", event, "uid", (int)uid, "at",
+	e = json_pack("{s:s,s:I,s:s}", "event", event, "uid", (json_int_t)uid, "at",
 		      util_format_time(now_ns, at, sizeof(at)));
 	if (!e)
 		return NULL;
@@ -278,31 +278,53 @@ void req_history_add(struct grant *g, const char *event, uid_t uid, const char *
 	history_append(g, history_entry(event, uid, reason, now_ns));
 }
 
-/* How many "approved" entries g's history has (by uid only, unless any_uid). */
-static unsigned count_approved(const struct grant *g, bool any_uid, uid_t uid)
+/* The distinct uids of g's "approved" entries, at most max of them in uids: their number,
+ * or -ENOMEM when the history cannot be read. */
+static int approvers_of(const struct grant *g, json_int_t *uids, size_t max)
 {
 	json_t *h = hist_decode(g->history), *e;
-	unsigned n = 0;
-	size_t i;
+	size_t i, n = 0;
 
+	if (!h)
+		return -ENOMEM;
 	json_array_foreach(h, i, e) {
-		if (!strcmp(json_string_value(json_object_get(e, "event")) ?: "", "approved") &&
-		    (any_uid || json_integer_value(json_object_get(e, "uid")) == (json_int_t)uid))
-			n++;
+		json_int_t u = json_integer_value(json_object_get(e, "uid"));
+		size_t k = 0;
+
+		if (strcmp(json_string_value(json_object_get(e, "event")) ?: "", "approved"))
+			continue;
+		while (k < n && uids[k] != u)
+			k++;
+		if (k == n && n < max)
+			uids[n++] = u;
 	}
 	json_decref(h);
-	return n;
+	return (int)n;
 }
 
+#define APPROVERS_SEEN (2 * POLICY_MAX_APPROVALS)
+
+/* Whether uid approved g already; true when the history cannot be read (fail closed: no
+ * second approval by anyone then). */
 static bool has_approved(const struct grant *g, uid_t uid)
 {
-	return count_approved(g, false, uid) > 0;
+	json_int_t uids[APPROVERS_SEEN];
+	int n = approvers_of(g, uids, APPROVERS_SEEN);
+
+	for (int k = 0; k < n; k++)
+		if (uids[k] == (json_int_t)uid)
+			return true;
+	return n < 0;
 }
 
-/* Approvals given so far: each approver counts once. */
+/* Approvals given so far: each approver counts once (0 when the history cannot be read:
+ * not enough, fail closed). */
 unsigned req_approval_count(const struct grant *g)
 {
-	return count_approved(g, true, 0);
+	json_int_t uids[APPROVERS_SEEN];
+	int n = approvers_of(g, uids, APPROVERS_SEEN);
+
+	return n < 0 ? 0 : (unsigned)n;
 }
 
 /* May uid approve or deny g? 0, or -EPERM / -EINVAL with the reason in err. */

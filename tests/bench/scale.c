@@ -402,7 +402,11 @@ static int do_rss(int argc, char **argv)
 	if (!f)
 		return 1;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS:", 6) || !strncmp(line, "VmHWM:", 6))
+		/* RssAnon: jitd's own heap and stacks; RssFile: libraries and the ring buffer's
+		 * pages (mapped from the kernel, shared with it) */
+		if (!strncmp(line, "VmRSS:", 6) || !strncmp(line, "VmHWM:", 6) ||
+		    !strncmp(line, "RssAnon:", 8) || !strncmp(line, "RssFile:", 8) ||
+		    !strncmp(line, "RssShmem:", 9))
 			printf("%s", line);
 	fclose(f);
 	return 0;

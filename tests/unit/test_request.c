@@ -242,6 +242,24 @@ static void n_approvals_need_n_different_approvers(void)
 	clear(&g);
 }
 
+/* A uid of 2^31 and above is written as it is (not as a negative int), and one approver
+ * counts once however often they appear. */
+static void large_uids_are_kept_and_approvers_count_once(void)
+{
+	struct grant g = {0};
+	json_t *h;
+
+	req_history_add(&g, "approved", 3000000000u, NULL, 2 * NS);
+	req_history_add(&g, "approved", 3000000000u, NULL, 3 * NS);
+	req_history_add(&g, "approved", 4294967294u, NULL, 4 * NS);
+	h = hist_decode(g.history);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(h, 0), "uid")), 3000000000LL);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(h, 2), "uid")), 4294967294LL);
+	json_decref(h);
+	CHECK_INT(req_approval_count(&g), 2);
+	req_grant_clear(&g);
+}
+
 static void deny_needs_reason_and_ends_request(void)
 {
 	struct grant g;
@@ -649,6 +667,7 @@ int main(void)
 	RUN(duration_and_reason_are_checked_against_the_rule);
 	RUN(requester_never_approves_own_request);
 	RUN(n_approvals_need_n_different_approvers);
+	RUN(large_uids_are_kept_and_approvers_count_once);
 	RUN(deny_needs_reason_and_ends_request);
 	RUN(extend_stops_at_the_rule_maximum);
 	RUN(who_may_extend_and_revoke);

@@ -1214,6 +1214,50 @@ static void open_requests_and_grants_are_bounded_per_user(void)
 	a.max_open = GRANT_OPEN_DEFAULT;
 }
 
+/* A break-glass ended by its requester stays in the store until reviewed: it counts toward
+ * --max-open until then, so break-glass then revoke, again and again, cannot grow the store
+ * without bound (a review makes room). */
+static void unreviewed_break_glass_counts_until_reviewed(void)
+{
+	char line[128];
+	int64_t first = 0;
+	size_t n0;
+	json_t *r;
+	int i;
+
+	if (host_agent_reset(&a, limit_policy))
+		abort();
+	a.max_open = 2;
+	n0 = a.grants.n;
+	for (i = 0; i < 50; i++) {
+		r = call(REQUESTER, BREAK_GLASS);
+		if (!ok(r)) {
+			CHECK_STR(err_name(r), "EDQUOT");
+			json_decref(r);
+			break;
+		}
+		snprintf(line, sizeof(line), "{\"op\":\"revoke\",\"id\":%lld}",
+			 (long long)grant_id(r));
+		first = first ?: grant_id(r);
+		json_decref(r);
+		r = call(REQUESTER, line);
+		CHECK(ok(r), "revoking one's own break-glass refused: %s", err_name(r));
+		json_decref(r);
+	}
+	CHECK_INT(i, 2);
+	CHECK_INT(a.grants.n - n0, 2);
+	/* reviewed: no longer counted */
+	snprintf(line, sizeof(line), "{\"op\":\"review\",\"id\":%lld,\"verdict\":\"approve\"}",
+		 (long long)first);
+	r = call(APPROVER, line);
+	CHECK(ok(r), "review refused: %s", err_name(r));
+	json_decref(r);
+	r = call(REQUESTER, BREAK_GLASS);
+	CHECK(ok(r), "a break-glass after a review refused: %s", err_name(r));
+	json_decref(r);
+	a.max_open = GRANT_OPEN_DEFAULT;
+}
+
 static void break_glass_refusals_change_nothing(void)
 {
 	bg_fresh();
@@ -1618,6 +1662,7 @@ int main(void)
 	RUN(policy_show_cache_is_dropped_once_a_second_old);
 	RUN(extensions_stop_when_the_history_is_full);
 	RUN(open_requests_and_grants_are_bounded_per_user);
+	RUN(unreviewed_break_glass_counts_until_reviewed);
 	RUN(grants_ended_at_run_time_are_trimmed);
 	RUN(grants_that_expire_are_trimmed);
 #ifndef __SANITIZE_ADDRESS__

@@ -349,8 +349,9 @@ start_fleet_jitd() {
 	# the password in a file only root reads: jitd refuses one on its command line
 	(umask 077 && echo "host=$HOST_ADDR port=$PORT dbname=jitd user=vm$VM password=$PW" \
 		>/run/fleet.conninfo)
+	# --max-open 8: vm1_quota reaches it in a few requests (the flow before holds fewer)
 	start_jitd fleet-jitd-starts-in-fleet-mode --fleet @/run/fleet.conninfo \
-		--label role=db --label "zone=a$VM" || exit 1
+		--label role=db --label "zone=a$VM" --max-open 8 || exit 1
 	expect fleet-secret-denied-at-start EPERM as $ALICE "$PROBE" open $SECRET
 	_t0=$(rt)
 	if until_t 120 0.2 fleet_ready; then
@@ -554,6 +555,27 @@ vm1_skew() {
 	[ -z "$FID" ] || act fleet-revoke-after-skew $ALICE revoke "$FID"
 }
 
+# vm1_quota: alice's fleet requests from this host stop at jitd --max-open (8), pending or
+# active, with EDQUOT saying so; the database holds no more of them than that.
+vm1_quota() {
+	_i=0
+	_ok=0
+	while [ $_i -lt 10 ]; do
+		asj $ALICE request secret --for 10m --hosts role=db --reason "INC-9 quota $_i $KV"
+		[ "$RC" = 5 ] || break
+		_ok=$((_ok + 1))
+		_i=$((_i + 1))
+	done
+	if [ "$RC" = 1 ] && contains "$OUT" "max-open 8" && [ $_ok -ge 1 ]; then
+		pass fleet-requests-stop-at-max-open
+		echo "fleet: alice's request $((_ok + 1)) refused after $_ok more: $(echo "$OUT" | tr '\n' ' ')"
+	else
+		fail fleet-requests-stop-at-max-open "after $_ok requests: exit $RC (want 1 saying max-open 8): $OUT"
+	fi
+	_n=$(jitctl list --fleet --json 2>/dev/null | grep -o 'INC-9 quota [0-9]* '"$KV" | sort -u | wc -l)
+	check fleet-refused-request-not-stored "$_n quota requests listed, $_ok accepted" test "$_n" = "$_ok"
+}
+
 # ------------------------------------------------------------------ main
 
 start_fleet_jitd
@@ -566,6 +588,7 @@ case "$VM" in
 	outage
 	vm1_extended
 	vm1_skew
+	vm1_quota
 	;;
 2)
 	vm2_approve
