@@ -5,6 +5,7 @@
  * Reaches the kernel and the path watches only through a->ops (core.h).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ int apply_policy(struct agent *a, struct policy *p)
 		a->ops.sync_policy(a, old);
 		image_sync_all(a);
 		policy_free(p);
+		malloc_trim(0);
 		return r;
 	}
 	policy_free(old);
@@ -59,6 +61,9 @@ int apply_policy(struct agent *a, struct policy *p)
 	if (r)
 		log_err("fleet grants of serial %lld not applied: %s", (long long)p->serial,
 			strerror(-r));
+	/* the parse tree of the policy and the old policy are freed, between what is kept: their
+	 * pages back to the system (9 MB of 16 at 100,000 paths) */
+	malloc_trim(0);
 	return 0;
 }
 

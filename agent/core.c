@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -761,6 +762,7 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 	log_info("enforcing: policy %s serial %lld, %zu resources, %zu active grants",
 		 a->policy_path, (long long)a->policy->serial, a->policy->n_resources,
 		 grant_count_active(&a->grants));
+	malloc_trim(0); /* what starting freed (the policy's parse, the programs' load) */
 	sd_notify(0, "READY=1\nSTATUS=enforcing");
 	return 0;
 }
