@@ -1010,13 +1010,15 @@ static void approvers_and_explain_answer_for_oneself_admins_for_anyone(void)
 	json_decref(r);
 }
 
-/* host_policy with break_glass_max 30m on the db/psql rule (the etc rule has none). */
+/* host_policy with break_glass_max 30m on the db/psql rule (the etc rule has none); nobody
+ * (65534) requests db too. */
 static const char bg_policy[] =
 	"{\"version\":1,\"serial\":10,"
 	"\"resources\":{\"db\":{\"connect\":[\"10.0.5.0/24:5432\"]},"
 	"\"psql\":{\"exec\":[\"/usr/bin/psql\"]},\"etc\":{\"open\":[\"/etc/app/\"]}},"
 	"\"admins\":[\"user:bin\"],"
-	"\"rules\":[{\"resources\":[\"db\",\"psql\"],\"requesters\":[\"user:daemon\"],"
+	"\"rules\":[{\"resources\":[\"db\",\"psql\"],\"requesters\":[\"user:daemon\","
+	"\"user:nobody\"],"
 	"\"max_duration\":\"1h\",\"approvals\":1,\"approvers\":[\"user:sys\"],"
 	"\"reason\":\"required\",\"reason_pattern\":\"^INC-[0-9]+\",\"break_glass_max\":\"30m\"},"
 	"{\"resources\":[\"etc\"],\"requesters\":[\"user:daemon\"],\"max_duration\":\"90m\"}]}";
@@ -1152,17 +1154,6 @@ static void refused_unchanged(uid_t uid, const char *line, const char *want)
 	free(after);
 }
 
-/* bg_policy, nobody (65534) a requester of db too */
-static const char limit_policy[] =
-	"{\"version\":1,\"serial\":10,"
-	"\"resources\":{\"db\":{\"connect\":[\"10.0.5.0/24:5432\"]},"
-	"\"psql\":{\"exec\":[\"/usr/bin/psql\"]},\"etc\":{\"open\":[\"/etc/app/\"]}},"
-	"\"admins\":[\"user:bin\"],"
-	"\"rules\":[{\"resources\":[\"db\",\"psql\"],\"requesters\":[\"user:daemon\","
-	"\"user:nobody\"],\"max_duration\":\"1h\",\"approvals\":1,\"approvers\":[\"user:sys\"],"
-	"\"reason\":\"required\",\"reason_pattern\":\"^INC-[0-9]+\",\"break_glass_max\":\"30m\"},"
-	"{\"resources\":[\"etc\"],\"requesters\":[\"user:daemon\"],\"max_duration\":\"90m\"}]}";
-
 /* A requester holds at most --max-open open requests and grants of its own: the next one,
  * break-glass included, is refused with EDQUOT (saying what to do) and changes nothing; one
  * ended makes room again; an admin's grant to the same user does not count. */
@@ -1175,8 +1166,7 @@ static void open_requests_and_grants_are_bounded_per_user(void)
 	int64_t pending;
 	json_t *r;
 
-	if (host_agent_reset(&a, limit_policy))
-		abort();
+	bg_fresh();
 	a.max_open = 3;
 	r = call(ADMIN, "{\"op\":\"grant\",\"resource\":\"etc\",\"user\":\"daemon\","
 			"\"duration_s\":60}");
@@ -1225,8 +1215,7 @@ static void unreviewed_break_glass_counts_until_reviewed(void)
 	json_t *r;
 	int i;
 
-	if (host_agent_reset(&a, limit_policy))
-		abort();
+	bg_fresh();
 	a.max_open = 2;
 	n0 = a.grants.n;
 	for (i = 0; i < 50; i++) {
