@@ -21,7 +21,8 @@
 #define GRANT_MAX_ID	      (1LL << 53) /* grant ids: 1 .. GRANT_MAX_ID - 1 */
 
 /* "scheduled" is an active grant whose start is still ahead (docs/protocol.md). */
-enum grant_state {
+/* one byte each (packed): three of them in every grant record */
+enum __attribute__((packed)) grant_state {
 	GRANT_ACTIVE = 1,
 	GRANT_EXPIRED = 2,
 	GRANT_REVOKED = 3,
@@ -30,7 +31,7 @@ enum grant_state {
 };
 
 /* The review of a break-glass grant (only those have one). */
-enum grant_review {
+enum __attribute__((packed)) grant_review {
 	GRANT_REVIEW_NONE = 0,
 	GRANT_REVIEW_UNREVIEWED = 1,
 	GRANT_REVIEW_APPROVED = 2,
@@ -38,7 +39,12 @@ enum grant_review {
 };
 
 /* Where a grant came from. */
-enum grant_kind { GRANT_DIRECT = 0, GRANT_REQUEST = 1, GRANT_EXEC = 2, GRANT_FLEET = 3 };
+enum __attribute__((packed)) grant_kind {
+	GRANT_DIRECT = 0,
+	GRANT_REQUEST = 1,
+	GRANT_EXEC = 2,
+	GRANT_FLEET = 3
+};
 
 /*
  * A grant, or a request on its way to become one. A request is PENDING until enough
@@ -47,23 +53,23 @@ enum grant_kind { GRANT_DIRECT = 0, GRANT_REQUEST = 1, GRANT_EXEC = 2, GRANT_FLE
  */
 struct grant {
 	/* the fields sync_key compares for every grant (state, subject) in the first 64 bytes;
-	 * the small ones together (no padding): 240 bytes a grant in the store */
+	 * the small ones together (no padding): 224 bytes a grant in the store */
 	uint64_t id;
 	/* n_res names. A grant in the store owns a reference to a list shared by the grants
 	 * naming the same resources (res_owned; dropped by req_grant_clear; never written
 	 * through); a request being parsed points at its own array of GRANT_MAX_RES, shared
 	 * when it enters the store (req_grant_own_res) */
 	char (*res)[POLICY_MAX_NAME];
-	unsigned n_res;
 	uid_t uid;
+	uid_t by_uid;	     /* who granted: the admin, or the last approver */
+	uid_t requester_uid; /* who asked (requests and exec), else by_uid */
+	uint8_t n_res;	     /* at most GRANT_MAX_RES */
 	enum grant_state state;
 	enum grant_kind kind;
 	/* break-glass: granted at once; review NONE unless break_glass (who reviewed it, when
 	 * and why: its history's "reviewed" entry) */
 	enum grant_review review;
-	uid_t by_uid;	     /* who granted: the admin, or the last approver */
-	uid_t requester_uid; /* who asked (requests and exec), else by_uid */
-	unsigned approvals_needed;
+	uint8_t approvals_needed; /* at most POLICY_MAX_APPROVALS */
 	bool res_owned;
 	bool has_uid;
 	bool on_end_kill;      /* its rule's "on_end": "kill": its cgroup's tree dies with it */
@@ -101,6 +107,10 @@ struct grant {
 	uint64_t first_by_boot;	 /* runtime: first_by_ns on the boot clock */
 	uint64_t first_use_boot; /* runtime: the kernel's first use of this boot, 0: none read */
 };
+_Static_assert(GRANT_MAX_RES <= UINT8_MAX && POLICY_MAX_APPROVALS <= UINT8_MAX,
+	       "n_res and approvals_needed are one byte");
+_Static_assert(sizeof(struct grant) == 224, "the grant record grew: each byte is 100 KB at "
+					    "100,000 grants");
 
 /* request.c: rules, principals, approvals, state entries (pure logic, unit-tested). */
 bool req_principal_match(const char *principal, uid_t uid);
