@@ -40,6 +40,24 @@ opens() { # LABEL PATH [ROUNDS]: ROUNDS (default 3) batches, one line each (nois
 		$S opens 1001 "$2" "${SCALE_OPENS:-20000}"
 	done
 }
+cpu_ticks() { # jitd's user + system time so far, in clock ticks (100 a second)
+	awk '{ print $14 + $15 }' "/proc/$PID/stat" 2>/dev/null || echo 0
+}
+# settle LABEL: how long jitd keeps working after READY (its CPU time each half second, until a
+# half second in which it used less than a tenth of it; 120 s at most)
+settle() {
+	_t0=$(cpu_ticks)
+	_i=0
+	_prev=$_t0
+	while [ $_i -lt 240 ]; do
+		sleep 0.5
+		_i=$((_i + 1))
+		_now=$(cpu_ticks)
+		[ $((_now - _prev)) -lt 5 ] && break
+		_prev=$_now
+	done
+	echo "settled ($1): $((_i * 5 / 10)).$((_i * 5 % 10)) s after READY, jitd CPU $(((_now - _t0) / 100)).$(((_now - _t0) % 100 / 10)) s in that time"
+}
 memory() { # LABEL
 	echo "--- memory: $1"
 	$S rss "$PID"
@@ -98,6 +116,7 @@ fi
 ls -l "$JITD_STATE/grants.json"
 printf 'restart (start to READY, 100000 grants): '
 start
+settle "100000 grants"
 memory "100000 grants (after restart)"
 jitctl status 2>/dev/null | grep -i grant | head -n 3
 opens "unprotected (100000 grants)" /tmp/unprot
@@ -114,6 +133,7 @@ elif $S state "$JITD_STATE/grants.json" "$BIG" $UIDBASE $NRES; then
 	ls -l "$JITD_STATE/grants.json"
 	printf 'restart (start to READY, %s grants): ' "$BIG"
 	start
+	settle "$BIG grants"
 	memory "$BIG grants (after restart)"
 	opens "unprotected ($BIG grants)" /tmp/unprot
 	stop
