@@ -709,7 +709,7 @@ static json_t *open_limit(const struct agent *a, uid_t uid)
 	return verbs_error("EDQUOT",
 			   "uid %u already holds %zu open requests and grants of its own "
 			   "(jitd --max-open %u): cancel or end some first (jitctl list --mine, "
-			   "jitctl revoke ID)",
+			   "jitctl revoke ID); a break-glass counts until an approver reviews it",
 			   (unsigned)uid, n, a->max_open);
 }
 
