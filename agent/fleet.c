@@ -783,7 +783,8 @@ int fleet_insert_request(struct agent *a, const struct fleet_row *r, const json_
 				   "$7::int, $2::text, $8::bigint, "
 				   "now() + make_interval(secs => $9::double precision) "
 				   "WHERE (SELECT count(*) FROM jitd.requests WHERE requested_on = "
-				   "session_user::text AND requested_uid = $8::bigint AND "
+				   "session_user::text COLLATE \"default\" AND "
+				   "requested_uid = $8::bigint AND "
 				   "((state = 'pending' AND pending_until > now()) OR "
 				   "(state = 'active' AND expires_at > now()))) < $10::bigint "
 				   "RETURNING id",

@@ -22,8 +22,10 @@
 #include "inotify.h"
 #include "pathwatch.h"
 #include "log.h"
+#include "util.h"
 
-#define PATHWATCH_DELAY_USEC 50000ULL /* coalesce bursts (dpkg unpacks many files) */
+#define PATHWATCH_DELAY_USEC 50000ULL	    /* coalesce bursts (dpkg unpacks many files) */
+#define PATHWATCH_TRIM_NS    (5 * NS_PER_S) /* at most one malloc_trim a resync this often */
 #define PATHWATCH_MASK                                                                             \
 	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |     \
 	 IN_ONLYDIR)
@@ -82,15 +84,21 @@ static int pathwatch_rearm(struct agent *a)
 static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct agent *a = userdata;
+	int64_t now;
 
 	/* Watch first, then stat: a change in between triggers another resync. */
 	pathwatch_update(a);
 	/* Failures are logged by kern_sync_policy; the next change retries. */
-	if (!a->ops.sync_policy(a, a->policy))
-		image_sync_all(a);
+	if (a->ops.sync_policy(a, a->policy))
+		return 0;
+	image_sync_all(a);
 	/* the index of the policy's paths was made again: the old one's pages back (4 MB at
-	 * 100,000 paths) */
-	malloc_trim(0);
+	 * 100,000 paths), once in a while when a watched directory churns */
+	now = util_now_ns(CLOCK_MONOTONIC);
+	if (!a->pathwatch.trimmed_ns || now - a->pathwatch.trimmed_ns >= PATHWATCH_TRIM_NS) {
+		malloc_trim(0);
+		a->pathwatch.trimmed_ns = now;
+	}
 	return 0;
 }
 

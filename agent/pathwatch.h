@@ -4,6 +4,7 @@
 #define JITD_PATHWATCH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-event.h>
 
 struct agent;
@@ -13,6 +14,7 @@ struct pathwatch {
 	int ino_fd;
 	bool has_fd;
 	sd_event_source *io_src, *resync_src;
+	int64_t trimmed_ns; /* CLOCK_MONOTONIC of the last resync's malloc_trim, 0: none */
 };
 
 int pathwatch_update(struct agent *a);

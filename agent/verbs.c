@@ -512,10 +512,11 @@ static json_t *fleet_request(struct verb_peer *c, json_t *req)
 	if (r)
 		return fleet_error(r, err);
 	r = fleet_fetch(a, id, &row, &detail, err, sizeof(err));
-	audit_agent_event("requested", json_pack("{s:o,s:I}", "fleet",
-						 detail ? json_incref(detail)
-							: json_pack("{s:I}", "fleet_id", id),
-						 "by_uid", (json_int_t)c->uid));
+	audit_agent_event("requested",
+			  json_pack("{s:o,s:I}", "fleet",
+				    detail ? json_incref(detail)
+					   : json_pack("{s:I}", "fleet_id", (json_int_t)id),
+				    "by_uid", (json_int_t)c->uid));
 	return ok_reply("fleet", detail ?: json_pack("{s:I}", "fleet_id", (json_int_t)id));
 }
 

@@ -291,6 +291,9 @@ static int approvers_of(const struct grant *g, json_int_t *uids, size_t max)
 		json_int_t u = json_integer_value(json_object_get(e, "uid"));
 		size_t k = 0;
 
+		/* written as a negative int before: the same uid (uids are 32 bits) */
+		if (u < 0 && u >= INT32_MIN)
+			u = (json_int_t)(uint32_t)u;
 		if (strcmp(json_string_value(json_object_get(e, "event")) ?: "", "approved"))
 			continue;
 		while (k < n && uids[k] != u)

@@ -258,6 +258,17 @@ static void large_uids_are_kept_and_approvers_count_once(void)
 	json_decref(h);
 	CHECK_INT(req_approval_count(&g), 2);
 	req_grant_clear(&g);
+
+	/* an approval written before as a negative int is the same approver */
+	h = json_loads("[{\"event\":\"approved\",\"uid\":-1294967296,"
+		       "\"at\":\"2026-12-04T20:48:05.429Z\"}]",
+		       0, NULL);
+	g = (struct grant){0};
+	CHECK_INT(hist_encode(h, &g.history), 0);
+	json_decref(h);
+	req_history_add(&g, "approved", 3000000000u, NULL, 2 * NS);
+	CHECK_INT(req_approval_count(&g), 1);
+	req_grant_clear(&g);
 }
 
 static void deny_needs_reason_and_ends_request(void)
