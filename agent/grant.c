@@ -62,10 +62,16 @@ static bool is_open(const struct grant *g)
 	return g->state == GRANT_ACTIVE || g->state == GRANT_PENDING;
 }
 
-/* May store_trim drop g: ended, and not a break-glass grant still awaiting its review? */
+/* Does the store keep g whatever the trim: open, or a break-glass awaiting its review? */
+bool grant_held(const struct grant *g)
+{
+	return is_open(g) || g->review == GRANT_REVIEW_UNREVIEWED;
+}
+
+/* May store_trim drop g? */
 static bool droppable(const struct grant *g)
 {
-	return !is_open(g) && g->review != GRANT_REVIEW_UNREVIEWED;
+	return !grant_held(g);
 }
 
 static json_t *res_json(const struct grant *g)

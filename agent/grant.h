@@ -87,6 +87,8 @@ int grant_revoke_kill(struct agent *a, uint64_t id, uid_t by, bool kill, const s
 		      int *killed);
 int grant_apply_fleet(struct agent *a);
 const char *grant_state_name(const struct grant *g);
+/* Open (active or pending), or a break-glass awaiting its review: kept by every trim. */
+bool grant_held(const struct grant *g);
 int grant_expire_due(struct agent *a);
 /* Start the clock of unused first-use grants the kernel saw used, end those unused at their
  * latest start (saved when any changed): 0 or -errno of the save. */

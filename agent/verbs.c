@@ -678,17 +678,11 @@ static json_t *take_rule(struct grant *g, const struct policy_rule *rule)
 }
 
 /*
- * {"op":"request",...,"break_glass":true}: granted at once, for at most the rule's
- * break_glass_max, with a reason; unreviewed until an approver reviews it. Only the local
- * store and the policy in force (in fleet mode the cached fleet policy) are used, never
- * the fleet database: it works while the network is down.
- */
-/*
- * A user's open self-service grants (requests, break-glass, exec: pending or active, made by
- * that user under the rules; a break-glass until it is reviewed) are bounded by --max-open, so no
- * requester can grow the store, the state file and every pass over them without end. Admins are not
- * bounded (they may grant anything), nor are grants an admin or the policy made. NULL, or the
- * refusal.
+ * A user's self-service grants the store holds (requests, break-glass, exec made by that user
+ * under the rules: pending or active, a break-glass until it is reviewed; grant_held) are
+ * bounded by --max-open, so no requester can grow the store, the state file and every pass
+ * over them without end. Admins are not bounded (they may grant anything), nor are grants an
+ * admin or the policy made. NULL, or the refusal.
  */
 static json_t *open_limit(const struct agent *a, uid_t uid)
 {
@@ -699,11 +693,8 @@ static json_t *open_limit(const struct agent *a, uid_t uid)
 	for (size_t i = 0; i < a->grants.n; i++) {
 		const struct grant *g = &a->grants.v[i];
 
-		/* an unreviewed break-glass is kept until reviewed, ended or not */
 		n += g->requester_uid == uid &&
-		     (g->kind == GRANT_REQUEST || g->kind == GRANT_EXEC) &&
-		     (g->state == GRANT_PENDING || g->state == GRANT_ACTIVE ||
-		      g->review == GRANT_REVIEW_UNREVIEWED);
+		     (g->kind == GRANT_REQUEST || g->kind == GRANT_EXEC) && grant_held(g);
 	}
 	if (n < a->max_open)
 		return NULL;
@@ -714,6 +705,12 @@ static json_t *open_limit(const struct agent *a, uid_t uid)
 			   (unsigned)uid, n, a->max_open);
 }
 
+/*
+ * {"op":"request",...,"break_glass":true}: granted at once, for at most the rule's
+ * break_glass_max, with a reason; unreviewed until an approver reviews it. Only the local
+ * store and the policy in force (in fleet mode the cached fleet policy) are used, never
+ * the fleet database: it works while the network is down.
+ */
 static json_t *request_break_glass(struct verb_peer *c, json_t *req)
 {
 	struct agent *a = c->a;
