@@ -41,6 +41,7 @@ int apply_policy(struct agent *a, struct policy *p)
 
 	policy_select_host(p, a->fleet.labels); /* rules and grants with "hosts" */
 	a->policy = p;
+	a->ops.watch_paths(a);
 	r = a->ops.sync_policy(a, p);
 	if (!r)
 		r = image_sync_all(a);
@@ -48,6 +49,7 @@ int apply_policy(struct agent *a, struct policy *p)
 		log_err("policy reload failed halfway; restoring serial %lld",
 			(long long)old->serial);
 		a->policy = old;
+		a->ops.watch_paths(a);
 		a->ops.sync_policy(a, old);
 		image_sync_all(a);
 		policy_free(p);
@@ -55,7 +57,6 @@ int apply_policy(struct agent *a, struct policy *p)
 		return r;
 	}
 	policy_free(old);
-	a->ops.policy_changed(a);
 	r = grant_apply_fleet(a);
 	audit_grant_changes(&a->grants);
 	if (r)

@@ -866,25 +866,86 @@ static void entries_free(struct entries *e)
 	keyset_free(&e->idx);
 }
 
+#define KERN_ENOTSUPP 524  /* the kernel's "no such operation for this map" (not in libc) */
+#define KERN_BATCH    1024 /* entries a BPF_MAP_LOOKUP_BATCH reads */
+
+/* The map has no batch operation of that kind (LPM tries; kernels before 5.6). */
+static bool no_batch(int err)
+{
+	return err == EINVAL || err == KERN_ENOTSUPP || err == EOPNOTSUPP;
+}
+
+/* Write every entry: one BPF_MAP_UPDATE_BATCH (100,000 protected inodes in one system call,
+ * not 100,000), or one at a time where the map has none. */
+static int map_write_all(int fd, const struct entries *e)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	__u32 count = (__u32)e->n;
+
+	if (!e->n || !bpf_map_update_batch(fd, e->keys, e->vals, &count, &opts))
+		return 0;
+	if (!no_batch(errno))
+		return -errno;
+	for (size_t i = 0; i < e->n; i++) /* BPF_ANY: what a batch wrote is written again */
+		if (bpf_map_update_elem(fd, (char *)e->keys + i * e->ksz,
+					(char *)e->vals + i * e->vsz, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+static int note_stale(const struct entries *e, struct entries *stale, const void *key)
+{
+	char none = 0;
+
+	return entries_has(e, key) || entries_has(stale, key) ? 0 : entries_add(stale, key, &none);
+}
+
+/* The keys of the map that are not in e, into stale: BPF_MAP_LOOKUP_BATCH a chunk at a time,
+ * else (no batch, or a batch that failed midway) a get_next_key walk. */
+static int map_stale(int fd, const struct entries *e, struct entries *stale)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	char *keys = malloc(KERN_BATCH * e->ksz), *vals = malloc(KERN_BATCH * e->vsz);
+	char in[64], out[64], key[64], next[64];
+	bool first = true;
+	void *prev = NULL;
+	int err = keys && vals ? 0 : -ENOMEM;
+
+	while (!err) {
+		__u32 count = KERN_BATCH;
+		int r = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, vals, &count, &opts);
+
+		/* count is the keys read only with success or ENOENT (the end of the map): a
+		 * kernel without the operation leaves it as asked (5.10's hash maps) */
+		if (r && errno != ENOENT)
+			break;
+		for (__u32 i = 0; i < count && i < KERN_BATCH && !err; i++)
+			err = note_stale(e, stale, keys + (size_t)i * e->ksz);
+		if (r)
+			goto done;
+		memcpy(in, out, sizeof(in));
+		first = false;
+	}
+	while (!err && !bpf_map_get_next_key(fd, prev, next)) {
+		err = note_stale(e, stale, next);
+		memcpy(key, next, e->ksz);
+		prev = key;
+	}
+done:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 /* Make a map hold exactly the entries: write all, then delete the others (collected in
  * one walk first: deleting during a hash map walk could restart it, O(n^2) at 100k). */
 static int map_reconcile(int fd, const struct entries *e)
 {
 	struct entries stale = {.ksz = e->ksz, .vsz = 1};
-	char key[64], next[64], none = 0;
-	void *prev = NULL;
-	int err = 0;
+	int err = map_write_all(fd, e);
 
-	for (size_t i = 0; i < e->n; i++)
-		if (bpf_map_update_elem(fd, (char *)e->keys + i * e->ksz,
-					(char *)e->vals + i * e->vsz, BPF_ANY))
-			return -errno;
-	while (!err && !bpf_map_get_next_key(fd, prev, next)) {
-		if (!entries_has(e, next) && !entries_has(&stale, next))
-			err = entries_add(&stale, next, &none);
-		memcpy(key, next, e->ksz);
-		prev = key;
-	}
+	if (!err)
+		err = map_stale(fd, e, &stale);
 	for (size_t i = 0; !err && i < stale.n; i++)
 		if (bpf_map_delete_elem(fd, (char *)stale.keys + i * e->ksz) && errno != ENOENT)
 			err = -errno;
@@ -1554,12 +1615,16 @@ const char *kern_path_of(struct kern *k, uint64_t dev, uint64_t ino)
 	return NULL;
 }
 
-int kern_put_grant(struct kern *k, const struct jitd_grant_key *key,
-		   const struct jitd_grant_val *val)
+int kern_put_grants(struct kern *k, const struct jitd_grant_key *keys,
+		    const struct jitd_grant_val *vals, size_t n)
 {
-	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.grants), key, val, BPF_ANY))
-		return -errno;
-	return 0;
+	struct entries e = {.keys = (void *)keys,
+			    .vals = (void *)vals,
+			    .n = n,
+			    .ksz = sizeof(*keys),
+			    .vsz = sizeof(*vals)};
+
+	return map_write_all(bpf_map__fd(k->skel->maps.grants), &e);
 }
 
 int kern_del_grant(struct kern *k, const struct jitd_grant_key *key)
@@ -1595,24 +1660,43 @@ int kern_use_del(struct kern *k, uint64_t id)
 	return 0;
 }
 
+/* Delete every key of the hash map fd (keys of ksz bytes, at most 64) that keep() rejects,
+ * in one pass: the next key is read before the current one goes (starting over from the
+ * first key after each delete passed again over all that stay: quadratic). */
+static int map_prune(int fd, size_t ksz, bool (*keep)(const void *key, void *arg), void *arg)
+{
+	char cur[64], next[64];
+	bool more = !bpf_map_get_next_key(fd, NULL, cur);
+
+	while (more) {
+		more = !bpf_map_get_next_key(fd, cur, next);
+		if (!keep(cur, arg) && bpf_map_delete_elem(fd, cur) && errno != ENOENT)
+			return -errno;
+		memcpy(cur, next, ksz);
+	}
+	return 0;
+}
+
+struct use_keep {
+	bool (*keep)(uint64_t id, void *);
+	void *arg;
+};
+
+static bool use_keep(const void *key, void *arg)
+{
+	const struct use_keep *k = arg;
+	uint64_t id;
+
+	memcpy(&id, key, sizeof(id));
+	return k->keep(id, k->arg);
+}
+
 /* Delete every usage entry whose grant id keep() rejects. */
 int kern_use_prune(struct kern *k, bool (*keep)(uint64_t id, void *), void *arg)
 {
-	int fd = bpf_map__fd(k->skel->maps.grant_use);
-	uint64_t key, next;
-	void *prev = NULL;
+	struct use_keep u = {keep, arg};
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!keep(next, arg)) {
-			if (bpf_map_delete_elem(fd, &next) && errno != ENOENT)
-				return -errno;
-			prev = NULL;
-			continue;
-		}
-		key = next;
-		prev = &key;
-	}
-	return 0;
+	return map_prune(bpf_map__fd(k->skel->maps.grant_use), sizeof(uint64_t), use_keep, &u);
 }
 
 /* Sum the per-CPU usage counters (enum jitd_use_stat) into sums[JITD_USE_STAT_MAX]. */
@@ -1688,24 +1772,27 @@ int kern_open_cut(struct kern *k, uint64_t file)
 }
 
 /* Delete every kernel grant key that keep() rejects. */
+struct grant_keep {
+	bool (*keep)(const struct jitd_grant_key *, void *);
+	void *arg;
+};
+
+static bool grant_keep(const void *key, void *arg)
+{
+	const struct grant_keep *k = arg;
+	struct jitd_grant_key gk;
+
+	memcpy(&gk, key, sizeof(gk));
+	return k->keep(&gk, k->arg);
+}
+
 int kern_prune_grants(struct kern *k, bool (*keep)(const struct jitd_grant_key *, void *),
 		      void *arg)
 {
-	int fd = bpf_map__fd(k->skel->maps.grants);
-	struct jitd_grant_key key, next;
-	void *prev = NULL;
+	struct grant_keep g = {keep, arg};
 
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (!keep(&next, arg)) {
-			if (bpf_map_delete_elem(fd, &next) && errno != ENOENT)
-				return -errno;
-			prev = NULL;
-			continue;
-		}
-		key = next;
-		prev = &key;
-	}
-	return 0;
+	return map_prune(bpf_map__fd(k->skel->maps.grants), sizeof(struct jitd_grant_key),
+			 grant_keep, &g);
 }
 
 /*

@@ -360,10 +360,10 @@ static int setup_loop(struct agent *a)
 }
 
 /* The core's side of struct agent_ops: what grant.c, apply.c and verbs.c reach through it. */
-static int op_put_grant(struct agent *a, const struct jitd_grant_key *key,
-			const struct jitd_grant_val *val)
+static int op_put_grants(struct agent *a, const struct jitd_grant_key *keys,
+			 const struct jitd_grant_val *vals, size_t n)
 {
-	return kern_put_grant(a->kern, key, val);
+	return kern_put_grants(a->kern, keys, vals, n);
 }
 
 static int op_del_grant(struct agent *a, const struct jitd_grant_key *key)
@@ -411,9 +411,11 @@ static int op_sync_policy(struct agent *a, const struct policy *p)
 	return kern_sync_policy(a->kern, p, a->cgroup_root);
 }
 
-static void op_policy_changed(struct agent *a)
+static void op_watch_paths(struct agent *a)
 {
-	pathwatch_update(a);
+	if (pathwatch_update(a) < 0)
+		log_warn("cannot watch the policy's paths: replaced files stay unprotected until "
+			 "the next reload");
 }
 
 static void op_status(struct agent *a, json_t *r)
@@ -439,6 +441,7 @@ static void op_status(struct agent *a, json_t *r)
 				      "aggregate_full", (json_int_t)use[JITD_USE_STAT_AGG_FULL]));
 	json_object_set_new(r, "audit_aggregate", aggregate_status(a));
 	json_object_set_new(r, "revoke_open", kern_open_json(a->kern));
+	json_object_set_new(r, "paths", pathwatch_status(a));
 	/* the audit stream under load: records written (the chain's sequence), ring-buffer
 	 * drops in the kernel, and those already in the stream as records_dropped */
 	json_object_set_new(r, "records",
@@ -452,7 +455,7 @@ static void op_status(struct agent *a, json_t *r)
 }
 
 static const struct agent_ops core_ops = {
-	.put_grant = op_put_grant,
+	.put_grants = op_put_grants,
 	.del_grant = op_del_grant,
 	.prune_grants = op_prune_grants,
 	.set_granted_cgroups = op_set_granted_cgroups,
@@ -462,7 +465,7 @@ static const struct agent_ops core_ops = {
 	.prune_uses = op_prune_uses,
 	.sync_policy = op_sync_policy,
 	.grants_changed = agent_grant_changed,
-	.policy_changed = op_policy_changed,
+	.watch_paths = op_watch_paths,
 	.grant_ended = scope_release,
 	.grant_follow = scope_follow,
 	.scope_create = scope_create,
@@ -563,6 +566,9 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 		return -1;
 	r = kern_set_self(a->kern, a->policy_path, a->state_dir,
 			  strcmp(cfg->audit_path, "-") ? cfg->audit_path : NULL);
+	/* watched before they are resolved: a file replaced in between is reported */
+	if (!r)
+		op_watch_paths(a);
 	if (!r)
 		r = kern_sync_policy(a->kern, a->policy, a->cgroup_root);
 	if (!r) {
@@ -625,10 +631,9 @@ static int start_serving(struct agent *a)
 		log_warn("cannot watch %s for changes (SIGHUP still reloads): %s", a->policy_path,
 			 strerror(-r));
 	agent_rearm_expiry(a);
-	/* Paths may have changed between the first sync and the watches: resync once. */
-	if (pathwatch_update(a) < 0)
+	/* the watches made before the paths were resolved, into the loop (no second pass) */
+	if (pathwatch_start(a) < 0)
 		log_warn("cannot watch policy paths: replaced files stay unprotected until SIGHUP");
-	pathwatch_kick(a);
 	/* fleet mode: connects in the background; what is in force holds meanwhile */
 	r = fleet_start(a);
 	if (r < 0) {

@@ -42,8 +42,9 @@ struct agent;
  */
 struct agent_ops {
 	/* the kernel image of the grant store */
-	int (*put_grant)(struct agent *a, const struct jitd_grant_key *key,
-			 const struct jitd_grant_val *val);
+	/* n keys with their values (one system call for all where the kernel can) */
+	int (*put_grants)(struct agent *a, const struct jitd_grant_key *keys,
+			  const struct jitd_grant_val *vals, size_t n);
 	int (*del_grant)(struct agent *a, const struct jitd_grant_key *key);
 	int (*prune_grants)(struct agent *a, bool (*keep)(const struct jitd_grant_key *, void *),
 			    void *arg);
@@ -59,8 +60,8 @@ struct agent_ops {
 	 * may only move earlier for it: a pass over the store per change was the cost of a
 	 * grant at 100,000), NULL: any number (a pass) */
 	void (*grants_changed)(struct agent *a, const struct grant *g);
-	/* a policy was put in force: re-watch its paths */
-	void (*policy_changed)(struct agent *a);
+	/* a->policy is about to be put in force: watch its paths before they are resolved */
+	void (*watch_paths)(struct agent *a);
 	/* exec and cgroup grants (scope.c) */
 	void (*grant_ended)(struct agent *a, const struct grant *g);
 	void (*grant_follow)(struct agent *a, const struct grant *g);

@@ -147,7 +147,7 @@ static int sync_key(struct agent *a, const struct jitd_grant_key *key)
 	struct jitd_grant_val val = {.grant_id = best->id,
 				     .starts_ns = best->starts_boot,
 				     .expires_ns = best->expires_boot};
-	r = a->ops.put_grant(a, key, &val);
+	r = a->ops.put_grants(a, key, &val, 1);
 	/* a key that cannot be rewritten (the map makes a new element for it: ENOMEM) may
 	 * still name a grant that just ended: removed, fail closed, until a sync writes it */
 	if (r)
@@ -268,6 +268,26 @@ static bool key_wanted(const struct jitd_grant_key *key, void *arg)
 	return keyset_find(&((struct key_table *)arg)->idx, key) >= 0;
 }
 
+/* Every key with its best grant's window, in one call. */
+static int key_table_write(struct agent *a, const struct key_table *t)
+{
+	struct jitd_grant_val *vals = malloc((t->n ? t->n : 1) * sizeof(*vals));
+	int err;
+
+	if (!vals)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct grant *best = &a->grants.v[t->best[i]];
+
+		vals[i] = (struct jitd_grant_val){.grant_id = best->id,
+						  .starts_ns = best->starts_boot,
+						  .expires_ns = best->expires_boot};
+	}
+	err = a->ops.put_grants(a, t->keys, vals, t->n);
+	free(vals);
+	return err;
+}
+
 /* Usage entries to keep: those of active grants (an ended grant's was read at its end). */
 static bool use_wanted(uint64_t id, void *arg)
 {
@@ -308,14 +328,7 @@ int image_sync_all(struct agent *a)
 		g->live = g->starts_boot <= now;
 	}
 	err = err ?: sync_granted_cgroups(a);
-	for (size_t i = 0; i < t.n && !err; i++) {
-		const struct grant *best = &a->grants.v[t.best[i]];
-		struct jitd_grant_val val = {.grant_id = best->id,
-					     .starts_ns = best->starts_boot,
-					     .expires_ns = best->expires_boot};
-
-		err = a->ops.put_grant(a, &t.keys[i], &val);
-	}
+	err = err ?: key_table_write(a, &t);
 	err = err ?: a->ops.prune_grants(a, key_wanted, &t);
 	key_table_free(&t);
 	return err ?: a->ops.prune_uses(a, use_wanted, a);

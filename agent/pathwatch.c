@@ -4,8 +4,10 @@
  * protected by (device, inode), so a package upgrade that renames a new binary
  * over /usr/bin/psql, or a file created after jitd started, needs a fresh
  * stat(). inotify watches the directory holding each policy path (or, while it
- * does not exist, its nearest existing ancestor); any change there schedules one
- * resync of the protected-object maps shortly after.
+ * does not exist, its nearest existing ancestor), before the paths are resolved; a change
+ * there to a name on the way to a policy path schedules one resync of the protected-object
+ * maps shortly after. Changes to other names (a log rotated beside a protected file, dpkg's
+ * temporary files) cost a hash and a lookup, not a resync.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,7 +20,6 @@
 #include <unistd.h>
 
 #include "core.h"
-#include "image.h"
 #include "inotify.h"
 #include "pathwatch.h"
 #include "log.h"
@@ -29,6 +30,75 @@
 #define PATHWATCH_MASK                                                                             \
 	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |     \
 	 IN_ONLYDIR)
+
+/* FNV-1a of a name of len bytes: the set of names that matter (a false match only costs a
+ * resync, so 32 bits do) */
+static uint32_t name_hash(const char *name, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return h;
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Every name on the way to path (its components) into names, which has room. */
+static size_t add_names(uint32_t *names, size_t n, const char *path)
+{
+	for (const char *p = path, *end; *p; p = end) {
+		while (*p == '/')
+			p++;
+		end = strchrnul(p, '/');
+		if (end > p)
+			names[n++] = name_hash(p, (size_t)(end - p));
+	}
+	return n;
+}
+
+/* The sorted, distinct hashes of every component of the policy's exec/open paths. */
+static int names_build(const struct policy *p, uint32_t **out, size_t *n_out)
+{
+	size_t cap = 0, n = 0, k = 0;
+	uint32_t *names;
+
+	for (size_t i = 0; i < p->n_resources; i++)
+		for (size_t j = 0; j < p->resources[i].n_entries; j++)
+			if (p->resources[i].entries[j].kind != POLICY_CONNECT)
+				cap += strlen(p->resources[i].entries[j].path) / 2 + 1;
+	names = malloc((cap ? cap : 1) * sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_resources; i++)
+		for (size_t j = 0; j < p->resources[i].n_entries; j++)
+			if (p->resources[i].entries[j].kind != POLICY_CONNECT)
+				n = add_names(names, n, p->resources[i].entries[j].path);
+	qsort(names, n, sizeof(*names), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (!k || names[k - 1] != names[i])
+			names[k++] = names[i];
+	*out = realloc(names, (k ? k : 1) * sizeof(*names)) ?: names;
+	*n_out = k;
+	return 0;
+}
+
+/* Whether an event can change what a policy path resolves to: a change to one of its
+ * names, the watched directory itself gone or moved, or events lost. */
+static bool event_matters(const struct pathwatch *w, const struct inotify_event *ev)
+{
+	uint32_t h;
+
+	if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) || !ev->len)
+		return true;
+	h = name_hash(ev->name, strnlen(ev->name, ev->len));
+	return bsearch(&h, w->names, w->n_names, sizeof(h), cmp_u32) != NULL;
+}
 
 /* The directory to watch for path: its parent, or the nearest existing ancestor. */
 static int watch_dir_of(const char *path, char *dir, size_t len)
@@ -55,12 +125,20 @@ static int watch_dir_of(const char *path, char *dir, size_t len)
 static int pathwatch_rearm(struct agent *a)
 {
 	char dir[PATH_MAX];
-	int fd;
+	uint32_t *names;
+	size_t n_names;
+	int fd, r;
 
+	r = names_build(a->policy, &names, &n_names);
+	if (r)
+		return r;
 	/* A fresh inotify instance drops every old watch in one go. */
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		free(names);
+		return r;
+	}
 	for (size_t i = 0; i < a->policy->n_resources; i++) {
 		const struct policy_resource *r = &a->policy->resources[i];
 
@@ -78,6 +156,9 @@ static int pathwatch_rearm(struct agent *a)
 		close(a->pathwatch.ino_fd);
 	a->pathwatch.ino_fd = fd;
 	a->pathwatch.has_fd = true;
+	free(a->pathwatch.names);
+	a->pathwatch.names = names;
+	a->pathwatch.n_names = n_names;
 	return 0;
 }
 
@@ -88,10 +169,11 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
 
 	/* Watch first, then stat: a change in between triggers another resync. */
 	pathwatch_update(a);
-	/* Failures are logged by kern_sync_policy; the next change retries. */
+	a->pathwatch.resyncs++;
+	/* Failures are logged by kern_sync_policy; the next change retries. The grants' keys
+	 * name resources, not inodes: they stay as they are. */
 	if (a->ops.sync_policy(a, a->policy))
 		return 0;
-	image_sync_all(a);
 	/* the index of the policy's paths was made again: the old one's pages back (4 MB at
 	 * 100,000 paths), once in a while when a watched directory churns */
 	now = util_now_ns(CLOCK_MONOTONIC);
@@ -102,14 +184,30 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static void note_event(const struct inotify_event *ev, void *ud)
+{
+	struct agent *a = ud;
+
+	a->pathwatch.events++;
+	if (event_matters(&a->pathwatch, ev))
+		a->pathwatch.matters = true;
+	else
+		a->pathwatch.events_ignored++;
+}
+
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	inotify_drain(fd, NULL, NULL); /* what changed does not matter: all is re-resolved */
-	pathwatch_kick(userdata);
+	struct agent *a = userdata;
+
+	a->pathwatch.matters = false;
+	inotify_drain(fd, note_event, a); /* which path changed does not matter: all are
+					     re-resolved */
+	if (a->pathwatch.matters)
+		pathwatch_kick(a);
 	return 0;
 }
 
-/* Schedule a re-resolution of the policy's paths (after a reload or at start-up). An
+/* Schedule a re-resolution of the policy's paths. An
  * already scheduled one is not pushed back: files churning in a watched directory must
  * not postpone the protection of a replaced inode (the window stays one delay). */
 void pathwatch_kick(struct agent *a)
@@ -125,11 +223,13 @@ void pathwatch_kick(struct agent *a)
 	sd_event_source_set_enabled(a->pathwatch.resync_src, SD_EVENT_ONESHOT);
 }
 
-/* (Re)start watching the current policy's paths. Returns 0 or negative errno. */
-int pathwatch_update(struct agent *a)
+/* The resync timer and the watches in the event loop, once there is one. */
+static int pathwatch_attach(struct agent *a)
 {
 	int r;
 
+	if (!a->event || !a->pathwatch.has_fd)
+		return 0;
 	if (!a->pathwatch.resync_src) {
 		r = sd_event_add_time_relative(a->event, &a->pathwatch.resync_src, CLOCK_MONOTONIC,
 					       PATHWATCH_DELAY_USEC, 0, on_resync, a);
@@ -138,12 +238,41 @@ int pathwatch_update(struct agent *a)
 		sd_event_source_set_enabled(a->pathwatch.resync_src, SD_EVENT_OFF);
 		sd_event_source_set_description(a->pathwatch.resync_src, "path-resync");
 	}
-	r = pathwatch_rearm(a);
-	if (r < 0)
-		return r;
+	a->pathwatch.io_src = sd_event_source_disable_unref(a->pathwatch.io_src);
 	r = sd_event_add_io(a->event, &a->pathwatch.io_src, a->pathwatch.ino_fd, EPOLLIN,
 			    on_inotify, a);
 	if (r >= 0)
 		sd_event_source_set_description(a->pathwatch.io_src, "path-watch");
 	return r < 0 ? r : 0;
+}
+
+/* Watch the current policy's paths, before they are resolved: a change after the watch
+ * is reported, one before it is seen by the resolution. Returns 0 or negative errno. */
+int pathwatch_update(struct agent *a)
+{
+	int r = pathwatch_rearm(a);
+
+	return r < 0 ? r : pathwatch_attach(a);
+}
+
+/* Serving: the watches set before the first resolution join the event loop (what they saw
+ * meanwhile is reported then). Without them (inotify failed), watch now and resolve once
+ * more. */
+int pathwatch_start(struct agent *a)
+{
+	int r;
+
+	if (a->pathwatch.has_fd)
+		return pathwatch_attach(a);
+	r = pathwatch_update(a);
+	if (r >= 0)
+		pathwatch_kick(a);
+	return r;
+}
+
+json_t *pathwatch_status(const struct agent *a)
+{
+	return json_pack("{s:I,s:I,s:I}", "resyncs", (json_int_t)a->pathwatch.resyncs, "events",
+			 (json_int_t)a->pathwatch.events, "events_ignored",
+			 (json_int_t)a->pathwatch.events_ignored);
 }

@@ -43,8 +43,8 @@ const struct jitd_grant_val *host_image_get(const struct jitd_grant_key *key)
 	return i < host_img.n ? &host_img.v[i].val : NULL;
 }
 
-static int put_grant(struct agent *a, const struct jitd_grant_key *key,
-		     const struct jitd_grant_val *val)
+static int put_grant1(struct agent *a, const struct jitd_grant_key *key,
+		      const struct jitd_grant_val *val)
 {
 	size_t i = img_find(key);
 
@@ -58,6 +58,16 @@ static int put_grant(struct agent *a, const struct jitd_grant_key *key,
 	host_img.v[i].key = *key;
 	host_img.v[i].val = *val;
 	return 0;
+}
+
+static int put_grants(struct agent *a, const struct jitd_grant_key *keys,
+		      const struct jitd_grant_val *vals, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && !r; i++)
+		r = put_grant1(a, &keys[i], &vals[i]);
+	return r;
 }
 
 static int del_grant(struct agent *a, const struct jitd_grant_key *key)
@@ -196,7 +206,7 @@ static json_t *audit_subscribe(struct agent *a, void *client, json_t *req)
 }
 
 static const struct agent_ops host_ops = {
-	.put_grant = put_grant,
+	.put_grants = put_grants,
 	.del_grant = del_grant,
 	.prune_grants = prune_grants,
 	.set_granted_cgroups = set_granted_cgroups,
@@ -206,7 +216,7 @@ static const struct agent_ops host_ops = {
 	.prune_uses = prune_uses,
 	.sync_policy = sync_policy,
 	.grants_changed = grant_nothing,
-	.policy_changed = nothing,
+	.watch_paths = nothing,
 	.grant_ended = grant_nothing,
 	.grant_follow = grant_nothing,
 	.scope_create = host_scope_create,

@@ -64,8 +64,8 @@ static void report(struct sim_host *h)
 	fflush(stdout);
 }
 
-static int put_grant(struct agent *a, const struct jitd_grant_key *key,
-		     const struct jitd_grant_val *val)
+static int put_grant1(struct agent *a, const struct jitd_grant_key *key,
+		      const struct jitd_grant_val *val)
 {
 	struct sim_host *h = (struct sim_host *)a;
 	size_t i;
@@ -80,6 +80,16 @@ static int put_grant(struct agent *a, const struct jitd_grant_key *key,
 	h->keys[i].grant_id = val->grant_id;
 	report(h);
 	return 0;
+}
+
+static int put_grants(struct agent *a, const struct jitd_grant_key *keys,
+		      const struct jitd_grant_val *vals, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && !r; i++)
+		r = put_grant1(a, &keys[i], &vals[i]);
+	return r;
 }
 
 static int del_grant(struct agent *a, const struct jitd_grant_key *key)
@@ -158,7 +168,7 @@ static int prune_uses(struct agent *a, bool (*keep)(uint64_t id, void *), void *
 }
 
 static const struct agent_ops sim_ops = {
-	.put_grant = put_grant,
+	.put_grants = put_grants,
 	.put_use = put_use,
 	.get_use = get_use,
 	.del_use = del_use,
@@ -168,7 +178,7 @@ static const struct agent_ops sim_ops = {
 	.set_granted_cgroups = set_granted_cgroups,
 	.sync_policy = sync_policy,
 	.grants_changed = grant_nothing,
-	.policy_changed = nothing,
+	.watch_paths = nothing,
 	.grant_ended = grant_nothing,
 	.grant_follow = grant_nothing,
 	.status = status,

@@ -174,6 +174,11 @@ if ! start_jitd jitd-start-and-enforce; then
 fi
 check jitd-pins-under-sys-fs-bpf "nothing under /sys/fs/bpf/jitd" \
 	test -n "$(ls /sys/fs/bpf/jitd 2>/dev/null)"
+# the policy's paths were watched before they were resolved: no second pass after READY
+# (it held the control socket for seconds at 100,000 paths)
+paths_count() { jitctl status --json 2>/dev/null | grep -o "\"$1\" *: *[0-9]*" | grep -o '[0-9]*$'; }
+sleep 1
+check paths-no-resync-after-start "resyncs: $(paths_count resyncs)" test "$(paths_count resyncs)" = 0
 
 # ------------------------------------------------------------------ no grant
 
@@ -536,6 +541,18 @@ wait "$IN_PID" "$OUT_PID" 2>/dev/null
 
 # ------------------------------------------------------------------ paths that change
 
+# Files created and removed beside protected ones (no name on the way to a policy path)
+# are seen and cost no resync.
+R0=$(paths_count resyncs)
+I0=$(paths_count events_ignored)
+for i in 1 2 3 4 5; do
+	touch /opt/bin/unrelated.$i /srv/unrelated.$i && rm -f /opt/bin/unrelated.$i /srv/unrelated.$i
+done
+sleep 1
+check paths-unrelated-names-no-resync "resyncs $R0 -> $(paths_count resyncs)" \
+	test "$(paths_count resyncs)" = "$R0"
+check paths-unrelated-names-seen "events_ignored $I0 -> $(paths_count events_ignored)" \
+	test "$(paths_count events_ignored)" -ge $((I0 + 20))
 # A protected path created after jitd started, and a protected binary replaced by a new
 # inode (as a package upgrade does), are protected again within about a second.
 mkdir -p /srv/later && chmod 755 /srv/later
@@ -546,6 +563,8 @@ cp /tests/nop /opt/bin/tool.new && chmod 755 /opt/bin/tool.new && mv /opt/bin/to
 sleep 1
 expect path-replaced-binary-protected EPERM $P as 1001 $P exec /opt/bin/tool
 expect path-replaced-binary-read-protected EPERM $P as 1001 $P open /opt/bin/tool
+check paths-replaced-binary-resynced "resyncs $R0 -> $(paths_count resyncs)" \
+	test "$(paths_count resyncs)" -gt "$R0"
 
 # ------------------------------------------------------------------ moving data out
 
