@@ -32,10 +32,19 @@
 /* A protected inode and the policy path it was found under. */
 struct inode_path {
 	uint64_t dev, ino;
+	/* a policy path is the policy's own string (borrowed: the policy in force outlives
+	 * the next kern_sync_policy, which replaces them all); others are copies */
 	char *path;
 	uint32_t resource, flags;
 	bool member; /* a hard-linked file below a protected directory, not a policy path */
+	bool borrowed;
 };
+
+static void path_free(struct inode_path *ip)
+{
+	if (!ip->borrowed)
+		free(ip->path);
+}
 
 #define KERN_KEEP_REPLACED 8	/* earlier inodes kept per policy path (see keep_replaced) */
 #define KERN_MAX_MEMBERS   4096 /* hard-linked files below protected directories */
@@ -715,7 +724,7 @@ void kern_close(struct kern *k)
 	jitd_bpf__destroy(k->skel);
 	json_decref(k->hooks);
 	for (size_t i = 0; i < k->n_paths; i++)
-		free(k->paths[i].path);
+		path_free(&k->paths[i]);
 	free(k->paths);
 	if (k->path_keys)
 		entries_free(k->path_keys);
@@ -1063,12 +1072,13 @@ static int remember(struct kern *k, struct entries *inodes, const struct inode_p
 		k->paths = np;
 		k->cap_paths = cap;
 	}
-	copy = strdup(ip->path);
+	copy = ip->borrowed ? ip->path : strdup(ip->path);
 	if (!copy)
 		return -ENOMEM;
 	err = entries_add(inodes, &key, &val);
 	if (err) {
-		free(copy);
+		if (!ip->borrowed)
+			free(copy);
 		return err;
 	}
 	np = k->paths;
@@ -1160,7 +1170,7 @@ static void warn_once(const char *fmt, ...)
 static int add_path(struct kern *k, struct entries *inodes, const struct policy_resource *r,
 		    const struct policy_entry *pe)
 {
-	struct inode_path ip = {.path = pe->path, .resource = r->id};
+	struct inode_path ip = {.path = pe->path, .resource = r->id, .borrowed = true};
 	struct jitd_inode_key key = {};
 	long pos;
 	struct stat st;
@@ -1265,10 +1275,12 @@ static int keep_replaced(struct kern *k, struct entries *inodes, const struct po
 			old[i].member ? NULL
 				      : named_find(named, n_named, old[i].resource, old[i].path);
 		size_t before = k->n_paths;
+		struct inode_path copy = old[i];
 
 		if (!e || e->same > KERN_KEEP_REPLACED)
 			continue;
-		err = remember(k, inodes, &old[i]);
+		copy.borrowed = false; /* it may be the replaced policy's string */
+		err = remember(k, inodes, &copy);
 		e->same += k->n_paths - before;
 	}
 	free(named);
@@ -1500,9 +1512,24 @@ static void keep_path_index(struct kern *k, struct entries *inodes)
 		entries_free(k->path_keys);
 	free(k->path_keys);
 	k->path_keys = malloc(sizeof(*k->path_keys));
-	if (k->path_keys)
+	if (k->path_keys) {
+		void *keys = realloc(inodes->keys, (inodes->n ? inodes->n : 1) * inodes->ksz);
+		struct inode_path *paths =
+			realloc(k->paths, (k->n_paths ? k->n_paths : 1) * sizeof(*paths));
+
+		/* only the keys are looked up: the values go, the arrays are cut to their
+		 * size (a third of them was room at 100,000 paths) */
+		free(inodes->vals);
+		inodes->vals = NULL;
+		inodes->keys = keys ?: inodes->keys;
+		inodes->idx.keys = inodes->keys;
+		inodes->cap = keys ? inodes->n : inodes->cap;
+		if (paths) {
+			k->paths = paths;
+			k->cap_paths = k->n_paths ? k->n_paths : 1;
+		}
 		*k->path_keys = *inodes;
-	else
+	} else
 		entries_free(inodes);
 }
 
@@ -1539,7 +1566,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	if (!err)
 		err = keep_replaced(k, &inodes, p, old, n_old);
 	for (size_t i = 0; i < n_old; i++)
-		free(old[i].path);
+		path_free(&old[i]);
 	free(old);
 	if (!err)
 		err = add_subtrees(k, p, &inodes, &devs);
