@@ -31,20 +31,31 @@
 	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF |     \
 	 IN_ONLYDIR)
 
-/* FNV-1a of a name of len bytes: the set of names that matter (a false match only costs a
- * resync, so 32 bits do) */
+/* FNV-1a of a name of len bytes, ASCII letters folded (a case-insensitive directory names
+ * "TOOL" what the policy calls "tool"): the set of names that matter (a false match only
+ * costs a resync, so 32 bits do) */
 static uint32_t name_hash(const char *name, size_t len)
 {
 	uint32_t h = 2166136261u;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c)) * 16777619u;
+	}
 	return h;
 }
 
 static int cmp_u32(const void *x, const void *y)
 {
 	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_int(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y;
 
 	return a < b ? -1 : a > b;
 }
@@ -89,25 +100,31 @@ static int names_build(const struct policy *p, uint32_t **out, size_t *n_out)
 }
 
 /* Whether an event can change what a policy path resolves to: a change to one of its
- * names, the watched directory itself gone or moved, or events lost. */
+ * names, the watched directory itself gone or moved, or events lost; any event in a
+ * directory watched for a symlink (its target's name may be any other in it) or for a path
+ * whose parent is missing (a dangling symlink on the way); any event while the watches or
+ * the last resolution failed. */
 static bool event_matters(const struct pathwatch *w, const struct inotify_event *ev)
 {
 	uint32_t h;
 
-	if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) || !ev->len)
+	if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) || !ev->len ||
+	    w->unfiltered || bsearch(&ev->wd, w->any_wds, w->n_any_wds, sizeof(int), cmp_int))
 		return true;
 	h = name_hash(ev->name, strnlen(ev->name, ev->len));
 	return bsearch(&h, w->names, w->n_names, sizeof(h), cmp_u32) != NULL;
 }
 
-/* The directory to watch for path: its parent, or the nearest existing ancestor. */
-static int watch_dir_of(const char *path, char *dir, size_t len)
+/* The directory to watch for path: its parent (*parent true), or the nearest existing
+ * ancestor. */
+static int watch_dir_of(const char *path, char *dir, size_t len, bool *parent)
 {
 	struct stat st;
 	char *slash;
 
 	snprintf(dir, len, "%s", path);
-	for (;;) {
+	*parent = true;
+	for (;; *parent = false) {
 		slash = strrchr(dir, '/');
 		if (!slash)
 			return -ENOENT;
@@ -121,36 +138,58 @@ static int watch_dir_of(const char *path, char *dir, size_t len)
 	}
 }
 
+/* Watch path's directory on fd; the watch into *wds (room for one more) when every event
+ * there matters: path is a symlink, or its parent is missing. */
+static void watch_path(int fd, const char *path, int *wds, size_t *n_wds)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	bool parent;
+	int wd;
+
+	if (watch_dir_of(path, dir, sizeof(dir), &parent))
+		return;
+	wd = inotify_add_watch(fd, dir, PATHWATCH_MASK);
+	if (wd < 0)
+		log_warn("cannot watch %s for %s: %s", dir, path, strerror(errno));
+	else if (!parent || (!lstat(path, &st) && S_ISLNK(st.st_mode)))
+		wds[(*n_wds)++] = wd;
+}
+
 /* Watch the directories of every exec/open path of the policy (replacing old watches). */
 static int pathwatch_rearm(struct agent *a)
 {
-	char dir[PATH_MAX];
+	size_t n_names, n_paths = 0, n_wds = 0;
 	uint32_t *names;
-	size_t n_names;
-	int fd, r;
+	int fd, r, *wds;
 
-	r = names_build(a->policy, &names, &n_names);
-	if (r)
+	for (size_t i = 0; i < a->policy->n_resources; i++)
+		n_paths += a->policy->resources[i].n_entries;
+	wds = malloc((n_paths ? n_paths : 1) * sizeof(*wds));
+	r = wds ? names_build(a->policy, &names, &n_names) : -ENOMEM;
+	if (r) {
+		free(wds);
 		return r;
+	}
 	/* A fresh inotify instance drops every old watch in one go. */
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		free(names);
+		free(wds);
 		return r;
 	}
 	for (size_t i = 0; i < a->policy->n_resources; i++) {
 		const struct policy_resource *r = &a->policy->resources[i];
 
-		for (size_t j = 0; j < r->n_entries; j++) {
-			if (r->entries[j].kind == POLICY_CONNECT ||
-			    watch_dir_of(r->entries[j].path, dir, sizeof(dir)))
-				continue;
-			if (inotify_add_watch(fd, dir, PATHWATCH_MASK) < 0)
-				log_warn("cannot watch %s for %s: %s", dir, r->entries[j].path,
-					 strerror(errno));
-		}
+		for (size_t j = 0; j < r->n_entries; j++)
+			if (r->entries[j].kind != POLICY_CONNECT)
+				watch_path(fd, r->entries[j].path, wds, &n_wds);
 	}
+	qsort(wds, n_wds, sizeof(*wds), cmp_int);
+	free(a->pathwatch.any_wds);
+	a->pathwatch.any_wds = wds;
+	a->pathwatch.n_any_wds = n_wds;
 	a->pathwatch.io_src = sd_event_source_disable_unref(a->pathwatch.io_src);
 	if (a->pathwatch.has_fd)
 		close(a->pathwatch.ino_fd);
@@ -165,14 +204,17 @@ static int pathwatch_rearm(struct agent *a)
 static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct agent *a = userdata;
+	bool watched, synced;
 	int64_t now;
 
-	/* Watch first, then stat: a change in between triggers another resync. */
-	pathwatch_update(a);
+	/* Watch first, then stat: a change in between triggers another resync. Until both
+	 * succeed, any event triggers one (a failure is logged by what failed). The grants'
+	 * keys name resources, not inodes: they stay as they are. */
 	a->pathwatch.resyncs++;
-	/* Failures are logged by kern_sync_policy; the next change retries. The grants' keys
-	 * name resources, not inodes: they stay as they are. */
-	if (a->ops.sync_policy(a, a->policy))
+	watched = pathwatch_update(a) >= 0;
+	synced = !a->ops.sync_policy(a, a->policy);
+	a->pathwatch.unfiltered = !watched || !synced;
+	if (!synced)
 		return 0;
 	/* the index of the policy's paths was made again: the old one's pages back (4 MB at
 	 * 100,000 paths), once in a while when a watched directory churns */
@@ -252,7 +294,10 @@ int pathwatch_update(struct agent *a)
 {
 	int r = pathwatch_rearm(a);
 
-	return r < 0 ? r : pathwatch_attach(a);
+	r = r < 0 ? r : pathwatch_attach(a);
+	if (r < 0) /* the old watches, if any, stay: every event they see counts */
+		a->pathwatch.unfiltered = true;
+	return r;
 }
 
 /* Serving: the watches set before the first resolution join the event loop (what they saw
@@ -272,7 +317,8 @@ int pathwatch_start(struct agent *a)
 
 json_t *pathwatch_status(const struct agent *a)
 {
-	return json_pack("{s:I,s:I,s:I}", "resyncs", (json_int_t)a->pathwatch.resyncs, "events",
+	return json_pack("{s:I,s:I,s:I,s:I}", "resyncs", (json_int_t)a->pathwatch.resyncs, "events",
 			 (json_int_t)a->pathwatch.events, "events_ignored",
-			 (json_int_t)a->pathwatch.events_ignored);
+			 (json_int_t)a->pathwatch.events_ignored, "unfiltered_dirs",
+			 (json_int_t)a->pathwatch.n_any_wds);
 }

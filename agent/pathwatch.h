@@ -19,6 +19,10 @@ struct pathwatch {
 	uint32_t *names;    /* sorted hashes of the names on the way to the policy's paths */
 	size_t n_names;
 	bool matters; /* an event of the batch being read can change a path's inode */
+	/* watches where every event matters (symlinks, missing parents; sorted) */
+	int *any_wds;
+	size_t n_any_wds;
+	bool unfiltered; /* the last watch or resolution failed: every event matters */
 	uint64_t resyncs, events, events_ignored; /* since jitd started (`status`: paths) */
 };
 

@@ -565,6 +565,17 @@ expect path-replaced-binary-protected EPERM $P as 1001 $P exec /opt/bin/tool
 expect path-replaced-binary-read-protected EPERM $P as 1001 $P open /opt/bin/tool
 check paths-replaced-binary-resynced "resyncs $R0 -> $(paths_count resyncs)" \
 	test "$(paths_count resyncs)" -gt "$R0"
+# A policy path that is a symlink to a file beside it (python3 -> python3.11, a secret
+# volume's key -> ..data/key): the target replaced under another name is protected too.
+echo one >/srv/later/data.1 && chmod 644 /srv/later/data.1
+ln -sf data.1 /srv/later/file.txt
+sleep 1
+expect paths-symlink-target-protected EPERM $P as 1001 $P open /srv/later/file.txt
+check paths-symlink-dir-unfiltered "unfiltered_dirs: $(paths_count unfiltered_dirs)" \
+	test "$(paths_count unfiltered_dirs)" -ge 1
+echo two >/srv/later/data.2 && chmod 644 /srv/later/data.2 && mv /srv/later/data.2 /srv/later/data.1
+sleep 1
+expect paths-symlink-target-replaced-protected EPERM $P as 1001 $P open /srv/later/file.txt
 
 # ------------------------------------------------------------------ moving data out
 
