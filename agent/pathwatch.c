@@ -101,9 +101,9 @@ static int names_build(const struct policy *p, uint32_t **out, size_t *n_out)
 
 /* Whether an event can change what a policy path resolves to: a change to one of its
  * names, the watched directory itself gone or moved, or events lost; any event in a
- * directory watched for a symlink (its target's name may be any other in it) or for a path
- * whose parent is missing (a dangling symlink on the way); any event while the watches or
- * the last resolution failed. */
+ * directory watched for a symlink (its target's name may be any other in it: the policy
+ * path itself, or a dangling one on its way); any event while the watches or the last
+ * resolution failed. */
 static bool event_matters(const struct pathwatch *w, const struct inotify_event *ev)
 {
 	uint32_t h;
@@ -115,16 +115,17 @@ static bool event_matters(const struct pathwatch *w, const struct inotify_event 
 	return bsearch(&h, w->names, w->n_names, sizeof(h), cmp_u32) != NULL;
 }
 
-/* The directory to watch for path: its parent (*parent true), or the nearest existing
- * ancestor. */
-static int watch_dir_of(const char *path, char *dir, size_t len, bool *parent)
+/* The directory to watch for path: its parent, or the nearest existing ancestor. *link:
+ * path, or a component of it that does not lead to a directory, is a symlink (its target
+ * may be any name: every event in the directory matters). */
+static int watch_dir_of(const char *path, char *dir, size_t len, bool *link)
 {
 	struct stat st;
 	char *slash;
 
 	snprintf(dir, len, "%s", path);
-	*parent = true;
-	for (;; *parent = false) {
+	*link = !lstat(dir, &st) && S_ISLNK(st.st_mode);
+	for (;;) {
 		slash = strrchr(dir, '/');
 		if (!slash)
 			return -ENOENT;
@@ -135,24 +136,25 @@ static int watch_dir_of(const char *path, char *dir, size_t len, bool *parent)
 		*slash = 0;
 		if (!stat(dir, &st) && S_ISDIR(st.st_mode))
 			return 0;
+		/* a dangling symlink on the way: what it will point to has another name */
+		*link = !lstat(dir, &st) && S_ISLNK(st.st_mode);
 	}
 }
 
 /* Watch path's directory on fd; the watch into *wds (room for one more) when every event
- * there matters: path is a symlink, or its parent is missing. */
+ * there matters (a symlink: watch_dir_of). */
 static void watch_path(int fd, const char *path, int *wds, size_t *n_wds)
 {
 	char dir[PATH_MAX];
-	struct stat st;
-	bool parent;
+	bool link;
 	int wd;
 
-	if (watch_dir_of(path, dir, sizeof(dir), &parent))
+	if (watch_dir_of(path, dir, sizeof(dir), &link))
 		return;
 	wd = inotify_add_watch(fd, dir, PATHWATCH_MASK);
 	if (wd < 0)
 		log_warn("cannot watch %s for %s: %s", dir, path, strerror(errno));
-	else if (!parent || (!lstat(path, &st) && S_ISLNK(st.st_mode)))
+	else if (link)
 		wds[(*n_wds)++] = wd;
 }
 

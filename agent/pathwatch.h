@@ -19,7 +19,7 @@ struct pathwatch {
 	uint32_t *names;    /* sorted hashes of the names on the way to the policy's paths */
 	size_t n_names;
 	bool matters; /* an event of the batch being read can change a path's inode */
-	/* watches where every event matters (symlinks, missing parents; sorted) */
+	/* watches where every event matters (symlinks: watch_dir_of; sorted) */
 	int *any_wds;
 	size_t n_any_wds;
 	bool unfiltered; /* the last watch or resolution failed: every event matters */

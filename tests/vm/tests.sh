@@ -553,6 +553,15 @@ check paths-unrelated-names-no-resync "resyncs $R0 -> $(paths_count resyncs)" \
 	test "$(paths_count resyncs)" = "$R0"
 check paths-unrelated-names-seen "events_ignored $I0 -> $(paths_count events_ignored)" \
 	test "$(paths_count events_ignored)" -ge $((I0 + 20))
+# A dangling symlink on the way to a policy path: the directory it comes to point to has
+# another name, and what appears there is protected.
+ln -s later.real /srv/later
+sleep 1
+mkdir /srv/later.real && echo real >/srv/later.real/file.txt && chmod 644 /srv/later.real/file.txt
+sleep 1
+expect paths-dangling-symlink-on-the-way-protected EPERM $P as 1001 $P open /srv/later/file.txt
+rm -f /srv/later
+sleep 1
 # A protected path created after jitd started, and a protected binary replaced by a new
 # inode (as a package upgrade does), are protected again within about a second.
 mkdir -p /srv/later && chmod 755 /srv/later
