@@ -723,6 +723,7 @@ static int start_policy(struct agent *a, bool check_only)
 
 int agent_start(struct agent *a, const struct agent_config *cfg)
 {
+	int64_t t_start = util_now_ns(CLOCK_MONOTONIC), t_policy, t_files, t_kernel;
 	char lsm[256] = "";
 	int r;
 
@@ -736,6 +737,7 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 			    .fleet = {.conninfo = cfg->fleet, .labels = cfg->labels}};
 	if (start_policy(a, cfg->check_only))
 		return -1;
+	t_policy = util_now_ns(CLOCK_MONOTONIC);
 	if (host_labels(a)) {
 		fputs("jitd: out of memory\n", stderr);
 		return -1;
@@ -754,8 +756,12 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 		return -1;
 	}
 	a->started_ns = util_now_ns(CLOCK_REALTIME);
-	if (start_files(a, cfg) || start_kernel(a, cfg) || start_serving(a))
+	if (start_files(a, cfg))
 		return -1;
+	t_files = util_now_ns(CLOCK_MONOTONIC);
+	if (start_kernel(a, cfg) || start_serving(a))
+		return -1;
+	t_kernel = util_now_ns(CLOCK_MONOTONIC);
 	r = notify_start(a, cfg->notify_jobs, cfg->notify_queue);
 	if (r < 0) {
 		log_err("cannot start the notification runner: %s", strerror(-r));
@@ -764,9 +770,14 @@ int agent_start(struct agent *a, const struct agent_config *cfg)
 	audit_agent_event("started", json_pack("{s:i,s:I,s:s}", "pid", getpid(), "policy_serial",
 					       (json_int_t)a->policy->serial, "lsm", lsm));
 	audit_seal_now(&a->audit); /* what was written before, a crash's tail included */
-	log_info("enforcing: policy %s serial %lld, %zu resources, %zu active grants",
+	/* where a slow start went (a policy of 100,000 paths, a state file of 100,000 grants) */
+	log_info("enforcing: policy %s serial %lld, %zu resources, %zu active grants (ready in "
+		 "%.1f s: policy read %.1f s, grants loaded %.1f s, kernel maps filled and "
+		 "checked %.1f s)",
 		 a->policy_path, (long long)a->policy->serial, a->policy->n_resources,
-		 grant_count_active(&a->grants));
+		 grant_count_active(&a->grants), (double)(t_kernel - t_start) / NS_PER_S,
+		 (double)(t_policy - t_start) / NS_PER_S, (double)(t_files - t_policy) / NS_PER_S,
+		 (double)(t_kernel - t_files) / NS_PER_S);
 	malloc_trim(0); /* what starting freed (the policy's parse, the programs' load) */
 	sd_notify(0, "READY=1\nSTATUS=enforcing");
 	return 0;

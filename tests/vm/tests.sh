@@ -179,6 +179,8 @@ check jitd-pins-under-sys-fs-bpf "nothing under /sys/fs/bpf/jitd" \
 paths_count() { jitctl status --json 2>/dev/null | grep -o "\"$1\" *: *[0-9]*" | grep -o '[0-9]*$'; }
 sleep 1
 check paths-no-resync-after-start "resyncs: $(paths_count resyncs)" test "$(paths_count resyncs)" = 0
+check jitd-start-says-where-its-time-went "$(grep 'enforcing: policy' "$JITD_LOG" | tail -n 1)" \
+	grep -q 'ready in [0-9.]* s: policy read [0-9.]* s, grants loaded [0-9.]* s, kernel maps' "$JITD_LOG"
 
 # ------------------------------------------------------------------ no grant
 
