@@ -60,71 +60,163 @@ static int cmp_int(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-/* Every name on the way to path (its components) into names, which has room. */
-static size_t add_names(uint32_t *names, size_t n, const char *path)
+/* Whether an event can change what a policy path resolves to: a change to one of its
+ * names or of its symlinks' targets (chase), the watched directory itself gone or moved,
+ * or events lost; a name beyond ASCII (no case folding here); any event in a directory
+ * where a symlink could not be followed; any event while the watches or the last
+ * resolution failed. */
+static bool event_matters(const struct pathwatch *w, const struct inotify_event *ev)
+{
+	uint32_t h;
+	size_t len;
+
+	if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) || !ev->len ||
+	    w->unfiltered || bsearch(&ev->wd, w->any_wds, w->n_any_wds, sizeof(int), cmp_int))
+		return true;
+	len = strnlen(ev->name, ev->len);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)ev->name[i] >= 0x80) /* case folded beyond ASCII: compared */
+			return true;
+	h = name_hash(ev->name, len);
+	return bsearch(&h, w->names, w->n_names, sizeof(h), cmp_u32) != NULL;
+}
+
+#define PATHWATCH_MAX_LINKS 40 /* symlinks followed for one policy path (the kernel's limit) */
+
+/* What a rearm builds: the new instance, the hashes of every name that matters, the
+ * watches where every event does, and the directories found free of symlinks. */
+struct rearm {
+	int fd, err;
+	uint32_t *names;
+	size_t n_names, cap_names;
+	int *wds;
+	size_t n_wds, cap_wds;
+	uint64_t *clean; /* open addressing, 0 empty: hashes of directories with no symlink on
+			  * their way (64 bits: a collision would skip one check) */
+	size_t n_clean, cap_clean;
+};
+
+/* Room for one more of size sz in *v (n used of *cap). false: no memory (rb->err set). */
+static bool room(struct rearm *rb, void **v, size_t n, size_t *cap, size_t sz)
+{
+	size_t c = *cap ? 2 * *cap : 256;
+	void *nv;
+
+	if (n < *cap)
+		return true;
+	nv = realloc(*v, c * sz);
+	if (!nv) {
+		rb->err = -ENOMEM;
+		return false;
+	}
+	*v = nv;
+	*cap = c;
+	return true;
+}
+
+static void add_name(struct rearm *rb, const char *name, size_t len)
+{
+	if (room(rb, (void **)&rb->names, rb->n_names, &rb->cap_names, sizeof(*rb->names)))
+		rb->names[rb->n_names++] = name_hash(name, len);
+}
+
+/* Every name on the way to path (its components). */
+static void add_names(struct rearm *rb, const char *path)
 {
 	for (const char *p = path, *end; *p; p = end) {
 		while (*p == '/')
 			p++;
 		end = strchrnul(p, '/');
 		if (end > p)
-			names[n++] = name_hash(p, (size_t)(end - p));
+			add_name(rb, p, (size_t)(end - p));
 	}
-	return n;
 }
 
-/* The sorted, distinct hashes of every component of the policy's exec/open paths. */
-static int names_build(const struct policy *p, uint32_t **out, size_t *n_out)
+static uint64_t hash64(const char *s, size_t len)
 {
-	size_t cap = 0, n = 0, k = 0;
-	uint32_t *names;
+	uint64_t h = 0xcbf29ce484222325ULL;
 
-	for (size_t i = 0; i < p->n_resources; i++)
-		for (size_t j = 0; j < p->resources[i].n_entries; j++)
-			if (p->resources[i].entries[j].kind != POLICY_CONNECT)
-				cap += strlen(p->resources[i].entries[j].path) / 2 + 1;
-	names = malloc((cap ? cap : 1) * sizeof(*names));
-	if (!names)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->n_resources; i++)
-		for (size_t j = 0; j < p->resources[i].n_entries; j++)
-			if (p->resources[i].entries[j].kind != POLICY_CONNECT)
-				n = add_names(names, n, p->resources[i].entries[j].path);
-	qsort(names, n, sizeof(*names), cmp_u32);
-	for (size_t i = 0; i < n; i++)
-		if (!k || names[k - 1] != names[i])
-			names[k++] = names[i];
-	*out = realloc(names, (k ? k : 1) * sizeof(*names)) ?: names;
-	*n_out = k;
-	return 0;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return h ? h : 1;
 }
 
-/* Whether an event can change what a policy path resolves to: a change to one of its
- * names, the watched directory itself gone or moved, or events lost; any event in a
- * directory watched for a symlink (its target's name may be any other in it: the policy
- * path itself, or a dangling one on its way); any event while the watches or the last
- * resolution failed. */
-static bool event_matters(const struct pathwatch *w, const struct inotify_event *ev)
+static bool clean_has(const struct rearm *rb, uint64_t h)
 {
-	uint32_t h;
-
-	if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) || !ev->len ||
-	    w->unfiltered || bsearch(&ev->wd, w->any_wds, w->n_any_wds, sizeof(int), cmp_int))
-		return true;
-	h = name_hash(ev->name, strnlen(ev->name, ev->len));
-	return bsearch(&h, w->names, w->n_names, sizeof(h), cmp_u32) != NULL;
+	if (!rb->cap_clean)
+		return false;
+	for (size_t i = h & (rb->cap_clean - 1); rb->clean[i]; i = (i + 1) & (rb->cap_clean - 1))
+		if (rb->clean[i] == h)
+			return true;
+	return false;
 }
 
-/* The directory to watch for path: its parent, or the nearest existing ancestor. *link:
- * path, or a component of it that does not lead to a directory, is a symlink (its target
- * may be any name: every event in the directory matters). */
-static int watch_dir_of(const char *path, char *dir, size_t len, bool *link)
+static void clean_insert(uint64_t *v, size_t cap, uint64_t h)
+{
+	size_t k = h & (cap - 1);
+
+	while (v[k])
+		k = (k + 1) & (cap - 1);
+	v[k] = h;
+}
+
+/* Remember a directory free of symlinks (out of memory: it is checked again, no more). */
+static void clean_put(struct rearm *rb, uint64_t h)
+{
+	if (2 * (rb->n_clean + 1) > rb->cap_clean) {
+		size_t cap = rb->cap_clean ? 2 * rb->cap_clean : 1024;
+		uint64_t *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return;
+		for (size_t i = 0; i < rb->cap_clean; i++)
+			if (rb->clean[i])
+				clean_insert(v, cap, rb->clean[i]);
+		free(rb->clean);
+		rb->clean = v;
+		rb->cap_clean = cap;
+	}
+	clean_insert(rb->clean, rb->cap_clean, h);
+	rb->n_clean++;
+}
+
+/* Does resolving path meet a symlink (itself, or a directory on its way, dangling or not)?
+ * Directories found free of them are remembered: 100,000 paths in a few directories cost
+ * one lstat each, not one per component. */
+static bool link_on_way(struct rearm *rb, const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 1; path[i]; i++) {
+		uint64_t h;
+
+		if (path[i] != '/')
+			continue;
+		h = hash64(path, i);
+		if (clean_has(rb, h))
+			continue;
+		if (i >= sizeof(dir))
+			return true; /* not checked here: chase says what it can */
+		memcpy(dir, path, i);
+		dir[i] = 0;
+		if (lstat(dir, &st))
+			return false; /* missing: nothing below it resolves yet (its name matters)
+				       */
+		if (S_ISLNK(st.st_mode))
+			return true;
+		clean_put(rb, h);
+	}
+	return !lstat(path, &st) && S_ISLNK(st.st_mode);
+}
+
+/* The directory to watch for path: its parent, or the nearest existing ancestor. */
+static int watch_dir_of(const char *path, char *dir, size_t len)
 {
 	struct stat st;
 	char *slash;
 
 	snprintf(dir, len, "%s", path);
-	*link = !lstat(dir, &st) && S_ISLNK(st.st_mode);
 	for (;;) {
 		slash = strrchr(dir, '/');
 		if (!slash)
@@ -136,70 +228,142 @@ static int watch_dir_of(const char *path, char *dir, size_t len, bool *link)
 		*slash = 0;
 		if (!stat(dir, &st) && S_ISDIR(st.st_mode))
 			return 0;
-		/* a dangling symlink on the way: what it will point to has another name */
-		*link = !lstat(dir, &st) && S_ISLNK(st.st_mode);
 	}
 }
 
-/* Watch path's directory on fd; the watch into *wds (room for one more) when every event
- * there matters (a symlink: watch_dir_of). */
-static void watch_path(int fd, const char *path, int *wds, size_t *n_wds)
+/* Watch dir (for the policy path path); every event there matters when all. */
+static void watch_dir(struct rearm *rb, const char *dir, const char *path, bool all)
 {
-	char dir[PATH_MAX];
-	bool link;
-	int wd;
+	int wd = inotify_add_watch(rb->fd, dir, PATHWATCH_MASK);
 
-	if (watch_dir_of(path, dir, sizeof(dir), &link))
-		return;
-	wd = inotify_add_watch(fd, dir, PATHWATCH_MASK);
 	if (wd < 0)
 		log_warn("cannot watch %s for %s: %s", dir, path, strerror(errno));
-	else if (link)
-		wds[(*n_wds)++] = wd;
+	else if (all && room(rb, (void **)&rb->wds, rb->n_wds, &rb->cap_wds, sizeof(*rb->wds)))
+		rb->wds[rb->n_wds++] = wd;
+}
+
+/* Watch what target resolves to by its names: its parent or nearest existing ancestor. */
+static void watch_by_names(struct rearm *rb, const char *target, const char *path)
+{
+	char dir[PATH_MAX];
+
+	add_names(rb, target);
+	if (!watch_dir_of(target, dir, sizeof(dir)))
+		watch_dir(rb, dir, path, false);
+}
+
+/* The length of the first prefix of path that is a symlink; 0: none (or it is missing). */
+static size_t first_link(const char *path)
+{
+	char q[PATH_MAX];
+	struct stat st;
+
+	for (size_t i = 1;; i++) {
+		if (path[i] && path[i] != '/')
+			continue;
+		if (i >= sizeof(q))
+			return 0;
+		memcpy(q, path, i);
+		q[i] = 0;
+		if (lstat(q, &st))
+			return 0;
+		if (S_ISLNK(st.st_mode))
+			return i;
+		if (!path[i])
+			return 0;
+	}
+}
+
+/*
+ * Follow the symlinks of a policy path as the kernel would, one at a time: the directory
+ * holding each is watched and every name of each target matters (python3 -> python3.11 in
+ * the same directory, /usr/bin/java -> /etc/alternatives/java -> /usr/lib/jvm/..., a
+ * release directory swapped under a 'current' link, a target beside another policy path).
+ * What cannot be followed (a loop, a name too long, a link changing meanwhile): every
+ * event in the last directory reached matters.
+ */
+static void chase(struct rearm *rb, const char *path)
+{
+	char cur[PATH_MAX], link[PATH_MAX], t[PATH_MAX], next[PATH_MAX], dir[PATH_MAX];
+
+	snprintf(cur, sizeof(cur), "%s", path);
+	for (int links = 0;; links++) {
+		size_t at = first_link(cur);
+		ssize_t n;
+
+		if (!at) {
+			watch_by_names(rb, cur, path);
+			return;
+		}
+		snprintf(link, sizeof(link), "%.*s", (int)at, cur);
+		snprintf(dir, sizeof(dir), "%s", link);
+		*strrchr(dir, '/') = 0;
+		if (!*dir)
+			strcpy(dir, "/");
+		n = readlink(link, t, sizeof(t) - 1);
+		if (n <= 0 || links == PATHWATCH_MAX_LINKS) {
+			watch_dir(rb, dir, path, true);
+			return;
+		}
+		t[n] = 0;
+		watch_dir(rb, dir, path, false); /* the link's own name is one of cur's */
+		if ((size_t)snprintf(next, sizeof(next), "%s%s%s%s", t[0] == '/' ? "" : dir,
+				     t[0] == '/' || !strcmp(dir, "/") ? "" : "/", t,
+				     cur + at) >= sizeof(next)) {
+			watch_dir(rb, dir, path, true);
+			return;
+		}
+		add_names(rb, next);
+		memcpy(cur, next, sizeof(cur));
+	}
+}
+
+/* Watch what one exec/open path of the policy depends on. */
+static void watch_path(struct rearm *rb, const char *path)
+{
+	watch_by_names(rb, path, path);
+	if (link_on_way(rb, path))
+		chase(rb, path);
 }
 
 /* Watch the directories of every exec/open path of the policy (replacing old watches). */
 static int pathwatch_rearm(struct agent *a)
 {
-	size_t n_names, n_paths = 0, n_wds = 0;
-	uint32_t *names;
-	int fd, r, *wds;
+	struct rearm rb = {.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)};
+	size_t k = 0;
 
-	for (size_t i = 0; i < a->policy->n_resources; i++)
-		n_paths += a->policy->resources[i].n_entries;
-	wds = malloc((n_paths ? n_paths : 1) * sizeof(*wds));
-	r = wds ? names_build(a->policy, &names, &n_names) : -ENOMEM;
-	if (r) {
-		free(wds);
-		return r;
-	}
-	/* A fresh inotify instance drops every old watch in one go. */
-	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		free(names);
-		free(wds);
-		return r;
-	}
-	for (size_t i = 0; i < a->policy->n_resources; i++) {
+	if (rb.fd < 0)
+		return -errno;
+	for (size_t i = 0; i < a->policy->n_resources && !rb.err; i++) {
 		const struct policy_resource *r = &a->policy->resources[i];
 
-		for (size_t j = 0; j < r->n_entries; j++)
+		for (size_t j = 0; j < r->n_entries && !rb.err; j++)
 			if (r->entries[j].kind != POLICY_CONNECT)
-				watch_path(fd, r->entries[j].path, wds, &n_wds);
+				watch_path(&rb, r->entries[j].path);
 	}
-	qsort(wds, n_wds, sizeof(*wds), cmp_int);
+	free(rb.clean);
+	if (rb.err) {
+		close(rb.fd);
+		free(rb.names);
+		free(rb.wds);
+		return rb.err;
+	}
+	qsort(rb.names, rb.n_names, sizeof(*rb.names), cmp_u32);
+	for (size_t i = 0; i < rb.n_names; i++)
+		if (!k || rb.names[k - 1] != rb.names[i])
+			rb.names[k++] = rb.names[i];
+	qsort(rb.wds, rb.n_wds, sizeof(*rb.wds), cmp_int);
 	free(a->pathwatch.any_wds);
-	a->pathwatch.any_wds = wds;
-	a->pathwatch.n_any_wds = n_wds;
+	a->pathwatch.any_wds = rb.wds;
+	a->pathwatch.n_any_wds = rb.n_wds;
 	a->pathwatch.io_src = sd_event_source_disable_unref(a->pathwatch.io_src);
 	if (a->pathwatch.has_fd)
 		close(a->pathwatch.ino_fd);
-	a->pathwatch.ino_fd = fd;
+	a->pathwatch.ino_fd = rb.fd;
 	a->pathwatch.has_fd = true;
 	free(a->pathwatch.names);
-	a->pathwatch.names = names;
-	a->pathwatch.n_names = n_names;
+	a->pathwatch.names = rb.names;
+	a->pathwatch.n_names = k;
 	return 0;
 }
 
@@ -208,12 +372,18 @@ static int on_resync(sd_event_source *s, uint64_t usec, void *userdata)
 	struct agent *a = userdata;
 	bool watched, synced;
 	int64_t now;
+	int r;
 
 	/* Watch first, then stat: a change in between triggers another resync. Until both
 	 * succeed, any event triggers one (a failure is logged by what failed). The grants'
 	 * keys name resources, not inodes: they stay as they are. */
 	a->pathwatch.resyncs++;
-	watched = pathwatch_update(a) >= 0;
+	r = pathwatch_update(a);
+	watched = r >= 0;
+	if (!watched)
+		log_warn("cannot watch the policy's paths again: %s (every change a watch still "
+			 "sees resyncs; the next reload retries)",
+			 strerror(-r));
 	synced = !a->ops.sync_policy(a, a->policy);
 	a->pathwatch.unfiltered = !watched || !synced;
 	if (!synced)

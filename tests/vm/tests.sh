@@ -582,11 +582,30 @@ echo one >/srv/later/data.1 && chmod 644 /srv/later/data.1
 ln -sf data.1 /srv/later/file.txt
 sleep 1
 expect paths-symlink-target-protected EPERM $P as 1001 $P open /srv/later/file.txt
-check paths-symlink-dir-unfiltered "unfiltered_dirs: $(paths_count unfiltered_dirs)" \
-	test "$(paths_count unfiltered_dirs)" -ge 1
 echo two >/srv/later/data.2 && chmod 644 /srv/later/data.2 && mv /srv/later/data.2 /srv/later/data.1
 sleep 1
 expect paths-symlink-target-replaced-protected EPERM $P as 1001 $P open /srv/later/file.txt
+# The target in a directory watched, by name, for another policy path (/srv: secret.txt),
+# replaced under its own name: its name matters too.
+echo three >/srv/target.txt && chmod 644 /srv/target.txt
+ln -sf /srv/target.txt /srv/later/file.txt
+sleep 1
+expect paths-symlink-target-beside-other-path-protected EPERM $P as 1001 $P open /srv/later/file.txt
+echo four >/srv/target.new && chmod 644 /srv/target.new && mv /srv/target.new /srv/target.txt
+sleep 1
+expect paths-symlink-target-beside-other-path-replaced-protected EPERM $P as 1001 $P open /srv/later/file.txt
+# A chain through a directory no policy path is in (update-alternatives): the middle link
+# retargeted makes the path another file, which is protected.
+mkdir -p /opt/alt /opt/real && echo v1 >/opt/real/v1 && echo v2 >/opt/real/v2 && chmod 644 /opt/real/v1 /opt/real/v2
+ln -sf /opt/real/v1 /opt/alt/current
+ln -sf /opt/alt/current /srv/later/file.txt
+sleep 1
+expect paths-symlink-chain-protected EPERM $P as 1001 $P open /srv/later/file.txt
+ln -sf /opt/real/v2 /opt/alt/current.new && mv -T /opt/alt/current.new /opt/alt/current
+sleep 1
+expect paths-symlink-chain-retargeted-protected EPERM $P as 1001 $P open /srv/later/file.txt
+check paths-symlinks-followed-not-unfiltered "unfiltered_dirs: $(paths_count unfiltered_dirs)" \
+	test "$(paths_count unfiltered_dirs)" = 0
 
 # ------------------------------------------------------------------ moving data out
 
