@@ -136,7 +136,7 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 /* The policy directory (or file) changed: reload after a short quiet period. */
 static int on_policy_debounce(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	apply_reload(userdata);
+	apply_reload(userdata, true);
 	return 0;
 }
 
@@ -212,7 +212,7 @@ static int watch_policy(struct agent *a)
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	audit_reopen();
-	apply_reload(userdata);
+	apply_reload(userdata, false); /* asked for: names and cgroups resolved again too */
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 
 #include "policy.h"
 #include "policy_int.h"
@@ -2190,6 +2191,44 @@ static int check_notify_refs(const struct loader *ld, const struct policy *p)
 }
 
 /* Parse every source of ld, merge them in order and run the cross checks. */
+static int by_name_cmp(const void *x, const void *y, void *arg)
+{
+	const struct policy *p = arg;
+
+	return strcmp(p->resources[*(const uint32_t *)x].name,
+		      p->resources[*(const uint32_t *)y].name);
+}
+
+/* The resources in name order (their names are distinct: check_duplicates), so that a
+ * grant's key costs a binary search, not a pass over 100,000 resources. */
+static int index_names(struct policy *p)
+{
+	if (p->n_resources > UINT32_MAX)
+		return -E2BIG;
+	p->by_name = malloc((p->n_resources ? p->n_resources : 1) * sizeof(*p->by_name));
+	if (!p->by_name)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_resources; i++)
+		p->by_name[i] = (uint32_t)i;
+	qsort_r(p->by_name, p->n_resources, sizeof(*p->by_name), by_name_cmp, p);
+	return 0;
+}
+
+/* The digest of what was read (struct policy, digest). */
+static bool digest_sources(const struct loader *ld, unsigned char out[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	bool ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+
+	for (size_t i = 0; i < ld->n_srcs && ok; i++)
+		ok = EVP_DigestUpdate(c, ld->srcs[i].name, strlen(ld->srcs[i].name) + 1) &&
+		     EVP_DigestUpdate(c, ld->srcs[i].text, ld->srcs[i].len);
+	ok = ok && EVP_DigestFinal_ex(c, out, &n) && n == 32;
+	EVP_MD_CTX_free(c);
+	return ok;
+}
+
 static int load_sources(struct loader *ld, const char *source, struct policy **out)
 {
 	struct policy *p = calloc(1, sizeof(*p));
@@ -2212,7 +2251,11 @@ static int load_sources(struct loader *ld, const char *source, struct policy **o
 	if (!r && p->serial < 0)
 		p->serial = 0; /* no drop-in states one */
 	if (!r)
+		p->has_digest = digest_sources(ld, p->digest);
+	if (!r)
 		r = check_duplicates(ld, p);
+	if (!r)
+		r = index_names(p);
 	if (!r)
 		r = check_ids(ld, p);
 	if (!r)
@@ -2385,6 +2428,23 @@ int policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 /* Find a resource by name, or NULL. */
 const struct policy_resource *policy_find(const struct policy *p, const char *name)
 {
+	if (p && p->by_name) {
+		size_t lo = 0, hi = p->n_resources;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct policy_resource *r = &p->resources[p->by_name[mid]];
+			int c = strcmp(name, r->name);
+
+			if (!c)
+				return r;
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		return NULL;
+	}
 	for (size_t i = 0; p && i < p->n_resources; i++)
 		if (!strcmp(p->resources[i].name, name))
 			return &p->resources[i];
@@ -2430,6 +2490,7 @@ void policy_free(struct policy *p)
 		free(p->resources[i].entries);
 	}
 	free(p->resources);
+	free(p->by_name);
 	free(p->exempt_uids);
 	for (size_t i = 0; i < p->n_exempt_cgroups; i++)
 		free(p->exempt_cgroups[i]);

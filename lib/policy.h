@@ -119,6 +119,7 @@ struct policy {
 	int64_t serial;
 	struct policy_resource *resources;
 	size_t n_resources;
+	uint32_t *by_name; /* resources' indexes in name order (policy_find), NULL: none made */
 	uid_t *exempt_uids; /* resolved: numbers as given, "user:NAME"/"NAME" via getpwnam */
 	size_t n_exempt_uids;
 	char **exempt_cgroups; /* cgroup v2 paths relative to the cgroupfs root, "/system.slice" */
@@ -138,6 +139,10 @@ struct policy {
 	bool has_alerts;
 	struct policy_notify *notify; /* "notify": notification targets */
 	size_t n_notify;
+	/* SHA-256 of the files read (name, NUL, bytes, each in order): an unchanged policy
+	 * reloaded by the file watcher is left as it is; has_digest false: compare nothing */
+	unsigned char digest[32];
+	bool has_digest;
 };
 
 #define POLICY_MAX_LABELS 16

@@ -636,6 +636,14 @@ kill -HUP "$JITD_PID"
 sleep 2
 check policy-good-reload-new-serial "serial is $(serial_of)" test "$(serial_of)" = 2
 expect policy-good-reload-new-file-protected EPERM $P as 1001 $P open /srv/public2.txt
+# the same bytes written again (an editor's save, then the watcher after SIGHUP): not
+# applied a second time (seconds at 100,000 paths)
+n0=$(grep -cE "$(jkey event)\"policy_applied\"" "$AUDIT")
+cp "$JITD_POLICY" /tmp/same.json && cat /tmp/same.json >"$JITD_POLICY"
+sleep 2
+n1=$(grep -cE "$(jkey event)\"policy_applied\"" "$AUDIT")
+check policy-same-bytes-not-applied-again "policy_applied records $n0 -> $n1" test "$n1" = "$n0"
+check policy-same-bytes-said "$(tail -n 3 "$JITD_LOG")" grep -q "read the same (serial 2): nothing to reload" "$JITD_LOG"
 sed -e 's/"serial": 1/"serial": 1/' /tmp/policy.orig.json >"$JITD_POLICY"
 kill -HUP "$JITD_PID"
 sleep 2
