@@ -124,23 +124,24 @@ int apply_reload(struct agent *a, bool if_changed)
 {
 	char err[1024];
 	struct policy *p = NULL;
-	int r = policy_load(a->policy_path, &p, err, sizeof(err));
+	unsigned char dg[sizeof(p->digest)];
+	int r;
 
+	/* the watcher after an editor's save and `systemctl reload` (or a touch): the same
+	 * files again would be the same work again (seconds at 100,000 paths), parsing
+	 * included: their bytes are compared first */
+	if (if_changed && a->policy->has_digest && !policy_digest(a->policy_path, dg) &&
+	    !memcmp(dg, a->policy->digest, sizeof(dg))) {
+		log_info("policy files in %s changed on disk but read the same (serial %lld): "
+			 "nothing to reload",
+			 a->policy_path, (long long)a->policy->serial);
+		return 0;
+	}
+	r = policy_load(a->policy_path, &p, err, sizeof(err));
 	if (r) {
 		log_err("policy not reloaded: %s", err);
 		audit_agent_event("policy_refused", json_pack("{s:s}", "error", err));
 		return r;
-	}
-	/* the watcher after an editor's save and `systemctl reload` (or a touch): the same
-	 * files again would be the same work again (seconds at 100,000 paths) */
-	if (if_changed && p->has_digest && a->policy->has_digest &&
-	    p->serial == a->policy->serial &&
-	    !memcmp(p->digest, a->policy->digest, sizeof(p->digest))) {
-		log_info("policy files in %s changed on disk but read the same (serial %lld): "
-			 "nothing to reload",
-			 a->policy_path, (long long)p->serial);
-		policy_free(p);
-		return 0;
 	}
 	r = apply_check_serial(a->policy, p, false, err, sizeof(err));
 	if (r) {

@@ -24,8 +24,8 @@ int apply_policy(struct agent *a, struct policy *p);
 int apply_pushed(struct agent *a, struct policy *p, const char *text, size_t len, char *err,
 		 size_t errlen);
 /* Reload --policy (SIGHUP, a changed file): refused and recorded when invalid or older.
- * if_changed (the file watcher): files that read the same as the policy in force (same
- * serial, same bytes) are left as they are; SIGHUP resolves everything again. */
+ * if_changed (the file watcher): files with the same bytes as those the policy in force
+ * was read from are not even parsed; SIGHUP resolves everything again. */
 int apply_reload(struct agent *a, bool if_changed);
 /* At start-up: the applied copy replaces --policy while its serial is higher. */
 void apply_load_applied(struct agent *a);

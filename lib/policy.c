@@ -2390,37 +2390,59 @@ static int list_dir(struct loader *ld, const char *dir)
 	return r;
 }
 
+/* The files of path (a file, or a directory's *.json in name order) read into ld. */
+static int read_sources(struct loader *ld, const char *path)
+{
+	char *err = ld->err;
+	size_t errlen = ld->errlen;
+	struct stat st;
+	int r;
+
+	if (stat(path, &st))
+		return ferr(err, errlen, errno, "%s:1:1: cannot read policy: %s", path,
+			    strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		ld->dir = true;
+		r = list_dir(ld, path);
+	} else {
+		ld->srcs = calloc(1, sizeof(*ld->srcs));
+		r = ld->srcs ? 0 : -ENOMEM;
+		if (!r) {
+			ld->srcs[0].name = strdup(path);
+			r = ld->srcs[0].name ? 0 : -ENOMEM;
+			ld->n_srcs = 1;
+		}
+	}
+	for (size_t i = 0; i < ld->n_srcs && !r; i++)
+		r = read_src(&ld->srcs[i], err, errlen);
+	return r;
+}
+
 /* Parse and validate one policy file, or a directory of *.json files merged in name order. */
 int policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 {
 	struct loader ld = {.err = err, .errlen = errlen};
-	struct stat st;
 	int r;
 
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
-	if (stat(path, &st))
-		return ferr(err, errlen, errno, "%s:1:1: cannot read policy: %s", path,
-			    strerror(errno));
-	if (S_ISDIR(st.st_mode)) {
-		ld.dir = true;
-		r = list_dir(&ld, path);
-	} else {
-		ld.srcs = calloc(1, sizeof(*ld.srcs));
-		r = ld.srcs ? 0 : -ENOMEM;
-		if (!r) {
-			ld.srcs[0].name = strdup(path);
-			r = ld.srcs[0].name ? 0 : -ENOMEM;
-			ld.n_srcs = 1;
-		}
-	}
-	for (size_t i = 0; i < ld.n_srcs && !r; i++)
-		r = read_src(&ld.srcs[i], err, errlen);
+	r = read_sources(&ld, path);
 	if (!r)
 		r = load_sources(&ld, path, out);
 	if (r == -ENOMEM && err && errlen && !err[0])
 		ferr(err, errlen, ENOMEM, "%s:1:1: out of memory", path);
+	loader_free(&ld);
+	return r;
+}
+
+int policy_digest(const char *path, unsigned char out[32])
+{
+	struct loader ld = {};
+	int r = read_sources(&ld, path);
+
+	if (!r && !digest_sources(&ld, out))
+		r = -EIO;
 	loader_free(&ld);
 	return r;
 }

@@ -119,7 +119,7 @@ struct policy {
 	int64_t serial;
 	struct policy_resource *resources;
 	size_t n_resources;
-	uint32_t *by_name; /* resources' indexes in name order (policy_find), NULL: none made */
+	uint32_t *by_name;  /* resources' indexes in name order (policy_find), NULL: none made */
 	uid_t *exempt_uids; /* resolved: numbers as given, "user:NAME"/"NAME" via getpwnam */
 	size_t n_exempt_uids;
 	char **exempt_cgroups; /* cgroup v2 paths relative to the cgroupfs root, "/system.slice" */
@@ -169,6 +169,9 @@ void policy_select_host(struct policy *p, const json_t *labels);
 int policy_load(const char *path, struct policy **out, char *err, size_t errlen);
 
 /* Parse from a buffer; name is used in error messages. Same contract as policy_load. */
+/* The SHA-256 struct policy's digest would have for the files at path, without parsing
+ * them. 0, or negative errno. */
+int policy_digest(const char *path, unsigned char out[32]);
 int policy_parse(const char *name, const char *text, size_t len, struct policy **out, char *err,
 		 size_t errlen);
 

@@ -514,6 +514,51 @@ static void load_single_file_uses_its_path_in_errors(void)
 	rm_dir();
 }
 
+/* What the watcher compares: the digest of the files, before any parse, equals the loaded
+ * policy's; another byte or (in a directory) another file name changes it. */
+static void digest_is_the_files_bytes_and_names(void)
+{
+	unsigned char d[32], d2[32];
+	struct policy *p = NULL;
+	char path[256];
+
+	CHECK_INT(mk_dir(), 0);
+	CHECK_INT(put("10-a.json", full_policy), 0);
+	CHECK_INT(policy_load(dir, &p, err, sizeof(err)), 0);
+	CHECK(p->has_digest, "no digest");
+	CHECK_INT(policy_digest(dir, d), 0);
+	CHECK(!memcmp(d, p->digest, sizeof(d)), "digest before the parse differs");
+	policy_free(p);
+	CHECK_INT(put("10-a.json", full_policy), 0); /* the same bytes written again */
+	CHECK_INT(policy_digest(dir, d2), 0);
+	CHECK(!memcmp(d, d2, sizeof(d)), "same bytes, other digest");
+	snprintf(path, sizeof(path), "%s/10-a.json", dir);
+	CHECK_INT(policy_digest(path, d2), 0);
+	CHECK(!memcmp(d, d2, sizeof(d)), "the file alone and its directory differ");
+	{
+		char *t = strdup(full_policy);
+
+		CHECK(t && strlen(t) > 2, "strdup");
+		t[strlen(t) - 2] = t[strlen(t) - 2] == ' ' ? '\n' : ' ';
+		CHECK_INT(put("10-a.json", t), 0);
+		CHECK_INT(policy_digest(dir, d2), 0);
+		CHECK(memcmp(d, d2, sizeof(d)), "one byte changed, same digest");
+		free(t);
+	}
+	CHECK_INT(put("10-a.json", full_policy), 0);
+	snprintf(path, sizeof(path), "%s/10-a.json", dir);
+	{
+		char to[256];
+
+		snprintf(to, sizeof(to), "%s/20-a.json", dir);
+		CHECK_INT(rename(path, to), 0);
+	}
+	CHECK_INT(policy_digest(dir, d2), 0);
+	CHECK(memcmp(d, d2, sizeof(d)), "file renamed, same digest");
+	CHECK_INT(policy_digest("/nonexistent/jitd-policy", d2), -ENOENT);
+	rm_dir();
+}
+
 static void load_refuses_files_over_4mib(void)
 {
 	char path[256];
@@ -954,5 +999,6 @@ int main(void)
 	RUN(rule_on_end_other_values_are_errors);
 	RUN(rule_break_glass_max_is_parsed_and_absent_means_none);
 	RUN(rule_break_glass_max_errors_name_the_rule);
+	RUN(digest_is_the_files_bytes_and_names);
 	return tl_exit();
 }
