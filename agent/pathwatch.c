@@ -82,6 +82,9 @@ static bool event_matters(const struct pathwatch *w, const struct inotify_event 
 }
 
 #define PATHWATCH_MAX_LINKS 40 /* symlinks followed for one policy path (the kernel's limit) */
+#define PATHWATCH_CHASE_LSTATS                                                                     \
+	4096 /* lstat calls following one policy path's symlinks may                               \
+	      * make (targets of ./././... would make it quadratic) */
 
 /* What a rearm builds: the new instance, the hashes of every name that matters, the
  * watches where every event does, and the directories found free of symlinks. */
@@ -252,8 +255,9 @@ static void watch_by_names(struct rearm *rb, const char *target, const char *pat
 		watch_dir(rb, dir, path, false);
 }
 
-/* The length of the first prefix of path that is a symlink; 0: none (or it is missing). */
-static size_t first_link(const char *path)
+/* The length of the first prefix of path that is a symlink; 0: none (or it is missing);
+ * SIZE_MAX: *budget of lstat calls spent first. */
+static size_t first_link(const char *path, unsigned *budget)
 {
 	char q[PATH_MAX];
 	struct stat st;
@@ -263,6 +267,9 @@ static size_t first_link(const char *path)
 			continue;
 		if (i >= sizeof(q))
 			return 0;
+		if (!*budget)
+			return SIZE_MAX;
+		--*budget;
 		memcpy(q, path, i);
 		q[i] = 0;
 		if (lstat(q, &st))
@@ -279,34 +286,42 @@ static size_t first_link(const char *path)
  * holding each is watched and every name of each target matters (python3 -> python3.11 in
  * the same directory, /usr/bin/java -> /etc/alternatives/java -> /usr/lib/jvm/..., a
  * release directory swapped under a 'current' link, a target beside another policy path).
- * What cannot be followed (a loop, a name too long, a link changing meanwhile): every
- * event in the last directory reached matters.
+ * Watched before read, as everywhere here: a link retargeted meanwhile is reported. What
+ * cannot be followed (a loop, a name too long, a link changing meanwhile, too much work):
+ * every event in the last directory reached matters.
  */
 static void chase(struct rearm *rb, const char *path)
 {
 	char cur[PATH_MAX], link[PATH_MAX], t[PATH_MAX], next[PATH_MAX], dir[PATH_MAX];
+	unsigned budget = PATHWATCH_CHASE_LSTATS;
 
 	snprintf(cur, sizeof(cur), "%s", path);
 	for (int links = 0;; links++) {
-		size_t at = first_link(cur);
+		size_t at;
 		ssize_t n;
 
-		if (!at) {
-			watch_by_names(rb, cur, path);
+		watch_by_names(rb, cur, path);
+		at = first_link(cur, &budget);
+		if (!at)
+			return;
+		if (at == SIZE_MAX) {
+			if (!watch_dir_of(cur, dir, sizeof(dir)))
+				watch_dir(rb, dir, path, true);
 			return;
 		}
 		snprintf(link, sizeof(link), "%.*s", (int)at, cur);
 		snprintf(dir, sizeof(dir), "%s", link);
-		*strrchr(dir, '/') = 0;
+		if (strrchr(dir, '/'))
+			*strrchr(dir, '/') = 0;
 		if (!*dir)
 			strcpy(dir, "/");
+		watch_dir(rb, dir, path, false); /* the link's own name is one of cur's */
 		n = readlink(link, t, sizeof(t) - 1);
 		if (n <= 0 || links == PATHWATCH_MAX_LINKS) {
 			watch_dir(rb, dir, path, true);
 			return;
 		}
 		t[n] = 0;
-		watch_dir(rb, dir, path, false); /* the link's own name is one of cur's */
 		if ((size_t)snprintf(next, sizeof(next), "%s%s%s%s", t[0] == '/' ? "" : dir,
 				     t[0] == '/' || !strcmp(dir, "/") ? "" : "/", t,
 				     cur + at) >= sizeof(next)) {

@@ -2221,9 +2221,14 @@ static bool digest_sources(const struct loader *ld, unsigned char out[32])
 	unsigned int n = 0;
 	bool ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL);
 
-	for (size_t i = 0; i < ld->n_srcs && ok; i++)
-		ok = EVP_DigestUpdate(c, ld->srcs[i].name, strlen(ld->srcs[i].name) + 1) &&
+	for (size_t i = 0; i < ld->n_srcs && ok; i++) {
+		/* each part after its length: no two sets of files hash alike */
+		uint64_t lens[2] = {strlen(ld->srcs[i].name), ld->srcs[i].len};
+
+		ok = EVP_DigestUpdate(c, lens, sizeof(lens)) &&
+		     EVP_DigestUpdate(c, ld->srcs[i].name, lens[0]) &&
 		     EVP_DigestUpdate(c, ld->srcs[i].text, ld->srcs[i].len);
+	}
 	ok = ok && EVP_DigestFinal_ex(c, out, &n) && n == 32;
 	EVP_MD_CTX_free(c);
 	return ok;

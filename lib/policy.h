@@ -139,7 +139,7 @@ struct policy {
 	bool has_alerts;
 	struct policy_notify *notify; /* "notify": notification targets */
 	size_t n_notify;
-	/* SHA-256 of the files read (name, NUL, bytes, each in order): an unchanged policy
+	/* SHA-256 of the files read (lengths, name, bytes, each in order): an unchanged policy
 	 * reloaded by the file watcher is left as it is; has_digest false: compare nothing */
 	unsigned char digest[32];
 	bool has_digest;
