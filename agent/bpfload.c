@@ -689,6 +689,11 @@ fail:
  * maps or on the shared ones being filled), then register jitd's objects. A failure leaves
  * the old links pinned and enforcing. Nothing to do for adopted programs. 0 or -errno.
  */
+bool kern_to_attach(const struct kern *k)
+{
+	return k->to_attach;
+}
+
 int kern_attach(struct kern *k)
 {
 	int err = 0;

@@ -559,6 +559,7 @@ static int start_files(struct agent *a, const struct agent_config *cfg)
  * self-test passed. 0, or -1 when said on stderr. */
 static int start_kernel(struct agent *a, const struct agent_config *cfg)
 {
+	bool fresh;
 	int r;
 
 	warn_if_not_exempt(a->policy);
@@ -583,11 +584,18 @@ static int start_kernel(struct agent *a, const struct agent_config *cfg)
 		return -1;
 	}
 	/* a new build's programs take over only now, on maps that hold everything */
+	fresh = kern_to_attach(a->kern);
 	r = kern_attach(a->kern);
 	if (r) {
 		log_err("cannot attach the BPF programs: %s (the programs attached before, if "
 			"any, still enforce)",
 			strerror(-r));
+		return -1;
+	}
+	/* the links pinned just now are jitd's own files too: protected before serving (the
+	 * resync after READY that used to do it is gone) */
+	if (fresh && (r = kern_sync_policy(a->kern, a->policy, a->cgroup_root))) {
+		log_err("cannot protect the new pins: %s", strerror(-r));
 		return -1;
 	}
 	kern_drops_reported(a->kern, &a->drops_seen, NULL); /* what earlier agents reported */
