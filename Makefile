@@ -37,7 +37,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 # Agent modules shared by jitd, jitctl and the unit tests (pure logic, no BPF).
 COMMON_SRCS := lib/util.c lib/keyset.c lib/policy.c lib/audit_fmt.c lib/audit_log.c lib/audit_seal.c \
 	       lib/audit_verify.c lib/request.c lib/history.c lib/policy_alerts.c lib/explain.c lib/policy_workflow.c \
-	       lib/pqdl.c
+	       lib/pqdl.c lib/json_quick.c
 AGENT_SRCS := agent/main.c agent/core.c agent/inotify.c agent/bpfload.c agent/grant.c agent/image.c agent/ctl.c agent/verbs.c agent/apply.c \
 	      agent/audit.c agent/audit_sub.c agent/fleet.c agent/alert.c \
 	      agent/pathwatch.c agent/scope.c agent/lsm_hooks.c agent/sock_reset.c agent/cut.c \
