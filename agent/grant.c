@@ -610,6 +610,27 @@ static size_t skip_space(const char *t, size_t n, size_t i)
 	return i;
 }
 
+/* One past the closing quote of the string whose opening quote is t[i], or 0 if it is cut
+ * short: the next quote not escaped (after an even run of backslashes), found by memchr. */
+static size_t string_end(const char *t, size_t n, size_t i)
+{
+	size_t from = i + 1;
+
+	for (;;) {
+		const char *q = from < n ? memchr(t + from, '"', n - from) : NULL;
+		size_t at, k = 0;
+
+		if (!q)
+			return 0;
+		at = (size_t)(q - t);
+		while (at - k > i + 1 && t[at - k - 1] == '\\')
+			k++;
+		if (!(k & 1))
+			return at + 1;
+		from = at + 1;
+	}
+}
+
 /* The end of the JSON value starting at t[i], or 0 if it is cut short; what is inside is
  * checked when the value is parsed. */
 static size_t value_end(const char *t, size_t n, size_t i)
@@ -620,12 +641,9 @@ static size_t value_end(const char *t, size_t n, size_t i)
 		if (i >= n)
 			return 0;
 		if (t[i] == '"') {
-			for (i++; i < n && t[i] != '"'; i++)
-				if (t[i] == '\\')
-					i++;
-			if (i >= n)
+			i = string_end(t, n, i);
+			if (!i)
 				return 0;
-			i++;
 		} else if (t[i] == '{' || t[i] == '[') {
 			depth++;
 			i++;

@@ -374,7 +374,7 @@ static void a_state_file_is_saved_again_byte_for_byte_after_a_restart(void)
 
 	fresh();
 	r = call(ADMIN, "{\"op\":\"grant\",\"resources\":[\"db\",\"psql\",\"etc\"],"
-			"\"uid\":7,\"duration_s\":600,\"reason\":\"CHG-\\u00e9 \\\"q\\\"\"}");
+			"\"uid\":7,\"duration_s\":600,\"reason\":\"CHG-\\u00e9 \\\"q\\\" \\\\\"}");
 	CHECK(json_is_true(json_object_get(r, "ok")), "3-resource grant refused");
 	id = json_integer_value(json_object_get(json_object_get(r, "grant"), "id"));
 	json_decref(r);
