@@ -563,9 +563,7 @@ static json_t *line_value(const char *line, size_t len)
 	size_t end = 0;
 	json_t *o = jq_value(line, len, &end);
 
-	while (o && end < len && strchr(" \t\r\n", line[end]) && line[end])
-		end++;
-	if (o && end == len)
+	if (o && jq_space(line, len, end) == len)
 		return o;
 	json_decref(o);
 	return json_loads(line, 0, NULL);
@@ -619,92 +617,32 @@ static int journal_replay(struct grant_store *s, int64_t real_now, int64_t boot_
  * of "grants" is parsed alone, taken, and freed. Anything the scan does not take for
  * well-formed JSON is read the old way, whole, which says where the file is wrong.
  */
-static size_t skip_space(const char *t, size_t n, size_t i)
-{
-	while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
-		i++;
-	return i;
-}
-
-/* One past the closing quote of the string whose opening quote is t[i], or 0 if it is cut
- * short: the next quote not escaped (after an even run of backslashes), found by memchr. */
-static size_t string_end(const char *t, size_t n, size_t i)
-{
-	size_t from = i + 1;
-
-	for (;;) {
-		const char *q = from < n ? memchr(t + from, '"', n - from) : NULL;
-		size_t at, k = 0;
-
-		if (!q)
-			return 0;
-		at = (size_t)(q - t);
-		while (at - k > i + 1 && t[at - k - 1] == '\\')
-			k++;
-		if (!(k & 1))
-			return at + 1;
-		from = at + 1;
-	}
-}
-
-/* The end of the JSON value starting at t[i], or 0 if it is cut short; what is inside is
- * checked when the value is parsed. */
-static size_t value_end(const char *t, size_t n, size_t i)
-{
-	size_t depth = 0;
-
-	do {
-		if (i >= n)
-			return 0;
-		if (t[i] == '"') {
-			i = string_end(t, n, i);
-			if (!i)
-				return 0;
-		} else if (t[i] == '{' || t[i] == '[') {
-			depth++;
-			i++;
-		} else if (t[i] == '}' || t[i] == ']') {
-			if (!depth)
-				return 0;
-			depth--;
-			i++;
-		} else if (depth) {
-			i++;
-		} else { /* a scalar: to the next delimiter */
-			while (i < n && !strchr(",}] \t\r\n", t[i]))
-				i++;
-			return i;
-		}
-	} while (depth);
-	return i;
-}
-
 /* The top-level object of text: its keys but "grants" into head, the bounds of the
  * "grants" value into *gi, *ge (0, 0 when absent). false: not scanned (malformed). */
 static bool scan_top(const char *t, size_t n, json_t *head, size_t *gi, size_t *ge)
 {
-	size_t i = skip_space(t, n, 0), e;
+	size_t i = jq_space(t, n, 0), e;
 
 	*gi = *ge = 0;
 	if (i >= n || t[i++] != '{')
 		return false;
-	i = skip_space(t, n, i);
+	i = jq_space(t, n, i);
 	if (i < n && t[i] == '}')
-		return skip_space(t, n, i + 1) == n;
-	for (;; i = skip_space(t, n, i + 1)) {
+		return jq_space(t, n, i + 1) == n;
+	for (;; i = jq_space(t, n, i + 1)) {
 		json_t *k, *v;
 		bool grants;
 
-		e = i < n && t[i] == '"' ? value_end(t, n, i) : 0;
+		e = i < n && t[i] == '"' ? jq_end(t, n, i) : 0;
 		k = e ? json_loadb(t + i, e - i, JSON_DECODE_ANY, NULL) : NULL;
 		grants = k && !strcmp(json_string_value(k) ?: "", "grants");
-		i = skip_space(t, n, e);
+		i = jq_space(t, n, e);
 		if (!json_is_string(k) || i >= n || t[i] != ':') {
 			json_decref(k);
 			return false;
 		}
-		i = skip_space(t, n, i + 1);
-		e = value_end(t, n, i);
+		i = jq_space(t, n, i + 1);
+		e = jq_end(t, n, i);
 		v = e && !grants ? json_loadb(t + i, e - i, JSON_DECODE_ANY, NULL) : NULL;
 		/* a key twice: the first value would go unread (json_load_file parsed it) */
 		if ((grants && *ge) || json_object_get(head, json_string_value(k))) {
@@ -720,11 +658,11 @@ static bool scan_top(const char *t, size_t n, json_t *head, size_t *gi, size_t *
 			return false;
 		}
 		json_decref(k);
-		i = skip_space(t, n, e);
+		i = jq_space(t, n, e);
 		if (i >= n || t[i] != ',')
 			break;
 	}
-	return i < n && t[i] == '}' && skip_space(t, n, i + 1) == n;
+	return i < n && t[i] == '}' && jq_space(t, n, i + 1) == n;
 }
 
 /* Each element of the "grants" array t[gi, ge) into s. 0, -EINVAL (malformed: the load
@@ -732,7 +670,7 @@ static bool scan_top(const char *t, size_t n, json_t *head, size_t *gi, size_t *
 static int load_grants(struct grant_store *s, const char *t, size_t gi, size_t ge, bool same_boot,
 		       int64_t real_now, int64_t boot_now, size_t *refused)
 {
-	size_t i = skip_space(t, ge, gi + 1), n = 0;
+	size_t i = jq_space(t, ge, gi + 1), n = 0;
 
 	if (i < ge && t[i] == ']')
 		return i + 1 == ge ? 0 : -EINVAL;
@@ -744,7 +682,7 @@ static int load_grants(struct grant_store *s, const char *t, size_t gi, size_t g
 		if (o) { /* what jitd writes: the quick reader's (json_quick.h) */
 			e += i;
 		} else { /* anything else: jansson's, which says what is wrong */
-			e = value_end(t, ge, i);
+			e = jq_end(t, ge, i);
 			o = e ? json_loadb(t + i, e - i, JSON_DECODE_ANY, NULL) : NULL;
 		}
 
@@ -755,10 +693,10 @@ static int load_grants(struct grant_store *s, const char *t, size_t gi, size_t g
 		if (r < 0)
 			return r;
 		*refused += r;
-		i = skip_space(t, ge, e);
+		i = jq_space(t, ge, e);
 		if (i >= ge || t[i] != ',')
 			return i + 1 == ge && t[i] == ']' ? 0 : -EINVAL;
-		i = skip_space(t, ge, i + 1);
+		i = jq_space(t, ge, i + 1);
 	}
 }
 

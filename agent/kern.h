@@ -32,9 +32,9 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
  * next kern_sync_policy on with the binary, the pins, the unit and the exempt cgroups. */
 int kern_set_self(struct kern *k, const char *policy_path, const char *state_dir,
 		  const char *audit_path);
-/* Write n grant keys with their values: one BPF_MAP_UPDATE_BATCH, or one at a time. */
 /* Programs loaded now (not adopted) that kern_attach will attach and pin. */
 bool kern_to_attach(const struct kern *k);
+/* Write n grant keys with their values: one BPF_MAP_UPDATE_BATCH, or one at a time. */
 int kern_put_grants(struct kern *k, const struct jitd_grant_key *keys,
 		    const struct jitd_grant_val *vals, size_t n);
 int kern_del_grant(struct kern *k, const struct jitd_grant_key *key);

@@ -6,6 +6,7 @@
  * NULL, and jansson reads the same bytes.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,7 @@ static json_t *parse_value(struct jq *q, int depth);
 
 static void skip_space(struct jq *q)
 {
-	while (q->i < q->n && (q->t[q->i] == ' ' || q->t[q->i] == '\t' || q->t[q->i] == '\n' ||
-			       q->t[q->i] == '\r'))
-		q->i++;
+	q->i = jq_space(q->t, q->n, q->i);
 }
 
 /* The string at t[i] (its opening quote): its bytes t[*s, *s + *len) and, in *esc, whether
@@ -219,4 +218,62 @@ json_t *jq_value(const char *t, size_t n, size_t *end)
 	if (v)
 		*end = q.i;
 	return v;
+}
+
+size_t jq_space(const char *t, size_t n, size_t i)
+{
+	while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* One past the closing quote of the string whose opening quote is t[i], or 0 if it is cut
+ * short: the next quote not escaped (after an even run of backslashes), found by memchr. */
+static size_t string_end(const char *t, size_t n, size_t i)
+{
+	size_t from = i + 1;
+
+	for (;;) {
+		const char *q = from < n ? memchr(t + from, '"', n - from) : NULL;
+		size_t at, k = 0;
+
+		if (!q)
+			return 0;
+		at = (size_t)(q - t);
+		while (at - k > i + 1 && t[at - k - 1] == '\\')
+			k++;
+		if (!(k & 1))
+			return at + 1;
+		from = at + 1;
+	}
+}
+
+size_t jq_end(const char *t, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	do {
+		if (i >= n)
+			return 0;
+		if (t[i] == '"') {
+			i = string_end(t, n, i);
+			if (!i)
+				return 0;
+		} else if (t[i] == '{' || t[i] == '[') {
+			depth++;
+			i++;
+		} else if (t[i] == '}' || t[i] == ']') {
+			if (!depth)
+				return 0;
+			depth--;
+			i++;
+		} else if (depth) {
+			i++;
+		} else { /* a scalar: to the next delimiter */
+			while (i < n && !strchr(",}] \t\r\n", t[i]))
+				i++;
+			return i;
+		}
+	} while (depth);
+	return i;
 }

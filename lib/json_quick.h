@@ -18,5 +18,11 @@
 /* The JSON value at the start of t[0, n) (no space before it) as a new reference, its end
  * (one past its last byte) in *end; NULL when it is not one jq reads, or out of memory. */
 json_t *jq_value(const char *t, size_t n, size_t *end);
+/* Past the JSON white space (space, tab, CR, LF) at t[i], within n. */
+size_t jq_space(const char *t, size_t n, size_t i);
+/* The end of the JSON value starting at t[i] (one past it), or 0 if it is cut short:
+ * strings (their escapes) and nesting followed, nothing else checked (for bounds before
+ * a parse: what is inside is checked when the value is parsed). */
+size_t jq_end(const char *t, size_t n, size_t i);
 
 #endif
