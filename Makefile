@@ -266,9 +266,10 @@ check: all man $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS) $(VM_PROGS) $(OUTPUT)
 	$(Q)FUZZ_CHECK_SECONDS=$(FUZZ_CHECK_SECONDS) tests/check.sh $(OUTPUT)
 
 # The benchmark (tests/bench/bench.c) in the VM on 6.12, one boot on 1 vCPU and one on 2
-# (VM_SMP): micro rows per configuration (none, cheapest hooks, jitd kernel, jitd + agent,
-# the peers), per-program kernel cost, the macro workload; BENCH_ROUNDS rounds. Ends with
-# the 1-vCPU boot's "ratio unprotected=X.XX granted=Y.YY" (jitd + agent over cheapest hooks).
+# (VM_SMP), then one on 1 vCPU counting instructions (BENCH_ICOUNT=0: not, only: it alone):
+# micro rows per configuration (none, cheapest hooks, jitd kernel, jitd + agent, the peers),
+# per-program kernel cost, the macro workload; BENCH_ROUNDS rounds. Ends with the 1-vCPU
+# boot's "ratio unprotected=X.XX granted=Y.YY" (jitd + agent over cheapest hooks).
 bench: all $(VM_PROGS) kernels
 	$(Q)tests/vm/run.sh $(OUTPUT) bench
 
