@@ -171,11 +171,23 @@ stop_jitd
 start_jitd aggregate-restart-5s --audit-aggregate 5 || exit 1
 set -- $($ALICE open-repeat 10 /srv/ag/secret.txt 0)
 PID3=$1
+echo "aggregate: pid $PID3's 10 opens done at $(cut -d' ' -f1 /proc/uptime) s of the boot clock"
 kill9_jitd
 sleep 1
 start_jitd aggregate-restart-after-kill9 --audit-aggregate 5 || exit 1
-check aggregate-survives-kill9 "pid $PID3: $(total "$PID3") allows accounted after kill -9, expected 10" \
-	wait_total "$PID3" 10 20
+if wait_total "$PID3" 10 20; then
+	pass aggregate-survives-kill9
+else
+	# failed once in many runs (2 of 10, stop 28), cause not found: print what the next
+	# look needs, the records, the aggregation's state and both jitd runs' log
+	fail aggregate-survives-kill9 "pid $PID3: $(total "$PID3") allows accounted after kill -9, expected 10"
+	echo "aggregate: pid $PID3's allow records (their counts and times):"
+	recs "$PID3" allow | while read -r _l; do
+		echo "    $(echo "$_l" | grep -oE '"(count|start_time|end_time|time)": ?("[^"]*"|[0-9]+)' | tr '\n' ' ')"
+	done
+	echo "aggregate: at $(cut -d' ' -f1 /proc/uptime) s: $(jitctl status --json 2>&1 | tr -d '\n ' | grep -o '"audit_aggregate":{[^}]*}')"
+	show_jitd_log 80
+fi
 
 # ---------------------------------------------------------------- a clean stop writes every count
 # (the current interval's too: a reboot after the stop would lose the kernel map)
