@@ -68,6 +68,7 @@ struct kern {
 	size_t n_self_files;		/* jitd's own files among paths (status) */
 	uint64_t cut, track_full;	/* "revoke": "open" counters (kern_counters) */
 	uint32_t agg_interval_s;	/* jitd_config.agg_interval_s (kern_agg_set) */
+	uint32_t excg;			/* the exemption check's bound in jitd_config (status) */
 	int guard_fd;	/* during a load: the self map the attached programs read (-1: none) */
 	bool to_attach; /* loaded, not attached yet (kern_attach) */
 	int old_use_fd; /* a replaced grant_use the old programs still count in (-1: none) */
@@ -1489,25 +1490,90 @@ static int add_subtrees(struct kern *k, const struct policy *p, struct entries *
 	return err;
 }
 
-/* The exempt uids and the ids of the exempt cgroups that exist. */
-static int add_exemptions(const struct policy *p, const char *cgroup_root, struct entries *exu,
-			  struct entries *exc)
+/* The level of a cgroup below the root: its path's components (the policy normalised it). */
+static unsigned cgroup_level(const char *path)
 {
+	unsigned n = 0;
+
+	for (const char *c = path; *c;) {
+		size_t len;
+
+		c += strspn(c, "/");
+		len = strcspn(c, "/");
+		n += len > 0;
+		c += len;
+	}
+	return n;
+}
+
+/*
+ * The exempt uids and the ids of the exempt cgroups that exist; *excg gets the exemption
+ * check's bound (JITD_CFG_EXCG_SHIFT): none, or down to the deepest exempt cgroup. The levels
+ * are counted from cgroup_root, so only when it is the hierarchy's root (no cgroup.type file:
+ * it exists on every other cgroup, a cgroup namespace's root among them); else every level.
+ */
+static int add_exemptions(const struct policy *p, const char *cgroup_root, struct entries *exu,
+			  struct entries *exc, uint32_t *excg)
+{
+	char type[4096];
+	bool at_root;
+	unsigned deepest = 0;
 	uint32_t one = 1;
 	int err = 0;
 
+	snprintf(type, sizeof(type), "%s/cgroup.type", cgroup_root);
+	at_root = access(type, F_OK) && errno == ENOENT;
 	for (size_t i = 0; i < p->n_exempt_uids && !err; i++)
 		err = entries_add(exu, &p->exempt_uids[i], &one);
 	for (size_t i = 0; i < p->n_exempt_cgroups && !err; i++) {
 		uint64_t id;
+		unsigned level = cgroup_level(p->exempt_cgroups[i]);
 
 		if (util_cgroup_id(cgroup_root, p->exempt_cgroups[i], &id)) {
 			warn_once("exempt cgroup %s does not exist; ignored", p->exempt_cgroups[i]);
 			continue;
 		}
 		err = entries_add(exc, &id, &one);
+		deepest = level > deepest ? level : deepest;
 	}
+	if (!exc->n)
+		*excg = JITD_CFG_EXCG_NONE;
+	else if (at_root && deepest + 2 <= JITD_CGROUP_DEPTH)
+		*excg = deepest + 2;
+	else
+		*excg = JITD_CFG_EXCG_ALL;
 	return err;
+}
+
+/*
+ * While the exemptions change, the kernel looks at all of them: every cgroup level, the
+ * exempt uids map (not jitd_config's copy), so no stale copy or bound is ever used (other
+ * fields kept). 0 or -errno.
+ */
+static int exemptions_open(struct kern *k)
+{
+	int fd = bpf_map__fd(k->skel->maps.jconfig);
+	struct jitd_config cfg = {};
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -errno;
+	cfg.flags &= ~(JITD_CFG_EXCG_MASK | JITD_CFG_EXUID_INLINE);
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	k->excg = JITD_CFG_EXCG_ALL;
+	return 0;
+}
+
+/* jitd_config's copy of the exempt uids, when they are few enough. */
+static void exempt_uids_inline(struct jitd_config *cfg, const struct entries *exu)
+{
+	if (exu->n > JITD_CFG_INLINE_UIDS)
+		return;
+	for (size_t i = 0; i < exu->n; i++)
+		memcpy(&cfg->ex_uids[i], (const char *)exu->keys + i * exu->ksz, sizeof(uint32_t));
+	cfg->n_ex_uids = exu->n;
+	cfg->flags |= JITD_CFG_EXUID_INLINE;
 }
 
 /* Keep the inode entries (in step with k->paths, see remember) as kern_path_of's index. */
@@ -1551,7 +1617,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	struct inode_path *old = k->paths;
 	size_t n_old = k->n_paths;
 	struct jitd_config cfg = {.agg_interval_s = k->agg_interval_s};
-	uint32_t zero = 0;
+	uint32_t zero = 0, excg = JITD_CFG_EXCG_ALL;
 	int err = filter ? 0 : -ENOMEM;
 
 	k->paths = NULL;
@@ -1580,8 +1646,12 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	if (!err)
 		err = add_self_files(k, &inodes, &devs, p, cgroup_root);
 	if (!err)
-		err = add_exemptions(p, cgroup_root, &exu, &exc);
+		err = add_exemptions(p, cgroup_root, &exu, &exc, &excg);
+	cfg.flags |= excg << JITD_CFG_EXCG_SHIFT;
+	exempt_uids_inline(&cfg, &exu);
 	/* Order matters for the gap: exemptions and devices first, stale devices last. */
+	if (!err)
+		err = exemptions_open(k);
 	if (!err)
 		err = map_reconcile(bpf_map__fd(k->skel->maps.ex_uids), &exu);
 	if (!err)
@@ -1602,6 +1672,8 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 		err = map_reconcile(bpf_map__fd(k->skel->maps.subtree_devs), &devs);
 	if (!err && bpf_map_update_elem(bpf_map__fd(k->skel->maps.jconfig), &zero, &cfg, BPF_ANY))
 		err = -errno;
+	if (!err)
+		k->excg = excg;
 	if (!err)
 		err = filter_write(k, filter, false);
 	if (err)
@@ -1998,6 +2070,20 @@ static void lockdown_mode(char *buf, size_t len)
 }
 
 /* What is enforced and how on this kernel, for `jitctl status`. */
+/* What the exemption check looks at (status). */
+static const char *excg_text(const struct kern *k)
+{
+	static char buf[96];
+
+	if (k->excg == JITD_CFG_EXCG_NONE)
+		return "none: no exempt cgroup exists";
+	if (k->excg == JITD_CFG_EXCG_ALL || !k->task_btf)
+		return "every level of the task's cgroup ancestry";
+	snprintf(buf, sizeof(buf), "levels 0-%u of the task's cgroup ancestry (the deepest exempt)",
+		 k->excg - 2);
+	return buf;
+}
+
 json_t *kern_features_json(struct kern *k)
 {
 	bool task_btf = k->task_btf;
@@ -2005,7 +2091,8 @@ json_t *kern_features_json(struct kern *k)
 
 	lockdown_mode(lockdown, sizeof(lockdown));
 	return json_pack(
-		"{s:O,s:s,s:s,s:s,s:i,s:s,s:s,s:{s:i,s:i,s:s}}", "hooks", k->hooks, "programs_from",
+		"{s:O,s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:{s:i,s:i,s:s}}", "hooks", k->hooks,
+		"programs_from",
 		k->adopted ? "adopted at start: attached by an earlier agent of the same build"
 			   : "loaded and attached by this agent",
 		"subject",
@@ -2015,7 +2102,8 @@ json_t *kern_features_json(struct kern *k)
 		"directory_walk",
 		"to the file system root; deeper than the bound, or disconnected, on a file "
 		"system holding a protected directory: denied",
-		"directory_walk_bound", JITD_DPARENT_DEPTH, "lockdown", lockdown, "lockdown_note",
+		"directory_walk_bound", JITD_DPARENT_DEPTH, "exempt_cgroup_check", excg_text(k),
+		"lockdown", lockdown, "lockdown_note",
 		strcmp(lockdown, "none") && strcmp(lockdown, "unknown")
 			? "kernel lockdown on: /dev/mem, /dev/kmem, kprobe writes and unsigned "
 			  "modules are closed to root"

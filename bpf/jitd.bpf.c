@@ -349,13 +349,53 @@ static __always_inline struct cgroup *walk_start(void)
 	return BPF_CORE_READ(current_task(), cgroups, dfl_cgrp);
 }
 
+/*
+ * How many levels of the task's cgroup ancestry the exemption check looks at (see
+ * JITD_CFG_EXCG_SHIFT): none when no exempt cgroup exists, else down to the deepest exempt
+ * cgroup's level, counted from the root by the ancestor helper. The 5.10 fallback walks from
+ * the leaf up, so there only "none" bounds it.
+ */
+static __always_inline int exempt_levels(const struct jitd_config *c)
+{
+	__u32 v = c ? (c->flags & JITD_CFG_EXCG_MASK) >> JITD_CFG_EXCG_SHIFT : JITD_CFG_EXCG_ALL;
+
+	if (v == JITD_CFG_EXCG_NONE)
+		return 0;
+	if (v == JITD_CFG_EXCG_ALL || !HAVE_TASK_BTF)
+		return JITD_CGROUP_DEPTH;
+	return v - 1;
+}
+
+/* Is the uid exempt: compared with jitd_config's copy of the few there are, else looked up. */
+static __always_inline bool uid_exempt(const struct jitd_config *c, __u32 subj)
+{
+	if (!c || !(c->flags & JITD_CFG_EXUID_INLINE))
+		return bpf_map_lookup_elem(&ex_uids, &subj) != NULL;
+	for (__u32 i = 0; i < JITD_CFG_INLINE_UIDS; i++) {
+		if (i >= c->n_ex_uids)
+			break;
+		if (c->ex_uids[i] == subj)
+			return true;
+	}
+	return false;
+}
+
 static __always_inline bool subject_exempt(__u32 subj)
 {
-	struct cgroup *walk = walk_start();
+	__u32 zero = 0;
+	struct jitd_config *c = bpf_map_lookup_elem(&jconfig, &zero);
+	struct cgroup *walk;
+	int levels;
 
-	if (bpf_map_lookup_elem(&ex_uids, &subj))
+	if (uid_exempt(c, subj))
 		return true;
+	levels = exempt_levels(c);
+	if (!levels)
+		return false;
+	walk = walk_start();
 	for (int level = 0; level < JITD_CGROUP_DEPTH; level++) {
+		if (level >= levels)
+			break;
 		__u64 cg = cgroup_at(level, &walk);
 
 		if (!cg)

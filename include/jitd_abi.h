@@ -142,14 +142,38 @@ _Static_assert(sizeof(struct jitd_build) == 32, "jitd_build size");
 
 /* jitd_config: one element, index 0, written by the agent. */
 enum jitd_config_flags {
-	JITD_CFG_NET = 1u << 0 /* the policy protects network destinations: no raw sockets */
+	JITD_CFG_NET = 1u << 0, /* the policy protects network destinations: no raw sockets */
+	JITD_CFG_EXUID_INLINE = 1u << 1 /* the exempt uids are ex_uids[0..n_ex_uids), all of them */
 };
+
+/*
+ * jitd_config.flags bits 8-15: how far up from the root the exemption check looks for an
+ * exempt cgroup (levels of the default hierarchy, the root is 0). 0: every level of the
+ * task's ancestry (what an older jitd wrote, and what jitd writes while exemptions change);
+ * 1: none (no exempt cgroup exists); n >= 2: levels 0 to n - 2 (the deepest exempt cgroup's
+ * level is n - 2). A bound too low could only miss an exemption (more enforcement, never
+ * less); jitd writes it from the levels of the exempt cgroups it put in jitd_ex_cgroups.
+ */
+#define JITD_CFG_EXCG_SHIFT 8
+#define JITD_CFG_EXCG_MASK  (0xffu << JITD_CFG_EXCG_SHIFT)
+#define JITD_CFG_EXCG_ALL   0u
+#define JITD_CFG_EXCG_NONE  1u
+
+/*
+ * A policy's few exempt uids are compared here, in the one array element every check reads
+ * anyway, not looked up in jitd_ex_uids (a hash lookup on every protected access). Without
+ * JITD_CFG_EXUID_INLINE (more of them, or while they change) the map decides.
+ */
+#define JITD_CFG_INLINE_UIDS 6
 
 struct jitd_config {
 	__u32 flags;	      /* enum jitd_config_flags */
 	__u32 agg_interval_s; /* allows aggregated per this many seconds (0: each one recorded) */
+	__u32 n_ex_uids;      /* with JITD_CFG_EXUID_INLINE: how many of ex_uids */
+	__u32 ex_uids[JITD_CFG_INLINE_UIDS];
+	__u32 pad; /* 0 */
 };
-_Static_assert(sizeof(struct jitd_config) == 8, "jitd_config size");
+_Static_assert(sizeof(struct jitd_config) == 40, "jitd_config size");
 
 enum jitd_decision { JITD_DENY = 0, JITD_ALLOW = 1 };
 

@@ -447,8 +447,13 @@ static void fill_jitd_maps(void)
 	if (bpf_map_update_elem(bpf_map__fd(jskel->maps.ex_uids), &root, &one, BPF_ANY))
 		die("ex_uids");
 	/* The worker (BENCH_UID, no loginuid) holds grants on resources 1..5. */
-	/* jitd's default --audit-aggregate 5: repeated allows counted in the kernel */
-	struct jitd_config cfg = {.agg_interval_s = 5};
+	/* jitd's default --audit-aggregate 5: repeated allows counted in the kernel; as jitd
+	 * writes it for this policy: its one exempt uid compared inline, no exempt cgroup */
+	struct jitd_config cfg = {.agg_interval_s = 5,
+				  .flags = JITD_CFG_EXUID_INLINE | JITD_CFG_EXCG_NONE
+									   << JITD_CFG_EXCG_SHIFT,
+				  .n_ex_uids = 1,
+				  .ex_uids = {0}};
 
 	if (bpf_map_update_elem(bpf_map__fd(jskel->maps.jconfig), &zero, &cfg, BPF_ANY))
 		die("jconfig");

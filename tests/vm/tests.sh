@@ -663,6 +663,44 @@ kill -HUP "$JITD_PID"
 sleep 2
 check policy-older-serial-refused "serial is $(serial_of)" test "$(serial_of)" = 2
 expect policy-older-serial-file-still-protected EPERM $P as 1001 $P open /srv/public2.txt
+# The exemption check looks up the task's cgroups only down to the deepest exempt cgroup's
+# level (none when there is none; every level on 5.10, which walks from the leaf up).
+excg() { jitctl status --json 2>/dev/null | grep -o '"exempt_cgroup_check" *: *"[^"]*"'; }
+excg_want() {
+	if jitctl status --json 2>/dev/null | grep -q 'cgroups by probe reads'; then
+		echo '"every level'
+	else
+		echo "\"levels 0-$1 "
+	fi
+}
+check exempt-cgroup-check-to-deepest-level "$(excg)" contains "$(excg)" "$(excg_want 1)"
+mkdir -p /sys/fs/cgroup/nest/a/b/c /sys/fs/cgroup/exempt/sub
+sed -e 's/"serial": 1/"serial": 3/' -e 's|"/srv/secret.txt"|"/srv/secret.txt", "/srv/public2.txt"|' \
+	-e 's|"cgroups": \["/exempt"\]|"cgroups": ["/exempt", "/nest/a/b"]|' \
+	/tmp/policy.orig.json >"$JITD_POLICY"
+kill -HUP "$JITD_PID"
+sleep 2
+check policy-reload-deeper-exempt-cgroup "serial is $(serial_of)" test "$(serial_of)" = 3
+check exempt-cgroup-check-follows-deepest "$(excg)" contains "$(excg)" "$(excg_want 3)"
+expect exempt-cgroup-level3-alice-allowed ok $P cgexec /nest/a/b $P as 1001 $P open /srv/public2.txt
+expect exempt-cgroup-below-level3-alice-allowed ok $P cgexec /nest/a/b/c $P as 1001 $P open /srv/public2.txt
+expect exempt-cgroup-above-level3-alice-denied EPERM $P cgexec /nest/a $P as 1001 $P open /srv/public2.txt
+expect exempt-cgroup-below-level1-alice-allowed ok $P cgexec /exempt/sub $P as 1001 $P open /srv/public2.txt
+sed -e 's/"serial": 1/"serial": 4/' -e 's|"/srv/secret.txt"|"/srv/secret.txt", "/srv/public2.txt"|' \
+	-e 's|"cgroups": \["/exempt"\]|"cgroups": ["/no/such/cgroup"]|' \
+	/tmp/policy.orig.json >"$JITD_POLICY"
+kill -HUP "$JITD_PID"
+sleep 2
+check policy-reload-no-exempt-cgroup "serial is $(serial_of)" test "$(serial_of)" = 4
+check exempt-cgroup-check-none "$(excg)" contains "$(excg)" '"none: no exempt cgroup'
+expect exempt-cgroup-none-left-alice-denied EPERM $P cgexec /exempt $P as 1001 $P open /srv/public2.txt
+expect exempt-cgroup-none-root-uid-allowed ok $P as 0 $P open /srv/public2.txt
+sed -e 's/"serial": 1/"serial": 5/' -e 's|"/srv/secret.txt"|"/srv/secret.txt", "/srv/public2.txt"|' \
+	/tmp/policy.orig.json >"$JITD_POLICY"
+kill -HUP "$JITD_PID"
+sleep 2
+check policy-reload-exempt-cgroup-back "serial is $(serial_of)" test "$(serial_of)" = 5
+expect exempt-cgroup-back-alice-allowed ok $P cgexec /exempt $P as 1001 $P open /srv/public2.txt
 cp /tmp/policy.orig.json "$JITD_POLICY"
 
 # ------------------------------------------------------------------ audit stream
@@ -731,10 +769,10 @@ check audit-follow-refused-for-non-root "got: $out" contains "$out" "only root"
 [ -n "$G_F" ] && revoke "$G_F"
 
 # audit.allow: "first" records one allow per grant and object, "none" none at all.
-sed -e 's/"serial": 1/"serial": 3, "audit": {"allow": "first"}/' /tmp/policy.orig.json >"$JITD_POLICY"
+sed -e 's/"serial": 1/"serial": 6, "audit": {"allow": "first"}/' /tmp/policy.orig.json >"$JITD_POLICY"
 kill -HUP "$JITD_PID"
 sleep 2
-check audit-allow-first-policy-applied "serial is $(serial_of)" test "$(serial_of)" = 3
+check audit-allow-first-policy-applied "serial is $(serial_of)" test "$(serial_of)" = 6
 # Files below a protected directory are named by inode in the records (file.name "inode N").
 INO_MOVED=$(stat -c %i /srv/vault/a/moved.txt)
 G_A=$(grant_or_fail grant-alice-vault-for-allow-first vault --user alice --for 60s)
@@ -745,7 +783,7 @@ n=$(audit_lines "$(jkey decision)\"allow\"" "$(jkey correlation_uid)\"$G_A\"" "\
 n_all=$(audit_lines "$(jkey decision)\"allow\"" "$(jkey correlation_uid)\"$G_A\"" | wc -l)
 check audit-allow-first-one-record-per-object "3 opens of one file gave $n allow records" test "$n" = 1
 check audit-allow-first-second-object-recorded "two objects gave $n_all allow records" test "$n_all" = 2
-sed -e 's/"serial": 1/"serial": 4, "audit": {"allow": "none"}/' /tmp/policy.orig.json >"$JITD_POLICY"
+sed -e 's/"serial": 1/"serial": 7, "audit": {"allow": "none"}/' /tmp/policy.orig.json >"$JITD_POLICY"
 kill -HUP "$JITD_PID"
 sleep 2
 for i in 1 2; do $P as 1001 $P open /srv/vault/a/moved.txt >/dev/null 2>&1; done
