@@ -49,8 +49,11 @@ static int agg_write(struct agent *a, const struct jitd_agg_key *k, const struct
 	e.ts_ns = v->last_ns;
 	e.cgroup = v->cgroup;
 	e.grant_id = k->grant_id;
-	e.dev = k->dev;
-	e.ino = k->ino;
+	if (!k->family) {
+		e.dev = k->obj[0];
+		e.ino = k->obj[1];
+	} else
+		memcpy(e.addr, k->obj, sizeof(e.addr));
 	e.pid = k->tgid;
 	e.tid = v->tid;
 	e.uid = v->uid;
@@ -61,8 +64,7 @@ static int agg_write(struct agent *a, const struct jitd_agg_key *k, const struct
 	e.decision = JITD_ALLOW;
 	e.family = k->family;
 	e.port = k->port;
-	memcpy(e.addr, k->addr, sizeof(e.addr));
-	memcpy(e.comm, k->comm, sizeof(e.comm));
+	memcpy(e.comm, v->comm, sizeof(e.comm));
 	if (audit_decision_count(a, &e, v->count, v->first_ns ?: v->last_ns, agg_path_of) < 0)
 		return -EIO;
 	a->agg.records++;

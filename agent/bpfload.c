@@ -72,6 +72,7 @@ struct kern {
 	int guard_fd;	/* during a load: the self map the attached programs read (-1: none) */
 	bool to_attach; /* loaded, not attached yet (kern_attach) */
 	int old_use_fd; /* a replaced grant_use the old programs still count in (-1: none) */
+	int old_agg_fd; /* a replaced allow_agg the old programs still count in (-1: none) */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -524,6 +525,8 @@ static int carry_over(struct kern *k, struct bpf_map *map, int old)
 		free(f);
 		return err;
 	}
+	if (map == k->skel->maps.allow_agg)
+		return 0; /* counts until the swap: agg_merge */
 	if (bpf_obj_get_info_by_fd(old, &info, &len))
 		return -errno;
 	if (info.key_size != bpf_map__key_size(map) ||
@@ -570,6 +573,8 @@ static int carry_all(struct kern *k, int *old)
 			/* the old programs go on counting into it until kern_attach */
 			if (!err && map == k->skel->maps.grant_use && same_layout(map, old[i]))
 				k->old_use_fd = dup(old[i]);
+			if (!err && map == k->skel->maps.allow_agg)
+				k->old_agg_fd = dup(old[i]);
 		}
 		i++;
 	}
@@ -607,6 +612,124 @@ static void use_merge(struct kern *k)
 	k->old_use_fd = -1;
 }
 
+/* The aggregate's layout before the program's name moved from its key to its value. */
+struct agg_key_v1 {
+	__u64 grant_id, dev, ino;
+	__u8 addr[16];
+	char comm[JITD_COMM_LEN];
+	__u64 cgroup, start_ns;
+	__u32 uid, loginuid, exec_id, epoch_end_s, tgid, resource;
+	__u8 op, family;
+	__u16 port;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct agg_key_v1) == 104, "agg_key_v1 size");
+
+struct agg_val_v1 {
+	__u64 count, first_ns, last_ns, cgroup;
+	__u32 uid, loginuid, subject_uid, tid;
+};
+_Static_assert(sizeof(struct agg_val_v1) == 48, "agg_val_v1 size");
+
+/* One entry of a replaced aggregate map (this layout, or v1's) in this one's terms. */
+static bool agg_convert(const void *key, const void *val, __u32 ksz, __u32 vsz,
+			struct jitd_agg_key *k, struct jitd_agg_val *v)
+{
+	const struct agg_key_v1 *ok = key;
+	const struct agg_val_v1 *ov = val;
+
+	if (ksz == sizeof(*k) && vsz == sizeof(*v)) {
+		memcpy(k, key, sizeof(*k));
+		memcpy(v, val, sizeof(*v));
+		return true;
+	}
+	if (ksz != sizeof(*ok) || vsz != sizeof(*ov))
+		return false;
+	*k = (struct jitd_agg_key){.grant_id = ok->grant_id,
+				   .cgroup = ok->cgroup,
+				   .start_ns = ok->start_ns,
+				   .uid = ok->uid,
+				   .loginuid = ok->loginuid,
+				   .exec_id = ok->exec_id,
+				   .epoch_end_s = ok->epoch_end_s,
+				   .tgid = ok->tgid,
+				   .resource = ok->resource,
+				   .op = ok->op,
+				   .family = ok->family,
+				   .port = ok->port};
+	if (ok->family)
+		memcpy(k->obj, ok->addr, sizeof(k->obj));
+	else {
+		k->obj[0] = ok->dev;
+		k->obj[1] = ok->ino;
+	}
+	*v = (struct jitd_agg_val){.count = ov->count,
+				   .first_ns = ov->first_ns,
+				   .last_ns = ov->last_ns,
+				   .cgroup = ov->cgroup,
+				   .uid = ov->uid,
+				   .loginuid = ov->loginuid,
+				   .subject_uid = ov->subject_uid,
+				   .tid = ov->tid};
+	memcpy(v->comm, ok->comm, sizeof(v->comm));
+	return true;
+}
+
+/*
+ * Just before the new programs attach: the counts of a replaced aggregate map (another
+ * build's size or layout), which the old programs kept adding to, into the new one, whose
+ * programs count from their attach on; so each allow is counted once. Two old entries that
+ * differ only in what the new key left out (v1: the program's name) add up their counts. An allow
+ * between this read and the attach is the only one not carried; a layout not known here: said.
+ */
+static void agg_merge(struct kern *k)
+{
+	int fd = bpf_map__fd(k->skel->maps.allow_agg), old = k->old_agg_fd;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char key[256], next[256], val[256];
+	void *prev = NULL;
+	size_t n = 0, lost = 0;
+
+	if (old < 0)
+		return;
+	k->old_agg_fd = -1;
+	if (bpf_obj_get_info_by_fd(old, &info, &len) || info.key_size > sizeof(key) ||
+	    info.value_size > sizeof(val)) {
+		log_warn("the replaced aggregate map cannot be read: its counts are lost");
+		close(old);
+		return;
+	}
+	while (!bpf_map_get_next_key(old, prev, next)) {
+		struct jitd_agg_key nk;
+		struct jitd_agg_val nv, cur;
+
+		memcpy(key, next, info.key_size);
+		prev = key;
+		if (bpf_map_lookup_elem(old, key, val))
+			continue; /* gone meanwhile */
+		if (!agg_convert(key, val, info.key_size, info.value_size, &nk, &nv)) {
+			lost++;
+			continue;
+		}
+		if (!bpf_map_lookup_elem(fd, &nk, &cur)) {
+			nv.count += cur.count; /* each had its full record: only counts add */
+			if (cur.first_ns && (!nv.first_ns || cur.first_ns < nv.first_ns))
+				nv.first_ns = cur.first_ns;
+			if (cur.last_ns > nv.last_ns)
+				nv.last_ns = cur.last_ns;
+		}
+		if (bpf_map_update_elem(fd, &nk, &nv, BPF_ANY))
+			lost++;
+		else
+			n++;
+	}
+	close(old);
+	if (n || lost)
+		log_info("aggregated allows of the replaced map: %zu carried%s", n,
+			 lost ? ", some lost (another layout, or no room)" : "");
+}
+
 static void guard_close(struct kern *k)
 {
 	if (k->guard_fd >= 0)
@@ -634,6 +757,7 @@ int kern_open(struct kern **out, bool reload)
 		return -ENOMEM;
 	k->guard_fd = -1;
 	k->old_use_fd = -1;
+	k->old_agg_fd = -1;
 	libbpf_set_print(libbpf_log);
 	err = open_skel(k);
 	if (err)
@@ -702,6 +826,7 @@ int kern_attach(struct kern *k)
 	if (!k->to_attach)
 		return 0;
 	use_merge(k);
+	agg_merge(k);
 	err = attach_all(k);
 	if (!err)
 		err = pin_links(k);
@@ -725,6 +850,8 @@ void kern_close(struct kern *k)
 	guard_close(k);
 	if (k->old_use_fd >= 0)
 		close(k->old_use_fd);
+	if (k->old_agg_fd >= 0)
+		close(k->old_agg_fd);
 	for (size_t i = 0; i < k->n_links; i++)
 		bpf_link__destroy(k->links[i]); /* pinned: stays attached */
 	jitd_bpf__destroy(k->skel);

@@ -574,18 +574,19 @@ static __always_inline bool use_allows(__u64 grant_id, __u64 now, bool count)
 }
 
 /*
- * What tells one run of a program from another in the current task: its process's start
+ * What tells one run of a program from another: its process (tgid), the process's start
  * (the group leader's boot-clock start) and its exec count. Every aggregated allow reads
  * them: direct loads where the task has BTF (a probe read costs a helper call and a
  * fault-safe copy each: about 200 instructions an allow), probe reads on 5.10.
  */
-static __always_inline void current_run(__u64 *start_ns, __u32 *exec_id)
+static __always_inline void current_run(__u64 *start_ns, __u32 *exec_id, __u32 *tgid)
 {
 	if (HAVE_TASK_BTF) {
 		struct task_struct *task = bpf_get_current_task_btf();
 		struct task_struct *leader = task->group_leader;
 
 		*exec_id = task->self_exec_id;
+		*tgid = task->tgid;
 		if (leader) {
 			*start_ns = leader->start_boottime;
 			return;
@@ -594,6 +595,7 @@ static __always_inline void current_run(__u64 *start_ns, __u32 *exec_id)
 	}
 	*start_ns = BPF_CORE_READ(current_task(), group_leader, start_boottime);
 	*exec_id = (__u32)BPF_CORE_READ(current_task(), self_exec_id);
+	*tgid = bpf_get_current_pid_tgid() >> 32;
 }
 
 /*
@@ -612,20 +614,22 @@ static __always_inline bool agg_key_of(struct jitd_agg_key *k, __u32 res, __u8 o
 		return false;
 	ival = c->agg_interval_s;
 	k->cgroup = bpf_get_current_cgroup_id();
-	current_run(&k->start_ns, &k->exec_id);
+	current_run(&k->start_ns, &k->exec_id, &k->tgid);
 	k->uid = s->uid;
 	k->loginuid = s->loginuid;
 	k->grant_id = grant_id;
-	k->dev = obj->dev;
-	k->ino = obj->ino;
-	__builtin_memcpy(k->addr, obj->addr, sizeof(k->addr));
-	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	if (obj->family) {
+		__builtin_memcpy(k->obj, obj->addr, sizeof(k->obj));
+	} else {
+		k->obj[0] = obj->dev;
+		k->obj[1] = obj->ino;
+	}
 	k->epoch_end_s = (__u32)((now / (ival * 1000000000ULL) + 1) * ival);
-	k->tgid = bpf_get_current_pid_tgid() >> 32;
 	k->resource = res;
 	k->op = op;
 	k->family = obj->family;
 	k->port = obj->port;
+	k->pad = 0;
 	return true;
 }
 
@@ -641,10 +645,11 @@ static __always_inline bool agg_key_of(struct jitd_agg_key *k, __u32 res, __u8 o
  *  - make a use count for another grant: the key's grant_id is find_grant's, from the
  *    grant map only jitd writes; the tgid is the kernel's; no field comes from the caller.
  *  - hide behind a new process or program: fork gets a new tgid, an exec keeps the tgid
- *    but changes the exec id (and comm), a reused pid has another start time, a setuid or a
- *    move to another cgroup another subject: each in the key, so the first use of the object
- *    under the grant by each process, program and subject is a full record with its own
- *    subject (a program renaming itself, prctl PR_SET_NAME, only gets more full records).
+ *    but changes the exec id, a reused pid has another start time, a setuid or a move to
+ *    another cgroup another subject: each in the key, so the first use of the object under
+ *    the grant by each process, program and subject is a full record with its own subject
+ *    (a program renaming itself, prctl PR_SET_NAME, is the same run: its later uses count
+ *    in the record named as at its first).
  *  - hide in the aggregate's lag: the count is written one to two intervals later; a host
  *    crash before loses at most the counts of those intervals (the full records stand).
  * A preempted program that adds after jitd read and deleted its entry (it would have to
@@ -676,6 +681,7 @@ static __always_inline void agg_make(const struct jitd_agg_key *k, const struct 
 	v.loginuid = s->loginuid;
 	v.subject_uid = s->subj;
 	v.tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_get_current_comm(v.comm, sizeof(v.comm));
 	r = bpf_map_update_elem(&allow_agg, k, &v, BPF_NOEXIST);
 	if (r && r != -EEXIST)
 		use_stat_inc(JITD_USE_STAT_AGG_FULL);
@@ -719,7 +725,7 @@ static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct o
 	if (allow && !record_allow)
 		return 0;
 	if (allow) {
-		struct jitd_agg_key ak = {};
+		struct jitd_agg_key ak; /* agg_key_of writes every byte (no padding) */
 
 		if (agg_key_of(&ak, res, op, grant_id, obj, &s, now)) {
 			if (agg_count(&ak, now))

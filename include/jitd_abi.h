@@ -337,19 +337,18 @@ static inline __u32 jitd_open_slot(__u64 ino)
  * The first allow of a key in an interval is a full ring-buffer record and makes the entry
  * (count 0); each later one with the same key only adds to count and stores last_ns. jitd
  * reads an entry once its interval is over (epoch_end_s + interval <= now), writes one record
- * with the count, first and last time when count > 0, and deletes it. Keyed by the process
- * (tgid) and its comm: every process's first use of an object under a grant is a full record
- * of its own, and so is the first after an exec of a program of another name.
+ * with the count, first and last time when count > 0, and deletes it. Keyed by the run of a
+ * program (tgid, process start, exec count): every process's first use of an object under a
+ * grant is a full record of its own, and so is the first after any exec. The key is what
+ * every aggregated allow hashes and compares: the program's name is not in it but in the
+ * value, as at the run's first use in the interval (a rename by prctl is no new run).
  */
 struct jitd_agg_key {
 	__u64 grant_id;
-	__u64 dev; /* files: kernel s_dev; else as in jitd_event */
-	__u64 ino;
-	__u8 addr[16];
-	char comm[JITD_COMM_LEN]; /* an exec (same tgid) of another program: another key */
-	__u64 cgroup;		  /* the subject, whole: a move to another cgroup, */
-	__u64 start_ns;		  /* the process's start (boot clock): a reused pid, */
-	__u32 uid;		  /* a setuid, */
+	__u64 cgroup;	/* the subject, whole: a move to another cgroup, */
+	__u64 start_ns; /* the process's start (boot clock): a reused pid, */
+	__u64 obj[2];	/* files (family 0): kernel s_dev, inode; networks: the address */
+	__u32 uid;	/* a setuid, */
 	__u32 loginuid;
 	__u32 exec_id;	   /* and any exec: another key */
 	__u32 epoch_end_s; /* boot clock, seconds: the end of the interval */
@@ -360,7 +359,7 @@ struct jitd_agg_key {
 	__u16 port;
 	__u32 pad; /* 0 */
 };
-_Static_assert(sizeof(struct jitd_agg_key) == 104, "jitd_agg_key size");
+_Static_assert(sizeof(struct jitd_agg_key) == 72, "jitd_agg_key size");
 
 struct jitd_agg_val {
 	__u64 count;	/* kernel: atomic add; the allows after the full record */
@@ -371,8 +370,9 @@ struct jitd_agg_val {
 	__u32 loginuid;
 	__u32 subject_uid;
 	__u32 tid;
+	char comm[JITD_COMM_LEN]; /* the program, as in the full record */
 };
-_Static_assert(sizeof(struct jitd_agg_val) == 48, "jitd_agg_val size");
+_Static_assert(sizeof(struct jitd_agg_val) == 64, "jitd_agg_val size");
 
 /* One ring-buffer record per decision (allow by grant, or deny). */
 struct jitd_event {

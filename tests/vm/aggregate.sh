@@ -29,7 +29,8 @@ cat >"$JITD_POLICY" <<'POLICY'
 {
   "version": 1,
   "serial": 1,
-  "resources": { "ag-file": { "open": ["/srv/ag/secret.txt"] } },
+  "resources": { "ag-file": { "open": ["/srv/ag/secret.txt"] },
+                 "ag-net": { "connect": ["127.0.0.1:7777"] } },
   "exempt": { "uids": [0] }
 }
 POLICY
@@ -137,6 +138,33 @@ check aggregate-exec-same-name-sum "pid $PID8: $(total "$PID8") allows accounted
 full8=$(recs "$PID8" allow | grep -vc '"count"')
 check aggregate-exec-same-name-full-record "pid $PID8 after its exec of the same program: $full8 full records, expected 2" \
 	test "$full8" = 2
+
+# ---------------------------------------------------------------- a network destination
+# the aggregate's key holds a file's device and inode or a destination's address in one
+# place: a destination's record names it, with its count
+GN=$(grant_or_fail aggregate-grant-net ag-net --user alice --for 600s)
+set -- $($ALICE sendto-repeat 20 127.0.0.1 7777)
+PIDN=$1
+check aggregate-net-sends-allowed "sendto-repeat said '$*', expected 20 ok" test "$2" = 20
+nrecs() {
+	audit_lines "$(jres ag-net)" "$(jkey decision)\"allow\"" "\"actor\": ?\\{\"process\": ?\\{[^}]*\"pid\": ?$1[,}]"
+}
+ntotal() {
+	nrecs "$1" | awk '{ if (match($0, /"count": ?[0-9]+/)) { s = substr($0, RSTART, RLENGTH); sub(/.*: ?/, "", s); t += s } else t += 1 } END { print t + 0 }'
+}
+w=0
+while [ $w -lt 50 ] && [ "$(ntotal "$PIDN")" != 20 ]; do
+	sleep 0.2
+	w=$((w + 1))
+done
+check aggregate-net-sum-is-20 "records of pid $PIDN account for $(ntotal "$PIDN") sends, expected 20" \
+	test "$(ntotal "$PIDN")" = 20
+nagg=$(nrecs "$PIDN" | grep -E '"count": ?[1-9]' | head -n 1)
+check aggregate-net-record-names-destination "aggregate: ${nagg:-none}" \
+	contains "$nagg" '"dst_endpoint": ?\{[^}]*"ip": ?"127\.0\.0\.1"[^}]*"port": ?7777'
+check aggregate-net-record-names-program "aggregate: ${nagg:-none}" \
+	contains "$nagg" '"name": ?"probe"'
+jitctl revoke "$GN" >/dev/null 2>&1
 
 # ---------------------------------------------------------------- denials stay one each
 set -- $($BOB open-repeat 5 /srv/ag/secret.txt 0)

@@ -187,6 +187,12 @@ if start_jitd fp-shape-jitd-starts; then
 	# and a grant_use of another size: replaced too, its counts merged again before the swap
 	rm -f /sys/fs/bpf/jitd/grant_use
 	expect fp-shape-old-use-pin-made ok $PROBE bpf-oldpin /sys/fs/bpf/jitd/grant_use 8 72 65536
+	# and an aggregate map of the layout before 72-byte keys (the program's name in the key)
+	# holding 7 counted opens: carried into the new map before the new programs attach, and
+	# written as one record with its count and name, as the old build would have
+	rm -f /sys/fs/bpf/jitd/allow_agg
+	expect fp-shape-old-agg-pin-made ok $PROBE bpf-oldagg /sys/fs/bpf/jitd/allow_agg \
+		/srv/secret.txt "${gid:-0}" 0 7
 	check fp-shape-old-pin-is-old "max_entries $($PROBE bpf-maxent "$GRANTS_PIN")" \
 		test "$($PROBE bpf-maxent "$GRANTS_PIN")" = 65536
 	# a governed root asks for a descriptor of every new map, program and link while the new
@@ -208,6 +214,18 @@ if start_jitd fp-shape-jitd-starts; then
 			grep -q "grants: another build's size or layout: replaced" "$JITD_LOG"
 		n=$($PROBE bpf-maxent /sys/fs/bpf/jitd/grant_use)
 		check fp-shape-grant-use-map-has-this-builds-size "max_entries $n" test "${n:-0}" -gt 65536
+		w=0
+		while [ $w -lt 100 ] && ! grep -qE '"pid": ?4242[,}]' "$AUDIT"; do
+			sleep 0.2
+			w=$((w + 1))
+		done
+		rec=$(grep -E '"pid": ?4242[,}]' "$AUDIT" | tail -n 1)
+		check fp-shape-old-aggregate-carried-with-its-count "record: ${rec:-none}; log: $(grep 'replaced map' "$JITD_LOG")" \
+			contains "$rec" '"count": ?7[,}]'
+		check fp-shape-old-aggregate-keeps-program-name "record: ${rec:-none}" \
+			contains "$rec" '"name": ?"oldagg"'
+		check fp-shape-old-aggregate-keeps-object "record: ${rec:-none}" \
+			contains "$rec" '"path": ?"/srv/secret.txt"'
 		check fp-shape-grant-${gid:-none}-still-active "state $(jfield "${gid:-0}" state)" \
 			test "$(jfield "${gid:-0}" state)" = active
 		expect fp-shape-grant-enforced-through-the-new-map ok \

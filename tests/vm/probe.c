@@ -30,6 +30,7 @@
 #include <sys/un.h>
 #include <sys/time.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -439,6 +440,36 @@ static int cmd_sendto(const char *addr, const char *port)
 	if (err == ECONNREFUSED)
 		err = 0;
 	return report(err);
+}
+
+/* sendto-repeat N ADDR PORT: N datagrams from one socket (one process); prints
+ * "PID OK EPERM OTHER" as open-repeat does. */
+static int cmd_sendto_repeat(const char *n_s, const char *addr, const char *port)
+{
+	long n = atol(n_s), ok = 0, eperm = 0, other = 0;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	if (parse_addr(addr, port, &ss, &len) < 0) {
+		fprintf(stderr, "probe: bad address %s port %s\n", addr, port);
+		return 2;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return report(errno);
+	for (long i = 0; i < n; i++) {
+		if (sendto(fd, "probe", 5, 0, (struct sockaddr *)&ss, len) >= 0 ||
+		    errno == ECONNREFUSED)
+			ok++;
+		else if (errno == EPERM)
+			eperm++;
+		else
+			other++;
+	}
+	close(fd);
+	printf("%d %ld %ld %ld\n", getpid(), ok, eperm, other);
+	return 0;
 }
 
 /* execvp the wrapped command; only returns (with a report) when that fails. */
@@ -1013,6 +1044,75 @@ static int cmd_bpf_oldpin(const char *path, const char *ksz, const char *vsz, co
 	a.map_fd = fd;
 	a.key = (__u64)(unsigned long)key;
 	a.value = (__u64)(unsigned long)val;
+	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
+		return report(errno);
+	memset(&a, 0, sizeof(a));
+	a.bpf_fd = fd;
+	a.pathname = (__u64)(unsigned long)path;
+	return report(sys_bpf(BPF_OBJ_PIN, &a) < 0 ? errno : 0);
+}
+
+/*
+ * bpf-oldagg PATH FILE GRANT RESOURCE COUNT: pin at PATH an aggregate map of the layout
+ * before 72-byte keys (jitd_allow_agg of 104-byte keys, the program's name in the key, 48-byte
+ * values), holding one entry as that build's programs left it: COUNT opens of FILE by pid
+ * 4242 ("oldagg"), uid 1001, under grant GRANT of RESOURCE, in an interval long over.
+ */
+struct oldagg_key {
+	__u64 grant_id, dev, ino;
+	__u8 addr[16];
+	char comm[16];
+	__u64 cgroup, start_ns;
+	__u32 uid, loginuid, exec_id, epoch_end_s, tgid, resource;
+	__u8 op, family;
+	__u16 port;
+	__u32 pad;
+};
+
+struct oldagg_val {
+	__u64 count, first_ns, last_ns, cgroup;
+	__u32 uid, loginuid, subject_uid, tid;
+};
+
+static int cmd_bpf_oldagg(const char *path, const char *file, const char *grant,
+			  const char *resource, const char *count)
+{
+	struct oldagg_key k = {.comm = "oldagg",
+			       .cgroup = 1,
+			       .start_ns = 1,
+			       .uid = 1001,
+			       .loginuid = 0xffffffff,
+			       .exec_id = 1,
+			       .epoch_end_s = 1,
+			       .tgid = 4242,
+			       .op = 2 /* JITD_OP_OPEN */};
+	struct oldagg_val v = {
+		.cgroup = 1, .uid = 1001, .loginuid = 0xffffffff, .subject_uid = 1001, .tid = 4242};
+	struct timespec now;
+	union bpf_attr a = {};
+	struct stat st;
+	long fd;
+
+	if (stat(file, &st) || clock_gettime(CLOCK_BOOTTIME, &now))
+		return report(errno);
+	k.grant_id = strtoull(grant, NULL, 10);
+	k.resource = atoi(resource);
+	k.dev = (__u64)major(st.st_dev) << 20 | minor(st.st_dev);
+	k.ino = st.st_ino;
+	v.count = strtoull(count, NULL, 10);
+	v.last_ns = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	v.first_ns = v.last_ns - 1000000;
+	a.map_type = BPF_MAP_TYPE_HASH;
+	a.key_size = sizeof(k);
+	a.value_size = sizeof(v);
+	a.max_entries = 65536;
+	fd = sys_bpf(BPF_MAP_CREATE, &a);
+	if (fd < 0)
+		return report(errno);
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (__u64)(unsigned long)&k;
+	a.value = (__u64)(unsigned long)&v;
 	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
 		return report(errno);
 	memset(&a, 0, sizeof(a));
@@ -2219,6 +2319,8 @@ int main(int argc, char **argv)
 		return cmd_sock(argv[0]);
 	if (!strcmp(cmd, "connect") && argc == 2)
 		return cmd_connect(argv[0], argv[1]);
+	if (!strcmp(cmd, "sendto-repeat") && argc == 3)
+		return cmd_sendto_repeat(argv[0], argv[1], argv[2]);
 	if (!strcmp(cmd, "sendto") && argc == 2)
 		return cmd_sendto(argv[0], argv[1]);
 	if (!strcmp(cmd, "as") && argc >= 2)
@@ -2286,6 +2388,8 @@ int main(int argc, char **argv)
 		return cmd_bpf_load(argv[0]);
 	if (!strcmp(cmd, "bpf-oldpin") && argc == 4)
 		return cmd_bpf_oldpin(argv[0], argv[1], argv[2], argv[3]);
+	if (!strcmp(cmd, "bpf-oldagg") && argc == 5)
+		return cmd_bpf_oldagg(argv[0], argv[1], argv[2], argv[3], argv[4]);
 	if (!strcmp(cmd, "bpf-maxent") && argc == 1)
 		return cmd_bpf_maxent(argv[0]);
 	if (!strcmp(cmd, "kill") && argc == 2)
