@@ -1675,9 +1675,11 @@ static int add_exemptions(const struct policy *p, const char *cgroup_root, struc
 /*
  * While the exemptions change, the kernel looks at all of them: every cgroup level, the
  * exempt uids map (not jitd_config's copy), so no stale copy or bound is ever used (other
- * fields kept). 0 or -errno.
+ * fields kept). The new copy (want's) is written now, unused; the final write then changes
+ * only the flags word, so a program reading the element while it is copied in cannot pair
+ * the new flag with the old copy. 0 or -errno.
  */
-static int exemptions_open(struct kern *k)
+static int exemptions_open(struct kern *k, const struct jitd_config *want)
 {
 	int fd = bpf_map__fd(k->skel->maps.jconfig);
 	struct jitd_config cfg = {};
@@ -1686,6 +1688,8 @@ static int exemptions_open(struct kern *k)
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))
 		return -errno;
 	cfg.flags &= ~(JITD_CFG_EXCG_MASK | JITD_CFG_EXUID_INLINE);
+	cfg.n_ex_uids = want->n_ex_uids;
+	memcpy(cfg.ex_uids, want->ex_uids, sizeof(cfg.ex_uids));
 	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
 		return -errno;
 	k->excg = JITD_CFG_EXCG_ALL;
@@ -1778,7 +1782,7 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 	exempt_uids_inline(&cfg, &exu);
 	/* Order matters for the gap: exemptions and devices first, stale devices last. */
 	if (!err)
-		err = exemptions_open(k);
+		err = exemptions_open(k, &cfg);
 	if (!err)
 		err = map_reconcile(bpf_map__fd(k->skel->maps.ex_uids), &exu);
 	if (!err)

@@ -397,19 +397,33 @@ static int parse_addr(const char *addr, const char *port, struct sockaddr_storag
 	return -EINVAL;
 }
 
+/* A socket of type for ADDR PORT (parsed into *ss, *len): its fd; or -1, having said why and
+ * given the exit status in *status (2: a bad address, else report's). */
+static int addr_socket(const char *addr, const char *port, int type, struct sockaddr_storage *ss,
+		       socklen_t *len, int *status)
+{
+	int fd;
+
+	if (parse_addr(addr, port, ss, len) < 0) {
+		fprintf(stderr, "probe: bad address %s port %s\n", addr, port);
+		*status = 2;
+		return -1;
+	}
+	fd = socket(ss->ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		*status = report(errno);
+	return fd;
+}
+
 static int cmd_connect(const char *addr, const char *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, err = 0;
+	int fd, err = 0, status;
 
-	if (parse_addr(addr, port, &ss, &len) < 0) {
-		fprintf(stderr, "probe: bad address %s port %s\n", addr, port);
-		return 2;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = addr_socket(addr, port, SOCK_STREAM, &ss, &len, &status);
 	if (fd < 0)
-		return report(errno);
+		return status;
 	alarm(20); /* loopback answers at once; never hang the test run */
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
 		err = errno;
@@ -425,15 +439,11 @@ static int cmd_sendto(const char *addr, const char *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, err = 0;
+	int fd, err = 0, status;
 
-	if (parse_addr(addr, port, &ss, &len) < 0) {
-		fprintf(stderr, "probe: bad address %s port %s\n", addr, port);
-		return 2;
-	}
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = addr_socket(addr, port, SOCK_DGRAM, &ss, &len, &status);
 	if (fd < 0)
-		return report(errno);
+		return status;
 	if (sendto(fd, "probe", 5, 0, (struct sockaddr *)&ss, len) < 0)
 		err = errno;
 	close(fd);
@@ -449,15 +459,11 @@ static int cmd_sendto_repeat(const char *n_s, const char *addr, const char *port
 	long n = atol(n_s), ok = 0, eperm = 0, other = 0;
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd;
+	int fd, status;
 
-	if (parse_addr(addr, port, &ss, &len) < 0) {
-		fprintf(stderr, "probe: bad address %s port %s\n", addr, port);
-		return 2;
-	}
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = addr_socket(addr, port, SOCK_DGRAM, &ss, &len, &status);
 	if (fd < 0)
-		return report(errno);
+		return status;
 	for (long i = 0; i < n; i++) {
 		if (sendto(fd, "probe", 5, 0, (struct sockaddr *)&ss, len) >= 0 ||
 		    errno == ECONNREFUSED)

@@ -675,30 +675,26 @@ excg_want() {
 }
 check exempt-cgroup-check-to-deepest-level "$(excg)" contains "$(excg)" "$(excg_want 1)"
 mkdir -p /sys/fs/cgroup/nest/a/b/c /sys/fs/cgroup/exempt/sub
-sed -e 's/"serial": 1/"serial": 3/' -e 's|"/srv/secret.txt"|"/srv/secret.txt", "/srv/public2.txt"|' \
-	-e 's|"cgroups": \["/exempt"\]|"cgroups": ["/exempt", "/nest/a/b"]|' \
-	/tmp/policy.orig.json >"$JITD_POLICY"
-kill -HUP "$JITD_PID"
-sleep 2
+# reload_exempting SERIAL CGROUPS: the serial-2 policy again with SERIAL and exempt CGROUPS
+reload_exempting() {
+	sed -e "s/\"serial\": 1/\"serial\": $1/" -e 's|"/srv/secret.txt"|"/srv/secret.txt", "/srv/public2.txt"|' \
+		-e "s|\"cgroups\": \\[\"/exempt\"\\]|\"cgroups\": [$2]|" /tmp/policy.orig.json >"$JITD_POLICY"
+	kill -HUP "$JITD_PID"
+	sleep 2
+}
+reload_exempting 3 '"/exempt", "/nest/a/b"'
 check policy-reload-deeper-exempt-cgroup "serial is $(serial_of)" test "$(serial_of)" = 3
 check exempt-cgroup-check-follows-deepest "$(excg)" contains "$(excg)" "$(excg_want 3)"
 expect exempt-cgroup-level3-alice-allowed ok $P cgexec /nest/a/b $P as 1001 $P open /srv/public2.txt
 expect exempt-cgroup-below-level3-alice-allowed ok $P cgexec /nest/a/b/c $P as 1001 $P open /srv/public2.txt
 expect exempt-cgroup-above-level3-alice-denied EPERM $P cgexec /nest/a $P as 1001 $P open /srv/public2.txt
 expect exempt-cgroup-below-level1-alice-allowed ok $P cgexec /exempt/sub $P as 1001 $P open /srv/public2.txt
-sed -e 's/"serial": 1/"serial": 4/' -e 's|"/srv/secret.txt"|"/srv/secret.txt", "/srv/public2.txt"|' \
-	-e 's|"cgroups": \["/exempt"\]|"cgroups": ["/no/such/cgroup"]|' \
-	/tmp/policy.orig.json >"$JITD_POLICY"
-kill -HUP "$JITD_PID"
-sleep 2
+reload_exempting 4 '"/no/such/cgroup"'
 check policy-reload-no-exempt-cgroup "serial is $(serial_of)" test "$(serial_of)" = 4
 check exempt-cgroup-check-none "$(excg)" contains "$(excg)" '"none: no exempt cgroup'
 expect exempt-cgroup-none-left-alice-denied EPERM $P cgexec /exempt $P as 1001 $P open /srv/public2.txt
 expect exempt-cgroup-none-root-uid-allowed ok $P as 0 $P open /srv/public2.txt
-sed -e 's/"serial": 1/"serial": 5/' -e 's|"/srv/secret.txt"|"/srv/secret.txt", "/srv/public2.txt"|' \
-	/tmp/policy.orig.json >"$JITD_POLICY"
-kill -HUP "$JITD_PID"
-sleep 2
+reload_exempting 5 '"/exempt"'
 check policy-reload-exempt-cgroup-back "serial is $(serial_of)" test "$(serial_of)" = 5
 expect exempt-cgroup-back-alice-allowed ok $P cgexec /exempt $P as 1001 $P open /srv/public2.txt
 cp /tmp/policy.orig.json "$JITD_POLICY"
