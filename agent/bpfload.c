@@ -694,8 +694,8 @@ static void agg_merge(struct kern *k)
 	if (old < 0)
 		return;
 	k->old_agg_fd = -1;
-	if (bpf_obj_get_info_by_fd(old, &info, &len) || info.key_size > sizeof(key) ||
-	    info.value_size > sizeof(val)) {
+	if (bpf_obj_get_info_by_fd(old, &info, &len) || info.type != BPF_MAP_TYPE_HASH ||
+	    info.key_size > sizeof(key) || info.value_size > sizeof(val)) {
 		log_warn("the replaced aggregate map cannot be read: its counts are lost");
 		close(old);
 		return;
@@ -1648,8 +1648,9 @@ static int add_exemptions(const struct policy *p, const char *cgroup_root, struc
 	uint32_t one = 1;
 	int err = 0;
 
-	snprintf(type, sizeof(type), "%s/cgroup.type", cgroup_root);
-	at_root = access(type, F_OK) && errno == ENOENT;
+	/* (a root too long to name: not known to be the hierarchy's, every level) */
+	at_root = snprintf(type, sizeof(type), "%s/cgroup.type", cgroup_root) < (int)sizeof(type) &&
+		  access(type, F_OK) && errno == ENOENT;
 	for (size_t i = 0; i < p->n_exempt_uids && !err; i++)
 		err = entries_add(exu, &p->exempt_uids[i], &one);
 	for (size_t i = 0; i < p->n_exempt_cgroups && !err; i++) {
@@ -1675,9 +1676,9 @@ static int add_exemptions(const struct policy *p, const char *cgroup_root, struc
 /*
  * While the exemptions change, the kernel looks at all of them: every cgroup level, the
  * exempt uids map (not jitd_config's copy), so no stale copy or bound is ever used (other
- * fields kept). The new copy (want's) is written now, unused; the final write then changes
- * only the flags word, so a program reading the element while it is copied in cannot pair
- * the new flag with the old copy. 0 or -errno.
+ * fields kept). An update copies into the element a program may be reading: so first only
+ * the flags change (the copy stays the one they describe), then the new copy (want's) goes
+ * in unused, and the final write changes only the flags again. 0 or -errno.
  */
 static int exemptions_open(struct kern *k, const struct jitd_config *want)
 {
@@ -1688,17 +1689,21 @@ static int exemptions_open(struct kern *k, const struct jitd_config *want)
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))
 		return -errno;
 	cfg.flags &= ~(JITD_CFG_EXCG_MASK | JITD_CFG_EXUID_INLINE);
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	k->excg = JITD_CFG_EXCG_ALL;
 	cfg.n_ex_uids = want->n_ex_uids;
 	memcpy(cfg.ex_uids, want->ex_uids, sizeof(cfg.ex_uids));
 	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
 		return -errno;
-	k->excg = JITD_CFG_EXCG_ALL;
 	return 0;
 }
 
-/* jitd_config's copy of the exempt uids, when they are few enough. */
+/* jitd_config's copy of the exempt uids, when they are few enough (unused slots: none). */
 static void exempt_uids_inline(struct jitd_config *cfg, const struct entries *exu)
 {
+	for (size_t i = 0; i < JITD_CFG_INLINE_UIDS; i++)
+		cfg->ex_uids[i] = JITD_CFG_NO_UID;
 	if (exu->n > JITD_CFG_INLINE_UIDS)
 		return;
 	for (size_t i = 0; i < exu->n; i++)

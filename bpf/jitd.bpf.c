@@ -366,17 +366,17 @@ static __always_inline int exempt_levels(const struct jitd_config *c)
 	return v - 1;
 }
 
-/* Is the uid exempt: compared with jitd_config's copy of the few there are, else looked up. */
+/* Is the uid exempt: compared with jitd_config's copy of the few there are (every slot:
+ * unused ones hold JITD_CFG_NO_UID), else looked up. */
 static __always_inline bool uid_exempt(const struct jitd_config *c, __u32 subj)
 {
 	if (!c || !(c->flags & JITD_CFG_EXUID_INLINE))
 		return bpf_map_lookup_elem(&ex_uids, &subj) != NULL;
-	for (__u32 i = 0; i < JITD_CFG_INLINE_UIDS; i++) {
-		if (i >= c->n_ex_uids)
-			break;
+	if (subj == JITD_CFG_NO_UID)
+		return false;
+	for (__u32 i = 0; i < JITD_CFG_INLINE_UIDS; i++)
 		if (c->ex_uids[i] == subj)
 			return true;
-	}
 	return false;
 }
 

@@ -162,14 +162,18 @@ enum jitd_config_flags {
 /*
  * A policy's few exempt uids are compared here, in the one array element every check reads
  * anyway, not looked up in jitd_ex_uids (a hash lookup on every protected access). Without
- * JITD_CFG_EXUID_INLINE (more of them, or while they change) the map decides.
+ * JITD_CFG_EXUID_INLINE (more of them, or while they change) the map decides. Every slot is
+ * compared: an unused one holds JITD_CFG_NO_UID, which no subject has (uid -1 cannot be
+ * set), so a program reading the element while jitd rewrites it sees, slot by slot, an old
+ * or a new exempt uid, never a uid neither policy exempts.
  */
 #define JITD_CFG_INLINE_UIDS 6
+#define JITD_CFG_NO_UID	     0xffffffffu
 
 struct jitd_config {
 	__u32 flags;	      /* enum jitd_config_flags */
 	__u32 agg_interval_s; /* allows aggregated per this many seconds (0: each one recorded) */
-	__u32 n_ex_uids;      /* with JITD_CFG_EXUID_INLINE: how many of ex_uids */
+	__u32 n_ex_uids;      /* how many slots of ex_uids are used (information; all compared) */
 	__u32 ex_uids[JITD_CFG_INLINE_UIDS];
 	__u32 pad; /* 0 */
 };

@@ -453,7 +453,8 @@ static void fill_jitd_maps(void)
 				  .flags = JITD_CFG_EXUID_INLINE | JITD_CFG_EXCG_NONE
 									   << JITD_CFG_EXCG_SHIFT,
 				  .n_ex_uids = 1,
-				  .ex_uids = {0}};
+				  .ex_uids = {0, JITD_CFG_NO_UID, JITD_CFG_NO_UID, JITD_CFG_NO_UID,
+					      JITD_CFG_NO_UID, JITD_CFG_NO_UID}};
 
 	if (bpf_map_update_elem(bpf_map__fd(jskel->maps.jconfig), &zero, &cfg, BPF_ANY))
 		die("jconfig");

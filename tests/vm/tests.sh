@@ -675,10 +675,12 @@ excg_want() {
 }
 check exempt-cgroup-check-to-deepest-level "$(excg)" contains "$(excg)" "$(excg_want 1)"
 mkdir -p /sys/fs/cgroup/nest/a/b/c /sys/fs/cgroup/exempt/sub
-# reload_exempting SERIAL CGROUPS: the serial-2 policy again with SERIAL and exempt CGROUPS
+# reload_exempting SERIAL CGROUPS [UIDS]: the serial-2 policy again with SERIAL and exempt
+# CGROUPS (and UIDS)
 reload_exempting() {
 	sed -e "s/\"serial\": 1/\"serial\": $1/" -e 's|"/srv/secret.txt"|"/srv/secret.txt", "/srv/public2.txt"|' \
-		-e "s|\"cgroups\": \\[\"/exempt\"\\]|\"cgroups\": [$2]|" /tmp/policy.orig.json >"$JITD_POLICY"
+		-e "s|\"cgroups\": \\[\"/exempt\"\\]|\"cgroups\": [$2]|" \
+		-e "s|\"uids\": \\[0\\]|\"uids\": [${3:-0}]|" /tmp/policy.orig.json >"$JITD_POLICY"
 	kill -HUP "$JITD_PID"
 	sleep 2
 }
@@ -689,11 +691,12 @@ expect exempt-cgroup-level3-alice-allowed ok $P cgexec /nest/a/b $P as 1001 $P o
 expect exempt-cgroup-below-level3-alice-allowed ok $P cgexec /nest/a/b/c $P as 1001 $P open /srv/public2.txt
 expect exempt-cgroup-above-level3-alice-denied EPERM $P cgexec /nest/a $P as 1001 $P open /srv/public2.txt
 expect exempt-cgroup-below-level1-alice-allowed ok $P cgexec /exempt/sub $P as 1001 $P open /srv/public2.txt
-reload_exempting 4 '"/no/such/cgroup"'
+# and seven exempt uids, root the seventh: more than the kernel compares inline, the map decides
+reload_exempting 4 '"/no/such/cgroup"' '2001, 2002, 2003, 2004, 2005, 2006, 0'
 check policy-reload-no-exempt-cgroup "serial is $(serial_of)" test "$(serial_of)" = 4
 check exempt-cgroup-check-none "$(excg)" contains "$(excg)" '"none: no exempt cgroup'
 expect exempt-cgroup-none-left-alice-denied EPERM $P cgexec /exempt $P as 1001 $P open /srv/public2.txt
-expect exempt-cgroup-none-root-uid-allowed ok $P as 0 $P open /srv/public2.txt
+expect exempt-uid-root-seventh-of-seven-allowed ok $P as 0 $P open /srv/public2.txt
 reload_exempting 5 '"/exempt"'
 check policy-reload-exempt-cgroup-back "serial is $(serial_of)" test "$(serial_of)" = 5
 expect exempt-cgroup-back-alice-allowed ok $P cgexec /exempt $P as 1001 $P open /srv/public2.txt
