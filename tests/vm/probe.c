@@ -1024,28 +1024,20 @@ static int cmd_bpf_objget(const char *path)
 	return report(fd < 0 ? errno : 0);
 }
 
-/*
- * bpf-oldpin PATH KEYSZ VALSZ MAX: pin at PATH a hash map of that shape holding one entry
- * (key and value bytes 1), as a jitd of another build left it. bpf-maxent PATH: print the
- * pinned map's max_entries.
- */
-static int cmd_bpf_oldpin(const char *path, const char *ksz, const char *vsz, const char *max)
+/* Pin at path a hash map of that shape holding one entry (key, val); report()'s status. */
+static int pin_hash_map(const char *path, const void *key, __u32 ksz, const void *val, __u32 vsz,
+			__u32 max)
 {
-	unsigned char key[256], val[256];
 	union bpf_attr a = {};
 	long fd;
 
 	a.map_type = BPF_MAP_TYPE_HASH;
-	a.key_size = atoi(ksz);
-	a.value_size = atoi(vsz);
-	a.max_entries = atoi(max);
-	if (a.key_size > sizeof(key) || a.value_size > sizeof(val))
-		return report(EINVAL);
+	a.key_size = ksz;
+	a.value_size = vsz;
+	a.max_entries = max;
 	fd = sys_bpf(BPF_MAP_CREATE, &a);
 	if (fd < 0)
 		return report(errno);
-	memset(key, 1, sizeof(key));
-	memset(val, 1, sizeof(val));
 	memset(&a, 0, sizeof(a));
 	a.map_fd = fd;
 	a.key = (__u64)(unsigned long)key;
@@ -1056,6 +1048,23 @@ static int cmd_bpf_oldpin(const char *path, const char *ksz, const char *vsz, co
 	a.bpf_fd = fd;
 	a.pathname = (__u64)(unsigned long)path;
 	return report(sys_bpf(BPF_OBJ_PIN, &a) < 0 ? errno : 0);
+}
+
+/*
+ * bpf-oldpin PATH KEYSZ VALSZ MAX: pin at PATH a hash map of that shape holding one entry
+ * (key and value bytes 1), as a jitd of another build left it. bpf-maxent PATH: print the
+ * pinned map's max_entries.
+ */
+static int cmd_bpf_oldpin(const char *path, const char *ksz, const char *vsz, const char *max)
+{
+	unsigned char key[256], val[256];
+	size_t k = atoi(ksz), v = atoi(vsz);
+
+	if (k > sizeof(key) || v > sizeof(val))
+		return report(EINVAL);
+	memset(key, 1, sizeof(key));
+	memset(val, 1, sizeof(val));
+	return pin_hash_map(path, key, k, val, v, atoi(max));
 }
 
 /*
@@ -1095,9 +1104,7 @@ static int cmd_bpf_oldagg(const char *path, const char *file, const char *grant,
 	struct oldagg_val v = {
 		.cgroup = 1, .uid = 1001, .loginuid = 0xffffffff, .subject_uid = 1001, .tid = 4242};
 	struct timespec now;
-	union bpf_attr a = {};
 	struct stat st;
-	long fd;
 
 	if (stat(file, &st) || clock_gettime(CLOCK_BOOTTIME, &now))
 		return report(errno);
@@ -1108,23 +1115,7 @@ static int cmd_bpf_oldagg(const char *path, const char *file, const char *grant,
 	v.count = strtoull(count, NULL, 10);
 	v.last_ns = (__u64)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	v.first_ns = v.last_ns - 1000000;
-	a.map_type = BPF_MAP_TYPE_HASH;
-	a.key_size = sizeof(k);
-	a.value_size = sizeof(v);
-	a.max_entries = 65536;
-	fd = sys_bpf(BPF_MAP_CREATE, &a);
-	if (fd < 0)
-		return report(errno);
-	memset(&a, 0, sizeof(a));
-	a.map_fd = fd;
-	a.key = (__u64)(unsigned long)&k;
-	a.value = (__u64)(unsigned long)&v;
-	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0)
-		return report(errno);
-	memset(&a, 0, sizeof(a));
-	a.bpf_fd = fd;
-	a.pathname = (__u64)(unsigned long)path;
-	return report(sys_bpf(BPF_OBJ_PIN, &a) < 0 ? errno : 0);
+	return pin_hash_map(path, &k, sizeof(k), &v, sizeof(v), 65536);
 }
 
 static int cmd_bpf_maxent(const char *path)
