@@ -2205,7 +2205,6 @@ static void lockdown_mode(char *buf, size_t len)
 	fclose(f);
 }
 
-/* What is enforced and how on this kernel, for `jitctl status`. */
 /* What the exemption check looks at (status). */
 static const char *excg_text(const struct kern *k)
 {
@@ -2220,6 +2219,7 @@ static const char *excg_text(const struct kern *k)
 	return buf;
 }
 
+/* What is enforced and how on this kernel, for `jitctl status`. */
 json_t *kern_features_json(struct kern *k)
 {
 	bool task_btf = k->task_btf;

@@ -143,7 +143,7 @@ _Static_assert(sizeof(struct jitd_build) == 32, "jitd_build size");
 /* jitd_config: one element, index 0, written by the agent. */
 enum jitd_config_flags {
 	JITD_CFG_NET = 1u << 0, /* the policy protects network destinations: no raw sockets */
-	JITD_CFG_EXUID_INLINE = 1u << 1 /* the exempt uids are ex_uids[0..n_ex_uids), all of them */
+	JITD_CFG_EXUID_INLINE = 1u << 1 /* the exempt uids are those in ex_uids, all of them */
 };
 
 /*
