@@ -101,26 +101,33 @@ static size_t load_log_len;
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
-	int n;
+	char *msg = NULL;
+	const char *tail;
+	size_t len;
+	int r;
 
 	if (level == LIBBPF_DEBUG && !getenv("JITD_DEBUG_LIBBPF"))
 		return 0;
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n > 0) {
-		size_t len = strlen(line);
-
-		if (load_log_len + len >= sizeof(load_log)) {
-			/* keep the last half: the verifier's verdict is at the end */
-			memmove(load_log, load_log + sizeof(load_log) / 2, sizeof(load_log) / 2);
-			load_log_len -= sizeof(load_log) / 2;
-		}
-		if (len < sizeof(load_log) - load_log_len) {
-			memcpy(load_log + load_log_len, line, len + 1);
-			load_log_len += len;
-		}
+	/* whole: libbpf hands the verifier's log over as one message, its verdict last (a
+	 * fixed line buffer kept the log's first kilobyte and cut the verdict off) */
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	len = strlen(msg);
+	tail = msg;
+	if (len >= sizeof(load_log) / 2) {
+		tail = msg + len - (sizeof(load_log) / 2 - 1);
+		len = sizeof(load_log) / 2 - 1;
 	}
-	return fputs(line, stderr);
+	if (load_log_len + len >= sizeof(load_log)) {
+		/* keep the last half: the verifier's verdict is at the end */
+		memmove(load_log, load_log + sizeof(load_log) / 2, sizeof(load_log) / 2);
+		load_log_len -= sizeof(load_log) / 2;
+	}
+	memcpy(load_log + load_log_len, tail, len + 1);
+	load_log_len += len;
+	r = fputs(msg, stderr);
+	free(msg);
+	return r;
 }
 
 /* Does the kernel's enum bpf_func_id have BPF_FUNC_get_current_task_btf? The programs

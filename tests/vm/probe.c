@@ -83,7 +83,8 @@ static int usage(void)
 		"usage: probe open PATH | exec PATH [ARGS] | execveat PATH | fexecve PATH |\n"
 		"             reopen PATH | copyexec SRC DST | link SRC DST | symlink-open SRC DST "
 		"|\n"
-		"             rename A B | connect ADDR PORT | sendto ADDR PORT | ctl SOCKET LINE "
+		"             rename A B | exchange A B | connect ADDR PORT | sendto ADDR PORT | "
+		"ctl SOCKET LINE "
 		"|\n"
 		"             as UID[:GID] CMD... | loginuid N CMD... | cgexec CGPATH CMD... |\n"
 		"             suroot CMD... | flood N PATH | open-many N PATH SECS | open-repeat N "
@@ -2308,6 +2309,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "rename") && argc == 2)
 		return report(rename(argv[0], argv[1]) < 0 ? errno : 0);
+	if (!strcmp(cmd, "exchange") && argc == 2)
+		return report(renameat2(AT_FDCWD, argv[0], AT_FDCWD, argv[1], RENAME_EXCHANGE) < 0
+				      ? errno
+				      : 0);
 	if (!strcmp(cmd, "ptrace") && argc == 1)
 		return cmd_ptrace(atoi(argv[0]));
 	if (!strcmp(cmd, "procmem") && argc == 1)

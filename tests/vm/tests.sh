@@ -700,6 +700,35 @@ expect exempt-uid-root-seventh-of-seven-allowed ok $P as 0 $P open /srv/public2.
 reload_exempting 5 '"/exempt"'
 check policy-reload-exempt-cgroup-back "serial is $(serial_of)" test "$(serial_of)" = 5
 expect exempt-cgroup-back-alice-allowed ok $P cgexec /exempt $P as 1001 $P open /srv/public2.txt
+
+# ------------------------------------------------------------------ earlier answers do not carry over
+
+# An open allowed before a directory comes under the vault is no precedent: the directory
+# moved into it, swapped into it (RENAME_EXCHANGE), an ancestor moved into it, or a policy
+# newly protecting a directory above: the next open is denied.
+moved_fill() { # NAME PATH: open as alice twice, before
+	expect "$1-before-ok" ok $P as 1001 $P open "$2"
+	expect "$1-before-again-ok" ok $P as 1001 $P open "$2"
+}
+mkdir -p /srv/dc/m/d /srv/dc/x/d /srv/dc/anc/p/d /srv/dc2/d /srv/vault/dc-x
+for f in /srv/dc/m/d /srv/dc/x/d /srv/dc/anc/p/d /srv/dc2/d; do echo c >$f/f.txt; done
+chmod -R a+rX /srv/dc /srv/dc2
+moved_fill moved-dir /srv/dc/m/d/f.txt
+expect moved-dir-by-root-ok ok $P rename /srv/dc/m /srv/vault/dc-m
+expect moved-dir-into-vault-denied EPERM $P as 1001 $P open /srv/vault/dc-m/d/f.txt
+moved_fill moved-exchange /srv/dc/x/d/f.txt
+expect moved-exchange-by-root-ok ok $P exchange /srv/dc/x /srv/vault/dc-x
+expect moved-exchanged-into-vault-denied EPERM $P as 1001 $P open /srv/vault/dc-x/d/f.txt
+moved_fill moved-ancestor /srv/dc/anc/p/d/f.txt
+expect moved-ancestor-by-root-ok ok $P rename /srv/dc/anc /srv/vault/dc-anc
+expect moved-ancestor-into-vault-denied EPERM $P as 1001 $P open /srv/vault/dc-anc/p/d/f.txt
+moved_fill moved-policy /srv/dc2/d/f.txt
+sed -e 's/"serial": 1/"serial": 6/' -e 's|"/srv/vault"|"/srv/vault", "/srv/dc2"|' \
+	/tmp/policy.orig.json >"$JITD_POLICY"
+kill -HUP "$JITD_PID"
+sleep 2
+check moved-policy-reloaded "serial is $(serial_of)" test "$(serial_of)" = 6
+expect moved-policy-newly-protected-above-denied EPERM $P as 1001 $P open /srv/dc2/d/f.txt
 cp /tmp/policy.orig.json "$JITD_POLICY"
 
 # ------------------------------------------------------------------ audit stream
@@ -768,10 +797,10 @@ check audit-follow-refused-for-non-root "got: $out" contains "$out" "only root"
 [ -n "$G_F" ] && revoke "$G_F"
 
 # audit.allow: "first" records one allow per grant and object, "none" none at all.
-sed -e 's/"serial": 1/"serial": 6, "audit": {"allow": "first"}/' /tmp/policy.orig.json >"$JITD_POLICY"
+sed -e 's/"serial": 1/"serial": 7, "audit": {"allow": "first"}/' /tmp/policy.orig.json >"$JITD_POLICY"
 kill -HUP "$JITD_PID"
 sleep 2
-check audit-allow-first-policy-applied "serial is $(serial_of)" test "$(serial_of)" = 6
+check audit-allow-first-policy-applied "serial is $(serial_of)" test "$(serial_of)" = 7
 # Files below a protected directory are named by inode in the records (file.name "inode N").
 INO_MOVED=$(stat -c %i /srv/vault/a/moved.txt)
 G_A=$(grant_or_fail grant-alice-vault-for-allow-first vault --user alice --for 60s)
@@ -782,7 +811,7 @@ n=$(audit_lines "$(jkey decision)\"allow\"" "$(jkey correlation_uid)\"$G_A\"" "\
 n_all=$(audit_lines "$(jkey decision)\"allow\"" "$(jkey correlation_uid)\"$G_A\"" | wc -l)
 check audit-allow-first-one-record-per-object "3 opens of one file gave $n allow records" test "$n" = 1
 check audit-allow-first-second-object-recorded "two objects gave $n_all allow records" test "$n_all" = 2
-sed -e 's/"serial": 1/"serial": 7, "audit": {"allow": "none"}/' /tmp/policy.orig.json >"$JITD_POLICY"
+sed -e 's/"serial": 1/"serial": 8, "audit": {"allow": "none"}/' /tmp/policy.orig.json >"$JITD_POLICY"
 kill -HUP "$JITD_PID"
 sleep 2
 for i in 1 2; do $P as 1001 $P open /srv/vault/a/moved.txt >/dev/null 2>&1; done
