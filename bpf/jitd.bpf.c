@@ -861,11 +861,17 @@ static __always_inline int use_open(struct jitd_open_val *v, __u8 op)
 	return -EPERM;
 }
 
-static __always_inline bool maybe_protected(const struct jitd_filter *f, __u64 dev, __u64 ino)
+static __always_inline bool maybe_protected_on(const struct jitd_filter *f, __u64 dev_mix,
+					       __u64 ino)
 {
-	__u32 bit = jitd_filter_bit(dev, ino);
+	__u32 bit = jitd_filter_bit_on(dev_mix, ino);
 
 	return f->bits[(bit >> 6) & (JITD_FILTER_WORDS - 1)] & (1ULL << (bit & 63));
+}
+
+static __always_inline bool maybe_protected(const struct jitd_filter *f, __u64 dev, __u64 ino)
+{
+	return maybe_protected_on(f, jitd_filter_dev(dev), ino);
 }
 
 /* The filter. An array's index 0 always exists; NULL would mean a broken map,
@@ -882,6 +888,17 @@ static __always_inline struct jitd_inode_val *lookup_inode(const struct jitd_fil
 {
 	if (f && !maybe_protected(f, key->dev, key->ino))
 		return NULL; /* the filter never misses a protected inode */
+	return bpf_map_lookup_elem(&inodes, key);
+}
+
+/* lookup_inode within one walk: key->dev's share of the hash mixed once (dev_mix), the
+ * key's inode written only when the filter says maybe. */
+static __always_inline struct jitd_inode_val *
+lookup_inode_on(const struct jitd_filter *f, __u64 dev_mix, struct jitd_inode_key *key, __u64 ino)
+{
+	if (f && !maybe_protected_on(f, dev_mix, ino))
+		return NULL; /* the filter never misses a protected inode */
+	key->ino = ino;
 	return bpf_map_lookup_elem(&inodes, key);
 }
 
@@ -992,16 +1009,14 @@ static __always_inline bool dentry_resource(struct dentry *d, struct found *out)
 {
 	const struct jitd_filter *f = get_filter();
 	struct jitd_inode_key key = {.dev = d->d_sb->s_dev};
+	__u64 dev_mix = jitd_filter_dev(key.dev);
 	struct inode *inode = d->d_inode;
 	bool at_root = false;
 	__u64 next = 0;
 
 	out->guard = false;
-	if (inode) {
-		key.ino = inode->i_ino;
-		if (found_val(out, lookup_inode(f, &key), false))
-			return true;
-	}
+	if (inode && found_val(out, lookup_inode_on(f, dev_mix, &key, inode->i_ino), false))
+		return true;
 	for (int i = 0; i < JITD_FAST_DEPTH; i++) {
 		struct dentry *parent = d->d_parent;
 
@@ -1013,8 +1028,7 @@ static __always_inline bool dentry_resource(struct dentry *d, struct found *out)
 		inode = d->d_inode;
 		if (!inode)
 			continue; /* a parent is never negative; nothing to look up */
-		key.ino = inode->i_ino;
-		struct jitd_inode_val *v = lookup_inode(f, &key);
+		struct jitd_inode_val *v = lookup_inode_on(f, dev_mix, &key, inode->i_ino);
 
 		if (v && (v->flags & JITD_INODE_SUBTREE))
 			return found_val(out, v, true);

@@ -57,12 +57,23 @@ struct jitd_filter {
 };
 _Static_assert(sizeof(struct jitd_filter) == 131072, "jitd_filter size");
 
-/* Bit index of a (kernel s_dev, ino) in jitd_filter: a multiplicative hash. */
-static inline __u32 jitd_filter_bit(__u64 dev, __u64 ino)
+/* Bit index of a (kernel s_dev, ino) in jitd_filter: a multiplicative hash, in two steps
+ * (a walk up one file system mixes its device once, then each inode). */
+static inline __u64 jitd_filter_dev(__u64 dev)
 {
-	__u64 h = (ino ^ (dev * 0x9E3779B97F4A7C15ULL)) * 0xC2B2AE3D27D4EB4FULL;
+	return dev * 0x9E3779B97F4A7C15ULL;
+}
+
+static inline __u32 jitd_filter_bit_on(__u64 dev_mix, __u64 ino)
+{
+	__u64 h = (ino ^ dev_mix) * 0xC2B2AE3D27D4EB4FULL;
 
 	return (__u32)(h >> (64 - JITD_FILTER_SHIFT));
+}
+
+static inline __u32 jitd_filter_bit(__u64 dev, __u64 ino)
+{
+	return jitd_filter_bit_on(jitd_filter_dev(dev), ino);
 }
 
 /* Set the bit of a (kernel s_dev, ino) (userspace builds the filter). */
