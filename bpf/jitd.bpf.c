@@ -380,10 +380,9 @@ static __always_inline bool uid_exempt(const struct jitd_config *c, __u32 subj)
 	return false;
 }
 
-static __always_inline bool subject_exempt(__u32 subj)
+/* c: jitd_config's element (NULL: broken map, then the maps decide) */
+static __always_inline bool subject_exempt(const struct jitd_config *c, __u32 subj)
 {
-	__u32 zero = 0;
-	struct jitd_config *c = bpf_map_lookup_elem(&jconfig, &zero);
 	struct cgroup *walk;
 	int levels;
 
@@ -603,11 +602,10 @@ static __always_inline void current_run(__u64 *start_ns, __u32 *exec_id, __u32 *
  * false when aggregation is off (every allow recorded). The interval is the one that ends
  * at epoch_end_s on the boot clock, the same for every CPU.
  */
-static __always_inline bool agg_key_of(struct jitd_agg_key *k, __u32 res, __u8 op, __u64 grant_id,
-				       const struct object *obj, const struct subject *s, __u64 now)
+static __always_inline bool agg_key_of(const struct jitd_config *c, struct jitd_agg_key *k,
+				       __u32 res, __u8 op, __u64 grant_id, const struct object *obj,
+				       const struct subject *s, __u64 now)
 {
-	__u32 zero = 0;
-	struct jitd_config *c = bpf_map_lookup_elem(&jconfig, &zero);
 	__u64 ival;
 
 	if (!c || !c->agg_interval_s || res == JITD_RES_SELFTEST)
@@ -698,13 +696,15 @@ static __always_inline void agg_make(const struct jitd_agg_key *k, const struct 
 static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct object *obj,
 				      bool record_allow, bool grants_apply, struct granted *g)
 {
+	__u32 zero = 0;
+	const struct jitd_config *c = bpf_map_lookup_elem(&jconfig, &zero);
 	struct jitd_grant_key key = {};
 	struct subject s;
 	__u64 grant_id = 0, now = 0;
 	bool allow;
 
 	subject_of(&s);
-	if (!(iflags & JITD_INODE_NOEXEMPT) && subject_exempt(s.subj))
+	if (!(iflags & JITD_INODE_NOEXEMPT) && subject_exempt(c, s.subj))
 		return 0;
 	/* jitd keeps its own files and objects, whatever the policy exempts */
 	if (res == JITD_RES_SELF && self_task())
@@ -727,7 +727,7 @@ static __always_inline int decide_key(__u32 res, __u32 iflags, __u8 op, struct o
 	if (allow) {
 		struct jitd_agg_key ak; /* agg_key_of writes every byte (no padding) */
 
-		if (agg_key_of(&ak, res, op, grant_id, obj, &s, now)) {
+		if (agg_key_of(c, &ak, res, op, grant_id, obj, &s, now)) {
 			if (agg_count(&ak, now))
 				return 0;
 			emit(res, op, allow, grant_id, &s, obj);
