@@ -869,11 +869,6 @@ static __always_inline bool maybe_protected_on(const struct jitd_filter *f, __u6
 	return f->bits[(bit >> 6) & (JITD_FILTER_WORDS - 1)] & (1ULL << (bit & 63));
 }
 
-static __always_inline bool maybe_protected(const struct jitd_filter *f, __u64 dev, __u64 ino)
-{
-	return maybe_protected_on(f, jitd_filter_dev(dev), ino);
-}
-
 /* The filter. An array's index 0 always exists; NULL would mean a broken map,
  * and then the caller treats everything as possibly protected. */
 static __always_inline const struct jitd_filter *get_filter(void)
@@ -883,16 +878,8 @@ static __always_inline const struct jitd_filter *get_filter(void)
 	return bpf_map_lookup_elem(&filter, &zero);
 }
 
-static __always_inline struct jitd_inode_val *lookup_inode(const struct jitd_filter *f,
-							   struct jitd_inode_key *key)
-{
-	if (f && !maybe_protected(f, key->dev, key->ino))
-		return NULL; /* the filter never misses a protected inode */
-	return bpf_map_lookup_elem(&inodes, key);
-}
-
-/* lookup_inode within one walk: key->dev's share of the hash mixed once (dev_mix), the
- * key's inode written only when the filter says maybe. */
+/* The entry of key->ino on key->dev, dev_mix being key->dev's share of the filter's hash
+ * (a walk mixes it once); key->ino written only when the filter says maybe. */
 static __always_inline struct jitd_inode_val *
 lookup_inode_on(const struct jitd_filter *f, __u64 dev_mix, struct jitd_inode_key *key, __u64 ino)
 {
@@ -900,6 +887,12 @@ lookup_inode_on(const struct jitd_filter *f, __u64 dev_mix, struct jitd_inode_ke
 		return NULL; /* the filter never misses a protected inode */
 	key->ino = ino;
 	return bpf_map_lookup_elem(&inodes, key);
+}
+
+static __always_inline struct jitd_inode_val *lookup_inode(const struct jitd_filter *f,
+							   struct jitd_inode_key *key)
+{
+	return lookup_inode_on(f, jitd_filter_dev(key->dev), key, key->ino);
 }
 
 /* What protects an object: its own entry, a protected directory above it, or a guard. */
