@@ -729,6 +729,13 @@ kill -HUP "$JITD_PID"
 sleep 2
 check moved-policy-reloaded "serial is $(serial_of)" test "$(serial_of)" = 6
 expect moved-policy-newly-protected-above-denied EPERM $P as 1001 $P open /srv/dc2/d/f.txt
+# each denied route, allowed with a grant (the denials are the vault's, not the files')
+G_M=$(grant_or_fail moved-grant-alice-vault vault --user alice --for 60s)
+expect moved-dir-granted-open-ok ok $P as 1001 $P open /srv/vault/dc-m/d/f.txt
+expect moved-exchanged-granted-open-ok ok $P as 1001 $P open /srv/vault/dc-x/d/f.txt
+expect moved-ancestor-granted-open-ok ok $P as 1001 $P open /srv/vault/dc-anc/p/d/f.txt
+expect moved-policy-granted-open-ok ok $P as 1001 $P open /srv/dc2/d/f.txt
+[ -n "$G_M" ] && revoke "$G_M"
 cp /tmp/policy.orig.json "$JITD_POLICY"
 
 # ------------------------------------------------------------------ audit stream
