@@ -1805,6 +1805,9 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 
 		jitd_filter_set(filter, ik->dev, ik->ino);
 	}
+	/* the devices' own bits: a walk is made only where a protected directory may be found */
+	for (size_t i = 0; i < devs.n && filter; i++)
+		jitd_filter_set_dev(filter, *(const uint64_t *)((char *)devs.keys + i * devs.ksz));
 	if (!err)
 		err = filter_write(k, filter, true);
 	if (!err)

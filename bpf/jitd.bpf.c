@@ -996,7 +996,8 @@ static __always_inline bool walk_result(long r, struct found *out)
  * false for "not protected". The walk stays on one superblock, up to its root: the
  * first JITD_FAST_DEPTH levels by direct loads (the hot path), the rest by walk_up(),
  * to JITD_DPARENT_DEPTH (deeper: unplaced()). The cost is the file's depth, not the
- * bound: the bound only limits what the verifier has to prove.
+ * bound: the bound only limits what the verifier has to prove. No walk at all on a device
+ * holding no protected directory (its filter bit, JITD_FILTER_DEV_INO).
  */
 static __always_inline bool dentry_resource(struct dentry *d, struct found *out)
 {
@@ -1010,6 +1011,8 @@ static __always_inline bool dentry_resource(struct dentry *d, struct found *out)
 	out->guard = false;
 	if (inode && found_val(out, lookup_inode_on(f, dev_mix, &key, inode->i_ino), false))
 		return true;
+	if (f && !maybe_protected_on(f, dev_mix, JITD_FILTER_DEV_INO))
+		return false; /* no protected directory on this device: nothing above covers it */
 	for (int i = 0; i < JITD_FAST_DEPTH; i++) {
 		struct dentry *parent = d->d_parent;
 

@@ -84,6 +84,20 @@ static inline void jitd_filter_set(struct jitd_filter *f, __u64 dev, __u64 ino)
 	f->bits[bit >> 6] |= 1ULL << (bit & 63);
 }
 
+/*
+ * A device's own bit: (dev, JITD_FILTER_DEV_INO) is set for every device holding a
+ * protected directory (jitd_subtree_devs) before any of its entries appear. A walk up
+ * a device whose bit is clear could find nothing (no directory there covers anything,
+ * and nothing there is unplaced), so it is not made: opens on /proc, /sys, /dev, a
+ * tmpfs, look up their own inode only. A collision with an inode's bit only costs a walk.
+ */
+#define JITD_FILTER_DEV_INO (~0ULL)
+
+static inline void jitd_filter_set_dev(struct jitd_filter *f, __u64 dev)
+{
+	jitd_filter_set(f, dev, JITD_FILTER_DEV_INO);
+}
+
 /* Flags of a protected inode. */
 enum jitd_inode_flags {
 	JITD_INODE_SUBTREE = 1u << 0,	 /* a directory: covers everything below it */

@@ -723,18 +723,33 @@ moved_fill moved-ancestor /srv/dc/anc/p/d/f.txt
 expect moved-ancestor-by-root-ok ok $P rename /srv/dc/anc /srv/vault/dc-anc
 expect moved-ancestor-into-vault-denied EPERM $P as 1001 $P open /srv/vault/dc-anc/p/d/f.txt
 moved_fill moved-policy /srv/dc2/d/f.txt
-sed -e 's/"serial": 1/"serial": 6/' -e 's|"/srv/vault"|"/srv/vault", "/srv/dc2"|' \
+# Two file systems holding no protected directory yet (no walk is made there, JITD_FILTER_DEV_INO):
+# the reload protects a directory on the first (its device gains a walk) and one file on
+# the second (its own entry; still no directory there).
+for m in /mnt/jd1 /mnt/jd2; do mkdir -p $m && mount -t tmpfs "jitd-${m#/mnt/}" $m; done
+mkdir -p /mnt/jd1/d/e && echo c >/mnt/jd1/d/e/f.txt && echo c >/mnt/jd2/own.txt &&
+	echo c >/mnt/jd2/other.txt && chmod -R a+rX /mnt/jd1 /mnt/jd2
+moved_fill devwalk-new-device /mnt/jd1/d/e/f.txt
+moved_fill devwalk-own-entry /mnt/jd2/own.txt
+sed -e 's/"serial": 1/"serial": 6/' -e 's|"/srv/vault"|"/srv/vault", "/srv/dc2", "/mnt/jd1/d"|' \
+	-e 's|"/srv/secret.txt"|"/srv/secret.txt", "/mnt/jd2/own.txt"|' \
 	/tmp/policy.orig.json >"$JITD_POLICY"
 kill -HUP "$JITD_PID"
 sleep 2
 check moved-policy-reloaded "serial is $(serial_of)" test "$(serial_of)" = 6
 expect moved-policy-newly-protected-above-denied EPERM $P as 1001 $P open /srv/dc2/d/f.txt
+expect devwalk-new-device-below-denied EPERM $P as 1001 $P open /mnt/jd1/d/e/f.txt
+expect devwalk-new-device-dir-itself-denied EPERM $P as 1001 $P open /mnt/jd1/d
+expect devwalk-new-device-beside-ok ok $P as 1001 $P open /mnt/jd1
+expect devwalk-own-entry-denied EPERM $P as 1001 $P open /mnt/jd2/own.txt
+expect devwalk-own-entry-other-file-ok ok $P as 1001 $P open /mnt/jd2/other.txt
 # each denied route, allowed with a grant (the denials are the vault's, not the files')
 G_M=$(grant_or_fail moved-grant-alice-vault vault --user alice --for 60s)
 expect moved-dir-granted-open-ok ok $P as 1001 $P open /srv/vault/dc-m/d/f.txt
 expect moved-exchanged-granted-open-ok ok $P as 1001 $P open /srv/vault/dc-x/d/f.txt
 expect moved-ancestor-granted-open-ok ok $P as 1001 $P open /srv/vault/dc-anc/p/d/f.txt
 expect moved-policy-granted-open-ok ok $P as 1001 $P open /srv/dc2/d/f.txt
+expect devwalk-new-device-granted-open-ok ok $P as 1001 $P open /mnt/jd1/d/e/f.txt
 [ -n "$G_M" ] && revoke "$G_M"
 cp /tmp/policy.orig.json "$JITD_POLICY"
 
@@ -808,6 +823,9 @@ sed -e 's/"serial": 1/"serial": 7, "audit": {"allow": "first"}/' /tmp/policy.ori
 kill -HUP "$JITD_PID"
 sleep 2
 check audit-allow-first-policy-applied "serial is $(serial_of)" test "$(serial_of)" = 7
+# the directory and the file of serial 6 no longer protected: their devices' walks go
+expect devwalk-dir-unprotected-again-ok ok $P as 1001 $P open /mnt/jd1/d/e/f.txt
+expect devwalk-own-entry-unprotected-again-ok ok $P as 1001 $P open /mnt/jd2/own.txt
 # Files below a protected directory are named by inode in the records (file.name "inode N").
 INO_MOVED=$(stat -c %i /srv/vault/a/moved.txt)
 G_A=$(grant_or_fail grant-alice-vault-for-allow-first vault --user alice --for 60s)
