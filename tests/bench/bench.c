@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,23 +79,27 @@
 #define PROT_ADDR	"127.0.0.3"
 #define PORT		7000
 #define OPEN_FILE	DIR "/data/a/b/revoke-open.txt" /* "revoke": "open", resource 4 */
-#define OPEN_ADDR	"127.0.0.4"			/* "revoke": "open", resource 5 */
-#define ECHO_PORT	7001
-#define MACRO_TAR	"/tests/src.tar"
-#define MACRO_DIR	DIR "/macro"
-#define MACRO_CC	"/usr/bin/cc"
+/* A tmpfs where nothing is protected, its file as deep below its root as UNPROT_FILE is
+ * below /: open+close there (OP_OPEN_FS, unprotected only) walks no directory. */
+#define FS_DIR	  DIR "/fs"
+#define FS_FILE	  FS_DIR "/t/u/a/b/c/unprotected.txt"
+#define OPEN_ADDR "127.0.0.4" /* "revoke": "open", resource 5 */
+#define ECHO_PORT 7001
+#define MACRO_TAR "/tests/src.tar"
+#define MACRO_DIR DIR "/macro"
+#define MACRO_CC  "/usr/bin/cc"
 
 enum cfg { CFG_NONE, CFG_MIN, CFG_JITD, CFG_AGENT, CFG_APPARMOR, CFG_FAPOLICYD, N_CFG };
-enum op { OP_OPEN, OP_EXEC, OP_CONNECT, OP_CHMOD, OP_PREAD, OP_PWRITE, OP_ECHO, N_OP };
+enum op { OP_OPEN, OP_OPEN_FS, OP_EXEC, OP_CONNECT, OP_CHMOD, OP_PREAD, OP_PWRITE, OP_ECHO, N_OP };
 enum target { T_UNPROT, T_GRANTED, N_T };
 enum phase { PH_UNPACK, PH_FIND, PH_GREP, PH_BUILD, N_PH };
 
 static const char *cfg_names[] = {"none",	  "min",      "jitd kernel",
 				  "jitd + agent", "apparmor", "fapolicyd"};
-static const char *op_names[] = {"open+close", "fork+exec", "tcp connect", "chmod",
-				 "pread 1B",   "pwrite 1B", "send+recv 1B"};
+static const char *op_names[] = {"open+close", "open+close", "fork+exec", "tcp connect",
+				 "chmod",      "pread 1B",   "pwrite 1B", "send+recv 1B"};
 static const char *phase_names[] = {"unpack (tar -x)", "find", "grep -r", "build (cc)"};
-static const int batch[] = {2000, 40, 300, 2000, 20000, 20000, 1000};
+static const int batch[] = {2000, 2000, 40, 300, 2000, 20000, 20000, 1000};
 
 static int rounds = DEFAULT_ROUNDS;
 static double samples[N_CFG][N_OP][N_T][MAX_ROUNDS];
@@ -178,6 +183,12 @@ static void one_byte_file(const char *path)
 	if (fd < 0 || write(fd, "x", 1) != 1)
 		die(path);
 	close(fd);
+}
+
+/* Does op have a row for target t? The other file system's open has no granted one. */
+static int has_target(enum op op, enum target t)
+{
+	return op != OP_OPEN_FS || t == T_UNPROT;
 }
 
 static void do_open(const char *path)
@@ -315,11 +326,16 @@ static double run_batch(enum op op, enum target t, int n)
 	char byte = 'x';
 	double start;
 
+	if (!has_target(op, t))
+		return 0;
 	start = now_ns();
 	for (int i = 0; i < n; i++) {
 		switch (op) {
 		case OP_OPEN:
 			do_open(t == T_GRANTED ? PROT_FILE : UNPROT_FILE);
+			break;
+		case OP_OPEN_FS:
+			do_open(FS_FILE);
 			break;
 		case OP_EXEC:
 			do_exec(t == T_GRANTED ? PROT_BIN : UNPROT_BIN);
@@ -425,6 +441,8 @@ static void fill_jitd_maps(void)
 			iv.resource = res;
 			iv.flags = res % 3 == 1 ? JITD_INODE_SUBTREE : 0;
 			jitd_filter_set(&filt, ik.dev, ik.ino);
+			if (iv.flags & JITD_INODE_SUBTREE) /* as jitd: its device may hold them */
+				jitd_filter_set_dev(&filt, ik.dev);
 			if (bpf_map_update_elem(inodes, &ik, &iv, BPF_ANY))
 				die("inodes");
 		} else {
@@ -921,6 +939,8 @@ static void ratios_of(enum cfg c, struct ratios *q)
 	memset(q, 0, sizeof(*q));
 	for (int op = 0; op < N_OP; op++)
 		for (int t = 0; t < N_T; t++) {
+			if (!has_target(op, t))
+				continue;
 			double ratio = median(samples[c][op][t]) / median(samples[CFG_MIN][op][t]);
 			double *slot = op == OP_CHMOD			   ? &q->change[t]
 				       : op == OP_ECHO			   ? &q->echo[t]
@@ -941,8 +961,12 @@ static void print_micro(void)
 	printf(" %8s%s\n", "kern/min", avail[CFG_AGENT] ? " agent/min" : "");
 	for (int op = 0; op < N_OP; op++)
 		for (int t = 0; t < N_T; t++) {
+			if (!has_target(op, t))
+				continue;
 			printf("%-12s %-12s", op_names[op],
-			       t == T_GRANTED ? "granted" : "unprotected");
+			       t == T_GRANTED	  ? "granted"
+			       : op == OP_OPEN_FS ? "unprot tmpfs"
+						  : "unprotected");
 			for (int c = 0; c < N_CFG; c++)
 				if (!avail[c])
 					continue;
@@ -1048,6 +1072,12 @@ static pid_t prepare(const char *nop)
 	mkdir(DIR "/data/a/b", 0755);
 	one_byte_file(UNPROT_FILE);
 	touch_file(PROT_FILE);
+	if (mkdir(FS_DIR, 0755) || mount("jitd-bench", FS_DIR, "tmpfs", 0, "size=1m,mode=0755") ||
+	    mkdir(FS_DIR "/t", 0755) || mkdir(FS_DIR "/t/u", 0755) ||
+	    mkdir(FS_DIR "/t/u/a", 0755) || mkdir(FS_DIR "/t/u/a/b", 0755) ||
+	    mkdir(FS_DIR "/t/u/a/b/c", 0755))
+		die(FS_DIR);
+	one_byte_file(FS_FILE);
 	one_byte_file(OPEN_FILE);
 	/* the worker chmods and writes them */
 	if (chown(UNPROT_FILE, BENCH_UID, BENCH_UID) || chown(PROT_FILE, BENCH_UID, BENCH_UID) ||
