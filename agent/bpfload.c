@@ -69,10 +69,11 @@ struct kern {
 	uint64_t cut, track_full;	/* "revoke": "open" counters (kern_counters) */
 	uint32_t agg_interval_s;	/* jitd_config.agg_interval_s (kern_agg_set) */
 	uint32_t excg;			/* the exemption check's bound in jitd_config (status) */
-	int guard_fd;	/* during a load: the self map the attached programs read (-1: none) */
-	bool to_attach; /* loaded, not attached yet (kern_attach) */
-	int old_use_fd; /* a replaced grant_use the old programs still count in (-1: none) */
-	int old_agg_fd; /* a replaced allow_agg the old programs still count in (-1: none) */
+	int guard_fd;	   /* during a load: the self map the attached programs read (-1: none) */
+	bool to_attach;	   /* loaded, not attached yet (kern_attach) */
+	int old_use_fd;	   /* a replaced grant_use the old programs still count in (-1: none) */
+	int old_agg_fd;	   /* a replaced allow_agg the old programs still count in (-1: none) */
+	bool fslot_settle; /* open_fslot's counts not trusted yet (kern_fslot_settle) */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -588,6 +589,93 @@ static int carry_all(struct kern *k, int *old)
 	return err;
 }
 
+/* open_fslot's counts are not to be trusted until kern_fslot_settle: what the programs of
+ * another build (or an earlier load) left may be uncounted. */
+static int fslot_distrust(struct kern *k)
+{
+	uint32_t key = JITD_OPEN_FSLOT_TRUST, zero = 0;
+
+	k->fslot_settle = true;
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.open_fslot), &key, &zero, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Is a program named jitd_* other than this agent's own attached ones still there? */
+static bool foreign_progs(struct kern *k)
+{
+	__u32 id = 0;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+		bool ours = false;
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_PROG_TYPE_LSM &&
+		    !strncmp(info.name, "jitd_", 5)) {
+			for (size_t i = 0; i < k->n_links && !ours; i++)
+				ours = k->prog_ids[i] == info.id;
+			if (!ours) {
+				close(fd);
+				return true;
+			}
+		}
+		close(fd);
+	}
+	return false;
+}
+
+void kern_fslot_settle(struct kern *k)
+{
+	int files = bpf_map__fd(k->skel->maps.open_files);
+	int fslot = bpf_map__fd(k->skel->maps.open_fslot);
+	uint32_t trust = JITD_OPEN_FSLOT_TRUST, one = 1;
+	uint64_t key, next;
+	bool first = true;
+	size_t n = 0;
+
+	/* not before every program that may have tracked a file uncounted is gone (a replaced
+	 * program runs until the link swap, and for an RCU grace period after) */
+	if (!k->fslot_settle || k->to_attach || foreign_progs(k))
+		return;
+	for (size_t steps = 0; steps < 2 * JITD_MAX_OPEN; steps++) {
+		uint32_t slot, c = 0, sticky = JITD_OPEN_STICKY;
+
+		if (bpf_map_get_next_key(files, first ? NULL : &key, &next))
+			break;
+		first = false;
+		key = next;
+		slot = jitd_open_fslot(key);
+		if (bpf_map_lookup_elem(fslot, &slot, &c) || c >= JITD_OPEN_STICKY)
+			continue;
+		if (bpf_map_update_elem(fslot, &slot, &sticky, BPF_ANY)) {
+			log_warn("cannot count a tracked open file: %s (tried again in a second)",
+				 strerror(errno));
+			return;
+		}
+		n++;
+	}
+	if (bpf_map_update_elem(fslot, &trust, &one, BPF_ANY)) {
+		log_warn("cannot mark the tracked files' counts trusted: %s", strerror(errno));
+		return;
+	}
+	k->fslot_settle = false;
+	if (n)
+		log_info("%zu tracked open files found at the load counted: a file's release now "
+			 "looks its entry up only when its slot has one",
+			 n);
+}
+
+bool kern_fslot_trusted(struct kern *k)
+{
+	uint32_t key = JITD_OPEN_FSLOT_TRUST, v = 0;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.open_fslot), &key, &v) && v;
+}
+
 /*
  * Just before the swap: the uses the old programs counted in their replaced grant_use
  * since it was copied (the new map holds the copy; nothing else adds to it before the
@@ -775,6 +863,8 @@ int kern_open(struct kern **out, bool reload)
 			log_info("adopted the programs attached under %s (same build): nothing "
 				 "reloaded",
 				 JITD_PIN_DIR);
+		/* an earlier agent that stopped before it settled them */
+		k->fslot_settle = !err && !kern_fslot_trusted(k);
 		goto registered;
 	}
 	pin_path(path, sizeof(path), "self");
@@ -794,6 +884,8 @@ int kern_open(struct kern **out, bool reload)
 	}
 	guard_progs(k);
 	err = carry_all(k, old);
+	if (!err)
+		err = fslot_distrust(k);
 	if (err)
 		goto fail;
 	close_old(old);
@@ -1747,6 +1839,22 @@ static void keep_path_index(struct kern *k, struct entries *inodes)
 		entries_free(inodes);
 }
 
+/* The filter of these inode entries, and the devices' own bits: a walk is made only where
+ * a protected directory may be found. */
+static void filter_fill(struct jitd_filter *filter, const struct entries *inodes,
+			const struct entries *devs)
+{
+	for (size_t i = 0; i < inodes->n; i++) {
+		const struct jitd_inode_key *ik =
+			(const void *)((const char *)inodes->keys + i * inodes->ksz);
+
+		jitd_filter_set(filter, ik->dev, ik->ino);
+	}
+	for (size_t i = 0; i < devs->n; i++)
+		jitd_filter_set_dev(filter,
+				    *(const uint64_t *)((const char *)devs->keys + i * devs->ksz));
+}
+
 int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_root)
 {
 	struct entries inodes = {.ksz = sizeof(struct jitd_inode_key),
@@ -1799,15 +1907,8 @@ int kern_sync_policy(struct kern *k, const struct policy *p, const char *cgroup_
 		err = map_reconcile(bpf_map__fd(k->skel->maps.ex_uids), &exu);
 	if (!err)
 		err = map_reconcile(bpf_map__fd(k->skel->maps.ex_cgroups), &exc);
-	for (size_t i = 0; i < inodes.n && filter; i++) {
-		const struct jitd_inode_key *ik =
-			(const void *)((char *)inodes.keys + i * inodes.ksz);
-
-		jitd_filter_set(filter, ik->dev, ik->ino);
-	}
-	/* the devices' own bits: a walk is made only where a protected directory may be found */
-	for (size_t i = 0; i < devs.n && filter; i++)
-		jitd_filter_set_dev(filter, *(const uint64_t *)((char *)devs.keys + i * devs.ksz));
+	if (filter)
+		filter_fill(filter, &inodes, &devs);
 	if (!err)
 		err = filter_write(k, filter, true);
 	if (!err)
@@ -2136,9 +2237,10 @@ json_t *kern_open_json(struct kern *k)
 	uint32_t total = JITD_OPEN_TOTAL, n = 0;
 
 	bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.open_count), &total, &n);
-	return json_pack("{s:I,s:I,s:I,s:I}", "tracked", (json_int_t)n, "max",
+	return json_pack("{s:I,s:I,s:I,s:I,s:b}", "tracked", (json_int_t)n, "max",
 			 (json_int_t)JITD_MAX_OPEN, "uses_cut", (json_int_t)k->cut,
-			 "opens_refused_table_full", (json_int_t)k->track_full);
+			 "opens_refused_table_full", (json_int_t)k->track_full, "release_by_slot",
+			 kern_fslot_trusted(k));
 }
 
 /*

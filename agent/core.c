@@ -126,6 +126,7 @@ static int on_drops_check(sd_event_source *s, uint64_t usec, void *userdata)
 		kern_drops_reported(a->kern, NULL, &a->drops_seen);
 	}
 	a->drops_checked_ns = now;
+	kern_fslot_settle(a->kern);
 	aggregate_tick(a);
 	audit_sync(); /* the decisions of the last second */
 	audit_seal_tick(&a->audit);

@@ -20,6 +20,12 @@ int kern_lsm_active(char *lsm, size_t len);
 int kern_open(struct kern **out, bool reload);
 /* Attach what kern_open loaded, swap the link pins, register self (nothing if adopted). */
 int kern_attach(struct kern *k);
+/* Once only this agent's programs run: count the tracked open files no program counted, and
+ * let a release with an empty slot look nothing up (jitd_abi.h, jitd_open_fslot). Called
+ * every second; nothing to do after it succeeded. */
+void kern_fslot_settle(struct kern *k);
+/* Whether a release may trust open_fslot's counts (status). */
+bool kern_fslot_trusted(struct kern *k);
 void kern_close(struct kern *k);
 int kern_unload(void);
 int kern_ringbuf_fd(struct kern *k);

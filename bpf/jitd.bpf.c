@@ -234,6 +234,15 @@ struct {
 	__type(value, __u32);
 } open_count SEC(".maps");
 
+/* Tracked open files per slot of their struct file's address, and whether the counts may
+ * be trusted at JITD_OPEN_FSLOT_TRUST (jitd_abi.h, jitd_open_fslot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, JITD_OPEN_FSLOT_TRUST + 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} open_fslot SEC(".maps");
+
 /* Tracked open files per subject, at most JITD_OPEN_QUOTA each: one user cannot fill
  * open_files and so refuse every other user's opens of such resources. */
 struct {
@@ -764,13 +773,15 @@ static __always_inline __u32 *quota_of(__u32 subj)
 static __always_inline int track(struct file *file, const struct granted *g,
 				 struct jitd_open_val *val, struct object *obj)
 {
-	__u32 total = JITD_OPEN_TOTAL, slot;
+	__u32 total = JITD_OPEN_TOTAL, slot, fslot;
 	struct subject s;
-	__u32 *n, *q;
+	__u32 *n, *q, *fs;
+	__u64 addr = 0;
 	long err;
 
 	if (!file || !g->key.resource)
 		return 0; /* exempt: not allowed by a grant, nothing to end */
+	bpf_probe_read_kernel(&addr, sizeof(addr), &file); /* the address as a number */
 	val->key = g->key;
 	val->grant_id = g->id;
 	val->opened_ns = bpf_ktime_get_boot_ns();
@@ -781,7 +792,13 @@ static __always_inline int track(struct file *file, const struct granted *g,
 	q = quota_of(g->subj);
 	if (!q || *q >= JITD_OPEN_QUOTA)
 		goto refused;
-	err = bpf_map_update_elem(&open_files, &file, val, BPF_NOEXIST);
+	fslot = jitd_open_fslot(addr);
+	fs = bpf_map_lookup_elem(&open_fslot, &fslot);
+	if (fs) /* before the entry: an entry's slot is never 0 */
+		__sync_fetch_and_add(fs, 1);
+	err = bpf_map_update_elem(&open_files, &addr, val, BPF_NOEXIST);
+	if (err && fs)
+		__sync_fetch_and_add(fs, (__u32)-1);
 	if (!err) {
 		__sync_fetch_and_add(q, 1);
 		n = bpf_map_lookup_elem(&open_count, &slot);
@@ -795,7 +812,7 @@ static __always_inline int track(struct file *file, const struct granted *g,
 	/* Already tracked: a socket connected again (UDP, or TCP after an AF_UNSPEC
 	 * disconnect) is now under this grant, unless it is cut (a cut never heals). */
 	if (err == -EEXIST) {
-		struct jitd_open_val *old = bpf_map_lookup_elem(&open_files, &file);
+		struct jitd_open_val *old = bpf_map_lookup_elem(&open_files, &addr);
 
 		if (old && !(old->flags & JITD_OPEN_CUT) && (old->flags & JITD_OPEN_SOCKET)) {
 			old->key = val->key;
@@ -1249,13 +1266,21 @@ SEC("lsm/file_free_security")
 int BPF_PROG(jitd_ffree, struct file *file)
 {
 	__u32 total = JITD_OPEN_TOTAL, slot, subj;
-	__u32 *n = bpf_map_lookup_elem(&open_count, &total);
+	__u32 *n = bpf_map_lookup_elem(&open_count, &total), *fs = NULL, *trust;
 	struct jitd_open_val *v;
 	__u64 key = 0;
 
 	if (!n || !*n)
 		return 0;
 	bpf_probe_read_kernel(&key, sizeof(key), &file);
+	slot = JITD_OPEN_FSLOT_TRUST;
+	trust = bpf_map_lookup_elem(&open_fslot, &slot);
+	if (trust && *trust) {
+		slot = jitd_open_fslot(key);
+		fs = bpf_map_lookup_elem(&open_fslot, &slot);
+		if (fs && !*fs)
+			return 0; /* no tracked file has an address of this slot */
+	}
 	v = bpf_map_lookup_elem(&open_files, &key);
 	if (!v)
 		return 0;
@@ -1263,6 +1288,8 @@ int BPF_PROG(jitd_ffree, struct file *file)
 	subj = v->subject;
 	if (bpf_map_delete_elem(&open_files, &key))
 		return 0; /* another CPU freed it first */
+	if (fs)
+		__sync_fetch_and_add(fs, (__u32)-1);
 	__sync_fetch_and_add(n, (__u32)-1);
 	n = bpf_map_lookup_elem(&open_count, &slot);
 	if (n)

@@ -362,6 +362,23 @@ static inline __u32 jitd_open_slot(__u64 ino)
 }
 
 /*
+ * jitd_open_fslot: a counter of tracked open files per slot of their struct file's address
+ * (all a file's release, file_free_security, may read), raised before the jitd_open_files
+ * entry is made. At JITD_OPEN_FSLOT_TRUST: non-zero once every entry is counted; only then
+ * does a release whose slot is 0 look up nothing, and a release count its slot down.
+ * Programs of another build may have tracked files uncounted: each load of the programs
+ * puts it to 0, and jitd sets it once only its own programs run and each entry's slot is
+ * JITD_OPEN_STICKY (never counted down to 0: kern_fslot_settle).
+ */
+#define JITD_OPEN_FSLOT_TRUST (1u << JITD_OPEN_SHIFT)
+#define JITD_OPEN_STICKY      (1u << 30)
+
+static inline __u32 jitd_open_fslot(__u64 file)
+{
+	return (__u32)((file * 0xC2B2AE3D27D4EB4FULL) >> (64 - JITD_OPEN_SHIFT));
+}
+
+/*
  * jitd_allow_agg: allows aggregated in the kernel (agg_interval_s in jitd_config not 0).
  * The first allow of a key in an interval is a full ring-buffer record and makes the entry
  * (count 0); each later one with the same key only adds to count and stores last_ns. jitd

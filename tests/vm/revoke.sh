@@ -427,6 +427,39 @@ expect revoke-quota-freed-on-close ok $ALICE $P open $SECRET
 check revoke-jitctl-revoke-quota "jitctl revoke $GQ $GQB failed" revoke "${GQ:-0}"
 [ -n "$GQB" ] && revoke "$GQB"
 
+# ------------------------------------------------------------------ releases counted across builds
+
+# A file's release looks up its entry only when its address's slot counts one
+# (jitd_open_fslot), once jitd trusts the counts. Files tracked by programs that kept no
+# such count (another build: here, the map's pin removed) are counted once jitd's programs
+# alone run, so that closing them still frees them (their owner's share, the table).
+revoke_open_json() { jitctl status --json | tr -d ' \n' | grep -o '"revoke_open":{[^}]*'; }
+tracked_now() { revoke_open_json | grep -o '"tracked":[0-9]*' | grep -o '[0-9]*$'; }
+tracked_is() { test "$(tracked_now)" = "$1"; }
+by_slot() { revoke_open_json | grep -q '"release_by_slot":true'; }
+check revoke-fslot-trusted-after-start "$(revoke_open_json)" wait_for 30 by_slot
+GF=$(grant_or_fail revoke-grant-files-fslot rv-files --user alice --for 600s)
+base=$(tracked_now)
+rm -f /tmp/rv-fslot.out
+$ALICE $P open-many 50 $SECRET 300 >/tmp/rv-fslot.out 2>&1 &
+FSLOT=$!
+wait_for 60 test -s /tmp/rv-fslot.out
+check revoke-fslot-50-tracked "tracked: $(tracked_now), $base before; $(cat /tmp/rv-fslot.out)" \
+	tracked_is $((base + 50))
+stop_jitd
+rm -f /sys/fs/bpf/jitd/open_fslot
+start_jitd revoke-fslot-new-map-restart --reload-programs || exit 1
+check revoke-fslot-trusted-once-settled "$(revoke_open_json)" wait_for 60 by_slot
+check revoke-fslot-earlier-files-counted "$(grep -i 'tracked open files' "$JITD_LOG" | tail -n 2)" \
+	grep -q '50 tracked open files found at the load counted' "$JITD_LOG"
+kill "$FSLOT" 2>/dev/null
+wait "$FSLOT" 2>/dev/null
+check revoke-fslot-released-on-close "tracked: $(tracked_now), expected $base" wait_for 30 tracked_is "$base"
+$ALICE $P open-many 20 $SECRET 0 >/tmp/rv-fslot.out 2>&1
+check revoke-fslot-new-program-counts "tracked after 20 opened and closed: $(tracked_now), expected $base" \
+	wait_for 30 tracked_is "$base"
+[ -n "$GF" ] && revoke "$GF"
+
 # ------------------------------------------------------------------ jitd restarted
 
 GR=$(grant_or_fail revoke-grant-files-before-restart rv-files --user alice --for 600s)
