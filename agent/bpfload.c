@@ -16,7 +16,9 @@
 #include <ftw.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/membarrier.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -74,6 +76,7 @@ struct kern {
 	int old_use_fd;	   /* a replaced grant_use the old programs still count in (-1: none) */
 	int old_agg_fd;	   /* a replaced allow_agg the old programs still count in (-1: none) */
 	bool fslot_settle; /* open_fslot's counts not trusted yet (kern_fslot_settle) */
+	unsigned fslot_clear_ticks; /* settle checks in a row that found no foreign program */
 };
 
 /* Is "bpf" in the active LSM list? lsm receives the list. Returns 1, 0 or -errno. */
@@ -432,6 +435,14 @@ static int pin_links(struct kern *k)
 	__u32 zero = 0;
 	int err;
 
+	/* no build while the pins are being swapped: a start after a crash halfway must not
+	 * adopt a mix of two builds' programs as this build's */
+	memset(&b, 0, sizeof(b));
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.build), &zero, &b, BPF_ANY)) {
+		err = -errno;
+		log_err("cannot clear the build of the programs: %s", strerror(errno));
+		return err;
+	}
 	for (size_t i = 0; i < k->n_links; i++) {
 		snprintf(path, sizeof(path), "%s/link_%s", JITD_PIN_DIR, k->link_names[i]);
 		if (unlink(path) && errno != ENOENT)
@@ -601,64 +612,90 @@ static int fslot_distrust(struct kern *k)
 	return 0;
 }
 
-/* Is a program named jitd_* other than this agent's own attached ones still there? */
+/* Is a program named jitd_* other than this agent's own attached ones still there? Any
+ * error but "no such program" answers yes. */
 static bool foreign_progs(struct kern *k)
 {
 	__u32 id = 0;
 
-	while (!bpf_prog_get_next_id(id, &id)) {
+	for (;;) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
 		bool ours = false;
+		int fd;
 
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_PROG_TYPE_LSM &&
-		    !strncmp(info.name, "jitd_", 5)) {
-			for (size_t i = 0; i < k->n_links && !ours; i++)
-				ours = k->prog_ids[i] == info.id;
-			if (!ours) {
-				close(fd);
-				return true;
-			}
+		if (bpf_prog_get_next_id(id, &id))
+			return errno != ENOENT;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* gone meanwhile */
+			return true;
+		}
+		if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			close(fd);
+			return true;
 		}
 		close(fd);
+		if (info.type != BPF_PROG_TYPE_LSM || strncmp(info.name, "jitd_", 5))
+			continue;
+		for (size_t i = 0; i < k->n_links && !ours; i++)
+			ours = k->prog_ids[i] == info.id;
+		if (!ours)
+			return true;
+	}
+}
+
+/* Give every entry of open_files a sticky count (a slot at JITD_OPEN_STICKY or more keeps
+ * it). false when the walk did not reach the end (an error, or restarts by deletions
+ * beyond its bound): then nothing may be trusted yet. *n: the slots raised. */
+static bool fslot_stick_all(struct kern *k, size_t *n)
+{
+	int files = bpf_map__fd(k->skel->maps.open_files);
+	int fslot = bpf_map__fd(k->skel->maps.open_fslot);
+	uint64_t key, next;
+	bool first = true;
+
+	*n = 0;
+	for (size_t steps = 0; steps < 2 * JITD_MAX_OPEN; steps++) {
+		uint32_t slot, c = 0, sticky = JITD_OPEN_STICKY;
+
+		if (bpf_map_get_next_key(files, first ? NULL : &key, &next))
+			return errno == ENOENT;
+		first = false;
+		key = next;
+		slot = jitd_open_fslot(key);
+		if (bpf_map_lookup_elem(fslot, &slot, &c))
+			return false;
+		if (c >= JITD_OPEN_STICKY)
+			continue;
+		if (bpf_map_update_elem(fslot, &slot, &sticky, BPF_ANY))
+			return false;
+		++*n;
 	}
 	return false;
 }
 
 void kern_fslot_settle(struct kern *k)
 {
-	int files = bpf_map__fd(k->skel->maps.open_files);
-	int fslot = bpf_map__fd(k->skel->maps.open_fslot);
 	uint32_t trust = JITD_OPEN_FSLOT_TRUST, one = 1;
-	uint64_t key, next;
-	bool first = true;
-	size_t n = 0;
+	size_t n;
 
-	/* not before every program that may have tracked a file uncounted is gone (a replaced
-	 * program runs until the link swap, and for an RCU grace period after) */
-	if (!k->fslot_settle || k->to_attach || foreign_progs(k))
+	/* not before every program that may have tracked a file uncounted is gone: a replaced
+	 * program runs until the link swap, and a running one after its id is gone (until a
+	 * grace period ends): two checks a second apart, then a grace period */
+	if (!k->fslot_settle || k->to_attach)
 		return;
-	for (size_t steps = 0; steps < 2 * JITD_MAX_OPEN; steps++) {
-		uint32_t slot, c = 0, sticky = JITD_OPEN_STICKY;
-
-		if (bpf_map_get_next_key(files, first ? NULL : &key, &next))
-			break;
-		first = false;
-		key = next;
-		slot = jitd_open_fslot(key);
-		if (bpf_map_lookup_elem(fslot, &slot, &c) || c >= JITD_OPEN_STICKY)
-			continue;
-		if (bpf_map_update_elem(fslot, &slot, &sticky, BPF_ANY)) {
-			log_warn("cannot count a tracked open file: %s (tried again in a second)",
-				 strerror(errno));
-			return;
-		}
-		n++;
+	if (foreign_progs(k)) {
+		k->fslot_clear_ticks = 0;
+		return;
 	}
-	if (bpf_map_update_elem(fslot, &trust, &one, BPF_ANY)) {
+	if (++k->fslot_clear_ticks < 2)
+		return;
+	syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0); /* synchronize_rcu(); best effort */
+	if (!fslot_stick_all(k, &n))
+		return; /* again at the next tick */
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.open_fslot), &trust, &one, BPF_ANY)) {
 		log_warn("cannot mark the tracked files' counts trusted: %s", strerror(errno));
 		return;
 	}
