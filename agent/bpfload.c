@@ -612,36 +612,48 @@ static int fslot_distrust(struct kern *k)
 	return 0;
 }
 
-/* Is a program named jitd_* other than this agent's own attached ones still there? Any
- * error but "no such program" answers yes. */
+/* Is a program named jitd_* other than this agent's own attached ones still attached (a
+ * loaded program runs only through a link)? Any error but "no such object" answers yes. */
 static bool foreign_progs(struct kern *k)
 {
 	__u32 id = 0;
 
 	for (;;) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
+		struct bpf_link_info li = {};
+		struct bpf_prog_info pi = {};
+		__u32 llen = sizeof(li), plen = sizeof(pi);
 		bool ours = false;
-		int fd;
+		int fd, pfd;
 
-		if (bpf_prog_get_next_id(id, &id))
+		if (bpf_link_get_next_id(id, &id))
 			return errno != ENOENT;
-		fd = bpf_prog_get_fd_by_id(id);
+		fd = bpf_link_get_fd_by_id(id);
 		if (fd < 0) {
 			if (errno == ENOENT)
 				continue; /* gone meanwhile */
 			return true;
 		}
-		if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		if (bpf_obj_get_info_by_fd(fd, &li, &llen)) {
 			close(fd);
 			return true;
 		}
 		close(fd);
-		if (info.type != BPF_PROG_TYPE_LSM || strncmp(info.name, "jitd_", 5))
-			continue;
 		for (size_t i = 0; i < k->n_links && !ours; i++)
-			ours = k->prog_ids[i] == info.id;
-		if (!ours)
+			ours = k->prog_ids[i] == li.prog_id;
+		if (ours)
+			continue;
+		pfd = bpf_prog_get_fd_by_id(li.prog_id);
+		if (pfd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return true;
+		}
+		if (bpf_obj_get_info_by_fd(pfd, &pi, &plen)) {
+			close(pfd);
+			return true;
+		}
+		close(pfd);
+		if (pi.type == BPF_PROG_TYPE_LSM && !strncmp(pi.name, "jitd_", 5))
 			return true;
 	}
 }

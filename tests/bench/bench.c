@@ -458,6 +458,11 @@ static void fill_jitd_maps(void)
 	}
 	if (bpf_map_update_elem(bpf_map__fd(jskel->maps.filter), &zero, &filt, BPF_ANY))
 		die("filter");
+	/* as jitd once settled: its maps are new, so every tracked file is counted */
+	__u32 trust = JITD_OPEN_FSLOT_TRUST, on = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(jskel->maps.open_fslot), &trust, &on, BPF_ANY))
+		die("open_fslot");
 	/* root exempt, as jitd's policy here (the worker is not): the controller reads the
 	 * programs' statistics, which the guard refuses to anyone governed */
 	__u32 root = 0, one = 1;

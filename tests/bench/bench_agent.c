@@ -24,15 +24,16 @@
 
 #include "bench_agent.h"
 
-#define JITD	   "/usr/sbin/jitd"
-#define JITCTL	   "/usr/bin/jitctl"
-#define STATE	   AGENT_DIR "/state"
-#define SOCK	   AGENT_DIR "/jitd.sock"
-#define AUDIT	   AGENT_DIR "/audit.jsonl"
-#define LOG	   AGENT_DIR "/jitd.log"
-#define START_WAIT 180 /* s: TCG is slow, the verifier slower */
-#define PIN_DIR	   "/sys/fs/bpf/jitd"
-#define MAX_IDS	   256
+#define JITD	    "/usr/sbin/jitd"
+#define JITCTL	    "/usr/bin/jitctl"
+#define STATE	    AGENT_DIR "/state"
+#define SOCK	    AGENT_DIR "/jitd.sock"
+#define AUDIT	    AGENT_DIR "/audit.jsonl"
+#define LOG	    AGENT_DIR "/jitd.log"
+#define STATUS_JSON AGENT_DIR "/status.json"
+#define START_WAIT  180 /* s: TCG is slow, the verifier slower */
+#define PIN_DIR	    "/sys/fs/bpf/jitd"
+#define MAX_IDS	    256
 
 static pid_t agent_pid;
 static __u32 before_ids[MAX_IDS]; /* the LSM programs named jitd_* before jitd started */
@@ -199,6 +200,35 @@ static void remove_state(void)
 	unlink(SOCK);
 }
 
+/* Ready as a host in its steady state: a file's release trusts the per-slot counts of
+ * tracked files (a second or two after the programs are loaded). 0, or -1 with why. */
+static int settled(char *why, size_t len)
+{
+	char *json[] = {JITCTL, "--socket", SOCK, "status", "--json", NULL};
+	char buf[8192], last[256];
+	double t0 = mono_s();
+
+	while (mono_s() - t0 < START_WAIT) {
+		FILE *f;
+		size_t n = 0;
+
+		if (run(json, STATUS_JSON) == 0 && (f = fopen(STATUS_JSON, "r"))) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[n] = 0;
+		if (strstr(buf, "\"release_by_slot\": true") ||
+		    strstr(buf, "\"release_by_slot\":true"))
+			return 0;
+		usleep(200000);
+	}
+	last_log_line(last, sizeof(last));
+	snprintf(why, len, "jitd never trusted its tracked files' counts (%d s): %s", START_WAIT,
+		 last);
+	agent_stop(last, sizeof(last));
+	return -1;
+}
+
 int agent_start(char *why, size_t len)
 {
 	char *status[] = {JITCTL, "--socket", SOCK, "status", NULL};
@@ -228,7 +258,7 @@ int agent_start(char *why, size_t len)
 		int st;
 
 		if (run(status, "/dev/null") == 0)
-			return 0;
+			return settled(why, len);
 		if (waitpid(agent_pid, &st, WNOHANG) == agent_pid) {
 			last_log_line(last, sizeof(last));
 			snprintf(why, len, "jitd exited (status %d) before it was ready: %s",
