@@ -205,7 +205,8 @@ static void remove_state(void)
 static int settled(char *why, size_t len)
 {
 	char *json[] = {JITCTL, "--socket", SOCK, "status", "--json", NULL};
-	char buf[8192], last[256];
+	static char buf[1 << 20]; /* the whole status (its list of programs alone is kilobytes) */
+	char last[256];
 	double t0 = mono_s();
 
 	while (mono_s() - t0 < START_WAIT) {
