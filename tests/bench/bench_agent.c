@@ -213,6 +213,7 @@ static int settled(char *why, size_t len)
 		FILE *f;
 		size_t n = 0;
 
+		unlink(STATUS_JSON); /* run() appends */
 		if (run(json, STATUS_JSON) == 0 && (f = fopen(STATUS_JSON, "r"))) {
 			n = fread(buf, 1, sizeof(buf) - 1, f);
 			fclose(f);
