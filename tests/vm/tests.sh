@@ -750,7 +750,11 @@ expect moved-exchanged-granted-open-ok ok $P as 1001 $P open /srv/vault/dc-x/d/f
 expect moved-ancestor-granted-open-ok ok $P as 1001 $P open /srv/vault/dc-anc/p/d/f.txt
 expect moved-policy-granted-open-ok ok $P as 1001 $P open /srv/dc2/d/f.txt
 expect devwalk-new-device-granted-open-ok ok $P as 1001 $P open /mnt/jd1/d/e/f.txt
+expect devwalk-new-device-dir-itself-granted-ok ok $P as 1001 $P open /mnt/jd1/d
 [ -n "$G_M" ] && revoke "$G_M"
+G_S=$(grant_or_fail devwalk-grant-alice-secrets secrets --user alice --for 60s)
+expect devwalk-own-entry-granted-open-ok ok $P as 1001 $P open /mnt/jd2/own.txt
+[ -n "$G_S" ] && revoke "$G_S"
 cp /tmp/policy.orig.json "$JITD_POLICY"
 
 # ------------------------------------------------------------------ audit stream
